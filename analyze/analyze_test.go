@@ -1,0 +1,352 @@
+package analyze
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/logcause/logcause/patterns"
+	"github.com/logcause/logcause/store"
+)
+
+var t0 = time.Date(2026, 11, 23, 13, 0, 0, 0, time.UTC)
+
+func at(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
+
+// fake is a Reader over slices: the access events make the rollups, as the
+// ingest pipeline does.
+type fake struct {
+	events []*patterns.Event
+}
+
+func (f *fake) Seconds(from, to time.Time) ([]store.Second, error) {
+	m := map[int64]map[int]int64{}
+	for _, ev := range f.events {
+		if ev.Access == nil || ev.Time.Before(from) || !ev.Time.Before(to) {
+			continue
+		}
+		s := ev.Time.Unix()
+		if m[s] == nil {
+			m[s] = map[int]int64{}
+		}
+		m[s][ev.Access.Status]++
+	}
+	var out []store.Second
+	for s, c := range m {
+		sec := store.Second{Time: time.Unix(s, 0).UTC()}
+		for code, n := range c {
+			sec.Status = append(sec.Status, store.StatusCount{Code: code, Count: n})
+		}
+		slices.SortFunc(sec.Status, func(a, b store.StatusCount) int { return a.Code - b.Code })
+		out = append(out, sec)
+	}
+	slices.SortFunc(out, func(a, b store.Second) int { return a.Time.Compare(b.Time) })
+	return out, nil
+}
+
+func (f *fake) Events(from, to time.Time, fn func(*patterns.Event) error) error {
+	evs := slices.Clone(f.events)
+	slices.SortStableFunc(evs, func(a, b *patterns.Event) int { return a.Time.Compare(b.Time) })
+	for _, ev := range evs {
+		if !ev.Time.Before(from) && ev.Time.Before(to) {
+			if err := fn(ev); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (f *fake) access(sec, status int, uri string, n int) {
+	for i := range n {
+		f.events = append(f.events, &patterns.Event{
+			Time: at(sec).Add(time.Duration(i) * time.Millisecond), Kind: patterns.KindNginxAccess,
+			Path: "access.log", Offset: int64(len(f.events)), Text: fmt.Sprintf("GET %s %d", uri, status),
+			Access: &patterns.Access{Method: "GET", URI: uri, Status: status},
+		})
+	}
+}
+
+const fpmSock = "fastcgi://unix:/run/php/php8.2-fpm.sock:"
+
+func (f *fake) nginx(sec, n, errno int, msg, action, upstream string) {
+	for i := range n {
+		f.events = append(f.events, &patterns.Event{
+			Time: at(sec), Kind: patterns.KindNginxError, Path: "error.log", Offset: int64(len(f.events)),
+			Text:  fmt.Sprintf("[error] %s while %s, upstream: %q", msg, action, upstream),
+			Error: &patterns.NginxError{Level: "error", Message: msg, Errno: errno, Action: action, Upstream: upstream, Connection: int64(i + 1)},
+		})
+	}
+}
+
+func (f *fake) fpm(sec int, level, msg string) {
+	f.events = append(f.events, &patterns.Event{
+		Time: at(sec), Kind: patterns.KindFPMError, Path: "php-fpm.log", Offset: int64(len(f.events)),
+		Text: level + ": [pool www] " + msg, FPM: &patterns.FPMError{Level: level, Pool: "www", Message: msg},
+	})
+}
+
+// healthy adds 5 requests a second of 200s over [from, to).
+func (f *fake) healthy(from, to int) {
+	for s := from; s < to; s++ {
+		f.access(s, 200, "/index.php", 5)
+	}
+}
+
+func analyzeFake(t *testing.T, f *fake) Result {
+	t.Helper()
+	res, err := Analyze(f, TimeRange{t0, at(600)}, DefaultConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func onlyIncident(t *testing.T, res Result) Incident {
+	t.Helper()
+	if len(res.Incidents) != 1 {
+		t.Fatalf("%d incidents, want 1: %+v", len(res.Incidents), res.Incidents)
+	}
+	return res.Incidents[0]
+}
+
+const (
+	eagain      = "connect() to unix:/run/php/php8.2-fpm.sock failed (11: Resource temporarily unavailable)"
+	timedOut    = "upstream timed out (110: Connection timed out)"
+	refused     = "connect() to unix:/run/php/php8.2-fpm.sock failed (111: Connection refused)"
+	reset       = "recv() failed (104: Connection reset by peer)"
+	maxChildren = "server reached pm.max_children setting (4), consider raising it"
+	readHeader  = "reading response header from upstream"
+	connecting  = "connecting to upstream"
+)
+
+func TestHealthyLogHasNoIncident(t *testing.T) {
+	f := &fake{}
+	f.healthy(0, 120)
+	f.fpm(30, "NOTICE", "child 123 started")
+	res := analyzeFake(t, f)
+	if len(res.Incidents) != 0 {
+		t.Fatalf("incidents on a healthy log: %+v", res.Incidents)
+	}
+	if res.Totals.Requests != 600 || res.Totals.Status["200"] != 600 {
+		t.Errorf("totals = %+v", res.Totals)
+	}
+}
+
+func TestStrayGatewayErrorsAreNotAnIncident(t *testing.T) {
+	f := &fake{}
+	f.healthy(0, 300)
+	f.access(10, 502, "/a", 1)
+	f.access(100, 502, "/a", 2)
+	f.access(200, 504, "/b", 1)
+	if res := analyzeFake(t, f); len(res.Incidents) != 0 {
+		t.Fatalf("stray 502s became incidents: %+v", res.Incidents)
+	}
+}
+
+func TestWorkerExhaustionOverUnixSocket(t *testing.T) {
+	f := &fake{}
+	f.healthy(0, 120)
+	f.fpm(49, "WARNING", maxChildren)
+	for s := 50; s < 60; s++ {
+		f.access(s, 502, "/slow.php?id=1", 8)
+		f.access(s, 502, "/cart.php", 2)
+		f.nginx(s, 10, 11, eagain, connecting, fpmSock)
+	}
+	inc := onlyIncident(t, analyzeFake(t, f))
+	if inc.RootCause != FPMWorkerExhaustion || !reflect.DeepEqual(inc.Chain, []Kind{FPMWorkerExhaustion}) {
+		t.Fatalf("root %s chain %v", inc.RootCause, inc.Chain)
+	}
+	if !inc.Start.Equal(at(50)) || !inc.End.Equal(at(60)) {
+		t.Errorf("window %v–%v, want 13:00:50–13:01:00", inc.Start, inc.End)
+	}
+	if inc.Status["502"] != 100 || inc.Requests != 150 {
+		t.Errorf("status %v of %d requests", inc.Status, inc.Requests)
+	}
+	if want := []PathCount{{"/slow.php", 80}, {"/cart.php", 20}}; !reflect.DeepEqual(inc.TopPaths, want) {
+		t.Errorf("top paths %v, want %v", inc.TopPaths, want)
+	}
+	c := inc.Causes[0]
+	if c.Confidence < 0.9 {
+		t.Errorf("confidence %.2f for a fully explained, corroborated exhaustion", c.Confidence)
+	}
+	sources := map[string]bool{}
+	for _, e := range c.Evidence {
+		sources[e.Source] = true
+	}
+	if !sources["nginx_error"] || !sources["fpm_error"] || len(c.Evidence) > DefaultConfig.Evidence {
+		t.Errorf("evidence from %v (%d lines), want nginx_error and fpm_error", sources, len(c.Evidence))
+	}
+	for _, want := range []string{"100 of 100 gateway errors", "pm.max_children", "1s before the first gateway error"} {
+		if !strings.Contains(c.Summary, want) {
+			t.Errorf("summary %q lacks %q", c.Summary, want)
+		}
+	}
+	if !strings.Contains(inc.Title, "502s on /slow.php") || len(c.Recommendations) == 0 {
+		t.Errorf("title %q, %d recommendations", inc.Title, len(c.Recommendations))
+	}
+}
+
+func TestWorkerExhaustionOverTCPChainsToTimeouts(t *testing.T) {
+	f := &fake{}
+	f.healthy(0, 200)
+	f.fpm(100, "WARNING", maxChildren)
+	for s := 160; s < 170; s++ { // 60 s fastcgi_read_timeout later
+		f.access(s, 504, "/report.php", 3)
+		f.nginx(s, 3, 110, timedOut, readHeader, "fastcgi://127.0.0.1:9000")
+	}
+	res, err := Analyze(f, TimeRange{t0, at(600)}, Config{MinErrors: 5, MergeGap: 30 * time.Second, Lookback: 90 * time.Second, Grace: 5 * time.Second, Evidence: 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc := onlyIncident(t, res)
+	if !reflect.DeepEqual(inc.Chain, []Kind{FPMWorkerExhaustion, UpstreamTimeout}) {
+		t.Fatalf("chain %v, causes %+v", inc.Chain, inc.Causes)
+	}
+	if len(inc.Causes) != 2 || inc.Causes[1].Kind != UpstreamTimeout {
+		t.Errorf("causes %+v", inc.Causes)
+	}
+}
+
+func TestPlainTimeoutWithoutFPMEvidence(t *testing.T) {
+	f := &fake{}
+	f.healthy(0, 120)
+	for s := 30; s < 36; s++ {
+		f.access(s, 504, "/api", 2)
+		f.nginx(s, 2, 110, timedOut, readHeader, "http://10.0.0.5:8080/api")
+	}
+	inc := onlyIncident(t, analyzeFake(t, f))
+	if inc.RootCause != UpstreamTimeout || inc.Causes[0].Confidence != 0.8 {
+		t.Fatalf("root %s confidence %.2f", inc.RootCause, inc.Causes[0].Confidence)
+	}
+	if !strings.HasPrefix(inc.Title, "504s on /api") {
+		t.Errorf("title %q", inc.Title)
+	}
+}
+
+func TestFPMStopped(t *testing.T) {
+	f := &fake{}
+	f.healthy(0, 120)
+	f.fpm(40, "NOTICE", "Terminating ...")
+	f.fpm(40, "NOTICE", "exiting, bye-bye!")
+	for s := 41; s < 50; s++ {
+		f.access(s, 502, "/", 4)
+		f.nginx(s, 4, 2, "connect() to unix:/run/php/php8.2-fpm.sock failed (2: No such file or directory)", connecting, fpmSock)
+	}
+	inc := onlyIncident(t, analyzeFake(t, f))
+	if inc.RootCause != FPMDown || inc.Causes[0].Confidence < 0.9 || !strings.Contains(inc.Causes[0].Summary, "Terminating") {
+		t.Fatalf("root %s: %+v", inc.RootCause, inc.Causes[0])
+	}
+}
+
+func TestOneToOneCauses(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		msg      string
+		errno    int
+		action   string
+		upstream string
+		fpm      string
+		want     Kind
+	}{
+		{"refused TCP backend", "connect() failed (111: Connection refused)", 111, connecting, "http://127.0.0.1:8080/", "", BackendDown},
+		{"no route", "connect() failed (113: No route to host)", 113, connecting, "http://10.0.0.9:80/", "", BackendDown},
+		{"no live upstreams", "no live upstreams", 0, connecting, "http://backend/", "", BackendDown},
+		{"permission", "connect() to unix:/run/php/php8.2-fpm.sock failed (13: Permission denied)", 13, connecting, fpmSock, "", SocketPermission},
+		{"too big header", "upstream sent too big header", 0, readHeader, fpmSock, "", UpstreamHeaderTooBig},
+		{"invalid header", `upstream sent invalid header: "\x00" `, 0, readHeader, "http://127.0.0.1:8080/", "", InvalidUpstreamResponse},
+		{"FastCGI stdout", "upstream prematurely closed FastCGI stdout", 0, readHeader, fpmSock, "", InvalidUpstreamResponse},
+		{"dns", "backend.internal could not be resolved (3: Host not found)", 0, "", "", "", DNSFailure},
+		{"tls", "SSL_do_handshake() failed (SSL: error:0A000086)", 0, "SSL handshaking to upstream", "https://10.0.0.5:443/", "", UpstreamTLS},
+		{"reset, terminated", reset, 104, readHeader, fpmSock, "child 77, script '/var/www/slow.php' (request: \"GET /slow.php\") execution timed out (5.001 sec), terminating", FPMRequestTerminated},
+		{"reset, segfault", reset, 104, readHeader, fpmSock, "child 77 exited on signal 11 (SIGSEGV - core dumped) after 3.2 seconds from start", WorkerCrash},
+		{"prematurely closed, no fpm log", "upstream prematurely closed connection", 0, readHeader, fpmSock, "", WorkerCrash},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fake{}
+			f.healthy(0, 60)
+			if tc.fpm != "" {
+				f.fpm(20, "WARNING", tc.fpm)
+			}
+			for s := 20; s < 26; s++ {
+				f.access(s, 502, "/x", 1)
+				f.nginx(s, 1, tc.errno, tc.msg, tc.action, tc.upstream)
+			}
+			inc := onlyIncident(t, analyzeFake(t, f))
+			if inc.RootCause != tc.want {
+				t.Fatalf("root %s, want %s; causes %+v", inc.RootCause, tc.want, inc.Causes)
+			}
+			if inc.Causes[0].Confidence < 0.5 || len(inc.Causes[0].Evidence) == 0 || len(inc.Causes[0].Recommendations) == 0 {
+				t.Errorf("weak cause: %+v", inc.Causes[0])
+			}
+		})
+	}
+}
+
+func TestBodyPhaseFailuresAreNotGatewayErrors(t *testing.T) {
+	f := &fake{}
+	f.healthy(0, 60)
+	for s := 20; s < 26; s++ {
+		f.access(s, 502, "/x", 1)
+		f.nginx(s, 1, 110, timedOut, "reading upstream", fpmSock)
+	}
+	inc := onlyIncident(t, analyzeFake(t, f))
+	if inc.RootCause != Unknown {
+		t.Fatalf("a body-phase timeout explained a 502: %+v", inc.Causes)
+	}
+}
+
+func TestUnexplainedSpikeIsUnknown(t *testing.T) {
+	f := &fake{}
+	f.healthy(0, 60)
+	f.access(30, 502, "/x", 20)
+	inc := onlyIncident(t, analyzeFake(t, f))
+	if inc.RootCause != Unknown || inc.Causes[0].Confidence != 0 || !strings.Contains(inc.Causes[0].Summary, "20 gateway errors") {
+		t.Fatalf("%+v", inc.Causes)
+	}
+}
+
+func TestTwoIncidentsAMinuteApart(t *testing.T) {
+	f := &fake{}
+	f.healthy(0, 300)
+	f.fpm(99, "WARNING", maxChildren)
+	for s := 100; s < 105; s++ {
+		f.access(s, 502, "/slow.php", 5)
+		f.nginx(s, 5, 11, eagain, connecting, fpmSock)
+	}
+	for s := 165; s < 170; s++ {
+		f.access(s, 504, "/api", 5)
+		f.nginx(s, 5, 110, timedOut, readHeader, "http://127.0.0.1:8080/api")
+	}
+	res := analyzeFake(t, f)
+	if len(res.Incidents) != 2 {
+		t.Fatalf("%d incidents", len(res.Incidents))
+	}
+	if res.Incidents[0].RootCause != FPMWorkerExhaustion || res.Incidents[1].RootCause != UpstreamTimeout {
+		t.Errorf("roots %s, %s", res.Incidents[0].RootCause, res.Incidents[1].RootCause)
+	}
+}
+
+func TestBurstsWithinMergeGapAreOneIncident(t *testing.T) {
+	secs := []store.Second{
+		{Time: at(0), Status: []store.StatusCount{{Code: 502, Count: 3}}},
+		{Time: at(20), Status: []store.StatusCount{{Code: 502, Count: 3}}},
+		{Time: at(100), Status: []store.StatusCount{{Code: 504, Count: 9}}},
+	}
+	got := spikes(secs, DefaultConfig)
+	want := []window{{at(0), at(21), 6}, {at(100), at(101), 9}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("spikes = %+v, want %+v", got, want)
+	}
+}
+
+func TestEveryKindHasARecommendationAndDescription(t *testing.T) {
+	for _, k := range Kinds {
+		if len(recommendations[k]) == 0 || describe[k] == "" {
+			t.Errorf("%s lacks a recommendation or description", k)
+		}
+	}
+}

@@ -1,0 +1,140 @@
+package analyze
+
+import (
+	"strings"
+
+	"github.com/logcause/logcause/patterns"
+)
+
+// signal is what one error-log record says about the upstream path.
+type signal uint8
+
+const (
+	sigNone signal = iota
+	// nginx error log
+	sigTimeout         // upstream timed out before the response header → 504
+	sigBacklogFull     // connect() failed (11: EAGAIN): unix-socket listen queue full → 502
+	sigRefused         // connect() failed (111: ECONNREFUSED) → 502
+	sigNoSocket        // connect() failed (2: ENOENT): socket file missing → 502
+	sigPermission      // connect() failed (13: EACCES) → 502
+	sigUnreachable     // connect() failed (113/101/112) → 502
+	sigReset           // recv() failed (104) / upstream prematurely closed, before the header → 502
+	sigHeaderTooBig    // upstream sent too big header → 502
+	sigInvalidResponse // upstream sent invalid … / FastCGI protocol errors → 502
+	sigNoLive          // no live upstreams → 502 (a consequence)
+	sigDNS             // could not be resolved / no resolver defined → 502
+	sigTLS             // TLS handshake to the upstream failed → 502
+	// PHP-FPM log
+	sigMaxChildren // server reached (pm.)max_children
+	sigTerminated  // execution timed out (…), terminating
+	sigChildSignal // child exited on signal N
+	sigFPMStop     // Terminating / Finishing / exiting, bye-bye / Reloading
+	sigFPMStart    // ready to handle connections / fpm is running
+	sigFPMBindFail // unable to bind listening socket
+	numSignals
+)
+
+// gatewayStatus is the status nginx answers for a request that met the
+// signal: 504 for timeouts, 502 for the other upstream failures, 0 when the
+// record is not a failed request (FPM records, body-phase failures).
+func (s signal) gatewayStatus() int {
+	switch {
+	case s == sigTimeout:
+		return 504
+	case s > sigTimeout && s <= sigTLS:
+		return 502
+	}
+	return 0
+}
+
+// classify returns the signal of one record.
+func classify(ev *patterns.Event) signal {
+	switch {
+	case ev.Error != nil:
+		return classifyNginx(ev.Error)
+	case ev.FPM != nil:
+		return classifyFPM(ev.FPM)
+	}
+	return sigNone
+}
+
+// headerPhase reports whether the action is one before the response header
+// reached the client: only failures there change the status to 502/504.
+func headerPhase(action string) bool {
+	switch action {
+	case "connecting to upstream", "SSL handshaking to upstream",
+		"sending request to upstream", "reading response header from upstream":
+		return true
+	}
+	return false
+}
+
+func classifyNginx(e *patterns.NginxError) signal {
+	m := e.Message
+	switch {
+	case strings.HasPrefix(m, "no live upstreams"):
+		return sigNoLive
+	case strings.Contains(m, "could not be resolved") || strings.HasPrefix(m, "no resolver defined"):
+		return sigDNS
+	}
+	if !headerPhase(e.Action) {
+		return sigNone
+	}
+	switch {
+	case strings.HasPrefix(m, "upstream timed out"):
+		return sigTimeout
+	case strings.HasPrefix(m, "upstream sent too big header"):
+		return sigHeaderTooBig
+	case strings.HasPrefix(m, "upstream sent") || strings.HasPrefix(m, "upstream prematurely closed FastCGI stdout"):
+		return sigInvalidResponse
+	case strings.HasPrefix(m, "upstream prematurely closed connection"):
+		return sigReset
+	case e.Action == "SSL handshaking to upstream" || strings.Contains(m, "SSL"):
+		return sigTLS
+	case strings.HasPrefix(m, "connect()"):
+		switch e.Errno {
+		case 11:
+			return sigBacklogFull
+		case 111:
+			return sigRefused
+		case 2:
+			return sigNoSocket
+		case 13:
+			return sigPermission
+		case 101, 112, 113:
+			return sigUnreachable
+		case 104:
+			return sigReset
+		}
+	case strings.HasPrefix(m, "recv() failed") || strings.HasPrefix(m, "readv() failed") ||
+		strings.HasPrefix(m, "writev() failed") || strings.HasPrefix(m, "send() failed"):
+		return sigReset
+	}
+	return sigNone
+}
+
+func classifyFPM(e *patterns.FPMError) signal {
+	m := e.Message
+	switch {
+	case strings.HasPrefix(m, "server reached pm.max_children setting") ||
+		strings.HasPrefix(m, "server reached max_children setting"):
+		return sigMaxChildren
+	case strings.Contains(m, "execution timed out"):
+		return sigTerminated
+	case strings.Contains(m, " exited on signal "):
+		return sigChildSignal
+	case strings.HasPrefix(m, "Terminating") || strings.HasPrefix(m, "Finishing") ||
+		strings.HasPrefix(m, "exiting, bye-bye") || strings.HasPrefix(m, "Reloading in progress"):
+		return sigFPMStop
+	case strings.HasPrefix(m, "ready to handle connections") || strings.HasPrefix(m, "fpm is running"):
+		return sigFPMStart
+	case strings.HasPrefix(m, "unable to bind listening socket"):
+		return sigFPMBindFail
+	}
+	return sigNone
+}
+
+// fastcgi reports whether the record's upstream is a FastCGI one (PHP-FPM).
+func fastcgi(ev *patterns.Event) bool {
+	return ev.Error != nil && strings.HasPrefix(ev.Error.Upstream, "fastcgi://")
+}

@@ -1,0 +1,83 @@
+// Package analyze answers one question: why did the site throw gateway
+// errors? It finds the spikes of 502/504 responses in the per-second request
+// counts, gathers the error-log records around each spike, and ranks the
+// candidate causes with their evidence, confidence, causal chain and fix.
+//
+// analyze does no I/O of its own: it reads through the small Reader
+// interface, so every rule can be tested from slices of events.
+package analyze
+
+import "time"
+
+// Version is the version of the JSON contract of Result.
+const Version = 1
+
+// Result is the outcome of one analysis. Its JSON form is a public contract
+// (README, "JSON output"): fields are added, never renamed.
+type Result struct {
+	Version   int        `json:"version"`
+	Range     TimeRange  `json:"range"`
+	Sources   []Source   `json:"sources"`
+	Totals    Totals     `json:"totals"`
+	Incidents []Incident `json:"incidents"`
+}
+
+// TimeRange is a span of time, both ends in UTC.
+type TimeRange struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
+
+// Source is one log file that was read.
+type Source struct {
+	Path     string   `json:"path"`
+	Format   string   `json:"format"`
+	Records  int64    `json:"records"`
+	Unparsed int64    `json:"unparsed"`
+	TZ       string   `json:"tz"`                         // the zone used for stamps without one, or "from log" when stamps carry theirs
+	Samples  []string `json:"unparsed_samples,omitempty"` // a few records that did not parse
+	Error    string   `json:"error,omitempty"`            // why the file could not be read to its end
+}
+
+// Totals counts the requests of the whole range.
+type Totals struct {
+	Requests int64            `json:"requests"`
+	Status   map[string]int64 `json:"status"`
+}
+
+// Incident is one spike of gateway errors and its explanation.
+type Incident struct {
+	Start     time.Time        `json:"start"`
+	End       time.Time        `json:"end"`
+	Title     string           `json:"title"`
+	Requests  int64            `json:"requests"` // all requests in the window
+	Status    map[string]int64 `json:"status"`   // 5xx responses in the window, by status
+	RootCause Kind             `json:"root_cause"`
+	Chain     []Kind           `json:"chain"` // root first, symptom last
+	Causes    []Cause          `json:"causes"`
+	TopPaths  []PathCount      `json:"top_paths"`
+}
+
+// Cause is one candidate explanation of an incident.
+type Cause struct {
+	Kind            Kind       `json:"kind"`
+	Confidence      float64    `json:"confidence"`
+	Summary         string     `json:"summary"`
+	Evidence        []Evidence `json:"evidence"`
+	Recommendations []string   `json:"recommendations"`
+}
+
+// Evidence is one log record that supports a cause.
+type Evidence struct {
+	Source string    `json:"source"` // the log's format, e.g. nginx_error
+	Path   string    `json:"path"`
+	Offset int64     `json:"offset"`
+	Time   time.Time `json:"time"`
+	Text   string    `json:"text"`
+}
+
+// PathCount is how many gateway errors one request path received.
+type PathCount struct {
+	Path  string `json:"path"`
+	Count int64  `json:"count"`
+}

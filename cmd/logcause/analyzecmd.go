@@ -1,0 +1,127 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/ingest"
+	"github.com/logcause/logcause/patterns"
+	"github.com/logcause/logcause/report"
+	"github.com/logcause/logcause/store"
+)
+
+type analyzeFlags struct {
+	format    string
+	storeDir  string
+	tz        string
+	logFormat string
+}
+
+func newAnalyzeCmd() *cobra.Command {
+	var fl analyzeFlags
+	c := &cobra.Command{
+		Use:   "analyze [flags] PATH...",
+		Short: "Find the 502/504 spikes in logs and explain each one",
+		Long: `analyze reads the logs in the files and directories given (recursively,
+gzip included), finds the spikes of 502/504 responses in the nginx access
+log and explains each with the nginx error log and the PHP-FPM log: root
+cause, causal chain, confidence, evidence lines and the fix.
+
+Stamps without a zone (nginx error log, php-fpm.log) are read in the zone
+given by --tz; without it, in the UTC offset of the access log read with
+them, or else in this machine's local zone. The report says which.
+
+Exit status: 0 when every file was read, 1 when a file could not be read
+(the report still covers the others), 2 for a usage error.`,
+		Example: `  # The demo: a PHP-FPM pool running out of workers, captured on real servers
+  logcause analyze testdata/demo
+
+  # A server's logs, rotated and gzipped files included
+  logcause analyze /var/log/nginx /var/log/php8.2-fpm.log*
+
+  # Logs copied from a server in another zone, as JSON
+  logcause analyze --tz Europe/Paris --format json ./incident-logs/
+
+  # Keep the parsed events for later runs
+  logcause analyze --store /var/lib/logcause /var/log`,
+		Args: atLeastOneArg("file or directory"),
+		RunE: func(c *cobra.Command, args []string) error {
+			return runAnalyze(c, args, fl)
+		},
+	}
+	c.Flags().StringVar(&fl.format, "format", "text", "output format: text or json")
+	c.Flags().StringVar(&fl.storeDir, "store", "", "keep the store in `DIR` (default: a temporary store, removed at exit)")
+	c.Flags().StringVar(&fl.tz, "tz", "", "`ZONE` of stamps without one: IANA name (Europe/Paris), offset (+01:00) or Local")
+	c.Flags().StringVar(&fl.logFormat, "log-format", "", fmt.Sprintf("force the log `FORMAT` of every file instead of detecting it (%v)", patterns.Kinds()))
+	return c
+}
+
+func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags) error {
+	var render func(io.Writer, analyze.Result) error
+	switch fl.format {
+	case "text":
+		render = report.Text
+	case "json":
+		render = report.JSON
+	default:
+		return usagef("invalid --format %q: use text or json", fl.format)
+	}
+	opts := loadOptions{limits: ingest.DefaultLimits}
+	var err error
+	if opts.zone, err = parseZone(fl.tz); err != nil {
+		return err
+	}
+	if fl.logFormat != "" {
+		if opts.format, err = patterns.ParseKind(fl.logFormat); err != nil {
+			return usageError{err}
+		}
+	}
+	st, err := openStore(fl.storeDir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	loaded, err := load(c.Context(), args, st, opts)
+	if err != nil {
+		return err
+	}
+	if loaded.records == 0 {
+		return errors.Join(append(loaded.problems, fmt.Errorf("no log records found in %v: the files are empty", args))...)
+	}
+	first, last, ok, err := st.Range()
+	if err != nil {
+		return fmt.Errorf("cannot read the store: %w", err)
+	}
+	if !ok {
+		return errors.Join(append(loaded.problems, fmt.Errorf("no record in %v could be parsed; see the unparsed samples with `logcause parse`", args))...)
+	}
+	res, err := analyze.Analyze(st, analyze.TimeRange{Start: first, End: last}, analyze.DefaultConfig)
+	if err != nil {
+		return err
+	}
+	for _, s := range loaded.sources {
+		res.Sources = append(res.Sources, analyze.Source{
+			Path: s.Path, Format: s.Format, Records: s.Records, Unparsed: s.Unparsed,
+			TZ: s.TZ, Samples: s.Samples, Error: s.Error,
+		})
+	}
+	if err := render(c.OutOrStdout(), res); err != nil {
+		return err
+	}
+	if len(loaded.problems) > 0 {
+		return fmt.Errorf("the report above is incomplete: %w", errors.Join(loaded.problems...))
+	}
+	return nil
+}
+
+func openStore(dir string) (*store.Store, error) {
+	if dir == "" {
+		return store.OpenTemp()
+	}
+	return store.Open(dir)
+}

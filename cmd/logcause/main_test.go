@@ -1,0 +1,267 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/logcause/logcause/analyze"
+)
+
+// runCmd runs logcause in-process and returns its exit code and output.
+func runCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// writeLogs writes a small two-zone incident: an access log in +01:00 with
+// 502s at 14:00:50–14:00:59 local, and zoneless error and FPM logs.
+func writeLogs(t *testing.T, dir string) {
+	t.Helper()
+	var access, nginxErr strings.Builder
+	for s := 0; s < 90; s++ {
+		status := 200
+		if s >= 50 && s < 60 {
+			status = 502
+		}
+		for i := 0; i < 3; i++ {
+			fmt.Fprintf(&access, "127.0.0.1 - - [23/Nov/2026:14:%02d:%02d +0100] \"GET /slow.php?i=%d HTTP/1.1\" %d 150 \"-\" \"curl/7.88.1\"\n", s/60, s%60, i, status)
+			if status == 502 {
+				fmt.Fprintf(&nginxErr, "2026/11/23 14:%02d:%02d [error] 100#100: *%d connect() to unix:/tmp/php-fpm.sock failed (11: Resource temporarily unavailable) while connecting to upstream, client: 127.0.0.1, server: _, request: \"GET /slow.php?i=%d HTTP/1.1\", upstream: \"fastcgi://unix:/tmp/php-fpm.sock:\", host: \"127.0.0.1:18080\"\n", s/60, s%60, s*3+i, i)
+			}
+		}
+	}
+	fpm := "[23-Nov-2026 14:00:49] WARNING: [pool www] server reached pm.max_children setting (4), consider raising it\n"
+	for name, data := range map[string]string{"access.log": access.String(), "error.log": nginxErr.String(), "php-fpm.log": fpm} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestAnalyzeJSONLearnsTheZoneFromTheAccessLog(t *testing.T) {
+	dir := t.TempDir()
+	writeLogs(t, dir)
+	code, out, errs := runCmd(t, "analyze", "--format", "json", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var res analyze.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(res.Incidents) != 1 {
+		t.Fatalf("%d incidents", len(res.Incidents))
+	}
+	inc := res.Incidents[0]
+	if inc.RootCause != analyze.FPMWorkerExhaustion || inc.Start.Format("15:04:05") != "13:00:50" || inc.Status["502"] != 30 {
+		t.Errorf("incident %+v", inc)
+	}
+	// The error lines only match the 502s if they were read in +01:00.
+	if !strings.HasPrefix(inc.Causes[0].Summary, "30 of 30 gateway errors") {
+		t.Errorf("summary %q: the zoneless logs were not aligned", inc.Causes[0].Summary)
+	}
+	for _, s := range res.Sources {
+		if s.Format != "nginx_access" && !strings.HasPrefix(s.TZ, "+01:00") {
+			t.Errorf("%s read in zone %q, want +01:00 learned from the access log", s.Path, s.TZ)
+		}
+	}
+}
+
+func TestAnalyzeWithExplicitZone(t *testing.T) {
+	dir := t.TempDir()
+	writeLogs(t, dir)
+	// Read in UTC, the error lines land an hour after the 502s: no match.
+	_, out, _ := runCmd(t, "analyze", "--format", "json", "--tz", "UTC", dir)
+	var res analyze.Result
+	json.Unmarshal([]byte(out), &res)
+	if len(res.Incidents) != 1 || res.Incidents[0].RootCause != analyze.Unknown {
+		t.Fatalf("with --tz UTC the causes should not align: %+v", res.Incidents)
+	}
+}
+
+func TestAnalyzeText(t *testing.T) {
+	dir := t.TempDir()
+	writeLogs(t, dir)
+	code, out, errs := runCmd(t, "analyze", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"INCIDENT 1", "Root cause:  fpm_worker_exhaustion", "server reached pm.max_children", "/slow.php"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "random.bin")
+	junk := make([]byte, 4096)
+	for i := range junk {
+		junk[i] = byte(i*7919 + i/13)
+	}
+	os.WriteFile(bin, junk, 0o644)
+	empty := filepath.Join(t.TempDir(), "empty.log")
+	os.WriteFile(empty, nil, 0o644)
+	good := t.TempDir()
+	writeLogs(t, good)
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	b, _ := os.ReadFile(filepath.Join(good, "access.log"))
+	zw.Write(b)
+	zw.Close()
+	truncated := filepath.Join(t.TempDir(), "access.log.2.gz")
+	os.WriteFile(truncated, z.Bytes()[:z.Len()*2/3], 0o644)
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"no arguments", []string{"analyze"}, exitUsage, "needs at least one file or directory"},
+		{"unknown flag", []string{"analyze", "--nope", "x"}, exitUsage, "unknown flag"},
+		{"unknown command", []string{"analyse"}, exitUsage, "unknown command"},
+		{"bad output format", []string{"analyze", "--format", "xml", good}, exitUsage, "use text or json"},
+		{"bad zone", []string{"analyze", "--tz", "Mars/Olympus", good}, exitUsage, "invalid --tz"},
+		{"bad log format", []string{"analyze", "--log-format", "apache", good}, exitUsage, "unknown log format"},
+		{"missing path", []string{"analyze", "/no/such/dir"}, exitRuntime, "no such file or directory"},
+		{"empty directory", []string{"analyze", t.TempDir()}, exitRuntime, "no log files found"},
+		{"binary file", []string{"analyze", bin}, exitRuntime, "cannot detect the format of " + bin},
+		{"empty file", []string{"analyze", empty}, exitRuntime, "the file is empty"},
+		{"binary file beside good logs", []string{"analyze", good, bin}, exitRuntime, "the report above is incomplete"},
+		{"truncated gzip", []string{"analyze", truncated}, exitRuntime, "truncated or corrupt"},
+		{"parse: binary file", []string{"parse", bin}, exitRuntime, "cannot detect the format"},
+		{"version with argument", []string{"version", "x"}, exitUsage, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errs := runCmd(t, tc.args...)
+			if code != tc.code || !strings.Contains(errs, tc.msg) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, errs, tc.code, tc.msg)
+			}
+			if strings.Contains(errs, "panic") || strings.Contains(errs, "goroutine ") {
+				t.Errorf("panic: %s", errs)
+			}
+		})
+	}
+}
+
+func TestBinaryFileBesideGoodLogsStillReports(t *testing.T) {
+	good := t.TempDir()
+	writeLogs(t, good)
+	bin := filepath.Join(t.TempDir(), "x.bin")
+	os.WriteFile(bin, []byte{0, 1, 2, 3, 0xff, 0xfe, 0, 0}, 0o644)
+	code, out, _ := runCmd(t, "analyze", good, bin)
+	if code != exitRuntime || !strings.Contains(out, "fpm_worker_exhaustion") {
+		t.Fatalf("exit %d, report:\n%s", code, out)
+	}
+}
+
+func TestTruncatedGzipKeepsWhatCameBefore(t *testing.T) {
+	good := t.TempDir()
+	writeLogs(t, good)
+	b, _ := os.ReadFile(filepath.Join(good, "access.log"))
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write(b)
+	zw.Close()
+	os.Remove(filepath.Join(good, "access.log"))
+	os.WriteFile(filepath.Join(good, "access.log.1.gz"), z.Bytes()[:z.Len()*2/3], 0o644)
+	code, out, errs := runCmd(t, "analyze", "--format", "json", good)
+	if code != exitRuntime || !strings.Contains(errs, "access.log.1.gz") {
+		t.Fatalf("exit %d, stderr %s", code, errs)
+	}
+	var res analyze.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range res.Sources {
+		if strings.HasSuffix(s.Path, ".gz") && (s.Records == 0 || s.Error == "") {
+			t.Errorf("truncated archive source %+v: want its records before the damage and the error", s)
+		}
+	}
+}
+
+func TestUnparsedLinesAreCountedAndSampled(t *testing.T) {
+	dir := t.TempDir()
+	writeLogs(t, dir)
+	f, _ := os.OpenFile(filepath.Join(dir, "access.log"), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString("this is not an access log line \x1b[31m\n\xff\xfe garbage\n")
+	f.Close()
+	code, out, errs := runCmd(t, "analyze", "--format", "json", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var res analyze.Result
+	json.Unmarshal([]byte(out), &res)
+	for _, s := range res.Sources {
+		if s.Format == "nginx_access" && (s.Unparsed != 2 || len(s.Samples) != 2) {
+			t.Errorf("access source %+v: want 2 unparsed, sampled", s)
+		}
+	}
+}
+
+func TestParsePrintsOneJSONObjectPerRecord(t *testing.T) {
+	dir := t.TempDir()
+	writeLogs(t, dir)
+	code, out, errs := runCmd(t, "parse", "--tz", "+01:00", filepath.Join(dir, "error.log"), filepath.Join(dir, "php-fpm.log"))
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 31 {
+		t.Fatalf("%d lines, want 31", len(lines))
+	}
+	var first map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
+		t.Fatal(err)
+	}
+	if first["time"] != "2026-11-23T13:00:50Z" || first["format"] != "nginx_error" || first["errno"] != float64(11) {
+		t.Errorf("first record %v", first)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, out, _ := runCmd(t, "version")
+	if code != exitOK || !strings.HasPrefix(out, "logcause ") {
+		t.Fatalf("exit %d: %q", code, out)
+	}
+}
+
+func TestHelpShowsExamples(t *testing.T) {
+	for _, cmd := range []string{"analyze", "parse", "version"} {
+		code, out, _ := runCmd(t, cmd, "--help")
+		if code != exitOK || !strings.Contains(out, "Examples:") || !strings.Contains(out, "logcause "+cmd) {
+			t.Errorf("%s --help: exit %d\n%s", cmd, code, out)
+		}
+	}
+}
+
+func TestStoreFlagKeepsTheStoreAndRefusesASecondUser(t *testing.T) {
+	dir := t.TempDir()
+	writeLogs(t, dir)
+	st := filepath.Join(t.TempDir(), "store")
+	if code, _, errs := runCmd(t, "analyze", "--store", st, dir); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(st, "MANIFEST")); err != nil {
+		t.Fatalf("store not kept: %v", err)
+	}
+	held, err := openStore(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	code, _, errs := runCmd(t, "analyze", "--store", st, dir)
+	if code != exitRuntime || !strings.Contains(errs, "locked") {
+		t.Errorf("exit %d: %s", code, errs)
+	}
+}

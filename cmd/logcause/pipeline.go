@@ -1,0 +1,259 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/logcause/logcause/ingest"
+	"github.com/logcause/logcause/patterns"
+	"github.com/logcause/logcause/store"
+)
+
+// loadOptions says how files are read.
+type loadOptions struct {
+	zone   *time.Location // zone of stamps without one; nil: learn it from the access log
+	format patterns.Kind  // force this format on every file; KindUnknown: detect
+	limits ingest.Limits
+}
+
+const (
+	sampleLines    = 40 // lines read to detect a file's format
+	unparsedToKeep = 3  // unparsed records sampled per source for the report
+	sampleBytes    = 300
+)
+
+// loadResult is what loading a set of paths produced.
+type loadResult struct {
+	sources  []store.Source
+	records  int64
+	problems []error // files that could not be read completely, or not at all
+}
+
+// openedFile is a file whose format is known, ready to be read.
+type openedFile struct {
+	r    *ingest.Reader
+	kind patterns.Kind
+}
+
+// load reads every log file under paths into st. A file that cannot be read
+// does not stop the others: it is reported in problems.
+func load(ctx context.Context, paths []string, st *store.Store, opts loadOptions) (loadResult, error) {
+	var res loadResult
+	files, skipped, err := ingest.Discover(paths)
+	for _, s := range skipped {
+		slog.Info("skipping file", "path", s.Path, "reason", s.Reason)
+	}
+	if err != nil {
+		return res, err
+	}
+	var opened []openedFile
+	defer func() {
+		for _, o := range opened {
+			o.r.Close()
+		}
+	}()
+	for _, f := range files {
+		o, err := open(f, opts)
+		if err != nil {
+			if f.Named {
+				res.problems = append(res.problems, err)
+			} else {
+				slog.Info("skipping file", "path", f.Path, "reason", err)
+			}
+			continue
+		}
+		opened = append(opened, o)
+	}
+	if len(opened) == 0 && len(res.problems) > 0 {
+		return res, errors.Join(res.problems...)
+	}
+	if len(opened) == 0 {
+		return res, errors.Join(append(res.problems, fmt.Errorf("%w in %s: no file holds a log format logcause reads (%v)", ingest.ErrNoFiles, strings.Join(paths, ", "), patterns.Kinds()))...)
+	}
+	// Access logs first: their stamps carry the server's UTC offset, which
+	// the zoneless logs of the same server share.
+	slices.SortStableFunc(opened, func(a, b openedFile) int {
+		return cmp.Compare(b2i(a.kind != patterns.KindNginxAccess), b2i(b.kind != patterns.KindNginxAccess))
+	})
+	w := st.NewWriter()
+	offsets := map[int]int64{}
+	for _, o := range opened {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		zone, label := opts.zone, ""
+		if zone == nil {
+			zone, label = learnedZone(offsets)
+		} else {
+			label = zoneLabel(zone)
+		}
+		src, err := readFile(o, zone, label, w, offsets)
+		res.records += src.Records
+		if err != nil {
+			src.Error = err.Error()
+			res.problems = append(res.problems, err)
+		}
+		res.sources = append(res.sources, src)
+	}
+	if err := w.Flush(); err != nil {
+		return res, err
+	}
+	for _, src := range res.sources {
+		if err := st.PutSource(src); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// open opens f and finds its format.
+func open(f ingest.File, opts loadOptions) (openedFile, error) {
+	r, err := ingest.Open(f.Path, opts.limits)
+	if err != nil {
+		return openedFile{}, err
+	}
+	kind := opts.format
+	if kind == patterns.KindUnknown {
+		sample, err := r.Sample(sampleLines)
+		if err != nil && len(sample) == 0 {
+			r.Close()
+			return openedFile{}, err
+		}
+		kind = patterns.Detect(sample)
+		if kind == patterns.KindUnknown {
+			r.Close()
+			if len(sample) == 0 {
+				return openedFile{}, fmt.Errorf("cannot detect the format of %s: the file is empty", f.Path)
+			}
+			return openedFile{}, fmt.Errorf("cannot detect the format of %s: it is not a log logcause reads (%v), or it is binary; pass --log-format to force one", f.Path, patterns.Kinds())
+		}
+	}
+	return openedFile{r: r, kind: kind}, nil
+}
+
+// learnedZone returns the zone that the access logs read so far were
+// written in (their most common UTC offset), or the local zone.
+func learnedZone(offsets map[int]int64) (*time.Location, string) {
+	best, bestN := 0, int64(0)
+	for off, n := range offsets {
+		if n > bestN || (n == bestN && off < best) {
+			best, bestN = off, n
+		}
+	}
+	if bestN == 0 {
+		return time.Local, zoneLabel(time.Local) + " (local zone of this machine; set --tz to the server's)"
+	}
+	name := "UTC" + formatOffset(best)
+	return time.FixedZone(name, best), formatOffset(best) + " (learned from the access log)"
+}
+
+func zoneLabel(loc *time.Location) string {
+	if loc == time.Local {
+		name, off := time.Now().In(loc).Zone()
+		return fmt.Sprintf("Local (%s, %s)", name, formatOffset(off))
+	}
+	return loc.String()
+}
+
+func formatOffset(sec int) string {
+	sign := '+'
+	if sec < 0 {
+		sign, sec = '-', -sec
+	}
+	return fmt.Sprintf("%c%02d:%02d", sign, sec/3600, sec%3600/60)
+}
+
+// parseZone reads a --tz value: "Local", an IANA name, or an offset ±HH:MM.
+func parseZone(s string) (*time.Location, error) {
+	switch {
+	case s == "":
+		return nil, nil
+	case strings.EqualFold(s, "local"):
+		return time.Local, nil
+	case strings.HasPrefix(s, "+") || strings.HasPrefix(s, "-"):
+		h, m, ok := strings.Cut(s[1:], ":")
+		hh, err1 := strconv.Atoi(h)
+		mm, err2 := strconv.Atoi(m)
+		if !ok || err1 != nil || err2 != nil || hh > 14 || mm > 59 {
+			return nil, usagef("invalid --tz %q: write an offset as +HH:MM or -HH:MM", s)
+		}
+		off := (hh*3600 + mm*60)
+		if s[0] == '-' {
+			off = -off
+		}
+		return time.FixedZone("UTC"+formatOffset(off), off), nil
+	}
+	loc, err := time.LoadLocation(s)
+	if err != nil {
+		return nil, usagef("invalid --tz %q: %v (use an IANA name such as Europe/Paris, an offset such as +01:00, or Local)", s, err)
+	}
+	return loc, nil
+}
+
+// readFile reads one file's records into w.
+func readFile(o openedFile, zone *time.Location, zoneLabel string, w *store.Writer, offsets map[int]int64) (store.Source, error) {
+	src := store.Source{Path: o.r.Path(), Format: o.kind.String(), TZ: zoneLabel}
+	unparsed := func(rec []byte, err error) {
+		src.Unparsed++
+		if len(src.Samples) < unparsedToKeep {
+			src.Samples = append(src.Samples, string(rec[:min(len(rec), sampleBytes)]))
+		}
+		slog.Debug("unparsed record", "path", src.Path, "err", err)
+	}
+	var err error
+	if o.kind == patterns.KindNginxAccess {
+		src.TZ = "from the log ($time_local offset)"
+		var a patterns.AccessLine
+		err = o.r.Records(func([]byte) bool { return true }, func(rec []byte, off int64) error {
+			src.Records++
+			if perr := patterns.ParseCombined(rec, &a); perr != nil {
+				unparsed(rec, perr)
+				return nil
+			}
+			offsets[a.ZoneOffset]++
+			if werr := w.Request(a.Time, a.Status); werr != nil {
+				return werr
+			}
+			if a.Status < 500 {
+				return nil // counted in the rollup; only errors are kept in full
+			}
+			return w.Event(&patterns.Event{
+				Time: a.Time, Kind: patterns.KindNginxAccess, Path: src.Path, Offset: off,
+				Text: string(rec), Access: a.Access(),
+			})
+		})
+	} else {
+		p, perr := patterns.NewParser(o.kind, zone)
+		if perr != nil {
+			return src, perr
+		}
+		starts := func(line []byte) bool { return patterns.StartsRecord(o.kind, line) }
+		err = o.r.Records(starts, func(rec []byte, off int64) error {
+			src.Records++
+			ev := new(patterns.Event)
+			if perr := p.Parse(rec, ev); perr != nil {
+				unparsed(rec, perr)
+				return nil
+			}
+			ev.Path, ev.Offset = src.Path, off
+			return w.Event(ev)
+		})
+	}
+	st := o.r.Stats()
+	src.Cut = st.CutLines + st.CutRecords
+	return src, err
+}

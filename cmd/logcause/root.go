@@ -1,0 +1,59 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// usageError marks an error in the command line itself (exit code 2).
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+// isCobraUsage recognises the usage errors cobra makes itself.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	return strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "unknown flag") ||
+		strings.HasPrefix(msg, "unknown shorthand flag") || strings.Contains(msg, "flag needs an argument") ||
+		strings.HasPrefix(msg, "invalid argument")
+}
+
+func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "logcause",
+		Short: "Find why nginx answered 502/504: root causes from nginx, PHP-FPM and MySQL logs",
+		Long: `logcause reads the logs a PHP stack already writes (nginx access and error
+logs, PHP-FPM logs), finds the spikes of 502/504 responses and links each
+to its root cause, with the evidence lines, a confidence and the fix.`,
+		Example: `  # Why did the site throw 502s? Analyze everything under /var/log:
+  logcause analyze /var/log
+
+  # The same, as JSON for other tools:
+  logcause analyze --format json /var/log/nginx /var/log/php8.2-fpm.log`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
+	})
+	root.AddCommand(newAnalyzeCmd(), newParseCmd(), newVersionCmd())
+	return root
+}
+
+// atLeastOneArg is cobra.MinimumNArgs(1) with a usage error and a hint.
+func atLeastOneArg(what string) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return usagef("%s needs at least one %s (see `%s --help`)", c.CommandPath(), what, c.CommandPath())
+		}
+		return nil
+	}
+}

@@ -1,0 +1,238 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// Limits bound what one record may cost in memory.
+type Limits struct {
+	MaxLine   int // bytes kept of one physical line; the rest is dropped and counted
+	MaxRecord int // bytes kept of one multi-line record; further lines are dropped and counted
+}
+
+// DefaultLimits keeps 64 KiB of a line (nginx's longest request lines fit)
+// and 256 KiB of a multi-line record.
+var DefaultLimits = Limits{MaxLine: 64 << 10, MaxRecord: 256 << 10}
+
+// Stats counts what a Reader saw.
+type Stats struct {
+	Bytes       int64 // bytes read (decompressed)
+	Lines       int64 // physical lines
+	Records     int64 // records handed to the caller
+	CutLines    int64 // lines longer than MaxLine, cut
+	CutRecords  int64 // records larger than MaxRecord, cut
+	Compression string
+}
+
+// Reader reads the records of one file.
+type Reader struct {
+	path    string
+	f       *os.File
+	br      *bufio.Reader
+	gz      *gzip.Reader
+	limits  Limits
+	stats   Stats
+	head    []headLine // lines peeked by Sample, replayed by Records
+	pending error      // a read error met while sampling
+}
+
+type headLine struct {
+	b []byte
+	n int64 // bytes the line took in the file, newline included
+}
+
+var gzipMagic = []byte{0x1f, 0x8b}
+
+// Open opens path for reading. A gzip file is detected by its magic bytes and
+// decompressed as it is read.
+func Open(path string, limits Limits) (*Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open %s: %w", path, err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cannot stat %s: %w", path, err)
+	}
+	if st.IsDir() {
+		f.Close()
+		return nil, fmt.Errorf("cannot read %s: it is a directory", path)
+	}
+	r := &Reader{path: path, f: f, limits: limits}
+	br := bufio.NewReaderSize(f, 256<<10)
+	magic, _ := br.Peek(2)
+	if bytes.Equal(magic, gzipMagic) {
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("cannot read %s: corrupt gzip header: %w", path, err)
+		}
+		gz.Multistream(true)
+		r.gz = gz
+		r.stats.Compression = "gzip"
+		br = bufio.NewReaderSize(gz, 256<<10)
+	}
+	r.br = br
+	return r, nil
+}
+
+// Path returns the file's path.
+func (r *Reader) Path() string { return r.path }
+
+// Stats returns what was read so far.
+func (r *Reader) Stats() Stats { return r.stats }
+
+// Close closes the file.
+func (r *Reader) Close() error {
+	if r.gz != nil {
+		r.gz.Close()
+	}
+	return r.f.Close()
+}
+
+// Sample returns up to n of the file's first physical lines (without
+// newlines), for format detection. They are not lost: Records still
+// delivers them. The returned slices are owned by the Reader.
+func (r *Reader) Sample(n int) ([][]byte, error) {
+	for len(r.head) < n {
+		before := r.stats.Bytes
+		line, err := r.readLine()
+		if line != nil {
+			r.head = append(r.head, headLine{bytes.Clone(line), r.stats.Bytes - before})
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			r.pending = err // Records reports it after replaying the sample
+			break
+		}
+	}
+	out := make([][]byte, 0, min(n, len(r.head)))
+	for _, h := range r.head[:min(n, len(r.head))] {
+		out = append(out, h.b)
+	}
+	return out, r.pending
+}
+
+// readLine returns the next physical line without its newline, cut to
+// MaxLine. It returns (nil, io.EOF) at the end; a last line without a
+// newline is returned with a nil error first. The slice is valid until the
+// next call.
+func (r *Reader) readLine() ([]byte, error) {
+	line, err := r.br.ReadSlice('\n')
+	r.stats.Bytes += int64(len(line))
+	if err == bufio.ErrBufferFull {
+		// A line longer than the buffer: keep what fits the limit, drop the rest.
+		kept := append([]byte(nil), line...)
+		for err == bufio.ErrBufferFull {
+			line, err = r.br.ReadSlice('\n')
+			r.stats.Bytes += int64(len(line))
+			if room := r.limits.MaxLine - len(kept); room > 0 {
+				kept = append(kept, line[:min(room, len(line))]...)
+			}
+		}
+		line = kept
+	}
+	if err != nil && err != io.EOF {
+		return nil, r.readErr(err)
+	}
+	if len(line) == 0 && err == io.EOF {
+		return nil, io.EOF
+	}
+	line = bytes.TrimSuffix(line, []byte{'\n'})
+	line = bytes.TrimSuffix(line, []byte{'\r'})
+	r.stats.Lines++
+	if len(line) > r.limits.MaxLine {
+		line = line[:r.limits.MaxLine]
+		r.stats.CutLines++
+	}
+	return line, nil
+}
+
+func (r *Reader) readErr(err error) error {
+	if r.gz != nil && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader)) {
+		return fmt.Errorf("cannot read %s: the gzip archive is truncated or corrupt after %d decompressed bytes (the records before that point were read): %w", r.path, r.stats.Bytes, err)
+	}
+	return fmt.Errorf("cannot read %s after %d bytes: %w", r.path, r.stats.Bytes, err)
+}
+
+// Records calls fn once per record, in file order. startsRecord says whether
+// a physical line begins a new record; other lines are continuations joined
+// to the previous record with '\n'. rec is valid only during the call; offset
+// is the byte offset of the record's first byte in the (decompressed) file.
+// Empty lines between records are skipped. Records stops at the first error
+// from fn or from reading; records before a read error are delivered.
+func (r *Reader) Records(startsRecord func(line []byte) bool, fn func(rec []byte, offset int64) error) error {
+	var (
+		rec      []byte
+		recOff   int64
+		have     bool
+		cut      bool
+		pos      int64 // offset of the next physical line
+		headNext int
+	)
+	flush := func() error {
+		if !have {
+			return nil
+		}
+		have = false
+		if cut {
+			r.stats.CutRecords++
+			cut = false
+		}
+		r.stats.Records++
+		return fn(rec, recOff)
+	}
+	next := func() ([]byte, int64, error) {
+		if headNext < len(r.head) {
+			h := r.head[headNext]
+			headNext++
+			return h.b, h.n, nil
+		}
+		if r.pending != nil {
+			return nil, 0, r.pending
+		}
+		before := r.stats.Bytes
+		l, err := r.readLine()
+		return l, r.stats.Bytes - before, err
+	}
+	for {
+		line, n, err := next()
+		if line == nil && err == io.EOF {
+			return flush()
+		}
+		if err != nil {
+			if ferr := flush(); ferr != nil {
+				return ferr
+			}
+			return err
+		}
+		lineOff := pos
+		pos += n
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		if !have || startsRecord(line) {
+			if err := flush(); err != nil {
+				return err
+			}
+			rec = append(rec[:0], line...)
+			recOff, have = lineOff, true
+			continue
+		}
+		if len(rec)+1+len(line) > r.limits.MaxRecord {
+			cut = true
+			continue
+		}
+		rec = append(rec, '\n')
+		rec = append(rec, line...)
+	}
+}

@@ -1,0 +1,236 @@
+package ingest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+type rec struct {
+	text string
+	off  int64
+}
+
+func write(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func gz(t *testing.T, data []byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	w.Write(data)
+	w.Close()
+	return b.Bytes()
+}
+
+// startsWithDigit treats lines starting with a digit as record starts, like
+// the nginx error log; others are continuations.
+func startsWithDigit(l []byte) bool { return len(l) > 0 && l[0] >= '0' && l[0] <= '9' }
+
+func readAll(t *testing.T, path string, limits Limits, sample int) ([]rec, Stats, error) {
+	t.Helper()
+	r, err := Open(path, limits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if sample > 0 {
+		r.Sample(sample)
+	}
+	var out []rec
+	err = r.Records(startsWithDigit, func(b []byte, off int64) error {
+		out = append(out, rec{string(b), off})
+		return nil
+	})
+	return out, r.Stats(), err
+}
+
+func TestRecords(t *testing.T) {
+	const data = "1 first\n2 second\r\n   \ncontinued a\ncontinued b\n3 third\nno newline at end"
+	want := []rec{
+		{"1 first", 0},
+		{"2 second\ncontinued a\ncontinued b", 8},
+		{"3 third\nno newline at end", 46},
+	}
+	for _, tc := range []struct {
+		name   string
+		data   []byte
+		sample int
+	}{
+		{"plain", []byte(data), 0},
+		{"plain after sampling", []byte(data), 3},
+		{"plain after sampling everything", []byte(data), 100},
+		{"gzip", gz(t, []byte(data)), 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, st, err := readAll(t, write(t, "x.log", tc.data), DefaultLimits, tc.sample)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !equal(got, want) {
+				t.Errorf("records = %v, want %v", got, want)
+			}
+			if st.Records != 3 || st.Lines != 7 || st.Bytes != int64(len(data)) {
+				t.Errorf("stats = %+v, want 3 records, 7 lines, %d bytes", st, len(data))
+			}
+		})
+	}
+}
+
+func equal(a, b []rec) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestLongLineIsCutAndCounted(t *testing.T) {
+	long := strings.Repeat("x", 10<<20) // 10 MB in one line
+	data := "1 before\n1" + long + "\n2 after\n"
+	got, st, err := readAll(t, write(t, "long.log", []byte(data)), Limits{MaxLine: 1000, MaxRecord: 4000}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || len(got[1].text) != 1000 || got[2].text != "2 after" {
+		t.Fatalf("got %d records, second of %d bytes, third %q", len(got), len(got[1].text), got[2].text)
+	}
+	if got[2].off != int64(len("1 before\n1")+len(long)+1) {
+		t.Errorf("offset after the long line = %d", got[2].off)
+	}
+	if st.CutLines != 1 {
+		t.Errorf("CutLines = %d, want 1", st.CutLines)
+	}
+}
+
+func TestLongRecordIsCutAndCounted(t *testing.T) {
+	data := "1 start\n" + strings.Repeat("continuation line\n", 1000) + "2 next\n"
+	got, st, err := readAll(t, write(t, "multi.log", []byte(data)), Limits{MaxLine: 100, MaxRecord: 200}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || len(got[0].text) > 200 || got[1].text != "2 next" {
+		t.Fatalf("got %d records: %v", len(got), got)
+	}
+	if st.CutRecords != 1 {
+		t.Errorf("CutRecords = %d, want 1", st.CutRecords)
+	}
+}
+
+func TestTruncatedGzipKeepsRecordsBeforeTheDamage(t *testing.T) {
+	var data strings.Builder
+	for i := range 5000 {
+		data.WriteString("1 line number ")
+		data.WriteString(strings.Repeat("y", i%50))
+		data.WriteString("\n")
+	}
+	z := gz(t, []byte(data.String()))
+	got, _, err := readAll(t, write(t, "cut.log.gz", z[:len(z)/2]), DefaultLimits, 10)
+	if err == nil {
+		t.Fatal("no error for a truncated archive")
+	}
+	if !errors.Is(err, io.ErrUnexpectedEOF) || !strings.Contains(err.Error(), "cut.log.gz") || !strings.Contains(err.Error(), "truncated") {
+		t.Errorf("error = %v; want it to name the file, say truncated and wrap io.ErrUnexpectedEOF", err)
+	}
+	if len(got) < 100 {
+		t.Errorf("only %d records before the damage", len(got))
+	}
+}
+
+func TestCorruptGzipHeader(t *testing.T) {
+	_, err := Open(write(t, "bad.gz", []byte{0x1f, 0x8b, 0, 0, 0}), DefaultLimits)
+	if err == nil || !strings.Contains(err.Error(), "corrupt gzip header") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	if _, err := Open(filepath.Join(t.TempDir(), "missing.log"), DefaultLimits); err == nil || !strings.Contains(err.Error(), "cannot open") {
+		t.Errorf("missing file: err = %v", err)
+	}
+	if _, err := Open(t.TempDir(), DefaultLimits); err == nil || !strings.Contains(err.Error(), "directory") {
+		t.Errorf("directory: err = %v", err)
+	}
+}
+
+func TestUnreadableFile(t *testing.T) {
+	if os.Geteuid() == 0 {
+		// root reads every file; the check is covered by running as a user.
+		p := write(t, "secret.log", []byte("1 x\n"))
+		os.Chmod(p, 0)
+		if _, err := Open(p, DefaultLimits); err != nil {
+			t.Fatalf("root could not open: %v", err)
+		}
+		return
+	}
+	p := write(t, "secret.log", []byte("1 x\n"))
+	os.Chmod(p, 0)
+	_, err := Open(p, DefaultLimits)
+	if err == nil || !errors.Is(err, os.ErrPermission) {
+		t.Fatalf("err = %v, want a permission error", err)
+	}
+}
+
+func TestFnErrorStops(t *testing.T) {
+	r, err := Open(write(t, "x.log", []byte("1 a\n2 b\n")), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	stop := errors.New("stop")
+	n := 0
+	err = r.Records(startsWithDigit, func([]byte, int64) error { n++; return stop })
+	if !errors.Is(err, stop) || n != 1 {
+		t.Fatalf("err = %v after %d records", err, n)
+	}
+}
+
+func FuzzRecords(f *testing.F) {
+	f.Add([]byte("1 a\n2 b\ncont\n"), 4, 16)
+	f.Add([]byte("\n\n\r\n1\r"), 1, 1)
+	f.Add(gz(&testing.T{}, []byte("1 x\n")), 10, 100)
+	f.Fuzz(func(t *testing.T, data []byte, maxLine, maxRecord int) {
+		maxLine, maxRecord = 1+abs(maxLine)%4096, 1+abs(maxRecord)%8192
+		p := filepath.Join(t.TempDir(), "f")
+		os.WriteFile(p, data, 0o644)
+		r, err := Open(p, Limits{MaxLine: maxLine, MaxRecord: maxRecord})
+		if err != nil {
+			return
+		}
+		defer r.Close()
+		r.Sample(3)
+		last := int64(-1)
+		r.Records(startsWithDigit, func(b []byte, off int64) error {
+			if off <= last {
+				t.Fatalf("offsets not increasing: %d after %d", off, last)
+			}
+			last = off
+			if len(b) > max(maxLine, maxRecord)+maxLine+1 {
+				t.Fatalf("record of %d bytes exceeds the limits %d/%d", len(b), maxLine, maxRecord)
+			}
+			return nil
+		})
+	})
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}

@@ -1,0 +1,124 @@
+package patterns
+
+import (
+	"testing"
+	"time"
+)
+
+// benchLines runs fn over lines round-robin and reports throughput in
+// bytes/s (b.SetBytes: mean line length) and lines/s.
+func benchLines(b *testing.B, lines [][]byte, fn func([]byte)) {
+	total := 0
+	for _, l := range lines {
+		total += len(l)
+	}
+	b.SetBytes(int64(total / len(lines)))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		fn(lines[i])
+		if i++; i == len(lines) {
+			i = 0
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+}
+
+// shopLines are the 1000 lines of the real shop access log.
+func shopLines(b *testing.B) [][]byte {
+	return physicalLines(readCorpus(b, lnavShopAccess))
+}
+
+// upstreamErrorLines are the table's nginx error records about upstreams.
+func upstreamErrorLines() [][]byte {
+	var lines [][]byte
+	for _, tc := range nginxErrorCases[:11] {
+		lines = append(lines, []byte(tc.rec))
+	}
+	return lines
+}
+
+func fpmLines() [][]byte {
+	var lines [][]byte
+	for _, tc := range fpmCases {
+		if tc.want != nil {
+			lines = append(lines, []byte(tc.rec))
+		}
+	}
+	return lines
+}
+
+func BenchmarkParseCombined(b *testing.B) {
+	var a AccessLine
+	benchLines(b, shopLines(b), func(l []byte) {
+		if err := ParseCombined(l, &a); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+func BenchmarkParseAccessEvent(b *testing.B) {
+	p, _ := NewParser(KindNginxAccess, time.UTC)
+	var ev Event
+	benchLines(b, shopLines(b), func(l []byte) {
+		if err := p.Parse(l, &ev); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+func BenchmarkParseNginxError(b *testing.B) {
+	p, _ := NewParser(KindNginxError, time.UTC)
+	var ev Event
+	benchLines(b, upstreamErrorLines(), func(l []byte) {
+		if err := p.Parse(l, &ev); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+// BenchmarkParseNginxErrorSpans is the error-log scanner without building
+// the Event (no allocation): the cost Detect pays per line.
+func BenchmarkParseNginxErrorSpans(b *testing.B) {
+	var s nginxErrorSpans
+	benchLines(b, upstreamErrorLines(), func(l []byte) {
+		if err := parseNginxError(l, time.UTC, &s); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+func BenchmarkParseFPMError(b *testing.B) {
+	loc := time.FixedZone("x", 3600)
+	p, _ := NewParser(KindFPMError, loc)
+	var ev Event
+	benchLines(b, fpmLines(), func(l []byte) {
+		if err := p.Parse(l, &ev); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+func BenchmarkDetect(b *testing.B) {
+	sample := shopLines(b)[:64]
+	b.ReportAllocs()
+	for b.Loop() {
+		if Detect(sample) != KindNginxAccess {
+			b.Fatal("not detected")
+		}
+	}
+}
+
+func BenchmarkAppendJSON(b *testing.B) {
+	p, _ := NewParser(KindNginxError, time.UTC)
+	var ev Event
+	if err := p.Parse([]byte(nginxErrorCases[0].rec), &ev); err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 0, 1024)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = ev.AppendJSON(buf[:0])
+	}
+	b.SetBytes(int64(len(buf)))
+}

@@ -1,0 +1,93 @@
+package patterns
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrMalformed is wrapped by every parse error: errors.Is(err, ErrMalformed)
+// tells a record that does not fit its format from any other failure. The
+// error's message says briefly what was wrong, e.g.
+// "malformed nginx_access record: no closing quote after request".
+var ErrMalformed = errors.New("malformed record")
+
+// parseError is a parse failure. The parsers return package-level values of
+// it, so that rejecting a line allocates nothing.
+type parseError struct {
+	msg string
+}
+
+func (e *parseError) Error() string { return e.msg }
+func (e *parseError) Unwrap() error { return ErrMalformed }
+
+// malformed builds the error returned for records of kind k that fail for
+// the reason what.
+func malformed(k Kind, what string) error {
+	return &parseError{msg: "malformed " + k.String() + " record: " + what}
+}
+
+// Parser turns one record into one Event.
+type Parser interface {
+	// Parse parses rec — one record without its trailing newline; for
+	// multi-line records the physical lines joined by '\n' — into ev. It sets
+	// ev.Time (UTC), ev.Kind, ev.Text (a copy of rec) and the kind's field set
+	// (ev.Access, ev.Error or ev.FPM, freshly allocated; the others nil); the
+	// caller sets Path and Offset. rec is not retained. The string fields of
+	// the field set are substrings of ev.Text, so they cost no further copy.
+	// On error ev is left unchanged and the error wraps ErrMalformed.
+	Parse(rec []byte, ev *Event) error
+}
+
+// NewParser returns the parser for k. loc is the zone of stamps that carry no
+// zone (nginx error log, PHP-FPM log); it must not be nil, for any kind. It
+// returns an error for KindUnknown and for kinds it does not know.
+// A Parser holds no mutable state: one value may be used by many goroutines.
+func NewParser(k Kind, loc *time.Location) (Parser, error) {
+	if loc == nil {
+		return nil, fmt.Errorf("cannot make %s parser: nil time zone (pass time.Local or the zone the log was written in)", k)
+	}
+	switch k {
+	case KindNginxAccess:
+		return accessParser{}, nil
+	case KindNginxError:
+		return nginxErrorParser{loc: loc}, nil
+	case KindFPMError:
+		return fpmParser{loc: loc}, nil
+	}
+	return nil, fmt.Errorf("no parser for log kind %s (known: %v)", k, Kinds())
+}
+
+// StartsRecord reports whether line (one physical line, no newline) begins a
+// new record of kind k. For nginx_error a record starts only at
+// `YYYY/MM/DD HH:MM:SS [`; other physical lines are continuations (the lines
+// of a `FastCGI sent in stderr` message). For fpm_error a record starts with
+// `[DD-Mon-YYYY HH:MM:SS` (optionally `.ffffff`) `] `. For nginx_access every
+// line starts a record, and so does every line of KindUnknown (or of a kind
+// this package does not know).
+//
+// StartsRecord checks the shape of the stamp (digits, separators and, for
+// fpm_error, an English month abbreviation), not whether the date exists.
+func StartsRecord(k Kind, line []byte) bool {
+	switch k {
+	case KindNginxError:
+		return nginxErrorStamp(line)
+	case KindFPMError:
+		return fpmStampEnd(line) > 0
+	}
+	return true
+}
+
+// span is a half-open byte range [i, j) of a record.
+type span struct{ i, j int }
+
+func (s span) bytes(b []byte) []byte  { return b[s.i:s.j:s.j] }
+func (s span) str(text string) string { return text[s.i:s.j] }
+
+// stripCR drops one trailing carriage return, left by CRLF line ends.
+func stripCR(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\r' {
+		return b[:n-1]
+	}
+	return b
+}

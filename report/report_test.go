@@ -1,0 +1,179 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/logcause/logcause/analyze"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+var t0 = time.Date(2026, 11, 23, 13, 0, 50, 0, time.UTC)
+
+// sample is a result with one incident, two causes, hostile log text and a
+// source with unparsed records.
+func sample() analyze.Result {
+	return analyze.Result{
+		Version: 1,
+		Range:   analyze.TimeRange{Start: t0.Add(-50 * time.Second), End: t0.Add(70 * time.Second)},
+		Sources: []analyze.Source{
+			{Path: "/var/log/nginx/access.log", Format: "nginx_access", Records: 1234, Unparsed: 1, TZ: "from the log ($time_local offset)",
+				Samples: []string{"garbage \x1b[31mred\x1b[0m line"}},
+			{Path: "/var/log/nginx/error.log", Format: "nginx_error", Records: 101, TZ: "+01:00 (learned from the access log)"},
+			{Path: "/var/log/php8.2-fpm.log", Format: "fpm_error", Records: 7, TZ: "+01:00 (learned from the access log)", Error: "cannot read: boom"},
+		},
+		Totals: analyze.Totals{Requests: 1234, Status: map[string]int64{"200": 1134, "502": 100}},
+		Incidents: []analyze.Incident{{
+			Start: t0, End: t0.Add(10 * time.Second),
+			Title:    "502s on /slow.php: PHP-FPM ran out of workers (pm.max_children reached)",
+			Requests: 150, Status: map[string]int64{"502": 100},
+			RootCause: analyze.FPMWorkerExhaustion, Chain: []analyze.Kind{analyze.FPMWorkerExhaustion},
+			Causes: []analyze.Cause{
+				{
+					Kind: analyze.FPMWorkerExhaustion, Confidence: 0.95,
+					Summary: "100 of 100 gateway errors in the window have a matching `connect() … failed (11: Resource temporarily unavailable)` line",
+					Evidence: []analyze.Evidence{
+						{Source: "fpm_error", Path: "/var/log/php8.2-fpm.log", Offset: 512, Time: t0.Add(-time.Second),
+							Text: "[23-Nov-2026 14:00:49] WARNING: [pool www] server reached pm.max_children setting (4), consider raising it"},
+						{Source: "nginx_error", Path: "/var/log/nginx/error.log", Offset: 0, Time: t0,
+							Text: `2026/11/23 14:00:50 [error] 12#12: *7 connect() to unix:/run/php/php8.2-fpm.sock failed (11: Resource temporarily unavailable) while connecting to upstream, client: 127.0.0.1, server: _, request: "GET /slow.php?<script>alert(1)</script>` + "\x1b]0;pwned\x07" + ` HTTP/1.1", upstream: "fastcgi://unix:/run/php/php8.2-fpm.sock:", host: "127.0.0.1"`},
+					},
+					Recommendations: []string{"Raise pm.max_children.", "Raise listen.backlog."},
+				},
+				{Kind: analyze.UpstreamTimeout, Confidence: 0.26, Summary: "3 of 100 gateway errors …", Evidence: []analyze.Evidence{}, Recommendations: []string{"x"}},
+			},
+			TopPaths: []analyze.PathCount{{Path: "/slow.php", Count: 80}, {Path: "/\x1b[2Jcart", Count: 20}},
+		}},
+	}
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	p := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(p, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("%v (run `go test ./report -update` to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (run `go test ./report -update` if the change is intended):\n%s", name, got)
+	}
+}
+
+func TestTextGolden(t *testing.T) {
+	var b bytes.Buffer
+	if err := Text(&b, sample()); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "incident.txt", b.Bytes())
+	if bytes.ContainsAny(b.Bytes(), "\x1b\x07") {
+		t.Error("terminal output contains control characters from the logs")
+	}
+}
+
+func TestTextNoIncident(t *testing.T) {
+	res := sample()
+	res.Incidents = nil
+	var b bytes.Buffer
+	if err := Text(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "healthy.txt", b.Bytes())
+}
+
+func TestJSONGolden(t *testing.T) {
+	var b bytes.Buffer
+	if err := JSON(&b, sample()); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "incident.json", b.Bytes())
+	var back analyze.Result
+	if err := json.Unmarshal(b.Bytes(), &back); err != nil {
+		t.Fatalf("the JSON report does not parse: %v", err)
+	}
+	if back.Incidents[0].Causes[0].Evidence[1].Text != sample().Incidents[0].Causes[0].Evidence[1].Text {
+		t.Error("evidence text did not survive the JSON round trip")
+	}
+}
+
+func TestJSONContractFieldNames(t *testing.T) {
+	var b bytes.Buffer
+	JSON(&b, sample())
+	var m map[string]any
+	json.Unmarshal(b.Bytes(), &m)
+	for _, k := range []string{"version", "range", "sources", "totals", "incidents"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("top-level field %q missing", k)
+		}
+	}
+	inc := m["incidents"].([]any)[0].(map[string]any)
+	for _, k := range []string{"start", "end", "requests", "status", "root_cause", "chain", "causes", "top_paths"} {
+		if _, ok := inc[k]; !ok {
+			t.Errorf("incident field %q missing", k)
+		}
+	}
+	ev := inc["causes"].([]any)[0].(map[string]any)["evidence"].([]any)[0].(map[string]any)
+	for _, k := range []string{"source", "path", "offset", "time", "text"} {
+		if _, ok := ev[k]; !ok {
+			t.Errorf("evidence field %q missing", k)
+		}
+	}
+	if ev["time"] != "2026-11-23T13:00:49Z" {
+		t.Errorf("time %v is not RFC 3339 UTC", ev["time"])
+	}
+}
+
+func TestClean(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain":            "plain",
+		"\x1b[31mred":      `\x1B[31mred`,
+		"bell\x07":         `bell\x07`,
+		"a\nb":             "a ⏎ b",
+		"c1 \u009b2J":      `c1 \u009B2J`,
+		"bad \xff utf8":    "bad \ufffd utf8",
+		"rtl \u202eevil":   `rtl \u202Eevil`,
+		"ünïcödé stays":    "ünïcödé stays",
+		"tab\there":        "tab here",
+		"del\x7f":          `del\x7F`,
+		"nul\x00":          `nul\x00`,
+		"\xd0\x9f\xd1\x80": "Пр",
+	} {
+		if got := clean(in); got != want {
+			t.Errorf("clean(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func FuzzClean(f *testing.F) {
+	f.Add("\x1b[31mred\x1b[0m\n\xff")
+	f.Fuzz(func(t *testing.T, s string) {
+		out := clean(s)
+		for _, r := range out {
+			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+				t.Fatalf("clean(%q) left control %U", s, r)
+			}
+		}
+		if strings.Contains(out, "\x1b") {
+			t.Fatal("escape left")
+		}
+	})
+}
+
+func TestThousands(t *testing.T) {
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -1234: "-1,234"} {
+		if got := thousands(n); got != want {
+			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

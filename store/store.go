@@ -1,0 +1,320 @@
+// Package store answers one question: what has been ingested so far? It keeps
+// events, per-second request rollups and per-source statistics in an embedded
+// Badger database, and serves them back by time range.
+//
+// Not every access-log line is stored: each one is counted in its second's
+// rollup, and only the lines that matter to analysis (gateway errors, every
+// error-log record) are kept in full. See Writer.
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+
+	"github.com/logcause/logcause/patterns"
+)
+
+// ErrLocked is wrapped by Open when another process holds the store.
+var ErrLocked = errors.New("store is locked by another process")
+
+// Key prefixes. Times in keys are big-endian so that keys sort by time.
+const (
+	prefixEvent  = 'e' // e | unix nanos (8) | path hash (4) | offset (8) → JSON event
+	prefixSecond = 'r' // r | unix seconds (8) → status rollup
+	prefixSource = 's' // s | path → JSON Source
+)
+
+// Store is an open store. It is safe for concurrent use.
+type Store struct {
+	db      *badger.DB
+	dir     string
+	removal bool // remove dir on Close (temporary store)
+}
+
+// Open opens (creating if needed) the store in dir. When another process
+// has it open, the error wraps ErrLocked.
+func Open(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("cannot create the store directory %s: %w", dir, err)
+	}
+	db, err := badger.Open(badgerOptions(dir))
+	if err != nil {
+		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
+			return nil, fmt.Errorf("cannot open the store in %s: %w (is `logcause watch` running on it? stop it, or give this command another --store directory): %v", dir, ErrLocked, err)
+		}
+		return nil, fmt.Errorf("cannot open the store in %s: %w", dir, err)
+	}
+	return &Store{db: db, dir: dir}, nil
+}
+
+// OpenTemp opens a new store in a temporary directory that Close removes.
+func OpenTemp() (*Store, error) {
+	dir, err := os.MkdirTemp("", "logcause-store-")
+	if err != nil {
+		return nil, fmt.Errorf("cannot create a temporary store: %w (set TMPDIR to a writable directory, or pass --store DIR)", err)
+	}
+	s, err := Open(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	s.removal = true
+	return s, nil
+}
+
+// Dir returns the store's directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Close closes the store, and removes it if it is temporary.
+func (s *Store) Close() error {
+	err := s.db.Close()
+	if s.removal {
+		if rerr := os.RemoveAll(s.dir); rerr != nil && err == nil {
+			err = rerr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("cannot close the store in %s: %w", s.dir, err)
+	}
+	return nil
+}
+
+// badgerOptions is the small-footprint profile measured in
+// shared/docs/dependencies.md.
+func badgerOptions(dir string) badger.Options {
+	return badger.DefaultOptions(dir).
+		WithMemTableSize(16 << 20).
+		WithNumMemtables(2).
+		WithNumLevelZeroTables(2).
+		WithNumLevelZeroTablesStall(8).
+		WithBlockCacheSize(16 << 20).
+		WithIndexCacheSize(16 << 20).
+		WithValueLogFileSize(64 << 20).
+		WithNumCompactors(2).
+		WithCompression(options.ZSTD).
+		WithDetectConflicts(false).
+		WithMetricsEnabled(false).
+		WithLogger(slogLogger{slog.Default()})
+}
+
+// slogLogger routes Badger's log to slog; only warnings and errors pass.
+type slogLogger struct{ l *slog.Logger }
+
+func (s slogLogger) Errorf(f string, a ...any) {
+	s.l.Error(strings.TrimSpace(fmt.Sprintf(f, a...)), "component", "badger")
+}
+func (s slogLogger) Warningf(f string, a ...any) {
+	s.l.Warn(strings.TrimSpace(fmt.Sprintf(f, a...)), "component", "badger")
+}
+func (slogLogger) Infof(string, ...any)  {}
+func (slogLogger) Debugf(string, ...any) {}
+
+// Source describes one ingested file.
+type Source struct {
+	Path     string   `json:"path"`
+	Format   string   `json:"format"`
+	Records  int64    `json:"records"`
+	Unparsed int64    `json:"unparsed"`
+	TZ       string   `json:"tz"`
+	Samples  []string `json:"unparsed_samples,omitempty"` // a few unparsed records, for the report
+	Cut      int64    `json:"cut,omitempty"`              // lines or records cut to the size limits
+	Error    string   `json:"error,omitempty"`            // why reading stopped early, if it did
+}
+
+// PutSource records (replaces) what is known of one source.
+func (s *Store) PutSource(src Source) error {
+	v, err := json.Marshal(src)
+	if err != nil {
+		return fmt.Errorf("cannot encode source %s: %w", src.Path, err)
+	}
+	return s.db.Update(func(txn *badger.Txn) error {
+		return txn.Set(append([]byte{prefixSource}, src.Path...), v)
+	})
+}
+
+// Sources returns every recorded source, ordered by path.
+func (s *Store) Sources() ([]Source, error) {
+	var out []Source
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.DefaultIteratorOptions)
+		defer it.Close()
+		p := []byte{prefixSource}
+		for it.Seek(p); it.ValidForPrefix(p); it.Next() {
+			var src Source
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &src) }); err != nil {
+				return fmt.Errorf("cannot decode source %q: %w", it.Item().Key()[1:], err)
+			}
+			out = append(out, src)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// StatusCount is how many requests of one second had one status.
+type StatusCount struct {
+	Code  int
+	Count int64
+}
+
+// Second is the rollup of one second of access-log lines.
+type Second struct {
+	Time   time.Time     // UTC, whole second
+	Status []StatusCount // ordered by code
+}
+
+// Requests returns the number of requests in the second.
+func (s Second) Requests() int64 {
+	var n int64
+	for _, c := range s.Status {
+		n += c.Count
+	}
+	return n
+}
+
+// Count returns the number of requests with the given status.
+func (s Second) Count(code int) int64 {
+	for _, c := range s.Status {
+		if c.Code == code {
+			return c.Count
+		}
+	}
+	return 0
+}
+
+func secondKey(unix int64) []byte {
+	k := make([]byte, 9)
+	k[0] = prefixSecond
+	binary.BigEndian.PutUint64(k[1:], uint64(unix))
+	return k
+}
+
+func eventKey(ev *patterns.Event) []byte {
+	k := make([]byte, 21)
+	k[0] = prefixEvent
+	binary.BigEndian.PutUint64(k[1:], uint64(ev.Time.UnixNano()))
+	h := fnv.New32a()
+	h.Write([]byte(ev.Path))
+	binary.BigEndian.PutUint32(k[9:], h.Sum32())
+	binary.BigEndian.PutUint64(k[13:], uint64(ev.Offset))
+	return k
+}
+
+func timeKey(prefix byte, t time.Time) []byte {
+	k := make([]byte, 9)
+	k[0] = prefix
+	v := t.UnixNano()
+	if prefix == prefixSecond {
+		v = t.Unix()
+	}
+	binary.BigEndian.PutUint64(k[1:], uint64(v))
+	return k
+}
+
+// Seconds returns the rollups of the seconds in [from, to), in time order.
+func (s *Store) Seconds(from, to time.Time) ([]Second, error) {
+	var out []Second
+	err := s.scan(prefixSecond, from, to, func(k, v []byte) error {
+		sec, err := decodeSecond(int64(binary.BigEndian.Uint64(k[1:])), v)
+		if err != nil {
+			return err
+		}
+		out = append(out, sec)
+		return nil
+	})
+	return out, err
+}
+
+// Events calls fn for each stored event with a time in [from, to), in time
+// order. The event passed to fn is fresh: fn may keep it.
+func (s *Store) Events(from, to time.Time, fn func(*patterns.Event) error) error {
+	return s.scan(prefixEvent, from, to, func(_, v []byte) error {
+		ev := new(patterns.Event)
+		if err := json.Unmarshal(v, ev); err != nil {
+			return fmt.Errorf("cannot decode a stored event: %w (the store may be from another version of logcause: remove it and ingest again)", err)
+		}
+		return fn(ev)
+	})
+}
+
+func (s *Store) scan(prefix byte, from, to time.Time, fn func(k, v []byte) error) error {
+	start, end := timeKey(prefix, from), timeKey(prefix, to)
+	return s.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte{prefix}
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Seek(start); it.Valid(); it.Next() {
+			item := it.Item()
+			k := item.Key()
+			if string(k[:9]) >= string(end) {
+				return nil
+			}
+			if err := item.Value(func(v []byte) error { return fn(k, v) }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Range returns the earliest and latest instants stored (events and
+// rollups), and false when the store is empty.
+func (s *Store) Range() (first, last time.Time, ok bool, err error) {
+	err = s.db.View(func(txn *badger.Txn) error {
+		for _, p := range []byte{prefixSecond, prefixEvent} {
+			f, l, found := edges(txn, p)
+			if !found {
+				continue
+			}
+			if !ok || f.Before(first) {
+				first = f
+			}
+			if !ok || l.After(last) {
+				last = l
+			}
+			ok = true
+		}
+		return nil
+	})
+	return first, last, ok, err
+}
+
+func edges(txn *badger.Txn, prefix byte) (first, last time.Time, ok bool) {
+	decode := func(k []byte) time.Time {
+		v := int64(binary.BigEndian.Uint64(k[1:9]))
+		if prefix == prefixSecond {
+			return time.Unix(v, 0).UTC()
+		}
+		return time.Unix(0, v).UTC()
+	}
+	opts := badger.DefaultIteratorOptions
+	opts.PrefetchValues = false
+	opts.Prefix = []byte{prefix}
+	it := txn.NewIterator(opts)
+	it.Seek([]byte{prefix})
+	if !it.Valid() {
+		it.Close()
+		return first, last, false
+	}
+	first = decode(it.Item().Key())
+	it.Close()
+	opts.Reverse = true
+	it = txn.NewIterator(opts)
+	defer it.Close()
+	it.Seek([]byte{prefix, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+	if it.Valid() {
+		last = decode(it.Item().Key())
+	}
+	return first, last, true
+}

@@ -1,0 +1,186 @@
+package store
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/logcause/logcause/patterns"
+)
+
+var t0 = time.Date(2026, 11, 23, 13, 0, 0, 0, time.UTC)
+
+func open(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestEventsRoundTripInTimeOrder(t *testing.T) {
+	s := open(t)
+	w := s.NewWriter()
+	evs := []*patterns.Event{
+		{Time: t0.Add(2 * time.Second), Kind: patterns.KindFPMError, Path: "php-fpm.log", Offset: 10, Text: "b",
+			FPM: &patterns.FPMError{Level: "WARNING", Pool: "www", Message: "server reached pm.max_children setting (4), consider raising it"}},
+		{Time: t0, Kind: patterns.KindNginxError, Path: "error.log", Offset: 0, Text: "a",
+			Error: &patterns.NginxError{Level: "error", PID: 1, Errno: 11, Upstream: "fastcgi://unix:/x.sock:"}},
+		{Time: t0.Add(time.Hour), Kind: patterns.KindNginxAccess, Path: "access.log", Offset: 99, Text: "c",
+			Access: &patterns.Access{Status: 502, URI: "/x"}},
+	}
+	for _, ev := range evs {
+		if err := w.Event(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var got []*patterns.Event
+	if err := s.Events(t0, t0.Add(time.Minute), func(ev *patterns.Event) error { got = append(got, ev); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || !reflect.DeepEqual(got[0], evs[1]) || !reflect.DeepEqual(got[1], evs[0]) {
+		t.Fatalf("events in the first minute = %+v", got)
+	}
+	first, last, ok, err := s.Range()
+	if err != nil || !ok || !first.Equal(t0) || !last.Equal(t0.Add(time.Hour)) {
+		t.Errorf("Range = %v %v %v %v", first, last, ok, err)
+	}
+}
+
+func TestSameRecordTwiceIsStoredOnce(t *testing.T) {
+	s := open(t)
+	for range 2 {
+		w := s.NewWriter()
+		w.Event(&patterns.Event{Time: t0, Kind: patterns.KindNginxError, Path: "e.log", Offset: 5, Error: &patterns.NginxError{}})
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := 0
+	s.Events(t0, t0.Add(time.Second), func(*patterns.Event) error { n++; return nil })
+	if n != 1 {
+		t.Errorf("%d events, want 1", n)
+	}
+}
+
+func TestSecondsMergeAcrossFlushes(t *testing.T) {
+	s := open(t)
+	w := s.NewWriter()
+	for i := range 10 {
+		w.Request(t0.Add(time.Duration(i%2)*time.Second+time.Duration(i)*time.Millisecond), 200)
+	}
+	w.Request(t0, 502)
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	w.Request(t0, 502)
+	w.Request(t0.Add(3*time.Second), 504)
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	secs, err := s.Seconds(t0, t0.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Second{
+		{Time: t0, Status: []StatusCount{{200, 5}, {502, 2}}},
+		{Time: t0.Add(time.Second), Status: []StatusCount{{200, 5}}},
+		{Time: t0.Add(3 * time.Second), Status: []StatusCount{{504, 1}}},
+	}
+	if !reflect.DeepEqual(secs, want) {
+		t.Fatalf("seconds = %+v, want %+v", secs, want)
+	}
+	if secs[0].Requests() != 7 || secs[0].Count(502) != 2 || secs[0].Count(404) != 0 {
+		t.Errorf("Requests/Count wrong: %d %d", secs[0].Requests(), secs[0].Count(502))
+	}
+	if part, _ := s.Seconds(t0.Add(time.Second), t0.Add(3*time.Second)); len(part) != 1 {
+		t.Errorf("[t0+1s, t0+3s) holds %d seconds, want 1", len(part))
+	}
+}
+
+func TestManySecondsSpanTransactions(t *testing.T) {
+	s := open(t)
+	w := s.NewWriter()
+	const n = 200000 // more keys than one Badger transaction takes
+	for i := range n {
+		w.Request(t0.Add(time.Duration(i)*time.Second), 200)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	secs, err := s.Seconds(t0, t0.Add(n*time.Second))
+	if err != nil || len(secs) != n {
+		t.Fatalf("%d seconds, err %v", len(secs), err)
+	}
+}
+
+func TestSources(t *testing.T) {
+	s := open(t)
+	a := Source{Path: "/b/access.log", Format: "nginx_access", Records: 3, Unparsed: 1, TZ: "+01:00", Samples: []string{"junk"}}
+	b := Source{Path: "/a/error.log", Format: "nginx_error", Records: 2}
+	s.PutSource(a)
+	s.PutSource(b)
+	got, err := s.Sources()
+	if err != nil || !reflect.DeepEqual(got, []Source{b, a}) {
+		t.Fatalf("Sources = %+v, %v", got, err)
+	}
+}
+
+func TestEmptyStoreRange(t *testing.T) {
+	_, _, ok, err := open(t).Range()
+	if ok || err != nil {
+		t.Fatalf("empty store: ok=%v err=%v", ok, err)
+	}
+}
+
+func TestSecondOpenIsRefusedWithAHint(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, err = Open(dir)
+	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "--store") {
+		t.Fatalf("second open: %v", err)
+	}
+}
+
+func TestTempStoreIsRemoved(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	s, err := OpenTemp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := s.Dir()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("temporary store %s still exists", dir)
+	}
+}
+
+func TestUnwritableStoreDir(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(p, nil, 0o644)
+	_, err := Open(filepath.Join(p, "store"))
+	if err == nil || !strings.Contains(err.Error(), "cannot create the store directory") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestCorruptRollup(t *testing.T) {
+	if _, err := decodeSecond(0, []byte{0xff}); !errors.Is(err, errCorruptRollup) {
+		t.Fatalf("err = %v", err)
+	}
+}

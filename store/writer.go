@@ -1,0 +1,182 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/logcause/logcause/patterns"
+)
+
+// Writer batches events and request counts and writes them on Flush, or
+// when the batch grows past a bound. It is not safe for concurrent use.
+type Writer struct {
+	s       *Store
+	events  []*patterns.Event
+	evBytes int
+	seconds map[int64]map[int]int64
+}
+
+const flushBytes = 4 << 20 // events kept in memory before an automatic flush
+
+// NewWriter returns a Writer that writes to s.
+func (s *Store) NewWriter() *Writer {
+	return &Writer{s: s, seconds: make(map[int64]map[int]int64)}
+}
+
+// Request counts one access-log request of the given status at t.
+func (w *Writer) Request(t time.Time, status int) error {
+	sec := t.Unix()
+	m := w.seconds[sec]
+	if m == nil {
+		m = make(map[int]int64, 4)
+		w.seconds[sec] = m
+	}
+	m[status]++
+	if len(w.seconds) >= 1<<16 {
+		return w.Flush()
+	}
+	return nil
+}
+
+// Event stores ev in full. The Writer keeps ev until the next Flush: the
+// caller must not change it.
+func (w *Writer) Event(ev *patterns.Event) error {
+	w.events = append(w.events, ev)
+	w.evBytes += len(ev.Text) + 256
+	if w.evBytes >= flushBytes {
+		return w.Flush()
+	}
+	return nil
+}
+
+// Flush writes what the Writer holds.
+func (w *Writer) Flush() error {
+	if err := w.flushEvents(); err != nil {
+		return err
+	}
+	return w.flushSeconds()
+}
+
+func (w *Writer) flushEvents() error {
+	if len(w.events) == 0 {
+		return nil
+	}
+	wb := w.s.db.NewWriteBatch()
+	defer wb.Cancel()
+	for _, ev := range w.events {
+		v, err := json.Marshal(ev)
+		if err != nil {
+			return fmt.Errorf("cannot encode event from %s at offset %d: %w", ev.Path, ev.Offset, err)
+		}
+		if err := wb.Set(eventKey(ev), v); err != nil {
+			return fmt.Errorf("cannot write events to the store: %w", err)
+		}
+	}
+	if err := wb.Flush(); err != nil {
+		return fmt.Errorf("cannot write events to the store in %s: %w (is the disk full?)", w.s.dir, err)
+	}
+	clear(w.events)
+	w.events, w.evBytes = w.events[:0], 0
+	return nil
+}
+
+// flushSeconds merges the pending counts into the stored rollups, in as
+// many transactions as Badger needs.
+func (w *Writer) flushSeconds() error {
+	if len(w.seconds) == 0 {
+		return nil
+	}
+	secs := make([]int64, 0, len(w.seconds))
+	for s := range w.seconds {
+		secs = append(secs, s)
+	}
+	slices.Sort(secs)
+	for len(secs) > 0 {
+		done := 0
+		err := w.s.db.Update(func(txn *badger.Txn) error {
+			for _, sec := range secs {
+				k := secondKey(sec)
+				counts := w.seconds[sec]
+				item, err := txn.Get(k)
+				switch {
+				case err == nil:
+					if err := item.Value(func(v []byte) error { return mergeCounts(counts, v) }); err != nil {
+						return err
+					}
+				case !errors.Is(err, badger.ErrKeyNotFound):
+					return err
+				}
+				if err := txn.Set(k, encodeCounts(counts)); err != nil {
+					if errors.Is(err, badger.ErrTxnTooBig) {
+						return nil // commit what fits; the rest goes in the next transaction
+					}
+					return err
+				}
+				done++
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("cannot write request counts to the store in %s: %w (is the disk full?)", w.s.dir, err)
+		}
+		for _, sec := range secs[:done] {
+			delete(w.seconds, sec)
+		}
+		secs = secs[done:]
+	}
+	return nil
+}
+
+// encodeCounts writes (code, count) pairs as uvarints, ordered by code.
+func encodeCounts(m map[int]int64) []byte {
+	codes := make([]int, 0, len(m))
+	for c := range m {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	b := make([]byte, 0, len(codes)*4)
+	for _, c := range codes {
+		b = binary.AppendUvarint(b, uint64(c))
+		b = binary.AppendUvarint(b, uint64(m[c]))
+	}
+	return b
+}
+
+// mergeCounts adds the counts encoded in v to m. It does not keep v.
+func mergeCounts(m map[int]int64, v []byte) error {
+	for len(v) > 0 {
+		code, n := binary.Uvarint(v)
+		if n <= 0 {
+			return errCorruptRollup
+		}
+		v = v[n:]
+		count, n := binary.Uvarint(v)
+		if n <= 0 {
+			return errCorruptRollup
+		}
+		v = v[n:]
+		m[int(code)] += int64(count)
+	}
+	return nil
+}
+
+var errCorruptRollup = errors.New("corrupt request rollup in the store (remove the store and ingest again)")
+
+func decodeSecond(unix int64, v []byte) (Second, error) {
+	m := make(map[int]int64, 4)
+	if err := mergeCounts(m, v); err != nil {
+		return Second{}, err
+	}
+	sec := Second{Time: time.Unix(unix, 0).UTC(), Status: make([]StatusCount, 0, len(m))}
+	for c, n := range m {
+		sec.Status = append(sec.Status, StatusCount{Code: c, Count: n})
+	}
+	slices.SortFunc(sec.Status, func(a, b StatusCount) int { return a.Code - b.Code })
+	return sec, nil
+}

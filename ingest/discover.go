@@ -43,7 +43,7 @@ func Discover(paths []string) ([]File, []Skipped, error) {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil, nil, fmt.Errorf("cannot read %s: no such file or directory; check the path", p)
 			}
-			return nil, nil, fmt.Errorf("cannot read %s: %w", p, err)
+			return nil, nil, fmt.Errorf("cannot read %s: %w%s", p, err, permissionHint(err))
 		}
 		if !st.IsDir() {
 			files = append(files, File{Path: p, Named: true})
@@ -51,7 +51,7 @@ func Discover(paths []string) ([]File, []Skipped, error) {
 		}
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
-				skipped = append(skipped, Skipped{path, fmt.Sprintf("cannot read: %v", err)})
+				skipped = append(skipped, Skipped{path, fmt.Sprintf("cannot read: %v%s", err, permissionHint(err))})
 				if d != nil && d.IsDir() {
 					return fs.SkipDir
 				}

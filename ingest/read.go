@@ -49,12 +49,20 @@ type headLine struct {
 
 var gzipMagic = []byte{0x1f, 0x8b}
 
+// permissionHint tells an operator what to do about a permission error.
+func permissionHint(err error) string {
+	if errors.Is(err, os.ErrPermission) {
+		return " (run logcause as a user in the adm group, which may read /var/log, or as root)"
+	}
+	return ""
+}
+
 // Open opens path for reading. A gzip file is detected by its magic bytes and
 // decompressed as it is read.
 func Open(path string, limits Limits) (*Reader, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open %s: %w", path, err)
+		return nil, fmt.Errorf("cannot open %s: %w%s", path, err, permissionHint(err))
 	}
 	st, err := f.Stat()
 	if err != nil {

@@ -24,7 +24,7 @@ func Detect(lines [][]byte) Kind {
 		inError, inFPM bool
 		acc            combinedSpans
 		errSpans       nginxErrorSpans
-		fpmSpans       fpmSpans
+		fpmRec         fpmSpans
 	)
 	for _, l := range lines {
 		if blank(l) {
@@ -47,7 +47,7 @@ func Detect(lines [][]byte) Kind {
 			score[KindNginxError]++
 		}
 		if startsFPM {
-			inFPM = parseFPM(l, time.UTC, &fpmSpans) == nil
+			inFPM = parseFPM(l, time.UTC, &fpmRec) == nil
 		} else if !cont {
 			inFPM = false
 		}

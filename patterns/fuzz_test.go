@@ -41,6 +41,9 @@ func FuzzCombined(f *testing.F) {
 		f.Add([]byte(tc.line))
 	}
 	f.Add(append([]byte(accessCases[0].line), 0xff, '"'))
+	for _, l := range physicalLines(readCorpus(f, filebeatNginxAccess)) {
+		f.Add(l)
+	}
 	p, _ := NewParser(KindNginxAccess, time.UTC)
 	f.Fuzz(func(t *testing.T, line []byte) {
 		var a AccessLine
@@ -91,6 +94,9 @@ func FuzzNginxError(f *testing.F) {
 		f.Add([]byte(tc.rec))
 	}
 	f.Add([]byte("2026/11/23 14:03:21 [error] 1#1: *5 a\nb, client: c, server: d, request: \"e\", host: \""))
+	for _, r := range frame(KindNginxError, readCorpus(f, filebeatNginxError)) {
+		f.Add(r.text)
+	}
 	p, _ := NewParser(KindNginxError, time.FixedZone("x", -7*3600))
 	f.Fuzz(func(t *testing.T, rec []byte) {
 		var ev Event
@@ -176,6 +182,9 @@ func FuzzDetect(f *testing.F) {
 	}
 	f.Add([]byte(b.String()))
 	f.Add([]byte("\x00\x01\xff\n\n\r\n"))
+	f.Add(readCorpus(f, filebeatNginxError))
+	f.Add(readCorpus(f, lnavDir+"logfile_bad_access_log.0"))
+	f.Add(readCorpus(f, lnavDir+"logfile_syslog.0"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		lines := bytes.Split(data, []byte("\n"))
 		if k := Detect(lines); k >= numKinds {

@@ -47,6 +47,9 @@ func Open(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("cannot create the store directory %s: %w", dir, err)
 	}
+	if err := checkSpace(dir); err != nil {
+		return nil, fmt.Errorf("cannot open the store: %w", err)
+	}
 	db, err := badger.Open(badgerOptions(dir))
 	if err != nil {
 		if strings.Contains(err.Error(), "Cannot acquire directory lock") {

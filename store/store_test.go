@@ -184,3 +184,25 @@ func TestCorruptRollup(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestFullDiskIsRefusedBeforeBadgerCrashes(t *testing.T) {
+	s := open(t)
+	w := s.NewWriter()
+	w.Request(t0, 200)
+	defer func(old uint64) { minFree = old }(minFree)
+	minFree = 1 << 62 // more than any disk has free: as if it were full
+	err := w.Flush()
+	if !errors.Is(err, ErrDiskFull) || !strings.Contains(err.Error(), "free some space") {
+		t.Fatalf("flush on a full disk: %v", err)
+	}
+	if _, err := Open(t.TempDir()); !errors.Is(err, ErrDiskFull) {
+		t.Fatalf("open on a full disk: %v", err)
+	}
+	minFree = 0
+	if err := w.Flush(); err != nil {
+		t.Fatalf("the counts were lost after a refused flush: %v", err)
+	}
+	if secs, _ := s.Seconds(t0, t0.Add(time.Second)); len(secs) != 1 {
+		t.Errorf("seconds after retry: %v", secs)
+	}
+}

@@ -55,8 +55,15 @@ func (w *Writer) Event(ev *patterns.Event) error {
 	return nil
 }
 
-// Flush writes what the Writer holds.
+// Flush writes what the Writer holds. It refuses, with an error wrapping
+// ErrDiskFull, when the disk is nearly full.
 func (w *Writer) Flush() error {
+	if len(w.events) == 0 && len(w.seconds) == 0 {
+		return nil
+	}
+	if err := checkSpace(w.s.dir); err != nil {
+		return fmt.Errorf("cannot write to the store: %w", err)
+	}
 	if err := w.flushEvents(); err != nil {
 		return err
 	}

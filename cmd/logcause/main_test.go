@@ -265,3 +265,65 @@ func TestStoreFlagKeepsTheStoreAndRefusesASecondUser(t *testing.T) {
 		t.Errorf("exit %d: %s", code, errs)
 	}
 }
+
+// TestClockGoingBackwards: lines out of time order (a clock stepped back,
+// logs concatenated in the wrong order) give the same analysis.
+func TestClockGoingBackwards(t *testing.T) {
+	ordered := t.TempDir()
+	writeLogs(t, ordered)
+	reversed := t.TempDir()
+	writeLogs(t, reversed)
+	for _, name := range []string{"access.log", "error.log"} {
+		b, _ := os.ReadFile(filepath.Join(reversed, name))
+		lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+		for i, j := 0, len(lines)-1; i < j; i, j = i+1, j-1 {
+			lines[i], lines[j] = lines[j], lines[i]
+		}
+		os.WriteFile(filepath.Join(reversed, name), []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	}
+	incidents := func(dir string) string {
+		code, out, errs := runCmd(t, "analyze", "--format", "json", dir)
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		var res analyze.Result
+		json.Unmarshal([]byte(out), &res)
+		for i := range res.Incidents {
+			for j := range res.Incidents[i].Causes {
+				res.Incidents[i].Causes[j].Evidence = nil // offsets differ, facts do not
+			}
+		}
+		b, _ := json.Marshal(res.Incidents)
+		return string(b)
+	}
+	if a, b := incidents(ordered), incidents(reversed); a != b {
+		t.Errorf("reversed logs give another analysis:\n%s\n%s", a, b)
+	}
+}
+
+// TestHostileRequestLine: a 502 on a URI made of escape sequences and
+// invalid UTF-8 reaches the report escaped.
+func TestHostileRequestLine(t *testing.T) {
+	dir := t.TempDir()
+	writeLogs(t, dir)
+	f, _ := os.OpenFile(filepath.Join(dir, "access.log"), os.O_APPEND|os.O_WRONLY, 0)
+	for i := 0; i < 50; i++ {
+		f.WriteString("127.0.0.1 - - [23/Nov/2026:14:00:55 +0100] \"GET /\x1b]0;owned\x07\x1b[2J\xff\xfe<script> HTTP/1.1\" 502 150 \"-\" \"\x1b[31mevil\"\n")
+	}
+	f.Close()
+	code, out, errs := runCmd(t, "analyze", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if strings.ContainsAny(out, "\x1b\x07") {
+		t.Errorf("control characters reached the terminal:\n%q", out)
+	}
+	_, js, _ := runCmd(t, "analyze", "--format", "json", dir)
+	var res analyze.Result
+	if err := json.Unmarshal([]byte(js), &res); err != nil {
+		t.Fatalf("invalid JSON: %v", err)
+	}
+	if res.Incidents[0].TopPaths[0].Count != 50 {
+		t.Errorf("top paths %+v", res.Incidents[0].TopPaths)
+	}
+}

@@ -64,12 +64,12 @@ Exit status: 0 when every record parsed, 1 otherwise, 2 for a usage error.`,
 }
 
 func parseFile(out *bufio.Writer, path string, opts loadOptions) error {
-	o, err := open(ingest.File{Path: path, Named: true}, opts)
+	r, kind, err := open(ingest.File{Path: path, Named: true}, opts)
 	if err != nil {
 		return err
 	}
-	defer o.r.Close()
-	p, err := patterns.NewParser(o.kind, opts.zone)
+	defer r.Close()
+	p, err := patterns.NewParser(kind, opts.zone)
 	if err != nil {
 		return err
 	}
@@ -77,8 +77,8 @@ func parseFile(out *bufio.Writer, path string, opts loadOptions) error {
 		buf      []byte
 		unparsed int64
 	)
-	starts := func(line []byte) bool { return patterns.StartsRecord(o.kind, line) }
-	err = o.r.Records(starts, func(rec []byte, off int64) error {
+	starts := func(line []byte) bool { return patterns.StartsRecord(kind, line) }
+	err = r.Records(starts, func(rec []byte, off int64) error {
 		var ev patterns.Event
 		if err := p.Parse(rec, &ev); err != nil {
 			unparsed++
@@ -94,7 +94,7 @@ func parseFile(out *bufio.Writer, path string, opts loadOptions) error {
 		return err
 	}
 	if unparsed > 0 {
-		return fmt.Errorf("%s: %d of %d records did not parse as %s", path, unparsed, o.r.Stats().Records, o.kind)
+		return fmt.Errorf("%s: %d of %d records did not parse as %s", path, unparsed, r.Stats().Records, kind)
 	}
 	return nil
 }

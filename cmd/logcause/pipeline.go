@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,9 +38,9 @@ type loadResult struct {
 	problems []error // files that could not be read completely, or not at all
 }
 
-// openedFile is a file whose format is known, ready to be read.
-type openedFile struct {
-	r    *ingest.Reader
+// detectedFile is a file whose format is known.
+type detectedFile struct {
+	path string
 	kind patterns.Kind
 }
 
@@ -48,43 +50,39 @@ func load(ctx context.Context, paths []string, st *store.Store, opts loadOptions
 	var res loadResult
 	files, skipped, err := ingest.Discover(paths)
 	for _, s := range skipped {
-		slog.Info("skipping file", "path", s.Path, "reason", s.Reason)
+		slog.Warn("skipping", "path", s.Path, "reason", s.Reason)
 	}
 	if err != nil {
 		return res, err
 	}
-	var opened []openedFile
-	defer func() {
-		for _, o := range opened {
-			o.r.Close()
-		}
-	}()
+	var detected []detectedFile
 	for _, f := range files {
-		o, err := open(f, opts)
-		if err != nil {
-			if f.Named {
-				res.problems = append(res.problems, err)
-			} else {
-				slog.Info("skipping file", "path", f.Path, "reason", err)
-			}
-			continue
+		d, err := detect(f, opts)
+		switch {
+		case err == nil:
+			detected = append(detected, d)
+		case f.Named || (errors.Is(err, fs.ErrPermission) && namedLikeALog(f.Path)):
+			res.problems = append(res.problems, err)
+		case errors.Is(err, fs.ErrPermission):
+			slog.Warn("skipping an unreadable file", "path", f.Path, "err", err)
+		default:
+			slog.Info("skipping file", "path", f.Path, "reason", err)
 		}
-		opened = append(opened, o)
 	}
-	if len(opened) == 0 && len(res.problems) > 0 {
+	if len(detected) == 0 && len(res.problems) > 0 {
 		return res, errors.Join(res.problems...)
 	}
-	if len(opened) == 0 {
-		return res, errors.Join(append(res.problems, fmt.Errorf("%w in %s: no file holds a log format logcause reads (%v)", ingest.ErrNoFiles, strings.Join(paths, ", "), patterns.Kinds()))...)
+	if len(detected) == 0 {
+		return res, fmt.Errorf("%w in %s: no file holds a log format logcause reads (%v)", ingest.ErrNoFiles, strings.Join(paths, ", "), patterns.Kinds())
 	}
 	// Access logs first: their stamps carry the server's UTC offset, which
 	// the zoneless logs of the same server share.
-	slices.SortStableFunc(opened, func(a, b openedFile) int {
+	slices.SortStableFunc(detected, func(a, b detectedFile) int {
 		return cmp.Compare(b2i(a.kind != patterns.KindNginxAccess), b2i(b.kind != patterns.KindNginxAccess))
 	})
 	w := st.NewWriter()
 	offsets := map[int]int64{}
-	for _, o := range opened {
+	for _, d := range detected {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
@@ -94,7 +92,7 @@ func load(ctx context.Context, paths []string, st *store.Store, opts loadOptions
 		} else {
 			label = zoneLabel(zone)
 		}
-		src, err := readFile(o, zone, label, w, offsets)
+		src, err := readFile(d, opts.limits, zone, label, w, offsets)
 		res.records += src.Records
 		if err != nil {
 			src.Error = err.Error()
@@ -113,6 +111,18 @@ func load(ctx context.Context, paths []string, st *store.Store, opts loadOptions
 	return res, nil
 }
 
+// namedLikeALog reports whether a file's name says it is one of the logs
+// logcause reads, so that failing to read it weakens the analysis.
+func namedLikeALog(path string) bool {
+	name := strings.ToLower(filepath.Base(path))
+	for _, w := range []string{"access", "error", "fpm", "php"} {
+		if strings.Contains(name, w) {
+			return true
+		}
+	}
+	return false
+}
+
 func b2i(b bool) int {
 	if b {
 		return 1
@@ -120,29 +130,41 @@ func b2i(b bool) int {
 	return 0
 }
 
-// open opens f and finds its format.
-func open(f ingest.File, opts loadOptions) (openedFile, error) {
+// open opens f and finds its format: opts.format, or the one detected from
+// its first lines. The Reader replays those lines.
+func open(f ingest.File, opts loadOptions) (*ingest.Reader, patterns.Kind, error) {
 	r, err := ingest.Open(f.Path, opts.limits)
 	if err != nil {
-		return openedFile{}, err
+		return nil, 0, err
 	}
-	kind := opts.format
+	if opts.format != patterns.KindUnknown {
+		return r, opts.format, nil
+	}
+	sample, err := r.Sample(sampleLines)
+	if err != nil && len(sample) == 0 {
+		r.Close()
+		return nil, 0, err
+	}
+	kind := patterns.Detect(sample)
 	if kind == patterns.KindUnknown {
-		sample, err := r.Sample(sampleLines)
-		if err != nil && len(sample) == 0 {
-			r.Close()
-			return openedFile{}, err
+		r.Close()
+		if len(sample) == 0 {
+			return nil, 0, fmt.Errorf("cannot detect the format of %s: the file is empty", f.Path)
 		}
-		kind = patterns.Detect(sample)
-		if kind == patterns.KindUnknown {
-			r.Close()
-			if len(sample) == 0 {
-				return openedFile{}, fmt.Errorf("cannot detect the format of %s: the file is empty", f.Path)
-			}
-			return openedFile{}, fmt.Errorf("cannot detect the format of %s: it is not a log logcause reads (%v), or it is binary; pass --log-format to force one", f.Path, patterns.Kinds())
-		}
+		return nil, 0, fmt.Errorf("cannot detect the format of %s: it is not a log logcause reads (%v), or it is binary; pass --log-format to force one", f.Path, patterns.Kinds())
 	}
-	return openedFile{r: r, kind: kind}, nil
+	return r, kind, nil
+}
+
+// detect finds f's format and closes it again: files are read one at a
+// time, so a directory of thousands of logs needs one descriptor.
+func detect(f ingest.File, opts loadOptions) (detectedFile, error) {
+	r, kind, err := open(f, opts)
+	if err != nil {
+		return detectedFile{}, err
+	}
+	r.Close()
+	return detectedFile{f.Path, kind}, nil
 }
 
 // learnedZone returns the zone that the access logs read so far were
@@ -205,8 +227,13 @@ func parseZone(s string) (*time.Location, error) {
 }
 
 // readFile reads one file's records into w.
-func readFile(o openedFile, zone *time.Location, zoneLabel string, w *store.Writer, offsets map[int]int64) (store.Source, error) {
-	src := store.Source{Path: o.r.Path(), Format: o.kind.String(), TZ: zoneLabel}
+func readFile(d detectedFile, limits ingest.Limits, zone *time.Location, zoneLabel string, w *store.Writer, offsets map[int]int64) (store.Source, error) {
+	src := store.Source{Path: d.path, Format: d.kind.String(), TZ: zoneLabel}
+	r, err := ingest.Open(d.path, limits)
+	if err != nil {
+		return src, err
+	}
+	defer r.Close()
 	unparsed := func(rec []byte, err error) {
 		src.Unparsed++
 		if len(src.Samples) < unparsedToKeep {
@@ -214,11 +241,10 @@ func readFile(o openedFile, zone *time.Location, zoneLabel string, w *store.Writ
 		}
 		slog.Debug("unparsed record", "path", src.Path, "err", err)
 	}
-	var err error
-	if o.kind == patterns.KindNginxAccess {
+	if d.kind == patterns.KindNginxAccess {
 		src.TZ = "from the log ($time_local offset)"
 		var a patterns.AccessLine
-		err = o.r.Records(func([]byte) bool { return true }, func(rec []byte, off int64) error {
+		err = r.Records(func([]byte) bool { return true }, func(rec []byte, off int64) error {
 			src.Records++
 			if perr := patterns.ParseCombined(rec, &a); perr != nil {
 				unparsed(rec, perr)
@@ -237,12 +263,12 @@ func readFile(o openedFile, zone *time.Location, zoneLabel string, w *store.Writ
 			})
 		})
 	} else {
-		p, perr := patterns.NewParser(o.kind, zone)
+		p, perr := patterns.NewParser(d.kind, zone)
 		if perr != nil {
 			return src, perr
 		}
-		starts := func(line []byte) bool { return patterns.StartsRecord(o.kind, line) }
-		err = o.r.Records(starts, func(rec []byte, off int64) error {
+		starts := func(line []byte) bool { return patterns.StartsRecord(d.kind, line) }
+		err = r.Records(starts, func(rec []byte, off int64) error {
 			src.Records++
 			ev := new(patterns.Event)
 			if perr := p.Parse(rec, ev); perr != nil {
@@ -253,7 +279,7 @@ func readFile(o openedFile, zone *time.Location, zoneLabel string, w *store.Writ
 			return w.Event(ev)
 		})
 	}
-	st := o.r.Stats()
+	st := r.Stats()
 	src.Cut = st.CutLines + st.CutRecords
 	return src, err
 }

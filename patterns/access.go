@@ -319,3 +319,14 @@ func (accessParser) Parse(rec []byte, ev *Event) error {
 	}
 	return nil
 }
+
+func init() {
+	register(KindNginxAccess, format{
+		newParser: func(*time.Location) Parser { return accessParser{} },
+		matches: func(l []byte) bool {
+			var c combinedSpans
+			return parseCombined(l, &c) == nil
+		},
+		appendFields: appendAccessFields,
+	})
+}

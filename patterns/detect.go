@@ -1,58 +1,57 @@
 package patterns
 
-import (
-	"time"
-	"unicode/utf8"
-)
+import "unicode/utf8"
 
 // Detect guesses the kind of a log from a sample of its first physical lines
 // (each without newline). It returns KindUnknown when no kind matches a clear
 // majority of the non-empty sample lines (binary junk, other logs).
 //
-// A line matches nginx_access when ParseCombined accepts it, and nginx_error
-// or fpm_error when it starts a record of that kind that parses. For the two
-// multi-line kinds, a line that starts no record of any kind and is printable
-// text (valid UTF-8, no control bytes but tab) also matches when it follows a
-// matching record start: it is a continuation line. The kind with most
-// matching lines wins if they are more than half of the non-empty lines
-// (lines of only spaces, tabs or '\r' are empty). Detect allocates nothing
-// and its work is linear in the size of the sample.
+// A line matches a kind when the kind's format accepts it as a record, or
+// as the first line of one. For multi-line kinds, a line that starts no
+// record of any kind and is printable text (valid UTF-8, no control bytes
+// but tab) also matches when it follows a matching record start: it is a
+// continuation line. The kind with most matching lines wins if they are more
+// than half of the non-empty lines (lines of only spaces, tabs or '\r' are
+// empty). Detect allocates nothing and its work is linear in the size of
+// the sample.
 func Detect(lines [][]byte) Kind {
 	var (
-		score          [numKinds]int
+		score, in      [numKinds]int
+		matched, start [numKinds]bool
 		nonEmpty       int
-		inError, inFPM bool
-		acc            combinedSpans
-		errSpans       nginxErrorSpans
-		fpmRec         fpmSpans
 	)
 	for _, l := range lines {
 		if blank(l) {
 			continue
 		}
 		nonEmpty++
-		isAccess := parseCombined(l, &acc) == nil
-		startsError := nginxErrorStamp(l)
-		startsFPM := fpmStampEnd(l) > 0
-		if isAccess {
-			score[KindNginxAccess]++
+		anyStart := false
+		for k := KindUnknown + 1; k < numKinds; k++ {
+			f := &formats[k]
+			if f.matches == nil {
+				continue
+			}
+			matched[k] = f.matches(l)
+			start[k] = f.starts != nil && f.starts(l)
+			anyStart = anyStart || matched[k] || start[k]
 		}
-		cont := !isAccess && !startsError && !startsFPM && printable(l)
-		if startsError {
-			inError = parseNginxError(l, time.UTC, &errSpans) == nil
-		} else if !cont {
-			inError = false
-		}
-		if inError {
-			score[KindNginxError]++
-		}
-		if startsFPM {
-			inFPM = parseFPM(l, time.UTC, &fpmRec) == nil
-		} else if !cont {
-			inFPM = false
-		}
-		if inFPM {
-			score[KindFPMError]++
+		cont := !anyStart && printable(l)
+		for k := KindUnknown + 1; k < numKinds; k++ {
+			f := &formats[k]
+			switch {
+			case f.matches == nil:
+				continue
+			case f.starts == nil: // single-line kind
+				if matched[k] {
+					score[k]++
+				}
+				continue
+			case start[k]:
+				in[k] = b2i(matched[k])
+			case !cont:
+				in[k] = 0
+			}
+			score[k] += in[k]
 		}
 	}
 	best := KindUnknown
@@ -65,6 +64,13 @@ func Detect(lines [][]byte) Kind {
 		return KindUnknown
 	}
 	return best
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // blank reports whether b holds nothing but spaces, tabs and carriage returns.

@@ -14,6 +14,12 @@ const (
 	KindNginxAccess      // nginx access log, log_format combined
 	KindNginxError       // nginx error log
 	KindFPMError         // PHP-FPM master error log (php-fpm.log)
+	KindFPMSlow          // PHP-FPM slow log (request_slowlog_timeout stack traces)
+	KindMySQLSlow        // MySQL / MariaDB / Percona slow query log
+	KindMySQLError       // MySQL / MariaDB error log
+	KindSyslog           // syslog, kern.log, journal exports, dmesg: kernel OOM killer and systemd lines
+	KindApacheError      // Apache httpd error log (mod_proxy errors)
+	KindHAProxy          // HAProxy HTTP log
 	numKinds
 )
 
@@ -22,6 +28,12 @@ var kindNames = [numKinds]string{
 	KindNginxAccess: "nginx_access",
 	KindNginxError:  "nginx_error",
 	KindFPMError:    "fpm_error",
+	KindFPMSlow:     "fpm_slow",
+	KindMySQLSlow:   "mysql_slow",
+	KindMySQLError:  "mysql_error",
+	KindSyslog:      "syslog",
+	KindApacheError: "apache_error",
+	KindHAProxy:     "haproxy",
 }
 
 // String returns the kind's stable name, as used in --format and in reports.
@@ -32,19 +44,22 @@ func (k Kind) String() string {
 	return kindNames[k]
 }
 
-// Kinds lists every known kind except KindUnknown, in a stable order.
+// Kinds lists every kind this package parses, in a stable order.
 func Kinds() []Kind {
 	out := make([]Kind, 0, numKinds-1)
 	for k := KindUnknown + 1; k < numKinds; k++ {
-		out = append(out, k)
+		if formats[k].newParser != nil {
+			out = append(out, k)
+		}
 	}
 	return out
 }
 
-// ParseKind turns a kind's name (see Kind.String) back into a Kind.
+// ParseKind turns a kind's name (see Kind.String) back into a Kind. Only
+// kinds this package parses are accepted.
 func ParseKind(name string) (Kind, error) {
 	for k := KindUnknown + 1; k < numKinds; k++ {
-		if kindNames[k] == name {
+		if kindNames[k] == name && formats[k].newParser != nil {
 			return k, nil
 		}
 	}
@@ -65,7 +80,7 @@ func (k *Kind) UnmarshalText(b []byte) error {
 }
 
 // Event is one log record, parsed. Exactly one of the kind-specific field
-// sets (Access, Error, FPM) is non-nil, matching Kind.
+// sets is non-nil, matching Kind.
 type Event struct {
 	Time   time.Time // the record's instant, in UTC
 	Kind   Kind
@@ -73,9 +88,15 @@ type Event struct {
 	Offset int64  // byte offset of the record's first byte in that file (decompressed)
 	Text   string // the record as written (continuation lines joined with "\n")
 
-	Access *Access
-	Error  *NginxError
-	FPM    *FPMError
+	Access  *Access      // nginx_access
+	Error   *NginxError  // nginx_error
+	FPM     *FPMError    // fpm_error
+	FPMSlow *FPMSlow     // fpm_slow
+	Slow    *SlowQuery   // mysql_slow
+	MySQL   *MySQLError  // mysql_error
+	Syslog  *Syslog      // syslog
+	Apache  *ApacheError // apache_error
+	HAProxy *HAProxy     // haproxy
 }
 
 // Access holds the fields of one nginx access-log line. Names follow the
@@ -115,4 +136,104 @@ type FPMError struct {
 	Pool    string // from "[pool www]"; empty for master-process messages
 	Child   int    // the child pid the message is about; 0 when none
 	Message string // the message after "LEVEL: " (and after "[pool NAME] ")
+}
+
+// FPMSlow is one entry of a PHP-FPM slow log: the stack of a request that
+// ran past request_slowlog_timeout.
+type FPMSlow struct {
+	Pool   string
+	PID    int
+	Script string  // script_filename
+	Frames []Frame // innermost first, as logged
+}
+
+// Frame is one stack frame of a PHP-FPM slow-log entry.
+type Frame struct {
+	Function string // e.g. "curl_exec", "PDOStatement->execute", "[INCLUDE_OR_EVAL]"
+	File     string
+	Line     int
+}
+
+// SlowQuery is one entry of a MySQL, MariaDB or Percona slow query log, or
+// the header the server writes when it opens the log (Restart): a header in
+// the middle of a file means the server restarted.
+type SlowQuery struct {
+	Restart      bool   // the record is the server's header, not a query
+	Server       string // for a header: the server binary and version line
+	User         string
+	Host         string
+	IP           string
+	Schema       string
+	ThreadID     int64
+	QueryTime    float64 // seconds
+	LockTime     float64 // seconds
+	RowsSent     int64
+	RowsExamined int64
+	RowsAffected int64
+	BytesSent    int64
+	Query        string
+	Fingerprint  string            // the query with literals and lists collapsed, as pt-query-digest groups it
+	QueryID      string            // stable id of Fingerprint (16 hex digits)
+	Extra        map[string]string // the other "# Key: value" attributes, keys in snake_case
+}
+
+// MySQLError is one record of a MySQL or MariaDB error log.
+type MySQLError struct {
+	Level     string // System, ERROR, Warning, Note (as logged)
+	Code      string // MySQL 8 error code, e.g. MY-010931
+	Subsystem string // Server, InnoDB, ...
+	ThreadID  int64
+	Message   string
+	Event     string // start, ready, shutdown, crash, aborted_connection; empty for other messages
+}
+
+// Syslog is one line of a syslog file, kern.log, a journal export or dmesg,
+// with the kernel OOM killer's and systemd's OOM messages decoded.
+type Syslog struct {
+	Host      string
+	Program   string // "kernel", "systemd", ...
+	PID       int
+	Message   string
+	Event     string // oom_invoked, oom_kill, oom_reaped, unit_oom_killed; empty for other lines
+	VictimPID int    // the process the OOM killer killed
+	Comm      string // its command name (15 bytes at most)
+	AnonRSSKB int64
+	TotalVMKB int64
+	Unit      string // the systemd unit or memory cgroup, when logged
+}
+
+// ApacheError is one record of an Apache httpd error log.
+type ApacheError struct {
+	Module   string // proxy_http, proxy_fcgi, core, ... (2.4); empty in 2.2
+	Level    string
+	PID      int
+	TID      int64
+	Client   string
+	APRCode  int    // the "(70007)" status before the message; 0 when absent
+	Code     string // the AH error id, e.g. AH01102
+	Message  string
+	Upstream string // the backend named in the message, when one is
+}
+
+// HAProxy is one HAProxy HTTP log line.
+type HAProxy struct {
+	Client           string
+	Frontend         string
+	Backend          string
+	Server           string
+	TR, Tw, Tc, Tr   int // milliseconds; -1 when the phase was not reached
+	Ta               int
+	Status           int
+	BytesRead        int64
+	TerminationState string // 4 characters, e.g. "sH--"
+	ActConn          int
+	FeConn           int
+	BeConn           int
+	SrvConn          int
+	Retries          int
+	SrvQueue         int
+	BackendQueue     int
+	Method           string
+	URI              string
+	Protocol         string
 }

@@ -170,3 +170,15 @@ func (p fpmParser) Parse(rec []byte, ev *Event) error {
 	}
 	return nil
 }
+
+func init() {
+	register(KindFPMError, format{
+		newParser: func(loc *time.Location) Parser { return fpmParser{loc: loc} },
+		starts:    func(l []byte) bool { return fpmStampEnd(l) > 0 },
+		matches: func(l []byte) bool {
+			var s fpmSpans
+			return fpmStampEnd(l) > 0 && parseFPM(l, time.UTC, &s) == nil
+		},
+		appendFields: appendFPMFields,
+	})
+}

@@ -32,47 +32,8 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `,"offset":`...)
 	dst = strconv.AppendInt(dst, e.Offset, 10)
 
-	switch {
-	case e.Kind == KindNginxAccess && e.Access != nil:
-		a := e.Access
-		dst = appendStringField(dst, "remote_addr", a.RemoteAddr)
-		dst = appendStringField(dst, "remote_user", a.RemoteUser)
-		dst = appendStringField(dst, "method", a.Method)
-		dst = appendStringField(dst, "uri", a.URI)
-		dst = appendStringField(dst, "protocol", a.Protocol)
-		dst = appendIntField(dst, "status", int64(a.Status))
-		if a.BodyBytesSent >= 0 {
-			dst = appendIntField(dst, "body_bytes_sent", a.BodyBytesSent)
-		}
-		dst = appendStringField(dst, "http_referer", a.HTTPReferer)
-		dst = appendStringField(dst, "http_user_agent", a.HTTPUserAgent)
-	case e.Kind == KindNginxError && e.Error != nil:
-		x := e.Error
-		dst = appendStringField(dst, "level", x.Level)
-		dst = appendIntField(dst, "pid", int64(x.PID))
-		dst = appendIntField(dst, "tid", int64(x.TID))
-		if x.Connection != 0 {
-			dst = appendIntField(dst, "connection", x.Connection)
-		}
-		dst = appendStringField(dst, "message", x.Message)
-		if x.Errno != 0 {
-			dst = appendIntField(dst, "errno", int64(x.Errno))
-		}
-		dst = appendStringField(dst, "action", x.Action)
-		dst = appendStringField(dst, "client", x.Client)
-		dst = appendStringField(dst, "server", x.Server)
-		dst = appendStringField(dst, "request", x.Request)
-		dst = appendStringField(dst, "upstream", x.Upstream)
-		dst = appendStringField(dst, "host", x.Host)
-		dst = appendStringField(dst, "referrer", x.Referrer)
-	case e.Kind == KindFPMError && e.FPM != nil:
-		f := e.FPM
-		dst = appendStringField(dst, "level", f.Level)
-		dst = appendStringField(dst, "pool", f.Pool)
-		if f.Child != 0 {
-			dst = appendIntField(dst, "child", int64(f.Child))
-		}
-		dst = appendStringField(dst, "message", f.Message)
+	if e.Kind < numKinds && formats[e.Kind].appendFields != nil {
+		dst = formats[e.Kind].appendFields(dst, e)
 	}
 	return append(dst, '}')
 }
@@ -145,4 +106,59 @@ func appendJSONString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+func appendAccessFields(dst []byte, e *Event) []byte {
+	a := e.Access
+	if a == nil {
+		return dst
+	}
+	dst = appendStringField(dst, "remote_addr", a.RemoteAddr)
+	dst = appendStringField(dst, "remote_user", a.RemoteUser)
+	dst = appendStringField(dst, "method", a.Method)
+	dst = appendStringField(dst, "uri", a.URI)
+	dst = appendStringField(dst, "protocol", a.Protocol)
+	dst = appendIntField(dst, "status", int64(a.Status))
+	if a.BodyBytesSent >= 0 {
+		dst = appendIntField(dst, "body_bytes_sent", a.BodyBytesSent)
+	}
+	dst = appendStringField(dst, "http_referer", a.HTTPReferer)
+	return appendStringField(dst, "http_user_agent", a.HTTPUserAgent)
+}
+
+func appendNginxErrorFields(dst []byte, e *Event) []byte {
+	x := e.Error
+	if x == nil {
+		return dst
+	}
+	dst = appendStringField(dst, "level", x.Level)
+	dst = appendIntField(dst, "pid", int64(x.PID))
+	dst = appendIntField(dst, "tid", int64(x.TID))
+	if x.Connection != 0 {
+		dst = appendIntField(dst, "connection", x.Connection)
+	}
+	dst = appendStringField(dst, "message", x.Message)
+	if x.Errno != 0 {
+		dst = appendIntField(dst, "errno", int64(x.Errno))
+	}
+	dst = appendStringField(dst, "action", x.Action)
+	dst = appendStringField(dst, "client", x.Client)
+	dst = appendStringField(dst, "server", x.Server)
+	dst = appendStringField(dst, "request", x.Request)
+	dst = appendStringField(dst, "upstream", x.Upstream)
+	dst = appendStringField(dst, "host", x.Host)
+	return appendStringField(dst, "referrer", x.Referrer)
+}
+
+func appendFPMFields(dst []byte, e *Event) []byte {
+	f := e.FPM
+	if f == nil {
+		return dst
+	}
+	dst = appendStringField(dst, "level", f.Level)
+	dst = appendStringField(dst, "pool", f.Pool)
+	if f.Child != 0 {
+		dst = appendIntField(dst, "child", int64(f.Child))
+	}
+	return appendStringField(dst, "message", f.Message)
 }

@@ -373,3 +373,15 @@ func (p nginxErrorParser) Parse(rec []byte, ev *Event) error {
 	}
 	return nil
 }
+
+func init() {
+	register(KindNginxError, format{
+		newParser: func(loc *time.Location) Parser { return nginxErrorParser{loc: loc} },
+		starts:    nginxErrorStamp,
+		matches: func(l []byte) bool {
+			var s nginxErrorSpans
+			return nginxErrorStamp(l) && parseNginxError(l, time.UTC, &s) == nil
+		},
+		appendFields: appendNginxErrorFields,
+	})
+}

@@ -42,18 +42,15 @@ type Parser interface {
 // NewParser returns the parser for k. loc is the zone of stamps that carry no
 // zone (nginx error log, PHP-FPM log); it must not be nil, for any kind. It
 // returns an error for KindUnknown and for kinds it does not know.
-// A Parser holds no mutable state: one value may be used by many goroutines.
+// A Parser may keep state from one record to the next within a file (the
+// MySQL slow log's "# Time:" line is shared by the entries that follow it):
+// use one Parser per file, fed in file order, from one goroutine.
 func NewParser(k Kind, loc *time.Location) (Parser, error) {
 	if loc == nil {
 		return nil, fmt.Errorf("cannot make %s parser: nil time zone (pass time.Local or the zone the log was written in)", k)
 	}
-	switch k {
-	case KindNginxAccess:
-		return accessParser{}, nil
-	case KindNginxError:
-		return nginxErrorParser{loc: loc}, nil
-	case KindFPMError:
-		return fpmParser{loc: loc}, nil
+	if k < numKinds && formats[k].newParser != nil {
+		return formats[k].newParser(loc), nil
 	}
 	return nil, fmt.Errorf("no parser for log kind %s (known: %v)", k, Kinds())
 }
@@ -69,11 +66,8 @@ func NewParser(k Kind, loc *time.Location) (Parser, error) {
 // StartsRecord checks the shape of the stamp (digits, separators and, for
 // fpm_error, an English month abbreviation), not whether the date exists.
 func StartsRecord(k Kind, line []byte) bool {
-	switch k {
-	case KindNginxError:
-		return nginxErrorStamp(line)
-	case KindFPMError:
-		return fpmStampEnd(line) > 0
+	if k < numKinds && formats[k].starts != nil {
+		return formats[k].starts(line)
 	}
 	return true
 }

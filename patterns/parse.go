@@ -12,6 +12,11 @@ import (
 // "malformed nginx_access record: no closing quote after request".
 var ErrMalformed = errors.New("malformed record")
 
+// ErrNoEvent is returned by Parse for a record that is valid but yields no
+// event of its own, such as a MySQL slow log "# Time:" line shared by the
+// entries after it. It is not a parse failure: callers skip the record.
+var ErrNoEvent = errors.New("record yields no event of its own")
+
 // parseError is a parse failure. The parsers return package-level values of
 // it, so that rejecting a line allocates nothing.
 type parseError struct {

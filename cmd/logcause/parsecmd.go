@@ -81,7 +81,9 @@ func parseFile(out *bufio.Writer, path string, opts loadOptions) error {
 	err = r.Records(starts, func(rec []byte, off int64) error {
 		var ev patterns.Event
 		if err := p.Parse(rec, &ev); err != nil {
-			unparsed++
+			if !errors.Is(err, patterns.ErrNoEvent) {
+				unparsed++
+			}
 			return nil
 		}
 		ev.Path, ev.Offset = path, off

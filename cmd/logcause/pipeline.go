@@ -272,7 +272,9 @@ func readFile(d detectedFile, limits ingest.Limits, zone *time.Location, zoneLab
 			src.Records++
 			ev := new(patterns.Event)
 			if perr := p.Parse(rec, ev); perr != nil {
-				unparsed(rec, perr)
+				if !errors.Is(perr, patterns.ErrNoEvent) {
+					unparsed(rec, perr)
+				}
 				return nil
 			}
 			ev.Path, ev.Offset = src.Path, off

@@ -8,17 +8,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/logcause/logcause/analyze"
-	"github.com/logcause/logcause/ingest"
-	"github.com/logcause/logcause/patterns"
 	"github.com/logcause/logcause/report"
 	"github.com/logcause/logcause/store"
 )
 
 type analyzeFlags struct {
-	format    string
-	storeDir  string
-	tz        string
-	logFormat string
+	format   string
+	storeDir string
+	input    inputFlags
 }
 
 func newAnalyzeCmd() *cobra.Command {
@@ -47,7 +44,10 @@ Exit status: 0 when every file was read, 1 when a file could not be read
   logcause analyze --tz Europe/Paris --format json ./incident-logs/
 
   # Keep the parsed events for later runs
-  logcause analyze --store /var/lib/logcause /var/log`,
+  logcause analyze --store /var/lib/logcause /var/log
+
+  # A log in a format of your own, defined in grok
+  logcause analyze --grok lb.grok /var/log/lb /var/log/php8.2-fpm.log`,
 		Args: atLeastOneArg("file or directory"),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runAnalyze(c, args, fl)
@@ -55,8 +55,7 @@ Exit status: 0 when every file was read, 1 when a file could not be read
 	}
 	c.Flags().StringVar(&fl.format, "format", "text", "output format: text or json")
 	c.Flags().StringVar(&fl.storeDir, "store", "", "keep the store in `DIR` (default: a temporary store, removed at exit)")
-	c.Flags().StringVar(&fl.tz, "tz", "", "`ZONE` of stamps without one: IANA name (Europe/Paris), offset (+01:00) or Local")
-	c.Flags().StringVar(&fl.logFormat, "log-format", "", fmt.Sprintf("force the log `FORMAT` of every file instead of detecting it (%v)", patterns.Kinds()))
+	fl.input.register(c, "log-format", "")
 	return c
 }
 
@@ -70,15 +69,9 @@ func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags) error {
 	default:
 		return usagef("invalid --format %q: use text or json", fl.format)
 	}
-	opts := loadOptions{limits: ingest.DefaultLimits}
-	var err error
-	if opts.zone, err = parseZone(fl.tz); err != nil {
+	opts, err := fl.input.options()
+	if err != nil {
 		return err
-	}
-	if fl.logFormat != "" {
-		if opts.format, err = patterns.ParseKind(fl.logFormat); err != nil {
-			return usageError{err}
-		}
 	}
 	st, err := openStore(fl.storeDir)
 	if err != nil {

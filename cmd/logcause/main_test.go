@@ -327,3 +327,40 @@ func TestHostileRequestLine(t *testing.T) {
 		t.Errorf("top paths %+v", res.Incidents[0].TopPaths)
 	}
 }
+
+func TestGrokFormatOfYourOwn(t *testing.T) {
+	dir := t.TempDir()
+	writeLogs(t, dir)
+	// Replace the access log with a format nginx never wrote.
+	var lb strings.Builder
+	for s := 0; s < 90; s++ {
+		status := 200
+		if s >= 50 && s < 60 {
+			status = 502
+		}
+		for i := 0; i < 3; i++ {
+			fmt.Fprintf(&lb, "2026-11-23T14:%02d:%02d+01:00 lb1 127.0.0.1 GET /slow.php %d\n", s/60, s%60, status)
+		}
+	}
+	os.Remove(filepath.Join(dir, "access.log"))
+	os.WriteFile(filepath.Join(dir, "lb.log"), []byte(lb.String()), 0o644)
+	grokFile := filepath.Join(t.TempDir(), "lb.grok")
+	os.WriteFile(grokFile, []byte("LOGCAUSE_NGINX_ACCESS ^(?<time_iso8601>%{TIMESTAMP_ISO8601}) %{NOTSPACE} %{IP:remote_addr} %{WORD:method} %{NOTSPACE:uri} %{INT:status}$\n"), 0o644)
+
+	code, out, errs := runCmd(t, "analyze", "--format", "json", "--tz", "+01:00", "--grok", grokFile, dir)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var res analyze.Result
+	json.Unmarshal([]byte(out), &res)
+	if len(res.Incidents) != 1 || res.Incidents[0].RootCause != analyze.FPMWorkerExhaustion || res.Incidents[0].Status["502"] != 30 {
+		t.Fatalf("%+v", res.Incidents)
+	}
+	if code, _, errs := runCmd(t, "analyze", "--grok", filepath.Join(dir, "nope.grok"), dir); code != exitRuntime || !strings.Contains(errs, "cannot read the grok file") {
+		t.Errorf("missing grok file: exit %d %s", code, errs)
+	}
+	code, out, _ = runCmd(t, "parse", "--grok", grokFile, filepath.Join(dir, "lb.log"))
+	if code != exitOK || !strings.Contains(out, `"status":502`) {
+		t.Errorf("parse with grok: exit %d %.200s", code, out)
+	}
+}

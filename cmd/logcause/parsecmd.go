@@ -12,7 +12,7 @@ import (
 )
 
 func newParseCmd() *cobra.Command {
-	var format, tz string
+	var in inputFlags
 	c := &cobra.Command{
 		Use:   "parse [--format FORMAT] FILE...",
 		Short: "Print every record of log files as one JSON object per line",
@@ -29,21 +29,18 @@ Exit status: 0 when every record parsed, 1 otherwise, 2 for a usage error.`,
   logcause parse /var/log/nginx/access.log | jq 'select(.status == 502)'
 
   # Force the format of a file whose start is unusual
-  logcause parse --format nginx_error --tz Europe/Paris error.log.1`,
+  logcause parse --format nginx_error --tz Europe/Paris error.log.1
+
+  # Check a grok definition of your own format
+  logcause parse --grok lb.grok /var/log/lb/access.log`,
 		Args: atLeastOneArg("file"),
 		RunE: func(c *cobra.Command, args []string) error {
-			opts := loadOptions{limits: ingest.DefaultLimits}
-			var err error
-			if opts.zone, err = parseZone(tz); err != nil {
+			opts, err := in.options()
+			if err != nil {
 				return err
 			}
 			if opts.zone == nil {
 				opts.zone, _ = learnedZone(nil)
-			}
-			if format != "" {
-				if opts.format, err = patterns.ParseKind(format); err != nil {
-					return usageError{err}
-				}
 			}
 			out := bufio.NewWriterSize(c.OutOrStdout(), 64<<10)
 			var problems []error
@@ -58,18 +55,17 @@ Exit status: 0 when every record parsed, 1 otherwise, 2 for a usage error.`,
 			return errors.Join(problems...)
 		},
 	}
-	c.Flags().StringVar(&format, "format", "", fmt.Sprintf("log `FORMAT` of the files instead of detecting it (%v)", patterns.Kinds()))
-	c.Flags().StringVar(&tz, "tz", "", "`ZONE` of stamps without one: IANA name, offset (+01:00) or Local (default Local)")
+	in.register(c, "format", " (default Local)")
 	return c
 }
 
 func parseFile(out *bufio.Writer, path string, opts loadOptions) error {
-	r, kind, err := open(ingest.File{Path: path, Named: true}, opts)
+	r, format, err := open(ingest.File{Path: path, Named: true}, opts)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	p, err := patterns.NewParser(kind, opts.zone)
+	p, err := format.parser(opts.zone)
 	if err != nil {
 		return err
 	}
@@ -77,8 +73,7 @@ func parseFile(out *bufio.Writer, path string, opts loadOptions) error {
 		buf      []byte
 		unparsed int64
 	)
-	starts := func(line []byte) bool { return patterns.StartsRecord(kind, line) }
-	err = r.Records(starts, func(rec []byte, off int64) error {
+	err = r.Records(format.startsRecord, func(rec []byte, off int64) error {
 		var ev patterns.Event
 		if err := p.Parse(rec, &ev); err != nil {
 			if !errors.Is(err, patterns.ErrNoEvent) {
@@ -96,7 +91,7 @@ func parseFile(out *bufio.Writer, path string, opts loadOptions) error {
 		return err
 	}
 	if unparsed > 0 {
-		return fmt.Errorf("%s: %d of %d records did not parse as %s", path, unparsed, r.Stats().Records, kind)
+		return fmt.Errorf("%s: %d of %d records did not parse as %s", path, unparsed, r.Stats().Records, format.kind)
 	}
 	return nil
 }

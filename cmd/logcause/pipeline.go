@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -20,8 +21,9 @@ import (
 
 // loadOptions says how files are read.
 type loadOptions struct {
-	zone   *time.Location // zone of stamps without one; nil: learn it from the access log
-	format patterns.Kind  // force this format on every file; KindUnknown: detect
+	zone   *time.Location         // zone of stamps without one; nil: learn it from the access log
+	format patterns.Kind          // force this format on every file; KindUnknown: detect
+	grok   []*patterns.GrokFormat // user-defined formats, tried before the built-in ones
 	limits ingest.Limits
 }
 
@@ -38,10 +40,26 @@ type loadResult struct {
 	problems []error // files that could not be read completely, or not at all
 }
 
+// logFormat is how a file is parsed: the built-in parser of a kind, or a
+// user's grok format of that kind.
+type logFormat struct {
+	kind patterns.Kind
+	grok *patterns.GrokFormat
+}
+
+func (f logFormat) parser(zone *time.Location) (patterns.Parser, error) {
+	if f.grok != nil {
+		return f.grok.Parser(zone), nil
+	}
+	return patterns.NewParser(f.kind, zone)
+}
+
+func (f logFormat) startsRecord(line []byte) bool { return patterns.StartsRecord(f.kind, line) }
+
 // detectedFile is a file whose format is known.
 type detectedFile struct {
-	path string
-	kind patterns.Kind
+	path   string
+	format logFormat
 }
 
 // load reads every log file under paths into st. A file that cannot be read
@@ -78,7 +96,7 @@ func load(ctx context.Context, paths []string, st *store.Store, opts loadOptions
 	// Access logs first: their stamps carry the server's UTC offset, which
 	// the zoneless logs of the same server share.
 	slices.SortStableFunc(detected, func(a, b detectedFile) int {
-		return cmp.Compare(b2i(a.kind != patterns.KindNginxAccess), b2i(b.kind != patterns.KindNginxAccess))
+		return cmp.Compare(b2i(a.format.kind != patterns.KindNginxAccess), b2i(b.format.kind != patterns.KindNginxAccess))
 	})
 	w := st.NewWriter()
 	offsets := map[int]int64{}
@@ -130,41 +148,65 @@ func b2i(b bool) int {
 	return 0
 }
 
-// open opens f and finds its format: opts.format, or the one detected from
-// its first lines. The Reader replays those lines.
-func open(f ingest.File, opts loadOptions) (*ingest.Reader, patterns.Kind, error) {
+// open opens f and finds its format: opts.format, or a user's grok format
+// that parses most of its first lines, or the built-in format detected from
+// them. The Reader replays those lines.
+func open(f ingest.File, opts loadOptions) (*ingest.Reader, logFormat, error) {
 	r, err := ingest.Open(f.Path, opts.limits)
 	if err != nil {
-		return nil, 0, err
+		return nil, logFormat{}, err
 	}
 	if opts.format != patterns.KindUnknown {
-		return r, opts.format, nil
+		return r, logFormat{kind: opts.format}, nil
 	}
 	sample, err := r.Sample(sampleLines)
 	if err != nil && len(sample) == 0 {
 		r.Close()
-		return nil, 0, err
+		return nil, logFormat{}, err
+	}
+	for _, g := range opts.grok {
+		if grokMatches(g, sample) {
+			return r, logFormat{kind: g.Kind, grok: g}, nil
+		}
 	}
 	kind := patterns.Detect(sample)
 	if kind == patterns.KindUnknown {
 		r.Close()
 		if len(sample) == 0 {
-			return nil, 0, fmt.Errorf("cannot detect the format of %s: the file is empty", f.Path)
+			return nil, logFormat{}, fmt.Errorf("cannot detect the format of %s: the file is empty", f.Path)
 		}
-		return nil, 0, fmt.Errorf("cannot detect the format of %s: it is not a log logcause reads (%v), or it is binary; pass --log-format to force one", f.Path, patterns.Kinds())
+		return nil, logFormat{}, fmt.Errorf("cannot detect the format of %s: it is not a log logcause reads (%v), or it is binary; pass --log-format to force one, or --grok to define it", f.Path, patterns.Kinds())
 	}
-	return r, kind, nil
+	return r, logFormat{kind: kind}, nil
+}
+
+// grokMatches reports whether g parses more than half of the non-blank
+// sample lines.
+func grokMatches(g *patterns.GrokFormat, sample [][]byte) bool {
+	p := g.Parser(time.UTC)
+	var ev patterns.Event
+	n, ok := 0, 0
+	for _, l := range sample {
+		if len(bytes.TrimSpace(l)) == 0 {
+			continue
+		}
+		n++
+		if p.Parse(l, &ev) == nil {
+			ok++
+		}
+	}
+	return ok*2 > n
 }
 
 // detect finds f's format and closes it again: files are read one at a
 // time, so a directory of thousands of logs needs one descriptor.
 func detect(f ingest.File, opts loadOptions) (detectedFile, error) {
-	r, kind, err := open(f, opts)
+	r, format, err := open(f, opts)
 	if err != nil {
 		return detectedFile{}, err
 	}
 	r.Close()
-	return detectedFile{f.Path, kind}, nil
+	return detectedFile{f.Path, format}, nil
 }
 
 // learnedZone returns the zone that the access logs read so far were
@@ -228,7 +270,7 @@ func parseZone(s string) (*time.Location, error) {
 
 // readFile reads one file's records into w.
 func readFile(d detectedFile, limits ingest.Limits, zone *time.Location, zoneLabel string, w *store.Writer, offsets map[int]int64) (store.Source, error) {
-	src := store.Source{Path: d.path, Format: d.kind.String(), TZ: zoneLabel}
+	src := store.Source{Path: d.path, Format: d.format.kind.String(), TZ: zoneLabel}
 	r, err := ingest.Open(d.path, limits)
 	if err != nil {
 		return src, err
@@ -241,7 +283,7 @@ func readFile(d detectedFile, limits ingest.Limits, zone *time.Location, zoneLab
 		}
 		slog.Debug("unparsed record", "path", src.Path, "err", err)
 	}
-	if d.kind == patterns.KindNginxAccess {
+	if d.format.kind == patterns.KindNginxAccess && d.format.grok == nil {
 		src.TZ = "from the log ($time_local offset)"
 		var a patterns.AccessLine
 		err = r.Records(func([]byte) bool { return true }, func(rec []byte, off int64) error {
@@ -263,12 +305,11 @@ func readFile(d detectedFile, limits ingest.Limits, zone *time.Location, zoneLab
 			})
 		})
 	} else {
-		p, perr := patterns.NewParser(d.kind, zone)
+		p, perr := d.format.parser(zone)
 		if perr != nil {
 			return src, perr
 		}
-		starts := func(line []byte) bool { return patterns.StartsRecord(d.kind, line) }
-		err = r.Records(starts, func(rec []byte, off int64) error {
+		err = r.Records(d.format.startsRecord, func(rec []byte, off int64) error {
 			src.Records++
 			ev := new(patterns.Event)
 			if perr := p.Parse(rec, ev); perr != nil {
@@ -278,6 +319,11 @@ func readFile(d detectedFile, limits ingest.Limits, zone *time.Location, zoneLab
 				return nil
 			}
 			ev.Path, ev.Offset = src.Path, off
+			if a := ev.Access; a != nil {
+				if werr := w.Request(ev.Time, a.Status); werr != nil || a.Status < 500 {
+					return werr
+				}
+			}
 			return w.Event(ev)
 		})
 	}

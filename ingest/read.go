@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // Limits bound what one record may cost in memory.
@@ -36,6 +38,7 @@ type Reader struct {
 	f       *os.File
 	br      *bufio.Reader
 	gz      *gzip.Reader
+	zst     *zstd.Decoder
 	limits  Limits
 	stats   Stats
 	head    []headLine // lines peeked by Sample, replayed by Records
@@ -47,7 +50,10 @@ type headLine struct {
 	n int64 // bytes the line took in the file, newline included
 }
 
-var gzipMagic = []byte{0x1f, 0x8b}
+var (
+	gzipMagic = []byte{0x1f, 0x8b}
+	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+)
 
 // permissionHint tells an operator what to do about a permission error.
 func permissionHint(err error) string {
@@ -57,8 +63,8 @@ func permissionHint(err error) string {
 	return ""
 }
 
-// Open opens path for reading. A gzip file is detected by its magic bytes and
-// decompressed as it is read.
+// Open opens path for reading. Gzip and zstd files are detected by their
+// magic bytes, whatever their names, and decompressed as they are read.
 func Open(path string, limits Limits) (*Reader, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -75,8 +81,18 @@ func Open(path string, limits Limits) (*Reader, error) {
 	}
 	r := &Reader{path: path, f: f, limits: limits}
 	br := bufio.NewReaderSize(f, 256<<10)
-	magic, _ := br.Peek(2)
-	if bytes.Equal(magic, gzipMagic) {
+	magic, _ := br.Peek(4)
+	switch {
+	case bytes.HasPrefix(magic, zstdMagic):
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("cannot read %s: corrupt zstd header: %w", path, err)
+		}
+		r.zst = zr
+		r.stats.Compression = "zstd"
+		br = bufio.NewReaderSize(zr, 256<<10)
+	case bytes.HasPrefix(magic, gzipMagic):
 		gz, err := gzip.NewReader(br)
 		if err != nil {
 			f.Close()
@@ -101,6 +117,9 @@ func (r *Reader) Stats() Stats { return r.stats }
 func (r *Reader) Close() error {
 	if r.gz != nil {
 		r.gz.Close()
+	}
+	if r.zst != nil {
+		r.zst.Close()
 	}
 	return r.f.Close()
 }
@@ -166,8 +185,8 @@ func (r *Reader) readLine() ([]byte, error) {
 }
 
 func (r *Reader) readErr(err error) error {
-	if r.gz != nil && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader)) {
-		return fmt.Errorf("cannot read %s: the gzip archive is truncated or corrupt after %d decompressed bytes (the records before that point were read): %w", r.path, r.stats.Bytes, err)
+	if r.stats.Compression != "" {
+		return fmt.Errorf("cannot read %s: the %s archive is truncated or corrupt after %d decompressed bytes (the records before that point were read): %w", r.path, r.stats.Compression, r.stats.Bytes, err)
 	}
 	return fmt.Errorf("cannot read %s after %d bytes: %w", r.path, r.stats.Bytes, err)
 }

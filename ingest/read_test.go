@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 type rec struct {
@@ -25,10 +27,22 @@ func write(t *testing.T, name string, data []byte) string {
 	return p
 }
 
-func gz(t *testing.T, data []byte) []byte {
+func gz(t testing.TB, data []byte) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	w := gzip.NewWriter(&b)
+	w.Write(data)
+	w.Close()
+	return b.Bytes()
+}
+
+func zst(t testing.TB, data []byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	w, err := zstd.NewWriter(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
 	w.Write(data)
 	w.Close()
 	return b.Bytes()
@@ -72,6 +86,7 @@ func TestRecords(t *testing.T) {
 		{"plain after sampling", []byte(data), 3},
 		{"plain after sampling everything", []byte(data), 100},
 		{"gzip", gz(t, []byte(data)), 2},
+		{"zstd", zst(t, []byte(data)), 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, st, err := readAll(t, write(t, "x.log", tc.data), DefaultLimits, tc.sample)
@@ -132,23 +147,33 @@ func TestLongRecordIsCutAndCounted(t *testing.T) {
 	}
 }
 
-func TestTruncatedGzipKeepsRecordsBeforeTheDamage(t *testing.T) {
+func TestTruncatedArchiveKeepsRecordsBeforeTheDamage(t *testing.T) {
 	var data strings.Builder
-	for i := range 5000 {
+	for i := range 50000 {
 		data.WriteString("1 line number ")
 		data.WriteString(strings.Repeat("y", i%50))
 		data.WriteString("\n")
 	}
-	z := gz(t, []byte(data.String()))
-	got, _, err := readAll(t, write(t, "cut.log.gz", z[:len(z)/2]), DefaultLimits, 10)
-	if err == nil {
-		t.Fatal("no error for a truncated archive")
-	}
-	if !errors.Is(err, io.ErrUnexpectedEOF) || !strings.Contains(err.Error(), "cut.log.gz") || !strings.Contains(err.Error(), "truncated") {
-		t.Errorf("error = %v; want it to name the file, say truncated and wrap io.ErrUnexpectedEOF", err)
-	}
-	if len(got) < 100 {
-		t.Errorf("only %d records before the damage", len(got))
+	for _, tc := range []struct {
+		name     string
+		compress func(testing.TB, []byte) []byte
+	}{{"cut.log.gz", gz}, {"cut.log.zst", zst}} {
+		t.Run(tc.name, func(t *testing.T) {
+			z := tc.compress(t, []byte(data.String()))
+			got, _, err := readAll(t, write(t, tc.name, z[:len(z)/2]), DefaultLimits, 10)
+			if err == nil {
+				t.Fatal("no error for a truncated archive")
+			}
+			if !strings.Contains(err.Error(), tc.name) || !strings.Contains(err.Error(), "truncated or corrupt after") {
+				t.Errorf("error = %v; want it to name the file and the offset", err)
+			}
+			if tc.name == "cut.log.gz" && !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Errorf("error = %v; want it to wrap io.ErrUnexpectedEOF", err)
+			}
+			if len(got) < 100 {
+				t.Errorf("only %d records before the damage", len(got))
+			}
+		})
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/logcause/logcause/analyze"
 )
 
@@ -363,4 +365,80 @@ func TestGrokFormatOfYourOwn(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, `"status":502`) {
 		t.Errorf("parse with grok: exit %d %.200s", code, out)
 	}
+}
+
+// TestRotatedArchives: the same logs split into rotated, compressed
+// siblings (gzip and zstd, numbered and dated) give the same analysis.
+func TestRotatedArchives(t *testing.T) {
+	whole := t.TempDir()
+	writeLogs(t, whole)
+	split := t.TempDir()
+	writeLogs(t, split)
+	for _, name := range []string{"access.log", "error.log"} {
+		b, _ := os.ReadFile(filepath.Join(split, name))
+		lines := strings.SplitAfter(string(b), "\n")
+		third := len(lines) / 3
+		parts := []string{strings.Join(lines[:third], ""), strings.Join(lines[third:2*third], ""), strings.Join(lines[2*third:], "")}
+		os.Remove(filepath.Join(split, name))
+		if name == "access.log" {
+			os.WriteFile(filepath.Join(split, "access.log.2.gz"), gzipBytes(t, parts[0]), 0o644)
+			os.WriteFile(filepath.Join(split, "access.log.1"), []byte(parts[1]), 0o644)
+			os.WriteFile(filepath.Join(split, "access.log"), []byte(parts[2]), 0o644)
+		} else {
+			os.WriteFile(filepath.Join(split, "error.log-20261122"), []byte(parts[0]), 0o644)
+			os.WriteFile(filepath.Join(split, "error.log-20261123.zst"), zstdBytes(t, parts[1]), 0o644)
+			os.WriteFile(filepath.Join(split, "error.log"), []byte(parts[2]), 0o644)
+		}
+	}
+	os.WriteFile(filepath.Join(split, "php-fpm.log.1"), nil, 0o644) // empty: just rotated
+
+	get := func(dir string) analyze.Result {
+		code, out, errs := runCmd(t, "analyze", "--format", "json", dir)
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		var res analyze.Result
+		json.Unmarshal([]byte(out), &res)
+		return res
+	}
+	a, b := get(whole), get(split)
+	if len(b.Sources) != 7 {
+		t.Errorf("%d sources read from the split logs, want 7", len(b.Sources))
+	}
+	if a.Totals.Requests != b.Totals.Requests || len(b.Incidents) != 1 ||
+		b.Incidents[0].RootCause != a.Incidents[0].RootCause || b.Incidents[0].Causes[0].Summary != a.Incidents[0].Causes[0].Summary {
+		t.Errorf("split logs give another analysis:\n%+v\n%+v", a.Incidents, b.Incidents)
+	}
+}
+
+func TestLogNamedLikeOursThatDoesNotParse(t *testing.T) {
+	dir := t.TempDir()
+	writeLogs(t, dir)
+	os.WriteFile(filepath.Join(dir, "shop-access.log"), []byte("custom|format|502\ncustom|format|200\n"), 0o644)
+	code, out, errs := runCmd(t, "analyze", dir)
+	if code != exitRuntime || !strings.Contains(errs, "named like a nginx_access log") || !strings.Contains(errs, "--grok") {
+		t.Errorf("exit %d, stderr %s", code, errs)
+	}
+	if !strings.Contains(out, "fpm_worker_exhaustion") {
+		t.Errorf("the other logs were not analyzed:\n%s", out)
+	}
+}
+
+func gzipBytes(t *testing.T, s string) []byte {
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	w.Write([]byte(s))
+	w.Close()
+	return b.Bytes()
+}
+
+func zstdBytes(t *testing.T, s string) []byte {
+	var b bytes.Buffer
+	w, err := zstd.NewWriter(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte(s))
+	w.Close()
+	return b.Bytes()
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,6 +38,9 @@ type loadResult struct {
 	records  int64
 	problems []error // files that could not be read completely, or not at all
 }
+
+// errEmpty says a file holds nothing yet (a log just rotated).
+var errEmpty = errors.New("the file is empty")
 
 // logFormat is how a file is parsed: the built-in parser of a kind, or a
 // user's grok format of that kind.
@@ -74,17 +76,21 @@ func load(ctx context.Context, paths []string, st *store.Store, opts loadOptions
 		return res, err
 	}
 	var detected []detectedFile
-	for _, f := range files {
-		d, err := detect(f, opts)
-		switch {
-		case err == nil:
-			detected = append(detected, d)
-		case f.Named || (errors.Is(err, fs.ErrPermission) && namedLikeALog(f.Path)):
-			res.problems = append(res.problems, err)
-		case errors.Is(err, fs.ErrPermission):
-			slog.Warn("skipping an unreadable file", "path", f.Path, "err", err)
-		default:
-			slog.Info("skipping file", "path", f.Path, "reason", err)
+	for _, series := range ingest.GroupSeries(files) {
+		for _, f := range series.Files { // oldest first
+			d, err := detect(f, opts)
+			switch {
+			case err == nil:
+				detected = append(detected, d)
+			case errors.Is(err, errEmpty) && !f.Named:
+				slog.Info("skipping an empty file", "path", f.Path)
+			case f.Named || ingest.NameHint(f.Path) != "":
+				res.problems = append(res.problems, err)
+			case errors.Is(err, fs.ErrPermission):
+				slog.Warn("skipping an unreadable file", "path", f.Path, "err", err)
+			default:
+				slog.Info("skipping file", "path", f.Path, "reason", err)
+			}
 		}
 	}
 	if len(detected) == 0 && len(res.problems) > 0 {
@@ -129,18 +135,6 @@ func load(ctx context.Context, paths []string, st *store.Store, opts loadOptions
 	return res, nil
 }
 
-// namedLikeALog reports whether a file's name says it is one of the logs
-// logcause reads, so that failing to read it weakens the analysis.
-func namedLikeALog(path string) bool {
-	name := strings.ToLower(filepath.Base(path))
-	for _, w := range []string{"access", "error", "fpm", "php"} {
-		if strings.Contains(name, w) {
-			return true
-		}
-	}
-	return false
-}
-
 func b2i(b bool) int {
 	if b {
 		return 1
@@ -173,7 +167,10 @@ func open(f ingest.File, opts loadOptions) (*ingest.Reader, logFormat, error) {
 	if kind == patterns.KindUnknown {
 		r.Close()
 		if len(sample) == 0 {
-			return nil, logFormat{}, fmt.Errorf("cannot detect the format of %s: the file is empty", f.Path)
+			return nil, logFormat{}, fmt.Errorf("cannot detect the format of %s: %w", f.Path, errEmpty)
+		}
+		if hint := ingest.NameHint(f.Path); hint != "" {
+			return nil, logFormat{}, fmt.Errorf("cannot detect the format of %s: it is named like a %s log, but its first lines do not parse as one (a log_format of your own? define it with --grok, or force a format with --log-format)", f.Path, hint)
 		}
 		return nil, logFormat{}, fmt.Errorf("cannot detect the format of %s: it is not a log logcause reads (%v), or it is binary; pass --log-format to force one, or --grok to define it", f.Path, patterns.Kinds())
 	}

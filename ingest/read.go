@@ -39,6 +39,7 @@ type Reader struct {
 	br      *bufio.Reader
 	gz      *gzip.Reader
 	zst     *zstd.Decoder
+	counted countingReader // the file, counting the bytes read from it
 	limits  Limits
 	stats   Stats
 	head    []headLine // lines peeked by Sample, replayed by Records
@@ -80,7 +81,8 @@ func Open(path string, limits Limits) (*Reader, error) {
 		return nil, fmt.Errorf("cannot read %s: it is a directory", path)
 	}
 	r := &Reader{path: path, f: f, limits: limits}
-	br := bufio.NewReaderSize(f, 256<<10)
+	r.counted = countingReader{r: f}
+	br := bufio.NewReaderSize(&r.counted, 256<<10)
 	magic, _ := br.Peek(4)
 	switch {
 	case bytes.HasPrefix(magic, zstdMagic):
@@ -106,6 +108,22 @@ func Open(path string, limits Limits) (*Reader, error) {
 	r.br = br
 	return r, nil
 }
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// Consumed returns how many bytes of the file (compressed, for an archive)
+// have been read so far, for progress reports.
+func (r *Reader) Consumed() int64 { return r.counted.n }
 
 // Path returns the file's path.
 func (r *Reader) Path() string { return r.path }

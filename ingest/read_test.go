@@ -253,3 +253,18 @@ func abs(n int) int {
 	}
 	return n
 }
+
+func TestConsumedCountsFileBytes(t *testing.T) {
+	data := []byte(strings.Repeat("1 a line of text\n", 10000))
+	for name, content := range map[string][]byte{"plain": data, "gzip": gz(t, data)} {
+		r, err := Open(write(t, "x", content), DefaultLimits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Records(startsWithDigit, func([]byte, int64) error { return nil })
+		if r.Consumed() != int64(len(content)) {
+			t.Errorf("%s: consumed %d of %d file bytes", name, r.Consumed(), len(content))
+		}
+		r.Close()
+	}
+}

@@ -73,6 +73,7 @@ func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags) error {
 	if err != nil {
 		return err
 	}
+	opts.watch = progressFor(c.ErrOrStderr())
 	st, err := openStore(fl.storeDir)
 	if err != nil {
 		return err

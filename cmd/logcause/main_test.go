@@ -97,6 +97,9 @@ func TestAnalyzeText(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
+	if errs != "" {
+		t.Errorf("stderr is not a terminal, yet something was drawn on it: %q", errs)
+	}
 	for _, want := range []string{"INCIDENT 1", "Root cause:  fpm_worker_exhaustion", "server reached pm.max_children", "/slow.php"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,6 +25,7 @@ type loadOptions struct {
 	format patterns.Kind          // force this format on every file; KindUnknown: detect
 	grok   []*patterns.GrokFormat // user-defined formats, tried before the built-in ones
 	limits ingest.Limits
+	watch  progress // nil: nobody watches
 }
 
 const (
@@ -104,9 +106,22 @@ func load(ctx context.Context, paths []string, st *store.Store, opts loadOptions
 	slices.SortStableFunc(detected, func(a, b detectedFile) int {
 		return cmp.Compare(b2i(a.format.kind != patterns.KindNginxAccess), b2i(b.format.kind != patterns.KindNginxAccess))
 	})
+	watch := opts.watch
+	if watch == nil {
+		watch = noProgress{}
+	}
+	var total int64
+	for _, d := range detected {
+		if fi, err := os.Stat(d.path); err == nil {
+			total += fi.Size()
+		}
+	}
+	watch.Start(total, len(detected))
+	defer watch.Finish()
 	w := st.NewWriter()
 	offsets := map[int]int64{}
-	for _, d := range detected {
+	for i, d := range detected {
+		watch.File(d.path, i+1)
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
@@ -116,7 +131,7 @@ func load(ctx context.Context, paths []string, st *store.Store, opts loadOptions
 		} else {
 			label = zoneLabel(zone)
 		}
-		src, err := readFile(d, opts.limits, zone, label, w, offsets)
+		src, err := readFile(d, opts.limits, zone, label, w, offsets, watch)
 		res.records += src.Records
 		if err != nil {
 			src.Error = err.Error()
@@ -266,13 +281,21 @@ func parseZone(s string) (*time.Location, error) {
 }
 
 // readFile reads one file's records into w.
-func readFile(d detectedFile, limits ingest.Limits, zone *time.Location, zoneLabel string, w *store.Writer, offsets map[int]int64) (store.Source, error) {
+func readFile(d detectedFile, limits ingest.Limits, zone *time.Location, zoneLabel string, w *store.Writer, offsets map[int]int64, watch progress) (store.Source, error) {
 	src := store.Source{Path: d.path, Format: d.format.kind.String(), TZ: zoneLabel}
 	r, err := ingest.Open(d.path, limits)
 	if err != nil {
 		return src, err
 	}
 	defer r.Close()
+	var reported int64
+	tell := func() {
+		if c := r.Consumed(); c > reported {
+			watch.Add(c - reported)
+			reported = c
+		}
+	}
+	defer tell()
 	unparsed := func(rec []byte, err error) {
 		src.Unparsed++
 		if len(src.Samples) < unparsedToKeep {
@@ -284,7 +307,9 @@ func readFile(d detectedFile, limits ingest.Limits, zone *time.Location, zoneLab
 		src.TZ = "from the log ($time_local offset)"
 		var a patterns.AccessLine
 		err = r.Records(func([]byte) bool { return true }, func(rec []byte, off int64) error {
-			src.Records++
+			if src.Records++; src.Records%16384 == 0 {
+				tell()
+			}
 			if perr := patterns.ParseCombined(rec, &a); perr != nil {
 				unparsed(rec, perr)
 				return nil
@@ -307,7 +332,9 @@ func readFile(d detectedFile, limits ingest.Limits, zone *time.Location, zoneLab
 			return src, perr
 		}
 		err = r.Records(d.format.startsRecord, func(rec []byte, off int64) error {
-			src.Records++
+			if src.Records++; src.Records%16384 == 0 {
+				tell()
+			}
 			ev := new(patterns.Event)
 			if perr := p.Parse(rec, ev); perr != nil {
 				if !errors.Is(perr, patterns.ErrNoEvent) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/store"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -176,4 +177,24 @@ func TestThousands(t *testing.T) {
 			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
 		}
 	}
+}
+
+func TestStoreStatsGolden(t *testing.T) {
+	var b bytes.Buffer
+	err := StoreStats(&b, store.Stats{
+		Dir: "/var/lib/logcause", DiskBytes: 48 << 20,
+		First: t0, Last: t0.Add(49 * time.Hour), Days: 3, Requests: 1234567, Seconds: 172800,
+		Events:  map[string]int64{"nginx_error": 1201, "fpm_error": 7, "nginx_access": 1284},
+		Sources: []store.Source{{Path: "/var/log/nginx/access.log\x1b[2J", Format: "nginx_access", Records: 1234567, Unparsed: 3, TZ: "from the log"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "store-stats.txt", b.Bytes())
+	if bytes.Contains(b.Bytes(), []byte("\x1b")) {
+		t.Error("escape sequence from a file name reached the terminal")
+	}
+	b.Reset()
+	StoreStats(&b, store.Stats{Dir: "/tmp/x"})
+	golden(t, "store-stats-empty.txt", b.Bytes())
 }

@@ -8,11 +8,9 @@
 package store
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"os"
 	"strings"
@@ -26,13 +24,6 @@ import (
 
 // ErrLocked is wrapped by Open when another process holds the store.
 var ErrLocked = errors.New("store is locked by another process")
-
-// Key prefixes. Times in keys are big-endian so that keys sort by time.
-const (
-	prefixEvent  = 'e' // e | unix nanos (8) | path hash (4) | offset (8) → JSON event
-	prefixSecond = 'r' // r | unix seconds (8) → status rollup
-	prefixSource = 's' // s | path → JSON Source
-)
 
 // Store is an open store. It is safe for concurrent use.
 type Store struct {
@@ -57,7 +48,39 @@ func Open(dir string) (*Store, error) {
 		}
 		return nil, fmt.Errorf("cannot open the store in %s: %w", dir, err)
 	}
-	return &Store{db: db, dir: dir}, nil
+	s := &Store{db: db, dir: dir}
+	if err := s.checkSchema(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// checkSchema records the schema of a new store, and refuses a store
+// written with another key layout.
+func (s *Store) checkSchema() error {
+	return s.db.Update(func(txn *badger.Txn) error {
+		item, err := txn.Get(schemaKey)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			it := txn.NewIterator(badger.IteratorOptions{})
+			it.Rewind()
+			empty := !it.Valid()
+			it.Close()
+			if !empty {
+				return fmt.Errorf("cannot open the store in %s: it was written by an older version of logcause; remove the directory, or give --store another one", s.dir)
+			}
+			return txn.Set(schemaKey, []byte(schemaVersion))
+		}
+		if err != nil {
+			return fmt.Errorf("cannot read the store in %s: %w", s.dir, err)
+		}
+		return item.Value(func(v []byte) error {
+			if string(v) != schemaVersion {
+				return fmt.Errorf("cannot open the store in %s: it has schema %s, this logcause reads schema %s; remove the directory, or give --store another one", s.dir, v, schemaVersion)
+			}
+			return nil
+		})
+	})
 }
 
 // OpenTemp opens a new store in a temporary directory that Close removes.
@@ -195,40 +218,11 @@ func (s Second) Count(code int) int64 {
 	return 0
 }
 
-func secondKey(unix int64) []byte {
-	k := make([]byte, 9)
-	k[0] = prefixSecond
-	binary.BigEndian.PutUint64(k[1:], uint64(unix))
-	return k
-}
-
-func eventKey(ev *patterns.Event) []byte {
-	k := make([]byte, 21)
-	k[0] = prefixEvent
-	binary.BigEndian.PutUint64(k[1:], uint64(ev.Time.UnixNano()))
-	h := fnv.New32a()
-	h.Write([]byte(ev.Path))
-	binary.BigEndian.PutUint32(k[9:], h.Sum32())
-	binary.BigEndian.PutUint64(k[13:], uint64(ev.Offset))
-	return k
-}
-
-func timeKey(prefix byte, t time.Time) []byte {
-	k := make([]byte, 9)
-	k[0] = prefix
-	v := t.UnixNano()
-	if prefix == prefixSecond {
-		v = t.Unix()
-	}
-	binary.BigEndian.PutUint64(k[1:], uint64(v))
-	return k
-}
-
 // Seconds returns the rollups of the seconds in [from, to), in time order.
 func (s *Store) Seconds(from, to time.Time) ([]Second, error) {
 	var out []Second
 	err := s.scan(prefixSecond, from, to, func(k, v []byte) error {
-		sec, err := decodeSecond(int64(binary.BigEndian.Uint64(k[1:])), v)
+		sec, err := decodeSecond(keyTime(k).Unix(), v)
 		if err != nil {
 			return err
 		}
@@ -260,7 +254,7 @@ func (s *Store) scan(prefix byte, from, to time.Time, fn func(k, v []byte) error
 		for it.Seek(start); it.Valid(); it.Next() {
 			item := it.Item()
 			k := item.Key()
-			if string(k[:9]) >= string(end) {
+			if string(k[:timeKeyLen]) >= string(end) {
 				return nil
 			}
 			if err := item.Value(func(v []byte) error { return fn(k, v) }); err != nil {
@@ -294,13 +288,6 @@ func (s *Store) Range() (first, last time.Time, ok bool, err error) {
 }
 
 func edges(txn *badger.Txn, prefix byte) (first, last time.Time, ok bool) {
-	decode := func(k []byte) time.Time {
-		v := int64(binary.BigEndian.Uint64(k[1:9]))
-		if prefix == prefixSecond {
-			return time.Unix(v, 0).UTC()
-		}
-		return time.Unix(0, v).UTC()
-	}
 	opts := badger.DefaultIteratorOptions
 	opts.PrefetchValues = false
 	opts.Prefix = []byte{prefix}
@@ -310,14 +297,14 @@ func edges(txn *badger.Txn, prefix byte) (first, last time.Time, ok bool) {
 		it.Close()
 		return first, last, false
 	}
-	first = decode(it.Item().Key())
+	first = keyTime(it.Item().Key())
 	it.Close()
 	opts.Reverse = true
 	it = txn.NewIterator(opts)
 	defer it.Close()
-	it.Seek([]byte{prefix, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+	it.Seek([]byte{prefix, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
 	if it.Valid() {
-		last = decode(it.Item().Key())
+		last = keyTime(it.Item().Key())
 	}
 	return first, last, true
 }

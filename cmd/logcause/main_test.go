@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -444,4 +445,50 @@ func zstdBytes(t *testing.T, s string) []byte {
 	w.Write([]byte(s))
 	w.Close()
 	return b.Bytes()
+}
+
+func TestStoreStatsAndPrune(t *testing.T) {
+	dir := t.TempDir()
+	writeLogs(t, dir)
+	st := filepath.Join(t.TempDir(), "store")
+	if code, _, errs := runCmd(t, "analyze", "--store", st, dir); code != exitOK {
+		t.Fatalf("analyze: exit %d: %s", code, errs)
+	}
+	code, out, errs := runCmd(t, "store", "stats", "--store", st, "--format", "json")
+	if code != exitOK {
+		t.Fatalf("stats: exit %d: %s", code, errs)
+	}
+	var stats struct {
+		Requests int64            `json:"requests"`
+		Days     int              `json:"days"`
+		Events   map[string]int64 `json:"events"`
+		Sources  []struct{ Path string }
+	}
+	if err := json.Unmarshal([]byte(out), &stats); err != nil {
+		t.Fatal(err)
+	}
+	// 270 requests; 30 502s and 30 error lines and 1 FPM line kept in full.
+	if stats.Requests != 270 || stats.Days != 1 || stats.Events["nginx_access"] != 30 || stats.Events["nginx_error"] != 30 ||
+		stats.Events["fpm_error"] != 1 || len(stats.Sources) != 3 {
+		t.Errorf("stats %+v", stats)
+	}
+	if code, out, _ := runCmd(t, "store", "stats", "--store", st); code != exitOK || !strings.Contains(out, "270 requests") {
+		t.Errorf("text stats: exit %d\n%s", code, out)
+	}
+	// The logs are from 2026-11-23: on the 25th, a 2-day retention drops them.
+	defer func(old func() time.Time) { now = old }(now)
+	now = func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }
+	if code, out, _ := runCmd(t, "store", "prune", "--store", st, "--keep-days", "3"); code != exitOK || !strings.HasPrefix(out, "dropped 0 day(s)") {
+		t.Errorf("prune keeping 3 days: exit %d %q", code, out)
+	}
+	code, out, errs = runCmd(t, "store", "prune", "--store", st, "--keep-days", "2")
+	if code != exitOK || !strings.HasPrefix(out, "dropped 1 day(s)") {
+		t.Errorf("prune: exit %d %q %s", code, out, errs)
+	}
+	if code, _, errs := runCmd(t, "store", "prune", "--store", st, "--keep-days", "0"); code != exitUsage {
+		t.Errorf("prune --keep-days 0: exit %d %s", code, errs)
+	}
+	if _, out, _ := runCmd(t, "store", "stats", "--store", st); !strings.Contains(out, "empty") {
+		t.Errorf("after pruning every day:\n%s", out)
+	}
 }

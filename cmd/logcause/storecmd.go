@@ -1,0 +1,109 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/logcause/logcause/report"
+	"github.com/logcause/logcause/store"
+)
+
+// now is the clock of commands that need today's date; tests set it.
+var now = time.Now
+
+// defaultStoreDir is where a long-lived store lives unless --store says
+// otherwise.
+const defaultStoreDir = "/var/lib/logcause"
+
+func newStoreCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "store",
+		Short: "Inspect and prune a kept event store",
+		Example: `  logcause store stats --store /var/lib/logcause
+  logcause store prune --store /var/lib/logcause --keep-days 14`,
+	}
+	c.AddCommand(newStoreStatsCmd(), newStorePruneCmd())
+	return c
+}
+
+func newStoreStatsCmd() *cobra.Command {
+	var dir, format string
+	c := &cobra.Command{
+		Use:   "stats",
+		Short: "Show a store's size, time range and counts per source",
+		Example: `  logcause store stats --store /var/lib/logcause
+  logcause store stats --store ./incident-store --format json`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if format != "text" && format != "json" {
+				return usagef("invalid --format %q: use text or json", format)
+			}
+			st, err := store.Open(dir)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			stats, err := st.Stats()
+			if err != nil {
+				return fmt.Errorf("cannot read the store in %s: %w", dir, err)
+			}
+			if format == "json" {
+				enc := json.NewEncoder(c.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(stats)
+			}
+			return report.StoreStats(c.OutOrStdout(), stats)
+		},
+	}
+	c.Flags().StringVar(&dir, "store", defaultStoreDir, "the store's `DIR`")
+	c.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	return c
+}
+
+func newStorePruneCmd() *cobra.Command {
+	var (
+		dir  string
+		keep int
+	)
+	c := &cobra.Command{
+		Use:   "prune",
+		Short: "Drop the days older than --keep-days and free their disk space",
+		Long: `prune drops whole UTC days of events and request counts older than the last
+--keep-days days (today included), and reclaims their disk space. Writes are
+blocked while it runs: run it off-peak.`,
+		Example: `  logcause store prune --store /var/lib/logcause --keep-days 14`,
+		Args:    cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if keep < 1 {
+				return usagef("invalid --keep-days %d: keep at least 1 day", keep)
+			}
+			st, err := store.Open(dir)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			before, _ := st.DiskUsage()
+			n, err := st.Prune(keep, now())
+			if err != nil {
+				return err
+			}
+			after, _ := st.DiskUsage()
+			_, err = fmt.Fprintf(c.OutOrStdout(), "dropped %d day(s); the store takes %s, was %s\n", n, mib(after), mib(before))
+			return err
+		},
+	}
+	c.Flags().StringVar(&dir, "store", defaultStoreDir, "the store's `DIR`")
+	c.Flags().IntVar(&keep, "keep-days", 14, "days to keep, today included")
+	return c
+}
+
+func mib(n int64) string {
+	if n < 1<<20 {
+		return strconv.FormatInt(n>>10, 10) + " KiB"
+	}
+	return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
+}

@@ -1,0 +1,41 @@
+package report
+
+import (
+	"io"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/logcause/logcause/store"
+)
+
+// StoreStats writes what a store holds, for `logcause store stats`.
+func StoreStats(w io.Writer, s store.Stats) error {
+	p := &printer{w: w}
+	p.f("store %s: %s MiB on disk\n", clean(s.Dir), strconv.FormatFloat(float64(s.DiskBytes)/(1<<20), 'f', 1, 64))
+	if s.First.IsZero() {
+		p.f("empty\n")
+		return p.err
+	}
+	p.f("%s to %s UTC, %s\n", s.First.Format(time.DateTime), s.Last.Format(time.DateTime), plural(s.Days, "day"))
+	p.f("%s requests counted in %s seconds of rollups\n", thousands(s.Requests), thousands(s.Seconds))
+	kinds := make([]string, 0, len(s.Events))
+	for k := range s.Events {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	for _, k := range kinds {
+		p.f("%s %s records kept in full\n", thousands(s.Events[k]), k)
+	}
+	if len(s.Sources) > 0 {
+		rows := make([][]string, 0, len(s.Sources))
+		for _, src := range s.Sources {
+			rows = append(rows, []string{clean(src.Path), src.Format, thousands(src.Records), thousands(src.Unparsed), clean(src.TZ)})
+		}
+		p.table([]string{"FILE", "FORMAT", "RECORDS", "UNPARSED", "TIME ZONE"}, rows,
+			[]tw.Align{tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignLeft})
+	}
+	return p.err
+}

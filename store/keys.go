@@ -1,0 +1,87 @@
+package store
+
+import (
+	"encoding/binary"
+	"hash/fnv"
+	"time"
+
+	"github.com/logcause/logcause/patterns"
+)
+
+// Key layout. Time-ordered keys start with their UTC day, so that a day of
+// data is one key prefix, and retention drops whole prefixes (DropPrefix
+// really frees the disk; TTLs would only hide keys until a compaction):
+//
+//	e | day (4) | unix nanos (8) | kind (1) | path hash (4) | offset (8) → JSON event
+//	r | day (4) | unix seconds (8)                          → status rollup
+//	s | path                                                → JSON Source
+//	m | name                                                → metadata (schema version)
+//
+// All numbers are big-endian, so keys sort by time.
+const (
+	prefixEvent  = 'e'
+	prefixSecond = 'r'
+	prefixSource = 's'
+	prefixMeta   = 'm'
+
+	timeKeyLen = 1 + 4 + 8
+)
+
+// The instants keys can hold: UnixNano covers 1970 to 2262.
+var (
+	minKeyTime = time.Unix(0, 0)
+	maxKeyTime = time.Unix(0, 1<<63-1)
+)
+
+func dayOf(t time.Time) uint32 { return uint32(t.Unix() / 86400) }
+
+// timeKey is the 13-byte head of a time-ordered key; out-of-range instants
+// are clamped.
+func timeKey(prefix byte, t time.Time) []byte {
+	if t.Before(minKeyTime) {
+		t = minKeyTime
+	}
+	if t.After(maxKeyTime) {
+		t = maxKeyTime
+	}
+	k := make([]byte, timeKeyLen, timeKeyLen+12)
+	k[0] = prefix
+	binary.BigEndian.PutUint32(k[1:], dayOf(t))
+	v := t.UnixNano()
+	if prefix == prefixSecond {
+		v = t.Unix()
+	}
+	binary.BigEndian.PutUint64(k[5:], uint64(v))
+	return k
+}
+
+// keyTime decodes the instant of a time-ordered key.
+func keyTime(k []byte) time.Time {
+	v := int64(binary.BigEndian.Uint64(k[5:timeKeyLen]))
+	if k[0] == prefixSecond {
+		return time.Unix(v, 0).UTC()
+	}
+	return time.Unix(0, v).UTC()
+}
+
+// schemaVersion is the key layout this code reads and writes.
+const schemaVersion = "2"
+
+var schemaKey = []byte{prefixMeta, 's', 'c', 'h', 'e', 'm', 'a'}
+
+func secondKey(unix int64) []byte { return timeKey(prefixSecond, time.Unix(unix, 0)) }
+
+// eventKey is unique per record: replaying a file rewrites the same keys.
+func eventKey(ev *patterns.Event) []byte {
+	k := timeKey(prefixEvent, ev.Time)
+	k = append(k, byte(ev.Kind))
+	h := fnv.New32a()
+	h.Write([]byte(ev.Path))
+	k = binary.BigEndian.AppendUint32(k, h.Sum32())
+	return binary.BigEndian.AppendUint64(k, uint64(ev.Offset))
+}
+
+// dayPrefix is the prefix of every key of one kind and one day.
+func dayPrefix(prefix byte, day uint32) []byte {
+	return binary.BigEndian.AppendUint32([]byte{prefix}, day)
+}

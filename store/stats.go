@@ -1,0 +1,66 @@
+package store
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/logcause/logcause/patterns"
+)
+
+// Stats describes what a store holds.
+type Stats struct {
+	Dir       string           `json:"dir"`
+	DiskBytes int64            `json:"disk_bytes"`
+	First     time.Time        `json:"first"`
+	Last      time.Time        `json:"last"`
+	Days      int              `json:"days"`
+	Requests  int64            `json:"requests"` // access-log requests counted in rollups
+	Seconds   int64            `json:"seconds"`  // seconds with a rollup
+	Events    map[string]int64 `json:"events"`   // records kept in full, by format
+	Sources   []Source         `json:"sources"`
+}
+
+// Stats counts what the store holds. It reads every key but decodes only
+// the rollups.
+func (s *Store) Stats() (Stats, error) {
+	st := Stats{Dir: s.dir, Events: map[string]int64{}}
+	var err error
+	if st.DiskBytes, err = s.DiskUsage(); err != nil {
+		return st, fmt.Errorf("cannot measure the store in %s: %w", s.dir, err)
+	}
+	var ok bool
+	if st.First, st.Last, ok, err = s.Range(); err != nil || !ok {
+		st.Sources, _ = s.Sources()
+		return st, err
+	}
+	days := map[uint32]bool{}
+	err = s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefixEvent}})
+		for it.Rewind(); it.Valid(); it.Next() {
+			k := it.Item().Key()
+			if len(k) > timeKeyLen {
+				st.Events[patterns.Kind(k[timeKeyLen]).String()]++
+				days[dayOf(keyTime(k))] = true
+			}
+		}
+		it.Close()
+		return nil
+	})
+	if err != nil {
+		return st, err
+	}
+	secs, err := s.Seconds(st.First, st.Last.Add(time.Second))
+	if err != nil {
+		return st, err
+	}
+	for _, sec := range secs {
+		st.Seconds++
+		st.Requests += sec.Requests()
+		days[dayOf(sec.Time)] = true
+	}
+	st.Days = len(days)
+	st.Sources, err = s.Sources()
+	return st, err
+}

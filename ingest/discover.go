@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 // File is one file found by Discover.
@@ -29,14 +30,28 @@ type Skipped struct {
 var ErrNoFiles = errors.New("no log files found")
 
 // Discover returns the regular files named by paths, walking directories
-// recursively, in lexical order. Hidden files and directories (".name")
+// recursively, in lexical order, each once (by device and inode: a file
+// reached by two paths or through a symlink is read once). Hidden files and directories (".name")
 // met while walking are skipped, and so are files that cannot be read; they
 // are returned as Skipped. A path that does not exist is an error.
 func Discover(paths []string) ([]File, []Skipped, error) {
 	var (
 		files   []File
 		skipped []Skipped
+		seen    = map[[2]uint64]bool{} // device and inode: a file named twice is read once
 	)
+	add := func(f File) {
+		if st, err := os.Stat(f.Path); err == nil {
+			if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+				id := [2]uint64{uint64(sys.Dev), sys.Ino}
+				if seen[id] {
+					return
+				}
+				seen[id] = true
+			}
+		}
+		files = append(files, f)
+	}
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
@@ -46,7 +61,7 @@ func Discover(paths []string) ([]File, []Skipped, error) {
 			return nil, nil, fmt.Errorf("cannot read %s: %w%s", p, err, permissionHint(err))
 		}
 		if !st.IsDir() {
-			files = append(files, File{Path: p, Named: true})
+			add(File{Path: p, Named: true})
 			continue
 		}
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
@@ -74,7 +89,7 @@ func Discover(paths []string) ([]File, []Skipped, error) {
 					return nil
 				}
 			}
-			files = append(files, File{Path: path})
+			add(File{Path: path})
 			return nil
 		})
 		if err != nil {

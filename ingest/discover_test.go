@@ -27,7 +27,7 @@ func TestDiscover(t *testing.T) {
 			t.Errorf("%s found by walking is marked Named", rel)
 		}
 	}
-	want := "link.log nginx/access.log nginx/error.log php8.2-fpm.log"
+	want := "link.log nginx/access.log nginx/error.log"
 	if strings.Join(got, " ") != want {
 		t.Errorf("files = %v, want %s", got, want)
 	}
@@ -46,5 +46,16 @@ func TestDiscoverErrors(t *testing.T) {
 	_, _, err = Discover([]string{filepath.Join(t.TempDir(), "nope")})
 	if err == nil || !strings.Contains(err.Error(), "no such file or directory") {
 		t.Errorf("missing path: err = %v", err)
+	}
+}
+
+func TestDiscoverReadsAFileOnce(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "access.log")
+	os.WriteFile(p, []byte("x\n"), 0o644)
+	os.Symlink(p, filepath.Join(dir, "current.log"))
+	files, _, err := Discover([]string{p, dir, filepath.Join(dir, "current.log")})
+	if err != nil || len(files) != 1 || files[0].Path != p || !files[0].Named {
+		t.Fatalf("files %+v, %v; want access.log once, as named", files, err)
 	}
 }

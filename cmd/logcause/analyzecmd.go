@@ -21,10 +21,11 @@ type analyzeFlags struct {
 func newAnalyzeCmd() *cobra.Command {
 	var fl analyzeFlags
 	c := &cobra.Command{
-		Use:   "analyze [flags] PATH...",
+		Use:   "analyze [flags] [PATH...]",
 		Short: "Find the 502/504 spikes in logs and explain each one",
 		Long: `analyze reads the logs in the files and directories given (recursively,
-gzip included), finds the spikes of 502/504 responses in the nginx access
+gzip and zstd included; without any, the configured sources, by default the
+common Debian/Ubuntu layout), finds the spikes of 502/504 responses in the nginx access
 log and explains each with the nginx error log and the PHP-FPM log: root
 cause, causal chain, confidence, evidence lines and the fix.
 
@@ -37,6 +38,12 @@ Exit status: 0 when every file was read, 1 when a file could not be read
 		Example: `  # The demo: a PHP-FPM pool running out of workers, captured on real servers
   logcause analyze testdata/demo
 
+  # This server's logs where Debian and Ubuntu put them (/var/log/nginx, php-fpm, mysql)
+  logcause analyze
+
+  # The sources, zones and formats of a config file
+  logcause analyze --config /etc/logcause/logcause.yaml
+
   # A server's logs, rotated and gzipped files included
   logcause analyze /var/log/nginx /var/log/php8.2-fpm.log*
 
@@ -48,7 +55,7 @@ Exit status: 0 when every file was read, 1 when a file could not be read
 
   # A log in a format of your own, defined in grok
   logcause analyze --grok lb.grok /var/log/lb /var/log/php8.2-fpm.log`,
-		Args: atLeastOneArg("file or directory"),
+		Args: cobra.ArbitraryArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			return runAnalyze(c, args, fl)
 		},
@@ -69,8 +76,11 @@ func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags) error {
 	default:
 		return usagef("invalid --format %q: use text or json", fl.format)
 	}
-	opts, err := fl.input.options()
+	opts, cfg, err := fl.input.options()
 	if err != nil {
+		return err
+	}
+	if args, err = fl.input.paths(args, cfg); err != nil {
 		return err
 	}
 	opts.watch = progressFor(c.ErrOrStderr())

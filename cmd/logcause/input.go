@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -12,36 +14,77 @@ import (
 // inputFlags are the flags that say how logs are read, shared by the
 // commands that read logs.
 type inputFlags struct {
+	config string
 	tz     string
 	grok   []string
 	format string // the log format to force; its flag name differs per command
 }
 
 func (f *inputFlags) register(c *cobra.Command, formatFlag, tzDefault string) {
+	c.Flags().StringVar(&f.config, "config", "", "read sources, zones and grok files from the config `FILE` (see `logcause config example`)")
 	c.Flags().StringVar(&f.tz, "tz", "", "`ZONE` of stamps without one: IANA name (Europe/Paris), offset (+01:00) or Local"+tzDefault)
 	c.Flags().StringArrayVar(&f.grok, "grok", nil, "grok `FILE` defining formats (LOGCAUSE_<KIND> patterns); tried before the built-in formats; repeatable")
 	c.Flags().StringVar(&f.format, formatFlag, "", fmt.Sprintf("force the log `FORMAT` of every file instead of detecting it (%v)", patterns.Kinds()))
 }
 
-// options turns the flags into loadOptions; errors are usage errors, but
-// for a grok file that cannot be read or compiled.
-func (f *inputFlags) options() (loadOptions, error) {
+// options turns the flags and the config file into loadOptions and the
+// config; errors are usage errors, but for files that cannot be read. The
+// flags win over the config file.
+func (f *inputFlags) options() (loadOptions, config, error) {
 	opts := loadOptions{limits: ingest.DefaultLimits}
+	cfg := defaultConfig()
 	var err error
-	if opts.zone, err = parseZone(f.tz); err != nil {
-		return opts, err
+	if f.config != "" {
+		if cfg, err = loadConfig(f.config); err != nil {
+			return opts, cfg, err
+		}
+		if _, opts.overrides, _, err = cfg.expand(); err != nil {
+			return opts, cfg, err
+		}
+	}
+	tz := f.tz
+	if tz == "" {
+		tz = cfg.TZ
+	}
+	if opts.zone, err = parseZone(tz); err != nil {
+		return opts, cfg, err
 	}
 	if f.format != "" {
 		if opts.format, err = patterns.ParseKind(f.format); err != nil {
-			return opts, usageError{err}
+			return opts, cfg, usageError{err}
 		}
 	}
-	for _, path := range f.grok {
+	for _, path := range append(slices.Clone(f.grok), cfg.Grok...) {
 		formats, err := patterns.LoadGrokFile(path)
 		if err != nil {
-			return opts, err
+			return opts, cfg, err
 		}
 		opts.grok = append(opts.grok, formats...)
 	}
-	return opts, nil
+	return opts, cfg, nil
+}
+
+// paths returns the paths to read: those given, or else the configured
+// sources (the common layout without a config file) that exist here.
+func (f *inputFlags) paths(args []string, cfg config) ([]string, error) {
+	if len(args) > 0 {
+		return args, nil
+	}
+	paths, _, missing, err := cfg.expand()
+	if err != nil {
+		return nil, err
+	}
+	if f.config != "" {
+		for _, m := range missing {
+			slog.Warn("a configured source matches no file", "path", m, "config", f.config)
+		}
+	}
+	if len(paths) == 0 {
+		where := "the common layout (/var/log/nginx, /var/log/php*-fpm.log, /var/log/mysql, /var/log/kern.log)"
+		if f.config != "" {
+			where = "the sources of " + f.config
+		}
+		return nil, usagef("no path given, and none of %s exists here: give the logs' files or directories, or a --config listing them", where)
+	}
+	return paths, nil
 }

@@ -133,7 +133,9 @@ func TestBadInput(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{"no arguments", []string{"analyze"}, exitUsage, "needs at least one file or directory"},
+		{"no path, and no log where the config says", []string{"analyze", "--config", emptyConfig(t)}, exitUsage, "no path given, and none of the sources"},
+		{"bad config", []string{"analyze", "--config", badConfig(t)}, exitRuntime, "field nope not found"},
+		{"missing config", []string{"analyze", "--config", "/no/such.yaml"}, exitRuntime, "cannot read the config file"},
 		{"unknown flag", []string{"analyze", "--nope", "x"}, exitUsage, "unknown flag"},
 		{"unknown command", []string{"analyse"}, exitUsage, "unknown command"},
 		{"bad output format", []string{"analyze", "--format", "xml", good}, exitUsage, "use text or json"},

@@ -35,7 +35,7 @@ Exit status: 0 when every record parsed, 1 otherwise, 2 for a usage error.`,
   logcause parse --grok lb.grok /var/log/lb/access.log`,
 		Args: atLeastOneArg("file"),
 		RunE: func(c *cobra.Command, args []string) error {
-			opts, err := in.options()
+			opts, _, err := in.options()
 			if err != nil {
 				return err
 			}

@@ -26,6 +26,20 @@ type loadOptions struct {
 	grok   []*patterns.GrokFormat // user-defined formats, tried before the built-in ones
 	limits ingest.Limits
 	watch  progress // nil: nobody watches
+	// overrides say, per configured source, the format and zone of the
+	// files it matches; the first that matches a file wins.
+	overrides []override
+}
+
+// overrideFor returns the override of the first configured source that
+// matches path.
+func (o loadOptions) overrideFor(path string) override {
+	for _, ov := range o.overrides {
+		if ov.matches(path) {
+			return ov
+		}
+	}
+	return override{}
 }
 
 const (
@@ -64,6 +78,7 @@ func (f logFormat) startsRecord(line []byte) bool { return patterns.StartsRecord
 type detectedFile struct {
 	path   string
 	format logFormat
+	zone   *time.Location // the zone its source was configured with; nil: the default
 }
 
 // load reads every log file under paths into st. A file that cannot be read
@@ -80,7 +95,13 @@ func load(ctx context.Context, paths []string, st *store.Store, opts loadOptions
 	var detected []detectedFile
 	for _, series := range ingest.GroupSeries(files) {
 		for _, f := range series.Files { // oldest first
-			d, err := detect(f, opts)
+			ov := opts.overrideFor(f.Path)
+			fopts := opts
+			if ov.format != patterns.KindUnknown {
+				fopts.format = ov.format
+			}
+			d, err := detect(f, fopts)
+			d.zone = ov.zone
 			switch {
 			case err == nil:
 				detected = append(detected, d)
@@ -125,7 +146,10 @@ func load(ctx context.Context, paths []string, st *store.Store, opts loadOptions
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		zone, label := opts.zone, ""
+		zone, label := d.zone, ""
+		if zone == nil {
+			zone = opts.zone
+		}
 		if zone == nil {
 			zone, label = learnedZone(offsets)
 		} else {
@@ -218,7 +242,7 @@ func detect(f ingest.File, opts loadOptions) (detectedFile, error) {
 		return detectedFile{}, err
 	}
 	r.Close()
-	return detectedFile{f.Path, format}, nil
+	return detectedFile{path: f.Path, format: format}, nil
 }
 
 // learnedZone returns the zone that the access logs read so far were

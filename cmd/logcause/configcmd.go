@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func newConfigCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "config",
+		Short: "Show an example configuration, or check a configuration file",
+		Example: `  logcause config example > /etc/logcause/logcause.yaml
+  logcause config check /etc/logcause/logcause.yaml`,
+	}
+	c.AddCommand(&cobra.Command{
+		Use:     "example",
+		Short:   "Print an example configuration file, every key documented, with the defaults",
+		Example: "  logcause config example > /etc/logcause/logcause.yaml",
+		Args:    cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			_, err := c.OutOrStdout().Write(exampleConfig)
+			return err
+		},
+	}, &cobra.Command{
+		Use:     "check FILE",
+		Short:   "Check a configuration file and list the log files its sources match",
+		Example: "  logcause config check /etc/logcause/logcause.yaml",
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("config check needs one FILE (see `logcause config check --help`)")
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			cfg, err := loadConfig(args[0])
+			if err != nil {
+				return err
+			}
+			paths, _, missing, err := cfg.expand()
+			if err != nil {
+				return err
+			}
+			w := c.OutOrStdout()
+			fmt.Fprintf(w, "%s is valid: %d source(s), store %s, %d day(s) kept\n", args[0], len(cfg.Sources), cfg.Store, cfg.RetentionDays)
+			for _, p := range paths {
+				fmt.Fprintf(w, "  reads %s\n", p)
+			}
+			for _, m := range missing {
+				fmt.Fprintf(w, "  no file here: %s\n", m)
+			}
+			return nil
+		},
+	})
+	return c
+}

@@ -22,6 +22,8 @@ type Reader interface {
 // Config tunes spike detection.
 type Config struct {
 	MinErrors int64         // gateway errors a spike needs to be an incident
+	MinShare  float64       // and the share of its requests they must be at least
+	Baseline  time.Duration // the span before a spike whose error share it must clearly exceed
 	MergeGap  time.Duration // bursts closer than this are one incident
 	Lookback  time.Duration // how far before a spike causes are looked for
 	Grace     time.Duration // how far after a spike causes are looked for
@@ -31,6 +33,8 @@ type Config struct {
 // DefaultConfig is what `logcause analyze` uses.
 var DefaultConfig = Config{
 	MinErrors: 5,
+	MinShare:  0.01,
+	Baseline:  15 * time.Minute,
 	MergeGap:  30 * time.Second,
 	Lookback:  60 * time.Second,
 	Grace:     5 * time.Second,
@@ -40,13 +44,15 @@ var DefaultConfig = Config{
 // Analyze explains the gateway errors in rng. Sources are not read from r:
 // the caller fills Result.Sources.
 func Analyze(r Reader, rng TimeRange, cfg Config) (Result, error) {
-	res := Result{Version: Version, Range: rng, Sources: []Source{}, Incidents: []Incident{}}
+	res := Result{Version: Version, Range: rng, Sources: []Source{}, Incidents: []Incident{}, Noise: Noise{Bursts: []NoiseBurst{}}}
 	secs, err := r.Seconds(rng.Start, rng.End.Add(time.Second))
 	if err != nil {
 		return res, fmt.Errorf("cannot read request counts: %w", err)
 	}
 	res.Totals = totals(secs)
-	for _, w := range spikes(secs, cfg) {
+	incidents, noise := spikes(secs, cfg)
+	res.Noise = noise
+	for _, w := range incidents {
 		inc, err := explain(r, secs, w, cfg)
 		if err != nil {
 			return res, err
@@ -76,36 +82,114 @@ type window struct {
 	gateway    int64
 }
 
-// spikes groups the seconds with gateway errors into windows: seconds closer
-// than MergeGap belong together, and a group is a spike when it holds at
-// least MinErrors gateway errors.
-func spikes(secs []store.Second, cfg Config) []window {
-	var (
-		out []window
-		cur *window
-	)
-	closeCur := func() {
-		if cur != nil && cur.gateway >= cfg.MinErrors {
-			out = append(out, *cur)
-		}
-		cur = nil
-	}
+// hot reports whether a second's gateway errors stand out from its
+// traffic: at least 5% of its requests (so a quiet site where everything
+// fails counts, and a busy site's usual trickle does not), or at least 10.
+func hot(s store.Second) bool {
+	g := s.Count(502) + s.Count(504)
+	return g >= 10 || (g >= 1 && 20*g >= s.Requests())
+}
+
+// maxNoiseBursts bounds the noise bursts listed in a result.
+const maxNoiseBursts = 20
+
+// spikes finds the incidents in the per-second counts: hot seconds closer
+// than MergeGap form a spike; a spike is an incident when it holds at least
+// MinErrors gateway errors, they are at least MinShare of its requests, and
+// that share is at least three times the share of the Baseline before it
+// (a site that always fails a little has no incident every second). Every
+// gateway error outside incidents is noise.
+func spikes(secs []store.Second, cfg Config) ([]window, Noise) {
+	var candidates []window
+	var cur *window
 	for _, s := range secs {
-		g := s.Count(502) + s.Count(504)
-		if g == 0 {
+		if !hot(s) {
 			continue
 		}
 		if cur != nil && s.Time.Sub(cur.end) >= cfg.MergeGap {
-			closeCur()
+			candidates = append(candidates, *cur)
+			cur = nil
 		}
 		if cur == nil {
 			cur = &window{start: s.Time}
 		}
 		cur.end = s.Time.Add(time.Second)
-		cur.gateway += g
 	}
-	closeCur()
-	return out
+	if cur != nil {
+		candidates = append(candidates, *cur)
+	}
+
+	var incidents []window
+	for _, w := range candidates {
+		var requests int64
+		for _, s := range secs {
+			if !s.Time.Before(w.start) && s.Time.Before(w.end) {
+				w.gateway += s.Count(502) + s.Count(504)
+				requests += s.Requests()
+			}
+		}
+		share := float64(w.gateway) / float64(max(requests, 1))
+		if w.gateway >= cfg.MinErrors && share >= cfg.MinShare && share >= 3*baselineShare(secs, w, incidents, cfg.Baseline) {
+			incidents = append(incidents, w)
+		}
+	}
+
+	noise := Noise{Bursts: []NoiseBurst{}}
+	var burst *NoiseBurst
+	for _, s := range secs {
+		g := s.Count(502) + s.Count(504)
+		if g == 0 || inside(s.Time, incidents) {
+			continue
+		}
+		noise.GatewayErrors += g
+		if burst != nil && s.Time.Sub(burst.End) >= cfg.MergeGap {
+			noise.Bursts = append(noise.Bursts, *burst)
+			burst = nil
+		}
+		if burst == nil {
+			if len(noise.Bursts) >= maxNoiseBursts {
+				continue
+			}
+			burst = &NoiseBurst{Start: s.Time, Status: map[string]int64{}}
+		}
+		burst.End = s.Time.Add(time.Second)
+		for _, c := range []int{502, 504} {
+			if n := s.Count(c); n > 0 {
+				burst.Status[strconv.Itoa(c)] += n
+			}
+		}
+	}
+	if burst != nil {
+		noise.Bursts = append(noise.Bursts, *burst)
+	}
+	return incidents, noise
+}
+
+// baselineShare is the share of gateway errors among the requests of the
+// span before w, leaving out the incidents already found.
+func baselineShare(secs []store.Second, w window, incidents []window, span time.Duration) float64 {
+	var g, n int64
+	from := w.start.Add(-span)
+	for _, s := range secs {
+		if s.Time.Before(from) || !s.Time.Before(w.start) || inside(s.Time, incidents) {
+			continue
+		}
+		g += s.Count(502) + s.Count(504)
+		n += s.Requests()
+	}
+	if n == 0 {
+		return 0
+	}
+	return float64(g) / float64(n)
+}
+
+func inside(t time.Time, ws []window) bool {
+	for _, w := range ws {
+		if !t.Before(w.start) && t.Before(w.end) {
+			return true
+		}
+	}
+	return false
 }
 
 // explain builds the incident of one window.

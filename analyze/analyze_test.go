@@ -98,7 +98,7 @@ func (f *fake) healthy(from, to int) {
 
 func analyzeFake(t *testing.T, f *fake) Result {
 	t.Helper()
-	res, err := Analyze(f, TimeRange{t0, at(600)}, DefaultConfig)
+	res, err := Analyze(f, TimeRange{t0, at(3600)}, DefaultConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +336,7 @@ func TestBurstsWithinMergeGapAreOneIncident(t *testing.T) {
 		{Time: at(20), Status: []store.StatusCount{{Code: 502, Count: 3}}},
 		{Time: at(100), Status: []store.StatusCount{{Code: 504, Count: 9}}},
 	}
-	got := spikes(secs, DefaultConfig)
+	got, _ := spikes(secs, DefaultConfig)
 	want := []window{{at(0), at(21), 6}, {at(100), at(101), 9}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("spikes = %+v, want %+v", got, want)
@@ -348,5 +348,59 @@ func TestEveryKindHasARecommendationAndDescription(t *testing.T) {
 		if len(recommendations[k]) == 0 || describe[k] == "" {
 			t.Errorf("%s lacks a recommendation or description", k)
 		}
+	}
+}
+
+func TestStrayErrorsAreNoise(t *testing.T) {
+	f := &fake{}
+	f.healthy(0, 300)
+	f.access(10, 502, "/a", 1)
+	f.access(100, 504, "/b", 1)
+	res := analyzeFake(t, f)
+	if len(res.Incidents) != 0 || res.Noise.GatewayErrors != 2 || len(res.Noise.Bursts) != 2 {
+		t.Fatalf("incidents %d, noise %+v", len(res.Incidents), res.Noise)
+	}
+	if b := res.Noise.Bursts[1]; !b.Start.Equal(at(100)) || b.Status["504"] != 1 {
+		t.Errorf("second burst %+v", b)
+	}
+}
+
+// TestChronicErrorsAreNoIncident: a site that always fails a little (2 of
+// 100 requests a second) has no incident every second; a real spike on top
+// of it still is one.
+func TestChronicErrorsAreNoIncident(t *testing.T) {
+	f := &fake{}
+	for s := 0; s < 1800; s++ {
+		f.access(s, 200, "/", 98)
+		f.access(s, 502, "/flaky", 2)
+	}
+	res := analyzeFake(t, f)
+	if len(res.Incidents) != 0 {
+		t.Fatalf("chronic 2%% errors became %d incident(s): %+v", len(res.Incidents), res.Incidents[0].Start)
+	}
+	if res.Noise.GatewayErrors != 3600 {
+		t.Errorf("noise %d, want all 3,600 errors", res.Noise.GatewayErrors)
+	}
+	for s := 1700; s < 1710; s++ {
+		f.access(s, 502, "/checkout", 40)
+	}
+	res = analyzeFake(t, f)
+	if len(res.Incidents) != 1 {
+		t.Fatalf("%d incidents for a 40%% spike over a 2%% background", len(res.Incidents))
+	}
+}
+
+// TestQuietSiteWhereEverythingFails: one request a second, all 504s.
+func TestQuietSiteWhereEverythingFails(t *testing.T) {
+	f := &fake{}
+	for s := 0; s < 120; s++ {
+		status := 200
+		if s >= 60 && s < 70 {
+			status = 504
+		}
+		f.access(s, status, "/", 1)
+	}
+	if res := analyzeFake(t, f); len(res.Incidents) != 1 || res.Incidents[0].Status["504"] != 10 {
+		t.Fatalf("%+v", res.Incidents)
 	}
 }

@@ -20,6 +20,21 @@ type Result struct {
 	Sources   []Source   `json:"sources"`
 	Totals    Totals     `json:"totals"`
 	Incidents []Incident `json:"incidents"`
+	Noise     Noise      `json:"noise"` // gateway errors that belong to no incident
+}
+
+// Noise counts the gateway errors outside incidents: stray ones, and bursts
+// too small, or too close to the usual rate, to be incidents.
+type Noise struct {
+	GatewayErrors int64        `json:"gateway_errors"`
+	Bursts        []NoiseBurst `json:"bursts"` // the first few, in time order
+}
+
+// NoiseBurst is a run of seconds with gateway errors that is no incident.
+type NoiseBurst struct {
+	Start  time.Time        `json:"start"`
+	End    time.Time        `json:"end"`
+	Status map[string]int64 `json:"status"`
 }
 
 // TimeRange is a span of time, both ends in UTC.

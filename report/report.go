@@ -44,6 +44,7 @@ func Text(w io.Writer, res analyze.Result) error {
 	for i, inc := range res.Incidents {
 		p.incident(i+1, res, inc)
 	}
+	p.noise(res.Noise)
 	p.sources(res.Sources)
 	return p.err
 }
@@ -143,6 +144,18 @@ func (p *printer) incident(n int, res analyze.Result, inc analyze.Incident) {
 		for _, c := range others {
 			p.f("  - %s (confidence %.2f): %s\n", c.Kind, c.Confidence, clean(c.Summary))
 		}
+	}
+}
+
+// noise lists the gateway errors that are no incident, so that none is
+// silently dropped.
+func (p *printer) noise(n analyze.Noise) {
+	if n.GatewayErrors == 0 {
+		return
+	}
+	p.f("\nNoise: %s gateway error(s) outside incidents, too few or too usual to be one:\n", thousands(n.GatewayErrors))
+	for _, b := range n.Bursts {
+		p.f("  %s to %s UTC  %s\n", stamp(b.Start), clock(b.End), statusList(b.Status, 0))
 	}
 }
 

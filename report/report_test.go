@@ -30,7 +30,11 @@ func sample() analyze.Result {
 			{Path: "/var/log/nginx/error.log", Format: "nginx_error", Records: 101, TZ: "+01:00 (learned from the access log)"},
 			{Path: "/var/log/php8.2-fpm.log", Format: "fpm_error", Records: 7, TZ: "+01:00 (learned from the access log)", Error: "cannot read: boom"},
 		},
-		Totals: analyze.Totals{Requests: 1234, Status: map[string]int64{"200": 1134, "502": 100}},
+		Totals: analyze.Totals{Requests: 1234, Status: map[string]int64{"200": 1132, "502": 101, "504": 1}},
+		Noise: analyze.Noise{GatewayErrors: 2, Bursts: []analyze.NoiseBurst{
+			{Start: t0.Add(-40 * time.Second), End: t0.Add(-39 * time.Second), Status: map[string]int64{"502": 1}},
+			{Start: t0.Add(60 * time.Second), End: t0.Add(61 * time.Second), Status: map[string]int64{"504": 1}},
+		}},
 		Incidents: []analyze.Incident{{
 			Start: t0, End: t0.Add(10 * time.Second),
 			Title:    "502s on /slow.php: PHP-FPM ran out of workers (pm.max_children reached)",

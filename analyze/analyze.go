@@ -207,32 +207,36 @@ func explain(r Reader, secs []store.Second, w window, cfg Config) (Incident, err
 		}
 	}
 	var (
-		sig   [numSignals][]*patterns.Event
-		paths = map[string]int64{}
+		sig                       [numSignals][]*patterns.Event
+		paths                     = map[string]int64{}
+		clients, upstreams, hosts = map[string]int64{}, map[string]int64{}, map[string]int64{}
 	)
 	err := r.Events(w.start.Add(-cfg.Lookback), w.end.Add(cfg.Grace), func(ev *patterns.Event) error {
 		if a := ev.Access; a != nil {
 			if isGateway(a.Status) && !ev.Time.Before(w.start) && ev.Time.Before(w.end) {
 				p, _, _ := strings.Cut(a.URI, "?")
 				paths[p]++
+				clients[a.RemoteAddr]++
 			}
 			return nil
 		}
-		if s := classify(ev); s != sigNone {
+		s := classify(ev)
+		if s != sigNone {
 			sig[s] = append(sig[s], ev)
+		}
+		if e := ev.Error; e != nil && s.gatewayStatus() != 0 && !ev.Time.Before(w.start) && ev.Time.Before(w.end) {
+			upstreams[e.Upstream]++
+			hosts[cmp.Or(e.Host, e.Server)]++
 		}
 		return nil
 	})
 	if err != nil {
 		return inc, fmt.Errorf("cannot read events for the incident at %s: %w", w.start.Format(time.RFC3339), err)
 	}
-	for p, n := range paths {
-		inc.TopPaths = append(inc.TopPaths, PathCount{p, n})
+	for _, vc := range top(paths) {
+		inc.TopPaths = append(inc.TopPaths, PathCount{vc.Value, vc.Count})
 	}
-	slices.SortFunc(inc.TopPaths, func(a, b PathCount) int {
-		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Path, b.Path))
-	})
-	inc.TopPaths = inc.TopPaths[:min(len(inc.TopPaths), 10)]
+	inc.TopClients, inc.TopUpstreams, inc.TopHosts = top(clients), top(upstreams), top(hosts)
 
 	e := evidenceSet{sig: &sig, gateway: w.gateway, start: w.start, max: cfg.Evidence}
 	inc.Causes = e.causes()
@@ -241,6 +245,24 @@ func explain(r Reader, secs []store.Second, w window, cfg Config) (Incident, err
 	inc.RootCause = inc.Chain[0]
 	inc.Title = title(inc)
 	return inc, nil
+}
+
+// maxTop bounds each top list of an incident.
+const maxTop = 10
+
+// top returns the most frequent values, most frequent first; empty values
+// (a field the log did not carry) are left out.
+func top(m map[string]int64) []ValueCount {
+	out := make([]ValueCount, 0, len(m))
+	for v, n := range m {
+		if v != "" {
+			out = append(out, ValueCount{v, n})
+		}
+	}
+	slices.SortFunc(out, func(a, b ValueCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Value, b.Value))
+	})
+	return out[:min(len(out), maxTop)]
 }
 
 // title is the one line a person can forward.

@@ -65,7 +65,7 @@ func (f *fake) access(sec, status int, uri string, n int) {
 		f.events = append(f.events, &patterns.Event{
 			Time: at(sec).Add(time.Duration(i) * time.Millisecond), Kind: patterns.KindNginxAccess,
 			Path: "access.log", Offset: int64(len(f.events)), Text: fmt.Sprintf("GET %s %d", uri, status),
-			Access: &patterns.Access{Method: "GET", URI: uri, Status: status},
+			Access: &patterns.Access{Method: "GET", URI: uri, Status: status, RemoteAddr: "10.0.0.1"},
 		})
 	}
 }
@@ -77,7 +77,7 @@ func (f *fake) nginx(sec, n, errno int, msg, action, upstream string) {
 		f.events = append(f.events, &patterns.Event{
 			Time: at(sec), Kind: patterns.KindNginxError, Path: "error.log", Offset: int64(len(f.events)),
 			Text:  fmt.Sprintf("[error] %s while %s, upstream: %q", msg, action, upstream),
-			Error: &patterns.NginxError{Level: "error", Message: msg, Errno: errno, Action: action, Upstream: upstream, Connection: int64(i + 1)},
+			Error: &patterns.NginxError{Level: "error", Message: msg, Errno: errno, Action: action, Upstream: upstream, Connection: int64(i + 1), Server: "shop.example.com"},
 		})
 	}
 }
@@ -168,6 +168,15 @@ func TestWorkerExhaustionOverUnixSocket(t *testing.T) {
 	}
 	if want := []PathCount{{"/slow.php", 80}, {"/cart.php", 20}}; !reflect.DeepEqual(inc.TopPaths, want) {
 		t.Errorf("top paths %v, want %v", inc.TopPaths, want)
+	}
+	if want := []ValueCount{{fpmSock, 100}}; !reflect.DeepEqual(inc.TopUpstreams, want) {
+		t.Errorf("top upstreams %v, want %v", inc.TopUpstreams, want)
+	}
+	if want := []ValueCount{{"10.0.0.1", 100}}; !reflect.DeepEqual(inc.TopClients, want) {
+		t.Errorf("top clients %v, want %v", inc.TopClients, want)
+	}
+	if want := []ValueCount{{"shop.example.com", 100}}; !reflect.DeepEqual(inc.TopHosts, want) {
+		t.Errorf("top hosts %v, want %v", inc.TopHosts, want)
 	}
 	c := inc.Causes[0]
 	if c.Confidence < 0.9 {

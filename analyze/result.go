@@ -71,6 +71,17 @@ type Incident struct {
 	Chain     []Kind           `json:"chain"` // root first, symptom last
 	Causes    []Cause          `json:"causes"`
 	TopPaths  []PathCount      `json:"top_paths"`
+	// Who and what the failed requests involved: clients from the access
+	// log, upstreams and hosts from the nginx error log.
+	TopClients   []ValueCount `json:"top_clients"`
+	TopUpstreams []ValueCount `json:"top_upstreams"`
+	TopHosts     []ValueCount `json:"top_hosts"`
+}
+
+// ValueCount is how many gateway errors involved one value.
+type ValueCount struct {
+	Value string `json:"value"`
+	Count int64  `json:"count"`
 }
 
 // Cause is one candidate explanation of an incident.

@@ -116,6 +116,14 @@ func (p *printer) incident(n int, res analyze.Result, inc analyze.Incident) {
 	}
 	p.f("  Chain:       %s → %s\n", strings.Join(chain, " → "), gatewayCodes(inc.Status))
 	p.f("  Why:         %s\n", clean(root.Summary))
+	for _, l := range []struct {
+		name string
+		vs   []analyze.ValueCount
+	}{{"Upstreams", inc.TopUpstreams}, {"Hosts", inc.TopHosts}, {"Clients", inc.TopClients}} {
+		if len(l.vs) > 0 {
+			p.f("  %-12s %s\n", l.name+":", topLine(l.vs, 3))
+		}
+	}
 	if len(root.Evidence) > 0 {
 		p.f("\n  Evidence:\n")
 		rows := make([][]string, 0, len(root.Evidence))
@@ -178,6 +186,19 @@ func (p *printer) sources(srcs []analyze.Source) {
 			p.f("  unparsed in %s: %s\n", clean(s.Path), shorten(clean(smp), maxLineText))
 		}
 	}
+}
+
+// topLine formats the first n values "a (12), b (3), …"; the lists are
+// capped, so how many more there are is not known here.
+func topLine(vs []analyze.ValueCount, n int) string {
+	parts := make([]string, 0, n+1)
+	for _, v := range vs[:min(n, len(vs))] {
+		parts = append(parts, shorten(clean(v.Value), 80)+" ("+thousands(v.Count)+")")
+	}
+	if len(vs) > n {
+		parts = append(parts, "…")
+	}
+	return strings.Join(parts, ", ")
 }
 
 func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") }

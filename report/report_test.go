@@ -54,7 +54,11 @@ func sample() analyze.Result {
 				},
 				{Kind: analyze.UpstreamTimeout, Confidence: 0.26, Summary: "3 of 100 gateway errors …", Evidence: []analyze.Evidence{}, Recommendations: []string{"x"}},
 			},
-			TopPaths: []analyze.PathCount{{Path: "/slow.php", Count: 80}, {Path: "/\x1b[2Jcart", Count: 20}},
+			TopPaths:     []analyze.PathCount{{Path: "/slow.php", Count: 80}, {Path: "/\x1b[2Jcart", Count: 20}},
+			TopUpstreams: []analyze.ValueCount{{Value: "fastcgi://unix:/run/php/php8.2-fpm.sock:", Count: 100}},
+			TopHosts:     []analyze.ValueCount{{Value: "shop.example.com", Count: 99}, {Value: "\x1b[31mevil", Count: 1}},
+			TopClients: []analyze.ValueCount{{Value: "10.0.0.1", Count: 50}, {Value: "10.0.0.2", Count: 30}, {Value: "10.0.0.3", Count: 10},
+				{Value: "10.0.0.4", Count: 5}, {Value: "10.0.0.5", Count: 5}},
 		}},
 	}
 }

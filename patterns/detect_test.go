@@ -49,9 +49,9 @@ func TestDetectCorpus(t *testing.T) {
 		{lnavDir + "logfile_access_log.1", KindNginxAccess},
 		{lnavDir + "logfile_bad_access_log.0", KindNginxAccess}, // 2 of 3 lines parse
 		{lnavShopAccess, KindNginxAccess},
-		{lnavDir + "logfile_mysql_slow.0", KindUnknown},
-		{lnavDir + "logfile_syslog.0", KindUnknown},
-		{lnavDir + "logfile_syslog_with_access_log.0", KindUnknown},
+		{lnavDir + "logfile_mysql_slow.0", KindMySQLSlow},
+		{lnavDir + "logfile_syslog.0", KindSyslog},
+		{lnavDir + "logfile_syslog_with_access_log.0", KindSyslog}, // access lines wrapped in syslog: a syslog file
 	} {
 		t.Run(tc.path[len(corpusDir)+1:], func(t *testing.T) {
 			if got := Detect(sampleLines(readCorpus(t, tc.path), 64)); got != tc.want {
@@ -84,8 +84,8 @@ func TestDetect(t *testing.T) {
 		{"fpm table", textLines(validFPMRecords()), KindFPMError},
 		{"one error record with a long stack trace", textLines(stack), KindNginxError},
 		{"access lines after an error line", textLines(accessAfterError), KindNginxAccess},
-		{"fpm slow log", textLines("\n[23-Nov-2026 14:02:10]  [pool www] pid 12345\nscript_filename = /var/www/html/index.php\n[0x00007f2d286c2790] curl_exec() /var/www/html/lib/http.php:42\n[0x00007f2d286c2420] fetch() /var/www/html/index.php:7\n"), KindUnknown},
-		{"mysql 8 error log", textLines("2020-08-06T14:25:02.835618Z 0 [Note] [MY-012487] [InnoDB] DDL log recovery : begin\n2020-08-06T14:25:02.936146Z 0 [Warning] [MY-010068] [Server] CA certificate /var/mysql/sslinfo/cacert.pem is self signed.\n"), KindUnknown},
+		{"fpm slow log", textLines("\n[23-Nov-2026 14:02:10]  [pool www] pid 12345\nscript_filename = /var/www/html/index.php\n[0x00007f2d286c2790] curl_exec() /var/www/html/lib/http.php:42\n[0x00007f2d286c2420] fetch() /var/www/html/index.php:7\n"), KindFPMSlow},
+		{"mysql 8 error log", textLines("2020-08-06T14:25:02.835618Z 0 [Note] [MY-012487] [InnoDB] DDL log recovery : begin\n2020-08-06T14:25:02.936146Z 0 [Warning] [MY-010068] [Server] CA certificate /var/mysql/sslinfo/cacert.pem is self signed.\n"), KindMySQLError},
 		{"half access half junk", [][]byte{[]byte(accessCases[0].line), []byte("junk"), []byte(accessCases[1].line), []byte("junk")}, KindUnknown},
 		{"access with blank lines", [][]byte{[]byte(accessCases[0].line), {}, {}, {}, []byte(accessCases[1].line), []byte("junk")}, KindNginxAccess},
 	} {

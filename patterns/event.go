@@ -111,6 +111,19 @@ type Access struct {
 	BodyBytesSent int64
 	HTTPReferer   string
 	HTTPUserAgent string
+
+	// From formats that log them (see AccessFormat); "" / -1 / 0 otherwise.
+	RequestTime          float64 // $request_time, seconds; -1 when not logged
+	Host                 string  // $host, else $http_host, else $server_name
+	Connection           int64   // $connection (the error log's *CID); 0 when not logged
+	RequestID            string  // $request_id (ingress-nginx: $req_id)
+	XForwardedFor        string  // $http_x_forwarded_for
+	UpstreamAddr         string  // the $upstream_* lists as logged: "10.0.0.7:9000, 10.0.0.8:9000 : unix:/run/php.sock"
+	UpstreamStatus       string  // "502, 502"; see UpstreamStatuses, UpstreamAttempts
+	UpstreamResponseTime string  // "0.100, -"
+	UpstreamConnectTime  string
+	UpstreamHeaderTime   string
+	Extra                [MaxAccessExtra]AccessVar // the other variables logged, in order; unused entries are zero
 }
 
 // NginxError holds the fields of one nginx error-log record.
@@ -145,6 +158,9 @@ type FPMSlow struct {
 	PID    int
 	Script string  // script_filename
 	Frames []Frame // innermost first, as logged
+	// DumpFailed: the entry ends with "+++ dump failed", php-fpm could not
+	// read the rest of the stack.
+	DumpFailed bool
 }
 
 // Frame is one stack frame of a PHP-FPM slow-log entry.
@@ -209,23 +225,26 @@ type ApacheError struct {
 	PID      int
 	TID      int64
 	Client   string
-	APRCode  int    // the "(70007)" status before the message; 0 when absent
+	APRCode  int    // the "(70007)" status before the message ("(EAI 2)" is 670002, "(OS 10060)" 730060); 0 when absent
 	Code     string // the AH error id, e.g. AH01102
 	Message  string
 	Upstream string // the backend named in the message, when one is
+	Referer  string // the ", referer: URL" httpd appends, removed from Message
 }
 
-// HAProxy is one HAProxy HTTP log line.
+// HAProxy is one line of an HAProxy log: an HTTP or TCP log line, or (see
+// LogFormat) a connection error or a process message. Numbers a line does not
+// carry are 0, timers -1.
 type HAProxy struct {
 	Client           string
 	Frontend         string
 	Backend          string
 	Server           string
-	TR, Tw, Tc, Tr   int // milliseconds; -1 when the phase was not reached
-	Ta               int
+	TR, Tw, Tc, Tr   int // milliseconds; -1 when the phase was not reached (TR, Tr: always in TCP logs)
+	Ta               int // Ta, or Tt in TCP logs and HAProxy 1.x HTTP logs: the total
 	Status           int
 	BytesRead        int64
-	TerminationState string // 4 characters, e.g. "sH--"
+	TerminationState string // 4 characters in HTTP logs, e.g. "sH--"; 2 in TCP logs, e.g. "SC"
 	ActConn          int
 	FeConn           int
 	BeConn           int
@@ -236,4 +255,9 @@ type HAProxy struct {
 	Method           string
 	URI              string
 	Protocol         string
+	LogFormat        string // http, tcp, error (connection errors), default ("Connect from"), message (process messages)
+	TLS              bool   // the frontend name was logged with the "~" of an SSL/TLS listener (removed from Frontend)
+	Host             string // the syslog header's host name, when the line has one
+	PID              int    // the syslog tag's pid, when the line has one
+	Message          string // the text of error lines and process messages
 }

@@ -171,7 +171,14 @@ var grokFields = map[Kind]func(m map[string]string, ev *Event) error{
 		a := &Access{
 			RemoteAddr: dash(m["remote_addr"]), RemoteUser: dash(m["remote_user"]),
 			Method: m["method"], URI: m["uri"], HTTPReferer: dash(m["http_referer"]), HTTPUserAgent: dash(m["http_user_agent"]),
-			BodyBytesSent: -1,
+			XForwardedFor: dash(m["http_x_forwarded_for"]), BodyBytesSent: -1, RequestTime: -1,
+		}
+		if v := m["request_time"]; v != "" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return fmt.Errorf("request_time %q", v)
+			}
+			a.RequestTime = f
 		}
 		if v := m["http_version"]; v != "" {
 			a.Protocol = "HTTP/" + v

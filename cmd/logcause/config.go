@@ -26,6 +26,7 @@ var exampleConfig []byte
 type config struct {
 	TZ            string         `yaml:"tz"`
 	Grok          []string       `yaml:"grok"`
+	NginxConf     string         `yaml:"nginx_conf"`
 	Store         string         `yaml:"store"`
 	RetentionDays int            `yaml:"retention_days"`
 	Sources       []sourceConfig `yaml:"sources"`

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 
 	"github.com/spf13/cobra"
@@ -14,15 +16,17 @@ import (
 // inputFlags are the flags that say how logs are read, shared by the
 // commands that read logs.
 type inputFlags struct {
-	config string
-	tz     string
-	grok   []string
-	format string // the log format to force; its flag name differs per command
+	config    string
+	nginxConf string
+	tz        string
+	grok      []string
+	format    string // the log format to force; its flag name differs per command
 }
 
 func (f *inputFlags) register(c *cobra.Command, formatFlag, tzDefault string) {
 	c.Flags().StringVar(&f.config, "config", "", "read sources, zones and grok files from the config `FILE` (see `logcause config example`)")
 	c.Flags().StringVar(&f.tz, "tz", "", "`ZONE` of stamps without one: IANA name (Europe/Paris), offset (+01:00) or Local"+tzDefault)
+	c.Flags().StringVar(&f.nginxConf, "nginx-conf", "", "read the log_format directives of this nginx.conf `FILE` and its includes (default "+defaultNginxConf+" when it exists)")
 	c.Flags().StringArrayVar(&f.grok, "grok", nil, "grok `FILE` defining formats (LOGCAUSE_<KIND> patterns); tried before the built-in formats; repeatable")
 	c.Flags().StringVar(&f.format, formatFlag, "", fmt.Sprintf("force the log `FORMAT` of every file instead of detecting it (%v)", patterns.Kinds()))
 }
@@ -61,7 +65,37 @@ func (f *inputFlags) options() (loadOptions, config, error) {
 		}
 		opts.grok = append(opts.grok, formats...)
 	}
+	if opts.access, err = f.accessFormats(cfg); err != nil {
+		return opts, cfg, err
+	}
 	return opts, cfg, nil
+}
+
+// defaultNginxConf is where nginx's configuration usually is; tests point
+// it elsewhere.
+var defaultNginxConf = "/etc/nginx/nginx.conf"
+
+// accessFormats reads the log_formats of the nginx.conf named by the flag
+// or the config file; without either, of the default one when it exists,
+// and a default one that cannot be read is only warned about.
+func (f *inputFlags) accessFormats(cfg config) ([]*patterns.AccessFormat, error) {
+	path := cmp.Or(f.nginxConf, cfg.NginxConf)
+	if path == "" {
+		if _, err := os.Stat(defaultNginxConf); err != nil {
+			return nil, nil
+		}
+		formats, err := patterns.ReadNginxConf(defaultNginxConf)
+		if err != nil {
+			slog.Warn("cannot read the log formats of nginx's configuration; give --nginx-conf to choose the file", "err", err)
+			return nil, nil
+		}
+		return formats, nil
+	}
+	formats, err := patterns.ReadNginxConf(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the log formats of %s: %w", path, err)
+	}
+	return formats, nil
 }
 
 // paths returns the paths to read: those given, or else the configured

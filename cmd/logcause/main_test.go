@@ -494,3 +494,57 @@ func TestStoreStatsAndPrune(t *testing.T) {
 		t.Errorf("after pruning every day:\n%s", out)
 	}
 }
+
+// TestLogFormatFromNginxConf: an access log in a log_format of the user's,
+// learned from nginx.conf and its includes, and a JSON access log.
+func TestLogFormatFromNginxConf(t *testing.T) {
+	dir := t.TempDir()
+	writeLogs(t, dir)
+	b, _ := os.ReadFile(filepath.Join(dir, "access.log"))
+	var custom, jsonLog strings.Builder
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		// 127.0.0.1 - - [23/Nov/2026:14:00:50 +0100] "GET /slow.php?i=0 HTTP/1.1" 502 150 "-" "curl/7.88.1"
+		stamp := l[strings.Index(l, "[")+1 : strings.Index(l, "]")]
+		ts, _ := time.Parse("02/Jan/2006:15:04:05 -0700", stamp)
+		rest := l[strings.Index(l, `"`)+1:]
+		req, rest, _ := strings.Cut(rest, `" `)
+		status := strings.Fields(rest)[0]
+		fmt.Fprintf(&custom, "%s|%s|127.0.0.1|%s|0.003|%s\n", ts.Format(time.RFC3339), status, req, status)
+		fmt.Fprintf(&jsonLog, `{"time":"%s","status":%s,"request":"%s","remote_addr":"127.0.0.1"}`+"\n", ts.Format(time.RFC3339), status, req)
+	}
+	os.Remove(filepath.Join(dir, "access.log"))
+	os.WriteFile(filepath.Join(dir, "shop-access.log"), []byte(custom.String()), 0o644)
+	conf := t.TempDir()
+	os.MkdirAll(filepath.Join(conf, "conf.d"), 0o755)
+	os.WriteFile(filepath.Join(conf, "nginx.conf"), []byte("http {\n  include conf.d/*.conf;\n}\n"), 0o644)
+	os.WriteFile(filepath.Join(conf, "conf.d", "logs.conf"), []byte("log_format shop '$time_iso8601|$status|$remote_addr|$request|$request_time|$upstream_status';\n"), 0o644)
+
+	get := func(args ...string) analyze.Result {
+		t.Helper()
+		code, out, errs := runCmd(t, append([]string{"analyze", "--format", "json"}, args...)...)
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		var res analyze.Result
+		json.Unmarshal([]byte(out), &res)
+		return res
+	}
+	res := get("--nginx-conf", filepath.Join(conf, "nginx.conf"), dir)
+	if res.Totals.Requests != 270 || len(res.Incidents) != 1 || res.Incidents[0].RootCause != analyze.FPMWorkerExhaustion {
+		t.Fatalf("custom log_format: totals %+v, incidents %+v", res.Totals, res.Incidents)
+	}
+	// Without the conf, the file is named like an access log but unreadable.
+	if code, _, errs := runCmd(t, "analyze", dir); code != exitRuntime || !strings.Contains(errs, "shop-access.log") {
+		t.Errorf("without the conf: exit %d %s", code, errs)
+	}
+	if code, _, errs := runCmd(t, "analyze", "--nginx-conf", filepath.Join(conf, "missing.conf"), dir); code != exitRuntime || !strings.Contains(errs, "missing.conf") {
+		t.Errorf("missing conf: exit %d %s", code, errs)
+	}
+
+	os.Remove(filepath.Join(dir, "shop-access.log"))
+	os.WriteFile(filepath.Join(dir, "access.json"), []byte(jsonLog.String()), 0o644)
+	res = get("--tz", "+01:00", dir)
+	if res.Totals.Requests != 270 || len(res.Incidents) != 1 || res.Incidents[0].Status["502"] != 30 {
+		t.Fatalf("JSON access log: totals %+v, incidents %+v", res.Totals, res.Incidents)
+	}
+}

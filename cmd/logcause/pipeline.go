@@ -24,6 +24,9 @@ type loadOptions struct {
 	zone   *time.Location         // zone of stamps without one; nil: learn it from the access log
 	format patterns.Kind          // force this format on every file; KindUnknown: detect
 	grok   []*patterns.GrokFormat // user-defined formats, tried before the built-in ones
+	// access are the user's nginx log_formats (from nginx.conf), tried
+	// before the built-in access formats.
+	access []*patterns.AccessFormat
 	limits ingest.Limits
 	watch  progress // nil: nobody watches
 	// overrides say, per configured source, the format and zone of the
@@ -58,16 +61,20 @@ type loadResult struct {
 // errEmpty says a file holds nothing yet (a log just rotated).
 var errEmpty = errors.New("the file is empty")
 
-// logFormat is how a file is parsed: the built-in parser of a kind, or a
-// user's grok format of that kind.
+// logFormat is how a file is parsed: the built-in parser of a kind, a
+// user's grok format of that kind, or one of the user's nginx log_formats.
 type logFormat struct {
-	kind patterns.Kind
-	grok *patterns.GrokFormat
+	kind   patterns.Kind
+	grok   *patterns.GrokFormat
+	access *patterns.AccessFormat
 }
 
 func (f logFormat) parser(zone *time.Location) (patterns.Parser, error) {
-	if f.grok != nil {
+	switch {
+	case f.grok != nil:
 		return f.grok.Parser(zone), nil
+	case f.access != nil:
+		return patterns.NewAccessParser(f.access), nil
 	}
 	return patterns.NewParser(f.kind, zone)
 }
@@ -202,6 +209,11 @@ func open(f ingest.File, opts loadOptions) (*ingest.Reader, logFormat, error) {
 			return r, logFormat{kind: g.Kind, grok: g}, nil
 		}
 	}
+	if len(opts.access) > 0 {
+		if f, ok := patterns.DetectAccessFormat(sample, opts.access); ok && slices.Contains(opts.access, f) {
+			return r, logFormat{kind: patterns.KindNginxAccess, access: f}, nil
+		}
+	}
 	kind := patterns.Detect(sample)
 	if kind == patterns.KindUnknown {
 		r.Close()
@@ -330,13 +342,20 @@ func readFile(d detectedFile, limits ingest.Limits, zone *time.Location, zoneLab
 	if d.format.kind == patterns.KindNginxAccess && d.format.grok == nil {
 		src.TZ = "from the log ($time_local offset)"
 		var a patterns.AccessLine
+		parse := patterns.ParseAccess // the combined family and JSON lines
+		if d.format.access != nil {
+			parse = d.format.access.Parse // a log_format of the user's
+		}
 		err = r.Records(func([]byte) bool { return true }, func(rec []byte, off int64) error {
 			if src.Records++; src.Records%16384 == 0 {
 				tell()
 			}
-			if perr := patterns.ParseCombined(rec, &a); perr != nil {
+			if perr := parse(rec, &a); perr != nil {
 				unparsed(rec, perr)
 				return nil
+			}
+			if a.Status < 0 {
+				return nil // a format without $status counts no request
 			}
 			offsets[a.ZoneOffset]++
 			if werr := w.Request(a.Time, a.Status); werr != nil {

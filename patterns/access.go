@@ -652,7 +652,7 @@ func (p formatParser) Parse(rec []byte, ev *Event) error {
 
 func init() {
 	register(KindNginxAccess, format{
-		newParser: func(*time.Location) Parser { return accessParser{} },
+		newParser: func(*time.Location, time.Time) Parser { return accessParser{} },
 		matches: func(l []byte) bool {
 			var s accessSpans
 			return parseAccessAny(l, &s) == nil

@@ -499,7 +499,7 @@ func appendApacheFields(dst []byte, e *Event) []byte {
 
 func init() {
 	register(KindApacheError, format{
-		newParser: func(loc *time.Location) Parser { return apacheParser{loc: loc} },
+		newParser: func(loc *time.Location, _ time.Time) Parser { return apacheParser{loc: loc} },
 		matches: func(l []byte) bool {
 			var a apacheSpans
 			return apacheStampEnd(l) > 0 && parseApache(l, time.UTC, &a) == nil

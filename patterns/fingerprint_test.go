@@ -8,10 +8,11 @@ import (
 	"time"
 )
 
-// fingerprintCases: the expectations of percona/go-mysql's fingerprint tests
-// (query → fingerprint, BSD-3, restated here as facts about the classes
-// Percona's tools form) where this fingerprinter agrees, and this
-// fingerprinter's own choices where it does not (marked).
+// fingerprintCases: first the expectations of percona/go-mysql's
+// query/query_test.go (BSD-3-Clause, see
+// testdata/corpus/percona-go-mysql/SOURCE.md), restated as (query,
+// fingerprint) pairs — where this fingerprinter deliberately differs, the
+// case says so — then this fingerprinter's own cases.
 var fingerprintCases = []struct{ q, want string }{
 	{"SELECT c FROM t WHERE id=1", "select c from t where id=?"},
 	{`UPDATE groups_search SET  charter = '   -------3\'\' XXXXXXXXX.\n    \n    -----------------------------------------------------', show_in_list = 'Y' WHERE group_id='aaaaaaaa'`,

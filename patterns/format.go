@@ -10,8 +10,9 @@ import (
 // no shared switch.
 type format struct {
 	// newParser returns the kind's parser; loc is the zone of stamps that
-	// carry none, never nil.
-	newParser func(loc *time.Location) Parser
+	// carry none, never nil; ref is the reference instant for stamps that
+	// carry no year (the file's modification time), or zero.
+	newParser func(loc *time.Location, ref time.Time) Parser
 	// starts reports whether a physical line begins a record; nil means
 	// every line does (single-line formats). Multi-line formats count the
 	// printable lines after a record start as its continuation in Detect.

@@ -173,7 +173,7 @@ func (p fpmParser) Parse(rec []byte, ev *Event) error {
 
 func init() {
 	register(KindFPMError, format{
-		newParser: func(loc *time.Location) Parser { return fpmParser{loc: loc} },
+		newParser: func(loc *time.Location, _ time.Time) Parser { return fpmParser{loc: loc} },
 		starts:    func(l []byte) bool { return fpmStampEnd(l) > 0 },
 		matches: func(l []byte) bool {
 			var s fpmSpans

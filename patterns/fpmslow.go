@@ -295,7 +295,7 @@ func appendFPMSlowFields(dst []byte, e *Event) []byte {
 
 func init() {
 	register(KindFPMSlow, format{
-		newParser: func(loc *time.Location) Parser { return fpmSlowParser{loc: loc} },
+		newParser: func(loc *time.Location, _ time.Time) Parser { return fpmSlowParser{loc: loc} },
 		starts:    fpmSlowStarts,
 		matches: func(l []byte) bool {
 			var s fpmSlowSpans

@@ -841,7 +841,7 @@ func appendHAProxyFields(dst []byte, e *Event) []byte {
 
 func init() {
 	register(KindHAProxy, format{
-		newParser: func(loc *time.Location) Parser { return &haproxyParser{loc: loc} },
+		newParser: func(loc *time.Location, ref time.Time) Parser { return &haproxyParser{loc: loc, ref: ref} },
 		matches: func(l []byte) bool {
 			var h haproxySpans
 			return parseHAProxy(l, time.UTC, &h) == nil

@@ -400,7 +400,7 @@ func appendMySQLErrorFields(dst []byte, e *Event) []byte {
 
 func init() {
 	register(KindMySQLError, format{
-		newParser:    func(loc *time.Location) Parser { return &mysqlErrorParser{loc: loc} },
+		newParser:    func(loc *time.Location, _ time.Time) Parser { return &mysqlErrorParser{loc: loc} },
 		starts:       myErrStarts,
 		matches:      myErrMatches,
 		appendFields: appendMySQLErrorFields,

@@ -94,6 +94,11 @@ import (
 // lines that start with '#'. A "use db;" with no statement after it is the
 // statement. Fingerprint and QueryID (see Fingerprint) are set for every
 // entry with a statement.
+//
+// The string fields are substrings of Event.Text, but for a Schema carried
+// over from an earlier "use" (a copy, made once per change of database),
+// Extra["explain"], and Fingerprint and QueryID, which a parser shares
+// between the entries of a class.
 
 var (
 	errSlowTime    = malformed(KindMySQLSlow, `bad "# Time:" stamp`)
@@ -638,7 +643,7 @@ func slowSetTimestamp(l []byte) (ts int64, hasTS, ok bool) {
 func parseSlowHeader(rec []byte, s *slowSpans) {
 	s.header = true
 	l, i := nextLine(rec, 0)
-	l = bytes.TrimRight(l, " ")
+	l = bytes.TrimRight(l, " \r")
 	s.server = span{0, len(l) - len(suffixSlowStarted)}
 	for i < len(rec) {
 		off := i
@@ -646,8 +651,9 @@ func parseSlowHeader(rec []byte, s *slowSpans) {
 		if len(l) < len(prefixSlowTCP) || !bytes.EqualFold(l[:len(prefixSlowTCP)], prefixSlowTCP) {
 			continue
 		}
-		_, e := parseDecimal(l, 10, 10)
-		s.tcpPort = span{off + 10, off + max(e, 10)}
+		p0 := len(prefixSlowTCP)
+		_, e := parseDecimal(l, p0, 10)
+		s.tcpPort = span{off + p0, off + max(e, p0)}
 		if x := bytes.Index(l, sepSlowUnixSocket); x >= 0 {
 			s.socket = span{off + x + len(sepSlowUnixSocket), off + len(l)}
 		}
@@ -825,6 +831,10 @@ func (p *slowParser) Parse(rec []byte, ev *Event) error {
 		}
 		return ErrNoEvent
 	case !s.entry && !s.timeSet:
+		if s.timeBad {
+			p.hasZone = false
+			return errSlowTime
+		}
 		return errSlowNoEntry
 	default:
 		switch {
@@ -1023,7 +1033,7 @@ func appendSlowFields(dst []byte, e *Event) []byte {
 
 func init() {
 	register(KindMySQLSlow, format{
-		newParser:    func(loc *time.Location) Parser { return &slowParser{loc: loc} },
+		newParser:    func(loc *time.Location, _ time.Time) Parser { return &slowParser{loc: loc} },
 		starts:       slowStarts,
 		matches:      slowMatches,
 		appendFields: appendSlowFields,

@@ -81,7 +81,17 @@ var slowCases = []struct {
 		{rec: "# User@Host: root[root] @ localhost []\n# Query_time: 2  Lock_time: 0  Rows_sent: 1  Rows_examined: 0\nselect 2;",
 			time: "2008-11-27T15:33:20Z",
 			want: &SlowQuery{User: "root", Host: "localhost", Schema: "test", QueryTime: 2, RowsSent: 1, Query: "select 2;"}},
+		// A restart ends the "# Time:" and the "use" in effect: the next
+		// entry falls back to its SET timestamp.
+		{rec: "# Time: 081127 11:00:00", err: "no event"},
+		{rec: "/usr/sbin/mysqld, Version: 5.1.30-log (Source). started with:\nTcp port: 3306  Unix socket: /tmp/mysql.sock\nTime                 Id Command    Argument",
+			time: "2008-11-27T15:33:20Z",
+			want: &SlowQuery{Restart: true, Server: "/usr/sbin/mysqld, Version: 5.1.30-log (Source)", Extra: map[string]string{"tcp_port": "3306", "unix_socket": "/tmp/mysql.sock"}}},
+		{rec: "# User@Host: root[root] @ localhost []\n# Query_time: 2  Lock_time: 0  Rows_sent: 1  Rows_examined: 0\nSET timestamp=1227801000;\nselect 3;",
+			time: "2008-11-27T15:50:00Z",
+			want: &SlowQuery{User: "root", Host: "localhost", QueryTime: 2, RowsSent: 1, Query: "select 3;"}},
 		{rec: "# Time: 081131  8:51:20", err: "bad \"# Time:\""},
+		{rec: "# Time: 081131  8:51:20\nSELECT 1;", err: "bad \"# Time:\""},
 		{rec: "# Time: 081127 24:00:00", err: "bad \"# Time:\""},
 		{rec: "# Time: 2008-11-27 08:51:20", err: "bad \"# Time:\""},
 	}},

@@ -376,7 +376,7 @@ func (p nginxErrorParser) Parse(rec []byte, ev *Event) error {
 
 func init() {
 	register(KindNginxError, format{
-		newParser: func(loc *time.Location) Parser { return nginxErrorParser{loc: loc} },
+		newParser: func(loc *time.Location, _ time.Time) Parser { return nginxErrorParser{loc: loc} },
 		starts:    nginxErrorStamp,
 		matches: func(l []byte) bool {
 			var s nginxErrorSpans

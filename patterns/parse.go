@@ -54,8 +54,18 @@ func NewParser(k Kind, loc *time.Location) (Parser, error) {
 	if loc == nil {
 		return nil, fmt.Errorf("cannot make %s parser: nil time zone (pass time.Local or the zone the log was written in)", k)
 	}
+	return NewParserAt(k, loc, time.Time{})
+}
+
+// NewParserAt is NewParser with a reference instant for stamps that carry
+// no year (BSD syslog, HAProxy's syslog prefix): pass the modification time
+// of the file. With a zero ref such stamps are rejected, never guessed.
+func NewParserAt(k Kind, loc *time.Location, ref time.Time) (Parser, error) {
+	if loc == nil {
+		return nil, fmt.Errorf("cannot make %s parser: nil time zone (pass time.Local or the zone the log was written in)", k)
+	}
 	if k < numKinds && formats[k].newParser != nil {
-		return formats[k].newParser(loc), nil
+		return formats[k].newParser(loc, ref), nil
 	}
 	return nil, fmt.Errorf("no parser for log kind %s (known: %v)", k, Kinds())
 }

@@ -890,7 +890,10 @@ func appendSyslogFields(dst []byte, e *Event) []byte {
 
 func init() {
 	register(KindSyslog, format{
-		newParser:    func(loc *time.Location) Parser { return &syslogParser{loc: loc} },
+		newParser: func(loc *time.Location, ref time.Time) Parser {
+			p, _ := NewSyslogParser(loc, ref)
+			return p
+		},
 		starts:       syslogStarts,
 		matches:      syslogMatches,
 		appendFields: appendSyslogFields,

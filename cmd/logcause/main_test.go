@@ -548,3 +548,21 @@ func TestLogFormatFromNginxConf(t *testing.T) {
 		t.Fatalf("JSON access log: totals %+v, incidents %+v", res.Totals, res.Incidents)
 	}
 }
+
+// TestSyslogYearFromModificationTime: BSD syslog stamps carry no year; the
+// file's modification time gives it.
+func TestSyslogYearFromModificationTime(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "kern.log")
+	os.WriteFile(p, []byte("Nov 23 14:00:45 web1 kernel: [12345.678901] Out of memory: Killed process 4242 (php-fpm8.2) total-vm:812345kB, anon-rss:512000kB, file-rss:1234kB, shmem-rss:0kB, UID:33 pgtables:1400kB oom_score_adj:0\n"), 0o644)
+	mtime := time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)
+	os.Chtimes(p, mtime, mtime)
+	code, out, errs := runCmd(t, "parse", "--tz", "+01:00", p)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var rec map[string]any
+	json.Unmarshal([]byte(out), &rec)
+	if rec["time"] != "2026-11-23T13:00:45Z" || rec["format"] != "syslog" || rec["event"] != "oom_kill" || rec["comm"] != "php-fpm8.2" {
+		t.Errorf("record %v", rec)
+	}
+}

@@ -65,7 +65,7 @@ func parseFile(out *bufio.Writer, path string, opts loadOptions) error {
 		return err
 	}
 	defer r.Close()
-	p, err := format.parser(opts.zone)
+	p, err := format.parser(opts.zone, modTime(path))
 	if err != nil {
 		return err
 	}

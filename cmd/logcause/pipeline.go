@@ -69,14 +69,38 @@ type logFormat struct {
 	access *patterns.AccessFormat
 }
 
-func (f logFormat) parser(zone *time.Location) (patterns.Parser, error) {
+// parser returns the parser of one file: zone for stamps without a zone,
+// the file's modification time for stamps without a year.
+func (f logFormat) parser(zone *time.Location, mtime time.Time) (patterns.Parser, error) {
 	switch {
 	case f.grok != nil:
 		return f.grok.Parser(zone), nil
 	case f.access != nil:
 		return patterns.NewAccessParser(f.access), nil
 	}
-	return patterns.NewParser(f.kind, zone)
+	return patterns.NewParserAt(f.kind, zone, mtime)
+}
+
+// keep reports whether an event is kept in full in the store: every
+// error-log record, but of the logs that mostly say other things only the
+// lines that matter to analysis (the OOM killer's in syslog, the failed
+// requests and the server messages of HAProxy).
+func keep(ev *patterns.Event) bool {
+	switch {
+	case ev.Syslog != nil:
+		return ev.Syslog.Event != ""
+	case ev.HAProxy != nil:
+		return ev.HAProxy.Status >= 500 || ev.HAProxy.Status <= 0
+	}
+	return true
+}
+
+// modTime is the modification time of path, or zero.
+func modTime(path string) time.Time {
+	if fi, err := os.Stat(path); err == nil {
+		return fi.ModTime()
+	}
+	return time.Time{}
 }
 
 func (f logFormat) startsRecord(line []byte) bool { return patterns.StartsRecord(f.kind, line) }
@@ -370,7 +394,7 @@ func readFile(d detectedFile, limits ingest.Limits, zone *time.Location, zoneLab
 			})
 		})
 	} else {
-		p, perr := d.format.parser(zone)
+		p, perr := d.format.parser(zone, modTime(d.path))
 		if perr != nil {
 			return src, perr
 		}
@@ -390,6 +414,9 @@ func readFile(d detectedFile, limits ingest.Limits, zone *time.Location, zoneLab
 				if werr := w.Request(ev.Time, a.Status); werr != nil || a.Status < 500 {
 					return werr
 				}
+			}
+			if !keep(ev) {
+				return nil
 			}
 			return w.Event(ev)
 		})

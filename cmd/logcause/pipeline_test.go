@@ -1,0 +1,26 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/logcause/logcause/patterns"
+)
+
+func TestKeep(t *testing.T) {
+	for _, tc := range []struct {
+		ev   patterns.Event
+		want bool
+	}{
+		{patterns.Event{Syslog: &patterns.Syslog{Program: "cron", Message: "job ran"}}, false},
+		{patterns.Event{Syslog: &patterns.Syslog{Program: "kernel", Event: "oom_kill"}}, true},
+		{patterns.Event{HAProxy: &patterns.HAProxy{Status: 200}}, false},
+		{patterns.Event{HAProxy: &patterns.HAProxy{Status: 503}}, true},
+		{patterns.Event{HAProxy: &patterns.HAProxy{Status: -1, Message: "Server be/s1 is DOWN"}}, true},
+		{patterns.Event{Error: &patterns.NginxError{}}, true},
+		{patterns.Event{Slow: &patterns.SlowQuery{}}, true},
+	} {
+		if got := keep(&tc.ev); got != tc.want {
+			t.Errorf("keep(%s) = %v", tc.ev.AppendJSON(nil), got)
+		}
+	}
+}

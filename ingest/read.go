@@ -3,12 +3,14 @@ package ingest
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
+
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -39,6 +41,8 @@ type Reader struct {
 	br      *bufio.Reader
 	gz      *gzip.Reader
 	zst     *zstd.Decoder
+	pipe    *io.PipeReader // the decompressed stream, when read ahead
+	ahead   chan struct{}  // closed when the read-ahead goroutine ends
 	counted countingReader // the file, counting the bytes read from it
 	limits  Limits
 	stats   Stats
@@ -93,7 +97,7 @@ func Open(path string, limits Limits) (*Reader, error) {
 		}
 		r.zst = zr
 		r.stats.Compression = "zstd"
-		br = bufio.NewReaderSize(zr, 256<<10)
+		br = bufio.NewReaderSize(r.readAhead(zr), 256<<10)
 	case bytes.HasPrefix(magic, gzipMagic):
 		gz, err := gzip.NewReader(br)
 		if err != nil {
@@ -103,27 +107,54 @@ func Open(path string, limits Limits) (*Reader, error) {
 		gz.Multistream(true)
 		r.gz = gz
 		r.stats.Compression = "gzip"
-		br = bufio.NewReaderSize(gz, 256<<10)
+		br = bufio.NewReaderSize(r.readAhead(gz), 256<<10)
 	}
 	r.br = br
 	return r, nil
 }
 
-// countingReader counts the bytes read through it.
+// countingReader counts the bytes read through it; the count may be read
+// from another goroutine.
 type countingReader struct {
 	r io.Reader
-	n int64
+	n atomic.Int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += int64(n)
+	c.n.Add(int64(n))
 	return n, err
 }
 
 // Consumed returns how many bytes of the file (compressed, for an archive)
 // have been read so far, for progress reports.
-func (r *Reader) Consumed() int64 { return r.counted.n }
+func (r *Reader) Consumed() int64 { return r.counted.n.Load() }
+
+// readAhead decompresses src in a goroutine of its own, so that on a
+// machine with two cores decompression and parsing overlap: while the
+// caller frames and parses one chunk, the next is being decompressed. An
+// error of src reaches the caller after the data before it.
+func (r *Reader) readAhead(src io.Reader) io.Reader {
+	pr, pw := io.Pipe()
+	r.pipe, r.ahead = pr, make(chan struct{})
+	go func() {
+		defer close(r.ahead)
+		buf := make([]byte, 256<<10)
+		for {
+			n, err := src.Read(buf)
+			if n > 0 {
+				if _, werr := pw.Write(buf[:n]); werr != nil {
+					return // the reader was closed
+				}
+			}
+			if err != nil {
+				pw.CloseWithError(err) // io.EOF reads as a clean end
+				return
+			}
+		}
+	}()
+	return pr
+}
 
 // Path returns the file's path.
 func (r *Reader) Path() string { return r.path }
@@ -133,6 +164,10 @@ func (r *Reader) Stats() Stats { return r.stats }
 
 // Close closes the file.
 func (r *Reader) Close() error {
+	if r.pipe != nil {
+		r.pipe.Close() // stops the read-ahead goroutine at its next write
+		<-r.ahead
+	}
 	if r.gz != nil {
 		r.gz.Close()
 	}

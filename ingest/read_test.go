@@ -268,3 +268,29 @@ func TestConsumedCountsFileBytes(t *testing.T) {
 		r.Close()
 	}
 }
+
+// TestCloseStopsReadAhead: closing an archive half read stops its
+// decompressing goroutine (Close would hang otherwise).
+func TestCloseStopsReadAhead(t *testing.T) {
+	data := []byte(strings.Repeat("1 a line of text that compresses well\n", 200000))
+	for name, content := range map[string][]byte{"gzip": gz(t, data), "zstd": zst(t, data)} {
+		r, err := Open(write(t, "x", content), DefaultLimits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Sample(3); err != nil {
+			t.Fatal(err)
+		}
+		stop := errors.New("enough")
+		n := 0
+		r.Records(startsWithDigit, func([]byte, int64) error {
+			if n++; n == 1000 {
+				return stop
+			}
+			return nil
+		})
+		if err := r.Close(); err != nil {
+			t.Errorf("%s: close: %v", name, err)
+		}
+	}
+}

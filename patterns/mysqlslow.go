@@ -470,9 +470,12 @@ type slowKeyInfo struct {
 var slowKeyNames = []string{""}
 
 // slowRawKeys maps the attribute keys as the servers write them to what
-// they are, so that most pairs cost one map look-up and no allocation.
-var slowRawKeys = func() map[string]slowKeyInfo {
-	m := make(map[string]slowKeyInfo)
+// they are. It is an open-addressing hash table: most pairs cost a short hash
+// and one comparison, and no allocation.
+var slowRawKeys = func() (t [512]struct {
+	key  string
+	info slowKeyInfo
+}) {
 	for _, k := range strings.Fields(`Query_time Lock_time Rows_sent Rows_examined Rows_affected Bytes_sent
 		Thread_id Id Schema QC_Hit QC_hit Full_scan Full_join Tmp_table Tmp_table_on_disk Filesort
 		Filesort_on_disk Merge_passes Priority_queue Tmp_tables Tmp_disk_tables Tmp_table_sizes Last_errno
@@ -482,11 +485,38 @@ var slowRawKeys = func() map[string]slowKeyInfo {
 		Read_prev Read_rnd Read_rnd_next Sort_merge_passes Sort_range_count Sort_rows Sort_scan_count
 		Created_tmp_disk_tables Created_tmp_tables Count_hit_tmp_table_size Start End Client
 		Pages_accessed Pages_read_count Pages_updated Old_rows_read Pages_read_time Engine_time`) {
-		m[k] = slowKeyInfo{slowKey([]byte(k)), uint16(len(slowKeyNames))}
+		h := slowKeyHash([]byte(k))
+		for t[h].key != "" {
+			h = (h + 1) % uint32(len(t))
+		}
+		t[h].key = k
+		t[h].info = slowKeyInfo{slowKey([]byte(k)), uint16(len(slowKeyNames))}
 		slowKeyNames = append(slowKeyNames, lowerExtraKey([]byte(k)))
 	}
-	return m
+	return t
 }()
+
+// slowKeyHash hashes a key from its length and three of its bytes: enough
+// to tell the known keys apart, cheaper than hashing every byte.
+func slowKeyHash(k []byte) uint32 {
+	if len(k) == 0 {
+		return 0
+	}
+	h := uint32(len(k))<<24 | uint32(k[0])<<16 | uint32(k[len(k)/2])<<8 | uint32(k[len(k)-1])
+	return (h * 0x9e3779b1) >> 23 // 9 bits: 512 slots
+}
+
+// lookupSlowKey returns what is known of the attribute key k.
+func lookupSlowKey(k []byte) (slowKeyInfo, bool) {
+	for h := slowKeyHash(k); ; h = (h + 1) % uint32(len(slowRawKeys)) {
+		switch e := &slowRawKeys[h]; {
+		case e.key == "":
+			return slowKeyInfo{}, false
+		case e.key == string(k):
+			return e.info, true
+		}
+	}
+}
 
 // parsePairs reads the pairs of the attribute text line (at rec offset off).
 func parsePairs(s *slowSpans, line []byte, off, i int) {
@@ -497,7 +527,7 @@ func parsePairs(s *slowSpans, line []byte, off, i int) {
 		}
 		s.entry = true
 		kb := key.bytes(line)
-		info, known := slowRawKeys[string(kb)]
+		info, known := lookupSlowKey(kb)
 		if !known {
 			info.kind = slowKeyOther
 			if len(kb) <= 13 { // the longest typed key, "rows_examined"
@@ -934,7 +964,7 @@ func slowReserved(k string) bool {
 // slowExtraKey returns the Extra key of an attribute key: the key in lower
 // case, prefixed with "attr_" where it would collide with a field.
 func slowExtraKey(k []byte) string {
-	if info, ok := slowRawKeys[string(k)]; ok {
+	if info, ok := lookupSlowKey(k); ok {
 		return slowKeyNames[info.extra]
 	}
 	return lowerExtraKey(k)

@@ -743,6 +743,39 @@ func TestMySQLSlowStarts(t *testing.T) {
 	}
 }
 
+// TestMySQLSlowKeys checks the table of known attribute keys.
+func TestMySQLSlowKeys(t *testing.T) {
+	n, probes := 0, 0
+	for h, e := range slowRawKeys {
+		if e.key == "" {
+			continue
+		}
+		n++
+		info, ok := lookupSlowKey([]byte(e.key))
+		if !ok || info != e.info {
+			t.Errorf("%s: not found", e.key)
+		}
+		probes += (h - int(slowKeyHash([]byte(e.key))) + len(slowRawKeys)) % len(slowRawKeys)
+		if want := lowerExtraKey([]byte(e.key)); slowKeyNames[info.extra] != want || slowExtraKey([]byte(e.key)) != want {
+			t.Errorf("%s: extra key %q, want %q", e.key, slowKeyNames[info.extra], want)
+		}
+	}
+	if n < 60 || probes > n/2 {
+		t.Errorf("%d keys, %d extra probes", n, probes)
+	}
+	for _, k := range []string{"", "X", "query_time", "QUERY_TIME", "Query_tim", "Query_timex", "Unknown_key"} {
+		if _, ok := lookupSlowKey([]byte(k)); ok {
+			t.Errorf("%q found", k)
+		}
+	}
+	for k, want := range map[string]string{"Query_time": "attr_query_time", "QUERY_TIME": "attr_query_time", "User": "attr_user",
+		"Id": "id", "QC_Hit": "qc_hit", "New_Key_2": "new_key_2"} {
+		if got := slowExtraKey([]byte(k)); got != want {
+			t.Errorf("slowExtraKey(%q) = %q, want %q", k, got, want)
+		}
+	}
+}
+
 // TestMySQLSlowParserCache checks that the fingerprint cache gives the same
 // classes as Fingerprint, also past its size.
 func TestMySQLSlowParserCache(t *testing.T) {

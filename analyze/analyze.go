@@ -211,7 +211,16 @@ func explain(r Reader, secs []store.Second, w window, cfg Config) (Incident, err
 		paths                     = map[string]int64{}
 		clients, upstreams, hosts = map[string]int64{}, map[string]int64{}, map[string]int64{}
 	)
-	err := r.Events(w.start.Add(-cfg.Lookback), w.end.Add(cfg.Grace), func(ev *patterns.Event) error {
+	// Slow-log entries are written when the query ends: one that held a
+	// worker during the spike may be logged long after it.
+	err := r.Events(w.start.Add(-cfg.Lookback), w.end.Add(max(cfg.Grace, slowTail)), func(ev *patterns.Event) error {
+		if ev.Slow != nil {
+			if q := ev.Slow; !q.Restart && !ranDuring(ev, w.start.Add(-cfg.Lookback), w.end) {
+				return nil
+			}
+		} else if !ev.Time.Before(w.end.Add(cfg.Grace)) {
+			return nil
+		}
 		if a := ev.Access; a != nil {
 			if isGateway(a.Status) && !ev.Time.Before(w.start) && ev.Time.Before(w.end) {
 				p, _, _ := strings.Cut(a.URI, "?")
@@ -238,13 +247,24 @@ func explain(r Reader, secs []store.Second, w window, cfg Config) (Incident, err
 	}
 	inc.TopClients, inc.TopUpstreams, inc.TopHosts = top(clients), top(upstreams), top(hosts)
 
-	e := evidenceSet{sig: &sig, gateway: w.gateway, start: w.start, max: cfg.Evidence}
+	e := evidenceSet{sig: &sig, gateway: w.gateway, start: w.start, end: w.end, max: cfg.Evidence}
 	inc.Causes = e.causes()
 	slices.SortStableFunc(inc.Causes, func(a, b Cause) int { return cmp.Compare(b.Confidence, a.Confidence) })
-	inc.Chain = e.chain(inc.Causes[0].Kind)
+	inc.Chain = e.chain(inc.Causes[0].Kind, inc.Causes)
 	inc.RootCause = inc.Chain[0]
 	inc.Title = title(inc)
 	return inc, nil
+}
+
+// slowTail is how long after a spike a slow-log entry that ran during it
+// may be written: the longest query that still matters.
+const slowTail = 10 * time.Minute
+
+// ranDuring reports whether a slow-log entry's query ran at some point of
+// [from, to): it ended at ev.Time after running QueryTime seconds.
+func ranDuring(ev *patterns.Event, from, to time.Time) bool {
+	began := ev.Time.Add(-time.Duration(ev.Slow.QueryTime * float64(time.Second)))
+	return began.Before(to) && !ev.Time.Before(from)
 }
 
 // maxTop bounds each top list of an incident.

@@ -83,9 +83,11 @@ func (f *fake) nginx(sec, n, errno int, msg, action, upstream string) {
 }
 
 func (f *fake) fpm(sec int, level, msg string) {
+	child := 0
+	fmt.Sscanf(msg, "child %d", &child) // as the parser reads "child N" after the pool
 	f.events = append(f.events, &patterns.Event{
 		Time: at(sec), Kind: patterns.KindFPMError, Path: "php-fpm.log", Offset: int64(len(f.events)),
-		Text: level + ": [pool www] " + msg, FPM: &patterns.FPMError{Level: level, Pool: "www", Message: msg},
+		Text: level + ": [pool www] " + msg, FPM: &patterns.FPMError{Level: level, Pool: "www", Child: child, Message: msg},
 	})
 }
 
@@ -411,5 +413,120 @@ func TestQuietSiteWhereEverythingFails(t *testing.T) {
 	}
 	if res := analyzeFake(t, f); len(res.Incidents) != 1 || res.Incidents[0].Status["504"] != 10 {
 		t.Fatalf("%+v", res.Incidents)
+	}
+}
+
+func (f *fake) slow(end int, seconds float64, query, fingerprint string) {
+	f.events = append(f.events, &patterns.Event{
+		Time: at(end), Kind: patterns.KindMySQLSlow, Path: "mysql-slow.log", Offset: int64(len(f.events)), Text: "# Query_time: … " + query,
+		Slow: &patterns.SlowQuery{QueryTime: seconds, Query: query, Fingerprint: fingerprint, QueryID: patterns.QueryID(fingerprint)},
+	})
+}
+
+func (f *fake) syslog(sec int, ev patterns.Syslog) {
+	f.events = append(f.events, &patterns.Event{Time: at(sec), Kind: patterns.KindSyslog, Path: "kern.log", Offset: int64(len(f.events)),
+		Text: "kernel: " + ev.Event, Syslog: &ev})
+}
+
+func TestSlowQueriesExhaustTheWorkers(t *testing.T) {
+	f := &fake{}
+	f.healthy(0, 200)
+	f.fpm(50, "WARNING", maxChildren)
+	for s := 50; s < 60; s++ {
+		f.access(s, 502, "/report.php", 5)
+		f.nginx(s, 5, 11, eagain, connecting, fpmSock)
+	}
+	// The report query ran 20 s from 13:00:45 on, many times; logged when each ended, some after the spike.
+	for i := range 12 {
+		f.slow(65+i, 20, "SELECT SLEEP(20), id FROM orders WHERE id = 42", "select sleep(?), id from orders where id = ?")
+	}
+	f.slow(52, 1.5, "SELECT * FROM users WHERE id = 1", "select * from users where id = ?")
+	f.slow(190, 2, "SELECT 1", "select ?") // ran after the spike: not evidence
+	inc := onlyIncident(t, analyzeFake(t, f))
+	if !reflect.DeepEqual(inc.Chain, []Kind{SlowQueries, FPMWorkerExhaustion}) || inc.RootCause != SlowQueries {
+		t.Fatalf("chain %v, causes %+v", inc.Chain, inc.Causes)
+	}
+	var slow Cause
+	for _, c := range inc.Causes {
+		if c.Kind == SlowQueries {
+			slow = c
+		}
+	}
+	if slow.Confidence < 0.85 || !strings.Contains(slow.Summary, "13 slow queries in 2 class(es)") || !strings.Contains(slow.Summary, "sleep(?)") {
+		t.Errorf("slow cause %+v", slow)
+	}
+	for _, ev := range slow.Evidence {
+		if !strings.Contains(ev.Text, "SLEEP(20)") {
+			t.Errorf("evidence of another class than the top one: %q", ev.Text)
+		}
+	}
+	if !strings.HasPrefix(inc.Title, "502s on /report.php: slow database queries") {
+		t.Errorf("title %q", inc.Title)
+	}
+}
+
+func TestSlowQueriesWithoutSaturationAreWeak(t *testing.T) {
+	f := &fake{}
+	f.healthy(0, 120)
+	for s := 50; s < 56; s++ {
+		f.access(s, 504, "/api", 2)
+		f.nginx(s, 2, 110, timedOut, readHeader, "http://10.0.0.5:8080/api")
+	}
+	f.slow(53, 2, "SELECT 1", "select ?")
+	inc := onlyIncident(t, analyzeFake(t, f))
+	if inc.RootCause != UpstreamTimeout {
+		t.Fatalf("one short slow query became the root: %v %+v", inc.Chain, inc.Causes)
+	}
+}
+
+func TestOOMKillOfAWorker(t *testing.T) {
+	f := &fake{}
+	f.healthy(0, 120)
+	f.syslog(40, patterns.Syslog{Program: "kernel", Event: "oom_kill", VictimPID: 4242, Comm: "php-fpm8.2", AnonRSSKB: 512000, TotalVMKB: 812345})
+	f.fpm(40, "WARNING", "child 4242 exited on signal 9 (SIGKILL) after 12.345678 seconds from start")
+	for s := 40; s < 46; s++ {
+		f.access(s, 502, "/x", 1)
+		f.nginx(s, 1, 104, reset, readHeader, fpmSock)
+	}
+	inc := onlyIncident(t, analyzeFake(t, f))
+	if !reflect.DeepEqual(inc.Chain, []Kind{OOMKill, WorkerCrash}) {
+		t.Fatalf("chain %v, causes %+v", inc.Chain, inc.Causes)
+	}
+	for _, c := range inc.Causes {
+		if c.Kind == OOMKill && (c.Confidence != 0.95 || !strings.Contains(c.Summary, "php-fpm8.2 (pid 4242, 500 MiB resident)")) {
+			t.Errorf("oom cause %+v", c)
+		}
+	}
+}
+
+func TestDatabaseDownAndTooManyConnections(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		add  func(f *fake)
+		want Kind
+	}{
+		{"restart and gone", func(f *fake) {
+			f.events = append(f.events, &patterns.Event{Time: at(38), Kind: patterns.KindMySQLError, Path: "mysql-error.log",
+				Text: "mysqld starting as process 77", MySQL: &patterns.MySQLError{Event: "start"}})
+			f.fpm(40, "WARNING", `[pool www] child 12 said into stderr: "PHP message: PDOException: SQLSTATE[HY000] [2002] Connection refused"`)
+		}, MySQLDown},
+		{"too many connections", func(f *fake) {
+			for s := 40; s < 46; s++ {
+				f.fpm(s, "WARNING", `[pool www] child 12 said into stderr: "PHP message: SQLSTATE[HY000] [1040] Too many connections"`)
+			}
+		}, MySQLTooManyConnections},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fake{}
+			f.healthy(0, 120)
+			tc.add(f)
+			for s := 40; s < 46; s++ {
+				f.access(s, 502, "/x", 1)
+			}
+			inc := onlyIncident(t, analyzeFake(t, f))
+			if inc.RootCause != tc.want {
+				t.Fatalf("root %s, causes %+v", inc.RootCause, inc.Causes)
+			}
+		})
 	}
 }

@@ -31,6 +31,12 @@ const (
 	sigFPMStop     // Terminating / Finishing / exiting, bye-bye / Reloading
 	sigFPMStart    // ready to handle connections / fpm is running
 	sigFPMBindFail // unable to bind listening socket
+	// database and kernel
+	sigSlowQuery    // a slow-log entry
+	sigMySQLRestart // the server (re)started: error log start/crash, or a slow-log header mid-file
+	sigMySQLGone    // PHP could not reach the database: [2002] / [2006]
+	sigTooManyConns // PHP was refused by the database: [1040] Too many connections
+	sigOOMKill      // the kernel's OOM killer killed a process
 	numSignals
 )
 
@@ -51,9 +57,42 @@ func (s signal) gatewayStatus() int {
 func classify(ev *patterns.Event) signal {
 	switch {
 	case ev.Error != nil:
+		if s := classifyPHPDatabase(ev.Error.Message); s != sigNone {
+			return s
+		}
 		return classifyNginx(ev.Error)
 	case ev.FPM != nil:
+		if s := classifyPHPDatabase(ev.FPM.Message); s != sigNone {
+			return s
+		}
 		return classifyFPM(ev.FPM)
+	case ev.Slow != nil:
+		if ev.Slow.Restart {
+			return sigMySQLRestart
+		}
+		return sigSlowQuery
+	case ev.MySQL != nil:
+		switch ev.MySQL.Event {
+		case "start", "crash":
+			return sigMySQLRestart
+		}
+	case ev.Syslog != nil:
+		if ev.Syslog.Event == "oom_kill" && ev.Syslog.TotalVMKB > 0 { // old kernels log two lines per kill: count the one with sizes
+			return sigOOMKill
+		}
+	}
+	return sigNone
+}
+
+// classifyPHPDatabase recognises the database errors PHP reports (in
+// nginx's "FastCGI sent in stderr" and in FPM's "said into stderr").
+func classifyPHPDatabase(m string) signal {
+	switch {
+	case strings.Contains(m, "[1040]") || strings.Contains(m, "Too many connections"):
+		return sigTooManyConns
+	case strings.Contains(m, "SQLSTATE[HY000] [2002]") || strings.Contains(m, "MySQL server has gone away") ||
+		strings.Contains(m, "SQLSTATE[HY000] [2006]"):
+		return sigMySQLGone
 	}
 	return sigNone
 }

@@ -15,6 +15,7 @@ type evidenceSet struct {
 	sig     *[numSignals][]*patterns.Event
 	gateway int64     // gateway errors in the spike
 	start   time.Time // the spike's first second
+	end     time.Time // the end of its last second
 	max     int       // evidence records per cause
 }
 
@@ -142,6 +143,9 @@ func (e evidenceSet) causes() []Cause {
 		}
 	}
 
+	out = append(out, e.databaseCauses()...)
+	out = append(out, e.oomCauses()...)
+
 	if len(out) == 0 {
 		out = append(out, Cause{
 			Kind:       Unknown,
@@ -155,12 +159,33 @@ func (e evidenceSet) causes() []Cause {
 	return out
 }
 
-// chain returns the causal chain of root, root first.
-func (e evidenceSet) chain(root Kind) []Kind {
-	if root == FPMWorkerExhaustion && e.n(sigTimeout) > 0 && e.n(sigMaxChildren) > 0 {
-		return []Kind{FPMWorkerExhaustion, UpstreamTimeout}
+// chain returns the causal chain of root, root first: the deeper causes
+// found among causes that explain it are put before it.
+func (e evidenceSet) chain(root Kind, causes []Cause) []Kind {
+	found := map[Kind]float64{}
+	for _, c := range causes {
+		found[c.Kind] = c.Confidence
 	}
-	return []Kind{root}
+	chain := []Kind{root}
+	if root == FPMWorkerExhaustion && e.n(sigTimeout) > 0 && e.n(sigMaxChildren) > 0 {
+		chain = []Kind{FPMWorkerExhaustion, UpstreamTimeout}
+	}
+	deeper := func(k Kind) bool { return found[k] >= 0.5 }
+	switch chain[0] {
+	case FPMWorkerExhaustion, UpstreamTimeout:
+		if deeper(SlowQueries) {
+			chain = append([]Kind{SlowQueries}, chain...)
+		}
+	case WorkerCrash, FPMDown:
+		if deeper(OOMKill) && e.oomVictim("php") {
+			chain = append([]Kind{OOMKill}, chain...)
+		}
+	case MySQLDown:
+		if deeper(OOMKill) && e.oomVictim("mysqld", "mariadbd") {
+			chain = append([]Kind{OOMKill}, chain...)
+		}
+	}
+	return chain
 }
 
 // confidence scores a cause: the share of the spike's gateway errors that

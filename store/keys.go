@@ -15,6 +15,7 @@ import (
 //	e | day (4) | unix nanos (8) | kind (1) | path hash (4) | offset (8) → JSON event
 //	r | day (4) | unix seconds (8)                          → status rollup
 //	s | path                                                → JSON Source
+//	p | path                                                → follow position (opaque to the store)
 //	m | name                                                → metadata (schema version)
 //
 // All numbers are big-endian, so keys sort by time.
@@ -23,6 +24,7 @@ const (
 	prefixSecond = 'r'
 	prefixSource = 's'
 	prefixMeta   = 'm'
+	prefixPos    = 'p'
 
 	timeKeyLen = 1 + 4 + 8
 )

@@ -17,6 +17,7 @@ import (
 // when the batch grows past a bound. It is not safe for concurrent use.
 type Writer struct {
 	s       *Store
+	manual  bool // never flushes by itself: see NewCommitWriter
 	events  []*patterns.Event
 	evBytes int
 	seconds map[int64]map[int]int64
@@ -24,9 +25,18 @@ type Writer struct {
 
 const flushBytes = 4 << 20 // events kept in memory before an automatic flush
 
-// NewWriter returns a Writer that writes to s.
+// NewWriter returns a Writer that writes to s, flushing by itself when it
+// holds much (batch ingest).
 func (s *Store) NewWriter() *Writer {
 	return &Writer{s: s, seconds: make(map[int64]map[int]int64)}
+}
+
+// NewCommitWriter returns a Writer that never writes by itself: what it
+// holds is written by Commit, atomically with the follow positions.
+func (s *Store) NewCommitWriter() *Writer {
+	w := s.NewWriter()
+	w.manual = true
+	return w
 }
 
 // Request counts one access-log request of the given status at t.
@@ -38,7 +48,7 @@ func (w *Writer) Request(t time.Time, status int) error {
 		w.seconds[sec] = m
 	}
 	m[status]++
-	if len(w.seconds) >= 1<<16 {
+	if !w.manual && len(w.seconds) >= 1<<16 {
 		return w.Flush()
 	}
 	return nil
@@ -49,7 +59,7 @@ func (w *Writer) Request(t time.Time, status int) error {
 func (w *Writer) Event(ev *patterns.Event) error {
 	w.events = append(w.events, ev)
 	w.evBytes += len(ev.Text) + 256
-	if w.evBytes >= flushBytes {
+	if !w.manual && w.evBytes >= flushBytes {
 		return w.Flush()
 	}
 	return nil

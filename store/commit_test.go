@@ -1,0 +1,64 @@
+package store
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/logcause/logcause/patterns"
+)
+
+func TestCommitWritesEventsRollupsAndPositionsTogether(t *testing.T) {
+	s := open(t)
+	w := s.NewCommitWriter()
+	w.Request(t0, 200)
+	w.Request(t0, 502)
+	w.Event(&patterns.Event{Time: t0, Kind: patterns.KindNginxError, Path: "e.log", Offset: 7, Error: &patterns.NginxError{}})
+	if err := w.Commit(map[string][]byte{"/var/log/nginx/access.log": []byte(`{"offset":123}`)}); err != nil {
+		t.Fatal(err)
+	}
+	w.Request(t0, 502)
+	if err := w.Commit(map[string][]byte{"/var/log/nginx/access.log": []byte(`{"offset":456}`)}); err != nil {
+		t.Fatal(err)
+	}
+	pos, err := s.Positions()
+	if err != nil || string(pos["/var/log/nginx/access.log"]) != `{"offset":456}` {
+		t.Fatalf("positions %q, %v", pos, err)
+	}
+	secs, _ := s.Seconds(t0, t0.Add(time.Second))
+	if len(secs) != 1 || secs[0].Count(502) != 2 || secs[0].Count(200) != 1 {
+		t.Errorf("rollups %+v", secs)
+	}
+	n := 0
+	s.Events(t0, t0.Add(time.Second), func(*patterns.Event) error { n++; return nil })
+	if n != 1 {
+		t.Errorf("%d events", n)
+	}
+}
+
+// TestCommitIsAllOrNothing: a commit that fails leaves neither its rollups
+// nor its position behind.
+func TestCommitIsAllOrNothing(t *testing.T) {
+	s := open(t)
+	w := s.NewCommitWriter()
+	w.Request(t0, 200)
+	if err := w.Commit(map[string][]byte{"a": []byte("1")}); err != nil {
+		t.Fatal(err)
+	}
+	// A batch far larger than a transaction takes (a few MiB of keys and small values).
+	for i := range 100000 {
+		at := t0.Add(time.Duration(i) * time.Millisecond)
+		w.Event(&patterns.Event{Time: at, Kind: patterns.KindNginxError, Path: "e.log",
+			Offset: int64(i), Text: "connect() failed (111: Connection refused)", Error: &patterns.NginxError{}})
+		w.Request(at, 502)
+	}
+	err := w.Commit(map[string][]byte{"a": []byte("2")})
+	if !errors.Is(err, ErrBatchTooBig) {
+		t.Fatalf("err = %v", err)
+	}
+	pos, _ := s.Positions()
+	secs, _ := s.Seconds(t0, t0.Add(time.Hour))
+	if string(pos["a"]) != "1" || len(secs) != 1 || secs[0].Count(502) != 0 {
+		t.Errorf("a failed commit left a trace: position %q, rollups %+v", pos["a"], secs)
+	}
+}

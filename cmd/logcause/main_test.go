@@ -149,6 +149,7 @@ func TestBadInput(t *testing.T) {
 		{"truncated gzip", []string{"analyze", truncated}, exitRuntime, "truncated or corrupt"},
 		{"parse: binary file", []string{"parse", bin}, exitRuntime, "cannot detect the format"},
 		{"version with argument", []string{"version", "x"}, exitUsage, ""},
+		{"watch with a bad interval", []string{"watch", "--interval", "0s", good}, exitUsage, "invalid --interval"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, errs := runCmd(t, tc.args...)
@@ -245,7 +246,7 @@ func TestVersion(t *testing.T) {
 }
 
 func TestHelpShowsExamples(t *testing.T) {
-	for _, cmd := range []string{"analyze", "parse", "version"} {
+	for _, cmd := range []string{"analyze", "watch", "parse", "version"} {
 		code, out, _ := runCmd(t, cmd, "--help")
 		if code != exitOK || !strings.Contains(out, "Examples:") || !strings.Contains(out, "logcause "+cmd) {
 			t.Errorf("%s --help: exit %d\n%s", cmd, code, out)

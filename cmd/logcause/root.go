@@ -44,7 +44,7 @@ to its root cause, with the evidence lines, a confidence and the fix.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
 	})
-	root.AddCommand(newAnalyzeCmd(), newParseCmd(), newStoreCmd(), newConfigCmd(), newVersionCmd())
+	root.AddCommand(newAnalyzeCmd(), newWatchCmd(), newParseCmd(), newStoreCmd(), newConfigCmd(), newVersionCmd())
 	return root
 }
 

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/logcause/logcause/ingest"
+	"github.com/logcause/logcause/store"
+)
+
+// stepper drives a watcher deterministically: each follower waits on its
+// own channel and says when it starts waiting; the test wakes it.
+type stepper struct {
+	mu      sync.Mutex
+	wake    map[string]chan struct{}
+	waiting chan string
+	commits chan string
+	done    chan struct{}
+}
+
+func newStepper() *stepper {
+	return &stepper{wake: map[string]chan struct{}{}, waiting: make(chan string, 1000),
+		commits: make(chan string, 1000), done: make(chan struct{}, 10)}
+}
+
+func (s *stepper) waker(path string) ingest.Waker {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := make(chan struct{}, 1)
+	s.wake[path] = c
+	return ingest.WakerFunc(func(ctx context.Context) error {
+		s.waiting <- path
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-c:
+			return nil
+		}
+	})
+}
+
+// await wakes the followers of paths each time they wait, until each has
+// committed (records of multi-line logs are handed on after quiet rounds).
+func (s *stepper) await(t *testing.T, paths ...string) {
+	t.Helper()
+	want := map[string]bool{}
+	for _, p := range paths {
+		want[p] = true
+	}
+	wake := func(p string) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		select {
+		case s.wake[p] <- struct{}{}: // buffered: a follower busy reading takes it on its next wait
+		default:
+		}
+	}
+	for p := range want {
+		wake(p) // it may be waiting since before: its signal was taken by an earlier await
+	}
+	deadline := time.After(20 * time.Second) // a bound, not a pace: the test never waits on the clock otherwise
+	for len(want) > 0 {
+		select {
+		case p := <-s.commits:
+			delete(want, p)
+		case p := <-s.waiting:
+			if want[p] {
+				wake(p)
+			}
+		case <-deadline:
+			t.Fatalf("no commit of %v", want)
+		}
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) { b.mu.Lock(); defer b.mu.Unlock(); return b.b.Write(p) }
+func (b *syncBuffer) String() string              { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }
+
+func appendTo(t *testing.T, path, text string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(text)
+	f.Close()
+}
+
+func accessLines(from, to, status int) string {
+	var b strings.Builder
+	for s := from; s < to; s++ {
+		for i := 0; i < 3; i++ {
+			fmt.Fprintf(&b, "127.0.0.1 - - [23/Nov/2026:14:%02d:%02d +0100] \"GET /slow.php?i=%d HTTP/1.1\" %d 150 \"-\" \"curl/7.88.1\"\n", s/60, s%60, i, status)
+		}
+	}
+	return b.String()
+}
+
+// TestWatchFollowsReportsAndResumes: watch reads what is appended, reports
+// an incident once, and after a restart goes on where it stopped, counting
+// no line twice.
+func TestWatchFollowsReportsAndResumes(t *testing.T) {
+	dir := t.TempDir()
+	access, errlog, fpm := filepath.Join(dir, "access.log"), filepath.Join(dir, "error.log"), filepath.Join(dir, "php-fpm.log")
+	appendTo(t, access, accessLines(0, 40, 200))
+	appendTo(t, errlog, "2026/11/23 14:00:00 [notice] 100#100: start worker processes\n")
+	appendTo(t, fpm, "[23-Nov-2026 14:00:00] NOTICE: fpm is running, pid 99\n")
+	st, err := store.Open(filepath.Join(t.TempDir(), "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	zone := time.FixedZone("CET", 3600)
+	opts := loadOptions{zone: zone, limits: ingest.DefaultLimits}
+	files, err := liveLogs([]string{dir}, opts)
+	if err != nil || len(files) != 3 {
+		t.Fatalf("%v %v", files, err)
+	}
+
+	start := func(fromStart bool) (*stepper, *syncBuffer, chan time.Time, func()) {
+		s := newStepper()
+		out := &syncBuffer{}
+		w := &watcher{st: st, opts: opts, out: out, fromStart: fromStart, waker: s.waker,
+			onCommit: func(p string) { s.commits <- p }, onAnalyzed: func() { s.done <- struct{}{} }}
+		ctx, cancel := context.WithCancel(context.Background())
+		ticks := make(chan time.Time)
+		stopped := make(chan error)
+		go func() { stopped <- w.run(ctx, files, ticks) }()
+		return s, out, ticks, func() {
+			cancel()
+			if err := <-stopped; err != nil {
+				t.Errorf("run: %v", err)
+			}
+		}
+	}
+
+	s, out, ticks, stop := start(true)
+	s.await(t, access, errlog, fpm) // the lines there at the start
+	appendTo(t, fpm, "[23-Nov-2026 14:00:49] WARNING: [pool www] server reached pm.max_children setting (4), consider raising it\n")
+	var nginxErr strings.Builder
+	for s := 50; s < 60; s++ {
+		for i := 0; i < 3; i++ {
+			fmt.Fprintf(&nginxErr, "2026/11/23 14:00:%02d [error] 100#100: *%d connect() to unix:/tmp/php-fpm.sock failed (11: Resource temporarily unavailable) while connecting to upstream, client: 127.0.0.1, server: _, request: \"GET /slow.php?i=%d HTTP/1.1\", upstream: \"fastcgi://unix:/tmp/php-fpm.sock:\", host: \"h\"\n", s, s*3+i, i)
+		}
+	}
+	appendTo(t, errlog, nginxErr.String())
+	appendTo(t, access, accessLines(40, 50, 200)+accessLines(50, 60, 502)+accessLines(60, 70, 200))
+	s.await(t, access, errlog, fpm)
+
+	now := time.Date(2026, 11, 23, 13, 1, 30, 0, time.UTC)
+	ticks <- now
+	<-s.done
+	if got := out.String(); !strings.Contains(got, "INCIDENT 1") || !strings.Contains(got, "Root cause:  fpm_worker_exhaustion") {
+		t.Fatalf("no incident reported:\n%s", got)
+	}
+	ticks <- now.Add(10 * time.Second)
+	<-s.done
+	if n := strings.Count(out.String(), "INCIDENT"); n != 1 {
+		t.Errorf("the incident was reported %d times", n)
+	}
+	stop()
+
+	// Written while watch was down, then a restart: resumed, nothing twice.
+	appendTo(t, access, accessLines(70, 80, 200))
+	counted := func() (requests, gateway int64) {
+		secs, err := st.Seconds(now.Add(-time.Hour), now.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sec := range secs {
+			requests += sec.Requests()
+			gateway += sec.Count(502)
+		}
+		return requests, gateway
+	}
+	s, _, _, stop = start(false)
+	// The first batch after a restart may carry only the "resumed" notice.
+	for i := 0; i < 5; i++ {
+		if n, _ := counted(); n >= 240 {
+			break
+		}
+		s.await(t, access)
+	}
+	stop()
+	if requests, gateway := counted(); requests != 240 || gateway != 30 {
+		t.Errorf("the store counted %d requests (%d 502s); the logs hold 240 (30)", requests, gateway)
+	}
+}

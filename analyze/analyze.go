@@ -210,6 +210,7 @@ func explain(r Reader, secs []store.Second, w window, cfg Config) (Incident, err
 		sig                       [numSignals][]*patterns.Event
 		paths                     = map[string]int64{}
 		clients, upstreams, hosts = map[string]int64{}, map[string]int64{}, map[string]int64{}
+		gatewayLines              []*patterns.Event
 	)
 	// Slow-log entries are written when the query ends: one that held a
 	// worker during the spike may be logged long after it.
@@ -226,6 +227,7 @@ func explain(r Reader, secs []store.Second, w window, cfg Config) (Incident, err
 				p, _, _ := strings.Cut(a.URI, "?")
 				paths[p]++
 				clients[a.RemoteAddr]++
+				gatewayLines = append(gatewayLines, ev)
 			}
 			return nil
 		}
@@ -247,7 +249,7 @@ func explain(r Reader, secs []store.Second, w window, cfg Config) (Incident, err
 	}
 	inc.TopClients, inc.TopUpstreams, inc.TopHosts = top(clients), top(upstreams), top(hosts)
 
-	e := evidenceSet{sig: &sig, gateway: w.gateway, start: w.start, end: w.end, max: cfg.Evidence}
+	e := evidenceSet{sig: &sig, gateway: w.gateway, start: w.start, end: w.end, max: cfg.Evidence, access: gatewayLines}
 	inc.Causes = e.causes()
 	slices.SortStableFunc(inc.Causes, func(a, b Cause) int { return cmp.Compare(b.Confidence, a.Confidence) })
 	inc.Chain = e.chain(inc.Causes[0].Kind, inc.Causes)

@@ -530,3 +530,34 @@ func TestDatabaseDownAndTooManyConnections(t *testing.T) {
 		})
 	}
 }
+
+// TestEvidenceIsLinkedToTheFailedRequests: a 502 counts as explained only
+// when an error line names the same request (same client and request line
+// within a second, or the same connection number).
+func TestEvidenceIsLinkedToTheFailedRequests(t *testing.T) {
+	f := &fake{}
+	f.healthy(0, 60)
+	for s := 20; s < 30; s++ {
+		for i := range 2 {
+			uri := fmt.Sprintf("/p?%d", s*10+i)
+			f.events = append(f.events, &patterns.Event{Time: at(s), Kind: patterns.KindNginxAccess, Path: "access.log", Offset: int64(len(f.events)),
+				Access: &patterns.Access{RemoteAddr: "10.0.0.9", Method: "GET", URI: uri, Protocol: "HTTP/1.1", Status: 502, Connection: int64(1000 + s*10 + i)}})
+			if i == 0 { // only every other 502 has its error line: by request line for even seconds, by connection number for odd ones
+				e := &patterns.NginxError{Level: "error", Message: eagain, Errno: 11, Action: connecting, Upstream: fpmSock, Client: "10.0.0.9"}
+				if s%2 == 0 {
+					e.Request = "GET " + uri + " HTTP/1.1"
+				} else {
+					e.Connection, e.Request = int64(1000+s*10+i), "GET /elsewhere HTTP/1.1"
+				}
+				f.events = append(f.events, &patterns.Event{Time: at(s), Kind: patterns.KindNginxError, Path: "error.log", Offset: int64(len(f.events)), Error: e})
+			}
+		}
+		// An error line for a request that did not fail in the access log.
+		f.events = append(f.events, &patterns.Event{Time: at(s), Kind: patterns.KindNginxError, Path: "error.log", Offset: int64(len(f.events)),
+			Error: &patterns.NginxError{Level: "error", Message: eagain, Errno: 11, Action: connecting, Upstream: fpmSock, Client: "10.0.0.1", Request: "GET /other HTTP/1.1"}})
+	}
+	inc := onlyIncident(t, analyzeFake(t, f))
+	if c := inc.Causes[0]; !strings.HasPrefix(c.Summary, "10 of 20 gateway errors") {
+		t.Errorf("summary %q: want 10 of 20 linked (20 error lines, half of them for other requests)", c.Summary)
+	}
+}

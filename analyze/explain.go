@@ -13,10 +13,11 @@ import (
 // evidenceSet holds the classified records around one spike.
 type evidenceSet struct {
 	sig     *[numSignals][]*patterns.Event
-	gateway int64     // gateway errors in the spike
-	start   time.Time // the spike's first second
-	end     time.Time // the end of its last second
-	max     int       // evidence records per cause
+	gateway int64             // gateway errors in the spike
+	start   time.Time         // the spike's first second
+	end     time.Time         // the end of its last second
+	access  []*patterns.Event // the spike's gateway errors from the access log, to link evidence to
+	max     int               // evidence records per cause
 }
 
 func (e evidenceSet) n(s signal) int { return len(e.sig[s]) }
@@ -53,18 +54,17 @@ func (e evidenceSet) causes() []Cause {
 	// overflow the unix socket's backlog (502, EAGAIN) or wait out nginx's
 	// timeouts on TCP (504).
 	if maxc, full := sig[sigMaxChildren], sig[sigBacklogFull]; len(maxc) > 0 || len(full) > 0 {
-		explained := len(full)
 		nginx := full
 		if len(maxc) > 0 {
-			explained += len(timeouts)
 			nginx = append(slices.Clone(full), timeouts...)
 		}
+		explained := e.explain(nginx)
 		var parts []string
 		if len(full) > 0 {
-			parts = append(parts, e.matched(len(full), "connect() … failed (11: Resource temporarily unavailable)", "the PHP-FPM socket's listen queue was full"))
+			parts = append(parts, e.matched(e.explain(full), "connect() … failed (11: Resource temporarily unavailable)", "the PHP-FPM socket's listen queue was full"))
 		}
 		if len(maxc) > 0 && len(timeouts) > 0 {
-			parts = append(parts, e.matched(len(timeouts), "upstream timed out", "requests waited for a free worker"))
+			parts = append(parts, e.matched(e.explain(timeouts), "upstream timed out", "requests waited for a free worker"))
 		}
 		if len(maxc) > 0 {
 			parts = append(parts, e.stateChange(maxc[0], "php-fpm"))
@@ -75,8 +75,8 @@ func (e evidenceSet) causes() []Cause {
 	}
 
 	if len(timeouts) > 0 {
-		add(UpstreamTimeout, len(timeouts), false,
-			e.matched(len(timeouts), "upstream timed out (110: …)", "the upstream did not answer in time"), timeouts, nil)
+		add(UpstreamTimeout, e.explain(timeouts), false,
+			e.matched(e.explain(timeouts), "upstream timed out (110: …)", "the upstream did not answer in time"), timeouts, nil)
 	}
 
 	refusedFcgi, refusedOther := e.split(sigRefused)
@@ -84,20 +84,20 @@ func (e evidenceSet) causes() []Cause {
 	if down := append(refusedFcgi, missingFcgi...); len(down) > 0 || (e.n(sigFPMStop)+e.n(sigFPMBindFail) > 0 && e.gateway > 0) {
 		fpm := append(slices.Clone(sig[sigFPMStop]), sig[sigFPMBindFail]...)
 		fpm = append(fpm, sig[sigFPMStart]...)
-		parts := []string{e.matched(len(down), "connect() … failed (111: Connection refused / 2: No such file or directory)", "nothing listened on the PHP-FPM socket")}
+		parts := []string{e.matched(e.explain(down), "connect() … failed (111: Connection refused / 2: No such file or directory)", "nothing listened on the PHP-FPM socket")}
 		if len(sig[sigFPMStop]) > 0 {
 			parts = append(parts, e.stateChange(sig[sigFPMStop][0], "php-fpm"))
 		}
-		add(FPMDown, len(down), len(down) > 0 && len(fpm) > 0, strings.Join(parts, "; "), down, fpm)
+		add(FPMDown, e.explain(down), len(down) > 0 && len(fpm) > 0, strings.Join(parts, "; "), down, fpm)
 	}
 
 	if unreachable := append(append(refusedOther, missingOther...), sig[sigUnreachable]...); len(unreachable) > 0 || e.n(sigNoLive) > 0 {
 		nginx := append(slices.Clone(unreachable), sig[sigNoLive]...)
-		summary := e.matched(len(unreachable), "connect() … failed (refused / unreachable)", "the backend did not accept connections")
+		summary := e.matched(e.explain(unreachable), "connect() … failed (refused / unreachable)", "the backend did not accept connections")
 		if e.n(sigNoLive) > 0 {
 			summary += fmt.Sprintf("; %d `no live upstreams` lines: nginx had marked every server of the upstream group down", e.n(sigNoLive))
 		}
-		add(BackendDown, len(nginx), false, summary, nginx, nil)
+		add(BackendDown, e.explain(nginx), false, summary, nginx, nil)
 	}
 
 	if resets := sig[sigReset]; len(resets) > 0 || e.n(sigTerminated) > 0 {
@@ -111,18 +111,18 @@ func (e evidenceSet) causes() []Cause {
 		}
 		resetText := "recv() failed (104: Connection reset by peer) / upstream prematurely closed connection"
 		if term := sig[sigTerminated]; len(term) > 0 {
-			summary := e.matched(len(resets), resetText, "a worker was killed mid-request") + "; " +
+			summary := e.matched(e.explain(resets), resetText, "a worker was killed mid-request") + "; " +
 				fmt.Sprintf("php-fpm terminated %d requests at request_terminate_timeout (first: %s)", len(term), clock(term[0].Time))
-			add(FPMRequestTerminated, len(resets), len(resets) > 0, summary, resets, append(slices.Clone(term), terminated...))
+			add(FPMRequestTerminated, e.explain(resets), len(resets) > 0, summary, resets, append(slices.Clone(term), terminated...))
 		}
 		if len(crashed) > 0 || (len(resets) > 0 && e.n(sigTerminated) == 0) {
-			summary := e.matched(len(resets), resetText, "a worker died mid-request")
+			summary := e.matched(e.explain(resets), resetText, "a worker died mid-request")
 			if len(crashed) > 0 {
 				summary += "; " + e.stateChange(crashed[0], "php-fpm")
 			} else {
 				summary += "; php-fpm's log names no dead child in the window (is php-fpm.log included?)"
 			}
-			add(WorkerCrash, len(resets), len(crashed) > 0 && len(resets) > 0, summary, resets, crashed)
+			add(WorkerCrash, e.explain(resets), len(crashed) > 0 && len(resets) > 0, summary, resets, crashed)
 		}
 	}
 
@@ -139,7 +139,7 @@ func (e evidenceSet) causes() []Cause {
 		{sigTLS, UpstreamTLS, "SSL … while SSL handshaking to upstream", "the TLS handshake failed"},
 	} {
 		if evs := sig[r.s]; len(evs) > 0 {
-			add(r.k, len(evs), false, e.matched(len(evs), r.stem, r.why), evs, nil)
+			add(r.k, e.explain(evs), false, e.matched(e.explain(evs), r.stem, r.why), evs, nil)
 		}
 	}
 
@@ -186,6 +186,61 @@ func (e evidenceSet) chain(root Kind, causes []Cause) []Kind {
 		}
 	}
 	return chain
+}
+
+// requestKey names one request: who asked what, when.
+type requestKey struct {
+	client, request string
+	second          int64
+}
+
+// explain counts the spike's gateway errors in the access log that one of
+// the error-log lines names: the same connection number (when the access
+// log carries $connection), or the same client and request line within a
+// second. Each line explains one request. Without access lines to link to,
+// or when no line names its request (lines cut at 2048 bytes), it counts
+// the lines.
+func (e evidenceSet) explain(lines []*patterns.Event) int {
+	byConn := map[int64]int{}
+	byReq := map[requestKey]int{}
+	named := 0
+	for _, l := range lines {
+		if l.Error == nil {
+			continue
+		}
+		if c := l.Error.Connection; c > 0 {
+			byConn[c]++
+		}
+		if l.Error.Request != "" && l.Error.Client != "" {
+			byReq[requestKey{l.Error.Client, l.Error.Request, l.Time.Unix()}]++
+			named++
+		}
+	}
+	if len(e.access) == 0 || named == 0 {
+		return min(len(lines), int(e.gateway))
+	}
+	n := 0
+	for _, ev := range e.access {
+		a := ev.Access
+		if c := a.Connection; c > 0 && byConn[c] > 0 {
+			byConn[c]--
+			n++
+			continue
+		}
+		req := a.URI
+		if a.Method != "" {
+			req = a.Method + " " + a.URI + " " + a.Protocol
+		}
+		for _, d := range []int64{0, -1, 1} {
+			k := requestKey{a.RemoteAddr, req, ev.Time.Unix() + d}
+			if byReq[k] > 0 {
+				byReq[k]--
+				n++
+				break
+			}
+		}
+	}
+	return n
 }
 
 // confidence scores a cause: the share of the spike's gateway errors that

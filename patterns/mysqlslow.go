@@ -185,6 +185,9 @@ func parseSlowStamp(l []byte, i int, loc *time.Location) (time.Time, int, bool) 
 			return time.Time{}, 0, false
 		}
 		y, mo, d = 2000+yy, time.Month(m), dd
+		if yy >= 70 { // as the error-log scanner reads them: 70-99 are 1970-1999
+			y = 1900 + yy
+		}
 		j := i + 6
 		if j == len(l) || l[j] != ' ' {
 			return time.Time{}, 0, false

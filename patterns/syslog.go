@@ -701,7 +701,7 @@ func syslProcess(m []byte, i int) (pid int, comm span, rest int, ok bool) {
 	}
 	c0 := e + 2
 	end := -1
-	for k := c0 + 1; k < len(m) && k <= c0+16; k++ {
+	for k := c0 + 1; k < len(m) && k <= c0+15; k++ { // comm: 15 bytes at most (TASK_COMM_LEN)
 		if m[k] == ')' && (k+1 == len(m) || m[k+1] == ' ' || m[k+1] == ',' || m[k+1] == '.') {
 			end = k
 		}

@@ -74,7 +74,7 @@ type logFormat struct {
 func (f logFormat) parser(zone *time.Location, mtime time.Time) (patterns.Parser, error) {
 	switch {
 	case f.grok != nil:
-		return f.grok.Parser(zone), nil
+		return f.grok.ParserAt(zone, mtime), nil
 	case f.access != nil:
 		return patterns.NewAccessParser(f.access), nil
 	}

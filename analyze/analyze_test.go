@@ -275,6 +275,7 @@ func TestOneToOneCauses(t *testing.T) {
 		{"reset, terminated", reset, 104, readHeader, fpmSock, "child 77, script '/var/www/slow.php' (request: \"GET /slow.php\") execution timed out (5.001 sec), terminating", FPMRequestTerminated},
 		{"reset, segfault", reset, 104, readHeader, fpmSock, "child 77 exited on signal 11 (SIGSEGV - core dumped) after 3.2 seconds from start", WorkerCrash},
 		{"prematurely closed, no fpm log", "upstream prematurely closed connection", 0, readHeader, fpmSock, "", WorkerCrash},
+		{"prematurely closed by a proxied backend", "upstream prematurely closed connection", 0, readHeader, "http://127.0.0.1:19300/legacy", "", InvalidUpstreamResponse},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &fake{}

@@ -100,7 +100,10 @@ func (e evidenceSet) causes() []Cause {
 		add(BackendDown, e.explain(nginx), false, summary, nginx, nil)
 	}
 
-	if resets := sig[sigReset]; len(resets) > 0 || e.n(sigTerminated) > 0 {
+	// A reset by PHP-FPM is a worker that died; one by a proxied backend is
+	// a backend that gave no valid answer.
+	resets, proxiedResets := e.split(sigReset)
+	if len(resets) > 0 || e.n(sigTerminated) > 0 {
 		var crashed, terminated []*patterns.Event
 		for _, ev := range sig[sigChildSignal] {
 			if strings.Contains(ev.FPM.Message, "signal 15 ") {
@@ -124,6 +127,13 @@ func (e evidenceSet) causes() []Cause {
 			}
 			add(WorkerCrash, e.explain(resets), len(crashed) > 0 && len(resets) > 0, summary, resets, crashed)
 		}
+	}
+
+	if invalid := append(slices.Clone(sig[sigInvalidResponse]), proxiedResets...); len(proxiedResets) > 0 {
+		add(InvalidUpstreamResponse, e.explain(invalid), false,
+			e.matched(e.explain(invalid), "upstream prematurely closed connection / upstream sent invalid …",
+				"the proxied backend closed the connection or answered something that is not HTTP"), invalid, nil)
+		sig[sigInvalidResponse] = nil // counted here
 	}
 
 	for _, r := range []struct {

@@ -145,6 +145,16 @@ func myErrStamp(line []byte, st *syslStamp) (form, end int) {
 		if j := syslISOStamp(line, 0, ' ', st); j > 0 && !st.zoned && !st.fracComa && j < len(line) && line[j] == ' ' {
 			return myErrSpace, j
 		}
+		// MariaDB pads a one-digit hour with a space: "2026-11-24  0:30:12"
+		// (seen on MariaDB 10.11, testdata/scenarios/slow-queries).
+		if len(line) > 20 && line[10] == ' ' && line[11] == ' ' && isDigit(line[12]) && line[13] == ':' {
+			var buf [40]byte
+			n := copy(buf[:], line)
+			buf[11] = '0'
+			if j := syslISOStamp(buf[:n], 0, ' ', st); j > 0 && !st.zoned && !st.fracComa && j < len(line) && line[j] == ' ' {
+				return myErrSpace, j
+			}
+		}
 		return 0, -1
 	}
 	if line[2] == ':' {

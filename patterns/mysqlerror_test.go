@@ -401,3 +401,20 @@ func BenchmarkParseMySQLErrorSpans(b *testing.B) {
 		}
 	})
 }
+
+// TestMariaDBPaddedHour: MariaDB 10.11 pads a one-digit hour with a space
+// (captured from a real server in testdata/scenarios/slow-queries).
+func TestMariaDBPaddedHour(t *testing.T) {
+	p, _ := NewParser(KindMySQLError, time.UTC)
+	var ev Event
+	line := "2026-11-24  0:30:12 0 [Note] Starting MariaDB 10.11.19-MariaDB-0+deb12u1-log source revision 5843d84 as process 28693"
+	if err := p.Parse([]byte(line), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Time != time.Date(2026, 11, 24, 0, 30, 12, 0, time.UTC) || ev.MySQL.Level != "Note" || ev.MySQL.Event != "start" {
+		t.Errorf("%s", ev.AppendJSON(nil))
+	}
+	if got := Detect(sampleLines(readCorpus(t, "../testdata/scenarios/slow-queries/mysql-error.log"), 40)); got != KindMySQLError {
+		t.Errorf("Detect = %v", got)
+	}
+}

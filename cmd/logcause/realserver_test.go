@@ -102,3 +102,33 @@ func count502(t *testing.T, path string) (n int64, first, last time.Time) {
 	}
 	return n, first, last
 }
+
+// TestRealServerScenarios induces every failure of testdata/scenarios on
+// real servers again, and checks that logcause finds what the committed
+// capture shows (chains, windows within the 502/504 spans).
+func TestRealServerScenarios(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("the real-server suite must run as root: it installs nginx, php8.2-fpm and mariadb-server")
+	}
+	for name, sc := range scenarios {
+		t.Run(name, func(t *testing.T) {
+			out := t.TempDir()
+			ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, "bash", filepath.Join("../../testdata/scenarios", name, "capture.sh"), out)
+			cmd.Env = append(os.Environ(), "LC_QUIET=1")
+			if b, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("capture failed: %v\n%s", err, b)
+			}
+			code, stdout, stderr := runCmd(t, "analyze", "--format", "json", out)
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			var res analyze.Result
+			if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+				t.Fatal(err)
+			}
+			checkScenario(t, out, res, sc)
+		})
+	}
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/logcause/logcause/analyze"
+)
+
+// scenario is what logcause must find in the logs of one failure induced on
+// real servers (testdata/scenarios/<name>/capture.sh, CAPTURE.md).
+type scenario struct {
+	chains [][]analyze.Kind // one per incident, root first
+}
+
+// scenarios lists the captured scenarios and the analysis each must get.
+var scenarios = map[string]scenario{
+	"healthy":            {},
+	"upstream-timeout":   {chains: [][]analyze.Kind{{analyze.UpstreamTimeout}}},
+	"fpm-stopped":        {chains: [][]analyze.Kind{{analyze.FPMDown}}},
+	"fpm-killed":         {chains: [][]analyze.Kind{{analyze.FPMDown}}},
+	"request-terminated": {chains: [][]analyze.Kind{{analyze.FPMRequestTerminated}}},
+	"worker-crash":       {chains: [][]analyze.Kind{{analyze.WorkerCrash}}},
+	"header-too-big":     {chains: [][]analyze.Kind{{analyze.UpstreamHeaderTooBig}}},
+	"socket-permission":  {chains: [][]analyze.Kind{{analyze.SocketPermission}}},
+	"backend-down":       {chains: [][]analyze.Kind{{analyze.BackendDown}}},
+	"invalid-response":   {chains: [][]analyze.Kind{{analyze.InvalidUpstreamResponse}}},
+	"slow-queries":       {chains: [][]analyze.Kind{{analyze.SlowQueries, analyze.FPMWorkerExhaustion}}},
+	"two-incidents":      {chains: [][]analyze.Kind{{analyze.FPMWorkerExhaustion}, {analyze.FPMDown}}},
+	"dns-failure":        {chains: [][]analyze.Kind{{analyze.DNSFailure}}},
+}
+
+// TestScenarios analyzes each committed capture and checks the chains, the
+// windows (against the 502/504 seconds counted from the access log without
+// logcause's parsers) and the whole report against its expected.json.
+func TestScenarios(t *testing.T) {
+	dirs, _ := filepath.Glob("../../testdata/scenarios/*/capture.sh")
+	if len(dirs) != len(scenarios) {
+		t.Errorf("%d capture scripts, %d scenarios with expectations: every scenario needs both", len(dirs), len(scenarios))
+	}
+	for name, sc := range scenarios {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join("../../testdata/scenarios", name)
+			code, out, errs := runCmd(t, "analyze", "--format", "json", dir)
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			var res analyze.Result
+			if err := json.Unmarshal([]byte(out), &res); err != nil {
+				t.Fatal(err)
+			}
+			checkScenario(t, dir, res, sc)
+			p := filepath.Join(dir, "expected.json")
+			if *update {
+				os.WriteFile(p, []byte(out), 0o644)
+			}
+			want, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatalf("%v (go test ./cmd/logcause -run TestScenarios -update writes it)", err)
+			}
+			if !bytes.Equal([]byte(out), want) {
+				t.Errorf("report differs from %s (-update if intended):\n%s", p, out)
+			}
+		})
+	}
+}
+
+// checkScenario checks an analysis against the scenario's facts.
+func checkScenario(t *testing.T, dir string, res analyze.Result, sc scenario) {
+	t.Helper()
+	var chains [][]analyze.Kind
+	for _, inc := range res.Incidents {
+		chains = append(chains, inc.Chain)
+	}
+	if len(chains) != len(sc.chains) || (len(chains) > 0 && !reflect.DeepEqual(chains, sc.chains)) {
+		t.Fatalf("chains %v, want %v; causes: %s", chains, sc.chains, causesOf(res))
+	}
+	spans := gatewaySpans(t, filepath.Join(dir, "access.log"))
+	if len(spans) < len(res.Incidents) {
+		t.Fatalf("%d incidents, but the access log has %d spans of 502/504", len(res.Incidents), len(spans))
+	}
+	for i, inc := range res.Incidents {
+		// Every incident lies within the span of gateway errors it explains.
+		found := false
+		for _, s := range spans {
+			if !inc.Start.Before(s[0]) && !inc.End.After(s[1]) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("incident %d (%s–%s) matches no span of 502/504 in the access log %v", i+1, inc.Start, inc.End, spans)
+		}
+	}
+}
+
+func causesOf(res analyze.Result) string {
+	var b strings.Builder
+	for _, inc := range res.Incidents {
+		for _, c := range inc.Causes {
+			b.WriteString(string(c.Kind) + " " + c.Summary + "\n")
+		}
+	}
+	return b.String()
+}
+
+// gatewaySpans reads the 502/504 lines of a combined access log and returns
+// the spans [first, last+1s) of seconds with them, gaps under analyze's
+// merge gap joined.
+func gatewaySpans(t *testing.T, path string) [][2]time.Time {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var spans [][2]time.Time
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.Contains(line, `" 502 `) && !strings.Contains(line, `" 504 `) {
+			continue
+		}
+		ts, err := time.Parse("02/Jan/2006:15:04:05 -0700", line[strings.IndexByte(line, '[')+1:strings.IndexByte(line, ']')])
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts = ts.UTC()
+		if n := len(spans); n > 0 && ts.Sub(spans[n-1][1]) < analyze.DefaultConfig.MergeGap {
+			if ts.Add(time.Second).After(spans[n-1][1]) {
+				spans[n-1][1] = ts.Add(time.Second)
+			}
+			continue
+		}
+		spans = append(spans, [2]time.Time{ts, ts.Add(time.Second)})
+	}
+	return spans
+}

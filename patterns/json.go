@@ -12,16 +12,13 @@ import (
 //	{"time":"2026-11-23T13:02:10Z","format":"nginx_error","path":"…","offset":0, …fields}
 //
 // time is RFC 3339 in UTC (with a fraction only when the stamp had one);
-// time, format, path and offset are always present. Then come the fields of
-// the set that matches e.Kind, named after the nginx variables for nginx
-// kinds — access: remote_addr, remote_user, method, uri, protocol, status,
-// body_bytes_sent, http_referer, http_user_agent; error: level, pid, tid,
-// connection, message, errno, action, client, server, request, upstream,
-// host, referrer — and in snake_case for PHP-FPM: level, pool, child,
-// message. Empty strings, a zero connection, errno or child and a negative
-// body_bytes_sent are left out. Strings are escaped for JSON whatever bytes
-// they hold: control bytes as \n, \r, \t or \u00XX, U+2028 and U+2029 as
-// \u2028 and \u2029, and each byte of invalid UTF-8 as \ufffd.
+// time, format, path and offset are always present. The fields that follow
+// are the kind's (each format's appendFields, beside its parser): named
+// after the nginx variables for nginx logs, after the log's own keys in
+// snake_case for the others. Empty strings and zero counters are left out.
+// Strings are escaped for JSON whatever bytes they hold: control bytes as
+// \n, \r, \t or \u00XX, U+2028 and U+2029 as \u2028 and \u2029, and each
+// byte of invalid UTF-8 as \ufffd.
 func (e *Event) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `{"time":"`...)
 	dst = e.Time.UTC().AppendFormat(dst, time.RFC3339Nano)
@@ -106,24 +103,6 @@ func appendJSONString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
-}
-
-func appendAccessFields(dst []byte, e *Event) []byte {
-	a := e.Access
-	if a == nil {
-		return dst
-	}
-	dst = appendStringField(dst, "remote_addr", a.RemoteAddr)
-	dst = appendStringField(dst, "remote_user", a.RemoteUser)
-	dst = appendStringField(dst, "method", a.Method)
-	dst = appendStringField(dst, "uri", a.URI)
-	dst = appendStringField(dst, "protocol", a.Protocol)
-	dst = appendIntField(dst, "status", int64(a.Status))
-	if a.BodyBytesSent >= 0 {
-		dst = appendIntField(dst, "body_bytes_sent", a.BodyBytesSent)
-	}
-	dst = appendStringField(dst, "http_referer", a.HTTPReferer)
-	return appendStringField(dst, "http_user_agent", a.HTTPUserAgent)
 }
 
 func appendNginxErrorFields(dst []byte, e *Event) []byte {

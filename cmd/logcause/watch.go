@@ -240,6 +240,11 @@ func (w *watcher) follow(ctx context.Context, d detectedFile, from ingest.Positi
 			return err
 		}
 		for _, n := range fb.Notices {
+			if n.Kind == ingest.NoticeGap {
+				// The saved position no longer verifies: lines may be missing.
+				slog.Warn("gap in a followed log: lines written while logcause was not reading may be missing", "path", n.Path, "detail", n.Detail)
+				continue
+			}
 			slog.Info("follow", "path", n.Path, "notice", n.Kind, "detail", n.Detail)
 		}
 		b := batch{path: d.path, done: done}

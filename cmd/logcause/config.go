@@ -24,12 +24,13 @@ var exampleConfig []byte
 
 // config is the configuration file.
 type config struct {
-	TZ            string         `yaml:"tz"`
-	Grok          []string       `yaml:"grok"`
-	NginxConf     string         `yaml:"nginx_conf"`
-	Store         string         `yaml:"store"`
-	RetentionDays int            `yaml:"retention_days"`
-	Sources       []sourceConfig `yaml:"sources"`
+	TZ              string         `yaml:"tz"`
+	Grok            []string       `yaml:"grok"`
+	NginxConf       string         `yaml:"nginx_conf"`
+	NginxLogFormats []string       `yaml:"nginx_log_formats"`
+	Store           string         `yaml:"store"`
+	RetentionDays   int            `yaml:"retention_days"`
+	Sources         []sourceConfig `yaml:"sources"`
 }
 
 // sourceConfig is one entry of sources.
@@ -53,10 +54,11 @@ var commonLayout = []sourceConfig{
 // logcause.example.yaml (tested).
 func defaultConfig() config {
 	return config{
-		Grok:          []string{},
-		Store:         defaultStoreDir,
-		RetentionDays: 14,
-		Sources:       slices.Clone(commonLayout),
+		Grok:            []string{},
+		NginxLogFormats: []string{},
+		Store:           defaultStoreDir,
+		RetentionDays:   14,
+		Sources:         slices.Clone(commonLayout),
 	}
 }
 

@@ -16,17 +16,19 @@ import (
 // inputFlags are the flags that say how logs are read, shared by the
 // commands that read logs.
 type inputFlags struct {
-	config    string
-	nginxConf string
-	tz        string
-	grok      []string
-	format    string // the log format to force; its flag name differs per command
+	config     string
+	nginxConf  string
+	logFormats []string // log_format directives given as text
+	tz         string
+	grok       []string
+	format     string // the log format to force; its flag name differs per command
 }
 
 func (f *inputFlags) register(c *cobra.Command, formatFlag, tzDefault string) {
 	c.Flags().StringVar(&f.config, "config", "", "read sources, zones and grok files from the config `FILE` (see `logcause config example`)")
 	c.Flags().StringVar(&f.tz, "tz", "", "`ZONE` of stamps without one: IANA name (Europe/Paris), offset (+01:00) or Local"+tzDefault)
 	c.Flags().StringVar(&f.nginxConf, "nginx-conf", "", "read the log_format directives of this nginx.conf `FILE` and its includes (default "+defaultNginxConf+" when it exists)")
+	c.Flags().StringArrayVar(&f.logFormats, "nginx-log-format", nil, "an nginx log_format `DIRECTIVE` as written in nginx.conf, e.g. \"log_format main '$remote_addr [$time_local] \\\"$request\\\" $status';\"; repeatable")
 	c.Flags().StringArrayVar(&f.grok, "grok", nil, "grok `FILE` defining formats (LOGCAUSE_<KIND> patterns); tried before the built-in formats; repeatable")
 	c.Flags().StringVar(&f.format, formatFlag, "", fmt.Sprintf("force the log `FORMAT` of every file instead of detecting it (%v)", patterns.Kinds()))
 }
@@ -79,6 +81,20 @@ var defaultNginxConf = "/etc/nginx/nginx.conf"
 // or the config file; without either, of the default one when it exists,
 // and a default one that cannot be read is only warned about.
 func (f *inputFlags) accessFormats(cfg config) ([]*patterns.AccessFormat, error) {
+	var given []*patterns.AccessFormat
+	for _, d := range append(slices.Clone(f.logFormats), cfg.NginxLogFormats...) {
+		af, err := patterns.ParseLogFormatDirective(d)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("invalid log_format %q: %w", d, err)}
+		}
+		given = append(given, af)
+	}
+	fromConf, err := f.confFormats(cfg)
+	return append(given, fromConf...), err
+}
+
+// confFormats reads the log_formats of nginx's configuration.
+func (f *inputFlags) confFormats(cfg config) ([]*patterns.AccessFormat, error) {
 	path := cmp.Or(f.nginxConf, cfg.NginxConf)
 	if path == "" {
 		if _, err := os.Stat(defaultNginxConf); err != nil {

@@ -541,6 +541,14 @@ func TestLogFormatFromNginxConf(t *testing.T) {
 	if code, _, errs := runCmd(t, "analyze", "--nginx-conf", filepath.Join(conf, "missing.conf"), dir); code != exitRuntime || !strings.Contains(errs, "missing.conf") {
 		t.Errorf("missing conf: exit %d %s", code, errs)
 	}
+	// The same format given as the directive's text.
+	res = get("--nginx-log-format", "log_format shop '$time_iso8601|$status|$remote_addr|$request|$request_time|$upstream_status';", dir)
+	if res.Totals.Requests != 270 || len(res.Incidents) != 1 {
+		t.Fatalf("--nginx-log-format: totals %+v, incidents %+v", res.Totals, res.Incidents)
+	}
+	if code, _, errs := runCmd(t, "analyze", "--nginx-log-format", "log_format broken '$status", dir); code != exitUsage || !strings.Contains(errs, "invalid log_format") {
+		t.Errorf("a broken directive: exit %d %s", code, errs)
+	}
 
 	os.Remove(filepath.Join(dir, "shop-access.log"))
 	os.WriteFile(filepath.Join(dir, "access.json"), []byte(jsonLog.String()), 0o644)

@@ -33,21 +33,7 @@ func (w *Writer) Commit(positions map[string][]byte) error {
 			}
 		}
 		for sec, counts := range w.seconds {
-			k := secondKey(sec)
-			merged := map[int]int64{}
-			for c, n := range counts {
-				merged[c] = n
-			}
-			item, err := txn.Get(k)
-			switch {
-			case err == nil:
-				if err := item.Value(func(v []byte) error { return mergeCounts(merged, v) }); err != nil {
-					return err
-				}
-			case !errors.Is(err, badger.ErrKeyNotFound):
-				return err
-			}
-			if err := txn.Set(k, encodeCounts(merged)); err != nil {
+			if err := addSecond(txn, sec, counts); err != nil {
 				return err
 			}
 		}

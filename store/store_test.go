@@ -206,3 +206,28 @@ func TestFullDiskIsRefusedBeforeBadgerCrashes(t *testing.T) {
 		t.Errorf("seconds after retry: %v", secs)
 	}
 }
+
+// TestFlushOverStoredSecondsAcrossTransactions: a flush that needs several
+// transactions, over seconds already stored, adds each count exactly once.
+func TestFlushOverStoredSecondsAcrossTransactions(t *testing.T) {
+	s := open(t)
+	const n = 200000 // more keys than one Badger transaction takes
+	for round := range 2 {
+		w := s.NewWriter()
+		for i := range n {
+			w.Request(t0.Add(time.Duration(i)*time.Second), 200)
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatalf("flush %d: %v", round, err)
+		}
+	}
+	secs, err := s.Seconds(t0, t0.Add(n*time.Second))
+	if err != nil || len(secs) != n {
+		t.Fatalf("%d seconds, err %v", len(secs), err)
+	}
+	for _, sec := range secs {
+		if sec.Requests() != 2 {
+			t.Fatalf("second %s holds %d requests, want 2", sec.Time, sec.Requests())
+		}
+	}
+}

@@ -118,18 +118,7 @@ func (w *Writer) flushSeconds() error {
 		done := 0
 		err := w.s.db.Update(func(txn *badger.Txn) error {
 			for _, sec := range secs {
-				k := secondKey(sec)
-				counts := w.seconds[sec]
-				item, err := txn.Get(k)
-				switch {
-				case err == nil:
-					if err := item.Value(func(v []byte) error { return mergeCounts(counts, v) }); err != nil {
-						return err
-					}
-				case !errors.Is(err, badger.ErrKeyNotFound):
-					return err
-				}
-				if err := txn.Set(k, encodeCounts(counts)); err != nil {
+				if err := addSecond(txn, sec, w.seconds[sec]); err != nil {
 					if errors.Is(err, badger.ErrTxnTooBig) {
 						return nil // commit what fits; the rest goes in the next transaction
 					}
@@ -148,6 +137,26 @@ func (w *Writer) flushSeconds() error {
 		secs = secs[done:]
 	}
 	return nil
+}
+
+// addSecond adds counts to the stored rollup of one second, in txn. It
+// merges into a copy: counts stay as they were, whatever becomes of txn.
+func addSecond(txn *badger.Txn, sec int64, counts map[int]int64) error {
+	k := secondKey(sec)
+	merged := make(map[int]int64, len(counts)+2)
+	for c, n := range counts {
+		merged[c] = n
+	}
+	item, err := txn.Get(k)
+	switch {
+	case err == nil:
+		if err := item.Value(func(v []byte) error { return mergeCounts(merged, v) }); err != nil {
+			return err
+		}
+	case !errors.Is(err, badger.ErrKeyNotFound):
+		return err
+	}
+	return txn.Set(k, encodeCounts(merged))
 }
 
 // encodeCounts writes (code, count) pairs as uvarints, ordered by code.

@@ -81,12 +81,19 @@ func (f logFormat) parser(zone *time.Location, mtime time.Time) (patterns.Parser
 	return patterns.NewParserAt(f.kind, zone, mtime)
 }
 
+// counted reports whether an event is a request, counted in the rollups
+// (a log_format without $status counts none).
+func counted(ev *patterns.Event) bool { return ev.Access != nil && ev.Access.Status >= 0 }
+
 // keep reports whether an event is kept in full in the store: every
 // error-log record, but of the logs that mostly say other things only the
-// lines that matter to analysis (the OOM killer's in syslog, the failed
-// requests and the server messages of HAProxy).
+// lines that matter to analysis (failed requests of the access log, the OOM
+// killer's lines in syslog, the failed requests and server messages of
+// HAProxy).
 func keep(ev *patterns.Event) bool {
 	switch {
+	case ev.Access != nil:
+		return ev.Access.Status >= 500 // every request is counted in the rollups
 	case ev.Syslog != nil:
 		return ev.Syslog.Event != ""
 	case ev.HAProxy != nil:
@@ -386,7 +393,7 @@ func readFile(d detectedFile, limits ingest.Limits, zone *time.Location, zoneLab
 				return werr
 			}
 			if a.Status < 500 {
-				return nil // counted in the rollup; only errors are kept in full
+				return nil // counted in the rollup; only failed requests are kept in full, as keep says
 			}
 			return w.Event(&patterns.Event{
 				Time: a.Time, Kind: patterns.KindNginxAccess, Path: src.Path, Offset: off,
@@ -410,8 +417,8 @@ func readFile(d detectedFile, limits ingest.Limits, zone *time.Location, zoneLab
 				return nil
 			}
 			ev.Path, ev.Offset = src.Path, off
-			if a := ev.Access; a != nil {
-				if werr := w.Request(ev.Time, a.Status); werr != nil || a.Status < 500 {
+			if counted(ev) {
+				if werr := w.Request(ev.Time, ev.Access.Status); werr != nil {
 					return werr
 				}
 			}

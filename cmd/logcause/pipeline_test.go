@@ -18,6 +18,8 @@ func TestKeep(t *testing.T) {
 		{patterns.Event{HAProxy: &patterns.HAProxy{Status: -1, Message: "Server be/s1 is DOWN"}}, true},
 		{patterns.Event{Error: &patterns.NginxError{}}, true},
 		{patterns.Event{Slow: &patterns.SlowQuery{}}, true},
+		{patterns.Event{Access: &patterns.Access{Status: 200}}, false},
+		{patterns.Event{Access: &patterns.Access{Status: 502}}, true},
 	} {
 		if got := keep(&tc.ev); got != tc.want {
 			t.Errorf("keep(%s) = %v", tc.ev.AppendJSON(nil), got)

@@ -254,11 +254,8 @@ func (w *watcher) follow(ctx context.Context, d detectedFile, from ingest.Positi
 				continue // counted by analyze's batch reading; the daemon does not stop for a bad line
 			}
 			ev.Path, ev.Offset = fb.Path, r.Offset
-			if a := ev.Access; a != nil {
-				b.requests = append(b.requests, request{ev.Time, a.Status})
-				if a.Status < 500 {
-					continue
-				}
+			if counted(ev) {
+				b.requests = append(b.requests, request{ev.Time, ev.Access.Status})
 			}
 			if keep(ev) {
 				b.events = append(b.events, ev)

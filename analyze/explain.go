@@ -75,8 +75,8 @@ func (e evidenceSet) causes() []Cause {
 	}
 
 	if len(timeouts) > 0 {
-		add(UpstreamTimeout, e.explain(timeouts), false,
-			e.matched(e.explain(timeouts), "upstream timed out (110: …)", "the upstream did not answer in time"), timeouts, nil)
+		n := e.explain(timeouts)
+		add(UpstreamTimeout, n, false, e.matched(n, "upstream timed out (110: …)", "the upstream did not answer in time"), timeouts, nil)
 	}
 
 	refusedFcgi, refusedOther := e.split(sigRefused)
@@ -84,11 +84,12 @@ func (e evidenceSet) causes() []Cause {
 	if down := append(refusedFcgi, missingFcgi...); len(down) > 0 || (e.n(sigFPMStop)+e.n(sigFPMBindFail) > 0 && e.gateway > 0) {
 		fpm := append(slices.Clone(sig[sigFPMStop]), sig[sigFPMBindFail]...)
 		fpm = append(fpm, sig[sigFPMStart]...)
-		parts := []string{e.matched(e.explain(down), "connect() … failed (111: Connection refused / 2: No such file or directory)", "nothing listened on the PHP-FPM socket")}
+		nDown := e.explain(down)
+		parts := []string{e.matched(nDown, "connect() … failed (111: Connection refused / 2: No such file or directory)", "nothing listened on the PHP-FPM socket")}
 		if len(sig[sigFPMStop]) > 0 {
 			parts = append(parts, e.stateChange(sig[sigFPMStop][0], "php-fpm"))
 		}
-		add(FPMDown, e.explain(down), len(down) > 0 && len(fpm) > 0, strings.Join(parts, "; "), down, fpm)
+		add(FPMDown, nDown, len(down) > 0 && len(fpm) > 0, strings.Join(parts, "; "), down, fpm)
 	}
 
 	if unreachable := append(append(refusedOther, missingOther...), sig[sigUnreachable]...); len(unreachable) > 0 || e.n(sigNoLive) > 0 {
@@ -112,26 +113,28 @@ func (e evidenceSet) causes() []Cause {
 				crashed = append(crashed, ev)
 			}
 		}
+		nReset := e.explain(resets)
 		resetText := "recv() failed (104: Connection reset by peer) / upstream prematurely closed connection"
 		if term := sig[sigTerminated]; len(term) > 0 {
-			summary := e.matched(e.explain(resets), resetText, "a worker was killed mid-request") + "; " +
+			summary := e.matched(nReset, resetText, "a worker was killed mid-request") + "; " +
 				fmt.Sprintf("php-fpm terminated %d requests at request_terminate_timeout (first: %s)", len(term), clock(term[0].Time))
-			add(FPMRequestTerminated, e.explain(resets), len(resets) > 0, summary, resets, append(slices.Clone(term), terminated...))
+			add(FPMRequestTerminated, nReset, len(resets) > 0, summary, resets, append(slices.Clone(term), terminated...))
 		}
 		if len(crashed) > 0 || (len(resets) > 0 && e.n(sigTerminated) == 0) {
-			summary := e.matched(e.explain(resets), resetText, "a worker died mid-request")
+			summary := e.matched(nReset, resetText, "a worker died mid-request")
 			if len(crashed) > 0 {
 				summary += "; " + e.stateChange(crashed[0], "php-fpm")
 			} else {
 				summary += "; php-fpm's log names no dead child in the window (is php-fpm.log included?)"
 			}
-			add(WorkerCrash, e.explain(resets), len(crashed) > 0 && len(resets) > 0, summary, resets, crashed)
+			add(WorkerCrash, nReset, len(crashed) > 0 && len(resets) > 0, summary, resets, crashed)
 		}
 	}
 
 	if invalid := append(slices.Clone(sig[sigInvalidResponse]), proxiedResets...); len(proxiedResets) > 0 {
-		add(InvalidUpstreamResponse, e.explain(invalid), false,
-			e.matched(e.explain(invalid), "upstream prematurely closed connection / upstream sent invalid …",
+		n := e.explain(invalid)
+		add(InvalidUpstreamResponse, n, false,
+			e.matched(n, "upstream prematurely closed connection / upstream sent invalid …",
 				"the proxied backend closed the connection or answered something that is not HTTP"), invalid, nil)
 		sig[sigInvalidResponse] = nil // counted here
 	}
@@ -149,7 +152,8 @@ func (e evidenceSet) causes() []Cause {
 		{sigTLS, UpstreamTLS, "SSL … while SSL handshaking to upstream", "the TLS handshake failed"},
 	} {
 		if evs := sig[r.s]; len(evs) > 0 {
-			add(r.k, e.explain(evs), false, e.matched(e.explain(evs), r.stem, r.why), evs, nil)
+			n := e.explain(evs)
+			add(r.k, n, false, e.matched(n, r.stem, r.why), evs, nil)
 		}
 	}
 

@@ -131,12 +131,16 @@ func (e evidenceSet) causes() []Cause {
 		}
 	}
 
-	if invalid := append(slices.Clone(sig[sigInvalidResponse]), proxiedResets...); len(proxiedResets) > 0 {
+	// An invalid answer, or a proxied backend that closed the connection
+	// without one.
+	if invalid := append(slices.Clone(sig[sigInvalidResponse]), proxiedResets...); len(invalid) > 0 {
+		stem, why := "upstream sent invalid …", "the upstream's answer was not valid HTTP/FastCGI"
+		if len(proxiedResets) > 0 {
+			stem, why = "upstream prematurely closed connection / upstream sent invalid …",
+				"the proxied backend closed the connection or answered something that is not HTTP"
+		}
 		n := e.explain(invalid)
-		add(InvalidUpstreamResponse, n, false,
-			e.matched(n, "upstream prematurely closed connection / upstream sent invalid …",
-				"the proxied backend closed the connection or answered something that is not HTTP"), invalid, nil)
-		sig[sigInvalidResponse] = nil // counted here
+		add(InvalidUpstreamResponse, n, false, e.matched(n, stem, why), invalid, nil)
 	}
 
 	for _, r := range []struct {
@@ -146,7 +150,6 @@ func (e evidenceSet) causes() []Cause {
 		why  string
 	}{
 		{sigHeaderTooBig, UpstreamHeaderTooBig, "upstream sent too big header", "the response headers did not fit the buffer"},
-		{sigInvalidResponse, InvalidUpstreamResponse, "upstream sent invalid …", "the upstream's answer was not valid HTTP/FastCGI"},
 		{sigPermission, SocketPermission, "connect() … failed (13: Permission denied)", "nginx's user may not open the socket"},
 		{sigDNS, DNSFailure, "… could not be resolved", "the upstream name did not resolve"},
 		{sigTLS, UpstreamTLS, "SSL … while SSL handshaking to upstream", "the TLS handshake failed"},

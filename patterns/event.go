@@ -149,6 +149,11 @@ type FPMError struct {
 	Pool    string // from "[pool www]"; empty for master-process messages
 	Child   int    // the child pid the message is about; 0 when none
 	Message string // the message after "LEVEL: " (and after "[pool NAME] ")
+
+	// From "executing too slow" and "execution timed out" messages:
+	Script   string  // the script's path
+	Request  string  // "METHOD URI[?QUERY]"
+	Duration float64 // seconds the request had run; 0 when not logged
 }
 
 // FPMSlow is one entry of a PHP-FPM slow log: the stack of a request that

@@ -2,6 +2,8 @@ package patterns
 
 import (
 	"bytes"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -168,7 +170,43 @@ func (p fpmParser) Parse(rec []byte, ev *Event) error {
 			Message: f.msg.str(text),
 		},
 	}
+	ev.FPM.fillRequest()
 	return nil
+}
+
+// fillRequest reads the script, request and duration of the messages about
+// one slow request (fpm_request.c):
+//
+//	child 1234, script '/var/www/x.php' (request: "GET /x.php?a=1") executing too slow (5.012345 sec), logging
+//	child 1234, script '/var/www/x.php' (request: "GET /x.php") execution timed out (30.001 sec), terminating
+//
+// The fields are substrings of Message: nothing is allocated.
+func (f *FPMError) fillRequest() {
+	m := f.Message
+	i := strings.Index(m, ", script '")
+	if i < 0 {
+		return
+	}
+	rest := m[i+len(", script '"):]
+	j := strings.Index(rest, "' (request: \"")
+	if j < 0 {
+		return
+	}
+	script, rest := rest[:j], rest[j+len("' (request: \""):]
+	k := strings.LastIndex(rest, "\") ")
+	if k < 0 {
+		return
+	}
+	request, rest := rest[:k], rest[k+len("\") "):]
+	for _, what := range []string{"executing too slow (", "execution timed out ("} {
+		if after, ok := strings.CutPrefix(rest, what); ok {
+			if secs, _, ok := strings.Cut(after, " sec)"); ok {
+				if d, err := strconv.ParseFloat(secs, 64); err == nil {
+					f.Script, f.Request, f.Duration = script, request, d
+				}
+			}
+		}
+	}
 }
 
 func init() {

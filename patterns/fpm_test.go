@@ -56,13 +56,15 @@ var fpmCases = []fpmCase{
 	{
 		name: "execution timed out",
 		rec:  `[23-Nov-2026 14:02:10] WARNING: [pool www] child 1234, script '/var/www/slow.php' (request: "GET /slow.php") execution timed out (5.012345 sec), terminating`,
-		want: &FPMError{Level: "WARNING", Pool: "www", Child: 1234, Message: `child 1234, script '/var/www/slow.php' (request: "GET /slow.php") execution timed out (5.012345 sec), terminating`},
+		want: &FPMError{Level: "WARNING", Pool: "www", Child: 1234, Message: `child 1234, script '/var/www/slow.php' (request: "GET /slow.php") execution timed out (5.012345 sec), terminating`,
+			Script: "/var/www/slow.php", Request: "GET /slow.php", Duration: 5.012345},
 		time: "2026-11-23T13:02:10Z",
 	},
 	{
 		name: "executing too slow",
 		rec:  `[23-Nov-2026 14:02:10] WARNING: [pool www] child 1234, script '/var/www/index.php' (request: "GET /index.php?id=1") executing too slow (3.001234 sec), logging`,
-		want: &FPMError{Level: "WARNING", Pool: "www", Child: 1234, Message: `child 1234, script '/var/www/index.php' (request: "GET /index.php?id=1") executing too slow (3.001234 sec), logging`},
+		want: &FPMError{Level: "WARNING", Pool: "www", Child: 1234, Message: `child 1234, script '/var/www/index.php' (request: "GET /index.php?id=1") executing too slow (3.001234 sec), logging`,
+			Script: "/var/www/index.php", Request: "GET /index.php?id=1", Duration: 3.001234},
 		time: "2026-11-23T13:02:10Z",
 	},
 	{
@@ -154,5 +156,52 @@ func TestFPMParser(t *testing.T) {
 				t.Errorf("Time = %s (%v), want %s UTC", got, ev.Time.Location(), tc.time)
 			}
 		})
+	}
+}
+
+// TestFPMWrappedWorkerOutput: php-fpm wraps long worker output into several
+// lines, each with its prefix; the first ones have no closing quote, the last
+// one may end with ", pipe is closed" (catalog §3.1).
+func TestFPMWrappedWorkerOutput(t *testing.T) {
+	p, _ := NewParser(KindFPMError, time.UTC)
+	for _, rec := range []string{
+		`[23-Nov-2026 14:02:10] WARNING: [pool www] child 77 said into stderr: "NOTICE: PHP message: PHP Fatal error:  Uncaught PDOException: SQLSTATE[HY000] [1040] Too many connections in /var/www/db.php:12`,
+		`[23-Nov-2026 14:02:10] WARNING: [pool www] child 77 said into stderr: "Stack trace:"`,
+		`[23-Nov-2026 14:02:10] WARNING: [pool www] child 77 said into stderr: "#0 /var/www/db.php(12): PDO->__construct()", pipe is closed`,
+	} {
+		var ev Event
+		if err := p.Parse([]byte(rec), &ev); err != nil {
+			t.Fatalf("%q: %v", rec, err)
+		}
+		if ev.FPM.Pool != "www" || ev.FPM.Child != 77 || !strings.HasPrefix(ev.FPM.Message, "child 77 said into stderr: ") {
+			t.Errorf("%q: %+v", rec, ev.FPM)
+		}
+	}
+}
+
+// TestFPMSlowRequestFields: the script, request and duration of the
+// "executing too slow" and "execution timed out" messages.
+func TestFPMSlowRequestFields(t *testing.T) {
+	p, _ := NewParser(KindFPMError, time.UTC)
+	for rec, want := range map[string]FPMError{
+		`[23-Nov-2026 14:02:10] WARNING: [pool www] child 1234, script '/var/www/report.php' (request: "GET /report.php?y=2026") executing too slow (5.012345 sec), logging`: {
+			Script: "/var/www/report.php", Request: "GET /report.php?y=2026", Duration: 5.012345},
+		`[23-Nov-2026 14:02:10] WARNING: [pool www] child 1234, script '/var/www/a (1).php' (request: "POST /a ") x") execution timed out (30.001000 sec), terminating`: {
+			Script: "/var/www/a (1).php", Request: `POST /a ") x`, Duration: 30.001},
+		`[23-Nov-2026 14:02:10] WARNING: [pool www] child 1234 exited on signal 9 (SIGKILL) after 12.345678 seconds from start`: {},
+	} {
+		var ev Event
+		if err := p.Parse([]byte(rec), &ev); err != nil {
+			t.Fatal(err)
+		}
+		f := ev.FPM
+		if f.Script != want.Script || f.Request != want.Request || f.Duration != want.Duration || f.Child != 1234 {
+			t.Errorf("%q: script %q request %q duration %v", rec, f.Script, f.Request, f.Duration)
+		}
+	}
+	var ev Event
+	p.Parse([]byte(`[23-Nov-2026 14:02:10] WARNING: [pool www] child 7, script '/x.php' (request: "GET /x.php") executing too slow (2.5 sec), logging`), &ev)
+	if got := string(ev.AppendJSON(nil)); !strings.Contains(got, `"pid":7,"script":"/x.php","request":"GET /x.php","duration":2.5,`) {
+		t.Errorf("JSON %s", got)
 	}
 }

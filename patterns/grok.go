@@ -308,7 +308,8 @@ var grokFields = map[Kind]func(m map[string]string, ev *Event) error{
 	},
 	KindFPMError: func(m map[string]string, ev *Event) error {
 		f := &FPMError{Level: m["level"], Pool: m["pool"], Message: m["message"]}
-		f.Child, _ = strconv.Atoi(m["child"])
+		f.Child, _ = strconv.Atoi(m["pid"])
+		f.fillRequest() // derived from the message, as the scanner does
 		ev.FPM = f
 		return nil
 	},

@@ -137,7 +137,13 @@ func appendFPMFields(dst []byte, e *Event) []byte {
 	dst = appendStringField(dst, "level", f.Level)
 	dst = appendStringField(dst, "pool", f.Pool)
 	if f.Child != 0 {
-		dst = appendIntField(dst, "child", int64(f.Child))
+		dst = appendIntField(dst, "pid", int64(f.Child)) // the child's pid
+	}
+	dst = appendStringField(dst, "script", f.Script)
+	dst = appendStringField(dst, "request", f.Request)
+	if f.Duration > 0 {
+		dst = append(dst, `,"duration":`...)
+		dst = strconv.AppendFloat(dst, f.Duration, 'f', -1, 64)
 	}
 	return appendStringField(dst, "message", f.Message)
 }

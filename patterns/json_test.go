@@ -41,7 +41,7 @@ func TestAppendJSON(t *testing.T) {
 			name: "fpm with fraction and zone",
 			ev: Event{Time: time.Date(2026, 11, 23, 14, 2, 10, 123456000, time.FixedZone("x", 3600)), Kind: KindFPMError,
 				FPM: &FPMError{Level: "WARNING", Pool: "www", Child: 1234, Message: "child 1234 said into stderr: \"a\nb\ttab\u2028\""}},
-			want: `{"time":"2026-11-23T13:02:10.123456Z","format":"fpm_error","path":"","offset":0,"level":"WARNING","pool":"www","child":1234,"message":"child 1234 said into stderr: \"a\nb\ttab\u2028\""}`,
+			want: `{"time":"2026-11-23T13:02:10.123456Z","format":"fpm_error","path":"","offset":0,"level":"WARNING","pool":"www","pid":1234,"message":"child 1234 said into stderr: \"a\nb\ttab\u2028\""}`,
 		},
 		{
 			name: "invalid UTF-8 and control bytes",
@@ -115,9 +115,13 @@ func TestAppendJSONRoundTrip(t *testing.T) {
 			}
 		case KindFPMError:
 			f := ev.FPM
-			want = map[string]any{"level": f.Level, "pool": f.Pool, "child": float64(f.Child), "message": f.Message}
+			want = map[string]any{"level": f.Level, "pool": f.Pool, "pid": float64(f.Child), "message": f.Message,
+				"script": f.Script, "request": f.Request, "duration": f.Duration}
 			if f.Child == 0 {
-				delete(want, "child")
+				delete(want, "pid")
+			}
+			if f.Duration == 0 {
+				delete(want, "duration")
 			}
 		}
 		for k, v := range want {

@@ -195,6 +195,7 @@ func inside(t time.Time, ws []window) bool {
 // explain builds the incident of one window.
 func explain(r Reader, secs []store.Second, w window, cfg Config) (Incident, error) {
 	inc := Incident{Start: w.start, End: w.end, Status: map[string]int64{}, TopPaths: []PathCount{}}
+	byUpstream := map[string]*UpstreamShare{}
 	for _, s := range secs {
 		if s.Time.Before(w.start) || !s.Time.Before(w.end) {
 			continue
@@ -205,7 +206,17 @@ func explain(r Reader, secs []store.Second, w window, cfg Config) (Incident, err
 				inc.Status[strconv.Itoa(c.Code)] += c.Count
 			}
 		}
+		for _, u := range s.Upstreams {
+			sh := byUpstream[u.Addr]
+			if sh == nil {
+				sh = &UpstreamShare{Upstream: u.Addr}
+				byUpstream[u.Addr] = sh
+			}
+			sh.Requests += u.Status.Requests()
+			sh.GatewayErrors += u.Status.Count(502) + u.Status.Count(504)
+		}
 	}
+	inc.ByUpstream = upstreamShares(byUpstream)
 	var (
 		sig                       [numSignals][]*patterns.Event
 		paths                     = map[string]int64{}
@@ -283,6 +294,19 @@ func top(m map[string]int64) []ValueCount {
 	}
 	slices.SortFunc(out, func(a, b ValueCount) int {
 		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Value, b.Value))
+	})
+	return out[:min(len(out), maxTop)]
+}
+
+// upstreamShares lists the upstreams with the most gateway errors first,
+// then the busiest; at most maxTop.
+func upstreamShares(m map[string]*UpstreamShare) []UpstreamShare {
+	out := make([]UpstreamShare, 0, len(m))
+	for _, sh := range m {
+		out = append(out, *sh)
+	}
+	slices.SortFunc(out, func(a, b UpstreamShare) int {
+		return cmp.Or(cmp.Compare(b.GatewayErrors, a.GatewayErrors), cmp.Compare(b.Requests, a.Requests), cmp.Compare(a.Upstream, b.Upstream))
 	})
 	return out[:min(len(out), maxTop)]
 }

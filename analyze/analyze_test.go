@@ -23,24 +23,39 @@ type fake struct {
 }
 
 func (f *fake) Seconds(from, to time.Time) ([]store.Second, error) {
-	m := map[int64]map[int]int64{}
+	m := map[int64]map[string]map[int]int64{} // second → upstream ("" for all) → status → count
 	for _, ev := range f.events {
 		if ev.Access == nil || ev.Time.Before(from) || !ev.Time.Before(to) {
 			continue
 		}
 		s := ev.Time.Unix()
 		if m[s] == nil {
-			m[s] = map[int]int64{}
+			m[s] = map[string]map[int]int64{"": {}}
 		}
-		m[s][ev.Access.Status]++
+		m[s][""][ev.Access.Status]++
+		if u := ev.Access.UpstreamAddr; u != "" {
+			if m[s][u] == nil {
+				m[s][u] = map[int]int64{}
+			}
+			m[s][u][ev.Access.Status]++
+		}
+	}
+	counts := func(c map[int]int64) store.Counts {
+		var out store.Counts
+		for code, n := range c {
+			out = append(out, store.StatusCount{Code: code, Count: n})
+		}
+		slices.SortFunc(out, func(a, b store.StatusCount) int { return a.Code - b.Code })
+		return out
 	}
 	var out []store.Second
-	for s, c := range m {
-		sec := store.Second{Time: time.Unix(s, 0).UTC()}
-		for code, n := range c {
-			sec.Status = append(sec.Status, store.StatusCount{Code: code, Count: n})
+	for s, ups := range m {
+		sec := store.Second{Time: time.Unix(s, 0).UTC(), Status: counts(ups[""])}
+		for u, c := range ups {
+			if u != "" {
+				sec.Upstreams = append(sec.Upstreams, store.UpstreamCount{Addr: u, Status: counts(c)})
+			}
 		}
-		slices.SortFunc(sec.Status, func(a, b store.StatusCount) int { return a.Code - b.Code })
 		out = append(out, sec)
 	}
 	slices.SortFunc(out, func(a, b store.Second) int { return a.Time.Compare(b.Time) })
@@ -560,5 +575,30 @@ func TestEvidenceIsLinkedToTheFailedRequests(t *testing.T) {
 	inc := onlyIncident(t, analyzeFake(t, f))
 	if c := inc.Causes[0]; !strings.HasPrefix(c.Summary, "10 of 20 gateway errors") {
 		t.Errorf("summary %q: want 10 of 20 linked (20 error lines, half of them for other requests)", c.Summary)
+	}
+}
+
+// The access log's $upstream_addr tells which upstream failed: one of two
+// backends refuses connections, the other serves.
+func TestImpactByUpstream(t *testing.T) {
+	f := &fake{}
+	f.healthy(0, 60)
+	for sec := 30; sec < 40; sec++ {
+		f.access(sec, 502, "/api/stock/1", 3)
+		f.access(sec, 200, "/api/stock/2", 2)
+		f.nginx(sec, 3, 111, "connect() failed (111: Connection refused)", "connecting to upstream", "http://10.0.0.7:8080/api/stock/1")
+	}
+	for _, ev := range f.events {
+		if a := ev.Access; a != nil && strings.HasPrefix(a.URI, "/api/") {
+			a.UpstreamAddr = map[int]string{502: "10.0.0.7:8080", 200: "10.0.0.8:8080"}[a.Status]
+		}
+	}
+	got := onlyIncident(t, analyzeFake(t, f)).ByUpstream
+	want := []UpstreamShare{
+		{Upstream: "10.0.0.7:8080", Requests: 30, GatewayErrors: 30},
+		{Upstream: "10.0.0.8:8080", Requests: 20, GatewayErrors: 0},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("by upstream = %+v\nwant %+v", got, want)
 	}
 }

@@ -76,6 +76,17 @@ type Incident struct {
 	TopClients   []ValueCount `json:"top_clients"`
 	TopUpstreams []ValueCount `json:"top_upstreams"`
 	TopHosts     []ValueCount `json:"top_hosts"`
+	// How each upstream fared in the window, from the access log's
+	// $upstream_addr; empty when the log format does not carry it.
+	ByUpstream []UpstreamShare `json:"by_upstream"`
+}
+
+// UpstreamShare is the requests one upstream answered in an incident's
+// window, and how many of them were gateway errors.
+type UpstreamShare struct {
+	Upstream      string `json:"upstream"`
+	Requests      int64  `json:"requests"`
+	GatewayErrors int64  `json:"gateway_errors"`
 }
 
 // ValueCount is how many gateway errors involved one value.

@@ -124,6 +124,9 @@ func (p *printer) incident(n int, res analyze.Result, inc analyze.Incident) {
 			p.f("  %-12s %s\n", l.name+":", topLine(l.vs, 3))
 		}
 	}
+	if len(inc.ByUpstream) > 0 {
+		p.f("  %-12s %s\n", "By upstream:", upstreamLine(inc.ByUpstream, 3))
+	}
 	if len(root.Evidence) > 0 {
 		p.f("\n  Evidence:\n")
 		rows := make([][]string, 0, len(root.Evidence))
@@ -293,4 +296,17 @@ func shorten(s string, n int) string {
 	}
 	r := []rune(s)
 	return string(r[:n-1]) + "…"
+}
+
+// upstreamLine shows the first n upstreams: how many of their requests
+// were gateway errors.
+func upstreamLine(us []analyze.UpstreamShare, n int) string {
+	parts := make([]string, 0, n+1)
+	for _, u := range us[:min(n, len(us))] {
+		parts = append(parts, fmt.Sprintf("%s %s of %s failed", shorten(clean(u.Upstream), 80), thousands(u.GatewayErrors), thousands(u.Requests)))
+	}
+	if len(us) > n {
+		parts = append(parts, fmt.Sprintf("(%d more)", len(us)-n))
+	}
+	return strings.Join(parts, "; ")
 }

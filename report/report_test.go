@@ -59,6 +59,8 @@ func sample() analyze.Result {
 			TopHosts:     []analyze.ValueCount{{Value: "shop.example.com", Count: 99}, {Value: "\x1b[31mevil", Count: 1}},
 			TopClients: []analyze.ValueCount{{Value: "10.0.0.1", Count: 50}, {Value: "10.0.0.2", Count: 30}, {Value: "10.0.0.3", Count: 10},
 				{Value: "10.0.0.4", Count: 5}, {Value: "10.0.0.5", Count: 5}},
+			ByUpstream: []analyze.UpstreamShare{{Upstream: "unix:/run/php/php8.2-fpm.sock", Requests: 110, GatewayErrors: 100},
+				{Upstream: "10.0.0.9:80\x1b[2J", Requests: 40, GatewayErrors: 0}, {Upstream: "10.0.0.10:80", Requests: 3}, {Upstream: "10.0.0.11:80", Requests: 1}},
 		}},
 	}
 }

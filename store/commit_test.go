@@ -11,13 +11,13 @@ import (
 func TestCommitWritesEventsRollupsAndPositionsTogether(t *testing.T) {
 	s := open(t)
 	w := s.NewCommitWriter()
-	w.Request(t0, 200)
-	w.Request(t0, 502)
+	w.Request(t0, 200, nil)
+	w.Request(t0, 502, nil)
 	w.Event(&patterns.Event{Time: t0, Kind: patterns.KindNginxError, Path: "e.log", Offset: 7, Error: &patterns.NginxError{}})
 	if err := w.Commit(map[string][]byte{"/var/log/nginx/access.log": []byte(`{"offset":123}`)}); err != nil {
 		t.Fatal(err)
 	}
-	w.Request(t0, 502)
+	w.Request(t0, 502, nil)
 	if err := w.Commit(map[string][]byte{"/var/log/nginx/access.log": []byte(`{"offset":456}`)}); err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestCommitWritesEventsRollupsAndPositionsTogether(t *testing.T) {
 func TestCommitIsAllOrNothing(t *testing.T) {
 	s := open(t)
 	w := s.NewCommitWriter()
-	w.Request(t0, 200)
+	w.Request(t0, 200, nil)
 	if err := w.Commit(map[string][]byte{"a": []byte("1")}); err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestCommitIsAllOrNothing(t *testing.T) {
 		at := t0.Add(time.Duration(i) * time.Millisecond)
 		w.Event(&patterns.Event{Time: at, Kind: patterns.KindNginxError, Path: "e.log",
 			Offset: int64(i), Text: "connect() failed (111: Connection refused)", Error: &patterns.NginxError{}})
-		w.Request(at, 502)
+		w.Request(at, 502, nil)
 	}
 	err := w.Commit(map[string][]byte{"a": []byte("2")})
 	if !errors.Is(err, ErrBatchTooBig) {

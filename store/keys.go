@@ -13,7 +13,7 @@ import (
 // really frees the disk; TTLs would only hide keys until a compaction):
 //
 //	e | day (4) | unix nanos (8) | kind (1) | path hash (4) | offset (8) → JSON event
-//	r | day (4) | unix seconds (8)                          → status rollup
+//	r | day (4) | unix seconds (8)                          → request rollup (by status, and by upstream and status)
 //	s | path                                                → JSON Source
 //	p | path                                                → follow position (opaque to the store)
 //	m | name                                                → metadata (schema version)
@@ -67,7 +67,7 @@ func keyTime(k []byte) time.Time {
 }
 
 // schemaVersion is the key layout this code reads and writes.
-const schemaVersion = "2"
+const schemaVersion = "3"
 
 var schemaKey = []byte{prefixMeta, 's', 'c', 'h', 'e', 'm', 'a'}
 

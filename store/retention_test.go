@@ -20,7 +20,7 @@ func fill(t *testing.T, s *Store, days []time.Time, n int) {
 		w := s.NewWriter()
 		for i := range n {
 			at := day.Add(time.Duration(i) * 86400 * time.Second / time.Duration(n))
-			w.Request(at, 200)
+			w.Request(at, 200, nil)
 			w.Event(&patterns.Event{Time: at, Kind: patterns.KindNginxError, Path: "/var/log/nginx/error.log", Offset: int64(i),
 				Text:  fmt.Sprintf("%s [error] connect() failed (111: Connection refused) while connecting to upstream %x", at.Format(time.DateTime), rng.Uint64()),
 				Error: &patterns.NginxError{Level: "error", Errno: 111, Message: strings.Repeat("x", rng.IntN(100))}})

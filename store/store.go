@@ -187,37 +187,6 @@ func (s *Store) Sources() ([]Source, error) {
 	return out, err
 }
 
-// StatusCount is how many requests of one second had one status.
-type StatusCount struct {
-	Code  int
-	Count int64
-}
-
-// Second is the rollup of one second of access-log lines.
-type Second struct {
-	Time   time.Time     // UTC, whole second
-	Status []StatusCount // ordered by code
-}
-
-// Requests returns the number of requests in the second.
-func (s Second) Requests() int64 {
-	var n int64
-	for _, c := range s.Status {
-		n += c.Count
-	}
-	return n
-}
-
-// Count returns the number of requests with the given status.
-func (s Second) Count(code int) int64 {
-	for _, c := range s.Status {
-		if c.Code == code {
-			return c.Count
-		}
-	}
-	return 0
-}
-
 // Seconds returns the rollups of the seconds in [from, to), in time order.
 func (s *Store) Seconds(from, to time.Time) ([]Second, error) {
 	var out []Second

@@ -76,14 +76,14 @@ func TestSecondsMergeAcrossFlushes(t *testing.T) {
 	s := open(t)
 	w := s.NewWriter()
 	for i := range 10 {
-		w.Request(t0.Add(time.Duration(i%2)*time.Second+time.Duration(i)*time.Millisecond), 200)
+		w.Request(t0.Add(time.Duration(i%2)*time.Second+time.Duration(i)*time.Millisecond), 200, nil)
 	}
-	w.Request(t0, 502)
+	w.Request(t0, 502, nil)
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	w.Request(t0, 502)
-	w.Request(t0.Add(3*time.Second), 504)
+	w.Request(t0, 502, nil)
+	w.Request(t0.Add(3*time.Second), 504, nil)
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestManySecondsSpanTransactions(t *testing.T) {
 	w := s.NewWriter()
 	const n = 200000 // more keys than one Badger transaction takes
 	for i := range n {
-		w.Request(t0.Add(time.Duration(i)*time.Second), 200)
+		w.Request(t0.Add(time.Duration(i)*time.Second), 200, nil)
 	}
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
@@ -188,7 +188,7 @@ func TestCorruptRollup(t *testing.T) {
 func TestFullDiskIsRefusedBeforeBadgerCrashes(t *testing.T) {
 	s := open(t)
 	w := s.NewWriter()
-	w.Request(t0, 200)
+	w.Request(t0, 200, nil)
 	defer func(old uint64) { minFree = old }(minFree)
 	minFree = 1 << 62 // more than any disk has free: as if it were full
 	err := w.Flush()
@@ -215,7 +215,7 @@ func TestFlushOverStoredSecondsAcrossTransactions(t *testing.T) {
 	for round := range 2 {
 		w := s.NewWriter()
 		for i := range n {
-			w.Request(t0.Add(time.Duration(i)*time.Second), 200)
+			w.Request(t0.Add(time.Duration(i)*time.Second), 200, nil)
 		}
 		if err := w.Flush(); err != nil {
 			t.Fatalf("flush %d: %v", round, err)

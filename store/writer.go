@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,7 +19,7 @@ type Writer struct {
 	manual  bool // never flushes by itself: see NewCommitWriter
 	events  []*patterns.Event
 	evBytes int
-	seconds map[int64]map[int]int64
+	seconds map[int64]*rollup
 }
 
 const flushBytes = 4 << 20 // events kept in memory before an automatic flush
@@ -28,7 +27,7 @@ const flushBytes = 4 << 20 // events kept in memory before an automatic flush
 // NewWriter returns a Writer that writes to s, flushing by itself when it
 // holds much (batch ingest).
 func (s *Store) NewWriter() *Writer {
-	return &Writer{s: s, seconds: make(map[int64]map[int]int64)}
+	return &Writer{s: s, seconds: make(map[int64]*rollup)}
 }
 
 // NewCommitWriter returns a Writer that never writes by itself: what it
@@ -39,15 +38,17 @@ func (s *Store) NewCommitWriter() *Writer {
 	return w
 }
 
-// Request counts one access-log request of the given status at t.
-func (w *Writer) Request(t time.Time, status int) error {
+// Request counts one access-log request of the given status at t,
+// answered by upstream: $upstream_addr as logged (the last address of a
+// list is the one that answered), or nil when the log has none.
+func (w *Writer) Request(t time.Time, status int, upstream []byte) error {
 	sec := t.Unix()
-	m := w.seconds[sec]
-	if m == nil {
-		m = make(map[int]int64, 4)
-		w.seconds[sec] = m
+	r := w.seconds[sec]
+	if r == nil {
+		r = newRollup()
+		w.seconds[sec] = r
 	}
-	m[status]++
+	r.add(status, upstream, 1)
 	if !w.manual && len(w.seconds) >= 1<<16 {
 		return w.Flush()
 	}
@@ -141,68 +142,24 @@ func (w *Writer) flushSeconds() error {
 
 // addSecond adds counts to the stored rollup of one second, in txn. It
 // merges into a copy: counts stay as they were, whatever becomes of txn.
-func addSecond(txn *badger.Txn, sec int64, counts map[int]int64) error {
+func addSecond(txn *badger.Txn, sec int64, counts *rollup) error {
 	k := secondKey(sec)
-	merged := make(map[int]int64, len(counts)+2)
-	for c, n := range counts {
-		merged[c] = n
-	}
+	merged := counts
 	item, err := txn.Get(k)
 	switch {
 	case err == nil:
-		if err := item.Value(func(v []byte) error { return mergeCounts(merged, v) }); err != nil {
+		err = item.Value(func(v []byte) error {
+			stored, err := decodeRollup(v)
+			if err == nil {
+				merged = stored.merged(counts)
+			}
+			return err
+		})
+		if err != nil {
 			return err
 		}
 	case !errors.Is(err, badger.ErrKeyNotFound):
 		return err
 	}
-	return txn.Set(k, encodeCounts(merged))
-}
-
-// encodeCounts writes (code, count) pairs as uvarints, ordered by code.
-func encodeCounts(m map[int]int64) []byte {
-	codes := make([]int, 0, len(m))
-	for c := range m {
-		codes = append(codes, c)
-	}
-	slices.Sort(codes)
-	b := make([]byte, 0, len(codes)*4)
-	for _, c := range codes {
-		b = binary.AppendUvarint(b, uint64(c))
-		b = binary.AppendUvarint(b, uint64(m[c]))
-	}
-	return b
-}
-
-// mergeCounts adds the counts encoded in v to m. It does not keep v.
-func mergeCounts(m map[int]int64, v []byte) error {
-	for len(v) > 0 {
-		code, n := binary.Uvarint(v)
-		if n <= 0 {
-			return errCorruptRollup
-		}
-		v = v[n:]
-		count, n := binary.Uvarint(v)
-		if n <= 0 {
-			return errCorruptRollup
-		}
-		v = v[n:]
-		m[int(code)] += int64(count)
-	}
-	return nil
-}
-
-var errCorruptRollup = errors.New("corrupt request rollup in the store (remove the store and ingest again)")
-
-func decodeSecond(unix int64, v []byte) (Second, error) {
-	m := make(map[int]int64, 4)
-	if err := mergeCounts(m, v); err != nil {
-		return Second{}, err
-	}
-	sec := Second{Time: time.Unix(unix, 0).UTC(), Status: make([]StatusCount, 0, len(m))}
-	for c, n := range m {
-		sec.Status = append(sec.Status, StatusCount{Code: c, Count: n})
-	}
-	slices.SortFunc(sec.Status, func(a, b StatusCount) int { return a.Code - b.Code })
-	return sec, nil
+	return txn.Set(k, merged.encode())
 }

@@ -389,7 +389,7 @@ func readFile(d detectedFile, limits ingest.Limits, zone *time.Location, zoneLab
 				return nil // a format without $status counts no request
 			}
 			offsets[a.ZoneOffset]++
-			if werr := w.Request(a.Time, a.Status); werr != nil {
+			if werr := w.Request(a.Time, a.Status, a.UpstreamAddr); werr != nil {
 				return werr
 			}
 			if a.Status < 500 {
@@ -418,7 +418,7 @@ func readFile(d detectedFile, limits ingest.Limits, zone *time.Location, zoneLab
 			}
 			ev.Path, ev.Offset = src.Path, off
 			if counted(ev) {
-				if werr := w.Request(ev.Time, ev.Access.Status); werr != nil {
+				if werr := w.Request(ev.Time, ev.Access.Status, []byte(ev.Access.UpstreamAddr)); werr != nil {
 					return werr
 				}
 			}

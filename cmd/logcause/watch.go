@@ -141,8 +141,9 @@ type batch struct {
 }
 
 type request struct {
-	at     time.Time
-	status int
+	at       time.Time
+	status   int
+	upstream string
 }
 
 // run follows files until ctx is done. Every tick, the recent history is
@@ -175,7 +176,7 @@ func (w *watcher) run(ctx context.Context, files []detectedFile, ticks <-chan ti
 			wr := w.st.NewCommitWriter()
 			var err error
 			for _, r := range b.requests {
-				err = errors.Join(err, wr.Request(r.at, r.status))
+				err = errors.Join(err, wr.Request(r.at, r.status, []byte(r.upstream)))
 			}
 			for _, ev := range b.events {
 				err = errors.Join(err, wr.Event(ev))
@@ -255,7 +256,7 @@ func (w *watcher) follow(ctx context.Context, d detectedFile, from ingest.Positi
 			}
 			ev.Path, ev.Offset = fb.Path, r.Offset
 			if counted(ev) {
-				b.requests = append(b.requests, request{ev.Time, ev.Access.Status})
+				b.requests = append(b.requests, request{ev.Time, ev.Access.Status, ev.Access.UpstreamAddr})
 			}
 			if keep(ev) {
 				b.events = append(b.events, ev)

@@ -1,0 +1,246 @@
+package store
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"errors"
+	"slices"
+	"time"
+)
+
+// StatusCount is how many requests of one second had one status.
+type StatusCount struct {
+	Code  int
+	Count int64
+}
+
+// Counts is a set of request counts by status, ordered by code.
+type Counts []StatusCount
+
+// Requests returns the number of requests counted.
+func (c Counts) Requests() int64 {
+	var n int64
+	for _, s := range c {
+		n += s.Count
+	}
+	return n
+}
+
+// Count returns the number of requests with the given status.
+func (c Counts) Count(code int) int64 {
+	for _, s := range c {
+		if s.Code == code {
+			return s.Count
+		}
+	}
+	return 0
+}
+
+// UpstreamCount is the requests of one second that one upstream answered
+// (the last address of the access log's $upstream_addr), by status.
+type UpstreamCount struct {
+	Addr   string
+	Status Counts
+}
+
+// Second is the rollup of one second of access-log lines.
+type Second struct {
+	Time      time.Time       // UTC, whole second
+	Status    Counts          // every request, by status
+	Upstreams []UpstreamCount // the requests passed to an upstream, by its address; ordered by address
+}
+
+// Requests returns the number of requests in the second.
+func (s Second) Requests() int64 { return s.Status.Requests() }
+
+// Count returns the number of requests with the given status.
+func (s Second) Count(code int) int64 { return s.Status.Count(code) }
+
+// maxUpstreams bounds the upstreams one second's rollup names: $upstream_addr
+// may hold variables' values (proxy_pass http://$host), so the rest are
+// counted under OtherUpstreams.
+const maxUpstreams = 32
+
+// OtherUpstreams is the address under which the requests to upstreams past
+// the first maxUpstreams of a second are counted.
+const OtherUpstreams = "(other upstreams)"
+
+// rollup is the request counts of one second being written.
+type rollup struct {
+	status map[int]int64
+	up     map[string]map[int]int64
+}
+
+func newRollup() *rollup { return &rollup{status: make(map[int]int64, 4)} }
+
+// add counts n requests of the given status answered by upstream
+// ($upstream_addr as logged; empty or "-" when nginx answered itself).
+func (r *rollup) add(status int, upstream []byte, n int64) {
+	r.status[status] += n
+	if addr := lastUpstream(upstream); len(addr) > 0 {
+		r.addUpstream(status, addr, n)
+	}
+}
+
+func (r *rollup) addUpstream(status int, addr []byte, n int64) {
+	m := r.up[string(addr)]
+	if m == nil {
+		if r.up == nil {
+			r.up = make(map[string]map[int]int64, 2)
+		}
+		name := string(addr)
+		if len(r.up) >= maxUpstreams {
+			name = OtherUpstreams
+		}
+		if m = r.up[name]; m == nil {
+			m = make(map[int]int64, 2)
+			r.up[name] = m
+		}
+	}
+	m[status] += n
+}
+
+// merged returns a new rollup that holds the counts of r and o.
+func (r *rollup) merged(o *rollup) *rollup {
+	out := newRollup()
+	for _, x := range []*rollup{r, o} {
+		for c, n := range x.status {
+			out.status[c] += n
+		}
+		for addr, m := range x.up {
+			for c, n := range m {
+				out.addUpstream(c, []byte(addr), n)
+			}
+		}
+	}
+	return out
+}
+
+// lastUpstream returns the address that gave the final answer in an
+// $upstream_addr list ("10.0.0.1:80, 10.0.0.2:80 : unix:/run/php.sock"):
+// the last one. "-" and "" (no upstream) give nil.
+func lastUpstream(b []byte) []byte {
+	if i := bytes.LastIndex(b, []byte(", ")); i >= 0 {
+		b = b[i+2:]
+	}
+	if i := bytes.LastIndex(b, []byte(" : ")); i >= 0 {
+		b = b[i+3:]
+	}
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || (len(b) == 1 && b[0] == '-') {
+		return nil
+	}
+	return b
+}
+
+// encode writes the rollup as uvarints: the number of statuses and the
+// (code, count) pairs ordered by code, then for each upstream, ordered by
+// address, its length, its bytes, and its pairs the same way.
+func (r *rollup) encode() []byte {
+	b := appendCounts(make([]byte, 0, 16), r.status)
+	addrs := make([]string, 0, len(r.up))
+	for a := range r.up {
+		addrs = append(addrs, a)
+	}
+	slices.Sort(addrs)
+	for _, a := range addrs {
+		b = binary.AppendUvarint(b, uint64(len(a)))
+		b = append(b, a...)
+		b = appendCounts(b, r.up[a])
+	}
+	return b
+}
+
+func appendCounts(b []byte, m map[int]int64) []byte {
+	codes := make([]int, 0, len(m))
+	for c := range m {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	b = binary.AppendUvarint(b, uint64(len(codes)))
+	for _, c := range codes {
+		b = binary.AppendUvarint(b, uint64(c))
+		b = binary.AppendUvarint(b, uint64(m[c]))
+	}
+	return b
+}
+
+var errCorruptRollup = errors.New("corrupt request rollup in the store (remove the store and ingest again)")
+
+// decodeRollup decodes what encode wrote. It does not keep v.
+func decodeRollup(v []byte) (*rollup, error) {
+	r := newRollup()
+	d := decoder{v: v}
+	d.counts(r.status)
+	for d.err == nil && len(d.v) > 0 {
+		n := d.uvarint()
+		if d.err != nil || n == 0 || n > uint64(len(d.v)) {
+			return nil, errCorruptRollup
+		}
+		addr := string(d.v[:n])
+		d.v = d.v[n:]
+		if r.up == nil {
+			r.up = map[string]map[int]int64{}
+		}
+		m := make(map[int]int64, 2)
+		d.counts(m)
+		r.up[addr] = m
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return r, nil
+}
+
+type decoder struct {
+	v   []byte
+	err error
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	x, n := binary.Uvarint(d.v)
+	if n <= 0 {
+		d.err = errCorruptRollup
+		return 0
+	}
+	d.v = d.v[n:]
+	return x
+}
+
+// counts reads a count of pairs and the pairs into m.
+func (d *decoder) counts(m map[int]int64) {
+	n := d.uvarint()
+	if n > uint64(len(d.v)) { // each pair takes at least two bytes
+		d.err = errCorruptRollup
+	}
+	for i := uint64(0); i < n && d.err == nil; i++ {
+		code, count := d.uvarint(), d.uvarint()
+		m[int(code)] += int64(count)
+	}
+}
+
+func decodeSecond(unix int64, v []byte) (Second, error) {
+	r, err := decodeRollup(v)
+	if err != nil {
+		return Second{}, err
+	}
+	sec := Second{Time: time.Unix(unix, 0).UTC(), Status: sortedCounts(r.status)}
+	for addr, m := range r.up {
+		sec.Upstreams = append(sec.Upstreams, UpstreamCount{Addr: addr, Status: sortedCounts(m)})
+	}
+	slices.SortFunc(sec.Upstreams, func(a, b UpstreamCount) int { return cmp.Compare(a.Addr, b.Addr) })
+	return sec, nil
+}
+
+func sortedCounts(m map[int]int64) Counts {
+	out := make(Counts, 0, len(m))
+	for c, n := range m {
+		out = append(out, StatusCount{Code: c, Count: n})
+	}
+	slices.SortFunc(out, func(a, b StatusCount) int { return a.Code - b.Code })
+	return out
+}

@@ -12,11 +12,12 @@ import (
 	"github.com/logcause/logcause/store"
 )
 
-// Reader is what analysis reads: per-second request counts and the stored
-// events, both by time range [from, to).
+// Reader is what analysis reads: per-second request counts, the stored
+// events and the gaps in the followed logs, all by time range [from, to).
 type Reader interface {
 	Seconds(from, to time.Time) ([]store.Second, error)
 	Events(from, to time.Time, fn func(*patterns.Event) error) error
+	Gaps(from, to time.Time) ([]store.Gap, error)
 }
 
 // Config tunes spike detection.
@@ -44,10 +45,17 @@ var DefaultConfig = Config{
 // Analyze explains the gateway errors in rng. Sources are not read from r:
 // the caller fills Result.Sources.
 func Analyze(r Reader, rng TimeRange, cfg Config) (Result, error) {
-	res := Result{Version: Version, Range: rng, Sources: []Source{}, Incidents: []Incident{}, Noise: Noise{Bursts: []NoiseBurst{}}}
+	res := Result{Version: Version, Range: rng, Sources: []Source{}, Incidents: []Incident{}, Noise: Noise{Bursts: []NoiseBurst{}}, Gaps: []Gap{}}
 	secs, err := r.Seconds(rng.Start, rng.End.Add(time.Second))
 	if err != nil {
 		return res, fmt.Errorf("cannot read request counts: %w", err)
+	}
+	gaps, err := r.Gaps(rng.Start, rng.End.Add(time.Second))
+	if err != nil {
+		return res, err
+	}
+	for _, g := range gaps {
+		res.Gaps = append(res.Gaps, Gap(g))
 	}
 	res.Totals = totals(secs)
 	incidents, noise := spikes(secs, cfg)

@@ -20,6 +20,7 @@ func at(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
 // ingest pipeline does.
 type fake struct {
 	events []*patterns.Event
+	gaps   []store.Gap
 }
 
 func (f *fake) Seconds(from, to time.Time) ([]store.Second, error) {
@@ -59,6 +60,16 @@ func (f *fake) Seconds(from, to time.Time) ([]store.Second, error) {
 		out = append(out, sec)
 	}
 	slices.SortFunc(out, func(a, b store.Second) int { return a.Time.Compare(b.Time) })
+	return out, nil
+}
+
+func (f *fake) Gaps(from, to time.Time) ([]store.Gap, error) {
+	var out []store.Gap
+	for _, g := range f.gaps {
+		if !g.Time.Before(from) && g.Time.Before(to) {
+			out = append(out, g)
+		}
+	}
 	return out, nil
 }
 
@@ -600,5 +611,20 @@ func TestImpactByUpstream(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("by upstream = %+v\nwant %+v", got, want)
+	}
+}
+
+// The gaps of the followed logs in the range are reported; the others not.
+func TestGapsInTheRangeAreReported(t *testing.T) {
+	f := &fake{}
+	f.healthy(0, 60)
+	f.gaps = []store.Gap{
+		{Time: at(-10), Path: "/var/log/nginx/error.log", Offset: 1, Reason: "before"},
+		{Time: at(30), Path: "/var/log/nginx/error.log", Offset: 4096, Reason: "the saved position is in no file any more"},
+	}
+	res := analyzeFake(t, f)
+	want := []Gap{{Time: at(30), Path: "/var/log/nginx/error.log", Offset: 4096, Reason: "the saved position is in no file any more"}}
+	if !slices.Equal(res.Gaps, want) {
+		t.Errorf("gaps = %+v, want %+v", res.Gaps, want)
 	}
 }

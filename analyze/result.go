@@ -21,6 +21,17 @@ type Result struct {
 	Totals    Totals     `json:"totals"`
 	Incidents []Incident `json:"incidents"`
 	Noise     Noise      `json:"noise"` // gateway errors that belong to no incident
+	Gaps      []Gap      `json:"gaps"`  // where lines of the followed logs may be missing
+}
+
+// Gap is a place where lines of a followed log may be missing (the saved
+// position was in no file any more, a file was truncated before its end
+// was read): evidence from that log may be incomplete around it.
+type Gap struct {
+	Time   time.Time `json:"time"` // when it was noticed
+	Path   string    `json:"path"`
+	Offset int64     `json:"offset"` // where reading of the file stopped
+	Reason string    `json:"reason"`
 }
 
 // Noise counts the gateway errors outside incidents: stray ones, and bursts

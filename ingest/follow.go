@@ -199,6 +199,7 @@ type Notice struct {
 	ID     Identity // its identity
 	Offset int64    // the offset concerned (read offset, saved offset)
 	Detail string
+	Loss   bool // lines may be missing: a gap, a forced switch, a truncation no copy covers
 }
 
 func (n Notice) String() string {
@@ -1013,7 +1014,7 @@ func (f *Follower) start() error {
 			what = "reading the file at the path from its start"
 			f.setCur(c0, 0, window{})
 		}
-		f.batch.Notices = append(f.batch.Notices, Notice{Kind: NoticeGap, Path: from.Path, ID: from.ID, Offset: from.Offset,
+		f.batch.Notices = append(f.batch.Notices, Notice{Kind: NoticeGap, Path: from.Path, ID: from.ID, Offset: from.Offset, Loss: true,
 			Detail: "the saved position is in no file any more (rotated away, compressed or deleted): lines after it may be missing; " + what})
 		return nil
 	}
@@ -1139,7 +1140,7 @@ func (f *Follower) switchFile(deleted, forced bool) {
 		f.stats.ForcedSwitches++
 		kind, why = NoticeForced, fmt.Sprintf("still written after %d rounds while %s filled; switched, later writes to it are not read", f.cfg.MaxDrainRounds, next.path)
 	}
-	f.batch.Notices = append(f.batch.Notices, Notice{Kind: kind, Path: old.path, ID: old.id, Offset: old.off, Detail: why})
+	f.batch.Notices = append(f.batch.Notices, Notice{Kind: kind, Path: old.path, ID: old.id, Offset: old.off, Detail: why, Loss: forced})
 }
 
 // scanPath queues the file at the path when it is new.
@@ -1214,6 +1215,7 @@ func (f *Follower) truncated(size int64) error {
 		return nil
 	}
 	f.note(NoticeTruncated, old, old.off, fmt.Sprintf("truncated to %d bytes, no copy holds the unread rest: reading from the start", size))
+	f.batch.Notices[len(f.batch.Notices)-1].Loss = true
 	f.closeFraming()
 	f.setCur(fresh, 0, window{})
 	return nil

@@ -160,6 +160,11 @@ func TestFollowCopytruncate(t *testing.T) {
 			if tc.copy && st.Recovered != 1 {
 				t.Errorf("copy not read: %+v", st)
 			}
+			for _, n := range s.notices {
+				if n.Kind == NoticeTruncated && n.Loss == tc.copy {
+					t.Errorf("notice %v: Loss = %v, but a copy was there: %v", n, n.Loss, tc.copy)
+				}
+			}
 			if end := s.recs[len(s.recs)-1].end; s.pos.Offset != end {
 				t.Errorf("position %d, want %d", s.pos.Offset, end)
 			}
@@ -509,6 +514,11 @@ func TestFollowRestart(t *testing.T) {
 			if st := r.f.Stats(); st.Gaps != tc.gaps {
 				t.Errorf("gaps %d, want %d", st.Gaps, tc.gaps)
 			}
+			for _, n := range r.notices { // a gap says lines may be lost; a resumption does not
+				if want := n.Kind == NoticeGap; n.Loss != want {
+					t.Errorf("notice %v: Loss = %v, want %v", n, n.Loss, want)
+				}
+			}
 		})
 	}
 }
@@ -605,5 +615,38 @@ func TestFollowRestartAfterSymlinkFlip(t *testing.T) {
 	sameLines(t, r.texts(), seq(21, 40))
 	if got := r.noticeKinds(); !slices.Equal(got, []NoticeKind{NoticeResumed, NoticeRotated}) {
 		t.Errorf("notices %v", r.notices)
+	}
+}
+
+// A rotated file still written after MaxDrainRounds while the new file
+// fills is left behind: the switch is forced, and reported as a possible
+// loss (later writes to the old file are not read).
+func TestFollowForcedSwitchIsALoss(t *testing.T) {
+	p := logPath(t)
+	old := startWriter(t, p)
+	s := newStepper(t, p, Position{}, FollowConfig{MaxDrainRounds: 3})
+	old.do("write 10")
+	s.round()
+	rename(t, p, p+".1")
+	touch(t, p)
+	fresh := startWriter(t, p)
+	fresh.do("write 5")
+	for range 8 {
+		old.do("write 1") // the old writer never reopens
+		s.round()
+	}
+	var forced []Notice
+	for _, n := range s.notices {
+		if n.Kind == NoticeForced {
+			forced = append(forced, n)
+		}
+	}
+	if len(forced) != 1 || !forced[0].Loss {
+		t.Fatalf("forced switches %+v in %v; want one, with Loss", forced, s.notices)
+	}
+	for _, n := range s.notices {
+		if n.Kind != NoticeForced && n.Loss {
+			t.Errorf("notice %v says lines were lost", n)
+		}
 	}
 }

@@ -45,6 +45,7 @@ func Text(w io.Writer, res analyze.Result) error {
 		p.incident(i+1, res, inc)
 	}
 	p.noise(res.Noise)
+	p.gaps(res.Gaps)
 	p.sources(res.Sources)
 	return p.err
 }
@@ -167,6 +168,16 @@ func (p *printer) noise(n analyze.Noise) {
 	p.f("\nNoise: %s gateway error(s) outside incidents, too few or too usual to be one:\n", thousands(n.GatewayErrors))
 	for _, b := range n.Bursts {
 		p.f("  %s to %s UTC  %s\n", stamp(b.Start), clock(b.End), statusList(b.Status, 0))
+	}
+}
+
+func (p *printer) gaps(gs []analyze.Gap) {
+	if len(gs) == 0 {
+		return
+	}
+	p.f("\nGaps: lines of these logs may be missing, and evidence from them with it:\n")
+	for _, g := range gs {
+		p.f("  %s UTC  %s at offset %d: %s\n", stamp(g.Time), clean(g.Path), g.Offset, clean(g.Reason))
 	}
 }
 

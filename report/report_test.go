@@ -35,6 +35,8 @@ func sample() analyze.Result {
 			{Start: t0.Add(-40 * time.Second), End: t0.Add(-39 * time.Second), Status: map[string]int64{"502": 1}},
 			{Start: t0.Add(60 * time.Second), End: t0.Add(61 * time.Second), Status: map[string]int64{"504": 1}},
 		}},
+		Gaps: []analyze.Gap{{Time: t0.Add(-5 * time.Second), Path: "/var/log/nginx/error.log\x1b[2J", Offset: 81920,
+			Reason: "the saved position is in no file any more (rotated away, compressed or deleted): lines after it may be missing; reading the file at the path from its start"}},
 		Incidents: []analyze.Incident{{
 			Start: t0, End: t0.Add(10 * time.Second),
 			Title:    "502s on /slow.php: PHP-FPM ran out of workers (pm.max_children reached)",

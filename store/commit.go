@@ -37,6 +37,15 @@ func (w *Writer) Commit(positions map[string][]byte) error {
 				return err
 			}
 		}
+		for _, g := range w.gaps {
+			v, err := json.Marshal(g)
+			if err != nil {
+				return err
+			}
+			if err := txn.Set(gapKey(g), v); err != nil {
+				return err
+			}
+		}
 		for path, pos := range positions {
 			if err := txn.Set(append([]byte{prefixPos}, path...), pos); err != nil {
 				return err
@@ -53,6 +62,7 @@ func (w *Writer) Commit(positions map[string][]byte) error {
 	clear(w.events)
 	w.events, w.evBytes = w.events[:0], 0
 	clear(w.seconds)
+	w.gaps = w.gaps[:0]
 	return nil
 }
 

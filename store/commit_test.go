@@ -62,3 +62,31 @@ func TestCommitIsAllOrNothing(t *testing.T) {
 		t.Errorf("a failed commit left a trace: position %q, rollups %+v", pos["a"], secs)
 	}
 }
+
+// Gaps commit with the positions they explain, come back in time order,
+// and are dropped with their day.
+func TestGapsCommitAndPrune(t *testing.T) {
+	s := open(t)
+	day := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	w := s.NewCommitWriter()
+	w.Gap(Gap{Time: day.Add(time.Hour), Path: "/var/log/nginx/error.log", Offset: 4096, Reason: "the saved position is in no file any more"})
+	w.Gap(Gap{Time: day, Path: "/var/log/nginx/access.log", Offset: 10, Reason: "forced switch"})
+	w.Gap(Gap{Time: day.Add(72 * time.Hour), Path: "/var/log/php8.2-fpm.log", Offset: 0, Reason: "truncated"})
+	if err := w.Commit(map[string][]byte{"/var/log/nginx/error.log": []byte("pos")}); err != nil {
+		t.Fatal(err)
+	}
+	gaps, err := s.Gaps(day, day.Add(24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gaps) != 2 || gaps[0].Path != "/var/log/nginx/access.log" || gaps[1].Offset != 4096 || !gaps[1].Time.Equal(day.Add(time.Hour)) {
+		t.Fatalf("gaps = %+v", gaps)
+	}
+	if n, err := s.Prune(2, day.Add(72*time.Hour)); err != nil || n != 1 {
+		t.Fatalf("Prune: %d days, %v", n, err)
+	}
+	gaps, _ = s.Gaps(day, day.Add(100*time.Hour))
+	if len(gaps) != 1 || gaps[0].Path != "/var/log/php8.2-fpm.log" {
+		t.Errorf("after pruning: %+v", gaps)
+	}
+}

@@ -14,6 +14,7 @@ import (
 //
 //	e | day (4) | unix nanos (8) | kind (1) | path hash (4) | offset (8) → JSON event
 //	r | day (4) | unix seconds (8)                          → request rollup (by status, and by upstream and status)
+//	g | day (4) | unix nanos (8) | path hash (4) | offset (8) → JSON Gap
 //	s | path                                                → JSON Source
 //	p | path                                                → follow position (opaque to the store)
 //	m | name                                                → metadata (schema version)
@@ -25,6 +26,7 @@ const (
 	prefixSource = 's'
 	prefixMeta   = 'm'
 	prefixPos    = 'p'
+	prefixGap    = 'g'
 
 	timeKeyLen = 1 + 4 + 8
 )

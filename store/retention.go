@@ -33,7 +33,7 @@ func (s *Store) days(prefix byte) ([]uint32, error) {
 	return out, err
 }
 
-// Prune drops the events and rollups of the UTC days before the last
+// Prune drops the events, rollups and gaps of the UTC days before the last
 // keepDays days (today, as now gives it, is one of them), and reclaims
 // their disk space. It blocks writes while it runs: run it off-peak.
 // It returns the number of days dropped.
@@ -44,7 +44,7 @@ func (s *Store) Prune(keepDays int, now time.Time) (int, error) {
 	cutoff := dayOf(now) - uint32(keepDays-1)
 	var prefixes [][]byte
 	dropped := map[uint32]bool{}
-	for _, p := range []byte{prefixEvent, prefixSecond} {
+	for _, p := range []byte{prefixEvent, prefixSecond, prefixGap} {
 		days, err := s.days(p)
 		if err != nil {
 			return 0, fmt.Errorf("cannot list the days in the store: %w", err)

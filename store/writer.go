@@ -20,6 +20,7 @@ type Writer struct {
 	events  []*patterns.Event
 	evBytes int
 	seconds map[int64]*rollup
+	gaps    []Gap
 }
 
 const flushBytes = 4 << 20 // events kept in memory before an automatic flush
@@ -69,7 +70,7 @@ func (w *Writer) Event(ev *patterns.Event) error {
 // Flush writes what the Writer holds. It refuses, with an error wrapping
 // ErrDiskFull, when the disk is nearly full.
 func (w *Writer) Flush() error {
-	if len(w.events) == 0 && len(w.seconds) == 0 {
+	if len(w.events) == 0 && len(w.seconds) == 0 && len(w.gaps) == 0 {
 		return nil
 	}
 	if err := checkSpace(w.s.dir); err != nil {
@@ -82,11 +83,20 @@ func (w *Writer) Flush() error {
 }
 
 func (w *Writer) flushEvents() error {
-	if len(w.events) == 0 {
+	if len(w.events) == 0 && len(w.gaps) == 0 {
 		return nil
 	}
 	wb := w.s.db.NewWriteBatch()
 	defer wb.Cancel()
+	for _, g := range w.gaps {
+		v, err := json.Marshal(g)
+		if err != nil {
+			return fmt.Errorf("cannot encode a gap of %s: %w", g.Path, err)
+		}
+		if err := wb.Set(gapKey(g), v); err != nil {
+			return fmt.Errorf("cannot write gaps to the store: %w", err)
+		}
+	}
 	for _, ev := range w.events {
 		v, err := json.Marshal(ev)
 		if err != nil {
@@ -100,7 +110,7 @@ func (w *Writer) flushEvents() error {
 		return fmt.Errorf("cannot write events to the store in %s: %w (is the disk full?)", w.s.dir, err)
 	}
 	clear(w.events)
-	w.events, w.evBytes = w.events[:0], 0
+	w.events, w.evBytes, w.gaps = w.events[:0], 0, w.gaps[:0]
 	return nil
 }
 

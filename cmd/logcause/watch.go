@@ -136,6 +136,7 @@ type batch struct {
 	path     string
 	events   []*patterns.Event
 	requests []request
+	gaps     []store.Gap
 	position []byte
 	done     chan error
 }
@@ -151,6 +152,9 @@ type request struct {
 func (w *watcher) run(ctx context.Context, files []detectedFile, ticks <-chan time.Time) error {
 	if w.window == 0 {
 		w.window = 15 * time.Minute
+	}
+	if w.now == nil {
+		w.now = time.Now
 	}
 	w.reported = map[time.Time]bool{}
 	saved, err := w.st.Positions()
@@ -180,6 +184,9 @@ func (w *watcher) run(ctx context.Context, files []detectedFile, ticks <-chan ti
 			}
 			for _, ev := range b.events {
 				err = errors.Join(err, wr.Event(ev))
+			}
+			for _, g := range b.gaps {
+				wr.Gap(g)
 			}
 			if err == nil {
 				err = wr.Commit(map[string][]byte{b.path: b.position})
@@ -240,15 +247,17 @@ func (w *watcher) follow(ctx context.Context, d detectedFile, from ingest.Positi
 		if err != nil {
 			return err
 		}
+		b := batch{path: d.path, done: done}
 		for _, n := range fb.Notices {
-			if n.Kind == ingest.NoticeGap {
-				// The saved position no longer verifies: lines may be missing.
-				slog.Warn("gap in a followed log: lines written while logcause was not reading may be missing", "path", n.Path, "detail", n.Detail)
+			if n.Loss {
+				// Recorded with the position, so that reports near it say
+				// their evidence from this log may be short.
+				slog.Warn("gap in a followed log: lines may be missing", "path", n.Path, "notice", n.Kind, "detail", n.Detail)
+				b.gaps = append(b.gaps, store.Gap{Time: w.now(), Path: n.Path, Offset: n.Offset, Reason: n.Detail})
 				continue
 			}
 			slog.Info("follow", "path", n.Path, "notice", n.Kind, "detail", n.Detail)
 		}
-		b := batch{path: d.path, done: done}
 		for _, r := range fb.Records {
 			ev := new(patterns.Event)
 			if perr := p.Parse(r.Text, ev); perr != nil {

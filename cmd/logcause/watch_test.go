@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/ingest"
 	"github.com/logcause/logcause/store"
 )
@@ -200,5 +202,59 @@ func TestWatchFollowsReportsAndResumes(t *testing.T) {
 	stop()
 	if requests, gateway := counted(); requests != 240 || gateway != 30 {
 		t.Errorf("the store counted %d requests (%d 502s); the logs hold 240 (30)", requests, gateway)
+	}
+}
+
+// TestWatchRecordsGaps: a log replaced while watch was down holds the saved
+// position no more; the restart records a gap in the store, and analysis
+// reports it.
+func TestWatchRecordsGaps(t *testing.T) {
+	dir := t.TempDir()
+	errlog := filepath.Join(dir, "error.log")
+	line := func(sec int) string {
+		return fmt.Sprintf("2026/11/23 14:00:%02d [error] 100#100: *%d upstream timed out (110: Connection timed out) while reading response header from upstream, client: 127.0.0.1, server: _, request: \"GET /a HTTP/1.1\", upstream: \"fastcgi://127.0.0.1:9000\", host: \"h\"\n", sec, sec)
+	}
+	appendTo(t, errlog, line(1)+line(2)+line(3))
+	st, err := store.Open(filepath.Join(t.TempDir(), "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	opts := loadOptions{zone: time.UTC, limits: ingest.DefaultLimits}
+	files, err := liveLogs([]string{errlog}, opts)
+	if err != nil || len(files) != 1 {
+		t.Fatalf("%v %v", files, err)
+	}
+	noticed := time.Date(2026, 11, 23, 14, 5, 0, 0, time.UTC)
+	run := func(fromStart bool) {
+		s := newStepper()
+		w := &watcher{st: st, opts: opts, out: io.Discard, fromStart: fromStart, waker: s.waker,
+			now: func() time.Time { return noticed }, onCommit: func(p string) { s.commits <- p }}
+		ctx, cancel := context.WithCancel(context.Background())
+		stopped := make(chan error)
+		go func() { stopped <- w.run(ctx, files, make(chan time.Time)) }()
+		s.await(t, errlog)
+		cancel()
+		if err := <-stopped; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}
+	run(true)
+	if gaps, _ := st.Gaps(noticed.Add(-time.Hour), noticed.Add(time.Hour)); len(gaps) != 0 {
+		t.Fatalf("gaps before any: %+v", gaps)
+	}
+	// Replaced while watch was down: rotated away and the old file gone.
+	if err := os.Remove(errlog); err != nil {
+		t.Fatal(err)
+	}
+	appendTo(t, errlog, line(40))
+	run(false)
+	gaps, err := st.Gaps(noticed.Add(-time.Hour), noticed.Add(time.Hour))
+	if err != nil || len(gaps) != 1 || gaps[0].Path != errlog || !gaps[0].Time.Equal(noticed) || !strings.Contains(gaps[0].Reason, "may be missing") {
+		t.Fatalf("gaps = %+v, %v; want one for %s at %s", gaps, err, errlog, noticed)
+	}
+	res, err := analyze.Analyze(st, analyze.TimeRange{Start: noticed.Add(-time.Minute), End: noticed.Add(time.Minute)}, analyze.DefaultConfig)
+	if err != nil || len(res.Gaps) != 1 || res.Gaps[0].Offset != gaps[0].Offset {
+		t.Errorf("analysis gaps = %+v, %v", res.Gaps, err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/ingest"
 	"github.com/logcause/logcause/patterns"
 	"github.com/logcause/logcause/store"
@@ -161,10 +162,9 @@ func load(ctx context.Context, paths []string, st *store.Store, opts loadOptions
 		return res, fmt.Errorf("%w in %s: no file holds a log format logcause reads (%v)", ingest.ErrNoFiles, strings.Join(paths, ", "), patterns.Kinds())
 	}
 	// Access logs first: their stamps carry the server's UTC offset, which
-	// the zoneless logs of the same server share.
-	slices.SortStableFunc(detected, func(a, b detectedFile) int {
-		return cmp.Compare(b2i(a.format.kind != patterns.KindNginxAccess), b2i(b.format.kind != patterns.KindNginxAccess))
-	})
+	// the zoneless logs of the same server share; then nginx's error logs,
+	// whose lines name the requests of the access log (see zoneEvidence).
+	slices.SortStableFunc(detected, func(a, b detectedFile) int { return cmp.Compare(readOrder(a), readOrder(b)) })
 	watch := opts.watch
 	if watch == nil {
 		watch = noProgress{}
@@ -178,7 +178,7 @@ func load(ctx context.Context, paths []string, st *store.Store, opts loadOptions
 	watch.Start(total, len(detected))
 	defer watch.Finish()
 	w := st.NewWriter()
-	offsets := map[int]int64{}
+	zones := newZoneEvidence()
 	for i, d := range detected {
 		watch.File(d.path, i+1)
 		if err := ctx.Err(); err != nil {
@@ -189,11 +189,11 @@ func load(ctx context.Context, paths []string, st *store.Store, opts loadOptions
 			zone = opts.zone
 		}
 		if zone == nil {
-			zone, label = learnedZone(offsets)
+			zone, label = zones.choose(d, opts.limits)
 		} else {
 			label = zoneLabel(zone)
 		}
-		src, err := readFile(d, opts.limits, zone, label, w, offsets, watch)
+		src, err := readFile(d, opts.limits, zone, label, w, zones, watch)
 		res.records += src.Records
 		if err != nil {
 			src.Error = err.Error()
@@ -212,11 +212,14 @@ func load(ctx context.Context, paths []string, st *store.Store, opts loadOptions
 	return res, nil
 }
 
-func b2i(b bool) int {
-	if b {
+func readOrder(d detectedFile) int {
+	switch d.format.kind {
+	case patterns.KindNginxAccess:
+		return 0
+	case patterns.KindNginxError:
 		return 1
 	}
-	return 0
+	return 2
 }
 
 // open opens f and finds its format: opts.format, or a user's grok format
@@ -288,36 +291,12 @@ func detect(f ingest.File, opts loadOptions) (detectedFile, error) {
 	return detectedFile{path: f.Path, format: format}, nil
 }
 
-// learnedZone returns the zone that the access logs read so far were
-// written in (their most common UTC offset), or the local zone.
-func learnedZone(offsets map[int]int64) (*time.Location, string) {
-	best, bestN := 0, int64(0)
-	for off, n := range offsets {
-		if n > bestN || (n == bestN && off < best) {
-			best, bestN = off, n
-		}
-	}
-	if bestN == 0 {
-		return time.Local, zoneLabel(time.Local) + " (local zone of this machine; set --tz to the server's)"
-	}
-	name := "UTC" + formatOffset(best)
-	return time.FixedZone(name, best), formatOffset(best) + " (learned from the access log)"
-}
-
 func zoneLabel(loc *time.Location) string {
 	if loc == time.Local {
 		name, off := time.Now().In(loc).Zone()
-		return fmt.Sprintf("Local (%s, %s)", name, formatOffset(off))
+		return fmt.Sprintf("Local (%s, %s)", name, analyze.FormatOffset(off))
 	}
 	return loc.String()
-}
-
-func formatOffset(sec int) string {
-	sign := '+'
-	if sec < 0 {
-		sign, sec = '-', -sec
-	}
-	return fmt.Sprintf("%c%02d:%02d", sign, sec/3600, sec%3600/60)
 }
 
 // parseZone reads a --tz value: "Local", an IANA name, or an offset ±HH:MM.
@@ -338,7 +317,7 @@ func parseZone(s string) (*time.Location, error) {
 		if s[0] == '-' {
 			off = -off
 		}
-		return time.FixedZone("UTC"+formatOffset(off), off), nil
+		return time.FixedZone("UTC"+analyze.FormatOffset(off), off), nil
 	}
 	loc, err := time.LoadLocation(s)
 	if err != nil {
@@ -348,7 +327,7 @@ func parseZone(s string) (*time.Location, error) {
 }
 
 // readFile reads one file's records into w.
-func readFile(d detectedFile, limits ingest.Limits, zone *time.Location, zoneLabel string, w *store.Writer, offsets map[int]int64, watch progress) (store.Source, error) {
+func readFile(d detectedFile, limits ingest.Limits, zone *time.Location, zoneLabel string, w *store.Writer, zones *zoneEvidence, watch progress) (store.Source, error) {
 	src := store.Source{Path: d.path, Format: d.format.kind.String(), TZ: zoneLabel}
 	r, err := ingest.Open(d.path, limits)
 	if err != nil {
@@ -388,13 +367,14 @@ func readFile(d detectedFile, limits ingest.Limits, zone *time.Location, zoneLab
 			if a.Status < 0 {
 				return nil // a format without $status counts no request
 			}
-			offsets[a.ZoneOffset]++
+			zones.offsets[a.ZoneOffset]++
 			if werr := w.Request(a.Time, a.Status, a.UpstreamAddr); werr != nil {
 				return werr
 			}
 			if a.Status < 500 {
 				return nil // counted in the rollup; only failed requests are kept in full, as keep says
 			}
+			zones.requests.Add(analyze.Sighting{Client: string(a.RemoteAddr), Request: string(a.Method) + " " + string(a.URI), Time: a.Time})
 			return w.Event(&patterns.Event{
 				Time: a.Time, Kind: patterns.KindNginxAccess, Path: src.Path, Offset: off,
 				Text: string(rec), Access: a.Access(),

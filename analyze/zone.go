@@ -1,0 +1,139 @@
+package analyze
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+)
+
+// Sighting is one request seen in a log: who asked (empty when the log does
+// not say, as php-fpm's), what ("GET /slow.php?id=3"), and when.
+type Sighting struct {
+	Client  string
+	Request string
+	Time    time.Time
+}
+
+// RequestIndex remembers the requests of the access logs, whose stamps
+// carry their UTC offset, so that logs whose stamps carry none (the nginx
+// error log, php-fpm's log) can be lined up with them: an error log's line
+// about a failed request is written within seconds of the access log's line
+// for it. See OffsetVotes.
+type RequestIndex struct {
+	byClient  map[string][]time.Time // client + request → access-log instants
+	byRequest map[string][]time.Time // request → access-log instants
+}
+
+// Bounds: the requests remembered (those of failed requests are the ones
+// error logs name), the instants kept per request, and how close to a whole
+// quarter of an hour a distance must be to count.
+const (
+	maxIndexedRequests = 100_000
+	maxPerRequest      = 64
+	zoneSlack          = 2 * time.Minute
+	quarterHour        = 15 * 60
+)
+
+// NewRequestIndex returns an empty index.
+func NewRequestIndex() *RequestIndex {
+	return &RequestIndex{byClient: map[string][]time.Time{}, byRequest: map[string][]time.Time{}}
+}
+
+// Add remembers one request of an access log, its instant in UTC. It
+// reports false once the index holds as many requests as it may.
+func (x *RequestIndex) Add(s Sighting) bool {
+	if len(x.byRequest) >= maxIndexedRequests {
+		return false
+	}
+	if k := s.Client + " " + s.Request; len(x.byClient[k]) < maxPerRequest {
+		x.byClient[k] = append(x.byClient[k], s.Time)
+	}
+	if len(x.byRequest[s.Request]) < maxPerRequest {
+		x.byRequest[s.Request] = append(x.byRequest[s.Request], s.Time)
+	}
+	return true
+}
+
+// Len is the number of distinct requests remembered.
+func (x *RequestIndex) Len() int { return len(x.byRequest) }
+
+// OffsetVotes infers the UTC offset of one zoneless log: its stamps are
+// read as if they were UTC, and the distance to the access-log lines of the
+// same requests is then its offset.
+type OffsetVotes struct {
+	x     *RequestIndex
+	votes map[int]int // offset in seconds → sightings it explains
+	seen  int         // sightings that matched an access-log request at some offset
+}
+
+// Votes starts the inference of one zoneless log's offset.
+func (x *RequestIndex) Votes() *OffsetVotes { return &OffsetVotes{x: x, votes: map[int]int{}} }
+
+// Observe counts one request named by the zoneless log, its stamp read as
+// UTC. Each access-log instant of the same request (of the same client
+// too, when the sighting names one) votes for the offset, a whole number of
+// quarter hours within ±14 h, that puts the two within zoneSlack of each
+// other; one sighting votes once per offset.
+func (v *OffsetVotes) Observe(s Sighting) {
+	times := v.x.byRequest[s.Request]
+	if s.Client != "" {
+		times = v.x.byClient[s.Client+" "+s.Request]
+	}
+	var voted []int
+	for _, at := range times {
+		d := s.Time.Sub(at).Seconds() // the local stamp read as UTC, minus the true instant
+		if math.Abs(d) > 14*3600 {
+			continue
+		}
+		off := int(math.Round(d/quarterHour)) * quarterHour
+		if math.Abs(d-float64(off)) <= zoneSlack.Seconds() && !slices.Contains(voted, off) {
+			voted = append(voted, off)
+		}
+	}
+	if len(voted) > 0 {
+		v.seen++
+	}
+	for _, off := range voted {
+		v.votes[off]++
+	}
+}
+
+// Inferred is the outcome of a ZoneInference.
+type Inferred struct {
+	Offset  int // seconds east of UTC
+	Matched int // sightings that the offset explains
+	Seen    int // sightings that matched an access-log request at any offset
+}
+
+// minZoneMatches is how many sightings an offset must explain to be taken.
+const minZoneMatches = 3
+
+// Result returns the offset that explains the most sightings, when at least
+// minZoneMatches and two thirds of those that matched at all agree on it.
+func (v *OffsetVotes) Result() (Inferred, bool) {
+	best := Inferred{Seen: v.seen}
+	for off, n := range v.votes {
+		if n > best.Matched || (n == best.Matched && abs(off) < abs(best.Offset)) {
+			best.Offset, best.Matched = off, n
+		}
+	}
+	ok := best.Matched >= minZoneMatches && 3*best.Matched >= 2*v.seen
+	return best, ok
+}
+
+func abs(x int) int { return max(x, -x) }
+
+// Zone is the offset as a fixed zone named like "UTC+01:00".
+func (i Inferred) Zone() *time.Location {
+	return time.FixedZone("UTC"+FormatOffset(i.Offset), i.Offset)
+}
+
+// FormatOffset writes seconds east of UTC as ±HH:MM.
+func FormatOffset(sec int) string {
+	sign := '+'
+	if sec < 0 {
+		sign, sec = '-', -sec
+	}
+	return fmt.Sprintf("%c%02d:%02d", sign, sec/3600, sec%3600/60)
+}

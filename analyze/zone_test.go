@@ -1,0 +1,108 @@
+package analyze
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// errorLogAt returns the sightings an error log written in zone off would
+// make of the access log's requests: each stamp in local time read as UTC,
+// lag seconds later than the access-log line.
+func errorLogAt(reqs []Sighting, off int, lag time.Duration) []Sighting {
+	var out []Sighting
+	for _, r := range reqs {
+		out = append(out, Sighting{Client: r.Client, Request: r.Request, Time: r.Time.Add(time.Duration(off)*time.Second + lag)})
+	}
+	return out
+}
+
+func failedRequests(n int) []Sighting {
+	var out []Sighting
+	for i := range n {
+		out = append(out, Sighting{Client: fmt.Sprintf("10.0.0.%d", i%7), Request: fmt.Sprintf("GET /slow.php?id=%d", i%5), Time: t0.Add(time.Duration(i) * time.Second)})
+	}
+	return out
+}
+
+func TestZoneInference(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		off    int
+		lag    time.Duration
+		client bool
+	}{
+		{"same zone", 0, 0, true},
+		{"Paris in winter", 3600, 0, true},
+		{"India, lines a second apart", 5*3600 + 1800, time.Second, true},
+		{"Nepal", 5*3600 + 2700, -time.Second, true},
+		{"New York", -5 * 3600, 0, true},
+		{"a 60 s timeout's line before the access line", 7200, -60 * time.Second, true},
+		{"php-fpm names no client", 3600, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x := NewRequestIndex()
+			reqs := failedRequests(200)
+			for _, r := range reqs {
+				x.Add(r)
+			}
+			v := x.Votes()
+			for _, s := range errorLogAt(reqs[50:80], tc.off, tc.lag) {
+				if !tc.client {
+					s.Client = ""
+				}
+				v.Observe(s)
+			}
+			got, ok := v.Result()
+			if !ok || got.Offset != tc.off || got.Matched != 30 || got.Seen != 30 {
+				t.Errorf("Result() = %+v, %v; want offset %d from 30 of 30", got, ok, tc.off)
+			}
+		})
+	}
+}
+
+func TestZoneInferenceNeedsAgreement(t *testing.T) {
+	x := NewRequestIndex()
+	reqs := failedRequests(100)
+	for _, r := range reqs {
+		x.Add(r)
+	}
+	// Two sightings are not enough.
+	v := x.Votes()
+	for _, s := range errorLogAt(reqs[:2], 3600, 0) {
+		v.Observe(s)
+	}
+	if got, ok := v.Result(); ok {
+		t.Errorf("inferred %+v from two sightings", got)
+	}
+	// Half at one offset, half at another: no answer.
+	v = x.Votes()
+	for _, s := range append(errorLogAt(reqs[:10], 3600, 0), errorLogAt(reqs[10:20], 7200, 0)...) {
+		v.Observe(s)
+	}
+	if got, ok := v.Result(); ok {
+		t.Errorf("inferred %+v from a split vote", got)
+	}
+	// Requests the access log never saw, or seen hours away, do not vote.
+	v = x.Votes()
+	v.Observe(Sighting{Client: "10.9.9.9", Request: "GET /slow.php?id=1", Time: t0})
+	v.Observe(Sighting{Client: "10.0.0.1", Request: "GET /other", Time: t0})
+	v.Observe(Sighting{Client: "10.0.0.1", Request: "GET /slow.php?id=1", Time: t0.Add(20 * time.Hour)})
+	v.Observe(Sighting{Client: "10.0.0.1", Request: "GET /slow.php?id=1", Time: t0.Add(1*time.Hour + 7*time.Minute)}) // between quarters
+	if got, _ := v.Result(); got.Seen != 0 || got.Matched != 0 {
+		t.Errorf("unmatched sightings voted: %+v", got)
+	}
+}
+
+func TestRequestIndexIsBounded(t *testing.T) {
+	x := NewRequestIndex()
+	for i := range maxIndexedRequests + 10 {
+		x.Add(Sighting{Client: "c", Request: fmt.Sprint("GET /", i), Time: t0})
+	}
+	for range maxPerRequest + 10 {
+		x.Add(Sighting{Client: "c", Request: "GET /0", Time: t0})
+	}
+	if x.Len() != maxIndexedRequests || len(x.byRequest["GET /0"]) > maxPerRequest || len(x.byClient["c GET /0"]) > maxPerRequest {
+		t.Errorf("index holds %d requests, %d instants of one", x.Len(), len(x.byRequest["GET /0"]))
+	}
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/ingest"
+	"github.com/logcause/logcause/patterns"
+)
+
+// zoneEvidence is what the logs read so far tell about the zone of the
+// stamps that carry none: the UTC offsets of the access logs' stamps, their
+// failed requests (which the error logs name), and the offset inferred for
+// an earlier zoneless log of the server.
+type zoneEvidence struct {
+	offsets    map[int]int64 // access-log stamps by UTC offset
+	requests   *analyze.RequestIndex
+	server     *analyze.Inferred // inferred for serverFrom
+	serverFrom string
+}
+
+func newZoneEvidence() *zoneEvidence {
+	return &zoneEvidence{offsets: map[int]int64{}, requests: analyze.NewRequestIndex()}
+}
+
+// choose returns the zone to read a zoneless log in when none is
+// configured, and the label that tells the report why. The access logs'
+// offset is assumed; a log that names requests (nginx's error log,
+// php-fpm's) is lined up with the access logs' failed requests, and the
+// offset that puts them together wins (the error log may come from a
+// container or a host in another zone, or the access log may log $msec
+// only). A log without such evidence takes the offset inferred for the
+// server's error log, else the assumed one.
+func (z *zoneEvidence) choose(d detectedFile, limits ingest.Limits) (*time.Location, string) {
+	off, ok := commonOffset(z.offsets)
+	if !ok {
+		return time.Local, zoneLabel(time.Local) + " (local zone of this machine; set --tz to the server's)"
+	}
+	assumed := analyze.Inferred{Offset: off}.Zone()
+	learned := analyze.FormatOffset(off) + " (learned from the access log)"
+	if namesRequests(d.format) && z.requests.Len() > 0 {
+		inf, found, err := inferOffset(d, limits, z.requests)
+		if err != nil {
+			slog.Warn("cannot line the log up with the access log to check its time zone", "path", d.path, "err", err)
+		}
+		switch {
+		case found && inf.Offset == off:
+			z.server, z.serverFrom = &inf, d.path
+			return assumed, fmt.Sprintf("%s (learned from the access log; %d of %d failed requests named in this log match it)", analyze.FormatOffset(off), inf.Matched, inf.Seen)
+		case found:
+			z.server, z.serverFrom = &inf, d.path
+			return inf.Zone(), fmt.Sprintf("%s (inferred: %d of %d failed requests named in this log match the access log's at this offset; the access log's stamps say %s)",
+				analyze.FormatOffset(inf.Offset), inf.Matched, inf.Seen, analyze.FormatOffset(off))
+		case inf.Seen > 0:
+			learned = fmt.Sprintf("%s (learned from the access log; the %d requests named in this log that the access log has agree on no offset)", analyze.FormatOffset(off), inf.Seen)
+		}
+	}
+	if z.server != nil && z.server.Offset != off {
+		return z.server.Zone(), fmt.Sprintf("%s (inferred for %s, on the same server)", analyze.FormatOffset(z.server.Offset), z.serverFrom)
+	}
+	return assumed, learned
+}
+
+// commonOffset is the most common UTC offset of the access logs' stamps.
+func commonOffset(offsets map[int]int64) (int, bool) {
+	best, bestN := 0, int64(0)
+	for off, n := range offsets {
+		if n > bestN || (n == bestN && off < best) {
+			best, bestN = off, n
+		}
+	}
+	return best, bestN > 0
+}
+
+// namesRequests reports whether a format's records name the requests they
+// are about.
+func namesRequests(f logFormat) bool {
+	return f.grok == nil && (f.kind == patterns.KindNginxError || f.kind == patterns.KindFPMError)
+}
+
+// enoughSightings stops the reading of a log for inference.
+const enoughSightings = 2000
+
+var errEnough = errors.New("enough sightings")
+
+// inferOffset reads d with its stamps taken as UTC, and votes with the
+// requests it names for the offset that lines them up with the access
+// logs' (analyze.OffsetVotes).
+func inferOffset(d detectedFile, limits ingest.Limits, x *analyze.RequestIndex) (analyze.Inferred, bool, error) {
+	v := x.Votes()
+	p, err := d.format.parser(time.UTC, modTime(d.path))
+	if err != nil {
+		return analyze.Inferred{}, false, err
+	}
+	r, err := ingest.Open(d.path, limits)
+	if err != nil {
+		return analyze.Inferred{}, false, err
+	}
+	defer r.Close()
+	observed := 0
+	err = r.Records(d.format.startsRecord, func(rec []byte, _ int64) error {
+		var ev patterns.Event
+		if p.Parse(rec, &ev) != nil {
+			return nil
+		}
+		if s, ok := sighting(&ev); ok {
+			v.Observe(s)
+			if observed++; observed >= enoughSightings {
+				return errEnough
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errEnough) {
+		err = nil
+	}
+	inf, ok := v.Result()
+	return inf, ok, err
+}
+
+// sighting is the request an error-log record is about, if it names one.
+func sighting(ev *patterns.Event) (analyze.Sighting, bool) {
+	switch {
+	case ev.Error != nil && ev.Error.Request != "" && ev.Error.Client != "":
+		req := ev.Error.Request
+		if i := strings.LastIndexByte(req, ' '); i > 0 && strings.HasPrefix(req[i+1:], "HTTP/") {
+			req = req[:i] // the access log's method and URI, without the protocol
+		}
+		return analyze.Sighting{Client: ev.Error.Client, Request: req, Time: ev.Time}, true
+	case ev.FPM != nil && ev.FPM.Request != "":
+		return analyze.Sighting{Request: ev.FPM.Request, Time: ev.Time}, true
+	}
+	return analyze.Sighting{}, false
+}

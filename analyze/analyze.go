@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -70,14 +69,37 @@ func Analyze(r Reader, rng TimeRange, cfg Config) (Result, error) {
 	return res, nil
 }
 
-func isGateway(code int) bool { return code == 502 || code == 504 }
+// Gateway errors are the failed answers of an upstream as nginx logs them:
+// 502, 504, and 009. nginx passes an upstream's answer that is not HTTP
+// (another protocol on the port) on to the client as an HTTP/0.9 response
+// and logs status 009: no error status, but the request failed all the same
+// (testdata/scenarios/http09-response).
+var gatewayCodes = []int{502, 504, 9}
+
+func isGateway(code int) bool { return slices.Contains(gatewayCodes, code) }
+
+// Failed reports whether an access-log status is a failed request, whose
+// line analysis reads in full: a 5xx, or a gateway error.
+func Failed(status int) bool { return status >= 500 || isGateway(status) }
+
+// gatewayErrors counts the gateway errors among c.
+func gatewayErrors(c store.Counts) int64 {
+	var n int64
+	for _, code := range gatewayCodes {
+		n += c.Count(code)
+	}
+	return n
+}
+
+// statusKey is how a status is written in a result: nginx's three digits.
+func statusKey(code int) string { return fmt.Sprintf("%03d", code) }
 
 func totals(secs []store.Second) Totals {
 	t := Totals{Status: map[string]int64{}}
 	for _, s := range secs {
 		for _, c := range s.Status {
 			t.Requests += c.Count
-			t.Status[strconv.Itoa(c.Code)] += c.Count
+			t.Status[statusKey(c.Code)] += c.Count
 		}
 	}
 	return t
@@ -94,7 +116,7 @@ type window struct {
 // traffic: at least 5% of its requests (so a quiet site where everything
 // fails counts, and a busy site's usual trickle does not), or at least 10.
 func hot(s store.Second) bool {
-	g := s.Count(502) + s.Count(504)
+	g := gatewayErrors(s.Status)
 	return g >= 10 || (g >= 1 && 20*g >= s.Requests())
 }
 
@@ -132,7 +154,7 @@ func spikes(secs []store.Second, cfg Config) ([]window, Noise) {
 		var requests int64
 		for _, s := range secs {
 			if !s.Time.Before(w.start) && s.Time.Before(w.end) {
-				w.gateway += s.Count(502) + s.Count(504)
+				w.gateway += gatewayErrors(s.Status)
 				requests += s.Requests()
 			}
 		}
@@ -145,7 +167,7 @@ func spikes(secs []store.Second, cfg Config) ([]window, Noise) {
 	noise := Noise{Bursts: []NoiseBurst{}}
 	var burst *NoiseBurst
 	for _, s := range secs {
-		g := s.Count(502) + s.Count(504)
+		g := gatewayErrors(s.Status)
 		if g == 0 || inside(s.Time, incidents) {
 			continue
 		}
@@ -161,9 +183,9 @@ func spikes(secs []store.Second, cfg Config) ([]window, Noise) {
 			burst = &NoiseBurst{Start: s.Time, Status: map[string]int64{}}
 		}
 		burst.End = s.Time.Add(time.Second)
-		for _, c := range []int{502, 504} {
+		for _, c := range gatewayCodes {
 			if n := s.Count(c); n > 0 {
-				burst.Status[strconv.Itoa(c)] += n
+				burst.Status[statusKey(c)] += n
 			}
 		}
 	}
@@ -182,7 +204,7 @@ func baselineShare(secs []store.Second, w window, incidents []window, span time.
 		if s.Time.Before(from) || !s.Time.Before(w.start) || inside(s.Time, incidents) {
 			continue
 		}
-		g += s.Count(502) + s.Count(504)
+		g += gatewayErrors(s.Status)
 		n += s.Requests()
 	}
 	if n == 0 {
@@ -210,8 +232,8 @@ func explain(r Reader, secs []store.Second, w window, cfg Config) (Incident, err
 		}
 		for _, c := range s.Status {
 			inc.Requests += c.Count
-			if c.Code >= 500 {
-				inc.Status[strconv.Itoa(c.Code)] += c.Count
+			if c.Code >= 500 || isGateway(c.Code) {
+				inc.Status[statusKey(c.Code)] += c.Count
 			}
 		}
 		for _, u := range s.Upstreams {
@@ -221,7 +243,7 @@ func explain(r Reader, secs []store.Second, w window, cfg Config) (Incident, err
 				byUpstream[u.Addr] = sh
 			}
 			sh.Requests += u.Status.Requests()
-			sh.GatewayErrors += u.Status.Count(502) + u.Status.Count(504)
+			sh.GatewayErrors += gatewayErrors(u.Status)
 		}
 	}
 	inc.ByUpstream = upstreamShares(byUpstream)
@@ -322,9 +344,9 @@ func upstreamShares(m map[string]*UpstreamShare) []UpstreamShare {
 // title is the one line a person can forward.
 func title(inc Incident) string {
 	var codes []string
-	for _, c := range []string{"502", "504"} {
-		if inc.Status[c] > 0 {
-			codes = append(codes, c+"s")
+	for _, c := range gatewayCodes {
+		if inc.Status[statusKey(c)] > 0 {
+			codes = append(codes, codeName(c))
 		}
 	}
 	where := ""
@@ -332,6 +354,14 @@ func title(inc Incident) string {
 		where = " on " + inc.TopPaths[0].Path
 	}
 	return fmt.Sprintf("%s%s: %s", strings.Join(codes, " and "), where, describe[inc.RootCause])
+}
+
+// codeName names a gateway error's status in a title.
+func codeName(code int) string {
+	if code == 9 {
+		return "HTTP/0.9 answers (009)"
+	}
+	return statusKey(code) + "s"
 }
 
 var describe = map[Kind]string{

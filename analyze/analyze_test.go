@@ -628,3 +628,21 @@ func TestGapsInTheRangeAreReported(t *testing.T) {
 		t.Errorf("gaps = %+v, want %+v", res.Gaps, want)
 	}
 }
+
+// nginx passes a non-HTTP answer on as HTTP/0.9 and logs status 009: a
+// failed request all the same, explained by the error log's line.
+func TestHTTP09AnswersAreGatewayErrors(t *testing.T) {
+	f := &fake{}
+	f.healthy(0, 60)
+	for s := 20; s < 30; s++ {
+		f.access(s, 9, "/legacy/order/1", 2)
+		f.nginx(s, 2, 0, "upstream sent no valid HTTP/1.0 header", "reading response header from upstream", "http://127.0.0.1:19250/legacy/order/1")
+	}
+	inc := onlyIncident(t, analyzeFake(t, f))
+	if inc.RootCause != InvalidUpstreamResponse || inc.Status["009"] != 20 {
+		t.Errorf("root cause %s, status %v; want invalid_upstream_response and 20 × 009", inc.RootCause, inc.Status)
+	}
+	if want := "HTTP/0.9 answers (009) on /legacy/order/1: "; !strings.HasPrefix(inc.Title, want) {
+		t.Errorf("title %q, want it to start with %q", inc.Title, want)
+	}
+}

@@ -96,14 +96,14 @@ func (p *printer) header(res analyze.Result) {
 }
 
 func (p *printer) incident(n int, res analyze.Result, inc analyze.Incident) {
-	gateway := inc.Status["502"] + inc.Status["504"]
+	gateway := inc.Status["502"] + inc.Status["504"] + inc.Status["009"]
 	p.f("\nINCIDENT %d  %s to %s UTC (%s)\n", n, stamp(inc.Start), clock(inc.End), inc.End.Sub(inc.Start))
 	p.f("%s\n\n", clean(inc.Title))
 	share := 0.0
 	if inc.Requests > 0 {
 		share = 100 * float64(gateway) / float64(inc.Requests)
 	}
-	p.f("  Impact:      %s of %s requests (%.1f%%) failed: %s\n", thousands(gateway), thousands(inc.Requests), share, statusList(inc.Status, 500))
+	p.f("  Impact:      %s of %s requests (%.1f%%) failed: %s\n", thousands(gateway), thousands(inc.Requests), share, statusList(inc.Status, 0))
 	root := inc.Causes[0]
 	for _, c := range inc.Causes {
 		if c.Kind == inc.RootCause {
@@ -246,7 +246,7 @@ func statusList(m map[string]int64, from int) string {
 
 func gatewayCodes(m map[string]int64) string {
 	var out []string
-	for _, c := range []string{"502", "504"} {
+	for _, c := range []string{"502", "504", "009"} {
 		if m[c] > 0 {
 			out = append(out, c)
 		}

@@ -94,7 +94,7 @@ func counted(ev *patterns.Event) bool { return ev.Access != nil && ev.Access.Sta
 func keep(ev *patterns.Event) bool {
 	switch {
 	case ev.Access != nil:
-		return ev.Access.Status >= 500 // every request is counted in the rollups
+		return analyze.Failed(ev.Access.Status) // every request is counted in the rollups
 	case ev.Syslog != nil:
 		return ev.Syslog.Event != ""
 	case ev.HAProxy != nil:
@@ -371,7 +371,7 @@ func readFile(d detectedFile, limits ingest.Limits, zone *time.Location, zoneLab
 			if werr := w.Request(a.Time, a.Status, a.UpstreamAddr); werr != nil {
 				return werr
 			}
-			if a.Status < 500 {
+			if !analyze.Failed(a.Status) {
 				return nil // counted in the rollup; only failed requests are kept in full, as keep says
 			}
 			zones.requests.Add(analyze.Sighting{Client: string(a.RemoteAddr), Request: string(a.Method) + " " + string(a.URI), Time: a.Time})

@@ -32,6 +32,7 @@ var scenarios = map[string]scenario{
 	"socket-permission":  {chains: [][]analyze.Kind{{analyze.SocketPermission}}},
 	"backend-down":       {chains: [][]analyze.Kind{{analyze.BackendDown}}},
 	"invalid-response":   {chains: [][]analyze.Kind{{analyze.InvalidUpstreamResponse}}},
+	"http09-response":    {chains: [][]analyze.Kind{{analyze.InvalidUpstreamResponse}}},
 	"slow-queries":       {chains: [][]analyze.Kind{{analyze.SlowQueries, analyze.FPMWorkerExhaustion}}},
 	"two-incidents":      {chains: [][]analyze.Kind{{analyze.FPMWorkerExhaustion}, {analyze.FPMDown}}},
 	"dns-failure":        {chains: [][]analyze.Kind{{analyze.DNSFailure}}},
@@ -110,7 +111,7 @@ func causesOf(res analyze.Result) string {
 	return b.String()
 }
 
-// gatewaySpans reads the 502/504 lines of a combined access log and returns
+// gatewaySpans reads the 502/504/009 lines of a combined access log and returns
 // the spans [first, last+1s) of seconds with them, gaps under analyze's
 // merge gap joined.
 func gatewaySpans(t *testing.T, path string) [][2]time.Time {
@@ -124,7 +125,7 @@ func gatewaySpans(t *testing.T, path string) [][2]time.Time {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := sc.Text()
-		if !strings.Contains(line, `" 502 `) && !strings.Contains(line, `" 504 `) {
+		if !strings.Contains(line, `" 502 `) && !strings.Contains(line, `" 504 `) && !strings.Contains(line, `" 009 `) {
 			continue
 		}
 		ts, err := time.Parse("02/Jan/2006:15:04:05 -0700", line[strings.IndexByte(line, '[')+1:strings.IndexByte(line, ']')])

@@ -21,7 +21,7 @@
 set -uo pipefail
 # shellcheck source=../common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
-sc_setup invalid-response "${1:-}"
+sc_setup "${SC_SCENARIO:-invalid-response}" "${1:-}" # http09-response runs this script in smtp mode
 
 MODE=${INVALID_MODE:-tls}
 case $MODE in tls | smtp) ;; *) lc_die "INVALID_MODE must be tls or smtp" ;; esac

@@ -150,16 +150,12 @@ func spikes(secs []store.Second, cfg Config) ([]window, Noise) {
 	}
 
 	var incidents []window
+	sums := newRunningTotals(secs)
 	for _, w := range candidates {
 		var requests int64
-		for _, s := range secs {
-			if !s.Time.Before(w.start) && s.Time.Before(w.end) {
-				w.gateway += gatewayErrors(s.Status)
-				requests += s.Requests()
-			}
-		}
+		w.gateway, requests = sums.between(w.start, w.end)
 		share := float64(w.gateway) / float64(max(requests, 1))
-		if w.gateway >= cfg.MinErrors && share >= cfg.MinShare && share >= 3*baselineShare(secs, w, incidents, cfg.Baseline) {
+		if w.gateway >= cfg.MinErrors && share >= cfg.MinShare && share >= 3*baselineShare(sums, w, incidents, cfg.Baseline) {
 			incidents = append(incidents, w)
 		}
 	}
@@ -197,20 +193,67 @@ func spikes(secs []store.Second, cfg Config) ([]window, Noise) {
 
 // baselineShare is the share of gateway errors among the requests of the
 // span before w, leaving out the incidents already found.
-func baselineShare(secs []store.Second, w window, incidents []window, span time.Duration) float64 {
-	var g, n int64
+func baselineShare(sums runningTotals, w window, incidents []window, span time.Duration) float64 {
 	from := w.start.Add(-span)
-	for _, s := range secs {
-		if s.Time.Before(from) || !s.Time.Before(w.start) || inside(s.Time, incidents) {
-			continue
+	g, n := sums.between(from, w.start)
+	for _, inc := range incidents {
+		if lo, hi := later(from, inc.start), earlier(w.start, inc.end); lo.Before(hi) {
+			ig, in := sums.between(lo, hi)
+			g, n = g-ig, n-in
 		}
-		g += gatewayErrors(s.Status)
-		n += s.Requests()
 	}
 	if n == 0 {
 		return 0
 	}
 	return float64(g) / float64(n)
+}
+
+// runningTotals counts the gateway errors and requests of any span of
+// seconds in O(log n): prefix sums over the seconds, which are in time
+// order. A day of traffic has 86,400 seconds and, on a quiet site, hundreds
+// of candidate spikes: summing each one's span afresh is quadratic.
+type runningTotals struct {
+	secs              []store.Second
+	gateway, requests []int64 // totals of secs[:i]
+}
+
+func newRunningTotals(secs []store.Second) runningTotals {
+	r := runningTotals{secs: secs, gateway: make([]int64, len(secs)+1), requests: make([]int64, len(secs)+1)}
+	for i, s := range secs {
+		r.gateway[i+1] = r.gateway[i] + gatewayErrors(s.Status)
+		r.requests[i+1] = r.requests[i] + s.Requests()
+	}
+	return r
+}
+
+// index is the position of the first second at or after t.
+func (r runningTotals) index(t time.Time) int {
+	i, _ := slices.BinarySearchFunc(r.secs, t, func(s store.Second, t time.Time) int { return s.Time.Compare(t) })
+	return i
+}
+
+// between returns the gateway errors and requests of the seconds in
+// [from, to).
+func (r runningTotals) between(from, to time.Time) (gateway, requests int64) {
+	i, j := r.index(from), r.index(to)
+	if j < i {
+		return 0, 0
+	}
+	return r.gateway[j] - r.gateway[i], r.requests[j] - r.requests[i]
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 func inside(t time.Time, ws []window) bool {

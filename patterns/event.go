@@ -100,60 +100,61 @@ type Event struct {
 }
 
 // Access holds the fields of one nginx access-log line. Names follow the
-// nginx variables. Numbers that the line does not carry are -1.
+// nginx variables. Numbers that the line does not carry are -1. (The store
+// keeps events as JSON; omitzero keeps the unlogged fields out of it.)
 type Access struct {
-	RemoteAddr    string
-	RemoteUser    string
-	Method        string
-	URI           string // request target as logged (path and query)
-	Protocol      string
-	Status        int
-	BodyBytesSent int64
-	HTTPReferer   string
-	HTTPUserAgent string
+	RemoteAddr    string `json:",omitzero"`
+	RemoteUser    string `json:",omitzero"`
+	Method        string `json:",omitzero"`
+	URI           string `json:",omitzero"` // request target as logged (path and query)
+	Protocol      string `json:",omitzero"`
+	Status        int    `json:",omitzero"`
+	BodyBytesSent int64  `json:",omitzero"`
+	HTTPReferer   string `json:",omitzero"`
+	HTTPUserAgent string `json:",omitzero"`
 
 	// From formats that log them (see AccessFormat); "" / -1 / 0 otherwise.
-	RequestTime          float64 // $request_time, seconds; -1 when not logged
-	Host                 string  // $host, else $http_host, else $server_name
-	Connection           int64   // $connection (the error log's *CID); 0 when not logged
-	RequestID            string  // $request_id (ingress-nginx: $req_id)
-	XForwardedFor        string  // $http_x_forwarded_for
-	UpstreamAddr         string  // the $upstream_* lists as logged: "10.0.0.7:9000, 10.0.0.8:9000 : unix:/run/php.sock"
-	UpstreamStatus       string  // "502, 502"; see UpstreamStatuses, UpstreamAttempts
-	UpstreamResponseTime string  // "0.100, -"
-	UpstreamConnectTime  string
-	UpstreamHeaderTime   string
-	Extra                [MaxAccessExtra]AccessVar // the other variables logged, in order; unused entries are zero
+	RequestTime          float64                   `json:",omitzero"` // $request_time, seconds; -1 when not logged
+	Host                 string                    `json:",omitzero"` // $host, else $http_host, else $server_name
+	Connection           int64                     `json:",omitzero"` // $connection (the error log's *CID); 0 when not logged
+	RequestID            string                    `json:",omitzero"` // $request_id (ingress-nginx: $req_id)
+	XForwardedFor        string                    `json:",omitzero"` // $http_x_forwarded_for
+	UpstreamAddr         string                    `json:",omitzero"` // the $upstream_* lists as logged: "10.0.0.7:9000, 10.0.0.8:9000 : unix:/run/php.sock"
+	UpstreamStatus       string                    `json:",omitzero"` // "502, 502"; see UpstreamStatuses, UpstreamAttempts
+	UpstreamResponseTime string                    `json:",omitzero"` // "0.100, -"
+	UpstreamConnectTime  string                    `json:",omitzero"`
+	UpstreamHeaderTime   string                    `json:",omitzero"`
+	Extra                [MaxAccessExtra]AccessVar `json:",omitzero"` // the other variables logged, in order; unused entries are zero
 }
 
 // NginxError holds the fields of one nginx error-log record.
 type NginxError struct {
-	Level      string // emerg alert crit error warn notice info debug
-	PID        int
-	TID        int
-	Connection int64  // the *CID connection serial; 0 when the record has none
-	Message    string // the message without the ", client: …" context and without " while …"
-	Errno      int    // the errno in "(111: Connection refused)"; 0 when absent
-	Action     string // the text after " while ", e.g. "connecting to upstream"
-	Client     string
-	Server     string
-	Request    string
-	Upstream   string
-	Host       string
-	Referrer   string
+	Level      string `json:",omitzero"` // emerg alert crit error warn notice info debug
+	PID        int    `json:",omitzero"`
+	TID        int    `json:",omitzero"`
+	Connection int64  `json:",omitzero"` // the *CID connection serial; 0 when the record has none
+	Message    string `json:",omitzero"` // the message without the ", client: …" context and without " while …"
+	Errno      int    `json:",omitzero"` // the errno in "(111: Connection refused)"; 0 when absent
+	Action     string `json:",omitzero"` // the text after " while ", e.g. "connecting to upstream"
+	Client     string `json:",omitzero"`
+	Server     string `json:",omitzero"`
+	Request    string `json:",omitzero"`
+	Upstream   string `json:",omitzero"`
+	Host       string `json:",omitzero"`
+	Referrer   string `json:",omitzero"`
 }
 
 // FPMError holds the fields of one PHP-FPM error-log line.
 type FPMError struct {
-	Level   string // DEBUG NOTICE WARNING ERROR ALERT
-	Pool    string // from "[pool www]"; empty for master-process messages
-	Child   int    // the child pid the message is about; 0 when none
-	Message string // the message after "LEVEL: " (and after "[pool NAME] ")
+	Level   string `json:",omitzero"` // DEBUG NOTICE WARNING ERROR ALERT
+	Pool    string `json:",omitzero"` // from "[pool www]"; empty for master-process messages
+	Child   int    `json:",omitzero"` // the child pid the message is about; 0 when none
+	Message string `json:",omitzero"` // the message after "LEVEL: " (and after "[pool NAME] ")
 
 	// From "executing too slow" and "execution timed out" messages:
-	Script   string  // the script's path
-	Request  string  // "METHOD URI[?QUERY]"
-	Duration float64 // seconds the request had run; 0 when not logged
+	Script   string  `json:",omitzero"` // the script's path
+	Request  string  `json:",omitzero"` // "METHOD URI[?QUERY]"
+	Duration float64 `json:",omitzero"` // seconds the request had run; 0 when not logged
 }
 
 // FPMSlow is one entry of a PHP-FPM slow log: the stack of a request that

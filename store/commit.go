@@ -24,9 +24,9 @@ func (w *Writer) Commit(positions map[string][]byte) error {
 	}
 	err := w.s.db.Update(func(txn *badger.Txn) error {
 		for _, ev := range w.events {
-			v, err := json.Marshal(ev)
+			v, err := encodeEvent(ev)
 			if err != nil {
-				return fmt.Errorf("cannot encode event from %s at offset %d: %w", ev.Path, ev.Offset, err)
+				return err
 			}
 			if err := txn.Set(eventKey(ev), v); err != nil {
 				return err

@@ -12,7 +12,7 @@ import (
 // data is one key prefix, and retention drops whole prefixes (DropPrefix
 // really frees the disk; TTLs would only hide keys until a compaction):
 //
-//	e | day (4) | unix nanos (8) | kind (1) | path hash (4) | offset (8) → JSON event
+//	e | day (4) | unix nanos (8) | kind (1) | path hash (4) | offset (8) → event (see eventcodec.go)
 //	r | day (4) | unix seconds (8)                          → request rollup (by status, and by upstream and status)
 //	g | day (4) | unix nanos (8) | path hash (4) | offset (8) → JSON Gap
 //	s | path                                                → JSON Source
@@ -69,7 +69,7 @@ func keyTime(k []byte) time.Time {
 }
 
 // schemaVersion is the key layout this code reads and writes.
-const schemaVersion = "3"
+const schemaVersion = "4"
 
 var schemaKey = []byte{prefixMeta, 's', 'c', 'h', 'e', 'm', 'a'}
 

@@ -183,9 +183,12 @@ func decodeRollup(v []byte) (*rollup, error) {
 		if r.up == nil {
 			r.up = map[string]map[int]int64{}
 		}
-		m := make(map[int]int64, 2)
+		m := r.up[addr]
+		if m == nil {
+			m = make(map[int]int64, 2)
+			r.up[addr] = m
+		}
 		d.counts(m)
-		r.up[addr] = m
 	}
 	if d.err != nil {
 		return nil, d.err
@@ -223,17 +226,70 @@ func (d *decoder) counts(m map[int]int64) {
 	}
 }
 
+// decodeSecond decodes a stored rollup straight into a Second, without the
+// maps of a rollup: analysis reads 86,400 of them for a day.
 func decodeSecond(unix int64, v []byte) (Second, error) {
-	r, err := decodeRollup(v)
-	if err != nil {
-		return Second{}, err
+	d := decoder{v: v}
+	sec := Second{Time: time.Unix(unix, 0).UTC(), Status: d.countList()}
+	for d.err == nil && len(d.v) > 0 {
+		n := d.uvarint()
+		if d.err != nil || n == 0 || n > uint64(len(d.v)) {
+			return Second{}, errCorruptRollup
+		}
+		addr := string(d.v[:n])
+		d.v = d.v[n:]
+		sec.Upstreams = append(sec.Upstreams, UpstreamCount{Addr: addr, Status: d.countList()})
 	}
-	sec := Second{Time: time.Unix(unix, 0).UTC(), Status: sortedCounts(r.status)}
-	for addr, m := range r.up {
-		sec.Upstreams = append(sec.Upstreams, UpstreamCount{Addr: addr, Status: sortedCounts(m)})
+	if d.err != nil {
+		return Second{}, d.err
 	}
-	slices.SortFunc(sec.Upstreams, func(a, b UpstreamCount) int { return cmp.Compare(a.Addr, b.Addr) })
+	if !slices.IsSortedFunc(sec.Upstreams, func(a, b UpstreamCount) int { return cmp.Compare(a.Addr, b.Addr) }) {
+		slices.SortStableFunc(sec.Upstreams, func(a, b UpstreamCount) int { return cmp.Compare(a.Addr, b.Addr) })
+	}
+	ups := sec.Upstreams[:0]
+	for _, u := range sec.Upstreams { // an address twice: a value encode did not write, but readable
+		if n := len(ups); n > 0 && ups[n-1].Addr == u.Addr {
+			both := append(ups[n-1].Status, u.Status...)
+			slices.SortStableFunc(both, func(a, b StatusCount) int { return a.Code - b.Code })
+			ups[n-1].Status = mergeCodes(both)
+			continue
+		}
+		ups = append(ups, u)
+	}
+	sec.Upstreams = ups
 	return sec, nil
+}
+
+// countList reads a count of pairs and the pairs, as Counts ordered by
+// code (encode writes them so; a value that is not is put in order).
+func (d *decoder) countList() Counts {
+	n := d.uvarint()
+	if n > uint64(len(d.v)) {
+		d.err = errCorruptRollup
+		return nil
+	}
+	out := make(Counts, 0, n)
+	for i := uint64(0); i < n && d.err == nil; i++ {
+		code, count := d.uvarint(), d.uvarint()
+		out = append(out, StatusCount{Code: int(code), Count: int64(count)})
+	}
+	if !slices.IsSortedFunc(out, func(a, b StatusCount) int { return a.Code - b.Code }) {
+		slices.SortStableFunc(out, func(a, b StatusCount) int { return a.Code - b.Code })
+	}
+	return mergeCodes(out)
+}
+
+// mergeCodes adds up the counts of equal codes, in a sorted list.
+func mergeCodes(c Counts) Counts {
+	out := c[:0]
+	for _, s := range c {
+		if n := len(out); n > 0 && out[n-1].Code == s.Code {
+			out[n-1].Count += s.Count
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 func sortedCounts(m map[int]int64) Counts {

@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 )
@@ -135,7 +137,17 @@ func FuzzDecodeRollup(f *testing.F) {
 			if !errors.Is(err, errCorruptRollup) {
 				t.Fatalf("err = %v", err)
 			}
+			if _, err := decodeSecond(0, v); err == nil {
+				t.Fatalf("decodeSecond reads %x, decodeRollup does not", v)
+			}
 			return
+		}
+		sec, err := decodeSecond(0, v)
+		if err != nil {
+			t.Fatalf("decodeRollup reads %x, decodeSecond does not: %v", v, err)
+		}
+		if want := secondOf(r); !reflect.DeepEqual(sec, want) {
+			t.Fatalf("decodeSecond = %+v, decodeRollup gives %+v", sec, want)
 		}
 		again, err := decodeRollup(r.encode())
 		if err != nil {
@@ -154,4 +166,14 @@ func normal(r *rollup) map[string]map[int]int64 {
 		out[a] = m
 	}
 	return out
+}
+
+// secondOf is the Second a rollup reads as.
+func secondOf(r *rollup) Second {
+	sec := Second{Time: time.Unix(0, 0).UTC(), Status: sortedCounts(r.status)}
+	for addr, m := range r.up {
+		sec.Upstreams = append(sec.Upstreams, UpstreamCount{Addr: addr, Status: sortedCounts(m)})
+	}
+	slices.SortFunc(sec.Upstreams, func(a, b UpstreamCount) int { return cmp.Compare(a.Addr, b.Addr) })
+	return sec
 }

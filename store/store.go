@@ -204,9 +204,9 @@ func (s *Store) Seconds(from, to time.Time) ([]Second, error) {
 // Events calls fn for each stored event with a time in [from, to), in time
 // order. The event passed to fn is fresh: fn may keep it.
 func (s *Store) Events(from, to time.Time, fn func(*patterns.Event) error) error {
-	return s.scan(prefixEvent, from, to, func(_, v []byte) error {
-		ev := new(patterns.Event)
-		if err := json.Unmarshal(v, ev); err != nil {
+	return s.scan(prefixEvent, from, to, func(k, v []byte) error {
+		ev, err := decodeEvent(k, v)
+		if err != nil {
 			return fmt.Errorf("cannot decode a stored event: %w (the store may be from another version of logcause: remove it and ingest again)", err)
 		}
 		return fn(ev)

@@ -1,7 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -230,4 +232,119 @@ func TestFlushOverStoredSecondsAcrossTransactions(t *testing.T) {
 			t.Fatalf("second %s holds %d requests, want 2", sec.Time, sec.Requests())
 		}
 	}
+}
+
+// Every kind's fields survive the store, and a damaged value is an error.
+func TestEventCodec(t *testing.T) {
+	at := time.Date(2026, 11, 24, 1, 2, 3, 456789000, time.UTC)
+	evs := []*patterns.Event{
+		{Time: at, Kind: patterns.KindNginxAccess, Path: "/var/log/nginx/access.log", Offset: 1 << 40, Text: "127.0.0.1 - - \"GET /\\x00 HTTP/1.1\" 502 \"\xff\"",
+			Access: &patterns.Access{RemoteAddr: "127.0.0.1", Method: "GET", URI: "/\x00", Status: 502, RequestTime: 2.5, UpstreamAddr: "unix:/run/php.sock"}},
+		{Time: at, Kind: patterns.KindNginxError, Path: "error.log", Text: "multi\nline", Error: &patterns.NginxError{Level: "error", Errno: 11, Client: "10.0.0.1", Request: "GET / HTTP/1.1"}},
+		{Time: at, Kind: patterns.KindFPMError, Path: "php-fpm.log", FPM: &patterns.FPMError{Level: "WARNING", Pool: "www", Child: 42, Duration: 2.0}},
+		{Time: at, Kind: patterns.KindMySQLSlow, Path: "slow.log", Slow: &patterns.SlowQuery{QueryTime: 3.2}},
+		{Time: at, Kind: patterns.KindSyslog, Path: "kern.log", Syslog: &patterns.Syslog{Event: "oom_kill"}},
+		{Time: at, Kind: patterns.KindHAProxy, Path: "haproxy.log", Text: "", HAProxy: &patterns.HAProxy{Status: 503}},
+	}
+	for _, ev := range evs {
+		v, err := encodeEvent(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := decodeEvent(eventKey(ev), v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, ev) {
+			t.Errorf("round trip:\n got %+v\nwant %+v", got, ev)
+		}
+		for _, cut := range []int{0, 1, len(ev.Path), len(v) - 1} {
+			if _, err := decodeEvent(eventKey(ev), v[:cut]); err == nil {
+				t.Errorf("value cut at %d of %d decoded", cut, len(v))
+			}
+		}
+	}
+	if _, err := decodeEvent([]byte("e"), nil); err == nil {
+		t.Error("a short key decoded")
+	}
+}
+
+// fillFields sets every field of the struct v points to a distinct non-zero
+// value, so that a field the codec forgets fails the round trip.
+func fillFields(v reflect.Value, n *int) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		fillFields(v.Elem(), n)
+	case reflect.Struct:
+		for i := range v.NumField() {
+			fillFields(v.Field(i), n)
+		}
+	case reflect.Array:
+		for i := range v.Len() {
+			fillFields(v.Index(i), n)
+		}
+	case reflect.String:
+		*n++
+		v.SetString(fmt.Sprintf("f%d ü\x00", *n))
+	case reflect.Int, reflect.Int64:
+		*n++
+		v.SetInt(int64(*n) * -1000003)
+	case reflect.Float64:
+		*n++
+		v.SetFloat(float64(*n) + 0.25)
+	default:
+		panic("fill: add " + v.Kind().String())
+	}
+}
+
+// The binary forms of access and error events carry every field.
+func TestEventCodecCarriesEveryField(t *testing.T) {
+	n := 0
+	a, e := new(patterns.Access), new(patterns.NginxError)
+	fillFields(reflect.ValueOf(a), &n)
+	fillFields(reflect.ValueOf(e), &n)
+	for _, ev := range []*patterns.Event{
+		{Kind: patterns.KindNginxAccess, Path: "a", Access: a},
+		{Kind: patterns.KindNginxError, Path: "e", Error: e},
+		{Kind: patterns.KindNginxAccess, Path: "both", Access: a, Error: e}, // not a form of its own: JSON
+	} {
+		ev.Time = time.Unix(0, 1).UTC()
+		v, err := encodeEvent(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := decodeEvent(eventKey(ev), v)
+		if err != nil || !reflect.DeepEqual(got, ev) {
+			t.Errorf("round trip of %s: %v\n got %+v\nwant %+v", ev.Path, err, got, ev)
+		}
+	}
+}
+
+// FuzzDecodeEvent: a damaged value decodes or fails cleanly, never panics;
+// what decodes encodes back to an event that encodes the same.
+func FuzzDecodeEvent(f *testing.F) {
+	ev := &patterns.Event{Time: time.Unix(0, 7).UTC(), Kind: patterns.KindNginxAccess, Path: "access.log", Text: "x",
+		Access: &patterns.Access{RemoteAddr: "1.2.3.4", Status: 502, RequestTime: -1, Extra: [patterns.MaxAccessExtra]patterns.AccessVar{{Name: "a", Value: "b"}}}}
+	for _, e := range []*patterns.Event{ev, {Kind: patterns.KindNginxError, Error: &patterns.NginxError{Errno: 111}}, {Kind: patterns.KindFPMError, FPM: &patterns.FPMError{Pool: "www"}}} {
+		v, _ := encodeEvent(e)
+		f.Add(v)
+	}
+	key := eventKey(ev)
+	f.Fuzz(func(t *testing.T, v []byte) {
+		got, err := decodeEvent(key, v)
+		if err != nil {
+			return
+		}
+		again, err := encodeEvent(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := decodeEvent(key, again)
+		if err != nil {
+			t.Fatalf("a re-encoded event does not decode: %v", err)
+		}
+		if third, _ := encodeEvent(back); !bytes.Equal(third, again) { // bytes, not DeepEqual: NaN ≠ NaN
+			t.Fatalf("re-encoding is not stable:\n%q\n%q", again, third)
+		}
+	})
 }

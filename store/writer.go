@@ -98,9 +98,9 @@ func (w *Writer) flushEvents() error {
 		}
 	}
 	for _, ev := range w.events {
-		v, err := json.Marshal(ev)
+		v, err := encodeEvent(ev)
 		if err != nil {
-			return fmt.Errorf("cannot encode event from %s at offset %d: %w", ev.Path, ev.Offset, err)
+			return err
 		}
 		if err := wb.Set(eventKey(ev), v); err != nil {
 			return fmt.Errorf("cannot write events to the store: %w", err)

@@ -1,0 +1,211 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/logcause/logcause/patterns"
+)
+
+// An event's key holds its instant, kind and offset (eventKey); its value
+// holds the rest:
+//
+//	uvarint len(path) | path | uvarint len(text) | text | form (1) | fields
+//
+// Analysis decodes every event near an incident, thousands of them, and
+// encoding/json spent ~6 µs on each (BenchmarkAnalyzeDayOfTraffic): the
+// text is kept raw, and the two kinds that come by the thousand, nginx's
+// access and error lines, have a binary form of their own (formAccess,
+// formNginxError: the fields in a fixed order, strings as uvarint length
+// and bytes, integers as varints). Every other event's fields are JSON.
+type eventFields struct {
+	Access  *patterns.Access      `json:",omitempty"`
+	Error   *patterns.NginxError  `json:",omitempty"`
+	FPM     *patterns.FPMError    `json:",omitempty"`
+	FPMSlow *patterns.FPMSlow     `json:",omitempty"`
+	Slow    *patterns.SlowQuery   `json:",omitempty"`
+	MySQL   *patterns.MySQLError  `json:",omitempty"`
+	Syslog  *patterns.Syslog      `json:",omitempty"`
+	Apache  *patterns.ApacheError `json:",omitempty"`
+	HAProxy *patterns.HAProxy     `json:",omitempty"`
+}
+
+const (
+	formJSON       = 'j'
+	formAccess     = 'a'
+	formNginxError = 'e'
+)
+
+func encodeEvent(ev *patterns.Event) ([]byte, error) {
+	b := make([]byte, 0, 2*binary.MaxVarintLen32+len(ev.Path)+2*len(ev.Text)+64)
+	b = appendString(b, ev.Path)
+	b = appendString(b, ev.Text)
+	f := eventFields{ev.Access, ev.Error, ev.FPM, ev.FPMSlow, ev.Slow, ev.MySQL, ev.Syslog, ev.Apache, ev.HAProxy}
+	switch {
+	case f == eventFields{Access: ev.Access} && ev.Access != nil:
+		return appendAccess(append(b, formAccess), ev.Access), nil
+	case f == eventFields{Error: ev.Error} && ev.Error != nil:
+		return appendNginxError(append(b, formNginxError), ev.Error), nil
+	}
+	fields, err := json.Marshal(f)
+	if err != nil {
+		return nil, fmt.Errorf("cannot encode event from %s at offset %d: %w", ev.Path, ev.Offset, err)
+	}
+	return append(append(b, formJSON), fields...), nil
+}
+
+var errCorruptEvent = errors.New("corrupt event")
+
+// decodeEvent decodes the event stored under k with value v. It does not
+// keep k or v.
+func decodeEvent(k, v []byte) (*patterns.Event, error) {
+	if len(k) != timeKeyLen+1+4+8 {
+		return nil, errCorruptEvent
+	}
+	ev := &patterns.Event{
+		Time:   time.Unix(0, int64(binary.BigEndian.Uint64(k[5:timeKeyLen]))).UTC(),
+		Kind:   patterns.Kind(k[timeKeyLen]),
+		Offset: int64(binary.BigEndian.Uint64(k[len(k)-8:])),
+	}
+	d := &fieldReader{v: v}
+	ev.Path, ev.Text = d.string(), d.string()
+	form := d.byte()
+	if d.err != nil {
+		return nil, errCorruptEvent
+	}
+	switch form {
+	case formAccess:
+		ev.Access = d.access()
+	case formNginxError:
+		ev.Error = d.nginxError()
+	case formJSON:
+		var f eventFields
+		if err := json.Unmarshal(d.v, &f); err != nil {
+			return nil, fmt.Errorf("%w: %w", errCorruptEvent, err)
+		}
+		ev.Access, ev.Error, ev.FPM, ev.FPMSlow, ev.Slow, ev.MySQL, ev.Syslog, ev.Apache, ev.HAProxy =
+			f.Access, f.Error, f.FPM, f.FPMSlow, f.Slow, f.MySQL, f.Syslog, f.Apache, f.HAProxy
+		d.v = nil
+	default:
+		return nil, errCorruptEvent
+	}
+	if d.err != nil || len(d.v) > 0 {
+		return nil, errCorruptEvent
+	}
+	return ev, nil
+}
+
+func appendString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+func appendAccess(b []byte, a *patterns.Access) []byte {
+	for _, s := range []string{a.RemoteAddr, a.RemoteUser, a.Method, a.URI, a.Protocol, a.HTTPReferer, a.HTTPUserAgent,
+		a.Host, a.RequestID, a.XForwardedFor, a.UpstreamAddr, a.UpstreamStatus, a.UpstreamResponseTime, a.UpstreamConnectTime, a.UpstreamHeaderTime} {
+		b = appendString(b, s)
+	}
+	b = binary.AppendVarint(b, int64(a.Status))
+	b = binary.AppendVarint(b, a.BodyBytesSent)
+	b = binary.AppendVarint(b, a.Connection)
+	b = binary.BigEndian.AppendUint64(b, math.Float64bits(a.RequestTime))
+	n := len(a.Extra)
+	for n > 0 && a.Extra[n-1] == (patterns.AccessVar{}) {
+		n--
+	}
+	b = append(b, byte(n))
+	for _, x := range a.Extra[:n] {
+		b = appendString(appendString(b, x.Name), x.Value)
+	}
+	return b
+}
+
+func appendNginxError(b []byte, e *patterns.NginxError) []byte {
+	for _, s := range []string{e.Level, e.Message, e.Action, e.Client, e.Server, e.Request, e.Upstream, e.Host, e.Referrer} {
+		b = appendString(b, s)
+	}
+	for _, n := range []int64{int64(e.PID), int64(e.TID), e.Connection, int64(e.Errno)} {
+		b = binary.AppendVarint(b, n)
+	}
+	return b
+}
+
+// fieldReader reads what appendString, appendAccess and appendNginxError
+// wrote; the first error sticks.
+type fieldReader struct {
+	v   []byte
+	err error
+}
+
+func (d *fieldReader) fail() { d.err, d.v = errCorruptEvent, nil }
+
+func (d *fieldReader) string() string {
+	n, w := binary.Uvarint(d.v)
+	if w <= 0 || n > uint64(len(d.v)-w) {
+		d.fail()
+		return ""
+	}
+	s := string(d.v[w : w+int(n)])
+	d.v = d.v[w+int(n):]
+	return s
+}
+
+func (d *fieldReader) varint() int64 {
+	x, w := binary.Varint(d.v)
+	if w <= 0 {
+		d.fail()
+		return 0
+	}
+	d.v = d.v[w:]
+	return x
+}
+
+func (d *fieldReader) byte() byte {
+	if len(d.v) == 0 {
+		d.fail()
+		return 0
+	}
+	c := d.v[0]
+	d.v = d.v[1:]
+	return c
+}
+
+func (d *fieldReader) access() *patterns.Access {
+	a := new(patterns.Access)
+	for _, p := range []*string{&a.RemoteAddr, &a.RemoteUser, &a.Method, &a.URI, &a.Protocol, &a.HTTPReferer, &a.HTTPUserAgent,
+		&a.Host, &a.RequestID, &a.XForwardedFor, &a.UpstreamAddr, &a.UpstreamStatus, &a.UpstreamResponseTime, &a.UpstreamConnectTime, &a.UpstreamHeaderTime} {
+		*p = d.string()
+	}
+	a.Status = int(d.varint())
+	a.BodyBytesSent = d.varint()
+	a.Connection = d.varint()
+	if len(d.v) < 8 {
+		d.fail()
+		return a
+	}
+	a.RequestTime = math.Float64frombits(binary.BigEndian.Uint64(d.v))
+	d.v = d.v[8:]
+	n := int(d.byte())
+	if n > len(a.Extra) {
+		d.fail()
+		return a
+	}
+	for i := range n {
+		a.Extra[i] = patterns.AccessVar{Name: d.string(), Value: d.string()}
+	}
+	return a
+}
+
+func (d *fieldReader) nginxError() *patterns.NginxError {
+	e := new(patterns.NginxError)
+	for _, p := range []*string{&e.Level, &e.Message, &e.Action, &e.Client, &e.Server, &e.Request, &e.Upstream, &e.Host, &e.Referrer} {
+		*p = d.string()
+	}
+	e.PID, e.TID = int(d.varint()), int(d.varint())
+	e.Connection = d.varint()
+	e.Errno = int(d.varint())
+	return e
+}

@@ -11,7 +11,10 @@
 // physical lines into records for the multi-line kinds; Detect guesses the
 // kind of a file from its first lines; ParseCombined is the allocation-free
 // access-log path for callers that aggregate without keeping events; and
-// Event.AppendJSON prints an event for `logcause parse`.
+// Event.AppendJSON prints an event for `logcause parse`. ReadStackConfig
+// reads the configuration of the stack that wrote the logs (nginx, PHP-FPM
+// pools, MySQL/MariaDB options) under a config root, so that findings can
+// quote the values in force with their file and line.
 //
 // Every parser works on any input without panicking, in time linear in the
 // size of the record, and reports a record that does not fit its format with

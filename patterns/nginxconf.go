@@ -4,14 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 )
 
-// Reading log_format directives from nginx's configuration.
+// Reading nginx's configuration: a lexer like nginx's, a tree of blocks with
+// includes expanded (used by ReadStackConfig too), and log_format directives.
 
-// Limits of ReadNginxConf.
+// Limits of reading configuration files (ReadNginxConf, ReadStackConfig).
 const (
 	maxConfIncludeDepth = 16      // include nesting
 	maxConfFiles        = 1024    // files read in all
@@ -236,38 +238,158 @@ func ParseLogFormatDirective(s string) (*AccessFormat, error) {
 // (nginx refuses it too, as well as a redefinition of "combined"). On error
 // no format is returned.
 func ReadNginxConf(path string) ([]*AccessFormat, error) {
-	r := &confReader{root: filepath.Dir(path), names: map[string]string{}}
+	var formats []*AccessFormat
+	names := map[string]string{} // log_format name → where it was defined
+	r := newNginxReader(osSource{}, filepath.Dir(path))
+	r.onDirective = func(d *nginxDirective, at string) error {
+		if d.name != "log_format" {
+			return nil
+		}
+		f, err := logFormatFromArgs(d.args)
+		if err != nil {
+			return fmt.Errorf("nginx config %s: %w", at, err)
+		}
+		if f.name == "combined" {
+			return fmt.Errorf("nginx config %s: log_format combined is built in and cannot be redefined", at)
+		}
+		if prev, dup := names[f.name]; dup {
+			return fmt.Errorf("nginx config %s: duplicate log_format name %q (first defined at %s)", at, f.name, prev)
+		}
+		names[f.name] = at
+		formats = append(formats, f)
+		return nil
+	}
 	if err := r.read(path, "", 0); err != nil {
 		return nil, err
 	}
-	return r.formats, nil
+	return formats, nil
 }
 
-type confReader struct {
-	root    string
-	files   int
-	formats []*AccessFormat
-	names   map[string]string // log_format name → where it was defined
+// nginxBlock is one block of an nginx configuration ("http", "server",
+// "location", "upstream", "if", …) with what it holds, includes expanded in
+// place. The main context is a block with an empty name.
+type nginxBlock struct {
+	name   string
+	args   []string
+	file   string
+	line   int
+	parent *nginxBlock
+	dirs   []*nginxDirective // simple directives, in order
+	blocks []*nginxBlock     // blocks inside, in order
+}
+
+// nginxDirective is one simple directive (one that ends with ';').
+type nginxDirective struct {
+	name  string
+	args  []string
+	file  string
+	line  int
+	block *nginxBlock
+}
+
+// confSource is where nginx reads its files from: the local file system
+// (ReadNginxConf) or a server's config root (ReadStackConfig).
+type confSource interface {
+	// readFile reads a file, at most maxConfFileSize bytes of it.
+	readFile(name string) (string, error)
+	// glob returns the names matching pattern, sorted. It may return
+	// matches and an error about a directory it could not read.
+	glob(pattern string) ([]string, error)
+	isDir(name string) bool
+	// join resolves name, relative or absolute, against directory dir.
+	join(dir, name string) string
+}
+
+// osSource reads the local file system.
+type osSource struct{}
+
+func (osSource) readFile(name string) (string, error)  { return readConfFile(name) }
+func (osSource) glob(pattern string) ([]string, error) { return filepath.Glob(pattern) }
+
+func (osSource) isDir(name string) bool {
+	st, err := os.Stat(name)
+	return err == nil && st.IsDir()
+}
+
+func (osSource) join(dir, name string) string {
+	if filepath.IsAbs(name) {
+		return name
+	}
+	return filepath.Join(dir, name)
+}
+
+// errConfLimit marks the errors that stop reading altogether: includes
+// nested too deep (a cycle) or too many files.
+var errConfLimit = errors.New("configuration too large")
+
+// limitError is an error that stops reading; it wraps errConfLimit.
+type limitError struct{ msg string }
+
+func (e *limitError) Error() string        { return e.msg }
+func (e *limitError) Is(target error) bool { return target == errConfLimit }
+
+// nginxReader reads an nginx configuration into a tree of blocks.
+//
+// Strict (the default), the first error ends the read: ReadNginxConf.
+// Lenient, an error about one file (unreadable, a syntax error) is kept in
+// problems and reading goes on with the next directive of the file that
+// included it; only the limits end the read.
+type nginxReader struct {
+	src       confSource
+	dir       string // the main file's directory, where relative includes start
+	main      *nginxBlock
+	cur       *nginxBlock // the block directives go to
+	files     int
+	readFiles []string // the files read, in order
+	lenient   bool
+	problems  []error
+	// onDirective, when set, is called for every simple directive but
+	// include; at is "file:line". An error from it ends the read.
+	onDirective func(d *nginxDirective, at string) error
+}
+
+func newNginxReader(src confSource, dir string) *nginxReader {
+	main := &nginxBlock{}
+	return &nginxReader{src: src, dir: dir, main: main, cur: main}
+}
+
+// fail handles an error about one file: it returns it when strict (or
+// when it ends the read), and keeps it in problems when lenient.
+func (r *nginxReader) fail(err error) error {
+	if !r.lenient || errors.Is(err, errConfLimit) {
+		return err
+	}
+	r.problems = append(r.problems, err)
+	return nil
 }
 
 // read reads one configuration file; from says where it was included.
-func (r *confReader) read(path, from string, depth int) error {
+func (r *nginxReader) read(path, from string, depth int) error {
 	where := path
 	if from != "" {
 		where = path + " (included from " + from + ")"
 	}
 	if depth > maxConfIncludeDepth {
-		return fmt.Errorf("cannot read nginx config %s: includes nested deeper than %d (an include cycle?)", where, maxConfIncludeDepth)
+		return &limitError{fmt.Sprintf("cannot read nginx config %s: includes nested deeper than %d (an include cycle?)", where, maxConfIncludeDepth)}
 	}
 	if r.files++; r.files > maxConfFiles {
-		return fmt.Errorf("cannot read nginx config %s: more than %d files included", where, maxConfFiles)
+		return &limitError{fmt.Sprintf("cannot read nginx config %s: more than %d files included", where, maxConfFiles)}
 	}
-	src, err := readConfFile(path)
+	src, err := r.src.readFile(path)
 	if err != nil {
 		return fmt.Errorf("cannot read nginx config %s: %w", where, err)
 	}
+	r.readFiles = append(r.readFiles, path)
+	base := r.cur
+	err = r.parse(path, src, depth)
+	r.cur = base // blocks left open by an error end with the file
+	return err
+}
+
+// parse reads the directives of one file into the current block.
+func (r *nginxReader) parse(path, src string, depth int) error {
 	l := newConfLexer(src)
-	blocks := 0
+	base := r.cur
 	for {
 		words, end, line, err := l.directive()
 		if err != nil {
@@ -276,19 +398,24 @@ func (r *confReader) read(path, from string, depth int) error {
 		at := fmt.Sprintf("%s:%d", path, line)
 		switch end {
 		case '{':
-			blocks++
+			b := &nginxBlock{file: path, line: line, parent: r.cur}
+			if len(words) > 0 {
+				b.name, b.args = words[0], words[1:]
+			}
+			r.cur.blocks = append(r.cur.blocks, b)
+			r.cur = b
 			continue
 		case '}':
-			if blocks == 0 {
+			if r.cur == base {
 				return fmt.Errorf("nginx config %s: unexpected }", at)
 			}
-			blocks--
+			r.cur = r.cur.parent
 			continue
 		case 0:
 			if len(words) > 0 {
 				return fmt.Errorf("nginx config %s: directive %q has no ;", at, words[0])
 			}
-			if blocks > 0 {
+			if r.cur != base {
 				return fmt.Errorf("nginx config %s: unexpected end of file, expecting }", path)
 			}
 			return nil
@@ -296,25 +423,21 @@ func (r *confReader) read(path, from string, depth int) error {
 		if len(words) == 0 {
 			continue // a lone ';'
 		}
-		switch words[0] {
-		case "log_format":
-			f, err := logFormatFromArgs(words[1:])
-			if err != nil {
-				return fmt.Errorf("nginx config %s: %w", at, err)
-			}
-			if f.name == "combined" {
-				return fmt.Errorf("nginx config %s: log_format combined is built in and cannot be redefined", at)
-			}
-			if prev, dup := r.names[f.name]; dup {
-				return fmt.Errorf("nginx config %s: duplicate log_format name %q (first defined at %s)", at, f.name, prev)
-			}
-			r.names[f.name] = at
-			r.formats = append(r.formats, f)
-		case "include":
+		if words[0] == "include" {
 			if len(words) != 2 {
-				return fmt.Errorf("nginx config %s: include takes one file name or pattern", at)
+				err = r.fail(fmt.Errorf("nginx config %s: include takes one file name or pattern", at))
+			} else {
+				err = r.include(words[1], at, depth)
 			}
-			if err := r.include(words[1], at, depth); err != nil {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		d := &nginxDirective{name: words[0], args: words[1:], file: path, line: line, block: r.cur}
+		r.cur.dirs = append(r.cur.dirs, d)
+		if r.onDirective != nil {
+			if err := r.onDirective(d, at); err != nil {
 				return err
 			}
 		}
@@ -322,24 +445,28 @@ func (r *confReader) read(path, from string, depth int) error {
 }
 
 // include reads the files an include directive names.
-func (r *confReader) include(arg, at string, depth int) error {
-	p := arg
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(r.root, p)
-	}
+func (r *nginxReader) include(arg, at string, depth int) error {
+	p := r.src.join(r.dir, arg)
 	if !strings.ContainsAny(arg, "*?[") {
-		return r.read(p, at, depth+1)
+		if err := r.read(p, at, depth+1); err != nil {
+			return r.fail(err)
+		}
+		return nil
 	}
-	matches, err := filepath.Glob(p)
+	matches, err := r.src.glob(p)
 	if err != nil {
-		return fmt.Errorf("nginx config %s: include %q: %w", at, arg, err)
+		if err := r.fail(fmt.Errorf("nginx config %s: include %q: %w", at, arg, err)); err != nil {
+			return err
+		}
 	}
 	for _, m := range matches {
-		if st, err := os.Stat(m); err == nil && st.IsDir() {
+		if r.src.isDir(m) {
 			continue
 		}
 		if err := r.read(m, at, depth+1); err != nil {
-			return err
+			if err := r.fail(err); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -352,6 +479,12 @@ func readConfFile(path string) (string, error) {
 		return "", err
 	}
 	defer f.Close()
+	return readLimited(f)
+}
+
+// readLimited reads an open configuration file, at most maxConfFileSize
+// bytes; a directory is an error.
+func readLimited(f fs.File) (string, error) {
 	if st, err := f.Stat(); err == nil && st.IsDir() {
 		return "", errors.New("is a directory")
 	}

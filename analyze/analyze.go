@@ -28,6 +28,10 @@ type Config struct {
 	Lookback  time.Duration // how far before a spike causes are looked for
 	Grace     time.Duration // how far after a spike causes are looked for
 	Evidence  int           // evidence records kept per cause
+	// Stack is the servers' configuration (logcause analyze --config-root),
+	// quoted in findings when it is that of the servers that wrote the
+	// logs; nil: none.
+	Stack *patterns.StackConfig
 }
 
 // DefaultConfig is what `logcause analyze` uses.
@@ -60,11 +64,14 @@ func Analyze(r Reader, rng TimeRange, cfg Config) (Result, error) {
 	incidents, noise := spikes(secs, cfg)
 	res.Noise = noise
 	for _, w := range incidents {
-		inc, err := explain(r, secs, w, cfg)
+		inc, quoted, err := explain(r, secs, w, cfg)
 		if err != nil {
 			return res, err
 		}
 		res.Incidents = append(res.Incidents, inc)
+		if quoted && res.Config == nil {
+			res.Config = &ConfigUse{Root: cfg.Stack.Root, Files: cfg.Stack.Files, Problems: cfg.Stack.Problems}
+		}
 	}
 	return res, nil
 }
@@ -265,9 +272,10 @@ func inside(t time.Time, ws []window) bool {
 	return false
 }
 
-// explain builds the incident of one window.
-func explain(r Reader, secs []store.Second, w window, cfg Config) (Incident, error) {
-	inc := Incident{Start: w.start, End: w.end, Status: map[string]int64{}, TopPaths: []PathCount{}}
+// explain builds the incident of one window; quoted says whether its
+// findings quote cfg.Stack.
+func explain(r Reader, secs []store.Second, w window, cfg Config) (inc Incident, quoted bool, err error) {
+	inc = Incident{Start: w.start, End: w.end, Status: map[string]int64{}, TopPaths: []PathCount{}}
 	byUpstream := map[string]*UpstreamShare{}
 	for _, s := range secs {
 		if s.Time.Before(w.start) || !s.Time.Before(w.end) {
@@ -298,7 +306,7 @@ func explain(r Reader, secs []store.Second, w window, cfg Config) (Incident, err
 	)
 	// Slow-log entries are written when the query ends: one that held a
 	// worker during the spike may be logged long after it.
-	err := r.Events(w.start.Add(-cfg.Lookback), w.end.Add(max(cfg.Grace, slowTail)), func(ev *patterns.Event) error {
+	err = r.Events(w.start.Add(-cfg.Lookback), w.end.Add(max(cfg.Grace, slowTail)), func(ev *patterns.Event) error {
 		if ev.Slow != nil {
 			if q := ev.Slow; !q.Restart && !ranDuring(ev, w.start.Add(-cfg.Lookback), w.end) {
 				return nil
@@ -326,7 +334,7 @@ func explain(r Reader, secs []store.Second, w window, cfg Config) (Incident, err
 		return nil
 	})
 	if err != nil {
-		return inc, fmt.Errorf("cannot read events for the incident at %s: %w", w.start.Format(time.RFC3339), err)
+		return inc, false, fmt.Errorf("cannot read events for the incident at %s: %w", w.start.Format(time.RFC3339), err)
 	}
 	for _, vc := range top(paths) {
 		inc.TopPaths = append(inc.TopPaths, PathCount{vc.Value, vc.Count})
@@ -335,11 +343,20 @@ func explain(r Reader, secs []store.Second, w window, cfg Config) (Incident, err
 
 	e := evidenceSet{sig: &sig, gateway: w.gateway, start: w.start, end: w.end, max: cfg.Evidence, access: gatewayLines}
 	inc.Causes = e.causes()
+	quoted = belongs(cfg.Stack, &sig)
+	for i := range inc.Causes {
+		if quoted {
+			e.quoteConfig(&inc.Causes[i], configured{cfg.Stack})
+		}
+		if inc.Causes[i].Settings == nil {
+			inc.Causes[i].Settings = []Setting{}
+		}
+	}
 	slices.SortStableFunc(inc.Causes, func(a, b Cause) int { return cmp.Compare(b.Confidence, a.Confidence) })
 	inc.Chain = e.chain(inc.Causes[0].Kind, inc.Causes)
 	inc.RootCause = inc.Chain[0]
 	inc.Title = title(inc)
-	return inc, nil
+	return inc, quoted, nil
 }
 
 // slowTail is how long after a spike a slow-log entry that ran during it

@@ -22,6 +22,9 @@ type Result struct {
 	Incidents []Incident `json:"incidents"`
 	Noise     Noise      `json:"noise"` // gateway errors that belong to no incident
 	Gaps      []Gap      `json:"gaps"`  // where lines of the followed logs may be missing
+	// The servers' configuration the findings quote; absent when none was
+	// given, or when it is not that of the servers that wrote the logs.
+	Config *ConfigUse `json:"config,omitempty"`
 }
 
 // Gap is a place where lines of a followed log may be missing (the saved
@@ -112,6 +115,7 @@ type Cause struct {
 	Confidence      float64    `json:"confidence"`
 	Summary         string     `json:"summary"`
 	Evidence        []Evidence `json:"evidence"`
+	Settings        []Setting  `json:"settings"` // the configuration values that shaped it, when known
 	Recommendations []string   `json:"recommendations"`
 }
 

@@ -207,6 +207,11 @@ func (c *NginxConfig) For(upstream, host, name string) []Setting {
 	return out
 }
 
+// Serves reports whether a location of this configuration passes requests
+// to upstream (as the error log writes it): whether the configuration is
+// that of the server that wrote the log, rather than another one's.
+func (c *NginxConfig) Serves(upstream string) bool { return len(c.passesTo(upstream, "")) > 0 }
+
 // Upstream returns the server lines of upstream{} block name, with their
 // parameters in Value ("127.0.0.1:9000 max_fails=3 fail_timeout=30s").
 func (c *NginxConfig) Upstream(name string) (servers []Setting, ok bool) {

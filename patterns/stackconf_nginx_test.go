@@ -537,3 +537,18 @@ func TestNormalizeHost(t *testing.T) {
 		}
 	}
 }
+
+func TestNginxServes(t *testing.T) {
+	c := ReadStackConfig(fstest.MapFS{"etc/nginx/nginx.conf": {Data: []byte(`http { server { location ~ \.php$ { fastcgi_pass unix:/run/php/php8.2-fpm.sock; } location /api/ { proxy_pass http://127.0.0.1:8080; } } }`)}}, "/").Nginx
+	for up, want := range map[string]bool{
+		"fastcgi://unix:/run/php/php8.2-fpm.sock:": true,
+		"http://127.0.0.1:8080/api/x":              true,
+		"fastcgi://unix:/tmp/other.sock:":          false,
+		"http://127.0.0.1:9090/":                   false,
+		"":                                         false,
+	} {
+		if got := c.Serves(up); got != want {
+			t.Errorf("Serves(%q) = %v, want %v", up, got, want)
+		}
+	}
+}

@@ -47,6 +47,7 @@ func Text(w io.Writer, res analyze.Result) error {
 	p.noise(res.Noise)
 	p.gaps(res.Gaps)
 	p.sources(res.Sources)
+	p.config(res.Config)
 	return p.err
 }
 
@@ -168,6 +169,20 @@ func (p *printer) noise(n analyze.Noise) {
 	p.f("\nNoise: %s gateway error(s) outside incidents, too few or too usual to be one:\n", thousands(n.GatewayErrors))
 	for _, b := range n.Bursts {
 		p.f("  %s to %s UTC  %s\n", stamp(b.Start), clock(b.End), statusList(b.Status, 0))
+	}
+}
+
+func (p *printer) config(c *analyze.ConfigUse) {
+	if c == nil {
+		return
+	}
+	files := make([]string, 0, len(c.Files))
+	for _, f := range c.Files {
+		files = append(files, clean(f))
+	}
+	p.f("\nConfiguration quoted (under %s): %s\n", clean(c.Root), strings.Join(files, ", "))
+	for _, pr := range c.Problems {
+		p.f("! %s\n", clean(pr))
 	}
 }
 

@@ -35,6 +35,8 @@ func sample() analyze.Result {
 			{Start: t0.Add(-40 * time.Second), End: t0.Add(-39 * time.Second), Status: map[string]int64{"502": 1}},
 			{Start: t0.Add(60 * time.Second), End: t0.Add(61 * time.Second), Status: map[string]int64{"504": 1}},
 		}},
+		Config: &analyze.ConfigUse{Root: "/srv/backup/web1", Files: []string{"/etc/nginx/nginx.conf", "/etc/php/8.2/fpm/pool.d/www\x1b[2J.conf"},
+			Problems: []string{"cannot read /etc/mysql/my.cnf: permission denied"}},
 		Gaps: []analyze.Gap{{Time: t0.Add(-5 * time.Second), Path: "/var/log/nginx/error.log\x1b[2J", Offset: 81920,
 			Reason: "the saved position is in no file any more (rotated away, compressed or deleted): lines after it may be missing; reading the file at the path from its start"}},
 		Incidents: []analyze.Incident{{

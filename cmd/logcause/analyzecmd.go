@@ -104,7 +104,9 @@ func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags) error {
 	if !ok {
 		return errors.Join(append(loaded.problems, fmt.Errorf("no record in %v could be parsed; see the unparsed samples with `logcause parse`", args))...)
 	}
-	res, err := analyze.Analyze(st, analyze.TimeRange{Start: first, End: last}, analyze.DefaultConfig)
+	acfg := analyze.DefaultConfig
+	acfg.Stack = stack(opts.configRoot)
+	res, err := analyze.Analyze(st, analyze.TimeRange{Start: first, End: last}, acfg)
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,7 @@ type config struct {
 	TZ              string         `yaml:"tz"`
 	Grok            []string       `yaml:"grok"`
 	NginxConf       string         `yaml:"nginx_conf"`
+	ConfigRoot      string         `yaml:"config_root"`
 	NginxLogFormats []string       `yaml:"nginx_log_formats"`
 	Store           string         `yaml:"store"`
 	RetentionDays   int            `yaml:"retention_days"`

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/spf13/cobra"
@@ -17,6 +18,7 @@ import (
 // commands that read logs.
 type inputFlags struct {
 	config     string
+	configRoot string
 	nginxConf  string
 	logFormats []string // log_format directives given as text
 	tz         string
@@ -27,7 +29,8 @@ type inputFlags struct {
 func (f *inputFlags) register(c *cobra.Command, formatFlag, tzDefault string) {
 	c.Flags().StringVar(&f.config, "config", "", "read sources, zones and grok files from the config `FILE` (see `logcause config example`)")
 	c.Flags().StringVar(&f.tz, "tz", "", "`ZONE` of stamps without one: IANA name (Europe/Paris), offset (+01:00) or Local"+tzDefault)
-	c.Flags().StringVar(&f.nginxConf, "nginx-conf", "", "read the log_format directives of this nginx.conf `FILE` and its includes (default "+defaultNginxConf+" when it exists)")
+	c.Flags().StringVar(&f.configRoot, "config-root", "", "read the servers' nginx, PHP-FPM and MySQL configuration under `DIR` (etc/nginx, etc/php/*/fpm, etc/mysql), to quote in findings (default /)")
+	c.Flags().StringVar(&f.nginxConf, "nginx-conf", "", "read the log_format directives of this nginx.conf `FILE` and its includes (default etc/nginx/nginx.conf under --config-root, when it exists)")
 	c.Flags().StringArrayVar(&f.logFormats, "nginx-log-format", nil, "an nginx log_format `DIRECTIVE` as written in nginx.conf, e.g. \"log_format main '$remote_addr [$time_local] \\\"$request\\\" $status';\"; repeatable")
 	c.Flags().StringArrayVar(&f.grok, "grok", nil, "grok `FILE` defining formats (LOGCAUSE_<KIND> patterns); tried before the built-in formats; repeatable")
 	c.Flags().StringVar(&f.format, formatFlag, "", fmt.Sprintf("force the log `FORMAT` of every file instead of detecting it (%v)", patterns.Kinds()))
@@ -67,20 +70,42 @@ func (f *inputFlags) options() (loadOptions, config, error) {
 		}
 		opts.grok = append(opts.grok, formats...)
 	}
-	if opts.access, err = f.accessFormats(cfg); err != nil {
+	opts.configRoot = cmp.Or(f.configRoot, cfg.ConfigRoot, defaultConfigRoot)
+	if st, err := os.Stat(opts.configRoot); err != nil || !st.IsDir() {
+		return opts, cfg, usagef("invalid --config-root %s: not a directory (give the directory that holds the servers' etc/, / on the server itself)", opts.configRoot)
+	}
+	if opts.access, err = f.accessFormats(cfg, opts.configRoot); err != nil {
 		return opts, cfg, err
 	}
 	return opts, cfg, nil
 }
 
-// defaultNginxConf is where nginx's configuration usually is; tests point
-// it elsewhere.
-var defaultNginxConf = "/etc/nginx/nginx.conf"
+// stack reads the servers' configuration under the config root (none when
+// root is empty); what cannot be read is logged, and never stops the
+// analysis.
+func stack(root string) *patterns.StackConfig {
+	if root == "" {
+		return nil
+	}
+	sc := patterns.ReadStackConfig(os.DirFS(root), root)
+	for _, p := range sc.Problems {
+		slog.Debug("server configuration", "problem", p)
+	}
+	return sc
+}
+
+// defaultNginxConf is where nginx's configuration usually is, under the
+// config root.
+const defaultNginxConf = "etc/nginx/nginx.conf"
+
+// defaultConfigRoot is where the servers' configuration is: on the server,
+// its root. Tests point it elsewhere.
+var defaultConfigRoot = "/"
 
 // accessFormats reads the log_formats of the nginx.conf named by the flag
 // or the config file; without either, of the default one when it exists,
 // and a default one that cannot be read is only warned about.
-func (f *inputFlags) accessFormats(cfg config) ([]*patterns.AccessFormat, error) {
+func (f *inputFlags) accessFormats(cfg config, root string) ([]*patterns.AccessFormat, error) {
 	var given []*patterns.AccessFormat
 	for _, d := range append(slices.Clone(f.logFormats), cfg.NginxLogFormats...) {
 		af, err := patterns.ParseLogFormatDirective(d)
@@ -89,18 +114,19 @@ func (f *inputFlags) accessFormats(cfg config) ([]*patterns.AccessFormat, error)
 		}
 		given = append(given, af)
 	}
-	fromConf, err := f.confFormats(cfg)
+	fromConf, err := f.confFormats(cfg, root)
 	return append(given, fromConf...), err
 }
 
 // confFormats reads the log_formats of nginx's configuration.
-func (f *inputFlags) confFormats(cfg config) ([]*patterns.AccessFormat, error) {
+func (f *inputFlags) confFormats(cfg config, root string) ([]*patterns.AccessFormat, error) {
 	path := cmp.Or(f.nginxConf, cfg.NginxConf)
 	if path == "" {
-		if _, err := os.Stat(defaultNginxConf); err != nil {
+		def := filepath.Join(root, defaultNginxConf)
+		if _, err := os.Stat(def); err != nil {
 			return nil, nil
 		}
-		formats, err := patterns.ReadNginxConf(defaultNginxConf)
+		formats, err := patterns.ReadNginxConf(def)
 		if err != nil {
 			slog.Warn("cannot read the log formats of nginx's configuration; give --nginx-conf to choose the file", "err", err)
 			return nil, nil

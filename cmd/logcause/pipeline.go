@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,8 +29,10 @@ type loadOptions struct {
 	// access are the user's nginx log_formats (from nginx.conf), tried
 	// before the built-in access formats.
 	access []*patterns.AccessFormat
-	limits ingest.Limits
-	watch  progress // nil: nobody watches
+	// configRoot is where the servers' configuration is read from.
+	configRoot string
+	limits     ingest.Limits
+	watch      progress // nil: nobody watches
 	// overrides say, per configured source, the format and zone of the
 	// files it matches; the first that matches a file wins.
 	overrides []override
@@ -131,6 +134,7 @@ func load(ctx context.Context, paths []string, st *store.Store, opts loadOptions
 	if err != nil {
 		return res, err
 	}
+	files = outsideConfig(files, opts.configRoot)
 	var detected []detectedFile
 	for _, series := range ingest.GroupSeries(files) {
 		for _, f := range series.Files { // oldest first
@@ -210,6 +214,23 @@ func load(ctx context.Context, paths []string, st *store.Store, opts loadOptions
 		}
 	}
 	return res, nil
+}
+
+// outsideConfig leaves out the files of the servers' configuration
+// (configRoot/etc/...) when the logs and a copy of it share a directory:
+// php-fpm.conf is named like php-fpm's log.
+func outsideConfig(files []ingest.File, configRoot string) []ingest.File {
+	if configRoot == "" {
+		return files
+	}
+	etc, err := filepath.Abs(filepath.Join(configRoot, "etc"))
+	if err != nil {
+		return files
+	}
+	return slices.DeleteFunc(files, func(f ingest.File) bool {
+		p, err := filepath.Abs(f.Path)
+		return err == nil && strings.HasPrefix(p, etc+string(filepath.Separator))
+	})
 }
 
 func readOrder(d detectedFile) int {

@@ -120,14 +120,7 @@ func TestRealServerScenarios(t *testing.T) {
 			if b, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("capture failed: %v\n%s", err, b)
 			}
-			code, stdout, stderr := runCmd(t, "analyze", "--format", "json", out)
-			if code != exitOK {
-				t.Fatalf("exit %d: %s", code, stderr)
-			}
-			var res analyze.Result
-			if err := json.Unmarshal([]byte(stdout), &res); err != nil {
-				t.Fatal(err)
-			}
+			res, _ := analyzeScenario(t, out)
 			checkScenario(t, out, res, sc)
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,23 +19,27 @@ import (
 // real servers (testdata/scenarios/<name>/capture.sh, CAPTURE.md).
 type scenario struct {
 	chains [][]analyze.Kind // one per incident, root first
+	// quotes are what the first incident's root cause must say of the
+	// servers' configuration (capture.sh copies it to config/), in its
+	// summary or its recommendations.
+	quotes []string
 }
 
 // scenarios lists the captured scenarios and the analysis each must get.
 var scenarios = map[string]scenario{
 	"healthy":            {},
-	"upstream-timeout":   {chains: [][]analyze.Kind{{analyze.UpstreamTimeout}}},
+	"upstream-timeout":   {chains: [][]analyze.Kind{{analyze.UpstreamTimeout}}, quotes: []string{"nginx waits fastcgi_read_timeout 2s (/etc/nginx/nginx.conf:", "and the 504s took 2.0 s", "[www] request_terminate_timeout = 0 ("}},
 	"fpm-stopped":        {chains: [][]analyze.Kind{{analyze.FPMDown}}},
 	"fpm-killed":         {chains: [][]analyze.Kind{{analyze.FPMDown}}},
-	"request-terminated": {chains: [][]analyze.Kind{{analyze.FPMRequestTerminated}}},
+	"request-terminated": {chains: [][]analyze.Kind{{analyze.FPMRequestTerminated}}, quotes: []string{"[www] request_terminate_timeout = 2s (/etc/php/8.2/fpm/php-fpm.conf:"}},
 	"worker-crash":       {chains: [][]analyze.Kind{{analyze.WorkerCrash}}},
-	"header-too-big":     {chains: [][]analyze.Kind{{analyze.UpstreamHeaderTooBig}}},
-	"socket-permission":  {chains: [][]analyze.Kind{{analyze.SocketPermission}}},
-	"backend-down":       {chains: [][]analyze.Kind{{analyze.BackendDown}}},
+	"header-too-big":     {chains: [][]analyze.Kind{{analyze.UpstreamHeaderTooBig}}, quotes: []string{"Raise fastcgi_buffer_size 4k (/etc/nginx/nginx.conf:"}},
+	"socket-permission":  {chains: [][]analyze.Kind{{analyze.SocketPermission}}, quotes: []string{"[www] listen.owner = root (/etc/php/8.2/fpm/php-fpm.conf:11), [www] listen.group = root", "[www] listen.mode = 0600", "user www-data (/etc/nginx/nginx.conf:"}},
+	"backend-down":       {chains: [][]analyze.Kind{{analyze.BackendDown}}, quotes: []string{"max_fails 1 (nginx default)", "fail_timeout 10s (nginx default)"}},
 	"invalid-response":   {chains: [][]analyze.Kind{{analyze.InvalidUpstreamResponse}}},
 	"http09-response":    {chains: [][]analyze.Kind{{analyze.InvalidUpstreamResponse}}},
-	"slow-queries":       {chains: [][]analyze.Kind{{analyze.SlowQueries, analyze.FPMWorkerExhaustion}}},
-	"two-incidents":      {chains: [][]analyze.Kind{{analyze.FPMWorkerExhaustion}, {analyze.FPMDown}}},
+	"slow-queries":       {chains: [][]analyze.Kind{{analyze.SlowQueries, analyze.FPMWorkerExhaustion}}, quotes: []string{"long_query_time = 1 (/etc/mysql/my.cnf:", "[www] pm.max_children = 4 ("}},
+	"two-incidents":      {chains: [][]analyze.Kind{{analyze.FPMWorkerExhaustion}, {analyze.FPMDown}}, quotes: []string{"Raise pm.max_children = "}},
 	"dns-failure":        {chains: [][]analyze.Kind{{analyze.DNSFailure}}},
 }
 
@@ -49,14 +54,7 @@ func TestScenarios(t *testing.T) {
 	for name, sc := range scenarios {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join("../../testdata/scenarios", name)
-			code, out, errs := runCmd(t, "analyze", "--format", "json", dir)
-			if code != exitOK {
-				t.Fatalf("exit %d: %s", code, errs)
-			}
-			var res analyze.Result
-			if err := json.Unmarshal([]byte(out), &res); err != nil {
-				t.Fatal(err)
-			}
+			res, out := analyzeScenario(t, dir)
 			checkScenario(t, dir, res, sc)
 			p := filepath.Join(dir, "expected.json")
 			if *update {
@@ -73,6 +71,21 @@ func TestScenarios(t *testing.T) {
 	}
 }
 
+// analyzeScenario analyzes the logs a capture.sh wrote to dir, with the
+// configuration it copied to dir/config.
+func analyzeScenario(t *testing.T, dir string) (analyze.Result, string) {
+	t.Helper()
+	code, out, errs := runCmd(t, "analyze", "--format", "json", "--config-root", filepath.Join(dir, "config"), dir)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var res analyze.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	return res, out
+}
+
 // checkScenario checks an analysis against the scenario's facts.
 func checkScenario(t *testing.T, dir string, res analyze.Result, sc scenario) {
 	t.Helper()
@@ -82,6 +95,20 @@ func checkScenario(t *testing.T, dir string, res analyze.Result, sc scenario) {
 	}
 	if len(chains) != len(sc.chains) || (len(chains) > 0 && !reflect.DeepEqual(chains, sc.chains)) {
 		t.Fatalf("chains %v, want %v; causes: %s", chains, sc.chains, causesOf(res))
+	}
+	if len(sc.quotes) > 0 {
+		var root analyze.Cause
+		for _, c := range res.Incidents[0].Causes {
+			if c.Kind == res.Incidents[0].RootCause {
+				root = c
+			}
+		}
+		said := root.Summary + "\n" + strings.Join(root.Recommendations, "\n")
+		for _, q := range sc.quotes {
+			if !strings.Contains(said, q) {
+				t.Errorf("the root cause does not quote %q from %s/config:\n%s", q, dir, said)
+			}
+		}
 	}
 	spans := gatewaySpans(t, filepath.Join(dir, "access.log"))
 	if len(spans) < len(res.Incidents) {
@@ -111,6 +138,18 @@ func causesOf(res analyze.Result) string {
 	return b.String()
 }
 
+// accessTime reads a line's stamp: $time_local in brackets, or a leading
+// $msec (the harness's access_format=msec), to the second.
+func accessTime(line string) (time.Time, error) {
+	if i, j := strings.IndexByte(line, '['), strings.IndexByte(line, ']'); i >= 0 && j > i {
+		ts, err := time.Parse("02/Jan/2006:15:04:05 -0700", line[i+1:j])
+		return ts.UTC(), err
+	}
+	sec, _, _ := strings.Cut(line, ".")
+	n, err := strconv.ParseInt(sec, 10, 64)
+	return time.Unix(n, 0).UTC(), err
+}
+
 // gatewaySpans reads the 502/504/009 lines of a combined access log and returns
 // the spans [first, last+1s) of seconds with them, gaps under analyze's
 // merge gap joined.
@@ -128,11 +167,10 @@ func gatewaySpans(t *testing.T, path string) [][2]time.Time {
 		if !strings.Contains(line, `" 502 `) && !strings.Contains(line, `" 504 `) && !strings.Contains(line, `" 009 `) {
 			continue
 		}
-		ts, err := time.Parse("02/Jan/2006:15:04:05 -0700", line[strings.IndexByte(line, '[')+1:strings.IndexByte(line, ']')])
+		ts, err := accessTime(line)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ts = ts.UTC()
 		if n := len(spans); n > 0 && ts.Sub(spans[n-1][1]) < analyze.DefaultConfig.MergeGap {
 			if ts.Add(time.Second).After(spans[n-1][1]) {
 				spans[n-1][1] = ts.Add(time.Second)

@@ -5,9 +5,16 @@ import (
 	"testing"
 )
 
-// TestMain keeps the tests independent of the machine: no nginx.conf of
-// its own is read unless a test says so.
+// TestMain keeps the tests independent of the machine: no configuration
+// of its own (nginx.conf, php-fpm pools, my.cnf) is read unless a test
+// says so.
 func TestMain(m *testing.M) {
-	defaultNginxConf = "/nonexistent/nginx.conf"
-	os.Exit(m.Run())
+	empty, err := os.MkdirTemp("", "logcause-empty-root")
+	if err != nil {
+		panic(err)
+	}
+	defaultConfigRoot = empty
+	code := m.Run()
+	os.RemoveAll(empty)
+	os.Exit(code)
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -174,6 +175,7 @@ func (w *watcher) run(ctx context.Context, files []detectedFile, ticks <-chan ti
 	}
 	slog.Info("watching", "files", len(files))
 	running := len(files)
+	fresh := false // something was committed since the last analysis
 	for {
 		select {
 		case b := <-batches:
@@ -192,12 +194,18 @@ func (w *watcher) run(ctx context.Context, files []detectedFile, ticks <-chan ti
 				err = wr.Commit(map[string][]byte{b.path: b.position})
 			}
 			b.done <- err
+			fresh = fresh || (err == nil && (len(b.requests) > 0 || len(b.events) > 0 || len(b.gaps) > 0))
 			if err == nil && w.onCommit != nil {
 				w.onCommit(b.path)
 			}
 		case now := <-ticks:
-			if err := w.analyzeRecent(now); err != nil {
-				slog.Error("analysis failed", "err", err)
+			// Nothing new since the last analysis: no new incident can show
+			// (only old seconds left the window), and an idle daemon stays idle.
+			if fresh {
+				if err := w.analyzeRecent(now); err != nil {
+					slog.Error("analysis failed", "err", err)
+				}
+				fresh = false
 			}
 			if w.onAnalyzed != nil {
 				w.onAnalyzed()
@@ -288,8 +296,17 @@ func (w *watcher) follow(ctx context.Context, d detectedFile, from ingest.Positi
 // analyzeRecent analyzes the last window before now and prints the
 // incidents not printed before.
 func (w *watcher) analyzeRecent(now time.Time) error {
-	res, err := analyze.Analyze(w.st, analyze.TimeRange{Start: now.Add(-w.window), End: now}, analyze.DefaultConfig)
-	if err != nil {
+	rng := analyze.TimeRange{Start: now.Add(-w.window), End: now}
+	res, err := analyze.Analyze(w.st, rng, analyze.DefaultConfig)
+	if err != nil || !slices.ContainsFunc(res.Incidents, func(inc analyze.Incident) bool { return !w.reported[inc.Start] }) {
+		return err
+	}
+	// A new incident: explained again with the servers' configuration, read
+	// now (a fix applied since the last incident shows; an idle daemon reads
+	// nothing).
+	cfg := analyze.DefaultConfig
+	cfg.Stack = stack(w.opts.configRoot)
+	if res, err = analyze.Analyze(w.st, rng, cfg); err != nil {
 		return err
 	}
 	var fresh []analyze.Incident

@@ -129,7 +129,10 @@ func TestWatchFollowsReportsAndResumes(t *testing.T) {
 	}
 	defer st.Close()
 	zone := time.FixedZone("CET", 3600)
-	opts := loadOptions{zone: zone, limits: ingest.DefaultLimits}
+	root := t.TempDir() // the server's configuration: the pool nginx's errors point at
+	os.MkdirAll(filepath.Join(root, "etc/php/8.2/fpm"), 0o755)
+	os.WriteFile(filepath.Join(root, "etc/php/8.2/fpm/php-fpm.conf"), []byte("[www]\nlisten = /tmp/php-fpm.sock\npm = static\npm.max_children = 4\n"), 0o644)
+	opts := loadOptions{zone: zone, limits: ingest.DefaultLimits, configRoot: root}
 	files, err := liveLogs([]string{dir}, opts)
 	if err != nil || len(files) != 3 {
 		t.Fatalf("%v %v", files, err)
@@ -170,6 +173,9 @@ func TestWatchFollowsReportsAndResumes(t *testing.T) {
 	<-s.done
 	if got := out.String(); !strings.Contains(got, "INCIDENT 1") || !strings.Contains(got, "Root cause:  fpm_worker_exhaustion") {
 		t.Fatalf("no incident reported:\n%s", got)
+	}
+	if got := out.String(); !strings.Contains(got, "[www] pm.max_children = 4 (/etc/php/8.2/fpm/php-fpm.conf:4)") {
+		t.Errorf("the incident does not quote the pool's configuration:\n%s", got)
 	}
 	ticks <- now.Add(10 * time.Second)
 	<-s.done

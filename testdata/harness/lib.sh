@@ -414,8 +414,13 @@ EOF
 }
 
 # lc_write_nginx_conf [KEY=VALUE...]: write $LC_PREFIX/conf/nginx.conf.
-# Keys (defaults): error_level=warn log_format=combined connect_timeout=5s
+# Keys (defaults): error_level=warn access_format=combined connect_timeout=5s
 # send_timeout=30s read_timeout=30s server_name=shop.example.test
+# access_format=logcause logs the README's `logcause` log_format (combined
+# plus $request_time, the $upstream_* times, status and address, $request_id);
+# access_format=msec logs `msec`: combined with $msec (epoch, UTC) in place of
+# [$time_local], a log with no zone of its own, readable with the config's
+# log_format only.
 # Optional keys (absent = not in the file):
 #   fastcgi_pass=ADDR        default unix:$LC_FPM_SOCK, or $LC_FPM_LISTEN when
 #                            that is host:port
@@ -424,7 +429,7 @@ EOF
 #   server_extra=TEXT        raw directives/blocks in server{} (e.g. location{})
 lc_write_nginx_conf() {
 	local error_level=warn connect_timeout=5s send_timeout=30s read_timeout=30s
-	local server_name=shop.example.test kv
+	local server_name=shop.example.test access_format=combined kv
 	local fastcgi_pass="" fcgi_extra="" http_extra="" server_extra=""
 	for kv in "$@"; do
 		case $kv in
@@ -442,9 +447,11 @@ ${kv#*=}" ;;
 		send_timeout=*) send_timeout=${kv#*=} ;;
 		read_timeout=*) read_timeout=${kv#*=} ;;
 		server_name=*) server_name=${kv#*=} ;;
+		access_format=*) access_format=${kv#*=} ;;
 		*) lc_die "lc_write_nginx_conf: unknown setting $kv" ;;
 		esac
 	done
+	case $access_format in combined | logcause | msec) ;; *) lc_die "lc_write_nginx_conf: access_format must be combined, logcause or msec" ;; esac
 	[ -n "${LC_FPM_SOCK:-}" ] || lc_die "lc_write_nginx_conf: call lc_write_fpm_conf first"
 	if [ -z "$fastcgi_pass" ]; then
 		fastcgi_pass=unix:$LC_FPM_SOCK
@@ -477,7 +484,11 @@ events {
 }
 
 http {
-    access_log $LC_PREFIX/logs/access.log combined;
+    log_format logcause '\$remote_addr - \$remote_user [\$time_local] "\$request" \$status \$body_bytes_sent '
+                        '"\$http_referer" "\$http_user_agent" rt=\$request_time uct="\$upstream_connect_time" '
+                        'uht="\$upstream_header_time" urt="\$upstream_response_time" us="\$upstream_status" ua="\$upstream_addr" rid=\$request_id';
+    log_format msec '\$msec \$remote_addr - \$remote_user "\$request" \$status \$body_bytes_sent "\$http_referer" "\$http_user_agent"';
+    access_log $LC_PREFIX/logs/access.log $access_format;
     default_type text/plain;
     sendfile on;
     keepalive_timeout 15s;
@@ -523,6 +534,22 @@ http {
     }
 }
 EOF
+}
+
+# lc_copy_config DIR: copy the configs the daemons run with into DIR laid out
+# as on a Debian server (DIR/etc/nginx/nginx.conf, DIR/etc/php/X.Y/fpm/php-fpm.conf,
+# DIR/etc/mysql/my.cnf), for `logcause analyze --config-root DIR`.
+lc_copy_config() {
+	local root=$1 phpv
+	phpv=$(lc_fpm_version | sed -n 's/^PHP \([0-9]*\.[0-9]*\).*/\1/p')
+	rm -rf "$root"
+	mkdir -p "$root/etc/nginx" "$root/etc/php/${phpv:-8.2}/fpm" || return 1
+	cp "$LC_NGINX_CONF" "$root/etc/nginx/nginx.conf" || return 1
+	cp "$LC_FPM_CONF" "$root/etc/php/${phpv:-8.2}/fpm/php-fpm.conf" || return 1
+	if [ -n "${LC_MARIADB_CONF:-}" ]; then
+		mkdir -p "$root/etc/mysql" && cp "$LC_MARIADB_CONF" "$root/etc/mysql/my.cnf" || return 1
+	fi
+	chmod -R a+rX "$root"
 }
 
 # ---------------------------------------------------------------------------

@@ -244,8 +244,10 @@ sc_stop() {
 	for f in "${SC_FILES[@]}"; do
 		[ -f "$L/$f" ] || lc_die "$f was not written"
 	done
-	awk -F'"' '{ split($3, a, " "); match($1, /\[[^]]*\]/); t = substr($1, RSTART + 1, RLENGTH - 2)
-		split($1, b, " "); split($2, r, " "); print t "\t" a[1] "\t" r[1] "\t" r[2] "\t" b[1] }' "$L/access.log" >"$LC_PREFIX/acc.raw"
+	# combined-like lines: [$time_local], or a leading $msec (access_format=msec)
+	awk -F'"' '{ split($3, a, " "); split($1, b, " "); split($2, r, " "); ip = b[1]
+		if (match($1, /\[[^]]*\]/)) t = substr($1, RSTART + 1, RLENGTH - 2); else { t = "@" b[1]; ip = b[2] }
+		print t "\t" a[1] "\t" r[1] "\t" r[2] "\t" ip }' "$L/access.log" >"$LC_PREFIX/acc.raw"
 	cut -f1 "$LC_PREFIX/acc.raw" | sed 's#/# #g; s#:# #' | date -f - +%s >"$LC_PREFIX/acc.epoch" ||
 		lc_die "cannot parse access log times"
 	cut -f2- "$LC_PREFIX/acc.raw" | paste "$LC_PREFIX/acc.epoch" - >"$LC_PREFIX/acc.tsv"
@@ -370,6 +372,13 @@ sc__md_escape_code() { sed 's/`/\\`/g' <<<"$1"; }
 
 # sc_finish: exit 1 (nothing copied) if any check failed; else copy the logs
 # and write CAPTURE.md.
+# sc_snapshot_config: keep the configs as they are now (during the incident)
+# for config/, instead of those of the end of the run.
+sc_snapshot_config() {
+	SC_CONFIG_DIR=$LC_PREFIX/config-snapshot
+	lc_copy_config "$SC_CONFIG_DIR" || lc_die "cannot snapshot the configs"
+}
+
 sc_finish() {
 	local f m total=0 sz
 	for f in "${SC_FILES[@]}"; do
@@ -384,12 +393,17 @@ sc_finish() {
 	for f in "${SC_FILES[@]}"; do
 		{ cp "$L/$f" "$OUTDIR/$f" && chmod 644 "$OUTDIR/$f"; } || lc_die "cannot copy $f to $OUTDIR"
 	done
+	if [ -n "${SC_CONFIG_DIR:-}" ]; then # a snapshot taken during the incident (sc_snapshot_config)
+		rm -rf "$OUTDIR/config" && cp -r "$SC_CONFIG_DIR" "$OUTDIR/config" || lc_die "cannot copy the configs to $OUTDIR/config"
+	else
+		lc_copy_config "$OUTDIR/config" || lc_die "cannot copy the configs to $OUTDIR/config"
+	fi
 	sc__write_capture >"$OUTDIR/CAPTURE.md" || lc_die "cannot write $OUTDIR/CAPTURE.md"
 	lc_log "$SC_NAME: statuses: $(cut -f2 "$LC_PREFIX/acc.tsv" | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}')"
 	lc_log "$SC_NAME: wrote $OUTDIR/{$(
 		IFS=,
 		echo "${SC_FILES[*]}"
-	),CAPTURE.md} in $(($(date +%s) - SC_T0)) s"
+	),CAPTURE.md,config/} in $(($(date +%s) - SC_T0)) s"
 }
 
 sc__write_capture() {
@@ -419,6 +433,7 @@ EOF
 - files: $(
 		for f in "${SC_FILES[@]}"; do printf '`%s` (%s bytes) ' "$f" "$(stat -c %s "$L/$f")"; done
 	)
+- \`config/\`: the configs the daemons ran with$([ -n "${SC_CONFIG_DIR:-}" ] && echo ' during the incident'), laid out as on a Debian server (\`logcause analyze --config-root config\`); the paths in them are the run's temp prefix
 
 ## Key settings
 

@@ -39,7 +39,7 @@ start_backend() {
 }
 
 lc_write_fpm_conf pm=dynamic max_children=5 start_servers=2 min_spare=1 max_spare=3 backlog=8
-lc_write_nginx_conf "http_extra=    upstream backend {
+lc_write_nginx_conf access_format=logcause "http_extra=    upstream backend {
         server 127.0.0.1:$P1;
         server 127.0.0.1:$P2;
     }" "server_extra=

@@ -29,7 +29,7 @@ echo "<!doctype html><title>Black Friday</title><h1>-40 % on everything</h1>\n";
 PHP
 chmod a+r "$LC_PREFIX/www/promo.php"
 lc_write_fpm_conf pm=dynamic max_children=6 start_servers=2 min_spare=1 max_spare=3 backlog=16
-lc_write_nginx_conf fastcgi_buffer_size=4k "fastcgi_buffers=4 4k"
+lc_write_nginx_conf access_format=msec fastcgi_buffer_size=4k "fastcgi_buffers=4 4k"
 lc_start_fpm
 lc_start_nginx
 sc_smoke / /product.php?id=3
@@ -71,6 +71,7 @@ SC_ABOUT="/promo.php sets $COOKIES cookies of ~$COOKIE_BYTES bytes ($HDR_BYTES b
 reads FastCGI response headers into one \`fastcgi_buffer_size\` buffer (4k here) and gives up with a
 502. Every request to that page fails, every other page works."
 SC_SETTINGS=(
+	"access log|\`log_format msec\` (the harness's \`access_format=msec\`): combined with \`\$msec\` (epoch) in place of \`[\$time_local]\`, so the log carries no zone; logcause reads it with the \`log_format\` of \`config/etc/nginx/nginx.conf\` and infers the error log's zone from the requests both logs name"
 	"\`fastcgi_buffer_size\` / \`fastcgi_buffers\`|**4k** / **4 4k**"
 	"/promo.php|$COOKIES × \`setcookie()\` with a ~$COOKIE_BYTES-byte value, then a small HTML body"
 	"\`listen\`|unix socket, \`listen.backlog\` 16"

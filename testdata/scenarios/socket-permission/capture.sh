@@ -32,6 +32,7 @@ sc_incident_begin "php-fpm stopped (SIGQUIT) and restarted with listen.owner/gro
 lc_stop_fpm
 lc_write_fpm_conf "${POOL[@]}" listen_owner=root listen_group=root listen_mode=0600
 lc_start_fpm_again
+sc_snapshot_config # config/ shows the pool as it was during the incident
 BAD_MODE=$(stat -c '%U:%G %a' "$LC_FPM_SOCK")
 sc_mark "php-fpm up again (pid $LC_FPM_PID); socket now $BAD_MODE; traffic for 15 s"
 sc_load incident 15 $RATE 8

@@ -25,7 +25,7 @@ lc_write_php_app
 sc_write_extras
 lc_write_fpm_conf "listen=127.0.0.1:$FPM_PORT" pm=dynamic max_children=$MAX_CHILDREN start_servers=4 \
 	min_spare=2 max_spare=6 backlog=64
-lc_write_nginx_conf read_timeout=$READ_TIMEOUT
+lc_write_nginx_conf read_timeout=$READ_TIMEOUT access_format=logcause
 lc_start_fpm
 lc_start_nginx
 sc_smoke / /product.php?id=3

@@ -63,7 +63,7 @@ func (w *Writer) Commit(positions map[string][]byte) error {
 	w.events, w.evBytes = w.events[:0], 0
 	clear(w.seconds)
 	w.gaps = w.gaps[:0]
-	return nil
+	return w.s.compactLevel0()
 }
 
 // Positions returns the committed follow positions, by path.

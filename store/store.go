@@ -30,18 +30,23 @@ type Store struct {
 	db      *badger.DB
 	dir     string
 	removal bool // remove dir on Close (temporary store)
+	// quiet: Badger's compactors are not running (OpenQuiet); Commit
+	// compacts level 0 itself.
+	quiet bool
 }
 
 // Open opens (creating if needed) the store in dir. When another process
 // has it open, the error wraps ErrLocked.
-func Open(dir string) (*Store, error) {
+func Open(dir string) (*Store, error) { return openWith(dir, badgerOptions(dir)) }
+
+func openWith(dir string, opt badger.Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("cannot create the store directory %s: %w", dir, err)
 	}
 	if err := checkSpace(dir); err != nil {
 		return nil, fmt.Errorf("cannot open the store: %w", err)
 	}
-	db, err := badger.Open(badgerOptions(dir))
+	db, err := badger.Open(opt)
 	if err != nil {
 		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
 			return nil, fmt.Errorf("cannot open the store in %s: %w (is `logcause watch` running on it? stop it, or give this command another --store directory): %v", dir, ErrLocked, err)

@@ -62,7 +62,7 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 			if interval <= 0 {
 				return usagef("invalid --interval %s: give a positive duration such as 10s", interval)
 			}
-			st, err := store.Open(cmp.Or(storeDir, cfg.Store))
+			st, err := store.OpenQuiet(cmp.Or(storeDir, cfg.Store)) // idle most of the time: no compaction workers polling
 			if err != nil {
 				return err
 			}
@@ -74,7 +74,7 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 			ticker := time.NewTicker(interval)
 			defer ticker.Stop()
 			w := &watcher{st: st, opts: opts, out: c.OutOrStdout(), now: time.Now, fromStart: fromStart,
-				waker: func(string) ingest.Waker { return ingest.NewTickWaker(250 * time.Millisecond) }}
+				waker: func(string) ingest.Waker { return ingest.NewTickWaker(time.Second) }} // a second of latency; an idle daemon wakes 4× less than at 250 ms
 			return w.run(c.Context(), files, ticker.C)
 		},
 	}

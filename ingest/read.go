@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"sync/atomic"
 
 	"github.com/klauspost/compress/gzip"
@@ -38,11 +39,10 @@ type Stats struct {
 type Reader struct {
 	path    string
 	f       *os.File
-	br      *bufio.Reader
+	lines   lineSource // the (decompressed) stream, framed in lines
 	gz      *gzip.Reader
 	zst     *zstd.Decoder
-	pipe    *io.PipeReader // the decompressed stream, when read ahead
-	ahead   chan struct{}  // closed when the read-ahead goroutine ends
+	ahead   *aheadReader   // lines too, when an archive is decompressed ahead
 	counted countingReader // the file, counting the bytes read from it
 	limits  Limits
 	stats   Stats
@@ -97,7 +97,7 @@ func Open(path string, limits Limits) (*Reader, error) {
 		}
 		r.zst = zr
 		r.stats.Compression = "zstd"
-		br = bufio.NewReaderSize(r.readAhead(zr), 256<<10)
+		r.lines = r.readAhead(zr)
 	case bytes.HasPrefix(magic, gzipMagic):
 		gz, err := gzip.NewReader(br)
 		if err != nil {
@@ -107,9 +107,10 @@ func Open(path string, limits Limits) (*Reader, error) {
 		gz.Multistream(true)
 		r.gz = gz
 		r.stats.Compression = "gzip"
-		br = bufio.NewReaderSize(r.readAhead(gz), 256<<10)
+		r.lines = r.readAhead(gz)
+	default:
+		r.lines = br
 	}
-	r.br = br
 	return r, nil
 }
 
@@ -130,30 +131,171 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // have been read so far, for progress reports.
 func (r *Reader) Consumed() int64 { return r.counted.n.Load() }
 
+// lineSource frames a stream in lines, as bufio.Reader.ReadSlice does: a
+// line longer than the source's buffer comes in pieces, all but the last
+// with bufio.ErrBufferFull.
+type lineSource interface {
+	ReadSlice(delim byte) ([]byte, error)
+}
+
+// Read-ahead blocks: up to aheadBuffers blocks of aheadBlock bytes
+// circulate between the decompressing goroutine and the line reader. 4 MB
+// decompressed ahead are ~10 ms of parsing: the decompressor may lose the
+// core that long (to Badger, to the GC, to another process) without
+// stalling the parser. The goroutine makes blocks as the reader takes
+// them, two more than it took at most: a small archive costs one block,
+// and format detection, which reads the first lines of a file and closes
+// it, decompresses three blocks, not sixteen. A line longer than a block
+// comes in pieces, like a line longer than a bufio buffer.
+const (
+	aheadBlock   = 256 << 10
+	aheadBuffers = 16
+)
+
 // readAhead decompresses src in a goroutine of its own, so that on a
 // machine with two cores decompression and parsing overlap: while the
-// caller frames and parses one chunk, the next is being decompressed. An
-// error of src reaches the caller after the data before it.
-func (r *Reader) readAhead(src io.Reader) io.Reader {
-	pr, pw := io.Pipe()
-	r.pipe, r.ahead = pr, make(chan struct{})
-	go func() {
-		defer close(r.ahead)
-		buf := make([]byte, 256<<10)
-		for {
-			n, err := src.Read(buf)
-			if n > 0 {
-				if _, werr := pw.Write(buf[:n]); werr != nil {
-					return // the reader was closed
-				}
-			}
-			if err != nil {
-				pw.CloseWithError(err) // io.EOF reads as a clean end
+// caller frames and parses one block, the next ones are being
+// decompressed. An error of src reaches the caller after the data before
+// it.
+//
+// The blocks go through channels, not an io.Pipe: a pipe's Write returns
+// only once the reader has taken its last byte, and a line reader takes a
+// block's last, partial line only after parsing the rest of the block, so
+// through a pipe the two goroutines took turns instead of running at the
+// same time. Lines are framed in the blocks themselves, not copied into a
+// bufio buffer first.
+func (r *Reader) readAhead(src io.Reader) *aheadReader {
+	a := &aheadReader{
+		full: make(chan aheadChunk, aheadBuffers),
+		free: make(chan []byte, aheadBuffers),
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	r.ahead = a
+	go a.run(src)
+	return a
+}
+
+// aheadChunk is one block of decompressed bytes, and the error that ended
+// the stream after them, if it ended.
+type aheadChunk struct {
+	b   []byte
+	err error
+}
+
+// aheadReader is the caller's end of readAhead.
+type aheadReader struct {
+	full  chan aheadChunk // blocks decompressed, in order
+	free  chan []byte     // blocks read, to be filled again
+	stop  chan struct{}   // closed by Close
+	done  chan struct{}   // closed when the goroutine ends
+	cur   []byte          // unread part of the current block
+	buf   []byte          // the current block, to be recycled
+	err   error           // the stream's end, once the current block is read
+	carry []byte          // a line that spans blocks, gathered
+	once  sync.Once       // closes stop
+	made  int             // blocks made so far, by the goroutine
+	taken atomic.Int64    // blocks taken by the reader so far
+}
+
+// run fills free blocks from src and hands them over, until src ends or
+// the reader is closed.
+func (a *aheadReader) run(src io.Reader) {
+	defer close(a.done)
+	for {
+		var buf []byte
+		if a.made < min(aheadBuffers, int(a.taken.Load())+2) {
+			buf = make([]byte, aheadBlock)
+			a.made++
+		} else {
+			select {
+			case buf = <-a.free:
+			case <-a.stop:
 				return
 			}
 		}
-	}()
-	return pr
+		n, err, empty := 0, error(nil), 0
+		for n < len(buf) && err == nil {
+			var m int
+			m, err = src.Read(buf[n:])
+			n += m
+			if m == 0 && err == nil {
+				if empty++; empty == 100 {
+					err = io.ErrNoProgress
+				}
+			}
+		}
+		select {
+		case a.full <- aheadChunk{buf[:n], err}:
+		case <-a.stop:
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// next makes the next block current, recycling the current one. It
+// returns the stream's error (io.EOF at its end) once every block is read.
+func (a *aheadReader) next() error {
+	if a.err != nil {
+		return a.err
+	}
+	if a.buf != nil {
+		a.free <- a.buf[:cap(a.buf)] // never blocks: free has room for every block made
+		a.buf = nil
+	}
+	select {
+	case c := <-a.full:
+		a.buf, a.cur, a.err = c.b, c.b, c.err
+		a.taken.Add(1)
+		return nil
+	case <-a.stop:
+		return os.ErrClosed
+	}
+}
+
+// ReadSlice returns the next line, delimiter included, as
+// bufio.Reader.ReadSlice does: it is valid until the next call; a line
+// longer than a block comes in pieces of a block, with
+// bufio.ErrBufferFull; at the end, the rest of the stream comes with the
+// stream's error.
+func (a *aheadReader) ReadSlice(delim byte) ([]byte, error) {
+	if i := bytes.IndexByte(a.cur, delim); i >= 0 {
+		line := a.cur[:i+1] // in the block itself: most lines
+		a.cur = a.cur[i+1:]
+		return line, nil
+	}
+	// The line goes on in the next block: gather its pieces.
+	a.carry = append(a.carry[:0], a.cur...)
+	a.cur = nil
+	for {
+		if err := a.next(); err != nil {
+			return a.carry, err
+		}
+		i := bytes.IndexByte(a.cur, delim)
+		take := len(a.cur)
+		if i >= 0 {
+			take = i + 1
+		}
+		if room := aheadBlock - len(a.carry); take > room {
+			a.carry = append(a.carry, a.cur[:room]...)
+			a.cur = a.cur[room:]
+			return a.carry, bufio.ErrBufferFull
+		}
+		a.carry = append(a.carry, a.cur[:take]...)
+		a.cur = a.cur[take:]
+		if i >= 0 {
+			return a.carry, nil
+		}
+	}
+}
+
+// close stops the goroutine and waits for it: src may be closed then.
+func (a *aheadReader) close() {
+	a.once.Do(func() { close(a.stop) })
+	<-a.done
 }
 
 // Path returns the file's path.
@@ -164,9 +306,8 @@ func (r *Reader) Stats() Stats { return r.stats }
 
 // Close closes the file.
 func (r *Reader) Close() error {
-	if r.pipe != nil {
-		r.pipe.Close() // stops the read-ahead goroutine at its next write
-		<-r.ahead
+	if r.ahead != nil {
+		r.ahead.close() // before the decompressor it reads from is closed
 	}
 	if r.gz != nil {
 		r.gz.Close()
@@ -207,13 +348,13 @@ func (r *Reader) Sample(n int) ([][]byte, error) {
 // newline is returned with a nil error first. The slice is valid until the
 // next call.
 func (r *Reader) readLine() ([]byte, error) {
-	line, err := r.br.ReadSlice('\n')
+	line, err := r.lines.ReadSlice('\n')
 	r.stats.Bytes += int64(len(line))
 	if err == bufio.ErrBufferFull {
 		// A line longer than the buffer: keep what fits the limit, drop the rest.
 		kept := append([]byte(nil), line...)
 		for err == bufio.ErrBufferFull {
-			line, err = r.br.ReadSlice('\n')
+			line, err = r.lines.ReadSlice('\n')
 			r.stats.Bytes += int64(len(line))
 			if room := r.limits.MaxLine - len(kept); room > 0 {
 				kept = append(kept, line[:min(room, len(line))]...)

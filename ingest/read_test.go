@@ -7,8 +7,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -293,4 +295,115 @@ func TestCloseStopsReadAhead(t *testing.T) {
 			t.Errorf("%s: close: %v", name, err)
 		}
 	}
+}
+
+// TestCompressedReadsAsPlain: an archive yields the records, offsets and
+// counts of the same file uncompressed, whatever the read-ahead blocks cut:
+// lines that span blocks, lines longer than a block, a CR LF split between
+// two blocks, no newline at the end.
+func TestCompressedReadsAsPlain(t *testing.T) {
+	var b strings.Builder
+	for i := 0; b.Len() < 3*aheadBlock; i++ {
+		switch i % 7 {
+		case 0:
+			b.WriteString("1 " + strings.Repeat("a", i%300) + "\r\n")
+		case 3:
+			b.WriteString("  continued " + strings.Repeat("c", i%90) + "\n")
+		case 5:
+			b.WriteString("\n")
+		default:
+			b.WriteString("2 " + strings.Repeat("b", i%170) + "\n")
+		}
+	}
+	head := b.String()
+	cases := map[string]string{
+		"short lines":              head + "3 no newline at the end",
+		"line longer than a block": head + "4 " + strings.Repeat("x", aheadBlock+100) + "\n5 after\n",
+		"line of two blocks":       head[:aheadBlock-5] + "\n6 " + strings.Repeat("y", 2*aheadBlock) + "\r\n7 after",
+		"CR LF across blocks":      strings.Repeat("8 z\n", aheadBlock/4-1) + "9 x\r\n10 after\n",
+	}
+	for i := range 40 { // every cut near the end of the first block
+		cases["cut "+strconv.Itoa(i)] = head[:aheadBlock-20+i] + "\n" + head[aheadBlock-20+i:]
+	}
+	for name, data := range cases {
+		for _, limits := range []Limits{DefaultLimits, {MaxLine: 100, MaxRecord: 300}, {MaxLine: aheadBlock + 10, MaxRecord: 4 * aheadBlock}} {
+			want, wantSt, err := readAll(t, write(t, "x.log", []byte(data)), limits, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				ext      string
+				compress func(testing.TB, []byte) []byte
+			}{{"gz", gz}, {"zst", zst}} {
+				got, st, err := readAll(t, write(t, "x.log."+c.ext, c.compress(t, []byte(data))), limits, 5)
+				if err != nil {
+					t.Fatalf("%s, %s, %+v: %v", name, c.ext, limits, err)
+				}
+				st.Compression = ""
+				if !equal(got, want) || st != wantSt {
+					t.Errorf("%s, %s, %+v: %d records, stats %+v; plain: %d records, stats %+v", name, c.ext, limits, len(got), st, len(want), wantSt)
+				}
+			}
+		}
+	}
+}
+
+// TestReadAheadFillsEveryBlock: while the caller is busy with a record, the
+// decompressing goroutine fills every free block. (Through an io.Pipe it
+// stopped after one block, until the caller had taken all of it, so the
+// two goroutines took turns.)
+func TestReadAheadFillsEveryBlock(t *testing.T) {
+	data := []byte(strings.Repeat("1 a line of text that compresses well\n", (2*aheadBuffers+2)*aheadBlock/38))
+	r, err := Open(write(t, "x.gz", gz(t, data)), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	stop := errors.New("stop")
+	r.Records(startsWithDigit, func(_ []byte, off int64) error {
+		if off < aheadBuffers*aheadBlock {
+			return nil // every block is made once the reader took as many
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for len(r.ahead.full) < aheadBuffers-1 { // one block is the caller's
+			if time.Now().After(deadline) {
+				t.Fatalf("%d blocks decompressed ahead, want %d", len(r.ahead.full), aheadBuffers-1)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		return stop
+	})
+}
+
+// TestDetectionDecompressesLittle: sampling the first lines of a large
+// archive and closing it, as format detection does, decompresses a few
+// blocks, not every block the reader may have ahead.
+func TestDetectionDecompressesLittle(t *testing.T) {
+	data := []byte(strings.Repeat("1 a line of text that compresses well\n", (aheadBuffers+2)*aheadBlock/38))
+	r, err := Open(write(t, "x.gz", gz(t, data)), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Sample(40); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // time to run ahead, if it would
+	r.Close()
+	if r.ahead.made > 3 {
+		t.Errorf("%d blocks decompressed for 40 lines", r.ahead.made)
+	}
+}
+
+// TestSmallArchiveMakesOneBlock: blocks are made as they are needed.
+func TestSmallArchiveMakesOneBlock(t *testing.T) {
+	r, err := Open(write(t, "x.gz", gz(t, []byte("1 a\n"))), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Records(startsWithDigit, func([]byte, int64) error { return nil })
+	r.Close()
+	if r.ahead.made != 1 {
+		t.Errorf("%d blocks made for a line", r.ahead.made)
+	}
+	r.Close() // a second Close does not panic
 }

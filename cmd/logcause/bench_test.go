@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/trace"
 	"strconv"
 	"testing"
 	"time"
@@ -96,7 +97,11 @@ func benchmarkIngestDay(b *testing.B, zip bool) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		res, err := load(context.Background(), []string{filepath.Dir(p)}, st, loadOptions{limits: ingest.DefaultLimits})
+		var res loadResult
+		// The region marks the measured load in a -trace of the benchmark.
+		trace.WithRegion(context.Background(), "load", func() {
+			res, err = load(context.Background(), []string{filepath.Dir(p)}, st, loadOptions{limits: ingest.DefaultLimits})
+		})
 		if err != nil || len(res.problems) > 0 || res.records != lines {
 			b.Fatal(err, res.problems, res.records, lines)
 		}

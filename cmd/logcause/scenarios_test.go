@@ -75,7 +75,14 @@ func TestScenarios(t *testing.T) {
 // configuration it copied to dir/config.
 func analyzeScenario(t *testing.T, dir string) (analyze.Result, string) {
 	t.Helper()
-	code, out, errs := runCmd(t, "analyze", "--format", "json", "--config-root", filepath.Join(dir, "config"), dir)
+	return analyzeJSON(t, "--config-root", filepath.Join(dir, "config"), dir)
+}
+
+// analyzeJSON runs `logcause analyze --format json ARGS...`, which must
+// succeed, and returns its result and output.
+func analyzeJSON(t *testing.T, args ...string) (analyze.Result, string) {
+	t.Helper()
+	code, out, errs := runCmd(t, append([]string{"analyze", "--format", "json"}, args...)...)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}

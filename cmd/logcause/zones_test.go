@@ -1,15 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/logcause/logcause/analyze"
 )
 
 // The demo's logs (real nginx and php-fpm in Europe/Paris) with the access
@@ -43,14 +40,7 @@ func TestZoneInferredFromMatchingRequests(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, f), b, 0o644)
 	}
 
-	code, out, errs := runCmd(t, "analyze", "--format", "json", dir)
-	if code != exitOK {
-		t.Fatalf("exit %d: %s", code, errs)
-	}
-	var res analyze.Result
-	if err := json.Unmarshal([]byte(out), &res); err != nil {
-		t.Fatal(err)
-	}
+	res, _ := analyzeJSON(t, dir)
 	zones := map[string]string{}
 	for _, s := range res.Sources {
 		zones[filepath.Base(s.Path)] = s.TZ
@@ -75,12 +65,7 @@ func TestZoneAssumedWithoutMatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, "error.log"), b, 0o644)
-	code, out, errs := runCmd(t, "analyze", "--format", "json", dir)
-	if code != exitOK {
-		t.Fatalf("exit %d: %s", code, errs)
-	}
-	var res analyze.Result
-	json.Unmarshal([]byte(out), &res)
+	res, _ := analyzeJSON(t, dir)
 	for _, s := range res.Sources {
 		if filepath.Base(s.Path) == "error.log" && s.TZ != "+01:00 (learned from the access log)" {
 			t.Errorf("error.log read in %q", s.TZ)

@@ -31,8 +31,22 @@ func fill(t *testing.T, s *Store, days []time.Time, n int) {
 	}
 }
 
+// Retention frees the disk, in a batch store and in watch's quiet store,
+// which runs no compaction workers.
 func TestPruneDropsOldDaysAndFreesDisk(t *testing.T) {
-	s := open(t)
+	for name, openStore := range map[string]func(string) (*Store, error){"Open": Open, "OpenQuiet": OpenQuiet} {
+		t.Run(name, func(t *testing.T) {
+			s, err := openStore(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			testPrune(t, s)
+		})
+	}
+}
+
+func testPrune(t *testing.T, s *Store) {
 	d1 := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
 	days := []time.Time{d1, d1.AddDate(0, 0, 1), d1.AddDate(0, 0, 2)}
 	fill(t, s, days, 40000)

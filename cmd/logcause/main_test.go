@@ -140,6 +140,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown command", []string{"analyse"}, exitUsage, "unknown command"},
 		{"bad output format", []string{"analyze", "--format", "xml", good}, exitUsage, "use text or json"},
 		{"bad zone", []string{"analyze", "--tz", "Mars/Olympus", good}, exitUsage, "invalid --tz"},
+		{"bad retention", []string{"watch", "--retention-days", "-1", "--store", t.TempDir(), good}, exitUsage, "invalid --retention-days -1: keep at least 1 day"},
 		{"config root missing", []string{"analyze", "--config-root", "/nonexistent/root", good}, exitUsage, "invalid --config-root /nonexistent/root: not a directory"},
 		{"bad log format", []string{"analyze", "--log-format", "apache", good}, exitUsage, "unknown log format"},
 		{"missing path", []string{"analyze", "/no/such/dir"}, exitRuntime, "no such file or directory"},

@@ -26,6 +26,7 @@ func newWatchCmd() *cobra.Command {
 		storeDir  string
 		interval  time.Duration
 		fromStart bool
+		retention int
 	)
 	c := &cobra.Command{
 		Use:   "watch [flags] [PATH...]",
@@ -62,6 +63,9 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 			if interval <= 0 {
 				return usagef("invalid --interval %s: give a positive duration such as 10s", interval)
 			}
+			if retention = cmp.Or(retention, cfg.RetentionDays); retention < 1 {
+				return usagef("invalid --retention-days %d: keep at least 1 day", retention)
+			}
 			st, err := store.OpenQuiet(cmp.Or(storeDir, cfg.Store)) // idle most of the time: no compaction workers polling
 			if err != nil {
 				return err
@@ -73,7 +77,7 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 			}
 			ticker := time.NewTicker(interval)
 			defer ticker.Stop()
-			w := &watcher{st: st, opts: opts, out: c.OutOrStdout(), now: time.Now, fromStart: fromStart,
+			w := &watcher{st: st, opts: opts, out: c.OutOrStdout(), now: time.Now, fromStart: fromStart, retention: retention,
 				waker: func(string) ingest.Waker { return ingest.NewTickWaker(time.Second) }} // a second of latency; an idle daemon wakes 4× less than at 250 ms
 			return w.run(c.Context(), files, ticker.C)
 		},
@@ -82,6 +86,7 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 	c.Flags().StringVar(&storeDir, "store", "", "keep the store in `DIR` (default: the config's store, "+defaultStoreDir+")")
 	c.Flags().DurationVar(&interval, "interval", 10*time.Second, "analyze the recent logs every `DURATION`")
 	c.Flags().BoolVar(&fromStart, "from-start", false, "on the first start, read the live logs from their beginning")
+	c.Flags().IntVar(&retention, "retention-days", 0, "keep `N` days in the store, pruning older ones once a day (default: the config's retention_days, 14)")
 	return c
 }
 
@@ -123,6 +128,8 @@ type watcher struct {
 	waker     func(path string) ingest.Waker // how each follower waits for more
 	fromStart bool
 	window    time.Duration // how much recent history each analysis reads; default 15 minutes
+	retention int           // days the store keeps (retention_days); 0: never pruned
+	prunedDay int64         // the UTC day of the last prune
 
 	reported map[time.Time]bool // incidents printed, by start
 
@@ -199,6 +206,7 @@ func (w *watcher) run(ctx context.Context, files []detectedFile, ticks <-chan ti
 				w.onCommit(b.path)
 			}
 		case now := <-ticks:
+			w.prune(now)
 			// Nothing new since the last analysis: no new incident can show
 			// (only old seconds left the window), and an idle daemon stays idle.
 			if fresh {
@@ -220,6 +228,25 @@ func (w *watcher) run(ctx context.Context, files []detectedFile, ticks <-chan ti
 				return nil
 			}
 		}
+	}
+}
+
+// prune drops the days past the retention, once a UTC day (and at the
+// first tick): the daemon holds the store's lock, so `logcause store
+// prune` cannot run beside it.
+func (w *watcher) prune(now time.Time) {
+	day := now.Unix() / 86400
+	if w.retention < 1 || day == w.prunedDay {
+		return
+	}
+	w.prunedDay = day
+	n, err := w.st.Prune(w.retention, now)
+	if err != nil {
+		slog.Error("cannot prune the store", "err", err)
+		return
+	}
+	if n > 0 {
+		slog.Info("pruned the store", "days_dropped", n, "days_kept", w.retention)
 	}
 }
 

@@ -264,3 +264,56 @@ func TestWatchRecordsGaps(t *testing.T) {
 		t.Errorf("analysis gaps = %+v, %v", res.Gaps, err)
 	}
 }
+
+// TestWatchPrunesOldDays: the daemon holds the store, so it keeps the
+// retention itself: at its first tick, and once a day after.
+func TestWatchPrunesOldDays(t *testing.T) {
+	dir := t.TempDir()
+	errlog := filepath.Join(dir, "error.log")
+	appendTo(t, errlog, "2026/11/23 14:00:00 [notice] 100#100: start worker processes\n")
+	st, err := store.OpenQuiet(filepath.Join(t.TempDir(), "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	today := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	w := st.NewWriter()
+	for _, at := range []time.Time{today.AddDate(0, 0, -5), today.AddDate(0, 0, -1), today} {
+		w.Request(at, 200, nil)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	days := func() int {
+		secs, err := st.Seconds(today.AddDate(0, 0, -10), today.AddDate(0, 0, 10))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(secs)
+	}
+	opts := loadOptions{zone: time.UTC, limits: ingest.DefaultLimits}
+	files, err := liveLogs([]string{errlog}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newStepper()
+	wt := &watcher{st: st, opts: opts, out: io.Discard, retention: 2, waker: s.waker, onAnalyzed: func() { s.done <- struct{}{} }}
+	ctx, cancel := context.WithCancel(context.Background())
+	ticks := make(chan time.Time)
+	stopped := make(chan error)
+	go func() { stopped <- wt.run(ctx, files, ticks) }()
+	ticks <- today
+	<-s.done
+	if n := days(); n != 2 {
+		t.Errorf("after the first tick the store holds %d of the 3 days' seconds, want 2 (retention 2 days)", n)
+	}
+	ticks <- today.AddDate(0, 0, 1)
+	<-s.done
+	if n := days(); n != 1 {
+		t.Errorf("a day later the store holds %d seconds, want 1", n)
+	}
+	cancel()
+	if err := <-stopped; err != nil {
+		t.Error(err)
+	}
+}

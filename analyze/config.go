@@ -252,9 +252,13 @@ func (e evidenceSet) quoteConfig(c *Cause, cfg configured) {
 	case BackendDown:
 		lines := append(slices.Clone(sig[sigRefused]), sig[sigNoLive]...)
 		lines = append(lines, sig[sigUnreachable]...)
-		c.Settings = append(cfg.nginx(lines, "connect_timeout"), append(cfg.serverParams(lines, "max_fails"), cfg.serverParams(lines, "fail_timeout")...)...)
-		if len(c.Settings) > 0 {
-			found = append(found, "nginx marks a server down after "+quotes(c.Settings))
+		connect := cfg.nginx(lines, "connect_timeout")
+		fails, timeout := cfg.serverParams(lines, "max_fails"), cfg.serverParams(lines, "fail_timeout")
+		c.Settings = slices.Concat(connect, fails, timeout)
+		if len(fails) > 0 && len(timeout) > 0 {
+			found = append(found, fmt.Sprintf("nginx takes a server out of the group for %s after %s failed attempts (connecting with %s)", quotes(timeout), quotes(fails), quotes(connect)))
+			recs = append(recs, fmt.Sprintf("Bring the servers back (check that each listens), then size the group's tolerance: with %s a server that fails that often is left alone for %s; add a `backup` server, or more servers, so that one failure does not leave `no live upstreams`.",
+				quotes(fails), quotes(timeout)))
 		}
 	case FPMDown:
 		lines := append(slices.Clone(sig[sigNoSocket]), sig[sigRefused]...)

@@ -35,7 +35,7 @@ var scenarios = map[string]scenario{
 	"worker-crash":       {chains: [][]analyze.Kind{{analyze.WorkerCrash}}},
 	"header-too-big":     {chains: [][]analyze.Kind{{analyze.UpstreamHeaderTooBig}}, quotes: []string{"Raise fastcgi_buffer_size 4k (/etc/nginx/nginx.conf:"}},
 	"socket-permission":  {chains: [][]analyze.Kind{{analyze.SocketPermission}}, quotes: []string{"[www] listen.owner = root (/etc/php/8.2/fpm/php-fpm.conf:11), [www] listen.group = root", "[www] listen.mode = 0600", "user www-data (/etc/nginx/nginx.conf:"}},
-	"backend-down":       {chains: [][]analyze.Kind{{analyze.BackendDown}}, quotes: []string{"max_fails 1 (nginx default)", "fail_timeout 10s (nginx default)"}},
+	"backend-down":       {chains: [][]analyze.Kind{{analyze.BackendDown}}, quotes: []string{"nginx takes a server out of the group for fail_timeout 10s (nginx default) after max_fails 1 (nginx default) failed attempts (connecting with proxy_connect_timeout 5s (/etc/nginx/nginx.conf:"}},
 	"invalid-response":   {chains: [][]analyze.Kind{{analyze.InvalidUpstreamResponse}}},
 	"http09-response":    {chains: [][]analyze.Kind{{analyze.InvalidUpstreamResponse}}},
 	"slow-queries":       {chains: [][]analyze.Kind{{analyze.SlowQueries, analyze.FPMWorkerExhaustion}}, quotes: []string{"long_query_time = 1 (/etc/mysql/my.cnf:", "[www] pm.max_children = 4 ("}},

@@ -20,9 +20,9 @@ set -uo pipefail
 sc_setup two-incidents "${1:-}"
 
 export LC_SLOW_SECONDS=3
-TOTAL=90
-T1=15      # incident 1 starts
-T2=65      # incident 2 starts
+TOTAL=103 # 25 s of healthy traffic after incident 2 (the check wants 15; restarting php-fpm takes a few)
+T1=18      # incident 1 starts (the check wants 15 s of healthy traffic before)
+T2=68      # incident 2 starts
 STOPPED=10 # seconds php-fpm stays down
 BURST_SECONDS=10
 BURST_RATE=20

@@ -1,7 +1,6 @@
 package patterns
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -134,13 +133,7 @@ func TestFPMParser(t *testing.T) {
 			var ev Event
 			err := p.Parse([]byte(tc.rec), &ev)
 			if tc.want == nil {
-				if err == nil {
-					t.Fatalf("Parse(%q) = nil error, want one containing %q", tc.rec, tc.err)
-				}
-				if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), tc.err) ||
-					!strings.HasPrefix(err.Error(), "malformed fpm_error record: ") {
-					t.Fatalf("error = %q, want ErrMalformed containing %q", err, tc.err)
-				}
+				wantMalformed(t, KindFPMError, tc.rec, err, tc.err)
 				return
 			}
 			if err != nil {

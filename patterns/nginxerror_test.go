@@ -1,8 +1,6 @@
 package patterns
 
 import (
-	"errors"
-	"strings"
 	"testing"
 	"time"
 )
@@ -231,13 +229,7 @@ func TestNginxErrorParser(t *testing.T) {
 			ev := Event{Path: "error.log", Offset: 7}
 			err := p.Parse([]byte(tc.rec), &ev)
 			if tc.want == nil {
-				if err == nil {
-					t.Fatalf("Parse(%q) = nil error, want one containing %q", tc.rec, tc.err)
-				}
-				if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), tc.err) ||
-					!strings.HasPrefix(err.Error(), "malformed nginx_error record: ") {
-					t.Fatalf("error = %q, want ErrMalformed containing %q", err, tc.err)
-				}
+				wantMalformed(t, KindNginxError, tc.rec, err, tc.err)
 				if ev.Kind != KindUnknown || ev.Error != nil {
 					t.Errorf("failed Parse changed the event: %+v", ev)
 				}

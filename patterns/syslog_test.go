@@ -284,13 +284,7 @@ func TestSyslogParser(t *testing.T) {
 			var ev Event
 			err = p.Parse([]byte(tc.rec), &ev)
 			if tc.want == nil {
-				if err == nil {
-					t.Fatalf("Parse(%q) = nil error, want one containing %q", tc.rec, tc.err)
-				}
-				if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), tc.err) ||
-					!strings.HasPrefix(err.Error(), "malformed syslog record: ") {
-					t.Fatalf("error = %q, want ErrMalformed containing %q", err, tc.err)
-				}
+				wantMalformed(t, KindSyslog, tc.rec, err, tc.err)
 				return
 			}
 			if err != nil {

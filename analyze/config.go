@@ -45,12 +45,14 @@ func belongs(stack *patterns.StackConfig, sig *[numSignals][]*patterns.Event) bo
 	if stack == nil {
 		return false
 	}
+	asked := map[string]bool{}
 	for s := sigTimeout; s <= sigTLS; s++ {
 		for _, ev := range sig[s] {
 			up := ev.Error.Upstream
-			if up == "" {
+			if up == "" || asked[up] {
 				continue
 			}
+			asked[up] = true
 			if (stack.Nginx != nil && stack.Nginx.Serves(up)) || stack.PoolFor(up) != nil {
 				return true
 			}
@@ -81,12 +83,21 @@ func (c configured) nginxFor(lines []*patterns.Event, name func(upstream string)
 	}
 	var out []Setting
 	seen := map[string]bool{}
+	asked := map[[2]string]bool{} // upstream and host: thousands of lines name a few
 	for _, ev := range lines {
 		e := ev.Error
-		if e == nil || e.Upstream == "" || !c.stack.Nginx.Serves(e.Upstream) {
+		if e == nil || e.Upstream == "" {
 			continue
 		}
-		for _, s := range c.stack.Nginx.For(e.Upstream, cmp.Or(e.Host, e.Server), name(e.Upstream)) {
+		key := [2]string{e.Upstream, cmp.Or(e.Host, e.Server)}
+		if asked[key] {
+			continue
+		}
+		asked[key] = true
+		if !c.stack.Nginx.Serves(e.Upstream) {
+			continue
+		}
+		for _, s := range c.stack.Nginx.For(key[0], key[1], name(e.Upstream)) {
 			if q := s.String(); !seen[q] {
 				seen[q] = true
 				out = append(out, setting(s))

@@ -26,7 +26,7 @@ func (s *Store) compactLevel0() error {
 		return nil
 	}
 	for _, l := range s.db.Levels() {
-		if l.Level == 0 && l.NumTables >= badgerOptions(s.dir).NumLevelZeroTables {
+		if l.Level == 0 && l.NumTables >= s.db.Opts().NumLevelZeroTables {
 			if err := s.db.Flatten(2); err != nil {
 				return fmt.Errorf("cannot compact the store in %s: %w", s.dir, err)
 			}

@@ -8,15 +8,15 @@ import (
 	"time"
 
 	"github.com/logcause/logcause/patterns"
-	"github.com/logcause/logcause/store"
+	"github.com/logcause/logcause/timeline"
 )
 
 // Reader is what analysis reads: per-second request counts, the stored
 // events and the gaps in the followed logs, all by time range [from, to).
 type Reader interface {
-	Seconds(from, to time.Time) ([]store.Second, error)
+	Seconds(from, to time.Time) ([]timeline.Second, error)
 	Events(from, to time.Time, fn func(*patterns.Event) error) error
-	Gaps(from, to time.Time) ([]store.Gap, error)
+	Gaps(from, to time.Time) ([]timeline.Gap, error)
 }
 
 // Config tunes spike detection.
@@ -90,7 +90,7 @@ func isGateway(code int) bool { return slices.Contains(gatewayCodes, code) }
 func Failed(status int) bool { return status >= 500 || isGateway(status) }
 
 // gatewayErrors counts the gateway errors among c.
-func gatewayErrors(c store.Counts) int64 {
+func gatewayErrors(c timeline.Counts) int64 {
 	var n int64
 	for _, code := range gatewayCodes {
 		n += c.Count(code)
@@ -101,7 +101,7 @@ func gatewayErrors(c store.Counts) int64 {
 // statusKey is how a status is written in a result: nginx's three digits.
 func statusKey(code int) string { return fmt.Sprintf("%03d", code) }
 
-func totals(secs []store.Second) Totals {
+func totals(secs []timeline.Second) Totals {
 	t := Totals{Status: map[string]int64{}}
 	for _, s := range secs {
 		for _, c := range s.Status {
@@ -122,7 +122,7 @@ type window struct {
 // hot reports whether a second's gateway errors stand out from its
 // traffic: at least 5% of its requests (so a quiet site where everything
 // fails counts, and a busy site's usual trickle does not), or at least 10.
-func hot(s store.Second) bool {
+func hot(s timeline.Second) bool {
 	g := gatewayErrors(s.Status)
 	return g >= 10 || (g >= 1 && 20*g >= s.Requests())
 }
@@ -136,7 +136,7 @@ const maxNoiseBursts = 20
 // that share is at least three times the share of the Baseline before it
 // (a site that always fails a little has no incident every second). Every
 // gateway error outside incidents is noise.
-func spikes(secs []store.Second, cfg Config) ([]window, Noise) {
+func spikes(secs []timeline.Second, cfg Config) ([]window, Noise) {
 	var candidates []window
 	var cur *window
 	for _, s := range secs {
@@ -220,11 +220,11 @@ func baselineShare(sums runningTotals, w window, incidents []window, span time.D
 // order. A day of traffic has 86,400 seconds and, on a quiet site, hundreds
 // of candidate spikes: summing each one's span afresh is quadratic.
 type runningTotals struct {
-	secs              []store.Second
+	secs              []timeline.Second
 	gateway, requests []int64 // totals of secs[:i]
 }
 
-func newRunningTotals(secs []store.Second) runningTotals {
+func newRunningTotals(secs []timeline.Second) runningTotals {
 	r := runningTotals{secs: secs, gateway: make([]int64, len(secs)+1), requests: make([]int64, len(secs)+1)}
 	for i, s := range secs {
 		r.gateway[i+1] = r.gateway[i] + gatewayErrors(s.Status)
@@ -235,7 +235,7 @@ func newRunningTotals(secs []store.Second) runningTotals {
 
 // index is the position of the first second at or after t.
 func (r runningTotals) index(t time.Time) int {
-	i, _ := slices.BinarySearchFunc(r.secs, t, func(s store.Second, t time.Time) int { return s.Time.Compare(t) })
+	i, _ := slices.BinarySearchFunc(r.secs, t, func(s timeline.Second, t time.Time) int { return s.Time.Compare(t) })
 	return i
 }
 
@@ -274,7 +274,7 @@ func inside(t time.Time, ws []window) bool {
 
 // explain builds the incident of one window; quoted says whether its
 // findings quote cfg.Stack.
-func explain(r Reader, secs []store.Second, w window, cfg Config) (inc Incident, quoted bool, err error) {
+func explain(r Reader, secs []timeline.Second, w window, cfg Config) (inc Incident, quoted bool, err error) {
 	inc = Incident{Start: w.start, End: w.end, Status: map[string]int64{}, TopPaths: []PathCount{}}
 	byUpstream := map[string]*UpstreamShare{}
 	for _, s := range secs {

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/logcause/logcause/patterns"
-	"github.com/logcause/logcause/store"
+	"github.com/logcause/logcause/timeline"
 )
 
 var t0 = time.Date(2026, 11, 23, 13, 0, 0, 0, time.UTC)
@@ -20,10 +20,10 @@ func at(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
 // ingest pipeline does.
 type fake struct {
 	events []*patterns.Event
-	gaps   []store.Gap
+	gaps   []timeline.Gap
 }
 
-func (f *fake) Seconds(from, to time.Time) ([]store.Second, error) {
+func (f *fake) Seconds(from, to time.Time) ([]timeline.Second, error) {
 	m := map[int64]map[string]map[int]int64{} // second → upstream ("" for all) → status → count
 	for _, ev := range f.events {
 		if ev.Access == nil || ev.Time.Before(from) || !ev.Time.Before(to) {
@@ -41,30 +41,30 @@ func (f *fake) Seconds(from, to time.Time) ([]store.Second, error) {
 			m[s][u][ev.Access.Status]++
 		}
 	}
-	counts := func(c map[int]int64) store.Counts {
-		var out store.Counts
+	counts := func(c map[int]int64) timeline.Counts {
+		var out timeline.Counts
 		for code, n := range c {
-			out = append(out, store.StatusCount{Code: code, Count: n})
+			out = append(out, timeline.StatusCount{Code: code, Count: n})
 		}
-		slices.SortFunc(out, func(a, b store.StatusCount) int { return a.Code - b.Code })
+		slices.SortFunc(out, func(a, b timeline.StatusCount) int { return a.Code - b.Code })
 		return out
 	}
-	var out []store.Second
+	var out []timeline.Second
 	for s, ups := range m {
-		sec := store.Second{Time: time.Unix(s, 0).UTC(), Status: counts(ups[""])}
+		sec := timeline.Second{Time: time.Unix(s, 0).UTC(), Status: counts(ups[""])}
 		for u, c := range ups {
 			if u != "" {
-				sec.Upstreams = append(sec.Upstreams, store.UpstreamCount{Addr: u, Status: counts(c)})
+				sec.Upstreams = append(sec.Upstreams, timeline.UpstreamCount{Addr: u, Status: counts(c)})
 			}
 		}
 		out = append(out, sec)
 	}
-	slices.SortFunc(out, func(a, b store.Second) int { return a.Time.Compare(b.Time) })
+	slices.SortFunc(out, func(a, b timeline.Second) int { return a.Time.Compare(b.Time) })
 	return out, nil
 }
 
-func (f *fake) Gaps(from, to time.Time) ([]store.Gap, error) {
-	var out []store.Gap
+func (f *fake) Gaps(from, to time.Time) ([]timeline.Gap, error) {
+	var out []timeline.Gap
 	for _, g := range f.gaps {
 		if !g.Time.Before(from) && g.Time.Before(to) {
 			out = append(out, g)
@@ -369,10 +369,10 @@ func TestTwoIncidentsAMinuteApart(t *testing.T) {
 }
 
 func TestBurstsWithinMergeGapAreOneIncident(t *testing.T) {
-	secs := []store.Second{
-		{Time: at(0), Status: []store.StatusCount{{Code: 502, Count: 3}}},
-		{Time: at(20), Status: []store.StatusCount{{Code: 502, Count: 3}}},
-		{Time: at(100), Status: []store.StatusCount{{Code: 504, Count: 9}}},
+	secs := []timeline.Second{
+		{Time: at(0), Status: []timeline.StatusCount{{Code: 502, Count: 3}}},
+		{Time: at(20), Status: []timeline.StatusCount{{Code: 502, Count: 3}}},
+		{Time: at(100), Status: []timeline.StatusCount{{Code: 504, Count: 9}}},
 	}
 	got, _ := spikes(secs, DefaultConfig)
 	want := []window{{at(0), at(21), 6}, {at(100), at(101), 9}}
@@ -618,7 +618,7 @@ func TestImpactByUpstream(t *testing.T) {
 func TestGapsInTheRangeAreReported(t *testing.T) {
 	f := &fake{}
 	f.healthy(0, 60)
-	f.gaps = []store.Gap{
+	f.gaps = []timeline.Gap{
 		{Time: at(-10), Path: "/var/log/nginx/error.log", Offset: 1, Reason: "before"},
 		{Time: at(30), Path: "/var/log/nginx/error.log", Offset: 4096, Reason: "the saved position is in no file any more"},
 	}

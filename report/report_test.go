@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/logcause/logcause/analyze"
-	"github.com/logcause/logcause/store"
+	"github.com/logcause/logcause/timeline"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -195,11 +195,11 @@ func TestThousands(t *testing.T) {
 
 func TestStoreStatsGolden(t *testing.T) {
 	var b bytes.Buffer
-	err := StoreStats(&b, store.Stats{
+	err := StoreStats(&b, timeline.Stats{
 		Dir: "/var/lib/logcause", DiskBytes: 48 << 20,
 		First: t0, Last: t0.Add(49 * time.Hour), Days: 3, Requests: 1234567, Seconds: 172800,
 		Events:  map[string]int64{"nginx_error": 1201, "fpm_error": 7, "nginx_access": 1284},
-		Sources: []store.Source{{Path: "/var/log/nginx/access.log\x1b[2J", Format: "nginx_access", Records: 1234567, Unparsed: 3, TZ: "from the log"}},
+		Sources: []timeline.Source{{Path: "/var/log/nginx/access.log\x1b[2J", Format: "nginx_access", Records: 1234567, Unparsed: 3, TZ: "from the log"}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -209,6 +209,6 @@ func TestStoreStatsGolden(t *testing.T) {
 		t.Error("escape sequence from a file name reached the terminal")
 	}
 	b.Reset()
-	StoreStats(&b, store.Stats{Dir: "/tmp/x"})
+	StoreStats(&b, timeline.Stats{Dir: "/tmp/x"})
 	golden(t, "store-stats-empty.txt", b.Bytes())
 }

@@ -8,11 +8,11 @@ import (
 
 	"github.com/olekukonko/tablewriter/tw"
 
-	"github.com/logcause/logcause/store"
+	"github.com/logcause/logcause/timeline"
 )
 
 // StoreStats writes what a store holds, for `logcause store stats`.
-func StoreStats(w io.Writer, s store.Stats) error {
+func StoreStats(w io.Writer, s timeline.Stats) error {
 	p := &printer{w: w}
 	p.f("store %s: %s MiB on disk\n", clean(s.Dir), strconv.FormatFloat(float64(s.DiskBytes)/(1<<20), 'f', 1, 64))
 	if s.First.IsZero() {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/logcause/logcause/patterns"
+	"github.com/logcause/logcause/timeline"
 )
 
 func TestCommitWritesEventsRollupsAndPositionsTogether(t *testing.T) {
@@ -69,9 +70,9 @@ func TestGapsCommitAndPrune(t *testing.T) {
 	s := open(t)
 	day := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 	w := s.NewCommitWriter()
-	w.Gap(Gap{Time: day.Add(time.Hour), Path: "/var/log/nginx/error.log", Offset: 4096, Reason: "the saved position is in no file any more"})
-	w.Gap(Gap{Time: day, Path: "/var/log/nginx/access.log", Offset: 10, Reason: "forced switch"})
-	w.Gap(Gap{Time: day.Add(72 * time.Hour), Path: "/var/log/php8.2-fpm.log", Offset: 0, Reason: "truncated"})
+	w.Gap(timeline.Gap{Time: day.Add(time.Hour), Path: "/var/log/nginx/error.log", Offset: 4096, Reason: "the saved position is in no file any more"})
+	w.Gap(timeline.Gap{Time: day, Path: "/var/log/nginx/access.log", Offset: 10, Reason: "forced switch"})
+	w.Gap(timeline.Gap{Time: day.Add(72 * time.Hour), Path: "/var/log/php8.2-fpm.log", Offset: 0, Reason: "truncated"})
 	if err := w.Commit(map[string][]byte{"/var/log/nginx/error.log": []byte("pos")}); err != nil {
 		t.Fatal(err)
 	}

@@ -7,64 +7,14 @@ import (
 	"errors"
 	"slices"
 	"time"
+
+	"github.com/logcause/logcause/timeline"
 )
-
-// StatusCount is how many requests of one second had one status.
-type StatusCount struct {
-	Code  int
-	Count int64
-}
-
-// Counts is a set of request counts by status, ordered by code.
-type Counts []StatusCount
-
-// Requests returns the number of requests counted.
-func (c Counts) Requests() int64 {
-	var n int64
-	for _, s := range c {
-		n += s.Count
-	}
-	return n
-}
-
-// Count returns the number of requests with the given status.
-func (c Counts) Count(code int) int64 {
-	for _, s := range c {
-		if s.Code == code {
-			return s.Count
-		}
-	}
-	return 0
-}
-
-// UpstreamCount is the requests of one second that one upstream answered
-// (the last address of the access log's $upstream_addr), by status.
-type UpstreamCount struct {
-	Addr   string
-	Status Counts
-}
-
-// Second is the rollup of one second of access-log lines.
-type Second struct {
-	Time      time.Time       // UTC, whole second
-	Status    Counts          // every request, by status
-	Upstreams []UpstreamCount // the requests passed to an upstream, by its address; ordered by address
-}
-
-// Requests returns the number of requests in the second.
-func (s Second) Requests() int64 { return s.Status.Requests() }
-
-// Count returns the number of requests with the given status.
-func (s Second) Count(code int) int64 { return s.Status.Count(code) }
 
 // maxUpstreams bounds the upstreams one second's rollup names: $upstream_addr
 // may hold variables' values (proxy_pass http://$host), so the rest are
-// counted under OtherUpstreams.
+// counted under timeline.OtherUpstreams.
 const maxUpstreams = 32
-
-// OtherUpstreams is the address under which the requests to upstreams past
-// the first maxUpstreams of a second are counted.
-const OtherUpstreams = "(other upstreams)"
 
 // rollup is the request counts of one second being written.
 type rollup struct {
@@ -91,7 +41,7 @@ func (r *rollup) addUpstream(status int, addr []byte, n int64) {
 		}
 		name := string(addr)
 		if len(r.up) >= maxUpstreams {
-			name = OtherUpstreams
+			name = timeline.OtherUpstreams
 		}
 		if m = r.up[name]; m == nil {
 			m = make(map[int]int64, 2)
@@ -228,29 +178,29 @@ func (d *decoder) counts(m map[int]int64) {
 
 // decodeSecond decodes a stored rollup straight into a Second, without the
 // maps of a rollup: analysis reads 86,400 of them for a day.
-func decodeSecond(unix int64, v []byte) (Second, error) {
+func decodeSecond(unix int64, v []byte) (timeline.Second, error) {
 	d := decoder{v: v}
-	sec := Second{Time: time.Unix(unix, 0).UTC(), Status: d.countList()}
+	sec := timeline.Second{Time: time.Unix(unix, 0).UTC(), Status: d.countList()}
 	for d.err == nil && len(d.v) > 0 {
 		n := d.uvarint()
 		if d.err != nil || n == 0 || n > uint64(len(d.v)) {
-			return Second{}, errCorruptRollup
+			return timeline.Second{}, errCorruptRollup
 		}
 		addr := string(d.v[:n])
 		d.v = d.v[n:]
-		sec.Upstreams = append(sec.Upstreams, UpstreamCount{Addr: addr, Status: d.countList()})
+		sec.Upstreams = append(sec.Upstreams, timeline.UpstreamCount{Addr: addr, Status: d.countList()})
 	}
 	if d.err != nil {
-		return Second{}, d.err
+		return timeline.Second{}, d.err
 	}
-	if !slices.IsSortedFunc(sec.Upstreams, func(a, b UpstreamCount) int { return cmp.Compare(a.Addr, b.Addr) }) {
-		slices.SortStableFunc(sec.Upstreams, func(a, b UpstreamCount) int { return cmp.Compare(a.Addr, b.Addr) })
+	if !slices.IsSortedFunc(sec.Upstreams, func(a, b timeline.UpstreamCount) int { return cmp.Compare(a.Addr, b.Addr) }) {
+		slices.SortStableFunc(sec.Upstreams, func(a, b timeline.UpstreamCount) int { return cmp.Compare(a.Addr, b.Addr) })
 	}
 	ups := sec.Upstreams[:0]
 	for _, u := range sec.Upstreams { // an address twice: a value encode did not write, but readable
 		if n := len(ups); n > 0 && ups[n-1].Addr == u.Addr {
 			both := append(ups[n-1].Status, u.Status...)
-			slices.SortStableFunc(both, func(a, b StatusCount) int { return a.Code - b.Code })
+			slices.SortStableFunc(both, func(a, b timeline.StatusCount) int { return a.Code - b.Code })
 			ups[n-1].Status = mergeCodes(both)
 			continue
 		}
@@ -260,27 +210,27 @@ func decodeSecond(unix int64, v []byte) (Second, error) {
 	return sec, nil
 }
 
-// countList reads a count of pairs and the pairs, as Counts ordered by
+// countList reads a count of pairs and the pairs, as timeline.Counts ordered by
 // code (encode writes them so; a value that is not is put in order).
-func (d *decoder) countList() Counts {
+func (d *decoder) countList() timeline.Counts {
 	n := d.uvarint()
 	if n > uint64(len(d.v)) {
 		d.err = errCorruptRollup
 		return nil
 	}
-	out := make(Counts, 0, n)
+	out := make(timeline.Counts, 0, n)
 	for i := uint64(0); i < n && d.err == nil; i++ {
 		code, count := d.uvarint(), d.uvarint()
-		out = append(out, StatusCount{Code: int(code), Count: int64(count)})
+		out = append(out, timeline.StatusCount{Code: int(code), Count: int64(count)})
 	}
-	if !slices.IsSortedFunc(out, func(a, b StatusCount) int { return a.Code - b.Code }) {
-		slices.SortStableFunc(out, func(a, b StatusCount) int { return a.Code - b.Code })
+	if !slices.IsSortedFunc(out, func(a, b timeline.StatusCount) int { return a.Code - b.Code }) {
+		slices.SortStableFunc(out, func(a, b timeline.StatusCount) int { return a.Code - b.Code })
 	}
 	return mergeCodes(out)
 }
 
 // mergeCodes adds up the counts of equal codes, in a sorted list.
-func mergeCodes(c Counts) Counts {
+func mergeCodes(c timeline.Counts) timeline.Counts {
 	out := c[:0]
 	for _, s := range c {
 		if n := len(out); n > 0 && out[n-1].Code == s.Code {
@@ -292,11 +242,11 @@ func mergeCodes(c Counts) Counts {
 	return out
 }
 
-func sortedCounts(m map[int]int64) Counts {
-	out := make(Counts, 0, len(m))
+func sortedCounts(m map[int]int64) timeline.Counts {
+	out := make(timeline.Counts, 0, len(m))
 	for c, n := range m {
-		out = append(out, StatusCount{Code: c, Count: n})
+		out = append(out, timeline.StatusCount{Code: c, Count: n})
 	}
-	slices.SortFunc(out, func(a, b StatusCount) int { return a.Code - b.Code })
+	slices.SortFunc(out, func(a, b timeline.StatusCount) int { return a.Code - b.Code })
 	return out
 }

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/logcause/logcause/timeline"
 )
 
 func TestLastUpstream(t *testing.T) {
@@ -53,12 +55,12 @@ func TestUpstreamRollups(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Second{{
+	want := []timeline.Second{{
 		Time:   t0,
-		Status: Counts{{200, 2}, {304, 1}, {404, 1}, {502, 2}},
-		Upstreams: []UpstreamCount{
-			{Addr: "10.0.0.2:9000", Status: Counts{{200, 1}}},
-			{Addr: "127.0.0.1:9000", Status: Counts{{200, 1}, {502, 2}}},
+		Status: timeline.Counts{{Code: 200, Count: 2}, {Code: 304, Count: 1}, {Code: 404, Count: 1}, {Code: 502, Count: 2}},
+		Upstreams: []timeline.UpstreamCount{
+			{Addr: "10.0.0.2:9000", Status: timeline.Counts{{Code: 200, Count: 1}}},
+			{Addr: "127.0.0.1:9000", Status: timeline.Counts{{Code: 200, Count: 1}, {Code: 502, Count: 2}}},
 		},
 	}}
 	if !reflect.DeepEqual(secs, want) {
@@ -70,7 +72,7 @@ func TestUpstreamRollups(t *testing.T) {
 }
 
 // A second names at most maxUpstreams upstreams, also across flushes: the
-// rest is counted under OtherUpstreams, nothing is lost.
+// rest is counted under timeline.OtherUpstreams, nothing is lost.
 func TestUpstreamRollupIsBounded(t *testing.T) {
 	s := open(t)
 	t0 := time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC)
@@ -92,12 +94,12 @@ func TestUpstreamRollupIsBounded(t *testing.T) {
 	}
 	ups := secs[0].Upstreams
 	if len(ups) != maxUpstreams+1 {
-		t.Fatalf("%d upstreams named, want %d and %q", len(ups), maxUpstreams, OtherUpstreams)
+		t.Fatalf("%d upstreams named, want %d and %q", len(ups), maxUpstreams, timeline.OtherUpstreams)
 	}
 	var total, other int64
 	for _, u := range ups {
 		total += u.Status.Requests()
-		if u.Addr == OtherUpstreams {
+		if u.Addr == timeline.OtherUpstreams {
 			other = u.Status.Requests()
 		}
 	}
@@ -169,11 +171,11 @@ func normal(r *rollup) map[string]map[int]int64 {
 }
 
 // secondOf is the Second a rollup reads as.
-func secondOf(r *rollup) Second {
-	sec := Second{Time: time.Unix(0, 0).UTC(), Status: sortedCounts(r.status)}
+func secondOf(r *rollup) timeline.Second {
+	sec := timeline.Second{Time: time.Unix(0, 0).UTC(), Status: sortedCounts(r.status)}
 	for addr, m := range r.up {
-		sec.Upstreams = append(sec.Upstreams, UpstreamCount{Addr: addr, Status: sortedCounts(m)})
+		sec.Upstreams = append(sec.Upstreams, timeline.UpstreamCount{Addr: addr, Status: sortedCounts(m)})
 	}
-	slices.SortFunc(sec.Upstreams, func(a, b UpstreamCount) int { return cmp.Compare(a.Addr, b.Addr) })
+	slices.SortFunc(sec.Upstreams, func(a, b timeline.UpstreamCount) int { return cmp.Compare(a.Addr, b.Addr) })
 	return sec
 }

@@ -7,25 +7,13 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/logcause/logcause/patterns"
+	"github.com/logcause/logcause/timeline"
 )
-
-// Stats describes what a store holds.
-type Stats struct {
-	Dir       string           `json:"dir"`
-	DiskBytes int64            `json:"disk_bytes"`
-	First     time.Time        `json:"first"`
-	Last      time.Time        `json:"last"`
-	Days      int              `json:"days"`
-	Requests  int64            `json:"requests"` // access-log requests counted in rollups
-	Seconds   int64            `json:"seconds"`  // seconds with a rollup
-	Events    map[string]int64 `json:"events"`   // records kept in full, by format
-	Sources   []Source         `json:"sources"`
-}
 
 // Stats counts what the store holds. It reads every key but decodes only
 // the rollups.
-func (s *Store) Stats() (Stats, error) {
-	st := Stats{Dir: s.dir, Events: map[string]int64{}}
+func (s *Store) Stats() (timeline.Stats, error) {
+	st := timeline.Stats{Dir: s.dir, Events: map[string]int64{}}
 	var err error
 	if st.DiskBytes, err = s.DiskUsage(); err != nil {
 		return st, fmt.Errorf("cannot measure the store in %s: %w", s.dir, err)

@@ -20,6 +20,7 @@ import (
 	"github.com/dgraph-io/badger/v4/options"
 
 	"github.com/logcause/logcause/patterns"
+	"github.com/logcause/logcause/timeline"
 )
 
 // ErrLocked is wrapped by Open when another process holds the store.
@@ -150,20 +151,8 @@ func (s slogLogger) Warningf(f string, a ...any) {
 func (slogLogger) Infof(string, ...any)  {}
 func (slogLogger) Debugf(string, ...any) {}
 
-// Source describes one ingested file.
-type Source struct {
-	Path     string   `json:"path"`
-	Format   string   `json:"format"`
-	Records  int64    `json:"records"`
-	Unparsed int64    `json:"unparsed"`
-	TZ       string   `json:"tz"`
-	Samples  []string `json:"unparsed_samples,omitempty"` // a few unparsed records, for the report
-	Cut      int64    `json:"cut,omitempty"`              // lines or records cut to the size limits
-	Error    string   `json:"error,omitempty"`            // why reading stopped early, if it did
-}
-
 // PutSource records (replaces) what is known of one source.
-func (s *Store) PutSource(src Source) error {
+func (s *Store) PutSource(src timeline.Source) error {
 	v, err := json.Marshal(src)
 	if err != nil {
 		return fmt.Errorf("cannot encode source %s: %w", src.Path, err)
@@ -174,14 +163,14 @@ func (s *Store) PutSource(src Source) error {
 }
 
 // Sources returns every recorded source, ordered by path.
-func (s *Store) Sources() ([]Source, error) {
-	var out []Source
+func (s *Store) Sources() ([]timeline.Source, error) {
+	var out []timeline.Source
 	err := s.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.DefaultIteratorOptions)
 		defer it.Close()
 		p := []byte{prefixSource}
 		for it.Seek(p); it.ValidForPrefix(p); it.Next() {
-			var src Source
+			var src timeline.Source
 			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &src) }); err != nil {
 				return fmt.Errorf("cannot decode source %q: %w", it.Item().Key()[1:], err)
 			}
@@ -193,8 +182,8 @@ func (s *Store) Sources() ([]Source, error) {
 }
 
 // Seconds returns the rollups of the seconds in [from, to), in time order.
-func (s *Store) Seconds(from, to time.Time) ([]Second, error) {
-	var out []Second
+func (s *Store) Seconds(from, to time.Time) ([]timeline.Second, error) {
+	var out []timeline.Second
 	err := s.scan(prefixSecond, from, to, func(k, v []byte) error {
 		sec, err := decodeSecond(keyTime(k).Unix(), v)
 		if err != nil {

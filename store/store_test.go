@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/logcause/logcause/patterns"
+	"github.com/logcause/logcause/timeline"
 )
 
 var t0 = time.Date(2026, 11, 23, 13, 0, 0, 0, time.UTC)
@@ -93,10 +94,10 @@ func TestSecondsMergeAcrossFlushes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Second{
-		{Time: t0, Status: []StatusCount{{200, 5}, {502, 2}}},
-		{Time: t0.Add(time.Second), Status: []StatusCount{{200, 5}}},
-		{Time: t0.Add(3 * time.Second), Status: []StatusCount{{504, 1}}},
+	want := []timeline.Second{
+		{Time: t0, Status: []timeline.StatusCount{{Code: 200, Count: 5}, {Code: 502, Count: 2}}},
+		{Time: t0.Add(time.Second), Status: []timeline.StatusCount{{Code: 200, Count: 5}}},
+		{Time: t0.Add(3 * time.Second), Status: []timeline.StatusCount{{Code: 504, Count: 1}}},
 	}
 	if !reflect.DeepEqual(secs, want) {
 		t.Fatalf("seconds = %+v, want %+v", secs, want)
@@ -127,12 +128,12 @@ func TestManySecondsSpanTransactions(t *testing.T) {
 
 func TestSources(t *testing.T) {
 	s := open(t)
-	a := Source{Path: "/b/access.log", Format: "nginx_access", Records: 3, Unparsed: 1, TZ: "+01:00", Samples: []string{"junk"}}
-	b := Source{Path: "/a/error.log", Format: "nginx_error", Records: 2}
+	a := timeline.Source{Path: "/b/access.log", Format: "nginx_access", Records: 3, Unparsed: 1, TZ: "+01:00", Samples: []string{"junk"}}
+	b := timeline.Source{Path: "/a/error.log", Format: "nginx_error", Records: 2}
 	s.PutSource(a)
 	s.PutSource(b)
 	got, err := s.Sources()
-	if err != nil || !reflect.DeepEqual(got, []Source{b, a}) {
+	if err != nil || !reflect.DeepEqual(got, []timeline.Source{b, a}) {
 		t.Fatalf("Sources = %+v, %v", got, err)
 	}
 }

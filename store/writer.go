@@ -10,6 +10,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/logcause/logcause/patterns"
+	"github.com/logcause/logcause/timeline"
 )
 
 // Writer batches events and request counts and writes them on Flush, or
@@ -20,7 +21,7 @@ type Writer struct {
 	events  []*patterns.Event
 	evBytes int
 	seconds map[int64]*rollup
-	gaps    []Gap
+	gaps    []timeline.Gap
 }
 
 const flushBytes = 4 << 20 // events kept in memory before an automatic flush

@@ -19,6 +19,7 @@ import (
 	"github.com/logcause/logcause/ingest"
 	"github.com/logcause/logcause/patterns"
 	"github.com/logcause/logcause/store"
+	"github.com/logcause/logcause/timeline"
 )
 
 // loadOptions says how files are read.
@@ -57,7 +58,7 @@ const (
 
 // loadResult is what loading a set of paths produced.
 type loadResult struct {
-	sources  []store.Source
+	sources  []timeline.Source
 	records  int64
 	problems []error // files that could not be read completely, or not at all
 }
@@ -348,8 +349,8 @@ func parseZone(s string) (*time.Location, error) {
 }
 
 // readFile reads one file's records into w.
-func readFile(d detectedFile, limits ingest.Limits, zone *time.Location, zoneLabel string, w *store.Writer, zones *zoneEvidence, watch progress) (store.Source, error) {
-	src := store.Source{Path: d.path, Format: d.format.kind.String(), TZ: zoneLabel}
+func readFile(d detectedFile, limits ingest.Limits, zone *time.Location, zoneLabel string, w *store.Writer, zones *zoneEvidence, watch progress) (timeline.Source, error) {
+	src := timeline.Source{Path: d.path, Format: d.format.kind.String(), TZ: zoneLabel}
 	r, err := ingest.Open(d.path, limits)
 	if err != nil {
 		return src, err

@@ -18,6 +18,7 @@ import (
 	"github.com/logcause/logcause/patterns"
 	"github.com/logcause/logcause/report"
 	"github.com/logcause/logcause/store"
+	"github.com/logcause/logcause/timeline"
 )
 
 func newWatchCmd() *cobra.Command {
@@ -144,7 +145,7 @@ type batch struct {
 	path     string
 	events   []*patterns.Event
 	requests []request
-	gaps     []store.Gap
+	gaps     []timeline.Gap
 	position []byte
 	done     chan error
 }
@@ -288,7 +289,7 @@ func (w *watcher) follow(ctx context.Context, d detectedFile, from ingest.Positi
 				// Recorded with the position, so that reports near it say
 				// their evidence from this log may be short.
 				slog.Warn("gap in a followed log: lines may be missing", "path", n.Path, "notice", n.Kind, "detail", n.Detail)
-				b.gaps = append(b.gaps, store.Gap{Time: w.now(), Path: n.Path, Offset: n.Offset, Reason: n.Detail})
+				b.gaps = append(b.gaps, timeline.Gap{Time: w.now(), Path: n.Path, Offset: n.Offset, Reason: n.Detail})
 				continue
 			}
 			slog.Info("follow", "path", n.Path, "notice", n.Kind, "detail", n.Detail)

@@ -1,0 +1,97 @@
+// Package timeline holds the values the store keeps and analysis reads,
+// second by second: request counts by status and upstream, the gaps where a
+// followed log may have lost lines, and what each ingested file held. It
+// links nothing: analyze and report read these values without the store's
+// database.
+package timeline
+
+import "time"
+
+// StatusCount is how many requests of one second had one status.
+type StatusCount struct {
+	Code  int
+	Count int64
+}
+
+// Counts is a set of request counts by status, ordered by code.
+type Counts []StatusCount
+
+// Requests returns the number of requests counted.
+func (c Counts) Requests() int64 {
+	var n int64
+	for _, s := range c {
+		n += s.Count
+	}
+	return n
+}
+
+// Count returns the number of requests with the given status.
+func (c Counts) Count(code int) int64 {
+	for _, s := range c {
+		if s.Code == code {
+			return s.Count
+		}
+	}
+	return 0
+}
+
+// UpstreamCount is the requests of one second that one upstream answered
+// (the last address of the access log's $upstream_addr), by status.
+type UpstreamCount struct {
+	Addr   string
+	Status Counts
+}
+
+// Second is the rollup of one second of access-log lines.
+type Second struct {
+	Time      time.Time       // UTC, whole second
+	Status    Counts          // every request, by status
+	Upstreams []UpstreamCount // the requests passed to an upstream, by its address; ordered by address
+}
+
+// Requests returns the number of requests in the second.
+func (s Second) Requests() int64 { return s.Status.Requests() }
+
+// Count returns the number of requests with the given status.
+func (s Second) Count(code int) int64 { return s.Status.Count(code) }
+
+// OtherUpstreams is the address under which a second's requests to
+// upstreams past the first few it names are counted: $upstream_addr may
+// hold variables' values (proxy_pass http://$host).
+const OtherUpstreams = "(other upstreams)"
+
+// Gap records that lines of a followed log may be missing: the follower
+// found its saved position in no file, switched away from a file still
+// being written, or saw a file truncated with no copy of its unread rest.
+// Analysis reports the gaps near an incident: its evidence may be short.
+type Gap struct {
+	Time   time.Time `json:"time"`   // when the follower noticed, UTC
+	Path   string    `json:"path"`   // the log concerned
+	Offset int64     `json:"offset"` // where in it reading stopped
+	Reason string    `json:"reason"`
+}
+
+// Source describes one ingested file.
+type Source struct {
+	Path     string   `json:"path"`
+	Format   string   `json:"format"`
+	Records  int64    `json:"records"`
+	Unparsed int64    `json:"unparsed"`
+	TZ       string   `json:"tz"`
+	Samples  []string `json:"unparsed_samples,omitempty"` // a few unparsed records, for the report
+	Cut      int64    `json:"cut,omitempty"`              // lines or records cut to the size limits
+	Error    string   `json:"error,omitempty"`            // why reading stopped early, if it did
+}
+
+// Stats describes what a store holds.
+type Stats struct {
+	Dir       string           `json:"dir"`
+	DiskBytes int64            `json:"disk_bytes"`
+	First     time.Time        `json:"first"`
+	Last      time.Time        `json:"last"`
+	Days      int              `json:"days"`
+	Requests  int64            `json:"requests"` // access-log requests counted in rollups
+	Seconds   int64            `json:"seconds"`  // seconds with a rollup
+	Events    map[string]int64 `json:"events"`   // records kept in full, by format
+	Sources   []Source         `json:"sources"`
+}

@@ -46,6 +46,15 @@ func (w *Writer) Commit(positions map[string][]byte) error {
 				return err
 			}
 		}
+		for _, src := range w.sources {
+			v, err := json.Marshal(src)
+			if err != nil {
+				return err
+			}
+			if err := txn.Set(sourceKey(src.Path), v); err != nil {
+				return err
+			}
+		}
 		for path, pos := range positions {
 			if err := txn.Set(append([]byte{prefixPos}, path...), pos); err != nil {
 				return err
@@ -62,7 +71,7 @@ func (w *Writer) Commit(positions map[string][]byte) error {
 	clear(w.events)
 	w.events, w.evBytes = w.events[:0], 0
 	clear(w.seconds)
-	w.gaps = w.gaps[:0]
+	w.gaps, w.sources = w.gaps[:0], w.sources[:0]
 	return w.s.compactLevel0()
 }
 

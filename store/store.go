@@ -158,9 +158,11 @@ func (s *Store) PutSource(src timeline.Source) error {
 		return fmt.Errorf("cannot encode source %s: %w", src.Path, err)
 	}
 	return s.db.Update(func(txn *badger.Txn) error {
-		return txn.Set(append([]byte{prefixSource}, src.Path...), v)
+		return txn.Set(sourceKey(src.Path), v)
 	})
 }
+
+func sourceKey(path string) []byte { return append([]byte{prefixSource}, path...) }
 
 // Sources returns every recorded source, ordered by path.
 func (s *Store) Sources() ([]timeline.Source, error) {

@@ -22,6 +22,7 @@ type Writer struct {
 	evBytes int
 	seconds map[int64]*rollup
 	gaps    []timeline.Gap
+	sources []timeline.Source
 }
 
 const flushBytes = 4 << 20 // events kept in memory before an automatic flush
@@ -71,7 +72,7 @@ func (w *Writer) Event(ev *patterns.Event) error {
 // Flush writes what the Writer holds. It refuses, with an error wrapping
 // ErrDiskFull, when the disk is nearly full.
 func (w *Writer) Flush() error {
-	if len(w.events) == 0 && len(w.seconds) == 0 && len(w.gaps) == 0 {
+	if len(w.events) == 0 && len(w.seconds) == 0 && len(w.gaps) == 0 && len(w.sources) == 0 {
 		return nil
 	}
 	if err := checkSpace(w.s.dir); err != nil {
@@ -80,7 +81,22 @@ func (w *Writer) Flush() error {
 	if err := w.flushEvents(); err != nil {
 		return err
 	}
-	return w.flushSeconds()
+	if err := w.flushSeconds(); err != nil {
+		return err
+	}
+	for _, src := range w.sources {
+		if err := w.s.PutSource(src); err != nil {
+			return err
+		}
+	}
+	w.sources = w.sources[:0]
+	return nil
+}
+
+// Source records (replaces) what is known of one source with what the
+// Writer holds: Commit writes it with the positions its counts reach.
+func (w *Writer) Source(src timeline.Source) {
+	w.sources = append(w.sources, src)
 }
 
 func (w *Writer) flushEvents() error {

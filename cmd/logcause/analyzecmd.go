@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/pipeline"
 	"github.com/logcause/logcause/report"
 	"github.com/logcause/logcause/store"
 )
@@ -18,7 +19,7 @@ type analyzeFlags struct {
 	input    inputFlags
 }
 
-func newAnalyzeCmd() *cobra.Command {
+func newAnalyzeCmd(e env) *cobra.Command {
 	var fl analyzeFlags
 	c := &cobra.Command{
 		Use:   "analyze [flags] [PATH...]",
@@ -57,7 +58,7 @@ Exit status: 0 when every file was read, 1 when a file could not be read
   logcause analyze --grok lb.grok /var/log/lb /var/log/php8.2-fpm.log`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			return runAnalyze(c, args, fl)
+			return runAnalyze(c, args, fl, e)
 		},
 	}
 	c.Flags().StringVar(&fl.format, "format", "text", "output format: text or json")
@@ -66,7 +67,7 @@ Exit status: 0 when every file was read, 1 when a file could not be read
 	return c
 }
 
-func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags) error {
+func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags, e env) error {
 	var render func(io.Writer, analyze.Result) error
 	switch fl.format {
 	case "text":
@@ -76,51 +77,31 @@ func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags) error {
 	default:
 		return usagef("invalid --format %q: use text or json", fl.format)
 	}
-	opts, cfg, err := fl.input.options()
+	opts, cfg, err := fl.input.options(e)
 	if err != nil {
 		return err
 	}
 	if args, err = fl.input.paths(args, cfg); err != nil {
 		return err
 	}
-	opts.watch = progressFor(c.ErrOrStderr())
+	opts.Progress = progressFor(c.ErrOrStderr())
 	st, err := openStore(fl.storeDir)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 
-	loaded, err := load(c.Context(), args, st, opts)
-	if err != nil {
-		return err
-	}
-	if loaded.records == 0 {
-		return errors.Join(append(loaded.problems, fmt.Errorf("no log records found in %v: the files are empty", args))...)
-	}
-	first, last, ok, err := st.Range()
-	if err != nil {
-		return fmt.Errorf("cannot read the store: %w", err)
-	}
-	if !ok {
-		return errors.Join(append(loaded.problems, fmt.Errorf("no record in %v could be parsed; see the unparsed samples with `logcause parse`", args))...)
-	}
 	acfg := analyze.DefaultConfig
-	acfg.Stack = stack(opts.configRoot)
-	res, err := analyze.Analyze(st, analyze.TimeRange{Start: first, End: last}, acfg)
+	acfg.Stack = stack(opts.ConfigRoot)
+	res, problems, err := pipeline.Analyze(c.Context(), args, st.NewWriter(), st, opts, acfg)
 	if err != nil {
 		return err
-	}
-	for _, s := range loaded.sources {
-		res.Sources = append(res.Sources, analyze.Source{
-			Path: s.Path, Format: s.Format, Records: s.Records, Unparsed: s.Unparsed,
-			TZ: s.TZ, Samples: s.Samples, Error: s.Error,
-		})
 	}
 	if err := render(c.OutOrStdout(), res); err != nil {
 		return err
 	}
-	if len(loaded.problems) > 0 {
-		return fmt.Errorf("the report above is incomplete: %w", errors.Join(loaded.problems...))
+	if len(problems) > 0 {
+		return fmt.Errorf("the report above is incomplete: %w", errors.Join(problems...))
 	}
 	return nil
 }

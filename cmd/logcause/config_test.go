@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/config"
 )
 
 func writeConfig(t *testing.T, text string) string {
@@ -27,40 +27,15 @@ func emptyConfig(t *testing.T) string {
 
 func badConfig(t *testing.T) string { return writeConfig(t, "nope: 1\n") }
 
-// TestExampleConfigIsTheDefault keeps `logcause config example`, the README
-// and the defaults in agreement.
-func TestExampleConfigIsTheDefault(t *testing.T) {
-	cfg, err := parseConfig("example", exampleConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(cfg, defaultConfig()) {
-		t.Errorf("example config %+v\ndiffers from the defaults %+v", cfg, defaultConfig())
-	}
+// TestConfigExample: `logcause config example` prints the embedded
+// example, which the config package keeps equal to the defaults.
+func TestConfigExample(t *testing.T) {
 	code, out, _ := runCmd(t, "config", "example")
-	if code != exitOK || !bytes.Equal([]byte(out), exampleConfig) {
+	if code != exitOK || !bytes.Equal([]byte(out), config.Example) {
 		t.Errorf("config example: exit %d", code)
 	}
-}
-
-func TestConfigErrors(t *testing.T) {
-	for name, text := range map[string]string{
-		"unknown key":      "nope: 1\n",
-		"bad zone":         "tz: Mars/Base\n",
-		"bad source zone":  "sources:\n  - path: /x\n    tz: nowhere\n",
-		"bad format":       "sources:\n  - path: /x\n    format: tomcat\n",
-		"source sans path": "sources:\n  - format: nginx_access\n",
-		"zero retention":   "retention_days: 0\n",
-		"not yaml":         "\t{[\n",
-	} {
-		t.Run(name, func(t *testing.T) {
-			if _, err := loadConfig(writeConfig(t, text)); err == nil || !strings.Contains(err.Error(), "logcause.yaml") {
-				t.Errorf("err = %v", err)
-			}
-		})
-	}
-	if _, err := parseConfig("empty", nil); err != nil {
-		t.Errorf("an empty config file: %v", err)
+	if code, _, errs := runCmd(t, "analyze", "--config", badConfig(t)); code != exitRuntime || !strings.Contains(errs, "logcause.yaml") {
+		t.Errorf("a bad config file: exit %d %s", code, errs)
 	}
 }
 
@@ -92,9 +67,9 @@ func TestConfigSourcesZonesAndFormats(t *testing.T) {
 		}
 	}
 
-	defer func(old []sourceConfig) { commonLayout = old }(commonLayout)
-	commonLayout = []sourceConfig{{Path: dir}, {Path: filepath.Join(t.TempDir(), "mysql")}}
-	code, out, errs = runCmd(t, "analyze")
+	e := testEnv()
+	e.layout = []config.Source{{Path: dir}, {Path: filepath.Join(t.TempDir(), "mysql")}}
+	code, out, errs = runIn(t, e, "analyze")
 	if code != exitOK || !strings.Contains(out, "fpm_worker_exhaustion") {
 		t.Errorf("analyze without a path: exit %d %s\n%s", code, errs, out)
 	}

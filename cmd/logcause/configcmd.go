@@ -4,9 +4,11 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/logcause/logcause/config"
 )
 
-func newConfigCmd() *cobra.Command {
+func newConfigCmd(e env) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "config",
 		Short: "Show an example configuration, or check a configuration file",
@@ -19,7 +21,7 @@ func newConfigCmd() *cobra.Command {
 		Example: "  logcause config example > /etc/logcause/logcause.yaml",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			_, err := c.OutOrStdout().Write(exampleConfig)
+			_, err := c.OutOrStdout().Write(config.Example)
 			return err
 		},
 	}, &cobra.Command{
@@ -33,11 +35,11 @@ func newConfigCmd() *cobra.Command {
 			return nil
 		},
 		RunE: func(c *cobra.Command, args []string) error {
-			cfg, err := loadConfig(args[0])
+			cfg, err := config.Load(args[0])
 			if err != nil {
 				return err
 			}
-			paths, _, missing, err := cfg.expand()
+			paths, missing, err := cfg.Expand()
 			if err != nil {
 				return err
 			}

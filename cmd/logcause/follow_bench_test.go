@@ -205,16 +205,16 @@ func (tw *trafficWriter) close() {
 }
 
 // daemon is a running logcause, in its own process group.
-type daemon struct {
+type watchProc struct {
 	cmd    *exec.Cmd
 	out    *cappedBuffer // stdout and stderr
 	exited chan struct{}
 	err    error // of Wait, once exited is closed
 }
 
-func startWatch(b *testing.B, bin string, args ...string) *daemon {
+func startWatch(b *testing.B, bin string, args ...string) *watchProc {
 	b.Helper()
-	d := &daemon{cmd: exec.Command(bin, args...), out: new(cappedBuffer), exited: make(chan struct{})}
+	d := &watchProc{cmd: exec.Command(bin, args...), out: new(cappedBuffer), exited: make(chan struct{})}
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out // the same writer: exec writes to it from one goroutine
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := d.cmd.Start(); err != nil {
@@ -248,7 +248,7 @@ func (c *cappedBuffer) Write(p []byte) (int, error) {
 }
 
 // alive fails the benchmark if the daemon exited.
-func (d *daemon) alive(b *testing.B) {
+func (d *watchProc) alive(b *testing.B) {
 	b.Helper()
 	select {
 	case <-d.exited:
@@ -258,7 +258,7 @@ func (d *daemon) alive(b *testing.B) {
 }
 
 // await polls cond every 20 ms until it holds, for at most watchBound.
-func (d *daemon) await(b *testing.B, what string, cond func() bool) {
+func (d *watchProc) await(b *testing.B, what string, cond func() bool) {
 	b.Helper()
 	deadline := time.Now().Add(watchBound)
 	for !cond() {
@@ -272,7 +272,7 @@ func (d *daemon) await(b *testing.B, what string, cond func() bool) {
 
 // awaitOpen waits until the daemon has every path open: its followers
 // started.
-func (d *daemon) awaitOpen(b *testing.B, paths []string) {
+func (d *watchProc) awaitOpen(b *testing.B, paths []string) {
 	b.Helper()
 	fdDir := fmt.Sprintf("/proc/%d/fd", d.cmd.Process.Pid)
 	d.await(b, "follower on every log", func() bool {
@@ -296,7 +296,7 @@ func (d *daemon) awaitOpen(b *testing.B, paths []string) {
 // also counts its other reads: a necessary condition for having read n
 // bytes of logs, not a sufficient one; the store's check at the end is
 // exact).
-func (d *daemon) awaitRead(b *testing.B, n int64) {
+func (d *watchProc) awaitRead(b *testing.B, n int64) {
 	b.Helper()
 	d.await(b, fmt.Sprintf("read of %d bytes", n), func() bool {
 		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", d.cmd.Process.Pid))
@@ -309,7 +309,7 @@ func (d *daemon) awaitRead(b *testing.B, n int64) {
 
 // cpu returns the CPU time the daemon used so far, all its threads, from
 // its process CPU clock (nanoseconds, unlike /proc/PID/stat's ticks).
-func (d *daemon) cpu(b *testing.B) time.Duration {
+func (d *watchProc) cpu(b *testing.B) time.Duration {
 	b.Helper()
 	d.alive(b)
 	const cpuclockSched = 2 // the process clock of clock_getcpuclockid(3)
@@ -322,7 +322,7 @@ func (d *daemon) cpu(b *testing.B) time.Duration {
 }
 
 // procStatus returns a field of /proc/PID/status in bytes.
-func (d *daemon) procStatus(b *testing.B, field string) int64 {
+func (d *watchProc) procStatus(b *testing.B, field string) int64 {
 	b.Helper()
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", d.cmd.Process.Pid))
 	if err != nil {
@@ -351,7 +351,7 @@ func procField(data []byte, name string) int64 {
 }
 
 // stop stops the daemon as systemd would (SIGTERM) and requires a clean exit.
-func (d *daemon) stop(b *testing.B) {
+func (d *watchProc) stop(b *testing.B) {
 	b.Helper()
 	d.alive(b)
 	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {

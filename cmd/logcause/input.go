@@ -10,8 +10,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/logcause/logcause/config"
 	"github.com/logcause/logcause/ingest"
 	"github.com/logcause/logcause/patterns"
+	"github.com/logcause/logcause/pipeline"
 )
 
 // inputFlags are the flags that say how logs are read, shared by the
@@ -36,30 +38,27 @@ func (f *inputFlags) register(c *cobra.Command, formatFlag, tzDefault string) {
 	c.Flags().StringVar(&f.format, formatFlag, "", fmt.Sprintf("force the log `FORMAT` of every file instead of detecting it (%v)", patterns.Kinds()))
 }
 
-// options turns the flags and the config file into loadOptions and the
-// config; errors are usage errors, but for files that cannot be read. The
-// flags win over the config file.
-func (f *inputFlags) options() (loadOptions, config, error) {
-	opts := loadOptions{limits: ingest.DefaultLimits}
-	cfg := defaultConfig()
+// options turns the flags and the config file into the pipeline's options
+// and the config; errors are usage errors, but for files that cannot be
+// read. The flags win over the config file.
+func (f *inputFlags) options(e env) (pipeline.Options, config.Config, error) {
+	opts := pipeline.Options{Limits: ingest.DefaultLimits}
+	cfg := config.Default()
+	cfg.Sources = e.layout
 	var err error
 	if f.config != "" {
-		if cfg, err = loadConfig(f.config); err != nil {
+		if cfg, err = config.Load(f.config); err != nil {
 			return opts, cfg, err
 		}
-		if _, opts.overrides, _, err = cfg.expand(); err != nil {
-			return opts, cfg, err
+		for _, s := range cfg.Sources { // every source, so that the first that matches a file wins
+			opts.Overrides = append(opts.Overrides, pipeline.Override{Pattern: s.Path, Format: s.Kind(), Zone: s.Zone()})
 		}
 	}
-	tz := f.tz
-	if tz == "" {
-		tz = cfg.TZ
-	}
-	if opts.zone, err = parseZone(tz); err != nil {
-		return opts, cfg, err
+	if opts.Zone, err = config.ParseZone(cmp.Or(f.tz, cfg.TZ)); err != nil {
+		return opts, cfg, usageError{err}
 	}
 	if f.format != "" {
-		if opts.format, err = patterns.ParseKind(f.format); err != nil {
+		if opts.Format, err = patterns.ParseKind(f.format); err != nil {
 			return opts, cfg, usageError{err}
 		}
 	}
@@ -68,13 +67,13 @@ func (f *inputFlags) options() (loadOptions, config, error) {
 		if err != nil {
 			return opts, cfg, err
 		}
-		opts.grok = append(opts.grok, formats...)
+		opts.Grok = append(opts.Grok, formats...)
 	}
-	opts.configRoot = cmp.Or(f.configRoot, cfg.ConfigRoot, defaultConfigRoot)
-	if st, err := os.Stat(opts.configRoot); err != nil || !st.IsDir() {
-		return opts, cfg, usagef("invalid --config-root %s: not a directory (give the directory that holds the servers' etc/, / on the server itself)", opts.configRoot)
+	opts.ConfigRoot = cmp.Or(f.configRoot, cfg.ConfigRoot, e.configRoot)
+	if st, err := os.Stat(opts.ConfigRoot); err != nil || !st.IsDir() {
+		return opts, cfg, usagef("invalid --config-root %s: not a directory (give the directory that holds the servers' etc/, / on the server itself)", opts.ConfigRoot)
 	}
-	if opts.access, err = f.accessFormats(cfg, opts.configRoot); err != nil {
+	if opts.Access, err = f.accessFormats(cfg, opts.ConfigRoot); err != nil {
 		return opts, cfg, err
 	}
 	return opts, cfg, nil
@@ -98,14 +97,10 @@ func stack(root string) *patterns.StackConfig {
 // config root.
 const defaultNginxConf = "etc/nginx/nginx.conf"
 
-// defaultConfigRoot is where the servers' configuration is: on the server,
-// its root. Tests point it elsewhere.
-var defaultConfigRoot = "/"
-
 // accessFormats reads the log_formats of the nginx.conf named by the flag
 // or the config file; without either, of the default one when it exists,
 // and a default one that cannot be read is only warned about.
-func (f *inputFlags) accessFormats(cfg config, root string) ([]*patterns.AccessFormat, error) {
+func (f *inputFlags) accessFormats(cfg config.Config, root string) ([]*patterns.AccessFormat, error) {
 	var given []*patterns.AccessFormat
 	for _, d := range append(slices.Clone(f.logFormats), cfg.NginxLogFormats...) {
 		af, err := patterns.ParseLogFormatDirective(d)
@@ -119,7 +114,7 @@ func (f *inputFlags) accessFormats(cfg config, root string) ([]*patterns.AccessF
 }
 
 // confFormats reads the log_formats of nginx's configuration.
-func (f *inputFlags) confFormats(cfg config, root string) ([]*patterns.AccessFormat, error) {
+func (f *inputFlags) confFormats(cfg config.Config, root string) ([]*patterns.AccessFormat, error) {
 	path := cmp.Or(f.nginxConf, cfg.NginxConf)
 	if path == "" {
 		def := filepath.Join(root, defaultNginxConf)
@@ -142,11 +137,11 @@ func (f *inputFlags) confFormats(cfg config, root string) ([]*patterns.AccessFor
 
 // paths returns the paths to read: those given, or else the configured
 // sources (the common layout without a config file) that exist here.
-func (f *inputFlags) paths(args []string, cfg config) ([]string, error) {
+func (f *inputFlags) paths(args []string, cfg config.Config) ([]string, error) {
 	if len(args) > 0 {
 		return args, nil
 	}
-	paths, _, missing, err := cfg.expand()
+	paths, missing, err := cfg.Expand()
 	if err != nil {
 		return nil, err
 	}

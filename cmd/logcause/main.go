@@ -2,20 +2,23 @@
 // it reads the nginx, PHP-FPM and MySQL logs, finds the spikes of gateway
 // errors and links each to its root cause, with evidence and a fix.
 //
-// This package only wires the stages together: ingest → patterns → store →
-// analyze → report.
+// This package only wires: flags → config → the library packages
+// (pipeline, daemon, store, analyze, report); docs/architecture.md draws
+// the flow.
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	"time"
+
+	"github.com/logcause/logcause/config"
 )
 
 // Exit codes that scripts can rely on.
@@ -33,19 +36,19 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(ctx, os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, now: time.Now, configRoot: "/", layout: config.CommonLayout()}))
 }
 
 // run executes the command line args and returns the exit code.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	root := newRootCmd(stdout, stderr)
+func run(ctx context.Context, args []string, e env) int {
+	slog.SetDefault(slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	root := newRootCmd(e)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "logcause: %v\n", err)
+	fmt.Fprintf(e.stderr, "logcause: %v\n", err)
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
 		return exitUsage

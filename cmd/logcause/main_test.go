@@ -15,13 +15,28 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/config"
 )
 
 // runCmd runs logcause in-process and returns its exit code and output.
 func runCmd(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
+	return runIn(t, testEnv(), args...)
+}
+
+// testEnv is a machine without logs or configuration of its own: no
+// nginx.conf, php-fpm pools or my.cnf is read unless a test says so.
+func testEnv() env {
+	return env{now: time.Now, configRoot: emptyRoot, layout: []config.Source{{Path: "/nonexistent/logcause-test-layout"}}}
+}
+
+// runIn runs logcause in-process on the machine e and returns its exit
+// code and output.
+func runIn(t *testing.T, e env, args ...string) (int, string, string) {
+	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), args, &out, &errb)
+	e.stdout, e.stderr = &out, &errb
+	code := run(context.Background(), args, e)
 	return code, out.String(), errb.String()
 }
 
@@ -481,12 +496,12 @@ func TestStoreStatsAndPrune(t *testing.T) {
 		t.Errorf("text stats: exit %d\n%s", code, out)
 	}
 	// The logs are from 2026-11-23: on the 25th, a 2-day retention drops them.
-	defer func(old func() time.Time) { now = old }(now)
-	now = func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }
-	if code, out, _ := runCmd(t, "store", "prune", "--store", st, "--keep-days", "3"); code != exitOK || !strings.HasPrefix(out, "dropped 0 day(s)") {
+	e := testEnv()
+	e.now = func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }
+	if code, out, _ := runIn(t, e, "store", "prune", "--store", st, "--keep-days", "3"); code != exitOK || !strings.HasPrefix(out, "dropped 0 day(s)") {
 		t.Errorf("prune keeping 3 days: exit %d %q", code, out)
 	}
-	code, out, errs = runCmd(t, "store", "prune", "--store", st, "--keep-days", "2")
+	code, out, errs = runIn(t, e, "store", "prune", "--store", st, "--keep-days", "2")
 	if code != exitOK || !strings.HasPrefix(out, "dropped 1 day(s)") {
 		t.Errorf("prune: exit %d %q %s", code, out, errs)
 	}

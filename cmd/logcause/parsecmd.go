@@ -8,11 +8,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/logcause/logcause/ingest"
-	"github.com/logcause/logcause/patterns"
+	"github.com/logcause/logcause/pipeline"
 )
 
-func newParseCmd() *cobra.Command {
+func newParseCmd(e env) *cobra.Command {
 	var in inputFlags
 	c := &cobra.Command{
 		Use:   "parse [--format FORMAT] FILE...",
@@ -36,17 +35,17 @@ Exit status: 0 when every record parsed, 1 otherwise, 2 for a usage error.`,
   logcause parse --grok lb.grok /var/log/lb/access.log`,
 		Args: atLeastOneArg("file"),
 		RunE: func(c *cobra.Command, args []string) error {
-			opts, _, err := in.options()
+			opts, _, err := in.options(e)
 			if err != nil {
 				return err
 			}
-			if opts.zone == nil {
-				opts.zone = time.Local
+			if opts.Zone == nil {
+				opts.Zone = time.Local
 			}
 			out := bufio.NewWriterSize(c.OutOrStdout(), 64<<10)
 			var problems []error
 			for _, path := range args {
-				if err := parseFile(out, path, opts); err != nil {
+				if err := pipeline.WriteJSON(out, path, opts); err != nil {
 					problems = append(problems, err)
 				}
 			}
@@ -58,41 +57,4 @@ Exit status: 0 when every record parsed, 1 otherwise, 2 for a usage error.`,
 	}
 	in.register(c, "format", " (default Local)")
 	return c
-}
-
-func parseFile(out *bufio.Writer, path string, opts loadOptions) error {
-	r, format, err := open(ingest.File{Path: path, Named: true}, opts)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	p, err := format.parser(opts.zone, modTime(path))
-	if err != nil {
-		return err
-	}
-	var (
-		buf      []byte
-		unparsed int64
-	)
-	err = r.Records(format.startsRecord, func(rec []byte, off int64) error {
-		var ev patterns.Event
-		if err := p.Parse(rec, &ev); err != nil {
-			if !errors.Is(err, patterns.ErrNoEvent) {
-				unparsed++
-			}
-			return nil
-		}
-		ev.Path, ev.Offset = path, off
-		buf = ev.AppendJSON(buf[:0])
-		buf = append(buf, '\n')
-		_, err := out.Write(buf)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	if unparsed > 0 {
-		return fmt.Errorf("%s: %d of %d records did not parse as %s", path, unparsed, r.Stats().Records, format.kind)
-	}
-	return nil
 }

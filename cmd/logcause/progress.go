@@ -9,32 +9,17 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
+
+	"github.com/logcause/logcause/pipeline"
 )
 
-// progress hears how a batch ingest advances, in bytes of the files as
-// stored (compressed bytes for archives).
-type progress interface {
-	Start(totalBytes int64, files int)
-	File(path string, n int) // the n-th file (from 1) begins
-	Add(bytes int64)
-	Finish()
-}
-
-// noProgress is used when nobody watches: output piped or redirected.
-type noProgress struct{}
-
-func (noProgress) Start(int64, int) {}
-func (noProgress) File(string, int) {}
-func (noProgress) Add(int64)        {}
-func (noProgress) Finish()          {}
-
 // progressFor returns a progress bar drawn on w when w is a terminal, and
-// noProgress otherwise.
-func progressFor(w io.Writer) progress {
+// nil (nobody watches: output piped or redirected) otherwise.
+func progressFor(w io.Writer) pipeline.Progress {
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		return &barProgress{w: w, throttle: 100 * time.Millisecond}
 	}
-	return noProgress{}
+	return nil
 }
 
 // barProgress draws a progress bar: bytes, files, speed and time left.

@@ -4,9 +4,24 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/logcause/logcause/config"
 )
+
+// env is what the commands take from the machine they run on; tests give
+// their own.
+type env struct {
+	stdout, stderr io.Writer
+	now            func() time.Time
+	// configRoot is where the servers' configuration is read by default:
+	// on the server, its root.
+	configRoot string
+	// layout is the sources read without a path or a config file.
+	layout []config.Source
+}
 
 // usageError marks an error in the command line itself (exit code 2).
 type usageError struct{ err error }
@@ -24,7 +39,7 @@ func isCobraUsage(err error) bool {
 		strings.HasPrefix(msg, "invalid argument")
 }
 
-func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+func newRootCmd(e env) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "logcause",
 		Short: "Find why nginx answered 502/504: root causes from nginx, PHP-FPM and MySQL logs",
@@ -39,12 +54,12 @@ to its root cause, with the evidence lines, a confidence and the fix.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
 	})
-	root.AddCommand(newAnalyzeCmd(), newWatchCmd(), newParseCmd(), newStoreCmd(), newConfigCmd(), newVersionCmd())
+	root.AddCommand(newAnalyzeCmd(e), newWatchCmd(e), newParseCmd(e), newStoreCmd(e), newConfigCmd(e), newVersionCmd())
 	return root
 }
 

@@ -4,29 +4,22 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/logcause/logcause/config"
 	"github.com/logcause/logcause/report"
 	"github.com/logcause/logcause/store"
 )
 
-// now is the clock of commands that need today's date; tests set it.
-var now = time.Now
-
-// defaultStoreDir is where a long-lived store lives unless --store says
-// otherwise.
-const defaultStoreDir = "/var/lib/logcause"
-
-func newStoreCmd() *cobra.Command {
+func newStoreCmd(e env) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "store",
 		Short: "Inspect and prune a kept event store",
 		Example: `  logcause store stats --store /var/lib/logcause
   logcause store prune --store /var/lib/logcause --keep-days 14`,
 	}
-	c.AddCommand(newStoreStatsCmd(), newStorePruneCmd())
+	c.AddCommand(newStoreStatsCmd(), newStorePruneCmd(e))
 	return c
 }
 
@@ -59,12 +52,12 @@ func newStoreStatsCmd() *cobra.Command {
 			return report.StoreStats(c.OutOrStdout(), stats)
 		},
 	}
-	c.Flags().StringVar(&dir, "store", defaultStoreDir, "the store's `DIR`")
+	c.Flags().StringVar(&dir, "store", config.DefaultStore, "the store's `DIR`")
 	c.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	return c
 }
 
-func newStorePruneCmd() *cobra.Command {
+func newStorePruneCmd(e env) *cobra.Command {
 	var (
 		dir  string
 		keep int
@@ -87,7 +80,7 @@ blocked while it runs: run it off-peak.`,
 			}
 			defer st.Close()
 			before, _ := st.DiskUsage()
-			n, err := st.Prune(keep, now())
+			n, err := st.Prune(keep, e.now())
 			if err != nil {
 				return err
 			}
@@ -96,7 +89,7 @@ blocked while it runs: run it off-peak.`,
 			return err
 		},
 	}
-	c.Flags().StringVar(&dir, "store", defaultStoreDir, "the store's `DIR`")
+	c.Flags().StringVar(&dir, "store", config.DefaultStore, "the store's `DIR`")
 	c.Flags().IntVar(&keep, "keep-days", 14, "days to keep, today included")
 	return c
 }

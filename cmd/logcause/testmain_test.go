@@ -13,8 +13,11 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	defaultConfigRoot = empty
+	emptyRoot = empty
 	code := m.Run()
 	os.RemoveAll(empty)
 	os.Exit(code)
 }
+
+// emptyRoot is the config root of the tests' machine: it holds nothing.
+var emptyRoot string

@@ -1,4 +1,4 @@
-package main
+package pipeline
 
 import (
 	"bufio"
@@ -57,7 +57,7 @@ func writeSpikes(tb testing.TB, access, errlog string) {
 // BenchmarkAnalyzeDayOfTraffic measures analysis of a stored day of a busy
 // site's logs with three outages, against the time its ingest took (the
 // issue's bar: analysis adds at most 10% to ingest). The README's numbers:
-// LOGCAUSE_BENCH_BYTES=1000000000 go test -run '^$' -bench AnalyzeDayOfTraffic -benchtime 5x ./cmd/logcause
+// LOGCAUSE_BENCH_BYTES=1000000000 go test -run '^$' -bench AnalyzeDayOfTraffic -benchtime 5x ./pipeline
 func BenchmarkAnalyzeDayOfTraffic(b *testing.B) {
 	dir := b.TempDir()
 	access, errlog := filepath.Join(dir, "access.log"), filepath.Join(dir, "error.log")
@@ -69,9 +69,9 @@ func BenchmarkAnalyzeDayOfTraffic(b *testing.B) {
 	}
 	defer st.Close()
 	began := time.Now()
-	res, err := load(context.Background(), []string{dir}, st, loadOptions{limits: ingest.DefaultLimits})
-	if err != nil || len(res.problems) > 0 {
-		b.Fatal(err, res.problems)
+	res, err := Load(context.Background(), []string{dir}, st.NewWriter(), Options{Limits: ingest.DefaultLimits})
+	if err != nil || len(res.Problems) > 0 {
+		b.Fatal(err, res.Problems)
 	}
 	ingestTime := time.Since(began)
 	first, last, _, err := st.Range()

@@ -1,9 +1,7 @@
-package main
+package pipeline_test
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/pipeline"
 )
 
 // scenario is what logcause must find in the logs of one failure induced on
@@ -47,26 +46,17 @@ var scenarios = map[string]scenario{
 // windows (against the 502/504 seconds counted from the access log without
 // logcause's parsers) and the whole report against its expected.json.
 func TestScenarios(t *testing.T) {
-	dirs, _ := filepath.Glob("../../testdata/scenarios/*/capture.sh")
+	t.Chdir("..") // paths in the reports are the repository's
+	dirs, _ := filepath.Glob("testdata/scenarios/*/capture.sh")
 	if len(dirs) != len(scenarios) {
 		t.Errorf("%d capture scripts, %d scenarios with expectations: every scenario needs both", len(dirs), len(scenarios))
 	}
 	for name, sc := range scenarios {
 		t.Run(name, func(t *testing.T) {
-			dir := filepath.Join("../../testdata/scenarios", name)
+			dir := filepath.Join("testdata/scenarios", name)
 			res, out := analyzeScenario(t, dir)
 			checkScenario(t, dir, res, sc)
-			p := filepath.Join(dir, "expected.json")
-			if *update {
-				os.WriteFile(p, []byte(out), 0o644)
-			}
-			want, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatalf("%v (go test ./cmd/logcause -run TestScenarios -update writes it)", err)
-			}
-			if !bytes.Equal([]byte(out), want) {
-				t.Errorf("report differs from %s (-update if intended):\n%s", p, out)
-			}
+			golden(t, filepath.Join(dir, "expected.json"), out)
 		})
 	}
 }
@@ -75,22 +65,7 @@ func TestScenarios(t *testing.T) {
 // configuration it copied to dir/config.
 func analyzeScenario(t *testing.T, dir string) (analyze.Result, string) {
 	t.Helper()
-	return analyzeJSON(t, "--config-root", filepath.Join(dir, "config"), dir)
-}
-
-// analyzeJSON runs `logcause analyze --format json ARGS...`, which must
-// succeed, and returns its result and output.
-func analyzeJSON(t *testing.T, args ...string) (analyze.Result, string) {
-	t.Helper()
-	code, out, errs := runCmd(t, append([]string{"analyze", "--format", "json"}, args...)...)
-	if code != exitOK {
-		t.Fatalf("exit %d: %s", code, errs)
-	}
-	var res analyze.Result
-	if err := json.Unmarshal([]byte(out), &res); err != nil {
-		t.Fatal(err)
-	}
-	return res, out
+	return analyzeLogs(t, filepath.Join(dir, "config"), pipeline.Options{}, dir)
 }
 
 // checkScenario checks an analysis against the scenario's facts.

@@ -1,11 +1,10 @@
 //go:build realserver
 
-package main
+package pipeline_test
 
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,13 +13,14 @@ import (
 	"time"
 
 	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/pipeline"
 )
 
 // TestRealServerWorkerExhaustion starts a real nginx and php-fpm on loopback
 // (testdata/demo/capture.sh, Debian packages), overloads the pool, and
 // checks that logcause names the cause of the 502s it produced.
 //
-// Run: go test -tags realserver -count=1 ./cmd/logcause (as root: the harness
+// Run: go test -tags realserver -count=1 ./pipeline (as root: the harness
 // installs nginx and php-fpm with apt-get when they are missing).
 func TestRealServerWorkerExhaustion(t *testing.T) {
 	if os.Geteuid() != 0 {
@@ -35,14 +35,7 @@ func TestRealServerWorkerExhaustion(t *testing.T) {
 		t.Fatalf("capture failed: %v\n%s", err, b)
 	}
 
-	code, stdout, stderr := runCmd(t, "analyze", "--format", "json", out)
-	if code != exitOK {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	var res analyze.Result
-	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
-		t.Fatal(err)
-	}
+	res, stdout := analyzeLogs(t, "", pipeline.Options{}, out)
 
 	// What the servers wrote, counted without logcause's parsers.
 	n502, first, last := count502(t, filepath.Join(out, "access.log"))

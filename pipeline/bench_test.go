@@ -1,4 +1,4 @@
-package main
+package pipeline
 
 import (
 	"bufio"
@@ -75,7 +75,7 @@ func writeDayOfTraffic(tb testing.TB, path string, size int64) int64 {
 // BenchmarkIngestDayOfTraffic measures batch ingest (read + parse + store)
 // of a generated day of a busy site's access log, and the store's size per
 // line. The README's numbers: LOGCAUSE_BENCH_BYTES=1000000000
-// go test -run '^$' -bench IngestDayOfTraffic -benchtime 1x ./cmd/logcause
+// go test -run '^$' -bench IngestDayOfTraffic -benchtime 1x ./pipeline
 func BenchmarkIngestDayOfTraffic(b *testing.B) { benchmarkIngestDay(b, false) }
 
 // BenchmarkIngestDayOfTrafficGzip is the same log gzipped, as rotation
@@ -97,13 +97,13 @@ func benchmarkIngestDay(b *testing.B, zip bool) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		var res loadResult
+		var res Result
 		// The region marks the measured load in a -trace of the benchmark.
 		trace.WithRegion(context.Background(), "load", func() {
-			res, err = load(context.Background(), []string{filepath.Dir(p)}, st, loadOptions{limits: ingest.DefaultLimits})
+			res, err = Load(context.Background(), []string{filepath.Dir(p)}, st.NewWriter(), Options{Limits: ingest.DefaultLimits})
 		})
-		if err != nil || len(res.problems) > 0 || res.records != lines {
-			b.Fatal(err, res.problems, res.records, lines)
+		if err != nil || len(res.Problems) > 0 || res.Records != lines {
+			b.Fatal(err, res.Problems, res.Records, lines)
 		}
 		st.Close()
 		st, _ = store.Open(st.Dir()) // reopened: what stays on disk
@@ -117,7 +117,7 @@ func benchmarkIngestDay(b *testing.B, zip bool) {
 // BenchmarkLoadShopLog measures read + parse + store of a real shop's log
 // (lnav corpus), repeated to ~16 MB.
 func BenchmarkLoadShopLog(b *testing.B) {
-	shop, err := os.ReadFile("../../testdata/corpus/tstack-lnav/test/logfile_shop_access_log.0")
+	shop, err := os.ReadFile("../testdata/corpus/tstack-lnav/test/logfile_shop_access_log.0")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -132,11 +132,11 @@ func BenchmarkLoadShopLog(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		res, err := load(context.Background(), []string{p}, st, loadOptions{limits: ingest.DefaultLimits})
-		if err != nil || len(res.problems) > 0 {
-			b.Fatal(err, res.problems)
+		res, err := Load(context.Background(), []string{p}, st.NewWriter(), Options{Limits: ingest.DefaultLimits})
+		if err != nil || len(res.Problems) > 0 {
+			b.Fatal(err, res.Problems)
 		}
-		lines += res.records
+		lines += res.Records
 		st.Close()
 	}
 	b.ReportMetric(float64(lines)/b.Elapsed().Seconds(), "lines/s")

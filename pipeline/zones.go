@@ -1,4 +1,4 @@
-package main
+package pipeline
 
 import (
 	"errors"
@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/ingest"
 	"github.com/logcause/logcause/patterns"
 )
@@ -18,13 +17,13 @@ import (
 // an earlier zoneless log of the server.
 type zoneEvidence struct {
 	offsets    map[int]int64 // access-log stamps by UTC offset
-	requests   *analyze.RequestIndex
-	server     *analyze.Inferred // inferred for serverFrom
+	requests   *requestIndex
+	server     *inferred // inferred for serverFrom
 	serverFrom string
 }
 
 func newZoneEvidence() *zoneEvidence {
-	return &zoneEvidence{offsets: map[int]int64{}, requests: analyze.NewRequestIndex()}
+	return &zoneEvidence{offsets: map[int]int64{}, requests: newRequestIndex()}
 }
 
 // choose returns the zone to read a zoneless log in when none is
@@ -35,32 +34,32 @@ func newZoneEvidence() *zoneEvidence {
 // container or a host in another zone, or the access log may log $msec
 // only). A log without such evidence takes the offset inferred for the
 // server's error log, else the assumed one.
-func (z *zoneEvidence) choose(d detectedFile, limits ingest.Limits) (*time.Location, string) {
+func (z *zoneEvidence) choose(d File, limits ingest.Limits) (*time.Location, string) {
 	off, ok := commonOffset(z.offsets)
 	if !ok {
-		return time.Local, zoneLabel(time.Local) + " (local zone of this machine; set --tz to the server's)"
+		return time.Local, ZoneLabel(time.Local) + " (local zone of this machine; set --tz to the server's)"
 	}
-	assumed := analyze.Inferred{Offset: off}.Zone()
-	learned := analyze.FormatOffset(off) + " (learned from the access log)"
-	if namesRequests(d.format) && z.requests.Len() > 0 {
+	assumed := inferred{Offset: off}.Zone()
+	learned := formatOffset(off) + " (learned from the access log)"
+	if d.Format.namesRequests() && z.requests.Len() > 0 {
 		inf, found, err := inferOffset(d, limits, z.requests)
 		if err != nil {
-			slog.Warn("cannot line the log up with the access log to check its time zone", "path", d.path, "err", err)
+			slog.Warn("cannot line the log up with the access log to check its time zone", "path", d.Path, "err", err)
 		}
 		switch {
 		case found && inf.Offset == off:
-			z.server, z.serverFrom = &inf, d.path
-			return assumed, fmt.Sprintf("%s (learned from the access log; %d of %d failed requests named in this log match it)", analyze.FormatOffset(off), inf.Matched, inf.Seen)
+			z.server, z.serverFrom = &inf, d.Path
+			return assumed, fmt.Sprintf("%s (learned from the access log; %d of %d failed requests named in this log match it)", formatOffset(off), inf.Matched, inf.Seen)
 		case found:
-			z.server, z.serverFrom = &inf, d.path
+			z.server, z.serverFrom = &inf, d.Path
 			return inf.Zone(), fmt.Sprintf("%s (inferred: %d of %d failed requests named in this log match the access log's at this offset; the access log's stamps say %s)",
-				analyze.FormatOffset(inf.Offset), inf.Matched, inf.Seen, analyze.FormatOffset(off))
+				formatOffset(inf.Offset), inf.Matched, inf.Seen, formatOffset(off))
 		case inf.Seen > 0:
-			learned = fmt.Sprintf("%s (learned from the access log; the %d requests named in this log that the access log has agree on no offset)", analyze.FormatOffset(off), inf.Seen)
+			learned = fmt.Sprintf("%s (learned from the access log; the %d requests named in this log that the access log has agree on no offset)", formatOffset(off), inf.Seen)
 		}
 	}
 	if z.server != nil && z.server.Offset != off {
-		return z.server.Zone(), fmt.Sprintf("%s (inferred for %s, on the same server)", analyze.FormatOffset(z.server.Offset), z.serverFrom)
+		return z.server.Zone(), fmt.Sprintf("%s (inferred for %s, on the same server)", formatOffset(z.server.Offset), z.serverFrom)
 	}
 	return assumed, learned
 }
@@ -76,12 +75,6 @@ func commonOffset(offsets map[int]int64) (int, bool) {
 	return best, bestN > 0
 }
 
-// namesRequests reports whether a format's records name the requests they
-// are about.
-func namesRequests(f logFormat) bool {
-	return f.grok == nil && (f.kind == patterns.KindNginxError || f.kind == patterns.KindFPMError)
-}
-
 // enoughSightings stops the reading of a log for inference.
 const enoughSightings = 2000
 
@@ -89,25 +82,25 @@ var errEnough = errors.New("enough sightings")
 
 // inferOffset reads d with its stamps taken as UTC, and votes with the
 // requests it names for the offset that lines them up with the access
-// logs' (analyze.OffsetVotes).
-func inferOffset(d detectedFile, limits ingest.Limits, x *analyze.RequestIndex) (analyze.Inferred, bool, error) {
+// logs' (offsetVotes).
+func inferOffset(d File, limits ingest.Limits, x *requestIndex) (inferred, bool, error) {
 	v := x.Votes()
-	p, err := d.format.parser(time.UTC, modTime(d.path))
+	p, err := d.Format.Parser(time.UTC, modTime(d.Path))
 	if err != nil {
-		return analyze.Inferred{}, false, err
+		return inferred{}, false, err
 	}
-	r, err := ingest.Open(d.path, limits)
+	r, err := ingest.Open(d.Path, limits)
 	if err != nil {
-		return analyze.Inferred{}, false, err
+		return inferred{}, false, err
 	}
 	defer r.Close()
 	observed := 0
-	err = r.Records(d.format.startsRecord, func(rec []byte, _ int64) error {
+	err = r.Records(d.Format.StartsRecord, func(rec []byte, _ int64) error {
 		var ev patterns.Event
 		if p.Parse(rec, &ev) != nil {
 			return nil
 		}
-		if s, ok := sighting(&ev); ok {
+		if s, ok := sightingOf(&ev); ok {
 			v.Observe(s)
 			if observed++; observed >= enoughSightings {
 				return errEnough
@@ -122,17 +115,17 @@ func inferOffset(d detectedFile, limits ingest.Limits, x *analyze.RequestIndex) 
 	return inf, ok, err
 }
 
-// sighting is the request an error-log record is about, if it names one.
-func sighting(ev *patterns.Event) (analyze.Sighting, bool) {
+// sightingOf is the request an error-log record is about, if it names one.
+func sightingOf(ev *patterns.Event) (sighting, bool) {
 	switch {
 	case ev.Error != nil && ev.Error.Request != "" && ev.Error.Client != "":
 		req := ev.Error.Request
 		if i := strings.LastIndexByte(req, ' '); i > 0 && strings.HasPrefix(req[i+1:], "HTTP/") {
 			req = req[:i] // the access log's method and URI, without the protocol
 		}
-		return analyze.Sighting{Client: ev.Error.Client, Request: req, Time: ev.Time}, true
+		return sighting{Client: ev.Error.Client, Request: req, Time: ev.Time}, true
 	case ev.FPM != nil && ev.FPM.Request != "":
-		return analyze.Sighting{Request: ev.FPM.Request, Time: ev.Time}, true
+		return sighting{Request: ev.FPM.Request, Time: ev.Time}, true
 	}
-	return analyze.Sighting{}, false
+	return sighting{}, false
 }

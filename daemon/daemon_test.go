@@ -1,4 +1,4 @@
-package main
+package daemon_test
 
 import (
 	"bytes"
@@ -13,7 +13,11 @@ import (
 	"time"
 
 	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/daemon"
 	"github.com/logcause/logcause/ingest"
+	"github.com/logcause/logcause/patterns"
+	"github.com/logcause/logcause/pipeline"
+	"github.com/logcause/logcause/report"
 	"github.com/logcause/logcause/store"
 )
 
@@ -132,8 +136,7 @@ func TestWatchFollowsReportsAndResumes(t *testing.T) {
 	root := t.TempDir() // the server's configuration: the pool nginx's errors point at
 	os.MkdirAll(filepath.Join(root, "etc/php/8.2/fpm"), 0o755)
 	os.WriteFile(filepath.Join(root, "etc/php/8.2/fpm/php-fpm.conf"), []byte("[www]\nlisten = /tmp/php-fpm.sock\npm = static\npm.max_children = 4\n"), 0o644)
-	opts := loadOptions{zone: zone, limits: ingest.DefaultLimits, configRoot: root}
-	files, err := liveLogs([]string{dir}, opts)
+	files, err := pipeline.LiveFiles([]string{dir}, pipeline.Options{Zone: zone, Limits: ingest.DefaultLimits})
 	if err != nil || len(files) != 3 {
 		t.Fatalf("%v %v", files, err)
 	}
@@ -141,18 +144,12 @@ func TestWatchFollowsReportsAndResumes(t *testing.T) {
 	start := func(fromStart bool) (*stepper, *syncBuffer, chan time.Time, func()) {
 		s := newStepper()
 		out := &syncBuffer{}
-		w := &watcher{st: st, opts: opts, out: out, fromStart: fromStart, waker: s.waker,
-			onCommit: func(p string) { s.commits <- p }, onAnalyzed: func() { s.done <- struct{}{} }}
-		ctx, cancel := context.WithCancel(context.Background())
 		ticks := make(chan time.Time)
-		stopped := make(chan error)
-		go func() { stopped <- w.run(ctx, files, ticks) }()
-		return s, out, ticks, func() {
-			cancel()
-			if err := <-stopped; err != nil {
-				t.Errorf("run: %v", err)
-			}
-		}
+		d := daemon.New(st, daemon.Config{Files: files, Zone: zone, Limits: ingest.DefaultLimits, FromStart: fromStart,
+			Ticks: ticks, Waker: s.waker, Hook: printOpened(out),
+			Stack:    func() *patterns.StackConfig { return patterns.ReadStackConfig(os.DirFS(root), root) },
+			OnCommit: func(p string) { s.commits <- p }, OnAnalyzed: func() { s.done <- struct{}{} }})
+		return s, out, ticks, run(t, d)
 	}
 
 	s, out, ticks, stop := start(true)
@@ -226,26 +223,20 @@ func TestWatchRecordsGaps(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	opts := loadOptions{zone: time.UTC, limits: ingest.DefaultLimits}
-	files, err := liveLogs([]string{errlog}, opts)
+	files, err := pipeline.LiveFiles([]string{errlog}, pipeline.Options{Zone: time.UTC, Limits: ingest.DefaultLimits})
 	if err != nil || len(files) != 1 {
 		t.Fatalf("%v %v", files, err)
 	}
 	noticed := time.Date(2026, 11, 23, 14, 5, 0, 0, time.UTC)
-	run := func(fromStart bool) {
+	follow := func(fromStart bool) {
 		s := newStepper()
-		w := &watcher{st: st, opts: opts, out: io.Discard, fromStart: fromStart, waker: s.waker,
-			now: func() time.Time { return noticed }, onCommit: func(p string) { s.commits <- p }}
-		ctx, cancel := context.WithCancel(context.Background())
-		stopped := make(chan error)
-		go func() { stopped <- w.run(ctx, files, make(chan time.Time)) }()
+		d := daemon.New(st, daemon.Config{Files: files, Zone: time.UTC, FromStart: fromStart, Ticks: make(chan time.Time), Waker: s.waker,
+			Now: func() time.Time { return noticed }, OnCommit: func(p string) { s.commits <- p }})
+		stop := run(t, d)
 		s.await(t, errlog)
-		cancel()
-		if err := <-stopped; err != nil {
-			t.Errorf("run: %v", err)
-		}
+		stop()
 	}
-	run(true)
+	follow(true)
 	if gaps, _ := st.Gaps(noticed.Add(-time.Hour), noticed.Add(time.Hour)); len(gaps) != 0 {
 		t.Fatalf("gaps before any: %+v", gaps)
 	}
@@ -254,7 +245,7 @@ func TestWatchRecordsGaps(t *testing.T) {
 		t.Fatal(err)
 	}
 	appendTo(t, errlog, line(40))
-	run(false)
+	follow(false)
 	gaps, err := st.Gaps(noticed.Add(-time.Hour), noticed.Add(time.Hour))
 	if err != nil || len(gaps) != 1 || gaps[0].Path != errlog || !gaps[0].Time.Equal(noticed) || !strings.Contains(gaps[0].Reason, "may be missing") {
 		t.Fatalf("gaps = %+v, %v; want one for %s at %s", gaps, err, errlog, noticed)
@@ -291,17 +282,13 @@ func TestWatchPrunesOldDays(t *testing.T) {
 		}
 		return len(secs)
 	}
-	opts := loadOptions{zone: time.UTC, limits: ingest.DefaultLimits}
-	files, err := liveLogs([]string{errlog}, opts)
+	files, err := pipeline.LiveFiles([]string{errlog}, pipeline.Options{Zone: time.UTC, Limits: ingest.DefaultLimits})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := newStepper()
-	wt := &watcher{st: st, opts: opts, out: io.Discard, retention: 2, waker: s.waker, onAnalyzed: func() { s.done <- struct{}{} }}
-	ctx, cancel := context.WithCancel(context.Background())
 	ticks := make(chan time.Time)
-	stopped := make(chan error)
-	go func() { stopped <- wt.run(ctx, files, ticks) }()
+	stop := run(t, daemon.New(st, daemon.Config{Files: files, Retention: 2, Ticks: ticks, Waker: s.waker, OnAnalyzed: func() { s.done <- struct{}{} }}))
 	ticks <- today
 	<-s.done
 	if n := days(); n != 2 {
@@ -312,8 +299,31 @@ func TestWatchPrunesOldDays(t *testing.T) {
 	if n := days(); n != 1 {
 		t.Errorf("a day later the store holds %d seconds, want 1", n)
 	}
-	cancel()
-	if err := <-stopped; err != nil {
-		t.Error(err)
+	stop()
+}
+
+// run runs d until the returned stop is called, which closes d and checks
+// that Run returned without error.
+func run(t *testing.T, d *daemon.Daemon) (stop func()) {
+	t.Helper()
+	stopped := make(chan error, 1)
+	go func() { stopped <- d.Run(context.Background()) }()
+	return func() {
+		t.Helper()
+		d.Close()
+		if err := <-stopped; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}
+}
+
+// printOpened prints the incidents as they open, as `logcause watch` does.
+func printOpened(w io.Writer) func(daemon.Update) {
+	return func(u daemon.Update) {
+		if len(u.Opened) > 0 {
+			res := u.Result
+			res.Incidents = u.Opened
+			report.Text(w, res)
+		}
 	}
 }

@@ -1,4 +1,4 @@
-package analyze
+package pipeline
 
 import (
 	"fmt"
@@ -9,18 +9,18 @@ import (
 // errorLogAt returns the sightings an error log written in zone off would
 // make of the access log's requests: each stamp in local time read as UTC,
 // lag seconds later than the access-log line.
-func errorLogAt(reqs []Sighting, off int, lag time.Duration) []Sighting {
-	var out []Sighting
+func errorLogAt(reqs []sighting, off int, lag time.Duration) []sighting {
+	var out []sighting
 	for _, r := range reqs {
-		out = append(out, Sighting{Client: r.Client, Request: r.Request, Time: r.Time.Add(time.Duration(off)*time.Second + lag)})
+		out = append(out, sighting{Client: r.Client, Request: r.Request, Time: r.Time.Add(time.Duration(off)*time.Second + lag)})
 	}
 	return out
 }
 
-func failedRequests(n int) []Sighting {
-	var out []Sighting
+func failedRequests(n int) []sighting {
+	var out []sighting
 	for i := range n {
-		out = append(out, Sighting{Client: fmt.Sprintf("10.0.0.%d", i%7), Request: fmt.Sprintf("GET /slow.php?id=%d", i%5), Time: t0.Add(time.Duration(i) * time.Second)})
+		out = append(out, sighting{Client: fmt.Sprintf("10.0.0.%d", i%7), Request: fmt.Sprintf("GET /slow.php?id=%d", i%5), Time: zoneT0.Add(time.Duration(i) * time.Second)})
 	}
 	return out
 }
@@ -41,7 +41,7 @@ func TestZoneInference(t *testing.T) {
 		{"php-fpm names no client", 3600, 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			x := NewRequestIndex()
+			x := newRequestIndex()
 			reqs := failedRequests(200)
 			for _, r := range reqs {
 				x.Add(r)
@@ -62,7 +62,7 @@ func TestZoneInference(t *testing.T) {
 }
 
 func TestZoneInferenceNeedsAgreement(t *testing.T) {
-	x := NewRequestIndex()
+	x := newRequestIndex()
 	reqs := failedRequests(100)
 	for _, r := range reqs {
 		x.Add(r)
@@ -85,24 +85,26 @@ func TestZoneInferenceNeedsAgreement(t *testing.T) {
 	}
 	// Requests the access log never saw, or seen hours away, do not vote.
 	v = x.Votes()
-	v.Observe(Sighting{Client: "10.9.9.9", Request: "GET /slow.php?id=1", Time: t0})
-	v.Observe(Sighting{Client: "10.0.0.1", Request: "GET /other", Time: t0})
-	v.Observe(Sighting{Client: "10.0.0.1", Request: "GET /slow.php?id=1", Time: t0.Add(20 * time.Hour)})
-	v.Observe(Sighting{Client: "10.0.0.1", Request: "GET /slow.php?id=1", Time: t0.Add(1*time.Hour + 7*time.Minute)}) // between quarters
+	v.Observe(sighting{Client: "10.9.9.9", Request: "GET /slow.php?id=1", Time: zoneT0})
+	v.Observe(sighting{Client: "10.0.0.1", Request: "GET /other", Time: zoneT0})
+	v.Observe(sighting{Client: "10.0.0.1", Request: "GET /slow.php?id=1", Time: zoneT0.Add(20 * time.Hour)})
+	v.Observe(sighting{Client: "10.0.0.1", Request: "GET /slow.php?id=1", Time: zoneT0.Add(1*time.Hour + 7*time.Minute)}) // between quarters
 	if got, _ := v.Result(); got.Seen != 0 || got.Matched != 0 {
 		t.Errorf("unmatched sightings voted: %+v", got)
 	}
 }
 
 func TestRequestIndexIsBounded(t *testing.T) {
-	x := NewRequestIndex()
+	x := newRequestIndex()
 	for i := range maxIndexedRequests + 10 {
-		x.Add(Sighting{Client: "c", Request: fmt.Sprint("GET /", i), Time: t0})
+		x.Add(sighting{Client: "c", Request: fmt.Sprint("GET /", i), Time: zoneT0})
 	}
 	for range maxPerRequest + 10 {
-		x.Add(Sighting{Client: "c", Request: "GET /0", Time: t0})
+		x.Add(sighting{Client: "c", Request: "GET /0", Time: zoneT0})
 	}
 	if x.Len() != maxIndexedRequests || len(x.byRequest["GET /0"]) > maxPerRequest || len(x.byClient["c GET /0"]) > maxPerRequest {
 		t.Errorf("index holds %d requests, %d instants of one", x.Len(), len(x.byRequest["GET /0"]))
 	}
 }
+
+var zoneT0 = time.Date(2026, 11, 23, 13, 0, 0, 0, time.UTC)

@@ -1,4 +1,4 @@
-package analyze
+package pipeline
 
 import (
 	"fmt"
@@ -7,20 +7,20 @@ import (
 	"time"
 )
 
-// Sighting is one request seen in a log: who asked (empty when the log does
+// sighting is one request seen in a log: who asked (empty when the log does
 // not say, as php-fpm's), what ("GET /slow.php?id=3"), and when.
-type Sighting struct {
+type sighting struct {
 	Client  string
 	Request string
 	Time    time.Time
 }
 
-// RequestIndex remembers the requests of the access logs, whose stamps
+// requestIndex remembers the requests of the access logs, whose stamps
 // carry their UTC offset, so that logs whose stamps carry none (the nginx
 // error log, php-fpm's log) can be lined up with them: an error log's line
 // about a failed request is written within seconds of the access log's line
-// for it. See OffsetVotes.
-type RequestIndex struct {
+// for it. See offsetVotes.
+type requestIndex struct {
 	byClient  map[string][]time.Time // client + request → access-log instants
 	byRequest map[string][]time.Time // request → access-log instants
 }
@@ -35,14 +35,14 @@ const (
 	quarterHour        = 15 * 60
 )
 
-// NewRequestIndex returns an empty index.
-func NewRequestIndex() *RequestIndex {
-	return &RequestIndex{byClient: map[string][]time.Time{}, byRequest: map[string][]time.Time{}}
+// newRequestIndex returns an empty index.
+func newRequestIndex() *requestIndex {
+	return &requestIndex{byClient: map[string][]time.Time{}, byRequest: map[string][]time.Time{}}
 }
 
 // Add remembers one request of an access log, its instant in UTC. It
 // reports false once the index holds as many requests as it may.
-func (x *RequestIndex) Add(s Sighting) bool {
+func (x *requestIndex) Add(s sighting) bool {
 	if len(x.byRequest) >= maxIndexedRequests {
 		return false
 	}
@@ -56,26 +56,26 @@ func (x *RequestIndex) Add(s Sighting) bool {
 }
 
 // Len is the number of distinct requests remembered.
-func (x *RequestIndex) Len() int { return len(x.byRequest) }
+func (x *requestIndex) Len() int { return len(x.byRequest) }
 
-// OffsetVotes infers the UTC offset of one zoneless log: its stamps are
+// offsetVotes infers the UTC offset of one zoneless log: its stamps are
 // read as if they were UTC, and the distance to the access-log lines of the
 // same requests is then its offset.
-type OffsetVotes struct {
-	x     *RequestIndex
+type offsetVotes struct {
+	x     *requestIndex
 	votes map[int]int // offset in seconds → sightings it explains
 	seen  int         // sightings that matched an access-log request at some offset
 }
 
 // Votes starts the inference of one zoneless log's offset.
-func (x *RequestIndex) Votes() *OffsetVotes { return &OffsetVotes{x: x, votes: map[int]int{}} }
+func (x *requestIndex) Votes() *offsetVotes { return &offsetVotes{x: x, votes: map[int]int{}} }
 
 // Observe counts one request named by the zoneless log, its stamp read as
 // UTC. Each access-log instant of the same request (of the same client
 // too, when the sighting names one) votes for the offset, a whole number of
 // quarter hours within ±14 h, that puts the two within zoneSlack of each
 // other; one sighting votes once per offset.
-func (v *OffsetVotes) Observe(s Sighting) {
+func (v *offsetVotes) Observe(s sighting) {
 	times := v.x.byRequest[s.Request]
 	if s.Client != "" {
 		times = v.x.byClient[s.Client+" "+s.Request]
@@ -99,8 +99,8 @@ func (v *OffsetVotes) Observe(s Sighting) {
 	}
 }
 
-// Inferred is the outcome of a ZoneInference.
-type Inferred struct {
+// inferred is the outcome of a ZoneInference.
+type inferred struct {
 	Offset  int // seconds east of UTC
 	Matched int // sightings that the offset explains
 	Seen    int // sightings that matched an access-log request at any offset
@@ -111,8 +111,8 @@ const minZoneMatches = 3
 
 // Result returns the offset that explains the most sightings, when at least
 // minZoneMatches and two thirds of those that matched at all agree on it.
-func (v *OffsetVotes) Result() (Inferred, bool) {
-	best := Inferred{Seen: v.seen}
+func (v *offsetVotes) Result() (inferred, bool) {
+	best := inferred{Seen: v.seen}
 	for off, n := range v.votes {
 		if n > best.Matched || (n == best.Matched && abs(off) < abs(best.Offset)) {
 			best.Offset, best.Matched = off, n
@@ -125,12 +125,12 @@ func (v *OffsetVotes) Result() (Inferred, bool) {
 func abs(x int) int { return max(x, -x) }
 
 // Zone is the offset as a fixed zone named like "UTC+01:00".
-func (i Inferred) Zone() *time.Location {
-	return time.FixedZone("UTC"+FormatOffset(i.Offset), i.Offset)
+func (i inferred) Zone() *time.Location {
+	return time.FixedZone("UTC"+formatOffset(i.Offset), i.Offset)
 }
 
-// FormatOffset writes seconds east of UTC as ±HH:MM.
-func FormatOffset(sec int) string {
+// formatOffset writes seconds east of UTC as ±HH:MM.
+func formatOffset(sec int) string {
 	sign := '+'
 	if sec < 0 {
 		sign, sec = '-', -sec

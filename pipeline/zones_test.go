@@ -1,4 +1,4 @@
-package main
+package pipeline_test
 
 import (
 	"os"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/logcause/logcause/pipeline"
 )
 
 // The demo's logs (real nginx and php-fpm in Europe/Paris) with the access
@@ -16,7 +18,7 @@ import (
 // logs name finds +01:00, and the analysis is the demo's.
 func TestZoneInferredFromMatchingRequests(t *testing.T) {
 	dir := t.TempDir()
-	access, err := os.ReadFile("../../testdata/demo/access.log")
+	access, err := os.ReadFile("../testdata/demo/access.log")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,14 +35,14 @@ func TestZoneInferredFromMatchingRequests(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(dir, "access.log"), []byte(utc), 0o644)
 	for _, f := range []string{"error.log", "php-fpm.log"} {
-		b, err := os.ReadFile(filepath.Join("../../testdata/demo", f))
+		b, err := os.ReadFile(filepath.Join("../testdata/demo", f))
 		if err != nil {
 			t.Fatal(err)
 		}
 		os.WriteFile(filepath.Join(dir, f), b, 0o644)
 	}
 
-	res, _ := analyzeJSON(t, dir)
+	res, _ := analyzeLogs(t, "", pipeline.Options{}, dir)
 	zones := map[string]string{}
 	for _, s := range res.Sources {
 		zones[filepath.Base(s.Path)] = s.TZ
@@ -60,12 +62,12 @@ func TestZoneAssumedWithoutMatches(t *testing.T) {
 	dir := t.TempDir()
 	access := "127.0.0.1 - - [23/Nov/2026:23:21:11 +0100] \"GET / HTTP/1.1\" 200 94 \"-\" \"curl/7.88.1\"\n"
 	os.WriteFile(filepath.Join(dir, "access.log"), []byte(access), 0o644)
-	b, err := os.ReadFile("../../testdata/demo/error.log")
+	b, err := os.ReadFile("../testdata/demo/error.log")
 	if err != nil {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, "error.log"), b, 0o644)
-	res, _ := analyzeJSON(t, dir)
+	res, _ := analyzeLogs(t, "", pipeline.Options{}, dir)
 	for _, s := range res.Sources {
 		if filepath.Base(s.Path) == "error.log" && s.TZ != "+01:00 (learned from the access log)" {
 			t.Errorf("error.log read in %q", s.TZ)

@@ -1,4 +1,4 @@
-package main
+package pipeline
 
 import (
 	"testing"
@@ -6,7 +6,7 @@ import (
 	"github.com/logcause/logcause/patterns"
 )
 
-func TestKeep(t *testing.T) {
+func TestKept(t *testing.T) {
 	for _, tc := range []struct {
 		ev   patterns.Event
 		want bool
@@ -21,8 +21,8 @@ func TestKeep(t *testing.T) {
 		{patterns.Event{Access: &patterns.Access{Status: 200}}, false},
 		{patterns.Event{Access: &patterns.Access{Status: 502}}, true},
 	} {
-		if got := keep(&tc.ev); got != tc.want {
-			t.Errorf("keep(%s) = %v", tc.ev.AppendJSON(nil), got)
+		if got := Kept(&tc.ev); got != tc.want {
+			t.Errorf("Kept(%s) = %v", tc.ev.AppendJSON(nil), got)
 		}
 	}
 }

@@ -1,0 +1,184 @@
+// Package config answers one question: what did the user configure? It
+// reads logcause's YAML configuration file, fills in the defaults, checks
+// every value, and expands the configured sources into the paths to read.
+// The example file embedded in the binary (`logcause config example`) is
+// the documentation of every key, and equals the defaults (tested).
+package config
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/logcause/logcause/patterns"
+)
+
+// Example is the example configuration: every key documented, with its
+// default value.
+//
+//go:embed example.yaml
+var Example []byte
+
+// DefaultStore is where a long-lived store lives unless the configuration
+// or a flag says otherwise.
+const DefaultStore = "/var/lib/logcause"
+
+// Config is the configuration file.
+type Config struct {
+	TZ              string   `yaml:"tz"`
+	Grok            []string `yaml:"grok"`
+	NginxConf       string   `yaml:"nginx_conf"`
+	ConfigRoot      string   `yaml:"config_root"`
+	NginxLogFormats []string `yaml:"nginx_log_formats"`
+	Store           string   `yaml:"store"`
+	RetentionDays   int      `yaml:"retention_days"`
+	Sources         []Source `yaml:"sources"`
+}
+
+// Source is one entry of sources: a file, a directory or a glob, and
+// optionally the format and zone of the files it matches.
+type Source struct {
+	Path   string `yaml:"path"`
+	Format string `yaml:"format"`
+	TZ     string `yaml:"tz"`
+}
+
+// CommonLayout is where Debian and Ubuntu servers keep the logs logcause
+// reads: the sources without a configuration file.
+func CommonLayout() []Source {
+	return []Source{
+		{Path: "/var/log/nginx"},
+		{Path: "/var/log/php*-fpm.log*"},
+		{Path: "/var/log/php*-fpm/*slow*.log*"},
+		{Path: "/var/log/mysql"},
+		{Path: "/var/log/kern.log*"},
+	}
+}
+
+// Default is the configuration without a file. It equals Example (tested).
+func Default() Config {
+	return Config{
+		Grok:            []string{},
+		NginxLogFormats: []string{},
+		Store:           DefaultStore,
+		RetentionDays:   14,
+		Sources:         CommonLayout(),
+	}
+}
+
+// Load reads a configuration file; unknown keys are errors.
+func Load(path string) (Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("cannot read the config file %s: %w", path, err)
+	}
+	return Parse(path, b)
+}
+
+// Parse reads the configuration b, named name in errors.
+func Parse(name string, b []byte) (Config, error) {
+	cfg := Default()
+	cfg.Sources = nil // a file's sources replace the default ones
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return cfg, fmt.Errorf("cannot read the config file %s: %w (see `logcause config example`)", name, err)
+	}
+	if cfg.RetentionDays < 1 {
+		return cfg, fmt.Errorf("invalid config %s: retention_days must be at least 1", name)
+	}
+	for i, s := range cfg.Sources {
+		if s.Path == "" {
+			return cfg, fmt.Errorf("invalid config %s: source %d has no path", name, i+1)
+		}
+		if s.Format != "" {
+			if _, err := patterns.ParseKind(s.Format); err != nil {
+				return cfg, fmt.Errorf("invalid config %s: source %s: %w", name, s.Path, err)
+			}
+		}
+		if _, err := ParseZone(s.TZ); err != nil {
+			return cfg, fmt.Errorf("invalid config %s: source %s: %w", name, s.Path, err)
+		}
+	}
+	if _, err := ParseZone(cfg.TZ); err != nil {
+		return cfg, fmt.Errorf("invalid config %s: %w", name, err)
+	}
+	return cfg, nil
+}
+
+// Expand turns the configured sources into the paths to read. Paths that
+// do not exist and globs that match nothing are returned in missing: not
+// every server runs every program.
+func (c Config) Expand() (paths, missing []string, err error) {
+	for _, s := range c.Sources {
+		matches := []string{s.Path}
+		if hasMeta(s.Path) {
+			if matches, err = filepath.Glob(s.Path); err != nil {
+				return nil, nil, fmt.Errorf("invalid source path %q: %w", s.Path, err)
+			}
+		} else if _, err := os.Stat(s.Path); err != nil {
+			matches = nil
+		}
+		if len(matches) == 0 {
+			missing = append(missing, s.Path)
+		}
+		paths = append(paths, matches...)
+	}
+	return paths, missing, nil
+}
+
+// Kind is the format the source forces on its files; KindUnknown: detect.
+// Parse has checked it.
+func (s Source) Kind() patterns.Kind {
+	if s.Format == "" {
+		return patterns.KindUnknown
+	}
+	k, _ := patterns.ParseKind(s.Format)
+	return k
+}
+
+// Zone is the zone of the source's zoneless stamps; nil: the default.
+// Parse has checked it.
+func (s Source) Zone() *time.Location {
+	z, _ := ParseZone(s.TZ)
+	return z
+}
+
+func hasMeta(p string) bool { return strings.ContainsAny(p, `*?[\`) }
+
+// ParseZone reads a zone as --tz and the tz keys give it: "Local", an IANA
+// name, or an offset ±HH:MM. "" is no zone (nil).
+func ParseZone(s string) (*time.Location, error) {
+	switch {
+	case s == "":
+		return nil, nil
+	case strings.EqualFold(s, "local"):
+		return time.Local, nil
+	case strings.HasPrefix(s, "+") || strings.HasPrefix(s, "-"):
+		h, m, ok := strings.Cut(s[1:], ":")
+		hh, err1 := strconv.Atoi(h)
+		mm, err2 := strconv.Atoi(m)
+		if !ok || err1 != nil || err2 != nil || hh > 14 || mm > 59 {
+			return nil, fmt.Errorf("invalid --tz %q: write an offset as +HH:MM or -HH:MM", s)
+		}
+		off := hh*3600 + mm*60
+		if s[0] == '-' {
+			off = -off
+		}
+		return time.FixedZone(fmt.Sprintf("UTC%c%02d:%02d", s[0], hh, mm), off), nil
+	}
+	loc, err := time.LoadLocation(s)
+	if err != nil {
+		return nil, fmt.Errorf("invalid --tz %q: %v (use an IANA name such as Europe/Paris, an offset such as +01:00, or Local)", s, err)
+	}
+	return loc, nil
+}

@@ -1,0 +1,105 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestExampleIsTheDefault keeps `logcause config example`, the README and
+// the defaults in agreement.
+func TestExampleIsTheDefault(t *testing.T) {
+	cfg, err := Parse("example", Example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cfg, Default()) {
+		t.Errorf("example config %+v\ndiffers from the defaults %+v", cfg, Default())
+	}
+}
+
+func writeConfig(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "logcause.yaml")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestErrors: every invalid value is refused, naming the file.
+func TestErrors(t *testing.T) {
+	for name, text := range map[string]string{
+		"unknown key":      "nope: 1\n",
+		"bad zone":         "tz: Mars/Base\n",
+		"bad source zone":  "sources:\n  - path: /x\n    tz: nowhere\n",
+		"bad format":       "sources:\n  - path: /x\n    format: tomcat\n",
+		"source sans path": "sources:\n  - format: nginx_access\n",
+		"zero retention":   "retention_days: 0\n",
+		"not yaml":         "\t{[\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := Load(writeConfig(t, text)); err == nil || !strings.Contains(err.Error(), "logcause.yaml") {
+				t.Errorf("err = %v", err)
+			}
+		})
+	}
+	if _, err := Parse("empty", nil); err != nil {
+		t.Errorf("an empty config file: %v", err)
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml")); err == nil || !strings.Contains(err.Error(), "cannot read the config file") {
+		t.Errorf("a missing file: %v", err)
+	}
+}
+
+// TestSourcesExpand: a file's sources replace the defaults; globs, files
+// and directories expand to what exists, the rest is missing; each source
+// says its format and zone.
+func TestSourcesExpand(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"access.log", "error.log"} {
+		os.WriteFile(filepath.Join(dir, f), nil, 0o644)
+	}
+	cfg, err := Load(writeConfig(t, "sources:\n  - path: "+filepath.Join(dir, "*.log")+"\n    format: nginx_error\n    tz: \"+01:00\"\n  - path: "+dir+"\n  - path: /no/such/dir\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths, missing, err := cfg.Expand()
+	want := []string{filepath.Join(dir, "access.log"), filepath.Join(dir, "error.log"), dir}
+	if err != nil || !reflect.DeepEqual(paths, want) || !reflect.DeepEqual(missing, []string{"/no/such/dir"}) {
+		t.Errorf("Expand = %v, %v, %v; want %v and /no/such/dir missing", paths, missing, err, want)
+	}
+	s := cfg.Sources[0]
+	if s.Kind().String() != "nginx_error" || s.Zone().String() != "UTC+01:00" {
+		t.Errorf("source %+v: kind %s, zone %s", s, s.Kind(), s.Zone())
+	}
+	if s := cfg.Sources[1]; s.Kind().String() != "unknown" || s.Zone() != nil {
+		t.Errorf("source without format or zone: kind %s, zone %v", s.Kind(), s.Zone())
+	}
+}
+
+func TestParseZone(t *testing.T) {
+	for in, want := range map[string]int{"+01:00": 3600, "-05:30": -19800, "+00:00": 0} {
+		z, err := ParseZone(in)
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if _, off := time.Date(2026, 1, 1, 0, 0, 0, 0, z).Zone(); off != want || z.String() != "UTC"+in {
+			t.Errorf("%s: offset %d, name %s", in, off, z)
+		}
+	}
+	if z, err := ParseZone("local"); err != nil || z != time.Local {
+		t.Errorf("local: %v %v", z, err)
+	}
+	if z, err := ParseZone(""); err != nil || z != nil {
+		t.Errorf("empty: %v %v", z, err)
+	}
+	for _, bad := range []string{"+1", "+25:00", "Mars/Olympus", "+01:99"} {
+		if _, err := ParseZone(bad); err == nil || !strings.Contains(err.Error(), "invalid --tz") {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}

@@ -1,0 +1,281 @@
+package pipeline
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/logcause/logcause/ingest"
+	"github.com/logcause/logcause/patterns"
+)
+
+// Options says how files are read.
+type Options struct {
+	// Zone is the zone of stamps without one; nil: learn it from the access
+	// log read with them (batch), else the machine's.
+	Zone   *time.Location
+	Format patterns.Kind          // force this format on every file; KindUnknown: detect
+	Grok   []*patterns.GrokFormat // user-defined formats, tried before the built-in ones
+	// Access are the user's nginx log_formats (from nginx.conf), tried
+	// before the built-in access formats.
+	Access []*patterns.AccessFormat
+	// ConfigRoot is where the servers' configuration is: the files under
+	// its etc/ are configuration, not logs, when both share a directory.
+	ConfigRoot string
+	Limits     ingest.Limits
+	Progress   Progress // nil: nobody watches
+	// Overrides say, per configured source, the format and zone of the
+	// files it matches; the first that matches a file wins.
+	Overrides []Override
+}
+
+// Override is what a configured source says of the files it matches.
+type Override struct {
+	Pattern string         // the source's path: a file, a directory or a glob
+	Format  patterns.Kind  // KindUnknown: detect
+	Zone    *time.Location // nil: the default zone
+}
+
+// Matches reports whether path is the source's file, under its directory,
+// or matched by its glob.
+func (o Override) Matches(path string) bool {
+	if path == o.Pattern {
+		return true
+	}
+	if ok, _ := filepath.Match(o.Pattern, path); ok {
+		return true
+	}
+	rel, err := filepath.Rel(o.Pattern, path)
+	return err == nil && rel != "." && !filepath.IsAbs(rel) && len(rel) > 0 && rel[0] != '.'
+}
+
+// overrideFor returns the override of the first configured source that
+// matches path.
+func (o Options) overrideFor(path string) Override {
+	for _, ov := range o.Overrides {
+		if ov.Matches(path) {
+			return ov
+		}
+	}
+	return Override{}
+}
+
+const (
+	sampleLines    = 40 // lines read to detect a file's format
+	unparsedToKeep = 3  // unparsed records sampled per source for the report
+	sampleBytes    = 300
+)
+
+// ErrEmpty says a file holds nothing yet (a log just rotated).
+var ErrEmpty = errors.New("the file is empty")
+
+// Format is how a file is parsed: the built-in parser of a kind, a user's
+// grok format of that kind, or one of the user's nginx log_formats.
+type Format struct {
+	Kind   patterns.Kind
+	Grok   *patterns.GrokFormat
+	Access *patterns.AccessFormat
+}
+
+// Parser returns the parser of one file: zone for stamps without a zone,
+// the file's modification time for stamps without a year.
+func (f Format) Parser(zone *time.Location, mtime time.Time) (patterns.Parser, error) {
+	switch {
+	case f.Grok != nil:
+		return f.Grok.ParserAt(zone, mtime), nil
+	case f.Access != nil:
+		return patterns.NewAccessParser(f.Access), nil
+	}
+	return patterns.NewParserAt(f.Kind, zone, mtime)
+}
+
+// StartsRecord reports whether line begins a record of the format (the
+// others continue a multi-line record).
+func (f Format) StartsRecord(line []byte) bool { return patterns.StartsRecord(f.Kind, line) }
+
+// namesRequests reports whether a format's records name the requests they
+// are about.
+func (f Format) namesRequests() bool {
+	return f.Grok == nil && (f.Kind == patterns.KindNginxError || f.Kind == patterns.KindFPMError)
+}
+
+// File is a log file whose format is known.
+type File struct {
+	Path   string
+	Format Format
+	Zone   *time.Location // the zone its source was configured with; nil: the default
+}
+
+// modTime is the modification time of path, or zero.
+func modTime(path string) time.Time {
+	if fi, err := os.Stat(path); err == nil {
+		return fi.ModTime()
+	}
+	return time.Time{}
+}
+
+// Open opens f and finds its format: opts.Format, or a user's grok format
+// that parses most of its first lines, or the built-in format detected from
+// them. The Reader replays those lines.
+func Open(f ingest.File, opts Options) (*ingest.Reader, Format, error) {
+	r, err := ingest.Open(f.Path, opts.Limits)
+	if err != nil {
+		return nil, Format{}, err
+	}
+	if opts.Format != patterns.KindUnknown {
+		return r, Format{Kind: opts.Format}, nil
+	}
+	sample, err := r.Sample(sampleLines)
+	if err != nil && len(sample) == 0 {
+		r.Close()
+		return nil, Format{}, err
+	}
+	for _, g := range opts.Grok {
+		if grokMatches(g, sample) {
+			return r, Format{Kind: g.Kind, Grok: g}, nil
+		}
+	}
+	if len(opts.Access) > 0 {
+		if f, ok := patterns.DetectAccessFormat(sample, opts.Access); ok && slices.Contains(opts.Access, f) {
+			return r, Format{Kind: patterns.KindNginxAccess, Access: f}, nil
+		}
+	}
+	kind := patterns.Detect(sample)
+	if kind == patterns.KindUnknown {
+		r.Close()
+		if len(sample) == 0 {
+			return nil, Format{}, fmt.Errorf("cannot detect the format of %s: %w", f.Path, ErrEmpty)
+		}
+		if hint := ingest.NameHint(f.Path); hint != "" {
+			return nil, Format{}, fmt.Errorf("cannot detect the format of %s: it is named like a %s log, but its first lines do not parse as one (a log_format of your own? define it with --grok, or force a format with --log-format)", f.Path, hint)
+		}
+		return nil, Format{}, fmt.Errorf("cannot detect the format of %s: it is not a log logcause reads (%v), or it is binary; pass --log-format to force one, or --grok to define it", f.Path, patterns.Kinds())
+	}
+	return r, Format{Kind: kind}, nil
+}
+
+// grokMatches reports whether g parses more than half of the non-blank
+// sample lines.
+func grokMatches(g *patterns.GrokFormat, sample [][]byte) bool {
+	p := g.Parser(time.UTC)
+	var ev patterns.Event
+	n, ok := 0, 0
+	for _, l := range sample {
+		if len(bytes.TrimSpace(l)) == 0 {
+			continue
+		}
+		n++
+		if p.Parse(l, &ev) == nil {
+			ok++
+		}
+	}
+	return ok*2 > n
+}
+
+// detect finds f's format and closes it again: files are read one at a
+// time, so a directory of thousands of logs needs one descriptor.
+func detect(f ingest.File, opts Options) (File, error) {
+	ov := opts.overrideFor(f.Path)
+	if ov.Format != patterns.KindUnknown {
+		opts.Format = ov.Format
+	}
+	r, format, err := Open(f, opts)
+	if err != nil {
+		return File{}, err
+	}
+	r.Close()
+	return File{Path: f.Path, Format: format, Zone: ov.Zone}, nil
+}
+
+// Discover finds the log files under paths and their formats, oldest of
+// each series first. Files that hold no known format are skipped, but
+// those the user named, or that are named like a log logcause reads, are
+// returned in problems.
+func Discover(paths []string, opts Options) (files []File, problems []error, err error) {
+	found, skipped, err := ingest.Discover(paths)
+	for _, s := range skipped {
+		slog.Warn("skipping", "path", s.Path, "reason", s.Reason)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	found = outsideConfig(found, opts.ConfigRoot)
+	for _, series := range ingest.GroupSeries(found) {
+		for _, f := range series.Files { // oldest first
+			d, err := detect(f, opts)
+			switch {
+			case err == nil:
+				files = append(files, d)
+			case errors.Is(err, ErrEmpty) && !f.Named:
+				slog.Info("skipping an empty file", "path", f.Path)
+			case f.Named || ingest.NameHint(f.Path) != "":
+				problems = append(problems, err)
+			case errors.Is(err, fs.ErrPermission):
+				slog.Warn("skipping an unreadable file", "path", f.Path, "err", err)
+			default:
+				slog.Info("skipping file", "path", f.Path, "reason", err)
+			}
+		}
+	}
+	if len(files) == 0 && len(problems) > 0 {
+		return nil, problems, errors.Join(problems...)
+	}
+	if len(files) == 0 {
+		return nil, problems, fmt.Errorf("%w in %s: no file holds a log format logcause reads (%v)", ingest.ErrNoFiles, strings.Join(paths, ", "), patterns.Kinds())
+	}
+	return files, problems, nil
+}
+
+// LiveFiles returns the live file of each series of logs under paths, with
+// its format, to be followed: rotated siblings are read by batch analysis,
+// not followed. A live log that is empty (just rotated) takes the format
+// its name tells.
+func LiveFiles(paths []string, opts Options) ([]File, error) {
+	found, _, err := ingest.Discover(paths)
+	if err != nil {
+		return nil, err
+	}
+	var out []File
+	for _, s := range ingest.GroupSeries(found) {
+		f := s.Files[len(s.Files)-1]
+		d, err := detect(f, opts)
+		if err != nil {
+			hint := ingest.NameHint(f.Path)
+			kind, kerr := patterns.ParseKind(hint)
+			if hint == "" || kerr != nil {
+				slog.Info("not following", "path", f.Path, "reason", err)
+				continue
+			}
+			d = File{Path: f.Path, Format: Format{Kind: kind}, Zone: opts.overrideFor(f.Path).Zone}
+		}
+		out = append(out, d)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no log to follow in %v", paths)
+	}
+	return out, nil
+}
+
+// outsideConfig leaves out the files of the servers' configuration
+// (configRoot/etc/...) when the logs and a copy of it share a directory:
+// php-fpm.conf is named like php-fpm's log.
+func outsideConfig(files []ingest.File, configRoot string) []ingest.File {
+	if configRoot == "" {
+		return files
+	}
+	etc, err := filepath.Abs(filepath.Join(configRoot, "etc"))
+	if err != nil {
+		return files
+	}
+	return slices.DeleteFunc(files, func(f ingest.File) bool {
+		p, err := filepath.Abs(f.Path)
+		return err == nil && strings.HasPrefix(p, etc+string(filepath.Separator))
+	})
+}

@@ -1,0 +1,148 @@
+package pipeline
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/patterns"
+	"github.com/logcause/logcause/timeline"
+)
+
+// Sink receives what ingest keeps of the records: every request counted
+// in its second's rollup, and the events kept in full. The store's Writer
+// is one; the daemon's batches are another.
+type Sink interface {
+	// Request counts one access-log request. upstream is valid only
+	// during the call.
+	Request(t time.Time, status int, upstream []byte) error
+	// Event keeps ev in full; the sink owns it from then on.
+	Event(ev *patterns.Event) error
+}
+
+// Step is the one per-record step of ingest, batch and follow alike: it
+// parses a record of one file, counts it (a request in the rollups; an
+// unparsed record in the file's Source, with a few samples), and hands
+// what is kept to the sink. A batch load also gathers, through it, what
+// the access logs tell about the zone of zoneless stamps.
+type Step struct {
+	src    timeline.Source
+	sink   Sink
+	parser patterns.Parser
+	// access parses the lines of nginx access logs without allocating:
+	// every request is counted, few are kept. nil: parser.
+	access func([]byte, *patterns.AccessLine) error
+	line   patterns.AccessLine
+	zones  *zoneEvidence // nil: not gathered (following)
+}
+
+// NewStep returns the step of one file. zone is the zone of its zoneless
+// stamps, label says in the report which and why; from is what is known of
+// the file already (its counts go on from there), or just its path.
+func NewStep(f File, zone *time.Location, label string, from timeline.Source, sink Sink) (*Step, error) {
+	s := &Step{src: from, sink: sink}
+	s.src.Path, s.src.Format, s.src.TZ = f.Path, f.Format.Kind.String(), label
+	if f.Format.Kind == patterns.KindNginxAccess && f.Format.Grok == nil {
+		s.src.TZ = "from the log ($time_local offset)"
+		s.access = patterns.ParseAccess // the combined family and JSON lines
+		if f.Format.Access != nil {
+			s.access = f.Format.Access.Parse // a log_format of the user's
+		}
+		return s, nil
+	}
+	p, err := f.Format.Parser(zone, modTime(f.Path))
+	if err != nil {
+		return nil, err
+	}
+	s.parser = p
+	return s, nil
+}
+
+// Source returns what the step counted of its file.
+func (s *Step) Source() timeline.Source { return s.src }
+
+// Record parses one record, read at offset off of the file at path (a
+// followed log's rotated file has its own path), and hands on what is
+// kept. Only the sink's errors are returned: a record that does not parse
+// is counted, never an error.
+func (s *Step) Record(path string, rec []byte, off int64) error {
+	s.src.Records++
+	if s.access != nil {
+		return s.accessRecord(path, rec, off)
+	}
+	ev := new(patterns.Event)
+	if err := s.parser.Parse(rec, ev); err != nil {
+		if !errors.Is(err, patterns.ErrNoEvent) {
+			s.unparsed(rec, err)
+		}
+		return nil
+	}
+	ev.Path, ev.Offset = path, off
+	if Counted(ev) {
+		if err := s.sink.Request(ev.Time, ev.Access.Status, []byte(ev.Access.UpstreamAddr)); err != nil {
+			return err
+		}
+	}
+	if !Kept(ev) {
+		return nil
+	}
+	return s.sink.Event(ev)
+}
+
+// accessRecord is Record for an nginx access log.
+func (s *Step) accessRecord(path string, rec []byte, off int64) error {
+	a := &s.line
+	if err := s.access(rec, a); err != nil {
+		s.unparsed(rec, err)
+		return nil
+	}
+	if a.Status < 0 {
+		return nil // a format without $status counts no request
+	}
+	if s.zones != nil {
+		s.zones.offsets[a.ZoneOffset]++
+	}
+	if err := s.sink.Request(a.Time, a.Status, a.UpstreamAddr); err != nil {
+		return err
+	}
+	if !analyze.Failed(a.Status) {
+		return nil // counted in the rollup; only failed requests are kept in full, as Kept says
+	}
+	if s.zones != nil {
+		s.zones.requests.Add(sighting{Client: string(a.RemoteAddr), Request: string(a.Method) + " " + string(a.URI), Time: a.Time})
+	}
+	return s.sink.Event(&patterns.Event{
+		Time: a.Time, Kind: patterns.KindNginxAccess, Path: path, Offset: off,
+		Text: string(rec), Access: a.Access(),
+	})
+}
+
+func (s *Step) unparsed(rec []byte, err error) {
+	s.src.Unparsed++
+	if len(s.src.Samples) < unparsedToKeep {
+		s.src.Samples = append(s.src.Samples, string(rec[:min(len(rec), sampleBytes)]))
+	}
+	slog.Debug("unparsed record", "path", s.src.Path, "err", err)
+}
+
+// Counted reports whether an event is a request, counted in the rollups
+// (a log_format without $status counts none).
+func Counted(ev *patterns.Event) bool { return ev.Access != nil && ev.Access.Status >= 0 }
+
+// Kept reports whether an event is kept in full in the store: every
+// error-log record, but of the logs that mostly say other things only the
+// lines that matter to analysis (failed requests of the access log, the OOM
+// killer's lines in syslog, the failed requests and server messages of
+// HAProxy).
+func Kept(ev *patterns.Event) bool {
+	switch {
+	case ev.Access != nil:
+		return analyze.Failed(ev.Access.Status) // every request is counted in the rollups
+	case ev.Syslog != nil:
+		return ev.Syslog.Event != ""
+	case ev.HAProxy != nil:
+		return ev.HAProxy.Status >= 500 || ev.HAProxy.Status <= 0
+	}
+	return true
+}

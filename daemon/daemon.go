@@ -85,7 +85,7 @@ type Daemon struct {
 	cancel context.CancelFunc // of the running Run
 	done   chan struct{}      // closed when Run returned
 
-	prunedDay int64                         // the UTC day of the last prune
+	prunedDay int64                          // the UTC day of the last prune
 	known     map[time.Time]analyze.Incident // incidents of the window, by start
 	resolved  map[time.Time]bool
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/logcause/logcause/ingest"
 	"github.com/logcause/logcause/patterns"
+	"github.com/logcause/logcause/stackconf"
 )
 
 // inputFlags are the flags that say how logs are read, shared by the
@@ -83,11 +84,11 @@ func (f *inputFlags) options() (loadOptions, config, error) {
 // stack reads the servers' configuration under the config root (none when
 // root is empty); what cannot be read is logged, and never stops the
 // analysis.
-func stack(root string) *patterns.StackConfig {
+func stack(root string) *stackconf.StackConfig {
 	if root == "" {
 		return nil
 	}
-	sc := patterns.ReadStackConfig(os.DirFS(root), root)
+	sc := stackconf.ReadStackConfig(os.DirFS(root), root)
 	for _, p := range sc.Problems {
 		slog.Debug("server configuration", "problem", p)
 	}
@@ -108,7 +109,7 @@ var defaultConfigRoot = "/"
 func (f *inputFlags) accessFormats(cfg config, root string) ([]*patterns.AccessFormat, error) {
 	var given []*patterns.AccessFormat
 	for _, d := range append(slices.Clone(f.logFormats), cfg.NginxLogFormats...) {
-		af, err := patterns.ParseLogFormatDirective(d)
+		af, err := stackconf.ParseLogFormatDirective(d)
 		if err != nil {
 			return nil, usageError{fmt.Errorf("invalid log_format %q: %w", d, err)}
 		}
@@ -126,14 +127,14 @@ func (f *inputFlags) confFormats(cfg config, root string) ([]*patterns.AccessFor
 		if _, err := os.Stat(def); err != nil {
 			return nil, nil
 		}
-		formats, err := patterns.ReadNginxConf(def)
+		formats, err := stackconf.ReadNginxConf(def)
 		if err != nil {
 			slog.Warn("cannot read the log formats of nginx's configuration; give --nginx-conf to choose the file", "err", err)
 			return nil, nil
 		}
 		return formats, nil
 	}
-	formats, err := patterns.ReadNginxConf(path)
+	formats, err := stackconf.ReadNginxConf(path)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the log formats of %s: %w", path, err)
 	}

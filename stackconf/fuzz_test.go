@@ -1,4 +1,4 @@
-package patterns
+package stackconf
 
 import (
 	"os"
@@ -65,7 +65,7 @@ func FuzzStackConfigNginx(f *testing.F) {
 	f.Add([]byte("include nginx.conf; include /etc/nginx/conf.d/a.conf;"), []byte("include /etc/nginx/nginx.conf;"), "http://backend/")
 	f.Add([]byte("http { server { location / { proxy_pass https://unix:/x.sock:/a; if ($a) { grpc_pass grpcs://h; } } } }"), []byte("}{"), "https://unix:/x.sock:/a")
 	for _, p := range []string{"nginx.conf", "sites-available/default", "snippets/fastcgi-php.conf", "fastcgi.conf"} {
-		b, err := os.ReadFile("testdata/stackconf/debian-nginx/etc/nginx/" + p)
+		b, err := os.ReadFile("testdata/debian-nginx/etc/nginx/" + p)
 		if err != nil {
 			f.Fatal(err)
 		}

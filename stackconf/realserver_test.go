@@ -1,6 +1,6 @@
 //go:build realserver
 
-package patterns
+package stackconf
 
 import (
 	"os"

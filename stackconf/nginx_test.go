@@ -1,4 +1,4 @@
-package patterns
+package stackconf
 
 import (
 	"io/fs"
@@ -372,7 +372,7 @@ func TestStackConfigNginxUpstreamFind(t *testing.T) {
 // site, and extra files.
 func debianNginx(t *testing.T, extra map[string]string) fstest.MapFS {
 	t.Helper()
-	src := os.DirFS("testdata/stackconf/debian-nginx")
+	src := os.DirFS("testdata/debian-nginx")
 	m := fstest.MapFS{}
 	err := fs.WalkDir(src, "etc", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {

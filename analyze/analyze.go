@@ -32,7 +32,7 @@ type Config struct {
 	// Stack is the servers' configuration (logcause analyze --config-root),
 	// quoted in findings when it is that of the servers that wrote the
 	// logs; nil: none.
-	Stack *stackconf.StackConfig
+	Stack *stackconf.Config
 }
 
 // DefaultConfig is what `logcause analyze` uses.

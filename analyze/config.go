@@ -34,7 +34,7 @@ type ConfigUse struct {
 // configured is the configuration of the servers that wrote the logs, as
 // far as the logs show it is theirs.
 type configured struct {
-	stack *stackconf.StackConfig
+	stack *stackconf.Config
 }
 
 // belongs reports whether stack is the configuration of the servers that
@@ -42,7 +42,7 @@ type configured struct {
 // names, or a PHP-FPM pool listens there. The default config root is this
 // machine's /, and logs copied from another server must not be explained
 // with this one's settings.
-func belongs(stack *stackconf.StackConfig, sig *[numSignals][]*patterns.Event) bool {
+func belongs(stack *stackconf.Config, sig *[numSignals][]*patterns.Event) bool {
 	if stack == nil {
 		return false
 	}

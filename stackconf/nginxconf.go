@@ -13,9 +13,10 @@ import (
 )
 
 // Reading nginx's configuration: a lexer like nginx's, a tree of blocks with
-// includes expanded (used by ReadStackConfig too), and log_format directives.
+// includes expanded (what Read indexes into a NginxConfig), and log_format
+// directives (ReadLogFormats, ParseLogFormatDirective).
 
-// Limits of reading configuration files (ReadNginxConf, ReadStackConfig).
+// Limits of reading configuration files (ReadLogFormats, Read).
 const (
 	maxConfIncludeDepth = 16      // include nesting
 	maxConfFiles        = 1024    // files read in all
@@ -226,7 +227,7 @@ func ParseLogFormatDirective(s string) (*patterns.AccessFormat, error) {
 	return logFormatFromArgs(words[1:])
 }
 
-// ReadNginxConf reads the log_format directives of the nginx configuration
+// ReadLogFormats reads the log_format directives of the nginx configuration
 // file path and of the files it includes, in the order nginx reads them.
 // include arguments are file names or glob patterns (their matches are read
 // in sorted order; a pattern may match nothing, a plain name must exist);
@@ -239,7 +240,7 @@ func ParseLogFormatDirective(s string) (*patterns.AccessFormat, error) {
 // error, a log_format that does not compile, a duplicate log_format name
 // (nginx refuses it too, as well as a redefinition of "combined"). On error
 // no format is returned.
-func ReadNginxConf(path string) ([]*patterns.AccessFormat, error) {
+func ReadLogFormats(path string) ([]*patterns.AccessFormat, error) {
 	var formats []*patterns.AccessFormat
 	names := map[string]string{} // log_format name → where it was defined
 	r := newNginxReader(osSource{}, filepath.Dir(path))
@@ -290,7 +291,7 @@ type nginxDirective struct {
 }
 
 // confSource is where nginx reads its files from: the local file system
-// (ReadNginxConf) or a server's config root (ReadStackConfig).
+// (ReadLogFormats) or a server's config root (Read).
 type confSource interface {
 	// readFile reads a file, at most maxConfFileSize bytes of it.
 	readFile(name string) (string, error)
@@ -332,7 +333,7 @@ func (e *limitError) Is(target error) bool { return target == errConfLimit }
 
 // nginxReader reads an nginx configuration into a tree of blocks.
 //
-// Strict (the default), the first error ends the read: ReadNginxConf.
+// Strict (the default), the first error ends the read: ReadLogFormats.
 // Lenient, an error about one file (unreadable, a syntax error) is kept in
 // problems and reading goes on with the next directive of the file that
 // included it; only the limits end the read.

@@ -99,9 +99,9 @@ func names(fs []*patterns.AccessFormat) []string {
 	return out
 }
 
-// TestReadNginxConfTestdata reads the conf tree in testdata/nginxconf.
-func TestReadNginxConfTestdata(t *testing.T) {
-	fs, err := ReadNginxConf("testdata/nginxconf/nginx.conf")
+// TestReadLogFormatsTestdata reads the conf tree in testdata/nginxconf.
+func TestReadLogFormatsTestdata(t *testing.T) {
+	fs, err := ReadLogFormats("testdata/nginxconf/nginx.conf")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func writeTree(t *testing.T, dir string, files map[string]string) {
 	}
 }
 
-func TestReadNginxConf(t *testing.T) {
+func TestReadLogFormats(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		files map[string]string
@@ -225,7 +225,7 @@ func TestReadNginxConf(t *testing.T) {
 				files[p] = strings.ReplaceAll(c, "ABS", filepath.Join(dir, "elsewhere", "abs.conf"))
 			}
 			writeTree(t, dir, files)
-			fs, err := ReadNginxConf(filepath.Join(dir, "nginx.conf"))
+			fs, err := ReadLogFormats(filepath.Join(dir, "nginx.conf"))
 			if tc.err != nil {
 				if err == nil {
 					t.Fatalf("no error; formats %v", names(fs))
@@ -248,22 +248,22 @@ func TestReadNginxConf(t *testing.T) {
 			}
 		})
 	}
-	if _, err := ReadNginxConf(filepath.Join(t.TempDir(), "nope.conf")); err == nil || !strings.Contains(err.Error(), "nope.conf") {
+	if _, err := ReadLogFormats(filepath.Join(t.TempDir(), "nope.conf")); err == nil || !strings.Contains(err.Error(), "nope.conf") {
 		t.Errorf("missing main conf: %v", err)
 	}
 }
 
-// TestReadNginxConfUnreadable checks that an included file that cannot be
+// TestReadLogFormatsUnreadable checks that an included file that cannot be
 // read is an error naming it. A directory where the file should be fails
 // for every user, root included; a file without read permission is tested
 // as an unprivileged user by cmd/logcause's root suite.
-func TestReadNginxConfUnreadable(t *testing.T) {
+func TestReadLogFormatsUnreadable(t *testing.T) {
 	dir := t.TempDir()
 	writeTree(t, dir, map[string]string{"nginx.conf": "include conf.d/secret.conf;\n"})
 	if err := os.MkdirAll(filepath.Join(dir, "conf.d/secret.conf"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	_, err := ReadNginxConf(filepath.Join(dir, "nginx.conf"))
+	_, err := ReadLogFormats(filepath.Join(dir, "nginx.conf"))
 	if err == nil || !strings.Contains(err.Error(), "secret.conf") {
 		t.Errorf("error %v", err)
 	}

@@ -84,11 +84,11 @@ func (f *inputFlags) options() (loadOptions, config, error) {
 // stack reads the servers' configuration under the config root (none when
 // root is empty); what cannot be read is logged, and never stops the
 // analysis.
-func stack(root string) *stackconf.StackConfig {
+func stack(root string) *stackconf.Config {
 	if root == "" {
 		return nil
 	}
-	sc := stackconf.ReadStackConfig(os.DirFS(root), root)
+	sc := stackconf.Read(os.DirFS(root), root)
 	for _, p := range sc.Problems {
 		slog.Debug("server configuration", "problem", p)
 	}
@@ -127,14 +127,14 @@ func (f *inputFlags) confFormats(cfg config, root string) ([]*patterns.AccessFor
 		if _, err := os.Stat(def); err != nil {
 			return nil, nil
 		}
-		formats, err := stackconf.ReadNginxConf(def)
+		formats, err := stackconf.ReadLogFormats(def)
 		if err != nil {
 			slog.Warn("cannot read the log formats of nginx's configuration; give --nginx-conf to choose the file", "err", err)
 			return nil, nil
 		}
 		return formats, nil
 	}
-	formats, err := stackconf.ReadNginxConf(path)
+	formats, err := stackconf.ReadLogFormats(path)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the log formats of %s: %w", path, err)
 	}

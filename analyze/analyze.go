@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/logcause/logcause/patterns"
+	"github.com/logcause/logcause/stackconf"
 	"github.com/logcause/logcause/timeline"
 )
 
@@ -31,7 +32,7 @@ type Config struct {
 	// Stack is the servers' configuration (logcause analyze --config-root),
 	// quoted in findings when it is that of the servers that wrote the
 	// logs; nil: none.
-	Stack *patterns.StackConfig
+	Stack *stackconf.Config
 }
 
 // DefaultConfig is what `logcause analyze` uses.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/logcause/logcause/patterns"
+	"github.com/logcause/logcause/stackconf"
 )
 
 // Setting is one value of the servers' configuration that a finding quotes.
@@ -19,7 +20,7 @@ type Setting struct {
 	Quote   string `json:"quote"` // as the report shows it: "fastcgi_read_timeout 2s (/etc/nginx/nginx.conf:31)"
 }
 
-func setting(s patterns.Setting) Setting {
+func setting(s stackconf.Setting) Setting {
 	return Setting{Name: s.Name, Value: s.Value, File: s.File, Line: s.Line, Default: s.Default, Quote: s.String()}
 }
 
@@ -33,7 +34,7 @@ type ConfigUse struct {
 // configured is the configuration of the servers that wrote the logs, as
 // far as the logs show it is theirs.
 type configured struct {
-	stack *patterns.StackConfig
+	stack *stackconf.Config
 }
 
 // belongs reports whether stack is the configuration of the servers that
@@ -41,7 +42,7 @@ type configured struct {
 // names, or a PHP-FPM pool listens there. The default config root is this
 // machine's /, and logs copied from another server must not be explained
 // with this one's settings.
-func belongs(stack *patterns.StackConfig, sig *[numSignals][]*patterns.Event) bool {
+func belongs(stack *stackconf.Config, sig *[numSignals][]*patterns.Event) bool {
 	if stack == nil {
 		return false
 	}
@@ -134,9 +135,9 @@ func timeoutFor(action string) string {
 
 // pools returns the PHP-FPM pools involved: those that listen where the
 // lines' FastCGI upstreams point, and those php-fpm's records name.
-func (c configured) pools(lines []*patterns.Event, fpm []*patterns.Event) []*patterns.FPMPool {
-	var out []*patterns.FPMPool
-	add := func(p *patterns.FPMPool) {
+func (c configured) pools(lines []*patterns.Event, fpm []*patterns.Event) []*stackconf.FPMPool {
+	var out []*stackconf.FPMPool
+	add := func(p *stackconf.FPMPool) {
 		if p != nil && !slices.Contains(out, p) {
 			out = append(out, p)
 		}
@@ -155,7 +156,7 @@ func (c configured) pools(lines []*patterns.Event, fpm []*patterns.Event) []*pat
 }
 
 // poolSettings quotes keys of each pool, named after the pool.
-func poolSettings(pools []*patterns.FPMPool, keys ...string) []Setting {
+func poolSettings(pools []*stackconf.FPMPool, keys ...string) []Setting {
 	var out []Setting
 	for _, p := range pools {
 		for _, k := range keys {

@@ -6,14 +6,14 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/logcause/logcause/patterns"
+	"github.com/logcause/logcause/stackconf"
 )
 
 // A server's configuration, as the scenarios' harness writes it: PHP over
 // TCP, a /api/ location proxied to an upstream group.
-func stackConfig(t *testing.T) *patterns.StackConfig {
+func stackConfig(t *testing.T) *stackconf.Config {
 	t.Helper()
-	sc := patterns.ReadStackConfig(fstest.MapFS{
+	sc := stackconf.Read(fstest.MapFS{
 		"etc/nginx/nginx.conf": {Data: []byte(`user www-data;
 http {
     upstream backend { server 10.0.0.5:8080 max_fails=3 fail_timeout=30s; }
@@ -46,7 +46,7 @@ request_terminate_timeout = 0
 	return sc
 }
 
-func analyzeWith(t *testing.T, f *fake, sc *patterns.StackConfig) Result {
+func analyzeWith(t *testing.T, f *fake, sc *stackconf.Config) Result {
 	t.Helper()
 	cfg := DefaultConfig
 	cfg.Stack = sc

@@ -21,6 +21,7 @@ import (
 	"github.com/logcause/logcause/ingest"
 	"github.com/logcause/logcause/patterns"
 	"github.com/logcause/logcause/pipeline"
+	"github.com/logcause/logcause/stackconf"
 	"github.com/logcause/logcause/store"
 	"github.com/logcause/logcause/timeline"
 )
@@ -52,7 +53,7 @@ type Config struct {
 	// Stack reads the servers' configuration, to quote in the findings of
 	// incidents as they open or change (read then: a fix applied since
 	// shows); nil: none.
-	Stack func() *patterns.StackConfig
+	Stack func() *stackconf.Config
 	Now   func() time.Time // when a gap is noticed; default time.Now
 	// Waker returns how the follower of a path waits for more; required.
 	// A waker with a Stop method is stopped when its follower ends.

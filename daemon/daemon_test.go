@@ -15,9 +15,9 @@ import (
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/daemon"
 	"github.com/logcause/logcause/ingest"
-	"github.com/logcause/logcause/patterns"
 	"github.com/logcause/logcause/pipeline"
 	"github.com/logcause/logcause/report"
+	"github.com/logcause/logcause/stackconf"
 	"github.com/logcause/logcause/store"
 )
 
@@ -147,7 +147,7 @@ func TestWatchFollowsReportsAndResumes(t *testing.T) {
 		ticks := make(chan time.Time)
 		d := daemon.New(st, daemon.Config{Files: files, Zone: zone, Limits: ingest.DefaultLimits, FromStart: fromStart,
 			Ticks: ticks, Waker: s.waker, Hook: printOpened(out),
-			Stack:    func() *patterns.StackConfig { return patterns.ReadStackConfig(os.DirFS(root), root) },
+			Stack:    func() *stackconf.Config { return stackconf.Read(os.DirFS(root), root) },
 			OnCommit: func(p string) { s.commits <- p }, OnAnalyzed: func() { s.done <- struct{}{} }})
 		return s, out, ticks, run(t, d)
 	}

@@ -11,10 +11,9 @@
 // physical lines into records for the multi-line kinds; Detect guesses the
 // kind of a file from its first lines; ParseCombined is the allocation-free
 // access-log path for callers that aggregate without keeping events; and
-// Event.AppendJSON prints an event for `logcause parse`. ReadStackConfig
-// reads the configuration of the stack that wrote the logs (nginx, PHP-FPM
-// pools, MySQL/MariaDB options) under a config root, so that findings can
-// quote the values in force with their file and line.
+// Event.AppendJSON prints an event for `logcause parse`. CompileLogFormat
+// compiles an nginx log_format; reading the servers' configuration, the
+// log_format directives of nginx.conf included, is package stackconf's.
 //
 // Every parser works on any input without panicking, in time linear in the
 // size of the record, and reports a record that does not fit its format with

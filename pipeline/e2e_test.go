@@ -11,9 +11,9 @@ import (
 
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/ingest"
-	"github.com/logcause/logcause/patterns"
 	"github.com/logcause/logcause/pipeline"
 	"github.com/logcause/logcause/report"
+	"github.com/logcause/logcause/stackconf"
 	"github.com/logcause/logcause/store"
 )
 
@@ -34,9 +34,9 @@ func analyzeLogs(t *testing.T, root string, opts pipeline.Options, paths ...stri
 	cfg := analyze.DefaultConfig
 	if root != "" {
 		opts.ConfigRoot = root
-		cfg.Stack = patterns.ReadStackConfig(os.DirFS(root), root)
+		cfg.Stack = stackconf.Read(os.DirFS(root), root)
 		if conf := filepath.Join(root, "etc/nginx/nginx.conf"); fileExists(conf) {
-			if opts.Access, err = patterns.ReadNginxConf(conf); err != nil {
+			if opts.Access, err = stackconf.ReadLogFormats(conf); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/logcause/logcause/ingest"
 	"github.com/logcause/logcause/patterns"
 	"github.com/logcause/logcause/pipeline"
+	"github.com/logcause/logcause/stackconf"
 )
 
 // inputFlags are the flags that say how logs are read, shared by the
@@ -82,11 +83,11 @@ func (f *inputFlags) options(e env) (pipeline.Options, config.Config, error) {
 // stack reads the servers' configuration under the config root (none when
 // root is empty); what cannot be read is logged, and never stops the
 // analysis.
-func stack(root string) *patterns.StackConfig {
+func stack(root string) *stackconf.Config {
 	if root == "" {
 		return nil
 	}
-	sc := patterns.ReadStackConfig(os.DirFS(root), root)
+	sc := stackconf.Read(os.DirFS(root), root)
 	for _, p := range sc.Problems {
 		slog.Debug("server configuration", "problem", p)
 	}
@@ -103,7 +104,7 @@ const defaultNginxConf = "etc/nginx/nginx.conf"
 func (f *inputFlags) accessFormats(cfg config.Config, root string) ([]*patterns.AccessFormat, error) {
 	var given []*patterns.AccessFormat
 	for _, d := range append(slices.Clone(f.logFormats), cfg.NginxLogFormats...) {
-		af, err := patterns.ParseLogFormatDirective(d)
+		af, err := stackconf.ParseLogFormatDirective(d)
 		if err != nil {
 			return nil, usageError{fmt.Errorf("invalid log_format %q: %w", d, err)}
 		}
@@ -121,14 +122,14 @@ func (f *inputFlags) confFormats(cfg config.Config, root string) ([]*patterns.Ac
 		if _, err := os.Stat(def); err != nil {
 			return nil, nil
 		}
-		formats, err := patterns.ReadNginxConf(def)
+		formats, err := stackconf.ReadLogFormats(def)
 		if err != nil {
 			slog.Warn("cannot read the log formats of nginx's configuration; give --nginx-conf to choose the file", "err", err)
 			return nil, nil
 		}
 		return formats, nil
 	}
-	formats, err := patterns.ReadNginxConf(path)
+	formats, err := stackconf.ReadLogFormats(path)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the log formats of %s: %w", path, err)
 	}

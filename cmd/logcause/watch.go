@@ -10,9 +10,9 @@ import (
 	"github.com/logcause/logcause/config"
 	"github.com/logcause/logcause/daemon"
 	"github.com/logcause/logcause/ingest"
-	"github.com/logcause/logcause/patterns"
 	"github.com/logcause/logcause/pipeline"
 	"github.com/logcause/logcause/report"
+	"github.com/logcause/logcause/stackconf"
 	"github.com/logcause/logcause/store"
 )
 
@@ -75,7 +75,7 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 			d := daemon.New(st, daemon.Config{
 				Files: files, Zone: opts.Zone, Limits: opts.Limits, FromStart: fromStart,
 				Interval: interval, Retention: retention, Now: e.now,
-				Stack: func() *patterns.StackConfig { return stack(opts.ConfigRoot) },
+				Stack: func() *stackconf.Config { return stack(opts.ConfigRoot) },
 				// A second of latency; an idle daemon wakes 4× less than at 250 ms.
 				Waker: func(string) ingest.Waker { return ingest.NewTickWaker(time.Second) },
 				Hook: func(u daemon.Update) {

@@ -1,4 +1,4 @@
-package patterns
+package stackconf
 
 import (
 	"os"
@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/logcause/logcause/patterns"
 )
 
 func TestParseLogFormatDirective(t *testing.T) {
@@ -18,7 +20,8 @@ func TestParseLogFormatDirective(t *testing.T) {
 		{
 			name:      "combined as nginx documents it",
 			directive: `log_format combined '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"';`,
-			wantName:  "combined", wantEscape: "default", wantText: combinedText,
+			wantName:  "combined", wantEscape: "default",
+			wantText: `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"`,
 		},
 		{
 			name: "multi-line, both quote styles, escapes, comments",
@@ -82,13 +85,13 @@ func TestParseLogFormatDirectiveParses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var a AccessLine
-	if err := f.Parse([]byte(combinedTailCases[0].line), &a); err != nil || string(a.XForwardedFor) != "198.51.100.7" {
+	var a patterns.AccessLine
+	if err := f.Parse([]byte(`172.17.0.1 - - [29/May/2017:19:02:48 +0000] "GET /x HTTP/1.1" 404 612 "-" "Mozilla/5.0" "198.51.100.7"`), &a); err != nil || string(a.XForwardedFor) != "198.51.100.7" {
 		t.Fatalf("%v %+v", err, a.Access())
 	}
 }
 
-func names(fs []*AccessFormat) []string {
+func names(fs []*patterns.AccessFormat) []string {
 	var out []string
 	for _, f := range fs {
 		out = append(out, f.Name()+"/"+f.Escape())
@@ -96,9 +99,9 @@ func names(fs []*AccessFormat) []string {
 	return out
 }
 
-// TestReadNginxConfTestdata reads the conf tree in testdata/nginxconf.
-func TestReadNginxConfTestdata(t *testing.T) {
-	fs, err := ReadNginxConf("testdata/nginxconf/nginx.conf")
+// TestReadLogFormatsTestdata reads the conf tree in testdata/nginxconf.
+func TestReadLogFormatsTestdata(t *testing.T) {
+	fs, err := ReadLogFormats("testdata/nginxconf/nginx.conf")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,19 +109,19 @@ func TestReadNginxConfTestdata(t *testing.T) {
 	if got := names(fs); !reflect.DeepEqual(got, want) {
 		t.Fatalf("formats %v, want %v", got, want)
 	}
-	builtin := BuiltinAccessFormats()
-	for i, b := range []*AccessFormat{builtin[0], builtin[2], builtin[1]} {
+	builtin := patterns.BuiltinAccessFormats()
+	for i, b := range []*patterns.AccessFormat{builtin[0], builtin[2], builtin[1]} {
 		if fs[i].Text() != b.Text() {
 			t.Errorf("%s: text\n%q\nwant the built-in's\n%q", fs[i].Name(), fs[i].Text(), b.Text())
 		}
 	}
 	// The user's formats are tried first: the JSON one wins on its lines.
-	lines := textLines(`{"time":"2026-11-23T14:02:10+01:00","remote_addr":"192.0.2.1","request":"GET /x.php HTTP/1.1","status": 502,"request_time":0.001,"upstream_status":"502","upstream_addr":"unix:/run/php/php8.2-fpm.sock","http_user_agent":"curl/8.0"}`)
-	f, ok := DetectAccessFormat(lines, fs)
+	lines := [][]byte{[]byte(`{"time":"2026-11-23T14:02:10+01:00","remote_addr":"192.0.2.1","request":"GET /x.php HTTP/1.1","status": 502,"request_time":0.001,"upstream_status":"502","upstream_addr":"unix:/run/php/php8.2-fpm.sock","http_user_agent":"curl/8.0"}`)}
+	f, ok := patterns.DetectAccessFormat(lines, fs)
 	if !ok || f.Name() != "json_combined" {
 		t.Fatalf("DetectAccessFormat = %v %v", f, ok)
 	}
-	var a AccessLine
+	var a patterns.AccessLine
 	if err := f.Parse(lines[0], &a); err != nil || a.Status != 502 || a.LastUpstreamStatus() != 502 || string(a.URI) != "/x.php" {
 		t.Errorf("%v %+v", err, a.Access())
 	}
@@ -138,7 +141,7 @@ func writeTree(t *testing.T, dir string, files map[string]string) {
 	}
 }
 
-func TestReadNginxConf(t *testing.T) {
+func TestReadLogFormats(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		files map[string]string
@@ -222,7 +225,7 @@ func TestReadNginxConf(t *testing.T) {
 				files[p] = strings.ReplaceAll(c, "ABS", filepath.Join(dir, "elsewhere", "abs.conf"))
 			}
 			writeTree(t, dir, files)
-			fs, err := ReadNginxConf(filepath.Join(dir, "nginx.conf"))
+			fs, err := ReadLogFormats(filepath.Join(dir, "nginx.conf"))
 			if tc.err != nil {
 				if err == nil {
 					t.Fatalf("no error; formats %v", names(fs))
@@ -245,22 +248,22 @@ func TestReadNginxConf(t *testing.T) {
 			}
 		})
 	}
-	if _, err := ReadNginxConf(filepath.Join(t.TempDir(), "nope.conf")); err == nil || !strings.Contains(err.Error(), "nope.conf") {
+	if _, err := ReadLogFormats(filepath.Join(t.TempDir(), "nope.conf")); err == nil || !strings.Contains(err.Error(), "nope.conf") {
 		t.Errorf("missing main conf: %v", err)
 	}
 }
 
-// TestReadNginxConfUnreadable checks that an included file that cannot be
+// TestReadLogFormatsUnreadable checks that an included file that cannot be
 // read is an error naming it. A directory where the file should be fails
 // for every user, root included; a file without read permission is tested
 // as an unprivileged user by cmd/logcause's root suite.
-func TestReadNginxConfUnreadable(t *testing.T) {
+func TestReadLogFormatsUnreadable(t *testing.T) {
 	dir := t.TempDir()
 	writeTree(t, dir, map[string]string{"nginx.conf": "include conf.d/secret.conf;\n"})
 	if err := os.MkdirAll(filepath.Join(dir, "conf.d/secret.conf"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	_, err := ReadNginxConf(filepath.Join(dir, "nginx.conf"))
+	_, err := ReadLogFormats(filepath.Join(dir, "nginx.conf"))
 	if err == nil || !strings.Contains(err.Error(), "secret.conf") {
 		t.Errorf("error %v", err)
 	}
@@ -285,4 +288,27 @@ func TestConfLexer(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("tokens %q, want %q", got, want)
 	}
+}
+
+// FuzzLogFormatString checks that a compiled format's String is a
+// log_format directive that ParseLogFormatDirective reads back to the same
+// format.
+func FuzzLogFormatString(f *testing.F) {
+	for _, b := range patterns.BuiltinAccessFormats() {
+		f.Add(b.Text(), "")
+	}
+	f.Add(`{"a":"$remote_addr",'t':"${time_iso8601}"}`, "json")
+	f.Add("${a}${b}$c$d x", "none")
+	f.Add("'\"\\\n\t\r#;{}", "")
+	f.Add("$", "")
+	f.Fuzz(func(t *testing.T, text, escape string) {
+		ft, err := patterns.CompileLogFormat("f", escape, text)
+		if err != nil {
+			return
+		}
+		g, err := ParseLogFormatDirective(ft.String())
+		if err != nil || g.Name() != "f" || g.Text() != text || g.Escape() != ft.Escape() {
+			t.Fatalf("String() = %s does not round-trip: %v", ft.String(), err)
+		}
+	})
 }

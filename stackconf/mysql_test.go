@@ -1,4 +1,4 @@
-package patterns
+package stackconf
 
 import (
 	"reflect"
@@ -38,7 +38,7 @@ long_query_time = 99
 	})
 	symlink(m, "etc/mysql/my.cnf", "/etc/alternatives/my.cnf")
 	symlink(m, "etc/alternatives/my.cnf", "/etc/mysql/mariadb.cnf")
-	c := ReadStackConfig(m, "/")
+	c := Read(m, "/")
 	checkProblems(t, c)
 	wantFiles := []string{
 		"/etc/mysql/my.cnf", "/etc/mysql/conf.d/mysqldump.cnf",
@@ -72,7 +72,7 @@ long_query_time = 99
 }
 
 func TestStackConfigMySQLSyntax(t *testing.T) {
-	c := ReadStackConfig(confFS(map[string]string{
+	c := Read(confFS(map[string]string{
 		"etc/my.cnf": `; RHEL
 [MYSQLD]
 loose-max-connections = 40
@@ -146,7 +146,7 @@ m = 1
 }
 
 func TestStackConfigMySQLDefaults(t *testing.T) {
-	c := ReadStackConfig(confFS(map[string]string{"etc/mysql/my.cnf": "[mysqld]\n"}), "/")
+	c := Read(confFS(map[string]string{"etc/mysql/my.cnf": "[mysqld]\n"}), "/")
 	for key, want := range map[string]string{
 		"max_connections": "max_connections = 151 (MySQL/MariaDB default)",
 		"long-query-time": "long_query_time = 10 (MySQL/MariaDB default)",
@@ -164,7 +164,7 @@ func TestStackConfigMySQLDefaults(t *testing.T) {
 }
 
 func TestStackConfigMySQLProblems(t *testing.T) {
-	c := ReadStackConfig(confFS(map[string]string{
+	c := Read(confFS(map[string]string{
 		"etc/mysql/my.cnf": `max_connections = 5
 [mysqld
 [mysqld]

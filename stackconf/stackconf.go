@@ -1,4 +1,23 @@
-package patterns
+// Package stackconf answers one question: what does the servers'
+// configuration say? It reads the nginx, PHP-FPM and MySQL/MariaDB
+// configuration under a config root (a server's "/", or a copy of its /etc)
+// and says which settings apply to an upstream or a pool, each with the file
+// and line it was read from, or as the server's built-in default, so that
+// findings can quote the values in force.
+//
+// Read reads a config root into a Config, and never fails as a whole: what
+// cannot be read is listed in Config.Problems. NginxConfig.For gives the
+// settings nginx applied to requests it passed to an upstream, as the error
+// log names it; Config.PoolFor the PHP-FPM pool that listens there; and
+// MySQLConfig.Get the server's options. nginx's includes are expanded and
+// its inheritance (http, server, location) followed. Every answer is a
+// Setting.
+//
+// nginx's log_format directives are read here too, into the
+// patterns.AccessFormat values the access-log parser uses: ReadLogFormats
+// from an nginx.conf and the files it includes, ParseLogFormatDirective from
+// one directive given as text.
+package stackconf
 
 import (
 	"errors"
@@ -11,10 +30,9 @@ import (
 	"time"
 )
 
-// Reading the configuration of the stack whose logs are analysed: nginx,
-// PHP-FPM and MySQL/MariaDB, from a config root (a server's "/", or a copy
-// of its /etc). The parsers are in stackconf_nginx.go, stackconf_fpm.go and
-// stackconf_mysql.go.
+// What Read reads and the settings it gives. The parsers are in nginx.go
+// (with nginxconf.go, nginx's lexer and include-following reader), fpm.go
+// and mysql.go.
 
 // Setting is one configuration value and where it was read.
 type Setting struct {
@@ -192,8 +210,8 @@ func parseSeconds(v string) (time.Duration, bool) {
 	return time.Duration(math.Round(f * 1e9)), true
 }
 
-// StackConfig is what ReadStackConfig found.
-type StackConfig struct {
+// Config is the servers' configuration, as Read found it.
+type Config struct {
 	Root     string       // the config root as given
 	Nginx    *NginxConfig // nil: no nginx config found
 	FPM      []*FPMPool   // every pool of every php-fpm config found
@@ -202,9 +220,9 @@ type StackConfig struct {
 	Problems []string     // what could not be read and why, e.g. "cannot read nginx config /etc/nginx/nginx.conf: permission denied; …"; never fatal
 }
 
-// ReadStackConfig reads the configuration under root from fsys (fsys is the
-// config root, e.g. os.DirFS(root); root is only for messages). It never
-// fails: what cannot be read goes to Problems.
+// Read reads the configuration under root from fsys (fsys is the config
+// root, e.g. os.DirFS(root); root is only for messages). It never fails:
+// what cannot be read goes to Problems.
 //
 // It reads nginx's main configuration at the first of the usual places that
 // exists (/etc/nginx/nginx.conf, /usr/local/nginx/conf/nginx.conf,
@@ -221,8 +239,8 @@ type StackConfig struct {
 //
 // Every file is read up to 8 MiB; includes nest at most 16 deep and 1024
 // files are read at most per program.
-func ReadStackConfig(fsys fs.FS, root string) *StackConfig {
-	s := &StackConfig{Root: root}
+func Read(fsys fs.FS, root string) *Config {
+	s := &Config{Root: root}
 	r := &stackReader{fs: rootFS{fsys}, s: s, seen: map[string]bool{}, said: map[string]bool{}}
 	s.Nginx = r.readNginx()
 	s.FPM = r.readFPM()
@@ -237,10 +255,10 @@ func ReadStackConfig(fsys fs.FS, root string) *StackConfig {
 	return s
 }
 
-// stackReader gathers what ReadStackConfig reads.
+// stackReader gathers what Read finds.
 type stackReader struct {
 	fs   rootFS
-	s    *StackConfig
+	s    *Config
 	seen map[string]bool // files listed in s.Files
 	said map[string]bool // problems listed in s.Problems
 }

@@ -1,4 +1,4 @@
-package patterns
+package stackconf
 
 import (
 	"io/fs"
@@ -116,7 +116,7 @@ func TestSettingInt(t *testing.T) {
 }
 
 func TestStackConfigNothingFound(t *testing.T) {
-	c := ReadStackConfig(fstest.MapFS{"etc/hostname": {Data: []byte("x")}}, "/mnt/server")
+	c := Read(fstest.MapFS{"etc/hostname": {Data: []byte("x")}}, "/mnt/server")
 	if c.Root != "/mnt/server" || c.Nginx != nil || c.FPM != nil || c.MySQL != nil || c.Files != nil {
 		t.Errorf("%+v", c)
 	}
@@ -182,7 +182,7 @@ func TestStackConfigUnreadable(t *testing.T) {
 		}
 		fsys = os.DirFS(dir)
 	}
-	c := ReadStackConfig(fsys, "/")
+	c := Read(fsys, "/")
 	const hint = "permission denied; run logcause as a user who can read it, or copy the configuration somewhere readable and pass --config-root"
 	checkProblems(t, c,
 		"cannot read nginx config /etc/nginx/conf.d/secret.conf (included from /etc/nginx/nginx.conf:1): "+hint,
@@ -215,7 +215,7 @@ func TestStackConfigUnreadable(t *testing.T) {
 // read: a problem, and no nginx config (the next place is not tried:
 // nginx would use that file).
 func TestStackConfigUnreadableMain(t *testing.T) {
-	c := ReadStackConfig(denyFS{confFS(map[string]string{
+	c := Read(denyFS{confFS(map[string]string{
 		"etc/nginx/nginx.conf":           "http {}",
 		"usr/local/etc/nginx/nginx.conf": "http {}",
 	}), map[string]bool{"etc/nginx/nginx.conf": true}}, "/")
@@ -365,7 +365,7 @@ func TestStackConfigHarness(t *testing.T) {
 			if strings.HasPrefix(pass, "/") {
 				pass = "unix:" + pass
 			}
-			c := ReadStackConfig(confFS(map[string]string{
+			c := Read(confFS(map[string]string{
 				"etc/nginx/nginx.conf":         strings.Replace(harnessNginx, "fastcgi_pass 127.0.0.1:19000;", "fastcgi_pass "+pass+";", 1),
 				"etc/php/8.2/fpm/php-fpm.conf": strings.Replace(harnessFPM, "listen = 127.0.0.1:19000", "listen = "+tc.listen, 1),
 				"etc/mysql/my.cnf":             harnessMariaDB,

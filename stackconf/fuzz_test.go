@@ -1,4 +1,4 @@
-package patterns
+package stackconf
 
 import (
 	"os"
@@ -17,9 +17,9 @@ import (
 // fuzz input needs (milliseconds), so that only a blow-up trips it.
 const fuzzTimeLimit = 5 * time.Second
 
-// checkStackConfig checks what holds for any StackConfig, and uses every
+// checkStackConfig checks what holds for any Config, and uses every
 // setting's methods.
-func checkStackConfig(t *testing.T, c *StackConfig) {
+func checkStackConfig(t *testing.T, c *Config) {
 	t.Helper()
 	seen := map[string]bool{}
 	for _, f := range c.Files {
@@ -44,7 +44,7 @@ func checkStackConfig(t *testing.T, c *StackConfig) {
 
 // checkSetting checks a setting came from a file read (or is a default)
 // and that its methods do not panic.
-func checkSetting(t *testing.T, c *StackConfig, s Setting) {
+func checkSetting(t *testing.T, c *Config, s Setting) {
 	t.Helper()
 	files := map[string]bool{}
 	for _, f := range c.Files {
@@ -65,7 +65,7 @@ func FuzzStackConfigNginx(f *testing.F) {
 	f.Add([]byte("include nginx.conf; include /etc/nginx/conf.d/a.conf;"), []byte("include /etc/nginx/nginx.conf;"), "http://backend/")
 	f.Add([]byte("http { server { location / { proxy_pass https://unix:/x.sock:/a; if ($a) { grpc_pass grpcs://h; } } } }"), []byte("}{"), "https://unix:/x.sock:/a")
 	for _, p := range []string{"nginx.conf", "sites-available/default", "snippets/fastcgi-php.conf", "fastcgi.conf"} {
-		b, err := os.ReadFile("testdata/stackconf/debian-nginx/etc/nginx/" + p)
+		b, err := os.ReadFile("testdata/debian-nginx/etc/nginx/" + p)
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -73,7 +73,7 @@ func FuzzStackConfigNginx(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, main, included []byte, query string) {
 		start := time.Now()
-		c := ReadStackConfig(fstest.MapFS{
+		c := Read(fstest.MapFS{
 			"etc/nginx/nginx.conf":    {Data: main},
 			"etc/nginx/conf.d/a.conf": {Data: included},
 		}, "/")
@@ -120,7 +120,7 @@ func FuzzStackConfigFPM(f *testing.F) {
 	f.Add([]byte("include=/etc/php/8.2/fpm/php-fpm.conf\n"), []byte(""), "")
 	f.Fuzz(func(t *testing.T, main, pool []byte, query string) {
 		start := time.Now()
-		c := ReadStackConfig(fstest.MapFS{
+		c := Read(fstest.MapFS{
 			"etc/php/8.2/fpm/php-fpm.conf":    {Data: main},
 			"etc/php/8.2/fpm/pool.d/www.conf": {Data: pool},
 		}, "/")
@@ -149,7 +149,7 @@ func FuzzStackConfigMySQL(f *testing.F) {
 	f.Add([]byte("!includedir /etc/mysql\n!include conf.d/a.cnf\n"), []byte("[mariadb-10.11]\nloose-wait-timeout=5\n"), "wait-timeout")
 	f.Fuzz(func(t *testing.T, main, included []byte, query string) {
 		start := time.Now()
-		c := ReadStackConfig(fstest.MapFS{
+		c := Read(fstest.MapFS{
 			"etc/mysql/my.cnf":       {Data: main},
 			"etc/mysql/conf.d/a.cnf": {Data: included},
 		}, "/")

@@ -1,4 +1,4 @@
-package patterns
+package stackconf
 
 import (
 	"errors"
@@ -8,12 +8,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/logcause/logcause/patterns"
 )
 
 // Reading nginx's configuration: a lexer like nginx's, a tree of blocks with
-// includes expanded (used by ReadStackConfig too), and log_format directives.
+// includes expanded (what Read indexes into a NginxConfig), and log_format
+// directives (ReadLogFormats, ParseLogFormatDirective).
 
-// Limits of reading configuration files (ReadNginxConf, ReadStackConfig).
+// Limits of reading configuration files (ReadLogFormats, Read).
 const (
 	maxConfIncludeDepth = 16      // include nesting
 	maxConfFiles        = 1024    // files read in all
@@ -180,7 +183,7 @@ func (l *confLexer) directive() (words []string, end byte, line int, err error) 
 
 // logFormatFromArgs compiles a log_format directive's arguments (after the
 // directive's name): NAME [escape=default|json|none] STRING....
-func logFormatFromArgs(args []string) (*AccessFormat, error) {
+func logFormatFromArgs(args []string) (*patterns.AccessFormat, error) {
 	if len(args) < 2 {
 		return nil, errors.New(`log_format needs a name and a format ("log_format NAME [escape=…] 'FORMAT' …;")`)
 	}
@@ -191,7 +194,7 @@ func logFormatFromArgs(args []string) (*AccessFormat, error) {
 			return nil, fmt.Errorf("log_format %s: no format after escape=%s", name, v)
 		}
 	}
-	return CompileLogFormat(name, escape, strings.Join(rest, ""))
+	return patterns.CompileLogFormat(name, escape, strings.Join(rest, ""))
 }
 
 // ParseLogFormatDirective compiles one log_format directive as written in
@@ -204,7 +207,7 @@ func logFormatFromArgs(args []string) (*AccessFormat, error) {
 // \r \n) or bare, and span lines; comments (# to the end of a line) are
 // skipped. nginx joins the strings without a separator, and so does this.
 // The final ';' may be left out; nothing but comments may follow it.
-func ParseLogFormatDirective(s string) (*AccessFormat, error) {
+func ParseLogFormatDirective(s string) (*patterns.AccessFormat, error) {
 	l := newConfLexer(s)
 	words, end, _, err := l.directive()
 	if err != nil {
@@ -224,7 +227,7 @@ func ParseLogFormatDirective(s string) (*AccessFormat, error) {
 	return logFormatFromArgs(words[1:])
 }
 
-// ReadNginxConf reads the log_format directives of the nginx configuration
+// ReadLogFormats reads the log_format directives of the nginx configuration
 // file path and of the files it includes, in the order nginx reads them.
 // include arguments are file names or glob patterns (their matches are read
 // in sorted order; a pattern may match nothing, a plain name must exist);
@@ -237,8 +240,8 @@ func ParseLogFormatDirective(s string) (*AccessFormat, error) {
 // error, a log_format that does not compile, a duplicate log_format name
 // (nginx refuses it too, as well as a redefinition of "combined"). On error
 // no format is returned.
-func ReadNginxConf(path string) ([]*AccessFormat, error) {
-	var formats []*AccessFormat
+func ReadLogFormats(path string) ([]*patterns.AccessFormat, error) {
+	var formats []*patterns.AccessFormat
 	names := map[string]string{} // log_format name → where it was defined
 	r := newNginxReader(osSource{}, filepath.Dir(path))
 	r.onDirective = func(d *nginxDirective, at string) error {
@@ -249,13 +252,13 @@ func ReadNginxConf(path string) ([]*AccessFormat, error) {
 		if err != nil {
 			return fmt.Errorf("nginx config %s: %w", at, err)
 		}
-		if f.name == "combined" {
+		if f.Name() == "combined" {
 			return fmt.Errorf("nginx config %s: log_format combined is built in and cannot be redefined", at)
 		}
-		if prev, dup := names[f.name]; dup {
-			return fmt.Errorf("nginx config %s: duplicate log_format name %q (first defined at %s)", at, f.name, prev)
+		if prev, dup := names[f.Name()]; dup {
+			return fmt.Errorf("nginx config %s: duplicate log_format name %q (first defined at %s)", at, f.Name(), prev)
 		}
-		names[f.name] = at
+		names[f.Name()] = at
 		formats = append(formats, f)
 		return nil
 	}
@@ -288,7 +291,7 @@ type nginxDirective struct {
 }
 
 // confSource is where nginx reads its files from: the local file system
-// (ReadNginxConf) or a server's config root (ReadStackConfig).
+// (ReadLogFormats) or a server's config root (Read).
 type confSource interface {
 	// readFile reads a file, at most maxConfFileSize bytes of it.
 	readFile(name string) (string, error)
@@ -330,7 +333,7 @@ func (e *limitError) Is(target error) bool { return target == errConfLimit }
 
 // nginxReader reads an nginx configuration into a tree of blocks.
 //
-// Strict (the default), the first error ends the read: ReadNginxConf.
+// Strict (the default), the first error ends the read: ReadLogFormats.
 // Lenient, an error about one file (unreadable, a syntax error) is kept in
 // problems and reading goes on with the next directive of the file that
 // included it; only the limits end the read.

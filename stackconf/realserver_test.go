@@ -1,6 +1,6 @@
 //go:build realserver
 
-package patterns
+package stackconf
 
 import (
 	"os"
@@ -13,13 +13,13 @@ import (
 // php8.2-fpm's www.conf is under the PHP License and MariaDB's option files
 // under the GPL, so they are not copied into the repository. Run with
 //
-//	go test -tags realserver -run StackConfig ./patterns/
+//	go test -tags realserver -run StackConfig ./stackconf/
 //
 // on a machine with the Debian packages nginx, php8.2-fpm and
 // mariadb-server installed, their configuration as shipped.
 
 func TestStackConfigRealServer(t *testing.T) {
-	c := ReadStackConfig(os.DirFS("/"), "/")
+	c := Read(os.DirFS("/"), "/")
 	t.Logf("files read: %v", c.Files)
 	for _, p := range c.Problems {
 		t.Logf("problem: %s", p)

@@ -1,4 +1,4 @@
-package patterns
+package stackconf
 
 import (
 	"net/netip"
@@ -17,8 +17,8 @@ var nginxMainFiles = []string{
 	"/usr/local/openresty/nginx/conf/nginx.conf",
 }
 
-// NginxConfig is nginx's configuration as ReadStackConfig read it: every
-// directive with the blocks it is in, includes expanded where they stand.
+// NginxConfig is nginx's configuration as Read found it: every directive
+// with the blocks it is in, includes expanded where they stand.
 type NginxConfig struct {
 	File      string // the main configuration file, e.g. /etc/nginx/nginx.conf
 	main      *nginxBlock

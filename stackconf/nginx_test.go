@@ -1,4 +1,4 @@
-package patterns
+package stackconf
 
 import (
 	"io/fs"
@@ -36,7 +36,7 @@ func values(ss []Setting) []string {
 	return out
 }
 
-func checkProblems(t *testing.T, c *StackConfig, want ...string) {
+func checkProblems(t *testing.T, c *Config, want ...string) {
 	t.Helper()
 	if len(c.Problems) != len(want) {
 		t.Errorf("problems %q, want %d: %q", c.Problems, len(want), want)
@@ -72,7 +72,7 @@ http {
 		"etc/nginx/conf.d/broken2.conf": "}\n",
 		"etc/nginx/conf.d/z.conf":       "keepalive_timeout 5s;\n",
 	})
-	c := ReadStackConfig(m, "/")
+	c := Read(m, "/")
 	checkProblems(t, c,
 		"nginx config /etc/nginx/conf.d/broken.conf: unexpected end of file, expecting }",
 		"nginx config /etc/nginx/conf.d/broken2.conf:1: unexpected }",
@@ -117,13 +117,13 @@ http {
 // TestStackConfigNginxLimits checks that a file including itself twice
 // (2^16 reads without a limit) stops at the file limit with one problem.
 func TestStackConfigNginxLimits(t *testing.T) {
-	c := ReadStackConfig(confFS(map[string]string{
+	c := Read(confFS(map[string]string{
 		"etc/nginx/nginx.conf": "include nginx.conf;\ninclude nginx.conf;\n",
 	}), "/")
 	if len(c.Problems) != 1 || !strings.Contains(c.Problems[0], "nested deeper than 16") {
 		t.Errorf("problems %q", c.Problems)
 	}
-	c = ReadStackConfig(confFS(map[string]string{
+	c = Read(confFS(map[string]string{
 		"etc/nginx/nginx.conf": "include a/*;\n",
 		"etc/nginx/a/1":        "include /etc/nginx/a/*;\n",
 	}), "/")
@@ -138,13 +138,13 @@ func TestStackConfigNginxPlaces(t *testing.T) {
 		"etc/nginx/nginx.conf", "usr/local/nginx/conf/nginx.conf", "usr/local/etc/nginx/nginx.conf",
 		"etc/openresty/nginx.conf", "usr/local/openresty/nginx/conf/nginx.conf",
 	} {
-		c := ReadStackConfig(confFS(map[string]string{p: "http { include x.conf; }", path2dir(p) + "/x.conf": "send_timeout 1s;"}), "/")
+		c := Read(confFS(map[string]string{p: "http { include x.conf; }", path2dir(p) + "/x.conf": "send_timeout 1s;"}), "/")
 		if c.Nginx == nil || c.Nginx.File != "/"+p || c.Nginx.Get("send_timeout").Value != "1s" || len(c.Problems) != 0 {
 			t.Errorf("%s: %+v %q", p, c.Nginx, c.Problems)
 		}
 	}
 	// The first one found wins.
-	c := ReadStackConfig(confFS(map[string]string{
+	c := Read(confFS(map[string]string{
 		"usr/local/nginx/conf/nginx.conf": "", "etc/openresty/nginx.conf": "",
 	}), "/")
 	if c.Nginx == nil || c.Nginx.File != "/usr/local/nginx/conf/nginx.conf" {
@@ -218,7 +218,7 @@ events { worker_connections 4096; }
 
 func shopNginx(t *testing.T) *NginxConfig {
 	t.Helper()
-	c := ReadStackConfig(confFS(map[string]string{"etc/nginx/nginx.conf": shopConf}), "/")
+	c := Read(confFS(map[string]string{"etc/nginx/nginx.conf": shopConf}), "/")
 	if len(c.Problems) > 0 || c.Nginx == nil {
 		t.Fatalf("problems %q", c.Problems)
 	}
@@ -295,7 +295,7 @@ func TestStackConfigNginxFor(t *testing.T) {
 }
 
 func TestStackConfigNginxDefaults(t *testing.T) {
-	c := ReadStackConfig(confFS(map[string]string{
+	c := Read(confFS(map[string]string{
 		"etc/nginx/nginx.conf": "http { server { location / { fastcgi_pass 127.0.0.1:9000; } } }",
 	}), "/")
 	n := c.Nginx
@@ -372,7 +372,7 @@ func TestStackConfigNginxUpstreamFind(t *testing.T) {
 // site, and extra files.
 func debianNginx(t *testing.T, extra map[string]string) fstest.MapFS {
 	t.Helper()
-	src := os.DirFS("testdata/stackconf/debian-nginx")
+	src := os.DirFS("testdata/debian-nginx")
 	m := fstest.MapFS{}
 	err := fs.WalkDir(src, "etc", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -393,7 +393,7 @@ func debianNginx(t *testing.T, extra map[string]string) fstest.MapFS {
 }
 
 func TestStackConfigNginxDebian(t *testing.T) {
-	c := ReadStackConfig(debianNginx(t, nil), "/")
+	c := Read(debianNginx(t, nil), "/")
 	checkProblems(t, c) // modules-enabled/*.conf and conf.d/*.conf match nothing: fine
 	want := []string{"/etc/nginx/nginx.conf", "/etc/nginx/mime.types", "/etc/nginx/sites-enabled/default"}
 	if !reflect.DeepEqual(c.Files, want) {
@@ -424,7 +424,7 @@ func TestStackConfigNginxDebian(t *testing.T) {
 
 	// The PHP location the stock site has commented out, enabled as
 	// Debian's comments say, in a site of its own.
-	c = ReadStackConfig(debianNginx(t, map[string]string{
+	c = Read(debianNginx(t, map[string]string{
 		"etc/nginx/sites-enabled/shop": `server {
 	listen 8080;
 	server_name shop.example;
@@ -470,7 +470,7 @@ func TestStackConfigNginxSymlinks(t *testing.T) {
 	symlink(m, "etc/nginx/rel", "../../srv/../../../srv/conf/extra.conf") // ".." stops at the root
 	symlink(m, "etc/nginx/sites-enabled/loop", "loop")
 	m["etc/nginx/sites-enabled/pipe"] = &fstest.MapFile{Mode: fs.ModeNamedPipe | 0o644} // never opened: it would block
-	c := ReadStackConfig(m, "/")
+	c := Read(m, "/")
 	checkProblems(t, c,
 		"cannot read nginx config /etc/nginx/sites-enabled/dangling (included from /etc/nginx/nginx.conf:1): file does not exist",
 		"cannot read nginx config /etc/nginx/sites-enabled/loop (included from /etc/nginx/nginx.conf:1): too many levels of symbolic links",
@@ -507,7 +507,7 @@ func TestStackConfigDirFSSymlinks(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c := ReadStackConfig(os.DirFS(dir), dir)
+	c := Read(os.DirFS(dir), dir)
 	checkProblems(t, c)
 	want := []string{"/etc/nginx/nginx.conf", "/etc/nginx/sites-enabled/logcause-test", "/etc/mysql/my.cnf"}
 	if !reflect.DeepEqual(c.Files, want) {
@@ -539,7 +539,7 @@ func TestNormalizeHost(t *testing.T) {
 }
 
 func TestNginxServes(t *testing.T) {
-	c := ReadStackConfig(fstest.MapFS{"etc/nginx/nginx.conf": {Data: []byte(`http { server { location ~ \.php$ { fastcgi_pass unix:/run/php/php8.2-fpm.sock; } location /api/ { proxy_pass http://127.0.0.1:8080; } } }`)}}, "/").Nginx
+	c := Read(fstest.MapFS{"etc/nginx/nginx.conf": {Data: []byte(`http { server { location ~ \.php$ { fastcgi_pass unix:/run/php/php8.2-fpm.sock; } location /api/ { proxy_pass http://127.0.0.1:8080; } } }`)}}, "/").Nginx
 	for up, want := range map[string]bool{
 		"fastcgi://unix:/run/php/php8.2-fpm.sock:": true,
 		"http://127.0.0.1:8080/api/x":              true,

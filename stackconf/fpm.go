@@ -1,4 +1,4 @@
-package patterns
+package stackconf
 
 import (
 	"fmt"
@@ -128,7 +128,7 @@ func (p *FPMPool) Global(key string) Setting {
 // "fastcgi://unix:/run/php/x.sock:"), or nil. A listen of a port alone,
 // 0.0.0.0:port or [::]:port is every address; a relative socket path starts
 // at the pool's prefix (or php-fpm's); /var/run is /run.
-func (s *StackConfig) PoolFor(upstream string) *FPMPool {
+func (s *Config) PoolFor(upstream string) *FPMPool {
 	_, want, ok := parseLogUpstream(upstream)
 	if !ok {
 		return nil
@@ -145,7 +145,7 @@ func (s *StackConfig) PoolFor(upstream string) *FPMPool {
 // `[pool NAME]` (case does not matter, as for php-fpm), or nil. With
 // several php-fpm configurations (PHP versions), the first one read that
 // has the pool; compare Config or Global("error_log") to tell them apart.
-func (s *StackConfig) Pool(name string) *FPMPool {
+func (s *Config) Pool(name string) *FPMPool {
 	for _, p := range s.FPM {
 		if strings.EqualFold(p.Name, name) {
 			return p

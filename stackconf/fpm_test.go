@@ -1,4 +1,4 @@
-package patterns
+package stackconf
 
 import (
 	"reflect"
@@ -7,7 +7,7 @@ import (
 
 // debianFPM is a Debian-shaped php-fpm configuration (written for these
 // tests; php-fpm's own files may not be copied here, see
-// stackconf_realserver_test.go).
+// realserver_test.go).
 var debianFPM = map[string]string{
 	"etc/php/8.2/fpm/php-fpm.conf": `;;;;;;;;;;;;;;;;;;;;;
 ; FPM Configuration ;
@@ -48,7 +48,7 @@ pm.max_children = 8
 }
 
 func TestStackConfigFPMDebian(t *testing.T) {
-	c := ReadStackConfig(confFS(debianFPM), "/")
+	c := Read(confFS(debianFPM), "/")
 	checkProblems(t, c)
 	wantFiles := []string{"/etc/php/8.2/fpm/php-fpm.conf", "/etc/php/8.2/fpm/pool.d/www.conf", "/etc/php/8.2/fpm/pool.d/zz-shop.conf"}
 	if !reflect.DeepEqual(c.Files, wantFiles) {
@@ -110,7 +110,7 @@ func TestStackConfigFPMDebian(t *testing.T) {
 }
 
 func TestStackConfigFPMRequired(t *testing.T) {
-	c := ReadStackConfig(confFS(map[string]string{"etc/php-fpm.conf": "[empty]\n"}), "/")
+	c := Read(confFS(map[string]string{"etc/php-fpm.conf": "[empty]\n"}), "/")
 	p := c.Pool("empty")
 	for _, key := range []string{"pm", "pm.max_children", "listen"} {
 		s := p.Get(key)
@@ -192,7 +192,7 @@ func TestStackConfigFPMLayouts(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := ReadStackConfig(confFS(tc.files), "/")
+			c := Read(confFS(tc.files), "/")
 			checkProblems(t, c)
 			p := c.Pool(tc.pool)
 			if p == nil {
@@ -212,7 +212,7 @@ func TestStackConfigFPMLayouts(t *testing.T) {
 }
 
 func TestStackConfigPoolFor(t *testing.T) {
-	c := ReadStackConfig(confFS(map[string]string{
+	c := Read(confFS(map[string]string{
 		"etc/php/8.2/fpm/php-fpm.conf": `[sock]
 listen = /run/php/php8.2-fpm.sock
 [port]
@@ -267,7 +267,7 @@ listen = /var/run/php/legacy.sock
 }
 
 func TestStackConfigFPMProblems(t *testing.T) {
-	c := ReadStackConfig(confFS(map[string]string{
+	c := Read(confFS(map[string]string{
 		"etc/php/8.2/fpm/php-fpm.conf": `[global]
 # a hash comment
 include=/etc/php/8.2/fpm/pool.d/*.conf

@@ -414,7 +414,7 @@ func title(inc Incident) string {
 	if len(inc.TopPaths) > 0 {
 		where = " on " + inc.TopPaths[0].Path
 	}
-	return fmt.Sprintf("%s%s: %s", strings.Join(codes, " and "), where, describe[inc.RootCause])
+	return fmt.Sprintf("%s%s: %s", strings.Join(codes, " and "), where, ruleOf(inc.RootCause).describe)
 }
 
 // codeName names a gateway error's status in a title.
@@ -423,23 +423,4 @@ func codeName(code int) string {
 		return "HTTP/0.9 answers (009)"
 	}
 	return statusKey(code) + "s"
-}
-
-var describe = map[Kind]string{
-	UpstreamTimeout:         "the upstream did not answer within nginx's timeout",
-	FPMWorkerExhaustion:     "PHP-FPM ran out of workers (pm.max_children reached)",
-	FPMDown:                 "PHP-FPM was not running or not accepting connections",
-	FPMRequestTerminated:    "PHP-FPM killed requests at request_terminate_timeout",
-	WorkerCrash:             "PHP-FPM workers died mid-request",
-	OOMKill:                 "the kernel's OOM killer killed the backend",
-	SlowQueries:             "slow database queries held the PHP workers",
-	MySQLDown:               "the database server was down",
-	MySQLTooManyConnections: "the database refused connections (max_connections)",
-	UpstreamHeaderTooBig:    "the upstream's response headers exceeded nginx's buffer",
-	InvalidUpstreamResponse: "the upstream sent an invalid response",
-	BackendDown:             "the backend was unreachable",
-	SocketPermission:        "nginx may not connect to the upstream socket (permissions)",
-	DNSFailure:              "nginx could not resolve the upstream's name",
-	UpstreamTLS:             "the TLS handshake with the upstream failed",
-	Unknown:                 "no log record explains them",
 }

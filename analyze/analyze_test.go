@@ -381,14 +381,6 @@ func TestBurstsWithinMergeGapAreOneIncident(t *testing.T) {
 	}
 }
 
-func TestEveryKindHasARecommendationAndDescription(t *testing.T) {
-	for _, k := range Kinds {
-		if len(recommendations[k]) == 0 || describe[k] == "" {
-			t.Errorf("%s lacks a recommendation or description", k)
-		}
-	}
-}
-
 func TestStrayErrorsAreNoise(t *testing.T) {
 	f := &fake{}
 	f.healthy(0, 300)

@@ -7,6 +7,15 @@ import (
 )
 
 // signal is what one error-log record says about the upstream path.
+//
+// The signals are one vocabulary that the rules (cause_*.go) share, each
+// naming those it reads, and records are classified here, once each,
+// rather than by the rules: most signals are read by several rules
+// (sigTimeout by upstream_timeout, fpm_worker_exhaustion and slow_queries),
+// one message can mean the signals of different rules (connect()'s errno),
+// and the order of the tests crosses rules ("upstream sent too big header"
+// before "upstream sent", "upstream prematurely closed FastCGI stdout"
+// before "upstream prematurely closed connection").
 type signal uint8
 
 const (

@@ -202,157 +202,16 @@ func span(lo, hi float64) string {
 	return fmt.Sprintf("%.1f–%.1f s", lo, hi)
 }
 
-// quoteConfig adds to a cause the settings that shaped it, a sentence
-// about them to its summary, and recommendations that name the values to
-// change and where they are.
-func (e evidenceSet) quoteConfig(c *Cause, cfg configured) {
-	sig := e.sig
-	var found, recs []string
-	switch c.Kind {
-	case UpstreamTimeout:
-		c.Settings = cfg.nginx(sig[sigTimeout], timeoutFor(firstAction(sig[sigTimeout])))
-		if len(c.Settings) > 0 {
-			f := "nginx waits " + quotes(c.Settings)
-			if lo, hi, ok := e.requestTimes(504); ok {
-				f += " and the 504s took " + span(lo, hi)
-			}
-			found = append(found, f)
-			recs = append(recs, fmt.Sprintf("The requests outlasted %s. Find what made them slow first (PHP-FPM slow log, MySQL slow log); if they are legitimate, raise %s there above the slowest of them.", c.Settings[0].Quote, c.Settings[0].Name))
-		}
-		if pools := cfg.pools(sig[sigTimeout], nil); len(pools) > 0 {
-			ps := poolSettings(pools, "request_terminate_timeout")
-			c.Settings = append(c.Settings, ps...)
-			recs = append(recs, "Keep request_terminate_timeout at or just above nginx's timeout, so that PHP stops work nobody waits for any more; now "+quotes(ps)+" (0: never).")
-		}
-	case FPMWorkerExhaustion:
-		nginx := append(slices.Clone(sig[sigBacklogFull]), sig[sigTimeout]...)
-		pools := cfg.pools(nginx, sig[sigMaxChildren])
-		if len(pools) == 0 {
-			break
-		}
-		c.Settings = poolSettings(pools, "pm", "pm.max_children", "listen.backlog")
-		found = append(found, "the pool's limits: "+quotes(c.Settings))
-		for _, p := range pools {
-			mc := p.Get("pm.max_children")
-			recs = append(recs, fmt.Sprintf("Raise %s in pool [%s] if memory allows: max_children ≈ (RAM for PHP) / (worker RSS, `ps -o rss -C php-fpm`). Find what held the workers first: set request_slowlog_timeout = 5s and slowlog in the pool (now %s).",
-				mc.String(), p.Name, p.Get("request_slowlog_timeout").String()))
-			if len(sig[sigBacklogFull]) > 0 {
-				recs = append(recs, fmt.Sprintf("Raise %s in pool [%s], and net.core.somaxconn, so that short bursts queue instead of failing with EAGAIN.", p.Get("listen.backlog").String(), p.Name))
-			}
-		}
-	case FPMRequestTerminated:
-		pools := cfg.pools(nil, sig[sigTerminated])
-		if len(pools) == 0 {
-			break
-		}
-		c.Settings = poolSettings(pools, "request_terminate_timeout")
-		killed := ""
-		if d := longestRun(sig[sigTerminated]); d > 0 {
-			killed = fmt.Sprintf(" killed requests after %.1f s", d)
-		}
-		found = append(found, quotes(c.Settings)+killed)
-		c.Settings = append(c.Settings, cfg.nginx(sig[sigReset], "read_timeout")...)
-		recs = append(recs, "Find why these requests run so long (PHP-FPM slow log, MySQL slow log); if they are legitimate, raise "+quotes(poolSettings(pools, "request_terminate_timeout"))+" and nginx's fastcgi_read_timeout together.")
-	case UpstreamHeaderTooBig:
-		c.Settings = cfg.nginx(sig[sigHeaderTooBig], "buffer_size")
-		if len(c.Settings) > 0 {
-			found = append(found, "the response header must fit "+quotes(c.Settings))
-			name := c.Settings[0].Name
-			recs = append(recs, fmt.Sprintf("Raise %s to 16k or 32k there, with %s to match, or stop the application from sending huge headers (cookies, debug headers).",
-				c.Settings[0].Quote, strings.TrimSuffix(name, "_size")+"s"))
-		}
-	case BackendDown:
-		lines := append(slices.Clone(sig[sigRefused]), sig[sigNoLive]...)
-		lines = append(lines, sig[sigUnreachable]...)
-		connect := cfg.nginx(lines, "connect_timeout")
-		fails, timeout := cfg.serverParams(lines, "max_fails"), cfg.serverParams(lines, "fail_timeout")
-		c.Settings = slices.Concat(connect, fails, timeout)
-		if len(fails) > 0 && len(timeout) > 0 {
-			found = append(found, fmt.Sprintf("nginx takes a server out of the group for %s after %s failed attempts (connecting with %s)", quotes(timeout), quotes(fails), quotes(connect)))
-			recs = append(recs, fmt.Sprintf("Bring the servers back (check that each listens), then size the group's tolerance: with %s a server that fails that often is left alone for %s; add a `backup` server, or more servers, so that one failure does not leave `no live upstreams`.",
-				quotes(fails), quotes(timeout)))
-		}
-	case FPMDown:
-		lines := append(slices.Clone(sig[sigNoSocket]), sig[sigRefused]...)
-		if pools := cfg.pools(lines, nil); len(pools) > 0 {
-			c.Settings = poolSettings(pools, "listen")
-			found = append(found, "the pool that listens there: "+quotes(c.Settings))
-		} else if up := firstFastCGI(lines); up != "" && len(cfg.stack.FPM) > 0 {
-			c.Settings = poolSettings(cfg.stack.FPM, "listen")
-			found = append(found, "no PHP-FPM pool listens on "+strings.TrimPrefix(up, "fastcgi://")+": "+quotes(c.Settings))
-			recs = append([]string{"Make nginx's fastcgi_pass and the pool's listen name the same socket."}, recommendations[FPMDown]...)
-		}
-	case SocketPermission:
-		if pools := cfg.pools(sig[sigPermission], nil); len(pools) > 0 {
-			c.Settings = poolSettings(pools, "listen", "listen.owner", "listen.group", "listen.mode")
-			user := "nginx's user"
-			if cfg.stack.Nginx != nil {
-				u := setting(cfg.stack.Nginx.Get("user"))
-				c.Settings = append(c.Settings, u)
-				user = u.Quote
-			}
-			found = append(found, quotes(c.Settings))
-			recs = append(recs, fmt.Sprintf("Let nginx's workers (%s) connect to the socket: in pool [%s] set listen.owner and listen.group to that user and its group, and listen.mode = 0660 (now %s). Check SELinux if they already match.",
-				user, pools[0].Name, quotes(poolSettings(pools[:1], "listen.owner", "listen.group", "listen.mode"))))
-		}
-	case DNSFailure:
-		if cfg.stack.Nginx != nil {
-			for _, s := range []string{"resolver", "resolver_timeout"} {
-				c.Settings = append(c.Settings, setting(cfg.stack.Nginx.Get(s)))
-			}
-			found = append(found, quotes(c.Settings))
-		}
-	case WorkerCrash:
-		if pools := cfg.pools(sig[sigReset], sig[sigChildSignal]); len(pools) > 0 {
-			c.Settings = poolSettings(pools, "pm.max_requests")
-			found = append(found, quotes(c.Settings))
-		}
-	case SlowQueries, MySQLTooManyConnections, MySQLDown:
-		if my := cfg.stack.MySQL; my != nil {
-			for _, k := range []string{"long_query_time", "max_connections"} {
-				c.Settings = append(c.Settings, setting(my.Get(k)))
-			}
-			workers := poolSettings(cfg.stack.FPM, "pm.max_children")
-			c.Settings = append(c.Settings, workers...)
-			found = append(found, quotes(c.Settings))
-			if c.Kind == MySQLTooManyConnections {
-				recs = append(recs, fmt.Sprintf("Keep %s above the PHP workers that may each hold a connection (%s), plus what other clients need.", my.Get("max_connections").String(), quotes(workers)))
-			}
-		}
+// quoteDatabase quotes the database's limits and the PHP workers that may
+// each hold a connection to it.
+func quoteDatabase(c *Cause, cfg configured) (found []string) {
+	my := cfg.stack.MySQL
+	if my == nil {
+		return nil
 	}
-	if len(found) > 0 {
-		c.Summary += "; " + strings.Join(found, "; ")
+	for _, k := range []string{"long_query_time", "max_connections"} {
+		c.Settings = append(c.Settings, setting(my.Get(k)))
 	}
-	if len(recs) > 0 {
-		c.Recommendations = recs // the static advice, made concrete
-	}
-}
-
-func firstAction(lines []*patterns.Event) string {
-	for _, ev := range lines {
-		if ev.Error != nil {
-			return ev.Error.Action
-		}
-	}
-	return ""
-}
-
-func firstFastCGI(lines []*patterns.Event) string {
-	for _, ev := range lines {
-		if fastcgi(ev) {
-			return ev.Error.Upstream
-		}
-	}
-	return ""
-}
-
-// longestRun is the longest time php-fpm says a terminated request ran.
-func longestRun(lines []*patterns.Event) float64 {
-	var d float64
-	for _, ev := range lines {
-		if ev.FPM != nil {
-			d = max(d, ev.FPM.Duration)
-		}
-	}
-	return d
+	c.Settings = append(c.Settings, poolSettings(cfg.stack.FPM, "pm.max_children")...)
+	return []string{quotes(c.Settings)}
 }

@@ -154,7 +154,7 @@ func TestAnotherServersConfigIsNotQuoted(t *testing.T) {
 	}
 	res := analyzeWith(t, f, stackConfig(t))
 	c := onlyIncident(t, res).Causes[0]
-	if len(c.Settings) != 0 || res.Config != nil || strings.Contains(c.Summary, "nginx waits") || c.Recommendations[0] != recommendations[UpstreamTimeout][0] {
+	if len(c.Settings) != 0 || res.Config != nil || strings.Contains(c.Summary, "nginx waits") || c.Recommendations[0] != upstreamTimeout.advice[0] {
 		t.Errorf("quoted another server's config: %+v, %+v", c, res.Config)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/logcause/logcause/patterns"
@@ -22,6 +21,17 @@ type evidenceSet struct {
 
 func (e evidenceSet) n(s signal) int { return len(e.sig[s]) }
 
+// only returns the set as a rule that reads sigs sees it: without the
+// records of the other signals.
+func (e evidenceSet) only(sigs []signal) evidenceSet {
+	var seen [numSignals][]*patterns.Event
+	for _, s := range sigs {
+		seen[s] = e.sig[s]
+	}
+	e.sig = &seen
+	return e
+}
+
 // split returns the records of s whose upstream is FastCGI, and the others.
 func (e evidenceSet) split(s signal) (fcgi, other []*patterns.Event) {
 	for _, ev := range e.sig[s] {
@@ -32,177 +42,6 @@ func (e evidenceSet) split(s signal) (fcgi, other []*patterns.Event) {
 		}
 	}
 	return fcgi, other
-}
-
-// causes applies every rule to the set. There is always at least one cause:
-// Unknown when no rule matched.
-func (e evidenceSet) causes() []Cause {
-	var out []Cause
-	add := func(k Kind, explained int, corroborated bool, summary string, nginx, fpm []*patterns.Event) {
-		out = append(out, Cause{
-			Kind:            k,
-			Confidence:      e.confidence(explained, corroborated),
-			Summary:         summary,
-			Evidence:        e.pick(fpm, nginx),
-			Recommendations: recommendations[k],
-		})
-	}
-	sig := e.sig
-	timeouts := sig[sigTimeout]
-
-	// PHP-FPM worker exhaustion: the pool hit max_children; new connections
-	// overflow the unix socket's backlog (502, EAGAIN) or wait out nginx's
-	// timeouts on TCP (504).
-	if maxc, full := sig[sigMaxChildren], sig[sigBacklogFull]; len(maxc) > 0 || len(full) > 0 {
-		nginx := full
-		if len(maxc) > 0 {
-			nginx = append(slices.Clone(full), timeouts...)
-		}
-		explained := e.explain(nginx)
-		var parts []string
-		if len(full) > 0 {
-			parts = append(parts, e.matched(e.explain(full), "connect() … failed (11: Resource temporarily unavailable)", "the PHP-FPM socket's listen queue was full"))
-		}
-		if len(maxc) > 0 && len(timeouts) > 0 {
-			parts = append(parts, e.matched(e.explain(timeouts), "upstream timed out", "requests waited for a free worker"))
-		}
-		if len(maxc) > 0 {
-			parts = append(parts, e.stateChange(maxc[0], "php-fpm"))
-		} else {
-			parts = append(parts, "php-fpm's log shows no max_children warning in the window (is php-fpm.log included?)")
-		}
-		add(FPMWorkerExhaustion, explained, len(maxc) > 0 && len(nginx) > 0, strings.Join(parts, "; "), nginx, maxc)
-	}
-
-	if len(timeouts) > 0 {
-		n := e.explain(timeouts)
-		add(UpstreamTimeout, n, false, e.matched(n, "upstream timed out (110: …)", "the upstream did not answer in time"), timeouts, nil)
-	}
-
-	refusedFcgi, refusedOther := e.split(sigRefused)
-	missingFcgi, missingOther := e.split(sigNoSocket)
-	if down := append(refusedFcgi, missingFcgi...); len(down) > 0 || (e.n(sigFPMStop)+e.n(sigFPMBindFail) > 0 && e.gateway > 0) {
-		fpm := append(slices.Clone(sig[sigFPMStop]), sig[sigFPMBindFail]...)
-		fpm = append(fpm, sig[sigFPMStart]...)
-		nDown := e.explain(down)
-		parts := []string{e.matched(nDown, "connect() … failed (111: Connection refused / 2: No such file or directory)", "nothing listened on the PHP-FPM socket")}
-		if len(sig[sigFPMStop]) > 0 {
-			parts = append(parts, e.stateChange(sig[sigFPMStop][0], "php-fpm"))
-		}
-		add(FPMDown, nDown, len(down) > 0 && len(fpm) > 0, strings.Join(parts, "; "), down, fpm)
-	}
-
-	if unreachable := append(append(refusedOther, missingOther...), sig[sigUnreachable]...); len(unreachable) > 0 || e.n(sigNoLive) > 0 {
-		nginx := append(slices.Clone(unreachable), sig[sigNoLive]...)
-		summary := e.matched(e.explain(unreachable), "connect() … failed (refused / unreachable)", "the backend did not accept connections")
-		if e.n(sigNoLive) > 0 {
-			summary += fmt.Sprintf("; %d `no live upstreams` lines: nginx had marked every server of the upstream group down", e.n(sigNoLive))
-		}
-		add(BackendDown, e.explain(nginx), false, summary, nginx, nil)
-	}
-
-	// A reset by PHP-FPM is a worker that died; one by a proxied backend is
-	// a backend that gave no valid answer.
-	resets, proxiedResets := e.split(sigReset)
-	if len(resets) > 0 || e.n(sigTerminated) > 0 {
-		var crashed, terminated []*patterns.Event
-		for _, ev := range sig[sigChildSignal] {
-			if strings.Contains(ev.FPM.Message, "signal 15 ") {
-				terminated = append(terminated, ev)
-			} else if !strings.Contains(ev.FPM.Message, "signal 3 ") { // SIGQUIT is a graceful stop
-				crashed = append(crashed, ev)
-			}
-		}
-		nReset := e.explain(resets)
-		resetText := "recv() failed (104: Connection reset by peer) / upstream prematurely closed connection"
-		if term := sig[sigTerminated]; len(term) > 0 {
-			summary := e.matched(nReset, resetText, "a worker was killed mid-request") + "; " +
-				fmt.Sprintf("php-fpm terminated %d requests at request_terminate_timeout (first: %s)", len(term), clock(term[0].Time))
-			add(FPMRequestTerminated, nReset, len(resets) > 0, summary, resets, append(slices.Clone(term), terminated...))
-		}
-		if len(crashed) > 0 || (len(resets) > 0 && e.n(sigTerminated) == 0) {
-			summary := e.matched(nReset, resetText, "a worker died mid-request")
-			if len(crashed) > 0 {
-				summary += "; " + e.stateChange(crashed[0], "php-fpm")
-			} else {
-				summary += "; php-fpm's log names no dead child in the window (is php-fpm.log included?)"
-			}
-			add(WorkerCrash, nReset, len(crashed) > 0 && len(resets) > 0, summary, resets, crashed)
-		}
-	}
-
-	// An invalid answer, or a proxied backend that closed the connection
-	// without one.
-	if invalid := append(slices.Clone(sig[sigInvalidResponse]), proxiedResets...); len(invalid) > 0 {
-		stem, why := "upstream sent invalid …", "the upstream's answer was not valid HTTP/FastCGI"
-		if len(proxiedResets) > 0 {
-			stem, why = "upstream prematurely closed connection / upstream sent invalid …",
-				"the proxied backend closed the connection or answered something that is not HTTP"
-		}
-		n := e.explain(invalid)
-		add(InvalidUpstreamResponse, n, false, e.matched(n, stem, why), invalid, nil)
-	}
-
-	for _, r := range []struct {
-		s    signal
-		k    Kind
-		stem string
-		why  string
-	}{
-		{sigHeaderTooBig, UpstreamHeaderTooBig, "upstream sent too big header", "the response headers did not fit the buffer"},
-		{sigPermission, SocketPermission, "connect() … failed (13: Permission denied)", "nginx's user may not open the socket"},
-		{sigDNS, DNSFailure, "… could not be resolved", "the upstream name did not resolve"},
-		{sigTLS, UpstreamTLS, "SSL … while SSL handshaking to upstream", "the TLS handshake failed"},
-	} {
-		if evs := sig[r.s]; len(evs) > 0 {
-			n := e.explain(evs)
-			add(r.k, n, false, e.matched(n, r.stem, r.why), evs, nil)
-		}
-	}
-
-	out = append(out, e.databaseCauses()...)
-	out = append(out, e.oomCauses()...)
-
-	if len(out) == 0 {
-		out = append(out, Cause{
-			Kind:       Unknown,
-			Confidence: 0,
-			Summary: fmt.Sprintf("no nginx error-log or php-fpm record in the window explains the %d gateway errors; "+
-				"analyze the nginx error log and php-fpm log of the same host and period together with the access log", e.gateway),
-			Evidence:        []Evidence{},
-			Recommendations: recommendations[Unknown],
-		})
-	}
-	return out
-}
-
-// chain returns the causal chain of root, root first: the deeper causes
-// found among causes that explain it are put before it.
-func (e evidenceSet) chain(root Kind, causes []Cause) []Kind {
-	found := map[Kind]float64{}
-	for _, c := range causes {
-		found[c.Kind] = c.Confidence
-	}
-	chain := []Kind{root}
-	if root == FPMWorkerExhaustion && e.n(sigTimeout) > 0 && e.n(sigMaxChildren) > 0 {
-		chain = []Kind{FPMWorkerExhaustion, UpstreamTimeout}
-	}
-	deeper := func(k Kind) bool { return found[k] >= 0.5 }
-	switch chain[0] {
-	case FPMWorkerExhaustion, UpstreamTimeout:
-		if deeper(SlowQueries) {
-			chain = append([]Kind{SlowQueries}, chain...)
-		}
-	case WorkerCrash, FPMDown:
-		if deeper(OOMKill) && e.oomVictim("php") {
-			chain = append([]Kind{OOMKill}, chain...)
-		}
-	case MySQLDown:
-		if deeper(OOMKill) && e.oomVictim("mysqld", "mariadbd") {
-			chain = append([]Kind{OOMKill}, chain...)
-		}
-	}
-	return chain
 }
 
 // requestKey names one request: who asked what, when.
@@ -275,6 +114,24 @@ func (e evidenceSet) confidence(explained int, corroborated bool) float64 {
 	return math.Round(math.Min(c, 0.95)*100) / 100
 }
 
+// cause is a cause that explained of the spike's gateway errors have a
+// line for, its confidence raised when a second log corroborates it; its
+// evidence is the state changes, then a sample of the symptoms.
+func (e evidenceSet) cause(explained int, corroborated bool, summary string, state, symptoms []*patterns.Event) *Cause {
+	return &Cause{Confidence: e.confidence(explained, corroborated), Summary: summary, Evidence: e.pick(state, symptoms)}
+}
+
+// lineCause is the cause of a kind that nginx's error lines of one signal
+// show alone: stem is how the lines begin, why what they mean.
+func (e evidenceSet) lineCause(s signal, stem, why string) *Cause {
+	lines := e.sig[s]
+	if len(lines) == 0 {
+		return nil
+	}
+	n := e.explain(lines)
+	return e.cause(n, false, e.matched(n, stem, why), nil, lines)
+}
+
 func (e evidenceSet) matched(n int, stem, why string) string {
 	return fmt.Sprintf("%d of %d gateway errors in the window have a matching `%s` line in the nginx error log (%s)", n, e.gateway, stem, why)
 }
@@ -299,6 +156,15 @@ func (e evidenceSet) stateChange(ev *patterns.Event, who string) string {
 }
 
 func clock(t time.Time) string { return t.UTC().Format("15:04:05") + " UTC" }
+
+func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
+
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
 
 // pick chooses the evidence: the state changes (first list) first, then a
 // sample of the symptoms spread over the spike (its first ones, some from

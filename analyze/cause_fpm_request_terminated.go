@@ -1,0 +1,59 @@
+package analyze
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/logcause/logcause/patterns"
+)
+
+// fpmRequestTerminated: php-fpm killed requests that ran past
+// request_terminate_timeout; nginx saw their connections reset.
+var fpmRequestTerminated = rule{
+	kind:     FPMRequestTerminated,
+	describe: "PHP-FPM killed requests at request_terminate_timeout",
+	advice: []string{
+		"Find why these requests ran so long (PHP-FPM slow log, MySQL slow log).",
+		"Keep request_terminate_timeout above PHP's max_execution_time and nginx's fastcgi_read_timeout in step with both.",
+	},
+	reads: []signal{sigTerminated, sigReset, sigChildSignal},
+	match: func(e evidenceSet) *Cause {
+		term := e.sig[sigTerminated]
+		if len(term) == 0 {
+			return nil
+		}
+		resets, _ := e.split(sigReset)
+		_, terminated := childExits(e.sig[sigChildSignal])
+		n := e.explain(resets)
+		summary := e.matched(n, resetStem, "a worker was killed mid-request") + "; " +
+			fmt.Sprintf("php-fpm terminated %d requests at request_terminate_timeout (first: %s)", len(term), clock(term[0].Time))
+		return e.cause(n, len(resets) > 0, summary, append(slices.Clone(term), terminated...), resets)
+	},
+	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
+		term := e.sig[sigTerminated]
+		pools := cfg.pools(nil, term)
+		if len(pools) == 0 {
+			return nil, nil
+		}
+		c.Settings = poolSettings(pools, "request_terminate_timeout")
+		killed := ""
+		if d := longestRun(term); d > 0 {
+			killed = fmt.Sprintf(" killed requests after %.1f s", d)
+		}
+		found = append(found, quotes(c.Settings)+killed)
+		c.Settings = append(c.Settings, cfg.nginx(e.sig[sigReset], "read_timeout")...)
+		recs = append(recs, "Find why these requests run so long (PHP-FPM slow log, MySQL slow log); if they are legitimate, raise "+quotes(poolSettings(pools, "request_terminate_timeout"))+" and nginx's fastcgi_read_timeout together.")
+		return found, recs
+	},
+}
+
+// longestRun is the longest time php-fpm says a terminated request ran.
+func longestRun(lines []*patterns.Event) float64 {
+	var d float64
+	for _, ev := range lines {
+		if ev.FPM != nil {
+			d = max(d, ev.FPM.Duration)
+		}
+	}
+	return d
+}

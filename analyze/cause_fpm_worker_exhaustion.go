@@ -1,0 +1,69 @@
+package analyze
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// fpmWorkerExhaustion: the pool hit max_children; new connections overflow
+// the unix socket's backlog (502, EAGAIN) or wait out nginx's timeouts on
+// TCP (504), which then follow it in the chain.
+var fpmWorkerExhaustion = rule{
+	kind:     FPMWorkerExhaustion,
+	describe: "PHP-FPM ran out of workers (pm.max_children reached)",
+	advice: []string{
+		"Raise pm.max_children in the PHP-FPM pool if memory allows: max_children ≈ (RAM for PHP) / (average worker RSS, see `ps -o rss -C php-fpm`).",
+		"Find what held the workers busy: enable request_slowlog_timeout = 5s and slowlog in the pool, and check the MySQL slow log for the same minutes.",
+		"Raise listen.backlog in the pool (and net.core.somaxconn) so short bursts queue instead of failing with EAGAIN.",
+	},
+	reads: []signal{sigMaxChildren, sigBacklogFull, sigTimeout},
+	match: func(e evidenceSet) *Cause {
+		maxc, full, timeouts := e.sig[sigMaxChildren], e.sig[sigBacklogFull], e.sig[sigTimeout]
+		if len(maxc) == 0 && len(full) == 0 {
+			return nil
+		}
+		nginx := full
+		if len(maxc) > 0 {
+			nginx = append(slices.Clone(full), timeouts...)
+		}
+		var parts []string
+		if len(full) > 0 {
+			parts = append(parts, e.matched(e.explain(full), "connect() … failed (11: Resource temporarily unavailable)", "the PHP-FPM socket's listen queue was full"))
+		}
+		if len(maxc) > 0 && len(timeouts) > 0 {
+			parts = append(parts, e.matched(e.explain(timeouts), "upstream timed out", "requests waited for a free worker"))
+		}
+		if len(maxc) > 0 {
+			parts = append(parts, e.stateChange(maxc[0], "php-fpm"))
+		} else {
+			parts = append(parts, "php-fpm's log shows no max_children warning in the window (is php-fpm.log included?)")
+		}
+		return e.cause(e.explain(nginx), len(maxc) > 0 && len(nginx) > 0, strings.Join(parts, "; "), maxc, nginx)
+	},
+	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
+		nginx := append(slices.Clone(e.sig[sigBacklogFull]), e.sig[sigTimeout]...)
+		pools := cfg.pools(nginx, e.sig[sigMaxChildren])
+		if len(pools) == 0 {
+			return nil, nil
+		}
+		c.Settings = poolSettings(pools, "pm", "pm.max_children", "listen.backlog")
+		found = append(found, "the pool's limits: "+quotes(c.Settings))
+		for _, p := range pools {
+			mc := p.Get("pm.max_children")
+			recs = append(recs, fmt.Sprintf("Raise %s in pool [%s] if memory allows: max_children ≈ (RAM for PHP) / (worker RSS, `ps -o rss -C php-fpm`). Find what held the workers first: set request_slowlog_timeout = 5s and slowlog in the pool (now %s).",
+				mc.String(), p.Name, p.Get("request_slowlog_timeout").String()))
+			if len(e.sig[sigBacklogFull]) > 0 {
+				recs = append(recs, fmt.Sprintf("Raise %s in pool [%s], and net.core.somaxconn, so that short bursts queue instead of failing with EAGAIN.", p.Get("listen.backlog").String(), p.Name))
+			}
+		}
+		return found, recs
+	},
+	deeper: deeperCause{kind: SlowQueries},
+	leadsTo: func(e evidenceSet) Kind {
+		if e.n(sigTimeout) > 0 && e.n(sigMaxChildren) > 0 {
+			return UpstreamTimeout // the requests waited for a worker until nginx gave up
+		}
+		return ""
+	},
+}

@@ -1,0 +1,38 @@
+package analyze
+
+import (
+	"fmt"
+	"strings"
+)
+
+// mysqlDown: the database server was down or restarted, and PHP could not
+// reach it.
+var mysqlDown = rule{
+	kind:     MySQLDown,
+	describe: "the database server was down",
+	advice: []string{
+		"Check the MySQL/MariaDB error log for why mysqld stopped (crash, OOM kill, shutdown).",
+	},
+	reads: []signal{sigMySQLRestart, sigMySQLGone, sigOOMKill},
+	match: func(e evidenceSet) *Cause {
+		restarts, gone := e.sig[sigMySQLRestart], e.sig[sigMySQLGone]
+		if len(restarts)+len(gone) == 0 {
+			return nil
+		}
+		var parts []string
+		conf := 0.3
+		if len(restarts) > 0 {
+			parts = append(parts, fmt.Sprintf("the database server restarted at %s", clock(restarts[0].Time)))
+			conf += 0.25
+		}
+		if len(gone) > 0 {
+			parts = append(parts, fmt.Sprintf("PHP reported %d connection failures to it ([2002] / server has gone away)", len(gone)))
+			conf += 0.25
+		}
+		return &Cause{Confidence: round2(conf), Summary: strings.Join(parts, "; "), Evidence: e.pick(restarts, gone)}
+	},
+	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
+		return quoteDatabase(c, cfg), nil
+	},
+	deeper: deeperCause{kind: OOMKill, when: func(e evidenceSet) bool { return e.oomVictim("mysqld", "mariadbd") }},
+}

@@ -1,0 +1,62 @@
+package analyze
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/logcause/logcause/patterns"
+)
+
+// oomKill: the kernel's OOM killer killed the backend. It comes before
+// worker_crash and fpm_down (a PHP process killed) and mysql_down (the
+// database killed) in their chains.
+var oomKill = rule{
+	kind:     OOMKill,
+	describe: "the kernel's OOM killer killed the backend",
+	advice: []string{
+		"Lower pm.max_children or memory_limit so that max_children × worker RSS fits in RAM, or add memory.",
+	},
+	reads: []signal{sigOOMKill, sigChildSignal, sigReset, sigRefused, sigMySQLGone},
+	match: func(e evidenceSet) *Cause {
+		kills := e.sig[sigOOMKill]
+		if len(kills) == 0 {
+			return nil
+		}
+		var victims []string
+		for _, k := range kills {
+			victims = append(victims, fmt.Sprintf("%s (pid %d, %d MiB resident)", k.Syslog.Comm, k.Syslog.VictimPID, k.Syslog.AnonRSSKB>>10))
+		}
+		summary := fmt.Sprintf("the kernel's OOM killer killed %s", strings.Join(victims[:min(len(victims), 5)], ", "))
+		conf := 0.5
+		var matched []*patterns.Event
+		for _, ev := range e.sig[sigChildSignal] {
+			for _, k := range kills {
+				if ev.FPM.Child == k.Syslog.VictimPID && strings.Contains(ev.FPM.Message, "signal 9") {
+					matched = append(matched, ev)
+				}
+			}
+		}
+		switch {
+		case len(matched) > 0:
+			conf = 0.95
+			summary += fmt.Sprintf("; php-fpm logged %d of these children as killed by SIGKILL", len(matched))
+		case e.oomVictim("php") && e.n(sigReset)+e.n(sigRefused) > 0, e.oomVictim("mysqld", "mariadbd") && e.n(sigMySQLGone) > 0:
+			conf = 0.8
+		}
+		return &Cause{Confidence: conf, Summary: summary, Evidence: e.pick(kills, matched)}
+	},
+	noConfig: "memory runs out for the sum of every process on the machine, which no one setting logcause reads decides",
+}
+
+// oomVictim reports whether the OOM killer killed a process whose name
+// starts with one of prefixes.
+func (e evidenceSet) oomVictim(prefixes ...string) bool {
+	for _, k := range e.sig[sigOOMKill] {
+		for _, p := range prefixes {
+			if strings.HasPrefix(k.Syslog.Comm, p) {
+				return true
+			}
+		}
+	}
+	return false
+}

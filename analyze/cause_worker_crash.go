@@ -1,0 +1,64 @@
+package analyze
+
+import (
+	"strings"
+
+	"github.com/logcause/logcause/patterns"
+)
+
+// workerCrash: a PHP-FPM worker died under a request (segfault, a kill),
+// and nginx saw the connection reset before the response header.
+var workerCrash = rule{
+	kind:     WorkerCrash,
+	describe: "PHP-FPM workers died mid-request",
+	advice: []string{
+		"Look for the crash cause: core dumps (`coredumpctl`), the kernel log for OOM kills, and PHP extensions updated recently.",
+		"Set pm.max_requests (e.g. 500) to recycle workers that leak memory.",
+	},
+	reads: []signal{sigReset, sigTerminated, sigChildSignal, sigOOMKill},
+	match: func(e evidenceSet) *Cause {
+		resets, _ := e.split(sigReset) // a proxied backend's are invalid_upstream_response
+		crashed, _ := childExits(e.sig[sigChildSignal])
+		terminating := e.n(sigTerminated) > 0
+		if len(resets) == 0 && !terminating {
+			return nil
+		}
+		if len(crashed) == 0 && (len(resets) == 0 || terminating) {
+			return nil // the resets are php-fpm's terminations: fpm_request_terminated
+		}
+		n := e.explain(resets)
+		summary := e.matched(n, resetStem, "a worker died mid-request")
+		if len(crashed) > 0 {
+			summary += "; " + e.stateChange(crashed[0], "php-fpm")
+		} else {
+			summary += "; php-fpm's log names no dead child in the window (is php-fpm.log included?)"
+		}
+		return e.cause(n, len(crashed) > 0 && len(resets) > 0, summary, crashed, resets)
+	},
+	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
+		if pools := cfg.pools(e.sig[sigReset], e.sig[sigChildSignal]); len(pools) > 0 {
+			c.Settings = poolSettings(pools, "pm.max_requests")
+			found = append(found, quotes(c.Settings))
+		}
+		return found, nil
+	},
+	deeper: deeperCause{kind: OOMKill, when: func(e evidenceSet) bool { return e.oomVictim("php") }},
+}
+
+// resetStem is how nginx's lines about a worker that died under a request
+// begin (sigReset).
+const resetStem = "recv() failed (104: Connection reset by peer) / upstream prematurely closed connection"
+
+// childExits sorts php-fpm's "child N exited on signal S" records: those
+// it terminated itself (SIGTERM) and those that crashed (any other signal
+// but SIGQUIT, a graceful stop).
+func childExits(exits []*patterns.Event) (crashed, terminated []*patterns.Event) {
+	for _, ev := range exits {
+		if strings.Contains(ev.FPM.Message, "signal 15 ") {
+			terminated = append(terminated, ev)
+		} else if !strings.Contains(ev.FPM.Message, "signal 3 ") {
+			crashed = append(crashed, ev)
+		}
+	}
+	return crashed, terminated
+}

@@ -318,7 +318,7 @@ func (d *Daemon) follow(ctx context.Context, f pipeline.File, from ingest.Positi
 	if s, ok := waker.(interface{ Stop() }); ok {
 		defer s.Stop()
 	}
-	fl := ingest.NewFollower(f.Path, from, ingest.FollowConfig{Limits: d.cfg.Limits, StartsRecord: f.Format.StartsRecord, Waker: waker})
+	fl := ingest.NewFollower(f.Path, from, ingest.FollowConfig{Limits: d.cfg.Limits, StartsRecord: f.Format.RecordStart(), Waker: waker})
 	defer fl.Close()
 	done := make(chan error, 1)
 	for {

@@ -87,6 +87,10 @@ func StartsRecord(k Kind, line []byte) bool {
 	return true
 }
 
+// MultiLine reports whether records of kind k may span several lines
+// (StartsRecord tells where each begins); the others are one line each.
+func MultiLine(k Kind) bool { return k < numKinds && formats[k].starts != nil }
+
 // span is a half-open byte range [i, j) of a record.
 type span struct{ i, j int }
 

@@ -100,6 +100,16 @@ func (f Format) Parser(zone *time.Location, mtime time.Time) (patterns.Parser, e
 // others continue a multi-line record).
 func (f Format) StartsRecord(line []byte) bool { return patterns.StartsRecord(f.Kind, line) }
 
+// RecordStart is StartsRecord for a format whose records may span lines,
+// and nil for one whose records are single lines: a follower hands such a
+// line on at once instead of waiting for a continuation that never comes.
+func (f Format) RecordStart() func(line []byte) bool {
+	if !patterns.MultiLine(f.Kind) {
+		return nil
+	}
+	return f.StartsRecord
+}
+
 // namesRequests reports whether a format's records name the requests they
 // are about.
 func (f Format) namesRequests() bool {

@@ -108,11 +108,19 @@ func appendTo(t *testing.T, path, text string) {
 	f.Close()
 }
 
+// accessLines writes 3 requests a second of /slow.php with the given
+// status, from second from to second to of 14:00 at +01:00.
 func accessLines(from, to, status int) string {
+	return requestLines("+0100", "/slow.php", from, to, status)
+}
+
+// requestLines writes 3 requests a second of uri with the given status,
+// from second from to second to of 14:00 at the UTC offset zone.
+func requestLines(zone, uri string, from, to, status int) string {
 	var b strings.Builder
 	for s := from; s < to; s++ {
 		for i := 0; i < 3; i++ {
-			fmt.Fprintf(&b, "127.0.0.1 - - [23/Nov/2026:14:%02d:%02d +0100] \"GET /slow.php?i=%d HTTP/1.1\" %d 150 \"-\" \"curl/7.88.1\"\n", s/60, s%60, i, status)
+			fmt.Fprintf(&b, "127.0.0.1 - - [23/Nov/2026:14:%02d:%02d %s] \"GET %s?i=%d HTTP/1.1\" %d 150 \"-\" \"curl/7.88.1\"\n", s/60, s%60, zone, uri, i, status)
 		}
 	}
 	return b.String()

@@ -2,10 +2,8 @@ package daemon_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,17 +21,9 @@ import (
 // goroutine a Daemon starts must end with Run.
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// utcAccess writes n requests a second of the given status, from second
-// from to second to of 14:00 UTC.
-func utcAccess(from, to, status int) string {
-	var b strings.Builder
-	for s := from; s < to; s++ {
-		for i := 0; i < 3; i++ {
-			fmt.Fprintf(&b, "127.0.0.1 - - [23/Nov/2026:14:%02d:%02d +0000] \"GET /a.php?i=%d HTTP/1.1\" %d 150 \"-\" \"curl/7.88.1\"\n", s/60, s%60, i, status)
-		}
-	}
-	return b.String()
-}
+// utcAccess writes 3 requests a second of /a.php with the given status,
+// from second from to second to of 14:00 UTC.
+func utcAccess(from, to, status int) string { return requestLines("+0000", "/a.php", from, to, status) }
 
 // TestIncidentsOpenUpdateAndResolve: the hook hears of an incident once
 // when it opens, again as it grows, and once when it has stayed quiet for

@@ -29,7 +29,7 @@ func TestRealServerWorkerExhaustion(t *testing.T) {
 	out := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", "../../testdata/demo/capture.sh", out)
+	cmd := exec.CommandContext(ctx, "bash", "../testdata/demo/capture.sh", out)
 	cmd.Env = append(os.Environ(), "LC_QUIET=1")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("capture failed: %v\n%s", err, b)
@@ -108,7 +108,7 @@ func TestRealServerScenarios(t *testing.T) {
 			out := t.TempDir()
 			ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, "bash", filepath.Join("../../testdata/scenarios", name, "capture.sh"), out)
+			cmd := exec.CommandContext(ctx, "bash", filepath.Join("../testdata/scenarios", name, "capture.sh"), out)
 			cmd.Env = append(os.Environ(), "LC_QUIET=1")
 			if b, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("capture failed: %v\n%s", err, b)

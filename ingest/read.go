@@ -48,11 +48,21 @@ type Reader struct {
 	stats   Stats
 	head    []headLine // lines peeked by Sample, replayed by Records
 	pending error      // a read error met while sampling
+
+	// Where the read stands, for Position (see resume.go).
+	id      Identity // device and inode; the head hashed so far
+	base    int64    // offset of the first byte read (a resumed read starts past 0)
+	tail    tail     // the bytes before base+stats.Bytes, and before the last line
+	markOff int64    // just after the records handed so far
+	markWin *window  // the bytes before markOff; nil: none
+	resumed window   // the bytes before base, when resumed
+	check   *headCheck
 }
 
 type headLine struct {
-	b []byte
-	n int64 // bytes the line took in the file, newline included
+	b      []byte
+	n      int64  // bytes the line took in the file, newline included
+	before window // the bytes before the line
 }
 
 var (
@@ -84,7 +94,7 @@ func Open(path string, limits Limits) (*Reader, error) {
 		f.Close()
 		return nil, fmt.Errorf("cannot read %s: it is a directory", path)
 	}
-	r := &Reader{path: path, f: f, limits: limits}
+	r := &Reader{path: path, f: f, limits: limits, id: identityOf(st)}
 	r.counted = countingReader{r: f}
 	br := bufio.NewReaderSize(&r.counted, 256<<10)
 	magic, _ := br.Peek(4)
@@ -326,7 +336,7 @@ func (r *Reader) Sample(n int) ([][]byte, error) {
 		before := r.stats.Bytes
 		line, err := r.readLine()
 		if line != nil {
-			r.head = append(r.head, headLine{bytes.Clone(line), r.stats.Bytes - before})
+			r.head = append(r.head, headLine{bytes.Clone(line), r.stats.Bytes - before, *r.tail.before()})
 		}
 		if err == io.EOF {
 			break
@@ -349,18 +359,26 @@ func (r *Reader) Sample(n int) ([][]byte, error) {
 // next call.
 func (r *Reader) readLine() ([]byte, error) {
 	line, err := r.lines.ReadSlice('\n')
-	r.stats.Bytes += int64(len(line))
-	if err == bufio.ErrBufferFull {
+	r.count(line)
+	switch {
+	case err == bufio.ErrBufferFull:
 		// A line longer than the buffer: keep what fits the limit, drop the rest.
+		r.tail.advance(line)
 		kept := append([]byte(nil), line...)
 		for err == bufio.ErrBufferFull {
 			line, err = r.lines.ReadSlice('\n')
-			r.stats.Bytes += int64(len(line))
+			r.count(line)
+			r.tail.now().push(line)
 			if room := r.limits.MaxLine - len(kept); room > 0 {
 				kept = append(kept, line[:min(room, len(line))]...)
 			}
 		}
+		if err != nil && err != io.EOF {
+			r.tail.back() // the line was not read: Position stays before it
+		}
 		line = kept
+	case len(line) > 0 && (err == nil || err == io.EOF):
+		r.tail.advance(line)
 	}
 	if err != nil && err != io.EOF {
 		return nil, r.readErr(err)
@@ -400,7 +418,11 @@ func (r *Reader) Records(startsRecord func(line []byte) bool, fn func(rec []byte
 		pos      int64 // offset of the next physical line
 		headNext int
 	)
-	flush := func() error {
+	pos = r.base
+	// flush hands the pending record; end is the offset just after it (and
+	// the blank lines after it), win the bytes before end.
+	flush := func(end int64, win *window) error {
+		r.markOff, r.markWin = end, win
 		if !have {
 			return nil
 		}
@@ -412,26 +434,29 @@ func (r *Reader) Records(startsRecord func(line []byte) bool, fn func(rec []byte
 		r.stats.Records++
 		return fn(rec, recOff)
 	}
-	next := func() ([]byte, int64, error) {
+	next := func() ([]byte, int64, *window, error) {
 		if headNext < len(r.head) {
-			h := r.head[headNext]
+			h := &r.head[headNext]
 			headNext++
-			return h.b, h.n, nil
+			return h.b, h.n, &h.before, nil
 		}
 		if r.pending != nil {
-			return nil, 0, r.pending
+			return nil, 0, r.tail.now(), r.pending
 		}
 		before := r.stats.Bytes
 		l, err := r.readLine()
-		return l, r.stats.Bytes - before, err
+		if l == nil {
+			return nil, 0, r.tail.now(), err
+		}
+		return l, r.stats.Bytes - before, r.tail.before(), err
 	}
 	for {
-		line, n, err := next()
+		line, n, before, err := next()
 		if line == nil && err == io.EOF {
-			return flush()
+			return flush(pos, before)
 		}
 		if err != nil {
-			if ferr := flush(); ferr != nil {
+			if ferr := flush(pos, before); ferr != nil {
 				return ferr
 			}
 			return err
@@ -442,7 +467,7 @@ func (r *Reader) Records(startsRecord func(line []byte) bool, fn func(rec []byte
 			continue
 		}
 		if !have || startsRecord(line) {
-			if err := flush(); err != nil {
+			if err := flush(lineOff, before); err != nil {
 				return err
 			}
 			rec = append(rec[:0], line...)

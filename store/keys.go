@@ -17,6 +17,7 @@ import (
 //	g | day (4) | unix nanos (8) | path hash (4) | offset (8) → JSON Gap
 //	s | path                                                → JSON Source
 //	p | path                                                → follow position (opaque to the store)
+//	f | key                                                 → how far a file was read (opaque to the store; see Writer.Checkpoint)
 //	m | name                                                → metadata (schema version)
 //
 // All numbers are big-endian, so keys sort by time.
@@ -26,6 +27,7 @@ const (
 	prefixSource = 's'
 	prefixMeta   = 'm'
 	prefixPos    = 'p'
+	prefixMark   = 'f'
 	prefixGap    = 'g'
 
 	timeKeyLen = 1 + 4 + 8
@@ -69,7 +71,7 @@ func keyTime(k []byte) time.Time {
 }
 
 // schemaVersion is the key layout this code reads and writes.
-const schemaVersion = "4"
+const schemaVersion = "5"
 
 var schemaKey = []byte{prefixMeta, 's', 'c', 'h', 'e', 'm', 'a'}
 

@@ -13,32 +13,42 @@ import (
 	"github.com/logcause/logcause/timeline"
 )
 
-// Writer batches events and request counts and writes them on Flush, or
-// when the batch grows past a bound. It is not safe for concurrent use.
+// Writer batches events and request counts until Flush, Checkpoint or
+// Commit writes them; it never writes by itself, so that what it writes
+// goes with the position it reaches. Due says when it holds enough. It is
+// not safe for concurrent use.
 type Writer struct {
 	s       *Store
-	manual  bool // never flushes by itself: see NewCommitWriter
 	events  []*patterns.Event
 	evBytes int
 	seconds map[int64]*rollup
+	secSize int // the pending rollups' size, estimated
 	gaps    []timeline.Gap
 	sources []timeline.Source
+	marks   map[string][]byte
 }
 
-const flushBytes = 4 << 20 // events kept in memory before an automatic flush
+// What a Writer holds before Due says to write it: well within one Badger
+// transaction (15% of the 16 MiB memtable), rollups merged with what the
+// store holds included; and bounded memory.
+const (
+	dueBytes   = 768 << 10
+	dueSeconds = 1024
+)
 
-// NewWriter returns a Writer that writes to s, flushing by itself when it
-// holds much (batch ingest).
+// NewWriter returns a Writer that writes to s.
 func (s *Store) NewWriter() *Writer {
 	return &Writer{s: s, seconds: make(map[int64]*rollup)}
 }
 
-// NewCommitWriter returns a Writer that never writes by itself: what it
-// holds is written by Commit, atomically with the follow positions.
-func (s *Store) NewCommitWriter() *Writer {
-	w := s.NewWriter()
-	w.manual = true
-	return w
+// NewCommitWriter returns a Writer whose batches Commit writes with the
+// follow positions. It is NewWriter: no Writer writes by itself.
+func (s *Store) NewCommitWriter() *Writer { return s.NewWriter() }
+
+// Due reports whether the Writer holds enough to be written now, in one
+// transaction (Checkpoint, Commit); more may not fit one.
+func (w *Writer) Due() bool {
+	return w.evBytes+w.secSize >= dueBytes || len(w.seconds) >= dueSeconds
 }
 
 // Request counts one access-log request of the given status at t,
@@ -50,10 +60,12 @@ func (w *Writer) Request(t time.Time, status int, upstream []byte) error {
 	if r == nil {
 		r = newRollup()
 		w.seconds[sec] = r
+		w.secSize += 64
 	}
+	n := len(r.status) + len(r.up)
 	r.add(status, upstream, 1)
-	if !w.manual && len(w.seconds) >= 1<<16 {
-		return w.Flush()
+	if len(r.status)+len(r.up) != n {
+		w.secSize += 16 + len(upstream)
 	}
 	return nil
 }
@@ -63,15 +75,17 @@ func (w *Writer) Request(t time.Time, status int, upstream []byte) error {
 func (w *Writer) Event(ev *patterns.Event) error {
 	w.events = append(w.events, ev)
 	w.evBytes += len(ev.Text) + 256
-	if !w.manual && w.evBytes >= flushBytes {
-		return w.Flush()
-	}
 	return nil
 }
 
-// Flush writes what the Writer holds. It refuses, with an error wrapping
-// ErrDiskFull, when the disk is nearly full.
+// Flush writes what the Writer holds, in as many transactions as it
+// takes: use Checkpoint when the counts must go with a position. It
+// refuses, with an error wrapping ErrDiskFull, when the disk is nearly
+// full.
 func (w *Writer) Flush() error {
+	if len(w.marks) > 0 {
+		return w.write(func(*badger.Txn) error { return nil }) // the marks go with their counts
+	}
 	if len(w.events) == 0 && len(w.seconds) == 0 && len(w.gaps) == 0 && len(w.sources) == 0 {
 		return nil
 	}
@@ -164,6 +178,7 @@ func (w *Writer) flushSeconds() error {
 		}
 		secs = secs[done:]
 	}
+	w.secSize = 0
 	return nil
 }
 

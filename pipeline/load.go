@@ -9,7 +9,10 @@ package pipeline
 import (
 	"cmp"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"time"
@@ -35,23 +38,49 @@ func (noProgress) File(string, int) {}
 func (noProgress) Add(int64)        {}
 func (noProgress) Finish()          {}
 
-// BatchSink is where a batch load writes: a Sink that is told what was
-// read of each file, and flushed at the end.
+// BatchSink is where a batch load writes: a Sink that keeps, with the
+// counts, how far each file was read (a mark, opaque to it), and gives
+// the marks back to the next load. store.Writer is one.
 type BatchSink interface {
 	Sink
+	// Held returns the marks of the files loaded before, by key, and
+	// their sources.
+	Held() (marks map[string][]byte, sources []timeline.Source, err error)
+	// Due reports whether the sink holds what one Checkpoint should write.
+	Due() bool
+	// Checkpoint writes what the sink was given since the last one with
+	// src, what is known of the file being read (none when src.Path is
+	// empty), and the file's mark, all or nothing.
+	Checkpoint(src timeline.Source, key string, mark []byte) error
+	// Source records what is known of a file that could not be read,
+	// written by Flush.
 	Source(timeline.Source)
 	Flush() error
 }
 
 // Result is what loading a set of paths produced.
 type Result struct {
+	// Sources are the files under the paths, in the order read; what
+	// the sink holds of each, the loads before this one included.
 	Sources  []timeline.Source
-	Records  int64
+	Records  int64   // records read by this load: those the sink did not hold
 	Problems []error // files that could not be read completely, or not at all
 }
 
-// Load reads every log file under paths into sink. A file that cannot be
-// read does not stop the others: it is reported in Problems.
+// errSink is an error of the sink: the load stops.
+type errSink struct{ err error }
+
+func (e errSink) Error() string { return e.err.Error() }
+func (e errSink) Unwrap() error { return e.err }
+
+// Load reads every log file under paths into sink: of the files the sink
+// holds already (see BatchSink.Held), only what is new — the lines
+// appended since, the files never read, wherever rotation put the others
+// (see mark). A file that cannot be read does not stop the others: it is
+// reported in Problems. What Load writes, it writes in checkpoints that
+// hold the counts of a file's records with the mark just after them: when
+// a load is interrupted (a crash, a full disk), the next one resumes at
+// the last checkpoint and counts nothing twice.
 func Load(ctx context.Context, paths []string, sink BatchSink, opts Options) (Result, error) {
 	var res Result
 	files, problems, err := Discover(paths, opts)
@@ -73,6 +102,10 @@ func Load(ctx context.Context, paths []string, sink BatchSink, opts Options) (Re
 			total += fi.Size()
 		}
 	}
+	held, err := newLedger(sink)
+	if err != nil {
+		return res, err
+	}
 	watch.Start(total, len(files))
 	defer watch.Finish()
 	zones := newZoneEvidence()
@@ -81,22 +114,17 @@ func Load(ctx context.Context, paths []string, sink BatchSink, opts Options) (Re
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		zone, label := cmp.Or(f.Zone, opts.Zone), ""
-		if zone == nil {
-			zone, label = zones.choose(f, opts.Limits)
-		} else {
-			label = ZoneLabel(zone)
+		src, n, err := held.read(f, opts, sink, zones, watch)
+		res.Records += n
+		if errors.As(err, new(errSink)) {
+			return res, fmt.Errorf("cannot load %s: %w (what was read before is kept: run again to read the rest)", f.Path, err)
 		}
-		src, err := readFile(f, opts.Limits, zone, label, sink, zones, watch)
-		res.Records += src.Records
 		if err != nil {
 			src.Error = err.Error()
 			res.Problems = append(res.Problems, err)
+			sink.Source(src)
 		}
 		res.Sources = append(res.Sources, src)
-	}
-	for _, src := range res.Sources {
-		sink.Source(src)
 	}
 	return res, sink.Flush()
 }
@@ -120,18 +148,50 @@ func ZoneLabel(loc *time.Location) string {
 	return loc.String()
 }
 
-// readFile reads one file's records into sink.
-func readFile(f File, limits ingest.Limits, zone *time.Location, zoneLabel string, sink Sink, zones *zoneEvidence, watch Progress) (timeline.Source, error) {
-	step, err := NewStep(f, zone, zoneLabel, timeline.Source{}, sink)
+// read reads what sink does not hold yet of one file, and returns what is
+// known of it (the loads before included) and the number of records read.
+// A read error is the file's; an errSink stops the load.
+func (l *ledger) read(f File, opts Options, sink BatchSink, zones *zoneEvidence, watch Progress) (timeline.Source, int64, error) {
+	prior, known := l.sources[f.Path]
+	prior.Path, prior.Format, prior.Error = f.Path, f.Format.Kind.String(), ""
+	fi, err := os.Stat(f.Path)
 	if err != nil {
-		return timeline.Source{Path: f.Path, Format: f.Format.Kind.String(), TZ: zoneLabel}, err
+		return prior, 0, fmt.Errorf("cannot read %s: %w", f.Path, err)
 	}
-	step.zones = zones
-	r, err := ingest.Open(f.Path, limits)
+	keys, whole, err := l.find(f.Path, fi)
 	if err != nil {
-		return step.Source(), err
+		return prior, 0, err
+	}
+	if whole { // an archive read to its end before: nothing new
+		zones.add(l.marks[keys[0]].Offsets)
+		watch.Add(fi.Size())
+		return prior, 0, nil
+	}
+	r, key, from, err := l.open(f, opts.Limits, keys)
+	if err != nil {
+		return prior, 0, err
 	}
 	defer r.Close()
+	if from == nil {
+		key = l.newKey(fi)
+	}
+	zones.add(from.offsets())
+	zone, label, learned := cmp.Or(f.Zone, opts.Zone), "", false
+	switch z, tz, ok := from.zoneOf(); {
+	case zone != nil:
+		label = ZoneLabel(zone)
+	case ok:
+		zone, label, learned = z, tz, true
+	default:
+		zone, label = zones.choose(f, opts.Limits)
+		learned = zone != time.Local
+	}
+	step, err := NewStep(f, zone, label, prior, sink)
+	if err != nil {
+		return prior, 0, err
+	}
+	step.zones = zones
+	offsets := maps.Clone(zones.offsets)
 	var reported int64
 	tell := func() {
 		if c := r.Consumed(); c > reported {
@@ -140,14 +200,80 @@ func readFile(f File, limits ingest.Limits, zone *time.Location, zoneLabel strin
 		}
 	}
 	defer tell()
+	last := prior
+	checkpoint := func(end bool) error {
+		src := step.Source()
+		st := r.Stats()
+		src.Cut = prior.Cut + st.CutLines + st.CutRecords
+		m := mark{Pos: r.Position(), Size: fi.Size(), ModTime: fi.ModTime().UnixNano(), Compressed: st.Compression != "", End: end}
+		if learned {
+			_, off := time.Unix(0, 0).In(zone).Zone()
+			m.Zone, m.TZ = &off, label
+		}
+		m.Offsets = maps.Clone(from.offsets())
+		for off, n := range zones.offsets { // this file's, since it began
+			if n -= offsets[off]; n > 0 {
+				if m.Offsets == nil {
+					m.Offsets = map[int]int64{}
+				}
+				m.Offsets[off] += n
+			}
+		}
+		last = src
+		if src.Records == prior.Records && !known && src.Error == "" {
+			src = timeline.Source{} // nothing of it under this name: no source
+		}
+		b, err := json.Marshal(m)
+		if err != nil {
+			return errSink{fmt.Errorf("cannot encode how far %s was read: %w", f.Path, err)}
+		}
+		if err := sink.Checkpoint(src, key, b); err != nil {
+			return errSink{err}
+		}
+		l.put(key, &m)
+		if src.Path != "" {
+			l.sources[src.Path] = src
+		}
+		return nil
+	}
 	err = r.Records(f.Format.StartsRecord, func(rec []byte, off int64) error {
 		if step.src.Records%16384 == 16383 {
 			tell()
 		}
-		return step.Record(f.Path, rec, off)
+		if err := step.Record(f.Path, rec, off); err != nil {
+			return errSink{err}
+		}
+		if sink.Due() {
+			return checkpoint(false)
+		}
+		return nil
 	})
-	src := step.Source()
-	st := r.Stats()
-	src.Cut = st.CutLines + st.CutRecords
-	return src, err
+	if err != nil && !errors.As(err, new(errSink)) {
+		step.src.Error = err.Error()
+		if cerr := checkpoint(false); cerr != nil {
+			err = cerr
+		}
+	} else if err == nil {
+		err = checkpoint(true)
+	}
+	return last, last.Records - prior.Records, err
+}
+
+// open opens f at the first of the marks keys that holds it, or from its
+// start when none does (from is nil then).
+func (l *ledger) open(f File, limits ingest.Limits, keys []string) (*ingest.Reader, string, *mark, error) {
+	for i, k := range keys {
+		r, ok, err := ingest.OpenAt(f.Path, limits, l.marks[k].Pos)
+		switch {
+		case err != nil:
+			return nil, "", nil, err
+		case ok:
+			return r, k, l.marks[k], nil
+		case i == len(keys)-1:
+			return r, "", nil, nil // read from its start
+		}
+		r.Close()
+	}
+	r, err := ingest.Open(f.Path, limits)
+	return r, "", nil, err
 }

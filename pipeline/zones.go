@@ -26,6 +26,13 @@ func newZoneEvidence() *zoneEvidence {
 	return &zoneEvidence{offsets: map[int]int64{}, requests: newRequestIndex()}
 }
 
+// add counts access-log stamps by UTC offset, read by an earlier load.
+func (z *zoneEvidence) add(offsets map[int]int64) {
+	for off, n := range offsets {
+		z.offsets[off] += n
+	}
+}
+
 // choose returns the zone to read a zoneless log in when none is
 // configured, and the label that tells the report why. The access logs'
 // offset is assumed; a log that names requests (nginx's error log,

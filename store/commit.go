@@ -35,15 +35,17 @@ func (w *Writer) Commit(positions map[string][]byte) error {
 }
 
 // Checkpoint writes what the Writer holds, with src (what is known of the
-// file being read) and the file's mark (opaque: how far it was read, see
-// Marks), in one transaction: after a crash the store holds all of it or
+// file being read; none when src.Path is empty) and the file's mark
+// (opaque: how far it was read, see Marks), in one transaction: after a crash the store holds all of it or
 // none, so a batch load that resumes at the marks neither loses nor
 // counts twice. The Writer must hold no more than one transaction takes:
 // write when Due says so. When it fails, nothing was written and what the
 // Writer held is dropped: the records it counted must be read again from
 // the last mark.
 func (w *Writer) Checkpoint(src timeline.Source, key string, mark []byte) error {
-	w.Source(src)
+	if src.Path != "" {
+		w.Source(src)
+	}
 	w.Mark(key, mark)
 	err := w.write(func(*badger.Txn) error { return nil })
 	if err != nil {

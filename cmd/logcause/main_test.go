@@ -292,6 +292,67 @@ func TestStoreFlagKeepsTheStoreAndRefusesASecondUser(t *testing.T) {
 	}
 }
 
+// TestStoreCountsEachLogOnce: analyze --store over the same logs, again
+// and again, gives the report one run gives (the totals, the confidence,
+// the files the store holds); lines appended are counted once; a log
+// given later adds only itself, and the report covers the whole store.
+func TestStoreCountsEachLogOnce(t *testing.T) {
+	dir := t.TempDir()
+	writeLogs(t, dir)
+	access := filepath.Join(dir, "access.log")
+	all, _ := os.ReadFile(access)
+	cut := bytes.IndexByte(all[len(all)/3:], '\n') + len(all)/3 + 1
+	first, rest := all[:cut], all[cut:]
+	os.WriteFile(access, first, 0o644)
+	st := filepath.Join(t.TempDir(), "store")
+	analyzeStore := func(paths ...string) (string, analyze.Result) {
+		t.Helper()
+		code, out, errs := runCmd(t, append([]string{"analyze", "--format", "json", "--store", st}, paths...)...)
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		var res analyze.Result
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatal(err)
+		}
+		return out, res
+	}
+	// The access log alone, with the error and FPM logs given later.
+	_, res := analyzeStore(access)
+	if res.Totals.Requests != int64(bytes.Count(first, []byte("\n"))) || len(res.Sources) != 1 {
+		t.Fatalf("first run: %d requests, %d sources", res.Totals.Requests, len(res.Sources))
+	}
+	f, _ := os.OpenFile(access, os.O_APPEND|os.O_WRONLY, 0)
+	f.Write(rest)
+	f.Close()
+	reports := map[string]int{}
+	for range 3 {
+		out, res := analyzeStore(dir)
+		reports[out]++
+		if res.Totals.Requests != 270 || len(res.Sources) != 3 || res.Sources[0].Records != 270 {
+			t.Errorf("%d requests, sources %+v; want the 270 requests of the logs, in 3 files", res.Totals.Requests, res.Sources)
+		}
+	}
+	if len(reports) != 1 {
+		t.Errorf("%d different reports from 3 runs over the same logs", len(reports))
+	}
+	_, once := analyzeStore(dir)
+	code, out, errs := runCmd(t, "analyze", "--format", "json", dir) // a temporary store
+	var want analyze.Result
+	if code != exitOK || json.Unmarshal([]byte(out), &want) != nil {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if len(once.Incidents) != 1 || once.Incidents[0].Causes[0].Confidence != want.Incidents[0].Causes[0].Confidence ||
+		once.Incidents[0].Causes[0].Summary != want.Incidents[0].Causes[0].Summary || once.Range != want.Range {
+		t.Errorf("the kept store says\n%+v\none run says\n%+v", once.Incidents, want.Incidents)
+	}
+	// A run over one file of the store still reports all the store holds.
+	code, text, errs := runCmd(t, "analyze", "--store", st, filepath.Join(dir, "php-fpm.log"))
+	if code != exitOK || !strings.HasPrefix(text, "logcause: 3 files of logs, 2026-11-23 13:00:00 to 2026-11-23 13:01:29 UTC\n270 requests") {
+		t.Errorf("exit %d: %s\n%s", code, errs, text)
+	}
+}
+
 // TestClockGoingBackwards: lines out of time order (a clock stepped back,
 // logs concatenated in the wrong order) give the same analysis.
 func TestClockGoingBackwards(t *testing.T) {

@@ -200,6 +200,9 @@ type Notice struct {
 	Offset int64    // the offset concerned (read offset, saved offset)
 	Detail string
 	Loss   bool // lines may be missing: a gap, a forced switch, a truncation no copy covers
+	// End is, for NoticeRotated and NoticeForced, where reading of the file
+	// left ended: just after its last record, in the batch with the notice.
+	End Position
 }
 
 func (n Notice) String() string {
@@ -1127,6 +1130,7 @@ func (f *Follower) check() (bool, error) {
 func (f *Follower) switchFile(deleted, forced bool) {
 	old := f.cur
 	f.closeFraming()
+	end := f.position()
 	old.f.Close()
 	next := f.succ[0]
 	f.succ = f.succ[1:]
@@ -1140,7 +1144,7 @@ func (f *Follower) switchFile(deleted, forced bool) {
 		f.stats.ForcedSwitches++
 		kind, why = NoticeForced, fmt.Sprintf("still written after %d rounds while %s filled; switched, later writes to it are not read", f.cfg.MaxDrainRounds, next.path)
 	}
-	f.batch.Notices = append(f.batch.Notices, Notice{Kind: kind, Path: old.path, ID: old.id, Offset: old.off, Detail: why, Loss: forced})
+	f.batch.Notices = append(f.batch.Notices, Notice{Kind: kind, Path: old.path, ID: old.id, Offset: old.off, Detail: why, Loss: forced, End: end})
 }
 
 // scanPath queues the file at the path when it is new.

@@ -321,6 +321,20 @@ func TestFollowPartialLastLine(t *testing.T) {
 	if st := s.f.Stats(); st.PartialLines != 1 {
 		t.Errorf("stats %+v", st)
 	}
+	// The rotation notice says where reading of the old file ended: a
+	// read of it resumed there finds nothing more.
+	for _, n := range s.notices {
+		if n.Kind != NoticeRotated {
+			continue
+		}
+		fi, _ := os.Stat(p + ".1")
+		r, resumed, err := OpenAt(p+".1", DefaultLimits, n.End)
+		if err != nil || !resumed || n.End.Offset != fi.Size() || !n.End.ID.SameInode(n.ID) {
+			t.Fatalf("rotated away at %+v (resumed %v, %v); the file holds %d bytes", n.End, resumed, err, fi.Size())
+		}
+		r.Records(nil, func(b []byte, _ int64) error { t.Errorf("read again: %q", b); return nil })
+		r.Close()
+	}
 }
 
 // A 10 MB line is cut at MaxLine, counted, and costs the follower no more

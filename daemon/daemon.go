@@ -116,6 +116,7 @@ type batch struct {
 	gaps     []timeline.Gap
 	source   timeline.Source
 	position []byte
+	marks    map[string][]byte // what the store holds of the files read, by mark key
 	done     chan error
 }
 
@@ -176,9 +177,19 @@ func (d *Daemon) Run(ctx context.Context) error {
 	for _, s := range known {
 		prior[s.Path] = s
 	}
+	marks, err := d.st.Marks()
+	if err != nil {
+		return err
+	}
+	held, err := pipeline.ReadHeld(marks)
+	if err != nil {
+		return err
+	}
 	starts := make([]ingest.Position, len(d.cfg.Files))
+	tracks := make([]*tracker, len(d.cfg.Files))
 	for i, f := range d.cfg.Files {
-		if starts[i], err = d.startPosition(f.Path, saved[f.Path]); err != nil {
+		tracks[i] = &tracker{held: held, now: d.cfg.Now}
+		if starts[i], err = d.startPosition(f.Path, saved[f.Path], tracks[i]); err != nil {
 			return err
 		}
 	}
@@ -191,7 +202,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- d.follow(ctx, f, starts[i], prior[f.Path], batches)
+			errs <- d.follow(ctx, f, starts[i], tracks[i], prior[f.Path], batches)
 		}()
 	}
 	defer cancel()
@@ -266,6 +277,9 @@ func (d *Daemon) commit(b batch) error {
 		wr.Gap(g)
 	}
 	wr.Source(b.source)
+	for key, m := range b.marks {
+		wr.Mark(key, m)
+	}
 	return wr.Commit(map[string][]byte{b.path: b.position})
 }
 
@@ -288,26 +302,41 @@ func (d *Daemon) prune(now time.Time) {
 	}
 }
 
-// startPosition is where to follow path from: the committed position, or
-// on a first start its end (or its beginning with FromStart).
-func (d *Daemon) startPosition(path string, saved []byte) (ingest.Position, error) {
+// startPosition is where to follow path from: the committed position,
+// unless a batch load read the file further since; on a first start, where
+// a batch load left the file, else its end (or its beginning with
+// FromStart). t learns whether the store holds the file from its start.
+func (d *Daemon) startPosition(path string, saved []byte, t *tracker) (ingest.Position, error) {
+	key, mark, marked, err := t.held.Start(path, d.cfg.Limits)
+	if err != nil {
+		return ingest.Position{}, fmt.Errorf("cannot check what the store holds of %s: %w", path, err)
+	}
 	if saved != nil {
 		var p ingest.Position
 		if err := json.Unmarshal(saved, &p); err != nil {
 			return p, fmt.Errorf("cannot read the saved position of %s: %w (remove the store to start afresh)", path, err)
 		}
-		return p, nil
+		if !marked || !mark.ID.SameInode(p.ID) || mark.Offset <= p.Offset {
+			t.key, t.ok = t.held.KeyAt(p)
+			t.pos = p
+			return p, nil
+		}
 	}
-	if d.cfg.FromStart {
+	switch {
+	case marked:
+		t.ok, t.key, t.pos = true, key, mark
+		return mark, nil
+	case d.cfg.FromStart:
+		t.fromStart()
 		return ingest.Position{Path: path}, nil
 	}
 	return ingest.EndPosition(path)
 }
 
 // follow reads one log and hands its batches to the committer, waiting for
-// each to be committed before reading on. prior is what the store knows of
-// the file already.
-func (d *Daemon) follow(ctx context.Context, f pipeline.File, from ingest.Position, prior timeline.Source, out chan<- batch) error {
+// each to be committed before reading on, with the marks t keeps of the
+// files read. prior is what the store knows of the file already.
+func (d *Daemon) follow(ctx context.Context, f pipeline.File, from ingest.Position, t *tracker, prior timeline.Source, out chan<- batch) error {
 	zone := cmp.Or(f.Zone, d.cfg.Zone)
 	col := &collector{}
 	step, err := pipeline.NewStep(f, zone, pipeline.ZoneLabel(zone), prior, col)
@@ -349,6 +378,16 @@ func (d *Daemon) follow(ctx context.Context, f pipeline.File, from ingest.Positi
 		b.source.Cut = prior.Cut + st.CutLines + st.CutRecords
 		if b.position, err = json.Marshal(fb.Position); err != nil {
 			return err
+		}
+		for key, pos := range t.marks(fb) {
+			m, err := t.held.Mark(key, pos)
+			if err != nil {
+				return err
+			}
+			if b.marks == nil {
+				b.marks = map[string][]byte{}
+			}
+			b.marks[key] = m
 		}
 		select {
 		case out <- b:

@@ -3,7 +3,9 @@ package pipeline
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"slices"
 	"syscall"
@@ -63,6 +65,11 @@ func newLedger(sink BatchSink) (*ledger, error) {
 	if err != nil {
 		return nil, err
 	}
+	return readLedger(marks, sources)
+}
+
+// readLedger decodes marks (by key) and sources.
+func readLedger(marks map[string][]byte, sources []timeline.Source) (*ledger, error) {
 	l := &ledger{marks: map[string]*mark{}, sources: map[string]timeline.Source{}, byInode: map[[2]uint64][]string{}, byHead: map[uint64][]string{}}
 	for _, s := range sources {
 		l.sources[s.Path] = s
@@ -161,4 +168,68 @@ func (m *mark) offsets() map[int]int64 {
 		return nil
 	}
 	return m.Offsets
+}
+
+// Held is what a store holds of the files read into it (their marks), for
+// a follower: it starts following a file where the store holds it to, and
+// keeps the file's mark up to date in its commits, so that a batch load
+// after it reads only what it did not. It is safe for concurrent use.
+type Held struct{ l *ledger }
+
+// ReadHeld reads the marks of a store (store.Store.Marks).
+func ReadHeld(marks map[string][]byte) (*Held, error) {
+	l, err := readLedger(marks, nil)
+	return &Held{l}, err
+}
+
+// Start returns the position of the mark that holds the file at path
+// furthest, the file's content checked up to there, and the mark's key;
+// ok is false when none does (or there is no file at path).
+func (h *Held) Start(path string, limits ingest.Limits) (key string, pos ingest.Position, ok bool, err error) {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", pos, false, nil
+	}
+	if err != nil {
+		return "", pos, false, fmt.Errorf("cannot read %s: %w", path, err)
+	}
+	keys, _, err := h.l.find(path, fi)
+	if err != nil {
+		return "", pos, false, err
+	}
+	for _, k := range keys {
+		r, ok, err := ingest.OpenAt(path, limits, h.l.marks[k].Pos)
+		if err != nil {
+			return "", pos, false, err
+		}
+		r.Close()
+		if ok {
+			return k, h.l.marks[k].Pos, true, nil
+		}
+	}
+	return "", pos, false, nil
+}
+
+// KeyAt returns the key of the mark at pos, if there is one.
+func (h *Held) KeyAt(pos ingest.Position) (string, bool) {
+	for k, m := range h.l.marks {
+		if m.Pos.ID == pos.ID && m.Pos.Offset == pos.Offset && m.Pos.Before == pos.Before {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// Mark returns the mark of key for a file the store holds from its start
+// to pos, keeping what the mark said of the file's zone and stamps.
+func (h *Held) Mark(key string, pos ingest.Position) ([]byte, error) {
+	m := mark{Pos: pos}
+	if old := h.l.marks[key]; old != nil {
+		m.Zone, m.TZ, m.Offsets = old.Zone, old.TZ, old.Offsets
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("cannot encode how far %s was read: %w", pos.Path, err)
+	}
+	return b, nil
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/logcause/logcause/daemon"
 	"github.com/logcause/logcause/ingest"
-	"github.com/logcause/logcause/patterns"
 	"github.com/logcause/logcause/pipeline"
 	"github.com/logcause/logcause/store"
 	"github.com/logcause/logcause/timeline"
@@ -48,19 +47,13 @@ type holds struct {
 
 func holding(t *testing.T, st *store.Store) holds {
 	t.Helper()
-	var h holds
-	from, to := time.Unix(0, 0), time.Unix(1<<40, 0)
-	var err error
-	if h.seconds, err = st.Seconds(from, to); err != nil {
-		t.Fatal(err)
-	}
-	st.Events(from, to, func(ev *patterns.Event) error {
+	c := dump(t, st)
+	h := holds{seconds: c.seconds}
+	for _, ev := range c.events {
 		h.events = append(h.events, ev.Time.String()+" "+ev.Text)
-		return nil
-	})
+	}
 	slices.Sort(h.events)
-	sources, _ := st.Sources()
-	for _, s := range sources {
+	for _, s := range c.sources {
 		h.records += s.Records
 	}
 	return h

@@ -121,6 +121,18 @@ func demoCopy(t *testing.T) string {
 	return dir
 }
 
+// demoRotated is demoCopy with the first half of the access log rotated
+// and gzipped into access.log.1.gz.
+func demoRotated(t *testing.T) string {
+	t.Helper()
+	dir := demoCopy(t)
+	access, _ := os.ReadFile(filepath.Join(dir, "access.log"))
+	older, newer := split(access)
+	write(t, filepath.Join(dir, "access.log.1.gz"), gzipped(t, older))
+	write(t, filepath.Join(dir, "access.log"), newer)
+	return dir
+}
+
 func write(t *testing.T, path string, b []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, b, 0o644); err != nil {
@@ -163,11 +175,7 @@ func analyzeStore(t *testing.T, st *store.Store) analyze.Result {
 // live log, its rotated and gzipped siblings, two zoneless logs) into one
 // store hold what one load holds, and analysis says the same.
 func TestLoadsOfTheSameLogsCountThemOnce(t *testing.T) {
-	dir := demoCopy(t)
-	access, _ := os.ReadFile(filepath.Join(dir, "access.log"))
-	older, newer := split(access)
-	write(t, filepath.Join(dir, "access.log.1.gz"), gzipped(t, older))
-	write(t, filepath.Join(dir, "access.log"), newer)
+	dir := demoRotated(t)
 	want := fresh(t, dir)
 	if want.requests() != 500 {
 		t.Fatalf("the demo holds %d requests, want 500", want.requests())
@@ -330,11 +338,7 @@ func (f *failing) Checkpoint(src timeline.Source, key string, mark []byte) error
 // any of its checkpoints leaves a store that the next load completes:
 // what one load holds, nothing twice, nothing lost.
 func TestInterruptedLoadIsResumedWithoutCountingTwice(t *testing.T) {
-	dir := demoCopy(t)
-	access, _ := os.ReadFile(filepath.Join(dir, "access.log"))
-	older, newer := split(access)
-	write(t, filepath.Join(dir, "access.log.1.gz"), gzipped(t, older))
-	write(t, filepath.Join(dir, "access.log"), newer)
+	dir := demoRotated(t)
 	want := fresh(t, dir)
 	count := &failing{Writer: openStore(t).NewWriter(), every: 37}
 	load(t, count, dir)

@@ -198,15 +198,18 @@ func TestLoadsOfTheSameLogsCountThemOnce(t *testing.T) {
 }
 
 // TestAppendedLinesAreReadOnce: lines appended to a log after a load are
-// read by the next one, and only they.
+// read by the next one, and only they; what the store says of each file
+// (records, unparsed records and their samples, the zone and why) adds up
+// to what one load of the whole files says.
 func TestAppendedLinesAreReadOnce(t *testing.T) {
 	dir := demoCopy(t)
 	final := map[string][]byte{}
 	for _, name := range []string{"access.log", "error.log"} {
 		b, _ := os.ReadFile(filepath.Join(dir, name))
-		final[name] = b
-		first, _ := split(b)
-		write(t, filepath.Join(dir, name), first)
+		first, rest := split(b)
+		junk := []byte("no request here " + name + "\n")
+		final[name] = slices.Concat(first, junk, rest, junk)
+		write(t, filepath.Join(dir, name), slices.Concat(first, junk))
 	}
 	st := openStore(t)
 	first := load(t, st.NewWriter(), dir)
@@ -218,6 +221,25 @@ func TestAppendedLinesAreReadOnce(t *testing.T) {
 	sameAs(t, "after the appended lines", dumpStore(t, st), want)
 	if first.Records+second.Records != want.records {
 		t.Errorf("the loads read %d and %d records, want %d in all", first.Records, second.Records, want.records)
+	}
+	whole := openStore(t)
+	load(t, whole.NewWriter(), dir)
+	got, _ := st.Sources()
+	wantSources, _ := whole.Sources()
+	for i := range got { // the zone is the one learned by the first load; it says how many lines it lined up
+		if !strings.HasPrefix(got[i].TZ, "+01:00 (learned from the access log") && got[i].Format != "nginx_access" {
+			t.Errorf("%s read in %s", got[i].Path, got[i].TZ)
+		}
+		got[i].TZ = ""
+		if i < len(wantSources) {
+			wantSources[i].TZ = ""
+		}
+	}
+	if !reflect.DeepEqual(got, wantSources) {
+		t.Errorf("sources after two loads:\n%+v\nafter one:\n%+v", got, wantSources)
+	}
+	if got[0].Unparsed != 2 || len(got[0].Samples) != 2 {
+		t.Errorf("access.log: %d unparsed, samples %q; want the 2 junk lines", got[0].Unparsed, got[0].Samples)
 	}
 }
 

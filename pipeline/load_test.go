@@ -65,4 +65,12 @@ func TestLoadReportsProgressInFileBytes(t *testing.T) {
 	if strings.Join(rec.files, " ") != "access.log.1.gz access.log error.log php-fpm.log" {
 		t.Errorf("files in order %v", rec.files)
 	}
+	// Again: what the store holds is skipped, and counts as done.
+	again := &recorder{}
+	if _, err := Load(context.Background(), []string{dir}, st.NewWriter(), Options{Limits: ingest.DefaultLimits, Progress: again}); err != nil {
+		t.Fatal(err)
+	}
+	if again.total != size || again.added != size || !again.finished {
+		t.Errorf("progress of a load of what the store holds: total %d, added %d, finished %v; want %d bytes", again.total, again.added, again.finished, size)
+	}
 }

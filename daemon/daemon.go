@@ -208,7 +208,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 				d.cfg.OnCommit(b.path)
 			}
 		case now := <-ticks:
-			d.prune(now)
+			d.prune(ctx, now)
 			// Nothing new since the last analysis: no new incident can show
 			// (only old seconds left the window), and an idle daemon stays idle.
 			if fresh {
@@ -272,15 +272,17 @@ func (d *Daemon) commit(b batch) error {
 // prune drops the days past the retention, once a UTC day (and at the
 // first tick): the daemon holds the store's lock, so `logcause store
 // prune` cannot run beside it.
-func (d *Daemon) prune(now time.Time) {
+func (d *Daemon) prune(ctx context.Context, now time.Time) {
 	day := now.Unix() / 86400
 	if d.cfg.Retention < 1 || day == d.prunedDay {
 		return
 	}
 	d.prunedDay = day
-	n, err := d.st.Prune(d.cfg.Retention, now)
+	n, err := d.st.Prune(ctx, d.cfg.Retention, now)
 	if err != nil {
-		slog.Error("cannot prune the store", "err", err)
+		if ctx.Err() == nil { // not the daemon's end
+			slog.Error("cannot prune the store", "err", err)
+		}
 		return
 	}
 	if n > 0 {

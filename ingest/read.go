@@ -3,7 +3,7 @@ package ingest
 import (
 	"bufio"
 	"bytes"
-
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -38,6 +38,7 @@ type Stats struct {
 // Reader reads the records of one file.
 type Reader struct {
 	path    string
+	ctx     context.Context // once done, no further block is read
 	f       *os.File
 	lines   lineSource // the (decompressed) stream, framed in lines
 	gz      *gzip.Reader
@@ -71,6 +72,15 @@ func permissionHint(err error) string {
 // Open opens path for reading. Gzip and zstd files are detected by their
 // magic bytes, whatever their names, and decompressed as they are read.
 func Open(path string, limits Limits) (*Reader, error) {
+	return OpenContext(context.Background(), path, limits)
+}
+
+// OpenContext is Open for a read that ctx may stop (a signal, a daemon's
+// end): once ctx is done, the Reader reads no further block of the file,
+// nor of its decompressed stream, and Sample and Records return an error
+// wrapping ctx's. A block is 256 KiB: a large file or a long archive stops
+// within a fraction of a second.
+func OpenContext(ctx context.Context, path string, limits Limits) (*Reader, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open %s: %w%s", path, err, permissionHint(err))
@@ -84,8 +94,8 @@ func Open(path string, limits Limits) (*Reader, error) {
 		f.Close()
 		return nil, fmt.Errorf("cannot read %s: it is a directory", path)
 	}
-	r := &Reader{path: path, f: f, limits: limits}
-	r.counted = countingReader{r: f}
+	r := &Reader{path: path, ctx: ctx, f: f, limits: limits}
+	r.counted = countingReader{r: f, ctx: ctx}
 	br := bufio.NewReaderSize(&r.counted, 256<<10)
 	magic, _ := br.Peek(4)
 	switch {
@@ -115,13 +125,17 @@ func Open(path string, limits Limits) (*Reader, error) {
 }
 
 // countingReader counts the bytes read through it; the count may be read
-// from another goroutine.
+// from another goroutine. It reads nothing more once ctx is done.
 type countingReader struct {
-	r io.Reader
-	n atomic.Int64
+	r   io.Reader
+	ctx context.Context
+	n   atomic.Int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
 	n, err := c.r.Read(p)
 	c.n.Add(int64(n))
 	return n, err
@@ -166,6 +180,7 @@ const (
 // bufio buffer first.
 func (r *Reader) readAhead(src io.Reader) *aheadReader {
 	a := &aheadReader{
+		ctx:  r.ctx,
 		full: make(chan aheadChunk, aheadBuffers),
 		free: make(chan []byte, aheadBuffers),
 		stop: make(chan struct{}),
@@ -185,6 +200,7 @@ type aheadChunk struct {
 
 // aheadReader is the caller's end of readAhead.
 type aheadReader struct {
+	ctx   context.Context // once done, no further block is taken
 	full  chan aheadChunk // blocks decompressed, in order
 	free  chan []byte     // blocks read, to be filled again
 	stop  chan struct{}   // closed by Close
@@ -241,6 +257,11 @@ func (a *aheadReader) run(src io.Reader) {
 func (a *aheadReader) next() error {
 	if a.err != nil {
 		return a.err
+	}
+	if err := a.ctx.Err(); err != nil {
+		// The blocks decompressed ahead may hold megabytes of lines.
+		a.err = err
+		return err
 	}
 	if a.buf != nil {
 		a.free <- a.buf[:cap(a.buf)] // never blocks: free has room for every block made
@@ -379,6 +400,9 @@ func (r *Reader) readLine() ([]byte, error) {
 }
 
 func (r *Reader) readErr(err error) error {
+	if r.ctx.Err() != nil && errors.Is(err, r.ctx.Err()) {
+		return fmt.Errorf("stopped reading %s after %d bytes: %w", r.path, r.stats.Bytes, err)
+	}
 	if r.stats.Compression != "" {
 		return fmt.Errorf("cannot read %s: the %s archive is truncated or corrupt after %d decompressed bytes (the records before that point were read): %w", r.path, r.stats.Compression, r.stats.Bytes, err)
 	}

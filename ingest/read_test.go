@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -406,4 +407,46 @@ func TestSmallArchiveMakesOneBlock(t *testing.T) {
 		t.Errorf("%d blocks made for a line", r.ahead.made)
 	}
 	r.Close() // a second Close does not panic
+}
+
+// TestRecordsStopWhenTheContextIsDone: a read that its context stops goes
+// no further than the block it is in, in a plain file as in an archive
+// (whose blocks decompressed ahead may hold megabytes), and says why.
+func TestRecordsStopWhenTheContextIsDone(t *testing.T) {
+	var b strings.Builder
+	for i := 0; b.Len() < 8<<20; i++ {
+		b.WriteString(strconv.Itoa(i) + " a line of a large log, numbered to compress less well " + strconv.Itoa(i*7919%100003) + "\n")
+	}
+	data := []byte(b.String())
+	for _, c := range []struct{ name, file string }{
+		{"plain", write(t, "big.log", data)},
+		{"gzip", write(t, "big.log.gz", gz(t, data))},
+		{"zstd", write(t, "big.log.zst", zst(t, data))},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			r, err := OpenContext(ctx, c.file, DefaultLimits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			const stopAt = 1 << 20
+			var last int64
+			err = r.Records(startsWithDigit, func(_ []byte, off int64) error {
+				if off >= stopAt {
+					cancel() // and go on, as a caller that does not look at ctx
+				}
+				last = off
+				return nil
+			})
+			if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "stopped reading "+c.file) {
+				t.Fatalf("err %v, want it to say the read of %s stopped, wrapping context.Canceled", err, c.file)
+			}
+			// The rest of the block in hand (and a line across its end) at most.
+			if last-stopAt > 2*aheadBlock {
+				t.Errorf("records up to offset %d of %d were read after the context was done at %d", last, len(data), stopAt)
+			}
+		})
+	}
 }

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -133,9 +134,9 @@ func modTime(path string) time.Time {
 
 // Open opens f and finds its format: opts.Format, or a user's grok format
 // that parses most of its first lines, or the built-in format detected from
-// them. The Reader replays those lines.
-func Open(f ingest.File, opts Options) (*ingest.Reader, Format, error) {
-	r, err := ingest.Open(f.Path, opts.Limits)
+// them. The Reader replays those lines, and stops once ctx is done.
+func Open(ctx context.Context, f ingest.File, opts Options) (*ingest.Reader, Format, error) {
+	r, err := ingest.OpenContext(ctx, f.Path, opts.Limits)
 	if err != nil {
 		return nil, Format{}, err
 	}
@@ -196,7 +197,7 @@ func detect(f ingest.File, opts Options) (File, error) {
 	if ov.Format != patterns.KindUnknown {
 		opts.Format = ov.Format
 	}
-	r, format, err := Open(f, opts)
+	r, format, err := Open(context.Background(), f, opts) // 40 lines at most
 	if err != nil {
 		return File{}, err
 	}

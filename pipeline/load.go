@@ -83,11 +83,14 @@ func Load(ctx context.Context, paths []string, sink BatchSink, opts Options) (Re
 		}
 		zone, label := cmp.Or(f.Zone, opts.Zone), ""
 		if zone == nil {
-			zone, label = zones.choose(f, opts.Limits)
+			zone, label = zones.choose(ctx, f, opts.Limits)
 		} else {
 			label = ZoneLabel(zone)
 		}
-		src, err := readFile(f, opts.Limits, zone, label, sink, zones, watch)
+		src, err := readFile(ctx, f, opts.Limits, zone, label, sink, zones, watch)
+		if ctx.Err() != nil {
+			return res, ctx.Err() // stopped: not a problem of the file's
+		}
 		res.Records += src.Records
 		if err != nil {
 			src.Error = err.Error()
@@ -120,14 +123,14 @@ func ZoneLabel(loc *time.Location) string {
 	return loc.String()
 }
 
-// readFile reads one file's records into sink.
-func readFile(f File, limits ingest.Limits, zone *time.Location, zoneLabel string, sink Sink, zones *zoneEvidence, watch Progress) (timeline.Source, error) {
+// readFile reads one file's records into sink, until ctx is done.
+func readFile(ctx context.Context, f File, limits ingest.Limits, zone *time.Location, zoneLabel string, sink Sink, zones *zoneEvidence, watch Progress) (timeline.Source, error) {
 	step, err := NewStep(f, zone, zoneLabel, timeline.Source{}, sink)
 	if err != nil {
 		return timeline.Source{Path: f.Path, Format: f.Format.Kind.String(), TZ: zoneLabel}, err
 	}
 	step.zones = zones
-	r, err := ingest.Open(f.Path, limits)
+	r, err := ingest.OpenContext(ctx, f.Path, limits)
 	if err != nil {
 		return step.Source(), err
 	}

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,9 +14,9 @@ import (
 // line (`logcause parse`), reading stamps without a zone in opts.Zone,
 // which must be set.
 // Records that do not parse are counted in the error, never dropped
-// silently.
-func WriteJSON(out io.Writer, path string, opts Options) error {
-	r, format, err := Open(ingest.File{Path: path, Named: true}, opts)
+// silently. It stops once ctx is done.
+func WriteJSON(ctx context.Context, out io.Writer, path string, opts Options) error {
+	r, format, err := Open(ctx, ingest.File{Path: path, Named: true}, opts)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -34,7 +35,7 @@ func newZoneEvidence() *zoneEvidence {
 // container or a host in another zone, or the access log may log $msec
 // only). A log without such evidence takes the offset inferred for the
 // server's error log, else the assumed one.
-func (z *zoneEvidence) choose(d File, limits ingest.Limits) (*time.Location, string) {
+func (z *zoneEvidence) choose(ctx context.Context, d File, limits ingest.Limits) (*time.Location, string) {
 	off, ok := commonOffset(z.offsets)
 	if !ok {
 		return time.Local, ZoneLabel(time.Local) + " (local zone of this machine; set --tz to the server's)"
@@ -42,8 +43,8 @@ func (z *zoneEvidence) choose(d File, limits ingest.Limits) (*time.Location, str
 	assumed := inferred{Offset: off}.Zone()
 	learned := formatOffset(off) + " (learned from the access log)"
 	if d.Format.namesRequests() && z.requests.Len() > 0 {
-		inf, found, err := inferOffset(d, limits, z.requests)
-		if err != nil {
+		inf, found, err := inferOffset(ctx, d, limits, z.requests)
+		if err != nil && ctx.Err() == nil {
 			slog.Warn("cannot line the log up with the access log to check its time zone", "path", d.Path, "err", err)
 		}
 		switch {
@@ -83,13 +84,13 @@ var errEnough = errors.New("enough sightings")
 // inferOffset reads d with its stamps taken as UTC, and votes with the
 // requests it names for the offset that lines them up with the access
 // logs' (offsetVotes).
-func inferOffset(d File, limits ingest.Limits, x *requestIndex) (inferred, bool, error) {
+func inferOffset(ctx context.Context, d File, limits ingest.Limits, x *requestIndex) (inferred, bool, error) {
 	v := x.Votes()
 	p, err := d.Format.Parser(time.UTC, modTime(d.Path))
 	if err != nil {
 		return inferred{}, false, err
 	}
-	r, err := ingest.Open(d.Path, limits)
+	r, err := ingest.OpenContext(ctx, d.Path, limits)
 	if err != nil {
 		return inferred{}, false, err
 	}

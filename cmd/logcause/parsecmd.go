@@ -45,7 +45,7 @@ Exit status: 0 when every record parsed, 1 otherwise, 2 for a usage error.`,
 			out := bufio.NewWriterSize(c.OutOrStdout(), 64<<10)
 			var problems []error
 			for _, path := range args {
-				if err := pipeline.WriteJSON(out, path, opts); err != nil {
+				if err := pipeline.WriteJSON(c.Context(), out, path, opts); err != nil {
 					problems = append(problems, err)
 				}
 			}

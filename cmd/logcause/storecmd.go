@@ -80,7 +80,7 @@ blocked while it runs: run it off-peak.`,
 			}
 			defer st.Close()
 			before, _ := st.DiskUsage()
-			n, err := st.Prune(keep, e.now())
+			n, err := st.Prune(c.Context(), keep, e.now())
 			if err != nil {
 				return err
 			}

@@ -84,10 +84,16 @@ func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags, e env) error {
 	if args, err = fl.input.paths(args, cfg); err != nil {
 		return err
 	}
-	opts.Progress = progressFor(c.ErrOrStderr())
+	opts.Progress = e.progress
+	if opts.Progress == nil {
+		opts.Progress = progressFor(c.ErrOrStderr())
+	}
 	st, err := openStore(fl.storeDir)
 	if err != nil {
 		return err
+	}
+	if fl.storeDir == "" {
+		defer e.scratch.add(st.Dir())() // after Close: a second signal during Close removes it too
 	}
 	defer st.Close()
 

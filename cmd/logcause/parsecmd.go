@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -42,10 +43,18 @@ Exit status: 0 when every record parsed, 1 otherwise, 2 for a usage error.`,
 			if opts.Zone == nil {
 				opts.Zone = time.Local
 			}
-			out := bufio.NewWriterSize(c.OutOrStdout(), 64<<10)
+			w := &stickyWriter{w: c.OutOrStdout()}
+			out := bufio.NewWriterSize(w, 64<<10)
 			var problems []error
 			for _, path := range args {
-				if err := pipeline.WriteJSON(c.Context(), out, path, opts); err != nil {
+				err := pipeline.WriteJSON(c.Context(), out, path, opts)
+				if w.err != nil {
+					return fmt.Errorf("cannot write the output: %w", w.err) // nobody reads the rest
+				}
+				if err := c.Context().Err(); err != nil {
+					return err
+				}
+				if err != nil {
 					problems = append(problems, err)
 				}
 			}
@@ -57,4 +66,20 @@ Exit status: 0 when every record parsed, 1 otherwise, 2 for a usage error.`,
 	}
 	in.register(c, "format", " (default Local)")
 	return c
+}
+
+// stickyWriter remembers the first error of w: once the output fails (a
+// closed pipe, a full disk), parse reads no further file.
+type stickyWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (s *stickyWriter) Write(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	n, err := s.w.Write(p)
+	s.err = err
+	return n, err
 }

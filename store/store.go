@@ -11,8 +11,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -87,6 +89,33 @@ func (s *Store) checkSchema() error {
 			return nil
 		})
 	})
+}
+
+// ErrNoStore is wrapped by OpenExisting when the directory holds no store.
+var ErrNoStore = errors.New("no logcause store")
+
+// OpenExisting opens the store in dir for a command that reads or prunes
+// a store, and so must not create one: a directory that does not exist,
+// or holds no store, is an error wrapping ErrNoStore, and nothing is
+// created.
+func OpenExisting(dir string) (*Store, error) {
+	const hint = "give --store the directory where `logcause analyze --store` or `logcause watch` keeps one"
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("cannot open the store in %s: %w: no such directory; %s", dir, ErrNoStore, hint)
+	case err != nil:
+		return nil, fmt.Errorf("cannot open the store in %s: %w", dir, err)
+	case !fi.IsDir():
+		return nil, fmt.Errorf("cannot open the store in %s: %w: it is not a directory; %s", dir, ErrNoStore, hint)
+	}
+	// MANIFEST is the first file Badger writes in a new store.
+	if _, err := os.Stat(filepath.Join(dir, "MANIFEST")); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("cannot open the store in %s: %w in this directory; %s", dir, ErrNoStore, hint)
+	} else if err != nil {
+		return nil, fmt.Errorf("cannot open the store in %s: %w", dir, err)
+	}
+	return Open(dir)
 }
 
 // OpenTemp opens a new store in a temporary directory that Close removes.

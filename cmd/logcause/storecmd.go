@@ -35,7 +35,7 @@ func newStoreStatsCmd() *cobra.Command {
 			if format != "text" && format != "json" {
 				return usagef("invalid --format %q: use text or json", format)
 			}
-			st, err := store.Open(dir)
+			st, err := store.OpenExisting(dir)
 			if err != nil {
 				return err
 			}
@@ -74,7 +74,7 @@ blocked while it runs: run it off-peak.`,
 			if keep < 1 {
 				return usagef("invalid --keep-days %d: keep at least 1 day", keep)
 			}
-			st, err := store.Open(dir)
+			st, err := store.OpenExisting(dir)
 			if err != nil {
 				return err
 			}

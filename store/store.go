@@ -8,6 +8,7 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -168,17 +169,30 @@ func badgerOptions(dir string) badger.Options {
 		WithLogger(slogLogger{slog.Default()})
 }
 
-// slogLogger routes Badger's log to slog; only warnings and errors pass.
+// slogLogger routes Badger's log to slog at Debug, whatever Badger's
+// level (kept in badger_level): its errors and warnings ("While running
+// doCompact … Unable to fill tables") are its own business, retried or
+// returned by the call that failed, so a user never reads them; a debug
+// log (--verbose) shows them. Badger's own debug lines, several per
+// write, go below Debug (LevelBadgerDebug).
 type slogLogger struct{ l *slog.Logger }
 
-func (s slogLogger) Errorf(f string, a ...any) {
-	s.l.Error(strings.TrimSpace(fmt.Sprintf(f, a...)), "component", "badger")
+// LevelBadgerDebug is the slog level of Badger's debug lines: below
+// slog.LevelDebug, shown only by a handler that asks for it.
+const LevelBadgerDebug = slog.LevelDebug - 4
+
+func (s slogLogger) log(l slog.Level, badgerLevel, f string, a []any) {
+	ctx := context.Background()
+	if !s.l.Enabled(ctx, l) {
+		return
+	}
+	s.l.Log(ctx, l, strings.TrimSpace(fmt.Sprintf(f, a...)), "component", "badger", "badger_level", badgerLevel)
 }
-func (s slogLogger) Warningf(f string, a ...any) {
-	s.l.Warn(strings.TrimSpace(fmt.Sprintf(f, a...)), "component", "badger")
-}
-func (slogLogger) Infof(string, ...any)  {}
-func (slogLogger) Debugf(string, ...any) {}
+
+func (s slogLogger) Errorf(f string, a ...any)   { s.log(slog.LevelDebug, "error", f, a) }
+func (s slogLogger) Warningf(f string, a ...any) { s.log(slog.LevelDebug, "warning", f, a) }
+func (s slogLogger) Infof(f string, a ...any)    { s.log(slog.LevelDebug, "info", f, a) }
+func (s slogLogger) Debugf(f string, a ...any)   { s.log(LevelBadgerDebug, "debug", f, a) }
 
 // PutSource records (replaces) what is known of one source.
 func (s *Store) PutSource(src timeline.Source) error {

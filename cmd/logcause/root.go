@@ -61,6 +61,9 @@ to its root cause, with the evidence lines, a confidence and the fix.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	var verbose bool
+	root.PersistentFlags().BoolVar(&verbose, "verbose", false, "write the structured log on stderr, debug messages included")
+	root.PersistentPreRun = func(c *cobra.Command, _ []string) { setLogging(c, e.stderr, verbose) }
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {

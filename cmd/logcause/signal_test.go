@@ -181,7 +181,7 @@ func startChild(t *testing.T, mode, tmp string, args ...string) *child {
 // safetyBound bounds the waits for a child that hangs; it paces nothing.
 const safetyBound = 2 * time.Minute
 
-// expect waits for the line on the child's stream from.
+// expect waits for a line holding want on the child's stream from.
 func (c *child) expect(from <-chan string, want string) {
 	c.t.Helper()
 	timeout := time.After(safetyBound)
@@ -191,7 +191,7 @@ func (c *child) expect(from <-chan string, want string) {
 			if !ok {
 				c.t.Fatalf("the child ended without saying %q", want)
 			}
-			if line == want {
+			if strings.Contains(line, want) {
 				return
 			}
 		case <-timeout:

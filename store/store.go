@@ -26,7 +26,8 @@ import (
 	"github.com/logcause/logcause/timeline"
 )
 
-// ErrLocked is wrapped by Open when another process holds the store.
+// ErrLocked is wrapped by Open when another process holds the store; the
+// error says which, when the holder file names it (holder.go).
 var ErrLocked = errors.New("store is locked by another process")
 
 // Store is an open store. It is safe for concurrent use.
@@ -37,6 +38,8 @@ type Store struct {
 	// quiet: Badger's compactors are not running (OpenQuiet); Commit
 	// compacts level 0 itself.
 	quiet bool
+	// holder: this process wrote the holder file, removed on Close.
+	holder bool
 }
 
 // Open opens (creating if needed) the store in dir. When another process
@@ -53,7 +56,8 @@ func openWith(dir string, opt badger.Options) (*Store, error) {
 	db, err := badger.Open(opt)
 	if err != nil {
 		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
-			return nil, fmt.Errorf("cannot open the store in %s: %w (is `logcause watch` running on it? stop it, or give this command another --store directory): %v", dir, ErrLocked, err)
+			slog.Debug("the store is locked", "path", dir, "err", err)
+			return nil, lockedError(dir)
 		}
 		return nil, fmt.Errorf("cannot open the store in %s: %w", dir, err)
 	}
@@ -61,6 +65,11 @@ func openWith(dir string, opt badger.Options) (*Store, error) {
 	if err := s.checkSchema(); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if err := writeHolder(dir); err != nil {
+		slog.Debug("cannot write the store's holder file", "path", dir, "err", err) // it only informs
+	} else {
+		s.holder = true
 	}
 	return s, nil
 }
@@ -139,6 +148,9 @@ func (s *Store) Dir() string { return s.dir }
 
 // Close closes the store, and removes it if it is temporary.
 func (s *Store) Close() error {
+	if s.holder { // before Badger's lock is released: the next holder's file stays
+		os.Remove(filepath.Join(s.dir, holderFile))
+	}
 	err := s.db.Close()
 	if s.removal {
 		if rerr := os.RemoveAll(s.dir); rerr != nil && err == nil {

@@ -211,6 +211,14 @@ func (c *child) signal(sig syscall.Signal) {
 // of its stdout and stderr.
 func (c *child) wait() (code int, stdout, stderr []string) {
 	c.t.Helper()
+	stdout, stderr = c.end()
+	return exitCodeOf(c.t, c.cmd), stdout, stderr
+}
+
+// end reads the rest of the child's stdout and stderr, and waits for its
+// end.
+func (c *child) end() (stdout, stderr []string) {
+	c.t.Helper()
 	timeout := time.After(safetyBound)
 	for out, errs := c.out, c.err; out != nil || errs != nil; {
 		select {
@@ -231,7 +239,7 @@ func (c *child) wait() (code int, stdout, stderr []string) {
 		}
 	}
 	c.cmd.Wait()
-	return exitCodeOf(c.t, c.cmd), stdout, stderr
+	return stdout, stderr
 }
 
 func exitCodeOf(t *testing.T, cmd *exec.Cmd) int {

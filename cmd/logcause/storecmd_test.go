@@ -1,9 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -29,5 +31,44 @@ func TestStoreCommandsNeedAStore(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestLockMessageNamesTheHolder: a command on a store that another
+// process holds is told which process (its PID and command) and what to
+// do; a holder killed leaves a file that blocks nothing.
+func TestLockMessageNamesTheHolder(t *testing.T) {
+	logs, st := t.TempDir(), filepath.Join(t.TempDir(), "store")
+	writeLogs(t, logs)
+	if code, _, errs := runCmd(t, "analyze", "--store", st, logs); code != exitOK {
+		t.Fatalf("analyze: exit %d %s", code, errs)
+	}
+	holder := startChild(t, "hold", t.TempDir(), st)
+	holder.expect(holder.out, "held")
+	want := fmt.Sprintf("logcause: cannot open the store in %s: store is locked by another process: process %d (%s %s) holds it, since ",
+		st, holder.cmd.Process.Pid, os.Args[0], st)
+	for _, args := range [][]string{{"store", "stats"}, {"store", "prune"}, {"analyze", logs}} {
+		code, _, errs := runCmd(t, append(args, "--store", st)...)
+		if code != exitRuntime || !strings.HasPrefix(errs, want) || !strings.HasSuffix(errs, "; stop it, or give this command another --store\n") {
+			t.Errorf("%s: exit %d, stderr %q; want it to start %q", args, code, errs, want)
+		}
+	}
+	holder.stdin.Close()
+	if code, _, errs := holder.wait(); code != exitOK {
+		t.Fatalf("holder: exit %d %q", code, errs)
+	}
+	if code, _, errs := runCmd(t, "store", "stats", "--store", st); code != exitOK {
+		t.Errorf("once the holder ended: exit %d %s", code, errs)
+	}
+
+	killed := startChild(t, "hold", t.TempDir(), st)
+	killed.expect(killed.out, "held")
+	killed.signal(syscall.SIGKILL)
+	killed.end()
+	if _, err := os.Stat(filepath.Join(st, "logcause.pid")); err != nil {
+		t.Fatalf("the killed holder left no file to test with: %v", err)
+	}
+	if code, _, errs := runCmd(t, "store", "stats", "--store", st); code != exitOK {
+		t.Errorf("after the holder was killed: exit %d %s", code, errs)
 	}
 }

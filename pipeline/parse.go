@@ -25,17 +25,19 @@ func WriteJSON(out io.Writer, path string, opts Options) error {
 		return err
 	}
 	var (
-		buf      []byte
-		unparsed int64
+		buf               []byte
+		records, unparsed int64 // counted as Step counts them
 	)
 	err = r.Records(format.StartsRecord, func(rec []byte, off int64) error {
 		var ev patterns.Event
 		if err := p.Parse(rec, &ev); err != nil {
 			if !errors.Is(err, patterns.ErrNoEvent) {
+				records++
 				unparsed++
 			}
 			return nil
 		}
+		records++
 		ev.Path, ev.Offset = path, off
 		buf = ev.AppendJSON(buf[:0])
 		buf = append(buf, '\n')
@@ -46,7 +48,7 @@ func WriteJSON(out io.Writer, path string, opts Options) error {
 		return err
 	}
 	if unparsed > 0 {
-		return fmt.Errorf("%s: %d of %d records did not parse as %s", path, unparsed, r.Stats().Records, format.Kind)
+		return fmt.Errorf("%s: %d of %d records did not parse as %s", path, unparsed, records, format.Kind)
 	}
 	return nil
 }

@@ -110,6 +110,12 @@ func (f Format) RecordStart() func(line []byte) bool {
 	return f.StartsRecord
 }
 
+// stampsCarryZone reports whether every stamp of the format carries its UTC
+// offset: nginx's access logs, read without a grok format, need no zone.
+func (f Format) stampsCarryZone() bool {
+	return f.Kind == patterns.KindNginxAccess && f.Grok == nil
+}
+
 // namesRequests reports whether a format's records name the requests they
 // are about.
 func (f Format) namesRequests() bool {

@@ -81,12 +81,7 @@ func Load(ctx context.Context, paths []string, sink BatchSink, opts Options) (Re
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		zone, label := cmp.Or(f.Zone, opts.Zone), ""
-		if zone == nil {
-			zone, label = zones.choose(f, opts.Limits)
-		} else {
-			label = ZoneLabel(zone)
-		}
+		zone, label := zones.zoneFor(f, opts)
 		src, err := readFile(f, opts.Limits, zone, label, sink, zones, watch)
 		res.Records += src.Records
 		if err != nil {

@@ -108,7 +108,7 @@ func TestParseCountsEntries(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	err := WriteJSON(&out, path, Options{Zone: time.UTC, Limits: ingest.DefaultLimits})
+	err := WriteJSON(&out, []string{path}, Options{Zone: time.UTC, Limits: ingest.DefaultLimits}, func(string, string) {})
 	if err == nil || !strings.Contains(err.Error(), ": 1 of 3 records did not parse as mysql_slow") {
 		t.Errorf("error %v, want 1 of 3 records unparsed", err)
 	}

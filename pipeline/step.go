@@ -43,7 +43,7 @@ type Step struct {
 func NewStep(f File, zone *time.Location, label string, from timeline.Source, sink Sink) (*Step, error) {
 	s := &Step{src: from, sink: sink}
 	s.src.Path, s.src.Format, s.src.TZ = f.Path, f.Format.Kind.String(), label
-	if f.Format.Kind == patterns.KindNginxAccess && f.Format.Grok == nil {
+	if f.Format.stampsCarryZone() {
 		s.src.TZ = "from the log ($time_local offset)"
 		s.access = patterns.ParseAccess // the combined family and JSON lines
 		if f.Format.Access != nil {

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,6 +25,17 @@ type zoneEvidence struct {
 
 func newZoneEvidence() *zoneEvidence {
 	return &zoneEvidence{offsets: map[int]int64{}, requests: newRequestIndex()}
+}
+
+// zoneFor returns the zone to read f's zoneless stamps in, and the label
+// that tells why: the zone of its source, else opts.Zone, else the one
+// chosen with what the logs read before it tell (choose). Load and
+// WriteJSON read every file in this zone.
+func (z *zoneEvidence) zoneFor(f File, opts Options) (*time.Location, string) {
+	if zone := cmp.Or(f.Zone, opts.Zone); zone != nil {
+		return zone, ZoneLabel(zone)
+	}
+	return z.choose(f, opts.Limits)
 }
 
 // choose returns the zone to read a zoneless log in when none is

@@ -71,7 +71,8 @@ func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags, e env) error {
 	var render func(io.Writer, analyze.Result) error
 	switch fl.format {
 	case "text":
-		render = report.Text
+		width := reportWidth(c.OutOrStdout())
+		render = func(w io.Writer, res analyze.Result) error { return report.Text(w, res, width) }
 	case "json":
 		render = report.JSON
 	default:

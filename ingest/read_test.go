@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
+	"testing/synctest"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -351,47 +351,55 @@ func TestCompressedReadsAsPlain(t *testing.T) {
 // TestReadAheadFillsEveryBlock: while the caller is busy with a record, the
 // decompressing goroutine fills every free block. (Through an io.Pipe it
 // stopped after one block, until the caller had taken all of it, so the
-// two goroutines took turns.)
+// two goroutines took turns.) The test runs in a synctest bubble: Wait
+// returns once the goroutine has done all it would do and blocks, for want
+// of a free block if it filled every one.
 func TestReadAheadFillsEveryBlock(t *testing.T) {
-	data := []byte(strings.Repeat("1 a line of text that compresses well\n", (2*aheadBuffers+2)*aheadBlock/38))
-	r, err := Open(write(t, "x.gz", gz(t, data)), DefaultLimits)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	stop := errors.New("stop")
-	r.Records(startsWithDigit, func(_ []byte, off int64) error {
-		if off < aheadBuffers*aheadBlock {
-			return nil // every block is made once the reader took as many
+	synctest.Test(t, func(t *testing.T) {
+		data := []byte(strings.Repeat("1 a line of text that compresses well\n", (2*aheadBuffers+2)*aheadBlock/38))
+		r, err := Open(write(t, "x.gz", gz(t, data)), DefaultLimits)
+		if err != nil {
+			t.Fatal(err)
 		}
-		deadline := time.Now().Add(10 * time.Second)
-		for len(r.ahead.full) < aheadBuffers-1 { // one block is the caller's
-			if time.Now().After(deadline) {
-				t.Fatalf("%d blocks decompressed ahead, want %d", len(r.ahead.full), aheadBuffers-1)
+		defer r.Close()
+		stop := errors.New("stop")
+		err = r.Records(startsWithDigit, func(_ []byte, off int64) error {
+			if off < aheadBuffers*aheadBlock {
+				return nil // every block is made once the reader took as many
 			}
-			time.Sleep(time.Millisecond)
+			synctest.Wait()
+			if n := len(r.ahead.full); n != aheadBuffers-1 { // one block is the caller's
+				t.Errorf("%d blocks decompressed ahead, want %d", n, aheadBuffers-1)
+			}
+			return stop
+		})
+		if !errors.Is(err, stop) {
+			t.Fatalf("Records = %v, want the callback's stop", err)
 		}
-		return stop
 	})
 }
 
 // TestDetectionDecompressesLittle: sampling the first lines of a large
 // archive and closing it, as format detection does, decompresses a few
-// blocks, not every block the reader may have ahead.
+// blocks, not every block the reader may have ahead. The test runs in a
+// synctest bubble: Wait returns once the goroutine has run as far ahead as
+// it would and blocks.
 func TestDetectionDecompressesLittle(t *testing.T) {
-	data := []byte(strings.Repeat("1 a line of text that compresses well\n", (aheadBuffers+2)*aheadBlock/38))
-	r, err := Open(write(t, "x.gz", gz(t, data)), DefaultLimits)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.Sample(40); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(50 * time.Millisecond) // time to run ahead, if it would
-	r.Close()
-	if r.ahead.made > 3 {
-		t.Errorf("%d blocks decompressed for 40 lines", r.ahead.made)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		data := []byte(strings.Repeat("1 a line of text that compresses well\n", (aheadBuffers+2)*aheadBlock/38))
+		r, err := Open(write(t, "x.gz", gz(t, data)), DefaultLimits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Sample(40); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		r.Close()
+		if r.ahead.made > 3 {
+			t.Errorf("%d blocks decompressed for 40 lines", r.ahead.made)
+		}
+	})
 }
 
 // TestSmallArchiveMakesOneBlock: blocks are made as they are needed.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/logcause/logcause/internal/lineartest"
 )
 
 // fuzzFormats are the formats FuzzAccessFormatParse picks from.
@@ -174,14 +176,14 @@ func FuzzJSONAccess(f *testing.F) {
 // TestBoundedAccessWork feeds the compiled formats and the JSON scanner
 // long lines built to make their searches work hard (many candidate
 // literal positions, deep or long JSON); the work must grow linearly with
-// the line (wantLinearWork).
+// the line (lineartest.Want).
 func TestBoundedAccessWork(t *testing.T) {
 	size := 4 << 20
 	if raceEnabled || testing.Short() {
 		size = 1 << 20
 	}
 	fill := func(prefix, unit, suffix string) func(int) []byte {
-		head := filled(prefix, unit)
+		head := lineartest.Filled(prefix, unit)
 		return func(size int) []byte { return append(head(size), suffix...) }
 	}
 	none, _ := CompileLogFormat("n", "none", combinedText)
@@ -205,7 +207,7 @@ func TestBoundedAccessWork(t *testing.T) {
 		{"json scanner members", JSONAccessFormat(), fill(`{`, `"status":200,`, `"ts":1}`)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			wantLinearWork(t, size, tc.line, func(line []byte) {
+			lineartest.Want(t, size, tc.line, func(line []byte) {
 				var a AccessLine
 				_ = tc.f.Parse(line, &a)
 				_ = ParseAccess(line, &a)

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"strings"
 	"testing"
+
+	"github.com/logcause/logcause/internal/lineartest"
 )
 
 // fingerprintCases: first the expectations of percona/go-mysql's
@@ -193,7 +195,7 @@ func TestQueryID(t *testing.T) {
 
 // TestFingerprintBounded feeds the fingerprinter large statements built to
 // make its list scans work hard; the work must grow linearly with the
-// statement (wantLinearWork).
+// statement (lineartest.Want).
 func TestFingerprintBounded(t *testing.T) {
 	size := 4 << 20
 	if raceEnabled || testing.Short() {
@@ -203,20 +205,20 @@ func TestFingerprintBounded(t *testing.T) {
 		name string
 		q    func(int) []byte
 	}{
-		{"in lists failing late", filled("select ", "x in (1,2,3,4,5,6,7,8,9,y) ")},
-		{"nested in", filled("select ", "in (")},
-		{"in in in", filled("select ", "in in (1, ")},
-		{"values rows", filled("insert into t values ", "(1,'a'),")},
-		{"values unbalanced", filled("insert into t values ", "((")},
-		{"values in values", filled("insert into t values (1) ", "values (1) ")},
-		{"limits", filled("select ", "limit 1, 2 ")},
-		{"comments", filled("select ", "/*")},
-		{"signs", filled("select ", "-+-+1")},
-		{"quotes", filled("select ", `'\`)},
-		{"call", filled("call ", "a")},
+		{"in lists failing late", lineartest.Filled("select ", "x in (1,2,3,4,5,6,7,8,9,y) ")},
+		{"nested in", lineartest.Filled("select ", "in (")},
+		{"in in in", lineartest.Filled("select ", "in in (1, ")},
+		{"values rows", lineartest.Filled("insert into t values ", "(1,'a'),")},
+		{"values unbalanced", lineartest.Filled("insert into t values ", "((")},
+		{"values in values", lineartest.Filled("insert into t values (1) ", "values (1) ")},
+		{"limits", lineartest.Filled("select ", "limit 1, 2 ")},
+		{"comments", lineartest.Filled("select ", "/*")},
+		{"signs", lineartest.Filled("select ", "-+-+1")},
+		{"quotes", lineartest.Filled("select ", `'\`)},
+		{"call", lineartest.Filled("call ", "a")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			wantLinearWork(t, size, tc.q, func(q []byte) {
+			lineartest.Want(t, size, tc.q, func(q []byte) {
 				if fp := Fingerprint(string(q)); len(fp) > 2*len(q)+8 {
 					t.Fatalf("fingerprint too long: %d for %d", len(fp), len(q))
 				}

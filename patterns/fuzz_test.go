@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/logcause/logcause/internal/lineartest"
 )
 
 // Crashers found by fuzzing are kept in testdata/fuzz/FuzzXxx.
@@ -200,7 +202,7 @@ func FuzzDetect(f *testing.F) {
 
 // TestBoundedWork feeds every parser and Detect 10 MB lines built to make
 // their searches work hard; the work must grow linearly with the line
-// (wantLinearWork). Under the race detector or -short the lines are 1 MB.
+// (lineartest.Want). Under the race detector or -short the lines are 1 MB.
 func TestBoundedWork(t *testing.T) {
 	size := 10 << 20
 	if raceEnabled || testing.Short() {
@@ -217,24 +219,24 @@ func TestBoundedWork(t *testing.T) {
 		p    Parser
 		rec  func(int) []byte
 	}{
-		{"access quotes in request", ea, filled(stamp+`"`, `"`)},
-		{"access near-status quotes", ea, filled(stamp+`"`, `" 20`)},
-		{"access quotes in referer", ea, filled(stamp+`"GET / HTTP/1.1" 200 1 "`, `"x`)},
-		{"access dashes before time", ea, filled("", " - ")},
-		{"access junk", ea, filled("", "\xff\x00[")},
-		{"error fake contexts", ee, filled(errHead, `, client: a, server: b, request: "`)},
-		{"error rejected contexts", ee, filled(errHead, `, client: a b`)},
-		{"error quotes", ee, filled(errHead+`x, client: a, server: b, request: "`, `"`)},
-		{"error near-keys", ee, filled(errHead+`x, client: a, server: b, request: "`, `", hos`)},
-		{"error parens", ee, filled(errHead, "(1")},
-		{"error whiles", ee, filled(errHead, " while ")},
-		{"error newlines", ee, filled(errHead, "\n, client: a")},
-		{"fpm pool", ef, filled(fpmHead+"[pool ", "x")},
-		{"fpm debug", ef, filled("[23-Nov-2026 14:02:10.1] DEBUG: pid 1, ", "f")},
-		{"fpm child", ef, filled(fpmHead+"child ", "1")},
+		{"access quotes in request", ea, lineartest.Filled(stamp+`"`, `"`)},
+		{"access near-status quotes", ea, lineartest.Filled(stamp+`"`, `" 20`)},
+		{"access quotes in referer", ea, lineartest.Filled(stamp+`"GET / HTTP/1.1" 200 1 "`, `"x`)},
+		{"access dashes before time", ea, lineartest.Filled("", " - ")},
+		{"access junk", ea, lineartest.Filled("", "\xff\x00[")},
+		{"error fake contexts", ee, lineartest.Filled(errHead, `, client: a, server: b, request: "`)},
+		{"error rejected contexts", ee, lineartest.Filled(errHead, `, client: a b`)},
+		{"error quotes", ee, lineartest.Filled(errHead+`x, client: a, server: b, request: "`, `"`)},
+		{"error near-keys", ee, lineartest.Filled(errHead+`x, client: a, server: b, request: "`, `", hos`)},
+		{"error parens", ee, lineartest.Filled(errHead, "(1")},
+		{"error whiles", ee, lineartest.Filled(errHead, " while ")},
+		{"error newlines", ee, lineartest.Filled(errHead, "\n, client: a")},
+		{"fpm pool", ef, lineartest.Filled(fpmHead+"[pool ", "x")},
+		{"fpm debug", ef, lineartest.Filled("[23-Nov-2026 14:02:10.1] DEBUG: pid 1, ", "f")},
+		{"fpm child", ef, lineartest.Filled(fpmHead+"child ", "1")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			wantLinearWork(t, size, tc.rec, func(rec []byte) {
+			lineartest.Want(t, size, tc.rec, func(rec []byte) {
 				var ev Event
 				_ = tc.p.Parse(rec, &ev)
 				Detect([][]byte{rec, rec})

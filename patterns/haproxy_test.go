@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/logcause/logcause/internal/lineartest"
 )
 
 // haproxyCase is one line of the HAProxy table; the fuzz seeds reuse it.
@@ -602,7 +604,7 @@ func validHAProxyRecords() string {
 
 // TestBoundedWorkApacheHAProxy feeds the two parsers and Detect 10 MB lines
 // built to make their searches work hard (1 MB under -race or -short); the
-// work must grow linearly with the line (wantLinearWork).
+// work must grow linearly with the line (lineartest.Want).
 func TestBoundedWorkApacheHAProxy(t *testing.T) {
 	size := 10 << 20
 	if raceEnabled || testing.Short() {
@@ -618,23 +620,23 @@ func TestBoundedWorkApacheHAProxy(t *testing.T) {
 		p    Parser
 		rec  func(int) []byte
 	}{
-		{"apache referers", ap, filled(apHead, ", referer: ")},
-		{"apache upstream keys", ap, filled(apHead, "worker (attempt to connect to Error dispatching request to ")},
-		{"apache parens", ap, filled(apHead, "(1")},
-		{"apache client", ap, filled(apHead+"[client ", "1")},
-		{"apache level", ap, filled("[Mon Nov 23 14:02:10 2026] [", "a")},
-		{"haproxy headers", hp, filled(hapFull, "{")},
-		{"haproxy header blocks", hp, filled(hapFull, "{} ")},
-		{"haproxy request", hp, filled(hapFull+`"`, "GET ")},
-		{"haproxy extra tokens", hp, filled(hapHead+"fe be/s ", "x ")},
-		{"haproxy digits", hp, filled(hapHead+"fe be/s ", "1")},
-		{"haproxy slashes", hp, filled(hapHead+"fe be/s ", "1/")},
-		{"haproxy host", hp, filled("Nov 23 14:02:10 ", "a")},
-		{"haproxy message", hp, filled("Nov 23 14:02:10 lb haproxy[1]: Server ", "a/")},
-		{"haproxy level", hp, filled("Nov 23 14:02:10 lb haproxy[1]: [", "A")},
+		{"apache referers", ap, lineartest.Filled(apHead, ", referer: ")},
+		{"apache upstream keys", ap, lineartest.Filled(apHead, "worker (attempt to connect to Error dispatching request to ")},
+		{"apache parens", ap, lineartest.Filled(apHead, "(1")},
+		{"apache client", ap, lineartest.Filled(apHead+"[client ", "1")},
+		{"apache level", ap, lineartest.Filled("[Mon Nov 23 14:02:10 2026] [", "a")},
+		{"haproxy headers", hp, lineartest.Filled(hapFull, "{")},
+		{"haproxy header blocks", hp, lineartest.Filled(hapFull, "{} ")},
+		{"haproxy request", hp, lineartest.Filled(hapFull+`"`, "GET ")},
+		{"haproxy extra tokens", hp, lineartest.Filled(hapHead+"fe be/s ", "x ")},
+		{"haproxy digits", hp, lineartest.Filled(hapHead+"fe be/s ", "1")},
+		{"haproxy slashes", hp, lineartest.Filled(hapHead+"fe be/s ", "1/")},
+		{"haproxy host", hp, lineartest.Filled("Nov 23 14:02:10 ", "a")},
+		{"haproxy message", hp, lineartest.Filled("Nov 23 14:02:10 lb haproxy[1]: Server ", "a/")},
+		{"haproxy level", hp, lineartest.Filled("Nov 23 14:02:10 lb haproxy[1]: [", "A")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			wantLinearWork(t, size, tc.rec, func(rec []byte) {
+			lineartest.Want(t, size, tc.rec, func(rec []byte) {
 				var ev Event
 				_ = tc.p.Parse(rec, &ev)
 				Detect([][]byte{rec, rec})

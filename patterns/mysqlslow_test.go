@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/logcause/logcause/internal/lineartest"
 )
 
 var (
@@ -798,7 +800,7 @@ func TestMySQLSlowParserCache(t *testing.T) {
 
 // TestMySQLSlowBounded feeds the parser large records built to make its
 // searches work hard; the work must grow linearly with the record
-// (wantLinearWork).
+// (lineartest.Want).
 func TestMySQLSlowBounded(t *testing.T) {
 	size := 8 << 20
 	if raceEnabled || testing.Short() {
@@ -809,20 +811,20 @@ func TestMySQLSlowBounded(t *testing.T) {
 		name string
 		rec  func(int) []byte
 	}{
-		{"attribute lines", filled(user, "# K: v  L: w  M:  N:\n")},
-		{"one long attribute line", filled(user, "# "+strings.Repeat("Key: v ", 10))},
-		{"colons", filled("# User@Host: ", ":")},
-		{"ats", filled("# User@Host: ", "@[")},
-		{"time lines", filled("# Time: 071015 21:43:52 ", "# User@Host")},
-		{"use lines", filled(user, "use db;\n")},
-		{"set lines", filled(user, "SET timestamp=1,insert_id=2;\n")},
-		{"explain", filled(user, "# explain: a\tb\tc\n")},
-		{"statement", filled(user, "select * from t where a in (1,2,'x') or b = 'y' -- c\n")},
-		{"header", filled("mysqld, Version: 1 (x). started with:\n", "Tcp port: 1  Unix socket: Unix socket: \n")},
-		{"newlines", filled(user, "\n")},
+		{"attribute lines", lineartest.Filled(user, "# K: v  L: w  M:  N:\n")},
+		{"one long attribute line", lineartest.Filled(user, "# "+strings.Repeat("Key: v ", 10))},
+		{"colons", lineartest.Filled("# User@Host: ", ":")},
+		{"ats", lineartest.Filled("# User@Host: ", "@[")},
+		{"time lines", lineartest.Filled("# Time: 071015 21:43:52 ", "# User@Host")},
+		{"use lines", lineartest.Filled(user, "use db;\n")},
+		{"set lines", lineartest.Filled(user, "SET timestamp=1,insert_id=2;\n")},
+		{"explain", lineartest.Filled(user, "# explain: a\tb\tc\n")},
+		{"statement", lineartest.Filled(user, "select * from t where a in (1,2,'x') or b = 'y' -- c\n")},
+		{"header", lineartest.Filled("mysqld, Version: 1 (x). started with:\n", "Tcp port: 1  Unix socket: Unix socket: \n")},
+		{"newlines", lineartest.Filled(user, "\n")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			wantLinearWork(t, size, tc.rec, func(rec []byte) {
+			lineartest.Want(t, size, tc.rec, func(rec []byte) {
 				p, _ := NewParser(KindMySQLSlow, time.UTC) // a new class cache each time
 				var ev Event
 				_ = p.Parse(rec, &ev)

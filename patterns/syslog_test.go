@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/logcause/logcause/internal/lineartest"
 )
 
 // syslogRef is the reference time (the file's modification time) of the
@@ -704,7 +706,7 @@ func BenchmarkParseSyslogSpans(b *testing.B) {
 
 // TestIssue3BoundedWork feeds the parsers of issue #3, their matchers and
 // Detect records built to make their searches work hard; the work must
-// grow linearly with the record (wantLinearWork). Under the race detector
+// grow linearly with the record (lineartest.Want). Under the race detector
 // or -short they are 1 MB.
 func TestIssue3BoundedWork(t *testing.T) {
 	size := 10 << 20
@@ -721,23 +723,23 @@ func TestIssue3BoundedWork(t *testing.T) {
 		p    Parser
 		rec  func(int) []byte
 	}{
-		{"slow frames", fs, filled(slowHead, "[0x00007f2d286c2790] f() /a.php:1\n")},
-		{"slow colons", fs, filled(slowHead+"[0x1] f() ", ":")},
-		{"slow calls", fs, filled(slowHead+"[0x1] ", "() ")},
-		{"slow pool name", fs, filled("[23-Nov-2026 14:02:10]  [pool ", "x")},
-		{"slow blank lines", fs, filled(slowHead, "\n")},
-		{"mysql brackets", me, filled("2026-11-23T14:02:10.123456Z 1 ", "[")},
-		{"mysql continuation", me, filled("231123 14:02:10 [Note] x", "\nInnoDB: y")},
-		{"mysql keywords", me, filled("231123 14:02:10 [Note] ", ": Shutdown complete")},
-		{"syslog kill words", sl, filled(bsd+"Out of memory: ", "Killed process 1 (")},
-		{"syslog summary", sl, filled(bsd+"oom-kill:constraint=", ",task=,pid=")},
-		{"syslog invoked", sl, filled(bsd, " invoked oom-killer")},
-		{"syslog unit", sl, filled(bsd, ": A process of this unit")},
-		{"syslog 5424 SD", sl, filled("<1>1 2026-11-23T14:02:10Z h a - - ", "[x a=\"\\\"]")},
-		{"syslog tag", sl, filled("Nov 23 14:02:10 web1 ", "a")},
+		{"slow frames", fs, lineartest.Filled(slowHead, "[0x00007f2d286c2790] f() /a.php:1\n")},
+		{"slow colons", fs, lineartest.Filled(slowHead+"[0x1] f() ", ":")},
+		{"slow calls", fs, lineartest.Filled(slowHead+"[0x1] ", "() ")},
+		{"slow pool name", fs, lineartest.Filled("[23-Nov-2026 14:02:10]  [pool ", "x")},
+		{"slow blank lines", fs, lineartest.Filled(slowHead, "\n")},
+		{"mysql brackets", me, lineartest.Filled("2026-11-23T14:02:10.123456Z 1 ", "[")},
+		{"mysql continuation", me, lineartest.Filled("231123 14:02:10 [Note] x", "\nInnoDB: y")},
+		{"mysql keywords", me, lineartest.Filled("231123 14:02:10 [Note] ", ": Shutdown complete")},
+		{"syslog kill words", sl, lineartest.Filled(bsd+"Out of memory: ", "Killed process 1 (")},
+		{"syslog summary", sl, lineartest.Filled(bsd+"oom-kill:constraint=", ",task=,pid=")},
+		{"syslog invoked", sl, lineartest.Filled(bsd, " invoked oom-killer")},
+		{"syslog unit", sl, lineartest.Filled(bsd, ": A process of this unit")},
+		{"syslog 5424 SD", sl, lineartest.Filled("<1>1 2026-11-23T14:02:10Z h a - - ", "[x a=\"\\\"]")},
+		{"syslog tag", sl, lineartest.Filled("Nov 23 14:02:10 web1 ", "a")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			wantLinearWork(t, size, tc.rec, func(rec []byte) {
+			lineartest.Want(t, size, tc.rec, func(rec []byte) {
 				var ev Event
 				_ = tc.p.Parse(rec, &ev)
 				Detect([][]byte{rec, rec})

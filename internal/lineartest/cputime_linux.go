@@ -1,4 +1,4 @@
-package patterns
+package lineartest
 
 import (
 	"syscall"

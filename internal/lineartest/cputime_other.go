@@ -1,6 +1,6 @@
 //go:build !linux
 
-package patterns
+package lineartest
 
 import (
 	"syscall"

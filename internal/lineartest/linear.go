@@ -1,4 +1,7 @@
-package patterns
+// Package lineartest checks, in tests, that work grows linearly with the
+// size of its input: the parsers and configuration readers must not take
+// quadratic time on hostile input.
+package lineartest
 
 import (
 	"fmt"
@@ -54,9 +57,9 @@ const (
 	linearTries = 3
 )
 
-// filled returns a func that makes prefix followed by unit repeated until
+// Filled returns a func that makes prefix followed by unit repeated until
 // the result is at least size bytes.
-func filled(prefix, unit string) func(size int) []byte {
+func Filled(prefix, unit string) func(size int) []byte {
 	return func(size int) []byte {
 		b := make([]byte, 0, size+len(unit))
 		b = append(b, prefix...)
@@ -67,13 +70,13 @@ func filled(prefix, unit string) func(size int) []byte {
 	}
 }
 
-// wantLinearWork fails t unless the CPU time of work(input(size)) grows
+// Want fails t unless the CPU time of work(input(size)) grows
 // about linearly with size, up to size top. It measures the sizes top,
 // top/8, top/64, ... down to minLinearSize, smallest first, and compares
 // each size's CPU time per byte with the size before. It stops at the
 // first size that grows too much, before the larger ones, which a
 // quadratic parser would take minutes on.
-func wantLinearWork(t *testing.T, top int, input func(size int) []byte, work func(rec []byte)) {
+func Want(t *testing.T, top int, input func(size int) []byte, work func(rec []byte)) {
 	t.Helper()
 	sizes := []int{top}
 	for sizes[0]/8 >= minLinearSize {

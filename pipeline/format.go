@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -163,12 +162,23 @@ func Open(f ingest.File, opts Options) (*ingest.Reader, Format, error) {
 		if len(sample) == 0 {
 			return nil, Format{}, fmt.Errorf("cannot detect the format of %s: %w", f.Path, ErrEmpty)
 		}
-		if hint := ingest.NameHint(f.Path); hint != "" {
-			return nil, Format{}, fmt.Errorf("cannot detect the format of %s: it is named like a %s log, but its first lines do not parse as one (a log_format of your own? define it with --grok, or force a format with --log-format)", f.Path, hint)
-		}
-		return nil, Format{}, fmt.Errorf("cannot detect the format of %s: it is not a log logcause reads (%v), or it is binary; pass --log-format to force one, or --grok to define it", f.Path, patterns.Kinds())
+		return nil, Format{}, &FormatError{Path: f.Path, Hint: ingest.NameHint(f.Path)}
 	}
 	return r, Format{Kind: kind}, nil
+}
+
+// FormatError says that a file's first lines hold no format logcause
+// reads.
+type FormatError struct {
+	Path string
+	Hint string // the format the file's name suggests (ingest.NameHint), or ""
+}
+
+func (e *FormatError) Error() string {
+	if e.Hint != "" {
+		return fmt.Sprintf("cannot detect the format of %s: it is named like a %s log, but its first lines do not parse as one (a log_format of your own? define it with --grok, or force a format with --log-format)", e.Path, e.Hint)
+	}
+	return fmt.Sprintf("cannot detect the format of %s: it is not a log logcause reads (%v), or it is binary; pass --log-format to force one, or --grok to define it", e.Path, patterns.Kinds())
 }
 
 // grokMatches reports whether g parses more than half of the non-blank
@@ -205,32 +215,33 @@ func detect(f ingest.File, opts Options) (File, error) {
 }
 
 // Discover finds the log files under paths and their formats, oldest of
-// each series first. Files that hold no known format are skipped, but
-// those the user named, or that are named like a log logcause reads, are
-// returned in problems.
+// each series first. What cannot be read — a missing path, a directory or
+// a file that may not be read, a named file that is not a log — is
+// returned in problems, and the rest is still found. Files met while
+// walking a directory that hold no known format are skipped, unless they
+// are named like a log logcause reads. err is set when no log was found.
 func Discover(paths []string, opts Options) (files []File, problems []error, err error) {
-	found, skipped, err := ingest.Discover(paths)
-	for _, s := range skipped {
+	found, err := ingest.Discover(paths)
+	for _, s := range found.Skipped {
 		slog.Warn("skipping", "path", s.Path, "reason", s.Reason)
 	}
+	problems = found.Problems
 	if err != nil {
-		return nil, nil, err
+		return nil, problems, err
 	}
-	found = outsideConfig(found, opts.ConfigRoot)
-	for _, series := range ingest.GroupSeries(found) {
+	for _, series := range ingest.GroupSeries(outsideConfig(found.Files, opts.ConfigRoot)) {
 		for _, f := range series.Files { // oldest first
 			d, err := detect(f, opts)
+			var fe *FormatError
 			switch {
 			case err == nil:
 				files = append(files, d)
 			case errors.Is(err, ErrEmpty) && !f.Named:
 				slog.Info("skipping an empty file", "path", f.Path)
-			case f.Named || ingest.NameHint(f.Path) != "":
-				problems = append(problems, err)
-			case errors.Is(err, fs.ErrPermission):
-				slog.Warn("skipping an unreadable file", "path", f.Path, "err", err)
+			case errors.As(err, &fe) && !f.Named && fe.Hint == "":
+				slog.Info("skipping a file that is not a log", "path", f.Path, "reason", err)
 			default:
-				slog.Info("skipping file", "path", f.Path, "reason", err)
+				problems = append(problems, err)
 			}
 		}
 	}
@@ -248,12 +259,15 @@ func Discover(paths []string, opts Options) (files []File, problems []error, err
 // not followed. A live log that is empty (just rotated) takes the format
 // its name tells.
 func LiveFiles(paths []string, opts Options) ([]File, error) {
-	found, _, err := ingest.Discover(paths)
+	found, err := ingest.Discover(paths)
 	if err != nil {
 		return nil, err
 	}
+	for _, p := range found.Problems {
+		slog.Warn("not following", "problem", p)
+	}
 	var out []File
-	for _, s := range ingest.GroupSeries(found) {
+	for _, s := range ingest.GroupSeries(found.Files) {
 		f := s.Files[len(s.Files)-1]
 		d, err := detect(f, opts)
 		if err != nil {

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// asCLI, set in the environment, makes the test binary run as logcause
+// itself (TestMain): runDenied runs it so as another user.
+const asCLI = "LOGCAUSE_TEST_AS_CLI"
+
+// openDir returns a new directory that every user may enter and list, for
+// the files a test runs logcause on as another user.
+func openDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "logcause-inputs-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// runDenied makes the paths denied unreadable (mode 0) and runs logcause
+// as a user they are denied to: the tests' own user, or nobody when the
+// tests run as root, which reads every file whatever its mode. The paths
+// must be under openDir directories.
+func runDenied(t *testing.T, denied []string, args ...string) (int, string, string) {
+	t.Helper()
+	for _, p := range denied {
+		if err := os.Chmod(p, 0); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Chmod(p, 0o755) })
+	}
+	if os.Geteuid() != 0 {
+		return runCmd(t, args...)
+	}
+	// Root: this test binary, copied where nobody may run it, runs as
+	// logcause as nobody.
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := openDir(t)
+	bin := filepath.Join(dir, "logcause")
+	copyFile(t, self, bin)
+	tmp := filepath.Join(dir, "tmp") // the temporary store is made here
+	if err := os.Mkdir(tmp, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(tmp, 0o777)
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = []string{asCLI + "=1", "TMPDIR=" + tmp, "HOME=" + tmp, "PATH=/usr/bin:/bin"}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err = cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return exitOK, out.String(), errb.String()
+	case errors.As(err, &ee) && ee.Exited():
+		return ee.ExitCode(), out.String(), errb.String()
+	}
+	t.Fatalf("cannot run logcause as nobody: %v: %s", err, errb.String())
+	return 0, "", ""
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	src, err := os.Open(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPartialFailureStillReports: whatever could not be read — a missing
+// path, a pattern the shell passed on because it matched nothing, a file
+// or a directory that may not be read, named or met while walking — the
+// report of the rest is printed, each problem is on stderr, and the exit
+// status is 1.
+func TestPartialFailureStillReports(t *testing.T) {
+	good := openDir(t)
+	writeLogs(t, good)
+	other := openDir(t)
+	secret := filepath.Join(other, "php8.2-fpm.log")
+	os.WriteFile(secret, []byte("[23-Nov-2026 14:00:49] NOTICE: ready to handle connections\n"), 0o644)
+	locked := filepath.Join(good, "archive")
+	os.Mkdir(locked, 0o755)
+	os.WriteFile(filepath.Join(locked, "access.log.1"), nil, 0o644)
+	walkedSecret := filepath.Join(good, "notes.txt")
+	os.WriteFile(walkedSecret, []byte("not a log\n"), 0o644)
+	glob := filepath.Join(other, "php8.1-fpm.log*")
+
+	for _, tc := range []struct {
+		name   string
+		denied []string
+		args   []string
+		want   []string
+	}{
+		{"missing path", nil, []string{good, "/no/such/dir"}, []string{"cannot read /no/such/dir: no such file or directory"}},
+		{"pattern that matches nothing", nil, []string{good, glob}, []string{"cannot read " + glob + ": no file matches this pattern"}},
+		{"unreadable file named", []string{secret}, []string{good, secret}, []string{"cannot open " + secret + ": open " + secret + ": permission denied", "adm group"}},
+		{"unreadable file met while walking", []string{walkedSecret}, []string{good}, []string{"cannot open " + walkedSecret + ": open " + walkedSecret + ": permission denied"}},
+		{"unreadable directory met while walking", []string{locked}, []string{good}, []string{"cannot read " + locked + ": open " + locked + ": permission denied", "adm group"}},
+		{"all of them", []string{secret, locked}, []string{"/no/such/dir", good, glob, secret}, []string{"/no/such/dir", glob, secret, locked}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := runDenied(t, tc.denied, append([]string{"analyze", "--format", "json"}, tc.args...)...)
+			if code != exitRuntime {
+				t.Errorf("exit %d, want %d; stderr %s", code, exitRuntime, errs)
+			}
+			if !strings.Contains(out, `"root_cause": "fpm_worker_exhaustion"`) {
+				t.Errorf("no report of the logs that could be read:\n%s\nstderr: %s", out, errs)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(errs, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errs)
+				}
+			}
+			for _, p := range tc.denied {
+				os.Chmod(p, 0o755)
+			}
+		})
+	}
+}

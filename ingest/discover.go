@@ -44,9 +44,10 @@ var ErrNoFiles = errors.New("no log files found")
 
 // Discover returns the regular files named by paths, walking directories
 // recursively, in lexical order, each once (by device and inode: a file
-// reached by two paths or through a symlink is read once). Symlinks met
-// while walking are followed to regular files only, never into
-// directories, so a walk cannot loop. A path that does not exist but holds a pattern
+// reached by two paths or through a symlink is read once). A symlink given
+// as a path is followed, to a file or a directory; symlinks met while
+// walking are followed to regular files only, never into directories, so
+// a walk cannot loop. A path that does not exist but holds a pattern
 // (`*`, `?`, `[`: the shell passes one that matches nothing as it is)
 // stands for the files it matches. Hidden files and directories (".name")
 // met while walking are skipped silently.
@@ -135,6 +136,12 @@ func (d *discovery) missing(p string, err error, glob bool) {
 // walk adds the regular files under the directory root.
 func (d *discovery) walk(root string) {
 	start := root
+	if st, err := os.Lstat(root); err == nil && st.Mode()&fs.ModeSymlink != 0 {
+		// The user named a symlink to a directory: a trailing slash makes
+		// the walk start in the directory it leads to, with paths under
+		// the name the user gave.
+		start = root + string(filepath.Separator)
+	}
 	err := filepath.WalkDir(start, func(path string, e fs.DirEntry, err error) error {
 		if err != nil {
 			d.problem(fmt.Errorf("cannot read %s: %w%s", path, err, permissionHint(err)))

@@ -103,3 +103,39 @@ func TestDiscoverKeepsGoing(t *testing.T) {
 		t.Errorf("only missing paths: err %v, problems %v", err, found.Problems)
 	}
 }
+
+// TestDiscoverFollowsSymlinksNamed: a symlink the user names is followed,
+// to a directory or a file, and the files keep the name the user gave;
+// symlinks to directories met while walking are not followed (a link to
+// its own parent would loop), and are skipped with the reason.
+func TestDiscoverFollowsSymlinksNamed(t *testing.T) {
+	logs := t.TempDir()
+	os.MkdirAll(filepath.Join(logs, "nginx"), 0o755)
+	os.WriteFile(filepath.Join(logs, "nginx", "access.log"), []byte("x\n"), 0o644)
+	os.Symlink(logs, filepath.Join(logs, "nginx", "loop"))
+	links := t.TempDir()
+	dirLink, fileLink := filepath.Join(links, "logs"), filepath.Join(links, "access.log")
+	os.Symlink(logs, dirLink)
+	os.Symlink(filepath.Join(logs, "nginx", "access.log"), fileLink)
+
+	for _, tc := range []struct {
+		path string
+		want string
+	}{
+		{dirLink, filepath.Join(dirLink, "nginx", "access.log")},
+		{fileLink, fileLink},
+	} {
+		found, err := Discover([]string{tc.path})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.path, err)
+		}
+		if len(found.Files) != 1 || found.Files[0].Path != tc.want || len(found.Problems) != 0 {
+			t.Errorf("%s: files %+v, problems %v; want %s", tc.path, found.Files, found.Problems, tc.want)
+		}
+	}
+	found, _ := Discover([]string{dirLink})
+	want := Skipped{filepath.Join(dirLink, "nginx", "loop"), "a symlink to a directory: not followed while walking (name it to read it)"}
+	if len(found.Skipped) != 1 || found.Skipped[0] != want {
+		t.Errorf("skipped %+v, want %+v", found.Skipped, want)
+	}
+}

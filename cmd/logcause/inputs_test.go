@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/logcause/logcause/analyze"
 )
 
 // asCLI, set in the environment, makes the test binary run as logcause
@@ -142,6 +145,42 @@ func TestPartialFailureStillReports(t *testing.T) {
 			}
 			for _, p := range tc.denied {
 				os.Chmod(p, 0o755)
+			}
+		})
+	}
+}
+
+// TestSymlinkNamedIsFollowed: `logcause analyze LINK` reads the logs a
+// symlink to a directory, or to a file, leads to.
+func TestSymlinkNamedIsFollowed(t *testing.T) {
+	logs := t.TempDir()
+	writeLogs(t, logs)
+	links := t.TempDir()
+	dirLink := filepath.Join(links, "logs")
+	os.Symlink(logs, dirLink)
+	for _, name := range []string{"access.log", "error.log", "php-fpm.log"} {
+		os.Symlink(filepath.Join(logs, name), filepath.Join(links, name))
+	}
+	for name, args := range map[string][]string{
+		"directory": {dirLink},
+		"files":     {filepath.Join(links, "access.log"), filepath.Join(links, "error.log"), filepath.Join(links, "php-fpm.log")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			code, out, errs := runCmd(t, append([]string{"analyze", "--format", "json"}, args...)...)
+			if code != exitOK || errs != "" {
+				t.Errorf("exit %d, stderr %s", code, errs)
+			}
+			var res analyze.Result
+			if err := json.Unmarshal([]byte(out), &res); err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			if len(res.Incidents) != 1 || res.Incidents[0].RootCause != analyze.FPMWorkerExhaustion || len(res.Sources) != 3 {
+				t.Fatalf("incidents %+v, sources %+v", res.Incidents, res.Sources)
+			}
+			for _, s := range res.Sources {
+				if !strings.HasPrefix(s.Path, links+string(filepath.Separator)) {
+					t.Errorf("source %s: want it under the name given, %s", s.Path, links)
+				}
 			}
 		})
 	}

@@ -34,8 +34,9 @@ type Found struct {
 	// directory or to nothing.
 	Skipped []Skipped
 	// Problems are what could not be read: a path that does not exist, a
-	// pattern that matches nothing, a directory that cannot be listed.
-	// Each error names its path and says what to do.
+	// pattern that matches nothing, a directory that cannot be listed, a
+	// named file that is not a regular file. Each error names its path and
+	// says what to do.
 	Problems []error
 }
 
@@ -99,11 +100,14 @@ func (d *discovery) path(p string, glob bool) {
 		d.missing(p, err, glob)
 		return
 	}
-	if st.IsDir() {
+	switch {
+	case st.Mode().IsRegular():
+		d.add(File{Path: p, Named: true})
+	case st.IsDir():
 		d.walk(p)
-		return
+	default:
+		d.problem(notRegular(p, st.Mode()))
 	}
-	d.add(File{Path: p, Named: true})
 }
 
 // missing reports a path that cannot be reached, or reads the files its
@@ -184,6 +188,11 @@ func (d *discovery) walk(root string) {
 	if err != nil {
 		d.problem(fmt.Errorf("cannot walk %s: %w", root, err))
 	}
+}
+
+// notRegular refuses a path that is not a regular file.
+func notRegular(path string, m fs.FileMode) error {
+	return fmt.Errorf("cannot read %s: it is %s, not a regular file; give logcause the log files, or the directories that hold them", path, kindOf(m))
 }
 
 // kindOf names what a file that is not a regular one is.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -70,8 +71,12 @@ func permissionHint(err error) string {
 
 // Open opens path for reading. Gzip and zstd files are detected by their
 // magic bytes, whatever their names, and decompressed as they are read.
+// Only a regular file is read: a pipe, a socket or a device is refused
+// without blocking.
 func Open(path string, limits Limits) (*Reader, error) {
-	f, err := os.Open(path)
+	// O_NONBLOCK: opening a named pipe to read blocks until a writer
+	// opens it; it changes nothing for a regular file.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open %s: %w%s", path, err, permissionHint(err))
 	}
@@ -80,9 +85,9 @@ func Open(path string, limits Limits) (*Reader, error) {
 		f.Close()
 		return nil, fmt.Errorf("cannot stat %s: %w", path, err)
 	}
-	if st.IsDir() {
+	if !st.Mode().IsRegular() {
 		f.Close()
-		return nil, fmt.Errorf("cannot read %s: it is a directory", path)
+		return nil, notRegular(path, st.Mode())
 	}
 	r := &Reader{path: path, f: f, limits: limits}
 	r.counted = countingReader{r: f}

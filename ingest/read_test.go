@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -183,6 +184,34 @@ func TestCorruptGzipHeader(t *testing.T) {
 	_, err := Open(write(t, "bad.gz", []byte{0x1f, 0x8b, 0, 0, 0}), DefaultLimits)
 	if err == nil || !strings.Contains(err.Error(), "corrupt gzip header") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestOpenRefusesAPipe: a named pipe, even one that looked like a regular
+// file when it was found, is refused at once: opening it to read would
+// block until something writes to it.
+func TestOpenRefusesAPipe(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "access.log")
+	if err := syscall.Mkfifo(p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { // a writer, so that an Open that blocks returns
+		defer close(done)
+		if w, err := os.OpenFile(p, os.O_WRONLY, 0); err == nil {
+			w.Close()
+		}
+	}()
+	r, err := Open(p, DefaultLimits)
+	if err == nil {
+		r.Close()
+	}
+	if release, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+		<-done
+		release.Close()
+	}
+	if want := "cannot read " + p + ": it is a named pipe (FIFO), not a regular file"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("err = %v, want %q", err, want)
 	}
 }
 

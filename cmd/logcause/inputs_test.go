@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -180,6 +182,84 @@ func TestSymlinkNamedIsFollowed(t *testing.T) {
 			for _, s := range res.Sources {
 				if !strings.HasPrefix(s.Path, links+string(filepath.Separator)) {
 					t.Errorf("source %s: want it under the name given, %s", s.Path, links)
+				}
+			}
+		})
+	}
+}
+
+// feedPipe makes a named pipe at path and writes data to every reader
+// that opens it, until the test ends: logcause opening it would read a
+// log, not block.
+func feedPipe(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := syscall.Mkfifo(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stop atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			w, err := os.OpenFile(path, os.O_WRONLY, 0) // until a reader opens it
+			if err != nil || stop.Load() {
+				return
+			}
+			w.Write(data)
+			w.Close()
+		}
+	}()
+	t.Cleanup(func() {
+		stop.Store(true)
+		r, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0) // lets the writer's open return
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		<-done
+		r.Close()
+	})
+}
+
+// TestNotARegularFile: a pipe, a socket or a device named on the command
+// line is refused at once, never opened (open blocks on a pipe without a
+// writer); one met while walking is skipped with the reason.
+func TestNotARegularFile(t *testing.T) {
+	good := t.TempDir()
+	writeLogs(t, good)
+	access, _ := os.ReadFile(filepath.Join(good, "access.log"))
+	named := filepath.Join(t.TempDir(), "access.log")
+	feedPipe(t, named, access)
+	walked := filepath.Join(good, "error.log.1")
+	feedPipe(t, walked, access)
+	sock := filepath.Join(t.TempDir(), "access.log")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"pipe named", []string{named}, exitRuntime, "cannot read " + named + ": it is a named pipe (FIFO), not a regular file; give logcause the log files"},
+		{"pipe named beside logs", []string{good, named}, exitRuntime, "cannot read " + named + ": it is a named pipe (FIFO)"},
+		{"socket named", []string{good, sock}, exitRuntime, "cannot read " + sock + ": it is a socket, not a regular file"},
+		{"device named", []string{good, "/dev/null"}, exitRuntime, "cannot read /dev/null: it is a character device, not a regular file"},
+		{"pipe met while walking", []string{good}, exitOK, "path=" + walked + " reason=\"a named pipe (FIFO), not a regular file\""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := runCmd(t, append([]string{"analyze", "--format", "json"}, tc.args...)...)
+			if code != tc.code || !strings.Contains(errs, tc.msg) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, errs, tc.code, tc.msg)
+			}
+			if len(tc.args) > 1 || tc.args[0] == good {
+				var res analyze.Result
+				if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Incidents) != 1 {
+					t.Errorf("no report of the logs beside it: %v\n%s", err, out)
 				}
 			}
 		})

@@ -241,7 +241,7 @@ func Discover(paths []string, opts Options) (files []File, problems []error, err
 			case errors.As(err, &fe) && !f.Named && fe.Hint == "":
 				slog.Info("skipping a file that is not a log", "path", f.Path, "reason", err)
 			default:
-				problems = append(problems, err)
+				problems = append(problems, &FileError{Path: f.Path, Err: err})
 			}
 		}
 	}
@@ -253,6 +253,16 @@ func Discover(paths []string, opts Options) (files []File, problems []error, err
 	}
 	return files, problems, nil
 }
+
+// FileError is a log file that could not be read at all; Err says why,
+// and names the file.
+type FileError struct {
+	Path string
+	Err  error
+}
+
+func (e *FileError) Error() string { return e.Err.Error() }
+func (e *FileError) Unwrap() error { return e.Err }
 
 // LiveFiles returns the live file of each series of logs under paths, with
 // its format, to be followed: rotated siblings are read by batch analysis,

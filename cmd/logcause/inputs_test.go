@@ -265,3 +265,45 @@ func TestNotARegularFile(t *testing.T) {
 		})
 	}
 }
+
+// TestSourcesListEveryFileTried: a file that could not be read at all — a
+// truncated archive of one block, a file named that is not a log — is in
+// the report's sources with its error, in JSON and in the text table.
+func TestSourcesListEveryFileTried(t *testing.T) {
+	dir := t.TempDir()
+	writeLogs(t, dir)
+	access, _ := os.ReadFile(filepath.Join(dir, "access.log"))
+	z := zstdBytes(t, string(access[:1000])) // one block
+	truncated := filepath.Join(dir, "access.log.1.zst")
+	os.WriteFile(truncated, z[:len(z)/2], 0o644)
+	bin := filepath.Join(t.TempDir(), "x.bin")
+	os.WriteFile(bin, []byte{0, 1, 2, 3, 0xff, 0xfe, 0, 0}, 0o644)
+
+	code, out, errs := runCmd(t, "analyze", "--format", "json", dir, bin)
+	if code != exitRuntime {
+		t.Errorf("exit %d: %s", code, errs)
+	}
+	var res analyze.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	errors := map[string]string{}
+	for _, s := range res.Sources {
+		errors[s.Path] = s.Error
+	}
+	if len(res.Sources) != 5 {
+		t.Errorf("%d sources, want 5: %+v", len(res.Sources), res.Sources)
+	}
+	for path, want := range map[string]string{truncated: "the zstd archive is truncated or corrupt", bin: "cannot detect the format of " + bin} {
+		if !strings.Contains(errors[path], want) {
+			t.Errorf("source %s: error %q, want %q", path, errors[path], want)
+		}
+	}
+
+	_, text, _ := runCmd(t, "analyze", dir, bin)
+	for _, want := range []string{"│ " + truncated, "! " + truncated + ": cannot read", "│ " + bin, "! " + bin + ": cannot detect"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text report lacks %q:\n%s", want, text)
+		}
+	}
+}

@@ -57,7 +57,7 @@ var ErrNoFiles = errors.New("no log files found")
 // Problems. err is set only when no file was found at all: it joins the
 // problems, or else wraps ErrNoFiles.
 func Discover(paths []string) (Found, error) {
-	d := discovery{seen: map[[2]uint64]bool{}}
+	d := discovery{seen: map[[2]uint64]int{}}
 	for _, p := range paths {
 		d.path(p, true)
 	}
@@ -74,19 +74,22 @@ func Discover(paths []string) (Found, error) {
 // discovery is one run of Discover.
 type discovery struct {
 	found Found
-	seen  map[[2]uint64]bool // device and inode: a file named twice is read once
+	seen  map[[2]uint64]int // device and inode → index in found.Files: a file named twice is read once
 }
 
 func (d *discovery) problem(err error) { d.found.Problems = append(d.found.Problems, err) }
 
+// add adds f, unless it was found already; then, if the user names it,
+// it is marked Named.
 func (d *discovery) add(f File) {
 	if st, err := os.Stat(f.Path); err == nil {
 		if sys, ok := st.Sys().(*syscall.Stat_t); ok {
 			id := [2]uint64{uint64(sys.Dev), sys.Ino}
-			if d.seen[id] {
+			if i, ok := d.seen[id]; ok {
+				d.found.Files[i].Named = d.found.Files[i].Named || f.Named
 				return
 			}
-			d.seen[id] = true
+			d.seen[id] = len(d.found.Files)
 		}
 	}
 	d.found.Files = append(d.found.Files, f)

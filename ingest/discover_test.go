@@ -58,6 +58,11 @@ func TestDiscoverReadsAFileOnce(t *testing.T) {
 	if err != nil || len(found.Files) != 1 || found.Files[0].Path != p || !found.Files[0].Named {
 		t.Fatalf("files %+v, %v; want access.log once, as named", found.Files, err)
 	}
+	// Named after its directory: still named.
+	found, err = Discover([]string{dir, p})
+	if err != nil || len(found.Files) != 1 || found.Files[0].Path != p || !found.Files[0].Named {
+		t.Fatalf("files %+v, %v; want access.log once, as named", found.Files, err)
+	}
 }
 
 // TestDiscoverKeepsGoing: a path that does not exist, or a pattern that

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -162,7 +163,7 @@ func Open(f ingest.File, opts Options) (*ingest.Reader, Format, error) {
 		if len(sample) == 0 {
 			return nil, Format{}, fmt.Errorf("cannot detect the format of %s: %w", f.Path, ErrEmpty)
 		}
-		return nil, Format{}, &FormatError{Path: f.Path, Hint: ingest.NameHint(f.Path)}
+		return nil, Format{}, &FormatError{Path: f.Path, Hint: ingest.NameHint(f.Path), Config: configuration(sample)}
 	}
 	return r, Format{Kind: kind}, nil
 }
@@ -170,15 +171,61 @@ func Open(f ingest.File, opts Options) (*ingest.Reader, Format, error) {
 // FormatError says that a file's first lines hold no format logcause
 // reads.
 type FormatError struct {
-	Path string
-	Hint string // the format the file's name suggests (ingest.NameHint), or ""
+	Path   string
+	Hint   string // the format the file's name suggests (ingest.NameHint), or ""
+	Config bool   // the first lines are clearly configuration
 }
 
 func (e *FormatError) Error() string {
+	if e.Config {
+		return fmt.Sprintf("cannot detect the format of %s: it holds configuration, not a log; give logcause the logs, and the directory that holds the servers' etc/ with --config-root", e.Path)
+	}
 	if e.Hint != "" {
 		return fmt.Sprintf("cannot detect the format of %s: it is named like a %s log, but its first lines do not parse as one (a log_format of your own? define it with --grok, or force a format with --log-format)", e.Path, e.Hint)
 	}
 	return fmt.Sprintf("cannot detect the format of %s: it is not a log logcause reads (%v), or it is binary; pass --log-format to force one, or --grok to define it", e.Path, patterns.Kinds())
+}
+
+// Shapes of configuration lines (nginx, PHP-FPM and php.ini, MySQL's
+// option files).
+var (
+	confSection = regexp.MustCompile(`^\[[^\]]+\]$`)                 // [www], [mysqld]
+	confSetting = regexp.MustCompile(`^[A-Za-z_][\w.\-\[\]/:]*\s*=`) // pm.max_children = 4, php_admin_value[x]=y
+	confPairs   = regexp.MustCompile(`\s[\w.\-]+=`)                  // a second key=value: logfmt, not a setting
+	confBare    = regexp.MustCompile(`^[A-Za-z][\w\-]*$`)            // skip-name-resolve
+)
+
+// configuration reports whether a file's first lines are clearly
+// configuration, not a log: each is blank, a comment, a [section], a
+// setting (key = value), a directive ending in ';', a block's '{' or '}',
+// an !include, a bare option, or a directive whose quoted value goes on
+// over the next lines; and at least one is a section, a setting, a block
+// or an include — a log of SQL statements and comments is not
+// configuration.
+func configuration(sample [][]byte) bool {
+	quoted := func(l []byte) bool { return len(l) > 0 && (l[0] == '\'' || l[0] == '"') }
+	marked := false
+	for i, l := range sample {
+		l = bytes.TrimSpace(l)
+		if len(l) == 0 || l[0] == '#' || l[0] == ';' {
+			continue
+		}
+		last := l[len(l)-1]
+		switch {
+		case confSection.Match(l), bytes.HasPrefix(l, []byte("!include")), last == '{', l[0] == '}':
+			marked = true
+		case confSetting.Match(l):
+			if confPairs.Match(l) {
+				return false
+			}
+			marked = true
+		case last == ';', confBare.Match(l), quoted(l):
+		case i+1 < len(sample) && quoted(bytes.TrimSpace(sample[i+1])): // log_format main '…'
+		default:
+			return false
+		}
+	}
+	return marked
 }
 
 // grokMatches reports whether g parses more than half of the non-blank
@@ -238,7 +285,7 @@ func Discover(paths []string, opts Options) (files []File, problems []error, err
 				files = append(files, d)
 			case errors.Is(err, ErrEmpty) && !f.Named:
 				slog.Info("skipping an empty file", "path", f.Path)
-			case errors.As(err, &fe) && !f.Named && fe.Hint == "":
+			case errors.As(err, &fe) && !f.Named && (fe.Hint == "" || fe.Config):
 				slog.Info("skipping a file that is not a log", "path", f.Path, "reason", err)
 			default:
 				problems = append(problems, &FileError{Path: f.Path, Err: err})

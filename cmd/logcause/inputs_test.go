@@ -307,3 +307,48 @@ func TestSourcesListEveryFileTried(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigurationIsNotALog: configuration files met while walking
+// (php-fpm.conf, nginx.conf, my.cnf, a pool file kept by dpkg) are not
+// logs and not errors; one named on the command line is an error that
+// says what it is.
+func TestConfigurationIsNotALog(t *testing.T) {
+	dir := t.TempDir()
+	writeLogs(t, dir)
+	pool := "[www]\nuser = www-data\nlisten = /run/php/php8.2-fpm.sock\npm.max_children = 4\n"
+	conf := map[string]string{
+		"etc/php/8.2/fpm/php-fpm.conf":             "[global]\nerror_log = /var/log/php8.2-fpm.log\ninclude=/etc/php/8.2/fpm/pool.d/*.conf\n",
+		"etc/php/8.2/fpm/pool.d/www.conf":          pool,
+		"etc/php/8.2/fpm/pool.d/www.conf.dpkg-old": pool,
+		"etc/php/8.2/fpm/php-fpm.log.dpkg-dist":    pool, // named like php-fpm's log: its content says otherwise
+		"etc/nginx/nginx.conf":                     "user www-data;\nhttp {\n  access_log /var/log/nginx/access.log;\n}\n",
+		"etc/mysql/my.cnf":                         "[mysqld]\nskip-name-resolve\nlog_error = /var/log/mysql/error.log\n",
+	}
+	for name, text := range conf {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(text), 0o644)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"a scenario with its configuration beside its logs", []string{"../../testdata/scenarios/upstream-timeout"}, exitOK, ""},
+		{"configuration met while walking", []string{dir}, exitOK, ""},
+		{"configuration named", []string{dir, filepath.Join(dir, "etc/php/8.2/fpm/php-fpm.conf")}, exitRuntime,
+			"cannot detect the format of " + filepath.Join(dir, "etc/php/8.2/fpm/php-fpm.conf") + ": it holds configuration, not a log"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := runCmd(t, append([]string{"analyze", "--format", "json"}, tc.args...)...)
+			if code != tc.code || !strings.Contains(errs, tc.msg) || (tc.msg == "" && errs != "") {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, errs, tc.code, tc.msg)
+			}
+			var res analyze.Result
+			if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Incidents) != 1 {
+				t.Errorf("no report: %v\n%s", err, out)
+			}
+		})
+	}
+}

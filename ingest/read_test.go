@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/logcause/logcause/internal/testarchive"
 )
 
 type rec struct {
@@ -90,6 +93,8 @@ func TestRecords(t *testing.T) {
 		{"plain after sampling everything", []byte(data), 100},
 		{"gzip", gz(t, []byte(data)), 2},
 		{"zstd", zst(t, []byte(data)), 2},
+		{"xz", testarchive.XZ(t, []byte(data)), 2},
+		{"bzip2", testarchive.Bzip2(t, []byte(data)), 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, st, err := readAll(t, write(t, "x.log", tc.data), DefaultLimits, tc.sample)
@@ -153,14 +158,14 @@ func TestLongRecordIsCutAndCounted(t *testing.T) {
 func TestTruncatedArchiveKeepsRecordsBeforeTheDamage(t *testing.T) {
 	var data strings.Builder
 	for i := range 50000 {
-		data.WriteString("1 line number ")
-		data.WriteString(strings.Repeat("y", i%50))
-		data.WriteString("\n")
+		// Numbers that compress poorly: xz's chunks (64 KiB compressed
+		// at most) and bzip2's blocks end well before the middle.
+		fmt.Fprintf(&data, "1 line number %d %08x\n", i, uint32(i)*2654435761)
 	}
 	for _, tc := range []struct {
 		name     string
 		compress func(testing.TB, []byte) []byte
-	}{{"cut.log.gz", gz}, {"cut.log.zst", zst}} {
+	}{{"cut.log.gz", gz}, {"cut.log.zst", zst}, {"cut.log.xz", testarchive.XZ}, {"cut.log.bz2", testarchive.Bzip2}} {
 		t.Run(tc.name, func(t *testing.T) {
 			z := tc.compress(t, []byte(data.String()))
 			got, _, err := readAll(t, write(t, tc.name, z[:len(z)/2]), DefaultLimits, 10)
@@ -177,6 +182,25 @@ func TestTruncatedArchiveKeepsRecordsBeforeTheDamage(t *testing.T) {
 				t.Errorf("only %d records before the damage", len(got))
 			}
 		})
+	}
+}
+
+// TestUnsupportedCompression: an archive logcause does not read is
+// refused by its magic bytes, whatever its name, saying which compression
+// it is and how to decompress it.
+func TestUnsupportedCompression(t *testing.T) {
+	for name, head := range map[string][]byte{
+		"lz4":           {0x04, 0x22, 0x4d, 0x18, 0x64, 0x40, 0xa7},
+		"compress (.Z)": {0x1f, 0x9d, 0x90},
+		"lzip":          []byte("LZIP\x01\x0c"),
+		"lzma":          {0x5d, 0x00, 0x00, 0x80, 0x00, 0xff, 0xff},
+		"zip":           []byte("PK\x03\x04\x14\x00"),
+	} {
+		p := write(t, "access.log.1", append(head, "1 rest of the archive\n"...))
+		_, err := Open(p, DefaultLimits)
+		if !errors.Is(err, ErrUnsupportedCompression) || !strings.Contains(err.Error(), "cannot read "+p+": unsupported compression: "+name+"; decompress it") {
+			t.Errorf("%s: err = %v", name, err)
+		}
 	}
 }
 

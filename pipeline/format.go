@@ -265,8 +265,9 @@ func detect(f ingest.File, opts Options) (File, error) {
 // each series first. What cannot be read — a missing path, a directory or
 // a file that may not be read, a named file that is not a log — is
 // returned in problems, and the rest is still found. Files met while
-// walking a directory that hold no known format are skipped, unless they
-// are named like a log logcause reads. err is set when no log was found.
+// walking a directory that hold no known format, or are compressed in a
+// way logcause does not read, are skipped, unless they are named like a
+// log logcause reads. err is set when no log was found.
 func Discover(paths []string, opts Options) (files []File, problems []error, err error) {
 	found, err := ingest.Discover(paths)
 	for _, s := range found.Skipped {
@@ -285,7 +286,8 @@ func Discover(paths []string, opts Options) (files []File, problems []error, err
 				files = append(files, d)
 			case errors.Is(err, ErrEmpty) && !f.Named:
 				slog.Info("skipping an empty file", "path", f.Path)
-			case errors.As(err, &fe) && !f.Named && (fe.Hint == "" || fe.Config):
+			case errors.As(err, &fe) && !f.Named && (fe.Hint == "" || fe.Config),
+				errors.Is(err, ingest.ErrUnsupportedCompression) && !f.Named && ingest.NameHint(f.Path) == "":
 				slog.Info("skipping a file that is not a log", "path", f.Path, "reason", err)
 			default:
 				problems = append(problems, &FileError{Path: f.Path, Err: err})

@@ -3,17 +3,20 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
 
 	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/internal/testarchive"
 )
 
 // asCLI, set in the environment, makes the test binary run as logcause
@@ -350,5 +353,78 @@ func TestConfigurationIsNotALog(t *testing.T) {
 				t.Errorf("no report: %v\n%s", err, out)
 			}
 		})
+	}
+}
+
+// TestXZAndBzip2Archives: rotated siblings compressed with xz and bzip2,
+// as logrotate makes them, give the analysis of the same logs
+// uncompressed; a truncated one keeps the records before the damage, with
+// a clear error; another compression is named, not taken for a log that
+// does not parse.
+func TestXZAndBzip2Archives(t *testing.T) {
+	whole := t.TempDir()
+	writeLogs(t, whole)
+	split := t.TempDir()
+	writeLogs(t, split)
+	b, _ := os.ReadFile(filepath.Join(split, "access.log"))
+	lines := strings.SplitAfter(string(b), "\n")
+	third := len(lines) / 3
+	os.WriteFile(filepath.Join(split, "access.log.2.xz"), testarchive.XZ(t, []byte(strings.Join(lines[:third], ""))), 0o644)
+	os.WriteFile(filepath.Join(split, "access.log.1.bz2"), testarchive.Bzip2(t, []byte(strings.Join(lines[third:2*third], ""))), 0o644)
+	os.WriteFile(filepath.Join(split, "access.log"), []byte(strings.Join(lines[2*third:], "")), 0o644)
+
+	get := func(dir string, wantCode int) (analyze.Result, string) {
+		t.Helper()
+		code, out, errs := runCmd(t, "analyze", "--format", "json", dir)
+		if code != wantCode {
+			t.Fatalf("exit %d, want %d: %s", code, wantCode, errs)
+		}
+		var res analyze.Result
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		return res, errs
+	}
+	a, _ := get(whole, exitOK)
+	s, _ := get(split, exitOK)
+	if len(s.Sources) != 5 || s.Totals.Requests != a.Totals.Requests || len(s.Incidents) != 1 ||
+		s.Incidents[0].Causes[0].Summary != a.Incidents[0].Causes[0].Summary {
+		t.Errorf("xz and bzip2 siblings give another analysis:\n%+v\n%+v\nsources %+v", a.Incidents, s.Incidents, s.Sources)
+	}
+
+	// Earlier days, truncated; and an lz4 archive.
+	var old strings.Builder
+	for i := range 20000 {
+		fmt.Fprintf(&old, "127.0.0.1 - - [22/Nov/2026:%02d:%02d:%02d +0100] \"GET /product.php?id=%08x HTTP/1.1\" 200 150 \"-\" \"curl/7.88.1\"\n", i/3600, i/60%60, i%60, uint32(i)*2654435761)
+	}
+	cut := map[string][]byte{
+		"access.log.3.xz":  testarchive.XZ(t, []byte(old.String())),
+		"access.log.4.bz2": testarchive.Bzip2(t, []byte(old.String())),
+	}
+	for name, z := range cut {
+		os.WriteFile(filepath.Join(whole, name), z[:len(z)*3/4], 0o644)
+	}
+	lz4 := filepath.Join(whole, "access.log.5.lz4")
+	os.WriteFile(lz4, []byte{0x04, 0x22, 0x4d, 0x18, 0x64, 0x40, 0xa7, 0x20, 0x00, 0x00, 0x80}, 0o644)
+	os.WriteFile(filepath.Join(whole, "backup.tar.lz4"), []byte{0x04, 0x22, 0x4d, 0x18, 0x64, 0x40, 0xa7, 0x20, 0x00, 0x00, 0x80}, 0o644) // not named like a log: skipped
+	res, errs := get(whole, exitRuntime)
+	if strings.Contains(errs, "backup.tar.lz4") {
+		t.Errorf("an archive not named like a log, met while walking, is reported:\n%s", errs)
+	}
+	if len(res.Incidents) != 1 || res.Incidents[0].RootCause != analyze.FPMWorkerExhaustion {
+		t.Errorf("incidents %+v", res.Incidents)
+	}
+	if want := "cannot read " + lz4 + ": unsupported compression: lz4; decompress it (lz4 -d)"; !strings.Contains(errs, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, errs)
+	}
+	for name, compression := range map[string]string{"access.log.3.xz": "xz", "access.log.4.bz2": "bzip2"} {
+		p := filepath.Join(whole, name)
+		if want := "cannot read " + p + ": the " + compression + " archive is truncated or corrupt after"; !strings.Contains(errs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
+		i := slices.IndexFunc(res.Sources, func(s analyze.Source) bool { return s.Path == p })
+		if i < 0 || res.Sources[i].Records == 0 || res.Sources[i].Records >= 20000 || res.Sources[i].Error == "" {
+			t.Errorf("truncated archive %s in sources %+v: want its records before the damage and the error", p, res.Sources)
+		}
 	}
 }

@@ -4,15 +4,19 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/synctest"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/logcause/logcause/internal/testarchive"
 )
 
 type rec struct {
@@ -89,6 +93,8 @@ func TestRecords(t *testing.T) {
 		{"plain after sampling everything", []byte(data), 100},
 		{"gzip", gz(t, []byte(data)), 2},
 		{"zstd", zst(t, []byte(data)), 2},
+		{"xz", testarchive.XZ(t, []byte(data)), 2},
+		{"bzip2", testarchive.Bzip2(t, []byte(data)), 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, st, err := readAll(t, write(t, "x.log", tc.data), DefaultLimits, tc.sample)
@@ -152,14 +158,14 @@ func TestLongRecordIsCutAndCounted(t *testing.T) {
 func TestTruncatedArchiveKeepsRecordsBeforeTheDamage(t *testing.T) {
 	var data strings.Builder
 	for i := range 50000 {
-		data.WriteString("1 line number ")
-		data.WriteString(strings.Repeat("y", i%50))
-		data.WriteString("\n")
+		// Numbers that compress poorly: xz's chunks (64 KiB compressed
+		// at most) and bzip2's blocks end well before the middle.
+		fmt.Fprintf(&data, "1 line number %d %08x\n", i, uint32(i)*2654435761)
 	}
 	for _, tc := range []struct {
 		name     string
 		compress func(testing.TB, []byte) []byte
-	}{{"cut.log.gz", gz}, {"cut.log.zst", zst}} {
+	}{{"cut.log.gz", gz}, {"cut.log.zst", zst}, {"cut.log.xz", testarchive.XZ}, {"cut.log.bz2", testarchive.Bzip2}} {
 		t.Run(tc.name, func(t *testing.T) {
 			z := tc.compress(t, []byte(data.String()))
 			got, _, err := readAll(t, write(t, tc.name, z[:len(z)/2]), DefaultLimits, 10)
@@ -179,10 +185,57 @@ func TestTruncatedArchiveKeepsRecordsBeforeTheDamage(t *testing.T) {
 	}
 }
 
+// TestUnsupportedCompression: an archive logcause does not read is
+// refused by its magic bytes, whatever its name, saying which compression
+// it is and how to decompress it.
+func TestUnsupportedCompression(t *testing.T) {
+	for name, head := range map[string][]byte{
+		"lz4":           {0x04, 0x22, 0x4d, 0x18, 0x64, 0x40, 0xa7},
+		"compress (.Z)": {0x1f, 0x9d, 0x90},
+		"lzip":          []byte("LZIP\x01\x0c"),
+		"lzma":          {0x5d, 0x00, 0x00, 0x80, 0x00, 0xff, 0xff},
+		"zip":           []byte("PK\x03\x04\x14\x00"),
+	} {
+		p := write(t, "access.log.1", append(head, "1 rest of the archive\n"...))
+		_, err := Open(p, DefaultLimits)
+		if !errors.Is(err, ErrUnsupportedCompression) || !strings.Contains(err.Error(), "cannot read "+p+": unsupported compression: "+name+"; decompress it") {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+}
+
 func TestCorruptGzipHeader(t *testing.T) {
 	_, err := Open(write(t, "bad.gz", []byte{0x1f, 0x8b, 0, 0, 0}), DefaultLimits)
 	if err == nil || !strings.Contains(err.Error(), "corrupt gzip header") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestOpenRefusesAPipe: a named pipe, even one that looked like a regular
+// file when it was found, is refused at once: opening it to read would
+// block until something writes to it.
+func TestOpenRefusesAPipe(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "access.log")
+	if err := syscall.Mkfifo(p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { // a writer, so that an Open that blocks returns
+		defer close(done)
+		if w, err := os.OpenFile(p, os.O_WRONLY, 0); err == nil {
+			w.Close()
+		}
+	}()
+	r, err := Open(p, DefaultLimits)
+	if err == nil {
+		r.Close()
+	}
+	if release, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+		<-done
+		release.Close()
+	}
+	if want := "cannot read " + p + ": it is a named pipe (FIFO), not a regular file"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("err = %v, want %q", err, want)
 	}
 }
 

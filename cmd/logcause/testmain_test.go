@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"testing"
 )
@@ -14,6 +15,13 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	emptyRoot = empty
+	if os.Getenv(asCLI) != "" { // run as logcause by runDenied
+		e := testEnv()
+		e.stdout, e.stderr = os.Stdout, os.Stderr
+		code := run(context.Background(), os.Args[1:], e)
+		os.RemoveAll(empty)
+		os.Exit(code)
+	}
 	code := m.Run()
 	os.RemoveAll(empty)
 	os.Exit(code)

@@ -304,11 +304,17 @@ func fnv(h uint64, b []byte) uint64 {
 // head must still hash to its Identity and the 64 bytes before the offset
 // must be unchanged. Otherwise the bytes not read yet are read from a copy
 // among the siblings (a file holding the same bytes up to the offset,
-// name.1 for logrotate) when there is one, then the file from its start.
+// name.1 for logrotate; for a file none of which was read yet, the newest
+// file with the same head) when there is one, then the file from its start.
+// A file queued behind a rotated one is checked the same way when the
+// Follower moves to it, and its identity taken again then.
 // Limits: lines written between logrotate's copy and its truncate are in
 // neither file (copytruncate's own race); a refill whose first KiB and
 // whose 64 bytes before the old offset are byte-identical to the old
-// content cannot be told from it.
+// content cannot be told from it, nor, for a file none of which was read
+// yet, one whose first KiB is; a file still empty when it was queued (or
+// when the Follower moved to it) that is copied and truncated before
+// anything of it is read shows no change, and its copy is not read.
 //
 // A file is closed for good when it is left for a newer one (rotation), when
 // it is deleted and quiet for QuietRounds rounds with no newer file, and, for
@@ -320,8 +326,10 @@ func fnv(h uint64, b []byte) uint64 {
 // Restart: Position's file is looked for at the path (same device, inode,
 // head and bytes before the offset), else among the path's uncompressed
 // rotated siblings (name.1, name-YYYYMMDD) and at Position.Path, by inode
-// first, else by content (a copy). It is read from the offset, then the
-// newer siblings and the file at the path from their start. When the
+// first, else by content (a copy; a Position at offset 0, as handed out
+// with a switch to a new file, is recognised in a copy by its head when the
+// file at its inode was truncated since). It is read from the offset, then
+// the newer siblings and the file at the path from their start. When the
 // position is in no file, a NoticeGap says so and the file at the path is
 // read from its start: nothing is spliced silently.
 type Follower struct {
@@ -852,19 +860,37 @@ func (f *Follower) openSource(path string) (*source, error) {
 	return s, nil
 }
 
+// matchBy says how match recognises the file of a position.
+type matchBy int
+
+const (
+	// byInode: the same device and inode.
+	byInode matchBy = iota
+	// byContent: any file (a copy, the same file under a new device
+	// number), by its head and the bytes before the offset; a position at
+	// offset 0 has no such bytes, it is not recognised.
+	byContent
+	// byCopy: a copy of a file known to have been truncated or refilled in
+	// place (the same inode no longer holds the position: copytruncate).
+	// As byContent, except that a position at offset 0 (a file left for
+	// before any of it was read) is recognised by its head alone: it is
+	// then the only place left where the file's unread bytes can be.
+	byCopy
+)
+
 // match checks that s holds the bytes of p up to p.Offset: the head hashes
 // to p.ID's, and the bytes before the offset hash to p.Before (when set).
-// byInode also requires the same device and inode; without it, s is a copy
-// (or the same file under a new device number). It returns the bytes before
-// the offset.
-func (f *Follower) match(s *source, p Position, byInode bool) (window, bool) {
-	if byInode && !s.id.SameInode(p.ID) {
+// byInode also requires the same device and inode; otherwise s is a copy
+// (or the same file under a new device number), see matchBy. It returns
+// the bytes before the offset.
+func (f *Follower) match(s *source, p Position, by matchBy) (window, bool) {
+	if by == byInode && !s.id.SameInode(p.ID) {
 		return window{}, false
 	}
 	if p.ID.HeadLen < 0 || p.ID.HeadLen > HeadSize || p.Offset < 0 {
 		return window{}, false
 	}
-	if !byInode && (p.Offset == 0 || p.ID.HeadLen == 0) {
+	if by != byInode && (p.ID.HeadLen == 0 || (p.Offset == 0 && by != byCopy)) {
 		return window{}, false // nothing to recognise a copy by
 	}
 	st, err := fstat(s.f)
@@ -976,11 +1002,11 @@ func (f *Follower) start() error {
 		return nil
 	}
 	if c0 != nil {
-		if w, ok := f.match(c0, from, true); ok {
+		if w, ok := f.match(c0, from, byInode); ok {
 			f.setCur(c0, from.Offset, w)
 			return nil
 		}
-		if w, ok := f.match(c0, from, false); ok {
+		if w, ok := f.match(c0, from, byContent); ok {
 			f.setCur(c0, from.Offset, w)
 			f.note(NoticeResumed, c0, from.Offset, "same content under a new device or inode")
 			return nil
@@ -991,6 +1017,7 @@ func (f *Follower) start() error {
 	var (
 		sibs  []sibling
 		found = -1
+		w     window
 	)
 	for attempt := 0; attempt < 3 && found < 0; attempt++ {
 		closeSiblings(sibs)
@@ -1000,7 +1027,7 @@ func (f *Follower) start() error {
 				sibs = append(sibs, sibling{path: from.Path, rank: [2]int64{-1, 0}, src: s})
 			}
 		}
-		found = f.findPosition(sibs, from, c0)
+		found, w = f.findPosition(sibs, from, c0)
 	}
 	if c0 != nil && c0.id.SameInode(from.ID) {
 		f.stats.Truncations++
@@ -1019,7 +1046,6 @@ func (f *Follower) start() error {
 		return nil
 	}
 	s := sibs[found]
-	w, _ := f.match(s.src, from, s.src.id.SameInode(from.ID))
 	f.setCur(s.src, from.Offset, w)
 	f.stats.Recovered++
 	f.note(NoticeResumed, s.src, from.Offset, "the saved position is in "+s.path+"; the newer files follow from their start")
@@ -1038,23 +1064,30 @@ func (f *Follower) start() error {
 	return nil
 }
 
-// findPosition returns the index of the sibling holding from: the same
-// inode first, else the newest copy.
-func (f *Follower) findPosition(sibs []sibling, from Position, c0 *source) int {
+// findPosition returns the index of the sibling holding from (-1 for
+// none) and the bytes before the offset: the same inode first, else the
+// newest copy. When the file at the path is from's file (its inode) it
+// was truncated or refilled since, so a copy may hold from even at offset
+// 0 (see byCopy).
+func (f *Follower) findPosition(sibs []sibling, from Position, c0 *source) (int, window) {
 	for i, s := range sibs {
-		if _, ok := f.match(s.src, from, true); ok {
-			return i
+		if w, ok := f.match(s.src, from, byInode); ok {
+			return i, w
 		}
+	}
+	by := byContent
+	if c0 != nil && c0.id.SameInode(from.ID) {
+		by = byCopy
 	}
 	for i := len(sibs) - 1; i >= 0; i-- {
 		if c0 != nil && sibs[i].src.id.SameInode(c0.id) {
 			continue
 		}
-		if _, ok := f.match(sibs[i].src, from, false); ok {
-			return i
+		if w, ok := f.match(sibs[i].src, from, by); ok {
+			return i, w
 		}
 	}
-	return -1
+	return -1, window{}
 }
 
 func closeSiblings(sibs []sibling) {
@@ -1124,6 +1157,16 @@ func (f *Follower) check() (bool, error) {
 }
 
 // switchFile closes cur for good and goes on with the next file.
+//
+// The next file's identity is taken again now: it was hashed when the file
+// was queued, often while still empty (a head of 0 bytes), and the
+// Position handed out with the switch names that file at offset 0 by it.
+// A head of 0 bytes names no content: a restart would take the file at
+// the same inode for it whatever it holds by then, and the lines a
+// copytruncate moved to a copy meanwhile would be skipped without a
+// notice. With the head it has now, such a restart sees the file changed
+// and finds the copy by that head (byCopy). A queued file truncated
+// before it was read at all is caught here too, and its copy read first.
 func (f *Follower) switchFile(deleted, forced bool) {
 	old := f.cur
 	f.closeFraming()
@@ -1141,6 +1184,10 @@ func (f *Follower) switchFile(deleted, forced bool) {
 		kind, why = NoticeForced, fmt.Sprintf("still written after %d rounds while %s filled; switched, later writes to it are not read", f.cfg.MaxDrainRounds, next.path)
 	}
 	f.batch.Notices = append(f.batch.Notices, Notice{Kind: kind, Path: old.path, ID: old.id, Offset: old.off, Detail: why, Loss: forced})
+	// A stat or read error is left to the first read of the file.
+	if size, ok, err := f.verify(next, window{}, nil, false); err == nil && !ok {
+		f.truncated(size)
+	}
 }
 
 // scanPath queues the file at the path when it is new.
@@ -1198,7 +1245,7 @@ func (f *Follower) truncated(size int64) error {
 	sibs := f.siblings()
 	for i := len(sibs) - 1; i >= 0; i-- {
 		if cp == nil && !sibs[i].src.id.SameInode(old.id) {
-			if _, ok := f.match(sibs[i].src, p, false); ok {
+			if _, ok := f.match(sibs[i].src, p, byCopy); ok {
 				cp = sibs[i].src
 				continue
 			}

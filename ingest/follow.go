@@ -250,6 +250,10 @@ type source struct {
 	seenOff   int64
 	seenStamp [4]int64
 	seenOK    bool
+
+	// queued at a restart from the rotated siblings: it may be the copy
+	// that a copytruncate in progress made of a file queued after it
+	sibling bool
 }
 
 // window holds the last (up to) beforeSize bytes before some offset.
@@ -329,9 +333,12 @@ func fnv(h uint64, b []byte) uint64 {
 // first, else by content (a copy; a Position at offset 0, as handed out
 // with a switch to a new file, is recognised in a copy by its head when the
 // file at its inode was truncated since). It is read from the offset, then
-// the newer siblings and the file at the path from their start. When the
-// position is in no file, a NoticeGap says so and the file at the path is
-// read from its start: nothing is spliced silently.
+// the newer siblings and the file at the path from their start; a file
+// that still begins with all of the sibling read before it (that sibling
+// is its copy, made by a copytruncate under way at the restart) is read on
+// from the sibling's end instead. When the position is in no file, a
+// NoticeGap says so and the file at the path is read from its start:
+// nothing is spliced silently.
 type Follower struct {
 	path    string
 	from    Position
@@ -367,6 +374,11 @@ type Follower struct {
 	quiet      int  // rounds in a row without new bytes in cur
 	recIdle    int  // rounds in a row a pending record got nothing
 	drainSince int64
+
+	// the file last closed for good and where (the bytes before it in
+	// leftWin): a truncated file whose copy it is reads it on from there
+	left    Position
+	leftWin window
 
 	closed     bool
 	pendingErr error // met after records were framed: returned by the next call
@@ -1053,6 +1065,7 @@ func (f *Follower) start() error {
 		switch {
 		case i == found:
 		case s.rank[0] >= 0 && sb.rank[0] >= 0 && compareRank(sb.rank, s.rank) > 0 && (c0 == nil || !sb.src.id.SameInode(c0.id)):
+			sb.src.sibling = true
 			f.succ = append(f.succ, sb.src)
 		default:
 			sb.src.f.Close()
@@ -1167,13 +1180,28 @@ func (f *Follower) check() (bool, error) {
 // notice. With the head it has now, such a restart sees the file changed
 // and finds the copy by that head (byCopy). A queued file truncated
 // before it was read at all is caught here too, and its copy read first.
+//
+// A sibling queued at a restart may be the copy of a copytruncate that was
+// under way then (created, maybe still empty, the file not truncated yet):
+// when the next file still begins with all of its bytes, the next file is
+// read on from its end, not from its start, which would deliver those
+// lines twice. Should the next file be truncated by then, its copy is the
+// file just left (f.left), read on from where it was left (truncated).
 func (f *Follower) switchFile(deleted, forced bool) {
 	old := f.cur
 	f.closeFraming()
-	old.f.Close()
+	f.leftWin = f.windowBefore(old.off)
+	f.left = Position{Path: old.path, ID: old.id, Offset: old.off, Before: f.leftWin.hash()}
 	next := f.succ[0]
 	f.succ = f.succ[1:]
-	f.setCur(next, 0, window{})
+	off, w := int64(0), window{}
+	if old.sibling {
+		if _, ok := f.match(next, f.left, byContent); ok {
+			off, w = old.off, f.leftWin
+		}
+	}
+	old.f.Close()
+	f.setCur(next, off, w)
 	if deleted {
 		f.stats.Deletions++
 	}
@@ -1185,7 +1213,7 @@ func (f *Follower) switchFile(deleted, forced bool) {
 	}
 	f.batch.Notices = append(f.batch.Notices, Notice{Kind: kind, Path: old.path, ID: old.id, Offset: old.off, Detail: why, Loss: forced})
 	// A stat or read error is left to the first read of the file.
-	if size, ok, err := f.verify(next, window{}, nil, false); err == nil && !ok {
+	if size, ok, err := f.verify(next, w, nil, false); err == nil && !ok {
 		f.truncated(size)
 	}
 }
@@ -1253,12 +1281,19 @@ func (f *Follower) truncated(size int64) error {
 		sibs[i].src.f.Close()
 	}
 	if cp != nil {
-		cp.off = old.off
-		f.cur = cp
-		f.succ = append([]*source{fresh}, f.succ...)
 		f.stats.Recovered++
 		f.note(NoticeTruncated, old, old.off, fmt.Sprintf("truncated to %d bytes; the unread rest is read from the copy %s, then the file from its start", size, cp.path))
-		f.quiet, f.drainSince = 0, -1
+		if _, ok := f.match(cp, f.left, byInode); ok && f.left.Offset > old.off {
+			// The copy is the file last closed for good (a sibling read
+			// at a restart, see switchFile): its bytes up to there were
+			// delivered.
+			f.setCur(cp, f.left.Offset, f.leftWin)
+		} else {
+			cp.off = old.off
+			f.cur = cp
+			f.quiet, f.drainSince = 0, -1
+		}
+		f.succ = append([]*source{fresh}, f.succ...)
 		return nil
 	}
 	f.note(NoticeTruncated, old, old.off, fmt.Sprintf("truncated to %d bytes, no copy holds the unread rest: reading from the start", size))

@@ -669,6 +669,32 @@ func TestFollowForcedSwitchIsALoss(t *testing.T) {
 	}
 }
 
+// follow50 starts a writer and a follower of a new path; 50 lines are
+// written and read.
+func follow50(t *testing.T) (string, *testWriter, *stepper) {
+	t.Helper()
+	p := logPath(t)
+	w := startWriter(t, p)
+	s := newStepper(t, p, Position{}, FollowConfig{})
+	w.do("write 50")
+	s.round()
+	return p, w, s
+}
+
+// createRotated is follow50, then a rotation in create mode (the file
+// renamed to name.1, a new empty file at the path) and 5 more lines
+// written to the renamed file, read too: the follower drains the renamed
+// file and has queued the new one, still empty.
+func createRotated(t *testing.T) (string, *testWriter, *stepper) {
+	t.Helper()
+	p, w, s := follow50(t)
+	rename(t, p, p+".1")
+	touch(t, p)
+	w.do("write 5")
+	s.round()
+	return p, w, s
+}
+
 // Restart from the Position handed out with a rotation, before any line of
 // the new file was committed (a crash right after that commit): it names
 // the new file at offset 0. The new file was queued while still empty, so
@@ -706,13 +732,9 @@ func TestFollowRestartRightAfterRotation(t *testing.T) {
 		}, []NoticeKind{NoticeResumed, NoticeRotated}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e, s := newRestartEnv(t)
-			e.w.do("write 50")
-			s.round()
-			rename(t, e.p, e.p+".1")
-			touch(t, e.p)
-			e.w.do("write 5") // to the renamed file
-			s.round()         // reads them; queues the new, empty file
+			e := &restartEnv{t: t}
+			var s *stepper
+			e.p, e.w, s = createRotated(t)
 			e.w.reopen()
 			e.w.do("write 10") // lines 56-65, to the new file
 			var saved Position
@@ -750,11 +772,7 @@ func TestFollowRestartRightAfterRotation(t *testing.T) {
 // leaves the rotated one: none of it was read, the position in it is 0,
 // and its copy is recognised by the head the file had when it was queued.
 func TestFollowQueuedFileCopytruncated(t *testing.T) {
-	p := logPath(t)
-	w := startWriter(t, p)
-	s := newStepper(t, p, Position{}, FollowConfig{})
-	w.do("write 50")
-	s.round()
+	p, w, s := follow50(t)
 	rename(t, p, p+".1")
 	w.reopen()
 	w.do("write 10") // lines 51-60, to the new file
@@ -771,4 +789,60 @@ func TestFollowQueuedFileCopytruncated(t *testing.T) {
 		t.Errorf("stats %+v, want one truncation, recovered from the copy", st)
 	}
 	noLoss(t, s.notices)
+}
+
+// Restart in the middle of a copytruncate of the file at the path, after
+// the copy began and before the truncate: the saved position is in an
+// older sibling, and the copy, complete or just created (empty), is newer
+// than it, so both the copy and the file are queued. The copy's lines must
+// come once: when the Follower leaves the copy, the file that still begins
+// with all of it is read on from the copy's end; a file truncated by then
+// finds as its copy the file just left, read on from where it was left.
+func TestFollowRestartDuringCopytruncate(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		copied     bool // the copy is complete at the restart; else just created, filled after the first round
+		readBefore int  // rounds the restarted follower runs before the truncate
+	}{
+		{"copied, truncated before the file is read", true, 1},
+		{"copied, truncated after the file was read", true, 6},
+		{"copy begun, truncated before the file is read", false, 1},
+		{"copy begun, truncated after the file was read", false, 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, w, s := createRotated(t)
+			saved := s.pos // the end of the renamed file
+			s.f.Close()
+			sameLines(t, s.texts(), seq(1, 55))
+			w.reopen()
+			w.do("write 10") // lines 56-65, to the new file
+			rename(t, p+".1", p+".2")
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			copied := data
+			if !tc.copied {
+				copied = nil
+			}
+			if err := os.WriteFile(p+".1", copied, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := newStepper(t, p, saved, FollowConfig{})
+			r.round()
+			if !tc.copied {
+				if err := os.WriteFile(p+".1", data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r.rounds(tc.readBefore - 1)
+			if err := os.Truncate(p, 0); err != nil {
+				t.Fatal(err)
+			}
+			w.do("write 20")
+			r.rounds(8)
+			sameLines(t, r.texts(), seq(56, 85))
+			noLoss(t, r.notices)
+		})
+	}
 }

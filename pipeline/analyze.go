@@ -17,8 +17,8 @@ type Store interface {
 
 // Analyze loads the logs under paths into sink, a writer of st, and
 // explains the gateway errors of everything st holds. Files that could not be read are
-// returned in problems, with the report of what was read; err is set when
-// there is no report to give.
+// returned in problems, with the report of what was read, whose sources
+// list them with their error; err is set when there is no report to give.
 func Analyze(ctx context.Context, paths []string, sink BatchSink, st Store, opts Options, cfg analyze.Config) (res analyze.Result, problems []error, err error) {
 	loaded, err := Load(ctx, paths, sink, opts)
 	if err != nil {
@@ -38,11 +38,20 @@ func Analyze(ctx context.Context, paths []string, sink BatchSink, st Store, opts
 	if err != nil {
 		return res, nil, err
 	}
+	read := map[string]bool{}
 	for _, s := range loaded.Sources {
+		read[s.Path] = true
 		res.Sources = append(res.Sources, analyze.Source{
 			Path: s.Path, Format: s.Format, Records: s.Records, Unparsed: s.Unparsed,
 			TZ: s.TZ, Samples: s.Samples, Error: s.Error,
 		})
+	}
+	for _, p := range loaded.Problems { // the files that could not be read at all
+		var fe *FileError
+		if errors.As(p, &fe) && !read[fe.Path] {
+			read[fe.Path] = true
+			res.Sources = append(res.Sources, analyze.Source{Path: fe.Path, Error: p.Error()})
+		}
 	}
 	return res, loaded.Problems, nil
 }

@@ -81,12 +81,7 @@ func Load(ctx context.Context, paths []string, sink BatchSink, opts Options) (Re
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		zone, label := cmp.Or(f.Zone, opts.Zone), ""
-		if zone == nil {
-			zone, label = zones.choose(ctx, f, opts.Limits)
-		} else {
-			label = ZoneLabel(zone)
-		}
+		zone, label := zones.zoneFor(ctx, f, opts)
 		src, err := readFile(ctx, f, opts.Limits, zone, label, sink, zones, watch)
 		if ctx.Err() != nil {
 			return res, ctx.Err() // stopped: not a problem of the file's

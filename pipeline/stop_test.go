@@ -92,7 +92,7 @@ func TestWriteJSONStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	out := &cancelAfter{cancel: cancel, after: 1000}
-	err := WriteJSON(ctx, out, path, Options{Limits: ingest.DefaultLimits, Zone: time.UTC})
+	err := WriteJSON(ctx, out, []string{path}, Options{Limits: ingest.DefaultLimits, Zone: time.UTC}, func(string, string) {})
 	if !errors.Is(err, context.Canceled) || out.lines >= lines/2 {
 		t.Errorf("%d of %d records written, err %v; want a stop within the file, wrapping context.Canceled", out.lines, lines, err)
 	}

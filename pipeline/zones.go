@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +26,17 @@ type zoneEvidence struct {
 
 func newZoneEvidence() *zoneEvidence {
 	return &zoneEvidence{offsets: map[int]int64{}, requests: newRequestIndex()}
+}
+
+// zoneFor returns the zone to read f's zoneless stamps in, and the label
+// that tells why: the zone of its source, else opts.Zone, else the one
+// chosen with what the logs read before it tell (choose), which may read
+// f until ctx is done. Load and WriteJSON read every file in this zone.
+func (z *zoneEvidence) zoneFor(ctx context.Context, f File, opts Options) (*time.Location, string) {
+	if zone := cmp.Or(f.Zone, opts.Zone); zone != nil {
+		return zone, ZoneLabel(zone)
+	}
+	return z.choose(ctx, f, opts.Limits)
 }
 
 // choose returns the zone to read a zoneless log in when none is

@@ -25,7 +25,7 @@ func newAnalyzeCmd(e env) *cobra.Command {
 		Use:   "analyze [flags] [PATH...]",
 		Short: "Find the 502/504 spikes in logs and explain each one",
 		Long: `analyze reads the logs in the files and directories given (recursively,
-gzip and zstd included; without any, the configured sources, by default the
+gzip, zstd, xz and bzip2 included; without any, the configured sources, by default the
 common Debian/Ubuntu layout), finds the spikes of 502/504 responses in the nginx access
 log and explains each with the nginx error log and the PHP-FPM log: root
 cause, causal chain, confidence, evidence lines and the fix.
@@ -71,7 +71,8 @@ func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags, e env) error {
 	var render func(io.Writer, analyze.Result) error
 	switch fl.format {
 	case "text":
-		render = report.Text
+		width := reportWidth(c.OutOrStdout())
+		render = func(w io.Writer, res analyze.Result) error { return report.Text(w, res, width) }
 	case "json":
 		render = report.JSON
 	default:

@@ -53,7 +53,7 @@ func (h *userHandler) Handle(_ context.Context, r slog.Record) error {
 		switch v := a.Value.Resolve(); {
 		case a.Key == "path" && path == "":
 			path = v.String()
-		case (a.Key == "err" || a.Key == "reason") && why == "":
+		case (a.Key == "err" || a.Key == "reason" || a.Key == "problem") && why == "":
 			why = v.String()
 		case v.Kind() == slog.KindGroup:
 			for _, g := range v.Group() {

@@ -49,7 +49,7 @@ func newStoreStatsCmd() *cobra.Command {
 				enc.SetIndent("", "  ")
 				return enc.Encode(stats)
 			}
-			return report.StoreStats(c.OutOrStdout(), stats)
+			return report.StoreStats(c.OutOrStdout(), stats, reportWidth(c.OutOrStdout()))
 		},
 	}
 	c.Flags().StringVar(&dir, "store", config.DefaultStore, "the store's `DIR`")

@@ -16,9 +16,12 @@ func TestMain(m *testing.M) {
 	}
 	emptyRoot = empty
 	var code int
-	if mode := os.Getenv(childEnv); mode != "" {
-		code = childMain(mode, os.Args[1:]) // the test binary as logcause, in a child process
-	} else {
+	switch {
+	case os.Getenv(asCLI) != "": // run as logcause by runDenied
+		code = childMain("plain", os.Args[1:])
+	case os.Getenv(childEnv) != "": // run as logcause by a test that drives it (childMain)
+		code = childMain(os.Getenv(childEnv), os.Args[1:])
+	default:
 		code = m.Run()
 	}
 	os.RemoveAll(empty)

@@ -86,7 +86,8 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 					}
 					res := u.Result
 					res.Incidents, res.Sources, res.Noise = u.Opened, nil, analyze.Noise{Bursts: []analyze.NoiseBurst{}}
-					if err := report.Text(out, res); err != nil {
+					// The terminal's width now: it may have been resized.
+					if err := report.Text(out, res, reportWidth(out)); err != nil {
 						slog.Error("cannot print the incident", "err", err)
 					}
 				},

@@ -35,7 +35,8 @@ given by --tz; without it, in the UTC offset of the access log read with
 them, or else in this machine's local zone. The report says which.
 
 Exit status: 0 when every file was read, 1 when a file could not be read
-(the report still covers the others), 2 for a usage error.`,
+(the report still covers the others), 2 for a usage error, 130 or 143 when
+SIGINT (Ctrl-C) or SIGTERM stopped it (its temporary store removed).`,
 		Example: `  # The demo: a PHP-FPM pool running out of workers, captured on real servers
   logcause analyze testdata/demo
 

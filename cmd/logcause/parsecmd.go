@@ -25,7 +25,8 @@ UTC offset of the access logs given with them (checked against the
 requests the error log names), or else in this machine's local zone.
 stderr says which zone, and why, for each such file.
 
-Exit status: 0 when every record parsed, 1 otherwise, 2 for a usage error.`,
+Exit status: 0 when every record parsed, 1 otherwise, 2 for a usage error,
+130 or 143 when SIGINT or SIGTERM stopped it.`,
 		Example: `  # What does logcause read in this error log? (With the access log, its
   # stamps are read in the access log's offset, as analyze reads them.)
   logcause parse /var/log/nginx/error.log /var/log/nginx/access.log | head

@@ -57,7 +57,7 @@ type TimeRange struct {
 	End   time.Time `json:"end"`
 }
 
-// Source is one log file that was read.
+// Source is one log file that was read, or tried.
 type Source struct {
 	Path     string   `json:"path"`
 	Format   string   `json:"format"`
@@ -65,7 +65,7 @@ type Source struct {
 	Unparsed int64    `json:"unparsed"`
 	TZ       string   `json:"tz"`                         // the zone used for stamps without one, or "from log" when stamps carry theirs
 	Samples  []string `json:"unparsed_samples,omitempty"` // a few records that did not parse
-	Error    string   `json:"error,omitempty"`            // why the file could not be read to its end
+	Error    string   `json:"error,omitempty"`            // why the file could not be read to its end, or at all
 }
 
 // Totals counts the requests of the whole range.

@@ -189,7 +189,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	tracks := make([]*tracker, len(d.cfg.Files))
 	for i, f := range d.cfg.Files {
 		tracks[i] = &tracker{held: held, now: d.cfg.Now}
-		if starts[i], err = d.startPosition(f.Path, saved[f.Path], tracks[i]); err != nil {
+		if starts[i], err = d.startPosition(ctx, f.Path, saved[f.Path], tracks[i]); err != nil {
 			return err
 		}
 	}
@@ -219,7 +219,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 				d.cfg.OnCommit(b.path)
 			}
 		case now := <-ticks:
-			d.prune(now)
+			d.prune(ctx, now)
 			// Nothing new since the last analysis: no new incident can show
 			// (only old seconds left the window), and an idle daemon stays idle.
 			if fresh {
@@ -286,15 +286,17 @@ func (d *Daemon) commit(b batch) error {
 // prune drops the days past the retention, once a UTC day (and at the
 // first tick): the daemon holds the store's lock, so `logcause store
 // prune` cannot run beside it.
-func (d *Daemon) prune(now time.Time) {
+func (d *Daemon) prune(ctx context.Context, now time.Time) {
 	day := now.Unix() / 86400
 	if d.cfg.Retention < 1 || day == d.prunedDay {
 		return
 	}
 	d.prunedDay = day
-	n, err := d.st.Prune(d.cfg.Retention, now)
+	n, err := d.st.Prune(ctx, d.cfg.Retention, now)
 	if err != nil {
-		slog.Error("cannot prune the store", "err", err)
+		if ctx.Err() == nil { // not the daemon's end
+			slog.Error("cannot prune the store", "err", err)
+		}
 		return
 	}
 	if n > 0 {
@@ -306,8 +308,8 @@ func (d *Daemon) prune(now time.Time) {
 // unless a batch load read the file further since; on a first start, where
 // a batch load left the file, else its end (or its beginning with
 // FromStart). t learns whether the store holds the file from its start.
-func (d *Daemon) startPosition(path string, saved []byte, t *tracker) (ingest.Position, error) {
-	key, mark, marked, err := t.held.Start(path, d.cfg.Limits)
+func (d *Daemon) startPosition(ctx context.Context, path string, saved []byte, t *tracker) (ingest.Position, error) {
+	key, mark, marked, err := t.held.Start(ctx, path, d.cfg.Limits)
 	if err != nil {
 		return ingest.Position{}, fmt.Errorf("cannot check what the store holds of %s: %w", path, err)
 	}

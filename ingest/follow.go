@@ -253,6 +253,10 @@ type source struct {
 	seenOff   int64
 	seenStamp [4]int64
 	seenOK    bool
+
+	// queued at a restart from the rotated siblings: it may be the copy
+	// that a copytruncate in progress made of a file queued after it
+	sibling bool
 }
 
 // window holds the last (up to) beforeSize bytes before some offset.
@@ -307,11 +311,17 @@ func fnv(h uint64, b []byte) uint64 {
 // head must still hash to its Identity and the 64 bytes before the offset
 // must be unchanged. Otherwise the bytes not read yet are read from a copy
 // among the siblings (a file holding the same bytes up to the offset,
-// name.1 for logrotate) when there is one, then the file from its start.
+// name.1 for logrotate; for a file none of which was read yet, the newest
+// file with the same head) when there is one, then the file from its start.
+// A file queued behind a rotated one is checked the same way when the
+// Follower moves to it, and its identity taken again then.
 // Limits: lines written between logrotate's copy and its truncate are in
 // neither file (copytruncate's own race); a refill whose first KiB and
 // whose 64 bytes before the old offset are byte-identical to the old
-// content cannot be told from it.
+// content cannot be told from it, nor, for a file none of which was read
+// yet, one whose first KiB is; a file still empty when it was queued (or
+// when the Follower moved to it) that is copied and truncated before
+// anything of it is read shows no change, and its copy is not read.
 //
 // A file is closed for good when it is left for a newer one (rotation), when
 // it is deleted and quiet for QuietRounds rounds with no newer file, and, for
@@ -323,10 +333,15 @@ func fnv(h uint64, b []byte) uint64 {
 // Restart: Position's file is looked for at the path (same device, inode,
 // head and bytes before the offset), else among the path's uncompressed
 // rotated siblings (name.1, name-YYYYMMDD) and at Position.Path, by inode
-// first, else by content (a copy). It is read from the offset, then the
-// newer siblings and the file at the path from their start. When the
-// position is in no file, a NoticeGap says so and the file at the path is
-// read from its start: nothing is spliced silently.
+// first, else by content (a copy; a Position at offset 0, as handed out
+// with a switch to a new file, is recognised in a copy by its head when the
+// file at its inode was truncated since). It is read from the offset, then
+// the newer siblings and the file at the path from their start; a file
+// that still begins with all of the sibling read before it (that sibling
+// is its copy, made by a copytruncate under way at the restart) is read on
+// from the sibling's end instead. When the position is in no file, a
+// NoticeGap says so and the file at the path is read from its start:
+// nothing is spliced silently.
 type Follower struct {
 	path    string
 	from    Position
@@ -362,6 +377,11 @@ type Follower struct {
 	quiet      int  // rounds in a row without new bytes in cur
 	recIdle    int  // rounds in a row a pending record got nothing
 	drainSince int64
+
+	// the file last closed for good and where (the bytes before it in
+	// leftWin): a truncated file whose copy it is reads it on from there
+	left    Position
+	leftWin window
 
 	closed     bool
 	pendingErr error // met after records were framed: returned by the next call
@@ -855,19 +875,37 @@ func (f *Follower) openSource(path string) (*source, error) {
 	return s, nil
 }
 
+// matchBy says how match recognises the file of a position.
+type matchBy int
+
+const (
+	// byInode: the same device and inode.
+	byInode matchBy = iota
+	// byContent: any file (a copy, the same file under a new device
+	// number), by its head and the bytes before the offset; a position at
+	// offset 0 has no such bytes, it is not recognised.
+	byContent
+	// byCopy: a copy of a file known to have been truncated or refilled in
+	// place (the same inode no longer holds the position: copytruncate).
+	// As byContent, except that a position at offset 0 (a file left for
+	// before any of it was read) is recognised by its head alone: it is
+	// then the only place left where the file's unread bytes can be.
+	byCopy
+)
+
 // match checks that s holds the bytes of p up to p.Offset: the head hashes
 // to p.ID's, and the bytes before the offset hash to p.Before (when set).
-// byInode also requires the same device and inode; without it, s is a copy
-// (or the same file under a new device number). It returns the bytes before
-// the offset.
-func (f *Follower) match(s *source, p Position, byInode bool) (window, bool) {
-	if byInode && !s.id.SameInode(p.ID) {
+// byInode also requires the same device and inode; otherwise s is a copy
+// (or the same file under a new device number), see matchBy. It returns
+// the bytes before the offset.
+func (f *Follower) match(s *source, p Position, by matchBy) (window, bool) {
+	if by == byInode && !s.id.SameInode(p.ID) {
 		return window{}, false
 	}
 	if p.ID.HeadLen < 0 || p.ID.HeadLen > HeadSize || p.Offset < 0 {
 		return window{}, false
 	}
-	if !byInode && (p.Offset == 0 || p.ID.HeadLen == 0) {
+	if by != byInode && (p.ID.HeadLen == 0 || (p.Offset == 0 && by != byCopy)) {
 		return window{}, false // nothing to recognise a copy by
 	}
 	st, err := fstat(s.f)
@@ -979,11 +1017,11 @@ func (f *Follower) start() error {
 		return nil
 	}
 	if c0 != nil {
-		if w, ok := f.match(c0, from, true); ok {
+		if w, ok := f.match(c0, from, byInode); ok {
 			f.setCur(c0, from.Offset, w)
 			return nil
 		}
-		if w, ok := f.match(c0, from, false); ok {
+		if w, ok := f.match(c0, from, byContent); ok {
 			f.setCur(c0, from.Offset, w)
 			f.note(NoticeResumed, c0, from.Offset, "same content under a new device or inode")
 			return nil
@@ -994,6 +1032,7 @@ func (f *Follower) start() error {
 	var (
 		sibs  []sibling
 		found = -1
+		w     window
 	)
 	for attempt := 0; attempt < 3 && found < 0; attempt++ {
 		closeSiblings(sibs)
@@ -1003,7 +1042,7 @@ func (f *Follower) start() error {
 				sibs = append(sibs, sibling{path: from.Path, rank: [2]int64{-1, 0}, src: s})
 			}
 		}
-		found = f.findPosition(sibs, from, c0)
+		found, w = f.findPosition(sibs, from, c0)
 	}
 	if c0 != nil && c0.id.SameInode(from.ID) {
 		f.stats.Truncations++
@@ -1022,7 +1061,6 @@ func (f *Follower) start() error {
 		return nil
 	}
 	s := sibs[found]
-	w, _ := f.match(s.src, from, s.src.id.SameInode(from.ID))
 	f.setCur(s.src, from.Offset, w)
 	f.stats.Recovered++
 	f.note(NoticeResumed, s.src, from.Offset, "the saved position is in "+s.path+"; the newer files follow from their start")
@@ -1030,6 +1068,7 @@ func (f *Follower) start() error {
 		switch {
 		case i == found:
 		case s.rank[0] >= 0 && sb.rank[0] >= 0 && compareRank(sb.rank, s.rank) > 0 && (c0 == nil || !sb.src.id.SameInode(c0.id)):
+			sb.src.sibling = true
 			f.succ = append(f.succ, sb.src)
 		default:
 			sb.src.f.Close()
@@ -1041,23 +1080,30 @@ func (f *Follower) start() error {
 	return nil
 }
 
-// findPosition returns the index of the sibling holding from: the same
-// inode first, else the newest copy.
-func (f *Follower) findPosition(sibs []sibling, from Position, c0 *source) int {
+// findPosition returns the index of the sibling holding from (-1 for
+// none) and the bytes before the offset: the same inode first, else the
+// newest copy. When the file at the path is from's file (its inode) it
+// was truncated or refilled since, so a copy may hold from even at offset
+// 0 (see byCopy).
+func (f *Follower) findPosition(sibs []sibling, from Position, c0 *source) (int, window) {
 	for i, s := range sibs {
-		if _, ok := f.match(s.src, from, true); ok {
-			return i
+		if w, ok := f.match(s.src, from, byInode); ok {
+			return i, w
 		}
+	}
+	by := byContent
+	if c0 != nil && c0.id.SameInode(from.ID) {
+		by = byCopy
 	}
 	for i := len(sibs) - 1; i >= 0; i-- {
 		if c0 != nil && sibs[i].src.id.SameInode(c0.id) {
 			continue
 		}
-		if _, ok := f.match(sibs[i].src, from, false); ok {
-			return i
+		if w, ok := f.match(sibs[i].src, from, by); ok {
+			return i, w
 		}
 	}
-	return -1
+	return -1, window{}
 }
 
 func closeSiblings(sibs []sibling) {
@@ -1127,14 +1173,38 @@ func (f *Follower) check() (bool, error) {
 }
 
 // switchFile closes cur for good and goes on with the next file.
+//
+// The next file's identity is taken again now: it was hashed when the file
+// was queued, often while still empty (a head of 0 bytes), and the
+// Position handed out with the switch names that file at offset 0 by it.
+// A head of 0 bytes names no content: a restart would take the file at
+// the same inode for it whatever it holds by then, and the lines a
+// copytruncate moved to a copy meanwhile would be skipped without a
+// notice. With the head it has now, such a restart sees the file changed
+// and finds the copy by that head (byCopy). A queued file truncated
+// before it was read at all is caught here too, and its copy read first.
+//
+// A sibling queued at a restart may be the copy of a copytruncate that was
+// under way then (created, maybe still empty, the file not truncated yet):
+// when the next file still begins with all of its bytes, the next file is
+// read on from its end, not from its start, which would deliver those
+// lines twice. Should the next file be truncated by then, its copy is the
+// file just left (f.left), read on from where it was left (truncated).
 func (f *Follower) switchFile(deleted, forced bool) {
 	old := f.cur
 	f.closeFraming()
-	end := f.position()
-	old.f.Close()
+	f.leftWin = f.windowBefore(old.off)
+	f.left = Position{Path: old.path, ID: old.id, Offset: old.off, Before: f.leftWin.hash()}
 	next := f.succ[0]
 	f.succ = f.succ[1:]
-	f.setCur(next, 0, window{})
+	off, w := int64(0), window{}
+	if old.sibling {
+		if _, ok := f.match(next, f.left, byContent); ok {
+			off, w = old.off, f.leftWin
+		}
+	}
+	old.f.Close()
+	f.setCur(next, off, w)
 	if deleted {
 		f.stats.Deletions++
 	}
@@ -1144,7 +1214,11 @@ func (f *Follower) switchFile(deleted, forced bool) {
 		f.stats.ForcedSwitches++
 		kind, why = NoticeForced, fmt.Sprintf("still written after %d rounds while %s filled; switched, later writes to it are not read", f.cfg.MaxDrainRounds, next.path)
 	}
-	f.batch.Notices = append(f.batch.Notices, Notice{Kind: kind, Path: old.path, ID: old.id, Offset: old.off, Detail: why, Loss: forced, End: end})
+	f.batch.Notices = append(f.batch.Notices, Notice{Kind: kind, Path: old.path, ID: old.id, Offset: old.off, Detail: why, Loss: forced, End: f.left})
+	// A stat or read error is left to the first read of the file.
+	if size, ok, err := f.verify(next, w, nil, false); err == nil && !ok {
+		f.truncated(size)
+	}
 }
 
 // scanPath queues the file at the path when it is new.
@@ -1202,7 +1276,7 @@ func (f *Follower) truncated(size int64) error {
 	sibs := f.siblings()
 	for i := len(sibs) - 1; i >= 0; i-- {
 		if cp == nil && !sibs[i].src.id.SameInode(old.id) {
-			if _, ok := f.match(sibs[i].src, p, false); ok {
+			if _, ok := f.match(sibs[i].src, p, byCopy); ok {
 				cp = sibs[i].src
 				continue
 			}
@@ -1210,12 +1284,19 @@ func (f *Follower) truncated(size int64) error {
 		sibs[i].src.f.Close()
 	}
 	if cp != nil {
-		cp.off = old.off
-		f.cur = cp
-		f.succ = append([]*source{fresh}, f.succ...)
 		f.stats.Recovered++
 		f.note(NoticeTruncated, old, old.off, fmt.Sprintf("truncated to %d bytes; the unread rest is read from the copy %s, then the file from its start", size, cp.path))
-		f.quiet, f.drainSince = 0, -1
+		if _, ok := f.match(cp, f.left, byInode); ok && f.left.Offset > old.off {
+			// The copy is the file last closed for good (a sibling read
+			// at a restart, see switchFile): its bytes up to there were
+			// delivered.
+			f.setCur(cp, f.left.Offset, f.leftWin)
+		} else {
+			cp.off = old.off
+			f.cur = cp
+			f.quiet, f.drainSince = 0, -1
+		}
+		f.succ = append([]*source{fresh}, f.succ...)
 		return nil
 	}
 	f.note(NoticeTruncated, old, old.off, fmt.Sprintf("truncated to %d bytes, no copy holds the unread rest: reading from the start", size))

@@ -312,6 +312,13 @@ func helperFollower() {
 	if len(commits) > 0 {
 		c := commits[len(commits)-1]
 		seq, from = c.Seq, c.Position
+		// The kill that ended the previous run landed after the commit
+		// of the last line: nothing is left to deliver, and a follower
+		// started now would wait for lines that never come.
+		if len(c.Lines) > 0 && c.Lines[len(c.Lines)-1] == last {
+			fmt.Println("started")
+			return
+		}
 	}
 	w := NewTickWaker(5 * time.Millisecond)
 	defer w.Stop()

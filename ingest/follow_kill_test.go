@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -35,6 +36,22 @@ func TestFollowSurvivesSIGKILL(t *testing.T) {
 	os.Mkdir(logs, 0o755)
 	os.Mkdir(commits, 0o755)
 	path := filepath.Join(logs, "access.log")
+	// The log exists before the writer starts, and commit 1 is its end (it
+	// is empty, tail -n 0): every run, the first one too however late it
+	// starts, resumes from a position in a file. With no commit it would
+	// start from the zero Position, "the file at the path now", which after
+	// the first rotation no longer holds the first lines.
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start, err := EndPosition(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := json.Marshal(commitFile{Seq: 1, Position: start})
+	if err := os.WriteFile(commitName(commits, 1), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	wcmd, _, wout := helperProcess(t, "rotator", "FOLLOW_PATH="+path, fmt.Sprint("FOLLOW_N=", lines),
 		fmt.Sprint("FOLLOW_EVERY=", every), fmt.Sprint("FOLLOW_SEED=", seed))

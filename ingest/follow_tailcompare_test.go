@@ -80,6 +80,12 @@ func score(lines []string, n int) (lost, dup, bogus int, lostRanges string) {
 	return lost, dup, bogus, strings.Join(ranges, ",")
 }
 
+// finalRounds is how many waker rounds the Follower gets once the file is
+// final: as many as the 3 s it used to get at 250 ms, far more than closing
+// a rotated file (QuietRounds, 2) and switching take. Rounds, not time: a
+// slow machine needs no more of them.
+const finalRounds = 12
+
 func TestTailCompare(t *testing.T) {
 	runs := 3
 	if s := os.Getenv("FOLLOW_COMPARE_RUNS"); s != "" {
@@ -116,8 +122,32 @@ func TestTailCompare(t *testing.T) {
 				}()
 				stops = append(stops, func() { tl.Stop(); tl.Cleanup() })
 			}
+			// The Follower wakes every 250 ms while the writer writes, as
+			// nxadm/tail polls; once the file is final, on rounds handed
+			// out one by one (finalRounds).
 			ctx, cancel := context.WithCancel(context.Background())
-			w := NewTickWaker(250 * time.Millisecond)
+			tick := NewTickWaker(250 * time.Millisecond)
+			final := make(chan struct{})   // closed when the writer has exited
+			waiting := make(chan struct{}) // the Follower waits for a round
+			round := make(chan struct{})   // a round handed out
+			w := WakerFunc(func(ctx context.Context) error {
+				select {
+				case <-final:
+				default:
+					return tick.Wait(ctx)
+				}
+				select {
+				case waiting <- struct{}{}:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				select {
+				case <-round:
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			})
 			f := NewFollower(path, Position{}, FollowConfig{Waker: w})
 			done := make(chan struct{})
 			go func() {
@@ -132,7 +162,7 @@ func TestTailCompare(t *testing.T) {
 					}
 				}
 			}()
-			stops = append(stops, func() { cancel(); <-done; w.Stop(); f.Close() })
+			stops = append(stops, func() { cancel(); <-done; tick.Stop(); f.Close() })
 
 			cmd, _, out := helperProcess(t, "paced", "FOLLOW_PATH="+path, "FOLLOW_SCENARIO="+scenario)
 			for out.Scan() {
@@ -140,11 +170,23 @@ func TestTailCompare(t *testing.T) {
 			if err := cmd.Wait(); err != nil {
 				t.Fatalf("writer: %v", err)
 			}
-			// Give every tailer up to 3 s to deliver the last line.
+			close(final)
+			for r := 0; r <= finalRounds; r++ { // then waiting once more: all is delivered
+				select {
+				case <-waiting:
+				case <-done:
+					t.Fatal("the Follower stopped")
+				}
+				if r < finalRounds {
+					round <- struct{}{}
+				}
+			}
+			// nxadm/tail keeps its own time and may never deliver the last
+			// line: it gets up to 3 s of it. This measures nxadm/tail only.
 			last := lineText(n)
 			deadline := time.Now().Add(3 * time.Second)
 			for time.Now().Before(deadline) {
-				if got[0].has(last) && got[1].has(last) && got[2].has(last) {
+				if got[0].has(last) && got[1].has(last) {
 					break
 				}
 				time.Sleep(20 * time.Millisecond)

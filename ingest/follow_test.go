@@ -55,6 +55,16 @@ func copytruncate(t *testing.T, path, dst string) {
 
 func hasNotice(s *stepper, k NoticeKind) bool { return slices.Contains(s.noticeKinds(), k) }
 
+// noLoss fails for every notice that says lines may be missing.
+func noLoss(t *testing.T, notices []Notice) {
+	t.Helper()
+	for _, n := range notices {
+		if n.Loss {
+			t.Errorf("notice %v says lines were lost", n)
+		}
+	}
+}
+
 // Create-mode rotation: logrotate renames the file and creates a new one;
 // the writer goes on writing to the renamed file until it is told to
 // reopen (USR1). Nothing written to the old file may be lost, and the
@@ -328,7 +338,7 @@ func TestFollowPartialLastLine(t *testing.T) {
 			continue
 		}
 		fi, _ := os.Stat(p + ".1")
-		r, resumed, err := OpenAt(p+".1", DefaultLimits, n.End)
+		r, resumed, err := OpenAt(context.Background(), p+".1", DefaultLimits, n.End)
 		if err != nil || !resumed || n.End.Offset != fi.Size() || !n.End.ID.SameInode(n.ID) {
 			t.Fatalf("rotated away at %+v (resumed %v, %v); the file holds %d bytes", n.End, resumed, err, fi.Size())
 		}
@@ -426,27 +436,37 @@ func TestFollowMultiLineRecords(t *testing.T) {
 	}
 }
 
+// restartEnv is what a restart case works on while the follower is
+// stopped: the path, its writer, and the lines the restart must deliver.
+type restartEnv struct {
+	t    *testing.T
+	p    string
+	w    *testWriter
+	want []string
+}
+
+// newRestartEnv starts a writer at a new path and a follower of it.
+func newRestartEnv(t *testing.T) (*restartEnv, *stepper) {
+	e := &restartEnv{t: t, p: logPath(t)}
+	e.w = startWriter(t, e.p)
+	return e, newStepper(t, e.p, Position{}, FollowConfig{})
+}
+
 // Restart from a saved position: in the same file (seek), in a rotated
 // sibling (drain it, then the newer files from their start), in a copy
 // (copytruncate while stopped), or nowhere (a gap, reported).
 func TestFollowRestart(t *testing.T) {
-	type env struct {
-		t    *testing.T
-		p    string
-		w    *testWriter
-		want []string
-	}
 	for _, tc := range []struct {
 		name    string
-		change  func(e *env)
+		change  func(e *restartEnv)
 		notices []NoticeKind
 		gaps    int64
 	}{
-		{"same file, appended", func(e *env) {
+		{"same file, appended", func(e *restartEnv) {
 			e.w.do("write 10")
 			e.want = seq(31, 40)
 		}, nil, 0},
-		{"rotated to name.1, writer still writing to it", func(e *env) {
+		{"rotated to name.1, writer still writing to it", func(e *restartEnv) {
 			e.w.do("write 10")
 			rename(e.t, e.p, e.p+".1")
 			touch(e.t, e.p)
@@ -455,7 +475,7 @@ func TestFollowRestart(t *testing.T) {
 			e.w.do("write 20")
 			e.want = seq(31, 65)
 		}, []NoticeKind{NoticeResumed, NoticeRotated}, 0},
-		{"rotated twice", func(e *env) {
+		{"rotated twice", func(e *restartEnv) {
 			e.w.do("write 10")
 			rename(e.t, e.p, e.p+".1")
 			e.w.reopen()
@@ -466,26 +486,26 @@ func TestFollowRestart(t *testing.T) {
 			e.w.do("write 10")
 			e.want = seq(31, 60)
 		}, []NoticeKind{NoticeResumed, NoticeRotated, NoticeRotated}, 0},
-		{"dateext sibling", func(e *env) {
+		{"dateext sibling", func(e *restartEnv) {
 			e.w.do("write 10")
 			rename(e.t, e.p, e.p+"-20261122")
 			e.w.reopen()
 			e.w.do("write 10")
 			e.want = seq(31, 50)
 		}, []NoticeKind{NoticeResumed, NoticeRotated}, 0},
-		{"copytruncated while stopped", func(e *env) {
+		{"copytruncated while stopped", func(e *restartEnv) {
 			e.w.do("write 10")
 			copytruncate(e.t, e.p, e.p+".1")
 			e.w.do("write 20")
 			e.want = seq(31, 60)
 		}, []NoticeKind{NoticeTruncated, NoticeResumed, NoticeRotated}, 0},
-		{"truncated while stopped, no copy: gap", func(e *env) {
+		{"truncated while stopped, no copy: gap", func(e *restartEnv) {
 			e.w.do("write 10")
 			copytruncate(e.t, e.p, "")
 			e.w.do("write 20")
 			e.want = seq(41, 60)
 		}, []NoticeKind{NoticeTruncated, NoticeGap}, 1},
-		{"rotated and compressed: gap", func(e *env) {
+		{"rotated and compressed: gap", func(e *restartEnv) {
 			e.w.do("write 10")
 			rename(e.t, e.p, e.p+".1")
 			e.w.reopen()
@@ -499,7 +519,7 @@ func TestFollowRestart(t *testing.T) {
 			os.Remove(e.p + ".1")
 			e.want = seq(41, 50)
 		}, []NoticeKind{NoticeGap}, 1},
-		{"deleted and recreated: gap", func(e *env) {
+		{"deleted and recreated: gap", func(e *restartEnv) {
 			os.Remove(e.p)
 			e.w.reopen()
 			e.w.do("write 10")
@@ -507,9 +527,7 @@ func TestFollowRestart(t *testing.T) {
 		}, []NoticeKind{NoticeGap}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := &env{t: t, p: logPath(t)}
-			e.w = startWriter(t, e.p)
-			s := newStepper(t, e.p, Position{}, FollowConfig{})
+			e, s := newRestartEnv(t)
 			e.w.do("write 30")
 			s.round()
 			saved := s.pos
@@ -662,5 +680,183 @@ func TestFollowForcedSwitchIsALoss(t *testing.T) {
 		if n.Kind != NoticeForced && n.Loss {
 			t.Errorf("notice %v says lines were lost", n)
 		}
+	}
+}
+
+// follow50 starts a writer and a follower of a new path; 50 lines are
+// written and read.
+func follow50(t *testing.T) (string, *testWriter, *stepper) {
+	t.Helper()
+	p := logPath(t)
+	w := startWriter(t, p)
+	s := newStepper(t, p, Position{}, FollowConfig{})
+	w.do("write 50")
+	s.round()
+	return p, w, s
+}
+
+// createRotated is follow50, then a rotation in create mode (the file
+// renamed to name.1, a new empty file at the path) and 5 more lines
+// written to the renamed file, read too: the follower drains the renamed
+// file and has queued the new one, still empty.
+func createRotated(t *testing.T) (string, *testWriter, *stepper) {
+	t.Helper()
+	p, w, s := follow50(t)
+	rename(t, p, p+".1")
+	touch(t, p)
+	w.do("write 5")
+	s.round()
+	return p, w, s
+}
+
+// Restart from the Position handed out with a rotation, before any line of
+// the new file was committed (a crash right after that commit): it names
+// the new file at offset 0. The new file was queued while still empty, so
+// its identity must be taken again at the switch: with a head of 0 bytes
+// the position names no content, and a restart after a copytruncate took
+// the refilled file for it and silently skipped what had moved to the copy
+// (TestFollowSurvivesSIGKILL lost a whole rotation period that way).
+func TestFollowRestartRightAfterRotation(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		change  func(e *restartEnv)
+		notices []NoticeKind
+	}{
+		{"appended", func(e *restartEnv) {
+			e.w.do("write 20")
+			e.want = seq(56, 85)
+		}, nil},
+		{"copytruncated while stopped", func(e *restartEnv) {
+			rename(e.t, e.p+".1", e.p+".2")
+			copytruncate(e.t, e.p, e.p+".1")
+			e.w.do("write 20")
+			e.want = seq(56, 85)
+		}, []NoticeKind{NoticeTruncated, NoticeResumed, NoticeRotated}},
+		{"copytruncated while stopped, not refilled", func(e *restartEnv) {
+			rename(e.t, e.p+".1", e.p+".2")
+			copytruncate(e.t, e.p, e.p+".1")
+			e.want = seq(56, 65)
+		}, []NoticeKind{NoticeTruncated, NoticeResumed}}, // an empty file at the path: the copy is not left
+		{"rotated again while stopped", func(e *restartEnv) {
+			rename(e.t, e.p+".1", e.p+".2")
+			rename(e.t, e.p, e.p+".1")
+			e.w.reopen()
+			e.w.do("write 20")
+			e.want = seq(56, 85)
+		}, []NoticeKind{NoticeResumed, NoticeRotated}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := &restartEnv{t: t}
+			var s *stepper
+			e.p, e.w, s = createRotated(t)
+			e.w.reopen()
+			e.w.do("write 10") // lines 56-65, to the new file
+			var saved Position
+			for saved.ID.IsZero() {
+				b, err := s.f.Next(context.Background())
+				if errors.Is(err, errRound) {
+					continue
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				s.take(b)
+				if slices.ContainsFunc(b.Notices, func(n Notice) bool { return n.Kind == NoticeRotated }) {
+					saved = b.Position
+				}
+			}
+			s.f.Close()
+			sameLines(t, s.texts(), seq(1, 55))
+			if saved.Offset != 0 || saved.ID.HeadLen != 10*lineSize {
+				t.Errorf("position handed out with the switch: %+v, want the new file at 0 with its 10 lines as head", saved)
+			}
+			tc.change(e)
+			r := newStepper(t, e.p, saved, FollowConfig{})
+			r.rounds(8)
+			sameLines(t, r.texts(), e.want)
+			if got := r.noticeKinds(); !slices.Equal(got, tc.notices) {
+				t.Errorf("notices %v, want %v", r.notices, tc.notices)
+			}
+			noLoss(t, r.notices)
+		})
+	}
+}
+
+// A file queued behind a rotated one is copytruncated before the Follower
+// leaves the rotated one: none of it was read, the position in it is 0,
+// and its copy is recognised by the head the file had when it was queued.
+func TestFollowQueuedFileCopytruncated(t *testing.T) {
+	p, w, s := follow50(t)
+	rename(t, p, p+".1")
+	w.reopen()
+	w.do("write 10") // lines 51-60, to the new file
+	s.round()        // the old file is quiet for one round: the new one is queued
+	if len(s.recs) != 50 || hasNotice(s, NoticeRotated) {
+		t.Fatalf("switched already: %v", s.notices)
+	}
+	rename(t, p+".1", p+".2")
+	copytruncate(t, p, p+".1")
+	w.do("write 20")
+	s.rounds(6)
+	sameLines(t, s.texts(), seq(1, 80))
+	if st := s.f.Stats(); st.Truncations != 1 || st.Recovered != 1 {
+		t.Errorf("stats %+v, want one truncation, recovered from the copy", st)
+	}
+	noLoss(t, s.notices)
+}
+
+// Restart in the middle of a copytruncate of the file at the path, after
+// the copy began and before the truncate: the saved position is in an
+// older sibling, and the copy, complete or just created (empty), is newer
+// than it, so both the copy and the file are queued. The copy's lines must
+// come once: when the Follower leaves the copy, the file that still begins
+// with all of it is read on from the copy's end; a file truncated by then
+// finds as its copy the file just left, read on from where it was left.
+func TestFollowRestartDuringCopytruncate(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		copied     bool // the copy is complete at the restart; else just created, filled after the first round
+		readBefore int  // rounds the restarted follower runs before the truncate
+	}{
+		{"copied, truncated before the file is read", true, 1},
+		{"copied, truncated after the file was read", true, 6},
+		{"copy begun, truncated before the file is read", false, 1},
+		{"copy begun, truncated after the file was read", false, 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, w, s := createRotated(t)
+			saved := s.pos // the end of the renamed file
+			s.f.Close()
+			sameLines(t, s.texts(), seq(1, 55))
+			w.reopen()
+			w.do("write 10") // lines 56-65, to the new file
+			rename(t, p+".1", p+".2")
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			copied := data
+			if !tc.copied {
+				copied = nil
+			}
+			if err := os.WriteFile(p+".1", copied, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := newStepper(t, p, saved, FollowConfig{})
+			r.round()
+			if !tc.copied {
+				if err := os.WriteFile(p+".1", data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r.rounds(tc.readBefore - 1)
+			if err := os.Truncate(p, 0); err != nil {
+				t.Fatal(err)
+			}
+			w.do("write 20")
+			r.rounds(8)
+			sameLines(t, r.texts(), seq(56, 85))
+			noLoss(t, r.notices)
+		})
 	}
 }

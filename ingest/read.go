@@ -3,16 +3,20 @@ package ingest
 import (
 	"bufio"
 	"bytes"
-
+	"compress/bzip2"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
 )
 
 // Limits bound what one record may cost in memory.
@@ -38,6 +42,7 @@ type Stats struct {
 // Reader reads the records of one file.
 type Reader struct {
 	path    string
+	ctx     context.Context // once done, no further block is read
 	f       *os.File
 	lines   lineSource // the (decompressed) stream, framed in lines
 	gz      *gzip.Reader
@@ -66,9 +71,32 @@ type headLine struct {
 }
 
 var (
-	gzipMagic = []byte{0x1f, 0x8b}
-	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+	gzipMagic  = []byte{0x1f, 0x8b}
+	zstdMagic  = []byte{0x28, 0xb5, 0x2f, 0xfd}
+	xzMagic    = []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}
+	bzip2Magic = regexp.MustCompile(`^BZh[1-9](\x31\x41\x59\x26\x53\x59|\x17\x72\x45\x38\x50\x90)`) // a block, or the end of an empty stream
 )
+
+// unsupported are the compressions logcause does not read, by their magic
+// bytes, with the command that decompresses each.
+var unsupported = []struct {
+	magic      []byte
+	name, tool string
+}{
+	{[]byte{0x04, 0x22, 0x4d, 0x18}, "lz4", "lz4 -d"},
+	{[]byte{0x02, 0x21, 0x4c, 0x18}, "lz4 (legacy)", "lz4 -d"},
+	{[]byte{0x1f, 0x9d}, "compress (.Z)", "uncompress"},
+	{[]byte("LZIP"), "lzip", "lzip -d"},
+	{[]byte{0x89, 'L', 'Z', 'O', 0x00, '\r', '\n', 0x1a, '\n'}, "lzop", "lzop -d"},
+	{[]byte{0x5d, 0x00, 0x00}, "lzma", "unlzma"},
+	{[]byte{'7', 'z', 0xbc, 0xaf, 0x27, 0x1c}, "7z", "7z x"},
+	{[]byte("PK\x03\x04"), "zip", "unzip"},
+	{[]byte{0xff, 0x06, 0x00, 0x00, 's', 'N', 'a', 'P', 'p', 'Y'}, "snappy", "a snappy tool"},
+}
+
+// ErrUnsupportedCompression says a file is compressed in a way logcause
+// does not read.
+var ErrUnsupportedCompression = errors.New("unsupported compression")
 
 // permissionHint tells an operator what to do about a permission error.
 func permissionHint(err error) string {
@@ -78,10 +106,25 @@ func permissionHint(err error) string {
 	return ""
 }
 
-// Open opens path for reading. Gzip and zstd files are detected by their
-// magic bytes, whatever their names, and decompressed as they are read.
+// Open opens path for reading. Gzip, zstd, xz and bzip2 files are
+// detected by their magic bytes, whatever their names, and decompressed as
+// they are read; other compressions known by their magic bytes are
+// refused with ErrUnsupportedCompression.
+// Only a regular file is read: a pipe, a socket or a device is refused
+// without blocking.
 func Open(path string, limits Limits) (*Reader, error) {
-	f, err := os.Open(path)
+	return OpenContext(context.Background(), path, limits)
+}
+
+// OpenContext is Open for a read that ctx may stop (a signal, a daemon's
+// end): once ctx is done, the Reader reads no further block of the file,
+// nor of its decompressed stream, and Sample and Records return an error
+// wrapping ctx's. A block is 256 KiB: a large file or a long archive stops
+// within a fraction of a second.
+func OpenContext(ctx context.Context, path string, limits Limits) (*Reader, error) {
+	// O_NONBLOCK: opening a named pipe to read blocks until a writer
+	// opens it; it changes nothing for a regular file.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open %s: %w%s", path, err, permissionHint(err))
 	}
@@ -90,14 +133,14 @@ func Open(path string, limits Limits) (*Reader, error) {
 		f.Close()
 		return nil, fmt.Errorf("cannot stat %s: %w", path, err)
 	}
-	if st.IsDir() {
+	if !st.Mode().IsRegular() {
 		f.Close()
-		return nil, fmt.Errorf("cannot read %s: it is a directory", path)
+		return nil, notRegular(path, st.Mode())
 	}
-	r := &Reader{path: path, f: f, limits: limits, id: identityOf(st)}
-	r.counted = countingReader{r: f}
+	r := &Reader{path: path, ctx: ctx, f: f, limits: limits, id: identityOf(st)}
+	r.counted = countingReader{r: f, ctx: ctx}
 	br := bufio.NewReaderSize(&r.counted, 256<<10)
-	magic, _ := br.Peek(4)
+	magic, _ := br.Peek(10)
 	switch {
 	case bytes.HasPrefix(magic, zstdMagic):
 		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
@@ -118,20 +161,41 @@ func Open(path string, limits Limits) (*Reader, error) {
 		r.gz = gz
 		r.stats.Compression = "gzip"
 		r.lines = r.readAhead(gz)
+	case bytes.HasPrefix(magic, xzMagic):
+		xr, err := xz.NewReader(br)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("cannot read %s: corrupt xz header: %w", path, err)
+		}
+		r.stats.Compression = "xz"
+		r.lines = r.readAhead(xr)
+	case bzip2Magic.Match(magic):
+		r.stats.Compression = "bzip2"
+		r.lines = r.readAhead(bzip2.NewReader(br))
 	default:
+		for _, u := range unsupported {
+			if bytes.HasPrefix(magic, u.magic) {
+				f.Close()
+				return nil, fmt.Errorf("cannot read %s: %w: %s; decompress it (%s) and give logcause the result", path, ErrUnsupportedCompression, u.name, u.tool)
+			}
+		}
 		r.lines = br
 	}
 	return r, nil
 }
 
 // countingReader counts the bytes read through it; the count may be read
-// from another goroutine.
+// from another goroutine. It reads nothing more once ctx is done.
 type countingReader struct {
-	r io.Reader
-	n atomic.Int64
+	r   io.Reader
+	ctx context.Context
+	n   atomic.Int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
 	n, err := c.r.Read(p)
 	c.n.Add(int64(n))
 	return n, err
@@ -176,6 +240,7 @@ const (
 // bufio buffer first.
 func (r *Reader) readAhead(src io.Reader) *aheadReader {
 	a := &aheadReader{
+		ctx:  r.ctx,
 		full: make(chan aheadChunk, aheadBuffers),
 		free: make(chan []byte, aheadBuffers),
 		stop: make(chan struct{}),
@@ -195,6 +260,7 @@ type aheadChunk struct {
 
 // aheadReader is the caller's end of readAhead.
 type aheadReader struct {
+	ctx   context.Context // once done, no further block is taken
 	full  chan aheadChunk // blocks decompressed, in order
 	free  chan []byte     // blocks read, to be filled again
 	stop  chan struct{}   // closed by Close
@@ -251,6 +317,11 @@ func (a *aheadReader) run(src io.Reader) {
 func (a *aheadReader) next() error {
 	if a.err != nil {
 		return a.err
+	}
+	if err := a.ctx.Err(); err != nil {
+		// The blocks decompressed ahead may hold megabytes of lines.
+		a.err = err
+		return err
 	}
 	if a.buf != nil {
 		a.free <- a.buf[:cap(a.buf)] // never blocks: free has room for every block made
@@ -397,6 +468,9 @@ func (r *Reader) readLine() ([]byte, error) {
 }
 
 func (r *Reader) readErr(err error) error {
+	if r.ctx.Err() != nil && errors.Is(err, r.ctx.Err()) {
+		return fmt.Errorf("stopped reading %s after %d bytes: %w", r.path, r.stats.Bytes, err)
+	}
 	if r.stats.Compression != "" {
 		return fmt.Errorf("cannot read %s: the %s archive is truncated or corrupt after %d decompressed bytes (the records before that point were read): %w", r.path, r.stats.Compression, r.stats.Bytes, err)
 	}

@@ -3,16 +3,21 @@ package ingest
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
-	"time"
+	"testing/synctest"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/logcause/logcause/internal/testarchive"
 )
 
 type rec struct {
@@ -89,6 +94,8 @@ func TestRecords(t *testing.T) {
 		{"plain after sampling everything", []byte(data), 100},
 		{"gzip", gz(t, []byte(data)), 2},
 		{"zstd", zst(t, []byte(data)), 2},
+		{"xz", testarchive.XZ(t, []byte(data)), 2},
+		{"bzip2", testarchive.Bzip2(t, []byte(data)), 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, st, err := readAll(t, write(t, "x.log", tc.data), DefaultLimits, tc.sample)
@@ -152,14 +159,14 @@ func TestLongRecordIsCutAndCounted(t *testing.T) {
 func TestTruncatedArchiveKeepsRecordsBeforeTheDamage(t *testing.T) {
 	var data strings.Builder
 	for i := range 50000 {
-		data.WriteString("1 line number ")
-		data.WriteString(strings.Repeat("y", i%50))
-		data.WriteString("\n")
+		// Numbers that compress poorly: xz's chunks (64 KiB compressed
+		// at most) and bzip2's blocks end well before the middle.
+		fmt.Fprintf(&data, "1 line number %d %08x\n", i, uint32(i)*2654435761)
 	}
 	for _, tc := range []struct {
 		name     string
 		compress func(testing.TB, []byte) []byte
-	}{{"cut.log.gz", gz}, {"cut.log.zst", zst}} {
+	}{{"cut.log.gz", gz}, {"cut.log.zst", zst}, {"cut.log.xz", testarchive.XZ}, {"cut.log.bz2", testarchive.Bzip2}} {
 		t.Run(tc.name, func(t *testing.T) {
 			z := tc.compress(t, []byte(data.String()))
 			got, _, err := readAll(t, write(t, tc.name, z[:len(z)/2]), DefaultLimits, 10)
@@ -179,10 +186,57 @@ func TestTruncatedArchiveKeepsRecordsBeforeTheDamage(t *testing.T) {
 	}
 }
 
+// TestUnsupportedCompression: an archive logcause does not read is
+// refused by its magic bytes, whatever its name, saying which compression
+// it is and how to decompress it.
+func TestUnsupportedCompression(t *testing.T) {
+	for name, head := range map[string][]byte{
+		"lz4":           {0x04, 0x22, 0x4d, 0x18, 0x64, 0x40, 0xa7},
+		"compress (.Z)": {0x1f, 0x9d, 0x90},
+		"lzip":          []byte("LZIP\x01\x0c"),
+		"lzma":          {0x5d, 0x00, 0x00, 0x80, 0x00, 0xff, 0xff},
+		"zip":           []byte("PK\x03\x04\x14\x00"),
+	} {
+		p := write(t, "access.log.1", append(head, "1 rest of the archive\n"...))
+		_, err := Open(p, DefaultLimits)
+		if !errors.Is(err, ErrUnsupportedCompression) || !strings.Contains(err.Error(), "cannot read "+p+": unsupported compression: "+name+"; decompress it") {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+}
+
 func TestCorruptGzipHeader(t *testing.T) {
 	_, err := Open(write(t, "bad.gz", []byte{0x1f, 0x8b, 0, 0, 0}), DefaultLimits)
 	if err == nil || !strings.Contains(err.Error(), "corrupt gzip header") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestOpenRefusesAPipe: a named pipe, even one that looked like a regular
+// file when it was found, is refused at once: opening it to read would
+// block until something writes to it.
+func TestOpenRefusesAPipe(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "access.log")
+	if err := syscall.Mkfifo(p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { // a writer, so that an Open that blocks returns
+		defer close(done)
+		if w, err := os.OpenFile(p, os.O_WRONLY, 0); err == nil {
+			w.Close()
+		}
+	}()
+	r, err := Open(p, DefaultLimits)
+	if err == nil {
+		r.Close()
+	}
+	if release, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+		<-done
+		release.Close()
+	}
+	if want := "cannot read " + p + ": it is a named pipe (FIFO), not a regular file"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("err = %v, want %q", err, want)
 	}
 }
 
@@ -351,47 +405,55 @@ func TestCompressedReadsAsPlain(t *testing.T) {
 // TestReadAheadFillsEveryBlock: while the caller is busy with a record, the
 // decompressing goroutine fills every free block. (Through an io.Pipe it
 // stopped after one block, until the caller had taken all of it, so the
-// two goroutines took turns.)
+// two goroutines took turns.) The test runs in a synctest bubble: Wait
+// returns once the goroutine has done all it would do and blocks, for want
+// of a free block if it filled every one.
 func TestReadAheadFillsEveryBlock(t *testing.T) {
-	data := []byte(strings.Repeat("1 a line of text that compresses well\n", (2*aheadBuffers+2)*aheadBlock/38))
-	r, err := Open(write(t, "x.gz", gz(t, data)), DefaultLimits)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	stop := errors.New("stop")
-	r.Records(startsWithDigit, func(_ []byte, off int64) error {
-		if off < aheadBuffers*aheadBlock {
-			return nil // every block is made once the reader took as many
+	synctest.Test(t, func(t *testing.T) {
+		data := []byte(strings.Repeat("1 a line of text that compresses well\n", (2*aheadBuffers+2)*aheadBlock/38))
+		r, err := Open(write(t, "x.gz", gz(t, data)), DefaultLimits)
+		if err != nil {
+			t.Fatal(err)
 		}
-		deadline := time.Now().Add(10 * time.Second)
-		for len(r.ahead.full) < aheadBuffers-1 { // one block is the caller's
-			if time.Now().After(deadline) {
-				t.Fatalf("%d blocks decompressed ahead, want %d", len(r.ahead.full), aheadBuffers-1)
+		defer r.Close()
+		stop := errors.New("stop")
+		err = r.Records(startsWithDigit, func(_ []byte, off int64) error {
+			if off < aheadBuffers*aheadBlock {
+				return nil // every block is made once the reader took as many
 			}
-			time.Sleep(time.Millisecond)
+			synctest.Wait()
+			if n := len(r.ahead.full); n != aheadBuffers-1 { // one block is the caller's
+				t.Errorf("%d blocks decompressed ahead, want %d", n, aheadBuffers-1)
+			}
+			return stop
+		})
+		if !errors.Is(err, stop) {
+			t.Fatalf("Records = %v, want the callback's stop", err)
 		}
-		return stop
 	})
 }
 
 // TestDetectionDecompressesLittle: sampling the first lines of a large
 // archive and closing it, as format detection does, decompresses a few
-// blocks, not every block the reader may have ahead.
+// blocks, not every block the reader may have ahead. The test runs in a
+// synctest bubble: Wait returns once the goroutine has run as far ahead as
+// it would and blocks.
 func TestDetectionDecompressesLittle(t *testing.T) {
-	data := []byte(strings.Repeat("1 a line of text that compresses well\n", (aheadBuffers+2)*aheadBlock/38))
-	r, err := Open(write(t, "x.gz", gz(t, data)), DefaultLimits)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.Sample(40); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(50 * time.Millisecond) // time to run ahead, if it would
-	r.Close()
-	if r.ahead.made > 3 {
-		t.Errorf("%d blocks decompressed for 40 lines", r.ahead.made)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		data := []byte(strings.Repeat("1 a line of text that compresses well\n", (aheadBuffers+2)*aheadBlock/38))
+		r, err := Open(write(t, "x.gz", gz(t, data)), DefaultLimits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Sample(40); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		r.Close()
+		if r.ahead.made > 3 {
+			t.Errorf("%d blocks decompressed for 40 lines", r.ahead.made)
+		}
+	})
 }
 
 // TestSmallArchiveMakesOneBlock: blocks are made as they are needed.
@@ -406,4 +468,46 @@ func TestSmallArchiveMakesOneBlock(t *testing.T) {
 		t.Errorf("%d blocks made for a line", r.ahead.made)
 	}
 	r.Close() // a second Close does not panic
+}
+
+// TestRecordsStopWhenTheContextIsDone: a read that its context stops goes
+// no further than the block it is in, in a plain file as in an archive
+// (whose blocks decompressed ahead may hold megabytes), and says why.
+func TestRecordsStopWhenTheContextIsDone(t *testing.T) {
+	var b strings.Builder
+	for i := 0; b.Len() < 8<<20; i++ {
+		b.WriteString(strconv.Itoa(i) + " a line of a large log, numbered to compress less well " + strconv.Itoa(i*7919%100003) + "\n")
+	}
+	data := []byte(b.String())
+	for _, c := range []struct{ name, file string }{
+		{"plain", write(t, "big.log", data)},
+		{"gzip", write(t, "big.log.gz", gz(t, data))},
+		{"zstd", write(t, "big.log.zst", zst(t, data))},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			r, err := OpenContext(ctx, c.file, DefaultLimits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			const stopAt = 1 << 20
+			var last int64
+			err = r.Records(startsWithDigit, func(_ []byte, off int64) error {
+				if off >= stopAt {
+					cancel() // and go on, as a caller that does not look at ctx
+				}
+				last = off
+				return nil
+			})
+			if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "stopped reading "+c.file) {
+				t.Fatalf("err %v, want it to say the read of %s stopped, wrapping context.Canceled", err, c.file)
+			}
+			// The rest of the block in hand (and a line across its end) at most.
+			if last-stopAt > 2*aheadBlock {
+				t.Errorf("records up to offset %d of %d were read after the context was done at %d", last, len(data), stopAt)
+			}
+		})
+	}
 }

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -88,7 +89,7 @@ func (r *Reader) Position() Position {
 	return Position{Path: r.path, ID: r.id, Offset: r.markOff, Before: w.hash()}
 }
 
-// OpenAt opens path as Open does and, when the file holds the content of
+// OpenAt opens path as OpenContext does and, when the file holds the content of
 // from up to from.Offset — its first from.ID.HeadLen bytes hash to
 // from.ID.HeadHash and the bytes just before the offset to from.Before —
 // skips to there: Records delivers only the records after it, at their
@@ -98,8 +99,8 @@ func (r *Reader) Position() Position {
 // offset), resumed is false and the Reader reads from the start. A plain
 // file is checked by reading its head and the bytes before the offset; an
 // archive is decompressed up to the offset.
-func OpenAt(path string, limits Limits, from Position) (r *Reader, resumed bool, err error) {
-	r, err = Open(path, limits)
+func OpenAt(ctx context.Context, path string, limits Limits, from Position) (r *Reader, resumed bool, err error) {
+	r, err = OpenContext(ctx, path, limits)
 	if err != nil || from.Offset <= 0 || from.ID.HeadLen < 0 || from.ID.HeadLen > HeadSize {
 		return r, false, err
 	}
@@ -115,7 +116,7 @@ func OpenAt(path string, limits Limits, from Position) (r *Reader, resumed bool,
 		return r, true, nil
 	}
 	r.Close()
-	r, err = Open(path, limits)
+	r, err = OpenContext(ctx, path, limits)
 	return r, false, err
 }
 

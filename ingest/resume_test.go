@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -94,7 +95,7 @@ func TestOpenAtResumesAfterAnyRecord(t *testing.T) {
 		whole, _ := records(t, r)
 		r.Close()
 		for i, from := range pos {
-			r, resumed, err := OpenAt(p, DefaultLimits, from)
+			r, resumed, err := OpenAt(context.Background(), p, DefaultLimits, from)
 			if err != nil || !resumed {
 				t.Fatalf("%s after record %d: resumed %v, %v", name, i, resumed, err)
 			}
@@ -132,7 +133,7 @@ func TestOpenAtReadsAnotherContentFromTheStart(t *testing.T) {
 		if err := os.WriteFile(p, content, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		r, resumed, err := OpenAt(p, DefaultLimits, from)
+		r, resumed, err := OpenAt(context.Background(), p, DefaultLimits, from)
 		if err != nil || resumed {
 			t.Fatalf("%s: resumed %v, %v", name, resumed, err)
 		}

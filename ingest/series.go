@@ -83,12 +83,17 @@ func GroupSeries(files []File) []Series {
 
 // NameHint returns the format a file's name says it holds — "nginx_access",
 // "nginx_error", "fpm_error", "fpm_slow", "mysql_slow", "mysql_error",
-// "syslog", "haproxy", "apache_error" — or "" when the name says nothing.
-// Content decides the format; the name only helps to explain a file whose
-// content does not match it.
+// "syslog", "haproxy", "apache_error" — or "" when the name says nothing,
+// or says configuration (php-fpm.conf, my.cnf, php.ini: named after the
+// server, never a log). Content decides the format; the name only helps
+// to explain a file whose content does not match it.
 func NameHint(path string) string {
 	name, _ := rotation(path)
 	base := strings.ToLower(filepath.Base(name))
+	switch filepath.Ext(base) {
+	case ".conf", ".cnf", ".ini":
+		return ""
+	}
 	dir := strings.ToLower(filepath.Dir(path))
 	has := func(words ...string) bool {
 		for _, w := range words {

@@ -52,6 +52,12 @@ func TestNameHint(t *testing.T) {
 		"/var/log/apache2/error.log":                 "apache_error",
 		"/var/log/dpkg.log":                          "",
 		"/var/log/wtmp":                              "",
+		// Configuration, whatever its name says.
+		"/etc/php/8.2/fpm/php-fpm.conf":        "",
+		"/etc/nginx/snippets/access-log.conf":  "",
+		"/etc/mysql/conf.d/mysqld-error.cnf":   "",
+		"/srv/backup/etc/php-fpm.conf.1":       "",
+		"/etc/php/8.2/fpm/conf.d/slow-php.ini": "",
 	} {
 		if got := NameHint(path); got != want {
 			t.Errorf("NameHint(%s) = %q, want %q", path, got, want)

@@ -5,7 +5,8 @@ import (
 	"encoding/hex"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/logcause/logcause/internal/lineartest"
 )
 
 // fingerprintCases: first the expectations of percona/go-mysql's
@@ -193,42 +194,35 @@ func TestQueryID(t *testing.T) {
 }
 
 // TestFingerprintBounded feeds the fingerprinter large statements built to
-// make its list scans work hard; each must finish quickly (linear work).
+// make its list scans work hard; the work must grow linearly with the
+// statement (lineartest.Want).
 func TestFingerprintBounded(t *testing.T) {
 	size := 4 << 20
 	if raceEnabled || testing.Short() {
 		size = 1 << 20
 	}
-	fill := func(prefix, unit string) string {
-		var b strings.Builder
-		b.WriteString(prefix)
-		for b.Len() < size {
-			b.WriteString(unit)
-		}
-		return b.String()
-	}
-	for _, tc := range []struct{ name, q string }{
-		{"in lists failing late", fill("select ", "x in (1,2,3,4,5,6,7,8,9,y) ")},
-		{"nested in", fill("select ", "in (")},
-		{"in in in", fill("select ", "in in (1, ")},
-		{"values rows", fill("insert into t values ", "(1,'a'),")},
-		{"values unbalanced", fill("insert into t values ", "((")},
-		{"values in values", fill("insert into t values (1) ", "values (1) ")},
-		{"limits", fill("select ", "limit 1, 2 ")},
-		{"comments", fill("select ", "/*")},
-		{"signs", fill("select ", "-+-+1")},
-		{"quotes", fill("select ", `'\`)},
-		{"call", fill("call ", "a")},
+	for _, tc := range []struct {
+		name string
+		q    func(int) []byte
+	}{
+		{"in lists failing late", lineartest.Filled("select ", "x in (1,2,3,4,5,6,7,8,9,y) ")},
+		{"nested in", lineartest.Filled("select ", "in (")},
+		{"in in in", lineartest.Filled("select ", "in in (1, ")},
+		{"values rows", lineartest.Filled("insert into t values ", "(1,'a'),")},
+		{"values unbalanced", lineartest.Filled("insert into t values ", "((")},
+		{"values in values", lineartest.Filled("insert into t values (1) ", "values (1) ")},
+		{"limits", lineartest.Filled("select ", "limit 1, 2 ")},
+		{"comments", lineartest.Filled("select ", "/*")},
+		{"signs", lineartest.Filled("select ", "-+-+1")},
+		{"quotes", lineartest.Filled("select ", `'\`)},
+		{"call", lineartest.Filled("call ", "a")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			start := time.Now()
-			fp := Fingerprint(tc.q)
-			if d := time.Since(start); d > 5*time.Second {
-				t.Errorf("Fingerprint of %d bytes took %v", len(tc.q), d)
-			}
-			if len(fp) > 2*len(tc.q)+8 {
-				t.Errorf("fingerprint too long: %d for %d", len(fp), len(tc.q))
-			}
+			lineartest.Want(t, size, tc.q, func(q []byte) {
+				if fp := Fingerprint(string(q)); len(fp) > 2*len(q)+8 {
+					t.Fatalf("fingerprint too long: %d for %d", len(fp), len(q))
+				}
+			})
 		})
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/logcause/logcause/internal/lineartest"
 )
 
 // Crashers found by fuzzing are kept in testdata/fuzz/FuzzXxx.
@@ -199,19 +201,12 @@ func FuzzDetect(f *testing.F) {
 }
 
 // TestBoundedWork feeds every parser and Detect 10 MB lines built to make
-// their searches work hard; each must finish quickly (linear work).
-// Under the race detector or -short the lines are 1 MB.
+// their searches work hard; the work must grow linearly with the line
+// (lineartest.Want). Under the race detector or -short the lines are 1 MB.
 func TestBoundedWork(t *testing.T) {
 	size := 10 << 20
 	if raceEnabled || testing.Short() {
 		size = 1 << 20
-	}
-	fill := func(prefix, unit string) []byte {
-		b := []byte(prefix)
-		for len(b) < size {
-			b = append(b, unit...)
-		}
-		return b
 	}
 	stamp := "1.2.3.4 - - [23/Nov/2026:14:02:10 +0000] "
 	errHead := "2026/11/23 14:03:25 [error] 1#1: *1 "
@@ -222,32 +217,30 @@ func TestBoundedWork(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		p    Parser
-		rec  []byte
+		rec  func(int) []byte
 	}{
-		{"access quotes in request", ea, fill(stamp+`"`, `"`)},
-		{"access near-status quotes", ea, fill(stamp+`"`, `" 20`)},
-		{"access quotes in referer", ea, fill(stamp+`"GET / HTTP/1.1" 200 1 "`, `"x`)},
-		{"access dashes before time", ea, fill("", " - ")},
-		{"access junk", ea, fill("", "\xff\x00[")},
-		{"error fake contexts", ee, fill(errHead, `, client: a, server: b, request: "`)},
-		{"error rejected contexts", ee, fill(errHead, `, client: a b`)},
-		{"error quotes", ee, fill(errHead+`x, client: a, server: b, request: "`, `"`)},
-		{"error near-keys", ee, fill(errHead+`x, client: a, server: b, request: "`, `", hos`)},
-		{"error parens", ee, fill(errHead, "(1")},
-		{"error whiles", ee, fill(errHead, " while ")},
-		{"error newlines", ee, fill(errHead, "\n, client: a")},
-		{"fpm pool", ef, fill(fpmHead+"[pool ", "x")},
-		{"fpm debug", ef, fill("[23-Nov-2026 14:02:10.1] DEBUG: pid 1, ", "f")},
-		{"fpm child", ef, fill(fpmHead+"child ", "1")},
+		{"access quotes in request", ea, lineartest.Filled(stamp+`"`, `"`)},
+		{"access near-status quotes", ea, lineartest.Filled(stamp+`"`, `" 20`)},
+		{"access quotes in referer", ea, lineartest.Filled(stamp+`"GET / HTTP/1.1" 200 1 "`, `"x`)},
+		{"access dashes before time", ea, lineartest.Filled("", " - ")},
+		{"access junk", ea, lineartest.Filled("", "\xff\x00[")},
+		{"error fake contexts", ee, lineartest.Filled(errHead, `, client: a, server: b, request: "`)},
+		{"error rejected contexts", ee, lineartest.Filled(errHead, `, client: a b`)},
+		{"error quotes", ee, lineartest.Filled(errHead+`x, client: a, server: b, request: "`, `"`)},
+		{"error near-keys", ee, lineartest.Filled(errHead+`x, client: a, server: b, request: "`, `", hos`)},
+		{"error parens", ee, lineartest.Filled(errHead, "(1")},
+		{"error whiles", ee, lineartest.Filled(errHead, " while ")},
+		{"error newlines", ee, lineartest.Filled(errHead, "\n, client: a")},
+		{"fpm pool", ef, lineartest.Filled(fpmHead+"[pool ", "x")},
+		{"fpm debug", ef, lineartest.Filled("[23-Nov-2026 14:02:10.1] DEBUG: pid 1, ", "f")},
+		{"fpm child", ef, lineartest.Filled(fpmHead+"child ", "1")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			start := time.Now()
-			var ev Event
-			_ = tc.p.Parse(tc.rec, &ev)
-			Detect([][]byte{tc.rec, tc.rec})
-			if d := time.Since(start); d > 5*time.Second {
-				t.Errorf("Parse and Detect of %d bytes took %v", len(tc.rec), d)
-			}
+			lineartest.Want(t, size, tc.rec, func(rec []byte) {
+				var ev Event
+				_ = tc.p.Parse(rec, &ev)
+				Detect([][]byte{rec, rec})
+			})
 		})
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/logcause/logcause/internal/lineartest"
 )
 
 // haproxyCase is one line of the HAProxy table; the fuzz seeds reuse it.
@@ -601,18 +603,12 @@ func validHAProxyRecords() string {
 }
 
 // TestBoundedWorkApacheHAProxy feeds the two parsers and Detect 10 MB lines
-// built to make their searches work hard (1 MB under -race or -short).
+// built to make their searches work hard (1 MB under -race or -short); the
+// work must grow linearly with the line (lineartest.Want).
 func TestBoundedWorkApacheHAProxy(t *testing.T) {
 	size := 10 << 20
 	if raceEnabled || testing.Short() {
 		size = 1 << 20
-	}
-	fill := func(prefix, unit string) []byte {
-		b := []byte(prefix)
-		for len(b) < size {
-			b = append(b, unit...)
-		}
-		return b
 	}
 	apHead := "[Mon Nov 23 14:02:10.123456 2026] [proxy:error] [pid 1:tid 2] "
 	hapHead := "Nov 23 14:02:10 lb haproxy[1]: " + hapStamp
@@ -622,31 +618,29 @@ func TestBoundedWorkApacheHAProxy(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		p    Parser
-		rec  []byte
+		rec  func(int) []byte
 	}{
-		{"apache referers", ap, fill(apHead, ", referer: ")},
-		{"apache upstream keys", ap, fill(apHead, "worker (attempt to connect to Error dispatching request to ")},
-		{"apache parens", ap, fill(apHead, "(1")},
-		{"apache client", ap, fill(apHead+"[client ", "1")},
-		{"apache level", ap, fill("[Mon Nov 23 14:02:10 2026] [", "a")},
-		{"haproxy headers", hp, fill(hapFull, "{")},
-		{"haproxy header blocks", hp, fill(hapFull, "{} ")},
-		{"haproxy request", hp, fill(hapFull+`"`, "GET ")},
-		{"haproxy extra tokens", hp, fill(hapHead+"fe be/s ", "x ")},
-		{"haproxy digits", hp, fill(hapHead+"fe be/s ", "1")},
-		{"haproxy slashes", hp, fill(hapHead+"fe be/s ", "1/")},
-		{"haproxy host", hp, fill("Nov 23 14:02:10 ", "a")},
-		{"haproxy message", hp, fill("Nov 23 14:02:10 lb haproxy[1]: Server ", "a/")},
-		{"haproxy level", hp, fill("Nov 23 14:02:10 lb haproxy[1]: [", "A")},
+		{"apache referers", ap, lineartest.Filled(apHead, ", referer: ")},
+		{"apache upstream keys", ap, lineartest.Filled(apHead, "worker (attempt to connect to Error dispatching request to ")},
+		{"apache parens", ap, lineartest.Filled(apHead, "(1")},
+		{"apache client", ap, lineartest.Filled(apHead+"[client ", "1")},
+		{"apache level", ap, lineartest.Filled("[Mon Nov 23 14:02:10 2026] [", "a")},
+		{"haproxy headers", hp, lineartest.Filled(hapFull, "{")},
+		{"haproxy header blocks", hp, lineartest.Filled(hapFull, "{} ")},
+		{"haproxy request", hp, lineartest.Filled(hapFull+`"`, "GET ")},
+		{"haproxy extra tokens", hp, lineartest.Filled(hapHead+"fe be/s ", "x ")},
+		{"haproxy digits", hp, lineartest.Filled(hapHead+"fe be/s ", "1")},
+		{"haproxy slashes", hp, lineartest.Filled(hapHead+"fe be/s ", "1/")},
+		{"haproxy host", hp, lineartest.Filled("Nov 23 14:02:10 ", "a")},
+		{"haproxy message", hp, lineartest.Filled("Nov 23 14:02:10 lb haproxy[1]: Server ", "a/")},
+		{"haproxy level", hp, lineartest.Filled("Nov 23 14:02:10 lb haproxy[1]: [", "A")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			start := time.Now()
-			var ev Event
-			_ = tc.p.Parse(tc.rec, &ev)
-			Detect([][]byte{tc.rec, tc.rec})
-			if d := time.Since(start); d > 5*time.Second {
-				t.Errorf("Parse and Detect of %d bytes took %v", len(tc.rec), d)
-			}
+			lineartest.Want(t, size, tc.rec, func(rec []byte) {
+				var ev Event
+				_ = tc.p.Parse(rec, &ev)
+				Detect([][]byte{rec, rec})
+			})
 		})
 	}
 }

@@ -21,8 +21,8 @@ type Store interface {
 // explains the gateway errors of everything st holds: the report's range
 // and sources are the store's, the files under paths first, in the order
 // read, then those read into it before. Files that could not be read are
-// returned in problems, with the report of what was read; err is set when
-// there is no report to give.
+// returned in problems, with the report of what was read, whose sources
+// list them with their error; err is set when there is no report to give.
 func Analyze(ctx context.Context, paths []string, sink BatchSink, st Store, opts Options, cfg analyze.Config) (res analyze.Result, problems []error, err error) {
 	loaded, err := Load(ctx, paths, sink, opts)
 	if err != nil {
@@ -50,40 +50,52 @@ func Analyze(ctx context.Context, paths []string, sink BatchSink, st Store, opts
 	if err != nil {
 		return res, nil, fmt.Errorf("cannot read the store's sources: %w", err)
 	}
-	res.Sources = covered(loaded.Sources, held)
+	now, before := covered(loaded.Sources, held)
+	res.Sources = now
+	read := map[string]bool{}
+	for _, s := range loaded.Sources {
+		read[s.Path] = true
+	}
+	for _, p := range loaded.Problems { // the files that could not be read at all
+		var fe *FileError
+		if errors.As(p, &fe) && !read[fe.Path] {
+			read[fe.Path] = true
+			res.Sources = append(res.Sources, analyze.Source{Path: fe.Path, Error: p.Error()})
+		}
+	}
+	res.Sources = append(res.Sources, before...)
 	return res, loaded.Problems, nil
 }
 
-// covered lists what the store holds of each file: those just read (as the
-// store has them) in the order read, then the others, by path. A file
-// read now whose content the store holds under another name is listed
-// under that name.
-func covered(read, held []timeline.Source) []analyze.Source {
+// covered returns what the store holds of each file: of those just read
+// (as the store has them), in the order read, and of the others, by path.
+// A file read now whose content the store holds under another name is
+// listed under that name.
+func covered(read, held []timeline.Source) (now, before []analyze.Source) {
 	byPath := make(map[string]timeline.Source, len(held))
 	for _, s := range held {
 		byPath[s.Path] = s
 	}
-	out := make([]analyze.Source, 0, len(held))
-	add := func(s timeline.Source) {
-		out = append(out, analyze.Source{
+	source := func(s timeline.Source) analyze.Source {
+		return analyze.Source{
 			Path: s.Path, Format: s.Format, Records: s.Records, Unparsed: s.Unparsed,
 			TZ: s.TZ, Samples: s.Samples, Error: s.Error,
-		})
+		}
 	}
 	for _, s := range read {
 		h, ok := byPath[s.Path]
 		switch {
 		case ok:
-			add(h)
+			now = append(now, source(h))
 			delete(byPath, s.Path)
 		case s.Records > 0 || s.Error != "":
-			add(s)
+			now = append(now, source(s))
 		}
 	}
 	for _, s := range held {
 		if _, ok := byPath[s.Path]; ok {
-			add(s)
+			before = append(before, source(s))
 		}
 	}
-	return out
+	return now, before
 }

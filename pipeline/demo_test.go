@@ -20,7 +20,7 @@ func TestDemo(t *testing.T) {
 	res, out := analyzeLogs(t, "", pipeline.Options{}, "testdata/demo")
 	golden(t, filepath.Join("testdata", "demo", "report.json"), out)
 	var text bytes.Buffer
-	if err := report.Text(&text, res); err != nil {
+	if err := report.Text(&text, res, report.DefaultWidth); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, filepath.Join("testdata", "demo", "report.txt"), text.String())

@@ -2,12 +2,13 @@ package pipeline
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -110,6 +111,12 @@ func (f Format) RecordStart() func(line []byte) bool {
 	return f.StartsRecord
 }
 
+// stampsCarryZone reports whether every stamp of the format carries its UTC
+// offset: nginx's access logs, read without a grok format, need no zone.
+func (f Format) stampsCarryZone() bool {
+	return f.Kind == patterns.KindNginxAccess && f.Grok == nil
+}
+
 // namesRequests reports whether a format's records name the requests they
 // are about.
 func (f Format) namesRequests() bool {
@@ -133,9 +140,9 @@ func modTime(path string) time.Time {
 
 // Open opens f and finds its format: opts.Format, or a user's grok format
 // that parses most of its first lines, or the built-in format detected from
-// them. The Reader replays those lines.
-func Open(f ingest.File, opts Options) (*ingest.Reader, Format, error) {
-	r, err := ingest.Open(f.Path, opts.Limits)
+// them. The Reader replays those lines, and stops once ctx is done.
+func Open(ctx context.Context, f ingest.File, opts Options) (*ingest.Reader, Format, error) {
+	r, err := ingest.OpenContext(ctx, f.Path, opts.Limits)
 	if err != nil {
 		return nil, Format{}, err
 	}
@@ -163,12 +170,69 @@ func Open(f ingest.File, opts Options) (*ingest.Reader, Format, error) {
 		if len(sample) == 0 {
 			return nil, Format{}, fmt.Errorf("cannot detect the format of %s: %w", f.Path, ErrEmpty)
 		}
-		if hint := ingest.NameHint(f.Path); hint != "" {
-			return nil, Format{}, fmt.Errorf("cannot detect the format of %s: it is named like a %s log, but its first lines do not parse as one (a log_format of your own? define it with --grok, or force a format with --log-format)", f.Path, hint)
-		}
-		return nil, Format{}, fmt.Errorf("cannot detect the format of %s: it is not a log logcause reads (%v), or it is binary; pass --log-format to force one, or --grok to define it", f.Path, patterns.Kinds())
+		return nil, Format{}, &FormatError{Path: f.Path, Hint: ingest.NameHint(f.Path), Config: configuration(sample)}
 	}
 	return r, Format{Kind: kind}, nil
+}
+
+// FormatError says that a file's first lines hold no format logcause
+// reads.
+type FormatError struct {
+	Path   string
+	Hint   string // the format the file's name suggests (ingest.NameHint), or ""
+	Config bool   // the first lines are clearly configuration
+}
+
+func (e *FormatError) Error() string {
+	if e.Config {
+		return fmt.Sprintf("cannot detect the format of %s: it holds configuration, not a log; give logcause the logs, and the directory that holds the servers' etc/ with --config-root", e.Path)
+	}
+	if e.Hint != "" {
+		return fmt.Sprintf("cannot detect the format of %s: it is named like a %s log, but its first lines do not parse as one (a log_format of your own? define it with --grok, or force a format with --log-format)", e.Path, e.Hint)
+	}
+	return fmt.Sprintf("cannot detect the format of %s: it is not a log logcause reads (%v), or it is binary; pass --log-format to force one, or --grok to define it", e.Path, patterns.Kinds())
+}
+
+// Shapes of configuration lines (nginx, PHP-FPM and php.ini, MySQL's
+// option files).
+var (
+	confSection = regexp.MustCompile(`^\[[^\]]+\]$`)                 // [www], [mysqld]
+	confSetting = regexp.MustCompile(`^[A-Za-z_][\w.\-\[\]/:]*\s*=`) // pm.max_children = 4, php_admin_value[x]=y
+	confPairs   = regexp.MustCompile(`\s[\w.\-]+=`)                  // a second key=value: logfmt, not a setting
+	confBare    = regexp.MustCompile(`^[A-Za-z][\w\-]*$`)            // skip-name-resolve
+)
+
+// configuration reports whether a file's first lines are clearly
+// configuration, not a log: each is blank, a comment, a [section], a
+// setting (key = value), a directive ending in ';', a block's '{' or '}',
+// an !include, a bare option, or a directive whose quoted value goes on
+// over the next lines; and at least one is a section, a setting, a block
+// or an include — a log of SQL statements and comments is not
+// configuration.
+func configuration(sample [][]byte) bool {
+	quoted := func(l []byte) bool { return len(l) > 0 && (l[0] == '\'' || l[0] == '"') }
+	marked := false
+	for i, l := range sample {
+		l = bytes.TrimSpace(l)
+		if len(l) == 0 || l[0] == '#' || l[0] == ';' {
+			continue
+		}
+		last := l[len(l)-1]
+		switch {
+		case confSection.Match(l), bytes.HasPrefix(l, []byte("!include")), last == '{', l[0] == '}':
+			marked = true
+		case confSetting.Match(l):
+			if confPairs.Match(l) {
+				return false
+			}
+			marked = true
+		case last == ';', confBare.Match(l), quoted(l):
+		case i+1 < len(sample) && quoted(bytes.TrimSpace(sample[i+1])): // log_format main '…'
+		default:
+			return false
+		}
+	}
+	return marked
 }
 
 // grokMatches reports whether g parses more than half of the non-blank
@@ -196,7 +260,7 @@ func detect(f ingest.File, opts Options) (File, error) {
 	if ov.Format != patterns.KindUnknown {
 		opts.Format = ov.Format
 	}
-	r, format, err := Open(f, opts)
+	r, format, err := Open(context.Background(), f, opts) // 40 lines at most
 	if err != nil {
 		return File{}, err
 	}
@@ -205,32 +269,35 @@ func detect(f ingest.File, opts Options) (File, error) {
 }
 
 // Discover finds the log files under paths and their formats, oldest of
-// each series first. Files that hold no known format are skipped, but
-// those the user named, or that are named like a log logcause reads, are
-// returned in problems.
+// each series first. What cannot be read — a missing path, a directory or
+// a file that may not be read, a named file that is not a log — is
+// returned in problems, and the rest is still found. Files met while
+// walking a directory that hold no known format, or are compressed in a
+// way logcause does not read, are skipped, unless they are named like a
+// log logcause reads. err is set when no log was found.
 func Discover(paths []string, opts Options) (files []File, problems []error, err error) {
-	found, skipped, err := ingest.Discover(paths)
-	for _, s := range skipped {
+	found, err := ingest.Discover(paths)
+	for _, s := range found.Skipped {
 		slog.Warn("skipping", "path", s.Path, "reason", s.Reason)
 	}
+	problems = found.Problems
 	if err != nil {
-		return nil, nil, err
+		return nil, problems, err
 	}
-	found = outsideConfig(found, opts.ConfigRoot)
-	for _, series := range ingest.GroupSeries(found) {
+	for _, series := range ingest.GroupSeries(outsideConfig(found.Files, opts.ConfigRoot)) {
 		for _, f := range series.Files { // oldest first
 			d, err := detect(f, opts)
+			var fe *FormatError
 			switch {
 			case err == nil:
 				files = append(files, d)
 			case errors.Is(err, ErrEmpty) && !f.Named:
 				slog.Info("skipping an empty file", "path", f.Path)
-			case f.Named || ingest.NameHint(f.Path) != "":
-				problems = append(problems, err)
-			case errors.Is(err, fs.ErrPermission):
-				slog.Warn("skipping an unreadable file", "path", f.Path, "err", err)
+			case errors.As(err, &fe) && !f.Named && (fe.Hint == "" || fe.Config),
+				errors.Is(err, ingest.ErrUnsupportedCompression) && !f.Named && ingest.NameHint(f.Path) == "":
+				slog.Info("skipping a file that is not a log", "path", f.Path, "reason", err)
 			default:
-				slog.Info("skipping file", "path", f.Path, "reason", err)
+				problems = append(problems, &FileError{Path: f.Path, Err: err})
 			}
 		}
 	}
@@ -243,17 +310,30 @@ func Discover(paths []string, opts Options) (files []File, problems []error, err
 	return files, problems, nil
 }
 
+// FileError is a log file that could not be read at all; Err says why,
+// and names the file.
+type FileError struct {
+	Path string
+	Err  error
+}
+
+func (e *FileError) Error() string { return e.Err.Error() }
+func (e *FileError) Unwrap() error { return e.Err }
+
 // LiveFiles returns the live file of each series of logs under paths, with
 // its format, to be followed: rotated siblings are read by batch analysis,
 // not followed. A live log that is empty (just rotated) takes the format
 // its name tells.
 func LiveFiles(paths []string, opts Options) ([]File, error) {
-	found, _, err := ingest.Discover(paths)
+	found, err := ingest.Discover(paths)
 	if err != nil {
 		return nil, err
 	}
+	for _, p := range found.Problems {
+		slog.Warn("not following", "problem", p)
+	}
 	var out []File
-	for _, s := range ingest.GroupSeries(found) {
+	for _, s := range ingest.GroupSeries(found.Files) {
 		f := s.Files[len(s.Files)-1]
 		d, err := detect(f, opts)
 		if err != nil {

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -185,7 +186,7 @@ func ReadHeld(marks map[string][]byte) (*Held, error) {
 // Start returns the position of the mark that holds the file at path
 // furthest, the file's content checked up to there, and the mark's key;
 // ok is false when none does (or there is no file at path).
-func (h *Held) Start(path string, limits ingest.Limits) (key string, pos ingest.Position, ok bool, err error) {
+func (h *Held) Start(ctx context.Context, path string, limits ingest.Limits) (key string, pos ingest.Position, ok bool, err error) {
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", pos, false, nil
@@ -198,7 +199,7 @@ func (h *Held) Start(path string, limits ingest.Limits) (key string, pos ingest.
 		return "", pos, false, err
 	}
 	for _, k := range keys {
-		r, ok, err := ingest.OpenAt(path, limits, h.l.marks[k].Pos)
+		r, ok, err := ingest.OpenAt(ctx, path, limits, h.l.marks[k].Pos)
 		if err != nil {
 			return "", pos, false, err
 		}

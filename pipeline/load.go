@@ -114,7 +114,10 @@ func Load(ctx context.Context, paths []string, sink BatchSink, opts Options) (Re
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		src, n, err := held.read(f, opts, sink, zones, watch)
+		src, n, err := held.read(ctx, f, opts, sink, zones, watch)
+		if ctx.Err() != nil {
+			return res, ctx.Err() // stopped: not a problem of the file's
+		}
 		res.Records += n
 		if errors.As(err, new(errSink)) {
 			return res, fmt.Errorf("cannot load %s: %w (what was read before is kept: run again to read the rest)", f.Path, err)
@@ -148,10 +151,11 @@ func ZoneLabel(loc *time.Location) string {
 	return loc.String()
 }
 
-// read reads what sink does not hold yet of one file, and returns what is
-// known of it (the loads before included) and the number of records read.
-// A read error is the file's; an errSink stops the load.
-func (l *ledger) read(f File, opts Options, sink BatchSink, zones *zoneEvidence, watch Progress) (timeline.Source, int64, error) {
+// read reads what sink does not hold yet of one file, until ctx is done,
+// and returns what is known of it (the loads before included) and the
+// number of records read. A read error is the file's; an errSink stops
+// the load.
+func (l *ledger) read(ctx context.Context, f File, opts Options, sink BatchSink, zones *zoneEvidence, watch Progress) (timeline.Source, int64, error) {
 	prior, known := l.sources[f.Path]
 	prior.Path, prior.Format, prior.Error = f.Path, f.Format.Kind.String(), ""
 	fi, err := os.Stat(f.Path)
@@ -167,7 +171,7 @@ func (l *ledger) read(f File, opts Options, sink BatchSink, zones *zoneEvidence,
 		watch.Add(fi.Size())
 		return prior, 0, nil
 	}
-	r, key, from, err := l.open(f, opts.Limits, keys)
+	r, key, from, err := l.open(ctx, f, opts.Limits, keys)
 	if err != nil {
 		return prior, 0, err
 	}
@@ -176,15 +180,11 @@ func (l *ledger) read(f File, opts Options, sink BatchSink, zones *zoneEvidence,
 		key = l.newKey(fi)
 	}
 	zones.add(from.offsets())
-	zone, label, learned := cmp.Or(f.Zone, opts.Zone), "", false
-	switch z, tz, ok := from.zoneOf(); {
-	case zone != nil:
-		label = ZoneLabel(zone)
-	case ok:
-		zone, label, learned = z, tz, true
-	default:
-		zone, label = zones.choose(f, opts.Limits)
-		learned = zone != time.Local
+	configured := cmp.Or(f.Zone, opts.Zone) != nil
+	zone, label, learned := from.zoneOf()
+	if configured || !learned {
+		zone, label = zones.zoneFor(ctx, f, opts)
+		learned = !configured && zone != time.Local
 	}
 	step, err := NewStep(f, zone, label, prior, sink)
 	if err != nil {
@@ -248,12 +248,18 @@ func (l *ledger) read(f File, opts Options, sink BatchSink, zones *zoneEvidence,
 		}
 		return nil
 	})
-	if err != nil && !errors.As(err, new(errSink)) {
+	switch {
+	case errors.As(err, new(errSink)):
+	case ctx.Err() != nil: // stopped: what was read is kept, for the next load
+		if cerr := checkpoint(false); cerr != nil {
+			err = cerr
+		}
+	case err != nil:
 		step.src.Error = err.Error()
 		if cerr := checkpoint(false); cerr != nil {
 			err = cerr
 		}
-	} else if err == nil {
+	default:
 		err = checkpoint(true)
 	}
 	return last, last.Records - prior.Records, err
@@ -261,9 +267,9 @@ func (l *ledger) read(f File, opts Options, sink BatchSink, zones *zoneEvidence,
 
 // open opens f at the first of the marks keys that holds it, or from its
 // start when none does (from is nil then).
-func (l *ledger) open(f File, limits ingest.Limits, keys []string) (*ingest.Reader, string, *mark, error) {
+func (l *ledger) open(ctx context.Context, f File, limits ingest.Limits, keys []string) (*ingest.Reader, string, *mark, error) {
 	for i, k := range keys {
-		r, ok, err := ingest.OpenAt(f.Path, limits, l.marks[k].Pos)
+		r, ok, err := ingest.OpenAt(ctx, f.Path, limits, l.marks[k].Pos)
 		switch {
 		case err != nil:
 			return nil, "", nil, err
@@ -274,6 +280,6 @@ func (l *ledger) open(f File, limits ingest.Limits, keys []string) (*ingest.Read
 		}
 		r.Close()
 	}
-	r, err := ingest.Open(f.Path, limits)
+	r, err := ingest.OpenContext(ctx, f.Path, limits)
 	return r, "", nil, err
 }

@@ -43,7 +43,7 @@ type Step struct {
 func NewStep(f File, zone *time.Location, label string, from timeline.Source, sink Sink) (*Step, error) {
 	s := &Step{src: from, sink: sink}
 	s.src.Path, s.src.Format, s.src.TZ = f.Path, f.Format.Kind.String(), label
-	if f.Format.Kind == patterns.KindNginxAccess && f.Format.Grok == nil {
+	if f.Format.stampsCarryZone() {
 		s.src.TZ = "from the log ($time_local offset)"
 		s.access = patterns.ParseAccess // the combined family and JSON lines
 		if f.Format.Access != nil {
@@ -66,18 +66,26 @@ func (s *Step) Source() timeline.Source { return s.src }
 // followed log's rotated file has its own path), and hands on what is
 // kept. Only the sink's errors are returned: a record that does not parse
 // is counted, never an error.
+//
+// The file's Records count the records that are entries of the log: those
+// that parse and those that do not. A framed record that yields no event
+// of its own (patterns.ErrNoEvent: a slow log's "# Time:" line, which the
+// entry after it takes, or the header every slow log starts with) is no
+// entry: counted, a slow log of N queries showed 2N+1 records.
 func (s *Step) Record(path string, rec []byte, off int64) error {
-	s.src.Records++
 	if s.access != nil {
+		s.src.Records++
 		return s.accessRecord(path, rec, off)
 	}
 	ev := new(patterns.Event)
 	if err := s.parser.Parse(rec, ev); err != nil {
 		if !errors.Is(err, patterns.ErrNoEvent) {
+			s.src.Records++
 			s.unparsed(rec, err)
 		}
 		return nil
 	}
+	s.src.Records++
 	ev.Path, ev.Offset = path, off
 	if Counted(ev) {
 		if err := s.sink.Request(ev.Time, ev.Access.Status, []byte(ev.Access.UpstreamAddr)); err != nil {

@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,6 +35,18 @@ func (z *zoneEvidence) add(offsets map[int]int64) {
 	}
 }
 
+// zoneFor returns the zone to read f's zoneless stamps in, and the label
+// that tells why: the zone of its source, else opts.Zone, else the one
+// chosen with what the logs read before it tell (choose), which may read
+// f until ctx is done. Load and WriteJSON read every file in this zone (a
+// file Load resumes, in the zone it learned for it before: see mark).
+func (z *zoneEvidence) zoneFor(ctx context.Context, f File, opts Options) (*time.Location, string) {
+	if zone := cmp.Or(f.Zone, opts.Zone); zone != nil {
+		return zone, ZoneLabel(zone)
+	}
+	return z.choose(ctx, f, opts.Limits)
+}
+
 // choose returns the zone to read a zoneless log in when none is
 // configured, and the label that tells the report why. The access logs'
 // offset is assumed; a log that names requests (nginx's error log,
@@ -41,7 +55,7 @@ func (z *zoneEvidence) add(offsets map[int]int64) {
 // container or a host in another zone, or the access log may log $msec
 // only). A log without such evidence takes the offset inferred for the
 // server's error log, else the assumed one.
-func (z *zoneEvidence) choose(d File, limits ingest.Limits) (*time.Location, string) {
+func (z *zoneEvidence) choose(ctx context.Context, d File, limits ingest.Limits) (*time.Location, string) {
 	off, ok := commonOffset(z.offsets)
 	if !ok {
 		return time.Local, ZoneLabel(time.Local) + " (local zone of this machine; set --tz to the server's)"
@@ -49,8 +63,8 @@ func (z *zoneEvidence) choose(d File, limits ingest.Limits) (*time.Location, str
 	assumed := inferred{Offset: off}.Zone()
 	learned := formatOffset(off) + " (learned from the access log)"
 	if d.Format.namesRequests() && z.requests.Len() > 0 {
-		inf, found, err := inferOffset(d, limits, z.requests)
-		if err != nil {
+		inf, found, err := inferOffset(ctx, d, limits, z.requests)
+		if err != nil && ctx.Err() == nil {
 			slog.Warn("cannot line the log up with the access log to check its time zone", "path", d.Path, "err", err)
 		}
 		switch {
@@ -90,13 +104,13 @@ var errEnough = errors.New("enough sightings")
 // inferOffset reads d with its stamps taken as UTC, and votes with the
 // requests it names for the offset that lines them up with the access
 // logs' (offsetVotes).
-func inferOffset(d File, limits ingest.Limits, x *requestIndex) (inferred, bool, error) {
+func inferOffset(ctx context.Context, d File, limits ingest.Limits, x *requestIndex) (inferred, bool, error) {
 	v := x.Votes()
 	p, err := d.Format.Parser(time.UTC, modTime(d.Path))
 	if err != nil {
 		return inferred{}, false, err
 	}
-	r, err := ingest.Open(d.Path, limits)
+	r, err := ingest.OpenContext(ctx, d.Path, limits)
 	if err != nil {
 		return inferred{}, false, err
 	}

@@ -30,16 +30,14 @@ func JSON(w io.Writer, res analyze.Result) error {
 	return nil
 }
 
-// maxLineText is how much of an evidence line the terminal shows, wrapped
-// at wrapWidth columns.
-const (
-	maxLineText = 400
-	wrapWidth   = 100
-)
+// maxLineText is how much of an evidence line the terminal shows.
+const maxLineText = 400
 
-// Text writes res for a person at a terminal.
-func Text(w io.Writer, res analyze.Result) error {
-	p := &printer{w: w}
+// Text writes res for a person at a terminal width columns wide (at least
+// 60; DefaultWidth when the output is no terminal): every line fits, long
+// text and table cells wrapped.
+func Text(w io.Writer, res analyze.Result, width int) error {
+	p := &printer{w: w, width: columns(width)}
 	p.header(res)
 	for i, inc := range res.Incidents {
 		p.incident(i+1, res, inc)
@@ -52,8 +50,9 @@ func Text(w io.Writer, res analyze.Result) error {
 }
 
 type printer struct {
-	w   io.Writer
-	err error
+	w     io.Writer
+	width int // columns
+	err   error
 }
 
 func (p *printer) f(format string, a ...any) {
@@ -62,20 +61,50 @@ func (p *printer) f(format string, a ...any) {
 	}
 }
 
-func (p *printer) table(header []string, rows [][]string, align []tw.Align) {
+// line writes one line of text, wrapped to the width; the lines it wraps
+// to are indented by hang columns, under the text after its label.
+func (p *printer) line(hang int, format string, a ...any) {
+	for _, l := range wrap(fmt.Sprintf(format, a...), p.width, hang) {
+		p.f("%s\n", l)
+	}
+}
+
+// lineEnding writes text as line does, and tail after it, whole: at the end
+// of its last line when it fits there, else on a line of its own.
+func (p *printer) lineEnding(hang int, text, tail string) {
+	lines := wrap(text, p.width, hang)
+	last := &lines[len(lines)-1]
+	if textWidth(*last)+1+textWidth(tail) <= p.width {
+		*last += " " + tail
+	} else {
+		lines = append(lines, strings.Repeat(" ", min(hang, p.width/2))+tail)
+	}
+	for _, l := range lines {
+		p.f("%s\n", l)
+	}
+}
+
+// table writes rows under the columns' headers, fitted to the width.
+func (p *printer) table(cols []column, rows [][]string) {
 	if p.err != nil {
 		return
+	}
+	widths := layout(cols, rows, p.width)
+	header := make([]string, len(cols))
+	align := make([]tw.Align, len(cols))
+	for i, c := range cols {
+		header[i], align[i] = c.header, c.align
 	}
 	t := tablewriter.NewTable(p.w,
 		tablewriter.WithRenderer(renderer.NewBlueprint()),
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithHeaderAlignment(tw.AlignLeft),
-		tablewriter.WithRowAutoWrap(tw.WrapNormal),
-		tablewriter.WithRowMaxWidth(wrapWidth),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+		tablewriter.WithRowAutoWrap(tw.WrapNone), // wrapped here, to the widths laid out
 		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: align}),
 	)
 	t.Header(header)
-	if err := t.Bulk(rows); err != nil {
+	if err := t.Bulk(wrapCells(rows, widths)); err != nil {
 		p.err = fmt.Errorf("cannot render a table: %w", err)
 		return
 	}
@@ -85,62 +114,59 @@ func (p *printer) table(header []string, rows [][]string, align []tw.Align) {
 }
 
 func (p *printer) header(res analyze.Result) {
-	p.f("logcause: %s of logs, %s to %s UTC\n", plural(len(res.Sources), "file"),
+	p.line(2, "logcause: %s of logs, %s to %s UTC", plural(len(res.Sources), "file"),
 		stamp(res.Range.Start), stamp(res.Range.End))
-	p.f("%s requests: %s\n", thousands(res.Totals.Requests), statusList(res.Totals.Status, 0))
+	p.line(2, "%s requests: %s", thousands(res.Totals.Requests), statusList(res.Totals.Status, 0))
 	switch len(res.Incidents) {
 	case 0:
-		p.f("No incident: no spike of 502/504 responses.\n")
+		p.line(2, "No incident: no spike of 502/504 responses.")
 	default:
-		p.f("%s of 502/504 responses found.\n", plural(len(res.Incidents), "incident"))
+		p.line(2, "%s of 502/504 responses found.", plural(len(res.Incidents), "incident"))
 	}
 }
 
 func (p *printer) incident(n int, res analyze.Result, inc analyze.Incident) {
 	gateway := inc.Status["502"] + inc.Status["504"] + inc.Status["009"]
-	p.f("\nINCIDENT %d  %s to %s UTC (%s)\n", n, stamp(inc.Start), clock(inc.End), inc.End.Sub(inc.Start))
-	p.f("%s\n\n", clean(inc.Title))
+	p.f("\n")
+	p.line(2, "INCIDENT %d  %s to %s UTC (%s)", n, stamp(inc.Start), clock(inc.End), inc.End.Sub(inc.Start))
+	p.line(2, "%s", clean(inc.Title))
+	p.f("\n")
 	share := 0.0
 	if inc.Requests > 0 {
 		share = 100 * float64(gateway) / float64(inc.Requests)
 	}
-	p.f("  Impact:      %s of %s requests (%.1f%%) failed: %s\n", thousands(gateway), thousands(inc.Requests), share, statusList(inc.Status, 0))
+	p.line(labelled, "  Impact:      %s of %s requests (%.1f%%) failed: %s", thousands(gateway), thousands(inc.Requests), share, statusList(inc.Status, 0))
 	root := inc.Causes[0]
 	for _, c := range inc.Causes {
 		if c.Kind == inc.RootCause {
 			root = c
 		}
 	}
-	p.f("  Root cause:  %s (confidence %.2f)\n", inc.RootCause, root.Confidence)
+	p.line(labelled, "  Root cause:  %s (confidence %.2f)", inc.RootCause, root.Confidence)
 	chain := make([]string, 0, len(inc.Chain)+1)
 	for _, k := range inc.Chain {
 		chain = append(chain, string(k))
 	}
-	p.f("  Chain:       %s → %s\n", strings.Join(chain, " → "), gatewayCodes(inc.Status))
-	p.f("  Why:         %s\n", clean(root.Summary))
+	p.line(labelled, "  Chain:       %s → %s", strings.Join(chain, " → "), gatewayCodes(inc.Status))
+	p.line(labelled, "  Why:         %s", clean(root.Summary))
 	for _, l := range []struct {
 		name string
 		vs   []analyze.ValueCount
 	}{{"Upstreams", inc.TopUpstreams}, {"Hosts", inc.TopHosts}, {"Clients", inc.TopClients}} {
 		if len(l.vs) > 0 {
-			p.f("  %-12s %s\n", l.name+":", topLine(l.vs, 3))
+			p.line(labelled, "  %-12s %s", l.name+":", topLine(l.vs, 3))
 		}
 	}
 	if len(inc.ByUpstream) > 0 {
-		p.f("  %-12s %s\n", "By upstream:", upstreamLine(inc.ByUpstream, 3))
+		p.line(labelled, "  %-12s %s", "By upstream:", upstreamLine(inc.ByUpstream, 3))
 	}
 	if len(root.Evidence) > 0 {
-		p.f("\n  Evidence:\n")
-		rows := make([][]string, 0, len(root.Evidence))
-		for _, e := range root.Evidence {
-			rows = append(rows, []string{clock(e.Time), e.Source, clean(e.Path) + ":" + strconv.FormatInt(e.Offset, 10), shorten(clean(e.Text), maxLineText)})
-		}
-		p.table([]string{"TIME (UTC)", "SOURCE", "FILE:OFFSET", "LINE"}, rows, nil)
+		p.evidence(root.Evidence)
 	}
 	if len(root.Recommendations) > 0 {
 		p.f("\n  Fix:\n")
 		for _, r := range root.Recommendations {
-			p.f("  - %s\n", r)
+			p.line(4, "  - %s", r)
 		}
 	}
 	if len(inc.TopPaths) > 0 {
@@ -149,14 +175,35 @@ func (p *printer) incident(n int, res analyze.Result, inc analyze.Incident) {
 		for _, tp := range inc.TopPaths {
 			rows = append(rows, []string{shorten(clean(tp.Path), maxLineText), thousands(tp.Count)})
 		}
-		p.table([]string{"PATH", "ERRORS"}, rows, []tw.Align{tw.AlignLeft, tw.AlignRight})
+		p.table([]column{{header: "PATH", wraps: true}, {header: "ERRORS", align: tw.AlignRight}}, rows)
 	}
 	others := slices.DeleteFunc(slices.Clone(inc.Causes), func(c analyze.Cause) bool { return c.Kind == inc.RootCause })
 	if len(others) > 0 {
 		p.f("\n  Other candidate causes:\n")
 		for _, c := range others {
-			p.f("  - %s (confidence %.2f): %s\n", c.Kind, c.Confidence, clean(c.Summary))
+			p.line(4, "  - %s (confidence %.2f): %s", c.Kind, c.Confidence, clean(c.Summary))
 		}
+	}
+}
+
+// evidence lists the evidence lines, each under its time, its log's format
+// and where it is: its file and the byte offset of its first byte there.
+// Not a line number: analysis has the offset (events carry it, from ingest
+// to the store), and the line number would take another read of the files,
+// which may have rotated since or be gigabytes of access log; the byte is
+// labelled as one. The lines are not in a table: a table's column for them
+// left a 100-column terminal a third of its width, and nginx's lines a
+// dozen rows each.
+func (p *printer) evidence(es []analyze.Evidence) {
+	p.f("\n  Evidence:\n")
+	sourceWidth := 0
+	for _, e := range es {
+		sourceWidth = max(sourceWidth, textWidth(e.Source))
+	}
+	for _, e := range es {
+		head := fmt.Sprintf("  %s UTC  %-*s  %s", clock(e.Time), sourceWidth, clean(e.Source), clean(e.Path))
+		p.lineEnding(4, head, "@ byte "+strconv.FormatInt(e.Offset, 10))
+		p.line(4, "    %s", shorten(clean(e.Text), maxLineText))
 	}
 }
 
@@ -166,9 +213,10 @@ func (p *printer) noise(n analyze.Noise) {
 	if n.GatewayErrors == 0 {
 		return
 	}
-	p.f("\nNoise: %s gateway error(s) outside incidents, too few or too usual to be one:\n", thousands(n.GatewayErrors))
+	p.f("\n")
+	p.line(2, "Noise: %s gateway error(s) outside incidents, too few or too usual to be one:", thousands(n.GatewayErrors))
 	for _, b := range n.Bursts {
-		p.f("  %s to %s UTC  %s\n", stamp(b.Start), clock(b.End), statusList(b.Status, 0))
+		p.line(4, "  %s to %s UTC  %s", stamp(b.Start), clock(b.End), statusList(b.Status, 0))
 	}
 }
 
@@ -180,9 +228,10 @@ func (p *printer) config(c *analyze.ConfigUse) {
 	for _, f := range c.Files {
 		files = append(files, clean(f))
 	}
-	p.f("\nConfiguration quoted (under %s): %s\n", clean(c.Root), strings.Join(files, ", "))
+	p.f("\n")
+	p.line(2, "Configuration quoted (under %s): %s", clean(c.Root), strings.Join(files, ", "))
 	for _, pr := range c.Problems {
-		p.f("! %s\n", clean(pr))
+		p.line(2, "! %s", clean(pr))
 	}
 }
 
@@ -190,9 +239,10 @@ func (p *printer) gaps(gs []analyze.Gap) {
 	if len(gs) == 0 {
 		return
 	}
-	p.f("\nGaps: lines of these logs may be missing, and evidence from them with it:\n")
+	p.f("\n")
+	p.line(2, "Gaps: lines of these logs may be missing, and evidence from them with it:")
 	for _, g := range gs {
-		p.f("  %s UTC  %s at offset %d: %s\n", stamp(g.Time), clean(g.Path), g.Offset, clean(g.Reason))
+		p.line(4, "  %s UTC  %s at byte %d: %s", stamp(g.Time), clean(g.Path), g.Offset, clean(g.Reason))
 	}
 }
 
@@ -205,17 +255,29 @@ func (p *printer) sources(srcs []analyze.Source) {
 	for _, s := range srcs {
 		rows = append(rows, []string{clean(s.Path), s.Format, thousands(s.Records), thousands(s.Unparsed), clean(s.TZ)})
 	}
-	p.table([]string{"FILE", "FORMAT", "RECORDS", "UNPARSED", "TIME ZONE"}, rows,
-		[]tw.Align{tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignLeft})
+	p.table(sourceColumns(), rows)
 	for _, s := range srcs {
 		if s.Error != "" {
-			p.f("! %s: %s\n", clean(s.Path), clean(s.Error))
+			p.line(2, "! %s: %s", clean(s.Path), clean(s.Error))
 		}
 		for _, smp := range s.Samples {
-			p.f("  unparsed in %s: %s\n", clean(s.Path), shorten(clean(smp), maxLineText))
+			p.line(4, "  unparsed in %s: %s", clean(s.Path), shorten(clean(smp), maxLineText))
 		}
 	}
 }
+
+// sourceColumns are the columns of a table of sources.
+func sourceColumns() []column {
+	return []column{
+		{header: "FILE", wraps: true}, {header: "FORMAT"},
+		{header: "RECORDS", align: tw.AlignRight}, {header: "UNPARSED", align: tw.AlignRight},
+		{header: "TIME ZONE", wraps: true},
+	}
+}
+
+// labelled is the indentation of an incident's labelled lines' text
+// ("  Why:         ").
+const labelled = 15
 
 // topLine formats the first n values "a (12), b (3), …"; the lists are
 // capped, so how many more there are is not known here.

@@ -88,7 +88,7 @@ func golden(t *testing.T, name string, got []byte) {
 
 func TestTextGolden(t *testing.T) {
 	var b bytes.Buffer
-	if err := Text(&b, sample()); err != nil {
+	if err := Text(&b, sample(), DefaultWidth); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "incident.txt", b.Bytes())
@@ -101,7 +101,7 @@ func TestTextNoIncident(t *testing.T) {
 	res := sample()
 	res.Incidents = nil
 	var b bytes.Buffer
-	if err := Text(&b, res); err != nil {
+	if err := Text(&b, res, DefaultWidth); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "healthy.txt", b.Bytes())
@@ -200,7 +200,7 @@ func TestStoreStatsGolden(t *testing.T) {
 		First: t0, Last: t0.Add(49 * time.Hour), Days: 3, Requests: 1234567, Seconds: 172800,
 		Events:  map[string]int64{"nginx_error": 1201, "fpm_error": 7, "nginx_access": 1284},
 		Sources: []timeline.Source{{Path: "/var/log/nginx/access.log\x1b[2J", Format: "nginx_access", Records: 1234567, Unparsed: 3, TZ: "from the log"}},
-	})
+	}, DefaultWidth)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,6 +209,6 @@ func TestStoreStatsGolden(t *testing.T) {
 		t.Error("escape sequence from a file name reached the terminal")
 	}
 	b.Reset()
-	StoreStats(&b, timeline.Stats{Dir: "/tmp/x"})
+	StoreStats(&b, timeline.Stats{Dir: "/tmp/x"}, DefaultWidth)
 	golden(t, "store-stats-empty.txt", b.Bytes())
 }

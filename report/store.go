@@ -6,15 +6,14 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/olekukonko/tablewriter/tw"
-
 	"github.com/logcause/logcause/timeline"
 )
 
-// StoreStats writes what a store holds, for `logcause store stats`.
-func StoreStats(w io.Writer, s timeline.Stats) error {
-	p := &printer{w: w}
-	p.f("store %s: %s MiB on disk\n", clean(s.Dir), strconv.FormatFloat(float64(s.DiskBytes)/(1<<20), 'f', 1, 64))
+// StoreStats writes what a store holds, for `logcause store stats`, fitted
+// to width columns as Text is.
+func StoreStats(w io.Writer, s timeline.Stats, width int) error {
+	p := &printer{w: w, width: columns(width)}
+	p.line(2, "store %s: %s MiB on disk", clean(s.Dir), strconv.FormatFloat(float64(s.DiskBytes)/(1<<20), 'f', 1, 64))
 	if s.First.IsZero() {
 		p.f("empty\n")
 		return p.err
@@ -34,8 +33,7 @@ func StoreStats(w io.Writer, s timeline.Stats) error {
 		for _, src := range s.Sources {
 			rows = append(rows, []string{clean(src.Path), src.Format, thousands(src.Records), thousands(src.Unparsed), clean(src.TZ)})
 		}
-		p.table([]string{"FILE", "FORMAT", "RECORDS", "UNPARSED", "TIME ZONE"}, rows,
-			[]tw.Align{tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignLeft})
+		p.table(sourceColumns(), rows)
 	}
 	return p.err
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -85,7 +86,7 @@ func TestGapsCommitAndPrune(t *testing.T) {
 	if len(gaps) != 2 || gaps[0].Path != "/var/log/nginx/access.log" || gaps[1].Offset != 4096 || !gaps[1].Time.Equal(day.Add(time.Hour)) {
 		t.Fatalf("gaps = %+v", gaps)
 	}
-	if n, err := s.Prune(2, day.Add(72*time.Hour)); err != nil || n != 1 {
+	if n, err := s.Prune(context.Background(), 2, day.Add(72*time.Hour)); err != nil || n != 1 {
 		t.Fatalf("Prune: %d days, %v", n, err)
 	}
 	gaps, _ = s.Gaps(day, day.Add(100*time.Hour))

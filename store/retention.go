@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -36,10 +37,15 @@ func (s *Store) days(prefix byte) ([]uint32, error) {
 // Prune drops the events, rollups and gaps of the UTC days before the last
 // keepDays days (today, as now gives it, is one of them), and reclaims
 // their disk space. It blocks writes while it runs: run it off-peak.
-// It returns the number of days dropped.
-func (s *Store) Prune(keepDays int, now time.Time) (int, error) {
+// It returns the number of days dropped. Once ctx is done it goes no
+// further: Badger drops the days in one step, then reclaims their space one
+// value-log file at a time.
+func (s *Store) Prune(ctx context.Context, keepDays int, now time.Time) (int, error) {
 	if keepDays < 1 {
 		return 0, fmt.Errorf("cannot prune the store: keep at least 1 day (asked %d)", keepDays)
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("cannot prune the store in %s: stopped before it began: %w", s.dir, err)
 	}
 	cutoff := dayOf(now) - uint32(keepDays-1)
 	var prefixes [][]byte
@@ -59,10 +65,16 @@ func (s *Store) Prune(keepDays int, now time.Time) (int, error) {
 	if len(prefixes) == 0 {
 		return 0, nil
 	}
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("cannot prune the store in %s: stopped before it dropped a day: %w", s.dir, err)
+	}
 	if err := s.db.DropPrefix(prefixes...); err != nil {
 		return 0, fmt.Errorf("cannot drop old days from the store in %s: %w", s.dir, err)
 	}
 	for { // rewrite value-log files until nothing is left to reclaim
+		if err := ctx.Err(); err != nil {
+			return len(dropped), fmt.Errorf("cannot finish pruning the store in %s: stopped after it dropped %d day(s), before it reclaimed all their disk space: %w", s.dir, len(dropped), err)
+		}
 		err := s.db.RunValueLogGC(0.5)
 		if errors.Is(err, badger.ErrNoRewrite) || errors.Is(err, badger.ErrRejected) {
 			break

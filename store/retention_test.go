@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -60,7 +62,7 @@ func testPrune(t *testing.T, s *Store) {
 	}
 
 	now := days[2].Add(13 * time.Hour)
-	dropped, err := s.Prune(1, now)
+	dropped, err := s.Prune(context.Background(), 1, now)
 	if err != nil || dropped != 2 {
 		t.Fatalf("Prune: %d days, %v", dropped, err)
 	}
@@ -77,10 +79,10 @@ func testPrune(t *testing.T, s *Store) {
 	if after > before*3/4 {
 		t.Errorf("pruning 2 of 3 days freed too little: %d → %d bytes", before, after)
 	}
-	if n, err := s.Prune(1, now); n != 0 || err != nil {
+	if n, err := s.Prune(context.Background(), 1, now); n != 0 || err != nil {
 		t.Errorf("second prune: %d, %v", n, err)
 	}
-	if _, err := s.Prune(0, now); err == nil {
+	if _, err := s.Prune(context.Background(), 0, now); err == nil {
 		t.Error("a retention of 0 days was accepted")
 	}
 }
@@ -95,5 +97,26 @@ func TestSchemaMismatchIsRefused(t *testing.T) {
 	s.Close()
 	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "schema 1") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestPruneStopsWhenTheContextIsDone: a prune stopped (`store prune`
+// interrupted, watch stopping) drops nothing it had not dropped yet.
+func TestPruneStopsWhenTheContextIsDone(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	d1 := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+	fill(t, s, []time.Time{d1, d1.AddDate(0, 0, 1)}, 100)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	n, err := s.Prune(ctx, 1, d1.AddDate(0, 0, 1))
+	if n != 0 || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "stopped before") {
+		t.Fatalf("Prune with its context done: %d days dropped, err %v", n, err)
+	}
+	if st, err := s.Stats(); err != nil || st.Days != 2 {
+		t.Errorf("after a stopped prune: %d days, %v; want both kept", st.Days, err)
 	}
 }

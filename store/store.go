@@ -8,11 +8,14 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -23,7 +26,8 @@ import (
 	"github.com/logcause/logcause/timeline"
 )
 
-// ErrLocked is wrapped by Open when another process holds the store.
+// ErrLocked is wrapped by Open when another process holds the store; the
+// error says which, when the holder file names it (holder.go).
 var ErrLocked = errors.New("store is locked by another process")
 
 // Store is an open store. It is safe for concurrent use.
@@ -34,6 +38,8 @@ type Store struct {
 	// quiet: Badger's compactors are not running (OpenQuiet); Commit
 	// compacts level 0 itself.
 	quiet bool
+	// holder: this process wrote the holder file, removed on Close.
+	holder bool
 }
 
 // Open opens (creating if needed) the store in dir. When another process
@@ -50,7 +56,8 @@ func openWith(dir string, opt badger.Options) (*Store, error) {
 	db, err := badger.Open(opt)
 	if err != nil {
 		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
-			return nil, fmt.Errorf("cannot open the store in %s: %w (is `logcause watch` running on it? stop it, or give this command another --store directory): %v", dir, ErrLocked, err)
+			slog.Debug("the store is locked", "path", dir, "err", err)
+			return nil, lockedError(dir)
 		}
 		return nil, fmt.Errorf("cannot open the store in %s: %w", dir, err)
 	}
@@ -58,6 +65,11 @@ func openWith(dir string, opt badger.Options) (*Store, error) {
 	if err := s.checkSchema(); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if err := writeHolder(dir); err != nil {
+		slog.Debug("cannot write the store's holder file", "path", dir, "err", err) // it only informs
+	} else {
+		s.holder = true
 	}
 	return s, nil
 }
@@ -89,6 +101,33 @@ func (s *Store) checkSchema() error {
 	})
 }
 
+// ErrNoStore is wrapped by OpenExisting when the directory holds no store.
+var ErrNoStore = errors.New("no logcause store")
+
+// OpenExisting opens the store in dir for a command that reads or prunes
+// a store, and so must not create one: a directory that does not exist,
+// or holds no store, is an error wrapping ErrNoStore, and nothing is
+// created.
+func OpenExisting(dir string) (*Store, error) {
+	const hint = "give --store the directory where `logcause analyze --store` or `logcause watch` keeps one"
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("cannot open the store in %s: %w: no such directory; %s", dir, ErrNoStore, hint)
+	case err != nil:
+		return nil, fmt.Errorf("cannot open the store in %s: %w", dir, err)
+	case !fi.IsDir():
+		return nil, fmt.Errorf("cannot open the store in %s: %w: it is not a directory; %s", dir, ErrNoStore, hint)
+	}
+	// MANIFEST is the first file Badger writes in a new store.
+	if _, err := os.Stat(filepath.Join(dir, "MANIFEST")); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("cannot open the store in %s: %w in this directory; %s", dir, ErrNoStore, hint)
+	} else if err != nil {
+		return nil, fmt.Errorf("cannot open the store in %s: %w", dir, err)
+	}
+	return Open(dir)
+}
+
 // OpenTemp opens a new store in a temporary directory that Close removes.
 func OpenTemp() (*Store, error) {
 	dir, err := os.MkdirTemp("", "logcause-store-")
@@ -109,6 +148,9 @@ func (s *Store) Dir() string { return s.dir }
 
 // Close closes the store, and removes it if it is temporary.
 func (s *Store) Close() error {
+	if s.holder { // before Badger's lock is released: the next holder's file stays
+		os.Remove(filepath.Join(s.dir, holderFile))
+	}
 	err := s.db.Close()
 	if s.removal {
 		if rerr := os.RemoveAll(s.dir); rerr != nil && err == nil {
@@ -139,17 +181,30 @@ func badgerOptions(dir string) badger.Options {
 		WithLogger(slogLogger{slog.Default()})
 }
 
-// slogLogger routes Badger's log to slog; only warnings and errors pass.
+// slogLogger routes Badger's log to slog at Debug, whatever Badger's
+// level (kept in badger_level): its errors and warnings ("While running
+// doCompact … Unable to fill tables") are its own business, retried or
+// returned by the call that failed, so a user never reads them; a debug
+// log (--verbose) shows them. Badger's own debug lines, several per
+// write, go below Debug (LevelBadgerDebug).
 type slogLogger struct{ l *slog.Logger }
 
-func (s slogLogger) Errorf(f string, a ...any) {
-	s.l.Error(strings.TrimSpace(fmt.Sprintf(f, a...)), "component", "badger")
+// LevelBadgerDebug is the slog level of Badger's debug lines: below
+// slog.LevelDebug, shown only by a handler that asks for it.
+const LevelBadgerDebug = slog.LevelDebug - 4
+
+func (s slogLogger) log(l slog.Level, badgerLevel, f string, a []any) {
+	ctx := context.Background()
+	if !s.l.Enabled(ctx, l) {
+		return
+	}
+	s.l.Log(ctx, l, strings.TrimSpace(fmt.Sprintf(f, a...)), "component", "badger", "badger_level", badgerLevel)
 }
-func (s slogLogger) Warningf(f string, a ...any) {
-	s.l.Warn(strings.TrimSpace(fmt.Sprintf(f, a...)), "component", "badger")
-}
-func (slogLogger) Infof(string, ...any)  {}
-func (slogLogger) Debugf(string, ...any) {}
+
+func (s slogLogger) Errorf(f string, a ...any)   { s.log(slog.LevelDebug, "error", f, a) }
+func (s slogLogger) Warningf(f string, a ...any) { s.log(slog.LevelDebug, "warning", f, a) }
+func (s slogLogger) Infof(f string, a ...any)    { s.log(slog.LevelDebug, "info", f, a) }
+func (s slogLogger) Debugf(f string, a ...any)   { s.log(LevelBadgerDebug, "debug", f, a) }
 
 // PutSource records (replaces) what is known of one source.
 func (s *Store) PutSource(src timeline.Source) error {

@@ -25,7 +25,7 @@ func newAnalyzeCmd(e env) *cobra.Command {
 		Use:   "analyze [flags] [PATH...]",
 		Short: "Find the 502/504 spikes in logs and explain each one",
 		Long: `analyze reads the logs in the files and directories given (recursively,
-gzip and zstd included; without any, the configured sources, by default the
+gzip, zstd, xz and bzip2 included; without any, the configured sources, by default the
 common Debian/Ubuntu layout), finds the spikes of 502/504 responses in the nginx access
 log and explains each with the nginx error log and the PHP-FPM log: root
 cause, causal chain, confidence, evidence lines and the fix.
@@ -35,7 +35,8 @@ given by --tz; without it, in the UTC offset of the access log read with
 them, or else in this machine's local zone. The report says which.
 
 Exit status: 0 when every file was read, 1 when a file could not be read
-(the report still covers the others), 2 for a usage error.`,
+(the report still covers the others), 2 for a usage error, 130 or 143 when
+SIGINT (Ctrl-C) or SIGTERM stopped it (its temporary store removed).`,
 		Example: `  # The demo: a PHP-FPM pool running out of workers, captured on real servers
   logcause analyze testdata/demo
 
@@ -71,7 +72,8 @@ func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags, e env) error {
 	var render func(io.Writer, analyze.Result) error
 	switch fl.format {
 	case "text":
-		render = report.Text
+		width := reportWidth(c.OutOrStdout())
+		render = func(w io.Writer, res analyze.Result) error { return report.Text(w, res, width) }
 	case "json":
 		render = report.JSON
 	default:
@@ -84,10 +86,16 @@ func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags, e env) error {
 	if args, err = fl.input.paths(args, cfg); err != nil {
 		return err
 	}
-	opts.Progress = progressFor(c.ErrOrStderr())
+	opts.Progress = e.progress
+	if opts.Progress == nil {
+		opts.Progress = progressFor(c.ErrOrStderr())
+	}
 	st, err := openStore(fl.storeDir)
 	if err != nil {
 		return err
+	}
+	if fl.storeDir == "" {
+		defer e.scratch.add(st.Dir())() // after Close: a second signal during Close removes it too
 	}
 	defer st.Close()
 

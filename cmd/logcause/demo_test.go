@@ -38,3 +38,27 @@ func TestDemo(t *testing.T) {
 		})
 	}
 }
+
+// TestREADMEShowsTheDemo: the README's "What it prints" is the demo's
+// report as printed, byte for byte.
+func TestREADMEShowsTheDemo(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile("../../testdata/demo/report.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := bytes.Cut(readme, []byte("\n## What it prints\n"))
+	if !ok {
+		t.Fatal(`README.md has no "## What it prints"`)
+	}
+	_, block, ok := bytes.Cut(section, []byte("\n```\n"))
+	if !ok {
+		t.Fatal(`no code block under "## What it prints"`)
+	}
+	if got, _, _ := bytes.Cut(block, []byte("\n```\n")); !bytes.Equal(append(got, '\n'), want) {
+		t.Errorf("README.md's demo output differs from testdata/demo/report.txt: copy it there")
+	}
+}

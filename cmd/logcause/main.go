@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -21,7 +20,8 @@ import (
 	"github.com/logcause/logcause/config"
 )
 
-// Exit codes that scripts can rely on.
+// Exit codes that scripts can rely on (and those of a stop by a signal:
+// signals.go).
 const (
 	exitOK      = 0
 	exitRuntime = 1
@@ -34,19 +34,26 @@ func main() {
 		// the peak bounded (shared/docs/dependencies.md).
 		debug.SetMemoryLimit(256 << 20)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, now: time.Now, configRoot: "/", layout: config.CommonLayout()}))
+	os.Exit(interruptible(os.Stderr, func(ctx context.Context, scratch *scratchDirs) int {
+		return run(ctx, os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, now: time.Now, configRoot: "/", layout: config.CommonLayout(), scratch: scratch})
+	}))
 }
 
 // run executes the command line args and returns the exit code.
 func run(ctx context.Context, args []string, e env) int {
-	slog.SetDefault(slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	slog.SetDefault(slog.New(newUserHandler(e.stderr))) // until the command is known: setLogging
 	root := newRootCmd(e)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
+	}
+	var stop stopSignal
+	if errors.As(context.Cause(ctx), &stop) {
+		return stop.exitCode() // stopped, as interruptible said when the signal came
+	}
+	if errors.Is(err, syscall.EPIPE) {
+		return exitBrokenPipe // the output was closed (| head): nobody reads a message either
 	}
 	fmt.Fprintf(e.stderr, "logcause: %v\n", err)
 	var ue usageError

@@ -2,9 +2,7 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -21,9 +19,17 @@ record: "time" (RFC 3339, UTC), "format", "path", "offset" and the record's
 fields, named after the nginx variables for nginx logs. Records that do not
 parse are counted on stderr, never dropped silently.
 
-Exit status: 0 when every record parsed, 1 otherwise, 2 for a usage error.`,
-		Example: `  # What does logcause read in this error log?
-  logcause parse /var/log/nginx/error.log | head
+Stamps without a zone (nginx error log, php-fpm.log) are read as analyze
+reads them: in the zone given by --tz or the config; without it, in the
+UTC offset of the access logs given with them (checked against the
+requests the error log names), or else in this machine's local zone.
+stderr says which zone, and why, for each such file.
+
+Exit status: 0 when every record parsed, 1 otherwise, 2 for a usage error,
+130 or 143 when SIGINT or SIGTERM stopped it.`,
+		Example: `  # What does logcause read in this error log? (With the access log, its
+  # stamps are read in the access log's offset, as analyze reads them.)
+  logcause parse /var/log/nginx/error.log /var/log/nginx/access.log | head
 
   # Only the 502s of an access log, with jq
   logcause parse /var/log/nginx/access.log | jq 'select(.status == 502)'
@@ -39,22 +45,17 @@ Exit status: 0 when every record parsed, 1 otherwise, 2 for a usage error.`,
 			if err != nil {
 				return err
 			}
-			if opts.Zone == nil {
-				opts.Zone = time.Local
-			}
 			out := bufio.NewWriterSize(c.OutOrStdout(), 64<<10)
-			var problems []error
-			for _, path := range args {
-				if err := pipeline.WriteJSON(out, path, opts); err != nil {
-					problems = append(problems, err)
-				}
+			zoneUsed := func(path, label string) {
+				c.PrintErrf("logcause: %s: stamps without a zone read in %s\n", path, label)
 			}
-			if err := out.Flush(); err != nil {
-				return fmt.Errorf("cannot write the output: %w", err)
+			err = pipeline.WriteJSON(c.Context(), out, args, opts, zoneUsed)
+			if ferr := out.Flush(); ferr != nil {
+				return fmt.Errorf("cannot write the output: %w", ferr)
 			}
-			return errors.Join(problems...)
+			return err
 		},
 	}
-	in.register(c, "format", " (default Local)")
+	in.register(c, "format", " (default: as analyze, the offset of the access logs given with them, else Local)")
 	return c
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/logcause/logcause/config"
+	"github.com/logcause/logcause/pipeline"
 )
 
 // env is what the commands take from the machine they run on; tests give
@@ -21,6 +22,12 @@ type env struct {
 	configRoot string
 	// layout is the sources read without a path or a config file.
 	layout []config.Source
+	// progress hears how analyze's load advances; nil: a bar on stderr
+	// when it is a terminal.
+	progress pipeline.Progress
+	// scratch are the temporary directories a forced exit removes; nil:
+	// none is kept.
+	scratch *scratchDirs
 }
 
 // usageError marks an error in the command line itself (exit code 2).
@@ -54,6 +61,9 @@ to its root cause, with the evidence lines, a confidence and the fix.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	var verbose bool
+	root.PersistentFlags().BoolVar(&verbose, "verbose", false, "write the structured log on stderr, debug messages included")
+	root.PersistentPreRun = func(c *cobra.Command, _ []string) { setLogging(c, e.stderr, verbose) }
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {

@@ -35,7 +35,7 @@ func newStoreStatsCmd() *cobra.Command {
 			if format != "text" && format != "json" {
 				return usagef("invalid --format %q: use text or json", format)
 			}
-			st, err := store.Open(dir)
+			st, err := store.OpenExisting(dir)
 			if err != nil {
 				return err
 			}
@@ -49,7 +49,7 @@ func newStoreStatsCmd() *cobra.Command {
 				enc.SetIndent("", "  ")
 				return enc.Encode(stats)
 			}
-			return report.StoreStats(c.OutOrStdout(), stats)
+			return report.StoreStats(c.OutOrStdout(), stats, reportWidth(c.OutOrStdout()))
 		},
 	}
 	c.Flags().StringVar(&dir, "store", config.DefaultStore, "the store's `DIR`")
@@ -74,13 +74,13 @@ blocked while it runs: run it off-peak.`,
 			if keep < 1 {
 				return usagef("invalid --keep-days %d: keep at least 1 day", keep)
 			}
-			st, err := store.Open(dir)
+			st, err := store.OpenExisting(dir)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
 			before, _ := st.DiskUsage()
-			n, err := st.Prune(keep, e.now())
+			n, err := st.Prune(c.Context(), keep, e.now())
 			if err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"log/slog"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -44,7 +45,8 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 
   # Follow these logs, keeping the store elsewhere, analyzing every 30 s
   logcause watch --store /srv/logcause --interval 30s /var/log/nginx /var/log/php8.2-fpm.log`,
-		Args: cobra.ArbitraryArgs,
+		Args:        cobra.ArbitraryArgs,
+		Annotations: map[string]string{daemonLog: "yes"}, // its log is structured, from Info up
 		RunE: func(c *cobra.Command, args []string) error {
 			opts, cfg, err := in.options(e)
 			if err != nil {
@@ -84,8 +86,9 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 					}
 					res := u.Result
 					res.Incidents, res.Sources, res.Noise = u.Opened, nil, analyze.Noise{Bursts: []analyze.NoiseBurst{}}
-					if err := report.Text(out, res); err != nil {
-						c.PrintErrf("logcause: cannot print the incident: %v\n", err)
+					// The terminal's width now: it may have been resized.
+					if err := report.Text(out, res, reportWidth(out)); err != nil {
+						slog.Error("cannot print the incident", "err", err)
 					}
 				},
 			})

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestMessagesToUsersAreLogcauseLines: what a user running analyze reads
+// on stderr are "logcause: …" lines, for what matters (a source that
+// matches nothing), and no debug chatter (an empty file skipped, a line
+// that does not parse, Badger's log); --verbose shows all of it, as the
+// structured log.
+func TestMessagesToUsersAreLogcauseLines(t *testing.T) {
+	dir := t.TempDir()
+	writeLogs(t, dir)
+	os.WriteFile(filepath.Join(dir, "empty.log"), nil, 0o644)
+	f, _ := os.OpenFile(filepath.Join(dir, "access.log"), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString("not an access log line\n")
+	f.Close()
+	missing := filepath.Join(dir, "nothing-*.log")
+	cfg := filepath.Join(t.TempDir(), "logcause.yaml")
+	os.WriteFile(cfg, []byte("sources:\n  - path: "+dir+"\n  - path: "+missing+"\n"), 0o644)
+
+	code, out, errs := runCmd(t, "analyze", "--config", cfg)
+	if code != exitOK || !strings.Contains(out, "fpm_worker_exhaustion") {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	want := "logcause: a configured source matches no file: " + missing + " (config " + cfg + ")\n"
+	if errs != want {
+		t.Errorf("stderr:\n%s\nwant only:\n%s", errs, want)
+	}
+
+	code, _, errs = runCmd(t, "analyze", "--verbose", "--config", cfg)
+	if code != exitOK {
+		t.Fatalf("--verbose: exit %d, stderr %q", code, errs)
+	}
+	for _, want := range []string{
+		`level=WARN msg="a configured source matches no file"`,
+		`level=INFO msg="skipping an empty file" path=` + filepath.Join(dir, "empty.log"),
+		`level=DEBUG msg="unparsed record"`,
+		`component=badger badger_level=info`,
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("--verbose: stderr lacks %q:\n%s", want, errs)
+		}
+	}
+}
+
+// TestVerboseIsEveryCommands: --verbose is a flag of every command.
+func TestVerboseIsEveryCommands(t *testing.T) {
+	if code, out, errs := runCmd(t, "version", "--verbose"); code != exitOK || !strings.HasPrefix(out, "logcause ") {
+		t.Errorf("version --verbose: exit %d, %q %q", code, out, errs)
+	}
+}
+
+// TestWatchWritesTheStructuredLog: the daemon's log is structured, from
+// Info up; stopped by SIGTERM, watch ends with 0.
+func TestWatchWritesTheStructuredLog(t *testing.T) {
+	logs := t.TempDir()
+	writeLogs(t, logs)
+	c := startChild(t, "plain", t.TempDir(), "watch", "--store", filepath.Join(t.TempDir(), "store"), logs)
+	c.expect(c.err, `level=INFO msg=watching files=3`)
+	c.signal(syscall.SIGTERM)
+	code, _, stderr := c.wait()
+	if code != exitOK || len(stderr) != 1 || stderr[0] != "logcause: stopping on SIGTERM (a second one stops at once)" {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestUserHandler: the path and the reason follow the message, other
+// attributes come in brackets, and nothing below a warning is written.
+func TestUserHandler(t *testing.T) {
+	var b strings.Builder
+	l := slog.New(newUserHandler(&b))
+	l.Warn("skipping an unreadable file", "path", "/var/log/x.log", "err", errors.New("permission denied"))
+	l.With("config", "/etc/logcause.yaml").Warn("a configured source matches no file", "path", "/srv/*.log")
+	l.Error("cannot line the log up", "path", "/e.log", "reason", "no request", "seen", 3)
+	l.Info("skipping an empty file", "path", "/empty.log")
+	l.Debug("unparsed record", "path", "/a.log")
+	want := "logcause: skipping an unreadable file: /var/log/x.log: permission denied\n" +
+		"logcause: a configured source matches no file: /srv/*.log (config /etc/logcause.yaml)\n" +
+		"logcause: cannot line the log up: /e.log: no request (seen 3)\n"
+	if b.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
+	}
+}

@@ -23,6 +23,10 @@ type tracker struct {
 	ok   bool            // the store holds the file of pos from its start to pos
 	key  string          // its mark; "" until the file is known
 	pos  ingest.Position // zero ID: the next file is read from its start
+	// resumed: the follower began in a rotated sibling; a file it then
+	// switches to may be read on from where the one left ended (a copy),
+	// not from its start.
+	resumed bool
 }
 
 // fromStart makes the next file read (from its start) the tracked one.
@@ -41,10 +45,15 @@ func (t *tracker) marks(fb *ingest.Batch) map[string]ingest.Position {
 				out[t.keyFor(n.ID)] = n.End
 			}
 			left = n.ID
-			t.fromStart()
+			if t.ok && ours || !t.resumed {
+				t.fromStart() // the next file's start is held: it is read, or it is the content just left
+			} else {
+				t.ok = false
+			}
 		case ingest.NoticeCreated:
 			t.fromStart()
 		case ingest.NoticeResumed: // the position, found in a rotated sibling or a copy
+			t.resumed = true
 			if !t.pos.ID.IsZero() && n.Offset == t.pos.Offset {
 				t.pos.ID = n.ID
 			} else {

@@ -115,10 +115,10 @@ func Load(ctx context.Context, paths []string, sink BatchSink, opts Options) (Re
 			return res, err
 		}
 		src, n, err := held.read(ctx, f, opts, sink, zones, watch)
-		if ctx.Err() != nil {
-			return res, ctx.Err() // stopped: not a problem of the file's
-		}
 		res.Records += n
+		if ctx.Err() != nil {
+			return res, ctx.Err() // stopped: not a problem of the file's; what was read is kept
+		}
 		if errors.As(err, new(errSink)) {
 			return res, fmt.Errorf("cannot load %s: %w (what was read before is kept: run again to read the rest)", f.Path, err)
 		}

@@ -14,7 +14,9 @@ import (
 // reports, until the next file read from its start: a mark never claims
 // lines the store does not hold.
 func TestTrackerMarksOnlyWhatTheStoreHoldsFromTheStart(t *testing.T) {
-	id := func(ino uint64) ingest.Identity { return ingest.Identity{Dev: 1, Inode: ino, HeadLen: 10, HeadHash: ino} }
+	id := func(ino uint64) ingest.Identity {
+		return ingest.Identity{Dev: 1, Inode: ino, HeadLen: 10, HeadHash: ino}
+	}
 	at := func(ino uint64, off int64) ingest.Position { return ingest.Position{ID: id(ino), Offset: off} }
 	records := []ingest.Record{{Text: []byte("a line")}}
 	tr := &tracker{now: func() time.Time { return time.Unix(0, 7) }}

@@ -1,8 +1,6 @@
 package daemon_test
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
 	"os"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/logcause/logcause/daemon"
 	"github.com/logcause/logcause/ingest"
+	"github.com/logcause/logcause/internal/testarchive"
 	"github.com/logcause/logcause/pipeline"
 	"github.com/logcause/logcause/store"
 	"github.com/logcause/logcause/timeline"
@@ -149,11 +148,7 @@ func TestBatchAndWatchTakeTurnsWithoutCountingTwice(t *testing.T) {
 
 			// The rotated file is gzipped; a batch load reads only the new lines.
 			old, _ := os.ReadFile(log + ".1")
-			var gz bytes.Buffer
-			zw := gzip.NewWriter(&gz)
-			zw.Write(old)
-			zw.Close()
-			os.WriteFile(log+".2.gz", gz.Bytes(), 0o644)
+			os.WriteFile(log+".2.gz", testarchive.Gzip(t, old), 0o644)
 			os.Remove(log + ".1")
 			appendTo(t, log, numberedLines(200, 230))
 			if res := batchLoad(t, st, dir); res.Records != 30 {

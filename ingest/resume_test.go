@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/logcause/logcause/internal/testarchive"
 )
 
 // records reads what r delivers, with the Position after each record.
@@ -87,6 +89,8 @@ func TestOpenAtResumesAfterAnyRecord(t *testing.T) {
 		"a.log.1":    []byte(data + more), // renamed, then written to
 		"a.log.2.gz": gz(t, []byte(data+more)),
 		"a.log.zst":  zst(t, []byte(data+more)),
+		"a.log.xz":   testarchive.XZ(t, []byte(data+more)),
+		"a.log.bz2":  testarchive.Bzip2(t, []byte(data+more)),
 	}
 	for name, b := range files {
 		p := filepath.Join(dir, name)

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/ingest"
+	"github.com/logcause/logcause/internal/testarchive"
 	"github.com/logcause/logcause/patterns"
 	"github.com/logcause/logcause/store"
 	"github.com/logcause/logcause/timeline"
@@ -128,7 +128,7 @@ func demoRotated(t *testing.T) string {
 	dir := demoCopy(t)
 	access, _ := os.ReadFile(filepath.Join(dir, "access.log"))
 	older, newer := split(access)
-	write(t, filepath.Join(dir, "access.log.1.gz"), gzipped(t, older))
+	write(t, filepath.Join(dir, "access.log.1.gz"), testarchive.Gzip(t, older))
 	write(t, filepath.Join(dir, "access.log"), newer)
 	return dir
 }
@@ -138,15 +138,6 @@ func write(t *testing.T, path string, b []byte) {
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func gzipped(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var out bytes.Buffer
-	zw := gzip.NewWriter(&out)
-	zw.Write(b)
-	zw.Close()
-	return out.Bytes()
 }
 
 // split cuts a log in two at the line boundary nearest the middle.
@@ -271,7 +262,7 @@ func TestRotatedLogsAreNotCountedTwice(t *testing.T) {
 
 	// The next rotation gzips access.log.1 into access.log.2.gz (another
 	// inode, the same content decompressed), renames access.log.
-	write(t, log+".2.gz", gzipped(t, part(0, 120)))
+	write(t, log+".2.gz", testarchive.Gzip(t, part(0, 120)))
 	os.Remove(log + ".1")
 	os.Rename(log, log+".1")
 	write(t, log, part(200, 300))

@@ -6,12 +6,21 @@ package testarchive
 
 import (
 	"bytes"
+	"compress/gzip"
 	"os/exec"
 	"testing"
 
 	"github.com/dsnet/compress/bzip2"
 	"github.com/ulikunitz/xz"
 )
+
+// Gzip returns data compressed as logrotate compresses by default.
+func Gzip(t testing.TB, data []byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	write(t, gzip.NewWriter(&b), data)
+	return b.Bytes()
+}
 
 // XZ returns data compressed by `xz`, or by the xz library's writer where
 // the tool is missing.

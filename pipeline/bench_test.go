@@ -51,7 +51,7 @@ func writeDayOfTraffic(tb testing.TB, path string, size int64) int64 {
 	var written int64
 	per := size / 190 // lines of ~190 bytes
 	for written < size {
-		t := start.Add(time.Duration(lines * int64(24*time.Hour) / per))
+		t := start.Add(time.Duration(lines*86400/per) * time.Second) // lines*int64(24*time.Hour) would overflow past ~100k lines
 		status := 200
 		switch r := rng.IntN(1000); {
 		case r < 5:

@@ -95,7 +95,7 @@ func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags, e env) error {
 		return err
 	}
 	if fl.storeDir == "" {
-		defer e.scratch.add(st.Dir())() // after Close: a second signal during Close removes it too
+		defer e.scratch.Add(st.Dir())() // after Close: a second signal during Close removes it too
 	}
 	defer st.Close()
 

@@ -1,13 +1,12 @@
 package main
 
 import (
-	"context"
 	"io"
 	"log/slog"
-	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
+
+	"github.com/logcause/logcause/internal/userlog"
 )
 
 // The library packages log with log/slog; this command decides where it
@@ -29,70 +28,7 @@ func setLogging(c *cobra.Command, stderr io.Writer, verbose bool) {
 	case c.Annotations[daemonLog] != "":
 		h = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})
 	default:
-		h = newUserHandler(stderr)
+		h = userlog.New(stderr)
 	}
 	slog.SetDefault(slog.New(h))
 }
-
-// userHandler writes warnings and errors as a user's messages:
-// "logcause: <message>: <path>: <err or reason> (<other key> <value>, …)".
-type userHandler struct {
-	w     io.Writer
-	mu    *sync.Mutex
-	attrs []slog.Attr
-}
-
-func newUserHandler(w io.Writer) *userHandler { return &userHandler{w: w, mu: new(sync.Mutex)} }
-
-func (h *userHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
-
-func (h *userHandler) Handle(_ context.Context, r slog.Record) error {
-	var path, why string
-	var rest []string
-	add := func(a slog.Attr) bool {
-		switch v := a.Value.Resolve(); {
-		case a.Key == "path" && path == "":
-			path = v.String()
-		case (a.Key == "err" || a.Key == "reason" || a.Key == "problem") && why == "":
-			why = v.String()
-		case v.Kind() == slog.KindGroup:
-			for _, g := range v.Group() {
-				rest = append(rest, g.Key+" "+g.Value.String())
-			}
-		default:
-			rest = append(rest, a.Key+" "+v.String())
-		}
-		return true
-	}
-	for _, a := range h.attrs {
-		add(a)
-	}
-	r.Attrs(add)
-	var b strings.Builder
-	b.WriteString("logcause: ")
-	b.WriteString(r.Message)
-	for _, s := range []string{path, why} {
-		if s != "" {
-			b.WriteString(": ")
-			b.WriteString(s)
-		}
-	}
-	if len(rest) > 0 {
-		b.WriteString(" (" + strings.Join(rest, ", ") + ")")
-	}
-	b.WriteByte('\n')
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	_, err := io.WriteString(h.w, b.String())
-	return err
-}
-
-func (h *userHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	c := *h
-	c.attrs = append(append([]slog.Attr(nil), h.attrs...), as...)
-	return &c
-}
-
-// WithGroup keeps the group's attributes, without its name: a user's
-// message has no hierarchy.
-func (h *userHandler) WithGroup(string) slog.Handler { return h }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,23 +67,5 @@ func TestWatchWritesTheStructuredLog(t *testing.T) {
 	code, _, stderr := c.wait()
 	if code != exitOK || len(stderr) != 1 || stderr[0] != "logcause: stopping on SIGTERM (a second one stops at once)" {
 		t.Errorf("exit %d, stderr %q", code, stderr)
-	}
-}
-
-// TestUserHandler: the path and the reason follow the message, other
-// attributes come in brackets, and nothing below a warning is written.
-func TestUserHandler(t *testing.T) {
-	var b strings.Builder
-	l := slog.New(newUserHandler(&b))
-	l.Warn("skipping an unreadable file", "path", "/var/log/x.log", "err", errors.New("permission denied"))
-	l.With("config", "/etc/logcause.yaml").Warn("a configured source matches no file", "path", "/srv/*.log")
-	l.Error("cannot line the log up", "path", "/e.log", "reason", "no request", "seen", 3)
-	l.Info("skipping an empty file", "path", "/empty.log")
-	l.Debug("unparsed record", "path", "/a.log")
-	want := "logcause: skipping an unreadable file: /var/log/x.log: permission denied\n" +
-		"logcause: a configured source matches no file: /srv/*.log (config /etc/logcause.yaml)\n" +
-		"logcause: cannot line the log up: /e.log: no request (seen 3)\n"
-	if b.String() != want {
-		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
 	}
 }

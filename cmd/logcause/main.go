@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/logcause/logcause/config"
+	"github.com/logcause/logcause/internal/interrupt"
+	"github.com/logcause/logcause/internal/userlog"
 )
 
 // Exit codes that scripts can rely on (and those of a stop by a signal:
@@ -34,26 +36,26 @@ func main() {
 		// the peak bounded (shared/docs/dependencies.md).
 		debug.SetMemoryLimit(256 << 20)
 	}
-	os.Exit(interruptible(os.Stderr, func(ctx context.Context, scratch *scratchDirs) int {
+	os.Exit(interrupt.Run(os.Stderr, func(ctx context.Context, scratch *interrupt.Scratch) int {
 		return run(ctx, os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, now: time.Now, configRoot: "/", layout: config.CommonLayout(), scratch: scratch})
 	}))
 }
 
 // run executes the command line args and returns the exit code.
 func run(ctx context.Context, args []string, e env) int {
-	slog.SetDefault(slog.New(newUserHandler(e.stderr))) // until the command is known: setLogging
+	slog.SetDefault(slog.New(userlog.New(e.stderr))) // until the command is known: setLogging
 	root := newRootCmd(e)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
 	}
-	var stop stopSignal
+	var stop interrupt.Stopped
 	if errors.As(context.Cause(ctx), &stop) {
-		return stop.exitCode() // stopped, as interruptible said when the signal came
+		return stop.ExitCode() // stopped, as interruptible said when the signal came
 	}
 	if errors.Is(err, syscall.EPIPE) {
-		return exitBrokenPipe // the output was closed (| head): nobody reads a message either
+		return interrupt.ExitBrokenPipe // the output was closed (| head): nobody reads a message either
 	}
 	fmt.Fprintf(e.stderr, "logcause: %v\n", err)
 	var ue usageError

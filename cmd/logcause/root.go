@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/logcause/logcause/config"
+	"github.com/logcause/logcause/internal/interrupt"
 	"github.com/logcause/logcause/pipeline"
 )
 
@@ -27,7 +28,7 @@ type env struct {
 	progress pipeline.Progress
 	// scratch are the temporary directories a forced exit removes; nil:
 	// none is kept.
-	scratch *scratchDirs
+	scratch *interrupt.Scratch
 }
 
 // usageError marks an error in the command line itself (exit code 2).

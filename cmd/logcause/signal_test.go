@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/logcause/logcause/internal/interrupt"
 	"github.com/logcause/logcause/store"
 )
 
@@ -53,7 +54,7 @@ func childMain(mode string, args []string) int {
 		}
 		return exitOK
 	}
-	return interruptible(os.Stderr, func(ctx context.Context, scratch *scratchDirs) int {
+	return interrupt.Run(os.Stderr, func(ctx context.Context, scratch *interrupt.Scratch) int {
 		e := testEnv()
 		e.stdout, e.stderr, e.scratch = os.Stdout, os.Stderr, scratch
 		pause := func() {
@@ -308,8 +309,8 @@ func TestSignalStopsAnalyzeInsideAFile(t *testing.T) {
 		sig  syscall.Signal
 		code int
 	}{
-		{"access.log", syscall.SIGINT, exitInterrupted},
-		{"access.log.gz", syscall.SIGTERM, exitTerminated},
+		{"access.log", syscall.SIGINT, interrupt.ExitInterrupted},
+		{"access.log.gz", syscall.SIGTERM, interrupt.ExitTerminated},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			logs, tmp := t.TempDir(), t.TempDir()
@@ -328,7 +329,7 @@ func TestSignalStopsAnalyzeInsideAFile(t *testing.T) {
 			if read >= total {
 				t.Errorf("read %d of %d bytes: the file was read to its end", read, total)
 			}
-			want := "logcause: stopping on " + signalName(tc.sig) + " (a second one stops at once)"
+			want := "logcause: stopping on " + interrupt.Name(tc.sig) + " (a second one stops at once)"
 			if len(stderr) != 1 || stderr[0] != want {
 				t.Errorf("stderr %q, want %q alone", stderr, want)
 			}
@@ -351,8 +352,8 @@ func TestSignalStopsParseInsideAFile(t *testing.T) {
 	c.expect(c.out, "inside")
 	c.signal(syscall.SIGINT)
 	code, stdout, stderr := c.wait()
-	if code != exitInterrupted || len(stderr) != 1 {
-		t.Errorf("exit %d, stderr %q; want %d and the stop said", code, stderr, exitInterrupted)
+	if code != interrupt.ExitInterrupted || len(stderr) != 1 {
+		t.Errorf("exit %d, stderr %q; want %d and the stop said", code, stderr, interrupt.ExitInterrupted)
 	}
 	var wrote int
 	if len(stdout) != 1 || func() bool { _, err := fmt.Sscanf(stdout[0], "wrote %d", &wrote); return err != nil }() {
@@ -375,8 +376,8 @@ func TestSignalStopsStorePrune(t *testing.T) {
 	c.expect(c.out, "inside")
 	c.signal(syscall.SIGTERM)
 	code, stdout, stderr := c.wait()
-	if code != exitTerminated || len(stdout) != 0 || len(stderr) != 1 {
-		t.Errorf("exit %d, stdout %q, stderr %q; want %d, nothing dropped, the stop said", code, stdout, stderr, exitTerminated)
+	if code != interrupt.ExitTerminated || len(stdout) != 0 || len(stderr) != 1 {
+		t.Errorf("exit %d, stdout %q, stderr %q; want %d, nothing dropped, the stop said", code, stdout, stderr, interrupt.ExitTerminated)
 	}
 	_, out, _ := runCmd(t, "store", "stats", "--store", st, "--format", "json")
 	var stats struct{ Days int }
@@ -396,7 +397,7 @@ func TestSecondSignalStopsAtOnce(t *testing.T) {
 	c.expect(c.err, "logcause: stopping on SIGINT (a second one stops at once)")
 	c.signal(syscall.SIGINT)
 	code, _, stderr := c.wait()
-	if code != exitInterrupted || strings.Join(stderr, "\n") != "logcause: stopped at once on a second SIGINT" {
+	if code != interrupt.ExitInterrupted || strings.Join(stderr, "\n") != "logcause: stopped at once on a second SIGINT" {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 	noTemporaryStore(t, tmp)
@@ -434,8 +435,8 @@ func TestClosedOutputLeavesNoStore(t *testing.T) {
 				cmd.Process.Kill()
 				t.Fatal("logcause did not end")
 			}
-			if code := exitCodeOf(t, cmd); code != exitBrokenPipe || stderr.Len() != 0 {
-				t.Errorf("exit %d, stderr %q; want %d, quietly", code, stderr.String(), exitBrokenPipe)
+			if code := exitCodeOf(t, cmd); code != interrupt.ExitBrokenPipe || stderr.Len() != 0 {
+				t.Errorf("exit %d, stderr %q; want %d, quietly", code, stderr.String(), interrupt.ExitBrokenPipe)
 			}
 			noTemporaryStore(t, tmp)
 		})

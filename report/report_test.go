@@ -54,9 +54,10 @@ func sample() analyze.Result {
 						{Source: "nginx_error", Path: "/var/log/nginx/error.log", Offset: 0, Time: t0,
 							Text: `2026/11/23 14:00:50 [error] 12#12: *7 connect() to unix:/run/php/php8.2-fpm.sock failed (11: Resource temporarily unavailable) while connecting to upstream, client: 127.0.0.1, server: _, request: "GET /slow.php?<script>alert(1)</script>` + "\x1b]0;pwned\x07" + ` HTTP/1.1", upstream: "fastcgi://unix:/run/php/php8.2-fpm.sock:", host: "127.0.0.1"`},
 					},
+					Settings:        []analyze.Setting{}, // analyze never leaves it nil
 					Recommendations: []string{"Raise pm.max_children.", "Raise listen.backlog."},
 				},
-				{Kind: analyze.UpstreamTimeout, Confidence: 0.26, Summary: "3 of 100 gateway errors …", Evidence: []analyze.Evidence{}, Recommendations: []string{"x"}},
+				{Kind: analyze.UpstreamTimeout, Confidence: 0.26, Summary: "3 of 100 gateway errors …", Evidence: []analyze.Evidence{}, Settings: []analyze.Setting{}, Recommendations: []string{"x"}},
 			},
 			TopPaths:     []analyze.PathCount{{Path: "/slow.php", Count: 80}, {Path: "/\x1b[2Jcart", Count: 20}},
 			TopUpstreams: []analyze.ValueCount{{Value: "fastcgi://unix:/run/php/php8.2-fpm.sock:", Count: 100}},

@@ -12,7 +12,7 @@ import (
 
 // TestDemo analyzes the logs captured from real nginx and php-fpm during an
 // induced worker exhaustion (testdata/demo/CAPTURE.md), from the
-// repository's root as the README does, and compares both report formats
+// repository's root as the README does, and compares the report formats
 // with their golden files, and the analysis with the facts CAPTURE.md
 // lists, so that -update cannot bless a wrong analysis.
 func TestDemo(t *testing.T) {
@@ -24,6 +24,11 @@ func TestDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, filepath.Join("testdata", "demo", "report.txt"), text.String())
+	var md bytes.Buffer
+	if err := report.Markdown(&md, res); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, filepath.Join("testdata", "demo", "report.md"), md.String())
 
 	assertWorkerExhaustion(t, res, 235)
 	if res.Totals.Status["200"] != 265 || res.Totals.Requests != 500 {

@@ -1,5 +1,5 @@
 // Package report answers one question: how is an analysis shown? It renders
-// an analyze.Result as a terminal report or as JSON. Log text is
+// an analyze.Result as a terminal report, as JSON or as Markdown. Log text is
 // attacker-controlled: the terminal form strips control sequences from it.
 package report
 

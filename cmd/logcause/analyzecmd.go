@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -15,6 +18,7 @@ import (
 
 type analyzeFlags struct {
 	format   string
+	output   string
 	storeDir string
 	input    inputFlags
 }
@@ -52,6 +56,9 @@ SIGINT (Ctrl-C) or SIGTERM stopped it (its temporary store removed).`,
   # Logs copied from a server in another zone, as JSON
   logcause analyze --tz Europe/Paris --format json ./incident-logs/
 
+  # The report in Markdown, in a file, for a ticket or a post-mortem
+  logcause analyze --format markdown --output incident.md /var/log
+
   # Keep the parsed events for later runs
   logcause analyze --store /var/lib/logcause /var/log
 
@@ -62,7 +69,8 @@ SIGINT (Ctrl-C) or SIGTERM stopped it (its temporary store removed).`,
 			return runAnalyze(c, args, fl, e)
 		},
 	}
-	c.Flags().StringVar(&fl.format, "format", "text", "output format: text or json")
+	c.Flags().StringVar(&fl.format, "format", "text", "output format: text, json or markdown")
+	c.Flags().StringVar(&fl.output, "output", "", "write the report to `FILE` (whole or not at all) instead of stdout")
 	c.Flags().StringVar(&fl.storeDir, "store", "", "keep the store in `DIR` (default: a temporary store, removed at exit)")
 	fl.input.register(c, "log-format", "")
 	return c
@@ -72,12 +80,17 @@ func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags, e env) error {
 	var render func(io.Writer, analyze.Result) error
 	switch fl.format {
 	case "text":
-		width := reportWidth(c.OutOrStdout())
+		width := report.DefaultWidth // a file's
+		if fl.output == "" {
+			width = reportWidth(c.OutOrStdout())
+		}
 		render = func(w io.Writer, res analyze.Result) error { return report.Text(w, res, width) }
 	case "json":
 		render = report.JSON
+	case "markdown":
+		render = report.Markdown
 	default:
-		return usagef("invalid --format %q: use text or json", fl.format)
+		return usagef("invalid --format %q: use text, json or markdown", fl.format)
 	}
 	opts, cfg, err := fl.input.options(e)
 	if err != nil {
@@ -105,11 +118,49 @@ func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags, e env) error {
 	if err != nil {
 		return err
 	}
-	if err := render(c.OutOrStdout(), res); err != nil {
-		return err
+	where := "above"
+	if fl.output == "" {
+		if err := render(c.OutOrStdout(), res); err != nil {
+			return err
+		}
+	} else {
+		if err := writeReport(fl.output, res, render); err != nil {
+			return err
+		}
+		where = "in " + fl.output
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("the report above is incomplete: %w", errors.Join(problems...))
+		return fmt.Errorf("the report %s is incomplete: %w", where, errors.Join(problems...))
+	}
+	return nil
+}
+
+// writeReport writes the report to the file path, whole or not at all: to
+// a temporary file in its directory, renamed over it once written. A
+// reader of path sees the report before or after, never half of it.
+func writeReport(path string, res analyze.Result, render func(io.Writer, analyze.Result) error) error {
+	var b bytes.Buffer
+	if err := render(&b, res); err != nil {
+		return err
+	}
+	fail := func(err error) error { return fmt.Errorf("cannot write the report to %s: %w", path, err) }
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fail(err)
+	}
+	defer os.Remove(f.Name()) // once renamed, there is none
+	_, err = f.Write(b.Bytes())
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		return fail(err)
 	}
 	return nil
 }

@@ -153,7 +153,7 @@ func TestBadInput(t *testing.T) {
 		{"missing config", []string{"analyze", "--config", "/no/such.yaml"}, exitRuntime, "cannot read the config file"},
 		{"unknown flag", []string{"analyze", "--nope", "x"}, exitUsage, "unknown flag"},
 		{"unknown command", []string{"analyse"}, exitUsage, "unknown command"},
-		{"bad output format", []string{"analyze", "--format", "xml", good}, exitUsage, "use text or json"},
+		{"bad output format", []string{"analyze", "--format", "xml", good}, exitUsage, "use text, json or markdown"},
 		{"bad zone", []string{"analyze", "--tz", "Mars/Olympus", good}, exitUsage, "invalid --tz"},
 		{"bad retention", []string{"watch", "--retention-days", "-1", "--store", t.TempDir(), good}, exitUsage, "invalid --retention-days -1: keep at least 1 day"},
 		{"config root missing", []string{"analyze", "--config-root", "/nonexistent/root", good}, exitUsage, "invalid --config-root /nonexistent/root: not a directory"},
@@ -651,5 +651,66 @@ func TestSyslogYearFromModificationTime(t *testing.T) {
 	json.Unmarshal([]byte(out), &rec)
 	if rec["time"] != "2026-11-23T13:00:45Z" || rec["format"] != "syslog" || rec["event"] != "oom_kill" || rec["comm"] != "php-fpm8.2" {
 		t.Errorf("record %v", rec)
+	}
+}
+
+func TestAnalyzeMarkdown(t *testing.T) {
+	dir := t.TempDir()
+	writeLogs(t, dir)
+	code, out, errs := runCmd(t, "analyze", "--format", "markdown", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"# logcause: 3 files of logs", "## Incident 1: 2026-11-23 13:00:50", "fpm\\_worker\\_exhaustion", "| Impact |  |", "\n```\n[23-Nov-2026 14:00:49] WARNING"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the Markdown report lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestAnalyzeOutputWritesTheFile(t *testing.T) {
+	dir := t.TempDir()
+	writeLogs(t, dir)
+	file := filepath.Join(t.TempDir(), "report.md")
+	if err := os.WriteFile(file, []byte(strings.Repeat("an older, longer report\n", 1000)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCmd(t, "analyze", "--format", "markdown", "--output", file, dir)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if out != "" {
+		t.Errorf("stdout %q, want nothing: the report is in the file", out)
+	}
+	_, want, _ := runCmd(t, "analyze", "--format", "markdown", dir)
+	got, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != want {
+		t.Errorf("the file holds\n%s\nwant the report on stdout:\n%s", got, want)
+	}
+	if fi, _ := os.Stat(file); fi.Mode().Perm() != 0o644 {
+		t.Errorf("mode %v, want 0644", fi.Mode().Perm())
+	}
+	left, _ := os.ReadDir(filepath.Dir(file))
+	if len(left) != 1 {
+		t.Errorf("the directory holds %d files, want the report alone: no temporary file left", len(left))
+	}
+}
+
+func TestAnalyzeOutputUnwritable(t *testing.T) {
+	dir := t.TempDir()
+	writeLogs(t, dir)
+	file := filepath.Join(t.TempDir(), "no-such-dir", "report.md")
+	code, out, errs := runCmd(t, "analyze", "--output", file, dir)
+	if code != exitRuntime {
+		t.Fatalf("exit %d, want %d: %s", code, exitRuntime, errs)
+	}
+	if want := "cannot write the report to " + file + ": "; !strings.Contains(errs, want) {
+		t.Errorf("stderr %q lacks %q", errs, want)
+	}
+	if out != "" {
+		t.Errorf("stdout %q, want nothing", out)
 	}
 }

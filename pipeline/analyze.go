@@ -42,7 +42,7 @@ func Analyze(ctx context.Context, paths []string, sink BatchSink, st Store, opts
 	if !ok {
 		return res, nil, errors.Join(append(loaded.Problems, fmt.Errorf("no record in %v could be parsed; see the unparsed samples with `logcause parse`", paths))...)
 	}
-	res, err = analyze.Analyze(st, analyze.TimeRange{Start: first, End: last}, cfg)
+	res, err = analyze.Analyze(st, window(first, last, opts.Since, opts.Until), cfg)
 	if err != nil {
 		return res, nil, err
 	}
@@ -65,6 +65,45 @@ func Analyze(ctx context.Context, paths []string, sink BatchSink, st Store, opts
 	}
 	res.Sources = append(res.Sources, before...)
 	return res, loaded.Problems, nil
+}
+
+// Report explains the gateway errors that st holds in [since, until), with
+// no log read: the report's sources are all those the store has recorded.
+func Report(st Store, since, until time.Time, cfg analyze.Config) (analyze.Result, error) {
+	first, last, ok, err := st.Range()
+	if err != nil {
+		return analyze.Result{}, fmt.Errorf("cannot read the store: %w", err)
+	}
+	if !ok {
+		return analyze.Result{}, errors.New("the store holds no record yet")
+	}
+	res, err := analyze.Analyze(st, window(first, last, since, until), cfg)
+	if err != nil {
+		return res, err
+	}
+	held, err := st.Sources()
+	if err != nil {
+		return res, fmt.Errorf("cannot read the store's sources: %w", err)
+	}
+	_, res.Sources = covered(nil, held)
+	if res.Sources == nil {
+		res.Sources = []analyze.Source{}
+	}
+	return res, nil
+}
+
+// window is the range analysed of a store that holds [first, last]:
+// [since, until) where they are given, the store's ends where not.
+// analyze.TimeRange's end is its last second, the one before until.
+func window(first, last, since, until time.Time) analyze.TimeRange {
+	rng := analyze.TimeRange{Start: first, End: last}
+	if !since.IsZero() {
+		rng.Start = since.UTC()
+	}
+	if !until.IsZero() {
+		rng.End = until.Add(-time.Second).UTC()
+	}
+	return rng
 }
 
 // covered returns what the store holds of each file: of those just read

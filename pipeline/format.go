@@ -35,6 +35,10 @@ type Options struct {
 	// Overrides say, per configured source, the format and zone of the
 	// files it matches; the first that matches a file wins.
 	Overrides []Override
+	// Since and Until clip the analysis of a batch (Analyze) to
+	// [Since, Until); zero: the store's first or last instant. The load
+	// reads the files whole all the same.
+	Since, Until time.Time
 }
 
 // Override is what a configured source says of the files it matches.

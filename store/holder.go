@@ -43,19 +43,34 @@ func writeHolder(dir string) error {
 	return os.Rename(tmp, filepath.Join(dir, holderFile))
 }
 
-// heldBy says which running process the holder file of dir names, or ""
-// when it names none.
-func heldBy(dir string) string {
+// Holder returns the running process that the holder file of dir names,
+// its pid and command line, and false when it names none.
+func Holder(dir string) (pid int, command string, ok bool) {
+	h, ok := readHolder(dir)
+	return h.PID, h.Command, ok
+}
+
+func readHolder(dir string) (holder, bool) {
 	b, err := os.ReadFile(filepath.Join(dir, holderFile))
 	if err != nil {
-		return ""
+		return holder{}, false
 	}
 	var h holder
 	if json.Unmarshal(b, &h) != nil || h.PID <= 0 {
-		return ""
+		return holder{}, false
 	}
 	if err := syscall.Kill(h.PID, 0); err != nil && !errors.Is(err, syscall.EPERM) {
-		return "" // left behind by a process that no longer runs
+		return holder{}, false // left behind by a process that no longer runs
+	}
+	return h, true
+}
+
+// heldBy says which running process the holder file of dir names, or ""
+// when it names none.
+func heldBy(dir string) string {
+	h, ok := readHolder(dir)
+	if !ok {
+		return ""
 	}
 	return fmt.Sprintf("process %d (%s) holds it, since %s", h.PID, h.Command, h.Since.Format(time.DateTime+" UTC"))
 }

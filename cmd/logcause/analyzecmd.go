@@ -17,8 +17,8 @@ import (
 )
 
 type analyzeFlags struct {
-	format   string
-	output   string
+	out      outputFlags
+	window   windowFlags
 	storeDir string
 	input    inputFlags
 }
@@ -69,31 +69,23 @@ SIGINT (Ctrl-C) or SIGTERM stopped it (its temporary store removed).`,
 			return runAnalyze(c, args, fl, e)
 		},
 	}
-	c.Flags().StringVar(&fl.format, "format", "text", "output format: text, json or markdown")
-	c.Flags().StringVar(&fl.output, "output", "", "write the report to `FILE` (whole or not at all) instead of stdout")
+	fl.out.register(c)
+	fl.window.register(c, "the last record loaded")
 	c.Flags().StringVar(&fl.storeDir, "store", "", "keep the store in `DIR` (default: a temporary store, removed at exit)")
 	fl.input.register(c, "log-format", "")
 	return c
 }
 
 func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags, e env) error {
-	var render func(io.Writer, analyze.Result) error
-	switch fl.format {
-	case "text":
-		width := report.DefaultWidth // a file's
-		if fl.output == "" {
-			width = reportWidth(c.OutOrStdout())
-		}
-		render = func(w io.Writer, res analyze.Result) error { return report.Text(w, res, width) }
-	case "json":
-		render = report.JSON
-	case "markdown":
-		render = report.Markdown
-	default:
-		return usagef("invalid --format %q: use text, json or markdown", fl.format)
+	render, err := fl.out.renderer(c)
+	if err != nil {
+		return err
 	}
 	opts, cfg, err := fl.input.options(e)
 	if err != nil {
+		return err
+	}
+	if opts.Since, opts.Until, err = fl.window.parse(e.now(), opts.Zone, false); err != nil {
 		return err
 	}
 	if args, err = fl.input.paths(args, cfg); err != nil {
@@ -118,16 +110,9 @@ func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags, e env) error {
 	if err != nil {
 		return err
 	}
-	where := "above"
-	if fl.output == "" {
-		if err := render(c.OutOrStdout(), res); err != nil {
-			return err
-		}
-	} else {
-		if err := writeReport(fl.output, res, render); err != nil {
-			return err
-		}
-		where = "in " + fl.output
+	where, err := fl.out.write(c, res, render)
+	if err != nil {
+		return err
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("the report %s is incomplete: %w", where, errors.Join(problems...))
@@ -135,10 +120,50 @@ func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags, e env) error {
 	return nil
 }
 
+// outputFlags say how and where a report is written: --format and
+// --output, shared by analyze and report.
+type outputFlags struct{ format, output string }
+
+func (o *outputFlags) register(c *cobra.Command) {
+	c.Flags().StringVar(&o.format, "format", "text", "output format: text, json or markdown")
+	c.Flags().StringVar(&o.output, "output", "", "write the report to `FILE` (whole or not at all) instead of stdout")
+}
+
+type renderFunc func(io.Writer, analyze.Result) error
+
+// renderer is the renderer of --format; a usage error for another value.
+func (o *outputFlags) renderer(c *cobra.Command) (renderFunc, error) {
+	switch o.format {
+	case "text":
+		width := report.DefaultWidth // a file's
+		if o.output == "" {
+			width = reportWidth(c.OutOrStdout())
+		}
+		return func(w io.Writer, res analyze.Result) error { return report.Text(w, res, width) }, nil
+	case "json":
+		return report.JSON, nil
+	case "markdown":
+		return report.Markdown, nil
+	}
+	return nil, usagef("invalid --format %q: use text, json or markdown", o.format)
+}
+
+// write writes the report to stdout or --output, and says where it went
+// ("above", "in FILE").
+func (o *outputFlags) write(c *cobra.Command, res analyze.Result, render renderFunc) (where string, err error) {
+	if o.output == "" {
+		return "above", render(c.OutOrStdout(), res)
+	}
+	if err := writeReport(o.output, res, render); err != nil {
+		return "", err
+	}
+	return "in " + o.output, nil
+}
+
 // writeReport writes the report to the file path, whole or not at all: to
 // a temporary file in its directory, renamed over it once written. A
 // reader of path sees the report before or after, never half of it.
-func writeReport(path string, res analyze.Result, render func(io.Writer, analyze.Result) error) error {
+func writeReport(path string, res analyze.Result, render renderFunc) error {
 	var b bytes.Buffer
 	if err := render(&b, res); err != nil {
 		return err

@@ -70,7 +70,7 @@ to its root cause, with the evidence lines, a confidence and the fix.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
 	})
-	root.AddCommand(newAnalyzeCmd(e), newWatchCmd(e), newParseCmd(e), newStoreCmd(e), newConfigCmd(e), newVersionCmd())
+	root.AddCommand(newAnalyzeCmd(e), newWatchCmd(e), newParseCmd(e), newReportCmd(e), newStoreCmd(e), newConfigCmd(e), newVersionCmd())
 	return root
 }
 

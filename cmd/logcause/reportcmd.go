@@ -1,0 +1,100 @@
+package main
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/config"
+	"github.com/logcause/logcause/pipeline"
+	"github.com/logcause/logcause/store"
+)
+
+type reportFlags struct {
+	out                  outputFlags
+	window               windowFlags
+	storeDir, config, tz string
+	configRoot           string
+}
+
+func newReportCmd(e env) *cobra.Command {
+	var fl reportFlags
+	c := &cobra.Command{
+		Use:   "report [flags]",
+		Short: "Explain the 502/504 spikes of a window of time from a kept store, without reading logs",
+		Long: `report analyses what a kept store holds (written by ` + "`logcause analyze --store`" + ` or
+` + "`logcause watch`" + `) in the window [--since, --until), and renders it as analyze
+does. No log is read; the report's sources are those the store recorded.
+
+A store that ` + "`logcause watch`" + ` holds cannot be read while it runs: asking the
+running daemon comes with its API.
+
+Exit status: 0 when the report was written, 1 when the store could not be
+read, 2 for a usage error.`,
+		Example: `  # Yesterday, a calendar day in this machine's zone (or --tz, or the config's tz)
+  logcause report --since yesterday --until yesterday
+
+  # The last 24 hours of a store, as JSON
+  logcause report --store ./incident-store --since 24h --format json
+
+  # A morning, in Markdown, in a file
+  logcause report --since 2026-12-01T06:00 --until 2026-12-01T12:00 --format markdown --output morning.md`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return runReport(c, fl, e) },
+	}
+	fl.out.register(c)
+	fl.window.register(c, "now")
+	c.Flags().StringVar(&fl.storeDir, "store", "", "read the store in `DIR` (default: the config's store, "+config.DefaultStore+")")
+	c.Flags().StringVar(&fl.config, "config", "", "read the store, zone and config root from the config `FILE`")
+	c.Flags().StringVar(&fl.tz, "tz", "", "`ZONE` of --since and --until without one: IANA name (Europe/Paris), offset (+01:00) or Local (default: the config's tz, else this machine's zone)")
+	c.Flags().StringVar(&fl.configRoot, "config-root", "", "read the servers' nginx, PHP-FPM and MySQL configuration under `DIR`, to quote in findings (default /)")
+	return c
+}
+
+func runReport(c *cobra.Command, fl reportFlags, e env) error {
+	render, err := fl.out.renderer(c)
+	if err != nil {
+		return err
+	}
+	cfg := config.Default()
+	if fl.config != "" {
+		if cfg, err = config.Load(fl.config); err != nil {
+			return err
+		}
+	}
+	zone, err := config.ParseZone(cmp.Or(fl.tz, cfg.TZ))
+	if err != nil {
+		return usageError{err}
+	}
+	since, until, err := fl.window.parse(e.now(), zone, true)
+	if err != nil {
+		return err
+	}
+	root := cmp.Or(fl.configRoot, cfg.ConfigRoot, e.configRoot)
+	if st, err := os.Stat(root); err != nil || !st.IsDir() {
+		return usagef("invalid --config-root %s: not a directory (give the directory that holds the servers' etc/, / on the server itself)", root)
+	}
+	dir := cmp.Or(fl.storeDir, cfg.Store, config.DefaultStore)
+	st, err := store.OpenExisting(dir)
+	if errors.Is(err, store.ErrLocked) {
+		if pid, cmd, ok := store.Holder(dir); ok {
+			return fmt.Errorf("cannot read the store in %s: process %d (%s) holds it; stop it, or run `logcause report` on a copy of the store (asking the running daemon comes with its API)", dir, pid, cmd)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	acfg := analyze.DefaultConfig
+	acfg.Stack = stack(root)
+	res, err := pipeline.Report(st, since, until, acfg)
+	if err != nil {
+		return fmt.Errorf("cannot report from the store in %s: %w", dir, err)
+	}
+	_, err = fl.out.write(c, res, render)
+	return err
+}

@@ -103,6 +103,9 @@ func window(first, last, since, until time.Time) analyze.TimeRange {
 	if !until.IsZero() {
 		rng.End = until.Add(-time.Second).UTC()
 	}
+	if rng.End.Before(rng.Start) { // since after all the store holds: an empty window, not an inverted one
+		rng.End = rng.Start
+	}
 	return rng
 }
 

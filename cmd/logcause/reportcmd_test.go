@@ -132,6 +132,7 @@ func TestAnalyzeWindow(t *testing.T) {
 		{"2026-11-23T22:21:00Z", "2026-11-23T22:30:00Z", 1},
 		{"2026-11-23T22:00:00Z", "2026-11-23T22:21:30Z", 0}, // before it
 		{"2026-11-23T22:22:00Z", "", 0},                     // after it
+		{"2026-11-23T22:30:00Z", "", 0},                     // after the last record
 		{"2026-11-23", "2026-11-23", 1},                     // the day, in --tz
 		{"8d", "", 1},
 		{"2d", "", 0},
@@ -151,6 +152,9 @@ func TestAnalyzeWindow(t *testing.T) {
 		res := decode(t, out)
 		if len(res.Incidents) != tc.incidents {
 			t.Errorf("%s–%s: %d incidents, want %d", tc.since, tc.until, len(res.Incidents), tc.incidents)
+		}
+		if tc.since == "2026-11-23T22:30:00Z" && (!res.Range.Start.Equal(res.Range.End) || res.Range.Start.Format(time.RFC3339) != tc.since) {
+			t.Errorf("a window past the last record: range %v, want it empty at %s", res.Range, tc.since)
 		}
 		if tc.since == "2026-11-23" && (!res.Range.Start.Equal(time.Date(2026, 11, 22, 23, 0, 0, 0, time.UTC)) || !res.Range.End.Equal(time.Date(2026, 11, 23, 22, 59, 59, 0, time.UTC))) {
 			t.Errorf("the day in +01:00: range %v", res.Range)

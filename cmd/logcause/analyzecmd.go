@@ -1,12 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -129,65 +125,29 @@ func (o *outputFlags) register(c *cobra.Command) {
 	c.Flags().StringVar(&o.output, "output", "", "write the report to `FILE` (whole or not at all) instead of stdout")
 }
 
-type renderFunc func(io.Writer, analyze.Result) error
-
 // renderer is the renderer of --format; a usage error for another value.
-func (o *outputFlags) renderer(c *cobra.Command) (renderFunc, error) {
-	switch o.format {
-	case "text":
-		width := report.DefaultWidth // a file's
-		if o.output == "" {
-			width = reportWidth(c.OutOrStdout())
-		}
-		return func(w io.Writer, res analyze.Result) error { return report.Text(w, res, width) }, nil
-	case "json":
-		return report.JSON, nil
-	case "markdown":
-		return report.Markdown, nil
+func (o *outputFlags) renderer(c *cobra.Command) (report.RenderFunc, error) {
+	width := report.DefaultWidth // a file's
+	if o.output == "" {
+		width = reportWidth(c.OutOrStdout())
 	}
-	return nil, usagef("invalid --format %q: use text, json or markdown", o.format)
+	render, err := report.Renderer(o.format, width)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return render, nil
 }
 
 // write writes the report to stdout or --output, and says where it went
 // ("above", "in FILE").
-func (o *outputFlags) write(c *cobra.Command, res analyze.Result, render renderFunc) (where string, err error) {
+func (o *outputFlags) write(c *cobra.Command, res analyze.Result, render report.RenderFunc) (where string, err error) {
 	if o.output == "" {
 		return "above", render(c.OutOrStdout(), res)
 	}
-	if err := writeReport(o.output, res, render); err != nil {
+	if err := report.WriteFile(o.output, res, render); err != nil {
 		return "", err
 	}
 	return "in " + o.output, nil
-}
-
-// writeReport writes the report to the file path, whole or not at all: to
-// a temporary file in its directory, renamed over it once written. A
-// reader of path sees the report before or after, never half of it.
-func writeReport(path string, res analyze.Result, render renderFunc) error {
-	var b bytes.Buffer
-	if err := render(&b, res); err != nil {
-		return err
-	}
-	fail := func(err error) error { return fmt.Errorf("cannot write the report to %s: %w", path, err) }
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fail(err)
-	}
-	defer os.Remove(f.Name()) // once renamed, there is none
-	_, err = f.Write(b.Bytes())
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		return fail(err)
-	}
-	return nil
 }
 
 func openStore(dir string) (*store.Store, error) {

@@ -49,7 +49,7 @@ var DefaultConfig = Config{
 // Analyze explains the gateway errors in rng. Sources are not read from r:
 // the caller fills Result.Sources.
 func Analyze(r Reader, rng TimeRange, cfg Config) (Result, error) {
-	res := Result{Version: Version, Range: rng, Sources: []Source{}, Incidents: []Incident{}, Noise: Noise{Bursts: []NoiseBurst{}}, Gaps: []Gap{}}
+	res := Result{Version: Version, Range: rng, Sources: []Source{}, Incidents: []Incident{}, Noise: Noise{Bursts: []NoiseBurst{}}, Gaps: []Gap{}, SlowQueries: []QueryClass{}}
 	secs, err := r.Seconds(rng.Start, rng.End.Add(time.Second))
 	if err != nil {
 		return res, fmt.Errorf("cannot read request counts: %w", err)
@@ -62,6 +62,11 @@ func Analyze(r Reader, rng TimeRange, cfg Config) (Result, error) {
 		res.Gaps = append(res.Gaps, Gap(g))
 	}
 	res.Totals = totals(secs)
+	d := newDigest()
+	if err := r.Events(rng.Start, rng.End.Add(time.Second), func(ev *patterns.Event) error { d.add(ev); return nil }); err != nil {
+		return res, fmt.Errorf("cannot read the slow-query log: %w", err)
+	}
+	res.SlowQueries, res.SlowQueriesMore = d.result()
 	incidents, noise := spikes(secs, cfg)
 	res.Noise = noise
 	for _, w := range incidents {
@@ -304,13 +309,24 @@ func explain(r Reader, secs []timeline.Second, w window, cfg Config) (inc Incide
 		paths                     = map[string]int64{}
 		clients, upstreams, hosts = map[string]int64{}, map[string]int64{}, map[string]int64{}
 		gatewayLines              []*patterns.Event
+		slowClasses               = map[string]*ClassCount{}
 	)
 	// Slow-log entries are written when the query ends: one that held a
 	// worker during the spike may be logged long after it.
 	err = r.Events(w.start.Add(-cfg.Lookback), w.end.Add(max(cfg.Grace, slowTail)), func(ev *patterns.Event) error {
 		if ev.Slow != nil {
-			if q := ev.Slow; !q.Restart && !ranDuring(ev, w.start.Add(-cfg.Lookback), w.end) {
+			q := ev.Slow
+			if !q.Restart && !ranDuring(ev, w.start.Add(-cfg.Lookback), w.end) {
 				return nil
+			}
+			if !q.Restart && ranDuring(ev, w.start, w.end) {
+				c := slowClasses[q.QueryID]
+				if c == nil {
+					c = &ClassCount{QueryID: q.QueryID, Fingerprint: q.Fingerprint}
+					slowClasses[q.QueryID] = c
+				}
+				c.Count++
+				c.TotalTime += q.QueryTime
 			}
 		} else if !ev.Time.Before(w.end.Add(cfg.Grace)) {
 			return nil
@@ -341,6 +357,7 @@ func explain(r Reader, secs []timeline.Second, w window, cfg Config) (inc Incide
 		inc.TopPaths = append(inc.TopPaths, PathCount{vc.Value, vc.Count})
 	}
 	inc.TopClients, inc.TopUpstreams, inc.TopHosts = top(clients), top(upstreams), top(hosts)
+	inc.SlowQueries = incidentClasses(slowClasses)
 
 	e := evidenceSet{sig: &sig, gateway: w.gateway, start: w.start, end: w.end, max: cfg.Evidence, access: gatewayLines}
 	inc.Causes = e.causes()
@@ -392,14 +409,19 @@ func top(m map[string]int64) []ValueCount {
 // upstreamShares lists the upstreams with the most gateway errors first,
 // then the busiest; at most maxTop.
 func upstreamShares(m map[string]*UpstreamShare) []UpstreamShare {
-	out := make([]UpstreamShare, 0, len(m))
-	for _, sh := range m {
-		out = append(out, *sh)
-	}
-	slices.SortFunc(out, func(a, b UpstreamShare) int {
+	return ranked(m, maxTop, func(a, b UpstreamShare) int {
 		return cmp.Or(cmp.Compare(b.GatewayErrors, a.GatewayErrors), cmp.Compare(b.Requests, a.Requests), cmp.Compare(a.Upstream, b.Upstream))
 	})
-	return out[:min(len(out), maxTop)]
+}
+
+// ranked returns the values of m sorted by order, at most n of them.
+func ranked[T any](m map[string]*T, n int, order func(a, b T) int) []T {
+	out := make([]T, 0, len(m))
+	for _, v := range m {
+		out = append(out, *v)
+	}
+	slices.SortFunc(out, order)
+	return out[:min(len(out), n)]
 }
 
 // title is the one line a person can forward.

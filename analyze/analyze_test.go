@@ -482,6 +482,14 @@ func TestSlowQueriesExhaustTheWorkers(t *testing.T) {
 	if !strings.HasPrefix(inc.Title, "502s on /report.php: slow database queries") {
 		t.Errorf("title %q", inc.Title)
 	}
+	// The classes that ran during the window, not the one after it.
+	want := []ClassCount{
+		{QueryID: patterns.QueryID("select sleep(?), id from orders where id = ?"), Fingerprint: "select sleep(?), id from orders where id = ?", Count: 12, TotalTime: 240},
+		{QueryID: patterns.QueryID("select * from users where id = ?"), Fingerprint: "select * from users where id = ?", Count: 1, TotalTime: 1.5},
+	}
+	if !reflect.DeepEqual(inc.SlowQueries, want) {
+		t.Errorf("the incident's slow-query classes %+v, want %+v", inc.SlowQueries, want)
+	}
 }
 
 func TestSlowQueriesWithoutSaturationAreWeak(t *testing.T) {

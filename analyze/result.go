@@ -25,6 +25,11 @@ type Result struct {
 	// The servers' configuration the findings quote; absent when none was
 	// given, or when it is not that of the servers that wrote the logs.
 	Config *ConfigUse `json:"config,omitempty"`
+	// The slow-query digest of the whole range: the classes with the
+	// longest total query time first, at most 20; SlowQueriesMore counts
+	// the classes not listed.
+	SlowQueries     []QueryClass `json:"slow_queries"`
+	SlowQueriesMore int          `json:"slow_queries_more"`
 }
 
 // Gap is a place where lines of a followed log may be missing (the saved
@@ -93,6 +98,10 @@ type Incident struct {
 	// How each upstream fared in the window, from the access log's
 	// $upstream_addr; empty when the log format does not carry it.
 	ByUpstream []UpstreamShare `json:"by_upstream"`
+	// The slow-query classes whose entries ran during the window (a query
+	// that began before its end and ended at or after its start), the
+	// longest total time first, at most 5.
+	SlowQueries []ClassCount `json:"slow_queries"`
 }
 
 // UpstreamShare is the requests one upstream answered in an incident's

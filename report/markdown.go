@@ -21,6 +21,7 @@ func Markdown(w io.Writer, res analyze.Result) error {
 	for i, inc := range res.Incidents {
 		m.incident(i+1, inc)
 	}
+	m.slowQueries(res.SlowQueries, res.SlowQueriesMore)
 	m.noise(res.Noise)
 	m.gaps(res.Gaps)
 	m.sources(res.Sources)
@@ -73,6 +74,9 @@ func (m *mdPrinter) incident(n int, inc analyze.Incident) {
 			parts = append(parts, fmt.Sprintf("%s %s of %s failed", md(shorten(u.Upstream, 80)), thousands(u.GatewayErrors), thousands(u.Requests)))
 		}
 		rows = append(rows, []string{"By upstream", strings.Join(parts, "; ")})
+	}
+	if len(inc.SlowQueries) > 0 {
+		rows = append(rows, []string{"Slow queries", classLine(inc.SlowQueries, md)})
 	}
 	m.table([]string{"Impact", ""}, rows)
 

@@ -42,6 +42,7 @@ func Text(w io.Writer, res analyze.Result, width int) error {
 	for i, inc := range res.Incidents {
 		p.incident(i+1, res, inc)
 	}
+	p.slowQueries(res.SlowQueries, res.SlowQueriesMore)
 	p.noise(res.Noise)
 	p.gaps(res.Gaps)
 	p.sources(res.Sources)
@@ -159,6 +160,9 @@ func (p *printer) incident(n int, res analyze.Result, inc analyze.Incident) {
 	}
 	if len(inc.ByUpstream) > 0 {
 		p.line(labelled, "  %-12s %s", "By upstream:", upstreamLine(inc.ByUpstream, 3))
+	}
+	if len(inc.SlowQueries) > 0 {
+		p.line(labelled, "  %-12s %s", "Slow SQL:", classLine(inc.SlowQueries, clean))
 	}
 	if len(root.Evidence) > 0 {
 		p.evidence(root.Evidence)

@@ -39,6 +39,17 @@ func sample() analyze.Result {
 			Problems: []string{"cannot read /etc/mysql/my.cnf: permission denied"}},
 		Gaps: []analyze.Gap{{Time: t0.Add(-5 * time.Second), Path: "/var/log/nginx/error.log\x1b[2J", Offset: 81920,
 			Reason: "the saved position is in no file any more (rotated away, compressed or deleted): lines after it may be missing; reading the file at the path from its start"}},
+		SlowQueries: []analyze.QueryClass{
+			{QueryID: "3F79759E7FAA9A2E", Fingerprint: "select * from orders where customer_id=? order by created_at desc", Count: 1234,
+				TotalTime: 4321.5, P50Time: 2.5, P95Time: 9.75, MaxTime: 31.2, LockTime: 0.012, RowsSent: 12340, RowsExamined: 98765432,
+				FirstSeen: t0.Add(-50 * time.Second), LastSeen: t0.Add(65 * time.Second),
+				Sample: analyze.QuerySample{Time: t0.Add(5 * time.Second), QueryTime: 31.2, Schema: "shop", Path: "/var/log/mysql/slow.log", Offset: 4096,
+					Query: "SELECT * FROM orders WHERE customer_id = 42 ORDER BY created_at DESC"}},
+			{QueryID: "0000000000000001", Fingerprint: "select ?|`x`\x1b[2J", Count: 1, TotalTime: 0.000277, P50Time: 0.000277, P95Time: 0.000277, MaxTime: 0.000277,
+				FirstSeen: t0, LastSeen: t0,
+				Sample: analyze.QuerySample{Time: t0, QueryTime: 0.000277, Path: "/var/log/mysql/slow.log", Query: "SELECT 1 /* \x1b[31m | ` */"}},
+		},
+		SlowQueriesMore: 1,
 		Incidents: []analyze.Incident{{
 			Start: t0, End: t0.Add(10 * time.Second),
 			Title:    "502s on /slow.php: PHP-FPM ran out of workers (pm.max_children reached)",
@@ -66,6 +77,8 @@ func sample() analyze.Result {
 				{Value: "10.0.0.4", Count: 5}, {Value: "10.0.0.5", Count: 5}},
 			ByUpstream: []analyze.UpstreamShare{{Upstream: "unix:/run/php/php8.2-fpm.sock", Requests: 110, GatewayErrors: 100},
 				{Upstream: "10.0.0.9:80\x1b[2J", Requests: 40, GatewayErrors: 0}, {Upstream: "10.0.0.10:80", Requests: 3}, {Upstream: "10.0.0.11:80", Requests: 1}},
+			SlowQueries: []analyze.ClassCount{{QueryID: "3F79759E7FAA9A2E", Fingerprint: "select * from orders where customer_id=? order by created_at desc", Count: 7, TotalTime: 98.5},
+				{QueryID: "0000000000000001", Fingerprint: "select ?", Count: 1, TotalTime: 0.000277}},
 		}},
 	}
 }

@@ -228,7 +228,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 				}
 				fresh = false
 			} else {
-				d.resolve(now, analyze.Result{}, nil, nil)
+				d.resolve(now, Update{})
 			}
 			if d.cfg.OnAnalyzed != nil {
 				d.cfg.OnAnalyzed()

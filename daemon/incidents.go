@@ -17,7 +17,8 @@ func (d *Daemon) analyzeRecent(now time.Time) error {
 	if err != nil {
 		return err
 	}
-	if u := d.changes(res); len(u.Opened)+len(u.Updated) > 0 && d.cfg.Stack != nil {
+	u := d.changes(res)
+	if len(u.Opened)+len(u.Updated) > 0 && d.cfg.Stack != nil {
 		// Explained again with the servers' configuration, read now (a fix
 		// applied since the last incident shows; an idle daemon reads
 		// nothing).
@@ -26,15 +27,15 @@ func (d *Daemon) analyzeRecent(now time.Time) error {
 		if res, err = analyze.Analyze(d.st, rng, cfg); err != nil {
 			return err
 		}
+		u = d.changes(res)
 	}
-	u := d.changes(res)
 	for _, inc := range u.Opened {
 		slog.Warn("incident opened", "start", inc.Start, "root_cause", inc.RootCause, "title", inc.Title)
 	}
 	for _, inc := range slices.Concat(u.Opened, u.Updated) {
 		d.known[inc.Start] = inc
 	}
-	d.resolve(now, u.Result, u.Opened, u.Updated)
+	d.resolve(now, u)
 	return nil
 }
 
@@ -61,9 +62,8 @@ func changed(old, inc analyze.Incident) bool {
 
 // resolve resolves the known incidents that stayed quiet for ResolveAfter
 // before now, forgets those that left the window, and tells the hook of
-// every change.
-func (d *Daemon) resolve(now time.Time, res analyze.Result, opened, updated []analyze.Incident) {
-	u := Update{Result: res, Opened: opened, Updated: updated}
+// every change (u's and the resolutions).
+func (d *Daemon) resolve(now time.Time, u Update) {
 	for _, start := range slices.SortedFunc(maps.Keys(d.known), time.Time.Compare) {
 		inc := d.known[start]
 		switch {

@@ -42,16 +42,10 @@ func Analyze(ctx context.Context, paths []string, sink BatchSink, st Store, opts
 	if !ok {
 		return res, nil, errors.Join(append(loaded.Problems, fmt.Errorf("no record in %v could be parsed; see the unparsed samples with `logcause parse`", paths))...)
 	}
-	res, err = analyze.Analyze(st, window(first, last, opts.Since, opts.Until), cfg)
+	res, before, err := explain(st, window(first, last, opts.Since, opts.Until), cfg, loaded.Sources)
 	if err != nil {
 		return res, nil, err
 	}
-	held, err := st.Sources()
-	if err != nil {
-		return res, nil, fmt.Errorf("cannot read the store's sources: %w", err)
-	}
-	now, before := covered(loaded.Sources, held)
-	res.Sources = now
 	read := map[string]bool{}
 	for _, s := range loaded.Sources {
 		read[s.Path] = true
@@ -77,19 +71,31 @@ func Report(st Store, since, until time.Time, cfg analyze.Config) (analyze.Resul
 	if !ok {
 		return analyze.Result{}, errors.New("the store holds no record yet")
 	}
-	res, err := analyze.Analyze(st, window(first, last, since, until), cfg)
+	res, held, err := explain(st, window(first, last, since, until), cfg, nil)
 	if err != nil {
 		return res, err
 	}
-	held, err := st.Sources()
-	if err != nil {
-		return res, fmt.Errorf("cannot read the store's sources: %w", err)
-	}
-	_, res.Sources = covered(nil, held)
+	res.Sources = held
 	if res.Sources == nil {
 		res.Sources = []analyze.Source{}
 	}
 	return res, nil
+}
+
+// explain analyzes st in rng and lists what the store holds of each file:
+// of those just read (res.Sources, as covered says), and of the others
+// (before).
+func explain(st Store, rng analyze.TimeRange, cfg analyze.Config, read []timeline.Source) (res analyze.Result, before []analyze.Source, err error) {
+	res, err = analyze.Analyze(st, rng, cfg)
+	if err != nil {
+		return res, nil, err
+	}
+	held, err := st.Sources()
+	if err != nil {
+		return res, nil, fmt.Errorf("cannot read the store's sources: %w", err)
+	}
+	res.Sources, before = covered(read, held)
+	return res, before, nil
 }
 
 // window is the range analysed of a store that holds [first, last]:

@@ -946,7 +946,7 @@ type sibling struct {
 
 var compressedSuffixes = []string{".gz", ".zst", ".bz2", ".xz"}
 
-var compressedMagic = [][]byte{gzipMagic, zstdMagic, []byte("BZh"), {0xfd, '7', 'z', 'X', 'Z', 0}}
+var compressedMagic = [][]byte{gzipMagic, zstdMagic, []byte("BZh"), xzMagic}
 
 // siblings opens the uncompressed rotated siblings of the path (name.1,
 // name-YYYYMMDD, …), oldest first, at most 64 (the newest). The caller

@@ -902,23 +902,33 @@ func (f *Follower) match(s *source, p Position, by matchBy) (window, bool) {
 	if by == byInode && !s.id.SameInode(p.ID) {
 		return window{}, false
 	}
-	if p.ID.HeadLen < 0 || p.ID.HeadLen > HeadSize || p.Offset < 0 {
-		return window{}, false
-	}
 	if by != byInode && (p.ID.HeadLen == 0 || (p.Offset == 0 && by != byCopy)) {
 		return window{}, false // nothing to recognise a copy by
 	}
 	st, err := fstat(s.f)
-	if err != nil || st.Size < p.Offset || st.Size < int64(p.ID.HeadLen) {
+	if err != nil {
 		return window{}, false
 	}
-	head := f.head[:p.ID.HeadLen]
-	if n, _ := s.f.ReadAt(head, 0); n < len(head) || fnv(fnvOffset, head) != p.ID.HeadHash {
+	return holds(s.f, st.Size, p, f.head[:])
+}
+
+// holds checks that file, of size bytes, holds the bytes of p up to
+// p.Offset: its first p.ID.HeadLen bytes hash to p.ID.HeadHash, and the
+// bytes before the offset hash to p.Before (when set). head is scratch of
+// HeadSize bytes; its first p.ID.HeadLen are the file's on success. It
+// returns the bytes before the offset. The Follower's match and OpenAt
+// both check a position this way.
+func holds(file io.ReaderAt, size int64, p Position, head []byte) (window, bool) {
+	if p.ID.HeadLen < 0 || p.ID.HeadLen > HeadSize || p.Offset < 0 || size < p.Offset || size < int64(p.ID.HeadLen) {
+		return window{}, false
+	}
+	h := head[:p.ID.HeadLen]
+	if n, _ := file.ReadAt(h, 0); n < len(h) || fnv(fnvOffset, h) != p.ID.HeadHash {
 		return window{}, false
 	}
 	var w window
 	w.n = int(min(p.Offset, beforeSize))
-	if n, _ := s.f.ReadAt(w.b[:w.n], p.Offset-int64(w.n)); n < w.n {
+	if n, _ := file.ReadAt(w.b[:w.n], p.Offset-int64(w.n)); n < w.n {
 		return window{}, false
 	}
 	if p.Before != 0 && w.hash() != p.Before {
@@ -936,7 +946,7 @@ type sibling struct {
 
 var compressedSuffixes = []string{".gz", ".zst", ".bz2", ".xz"}
 
-var compressedMagic = [][]byte{gzipMagic, zstdMagic, []byte("BZh"), {0xfd, '7', 'z', 'X', 'Z', 0}}
+var compressedMagic = [][]byte{gzipMagic, zstdMagic, []byte("BZh"), xzMagic}
 
 // siblings opens the uncompressed rotated siblings of the path (name.1,
 // name-YYYYMMDD, …), oldest first, at most 64 (the newest). The caller

@@ -127,22 +127,17 @@ func (r *Reader) seek(from Position) (bool, error) {
 		return false, fmt.Errorf("cannot stat %s: %w", r.path, err)
 	}
 	size := fi.Size()
-	if size < from.Offset || size < int64(from.ID.HeadLen) {
+	var head [HeadSize]byte
+	w, ok := holds(r.f, size, from, head[:])
+	if !ok {
 		return false, nil
 	}
-	var head [HeadSize]byte
-	n, err := r.f.ReadAt(head[:min(size, HeadSize)], 0)
+	// The identity hashes the whole head: read what from's did not cover.
+	m, err := r.f.ReadAt(head[from.ID.HeadLen:min(size, HeadSize)], int64(from.ID.HeadLen))
 	if err != nil && err != io.EOF {
 		return false, fmt.Errorf("cannot read %s: %w", r.path, err)
 	}
-	if n < from.ID.HeadLen || fnv(fnvOffset, head[:from.ID.HeadLen]) != from.ID.HeadHash {
-		return false, nil
-	}
-	var w window
-	w.n = int(min(from.Offset, beforeSize))
-	if n, _ := r.f.ReadAt(w.b[:w.n], from.Offset-int64(w.n)); n < w.n || w.hash() != from.Before {
-		return false, nil
-	}
+	n := from.ID.HeadLen + m
 	if _, err := r.f.Seek(from.Offset, io.SeekStart); err != nil {
 		return false, fmt.Errorf("cannot read %s: %w", r.path, err)
 	}

@@ -262,7 +262,7 @@ func (d *Daemon) Close() error {
 
 // commit writes one batch with its position in one transaction.
 func (d *Daemon) commit(b batch) error {
-	wr := d.st.NewCommitWriter()
+	wr := d.st.NewWriter()
 	var err error
 	for _, r := range b.requests {
 		err = errors.Join(err, wr.Request(r.at, r.status, []byte(r.upstream)))

@@ -14,7 +14,7 @@ import (
 
 func TestCommitWritesEventsRollupsAndPositionsTogether(t *testing.T) {
 	s := open(t)
-	w := s.NewCommitWriter()
+	w := s.NewWriter()
 	w.Request(t0, 200, nil)
 	w.Request(t0, 502, nil)
 	w.Event(&patterns.Event{Time: t0, Kind: patterns.KindNginxError, Path: "e.log", Offset: 7, Error: &patterns.NginxError{}})
@@ -44,7 +44,7 @@ func TestCommitWritesEventsRollupsAndPositionsTogether(t *testing.T) {
 // nor its position behind.
 func TestCommitIsAllOrNothing(t *testing.T) {
 	s := open(t)
-	w := s.NewCommitWriter()
+	w := s.NewWriter()
 	w.Request(t0, 200, nil)
 	if err := w.Commit(map[string][]byte{"a": []byte("1")}); err != nil {
 		t.Fatal(err)
@@ -72,7 +72,7 @@ func TestCommitIsAllOrNothing(t *testing.T) {
 func TestGapsCommitAndPrune(t *testing.T) {
 	s := open(t)
 	day := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-	w := s.NewCommitWriter()
+	w := s.NewWriter()
 	w.Gap(timeline.Gap{Time: day.Add(time.Hour), Path: "/var/log/nginx/error.log", Offset: 4096, Reason: "the saved position is in no file any more"})
 	w.Gap(timeline.Gap{Time: day, Path: "/var/log/nginx/access.log", Offset: 10, Reason: "forced switch"})
 	w.Gap(timeline.Gap{Time: day.Add(72 * time.Hour), Path: "/var/log/php8.2-fpm.log", Offset: 0, Reason: "truncated"})

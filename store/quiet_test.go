@@ -25,7 +25,7 @@ func TestQuietStoreCompactsOnCommit(t *testing.T) {
 		t0 := time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC)
 		text := strings.Repeat("x", 900)
 		for c := range 160 {
-			w := s.NewCommitWriter()
+			w := s.NewWriter()
 			for i := range 100 {
 				n := c*100 + i
 				w.Event(&patterns.Event{Time: t0.Add(time.Duration(n) * time.Millisecond), Kind: patterns.KindNginxError, Path: "error.log",

@@ -41,10 +41,6 @@ func (s *Store) NewWriter() *Writer {
 	return &Writer{s: s, seconds: make(map[int64]*rollup)}
 }
 
-// NewCommitWriter returns a Writer whose batches Commit writes with the
-// follow positions. It is NewWriter: no Writer writes by itself.
-func (s *Store) NewCommitWriter() *Writer { return s.NewWriter() }
-
 // Due reports whether the Writer holds enough to be written now, in one
 // transaction (Checkpoint, Commit); more may not fit one.
 func (w *Writer) Due() bool {
@@ -110,6 +106,12 @@ func (w *Writer) Flush() error {
 // Source records (replaces) what is known of one source with what the
 // Writer holds: Commit writes it with the positions its counts reach.
 func (w *Writer) Source(src timeline.Source) {
+	for i := range w.sources {
+		if w.sources[i].Path == src.Path {
+			w.sources[i] = src // the last word on a file is its whole story
+			return
+		}
+	}
 	w.sources = append(w.sources, src)
 }
 

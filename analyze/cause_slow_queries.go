@@ -28,7 +28,7 @@ var slowQueries = rule{
 		covered := e.coveredBySlowQueries(slow)
 		top := classes[0]
 		summary := fmt.Sprintf("%d slow queries in %d class(es) ran during the spike (%.0f%% of its seconds had one running); the top class `%s` ran %d times, %.1f s on average",
-			len(slow), len(classes), 100*covered, shorten(top.fingerprint, 120), len(top.entries), top.total/float64(len(top.entries)))
+			len(slow), len(classes), 100*covered, cutQuery(top.fingerprint, 120+len("…")), len(top.entries), top.total/float64(len(top.entries)))
 		conf := 0.2 + 0.3*covered
 		// The PHP workers were saturated: the pool said so, its socket's
 		// backlog overflowed, or FastCGI requests timed out.

@@ -149,7 +149,8 @@ func nearestRank(sorted []float64, p float64) float64 {
 	return sorted[min(max(r, 1), len(sorted))-1]
 }
 
-// cutQuery cuts q to at most n bytes, at a character boundary, with "…".
+// cutQuery cuts q to at most n bytes, at a character boundary, with "…"
+// (a statement or a fingerprint may hold UTF-8 beyond ASCII).
 func cutQuery(q string, n int) string {
 	if len(q) <= n {
 		return q

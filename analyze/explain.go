@@ -159,13 +159,6 @@ func clock(t time.Time) string { return t.UTC().Format("15:04:05") + " UTC" }
 
 func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
 
-func shorten(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
-}
-
 // pick chooses the evidence: the state changes (first list) first, then a
 // sample of the symptoms spread over the spike (its first ones, some from
 // the middle, its last one), at most e.max in all, in time order; within a

@@ -43,12 +43,8 @@ func (m *mdPrinter) header(res analyze.Result) {
 }
 
 func (m *mdPrinter) incident(n int, inc analyze.Incident) {
-	gateway := inc.Status["502"] + inc.Status["504"] + inc.Status["009"]
+	gateway, share := failed(inc)
 	m.f("\n## Incident %d: %s to %s UTC (%s): %s\n\n", n, stamp(inc.Start), clock(inc.End), inc.End.Sub(inc.Start), md(inc.Title))
-	share := 0.0
-	if inc.Requests > 0 {
-		share = 100 * float64(gateway) / float64(inc.Requests)
-	}
 	rows := [][]string{
 		{"Failed", fmt.Sprintf("%s of %s requests (%.1f%%)", thousands(gateway), thousands(inc.Requests), share)},
 		{"Status", statusList(inc.Status, 0)},
@@ -80,12 +76,7 @@ func (m *mdPrinter) incident(n int, inc analyze.Incident) {
 	}
 	m.table([]string{"Impact", ""}, rows)
 
-	root := inc.Causes[0]
-	for _, c := range inc.Causes {
-		if c.Kind == inc.RootCause {
-			root = c
-		}
-	}
+	root := rootCause(inc)
 	chain := make([]string, 0, len(inc.Chain)+1)
 	for _, k := range inc.Chain {
 		chain = append(chain, md(string(k)))

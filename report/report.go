@@ -127,22 +127,13 @@ func (p *printer) header(res analyze.Result) {
 }
 
 func (p *printer) incident(n int, res analyze.Result, inc analyze.Incident) {
-	gateway := inc.Status["502"] + inc.Status["504"] + inc.Status["009"]
+	gateway, share := failed(inc)
 	p.f("\n")
 	p.line(2, "INCIDENT %d  %s to %s UTC (%s)", n, stamp(inc.Start), clock(inc.End), inc.End.Sub(inc.Start))
 	p.line(2, "%s", clean(inc.Title))
 	p.f("\n")
-	share := 0.0
-	if inc.Requests > 0 {
-		share = 100 * float64(gateway) / float64(inc.Requests)
-	}
 	p.line(labelled, "  Impact:      %s of %s requests (%.1f%%) failed: %s", thousands(gateway), thousands(inc.Requests), share, statusList(inc.Status, 0))
-	root := inc.Causes[0]
-	for _, c := range inc.Causes {
-		if c.Kind == inc.RootCause {
-			root = c
-		}
-	}
+	root := rootCause(inc)
 	p.line(labelled, "  Root cause:  %s (confidence %.2f)", inc.RootCause, root.Confidence)
 	chain := make([]string, 0, len(inc.Chain)+1)
 	for _, k := range inc.Chain {
@@ -188,6 +179,28 @@ func (p *printer) incident(n int, res analyze.Result, inc analyze.Incident) {
 			p.line(4, "  - %s (confidence %.2f): %s", c.Kind, c.Confidence, clean(c.Summary))
 		}
 	}
+}
+
+// failed is how many of an incident's requests were gateway errors, and
+// their share of its requests in percent.
+func failed(inc analyze.Incident) (gateway int64, share float64) {
+	gateway = inc.Status["502"] + inc.Status["504"] + inc.Status["009"]
+	if inc.Requests > 0 {
+		share = 100 * float64(gateway) / float64(inc.Requests)
+	}
+	return gateway, share
+}
+
+// rootCause is the incident's cause of kind RootCause, its first cause
+// when none is.
+func rootCause(inc analyze.Incident) analyze.Cause {
+	root := inc.Causes[0]
+	for _, c := range inc.Causes {
+		if c.Kind == inc.RootCause {
+			root = c
+		}
+	}
+	return root
 }
 
 // evidence lists the evidence lines, each under its time, its log's format

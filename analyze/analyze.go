@@ -17,6 +17,9 @@ import (
 type Reader interface {
 	Seconds(from, to time.Time) ([]timeline.Second, error)
 	Events(from, to time.Time, fn func(*patterns.Event) error) error
+	// EventsOf is Events for the events of one kind only (the slow-query
+	// digest reads the slow log of a whole range, not its access lines).
+	EventsOf(kind patterns.Kind, from, to time.Time, fn func(*patterns.Event) error) error
 	Gaps(from, to time.Time) ([]timeline.Gap, error)
 }
 
@@ -63,7 +66,7 @@ func Analyze(r Reader, rng TimeRange, cfg Config) (Result, error) {
 	}
 	res.Totals = totals(secs)
 	d := newDigest()
-	if err := r.Events(rng.Start, rng.End.Add(time.Second), func(ev *patterns.Event) error { d.add(ev); return nil }); err != nil {
+	if err := r.EventsOf(patterns.KindMySQLSlow, rng.Start, rng.End.Add(time.Second), func(ev *patterns.Event) error { d.add(ev); return nil }); err != nil {
 		return res, fmt.Errorf("cannot read the slow-query log: %w", err)
 	}
 	res.SlowQueries, res.SlowQueriesMore = d.result()

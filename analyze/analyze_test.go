@@ -86,6 +86,15 @@ func (f *fake) Events(from, to time.Time, fn func(*patterns.Event) error) error 
 	return nil
 }
 
+func (f *fake) EventsOf(kind patterns.Kind, from, to time.Time, fn func(*patterns.Event) error) error {
+	return f.Events(from, to, func(ev *patterns.Event) error {
+		if ev.Kind != kind {
+			return nil
+		}
+		return fn(ev)
+	})
+}
+
 func (f *fake) access(sec, status int, uri string, n int) {
 	for i := range n {
 		f.events = append(f.events, &patterns.Event{

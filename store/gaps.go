@@ -29,7 +29,7 @@ func (w *Writer) Gap(g timeline.Gap) {
 // Gaps returns the gaps noticed in [from, to), in time order.
 func (s *Store) Gaps(from, to time.Time) ([]timeline.Gap, error) {
 	var out []timeline.Gap
-	err := s.scan(prefixGap, from, to, func(_, v []byte) error {
+	err := s.scan(prefixGap, from, to, nil, func(_, v []byte) error {
 		var g timeline.Gap
 		if err := json.Unmarshal(v, &g); err != nil {
 			return fmt.Errorf("corrupt gap record in the store: %w (remove the store and ingest again)", err)

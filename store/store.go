@@ -241,7 +241,7 @@ func (s *Store) Sources() ([]timeline.Source, error) {
 // Seconds returns the rollups of the seconds in [from, to), in time order.
 func (s *Store) Seconds(from, to time.Time) ([]timeline.Second, error) {
 	var out []timeline.Second
-	err := s.scan(prefixSecond, from, to, func(k, v []byte) error {
+	err := s.scan(prefixSecond, from, to, nil, func(k, v []byte) error {
 		sec, err := decodeSecond(keyTime(k).Unix(), v)
 		if err != nil {
 			return err
@@ -255,7 +255,7 @@ func (s *Store) Seconds(from, to time.Time) ([]timeline.Second, error) {
 // Events calls fn for each stored event with a time in [from, to), in time
 // order. The event passed to fn is fresh: fn may keep it.
 func (s *Store) Events(from, to time.Time, fn func(*patterns.Event) error) error {
-	return s.scan(prefixEvent, from, to, func(k, v []byte) error {
+	return s.scan(prefixEvent, from, to, nil, func(k, v []byte) error {
 		ev, err := decodeEvent(k, v)
 		if err != nil {
 			return fmt.Errorf("cannot decode a stored event: %w (the store may be from another version of logcause: remove it and ingest again)", err)
@@ -264,7 +264,22 @@ func (s *Store) Events(from, to time.Time, fn func(*patterns.Event) error) error
 	})
 }
 
-func (s *Store) scan(prefix byte, from, to time.Time, fn func(k, v []byte) error) error {
+// EventsOf calls fn for each stored event of the given kind in [from, to),
+// in time order; the others are skipped by their key, not decoded.
+func (s *Store) EventsOf(kind patterns.Kind, from, to time.Time, fn func(*patterns.Event) error) error {
+	ofKind := func(k []byte) bool { return len(k) > timeKeyLen && patterns.Kind(k[timeKeyLen]) == kind }
+	return s.scan(prefixEvent, from, to, ofKind, func(k, v []byte) error {
+		ev, err := decodeEvent(k, v)
+		if err != nil {
+			return fmt.Errorf("cannot decode a stored event: %w (the store may be from another version of logcause: remove it and ingest again)", err)
+		}
+		return fn(ev)
+	})
+}
+
+// scan calls fn for the keys of prefix in [from, to) that keep accepts
+// (nil: every one), with their values; the others' values are not read.
+func (s *Store) scan(prefix byte, from, to time.Time, keep func(k []byte) bool, fn func(k, v []byte) error) error {
 	start, end := timeKey(prefix, from), timeKey(prefix, to)
 	return s.db.View(func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
@@ -276,6 +291,9 @@ func (s *Store) scan(prefix byte, from, to time.Time, fn func(k, v []byte) error
 			k := item.Key()
 			if string(k[:timeKeyLen]) >= string(end) {
 				return nil
+			}
+			if keep != nil && !keep(k) {
+				continue
 			}
 			if err := item.Value(func(v []byte) error { return fn(k, v) }); err != nil {
 				return err

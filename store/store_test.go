@@ -53,6 +53,13 @@ func TestEventsRoundTripInTimeOrder(t *testing.T) {
 	if len(got) != 2 || !reflect.DeepEqual(got[0], evs[1]) || !reflect.DeepEqual(got[1], evs[0]) {
 		t.Fatalf("events in the first minute = %+v", got)
 	}
+	got = nil
+	if err := s.EventsOf(patterns.KindFPMError, t0, t0.Add(2*time.Hour), func(ev *patterns.Event) error { got = append(got, ev); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || !reflect.DeepEqual(got[0], evs[0]) {
+		t.Fatalf("fpm_error events = %+v, want only the FPM one", got)
+	}
 	first, last, ok, err := s.Range()
 	if err != nil || !ok || !first.Equal(t0) || !last.Equal(t0.Add(time.Hour)) {
 		t.Errorf("Range = %v %v %v %v", first, last, ok, err)

@@ -61,3 +61,28 @@ func ParseInstant(s string, now time.Time, loc *time.Location, end bool) (time.T
 	}
 	return time.Time{}, fmt.Errorf("%q is not a time: use %s", s, WindowForms)
 }
+
+// ParseWindow reads --since and --until, the window [since, until), at now
+// (truncated to the second) in loc (nil: the machine's zone), as
+// ParseInstant does. A start not given is zero; an end not given is zero,
+// or now when untilNow is set. The window must not be empty.
+func ParseWindow(sinceFlag, untilFlag string, now time.Time, loc *time.Location, untilNow bool) (since, until time.Time, err error) {
+	now = now.Truncate(time.Second)
+	if sinceFlag != "" {
+		if since, err = ParseInstant(sinceFlag, now, loc, false); err != nil {
+			return since, until, fmt.Errorf("invalid --since: %w", err)
+		}
+	}
+	if untilNow {
+		until = now
+	}
+	if untilFlag != "" {
+		if until, err = ParseInstant(untilFlag, now, loc, true); err != nil {
+			return since, until, fmt.Errorf("invalid --until: %w", err)
+		}
+	}
+	if !since.IsZero() && !until.IsZero() && !since.Before(until) {
+		return since, until, fmt.Errorf("invalid window: --since %s is not before --until %s", since.Format(time.RFC3339), until.Format(time.RFC3339))
+	}
+	return since, until, nil
+}

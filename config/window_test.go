@@ -68,3 +68,36 @@ func TestParseInstantErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestParseWindow(t *testing.T) {
+	now := time.Date(2026, 12, 6, 14, 30, 15, 500, time.UTC)
+	sec := now.Truncate(time.Second)
+	day := func(d int) time.Time { return time.Date(2026, 12, d, 0, 0, 0, 0, time.UTC) }
+	for _, tc := range []struct {
+		since, until string
+		untilNow     bool
+		from, to     time.Time
+	}{
+		{"", "", false, time.Time{}, time.Time{}},
+		{"", "", true, time.Time{}, sec},
+		{"24h", "", false, sec.Add(-24 * time.Hour), time.Time{}},
+		{"24h", "", true, sec.Add(-24 * time.Hour), sec},
+		{"", "today", false, time.Time{}, day(7)},
+		{"yesterday", "yesterday", true, day(5), day(6)}, // the whole day: --until's day ends it
+	} {
+		from, to, err := ParseWindow(tc.since, tc.until, now, time.UTC, tc.untilNow)
+		if err != nil || !from.Equal(tc.from) || !to.Equal(tc.to) {
+			t.Errorf("ParseWindow(%q, %q, untilNow=%v) = %v, %v, %v; want %v, %v", tc.since, tc.until, tc.untilNow, from, to, err, tc.from, tc.to)
+		}
+	}
+	for _, tc := range []struct{ since, until, want string }{
+		{"soon", "", "invalid --since: \"soon\" is not a time: use "},
+		{"", "later", "invalid --until: \"later\" is not a time: use "},
+		{"today", "yesterday", "invalid window: --since 2026-12-06T00:00:00Z is not before --until 2026-12-06T00:00:00Z"},
+		{"1h", "2h", "invalid window: --since 2026-12-06T13:30:15Z is not before --until 2026-12-06T12:30:15Z"},
+	} {
+		if _, _, err := ParseWindow(tc.since, tc.until, now, time.UTC, true); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("ParseWindow(%q, %q): %v, want %q", tc.since, tc.until, err, tc.want)
+		}
+	}
+}

@@ -50,6 +50,14 @@ func Text(w io.Writer, res analyze.Result, width int) error {
 	return p.err
 }
 
+// Incidents writes some incidents of the analysis res, as Text does, but
+// without its other incidents, its noise or its sources: the news of the
+// daemon's analysis, as it prints them.
+func Incidents(w io.Writer, res analyze.Result, incidents []analyze.Incident, width int) error {
+	res.Incidents, res.Sources, res.Noise = incidents, nil, analyze.Noise{Bursts: []analyze.NoiseBurst{}}
+	return Text(w, res, width)
+}
+
 type printer struct {
 	w     io.Writer
 	width int // columns

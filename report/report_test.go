@@ -121,6 +121,28 @@ func TestTextNoIncident(t *testing.T) {
 	golden(t, "healthy.txt", b.Bytes())
 }
 
+func TestIncidentsLeavesTheRestOut(t *testing.T) {
+	res := sample()
+	opened := res.Incidents
+	res.Incidents = append(res.Incidents, analyze.Incident{Start: t0.Add(-time.Hour), End: t0.Add(-time.Hour), Title: "an older incident"})
+	var b bytes.Buffer
+	if err := Incidents(&b, res, opened, DefaultWidth); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if !strings.Contains(out, opened[0].Title) || !strings.Contains(out, "Raise pm.max_children.") {
+		t.Errorf("the incident given is not shown:\n%s", out)
+	}
+	for _, not := range []string{"an older incident", "Noise:", "Sources:", "/var/log/php8.2-fpm.log: cannot read"} {
+		if strings.Contains(out, not) {
+			t.Errorf("shows %q:\n%s", not, out)
+		}
+	}
+	if len(res.Incidents) != 2 || len(res.Sources) != 3 || len(res.Noise.Bursts) != 2 {
+		t.Error("Incidents changed the result it was given")
+	}
+}
+
 func TestJSONGolden(t *testing.T) {
 	var b bytes.Buffer
 	if err := JSON(&b, sample()); err != nil {
@@ -225,4 +247,38 @@ func TestStoreStatsGolden(t *testing.T) {
 	b.Reset()
 	StoreStats(&b, timeline.Stats{Dir: "/tmp/x"}, DefaultWidth)
 	golden(t, "store-stats-empty.txt", b.Bytes())
+}
+
+func TestStoreStatsJSON(t *testing.T) {
+	var b bytes.Buffer
+	in := timeline.Stats{Dir: "/var/lib/logcause", DiskBytes: 3 << 20, First: t0, Last: t0.Add(time.Hour), Days: 1, Requests: 12,
+		Events: map[string]int64{"nginx_error": 3}, Sources: []timeline.Source{{Path: "/var/log/nginx/access.log", Format: "nginx_access", Records: 12}}}
+	if err := StoreStatsJSON(&b, in); err != nil {
+		t.Fatal(err)
+	}
+	var out timeline.Stats
+	if err := json.Unmarshal(b.Bytes(), &out); err != nil || out.Dir != in.Dir || out.DiskBytes != in.DiskBytes || !out.Last.Equal(in.Last) ||
+		out.Events["nginx_error"] != 3 || len(out.Sources) != 1 || out.Sources[0].Records != 12 {
+		t.Errorf("%v: %+v from\n%s", err, out, b.String())
+	}
+	if !strings.Contains(b.String(), "\n  \"") {
+		t.Errorf("not indented:\n%s", b.String())
+	}
+}
+
+func TestPruned(t *testing.T) {
+	for _, tc := range []struct {
+		days          int
+		after, before int64
+		want          string
+	}{
+		{0, 512 << 10, 512 << 10, "dropped 0 day(s); the store takes 512 KiB, was 512 KiB\n"},
+		{2, 1500, 48<<20 + 1<<19, "dropped 2 day(s); the store takes 1 KiB, was 48.5 MiB\n"},
+		{1, 1 << 20, 3 << 30, "dropped 1 day(s); the store takes 1.0 MiB, was 3072.0 MiB\n"},
+	} {
+		var b bytes.Buffer
+		if err := Pruned(&b, tc.days, tc.after, tc.before); err != nil || b.String() != tc.want {
+			t.Errorf("Pruned(%d, %d, %d) = %q, %v; want %q", tc.days, tc.after, tc.before, b.String(), err, tc.want)
+		}
+	}
 }

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"encoding/json"
+	"fmt"
 	"io"
 	"slices"
 	"strconv"
@@ -36,4 +38,27 @@ func StoreStats(w io.Writer, s timeline.Stats, width int) error {
 		p.table(sourceColumns(), rows)
 	}
 	return p.err
+}
+
+// StoreStatsJSON writes what a store holds as JSON, for `logcause store
+// stats --format json`.
+func StoreStatsJSON(w io.Writer, s timeline.Stats) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(s)
+}
+
+// Pruned writes what a prune did: the days it dropped, and the store's
+// size on disk after and before it.
+func Pruned(w io.Writer, days int, after, before int64) error {
+	_, err := fmt.Fprintf(w, "dropped %d day(s); the store takes %s, was %s\n", days, size(after), size(before))
+	return err
+}
+
+// size is n bytes in KiB (below 1 MiB, rounded down) or MiB.
+func size(n int64) string {
+	if n < 1<<20 {
+		return strconv.FormatInt(n>>10, 10) + " KiB"
+	}
+	return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
 }

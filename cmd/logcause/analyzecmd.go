@@ -9,6 +9,7 @@ import (
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/pipeline"
 	"github.com/logcause/logcause/report"
+	"github.com/logcause/logcause/stackconf"
 	"github.com/logcause/logcause/store"
 )
 
@@ -101,7 +102,7 @@ func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags, e env) error {
 	defer st.Close()
 
 	acfg := analyze.DefaultConfig
-	acfg.Stack = stack(opts.ConfigRoot)
+	acfg.Stack = stackconf.ReadRoot(opts.ConfigRoot)
 	res, problems, err := pipeline.Analyze(c.Context(), args, st.NewWriter(), st, opts, acfg)
 	if err != nil {
 		return err

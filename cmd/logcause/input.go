@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -17,14 +17,37 @@ import (
 	"github.com/logcause/logcause/stackconf"
 )
 
+// configFlags name the config file and what overrides it: --config,
+// --tz and --config-root, shared by the commands that read a config file.
+type configFlags struct{ config, tz, configRoot string }
+
+// load reads the config file (without one: the defaults, with e's layout
+// for sources), the zone and the config root; the flags win over the
+// file. A zone or a config root that is not one is a usage error.
+func (f *configFlags) load(e env) (cfg config.Config, zone *time.Location, root string, err error) {
+	cfg = config.Default()
+	cfg.Sources = e.layout
+	if f.config != "" {
+		if cfg, err = config.Load(f.config); err != nil {
+			return cfg, nil, "", err
+		}
+	}
+	if zone, err = config.ParseZone(cmp.Or(f.tz, cfg.TZ)); err != nil {
+		return cfg, nil, "", usageError{err}
+	}
+	root = cmp.Or(f.configRoot, cfg.ConfigRoot, e.configRoot)
+	if st, err := os.Stat(root); err != nil || !st.IsDir() {
+		return cfg, nil, "", usagef("invalid --config-root %s: not a directory (give the directory that holds the servers' etc/, / on the server itself)", root)
+	}
+	return cfg, zone, root, nil
+}
+
 // inputFlags are the flags that say how logs are read, shared by the
 // commands that read logs.
 type inputFlags struct {
-	config     string
-	configRoot string
+	configFlags
 	nginxConf  string
 	logFormats []string // log_format directives given as text
-	tz         string
 	grok       []string
 	format     string // the log format to force; its flag name differs per command
 }
@@ -44,19 +67,15 @@ func (f *inputFlags) register(c *cobra.Command, formatFlag, tzDefault string) {
 // read. The flags win over the config file.
 func (f *inputFlags) options(e env) (pipeline.Options, config.Config, error) {
 	opts := pipeline.Options{Limits: ingest.DefaultLimits}
-	cfg := config.Default()
-	cfg.Sources = e.layout
-	var err error
+	cfg, zone, root, err := f.load(e)
+	if err != nil {
+		return opts, cfg, err
+	}
+	opts.Zone, opts.ConfigRoot = zone, root
 	if f.config != "" {
-		if cfg, err = config.Load(f.config); err != nil {
-			return opts, cfg, err
-		}
 		for _, s := range cfg.Sources { // every source, so that the first that matches a file wins
 			opts.Overrides = append(opts.Overrides, pipeline.Override{Pattern: s.Path, Format: s.Kind(), Zone: s.Zone()})
 		}
-	}
-	if opts.Zone, err = config.ParseZone(cmp.Or(f.tz, cfg.TZ)); err != nil {
-		return opts, cfg, usageError{err}
 	}
 	if f.format != "" {
 		if opts.Format, err = patterns.ParseKind(f.format); err != nil {
@@ -70,70 +89,13 @@ func (f *inputFlags) options(e env) (pipeline.Options, config.Config, error) {
 		}
 		opts.Grok = append(opts.Grok, formats...)
 	}
-	opts.ConfigRoot = cmp.Or(f.configRoot, cfg.ConfigRoot, e.configRoot)
-	if st, err := os.Stat(opts.ConfigRoot); err != nil || !st.IsDir() {
-		return opts, cfg, usagef("invalid --config-root %s: not a directory (give the directory that holds the servers' etc/, / on the server itself)", opts.ConfigRoot)
-	}
-	if opts.Access, err = f.accessFormats(cfg, opts.ConfigRoot); err != nil {
-		return opts, cfg, err
-	}
-	return opts, cfg, nil
-}
-
-// stack reads the servers' configuration under the config root (none when
-// root is empty); what cannot be read is logged, and never stops the
-// analysis.
-func stack(root string) *stackconf.Config {
-	if root == "" {
-		return nil
-	}
-	sc := stackconf.Read(os.DirFS(root), root)
-	for _, p := range sc.Problems {
-		slog.Debug("server configuration", "problem", p)
-	}
-	return sc
-}
-
-// defaultNginxConf is where nginx's configuration usually is, under the
-// config root.
-const defaultNginxConf = "etc/nginx/nginx.conf"
-
-// accessFormats reads the log_formats of the nginx.conf named by the flag
-// or the config file; without either, of the default one when it exists,
-// and a default one that cannot be read is only warned about.
-func (f *inputFlags) accessFormats(cfg config.Config, root string) ([]*patterns.AccessFormat, error) {
-	var given []*patterns.AccessFormat
-	for _, d := range append(slices.Clone(f.logFormats), cfg.NginxLogFormats...) {
-		af, err := stackconf.ParseLogFormatDirective(d)
-		if err != nil {
-			return nil, usageError{fmt.Errorf("invalid log_format %q: %w", d, err)}
-		}
-		given = append(given, af)
-	}
-	fromConf, err := f.confFormats(cfg, root)
-	return append(given, fromConf...), err
-}
-
-// confFormats reads the log_formats of nginx's configuration.
-func (f *inputFlags) confFormats(cfg config.Config, root string) ([]*patterns.AccessFormat, error) {
-	path := cmp.Or(f.nginxConf, cfg.NginxConf)
-	if path == "" {
-		def := filepath.Join(root, defaultNginxConf)
-		if _, err := os.Stat(def); err != nil {
-			return nil, nil
-		}
-		formats, err := stackconf.ReadLogFormats(def)
-		if err != nil {
-			slog.Warn("cannot read the log formats of nginx's configuration; give --nginx-conf to choose the file", "err", err)
-			return nil, nil
-		}
-		return formats, nil
-	}
-	formats, err := stackconf.ReadLogFormats(path)
+	given, err := stackconf.ParseLogFormatDirectives(append(slices.Clone(f.logFormats), cfg.NginxLogFormats...))
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the log formats of %s: %w", path, err)
+		return opts, cfg, usageError{err}
 	}
-	return formats, nil
+	fromConf, err := stackconf.LogFormatsUnder(root, cmp.Or(f.nginxConf, cfg.NginxConf))
+	opts.Access = append(given, fromConf...)
+	return opts, cfg, err
 }
 
 // paths returns the paths to read: those given, or else the configured

@@ -43,7 +43,7 @@ func main() {
 
 // run executes the command line args and returns the exit code.
 func run(ctx context.Context, args []string, e env) int {
-	slog.SetDefault(slog.New(userlog.New(e.stderr))) // until the command is known: setLogging
+	slog.SetDefault(slog.New(userlog.New(e.stderr))) // until the command is known: newRootCmd
 	root := newRootCmd(e)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)

@@ -4,21 +4,21 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/config"
 	"github.com/logcause/logcause/pipeline"
+	"github.com/logcause/logcause/stackconf"
 	"github.com/logcause/logcause/store"
 )
 
 type reportFlags struct {
-	out                  outputFlags
-	window               windowFlags
-	storeDir, config, tz string
-	configRoot           string
+	out      outputFlags
+	window   windowFlags
+	storeDir string
+	cf       configFlags
 }
 
 func newReportCmd(e env) *cobra.Command {
@@ -49,9 +49,9 @@ read, 2 for a usage error.`,
 	fl.out.register(c)
 	fl.window.register(c, "now")
 	c.Flags().StringVar(&fl.storeDir, "store", "", "read the store in `DIR` (default: the config's store, "+config.DefaultStore+")")
-	c.Flags().StringVar(&fl.config, "config", "", "read the store, zone and config root from the config `FILE`")
-	c.Flags().StringVar(&fl.tz, "tz", "", "`ZONE` of --since and --until without one: IANA name (Europe/Paris), offset (+01:00) or Local (default: the config's tz, else this machine's zone)")
-	c.Flags().StringVar(&fl.configRoot, "config-root", "", "read the servers' nginx, PHP-FPM and MySQL configuration under `DIR`, to quote in findings (default /)")
+	c.Flags().StringVar(&fl.cf.config, "config", "", "read the store, zone and config root from the config `FILE`")
+	c.Flags().StringVar(&fl.cf.tz, "tz", "", "`ZONE` of --since and --until without one: IANA name (Europe/Paris), offset (+01:00) or Local (default: the config's tz, else this machine's zone)")
+	c.Flags().StringVar(&fl.cf.configRoot, "config-root", "", "read the servers' nginx, PHP-FPM and MySQL configuration under `DIR`, to quote in findings (default /)")
 	return c
 }
 
@@ -60,23 +60,13 @@ func runReport(c *cobra.Command, fl reportFlags, e env) error {
 	if err != nil {
 		return err
 	}
-	cfg := config.Default()
-	if fl.config != "" {
-		if cfg, err = config.Load(fl.config); err != nil {
-			return err
-		}
-	}
-	zone, err := config.ParseZone(cmp.Or(fl.tz, cfg.TZ))
+	cfg, zone, root, err := fl.cf.load(e)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	since, until, err := fl.window.parse(e.now(), zone, true)
 	if err != nil {
 		return err
-	}
-	root := cmp.Or(fl.configRoot, cfg.ConfigRoot, e.configRoot)
-	if st, err := os.Stat(root); err != nil || !st.IsDir() {
-		return usagef("invalid --config-root %s: not a directory (give the directory that holds the servers' etc/, / on the server itself)", root)
 	}
 	dir := cmp.Or(fl.storeDir, cfg.Store, config.DefaultStore)
 	st, err := store.OpenExisting(dir)
@@ -90,7 +80,7 @@ func runReport(c *cobra.Command, fl reportFlags, e env) error {
 	}
 	defer st.Close()
 	acfg := analyze.DefaultConfig
-	acfg.Stack = stack(root)
+	acfg.Stack = stackconf.ReadRoot(root)
 	res, err := pipeline.Report(st, since, until, acfg)
 	if err != nil {
 		return fmt.Errorf("cannot report from the store in %s: %w", dir, err)

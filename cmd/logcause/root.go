@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/logcause/logcause/config"
 	"github.com/logcause/logcause/internal/interrupt"
+	"github.com/logcause/logcause/internal/userlog"
 	"github.com/logcause/logcause/pipeline"
 )
 
@@ -30,6 +32,11 @@ type env struct {
 	// none is kept.
 	scratch *interrupt.Scratch
 }
+
+// daemonLog annotates the commands that write the daemon's structured
+// log, from Info up: the library packages log with log/slog, and the
+// command decides where it goes (userlog.For).
+const daemonLog = "daemon-log"
 
 // usageError marks an error in the command line itself (exit code 2).
 type usageError struct{ err error }
@@ -64,7 +71,9 @@ to its root cause, with the evidence lines, a confidence and the fix.`,
 	}
 	var verbose bool
 	root.PersistentFlags().BoolVar(&verbose, "verbose", false, "write the structured log on stderr, debug messages included")
-	root.PersistentPreRun = func(c *cobra.Command, _ []string) { setLogging(c, e.stderr, verbose) }
+	root.PersistentPreRun = func(c *cobra.Command, _ []string) {
+		slog.SetDefault(slog.New(userlog.For(e.stderr, c.Annotations[daemonLog] != "", verbose)))
+	}
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {

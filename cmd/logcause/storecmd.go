@@ -1,9 +1,7 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -45,9 +43,7 @@ func newStoreStatsCmd() *cobra.Command {
 				return fmt.Errorf("cannot read the store in %s: %w", dir, err)
 			}
 			if format == "json" {
-				enc := json.NewEncoder(c.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(stats)
+				return report.StoreStatsJSON(c.OutOrStdout(), stats)
 			}
 			return report.StoreStats(c.OutOrStdout(), stats, reportWidth(c.OutOrStdout()))
 		},
@@ -85,18 +81,10 @@ blocked while it runs: run it off-peak.`,
 				return err
 			}
 			after, _ := st.DiskUsage()
-			_, err = fmt.Fprintf(c.OutOrStdout(), "dropped %d day(s); the store takes %s, was %s\n", n, mib(after), mib(before))
-			return err
+			return report.Pruned(c.OutOrStdout(), n, after, before)
 		},
 	}
 	c.Flags().StringVar(&dir, "store", config.DefaultStore, "the store's `DIR`")
 	c.Flags().IntVar(&keep, "keep-days", 14, "days to keep, today included")
 	return c
-}
-
-func mib(n int64) string {
-	if n < 1<<20 {
-		return strconv.FormatInt(n>>10, 10) + " KiB"
-	}
-	return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
 }

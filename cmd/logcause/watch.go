@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/config"
 	"github.com/logcause/logcause/daemon"
 	"github.com/logcause/logcause/ingest"
@@ -77,17 +76,15 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 			d := daemon.New(st, daemon.Config{
 				Files: files, Zone: opts.Zone, Limits: opts.Limits, FromStart: fromStart,
 				Interval: interval, Retention: retention, Now: e.now,
-				Stack: func() *stackconf.Config { return stack(opts.ConfigRoot) },
+				Stack: func() *stackconf.Config { return stackconf.ReadRoot(opts.ConfigRoot) },
 				// A second of latency; an idle daemon wakes 4× less than at 250 ms.
 				Waker: func(string) ingest.Waker { return ingest.NewTickWaker(time.Second) },
 				Hook: func(u daemon.Update) {
 					if len(u.Opened) == 0 {
 						return
 					}
-					res := u.Result
-					res.Incidents, res.Sources, res.Noise = u.Opened, nil, analyze.Noise{Bursts: []analyze.NoiseBurst{}}
 					// The terminal's width now: it may have been resized.
-					if err := report.Text(out, res, reportWidth(out)); err != nil {
+					if err := report.Incidents(out, u.Result, u.Opened, reportWidth(out)); err != nil {
 						slog.Error("cannot print the incident", "err", err)
 					}
 				},

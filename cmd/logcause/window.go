@@ -17,25 +17,11 @@ func (w *windowFlags) register(c *cobra.Command, untilDefault string) {
 	c.Flags().StringVar(&w.until, "until", "", "analyse up to `WHEN`, excluded (a day: its end, so --since yesterday --until yesterday is yesterday); default "+untilDefault)
 }
 
-// parse reads the flags at now in loc (nil: this machine's zone); an end
-// not given is zero, or now when untilNow is set. Errors are usage errors.
+// parse reads the flags at now in loc (config.ParseWindow); an end not
+// given is zero, or now when untilNow is set. Errors are usage errors.
 func (w *windowFlags) parse(now time.Time, loc *time.Location, untilNow bool) (since, until time.Time, err error) {
-	now = now.Truncate(time.Second)
-	if w.since != "" {
-		if since, err = config.ParseInstant(w.since, now, loc, false); err != nil {
-			return since, until, usagef("invalid --since: %v", err)
-		}
-	}
-	if untilNow {
-		until = now
-	}
-	if w.until != "" {
-		if until, err = config.ParseInstant(w.until, now, loc, true); err != nil {
-			return since, until, usagef("invalid --until: %v", err)
-		}
-	}
-	if !since.IsZero() && !until.IsZero() && !since.Before(until) {
-		return since, until, usagef("invalid window: --since %s is not before --until %s", since.Format(time.RFC3339), until.Format(time.RFC3339))
+	if since, until, err = config.ParseWindow(w.since, w.until, now, loc, untilNow); err != nil {
+		return since, until, usageError{err}
 	}
 	return since, until, nil
 }

@@ -1,7 +1,8 @@
 // Package userlog answers one question: how does a log record read to a
 // person running a command? The library packages log with log/slog; a
 // command's user reads their warnings and errors as "logcause: …" lines,
-// like the command's own errors, and never the debug chatter.
+// like the command's own errors, and never the debug chatter; a daemon
+// and --verbose write the structured log instead (For).
 package userlog
 
 import (
@@ -11,6 +12,20 @@ import (
 	"strings"
 	"sync"
 )
+
+// For returns the handler of a command's log, written to w. A user
+// running a command reads its messages (New): the warnings only, never the
+// debug chatter. A daemon writes the structured log from Info up; verbose
+// turns the structured log on from Debug up, for any command.
+func For(w io.Writer, daemon, verbose bool) slog.Handler {
+	switch {
+	case verbose:
+		return slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug})
+	case daemon:
+		return slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})
+	}
+	return New(w)
+}
 
 // handler writes warnings and errors as a user's messages:
 // "logcause: <message>: <path>: <err or reason> (<other key> <value>, …)".

@@ -3,6 +3,7 @@ package userlog
 import (
 	"errors"
 	"log/slog"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -22,5 +23,31 @@ func TestUserMessages(t *testing.T) {
 		"logcause: cannot line the log up: /e.log: no request (seen 3)\n"
 	if b.String() != want {
 		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
+
+var stamp = regexp.MustCompile(`(?m)^time=\S+ `)
+
+// TestFor: a command's user reads messages, a daemon the structured log
+// from Info up, and verbose is the structured log from Debug up.
+func TestFor(t *testing.T) {
+	for _, tc := range []struct {
+		daemon, verbose bool
+		want            string
+	}{
+		{false, false, "logcause: a warning: /x.log\n"},
+		{true, false, "level=INFO msg=info\nlevel=WARN msg=\"a warning\" path=/x.log\n"},
+		{false, true, "level=DEBUG msg=debug\nlevel=INFO msg=info\nlevel=WARN msg=\"a warning\" path=/x.log\n"},
+		{true, true, "level=DEBUG msg=debug\nlevel=INFO msg=info\nlevel=WARN msg=\"a warning\" path=/x.log\n"},
+	} {
+		var b strings.Builder
+		l := slog.New(For(&b, tc.daemon, tc.verbose))
+		l.Debug("debug")
+		l.Info("info")
+		l.Warn("a warning", "path", "/x.log")
+		got := stamp.ReplaceAllString(b.String(), "") // the time is not compared
+		if got != tc.want {
+			t.Errorf("daemon %v, verbose %v: got\n%s\nwant\n%s", tc.daemon, tc.verbose, got, tc.want)
+		}
 	}
 }

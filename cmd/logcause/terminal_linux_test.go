@@ -91,3 +91,24 @@ func widest(out string) int {
 	}
 	return n
 }
+
+// TestProgressBarOnlyOnATerminal: analyze draws its progress bar on a
+// terminal, never into a pipe or a file.
+func TestProgressBarOnlyOnATerminal(t *testing.T) {
+	pts, _ := openTerminal(t, 80)
+	if progressFor(pts) == nil {
+		t.Error("no progress bar on a terminal")
+	}
+	var b bytes.Buffer
+	if progressFor(&b) != nil {
+		t.Error("a progress bar for a writer that is not a terminal")
+	}
+	f, err := os.Create(t.TempDir() + "/progress")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if progressFor(f) != nil {
+		t.Error("a progress bar in a file")
+	}
+}

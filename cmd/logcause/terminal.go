@@ -3,9 +3,12 @@ package main
 import (
 	"io"
 	"os"
+	"time"
 
 	"golang.org/x/term"
 
+	"github.com/logcause/logcause/internal/progress"
+	"github.com/logcause/logcause/pipeline"
 	"github.com/logcause/logcause/report"
 )
 
@@ -18,4 +21,13 @@ func reportWidth(w io.Writer) int {
 		}
 	}
 	return report.DefaultWidth
+}
+
+// progressFor returns a progress bar drawn on w when w is a terminal, and
+// nil (nobody watches: output piped or redirected) otherwise.
+func progressFor(w io.Writer) pipeline.Progress {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return progress.NewBar(w, 100*time.Millisecond)
+	}
+	return nil
 }

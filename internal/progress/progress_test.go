@@ -1,14 +1,18 @@
-package main
+package progress
 
 import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/logcause/logcause/pipeline"
 )
+
+var _ pipeline.Progress = (*Bar)(nil)
 
 func TestBarDrawsFilesAndBytes(t *testing.T) {
 	var b bytes.Buffer
-	p := &barProgress{w: &b}
+	p := NewBar(&b, 0)
 	p.Start(2<<20, 2)
 	p.File("/var/log/nginx/access.log.2.gz", 1)
 	p.Add(1 << 20)
@@ -17,8 +21,5 @@ func TestBarDrawsFilesAndBytes(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("bar output lacks %q: %q", want, b.String())
 		}
-	}
-	if progressFor(&b) != nil {
-		t.Error("a progress bar for a writer that is not a terminal")
 	}
 }

@@ -1,6 +1,7 @@
 // Package config answers one question: what did the user configure? It
 // reads logcause's YAML configuration file, fills in the defaults, checks
-// every value, and expands the configured sources into the paths to read.
+// every value, expands the configured sources into the paths to read, and
+// describes all of it (`logcause config check`).
 // The example file embedded in the binary (`logcause config example`) is
 // the documentation of every key, and equals the defaults (tested).
 package config
@@ -134,6 +135,25 @@ func (c Config) Expand() (paths, missing []string, err error) {
 		paths = append(paths, matches...)
 	}
 	return paths, missing, nil
+}
+
+// Describe writes what the configuration says, for `logcause config
+// check`: that the file name is valid, its sources, store and retention,
+// the files its sources match here (Expand) and the sources that match
+// none.
+func (c Config) Describe(w io.Writer, name string) error {
+	paths, missing, err := c.Expand()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%s is valid: %d source(s), store %s, %d day(s) kept\n", name, len(c.Sources), c.Store, c.RetentionDays)
+	for _, p := range paths {
+		fmt.Fprintf(w, "  reads %s\n", p)
+	}
+	for _, m := range missing {
+		fmt.Fprintf(w, "  no file here: %s\n", m)
+	}
+	return nil
 }
 
 // Kind is the format the source forces on its files; KindUnknown: detect.

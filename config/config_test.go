@@ -81,6 +81,31 @@ func TestSourcesExpand(t *testing.T) {
 	}
 }
 
+// TestDescribe: config check's summary names the file, counts the sources
+// and lists what each matches here, then what matches nothing.
+func TestDescribe(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "access.log"), nil, 0o644)
+	cfg, err := Load(writeConfig(t, "store: /srv/logcause\nretention_days: 3\nsources:\n  - path: /no/such/dir\n  - path: "+filepath.Join(dir, "*.log")+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := cfg.Describe(&b, "my.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	want := "my.yaml is valid: 2 source(s), store /srv/logcause, 3 day(s) kept\n" +
+		"  reads " + filepath.Join(dir, "access.log") + "\n" +
+		"  no file here: /no/such/dir\n"
+	if b.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
+	}
+	cfg.Sources = []Source{{Path: "/var/log/[x"}}
+	if err := cfg.Describe(&b, "bad.yaml"); err == nil || !strings.Contains(err.Error(), `invalid source path "/var/log/[x"`) {
+		t.Errorf("a source that is no glob: %v", err)
+	}
+}
+
 func TestParseZone(t *testing.T) {
 	for in, want := range map[string]int{"+01:00": 3600, "-05:30": -19800, "+00:00": 0} {
 		z, err := ParseZone(in)

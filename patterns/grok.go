@@ -75,6 +75,20 @@ func LoadGrokFile(path string) ([]*GrokFormat, error) {
 	return fs, nil
 }
 
+// LoadGrokFiles compiles the formats defined in the grok files at paths,
+// in their order (LoadGrokFile): the first that matches a line wins.
+func LoadGrokFiles(paths []string) ([]*GrokFormat, error) {
+	var formats []*GrokFormat
+	for _, path := range paths {
+		fs, err := LoadGrokFile(path)
+		if err != nil {
+			return nil, err
+		}
+		formats = append(formats, fs...)
+	}
+	return formats, nil
+}
+
 // BuiltinGrokFormats returns the grok definitions of the built-in formats.
 func BuiltinGrokFormats() ([]*GrokFormat, error) {
 	var out []*GrokFormat

@@ -655,6 +655,23 @@ func TestGrokFileErrors(t *testing.T) {
 	}
 }
 
+func TestLoadGrokFiles(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.grok"), filepath.Join(dir, "b.grok")
+	os.WriteFile(a, []byte("LOGCAUSE_NGINX_ACCESS %{INT:status}\n"), 0o644)
+	os.WriteFile(b, []byte("LOGCAUSE_FPM_ERROR %{GREEDYDATA:message}\nLOGCAUSE_NGINX_ERROR %{GREEDYDATA:message}\n"), 0o644)
+	fs, err := LoadGrokFiles([]string{b, a})
+	if err != nil || len(fs) != 3 || fs[2].Kind != KindNginxAccess {
+		t.Fatalf("LoadGrokFiles = %v, %v; want b's two formats, then a's", fs, err)
+	}
+	if fs, err := LoadGrokFiles([]string{a, filepath.Join(dir, "missing.grok")}); fs != nil || err == nil || !strings.Contains(err.Error(), "missing.grok") {
+		t.Errorf("a file missing: %v, %v", fs, err)
+	}
+	if fs, err := LoadGrokFiles(nil); fs != nil || err != nil {
+		t.Errorf("none: %v, %v", fs, err)
+	}
+}
+
 func FuzzGrokFile(f *testing.F) {
 	f.Add("LOGCAUSE_NGINX_ACCESS %{INT:status}\n", "502")
 	f.Add("A %{B}\nB %{A}\nLOGCAUSE_FPM_ERROR %{A}", "x")

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -24,8 +25,19 @@ import (
 //
 // Records that do not parse are counted in the error, never dropped
 // silently; a file that cannot be read does not stop the others. Once ctx
-// is done, or the output fails, it reads no further.
+// is done, or the output fails, it reads no further. The output is
+// buffered: out is written 64 KiB at a time, and what is left once it
+// stops.
 func WriteJSON(ctx context.Context, out io.Writer, paths []string, opts Options, zoneUsed func(path, label string)) error {
+	buf := bufio.NewWriterSize(out, 64<<10)
+	err := writeJSON(ctx, buf, paths, opts, zoneUsed)
+	if ferr := buf.Flush(); ferr != nil {
+		return outputError{ferr}
+	}
+	return err
+}
+
+func writeJSON(ctx context.Context, out io.Writer, paths []string, opts Options, zoneUsed func(path, label string)) error {
 	var (
 		files    []File
 		problems []error

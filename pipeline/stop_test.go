@@ -112,3 +112,45 @@ func (c *cancelAfter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// TestWriteJSONBuffersItsOutput: parse's output reaches its writer in
+// large writes, all of it; a writer that fails stops it with an output
+// error that wraps the writer's.
+func TestWriteJSONBuffersItsOutput(t *testing.T) {
+	const lines = 5000
+	path := filepath.Join(t.TempDir(), "access.log")
+	os.WriteFile(path, bigAccessLog(lines), 0o644)
+	opts := Options{Limits: ingest.DefaultLimits, Zone: time.UTC}
+	out := &writeCounter{}
+	if err := WriteJSON(context.Background(), out, []string{path}, opts, func(string, string) {}); err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(out.b.Bytes(), []byte("\n")); n != lines {
+		t.Errorf("%d records written, want %d", n, lines)
+	}
+	if most := out.b.Len()/(64<<10) + 1; out.writes > most {
+		t.Errorf("%d writes of %d bytes, want at most %d", out.writes, out.b.Len(), most)
+	}
+
+	broken := errors.New("broken pipe")
+	out = &writeCounter{fail: broken}
+	err := WriteJSON(context.Background(), out, []string{path}, opts, func(string, string) {})
+	if !errors.Is(err, broken) || !strings.HasPrefix(err.Error(), "cannot write the output: ") || out.writes != 1 {
+		t.Errorf("a writer that fails: %v after %d writes; want one write, and an output error wrapping its error", err, out.writes)
+	}
+}
+
+// writeCounter keeps and counts the writes it gets, or fails them.
+type writeCounter struct {
+	b      bytes.Buffer
+	writes int
+	fail   error
+}
+
+func (w *writeCounter) Write(p []byte) (int, error) {
+	w.writes++
+	if w.fail != nil {
+		return 0, w.fail
+	}
+	return w.b.Write(p)
+}

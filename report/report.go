@@ -52,8 +52,12 @@ func Text(w io.Writer, res analyze.Result, width int) error {
 
 // Incidents writes some incidents of the analysis res, as Text does, but
 // without its other incidents, its noise or its sources: the news of the
-// daemon's analysis, as it prints them.
+// daemon's analysis, as it prints them. Without incidents, it writes
+// nothing.
 func Incidents(w io.Writer, res analyze.Result, incidents []analyze.Incident, width int) error {
+	if len(incidents) == 0 {
+		return nil
+	}
 	res.Incidents, res.Sources, res.Noise = incidents, nil, analyze.Noise{Bursts: []analyze.NoiseBurst{}}
 	return Text(w, res, width)
 }

@@ -141,6 +141,10 @@ func TestIncidentsLeavesTheRestOut(t *testing.T) {
 	if len(res.Incidents) != 2 || len(res.Sources) != 3 || len(res.Noise.Bursts) != 2 {
 		t.Error("Incidents changed the result it was given")
 	}
+	b.Reset()
+	if err := Incidents(&b, res, nil, DefaultWidth); err != nil || b.Len() != 0 {
+		t.Errorf("no incident: %v %q", err, b.String())
+	}
 }
 
 func TestJSONGolden(t *testing.T) {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/logcause/logcause/config"
@@ -39,19 +37,7 @@ func newConfigCmd(e env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			paths, missing, err := cfg.Expand()
-			if err != nil {
-				return err
-			}
-			w := c.OutOrStdout()
-			fmt.Fprintf(w, "%s is valid: %d source(s), store %s, %d day(s) kept\n", args[0], len(cfg.Sources), cfg.Store, cfg.RetentionDays)
-			for _, p := range paths {
-				fmt.Fprintf(w, "  reads %s\n", p)
-			}
-			for _, m := range missing {
-				fmt.Fprintf(w, "  no file here: %s\n", m)
-			}
-			return nil
+			return cfg.Describe(c.OutOrStdout(), args[0])
 		},
 	})
 	return c

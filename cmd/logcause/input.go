@@ -82,12 +82,8 @@ func (f *inputFlags) options(e env) (pipeline.Options, config.Config, error) {
 			return opts, cfg, usageError{err}
 		}
 	}
-	for _, path := range append(slices.Clone(f.grok), cfg.Grok...) {
-		formats, err := patterns.LoadGrokFile(path)
-		if err != nil {
-			return opts, cfg, err
-		}
-		opts.Grok = append(opts.Grok, formats...)
+	if opts.Grok, err = patterns.LoadGrokFiles(append(slices.Clone(f.grok), cfg.Grok...)); err != nil {
+		return opts, cfg, err
 	}
 	given, err := stackconf.ParseLogFormatDirectives(append(slices.Clone(f.logFormats), cfg.NginxLogFormats...))
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -58,8 +59,10 @@ func run(ctx context.Context, args []string, e env) int {
 		return interrupt.ExitBrokenPipe // the output was closed (| head): nobody reads a message either
 	}
 	fmt.Fprintf(e.stderr, "logcause: %v\n", err)
+	// Ours, those of flags (newRootCmd's flag error function), and the
+	// unknown command that cobra makes itself.
 	var ue usageError
-	if errors.As(err, &ue) || isCobraUsage(err) {
+	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") {
 		return exitUsage
 	}
 	return exitRuntime

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/logcause/logcause/pipeline"
@@ -45,15 +42,10 @@ Exit status: 0 when every record parsed, 1 otherwise, 2 for a usage error,
 			if err != nil {
 				return err
 			}
-			out := bufio.NewWriterSize(c.OutOrStdout(), 64<<10)
 			zoneUsed := func(path, label string) {
 				c.PrintErrf("logcause: %s: stamps without a zone read in %s\n", path, label)
 			}
-			err = pipeline.WriteJSON(c.Context(), out, args, opts, zoneUsed)
-			if ferr := out.Flush(); ferr != nil {
-				return fmt.Errorf("cannot write the output: %w", ferr)
-			}
-			return err
+			return pipeline.WriteJSON(c.Context(), c.OutOrStdout(), args, opts, zoneUsed)
 		},
 	}
 	in.register(c, "format", " (default: as analyze, the offset of the access logs given with them, else Local)")

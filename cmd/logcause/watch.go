@@ -80,9 +80,6 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 				// A second of latency; an idle daemon wakes 4× less than at 250 ms.
 				Waker: func(string) ingest.Waker { return ingest.NewTickWaker(time.Second) },
 				Hook: func(u daemon.Update) {
-					if len(u.Opened) == 0 {
-						return
-					}
 					// The terminal's width now: it may have been resized.
 					if err := report.Incidents(out, u.Result, u.Opened, reportWidth(out)); err != nil {
 						slog.Error("cannot print the incident", "err", err)

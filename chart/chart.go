@@ -33,6 +33,9 @@ const (
 	axisH    = 20
 )
 
+// incidentOpacity is how strongly an incident's span is shaded.
+const incidentOpacity = 0.14
+
 // role names what a shape shows; its colour follows from it (palette),
 // and the SVG names it in a class, so that a page's CSS may restyle it.
 type role string
@@ -125,7 +128,11 @@ func plan(res analyze.Result) layout {
 	// The legend.
 	lx := float64(left)
 	legend := func(r role, text string) {
-		l.rects = append(l.rects, rect{x: lx, y: 6, w: 10, h: 10, role: r})
+		op := 0.0
+		if r == roleIncident {
+			op = incidentOpacity * 2
+		}
+		l.rects = append(l.rects, rect{x: lx, y: 6, w: 10, h: 10, role: r, opacity: op})
 		l.labels = append(l.labels, label{x: lx + 14, y: 15, text: text, role: roleText})
 		lx += 14 + 7*float64(len([]rune(text))) + 16
 	}
@@ -172,7 +179,7 @@ func plan(res analyze.Result) layout {
 	for i, src := range sources {
 		y := lanes + float64(i)*laneH
 		l.rects = append(l.rects, rect{x: left, y: y + laneH - 1, w: plotW, h: 1, role: roleGrid})
-		l.labels = append(l.labels, label{x: left - 6, y: y + 11, text: src, anchor: end, role: roleText})
+		l.labels = append(l.labels, label{x: left - 6, y: y + 11, text: src, anchor: end, role: sourceRoles[i]})
 	}
 	seen := map[string]bool{}
 	for _, inc := range res.Incidents {
@@ -194,7 +201,7 @@ func plan(res analyze.Result) layout {
 	for i, inc := range res.Incidents {
 		x0, x1 := x(inc.Start), x(inc.End)
 		w := max(x1-x0, 2)
-		l.over = append(l.over, rect{x: x0, y: panel1, w: w, h: axis - panel1, role: roleIncident, opacity: 0.14})
+		l.over = append(l.over, rect{x: x0, y: panel1, w: w, h: axis - panel1, role: roleIncident, opacity: incidentOpacity})
 		l.labels = append(l.labels, label{x: x0 + w/2, y: panel1 + 11, text: strconv.Itoa(i + 1), anchor: middle, role: roleIncident, bold: true})
 	}
 

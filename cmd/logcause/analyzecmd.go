@@ -121,7 +121,7 @@ func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags, e env) error {
 type outputFlags struct{ format, output string }
 
 func (o *outputFlags) register(c *cobra.Command) {
-	c.Flags().StringVar(&o.format, "format", "text", "output format: text, json or markdown")
+	c.Flags().StringVar(&o.format, "format", "text", "output format: text, json, markdown or html")
 	c.Flags().StringVar(&o.output, "output", "", "write the report to `FILE` (whole or not at all) instead of stdout")
 }
 

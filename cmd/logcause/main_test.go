@@ -153,7 +153,7 @@ func TestBadInput(t *testing.T) {
 		{"missing config", []string{"analyze", "--config", "/no/such.yaml"}, exitRuntime, "cannot read the config file"},
 		{"unknown flag", []string{"analyze", "--nope", "x"}, exitUsage, "unknown flag"},
 		{"unknown command", []string{"analyse"}, exitUsage, "unknown command"},
-		{"bad output format", []string{"analyze", "--format", "xml", good}, exitUsage, "use text, json or markdown"},
+		{"bad output format", []string{"analyze", "--format", "xml", good}, exitUsage, "use text, json, markdown or html"},
 		{"bad zone", []string{"analyze", "--tz", "Mars/Olympus", good}, exitUsage, "invalid --tz"},
 		{"bad retention", []string{"watch", "--retention-days", "-1", "--store", t.TempDir(), good}, exitUsage, "invalid --retention-days -1: keep at least 1 day"},
 		{"config root missing", []string{"analyze", "--config-root", "/nonexistent/root", good}, exitUsage, "invalid --config-root /nonexistent/root: not a directory"},

@@ -82,7 +82,9 @@ func TestHTMLStructure(t *testing.T) {
 	if len(charts) != 1 {
 		t.Fatalf("%d charts, want 1", len(charts))
 	}
-	shaded := find(charts[0], func(n *html.Node) bool { return n.Data == "rect" && hasClass(n, "lc-incident") && attr(n, "height") != "10" })
+	shaded := find(charts[0], func(n *html.Node) bool {
+		return n.Data == "rect" && hasClass(n, "lc-incident") && attr(n, "height") != "10"
+	})
 	if len(shaded) != 2 {
 		t.Errorf("%d incidents shaded in the chart, want 2", len(shaded))
 	}

@@ -55,6 +55,9 @@ SIGINT (Ctrl-C) or SIGTERM stopped it (its temporary store removed).`,
   # The report in Markdown, in a file, for a ticket or a post-mortem
   logcause analyze --format markdown --output incident.md /var/log
 
+  # The report as one HTML page (timeline chart, a card per incident) to open or forward
+  logcause analyze testdata/demo --format html --output demo.html
+
   # Keep the parsed events for later runs
   logcause analyze --store /var/lib/logcause /var/log
 

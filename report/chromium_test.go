@@ -188,6 +188,32 @@ func TestHTMLInChromium(t *testing.T) {
 	}
 	t.Logf("screenshot: %s", keep)
 
+	// The system's dark mode: a dark page, and the chart's text light on it.
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}}); err != nil {
+		t.Fatal(err)
+	}
+	dark, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := os.Getenv("LOGCAUSE_DARK_SHOT"); p != "" {
+		os.WriteFile(p, dark, 0o644) // to look at it
+	}
+	img, err = png.Decode(bytes.NewReader(dark))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := luma(img, 4, 4); l > 60 {
+		t.Errorf("in dark mode the page's background has luma %d: want dark", l)
+	}
+	if l := luma(img, int(c.x+c.w)-4, int(c.y)+4); l > 60 {
+		t.Errorf("in dark mode the chart's background has luma %d: want dark", l)
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}); err != nil {
+		t.Fatal(err)
+	}
+
 	// A phone: 390 CSS pixels wide, nothing laid out wider.
 	if _, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride,
 		emulation.SetDeviceMetricsOverrideParams{Width: 390, Height: 844, DeviceScaleFactor: 3, Mobile: true}); err != nil {
@@ -215,6 +241,12 @@ func TestHTMLInChromium(t *testing.T) {
 
 func in(p image.Point, b box) bool {
 	return float64(p.X) >= b.x && float64(p.X) < b.x+b.w && float64(p.Y) >= b.y && float64(p.Y) < b.y+b.h
+}
+
+// luma is the brightness, 0 to 255, of the pixel at x, y.
+func luma(img image.Image, x, y int) uint32 {
+	r, g, b, _ := img.At(x, y).RGBA()
+	return (299*(r>>8) + 587*(g>>8) + 114*(b>>8)) / 1000
 }
 
 func near(v, want uint32) bool { return v+6 >= want && v <= want+6 }

@@ -129,6 +129,16 @@ type htmlClass struct {
 // bounded. The template escapes it.
 func text(s string) string { return shorten(clean(s), htmlLineText) }
 
+// block is text for a <pre>: a multi-line record (a slow-log entry, a PHP
+// stack trace) keeps its lines there; each is made visible as text is.
+func block(s string) string {
+	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = clean(l)
+	}
+	return shorten(strings.Join(lines, "\n"), htmlLineText)
+}
+
 func newHTMLPage(res analyze.Result) (htmlPage, error) {
 	css, err := htmlFiles.ReadFile("html/report.css")
 	if err != nil {
@@ -160,7 +170,7 @@ func newHTMLPage(res analyze.Result) (htmlPage, error) {
 			Count: thousands(c.Count), Total: seconds(c.TotalTime), P50: seconds(c.P50Time), P95: seconds(c.P95Time),
 			Max: seconds(c.MaxTime), Lock: seconds(c.LockTime), RowsSent: thousands(c.RowsSent), RowsExamined: thousands(c.RowsExamined),
 			FirstSeen: stamp(c.FirstSeen), LastSeen: stamp(c.LastSeen),
-			SampleTime: seconds(s.QueryTime), SampleQuery: text(s.Query), SampleWhen: stamp(s.Time),
+			SampleTime: seconds(s.QueryTime), SampleQuery: block(s.Query), SampleWhen: stamp(s.Time),
 			SamplePath: text(s.Path) + " @ byte " + strconv.FormatInt(s.Offset, 10),
 		})
 	}
@@ -181,7 +191,7 @@ func newHTMLPage(res analyze.Result) (htmlPage, error) {
 	for _, s := range res.Sources {
 		hs := htmlSource{Path: text(s.Path), Format: text(s.Format), Records: thousands(s.Records), Unparsed: thousands(s.Unparsed), TZ: text(s.TZ), Error: text(s.Error)}
 		for _, smp := range s.Samples {
-			hs.Samples = append(hs.Samples, text(smp))
+			hs.Samples = append(hs.Samples, block(smp))
 		}
 		p.Sources = append(p.Sources, hs)
 	}
@@ -212,7 +222,7 @@ func newHTMLIncident(n int, inc analyze.Incident) htmlIncident {
 		Why: text(root.Summary),
 	}
 	for _, e := range root.Evidence {
-		h.Evidence = append(h.Evidence, htmlEvidence{Time: clock(e.Time), Source: text(e.Source), Path: text(e.Path), Offset: strconv.FormatInt(e.Offset, 10), Text: text(e.Text)})
+		h.Evidence = append(h.Evidence, htmlEvidence{Time: clock(e.Time), Source: text(e.Source), Path: text(e.Path), Offset: strconv.FormatInt(e.Offset, 10), Text: block(e.Text)})
 	}
 	for _, s := range root.Settings {
 		h.Settings = append(h.Settings, text(s.Quote))

@@ -151,7 +151,12 @@ func TestHTMLEscapes(t *testing.T) {
 	res := sample()
 	res.Incidents[0].Title = `502s on /"><svg onload=alert(1)>`
 	res.Incidents[0].TopPaths[0].Path = `/<script>alert(2)</script>`
+	res.Incidents[0].Causes[0].Evidence[0].Text = "# Time: 2026-11-23T13:00:49\n# User@Host: <b>app</b>\x1b[31m\nSELECT 1;"
 	doc, out := parseHTML(t, res)
+	pres := find(doc, func(n *html.Node) bool { return n.Data == "pre" })
+	if len(pres) == 0 || textOf(pres[0]) != "# Time: 2026-11-23T13:00:49\n# User@Host: <b>app</b>\\x1B[31m\nSELECT 1;" {
+		t.Errorf("a multi-line record's evidence: %q; want its lines kept, its markup and escapes shown as text", textOf(pres[0]))
+	}
 	if n := find(doc, func(n *html.Node) bool { return n.Data == "script" }); len(n) > 0 {
 		t.Error("a <script> element from log text")
 	}

@@ -33,7 +33,7 @@ func minute() analyze.Result {
 		Range:  analyze.TimeRange{Start: t0, End: t0.Add(59 * time.Second)},
 		Series: s,
 		Incidents: []analyze.Incident{{
-			Start: t0.Add(20 * time.Second), End: t0.Add(30 * time.Second), Title: `502s on /<script>`,
+			Start: t0.Add(20 * time.Second), End: t0.Add(30 * time.Second), Title: "502s on /<script>\x1b]0;x\x07\xff&",
 			Causes: []analyze.Cause{{Evidence: []analyze.Evidence{ev("fpm_error", 20, 0), ev("nginx_error", 21, 0), ev("nginx_error", 25, 300)}}},
 		}},
 	}

@@ -7,6 +7,8 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/logcause/logcause/analyze"
 )
@@ -21,7 +23,7 @@ func SVG(w io.Writer, res analyze.Result) error {
 	b := bufio.NewWriter(w)
 	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" class="lc-chart" viewBox="0 0 %d %s" width="100%%" role="img" aria-labelledby="lc-chart-title" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif" font-size="11">`+"\n",
 		Width, num(l.height))
-	fmt.Fprintf(b, "<title id=\"lc-chart-title\">%s</title>\n", html.EscapeString(l.title))
+	fmt.Fprintf(b, "<title id=\"lc-chart-title\">%s</title>\n", xmlText(l.title))
 	for _, r := range l.rects {
 		svgRect(b, r)
 	}
@@ -43,7 +45,7 @@ func SVG(w io.Writer, res analyze.Result) error {
 			a += ` font-weight="600"`
 		}
 		fmt.Fprintf(b, `<text x="%s" y="%s"%s class="lc-%s" fill="%s">%s</text>`+"\n",
-			num(t.x), num(t.y), a, t.role, hex(t.role), html.EscapeString(t.text))
+			num(t.x), num(t.y), a, t.role, hex(t.role), xmlText(t.text))
 	}
 	b.WriteString("</svg>\n")
 	if err := b.Flush(); err != nil {
@@ -75,6 +77,18 @@ func svgBars(b *bufio.Writer, bs bars) {
 		fmt.Fprintf(b, "M%s %sH%sV%sH%sZ", num(x), num(y0), num(x+bs.step*0.86), num(y1), num(x))
 	}
 	b.WriteString(`"/>` + "\n")
+}
+
+// xmlText escapes s for XML and HTML text, and drops what neither may
+// hold, or a terminal would act on: control characters (C0 but tab, DEL,
+// C1) and invalid UTF-8. Incident titles carry paths from the logs.
+func xmlText(s string) string {
+	return html.EscapeString(strings.Map(func(r rune) rune {
+		if (r < 0x20 && r != '\t') || (r >= 0x7f && r < 0xa0) || r == utf8.RuneError || r == 0xfffe || r == 0xffff {
+			return -1
+		}
+		return r
+	}, s))
 }
 
 // num writes a coordinate with at most two decimals.

@@ -120,8 +120,9 @@ func boxes(ctx context.Context, sel string) ([]box, error) {
 // TestHTMLInChromium opens the demo's HTML report in a real headless
 // Chromium: the chart and the incident's card laid out and visible in the
 // first screen, the chart's 502 bars painted, no console error (a script,
-// a blocked resource, a CSP violation), and, narrowed to a phone's width,
-// nothing wider than the screen. It keeps a screenshot (-update writes it
+// a blocked resource, a CSP violation); dark in the system's dark mode,
+// white when printed; and, narrowed to a phone's width, nothing wider than
+// the screen. It keeps a screenshot (-update writes it
 // to docs/report-html.png for the README).
 func TestHTMLInChromium(t *testing.T) {
 	ctx, console := browser(t)
@@ -209,6 +210,24 @@ func TestHTMLInChromium(t *testing.T) {
 	}
 	if l := luma(img, int(c.x+c.w)-4, int(c.y)+4); l > 60 {
 		t.Errorf("in dark mode the chart's background has luma %d: want dark", l)
+	}
+	// Printed, even from a dark screen: black on white, the chart kept.
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print",
+		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}}); err != nil {
+		t.Fatal(err)
+	}
+	printed, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img, err = png.Decode(bytes.NewReader(printed)); err != nil {
+		t.Fatal(err)
+	}
+	if l := luma(img, 4, 4); l < 250 {
+		t.Errorf("printed, the page's background has luma %d: want white", l)
+	}
+	if charts, err := boxes(ctx, "svg.lc-chart"); err != nil || len(charts) != 1 {
+		t.Errorf("printed, the chart: %v %v", charts, err)
 	}
 	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}); err != nil {
 		t.Fatal(err)

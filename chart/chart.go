@@ -22,6 +22,10 @@ import (
 // image): the SVG scales to its container.
 const Width = 960
 
+// NarrowWidth is the width of the chart for a phone's screen: its text
+// stays legible when the SVG is scaled to ~360 CSS pixels.
+const NarrowWidth = 400
+
 // Geometry of a chart, in pixels.
 const (
 	left     = 92 // labels of the panels and lanes
@@ -103,12 +107,12 @@ type layout struct {
 	labels        []label
 }
 
-// plan lays out the chart of res.
-func plan(res analyze.Result) layout {
+// plan lays out the chart of res, width pixels wide.
+func plan(res analyze.Result, width int) layout {
 	s := res.Series
 	sources := evidenceSources(res)
-	l := layout{width: Width}
-	plotW := float64(Width - left - right)
+	l := layout{width: float64(width)}
+	plotW := float64(width - left - right)
 	panel1 := float64(top)
 	panel2 := panel1 + panelH + panelGap
 	lanes := panel2 + panelH + 6
@@ -127,6 +131,9 @@ func plan(res analyze.Result) layout {
 
 	// The legend.
 	lx := float64(left)
+	if width < Width { // the legend needs the room of the labels' margin
+		lx = 8
+	}
 	legend := func(r role, text string) {
 		op := 0.0
 		if r == roleIncident {
@@ -150,7 +157,7 @@ func plan(res analyze.Result) layout {
 
 	// Requests, then the gateway errors stacked by status.
 	reqMax := niceCeil(maxOf(s.Requests))
-	l.panel(panel1, "requests", reqMax, bucket)
+	l.panel(panel1, plotW, "requests", reqMax, bucket)
 	l.bars = append(l.bars, bars{x0: left, step: plotW / float64(max(n, 1)), baseline: panel1 + panelH,
 		scale: panelH / float64(reqMax), from: make([]int64, n), to: s.Requests, role: roleRequests})
 	below := make([]int64, n)
@@ -166,7 +173,7 @@ func plan(res analyze.Result) layout {
 		copy(below, stackTop)
 	}
 	gwMax := niceCeil(maxOf(below))
-	l.panel(panel2, "502/504/009", gwMax, bucket)
+	l.panel(panel2, plotW, "502/504/009", gwMax, bucket)
 	for i := 1; i < len(l.bars); i++ {
 		b := &l.bars[i]
 		b.x0, b.step, b.baseline, b.scale = left, plotW/float64(max(n, 1)), panel2+panelH, panelH/float64(gwMax)
@@ -208,14 +215,16 @@ func plan(res analyze.Result) layout {
 	// The time axis.
 	l.rects = append(l.rects, rect{x: left, y: axis, w: plotW, h: 1, role: roleAxis})
 	if n > 0 {
-		every, format := ticks(span)
+		every, format := ticks(span, max(2, int(plotW/100)))
 		for t := s.Start.Truncate(every); !t.After(s.End()); t = t.Add(every) {
 			if t.Before(s.Start) {
 				continue
 			}
-			tx := x(t)
+			tx, text := x(t), t.UTC().Format(format)
 			l.rects = append(l.rects, rect{x: tx, y: panel1, w: 1, h: axis - panel1 + 4, role: roleGrid})
-			l.labels = append(l.labels, label{x: tx, y: axis + 15, text: t.UTC().Format(format), anchor: middle, role: roleMuted})
+			if tx+3.5*float64(len(text)) <= float64(width) { // the range's end may have no room for its label
+				l.labels = append(l.labels, label{x: tx, y: axis + 15, text: text, anchor: middle, role: roleMuted})
+			}
 		}
 		l.labels = append(l.labels, label{x: left - 6, y: axis + 15, text: "UTC", anchor: end, role: roleMuted})
 	}
@@ -225,8 +234,7 @@ func plan(res analyze.Result) layout {
 
 // panel draws a panel's frame and labels: its name, per what, and its
 // scale's top.
-func (l *layout) panel(y float64, name string, top int64, bucket string) {
-	plotW := float64(Width - left - right)
+func (l *layout) panel(y, plotW float64, name string, top int64, bucket string) {
 	l.rects = append(l.rects,
 		rect{x: left, y: y, w: plotW, h: 1, role: roleGrid},
 		rect{x: left, y: y + panelH/2, w: plotW, h: 1, role: roleGrid},
@@ -296,11 +304,11 @@ var tickSteps = []time.Duration{
 }
 
 // ticks returns the interval between time labels, so that a span shows at
-// most 8, and their format.
-func ticks(span time.Duration) (time.Duration, string) {
+// most n, and their format.
+func ticks(span time.Duration, n int) (time.Duration, string) {
 	every := tickSteps[len(tickSteps)-1]
 	for _, d := range tickSteps {
-		if span/d <= 8 {
+		if span/d <= time.Duration(n) {
 			every = d
 			break
 		}

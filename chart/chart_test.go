@@ -93,6 +93,33 @@ func TestSVG(t *testing.T) {
 	}
 }
 
+// TestFits requires every label inside the chart, at both widths, with
+// every status and several logs in the legend and lanes (a label's width
+// estimated at 7 pixels a character, as basicfont draws it).
+func TestFits(t *testing.T) {
+	res := minute()
+	res.Series.Gateway["009"] = make([]int64, 60)
+	for _, src := range []string{"mysql_slow", "mysql_error", "kernel"} {
+		c := &res.Incidents[0].Causes[0]
+		c.Evidence = append(c.Evidence, analyze.Evidence{Source: src, Time: t0.Add(22 * time.Second)})
+	}
+	for _, width := range []int{Width, NarrowWidth} {
+		l := plan(res, width)
+		for _, lb := range l.labels {
+			w := 7 * float64(len([]rune(lb.text)))
+			x0 := map[anchor]float64{start: lb.x, middle: lb.x - w/2, end: lb.x - w}[lb.anchor]
+			if x0 < 0 || x0+w > float64(width) {
+				t.Errorf("width %d: %q spans %.0f to %.0f", width, lb.text, x0, x0+w)
+			}
+		}
+		for _, r := range append(l.rects, l.over...) {
+			if r.x < 0 || r.x+r.w > float64(width)+0.01 {
+				t.Errorf("width %d: a %s rectangle spans %.1f to %.1f", width, r.role, r.x, r.x+r.w)
+			}
+		}
+	}
+}
+
 func TestPNG(t *testing.T) {
 	var b bytes.Buffer
 	if err := PNG(&b, minute()); err != nil {
@@ -102,7 +129,7 @@ func TestPNG(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := plan(minute())
+	l := plan(minute(), Width)
 	if img.Bounds() != image.Rect(0, 0, Width, int(l.height)) {
 		t.Fatalf("bounds %v, want %d × %d", img.Bounds(), Width, int(l.height))
 	}
@@ -133,7 +160,8 @@ func TestBounded(t *testing.T) {
 	odd := minute()
 	odd.Incidents[0].Start, odd.Incidents[0].End = t0.Add(-time.Hour), t0.Add(-time.Hour+time.Second)
 	for name, res := range map[string]analyze.Result{"none": {}, "day": day(), "outside": odd} {
-		for _, draw := range []func(io.Writer, analyze.Result) error{SVG, PNG} {
+		narrow := func(w io.Writer, res analyze.Result) error { return SVGWidth(w, res, NarrowWidth) }
+		for _, draw := range []func(io.Writer, analyze.Result) error{SVG, narrow, PNG} {
 			if err := draw(io.Discard, res); err != nil {
 				t.Errorf("%s: %v", name, err)
 			}

@@ -40,7 +40,7 @@ var palette = map[role]color.RGBA{
 // white: the chart SVG draws, for where SVG is not shown (mail clients).
 // Its text is in the fixed 7×13 font of golang.org/x/image/font/basicfont.
 func PNG(w io.Writer, res analyze.Result) error {
-	l := plan(res)
+	l := plan(res, Width)
 	img := image.NewRGBA(image.Rect(0, 0, Width, int(math.Ceil(l.height))))
 	draw.Draw(img, img.Bounds(), image.NewUniform(palette[roleFrame]), image.Point{}, draw.Src)
 	for _, r := range l.rects {

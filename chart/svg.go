@@ -13,17 +13,22 @@ import (
 	"github.com/logcause/logcause/analyze"
 )
 
-// SVG writes the chart of res as an <svg> element, to be placed in an
-// HTML page (it scales to its container's width) or saved as a file. Its
-// shapes carry their colours as attributes and a class named after what
-// they show ("lc-s502", "lc-text"), so that a page's CSS can restyle them
-// (a dark theme).
-func SVG(w io.Writer, res analyze.Result) error {
-	l := plan(res)
+// SVG writes the chart of res, Width pixels wide, as an <svg> element of
+// class "lc-chart", to be placed in an HTML page (it scales to its
+// container's width) or saved as a file. Its shapes carry their colours as
+// attributes and a class named after what they show ("lc-s502",
+// "lc-text"), so that a page's CSS can restyle them (a dark theme).
+func SVG(w io.Writer, res analyze.Result) error { return SVGWidth(w, res, Width) }
+
+// SVGWidth is SVG laid out width pixels wide (NarrowWidth for a phone: the
+// same text on fewer pixels of plot), of classes "lc-chart" and
+// "lc-chart-<width>".
+func SVGWidth(w io.Writer, res analyze.Result, width int) error {
+	l := plan(res, width)
 	b := bufio.NewWriter(w)
-	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" class="lc-chart" viewBox="0 0 %d %s" width="100%%" role="img" aria-labelledby="lc-chart-title" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif" font-size="11">`+"\n",
-		Width, num(l.height))
-	fmt.Fprintf(b, "<title id=\"lc-chart-title\">%s</title>\n", xmlText(l.title))
+	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" class="lc-chart lc-chart-%d" viewBox="0 0 %d %s" width="100%%" role="img" aria-labelledby="lc-chart-title-%d" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif" font-size="11">`+"\n",
+		width, width, num(l.height), width)
+	fmt.Fprintf(b, "<title id=\"lc-chart-title-%d\">%s</title>\n", width, xmlText(l.title))
 	for _, r := range l.rects {
 		svgRect(b, r)
 	}

@@ -131,9 +131,12 @@ func TestHTMLInChromium(t *testing.T) {
 		t.Fatalf("cannot open %s: %v", url, err)
 	}
 
-	charts, err := boxes(ctx, "svg.lc-chart")
+	charts, err := boxes(ctx, "svg.lc-chart-960")
 	if err != nil || len(charts) != 1 {
 		t.Fatalf("chart: %v %v, want one laid out", charts, err)
+	}
+	if _, err := boxes(ctx, "svg.lc-chart-400"); err == nil {
+		t.Error("the phone's chart is laid out on a wide screen too")
 	}
 	cards, err := boxes(ctx, "article.card")
 	if err != nil || len(cards) != 1 {
@@ -226,7 +229,7 @@ func TestHTMLInChromium(t *testing.T) {
 	if l := luma(img, 4, 4); l < 250 {
 		t.Errorf("printed, the page's background has luma %d: want white", l)
 	}
-	if charts, err := boxes(ctx, "svg.lc-chart"); err != nil || len(charts) != 1 {
+	if charts, err := boxes(ctx, "svg.lc-chart-960"); err != nil || len(charts) != 1 {
 		t.Errorf("printed, the chart: %v %v", charts, err)
 	}
 	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}); err != nil {
@@ -241,7 +244,7 @@ func TestHTMLInChromium(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(url), chromedp.WaitReady(chromedp.CSS("article.card"))); err != nil {
 		t.Fatal(err)
 	}
-	for _, sel := range []string{"main", "svg.lc-chart", "article.card", "pre"} {
+	for _, sel := range []string{"main", "svg.lc-chart-400", "article.card", "pre"} {
 		bs, err := boxes(ctx, sel)
 		if err != nil {
 			t.Fatal(err)
@@ -251,6 +254,19 @@ func TestHTMLInChromium(t *testing.T) {
 				t.Errorf("on a phone, %s is laid out at %+v: wider than the 390 px screen", sel, b)
 			}
 		}
+	}
+	if phone, err := boxes(ctx, "svg.lc-chart-400"); err != nil || phone[0].w < 330 {
+		t.Errorf("on a phone, the chart for it is laid out at %v (%v): want it across the screen", phone, err)
+	}
+	if _, err := boxes(ctx, "svg.lc-chart-960"); err == nil {
+		t.Error("on a phone, the wide chart is laid out too")
+	}
+	if p := os.Getenv("LOGCAUSE_PHONE_SHOT"); p != "" { // to look at it
+		phone, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(p, phone, 0o644)
 	}
 
 	if msgs := console(); len(msgs) > 0 {

@@ -62,6 +62,7 @@ type htmlPage struct {
 	Title       string
 	CSS         template.CSS
 	Chart       template.HTML // drawn by package chart, its text escaped there
+	ChartNarrow template.HTML // the same, laid out for a phone
 	Files       string
 	From, To    string
 	Requests    string
@@ -144,21 +145,26 @@ func newHTMLPage(res analyze.Result) (htmlPage, error) {
 	if err != nil {
 		return htmlPage{}, fmt.Errorf("cannot read the HTML report's style sheet: %w", err)
 	}
-	var svg bytes.Buffer
+	var svg, narrow bytes.Buffer
 	if err := chart.SVG(&svg, res); err != nil {
+		return htmlPage{}, err
+	}
+	if err := chart.SVGWidth(&narrow, res, chart.NarrowWidth); err != nil {
 		return htmlPage{}, err
 	}
 	gw := res.Totals.Status["502"] + res.Totals.Status["504"] + res.Totals.Status["009"]
 	p := htmlPage{
-		Title:    headline(res),
-		CSS:      template.CSS(css),
-		Chart:    template.HTML(svg.String()), // chart.SVG escapes every text it writes
-		Files:    plural(len(res.Sources), "file"),
-		From:     stamp(res.Range.Start),
-		To:       stamp(res.Range.End),
-		Requests: thousands(res.Totals.Requests),
-		Status:   statusList(res.Totals.Status, 0),
-		Gateway:  thousands(gw),
+		Title: headline(res),
+		CSS:   template.CSS(css),
+		// chart.SVG escapes every text it writes.
+		Chart:       template.HTML(svg.String()),
+		ChartNarrow: template.HTML(narrow.String()),
+		Files:       plural(len(res.Sources), "file"),
+		From:        stamp(res.Range.Start),
+		To:          stamp(res.Range.End),
+		Requests:    thousands(res.Totals.Requests),
+		Status:      statusList(res.Totals.Status, 0),
+		Gateway:     thousands(gw),
 	}
 	for i, inc := range res.Incidents {
 		p.Incidents = append(p.Incidents, newHTMLIncident(i+1, inc))

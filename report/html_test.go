@@ -78,19 +78,22 @@ func TestHTMLStructure(t *testing.T) {
 	res := twoIncidents()
 	doc, out := parseHTML(t, res)
 
-	charts := find(doc, func(n *html.Node) bool { return n.Data == "svg" && hasClass(n, "lc-chart") })
-	if len(charts) != 1 {
-		t.Fatalf("%d charts, want 1", len(charts))
-	}
-	shaded := find(charts[0], func(n *html.Node) bool {
-		return n.Data == "rect" && hasClass(n, "lc-incident") && attr(n, "height") != "10"
-	})
-	if len(shaded) != 2 {
-		t.Errorf("%d incidents shaded in the chart, want 2", len(shaded))
-	}
-	marks := find(charts[0], func(n *html.Node) bool { return n.Data == "rect" && strings.HasPrefix(attr(n, "class"), "lc-src") })
-	if len(marks) != 2 { // the same two evidence lines in both incidents: marked once each
-		t.Errorf("%d evidence marks, want 2 (fpm_error and nginx_error, each line once)", len(marks))
+	// The chart twice: for a screen, and laid out for a phone's.
+	for _, class := range []string{"lc-chart-960", "lc-chart-400"} {
+		charts := find(doc, func(n *html.Node) bool { return n.Data == "svg" && hasClass(n, "lc-chart") && hasClass(n, class) })
+		if len(charts) != 1 {
+			t.Fatalf("%d charts of class %s, want 1", len(charts), class)
+		}
+		shaded := find(charts[0], func(n *html.Node) bool {
+			return n.Data == "rect" && hasClass(n, "lc-incident") && attr(n, "height") != "10"
+		})
+		if len(shaded) != 2 {
+			t.Errorf("%s: %d incidents shaded in the chart, want 2", class, len(shaded))
+		}
+		marks := find(charts[0], func(n *html.Node) bool { return n.Data == "rect" && strings.HasPrefix(attr(n, "class"), "lc-src") })
+		if len(marks) != 2 { // the same two evidence lines in both incidents: marked once each
+			t.Errorf("%s: %d evidence marks, want 2 (fpm_error and nginx_error, each line once)", class, len(marks))
+		}
 	}
 
 	cards := find(doc, func(n *html.Node) bool { return n.Data == "article" && hasClass(n, "card") })

@@ -10,12 +10,14 @@
 package chart
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
 	"time"
 
 	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/patterns"
 )
 
 // Width is the width of a chart in pixels (the SVG's viewBox, the PNG's
@@ -186,7 +188,7 @@ func plan(res analyze.Result, width int) layout {
 	for i, src := range sources {
 		y := lanes + float64(i)*laneH
 		l.rects = append(l.rects, rect{x: left, y: y + laneH - 1, w: plotW, h: 1, role: roleGrid})
-		l.labels = append(l.labels, label{x: left - 6, y: y + 11, text: src, anchor: end, role: sourceRoles[i]})
+		l.labels = append(l.labels, label{x: left - 6, y: y + 11, text: src, anchor: end, role: sourceRole(src)})
 	}
 	seen := map[string]bool{}
 	for _, inc := range res.Incidents {
@@ -199,7 +201,7 @@ func plan(res analyze.Result, width int) layout {
 				}
 				seen[key] = true
 				y := lanes + float64(lane)*laneH
-				l.over = append(l.over, rect{x: x(e.Time) - 1.5, y: y + 2, w: 3, h: laneH - 5, role: sourceRoles[lane%len(sourceRoles)]})
+				l.over = append(l.over, rect{x: x(e.Time) - 1.5, y: y + 2, w: 3, h: laneH - 5, role: sourceRole(e.Source)})
 			}
 		}
 	}
@@ -247,19 +249,38 @@ func (l *layout) panel(y, plotW float64, name string, top int64, bucket string) 
 }
 
 // evidenceSources are the log formats of the incidents' evidence, in the
-// order first met, at most as many as there are lane colours.
+// order of patterns.Kinds (nginx's error log first), at most as many as
+// there are lane colours.
 func evidenceSources(res analyze.Result) []string {
 	var out []string
 	for _, inc := range res.Incidents {
 		for _, c := range inc.Causes {
 			for _, e := range c.Evidence {
-				if !slices.Contains(out, e.Source) && len(out) < len(sourceRoles) {
+				if !slices.Contains(out, e.Source) {
 					out = append(out, e.Source)
 				}
 			}
 		}
 	}
-	return out
+	slices.SortStableFunc(out, func(a, b string) int { return cmp.Compare(kindIndex(a), kindIndex(b)) })
+	return out[:min(len(out), len(sourceRoles))]
+}
+
+// kindIndex is the place of a log format among patterns.Kinds; after them
+// for another.
+func kindIndex(src string) int {
+	kinds := patterns.Kinds()
+	if i := slices.IndexFunc(kinds, func(k patterns.Kind) bool { return k.String() == src }); i >= 0 {
+		return i
+	}
+	return len(kinds)
+}
+
+// sourceRole is the colour of a log format's marks: the same in every
+// chart, nginx's error log the first colour.
+func sourceRole(src string) role {
+	n := len(sourceRoles)
+	return sourceRoles[((kindIndex(src)-kindIndex(patterns.KindNginxError.String()))%n+n)%n]
 }
 
 // describe says in words what the chart shows.

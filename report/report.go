@@ -1,6 +1,8 @@
 // Package report answers one question: how is an analysis shown? It renders
-// an analyze.Result as a terminal report, as JSON or as Markdown. Log text is
-// attacker-controlled: the terminal form strips control sequences from it.
+// an analyze.Result as a terminal report, as JSON, as Markdown or as one
+// HTML page (with the timeline chart of package chart). Log text is
+// attacker-controlled: every form keeps it inert (control sequences shown
+// as text, Markdown escaped, HTML through html/template).
 package report
 
 import (

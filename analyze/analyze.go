@@ -52,7 +52,8 @@ var DefaultConfig = Config{
 // Analyze explains the gateway errors in rng. Sources are not read from r:
 // the caller fills Result.Sources.
 func Analyze(r Reader, rng TimeRange, cfg Config) (Result, error) {
-	res := Result{Version: Version, Range: rng, Sources: []Source{}, Incidents: []Incident{}, Noise: Noise{Bursts: []NoiseBurst{}}, Gaps: []Gap{}, SlowQueries: []QueryClass{}}
+	res := Result{Version: Version, Range: rng, Sources: []Source{}, Incidents: []Incident{}, Noise: Noise{Bursts: []NoiseBurst{}}, Gaps: []Gap{}, SlowQueries: []QueryClass{},
+		Series: Series{Step: 1, Requests: []int64{}, Gateway: map[string][]int64{}}}
 	secs, err := r.Seconds(rng.Start, rng.End.Add(time.Second))
 	if err != nil {
 		return res, fmt.Errorf("cannot read request counts: %w", err)
@@ -65,6 +66,7 @@ func Analyze(r Reader, rng TimeRange, cfg Config) (Result, error) {
 		res.Gaps = append(res.Gaps, Gap(g))
 	}
 	res.Totals = totals(secs)
+	res.Series = series(secs, rng)
 	d := newDigest()
 	if err := r.EventsOf(patterns.KindMySQLSlow, rng.Start, rng.End.Add(time.Second), func(ev *patterns.Event) error { d.add(ev); return nil }); err != nil {
 		return res, fmt.Errorf("cannot read the slow-query log: %w", err)

@@ -30,6 +30,9 @@ type Result struct {
 	// the classes not listed.
 	SlowQueries     []QueryClass `json:"slow_queries"`
 	SlowQueriesMore int          `json:"slow_queries_more"`
+	// The range's requests and gateway errors over time, bucketed (a
+	// second, or longer for a long range): what a chart of it draws.
+	Series Series `json:"series"`
 }
 
 // Gap is a place where lines of a followed log may be missing (the saved

@@ -29,6 +29,11 @@ func TestDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, filepath.Join("testdata", "demo", "report.md"), md.String())
+	var page bytes.Buffer
+	if err := report.HTML(&page, res); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, filepath.Join("testdata", "demo", "report.html"), page.String())
 
 	assertWorkerExhaustion(t, res, 235)
 	if res.Totals.Status["200"] != 265 || res.Totals.Requests != 500 {

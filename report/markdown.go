@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/logcause/logcause/analyze"
@@ -77,12 +76,8 @@ func (m *mdPrinter) incident(n int, inc analyze.Incident) {
 	m.table([]string{"Impact", ""}, rows)
 
 	root := rootCause(inc)
-	chain := make([]string, 0, len(inc.Chain)+1)
-	for _, k := range inc.Chain {
-		chain = append(chain, md(string(k)))
-	}
 	m.f("\n- **Root cause:** %s (confidence %.2f)\n", md(string(inc.RootCause)), root.Confidence)
-	m.f("- **Chain:** %s → %s\n", strings.Join(chain, " → "), gatewayCodes(inc.Status))
+	m.f("- **Chain:** %s → %s\n", strings.Join(chainNames(inc, md), " → "), gatewayCodes(inc.Status))
 	m.f("- **Why:** %s\n", md(root.Summary))
 	if len(root.Settings) > 0 {
 		m.f("\n### Configuration quoted\n\n")
@@ -103,8 +98,7 @@ func (m *mdPrinter) incident(n int, inc analyze.Incident) {
 			m.code(e.Text)
 		}
 	}
-	others := slices.DeleteFunc(slices.Clone(inc.Causes), func(c analyze.Cause) bool { return c.Kind == inc.RootCause })
-	if len(others) > 0 {
+	if others := otherCauses(inc); len(others) > 0 {
 		m.f("\n### Other candidate causes\n\n")
 		for _, c := range others {
 			m.f("- %s (confidence %.2f): %s\n", md(string(c.Kind)), c.Confidence, md(c.Summary))

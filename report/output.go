@@ -13,7 +13,7 @@ import (
 // RenderFunc writes an analysis in one format.
 type RenderFunc func(io.Writer, analyze.Result) error
 
-// Renderer returns the renderer of format (text, json or markdown); text
+// Renderer returns the renderer of format (text, json, markdown or html); text
 // is laid out in width columns.
 func Renderer(format string, width int) (RenderFunc, error) {
 	switch format {
@@ -23,8 +23,10 @@ func Renderer(format string, width int) (RenderFunc, error) {
 		return JSON, nil
 	case "markdown":
 		return Markdown, nil
+	case "html":
+		return HTML, nil
 	}
-	return nil, fmt.Errorf("invalid --format %q: use text, json or markdown", format)
+	return nil, fmt.Errorf("invalid --format %q: use text, json, markdown or html", format)
 }
 
 // WriteFile writes the report of res to the file path, whole or not at

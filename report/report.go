@@ -1,6 +1,8 @@
 // Package report answers one question: how is an analysis shown? It renders
-// an analyze.Result as a terminal report, as JSON or as Markdown. Log text is
-// attacker-controlled: the terminal form strips control sequences from it.
+// an analyze.Result as a terminal report, as JSON, as Markdown or as one
+// HTML page (with the timeline chart of package chart). Log text is
+// attacker-controlled: every form keeps it inert (control sequences shown
+// as text, Markdown escaped, HTML through html/template).
 package report
 
 import (
@@ -147,11 +149,7 @@ func (p *printer) incident(n int, res analyze.Result, inc analyze.Incident) {
 	p.line(labelled, "  Impact:      %s of %s requests (%.1f%%) failed: %s", thousands(gateway), thousands(inc.Requests), share, statusList(inc.Status, 0))
 	root := rootCause(inc)
 	p.line(labelled, "  Root cause:  %s (confidence %.2f)", inc.RootCause, root.Confidence)
-	chain := make([]string, 0, len(inc.Chain)+1)
-	for _, k := range inc.Chain {
-		chain = append(chain, string(k))
-	}
-	p.line(labelled, "  Chain:       %s → %s", strings.Join(chain, " → "), gatewayCodes(inc.Status))
+	p.line(labelled, "  Chain:       %s → %s", strings.Join(chainNames(inc, nil), " → "), gatewayCodes(inc.Status))
 	p.line(labelled, "  Why:         %s", clean(root.Summary))
 	for _, l := range []struct {
 		name string
@@ -184,8 +182,7 @@ func (p *printer) incident(n int, res analyze.Result, inc analyze.Incident) {
 		}
 		p.table([]column{{header: "PATH", wraps: true}, {header: "ERRORS", align: tw.AlignRight}}, rows)
 	}
-	others := slices.DeleteFunc(slices.Clone(inc.Causes), func(c analyze.Cause) bool { return c.Kind == inc.RootCause })
-	if len(others) > 0 {
+	if others := otherCauses(inc); len(others) > 0 {
 		p.f("\n  Other candidate causes:\n")
 		for _, c := range others {
 			p.line(4, "  - %s (confidence %.2f): %s", c.Kind, c.Confidence, clean(c.Summary))
@@ -213,6 +210,25 @@ func rootCause(inc analyze.Incident) analyze.Cause {
 		}
 	}
 	return root
+}
+
+// chainNames names the kinds of an incident's chain, root first, each
+// passed through esc when it is not nil.
+func chainNames(inc analyze.Incident, esc func(string) string) []string {
+	chain := make([]string, 0, len(inc.Chain))
+	for _, k := range inc.Chain {
+		if esc != nil {
+			chain = append(chain, esc(string(k)))
+		} else {
+			chain = append(chain, string(k))
+		}
+	}
+	return chain
+}
+
+// otherCauses are an incident's candidate causes but its root cause.
+func otherCauses(inc analyze.Incident) []analyze.Cause {
+	return slices.DeleteFunc(slices.Clone(inc.Causes), func(c analyze.Cause) bool { return c.Kind == inc.RootCause })
 }
 
 // evidence lists the evidence lines, each under its time, its log's format

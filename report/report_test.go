@@ -50,6 +50,12 @@ func sample() analyze.Result {
 				Sample: analyze.QuerySample{Time: t0, QueryTime: 0.000277, Path: "/var/log/mysql/slow.log", Query: "SELECT 1 /* \x1b[31m | ` */"}},
 		},
 		SlowQueriesMore: 1,
+		Series: analyze.Series{Start: t0.Add(-50 * time.Second), Step: 10,
+			Requests: []int64{98, 101, 99, 97, 100, 150, 96, 99, 100, 98, 97, 99, 100},
+			Gateway: map[string][]int64{
+				"502": {0, 1, 0, 0, 0, 100, 0, 0, 0, 0, 0, 0, 0},
+				"504": {0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0},
+			}},
 		Incidents: []analyze.Incident{{
 			Start: t0, End: t0.Add(10 * time.Second),
 			Title:    "502s on /slow.php: PHP-FPM ran out of workers (pm.max_children reached)",

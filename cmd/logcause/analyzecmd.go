@@ -56,6 +56,9 @@ SIGINT (Ctrl-C) or SIGTERM stopped it (its temporary store removed).`,
   # The report in Markdown, in a file, for a ticket or a post-mortem
   logcause analyze --format markdown --output incident.md /var/log
 
+  # The report as one HTML page (timeline chart, a card per incident) to open or forward
+  logcause analyze testdata/demo --format html --output demo.html
+
   # Keep the parsed events for later runs
   logcause analyze --store /var/lib/logcause /var/log
 
@@ -122,7 +125,7 @@ func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags, e env) error {
 type outputFlags struct{ format, output string }
 
 func (o *outputFlags) register(c *cobra.Command) {
-	c.Flags().StringVar(&o.format, "format", "text", "output format: text, json or markdown")
+	c.Flags().StringVar(&o.format, "format", "text", "output format: text, json, markdown or html")
 	c.Flags().StringVar(&o.output, "output", "", "write the report to `FILE` (whole or not at all) instead of stdout")
 }
 

@@ -11,13 +11,14 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden reports of testdata/demo")
 
 // TestDemo runs the README's first command, `logcause analyze
-// testdata/demo`, end to end, and compares both report formats with their
+// testdata/demo`, end to end, and compares its report formats with their
 // golden files (pipeline's TestDemo checks the facts they must say).
 func TestDemo(t *testing.T) {
 	t.Chdir("../..") // the README runs it from the repository's root
 	for _, tc := range []struct{ format, golden string }{
 		{"text", "report.txt"},
 		{"json", "report.json"},
+		{"html", "report.html"},
 	} {
 		t.Run(tc.format, func(t *testing.T) {
 			code, out, errs := runCmd(t, "analyze", "--format", tc.format, "testdata/demo")

@@ -156,7 +156,7 @@ func TestBadInput(t *testing.T) {
 		{"flag without its value", []string{"analyze", "--format"}, exitUsage, "flag needs an argument"},
 		{"bad flag value", []string{"watch", "--interval", "soon", good}, exitUsage, "invalid argument \"soon\" for \"--interval\""},
 		{"unknown shorthand flag", []string{"store", "stats", "-Q"}, exitUsage, "unknown shorthand flag"},
-		{"bad output format", []string{"analyze", "--format", "xml", good}, exitUsage, "use text, json or markdown"},
+		{"bad output format", []string{"analyze", "--format", "xml", good}, exitUsage, "use text, json, markdown or html"},
 		{"bad zone", []string{"analyze", "--tz", "Mars/Olympus", good}, exitUsage, "invalid --tz"},
 		{"bad retention", []string{"watch", "--retention-days", "-1", "--store", t.TempDir(), good}, exitUsage, "invalid --retention-days -1: keep at least 1 day"},
 		{"config root missing", []string{"analyze", "--config-root", "/nonexistent/root", good}, exitUsage, "invalid --config-root /nonexistent/root: not a directory"},

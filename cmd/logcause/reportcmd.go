@@ -42,7 +42,8 @@ read, 2 for a usage error.`,
   logcause report --store ./incident-store --since 24h --format json
 
   # A morning, in Markdown, in a file
-  logcause report --since 2026-12-01T06:00 --until 2026-12-01T12:00 --format markdown --output morning.md`,
+  logcause report --since 2026-12-01T06:00 --until 2026-12-01T12:00 --format markdown --output morning.md
+  logcause report --since yesterday --until yesterday --format html --output yesterday.html`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runReport(c, fl, e) },
 	}

@@ -109,7 +109,7 @@ func TestReportErrors(t *testing.T) {
 		{"--since", "last week"},
 		{"--until", "tomorrow"},
 		{"--since", "today", "--until", "yesterday"},
-		{"--format", "html"},
+		{"--format", "xml"},
 	} {
 		code, _, errs := runIn(t, demoEnv(), append([]string{"report", "--store", empty}, args...)...)
 		if code != exitUsage || (args[0] != "--format" && !strings.Contains(errs, "invalid ")) {

@@ -59,12 +59,19 @@ func (c *fakeClock) After(d time.Duration) <-chan time.Time {
 // wait returns the next wait the scheduler asked for.
 func (c *fakeClock) wait(t *testing.T) timer {
 	t.Helper()
+	return receive(t, c.waits, "the scheduler asked for no wait")
+}
+
+// receive returns the next value of ch, failing the test after bound.
+func receive[T any](t *testing.T, ch <-chan T, fail string) T {
+	t.Helper()
 	select {
-	case w := <-c.waits:
-		return w
+	case v := <-ch:
+		return v
 	case <-time.After(bound):
-		t.Fatal("the scheduler asked for no wait")
-		return timer{}
+		t.Fatal(fail)
+		var zero T
+		return zero
 	}
 }
 
@@ -110,13 +117,7 @@ func (s *fakeSender) SendReport(ctx context.Context, job config.Report, since, u
 // next returns the next send.
 func (s *fakeSender) next(t *testing.T) send {
 	t.Helper()
-	select {
-	case c := <-s.calls:
-		return c
-	case <-time.After(bound):
-		t.Fatal("no report was sent")
-		return send{}
-	}
+	return receive(t, s.calls, "no report was sent")
 }
 
 // none checks that nothing was sent: call it once the scheduler asked for
@@ -139,13 +140,21 @@ func nightly(t *testing.T, since string) config.Report {
 	return cfg.Reports[0]
 }
 
-func paris(t *testing.T) *time.Location {
+// december gives instants of December 2026 in the job's zone.
+func december(job config.Report) func(d, h, m int) time.Time {
+	return func(d, h, m int) time.Time { return time.Date(2026, 12, d, h, m, 0, 0, job.Zone()) }
+}
+
+// accessLog writes 10 seconds of requests into a new access log, to follow.
+func accessLog(t *testing.T) (string, []pipeline.File) {
 	t.Helper()
-	loc, err := time.LoadLocation("Europe/Paris")
+	access := filepath.Join(t.TempDir(), "access.log")
+	appendTo(t, access, utcAccess(0, 10, 200))
+	files, err := pipeline.LiveFiles([]string{access}, pipeline.Options{Zone: time.UTC, Limits: ingest.DefaultLimits})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return loc
+	return access, files
 }
 
 // scheduler runs a daemon that follows files and sends job, until the
@@ -173,13 +182,12 @@ func openStore(t *testing.T, dir string) *store.Store {
 // not before, with the window before the run; a restart after it sends
 // nothing until the next run.
 func TestReportSentAtItsRunNotTwice(t *testing.T) {
-	loc := paris(t)
-	day := func(d, h, m int) time.Time { return time.Date(2026, 12, d, h, m, 0, 0, loc) }
+	job := nightly(t, "24h")
+	day := december(job)
 	dir := filepath.Join(t.TempDir(), "store")
 	st := openStore(t, dir)
 	clock := newFakeClock(day(5, 6, 0))
 	sender := newFakeSender()
-	job := nightly(t, "24h")
 	stop := scheduler(t, st, clock, sender, job, nil, nil, nil)
 
 	w := clock.wait(t)
@@ -229,16 +237,10 @@ func TestReportSentAtItsRunNotTwice(t *testing.T) {
 // before; a daemon stopped across runs sends the latest one it missed,
 // once, after its followers read what was written while it was stopped.
 func TestMissedRunSentOnceAtStart(t *testing.T) {
-	loc := paris(t)
-	day := func(d, h, m int) time.Time { return time.Date(2026, 12, d, h, m, 0, 0, loc) }
-	dir := filepath.Join(t.TempDir(), "store")
-	access := filepath.Join(t.TempDir(), "access.log")
-	appendTo(t, access, utcAccess(0, 10, 200))
-	files, err := pipeline.LiveFiles([]string{access}, pipeline.Options{Zone: time.UTC, Limits: ingest.DefaultLimits})
-	if err != nil {
-		t.Fatal(err)
-	}
 	job := nightly(t, "14d") // the log's lines are of 23 November
+	day := december(job)
+	dir := filepath.Join(t.TempDir(), "store")
+	access, files := accessLog(t)
 	st := openStore(t, dir)
 	clock := newFakeClock(day(1, 9, 0))
 	sender := newFakeSender()
@@ -287,16 +289,10 @@ func TestMissedRunSentOnceAtStart(t *testing.T) {
 // recorded as sent, and is sent after a restart; Close ends a send in
 // flight.
 func TestFailedSendRetried(t *testing.T) {
-	loc := paris(t)
-	day := func(d, h, m int) time.Time { return time.Date(2026, 12, d, h, m, 0, 0, loc) }
-	dir := filepath.Join(t.TempDir(), "store")
-	access := filepath.Join(t.TempDir(), "access.log")
-	appendTo(t, access, utcAccess(0, 10, 200))
-	files, err := pipeline.LiveFiles([]string{access}, pipeline.Options{Zone: time.UTC, Limits: ingest.DefaultLimits})
-	if err != nil {
-		t.Fatal(err)
-	}
 	job := nightly(t, "24h")
+	day := december(job)
+	dir := filepath.Join(t.TempDir(), "store")
+	access, files := accessLog(t)
 	st := openStore(t, dir)
 	clock := newFakeClock(day(5, 6, 59))
 	sender := newFakeSender()

@@ -162,3 +162,22 @@ func TestParse(t *testing.T) {
 		t.Errorf("without a zone: %s, want 07:00 UTC", got)
 	}
 }
+
+// TestMidnightGap: where the clocks skip midnight (Chile, 6 September
+// 2026: 00:00 −04 is 01:00 −03), a daily run at midnight runs at 01:00.
+func TestMidnightGap(t *testing.T) {
+	loc, err := time.LoadLocation("America/Santiago")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := mustParse(t, "@daily", loc)
+	from := time.Date(2026, 9, 5, 12, 0, 0, 0, loc)
+	for _, want := range []time.Time{
+		time.Date(2026, 9, 6, 4, 0, 0, 0, time.UTC), // 01:00 −03
+		time.Date(2026, 9, 7, 3, 0, 0, 0, time.UTC), // 00:00 −03
+	} {
+		if from = s.Next(from); !from.Equal(want) {
+			t.Errorf("run %s, want %s", from, want.In(loc))
+		}
+	}
+}

@@ -41,8 +41,8 @@ type Config struct {
 	NginxLogFormats []string `yaml:"nginx_log_formats"`
 	Store           string   `yaml:"store"`
 	RetentionDays   int      `yaml:"retention_days"`
-	Sources         []Source `yaml:"sources"`
 	Reports         []Report `yaml:"reports"` // report.go
+	Sources         []Source `yaml:"sources"`
 }
 
 // Source is one entry of sources: a file, a directory or a glob, and
@@ -72,8 +72,8 @@ func Default() Config {
 		NginxLogFormats: []string{},
 		Store:           DefaultStore,
 		RetentionDays:   14,
-		Sources:         CommonLayout(),
 		Reports:         []Report{},
+		Sources:         CommonLayout(),
 	}
 }
 
@@ -111,11 +111,11 @@ func Parse(name string, b []byte) (Config, error) {
 			return cfg, fmt.Errorf("invalid config %s: source %s: %w", name, s.Path, err)
 		}
 	}
-	if _, err := ParseZone(cfg.TZ); err != nil {
-		return cfg, fmt.Errorf("invalid config %s: %w", name, err)
-	}
 	if err := checkReports(name, cfg.Reports); err != nil {
 		return cfg, err
+	}
+	if _, err := ParseZone(cfg.TZ); err != nil {
+		return cfg, fmt.Errorf("invalid config %s: %w", name, err)
 	}
 	return cfg, nil
 }

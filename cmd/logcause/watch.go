@@ -98,7 +98,7 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 						slog.Error("cannot print the incident", "err", err)
 					}
 				},
-				Reports: cfg.Reports, Sender: reportSender(st, opts.ConfigRoot),
+				Reports: cfg.Reports, Sender: reportSender(st, opts.ConfigRoot, logReport),
 			})
 			defer d.Close()
 			return d.Run(c.Context())
@@ -113,17 +113,23 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 }
 
 // reportSender is how watch sends its scheduled reports: it analyzes the
-// run's window of the store the daemon holds. Until the mailer is built,
-// it logs the report's headline instead of mailing it.
-func reportSender(st *store.Store, root string) daemon.SenderFunc {
-	return func(_ context.Context, job config.Report, since, until time.Time) error {
+// run's window of the store the daemon holds, and hands the analysis to
+// deliver with the report's recipients.
+func reportSender(st *store.Store, root string, deliver func(context.Context, analyze.Result, []string) error) daemon.SenderFunc {
+	return func(ctx context.Context, job config.Report, since, until time.Time) error {
 		acfg := analyze.DefaultConfig
 		acfg.Stack = stack(root)
 		res, err := pipeline.Report(st, since, until, acfg)
 		if err != nil {
 			return fmt.Errorf("cannot analyze the report's window: %w", err)
 		}
-		slog.Warn("e-mail is not configured yet: the report was analyzed, not sent", "report", job.Key(), "email", job.Email, "since", since, "until", until, "incidents", len(res.Incidents))
-		return nil
+		return deliver(ctx, res, job.Email)
 	}
+}
+
+// logReport stands for the mailer until it is built: it logs what the
+// mail would say.
+func logReport(_ context.Context, res analyze.Result, to []string) error {
+	slog.Warn("e-mail is not configured yet: the report was analyzed, not sent", "email", to, "incidents", len(res.Incidents))
+	return nil
 }

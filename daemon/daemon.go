@@ -169,6 +169,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if len(d.cfg.Reports) > 0 && d.cfg.Sender == nil {
 		return errors.New("cannot run the daemon: reports are configured, but nothing sends them")
 	}
+	for _, job := range d.cfg.Reports {
+		if job.Cron() == nil {
+			return fmt.Errorf("cannot run the daemon: report %s has an invalid schedule %q; check the config file with `logcause config check`", job.Key(), job.Schedule)
+		}
+	}
 	ticks := d.cfg.Ticks
 	if ticks == nil {
 		if d.cfg.Interval <= 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -338,12 +339,19 @@ func TestFailedSendRetried(t *testing.T) {
 	goleak.VerifyNone(t, goleak.IgnoreCurrent())
 }
 
-// TestReportsNeedASender: reports without a sender are refused.
-func TestReportsNeedASender(t *testing.T) {
+// TestReportsChecked: reports without a sender, or with a schedule that
+// does not parse, are refused.
+func TestReportsChecked(t *testing.T) {
 	st := openStore(t, filepath.Join(t.TempDir(), "store"))
 	defer st.Close()
-	d := daemon.New(st, daemon.Config{Ticks: make(chan time.Time), Reports: []config.Report{nightly(t, "24h")}})
-	if err := d.Run(context.Background()); err == nil {
-		t.Error("Run with reports and no sender")
+	job := nightly(t, "24h")
+	d := daemon.New(st, daemon.Config{Ticks: make(chan time.Time), Reports: []config.Report{job}})
+	if err := d.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "nothing sends them") {
+		t.Errorf("Run with reports and no sender: %v", err)
+	}
+	job.Schedule = "0 7 * *"
+	d = daemon.New(st, daemon.Config{Ticks: make(chan time.Time), Reports: []config.Report{job}, Sender: newFakeSender()})
+	if err := d.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "invalid schedule") {
+		t.Errorf("Run with a bad schedule: %v", err)
 	}
 }

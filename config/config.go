@@ -42,6 +42,7 @@ type Config struct {
 	NginxLogFormats []string `yaml:"nginx_log_formats"`
 	Store           string   `yaml:"store"`
 	RetentionDays   int      `yaml:"retention_days"`
+	Reports         []Report `yaml:"reports"` // report.go
 	Sources         []Source `yaml:"sources"`
 }
 
@@ -72,6 +73,7 @@ func Default() Config {
 		NginxLogFormats: []string{},
 		Store:           DefaultStore,
 		RetentionDays:   14,
+		Reports:         []Report{},
 		Sources:         CommonLayout(),
 	}
 }
@@ -109,6 +111,9 @@ func Parse(name string, b []byte) (Config, error) {
 		if _, err := ParseZone(s.TZ); err != nil {
 			return cfg, fmt.Errorf("invalid config %s: source %s: %w", name, s.Path, err)
 		}
+	}
+	if err := checkReports(name, cfg.Reports); err != nil {
+		return cfg, err
 	}
 	if _, err := ParseZone(cfg.TZ); err != nil {
 		return cfg, fmt.Errorf("invalid config %s: %w", name, err)

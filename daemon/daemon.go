@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/config"
 	"github.com/logcause/logcause/ingest"
 	"github.com/logcause/logcause/patterns"
 	"github.com/logcause/logcause/pipeline"
@@ -65,6 +66,12 @@ type Config struct {
 	// each commit (with the followed path) and each tick.
 	OnCommit   func(path string)
 	OnAnalyzed func()
+	// Reports are sent by Sender on their schedules (reports.go), each on
+	// a goroutine of its own; the last run sent of each is kept in the
+	// store. After is how their scheduler waits: default time.After.
+	Reports []config.Report
+	Sender  Sender
+	After   func(time.Duration) <-chan time.Time
 }
 
 // Update is what changed among the incidents of the recent history.
@@ -103,6 +110,9 @@ func New(st *store.Store, cfg Config) *Daemon {
 	}
 	if cfg.Zone == nil {
 		cfg.Zone = time.UTC
+	}
+	if cfg.After == nil {
+		cfg.After = time.After
 	}
 	return &Daemon{st: st, cfg: cfg, done: make(chan struct{}), known: map[time.Time]analyze.Incident{}, resolved: map[time.Time]bool{}}
 }
@@ -156,6 +166,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer close(d.done)
 	defer cancel()
 
+	if len(d.cfg.Reports) > 0 && d.cfg.Sender == nil {
+		return errors.New("cannot run the daemon: reports are configured, but nothing sends them")
+	}
+	for _, job := range d.cfg.Reports {
+		if job.Cron() == nil {
+			return fmt.Errorf("cannot run the daemon: report %s has an invalid schedule %q; check the config file with `logcause config check`", job.Key(), job.Schedule)
+		}
+	}
 	ticks := d.cfg.Ticks
 	if ticks == nil {
 		if d.cfg.Interval <= 0 {
@@ -198,11 +216,19 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer wg.Wait() // after cancel (deferred later, run first): every follower ends
 	batches := make(chan batch)
 	errs := make(chan error, len(d.cfg.Files))
+	ready := newCaughtUp(len(d.cfg.Files))
 	for i, f := range d.cfg.Files {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- d.follow(ctx, f, starts[i], tracks[i], prior[f.Path], batches)
+			errs <- d.follow(ctx, f, starts[i], tracks[i], prior[f.Path], batches, ready)
+		}()
+	}
+	for _, job := range d.cfg.Reports {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.sendReports(ctx, job, ready)
 		}()
 	}
 	defer cancel()
@@ -337,8 +363,16 @@ func (d *Daemon) startPosition(ctx context.Context, path string, saved []byte, t
 
 // follow reads one log and hands its batches to the committer, waiting for
 // each to be committed before reading on, with the marks t keeps of the
-// files read. prior is what the store knows of the file already.
-func (d *Daemon) follow(ctx context.Context, f pipeline.File, from ingest.Position, t *tracker, prior timeline.Source, out chan<- batch) error {
+// files read. prior is what the store knows of the file already. It tells
+// ready when it first waits for more (all the log held is committed) or
+// ends.
+func (d *Daemon) follow(ctx context.Context, f pipeline.File, from ingest.Position, t *tracker, prior timeline.Source, out chan<- batch, ready *caughtUp) error {
+	waited := false
+	defer func() {
+		if !waited {
+			ready.reached()
+		}
+	}()
 	zone := cmp.Or(f.Zone, d.cfg.Zone)
 	col := &collector{}
 	step, err := pipeline.NewStep(f, zone, pipeline.ZoneLabel(zone), prior, col)
@@ -349,7 +383,14 @@ func (d *Daemon) follow(ctx context.Context, f pipeline.File, from ingest.Positi
 	if s, ok := waker.(interface{ Stop() }); ok {
 		defer s.Stop()
 	}
-	fl := ingest.NewFollower(f.Path, from, ingest.FollowConfig{Limits: d.cfg.Limits, StartsRecord: f.Format.RecordStart(), Waker: waker})
+	wait := ingest.WakerFunc(func(ctx context.Context) error {
+		if !waited {
+			waited = true
+			ready.reached()
+		}
+		return waker.Wait(ctx)
+	})
+	fl := ingest.NewFollower(f.Path, from, ingest.FollowConfig{Limits: d.cfg.Limits, StartsRecord: f.Format.RecordStart(), Waker: wait})
 	defer fl.Close()
 	done := make(chan error, 1)
 	for {

@@ -18,7 +18,8 @@ import (
 //	s | path                                                → JSON Source
 //	p | path                                                → follow position (opaque to the store)
 //	f | key                                                 → how far a file was read (opaque to the store; see Writer.Checkpoint)
-//	m | name                                                → metadata (schema version)
+//	m | name                                                → metadata: the schema version (m|schema), and the values of PutMeta
+//	                                                          (the daemon's report/<key>: the last run sent of each report)
 //
 // All numbers are big-endian, so keys sort by time.
 const (

@@ -2,11 +2,14 @@ package main
 
 import (
 	"cmp"
+	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/config"
 	"github.com/logcause/logcause/daemon"
 	"github.com/logcause/logcause/ingest"
@@ -37,6 +40,11 @@ restart, watch goes on where it stopped, losing and repeating nothing. On
 its first start it reads only what is written from then on, unless
 --from-start. Stamps without a zone are read in this machine's zone unless
 --tz or the config says otherwise: watch runs where the logs are written.
+
+The reports of the config file (reports:) are sent on their schedules; the
+last run sent of each is kept in the store, so that a restart sends none
+twice, and the latest run missed while watch was stopped is sent when it
+starts.
 
 The store is locked while watch runs: stop it to run store commands on it.`,
 		Example: `  # Follow this server's logs
@@ -85,6 +93,7 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 						slog.Error("cannot print the incident", "err", err)
 					}
 				},
+				Reports: cfg.Reports, Sender: reportSender(st, opts.ConfigRoot, logReport),
 			})
 			defer d.Close()
 			return d.Run(c.Context())
@@ -96,4 +105,26 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 	c.Flags().BoolVar(&fromStart, "from-start", false, "on the first start, read the live logs from their beginning")
 	c.Flags().IntVar(&retention, "retention-days", 0, "keep `N` days in the store, pruning older ones once a day (default: the config's retention_days, 14)")
 	return c
+}
+
+// reportSender is how watch sends its scheduled reports: it analyzes the
+// run's window of the store the daemon holds, and hands the analysis to
+// deliver with the report's recipients.
+func reportSender(st *store.Store, root string, deliver func(context.Context, analyze.Result, []string) error) daemon.SenderFunc {
+	return func(ctx context.Context, job config.Report, since, until time.Time) error {
+		acfg := analyze.DefaultConfig
+		acfg.Stack = stackconf.ReadRoot(root)
+		res, err := pipeline.Report(st, since, until, acfg)
+		if err != nil {
+			return fmt.Errorf("cannot analyze the report's window: %w", err)
+		}
+		return deliver(ctx, res, job.Email)
+	}
+}
+
+// logReport stands for the mailer until it is built: it logs what the
+// mail would say.
+func logReport(_ context.Context, res analyze.Result, to []string) error {
+	slog.Warn("e-mail is not configured yet: the report was analyzed, not sent", "email", to, "incidents", len(res.Incidents))
+	return nil
 }

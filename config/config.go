@@ -42,6 +42,7 @@ type Config struct {
 	Store           string   `yaml:"store"`
 	RetentionDays   int      `yaml:"retention_days"`
 	Sources         []Source `yaml:"sources"`
+	SMTP            SMTP     `yaml:"smtp"`
 }
 
 // Source is one entry of sources: a file, a directory or a glob, and
@@ -72,6 +73,7 @@ func Default() Config {
 		Store:           DefaultStore,
 		RetentionDays:   14,
 		Sources:         CommonLayout(),
+		SMTP:            DefaultSMTP(),
 	}
 }
 
@@ -110,6 +112,9 @@ func Parse(name string, b []byte) (Config, error) {
 		}
 	}
 	if _, err := ParseZone(cfg.TZ); err != nil {
+		return cfg, fmt.Errorf("invalid config %s: %w", name, err)
+	}
+	if err := cfg.SMTP.check(); err != nil {
 		return cfg, fmt.Errorf("invalid config %s: %w", name, err)
 	}
 	return cfg, nil

@@ -16,6 +16,7 @@ import (
 
 type reportFlags struct {
 	out                  outputFlags
+	mail                 mailFlags
 	window               windowFlags
 	storeDir, config, tz string
 	configRoot           string
@@ -41,12 +42,16 @@ read, 2 for a usage error.`,
   # The last 24 hours of a store, as JSON
   logcause report --store ./incident-store --since 24h --format json
 
+  # Yesterday's report mailed (smtp settings in the config file)
+  logcause report --config /etc/logcause/logcause.yaml --email ops@example.com --since yesterday --until yesterday
+
   # A morning, in Markdown, in a file
   logcause report --since 2026-12-01T06:00 --until 2026-12-01T12:00 --format markdown --output morning.md`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runReport(c, fl, e) },
 	}
 	fl.out.register(c)
+	fl.mail.register(c)
 	fl.window.register(c, "now")
 	c.Flags().StringVar(&fl.storeDir, "store", "", "read the store in `DIR` (default: the config's store, "+config.DefaultStore+")")
 	c.Flags().StringVar(&fl.config, "config", "", "read the store, zone and config root from the config `FILE`")
@@ -74,6 +79,10 @@ func runReport(c *cobra.Command, fl reportFlags, e env) error {
 	if err != nil {
 		return err
 	}
+	mailer, err := fl.mail.mailer(cfg, zone, e)
+	if err != nil {
+		return err
+	}
 	root := cmp.Or(fl.configRoot, cfg.ConfigRoot, e.configRoot)
 	if st, err := os.Stat(root); err != nil || !st.IsDir() {
 		return usagef("invalid --config-root %s: not a directory (give the directory that holds the servers' etc/, / on the server itself)", root)
@@ -95,6 +104,6 @@ func runReport(c *cobra.Command, fl reportFlags, e env) error {
 	if err != nil {
 		return fmt.Errorf("cannot report from the store in %s: %w", dir, err)
 	}
-	_, err = fl.out.write(c, res, render)
+	_, err = fl.mail.deliver(c, mailer, res, fl.out, render)
 	return err
 }

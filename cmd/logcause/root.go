@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/logcause/logcause/config"
+	"github.com/logcause/logcause/email"
 	"github.com/logcause/logcause/internal/interrupt"
 	"github.com/logcause/logcause/pipeline"
 )
@@ -29,6 +30,8 @@ type env struct {
 	// scratch are the temporary directories a forced exit removes; nil:
 	// none is kept.
 	scratch *interrupt.Scratch
+	// mailBodies renders report mails; nil: email.ReportBodies.
+	mailBodies *email.Bodies
 }
 
 // usageError marks an error in the command line itself (exit code 2).

@@ -347,7 +347,7 @@ func TestRendererFails(t *testing.T) {
 func TestWithChart(t *testing.T) {
 	for in, want := range map[string]string{
 		`<html><BODY class="x"><p>hi</p></BODY></html>`: `<html><BODY class="x">` + chartTag + `<p>hi</p></BODY></html>`,
-		`<p>a fragment</p>`: chartTag + `<p>a fragment</p>`,
+		`<p>a fragment</p>`:                             chartTag + `<p>a fragment</p>`,
 	} {
 		if got := withChart(in); got != want {
 			t.Errorf("withChart(%s) = %s", in, got)

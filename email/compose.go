@@ -122,8 +122,10 @@ const chartTag = `<p><img src="cid:` + ChartID + `" alt="Requests and gateway er
 
 // withChart puts the chart at the top of the HTML document's body (or of
 // the fragment, without a <body> tag): mail clients show an inline PNG
-// where few show SVG.
+// where few show SVG. A Content-Security-Policy of the page that limits
+// images is widened to cid: images, the chart's.
 func withChart(html string) string {
+	html = allowCID(html)
 	at := 0
 	if i := strings.Index(strings.ToLower(html), "<body"); i >= 0 {
 		if j := strings.IndexByte(html[i:], '>'); j >= 0 {
@@ -131,6 +133,29 @@ func withChart(html string) string {
 		}
 	}
 	return html[:at] + chartTag + html[at:]
+}
+
+// allowCID adds cid: to the img-src (or, without one, the default-src) of
+// the page's Content-Security-Policy meta tag, if it has one.
+func allowCID(html string) string {
+	lower := strings.ToLower(html)
+	i := strings.Index(lower, `http-equiv="content-security-policy"`)
+	if i < 0 {
+		return html
+	}
+	start := strings.LastIndexByte(lower[:i], '<')
+	end := strings.IndexByte(lower[i:], '>')
+	if start < 0 || end < 0 {
+		return html
+	}
+	tag := lower[start : i+end]
+	for _, directive := range []string{"img-src ", "default-src "} {
+		if j := strings.Index(tag, directive); j >= 0 {
+			at := start + j + len(directive)
+			return html[:at] + "cid: " + html[at:]
+		}
+	}
+	return html
 }
 
 // Subject is the report mail's subject: the headline of res, e.g.

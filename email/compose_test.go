@@ -348,6 +348,9 @@ func TestWithChart(t *testing.T) {
 	for in, want := range map[string]string{
 		`<html><BODY class="x"><p>hi</p></BODY></html>`: `<html><BODY class="x">` + chartTag + `<p>hi</p></BODY></html>`,
 		`<p>a fragment</p>`:                             chartTag + `<p>a fragment</p>`,
+		// report.HTML's policy forbids all but inline styles and data: images.
+		`<head><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"></head><body>`: `<head><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src cid: data:"></head><body>` + chartTag,
+		`<META HTTP-EQUIV="Content-Security-Policy" CONTENT="default-src 'none'"><body>`:                                                        `<META HTTP-EQUIV="Content-Security-Policy" CONTENT="default-src cid: 'none'"><body>` + chartTag,
 	} {
 		if got := withChart(in); got != want {
 			t.Errorf("withChart(%s) = %s", in, got)

@@ -138,20 +138,29 @@ func checkDelivered(t *testing.T, mp *mailpit, to ...string) {
 	}
 }
 
-// TestEmailPlain: a report mailed through a server without encryption
-// (security none), to two recipients.
+// TestEmailPlain: the report mailed through a server without encryption
+// (security none), to two recipients, by report from a kept store and by
+// analyze from the logs.
 func TestEmailPlain(t *testing.T) {
-	mp := mailtest.Start(t)
-	cfg := smtpConfig(t, "host: 127.0.0.1", "port: "+strconv.Itoa(mp.SMTPPort), "security: none")
-	code, out, errs := mailReport(t, demoStore(t), cfg, "ops@example.com, dba@example.com")
-	if code != exitOK {
-		t.Fatalf("exit %d: %s", code, errs)
+	store := demoStore(t)
+	for name, args := range map[string][]string{
+		"report":  {"report", "--store", store, "--tz", "UTC", "--since", "2026-11-23T22:00", "--until", "2026-11-23T23:00"},
+		"analyze": {"analyze", "../../testdata/demo"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			mp := mailtest.Start(t)
+			cfg := smtpConfig(t, "host: 127.0.0.1", "port: "+strconv.Itoa(mp.SMTPPort), "security: none")
+			code, out, errs := runIn(t, mailEnv(), append(args, "--config", cfg, "--email", "ops@example.com, dba@example.com")...)
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			want := fmt.Sprintf("logcause: report mailed to ops@example.com, dba@example.com through 127.0.0.1:%d\n", mp.SMTPPort)
+			if out != want {
+				t.Errorf("stdout %q, want %q (the report is mailed, not printed)", out, want)
+			}
+			checkDelivered(t, mp, "ops@example.com", "dba@example.com")
+		})
 	}
-	want := fmt.Sprintf("logcause: report mailed to ops@example.com, dba@example.com through 127.0.0.1:%d\n", mp.SMTPPort)
-	if out != want {
-		t.Errorf("stdout %q, want %q (the report is mailed, not printed)", out, want)
-	}
-	checkDelivered(t, mp, "ops@example.com", "dba@example.com")
 }
 
 // TestEmailTLS: STARTTLS and implicit TLS, each with a self-signed

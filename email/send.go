@@ -91,6 +91,14 @@ func tlsConfig(s config.SMTP) (*tls.Config, error) {
 	return tc, nil
 }
 
+// In is the mailer giving the times of its subjects in zone (a scheduled
+// report's own zone); m is unchanged.
+func (m *Mailer) In(zone *time.Location) *Mailer {
+	c := *m
+	c.zone = zone
+	return &c
+}
+
 // Host is the server's name as subjects give it.
 func (m *Mailer) Host() string { return m.host }
 

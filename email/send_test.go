@@ -45,6 +45,9 @@ func TestNewRefuses(t *testing.T) {
 	if host, _ := os.Hostname(); m.Host() != host || m.Server() != "mx.example.com:587" {
 		t.Errorf("host %s, server %s", m.Host(), m.Server())
 	}
+	if in := m.In(paris); in.zone != paris || m.zone != nil {
+		t.Errorf("In: zone %v, the original's %v", in.zone, m.zone)
+	}
 }
 
 // TestSendNoServer: a port nobody listens on says to check host and port.

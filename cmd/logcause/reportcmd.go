@@ -34,8 +34,11 @@ does. No log is read; the report's sources are those the store recorded.
 A store that ` + "`logcause watch`" + ` holds cannot be read while it runs: asking the
 running daemon comes with its API.
 
-Exit status: 0 when the report was written, 1 when the store could not be
-read, 2 for a usage error.`,
+With --email, the report is mailed through the config file's smtp server
+instead of printed (logcause config example documents the keys).
+
+Exit status: 0 when the report was written (or mailed), 1 when the store
+could not be read or the mail not sent, 2 for a usage error.`,
 		Example: `  # Yesterday, a calendar day in this machine's zone (or --tz, or the config's tz)
   logcause report --since yesterday --until yesterday
 

@@ -44,6 +44,7 @@ type Config struct {
 	RetentionDays   int      `yaml:"retention_days"`
 	Reports         []Report `yaml:"reports"` // report.go
 	Sources         []Source `yaml:"sources"`
+	SMTP            SMTP     `yaml:"smtp"`
 }
 
 // Source is one entry of sources: a file, a directory or a glob, and
@@ -75,6 +76,7 @@ func Default() Config {
 		RetentionDays:   14,
 		Reports:         []Report{},
 		Sources:         CommonLayout(),
+		SMTP:            DefaultSMTP(),
 	}
 }
 
@@ -116,6 +118,9 @@ func Parse(name string, b []byte) (Config, error) {
 		return cfg, err
 	}
 	if _, err := ParseZone(cfg.TZ); err != nil {
+		return cfg, fmt.Errorf("invalid config %s: %w", name, err)
+	}
+	if err := cfg.SMTP.check(); err != nil {
 		return cfg, fmt.Errorf("invalid config %s: %w", name, err)
 	}
 	return cfg, nil

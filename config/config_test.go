@@ -40,6 +40,14 @@ func TestErrors(t *testing.T) {
 		"source sans path": "sources:\n  - format: nginx_access\n",
 		"zero retention":   "retention_days: 0\n",
 		"not yaml":         "\t{[\n",
+		"inline password":  "smtp:\n  host: mx\n  from: a@b.c\n  username: u\n  password: secret\n",
+		"bad security":     "smtp:\n  security: ssl\n",
+		"bad port":         "smtp:\n  port: 70000\n",
+		"host sans from":   "smtp:\n  host: mx\n",
+		"bad from":         "smtp:\n  host: mx\n  from: not an address\n",
+		"file sans user":   "smtp:\n  host: mx\n  from: a@b.c\n  password_file: /p\n",
+		"ca with none":     "smtp:\n  host: mx\n  from: a@b.c\n  security: none\n  ca_file: /ca.pem\n",
+		"ca and skip":      "smtp:\n  host: mx\n  from: a@b.c\n  ca_file: /ca.pem\n  insecure_skip_verify: true\n",
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := Load(writeConfig(t, text)); err == nil || !strings.Contains(err.Error(), "logcause.yaml") {
@@ -126,5 +134,57 @@ func TestParseZone(t *testing.T) {
 		if _, err := ParseZone(bad); err == nil || !strings.Contains(err.Error(), "invalid --tz") {
 			t.Errorf("%s: %v", bad, err)
 		}
+	}
+}
+
+// TestSMTPPassword: the password comes from password_file's first line,
+// else from the environment; an inline one is refused with where it goes.
+func TestSMTPPassword(t *testing.T) {
+	_, err := Parse("inline", []byte("smtp:\n  host: mx\n  from: a@b.c\n  username: u\n  password: secret\n"))
+	if err == nil || !strings.Contains(err.Error(), "password_file") || !strings.Contains(err.Error(), PasswordEnv) {
+		t.Errorf("an inline password: %v", err)
+	}
+	file := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(file, []byte("s3cret\r\nignored\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(PasswordEnv, "from-env")
+	for _, c := range []struct {
+		smtp SMTP
+		want string
+	}{
+		{SMTP{Username: "u", PasswordFile: file}, "s3cret"},
+		{SMTP{Username: "u"}, "from-env"},
+		{SMTP{}, ""}, // no login
+	} {
+		if got, err := c.smtp.Password(); err != nil || got != c.want {
+			t.Errorf("%+v: %q, %v; want %q", c.smtp, got, err, c.want)
+		}
+	}
+	t.Setenv(PasswordEnv, "")
+	if _, err := (SMTP{Username: "u"}).Password(); err == nil || !strings.Contains(err.Error(), "password_file") {
+		t.Errorf("no password anywhere: %v", err)
+	}
+	empty := filepath.Join(t.TempDir(), "empty")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (SMTP{Username: "u", PasswordFile: empty}).Password(); err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Errorf("an empty password file: %v", err)
+	}
+	if _, err := (SMTP{Username: "u", PasswordFile: empty + ".missing"}).Password(); err == nil {
+		t.Error("a missing password file: no error")
+	}
+}
+
+// TestSMTPPort: port 0 is the security's usual port.
+func TestSMTPPort(t *testing.T) {
+	for sec, want := range map[string]int{SecurityStartTLS: 587, SecurityTLS: 465, SecurityNone: 25} {
+		if got := (SMTP{Security: sec}).ServerPort(); got != want {
+			t.Errorf("%s: port %d, want %d", sec, got, want)
+		}
+	}
+	if got := (SMTP{Security: SecurityTLS, Port: 2465}).ServerPort(); got != 2465 {
+		t.Errorf("a set port: %d", got)
 	}
 }

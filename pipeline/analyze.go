@@ -61,6 +61,9 @@ func Analyze(ctx context.Context, paths []string, sink BatchSink, st Store, opts
 	return res, loaded.Problems, nil
 }
 
+// ErrEmptyStore is Report's error for a store that holds no record.
+var ErrEmptyStore = errors.New("the store holds no record yet")
+
 // Report explains the gateway errors that st holds in [since, until), with
 // no log read: the report's sources are all those the store has recorded.
 func Report(st Store, since, until time.Time, cfg analyze.Config) (analyze.Result, error) {
@@ -69,7 +72,7 @@ func Report(st Store, since, until time.Time, cfg analyze.Config) (analyze.Resul
 		return analyze.Result{}, fmt.Errorf("cannot read the store: %w", err)
 	}
 	if !ok {
-		return analyze.Result{}, errors.New("the store holds no record yet")
+		return analyze.Result{}, ErrEmptyStore
 	}
 	res, held, err := explain(st, window(first, last, since, until), cfg, nil)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 type analyzeFlags struct {
 	out      outputFlags
+	mail     mailFlags
 	window   windowFlags
 	storeDir string
 	input    inputFlags
@@ -70,6 +71,7 @@ SIGINT (Ctrl-C) or SIGTERM stopped it (its temporary store removed).`,
 		},
 	}
 	fl.out.register(c)
+	fl.mail.register(c)
 	fl.window.register(c, "the last record loaded")
 	c.Flags().StringVar(&fl.storeDir, "store", "", "keep the store in `DIR` (default: a temporary store, removed at exit)")
 	fl.input.register(c, "log-format", "")
@@ -91,6 +93,10 @@ func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags, e env) error {
 	if args, err = fl.input.paths(args, cfg); err != nil {
 		return err
 	}
+	mailer, err := fl.mail.mailer(cfg, opts.Zone, e)
+	if err != nil {
+		return err
+	}
 	opts.Progress = e.progress
 	if opts.Progress == nil {
 		opts.Progress = progressFor(c.ErrOrStderr())
@@ -110,7 +116,7 @@ func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags, e env) error {
 	if err != nil {
 		return err
 	}
-	where, err := fl.out.write(c, res, render)
+	where, err := fl.mail.deliver(c, mailer, res, fl.out, render)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 
 type reportFlags struct {
 	out      outputFlags
+	mail     mailFlags
 	window   windowFlags
 	storeDir string
 	cf       configFlags
@@ -33,13 +34,19 @@ does. No log is read; the report's sources are those the store recorded.
 A store that ` + "`logcause watch`" + ` holds cannot be read while it runs: asking the
 running daemon comes with its API.
 
-Exit status: 0 when the report was written, 1 when the store could not be
-read, 2 for a usage error.`,
+With --email, the report is mailed through the config file's smtp server
+instead of printed (logcause config example documents the keys).
+
+Exit status: 0 when the report was written (or mailed), 1 when the store
+could not be read or the mail not sent, 2 for a usage error.`,
 		Example: `  # Yesterday, a calendar day in this machine's zone (or --tz, or the config's tz)
   logcause report --since yesterday --until yesterday
 
   # The last 24 hours of a store, as JSON
   logcause report --store ./incident-store --since 24h --format json
+
+  # Yesterday's report mailed (smtp settings in the config file)
+  logcause report --config /etc/logcause/logcause.yaml --email ops@example.com --since yesterday --until yesterday
 
   # A morning, in Markdown, in a file
   logcause report --since 2026-12-01T06:00 --until 2026-12-01T12:00 --format markdown --output morning.md
@@ -48,6 +55,7 @@ read, 2 for a usage error.`,
 		RunE: func(c *cobra.Command, _ []string) error { return runReport(c, fl, e) },
 	}
 	fl.out.register(c)
+	fl.mail.register(c)
 	fl.window.register(c, "now")
 	c.Flags().StringVar(&fl.storeDir, "store", "", "read the store in `DIR` (default: the config's store, "+config.DefaultStore+")")
 	c.Flags().StringVar(&fl.cf.config, "config", "", "read the store, zone and config root from the config `FILE`")
@@ -69,6 +77,10 @@ func runReport(c *cobra.Command, fl reportFlags, e env) error {
 	if err != nil {
 		return err
 	}
+	mailer, err := fl.mail.mailer(cfg, zone, e)
+	if err != nil {
+		return err
+	}
 	dir := cmp.Or(fl.storeDir, cfg.Store, config.DefaultStore)
 	st, err := store.OpenExisting(dir)
 	if errors.Is(err, store.ErrLocked) {
@@ -86,6 +98,6 @@ func runReport(c *cobra.Command, fl reportFlags, e env) error {
 	if err != nil {
 		return fmt.Errorf("cannot report from the store in %s: %w", dir, err)
 	}
-	_, err = fl.out.write(c, res, render)
+	_, err = fl.mail.deliver(c, mailer, res, fl.out, render)
 	return err
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/logcause/logcause/config"
+	"github.com/logcause/logcause/email"
 	"github.com/logcause/logcause/internal/interrupt"
 	"github.com/logcause/logcause/internal/userlog"
 	"github.com/logcause/logcause/pipeline"
@@ -30,6 +31,8 @@ type env struct {
 	// scratch are the temporary directories a forced exit removes; nil:
 	// none is kept.
 	scratch *interrupt.Scratch
+	// mailBodies renders report mails; nil: email.ReportBodies.
+	mailBodies *email.Bodies
 }
 
 // daemonLog annotates the commands that write the daemon's structured

@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/config"
 	"github.com/logcause/logcause/daemon"
+	"github.com/logcause/logcause/email"
 	"github.com/logcause/logcause/ingest"
 	"github.com/logcause/logcause/pipeline"
 	"github.com/logcause/logcause/report"
@@ -80,11 +80,18 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 			if err != nil {
 				return err
 			}
+			var mailer *email.Mailer
+			if len(cfg.Reports) > 0 {
+				if mailer, err = email.New(cfg.SMTP, email.Options{Bodies: email.ReportBodies(), Zone: opts.Zone}); err != nil {
+					return err
+				}
+			}
+			stack := func() *stackconf.Config { return stackconf.ReadRoot(opts.ConfigRoot) }
 			out := c.OutOrStdout()
 			d := daemon.New(st, daemon.Config{
 				Files: files, Zone: opts.Zone, Limits: opts.Limits, FromStart: fromStart,
 				Interval: interval, Retention: retention, Now: e.now,
-				Stack: func() *stackconf.Config { return stackconf.ReadRoot(opts.ConfigRoot) },
+				Stack: stack,
 				// A second of latency; an idle daemon wakes 4× less than at 250 ms.
 				Waker: func(string) ingest.Waker { return ingest.NewTickWaker(time.Second) },
 				Hook: func(u daemon.Update) {
@@ -93,7 +100,10 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 						slog.Error("cannot print the incident", "err", err)
 					}
 				},
-				Reports: cfg.Reports, Sender: reportSender(st, opts.ConfigRoot, logReport),
+				Reports: cfg.Reports,
+				Sender: daemon.AnalyzedSender(st, stack, func(ctx context.Context, job config.Report, res analyze.Result) error {
+					return mailer.In(job.Zone()).Send(ctx, res, job.Email)
+				}),
 			})
 			defer d.Close()
 			return d.Run(c.Context())
@@ -105,26 +115,4 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 	c.Flags().BoolVar(&fromStart, "from-start", false, "on the first start, read the live logs from their beginning")
 	c.Flags().IntVar(&retention, "retention-days", 0, "keep `N` days in the store, pruning older ones once a day (default: the config's retention_days, 14)")
 	return c
-}
-
-// reportSender is how watch sends its scheduled reports: it analyzes the
-// run's window of the store the daemon holds, and hands the analysis to
-// deliver with the report's recipients.
-func reportSender(st *store.Store, root string, deliver func(context.Context, analyze.Result, []string) error) daemon.SenderFunc {
-	return func(ctx context.Context, job config.Report, since, until time.Time) error {
-		acfg := analyze.DefaultConfig
-		acfg.Stack = stackconf.ReadRoot(root)
-		res, err := pipeline.Report(st, since, until, acfg)
-		if err != nil {
-			return fmt.Errorf("cannot analyze the report's window: %w", err)
-		}
-		return deliver(ctx, res, job.Email)
-	}
-}
-
-// logReport stands for the mailer until it is built: it logs what the
-// mail would say.
-func logReport(_ context.Context, res analyze.Result, to []string) error {
-	slog.Warn("e-mail is not configured yet: the report was analyzed, not sent", "email", to, "incidents", len(res.Incidents))
-	return nil
 }

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/config"
+	"github.com/logcause/logcause/email"
+	"github.com/logcause/logcause/report"
+)
+
+// mailFlags is --email, shared by analyze and report.
+type mailFlags struct {
+	list string   // as given
+	to   []string // checked, by mailer
+}
+
+func (m *mailFlags) register(c *cobra.Command) {
+	c.Flags().StringVar(&m.list, "email", "", "mail the report to `ADDR[,ADDR]` through the config's smtp server instead of printing it (--output still writes the file)")
+}
+
+// mailer checks --email and the config's smtp section before any work;
+// nil without --email.
+func (m *mailFlags) mailer(cfg config.Config, zone *time.Location, e env) (*email.Mailer, error) {
+	if m.list == "" {
+		return nil, nil
+	}
+	var err error
+	if m.to, err = email.ParseRecipients(m.list); err != nil {
+		return nil, usagef("invalid --email: %w", err)
+	}
+	bodies := email.ReportBodies()
+	if e.mailBodies != nil {
+		bodies = *e.mailBodies
+	}
+	return email.New(cfg.SMTP, email.Options{Bodies: bodies, Zone: zone})
+}
+
+// deliver mails the report when --email asks, writes it to --output (or,
+// without --email, stdout), and says where it went.
+func (m *mailFlags) deliver(c *cobra.Command, mailer *email.Mailer, res analyze.Result, out outputFlags, render report.RenderFunc) (where string, err error) {
+	if mailer == nil {
+		return out.write(c, res, render)
+	}
+	if err := mailer.Send(c.Context(), res, m.to); err != nil {
+		return "", err
+	}
+	where = "mailed to " + strings.Join(m.to, ", ")
+	fmt.Fprintf(c.OutOrStdout(), "logcause: report %s through %s\n", where, mailer.Server())
+	if out.output != "" {
+		if err := report.WriteFile(out.output, res, render); err != nil {
+			return "", err
+		}
+		where += " and written in " + out.output
+	}
+	return where, nil
+}

@@ -1,0 +1,183 @@
+package email
+
+import (
+	"cmp"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/textproto"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/config"
+)
+
+// DefaultTimeout bounds the connection to the SMTP server, and then each
+// exchange with it (the message included).
+const DefaultTimeout = 30 * time.Second
+
+// Mailer sends report mails through one SMTP server. It is the entry
+// point for whoever mails reports: `logcause report --email`, the
+// daemon's schedule.
+type Mailer struct {
+	server   config.SMTP
+	password string
+	tls      *tls.Config
+	bodies   Bodies
+	host     string
+	zone     *time.Location
+	timeout  time.Duration
+}
+
+// Options are what a Mailer needs besides the server.
+type Options struct {
+	Bodies Bodies
+	// Zone is the zone of the times in subjects; nil: UTC.
+	Zone *time.Location
+	// Timeout bounds the connection, then each exchange; 0: DefaultTimeout.
+	Timeout time.Duration
+}
+
+// New checks that the server is configured and reads what sending needs
+// (the password, the CA file) once.
+func New(server config.SMTP, opts Options) (*Mailer, error) {
+	if !server.Configured() {
+		return nil, errors.New("cannot send mail: no SMTP server is configured; set smtp.host and smtp.from in the config file (see `logcause config example`) and pass it with --config")
+	}
+	if opts.Bodies.Text == nil {
+		return nil, errors.New("cannot send mail: no text renderer")
+	}
+	password, err := server.Password()
+	if err != nil {
+		return nil, fmt.Errorf("cannot send mail: %w", err)
+	}
+	tc, err := tlsConfig(server)
+	if err != nil {
+		return nil, err
+	}
+	host := server.Name
+	if host == "" {
+		if host, err = os.Hostname(); err != nil {
+			return nil, fmt.Errorf("cannot name this server in the subject: %w; set smtp.name in the config file", err)
+		}
+	}
+	return &Mailer{
+		server: server, password: password, tls: tc, bodies: opts.Bodies, host: host,
+		zone: opts.Zone, timeout: cmp.Or(opts.Timeout, DefaultTimeout),
+	}, nil
+}
+
+func tlsConfig(s config.SMTP) (*tls.Config, error) {
+	tc := &tls.Config{ServerName: s.Host, MinVersion: tls.VersionTLS12, InsecureSkipVerify: s.InsecureSkipVerify} // #nosec G402 -- the user's explicit choice
+	if s.CAFile == "" {
+		return tc, nil
+	}
+	pem, err := os.ReadFile(s.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read smtp.ca_file: %w", err)
+	}
+	tc.RootCAs = x509.NewCertPool()
+	if !tc.RootCAs.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("cannot use smtp.ca_file %s: it holds no PEM certificate (-----BEGIN CERTIFICATE-----)", s.CAFile)
+	}
+	return tc, nil
+}
+
+// In is the mailer giving the times of its subjects in zone (a scheduled
+// report's own zone); m is unchanged.
+func (m *Mailer) In(zone *time.Location) *Mailer {
+	c := *m
+	c.zone = zone
+	return &c
+}
+
+// Host is the server's name as subjects give it.
+func (m *Mailer) Host() string { return m.host }
+
+// Server is where mail goes, host:port, for messages.
+func (m *Mailer) Server() string {
+	return net.JoinHostPort(m.server.Host, strconv.Itoa(m.server.ServerPort()))
+}
+
+// Send composes the report mail of res and sends it to the addresses to.
+func (m *Mailer) Send(ctx context.Context, res analyze.Result, to []string) error {
+	msg, err := Compose(res, Envelope{From: m.server.From, To: to, Host: m.host, Zone: m.zone}, m.bodies)
+	if err != nil {
+		return err
+	}
+	opts := []gomail.Option{
+		gomail.WithPort(m.server.ServerPort()),
+		gomail.WithTimeout(m.timeout),
+		gomail.WithTLSConfig(m.tls),
+	}
+	switch m.server.Security {
+	case config.SecurityTLS:
+		opts = append(opts, gomail.WithSSL()) // implicit TLS: STARTTLS alone waits for ever on port 465
+	case config.SecurityNone:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
+	default:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
+	}
+	if m.server.Username != "" {
+		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover),
+			gomail.WithUsername(m.server.Username), gomail.WithPassword(m.password))
+	}
+	c, err := gomail.NewClient(m.server.Host, opts...)
+	if err != nil {
+		return fmt.Errorf("cannot send mail through %s: %w", m.Server(), err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, m.timeout)
+	defer cancel()
+	if err := c.DialAndSendWithContext(ctx, msg); err != nil {
+		return m.explain(err)
+	}
+	return nil
+}
+
+// explain turns a failure to send into what the operator should check.
+func (m *Mailer) explain(err error) error {
+	var (
+		tpErr   *textproto.Error
+		unknown x509.UnknownAuthorityError
+		invalid x509.CertificateInvalidError
+		name    x509.HostnameError
+		verify  *tls.CertificateVerificationError
+		record  tls.RecordHeaderError
+		netErr  net.Error
+		opErr   *net.OpError
+		sendErr *gomail.SendError
+	)
+	msg := err.Error()
+	var hint string
+	switch {
+	case errors.As(err, &unknown), errors.As(err, &invalid), errors.As(err, &name), errors.As(err, &verify):
+		hint = "the server's certificate is not trusted: check smtp.host is the name on the certificate, and name the CA that signed it in smtp.ca_file (PEM)"
+	case errors.As(err, &record), strings.Contains(msg, "first record does not look like a TLS handshake"):
+		hint = "the server does not speak TLS on this port: check smtp.security and smtp.port (tls is implicit TLS, usually port 465; starttls usually 587)"
+	case strings.Contains(msg, "does not support STARTTLS"):
+		hint = "the server offers no STARTTLS: check smtp.port and smtp.security (tls for implicit TLS, usually port 465; none only for a relay on a trusted network)"
+	case strings.Contains(msg, "does not support SMTP AUTH"), errors.Is(err, gomail.ErrNoSupportedAuthDiscovered):
+		hint = "the server offers no login here (many offer one only over TLS): check smtp.security, or leave smtp.username empty for a server that takes mail without a login"
+	case errors.As(err, &tpErr) && (tpErr.Code == 535 || tpErr.Code == 534 || tpErr.Code == 530 || tpErr.Code == 454 && strings.Contains(strings.ToLower(tpErr.Msg), "auth")):
+		hint = "the server refused the login: check smtp.username and the password (smtp.password_file or " + config.PasswordEnv + ")"
+	case errors.As(err, &sendErr) && sendErr.Reason == gomail.ErrSMTPRcptTo:
+		hint = "the server refused a recipient: check the addresses given to --email, and that the server relays to them for smtp.username"
+	case errors.As(err, &sendErr) && sendErr.Reason == gomail.ErrSMTPMailFrom:
+		hint = "the server refused the sender: check smtp.from (many servers take only their users' own addresses)"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		hint = fmt.Sprintf("no answer within %s: check smtp.host, smtp.port and smtp.security (implicit TLS on a STARTTLS port, or the reverse, waits without an answer), and that a firewall lets the port through", m.timeout)
+	case errors.As(err, &opErr) && opErr.Op == "dial":
+		hint = "cannot connect: check smtp.host and smtp.port, and that the server runs and a firewall lets the port through"
+	default:
+		hint = "check smtp.host, smtp.port, smtp.security, the login (smtp.username, smtp.password_file) and the server's certificate (smtp.ca_file)"
+	}
+	return fmt.Errorf("cannot send the report mail through %s (security %s): %w; %s", m.Server(), m.server.Security, err, hint)
+}

@@ -149,11 +149,13 @@ func TestWatchFollowsReportsAndResumes(t *testing.T) {
 		t.Fatalf("%v %v", files, err)
 	}
 
+	now := time.Date(2026, 11, 23, 13, 1, 30, 0, time.UTC) // the daemon's clock: after the lines
 	start := func(fromStart bool) (*stepper, *syncBuffer, chan time.Time, func()) {
 		s := newStepper()
 		out := &syncBuffer{}
 		ticks := make(chan time.Time)
 		d := daemon.New(st, daemon.Config{Files: files, Zone: zone, Limits: ingest.DefaultLimits, FromStart: fromStart,
+			Now: func() time.Time { return now },
 			Ticks: ticks, Waker: s.waker, Hook: printOpened(out),
 			Stack:    func() *stackconf.Config { return stackconf.Read(os.DirFS(root), root) },
 			OnCommit: func(p string) { s.commits <- p }, OnAnalyzed: func() { s.done <- struct{}{} }})
@@ -173,7 +175,6 @@ func TestWatchFollowsReportsAndResumes(t *testing.T) {
 	appendTo(t, access, accessLines(40, 50, 200)+accessLines(50, 60, 502)+accessLines(60, 70, 200))
 	s.await(t, access, errlog, fpm)
 
-	now := time.Date(2026, 11, 23, 13, 1, 30, 0, time.UTC)
 	ticks <- now
 	<-s.done
 	if got := out.String(); !strings.Contains(got, "INCIDENT 1") || !strings.Contains(got, "Root cause:  fpm_worker_exhaustion") {

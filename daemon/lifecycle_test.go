@@ -4,7 +4,9 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,83 +27,218 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // from second from to second to of 14:00 UTC.
 func utcAccess(from, to, status int) string { return requestLines("+0000", "/a.php", from, to, status) }
 
-// TestIncidentsOpenUpdateAndResolve: the hook hears of an incident once
-// when it opens, again as it grows, and once when it has stayed quiet for
-// ResolveAfter; an analysis that changes nothing tells it nothing.
+// clock is a daemon's clock that the test sets.
+type clock struct{ unix atomic.Int64 }
+
+func (c *clock) set(t time.Time) { c.unix.Store(t.Unix()) }
+func (c *clock) now() time.Time  { return time.Unix(c.unix.Load(), 0).UTC() }
+func at(sec int) time.Time {
+	return time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC).Add(time.Duration(sec) * time.Second)
+}
+
+// lifecycle runs a daemon following access on st, its clock and ticks in
+// the test's hands; updates are what its hook heard.
+type lifecycle struct {
+	t       *testing.T
+	s       *stepper
+	clock   *clock
+	ticks   chan time.Time
+	mu      sync.Mutex
+	updates []daemon.Update
+	stop    func()
+	access  string
+}
+
+func startLifecycle(t *testing.T, st *store.Store, access string, cfg daemon.Config) *lifecycle {
+	files, err := pipeline.LiveFiles([]string{access}, pipeline.Options{Zone: time.UTC, Limits: ingest.DefaultLimits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &lifecycle{t: t, s: newStepper(), clock: &clock{}, ticks: make(chan time.Time), access: access}
+	l.clock.set(at(0))
+	cfg.Files, cfg.Ticks, cfg.Waker, cfg.Now = files, l.ticks, l.s.waker, l.clock.now
+	cfg.Hook = func(u daemon.Update) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.updates = append(l.updates, u)
+	}
+	cfg.OnCommit = func(p string) { l.s.commits <- p }
+	cfg.OnAnalyzed = func() { l.s.done <- struct{}{} }
+	l.stop = run(t, daemon.New(st, cfg))
+	return l
+}
+
+// since returns the updates heard after the first n.
+func (l *lifecycle) since(n int) []daemon.Update {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.updates[n:])
+}
+
+func (l *lifecycle) heard() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.updates)
+}
+
+// tick sends the instant sec and returns what the hook heard of it.
+func (l *lifecycle) tick(sec int) []daemon.Update {
+	l.t.Helper()
+	n := l.heard()
+	l.clock.set(at(sec))
+	l.ticks <- at(sec)
+	<-l.s.done
+	return l.since(n)
+}
+
+// write appends text at the clock's sec, and returns what the hook heard
+// once it is committed (and analyzed, when it holds a new gateway error).
+func (l *lifecycle) write(sec int, text string) []daemon.Update {
+	l.t.Helper()
+	n := l.heard()
+	l.clock.set(at(sec))
+	appendTo(l.t, l.access, text)
+	l.s.await(l.t, l.access)
+	return l.since(n)
+}
+
+// one checks that u is one update with the given numbers of opened,
+// updated and resolved incidents, and returns the incident.
+func one(t *testing.T, what string, u []daemon.Update, opened, updated, resolved int) analyze.Incident {
+	t.Helper()
+	if len(u) != 1 || len(u[0].Opened) != opened || len(u[0].Updated) != updated || len(u[0].Resolved) != resolved {
+		t.Fatalf("%s: %+v, want %d opened, %d updated, %d resolved", what, u, opened, updated, resolved)
+	}
+	return slices.Concat(u[0].Opened, u[0].Updated, u[0].Resolved)[0]
+}
+
+// TestIncidentsOpenUpdateAndResolve: a gateway error opens an incident at
+// once (no tick in the way); it is updated when it grew by half, at most
+// once per UpdateEvery; resolved once it stayed quiet for ResolveAfter;
+// an analysis that changes nothing tells the hook nothing.
 func TestIncidentsOpenUpdateAndResolve(t *testing.T) {
-	dir := t.TempDir()
-	access := filepath.Join(dir, "access.log")
+	access := filepath.Join(t.TempDir(), "access.log")
 	appendTo(t, access, utcAccess(0, 40, 200))
 	st, err := store.Open(filepath.Join(t.TempDir(), "store"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	files, err := pipeline.LiveFiles([]string{access}, pipeline.Options{Zone: time.UTC, Limits: ingest.DefaultLimits})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := newStepper()
-	ticks := make(chan time.Time)
-	var updates []daemon.Update
-	stop := run(t, daemon.New(st, daemon.Config{Files: files, FromStart: true, Ticks: ticks, Waker: s.waker,
-		Hook:     func(u daemon.Update) { updates = append(updates, u) },
-		OnCommit: func(p string) { s.commits <- p }, OnAnalyzed: func() { s.done <- struct{}{} }}))
-	defer stop()
-	at := func(sec int) time.Time {
-		return time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC).Add(time.Duration(sec) * time.Second)
-	}
-	tick := func(sec int) []daemon.Update {
-		t.Helper()
-		n := len(updates)
-		ticks <- at(sec)
-		<-s.done
-		return updates[n:]
-	}
-	s.await(t, access)
-	if u := tick(41); len(u) != 0 {
+	l := startLifecycle(t, st, access, daemon.Config{FromStart: true, UpdateEvery: 10 * time.Second})
+	defer l.stop()
+	l.s.await(t, access)
+	if u := l.tick(41); len(u) != 0 {
 		t.Fatalf("healthy traffic: %+v", u)
 	}
 
-	appendTo(t, access, utcAccess(40, 50, 200)+utcAccess(50, 55, 502))
-	s.await(t, access)
-	u := tick(56)
-	if len(u) != 1 || len(u[0].Opened) != 1 || len(u[0].Updated)+len(u[0].Resolved) != 0 {
-		t.Fatalf("after the first 502s: %+v", u)
-	}
-	opened := u[0].Opened[0]
+	opened := one(t, "after the first 502s", l.write(56, utcAccess(40, 50, 200)+utcAccess(50, 55, 502)), 1, 0, 0)
 	if !opened.Start.Equal(at(50)) || !opened.End.Equal(at(55)) || opened.Status["502"] != 15 {
 		t.Errorf("opened %s–%s with %v", opened.Start, opened.End, opened.Status)
 	}
-
-	appendTo(t, access, utcAccess(55, 58, 502))
-	s.await(t, access)
-	u = tick(59)
-	if len(u) != 1 || len(u[0].Updated) != 1 || len(u[0].Opened)+len(u[0].Resolved) != 0 {
-		t.Fatalf("after more 502s: %+v", u)
+	if u := l.tick(57); len(u) != 0 {
+		t.Errorf("a tick after the opening: %+v", u)
 	}
-	if inc := u[0].Updated[0]; !inc.Start.Equal(at(50)) || !inc.End.Equal(at(58)) || inc.Status["502"] != 24 {
+
+	// More 502s: within the open incident, analyzed at the tick; grown by
+	// more than half, but told only UpdateEvery after the opening.
+	if u := l.write(59, utcAccess(55, 58, 502)); len(u) != 0 {
+		t.Errorf("502s within the open incident, before a tick: %+v", u)
+	}
+	if u := l.tick(59); len(u) != 0 {
+		t.Errorf("3 s after the opening: %+v", u)
+	}
+	inc := one(t, "UpdateEvery after the opening", l.tick(66), 0, 1, 0)
+	if !inc.Start.Equal(at(50)) || !inc.End.Equal(at(58)) || inc.Status["502"] != 24 {
 		t.Errorf("updated %s–%s with %v", inc.Start, inc.End, inc.Status)
 	}
 
 	// Quiet, but not for long enough yet; then for ResolveAfter (the
 	// analysis's merge gap, 30 s) after its end.
-	if u := tick(58 + 29); len(u) != 0 {
+	if u := l.tick(58 + 29); len(u) != 0 {
 		t.Errorf("29 s after the last 502: %+v", u)
 	}
-	u = tick(58 + 30)
-	if len(u) != 1 || len(u[0].Resolved) != 1 || len(u[0].Opened)+len(u[0].Updated) != 0 {
-		t.Fatalf("30 s after the last 502: %+v", u)
-	}
-	if inc := u[0].Resolved[0]; !inc.End.Equal(at(58)) || inc.RootCause != analyze.Unknown {
+	inc = one(t, "30 s after the last 502", l.tick(58+30), 0, 0, 1)
+	if !inc.End.Equal(at(58)) || inc.RootCause != analyze.Unknown {
 		t.Errorf("resolved %s–%s, %s", inc.Start, inc.End, inc.RootCause)
 	}
 	// New healthy traffic: analyzed, nothing to tell.
-	appendTo(t, access, utcAccess(90, 100, 200))
-	s.await(t, access)
-	if u := tick(101); len(u) != 0 {
+	l.write(100, utcAccess(90, 100, 200))
+	if u := l.tick(101); len(u) != 0 {
 		t.Errorf("after the incident: %+v", u)
 	}
+}
+
+// TestSmallGrowthIsNoUpdate: an incident that grows by less than half,
+// its chain the same, is not told again.
+func TestSmallGrowthIsNoUpdate(t *testing.T) {
+	access := filepath.Join(t.TempDir(), "access.log")
+	appendTo(t, access, utcAccess(0, 40, 200))
+	st, err := store.Open(filepath.Join(t.TempDir(), "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	l := startLifecycle(t, st, access, daemon.Config{FromStart: true, UpdateEvery: time.Second})
+	defer l.stop()
+	l.s.await(t, access)
+	one(t, "the opening", l.write(51, utcAccess(40, 46, 200)+utcAccess(46, 50, 502)), 1, 0, 0) // 12 502s
+	l.write(52, utcAccess(50, 51, 502))                                                        // 15: +3
+	if u := l.tick(60); len(u) != 0 {
+		t.Errorf("grown by a quarter: %+v", u)
+	}
+	l.write(61, utcAccess(51, 53, 502)) // 21: +9, half of 12 and more
+	if inc := one(t, "grown by half", l.tick(62), 0, 1, 0); inc.Status["502"] != 21 {
+		t.Errorf("updated with %v", inc.Status)
+	}
+}
+
+// TestIncidentsSurviveARestart: the store keeps what was announced: a
+// restart announces no incident again, updates and resolves it, and the
+// resolution tells its final analysis; a later restart is silent.
+func TestIncidentsSurviveARestart(t *testing.T) {
+	access := filepath.Join(t.TempDir(), "access.log")
+	appendTo(t, access, utcAccess(0, 40, 200))
+	st, err := store.Open(filepath.Join(t.TempDir(), "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg := daemon.Config{FromStart: true, UpdateEvery: 5 * time.Second}
+	l := startLifecycle(t, st, access, cfg)
+	l.s.await(t, access)
+	one(t, "the opening", l.write(51, utcAccess(40, 46, 200)+utcAccess(46, 50, 502)), 1, 0, 0)
+	l.stop()
+
+	// Restarted with the incident open: the same lines analyzed again, and
+	// more of them (that are not urgent: the open incident covers them).
+	l = startLifecycle(t, st, access, cfg)
+	if u := l.write(52, utcAccess(50, 51, 200)); len(u) != 0 {
+		t.Fatalf("after a restart: %+v", u)
+	}
+	if u := l.tick(53); len(u) != 0 {
+		t.Fatalf("the incident was announced again after a restart: %+v", u)
+	}
+	l.write(54, utcAccess(51, 54, 502))
+	if inc := one(t, "grown after the restart", l.tick(57), 0, 1, 0); !inc.Start.Equal(at(46)) || inc.Status["502"] != 21 {
+		t.Errorf("updated %s with %v", inc.Start, inc.Status)
+	}
+	l.stop()
+
+	// Restarted after it went quiet: resolved at the first tick, with the
+	// last analysis of it, without analyzing anything.
+	l = startLifecycle(t, st, access, cfg)
+	inc := one(t, "the first tick after a quiet restart", l.tick(54+30), 0, 0, 1)
+	if !inc.Start.Equal(at(46)) || !inc.End.Equal(at(54)) || inc.Status["502"] != 21 {
+		t.Errorf("resolved %s–%s with %v", inc.Start, inc.End, inc.Status)
+	}
+	l.stop()
+
+	l = startLifecycle(t, st, access, cfg)
+	l.write(90, utcAccess(54, 60, 200))
+	if u := l.tick(91); len(u) != 0 {
+		t.Errorf("a restart after the resolution: %+v", u)
+	}
+	l.stop()
 }
 
 // stopWaker is a waker that wakes at once, and counts its Stop calls.

@@ -155,7 +155,7 @@ func TestWatchFollowsReportsAndResumes(t *testing.T) {
 		out := &syncBuffer{}
 		ticks := make(chan time.Time)
 		d := daemon.New(st, daemon.Config{Files: files, Zone: zone, Limits: ingest.DefaultLimits, FromStart: fromStart,
-			Now: func() time.Time { return now },
+			Now:   func() time.Time { return now },
 			Ticks: ticks, Waker: s.waker, Hook: printOpened(out),
 			Stack:    func() *stackconf.Config { return stackconf.Read(os.DirFS(root), root) },
 			OnCommit: func(p string) { s.commits <- p }, OnAnalyzed: func() { s.done <- struct{}{} }})

@@ -32,10 +32,10 @@ type runner struct {
 	prior map[string]timeline.Source // what the store knew of each file
 	held  *pipeline.Held
 
-	following map[string]bool      // the followed live paths
-	passed    map[string]passedBy  // the files not followed, and how they were when tried
-	problems  map[string]bool      // the problems of the last rescan, warned of once
-	failed    map[string]string    // the last failure of each path, told once until it commits again
+	following map[string]bool     // the followed live paths
+	passed    map[string]passedBy // the files not followed, and how they were when tried
+	problems  map[string]bool     // the problems of the last rescan, warned of once
+	failed    map[string]string   // the last failure of each path, told once until it commits again
 }
 
 // followEnd is a follower that ended, where, and why.

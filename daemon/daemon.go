@@ -91,6 +91,9 @@ type Config struct {
 	// if any) and each tick.
 	OnCommit   func(path string)
 	OnAnalyzed func()
+	// OnFollow is called on the committing goroutine when a follower
+	// starts (err nil) and when a log cannot be followed (err says why).
+	OnFollow func(path string, err error)
 }
 
 // Update is what changed among the incidents of the recent history.

@@ -150,6 +150,9 @@ func (r *runner) start(f pipeline.File, initial bool) error {
 	if !initial {
 		slog.Info("following a new log", "path", f.Path, "format", f.Format.Kind)
 	}
+	if d.cfg.OnFollow != nil {
+		d.cfg.OnFollow(f.Path, nil)
+	}
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
@@ -201,6 +204,9 @@ func (r *runner) end(e followEnd) error {
 func (r *runner) failure(path string, pos ingest.Position, err error) error {
 	if st, ok := stateOf(path); ok {
 		r.passed[path] = passedBy{why: unreadable, state: st}
+	}
+	if r.d.cfg.OnFollow != nil {
+		defer r.d.cfg.OnFollow(path, err)
 	}
 	msg := err.Error()
 	if r.failed[path] == msg {

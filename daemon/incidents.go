@@ -142,12 +142,28 @@ func (d *Daemon) observe(res analyze.Result, now time.Time) (Update, error) {
 }
 
 // updateDue reports whether an incident announced as was, when, is to be
-// announced again as is at now: its chain changed, or its gateway errors
-// grew by half (at least one more), and UpdateEvery passed since.
+// announced again as is at now: at once when its cause was unknown and is
+// known now (the error log's lines are often read just after the access
+// log's that opened it); otherwise when its chain changed or its gateway
+// errors grew by half (at least one more), and UpdateEvery passed since.
 func (d *Daemon) updateDue(was, is analyze.Incident, when, now time.Time) bool {
+	if was.RootCause == analyze.Unknown && is.RootCause != analyze.Unknown {
+		return true
+	}
 	g0, g1 := gatewayErrors(was), gatewayErrors(is)
 	meaningful := !slices.Equal(was.Chain, is.Chain) || g1 >= g0+max(g0/2, 1)
 	return meaningful && now.Sub(when) >= d.cfg.UpdateEvery
+}
+
+// unexplained reports whether an open incident was announced without a
+// cause: the records of an error log may explain it now.
+func (d *Daemon) unexplained() bool {
+	for _, s := range d.incidents {
+		if s.open() && s.Announced.RootCause == analyze.Unknown {
+			return true
+		}
+	}
+	return false
 }
 
 // gatewayErrors counts an incident's 502, 504 and 009 responses.

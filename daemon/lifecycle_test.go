@@ -2,9 +2,11 @@ package daemon_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -49,8 +51,8 @@ type lifecycle struct {
 	access  string
 }
 
-func startLifecycle(t *testing.T, st *store.Store, access string, cfg daemon.Config) *lifecycle {
-	files, err := pipeline.LiveFiles([]string{access}, pipeline.Options{Zone: time.UTC, Limits: ingest.DefaultLimits})
+func startLifecycle(t *testing.T, st *store.Store, access string, cfg daemon.Config, more ...string) *lifecycle {
+	files, err := pipeline.LiveFiles(append([]string{access}, more...), pipeline.Options{Zone: time.UTC, Limits: ingest.DefaultLimits})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,10 +97,16 @@ func (l *lifecycle) tick(sec int) []daemon.Update {
 // once it is committed (and analyzed, when it holds a new gateway error).
 func (l *lifecycle) write(sec int, text string) []daemon.Update {
 	l.t.Helper()
+	return l.writeTo(l.access, sec, text)
+}
+
+// writeTo is write to another log.
+func (l *lifecycle) writeTo(path string, sec int, text string) []daemon.Update {
+	l.t.Helper()
 	n := l.heard()
 	l.clock.set(at(sec))
-	appendTo(l.t, l.access, text)
-	l.s.await(l.t, l.access)
+	appendTo(l.t, path, text)
+	l.s.await(l.t, path)
 	return l.since(n)
 }
 
@@ -189,6 +197,37 @@ func TestSmallGrowthIsNoUpdate(t *testing.T) {
 	l.write(61, utcAccess(51, 53, 502)) // 21: +9, half of 12 and more
 	if inc := one(t, "grown by half", l.tick(62), 0, 1, 0); inc.Status["502"] != 21 {
 		t.Errorf("updated with %v", inc.Status)
+	}
+}
+
+// TestUnknownCauseIsRefinedAtOnce: an incident opened by the access log's
+// 502s before the error log's lines were read is announced again as soon
+// as they explain it, without waiting for UpdateEvery or a tick.
+func TestUnknownCauseIsRefinedAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	access, errlog := filepath.Join(dir, "access.log"), filepath.Join(dir, "error.log")
+	appendTo(t, access, utcAccess(0, 40, 200))
+	appendTo(t, errlog, "2026/11/23 14:00:00 [notice] 100#100: start worker processes\n")
+	st, err := store.Open(filepath.Join(t.TempDir(), "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	l := startLifecycle(t, st, access, daemon.Config{FromStart: true}, errlog)
+	defer l.stop()
+	l.s.await(t, access, errlog)
+	if inc := one(t, "the opening", l.write(51, utcAccess(40, 46, 200)+utcAccess(46, 50, 502)), 1, 0, 0); inc.RootCause != analyze.Unknown {
+		t.Fatalf("opened with %s before the error log was read", inc.RootCause)
+	}
+	var lines strings.Builder
+	for sec := 46; sec < 50; sec++ {
+		for i := range 3 {
+			fmt.Fprintf(&lines, "2026/11/23 14:00:%02d [error] 100#100: *%d connect() to unix:/run/php/php8.2-fpm.sock failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: _, request: \"GET /a.php?i=%d HTTP/1.1\", upstream: \"fastcgi://unix:/run/php/php8.2-fpm.sock:\", host: \"h\"\n", sec, sec*3+i, i)
+		}
+	}
+	inc := one(t, "the error log read", l.writeTo(errlog, 52, lines.String()), 0, 1, 0)
+	if inc.RootCause != analyze.FPMDown {
+		t.Errorf("updated with %s, want %s", inc.RootCause, analyze.FPMDown)
 	}
 }
 

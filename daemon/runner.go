@@ -7,12 +7,14 @@ import (
 	"io/fs"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/ingest"
+	"github.com/logcause/logcause/patterns"
 	"github.com/logcause/logcause/pipeline"
 	"github.com/logcause/logcause/timeline"
 )
@@ -166,9 +168,10 @@ func (r *runner) start(f pipeline.File, initial bool) error {
 }
 
 // committed commits a follower's batch (a failed commit is the
-// follower's to return, and its end ends Run), and reports whether the
-// batch holds a gateway error that no open incident covers: an incident
-// may be opening.
+// follower's to return, and its end ends Run), and reports whether it is
+// to be analyzed at once: it holds a gateway error that no open incident
+// covers (an incident may be opening), or records of an error log while
+// an incident is open without a known cause.
 func (r *runner) committed(b batch) (urgent bool) {
 	err := r.d.commit(b)
 	b.done <- err
@@ -176,6 +179,9 @@ func (r *runner) committed(b batch) (urgent bool) {
 		return false
 	}
 	delete(r.failed, b.path)
+	if slices.ContainsFunc(b.events, func(ev *patterns.Event) bool { return ev.Access == nil }) && r.d.unexplained() {
+		return true
+	}
 	for _, q := range b.requests {
 		if analyze.IsGateway(q.status) && !r.d.covered(q.at) {
 			return true

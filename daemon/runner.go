@@ -293,12 +293,17 @@ func (r *runner) found(res scanResult, initial bool) error {
 		if r.problems[msg] {
 			continue
 		}
-		slog.Warn("not following", "problem", p)
+		// A path that holds nothing yet (a source of the default layout,
+		// a glob that matches nothing) loses nothing: its logs are
+		// followed when they appear.
 		var pe *fs.PathError
-		if errors.Is(p, fs.ErrPermission) && errors.As(p, &pe) {
-			if err := r.gap(pe.Path, 0, "cannot look for logs there: "+msg); err != nil {
-				return err
-			}
+		if !errors.Is(p, fs.ErrPermission) || !errors.As(p, &pe) {
+			slog.Info("not following", "problem", p)
+			continue
+		}
+		slog.Warn("not following", "problem", p)
+		if err := r.gap(pe.Path, 0, "cannot look for logs there: "+msg); err != nil {
+			return err
 		}
 	}
 	r.problems = now

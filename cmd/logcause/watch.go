@@ -60,8 +60,14 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 			if opts.Zone == nil {
 				opts.Zone = time.Local
 			}
+			watched := args
 			if args, err = in.paths(args, cfg); err != nil {
 				return err
+			}
+			if len(watched) == 0 { // the sources as configured: a glob or a directory also finds the logs that appear later
+				for _, s := range cfg.Sources {
+					watched = append(watched, s.Path)
+				}
 			}
 			switch {
 			case interval <= 0:
@@ -81,7 +87,7 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 			defer st.Close()
 			out := c.OutOrStdout()
 			d := daemon.New(st, daemon.Config{
-				Watch: args, Options: opts, Inotify: true, Zone: opts.Zone, Limits: opts.Limits, FromStart: fromStart,
+				Watch: watched, Options: opts, Inotify: true, Zone: opts.Zone, Limits: opts.Limits, FromStart: fromStart,
 				Interval: interval, Retention: retention, Now: e.now, ResolveAfter: resolveAfter, UpdateEvery: updateEvery,
 				Stack: func() *stackconf.Config { return stack(opts.ConfigRoot) },
 				// Rounds of a second (rotation, flushes); inotify wakes the

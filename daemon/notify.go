@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/fsnotify/fsnotify"
 
@@ -32,6 +33,7 @@ type notifier struct {
 	subs    map[string]int                     // followers by series name
 	waiting map[string]context.CancelCauseFunc // the series whose follower waits, and how to wake it
 	early   map[string]bool                    // changed while its follower was reading
+	series  map[string]string                  // the series of the names events were about (for the run goroutine only)
 }
 
 // newNotifier returns a notifier, on inotify when it can be had (a warning
@@ -39,8 +41,10 @@ type notifier struct {
 // found by the periodic rescan alone).
 func newNotifier() *notifier {
 	n := &notifier{rescan: make(chan struct{}, 1), dirs: map[string]bool{}, subs: map[string]int{},
-		waiting: map[string]context.CancelCauseFunc{}, early: map[string]bool{}}
-	w, err := fsnotify.NewWatcher()
+		waiting: map[string]context.CancelCauseFunc{}, early: map[string]bool{}, series: map[string]string{}}
+	// Buffered: a log written line by line is an event per line, taken
+	// in bulk rather than one goroutine switch each.
+	w, err := fsnotify.NewBufferedWatcher(4096)
 	if err != nil {
 		slog.Warn("no inotify: reading the logs once a second instead of as they are written", "err", err)
 		return n
@@ -139,7 +143,14 @@ func (n *notifier) event(ev fsnotify.Event) {
 			n.watchDir(name, true)
 		}
 	}
-	series := ingest.SeriesName(name)
+	series, ok := n.series[ev.Name]
+	if !ok {
+		if len(n.series) >= 4096 { // names that came and went: forget them
+			clear(n.series)
+		}
+		series = ingest.SeriesName(name)
+		n.series[ev.Name] = series
+	}
 	n.mu.Lock()
 	followed := n.subs[series] > 0
 	if followed {
@@ -183,6 +194,12 @@ func (n *notifier) waker(path string, inner ingest.Waker) *eventWaker {
 	return &eventWaker{n: n, series: series, inner: inner}
 }
 
+// eventGap is the least time between two early wakes of a follower: a log
+// written all the time (each line is a write, and an event) is read in
+// batches of up to this long, not line by line; the first write after a
+// quiet spell is read at once.
+const eventGap = 250 * time.Millisecond
+
 // eventWaker is a follower's waker: its inner waker's rounds, and early
 // wakes (no round: see ingest.Rounder) when its file changed.
 type eventWaker struct {
@@ -190,6 +207,23 @@ type eventWaker struct {
 	series string
 	inner  ingest.Waker
 	round  bool
+	last   time.Time // of the last early wake
+}
+
+// early ends a wait early, eventGap after the last early wake at the
+// soonest.
+func (w *eventWaker) early(ctx context.Context) error {
+	if d := time.Until(w.last.Add(eventGap)); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+	}
+	w.last, w.round = time.Now(), false
+	return nil
 }
 
 var _ ingest.Rounder = (*eventWaker)(nil)
@@ -201,8 +235,7 @@ func (w *eventWaker) Wait(ctx context.Context) error {
 	if w.n.early[w.series] {
 		delete(w.n.early, w.series)
 		w.n.mu.Unlock()
-		w.round = false
-		return nil
+		return w.early(ctx)
 	}
 	w.n.waiting[w.series] = cancel
 	w.n.mu.Unlock()
@@ -211,8 +244,7 @@ func (w *eventWaker) Wait(ctx context.Context) error {
 	delete(w.n.waiting, w.series)
 	w.n.mu.Unlock()
 	if ctx.Err() == nil && errors.Is(context.Cause(wctx), errChanged) {
-		w.round = false
-		return nil
+		return w.early(ctx)
 	}
 	w.round = true
 	return err

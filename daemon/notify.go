@@ -138,6 +138,11 @@ func (n *notifier) run(ctx context.Context) {
 // written with no follower.
 func (n *notifier) event(ev fsnotify.Event) {
 	name := filepath.Clean(ev.Name)
+	if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
+		n.mu.Lock()
+		delete(n.dirs, name) // a watched directory gone: watched again if it comes back under a watched one
+		n.mu.Unlock()
+	}
 	if ev.Has(fsnotify.Create) {
 		if st, err := os.Stat(name); err == nil && st.IsDir() && n.watchedParent(name) {
 			n.watchDir(name, true)

@@ -110,6 +110,20 @@ func (l *lifecycle) writeTo(path string, sec int, text string) []daemon.Update {
 	return l.since(n)
 }
 
+// healthyStore returns an access log of 40 s of healthy traffic and a
+// store, closed when the test ends.
+func healthyStore(t *testing.T) (string, *store.Store) {
+	t.Helper()
+	access := filepath.Join(t.TempDir(), "access.log")
+	appendTo(t, access, utcAccess(0, 40, 200))
+	st, err := store.Open(filepath.Join(t.TempDir(), "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return access, st
+}
+
 // one checks that u is one update with the given numbers of opened,
 // updated and resolved incidents, and returns the incident.
 func one(t *testing.T, what string, u []daemon.Update, opened, updated, resolved int) analyze.Incident {
@@ -125,13 +139,7 @@ func one(t *testing.T, what string, u []daemon.Update, opened, updated, resolved
 // once per UpdateEvery; resolved once it stayed quiet for ResolveAfter;
 // an analysis that changes nothing tells the hook nothing.
 func TestIncidentsOpenUpdateAndResolve(t *testing.T) {
-	access := filepath.Join(t.TempDir(), "access.log")
-	appendTo(t, access, utcAccess(0, 40, 200))
-	st, err := store.Open(filepath.Join(t.TempDir(), "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	access, st := healthyStore(t)
 	l := startLifecycle(t, st, access, daemon.Config{FromStart: true, UpdateEvery: 10 * time.Second})
 	defer l.stop()
 	l.s.await(t, access)
@@ -179,13 +187,7 @@ func TestIncidentsOpenUpdateAndResolve(t *testing.T) {
 // TestSmallGrowthIsNoUpdate: an incident that grows by less than half,
 // its chain the same, is not told again.
 func TestSmallGrowthIsNoUpdate(t *testing.T) {
-	access := filepath.Join(t.TempDir(), "access.log")
-	appendTo(t, access, utcAccess(0, 40, 200))
-	st, err := store.Open(filepath.Join(t.TempDir(), "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	access, st := healthyStore(t)
 	l := startLifecycle(t, st, access, daemon.Config{FromStart: true, UpdateEvery: time.Second})
 	defer l.stop()
 	l.s.await(t, access)
@@ -235,13 +237,7 @@ func TestUnknownCauseIsRefinedAtOnce(t *testing.T) {
 // restart announces no incident again, updates and resolves it, and the
 // resolution tells its final analysis; a later restart is silent.
 func TestIncidentsSurviveARestart(t *testing.T) {
-	access := filepath.Join(t.TempDir(), "access.log")
-	appendTo(t, access, utcAccess(0, 40, 200))
-	st, err := store.Open(filepath.Join(t.TempDir(), "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	access, st := healthyStore(t)
 	cfg := daemon.Config{FromStart: true, UpdateEvery: 5 * time.Second}
 	l := startLifecycle(t, st, access, cfg)
 	l.s.await(t, access)

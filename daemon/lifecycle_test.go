@@ -17,6 +17,7 @@ import (
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/daemon"
 	"github.com/logcause/logcause/ingest"
+	"github.com/logcause/logcause/patterns"
 	"github.com/logcause/logcause/pipeline"
 	"github.com/logcause/logcause/store"
 )
@@ -49,6 +50,7 @@ type lifecycle struct {
 	updates []daemon.Update
 	stop    func()
 	access  string
+	st      *store.Store
 }
 
 func startLifecycle(t *testing.T, st *store.Store, access string, cfg daemon.Config, more ...string) *lifecycle {
@@ -56,7 +58,7 @@ func startLifecycle(t *testing.T, st *store.Store, access string, cfg daemon.Con
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &lifecycle{t: t, s: newStepper(), clock: &clock{}, ticks: make(chan time.Time), access: access}
+	l := &lifecycle{t: t, s: newStepper(), clock: &clock{}, ticks: make(chan time.Time), access: access, st: st}
 	l.clock.set(at(0))
 	cfg.Files, cfg.Ticks, cfg.Waker, cfg.Now = files, l.ticks, l.s.waker, l.clock.now
 	cfg.Hook = func(u daemon.Update) {
@@ -100,14 +102,38 @@ func (l *lifecycle) write(sec int, text string) []daemon.Update {
 	return l.writeTo(l.access, sec, text)
 }
 
-// writeTo is write to another log.
+// writeTo is write to another log: it returns once every line of text is
+// committed (a follower may read an append in two batches).
 func (l *lifecycle) writeTo(path string, sec int, text string) []daemon.Update {
 	l.t.Helper()
 	n := l.heard()
 	l.clock.set(at(sec))
+	want := l.lines() + int64(strings.Count(text, "\n"))
 	appendTo(l.t, path, text)
-	l.s.await(l.t, path)
+	for i := 0; i < 10 && (i == 0 || l.lines() < want); i++ {
+		l.s.await(l.t, path)
+	}
+	if got := l.lines(); got != want {
+		l.t.Fatalf("the store holds %d lines, want %d", got, want)
+	}
 	return l.since(n)
+}
+
+// lines counts the lines the store holds: requests, and records of error
+// logs.
+func (l *lifecycle) lines() int64 {
+	l.t.Helper()
+	n := storeRequests(l.t, l.st)
+	err := l.st.Events(at(-3600), at(3600), func(ev *patterns.Event) error {
+		if ev.Access == nil {
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return n
 }
 
 // healthyStore returns an access log of 40 s of healthy traffic and a

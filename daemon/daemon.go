@@ -248,7 +248,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 					continue
 				default:
 				}
-				if err := d.analyzeRecent(d.cfg.Now()); err != nil {
+				if err := d.analyzeRecent(d.cfg.Now(), false); err != nil {
 					slog.Error("analysis failed", "err", err)
 				}
 				fresh, urgent = false, false
@@ -263,11 +263,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 			// Nothing new since the last analysis: no new incident can show
 			// (only old seconds left the window), and an idle daemon stays idle.
 			if fresh {
-				if err := d.analyzeRecent(now); err != nil {
+				if err := d.analyzeRecent(now, true); err != nil {
 					slog.Error("analysis failed", "err", err)
 				}
 				fresh = false
-			} else if err := d.tell(now, Update{}); err != nil {
+			} else if err := d.tell(now, Update{}, true); err != nil {
 				slog.Error("cannot keep the incidents' state", "err", err)
 			}
 			if d.cfg.OnAnalyzed != nil {
@@ -387,14 +387,14 @@ func (d *Daemon) startPosition(ctx context.Context, path string, saved []byte, t
 // returns where it stopped, and why: a *storeError when the store failed,
 // any other error is the file's.
 func (d *Daemon) follow(ctx context.Context, f pipeline.File, from ingest.Position, t *tracker, prior timeline.Source, waker ingest.Waker, out chan<- batch) (ingest.Position, error) {
+	if s, ok := waker.(interface{ Stop() }); ok {
+		defer s.Stop()
+	}
 	zone := cmp.Or(f.Zone, d.cfg.Zone)
 	col := &collector{}
 	step, err := pipeline.NewStep(f, zone, pipeline.ZoneLabel(zone), prior, col)
 	if err != nil {
 		return from, err
-	}
-	if s, ok := waker.(interface{ Stop() }); ok {
-		defer s.Stop()
 	}
 	fl := ingest.NewFollower(f.Path, from, ingest.FollowConfig{Limits: d.cfg.Limits, StartsRecord: f.Format.RecordStart(), Waker: waker})
 	defer fl.Close()

@@ -178,7 +178,8 @@ func TestWatchFollowsReportsAndResumes(t *testing.T) {
 	ticks <- now
 	<-s.done
 	// Opened by the access log's 502s (at once: the error log may not be
-	// read yet), explained by the error log's lines.
+	// read yet), explained by the error log's lines (an update, or the
+	// resolution: the clock is 30 s past its end).
 	if got := out.String(); !strings.Contains(got, "logcause: incident opened") || !strings.Contains(got, "Root cause:  fpm_worker_exhaustion") {
 		t.Fatalf("no incident reported:\n%s", got)
 	}
@@ -328,15 +329,17 @@ func run(t *testing.T, d *daemon.Daemon) (stop func()) {
 	}
 }
 
-// printOpened prints the incidents as they open and are updated, as
-// `logcause watch` does.
+// printOpened prints the incidents as they open, are updated and
+// resolve, as `logcause watch` does.
 func printOpened(w io.Writer) func(daemon.Update) {
 	return func(u daemon.Update) {
-		for _, inc := range u.Opened {
-			report.Event(w, "text", report.EventOpen, inc, 1000) // wide enough that no phrase the tests look for is wrapped
-		}
-		for _, inc := range u.Updated {
-			report.Event(w, "text", report.EventUpdate, inc, 1000)
+		for _, ev := range []struct {
+			name string
+			incs []analyze.Incident
+		}{{report.EventOpen, u.Opened}, {report.EventUpdate, u.Updated}, {report.EventResolve, u.Resolved}} {
+			for _, inc := range ev.incs {
+				report.Event(w, "text", ev.name, inc, 1000) // wide enough that no phrase the tests look for is wrapped
+			}
 		}
 	}
 }

@@ -62,8 +62,10 @@ func (d *Daemon) keep(s *incidentState) error {
 }
 
 // analyzeRecent analyzes the window before now, and tells the hook what
-// opened, changed and resolved.
-func (d *Daemon) analyzeRecent(now time.Time) error {
+// opened, changed and (with resolve: at a tick, not right after a batch,
+// so that the other logs' lines of the same seconds are read first)
+// resolved.
+func (d *Daemon) analyzeRecent(now time.Time, resolve bool) error {
 	rng := analyze.TimeRange{Start: now.Add(-d.cfg.Window), End: now}
 	res, err := analyze.Analyze(d.st, rng, d.cfg.Analysis)
 	if err != nil {
@@ -83,7 +85,7 @@ func (d *Daemon) analyzeRecent(now time.Time) error {
 	if err != nil {
 		return err
 	}
-	return d.tell(now, u)
+	return d.tell(now, u, resolve)
 }
 
 // match returns the state of the incident inc is (the same start, or
@@ -189,10 +191,11 @@ func (d *Daemon) covered(t time.Time) bool {
 	return false
 }
 
-// tell resolves the open incidents quiet for ResolveAfter before now,
-// announces the updates due, forgets the resolved incidents that left
-// the window, and tells the hook of every change (u's and these).
-func (d *Daemon) tell(now time.Time, u Update) error {
+// tell resolves (with resolve) the open incidents quiet for ResolveAfter
+// before now, announces the updates due, forgets the resolved incidents
+// that left the window, and tells the hook of every change (u's and
+// these).
+func (d *Daemon) tell(now time.Time, u Update, resolve bool) error {
 	for _, start := range slices.SortedFunc(maps.Keys(d.incidents), time.Time.Compare) {
 		s := d.incidents[start]
 		switch {
@@ -201,7 +204,7 @@ func (d *Daemon) tell(now time.Time, u Update) error {
 				delete(d.incidents, start)
 			}
 			continue
-		case !now.Before(s.Latest.End.Add(d.cfg.ResolveAfter)):
+		case resolve && !now.Before(s.Latest.End.Add(d.cfg.ResolveAfter)):
 			s.Resolved = now
 			u.Resolved = append(u.Resolved, s.Latest)
 			slog.Info("incident resolved", "start", s.Start, "end", s.Latest.End, "root_cause", s.Latest.RootCause)

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -30,9 +31,10 @@ type runner struct {
 	batches chan batch
 	ended   chan followEnd
 
-	saved map[string][]byte          // the committed positions, by path
-	prior map[string]timeline.Source // what the store knew of each file
-	held  *pipeline.Held
+	saved   map[string][]byte          // the committed positions, by path
+	restart bool                       // the store held positions: not its first start
+	prior   map[string]timeline.Source // what the store knew of each file
+	held    *pipeline.Held
 
 	following map[string]bool     // the followed live paths
 	passed    map[string]passedBy // the files not followed, and how they were when tried
@@ -98,6 +100,7 @@ func (d *Daemon) newRunner(ctx context.Context) (*runner, error) {
 	if r.saved, err = d.st.Positions(); err != nil {
 		return nil, err
 	}
+	r.restart = len(r.saved) > 0
 	known, err := d.st.Sources()
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the store's sources: %w", err)
@@ -134,13 +137,26 @@ func (r *runner) start(f pipeline.File, initial bool) error {
 	}
 	d := r.d
 	t := &tracker{held: r.held, now: d.cfg.Now}
-	fromStart := d.cfg.FromStart || !initial || len(r.saved) > 0
+	fromStart := d.cfg.FromStart || !initial || r.restart
 	from, err := d.startPosition(r.ctx, f.Path, r.saved[f.Path], t, fromStart)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil // gone again: the next rescan sees
 		}
 		return r.failure(f.Path, ingest.Position{}, err)
+	}
+	if r.saved[f.Path] == nil && !from.ID.IsZero() {
+		// Followed from its end (or where a batch load left it): kept at
+		// once, so that a restart before its first line goes on from
+		// there rather than taking it for a log that appeared meanwhile.
+		pos, err := json.Marshal(from)
+		if err == nil {
+			err = d.st.NewWriter().Commit(map[string][]byte{f.Path: pos})
+		}
+		if err != nil {
+			return fmt.Errorf("cannot keep where %s is followed from: %w", f.Path, err)
+		}
+		r.saved[f.Path] = pos
 	}
 	waker := d.cfg.Waker(f.Path)
 	if r.n != nil {

@@ -308,3 +308,35 @@ func runAsNobody(t *testing.T, name string) {
 		t.Fatalf("as nobody: %v\n%s", err, out)
 	}
 }
+
+// TestRestartKeepsWhereIdleLogsWereFollowedFrom: a log followed from its
+// end and never written to is not read from its start at a restart; a log
+// that appeared while the daemon was down is.
+func TestRestartKeepsWhereIdleLogsWereFollowedFrom(t *testing.T) {
+	dir := t.TempDir()
+	busy, idle := filepath.Join(dir, "access.log"), filepath.Join(dir, "shop.access.log")
+	appendTo(t, busy, utcAccess(0, 10, 200))
+	appendTo(t, idle, utcAccess(0, 10, 200)) // 30 requests from before the first start: never read
+	st, err := store.Open(filepath.Join(t.TempDir(), "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	follow := func(logs int, read ...string) {
+		s, f := newStepper(), newFollows()
+		stop := run(t, daemon.New(st, daemon.Config{Watch: []string{dir}, Options: pipeline.Options{Zone: time.UTC, Limits: ingest.DefaultLimits},
+			Rescans: make(chan time.Time), Ticks: make(chan time.Time), Waker: s.waker, OnFollow: f.hook, OnCommit: func(p string) { s.commits <- p }}))
+		defer stop()
+		for range logs {
+			f.next(t)
+		}
+		appendTo(t, busy, utcAccess(10, 11, 200))
+		s.await(t, read...)
+	}
+	follow(2, busy)
+	appendTo(t, filepath.Join(dir, "new.access.log"), utcAccess(20, 21, 200)) // while down
+	follow(3, busy, filepath.Join(dir, "new.access.log"))
+	if n := storeRequests(t, st); n != 9 {
+		t.Errorf("the store counts %d requests, want 9: 3+3 appended to %s, 3 of the new log", n, busy)
+	}
+}

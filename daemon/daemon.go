@@ -54,8 +54,10 @@ type Config struct {
 	// Interval is how often the recent history is analyzed (when
 	// something was committed since the last time) and quiet incidents
 	// resolved; Ticks, when set, replaces the ticker (tests send the
-	// instants themselves). A batch that holds a gateway error outside
-	// the open incidents is analyzed at once, without waiting for a tick.
+	// instants themselves). Once the gateway errors outside the open
+	// incidents are as many as an incident needs (Analysis.MinErrors in
+	// a MergeGap; then each time they doubled), they are analyzed at once,
+	// without waiting for a tick.
 	Interval time.Duration
 	Ticks    <-chan time.Time
 	// Window is how much recent history each analysis reads; default 15
@@ -238,8 +240,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 			urgent := r.committed(b)
 			fresh = fresh || b.any()
 			paths := []string{b.path}
-			// A gateway error outside the open incidents: analyze now,
-			// with what the other followers handed over meanwhile.
+			// Enough gateway errors outside the open incidents for one:
+			// analyze now, with what the other followers handed over
+			// meanwhile.
 			for urgent {
 				select {
 				case b := <-r.batches:
@@ -251,6 +254,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 				if err := d.analyzeRecent(d.cfg.Now(), false); err != nil {
 					slog.Error("analysis failed", "err", err)
 				}
+				r.analyzed = r.uncoveredErrors()
 				fresh, urgent = false, false
 			}
 			if d.cfg.OnCommit != nil {
@@ -262,7 +266,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.prune(ctx, now)
 			// Nothing new since the last analysis: no new incident can show
 			// (only old seconds left the window), and an idle daemon stays idle.
-			if fresh {
+			// A resolution tells the final report: analyzed now.
+			if fresh || d.resolveDue(now) {
 				if err := d.analyzeRecent(now, true); err != nil {
 					slog.Error("analysis failed", "err", err)
 				}

@@ -71,7 +71,7 @@ func (d *Daemon) analyzeRecent(now time.Time, resolve bool) error {
 	if err != nil {
 		return err
 	}
-	if d.cfg.Stack != nil && d.wouldTell(res, now) {
+	if d.cfg.Stack != nil && (d.wouldTell(res, now) || resolve && d.resolveDue(now)) {
 		// Explained again with the servers' configuration, read now (a fix
 		// applied since the last incident shows; an idle daemon reads
 		// nothing).
@@ -111,6 +111,17 @@ func (d *Daemon) wouldTell(res analyze.Result, now time.Time) bool {
 		case s == nil, !s.open() && inc.End.After(s.Latest.End):
 			return true
 		case s.open() && d.updateDue(s.Announced, inc, s.Told, now):
+			return true
+		}
+	}
+	return false
+}
+
+// resolveDue reports whether an open incident is to resolve at now: its
+// final report is to be explained with the configuration.
+func (d *Daemon) resolveDue(now time.Time) bool {
+	for _, s := range d.incidents {
+		if s.open() && !now.Before(s.Latest.End.Add(d.cfg.ResolveAfter)) {
 			return true
 		}
 	}

@@ -210,6 +210,22 @@ func TestIncidentsOpenUpdateAndResolve(t *testing.T) {
 	}
 }
 
+// TestGatewayErrorsAddUpAcrossBatches: the gateway errors of several
+// batches make the incident that none makes alone, opened as soon as
+// the batch that completes it is read.
+func TestGatewayErrorsAddUpAcrossBatches(t *testing.T) {
+	access, st := healthyStore(t)
+	l := startLifecycle(t, st, access, daemon.Config{FromStart: true})
+	defer l.stop()
+	l.s.await(t, access)
+	if u := l.write(41, utcAccess(40, 41, 502)); len(u) != 0 { // 3
+		t.Fatalf("3 502s: %+v", u)
+	}
+	if inc := one(t, "3 more", l.write(42, utcAccess(41, 42, 502)), 1, 0, 0); inc.Status["502"] != 6 {
+		t.Errorf("opened with %v", inc.Status)
+	}
+}
+
 // TestSmallGrowthIsNoUpdate: an incident that grows by less than half,
 // its chain the same, is not told again.
 func TestSmallGrowthIsNoUpdate(t *testing.T) {
@@ -285,8 +301,8 @@ func TestIncidentsSurviveARestart(t *testing.T) {
 	}
 	l.stop()
 
-	// Restarted after it went quiet: resolved at the first tick, with the
-	// last analysis of it, without analyzing anything.
+	// Restarted after it went quiet: resolved at the first tick, with its
+	// final analysis.
 	l = startLifecycle(t, st, access, cfg)
 	inc := one(t, "the first tick after a quiet restart", l.tick(54+30), 0, 0, 1)
 	if !inc.Start.Equal(at(46)) || !inc.End.Equal(at(54)) || inc.Status["502"] != 21 {

@@ -40,6 +40,10 @@ type runner struct {
 	passed    map[string]passedBy // the files not followed, and how they were when tried
 	problems  map[string]bool     // the problems of the last rescan, warned of once
 	failed    map[string]string   // the last failure of each path, told once until it commits again
+
+	uncovered map[int64]int64 // gateway errors outside the open incidents, by second
+	newest    int64           // the newest second of uncovered
+	analyzed  int64           // the uncovered errors the last analysis they started saw
 }
 
 // followEnd is a follower that ended, where, and why.
@@ -95,7 +99,8 @@ func (p passedBy) same(now fileState) bool {
 
 func (d *Daemon) newRunner(ctx context.Context) (*runner, error) {
 	r := &runner{d: d, ctx: ctx, batches: make(chan batch), ended: make(chan followEnd),
-		following: map[string]bool{}, passed: map[string]passedBy{}, problems: map[string]bool{}, failed: map[string]string{}}
+		following: map[string]bool{}, passed: map[string]passedBy{}, problems: map[string]bool{}, failed: map[string]string{},
+		uncovered: map[int64]int64{}}
 	var err error
 	if r.saved, err = d.st.Positions(); err != nil {
 		return nil, err
@@ -185,9 +190,9 @@ func (r *runner) start(f pipeline.File, initial bool) error {
 
 // committed commits a follower's batch (a failed commit is the
 // follower's to return, and its end ends Run), and reports whether it is
-// to be analyzed at once: it holds a gateway error that no open incident
-// covers (an incident may be opening), or records of an error log while
-// an incident is open without a known cause.
+// to be analyzed at once: its gateway errors outside the open incidents
+// make enough for an incident (see uncoveredErrors), or it holds records
+// of an error log while an incident is open without a known cause.
 func (r *runner) committed(b batch) (urgent bool) {
 	err := r.d.commit(b)
 	b.done <- err
@@ -198,12 +203,40 @@ func (r *runner) committed(b batch) (urgent bool) {
 	if slices.ContainsFunc(b.events, func(ev *patterns.Event) bool { return ev.Access == nil }) && r.d.unexplained() {
 		return true
 	}
+	grew := false
 	for _, q := range b.requests {
 		if analyze.IsGateway(q.status) && !r.d.covered(q.at) {
-			return true
+			sec := q.at.Unix()
+			r.uncovered[sec]++
+			r.newest, grew = max(r.newest, sec), true
 		}
 	}
-	return false
+	if !grew {
+		return false
+	}
+	n := r.uncoveredErrors()
+	if n < r.d.cfg.Analysis.MinErrors {
+		r.analyzed = 0
+		return false
+	}
+	return n >= 2*r.analyzed
+}
+
+// uncoveredErrors counts the gateway errors outside the open incidents
+// of the last MergeGap before the newest. An analysis starts once they
+// are as many as an incident needs, and again each time they doubled
+// since: a site that always fails a little is not analyzed at each line.
+func (r *runner) uncoveredErrors() int64 {
+	var n int64
+	since := r.newest - int64(r.d.cfg.Analysis.MergeGap/time.Second)
+	for sec, c := range r.uncovered {
+		if sec < since {
+			delete(r.uncovered, sec)
+			continue
+		}
+		n += c
+	}
+	return n
 }
 
 // end handles a follower that ended: a failed store ends Run; a file that

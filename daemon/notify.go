@@ -42,9 +42,9 @@ type notifier struct {
 func newNotifier() *notifier {
 	n := &notifier{rescan: make(chan struct{}, 1), dirs: map[string]bool{}, subs: map[string]int{},
 		waiting: map[string]context.CancelCauseFunc{}, early: map[string]bool{}, series: map[string]string{}}
-	// Buffered: a log written line by line is an event per line, taken
-	// in bulk rather than one goroutine switch each.
-	w, err := fsnotify.NewBufferedWatcher(4096)
+	// Unbuffered: while the events are not taken (see run), fsnotify's
+	// reader waits and the kernel merges repeated writes.
+	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		slog.Warn("no inotify: reading the logs once a second instead of as they are written", "err", err)
 		return n
@@ -101,35 +101,75 @@ func (n *notifier) watchPath(p string) {
 	}
 }
 
+// Taking inotify's events: each write of a log is an event, and a busy
+// log is written line by line. Events are taken as they come until
+// eventSettle passes without one, then not for eventPause: meanwhile the
+// kernel merges a file's repeated writes into one event in its queue,
+// instead of waking the daemon at each line. The first event after a quiet
+// spell is taken at once.
+const (
+	eventSettle = time.Millisecond
+	eventPause  = 100 * time.Millisecond
+)
+
 // run dispatches the events until ctx is done, then closes the watcher.
 func (n *notifier) run(ctx context.Context) {
 	if n.w == nil {
 		return
 	}
 	defer n.w.Close()
+	settle := time.NewTimer(eventSettle)
+	defer settle.Stop()
 	for {
+		// Wait for an event, take those that follow it, then pause.
+		if !n.take(ctx, nil) {
+			return
+		}
+		for {
+			settle.Reset(eventSettle)
+			if !n.take(ctx, settle.C) {
+				break
+			}
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		settle.Reset(eventPause)
 		select {
 		case <-ctx.Done():
 			return
-		case ev, ok := <-n.w.Events:
-			if !ok {
-				return
-			}
-			n.event(ev)
-		case err, ok := <-n.w.Errors:
-			if !ok {
-				return
-			}
-			// An overflow lost events: look at everything now.
-			slog.Warn("inotify", "err", err)
-			n.mu.Lock()
-			for s := range n.subs {
-				n.wakeLocked(s)
-			}
-			n.mu.Unlock()
-			n.requestRescan()
+		case <-settle.C:
 		}
 	}
+}
+
+// take takes one event or error, and reports whether it did: false when
+// ctx is done, the watcher closed, or timeout came first.
+func (n *notifier) take(ctx context.Context, timeout <-chan time.Time) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timeout:
+		return false
+	case ev, ok := <-n.w.Events:
+		if !ok {
+			return false
+		}
+		n.event(ev)
+	case err, ok := <-n.w.Errors:
+		if !ok {
+			return false
+		}
+		// An overflow lost events: look at everything now.
+		slog.Warn("inotify", "err", err)
+		n.mu.Lock()
+		for s := range n.subs {
+			n.wakeLocked(s)
+		}
+		n.mu.Unlock()
+		n.requestRescan()
+	}
+	return true
 }
 
 // event wakes the follower of the series the file belongs to (a write to a

@@ -174,8 +174,7 @@ func (n *notifier) take(ctx context.Context, timeout <-chan time.Time) bool {
 
 // event wakes the follower of the series the file belongs to (a write to a
 // rotated sibling being drained concerns the live file's follower) and asks
-// for a rescan when a file appeared, changed its permissions, or was
-// written with no follower.
+// for a rescan when a file appeared or changed its permissions.
 func (n *notifier) event(ev fsnotify.Event) {
 	name := filepath.Clean(ev.Name)
 	if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
@@ -202,7 +201,10 @@ func (n *notifier) event(ev fsnotify.Event) {
 		n.wakeLocked(series)
 	}
 	n.mu.Unlock()
-	if ev.Has(fsnotify.Create) || ev.Has(fsnotify.Chmod) || !followed && ev.Has(fsnotify.Write) {
+	// Writes to the files not followed (syslog, a journal, a file that is
+	// no log) are many and tell nothing new: an empty file that gets its
+	// first lines is found by the rescan of the next second.
+	if ev.Has(fsnotify.Create) || ev.Has(fsnotify.Chmod) {
 		n.requestRescan()
 	}
 }

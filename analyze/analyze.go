@@ -96,6 +96,10 @@ var gatewayCodes = []int{502, 504, 9}
 
 func isGateway(code int) bool { return slices.Contains(gatewayCodes, code) }
 
+// IsGateway reports whether a response status is a gateway error (502,
+// 504, 009): what makes a spike, and what makes the daemon analyze at once.
+func IsGateway(code int) bool { return isGateway(code) }
+
 // Failed reports whether an access-log status is a failed request, whose
 // line analysis reads in full: a 5xx, or a gateway error.
 func Failed(status int) bool { return status >= 500 || isGateway(status) }

@@ -29,15 +29,36 @@ import (
 
 // Config says what a Daemon follows and how.
 type Config struct {
-	Files  []pipeline.File // the live logs to follow (pipeline.LiveFiles)
-	Zone   *time.Location  // zone of zoneless stamps, for files without their own; nil: UTC
-	Limits ingest.Limits
+	Files []pipeline.File // logs to follow from the start (pipeline.LiveFiles)
+	// Watch are paths (files, directories, globs) whose live logs are
+	// followed: those there at the start, and those that appear later
+	// (found by a rescan once a second, and at once on an inotify event
+	// with Inotify), read from their beginning. Options says how their
+	// formats are detected. Only live files are followed (access.log, not
+	// access.log.1: rotated files are the follower's business).
+	Watch   []string
+	Options pipeline.Options
+	// Rescans, when set, replaces the once-a-second rescan of Watch
+	// (tests send the instants themselves).
+	Rescans <-chan time.Time
+	// Inotify wakes a follower as soon as its file is written (inotify
+	// on the directories, github.com/fsnotify/fsnotify), and rescans as
+	// soon as a file appears, instead of at the next round or rescan.
+	Inotify bool
+	Zone    *time.Location // zone of zoneless stamps, for files without their own; nil: UTC
+	Limits  ingest.Limits
 	// FromStart reads a log never followed before from its beginning;
-	// otherwise from its end (what is written from now on).
+	// otherwise from its end (what is written from now on) on the store's
+	// first start, and from its beginning on a later start (it appeared
+	// while the daemon was down).
 	FromStart bool
 	// Interval is how often the recent history is analyzed (when
-	// something was committed since the last time); Ticks, when set,
-	// replaces the ticker (tests send the instants themselves).
+	// something was committed since the last time) and quiet incidents
+	// resolved; Ticks, when set, replaces the ticker (tests send the
+	// instants themselves). Once the gateway errors outside the open
+	// incidents are as many as an incident needs (Analysis.MinErrors in
+	// a MergeGap; then each time they doubled), they are analyzed at once,
+	// without waiting for a tick.
 	Interval time.Duration
 	Ticks    <-chan time.Time
 	// Window is how much recent history each analysis reads; default 15
@@ -47,6 +68,11 @@ type Config struct {
 	// errors past its end) to be resolved; default the analysis's
 	// MergeGap, after which a new burst is a new incident anyway.
 	ResolveAfter time.Duration
+	// UpdateEvery is the least time between two announcements of one
+	// incident (its opening, then its updates); default 30 s. An update
+	// is announced only when the chain changed or the gateway errors grew
+	// by half since the last announcement.
+	UpdateEvery time.Duration
 	// Retention is the days the store keeps, pruned once a UTC day (and
 	// at the first tick); 0: never pruned.
 	Retention int
@@ -55,17 +81,22 @@ type Config struct {
 	// incidents as they open or change (read then: a fix applied since
 	// shows); nil: none.
 	Stack func() *stackconf.Config
-	Now   func() time.Time // when a gap is noticed; default time.Now
-	// Waker returns how the follower of a path waits for more; required.
-	// A waker with a Stop method is stopped when its follower ends.
+	Now   func() time.Time // the time of gaps, analyses started by a gateway error, incident states; default time.Now
+	// Waker returns how the follower of a path waits for more (its
+	// rounds); required. A waker with a Stop method is stopped when its
+	// follower ends.
 	Waker func(path string) ingest.Waker
 	// Hook hears of the incidents that opened, changed or resolved, once
 	// per analysis that found any; it runs on the committing goroutine.
 	Hook func(Update)
 	// OnCommit and OnAnalyzed are called on the committing goroutine after
-	// each commit (with the followed path) and each tick.
+	// each commit (with the followed path; after the analysis it started,
+	// if any) and each tick.
 	OnCommit   func(path string)
 	OnAnalyzed func()
+	// OnFollow is called on the committing goroutine when a follower
+	// starts (err nil) and when a log cannot be followed (err says why).
+	OnFollow func(path string, err error)
 	// Reports are sent by Sender on their schedules (reports.go), each on
 	// a goroutine of its own; the last run sent of each is kept in the
 	// store. After is how their scheduler waits: default time.After.
@@ -77,10 +108,11 @@ type Config struct {
 // Update is what changed among the incidents of the recent history.
 type Update struct {
 	// Result is the analysis that saw the changes: its Incidents are all
-	// those of the window, its Sources are not filled.
+	// those of the window, its Sources are not filled. It is empty when
+	// only resolutions or updates due are told without a new analysis.
 	Result   analyze.Result
 	Opened   []analyze.Incident // new since the last analysis
-	Updated  []analyze.Incident // seen before, with more requests, a longer window or another cause
+	Updated  []analyze.Incident // announced before, with a new chain or half as many gateway errors more
 	Resolved []analyze.Incident // quiet for ResolveAfter: the last analysis of each
 }
 
@@ -93,9 +125,8 @@ type Daemon struct {
 	cancel context.CancelFunc // of the running Run
 	done   chan struct{}      // closed when Run returned
 
-	prunedDay int64                          // the UTC day of the last prune
-	known     map[time.Time]analyze.Incident // incidents of the window, by start
-	resolved  map[time.Time]bool
+	prunedDay int64                        // the UTC day of the last prune
+	incidents map[time.Time]*incidentState // the incidents known, by the start they were announced with
 }
 
 // New returns a Daemon that keeps what it reads in st.
@@ -105,6 +136,7 @@ func New(st *store.Store, cfg Config) *Daemon {
 		cfg.Analysis = analyze.DefaultConfig
 	}
 	cfg.ResolveAfter = cmp.Or(cfg.ResolveAfter, cfg.Analysis.MergeGap)
+	cfg.UpdateEvery = cmp.Or(cfg.UpdateEvery, 30*time.Second)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -114,7 +146,7 @@ func New(st *store.Store, cfg Config) *Daemon {
 	if cfg.After == nil {
 		cfg.After = time.After
 	}
-	return &Daemon{st: st, cfg: cfg, done: make(chan struct{}), known: map[time.Time]analyze.Incident{}, resolved: map[time.Time]bool{}}
+	return &Daemon{st: st, cfg: cfg, done: make(chan struct{}), incidents: map[time.Time]*incidentState{}}
 }
 
 // batch is what one follower hands to the committer: events and requests
@@ -152,8 +184,10 @@ func (c *collector) Event(ev *patterns.Event) error {
 	return nil
 }
 
-// Run follows the files until ctx is done, Close is called, or a follower
-// or the store fails. Every goroutine it starts has ended when it returns.
+// Run follows the files until ctx is done, Close is called, or the store
+// fails. A log that cannot be followed (it may not be read, it went away
+// mid-read) is a gap in the store and a warning, and is tried again when
+// it changes. Every goroutine it starts has ended when it returns.
 func (d *Daemon) Run(ctx context.Context) error {
 	d.mu.Lock()
 	if d.cancel != nil {
@@ -183,88 +217,104 @@ func (d *Daemon) Run(ctx context.Context) error {
 		defer t.Stop()
 		ticks = t.C
 	}
-	saved, err := d.st.Positions()
+	if err := d.loadIncidents(); err != nil {
+		return err
+	}
+	r, err := d.newRunner(ctx)
 	if err != nil {
 		return err
 	}
-	known, err := d.st.Sources()
-	if err != nil {
-		return fmt.Errorf("cannot read the store's sources: %w", err)
+	defer r.wg.Wait() // after cancel (deferred later, run first): every goroutine ends
+	defer cancel()
+	if r.n != nil {
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			r.n.run(ctx)
+		}()
 	}
-	prior := map[string]timeline.Source{}
-	for _, s := range known {
-		prior[s.Path] = s
-	}
-	marks, err := d.st.Marks()
-	if err != nil {
-		return err
-	}
-	held, err := pipeline.ReadHeld(marks)
-	if err != nil {
-		return err
-	}
-	starts := make([]ingest.Position, len(d.cfg.Files))
-	tracks := make([]*tracker, len(d.cfg.Files))
-	for i, f := range d.cfg.Files {
-		tracks[i] = &tracker{held: held, now: d.cfg.Now}
-		if starts[i], err = d.startPosition(ctx, f.Path, saved[f.Path], tracks[i]); err != nil {
+	for _, f := range d.cfg.Files {
+		if err := r.start(f, true); err != nil {
 			return err
 		}
 	}
-
-	var wg sync.WaitGroup
-	defer wg.Wait() // after cancel (deferred later, run first): every follower ends
-	batches := make(chan batch)
-	errs := make(chan error, len(d.cfg.Files))
-	ready := newCaughtUp(len(d.cfg.Files))
-	for i, f := range d.cfg.Files {
-		wg.Add(1)
+	var scans chan scanResult
+	if len(d.cfg.Watch) > 0 {
+		if err := r.found(scan(d.cfg.Watch), true); err != nil {
+			return err
+		}
+		scans = make(chan scanResult)
+		r.wg.Add(1)
 		go func() {
-			defer wg.Done()
-			errs <- d.follow(ctx, f, starts[i], tracks[i], prior[f.Path], batches, ready)
+			defer r.wg.Done()
+			r.scanner(ctx, scans)
 		}()
 	}
+	// The followers started so far read what their logs held while the
+	// daemon was stopped: a missed report waits for them.
+	r.ready.seal()
 	for _, job := range d.cfg.Reports {
-		wg.Add(1)
+		r.wg.Add(1)
 		go func() {
-			defer wg.Done()
-			d.sendReports(ctx, job, ready)
+			defer r.wg.Done()
+			d.sendReports(ctx, job, r.ready)
 		}()
 	}
-	defer cancel()
-	slog.Info("watching", "files", len(d.cfg.Files))
-	running := len(d.cfg.Files)
+	slog.Info("watching", "files", len(r.following))
 	fresh := false // something was committed since the last analysis
 	for {
 		select {
-		case b := <-batches:
-			err := d.commit(b)
-			b.done <- err
-			fresh = fresh || (err == nil && (len(b.requests) > 0 || len(b.events) > 0 || len(b.gaps) > 0))
-			if err == nil && d.cfg.OnCommit != nil {
-				d.cfg.OnCommit(b.path)
+		case b := <-r.batches:
+			urgent := r.committed(b)
+			fresh = fresh || b.any()
+			paths := []string{b.path}
+			// Enough gateway errors outside the open incidents for one:
+			// analyze now, with what the other followers handed over
+			// meanwhile.
+			for urgent {
+				select {
+				case b := <-r.batches:
+					r.committed(b)
+					paths = append(paths, b.path)
+					continue
+				default:
+				}
+				if err := d.analyzeRecent(d.cfg.Now(), false); err != nil {
+					slog.Error("analysis failed", "err", err)
+				}
+				r.analyzed = r.uncoveredErrors()
+				fresh, urgent = false, false
+			}
+			if d.cfg.OnCommit != nil {
+				for _, p := range paths {
+					d.cfg.OnCommit(p)
+				}
 			}
 		case now := <-ticks:
 			d.prune(ctx, now)
 			// Nothing new since the last analysis: no new incident can show
 			// (only old seconds left the window), and an idle daemon stays idle.
-			if fresh {
-				if err := d.analyzeRecent(now); err != nil {
+			// A resolution tells the final report: analyzed now.
+			if fresh || d.resolveDue(now) {
+				if err := d.analyzeRecent(now, true); err != nil {
 					slog.Error("analysis failed", "err", err)
 				}
 				fresh = false
-			} else {
-				d.resolve(now, Update{})
+			} else if err := d.tell(now, Update{}, true); err != nil {
+				slog.Error("cannot keep the incidents' state", "err", err)
 			}
 			if d.cfg.OnAnalyzed != nil {
 				d.cfg.OnAnalyzed()
 			}
-		case err := <-errs:
-			running--
-			if err != nil && !errors.Is(err, context.Canceled) {
+		case res := <-scans:
+			if err := r.found(res, false); err != nil {
 				return err
 			}
-			if running == 0 {
+		case e := <-r.ended:
+			if err := r.end(e); err != nil {
+				return err
+			}
+			if len(r.following) == 0 && len(d.cfg.Watch) == 0 {
 				return nil
 			}
 		case <-ctx.Done():
@@ -272,6 +322,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 	}
 }
+
+// any reports whether b holds something an analysis reads.
+func (b batch) any() bool { return len(b.requests) > 0 || len(b.events) > 0 || len(b.gaps) > 0 }
 
 // Close stops a running Run and waits until it returned.
 func (d *Daemon) Close() error {
@@ -333,8 +386,8 @@ func (d *Daemon) prune(ctx context.Context, now time.Time) {
 // startPosition is where to follow path from: the committed position,
 // unless a batch load read the file further since; on a first start, where
 // a batch load left the file, else its end (or its beginning with
-// FromStart). t learns whether the store holds the file from its start.
-func (d *Daemon) startPosition(ctx context.Context, path string, saved []byte, t *tracker) (ingest.Position, error) {
+// fromStart). t learns whether the store holds the file from its start.
+func (d *Daemon) startPosition(ctx context.Context, path string, saved []byte, t *tracker, fromStart bool) (ingest.Position, error) {
 	key, mark, marked, err := t.held.Start(ctx, path, d.cfg.Limits)
 	if err != nil {
 		return ingest.Position{}, fmt.Errorf("cannot check what the store holds of %s: %w", path, err)
@@ -354,7 +407,7 @@ func (d *Daemon) startPosition(ctx context.Context, path string, saved []byte, t
 	case marked:
 		t.ok, t.key, t.pos = true, key, mark
 		return mark, nil
-	case d.cfg.FromStart:
+	case fromStart:
 		t.fromStart()
 		return ingest.Position{Path: path}, nil
 	}
@@ -363,40 +416,32 @@ func (d *Daemon) startPosition(ctx context.Context, path string, saved []byte, t
 
 // follow reads one log and hands its batches to the committer, waiting for
 // each to be committed before reading on, with the marks t keeps of the
-// files read. prior is what the store knows of the file already. It tells
-// ready when it first waits for more (all the log held is committed) or
-// ends.
-func (d *Daemon) follow(ctx context.Context, f pipeline.File, from ingest.Position, t *tracker, prior timeline.Source, out chan<- batch, ready *caughtUp) error {
-	waited := false
-	defer func() {
-		if !waited {
-			ready.reached()
-		}
-	}()
+// files read. prior is what the store knows of the file already. A
+// follower started with the daemon tells ready when it first waits for
+// more (all its log held is committed) or ends. It returns where it stopped, and why: a *storeError when the store failed,
+// any other error is the file's.
+func (d *Daemon) follow(ctx context.Context, f pipeline.File, from ingest.Position, t *tracker, prior timeline.Source, waker ingest.Waker, out chan<- batch, ready *caughtUp) (ingest.Position, error) {
+	if s, ok := waker.(interface{ Stop() }); ok {
+		defer s.Stop()
+	}
+	if ready != nil {
+		fw := &firstWait{Waker: waker, ready: ready}
+		defer fw.once.Do(ready.reached) // ended before it waited
+		waker = fw
+	}
 	zone := cmp.Or(f.Zone, d.cfg.Zone)
 	col := &collector{}
 	step, err := pipeline.NewStep(f, zone, pipeline.ZoneLabel(zone), prior, col)
 	if err != nil {
-		return err
+		return from, err
 	}
-	waker := d.cfg.Waker(f.Path)
-	if s, ok := waker.(interface{ Stop() }); ok {
-		defer s.Stop()
-	}
-	wait := ingest.WakerFunc(func(ctx context.Context) error {
-		if !waited {
-			waited = true
-			ready.reached()
-		}
-		return waker.Wait(ctx)
-	})
-	fl := ingest.NewFollower(f.Path, from, ingest.FollowConfig{Limits: d.cfg.Limits, StartsRecord: f.Format.RecordStart(), Waker: wait})
+	fl := ingest.NewFollower(f.Path, from, ingest.FollowConfig{Limits: d.cfg.Limits, StartsRecord: f.Format.RecordStart(), Waker: waker})
 	defer fl.Close()
 	done := make(chan error, 1)
 	for {
 		fb, err := fl.Next(ctx)
 		if err != nil {
-			return err
+			return fl.Position(), err
 		}
 		b := batch{path: f.Path, done: done}
 		for _, n := range fb.Notices {
@@ -411,7 +456,7 @@ func (d *Daemon) follow(ctx context.Context, f pipeline.File, from ingest.Positi
 		}
 		for _, r := range fb.Records {
 			if err := step.Record(fb.Path, r.Text, r.Offset); err != nil {
-				return err
+				return fl.Position(), err
 			}
 		}
 		b.events, b.requests = col.events, col.requests
@@ -420,12 +465,12 @@ func (d *Daemon) follow(ctx context.Context, f pipeline.File, from ingest.Positi
 		st := fl.Stats()
 		b.source.Cut = prior.Cut + st.CutLines + st.CutRecords
 		if b.position, err = json.Marshal(fb.Position); err != nil {
-			return err
+			return fl.Position(), err
 		}
 		for key, pos := range t.marks(fb) {
 			m, err := t.held.Mark(key, pos)
 			if err != nil {
-				return err
+				return fl.Position(), err
 			}
 			if b.marks == nil {
 				b.marks = map[string][]byte{}
@@ -435,10 +480,16 @@ func (d *Daemon) follow(ctx context.Context, f pipeline.File, from ingest.Positi
 		select {
 		case out <- b:
 		case <-ctx.Done():
-			return ctx.Err()
+			return fl.Position(), ctx.Err()
 		}
 		if err := <-done; err != nil {
-			return err
+			return fl.Position(), &storeError{err}
 		}
 	}
 }
+
+// storeError is a commit that failed: the daemon's end, not the file's.
+type storeError struct{ err error }
+
+func (e *storeError) Error() string { return e.err.Error() }
+func (e *storeError) Unwrap() error { return e.err }

@@ -1,24 +1,77 @@
 package daemon
 
 import (
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/logcause/logcause/analyze"
 )
 
-// analyzeRecent analyzes the window before now, tells the hook what opened,
-// changed and resolved since the last analysis.
-func (d *Daemon) analyzeRecent(now time.Time) error {
+// incidentState is what the daemon keeps of an incident, in memory and in
+// the store (by the start it was first announced with), so that a restart
+// neither announces again what was announced nor forgets to resolve it.
+type incidentState struct {
+	Start     time.Time        `json:"start"`     // as first announced: its key
+	Announced analyze.Incident `json:"announced"` // as last told the hook
+	Latest    analyze.Incident `json:"latest"`    // as last analyzed: what its resolution tells
+	Told      time.Time        `json:"told"`      // when it was last told opened or updated
+	Resolved  time.Time        `json:"resolved,omitzero"`
+}
+
+func (s *incidentState) open() bool { return s.Resolved.IsZero() }
+
+// loadIncidents reads the incidents kept in the store: the open ones, and
+// the resolved ones of the last Window before the latest.
+func (d *Daemon) loadIncidents() error {
+	recs, err := d.st.Incidents(time.Unix(0, 0), time.Unix(1<<40, 0))
+	if err != nil {
+		return err
+	}
+	var states []*incidentState
+	var latest time.Time
+	for _, v := range recs {
+		s := &incidentState{}
+		if err := json.Unmarshal(v, s); err != nil {
+			return fmt.Errorf("corrupt incident state in the store: %w (remove the store to start afresh)", err)
+		}
+		states = append(states, s)
+		if s.Latest.End.After(latest) {
+			latest = s.Latest.End
+		}
+	}
+	for _, s := range states {
+		if s.open() || !s.Latest.End.Before(latest.Add(-d.cfg.Window)) {
+			d.incidents[s.Start] = s
+		}
+	}
+	return nil
+}
+
+// keep writes s to the store.
+func (d *Daemon) keep(s *incidentState) error {
+	v, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	return d.st.PutIncident(s.Start, v)
+}
+
+// analyzeRecent analyzes the window before now, and tells the hook what
+// opened, changed and (with resolve: at a tick, not right after a batch,
+// so that the other logs' lines of the same seconds are read first)
+// resolved.
+func (d *Daemon) analyzeRecent(now time.Time, resolve bool) error {
 	rng := analyze.TimeRange{Start: now.Add(-d.cfg.Window), End: now}
 	res, err := analyze.Analyze(d.st, rng, d.cfg.Analysis)
 	if err != nil {
 		return err
 	}
-	u := d.changes(res)
-	if len(u.Opened)+len(u.Updated) > 0 && d.cfg.Stack != nil {
+	if d.cfg.Stack != nil && (d.wouldTell(res, now) || resolve && d.resolveDue(now)) {
 		// Explained again with the servers' configuration, read now (a fix
 		// applied since the last incident shows; an idle daemon reads
 		// nothing).
@@ -27,56 +80,158 @@ func (d *Daemon) analyzeRecent(now time.Time) error {
 		if res, err = analyze.Analyze(d.st, rng, cfg); err != nil {
 			return err
 		}
-		u = d.changes(res)
 	}
-	for _, inc := range u.Opened {
-		slog.Warn("incident opened", "start", inc.Start, "root_cause", inc.RootCause, "title", inc.Title)
+	u, err := d.observe(res, now)
+	if err != nil {
+		return err
 	}
-	for _, inc := range slices.Concat(u.Opened, u.Updated) {
-		d.known[inc.Start] = inc
+	return d.tell(now, u, resolve)
+}
+
+// match returns the state of the incident inc is (the same start, or
+// overlapping: a late line may move its start), or nil.
+func (d *Daemon) match(inc analyze.Incident) *incidentState {
+	if s, ok := d.incidents[inc.Start]; ok {
+		return s
 	}
-	d.resolve(now, u)
+	for _, start := range slices.SortedFunc(maps.Keys(d.incidents), time.Time.Compare) {
+		s := d.incidents[start]
+		if !inc.Start.After(s.Latest.End) && !inc.End.Before(s.Start) {
+			return s
+		}
+	}
 	return nil
 }
 
-// changes compares the incidents of res with those known.
-func (d *Daemon) changes(res analyze.Result) Update {
-	u := Update{Result: res}
+// wouldTell reports whether res holds an incident to announce at now.
+func (d *Daemon) wouldTell(res analyze.Result, now time.Time) bool {
 	for _, inc := range res.Incidents {
-		old, seen := d.known[inc.Start]
+		s := d.match(inc)
 		switch {
-		case !seen:
-			u.Opened = append(u.Opened, inc)
-		case !d.resolved[inc.Start] && changed(old, inc):
-			u.Updated = append(u.Updated, inc)
+		case s == nil, !s.open() && inc.End.After(s.Latest.End):
+			return true
+		case s.open() && d.updateDue(s.Announced, inc, s.Told, now):
+			return true
 		}
 	}
-	return u
+	return false
 }
 
-// changed reports whether an incident grew or its explanation changed.
-func changed(old, inc analyze.Incident) bool {
-	return !old.End.Equal(inc.End) || old.Requests != inc.Requests || !maps.Equal(old.Status, inc.Status) ||
-		!slices.Equal(old.Chain, inc.Chain)
+// resolveDue reports whether an open incident is to resolve at now: its
+// final report is to be explained with the configuration.
+func (d *Daemon) resolveDue(now time.Time) bool {
+	for _, s := range d.incidents {
+		if s.open() && !now.Before(s.Latest.End.Add(d.cfg.ResolveAfter)) {
+			return true
+		}
+	}
+	return false
 }
 
-// resolve resolves the known incidents that stayed quiet for ResolveAfter
-// before now, forgets those that left the window, and tells the hook of
-// every change (u's and the resolutions).
-func (d *Daemon) resolve(now time.Time, u Update) {
-	for _, start := range slices.SortedFunc(maps.Keys(d.known), time.Time.Compare) {
-		inc := d.known[start]
+// observe takes in an analysis: its new incidents open (and so does a
+// resolved one that grew again), the others are their state's latest.
+func (d *Daemon) observe(res analyze.Result, now time.Time) (Update, error) {
+	u := Update{Result: res}
+	for _, inc := range res.Incidents {
+		s := d.match(inc)
 		switch {
-		case inc.End.Before(now.Add(-d.cfg.Window)):
-			delete(d.known, start)
-			delete(d.resolved, start)
-		case !d.resolved[start] && !now.Before(inc.End.Add(d.cfg.ResolveAfter)):
-			d.resolved[start] = true
-			u.Resolved = append(u.Resolved, inc)
-			slog.Info("incident resolved", "start", inc.Start, "end", inc.End, "root_cause", inc.RootCause)
+		case s == nil:
+			s = &incidentState{Start: inc.Start}
+			d.incidents[inc.Start] = s
+		case s.open():
+			s.Latest = inc
+			continue
+		case !inc.End.After(s.Latest.End):
+			continue // resolved, and as it was
+		}
+		s.Announced, s.Latest, s.Told, s.Resolved = inc, inc, now, time.Time{}
+		u.Opened = append(u.Opened, inc)
+		slog.Warn("incident opened", "start", inc.Start, "root_cause", inc.RootCause, "title", inc.Title)
+		if err := d.keep(s); err != nil {
+			return u, err
+		}
+	}
+	return u, nil
+}
+
+// updateDue reports whether an incident announced as was, when, is to be
+// announced again as is at now: at once when its cause was unknown and is
+// known now (the error log's lines are often read just after the access
+// log's that opened it); otherwise when its chain changed or its gateway
+// errors grew by half (at least one more), and UpdateEvery passed since.
+func (d *Daemon) updateDue(was, is analyze.Incident, when, now time.Time) bool {
+	if was.RootCause == analyze.Unknown && is.RootCause != analyze.Unknown {
+		return true
+	}
+	g0, g1 := gatewayErrors(was), gatewayErrors(is)
+	meaningful := !slices.Equal(was.Chain, is.Chain) || g1 >= g0+max(g0/2, 1)
+	return meaningful && now.Sub(when) >= d.cfg.UpdateEvery
+}
+
+// unexplained reports whether an open incident was announced without a
+// cause: the records of an error log may explain it now.
+func (d *Daemon) unexplained() bool {
+	for _, s := range d.incidents {
+		if s.open() && s.Announced.RootCause == analyze.Unknown {
+			return true
+		}
+	}
+	return false
+}
+
+// gatewayErrors counts an incident's 502, 504 and 009 responses.
+func gatewayErrors(inc analyze.Incident) int64 {
+	var n int64
+	for code, c := range inc.Status {
+		if v, err := strconv.Atoi(code); err == nil && analyze.IsGateway(v) {
+			n += c
+		}
+	}
+	return n
+}
+
+// covered reports whether a gateway error at t belongs to an open
+// incident: no reason to analyze at once.
+func (d *Daemon) covered(t time.Time) bool {
+	gap := d.cfg.Analysis.MergeGap
+	for _, s := range d.incidents {
+		if s.open() && !t.Before(s.Start.Add(-gap)) && !t.After(s.Latest.End.Add(gap)) {
+			return true
+		}
+	}
+	return false
+}
+
+// tell resolves (with resolve) the open incidents quiet for ResolveAfter
+// before now, announces the updates due, forgets the resolved incidents
+// that left the window, and tells the hook of every change (u's and
+// these).
+func (d *Daemon) tell(now time.Time, u Update, resolve bool) error {
+	for _, start := range slices.SortedFunc(maps.Keys(d.incidents), time.Time.Compare) {
+		s := d.incidents[start]
+		switch {
+		case !s.open():
+			if s.Latest.End.Before(now.Add(-d.cfg.Window)) {
+				delete(d.incidents, start)
+			}
+			continue
+		case resolve && !now.Before(s.Latest.End.Add(d.cfg.ResolveAfter)):
+			s.Resolved = now
+			u.Resolved = append(u.Resolved, s.Latest)
+			slog.Info("incident resolved", "start", s.Start, "end", s.Latest.End, "root_cause", s.Latest.RootCause)
+		case d.updateDue(s.Announced, s.Latest, s.Told, now):
+			s.Announced, s.Told = s.Latest, now
+			u.Updated = append(u.Updated, s.Latest)
+			slog.Info("incident updated", "start", s.Start, "end", s.Latest.End, "root_cause", s.Latest.RootCause)
+		default:
+			continue
+		}
+		if err := d.keep(s); err != nil {
+			return err
 		}
 	}
 	if d.cfg.Hook != nil && len(u.Opened)+len(u.Updated)+len(u.Resolved) > 0 {
 		d.cfg.Hook(u)
 	}
+	return nil
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/logcause/logcause/config"
+	"github.com/logcause/logcause/ingest"
 )
 
 // Sender sends one scheduled report: what the store holds of [since,
@@ -46,27 +48,50 @@ type reportState struct {
 
 func reportMeta(job config.Report) string { return "report/" + job.Key() }
 
-// caughtUp tells when every follower has read what its log held when Run
-// started (it waited for more, or it ended): a report sent before would
-// miss what was written while the daemon was stopped.
+// caughtUp tells when every follower started with the daemon has read
+// what its log held when Run started (it waited for more, or it ended): a
+// report sent before would miss what was written while the daemon was
+// stopped. Followers are added as they start; seal says no more will be.
 type caughtUp struct {
-	left atomic.Int64
+	left atomic.Int64 // the followers still reading, plus one until sealed
 	done chan struct{}
 }
 
-func newCaughtUp(followers int) *caughtUp {
+func newCaughtUp() *caughtUp {
 	c := &caughtUp{done: make(chan struct{})}
-	if c.left.Store(int64(followers)); followers == 0 {
-		close(c.done)
-	}
+	c.left.Store(1)
 	return c
 }
 
-// reached is called once by each follower.
+// add counts one more follower, before seal.
+func (c *caughtUp) add() { c.left.Add(1) }
+
+// seal says every follower started with the daemon was added.
+func (c *caughtUp) seal() { c.reached() }
+
+// reached is called once by each follower added.
 func (c *caughtUp) reached() {
 	if c.left.Add(-1) == 0 {
 		close(c.done)
 	}
+}
+
+// firstWait is a follower's waker that tells ready when it first waits.
+type firstWait struct {
+	ingest.Waker
+	ready *caughtUp
+	once  sync.Once
+}
+
+func (w *firstWait) Wait(ctx context.Context) error {
+	w.once.Do(w.ready.reached)
+	return w.Waker.Wait(ctx)
+}
+
+// Round keeps what the waker wrapped says of its waits (ingest.Rounder).
+func (w *firstWait) Round() bool {
+	r, ok := w.Waker.(ingest.Rounder)
+	return !ok || r.Round()
 }
 
 // sendReports sends job on its schedule until ctx is done: each run once,

@@ -86,6 +86,17 @@ type Waker interface {
 	Wait(ctx context.Context) error
 }
 
+// Rounder is a Waker whose Wait may also end early, when a change of the
+// file was noticed (an inotify event): Round reports whether the last Wait
+// ended a round (its period elapsed) or only told the Follower to read at
+// once. Rounds measure time — QuietRounds, FlushRounds and MaxDrainRounds
+// count them — so an early wake reads what was written without shortening
+// the draining of a rotated file or the wait for a continuation line.
+type Rounder interface {
+	Waker
+	Round() bool
+}
+
 // WakerFunc adapts a function to Waker.
 type WakerFunc func(ctx context.Context) error
 
@@ -508,8 +519,10 @@ func (f *Follower) Next(ctx context.Context) (*Batch, error) {
 			continue
 		}
 		err = f.cfg.Waker.Wait(ctx)
-		f.stats.Rounds++
-		f.woke = true
+		if r, ok := f.cfg.Waker.(Rounder); !ok || r.Round() {
+			f.stats.Rounds++
+			f.woke = true
+		}
 		if err != nil {
 			return nil, err
 		}

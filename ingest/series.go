@@ -136,3 +136,11 @@ func NameHint(path string) string {
 	}
 	return ""
 }
+
+// SeriesName returns the path of the live file of the series path belongs
+// to: access.log for access.log.1, access.log-20261122.zst and access.log
+// itself.
+func SeriesName(path string) string {
+	name, _ := rotation(path)
+	return name
+}

@@ -339,15 +339,10 @@ func LiveFiles(paths []string, opts Options) ([]File, error) {
 	var out []File
 	for _, s := range ingest.GroupSeries(found.Files) {
 		f := s.Files[len(s.Files)-1]
-		d, err := detect(f, opts)
+		d, err := LiveFile(f, opts)
 		if err != nil {
-			hint := ingest.NameHint(f.Path)
-			kind, kerr := patterns.ParseKind(hint)
-			if hint == "" || kerr != nil {
-				slog.Info("not following", "path", f.Path, "reason", err)
-				continue
-			}
-			d = File{Path: f.Path, Format: Format{Kind: kind}, Zone: opts.overrideFor(f.Path).Zone}
+			slog.Info("not following", "path", f.Path, "reason", err)
+			continue
 		}
 		out = append(out, d)
 	}
@@ -355,6 +350,23 @@ func LiveFiles(paths []string, opts Options) ([]File, error) {
 		return nil, fmt.Errorf("no log to follow in %v", paths)
 	}
 	return out, nil
+}
+
+// LiveFile returns a live log to follow with its format: detected from its
+// first lines, or, when they tell nothing (an empty file, just rotated or
+// created), the format its name tells. The error says why f is not
+// followed: not a log, or it cannot be read (a file named like a log is
+// returned even then: following it says what stops it).
+func LiveFile(f ingest.File, opts Options) (File, error) {
+	d, err := detect(f, opts)
+	if err == nil {
+		return d, nil
+	}
+	kind, kerr := patterns.ParseKind(ingest.NameHint(f.Path))
+	if kerr != nil {
+		return File{}, err
+	}
+	return File{Path: f.Path, Format: Format{Kind: kind}, Zone: opts.overrideFor(f.Path).Zone}, nil
 }
 
 // outsideConfig leaves out the files of the servers' configuration

@@ -15,6 +15,7 @@ import (
 //	e | day (4) | unix nanos (8) | kind (1) | path hash (4) | offset (8) → event (see eventcodec.go)
 //	r | day (4) | unix seconds (8)                          → request rollup (by status, and by upstream and status)
 //	g | day (4) | unix nanos (8) | path hash (4) | offset (8) → JSON Gap
+//	i | day (4) | unix nanos (8)                            → an incident's state (opaque: the daemon's)
 //	s | path                                                → JSON Source
 //	p | path                                                → follow position (opaque to the store)
 //	f | key                                                 → how far a file was read (opaque to the store; see Writer.Checkpoint)
@@ -23,13 +24,14 @@ import (
 //
 // All numbers are big-endian, so keys sort by time.
 const (
-	prefixEvent  = 'e'
-	prefixSecond = 'r'
-	prefixSource = 's'
-	prefixMeta   = 'm'
-	prefixPos    = 'p'
-	prefixMark   = 'f'
-	prefixGap    = 'g'
+	prefixEvent    = 'e'
+	prefixSecond   = 'r'
+	prefixSource   = 's'
+	prefixMeta     = 'm'
+	prefixPos      = 'p'
+	prefixMark     = 'f'
+	prefixGap      = 'g'
+	prefixIncident = 'i'
 
 	timeKeyLen = 1 + 4 + 8
 )

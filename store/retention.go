@@ -34,7 +34,7 @@ func (s *Store) days(prefix byte) ([]uint32, error) {
 	return out, err
 }
 
-// Prune drops the events, rollups and gaps of the UTC days before the last
+// Prune drops the events, rollups, gaps and incident states of the UTC days before the last
 // keepDays days (today, as now gives it, is one of them), and reclaims
 // their disk space. It blocks writes while it runs: run it off-peak.
 // It returns the number of days dropped. Once ctx is done it goes no
@@ -50,7 +50,7 @@ func (s *Store) Prune(ctx context.Context, keepDays int, now time.Time) (int, er
 	cutoff := dayOf(now) - uint32(keepDays-1)
 	var prefixes [][]byte
 	dropped := map[uint32]bool{}
-	for _, p := range []byte{prefixEvent, prefixSecond, prefixGap} {
+	for _, p := range []byte{prefixEvent, prefixSecond, prefixGap, prefixIncident} {
 		days, err := s.days(p)
 		if err != nil {
 			return 0, fmt.Errorf("cannot list the days in the store: %w", err)

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestMessagesToUsersAreLogcauseLines: what a user running analyze reads
@@ -67,5 +69,29 @@ func TestWatchWritesTheStructuredLog(t *testing.T) {
 	code, _, stderr := c.wait()
 	if code != exitOK || len(stderr) != 1 || stderr[0] != "logcause: stopping on SIGTERM (a second one stops at once)" {
 		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestWatchPrintsJSONLines: watch --format json prints an incident's
+// opening as one JSON line as soon as its 502s are read.
+func TestWatchPrintsJSONLines(t *testing.T) {
+	logs := t.TempDir()
+	var access strings.Builder
+	now := time.Now()
+	for i := range 30 {
+		status := 200
+		if i >= 10 {
+			status = 502
+		}
+		fmt.Fprintf(&access, "127.0.0.1 - - [%s] \"GET /a.php?i=%d HTTP/1.1\" %d 150 \"-\" \"curl/7.88.1\"\n", now.Format("02/Jan/2006:15:04:05 -0700"), i, status)
+	}
+	if err := os.WriteFile(filepath.Join(logs, "access.log"), []byte(access.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := startChild(t, "plain", t.TempDir(), "watch", "--format", "json", "--from-start", "--store", filepath.Join(t.TempDir(), "store"), logs)
+	c.expect(c.out, `{"event":"open","incident":{"start":"`)
+	c.signal(syscall.SIGTERM)
+	if code, _, _ := c.wait(); code != exitOK {
+		t.Errorf("exit %d", code)
 	}
 }

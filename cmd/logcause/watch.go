@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,7 +14,6 @@ import (
 	"github.com/logcause/logcause/daemon"
 	"github.com/logcause/logcause/email"
 	"github.com/logcause/logcause/ingest"
-	"github.com/logcause/logcause/pipeline"
 	"github.com/logcause/logcause/report"
 	"github.com/logcause/logcause/stackconf"
 	"github.com/logcause/logcause/store"
@@ -21,25 +21,30 @@ import (
 
 func newWatchCmd(e env) *cobra.Command {
 	var (
-		in        inputFlags
-		storeDir  string
-		interval  time.Duration
-		fromStart bool
-		retention int
+		in           inputFlags
+		storeDir     string
+		interval     time.Duration
+		fromStart    bool
+		retention    int
+		format       string
+		resolveAfter time.Duration
+		updateEvery  time.Duration
 	)
 	c := &cobra.Command{
 		Use:   "watch [flags] [PATH...]",
 		Short: "Follow the logs through rotation and report incidents as they happen",
 		Long: `watch follows the live logs under the paths given (without any, the
 configured sources, by default the common Debian/Ubuntu layout) through
-rotation and truncation, keeps what it reads in the store, and every
---interval analyzes the last 15 minutes and prints each new incident.
+rotation and truncation, and the logs that appear there later, keeps what
+it reads in the store, and prints each incident as it opens, grows and
+resolves. A gateway error is analyzed as soon as it is written.
 
 Positions are committed with the events they cover: after a crash or a
-restart, watch goes on where it stopped, losing and repeating nothing. On
-its first start it reads only what is written from then on, unless
---from-start. Stamps without a zone are read in this machine's zone unless
---tz or the config says otherwise: watch runs where the logs are written.
+restart, watch goes on where it stopped, losing and repeating nothing, and
+announces no incident again. On its first start it reads only what is
+written from then on, unless --from-start. Stamps without a zone are read
+in this machine's zone unless --tz or the config says otherwise: watch runs
+where the logs are written.
 
 The reports of the config file (reports:) are sent on their schedules; the
 last run sent of each is kept in the store, so that a restart sends none
@@ -50,8 +55,8 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 		Example: `  # Follow this server's logs
   logcause watch
 
-  # Follow these logs, keeping the store elsewhere, analyzing every 30 s
-  logcause watch --store /srv/logcause --interval 30s /var/log/nginx /var/log/php8.2-fpm.log`,
+  # Follow these logs, keeping the store elsewhere, incidents as JSON lines
+  logcause watch --store /srv/logcause --format json /var/log/nginx /var/log/php8.2-fpm.log | jq .`,
 		Args:        cobra.ArbitraryArgs,
 		Annotations: map[string]string{daemonLog: "yes"}, // its log is structured, from Info up
 		RunE: func(c *cobra.Command, args []string) error {
@@ -62,11 +67,22 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 			if opts.Zone == nil {
 				opts.Zone = time.Local
 			}
+			watched := args
 			if args, err = in.paths(args, cfg); err != nil {
 				return err
 			}
-			if interval <= 0 {
+			if len(watched) == 0 { // the sources as configured: a glob or a directory also finds the logs that appear later
+				for _, s := range cfg.Sources {
+					watched = append(watched, s.Path)
+				}
+			}
+			switch {
+			case interval <= 0:
 				return usagef("invalid --interval %s: give a positive duration such as 10s", interval)
+			case !slices.Contains(report.EventFormats, format):
+				return usagef("invalid --format %q: give one of %v", format, report.EventFormats)
+			case resolveAfter < 0 || updateEvery < 0:
+				return usagef("invalid --resolve-after or --update-every: give a positive duration such as 30s")
 			}
 			if retention = cmp.Or(retention, cfg.RetentionDays); retention < 1 {
 				return usagef("invalid --retention-days %d: keep at least 1 day", retention)
@@ -76,10 +92,6 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 				return err
 			}
 			defer st.Close()
-			files, err := pipeline.LiveFiles(args, opts)
-			if err != nil {
-				return err
-			}
 			var mailer *email.Mailer
 			if len(cfg.Reports) > 0 {
 				if mailer, err = email.New(cfg.SMTP, email.Options{Bodies: email.ReportBodies(), Zone: opts.Zone}); err != nil {
@@ -89,14 +101,15 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 			stack := func() *stackconf.Config { return stackconf.ReadRoot(opts.ConfigRoot) }
 			out := c.OutOrStdout()
 			d := daemon.New(st, daemon.Config{
-				Files: files, Zone: opts.Zone, Limits: opts.Limits, FromStart: fromStart,
-				Interval: interval, Retention: retention, Now: e.now,
+				Watch: watched, Options: opts, Inotify: true, Zone: opts.Zone, Limits: opts.Limits, FromStart: fromStart,
+				Interval: interval, Retention: retention, Now: e.now, ResolveAfter: resolveAfter, UpdateEvery: updateEvery,
 				Stack: stack,
-				// A second of latency; an idle daemon wakes 4× less than at 250 ms.
+				// Rounds of a second (rotation, flushes); inotify wakes the
+				// followers as their logs are written.
 				Waker: func(string) ingest.Waker { return ingest.NewTickWaker(time.Second) },
 				Hook: func(u daemon.Update) {
 					// The terminal's width now: it may have been resized.
-					if err := report.Incidents(out, u.Result, u.Opened, reportWidth(out)); err != nil {
+					if err := report.Events(out, format, u.Opened, u.Updated, u.Resolved, reportWidth(out)); err != nil {
 						slog.Error("cannot print the incident", "err", err)
 					}
 				},
@@ -111,8 +124,11 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 	}
 	in.register(c, "log-format", " (default Local)")
 	c.Flags().StringVar(&storeDir, "store", "", "keep the store in `DIR` (default: the config's store, "+config.DefaultStore+")")
-	c.Flags().DurationVar(&interval, "interval", 10*time.Second, "analyze the recent logs every `DURATION`")
+	c.Flags().DurationVar(&interval, "interval", 10*time.Second, "analyze the recent logs and resolve quiet incidents every `DURATION` (a gateway error is analyzed at once)")
 	c.Flags().BoolVar(&fromStart, "from-start", false, "on the first start, read the live logs from their beginning")
 	c.Flags().IntVar(&retention, "retention-days", 0, "keep `N` days in the store, pruning older ones once a day (default: the config's retention_days, 14)")
+	c.Flags().StringVar(&format, "format", "text", "print the incidents' events as `FORMAT`: text (the report's section) or json (one line per event)")
+	c.Flags().DurationVar(&resolveAfter, "resolve-after", 0, "resolve an incident quiet for `DURATION` (default 30s)")
+	c.Flags().DurationVar(&updateEvery, "update-every", 0, "print an incident again at most every `DURATION`, when its cause changed or its errors grew by half (default 30s)")
 	return c
 }

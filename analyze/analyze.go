@@ -449,3 +449,7 @@ func codeName(code int) string {
 	}
 	return statusKey(code) + "s"
 }
+
+// IsGateway reports whether an access-log status is a gateway error (502,
+// 504, 009).
+func IsGateway(status int) bool { return isGateway(status) }

@@ -33,6 +33,10 @@ var Example []byte
 // or a flag says otherwise.
 const DefaultStore = "/var/lib/logcause"
 
+// DefaultListen is where `logcause watch` serves its API unless told
+// otherwise: loopback only, on a port no common service uses.
+const DefaultListen = "127.0.0.1:9841"
+
 // Config is the configuration file.
 type Config struct {
 	TZ              string   `yaml:"tz"`
@@ -42,6 +46,7 @@ type Config struct {
 	NginxLogFormats []string `yaml:"nginx_log_formats"`
 	Store           string   `yaml:"store"`
 	RetentionDays   int      `yaml:"retention_days"`
+	Listen          string   `yaml:"listen"`
 	Sources         []Source `yaml:"sources"`
 }
 
@@ -72,6 +77,7 @@ func Default() Config {
 		NginxLogFormats: []string{},
 		Store:           DefaultStore,
 		RetentionDays:   14,
+		Listen:          DefaultListen,
 		Sources:         CommonLayout(),
 	}
 }

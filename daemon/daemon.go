@@ -89,6 +89,7 @@ type Daemon struct {
 	prunedDay int64                          // the UTC day of the last prune
 	known     map[time.Time]analyze.Incident // incidents of the window, by start
 	resolved  map[time.Time]bool
+	status    *status // what Status returns (status.go)
 }
 
 // New returns a Daemon that keeps what it reads in st.
@@ -104,7 +105,14 @@ func New(st *store.Store, cfg Config) *Daemon {
 	if cfg.Zone == nil {
 		cfg.Zone = time.UTC
 	}
-	return &Daemon{st: st, cfg: cfg, done: make(chan struct{}), known: map[time.Time]analyze.Incident{}, resolved: map[time.Time]bool{}}
+	d := &Daemon{st: st, cfg: cfg, done: make(chan struct{}), known: map[time.Time]analyze.Incident{}, resolved: map[time.Time]bool{}, status: newStatus()}
+	d.cfg.Hook = func(u Update) {
+		d.status.update(u)
+		if cfg.Hook != nil {
+			cfg.Hook(u)
+		}
+	}
+	return d
 }
 
 // batch is what one follower hands to the committer: events and requests
@@ -144,7 +152,7 @@ func (c *collector) Event(ev *patterns.Event) error {
 
 // Run follows the files until ctx is done, Close is called, or a follower
 // or the store fails. Every goroutine it starts has ended when it returns.
-func (d *Daemon) Run(ctx context.Context) error {
+func (d *Daemon) Run(ctx context.Context) (err error) {
 	d.mu.Lock()
 	if d.cancel != nil {
 		d.mu.Unlock()
@@ -153,6 +161,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	d.cancel = cancel
 	d.mu.Unlock()
+	d.status.run(d.cfg.Now())
+	defer func() { d.status.ended(err) }()
 	defer close(d.done)
 	defer cancel()
 
@@ -213,6 +223,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		select {
 		case b := <-batches:
 			err := d.commit(b)
+			d.status.committed(b, err, d.cfg.Now())
 			b.done <- err
 			fresh = fresh || (err == nil && (len(b.requests) > 0 || len(b.events) > 0 || len(b.gaps) > 0))
 			if err == nil && d.cfg.OnCommit != nil {
@@ -339,6 +350,7 @@ func (d *Daemon) startPosition(ctx context.Context, path string, saved []byte, t
 // each to be committed before reading on, with the marks t keeps of the
 // files read. prior is what the store knows of the file already.
 func (d *Daemon) follow(ctx context.Context, f pipeline.File, from ingest.Position, t *tracker, prior timeline.Source, out chan<- batch) error {
+	d.status.follow(f, from, prior)
 	zone := cmp.Or(f.Zone, d.cfg.Zone)
 	col := &collector{}
 	step, err := pipeline.NewStep(f, zone, pipeline.ZoneLabel(zone), prior, col)

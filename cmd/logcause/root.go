@@ -30,6 +30,8 @@ type env struct {
 	// scratch are the temporary directories a forced exit removes; nil:
 	// none is kept.
 	scratch *interrupt.Scratch
+	// onCommit hears of each commit of watch's daemon (tests); nil: none.
+	onCommit func(path string)
 }
 
 // daemonLog annotates the commands that write the daemon's structured
@@ -70,7 +72,7 @@ to its root cause, with the evidence lines, a confidence and the fix.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
 	})
-	root.AddCommand(newAnalyzeCmd(e), newWatchCmd(e), newParseCmd(e), newReportCmd(e), newStoreCmd(e), newConfigCmd(e), newVersionCmd())
+	root.AddCommand(newAnalyzeCmd(e), newWatchCmd(e), newParseCmd(e), newReportCmd(e), newStatusCmd(e), newStoreCmd(e), newConfigCmd(e), newVersionCmd())
 	return root
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/logcause/logcause/api"
 	"github.com/logcause/logcause/config"
 	"github.com/logcause/logcause/daemon"
 	"github.com/logcause/logcause/ingest"
@@ -23,6 +24,7 @@ func newWatchCmd(e env) *cobra.Command {
 		interval  time.Duration
 		fromStart bool
 		retention int
+		listen    string
 	)
 	c := &cobra.Command{
 		Use:   "watch [flags] [PATH...]",
@@ -38,12 +40,18 @@ its first start it reads only what is written from then on, unless
 --from-start. Stamps without a zone are read in this machine's zone unless
 --tz or the config says otherwise: watch runs where the logs are written.
 
-The store is locked while watch runs: stop it to run store commands on it.`,
+The store is locked while watch runs: stop it to run store commands on it.
+While it runs, it serves its status, incidents, reports and Prometheus
+metrics over HTTP on --listen (loopback port 9841 by default), where
+` + "`logcause status`" + ` and ` + "`logcause report`" + ` ask it.`,
 		Example: `  # Follow this server's logs
   logcause watch
 
   # Follow these logs, keeping the store elsewhere, analyzing every 30 s
-  logcause watch --store /srv/logcause --interval 30s /var/log/nginx /var/log/php8.2-fpm.log`,
+  logcause watch --store /srv/logcause --interval 30s /var/log/nginx /var/log/php8.2-fpm.log
+
+  # The API on a unix socket instead of loopback TCP
+  logcause watch --listen unix:/run/logcause/api.sock`,
 		Args:        cobra.ArbitraryArgs,
 		Annotations: map[string]string{daemonLog: "yes"}, // its log is structured, from Info up
 		RunE: func(c *cobra.Command, args []string) error {
@@ -72,10 +80,13 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 			if err != nil {
 				return err
 			}
+			if !c.Flags().Changed("listen") {
+				listen = cfg.Listen
+			}
 			out := c.OutOrStdout()
 			d := daemon.New(st, daemon.Config{
 				Files: files, Zone: opts.Zone, Limits: opts.Limits, FromStart: fromStart,
-				Interval: interval, Retention: retention, Now: e.now,
+				Interval: interval, Retention: retention, Now: e.now, OnCommit: e.onCommit,
 				Stack: func() *stackconf.Config { return stackconf.ReadRoot(opts.ConfigRoot) },
 				// A second of latency; an idle daemon wakes 4× less than at 250 ms.
 				Waker: func(string) ingest.Waker { return ingest.NewTickWaker(time.Second) },
@@ -87,6 +98,13 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 				},
 			})
 			defer d.Close()
+			if !api.Off(listen) {
+				srv, err := api.Start(listen, st.Dir(), d, api.Options{Zone: opts.Zone, Now: e.now})
+				if err != nil {
+					return err
+				}
+				defer srv.Close() // before the daemon and the store: a report in flight reads the store
+			}
 			return d.Run(c.Context())
 		},
 	}
@@ -94,6 +112,7 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 	c.Flags().StringVar(&storeDir, "store", "", "keep the store in `DIR` (default: the config's store, "+config.DefaultStore+")")
 	c.Flags().DurationVar(&interval, "interval", 10*time.Second, "analyze the recent logs every `DURATION`")
 	c.Flags().BoolVar(&fromStart, "from-start", false, "on the first start, read the live logs from their beginning")
+	c.Flags().StringVar(&listen, "listen", "", "serve the API at `ADDR`: host:port, unix:/path/to/socket, or off (default: the config's listen, "+config.DefaultListen+")")
 	c.Flags().IntVar(&retention, "retention-days", 0, "keep `N` days in the store, pruning older ones once a day (default: the config's retention_days, 14)")
 	return c
 }

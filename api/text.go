@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/logcause/logcause/daemon"
+	"github.com/logcause/logcause/report"
 )
 
 // WriteStatus writes st as `logcause status` prints it, at now: the
@@ -23,7 +24,7 @@ func WriteStatus(w io.Writer, st daemon.Status, now time.Time) error {
 		state = "not following the logs"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "logcause watch: %s since %s (%s), store %s (%s)\n", state, stamp(st.Started), now.Sub(st.Started).Round(time.Second), clean(st.Store), mib(st.StoreBytes))
+	fmt.Fprintf(&b, "logcause watch: %s since %s (%s), store %s (%s)\n", state, stamp(st.Started), now.Sub(st.Started).Round(time.Second), clean(st.Store), report.Size(st.StoreBytes))
 	if st.Err != "" {
 		fmt.Fprintf(&b, "error: %s\n", clean(st.Err))
 	}
@@ -33,14 +34,14 @@ func WriteStatus(w io.Writer, st daemon.Status, now time.Time) error {
 		fmt.Fprintf(&b, "%d commits, the last at %s (%s ago)\n", st.Commits, stamp(st.LastCommit), now.Sub(st.LastCommit).Round(time.Second))
 	}
 	fmt.Fprintf(&b, "\n%d files followed:\n", len(st.Files))
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprint(tw, "PATH\tFORMAT\tRECORDS\tUNPARSED\tBEHIND\t\n")
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprint(tw, "  PATH\tFORMAT\tRECORDS\tUNPARSED\tBEHIND\n")
 	for _, f := range st.Files {
-		behind := mib(f.Behind)
+		behind := report.Size(f.Behind)
 		if f.Size < 0 {
 			behind = "no file"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t\n", clean(f.Path), f.Format, f.Records, f.Unparsed, behind)
+		fmt.Fprintf(tw, "  %s\t%s\t%d\t%d\t%s\n", clean(f.Path), f.Format, f.Records, f.Unparsed, behind)
 	}
 	tw.Flush()
 	var open []daemon.IncidentState
@@ -66,13 +67,6 @@ func WriteStatus(w io.Writer, st daemon.Status, now time.Time) error {
 
 func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
 
-// mib writes a size in MiB, or in bytes below one.
-func mib(n int64) string {
-	if n < 1<<20 {
-		return fmt.Sprintf("%d B", n)
-	}
-	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-}
 
 // clean drops control characters (escape sequences of a hostile file name
 // or log line) from text bound for a terminal.

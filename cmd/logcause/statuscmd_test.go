@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -54,8 +56,12 @@ func TestStatusAndReportAskTheDaemon(t *testing.T) {
 			}
 			code, out, errs := runIn(t, demoEnv(), "status", "--store", st)
 			if code != exitOK || !strings.Contains(out, "logcause watch: running since") || !strings.Contains(out, "3 files followed") ||
-				!strings.Contains(out, filepath.Join(logs, "access.log")+"  nginx_access      500") || !strings.Contains(out, "0 open incidents") {
+				!strings.Contains(out, "0 open incidents") || !strings.Contains(out, "gateway errors since the start: 502: 235") {
 				t.Errorf("status: exit %d %s\n%s", code, errs, out)
+			}
+			row := "[" + filepath.Join(logs, "access.log") + " nginx_access 500 0 0 KiB]"
+			if !slices.ContainsFunc(strings.Split(out, "\n"), func(l string) bool { return fmt.Sprint(strings.Fields(l)) == row }) {
+				t.Errorf("status has no row %s:\n%s", row, out)
 			}
 
 			report := func(format string) string {

@@ -67,7 +67,6 @@ func WriteStatus(w io.Writer, st daemon.Status, now time.Time) error {
 
 func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
 
-
 // clean drops control characters (escape sequences of a hostile file name
 // or log line) from text bound for a terminal.
 func clean(s string) string {

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -76,4 +78,25 @@ func clean(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// PrintStatus asks the daemon that holds the store in dir for its status
+// (Find) and writes it as text (WriteStatus, at now) or as the JSON of
+// /api/v1/status.
+func PrintStatus(ctx context.Context, w io.Writer, dir string, asJSON bool, now time.Time) error {
+	c, err := Find(dir)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	st, err := c.Status(ctx)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(st)
+	}
+	return WriteStatus(w, st, now)
 }

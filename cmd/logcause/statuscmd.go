@@ -2,7 +2,6 @@ package main
 
 import (
 	"cmp"
-	"encoding/json"
 
 	"github.com/spf13/cobra"
 
@@ -19,20 +18,14 @@ func newStatusCmd(e env) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "status [flags]",
 		Short: "Show what the running `logcause watch` does: the logs it follows, its incidents, its store",
-		Long: `status asks the ` + "`logcause watch`" + ` that holds the store (over the API it serves,
-watch --listen) what it does: the files it follows with their format,
-the records read and unparsed since it started and the bytes not read
-yet, its commits, the incidents of its recent window and the size of the
-store.
+		Long: `status asks the ` + "`logcause watch`" + ` that holds the store, over its API (watch --listen),
+what it does: the files it follows (format, records read and unparsed, bytes
+not read yet), its commits, the incidents of its window, the store's size.
 
-Exit status: 0 when the daemon answered, 1 when no daemon holds the store
-or it could not be asked, 2 for a usage error.`,
-		Example: `  # The daemon of the default store
-  logcause status
-
-  # As JSON, the daemon of another store
-  logcause status --store /srv/logcause --format json`,
-		Args: cobra.NoArgs,
+Exit status: 0 when the daemon answered, 1 when none holds the store or it
+could not be asked, 2 for a usage error.`,
+		Example: "  logcause status\n  logcause status --store /srv/logcause --format json",
+		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if format != "text" && format != "json" {
 				return usagef("invalid --format %q: use text or json", format)
@@ -41,21 +34,7 @@ or it could not be asked, 2 for a usage error.`,
 			if err != nil {
 				return err
 			}
-			cl, err := api.Find(cmp.Or(storeDir, cfg.Store, config.DefaultStore))
-			if err != nil {
-				return err
-			}
-			defer cl.Close()
-			st, err := cl.Status(c.Context())
-			if err != nil {
-				return err
-			}
-			if format == "json" {
-				enc := json.NewEncoder(c.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(st)
-			}
-			return api.WriteStatus(c.OutOrStdout(), st, e.now())
+			return api.PrintStatus(c.Context(), c.OutOrStdout(), cmp.Or(storeDir, cfg.Store, config.DefaultStore), format == "json", e.now())
 		},
 	}
 	c.Flags().StringVar(&storeDir, "store", "", "the store the daemon holds, `DIR` (default: the config's store, "+config.DefaultStore+")")

@@ -32,6 +32,10 @@ type env struct {
 	scratch *interrupt.Scratch
 	// onCommit hears of each commit of watch's daemon (tests); nil: none.
 	onCommit func(path string)
+	// listen is where watch serves its API without --listen or a config
+	// file; "": config.DefaultListen. Tests say off: test runs in parallel
+	// would fight over the port.
+	listen string
 }
 
 // daemonLog annotates the commands that write the daemon's structured

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -91,5 +92,29 @@ func TestStatusAndReportAskTheDaemon(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestWatchListen: watch serves where --listen says, else where the config
+// file's listen says; an address it cannot listen on stops it at the start.
+func TestWatchListen(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	logs := t.TempDir()
+	writeLogs(t, logs)
+	conf := filepath.Join(t.TempDir(), "logcause.yaml")
+	if err := os.WriteFile(conf, []byte("listen: "+taken.Addr().String()+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := "cannot serve the API on " + taken.Addr().String() + ": "
+	for _, args := range [][]string{{"--listen", taken.Addr().String()}, {"--config", conf}} {
+		args = append([]string{"watch", "--store", filepath.Join(t.TempDir(), "store"), "--tz", "UTC"}, append(args, logs)...)
+		code, _, errs := runIn(t, testEnv(), args...)
+		if code != exitRuntime || !strings.Contains(errs, want) || !strings.Contains(errs, "address already in use; give --listen another address, or off") {
+			t.Errorf("%v: exit %d %q, want %q", args, code, errs, want)
+		}
 	}
 }

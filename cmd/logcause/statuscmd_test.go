@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -97,6 +99,8 @@ func TestStatusAndReportAskTheDaemon(t *testing.T) {
 
 // TestWatchListen: watch serves where --listen says, else where the config
 // file's listen says; an address it cannot listen on stops it at the start.
+// Its context is done before it starts: a watch that listened (or did not
+// try) would return at once, with 0.
 func TestWatchListen(t *testing.T) {
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -112,7 +116,12 @@ func TestWatchListen(t *testing.T) {
 	want := "cannot serve the API on " + taken.Addr().String() + ": "
 	for _, args := range [][]string{{"--listen", taken.Addr().String()}, {"--config", conf}} {
 		args = append([]string{"watch", "--store", filepath.Join(t.TempDir(), "store"), "--tz", "UTC"}, append(args, logs)...)
-		code, _, errs := runIn(t, testEnv(), args...)
+		var errb strings.Builder
+		e := testEnv()
+		e.stdout, e.stderr = io.Discard, &errb
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		code, errs := run(ctx, args, e), errb.String()
 		if code != exitRuntime || !strings.Contains(errs, want) || !strings.Contains(errs, "address already in use; give --listen another address, or off") {
 			t.Errorf("%v: exit %d %q, want %q", args, code, errs, want)
 		}

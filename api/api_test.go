@@ -25,6 +25,7 @@ import (
 	"github.com/logcause/logcause/daemon"
 	"github.com/logcause/logcause/ingest"
 	"github.com/logcause/logcause/pipeline"
+	"github.com/logcause/logcause/stackconf"
 	"github.com/logcause/logcause/store"
 )
 
@@ -76,8 +77,9 @@ type running struct {
 }
 
 // startDaemon follows a new access log holding text from its start, in a
-// new store, and waits for its first commit.
-func startDaemon(t *testing.T, text string) *running {
+// new store, and waits for its first commit; stack, if given, reads the
+// servers' configuration.
+func startDaemon(t *testing.T, text string, stack ...func() *stackconf.Config) *running {
 	t.Helper()
 	dir := t.TempDir()
 	r := &running{log: filepath.Join(dir, "access.log"), dir: filepath.Join(dir, "store"), wake: make(chan struct{}, 1), ticks: make(chan time.Time),
@@ -94,7 +96,7 @@ func startDaemon(t *testing.T, text string) *running {
 	if err != nil || len(files) != 1 {
 		t.Fatalf("%v %v", files, err)
 	}
-	r.d = daemon.New(st, daemon.Config{Files: files, Zone: time.UTC, Limits: ingest.DefaultLimits, FromStart: true, Ticks: r.ticks, Now: clock,
+	cfg := daemon.Config{Files: files, Zone: time.UTC, Limits: ingest.DefaultLimits, FromStart: true, Ticks: r.ticks, Now: clock,
 		Waker: func(string) ingest.Waker {
 			return ingest.WakerFunc(func(ctx context.Context) error {
 				select {
@@ -105,7 +107,11 @@ func startDaemon(t *testing.T, text string) *running {
 				}
 			})
 		},
-		OnCommit: func(p string) { r.commits <- p }, OnAnalyzed: func() { r.done <- struct{}{} }})
+		OnCommit: func(p string) { r.commits <- p }, OnAnalyzed: func() { r.done <- struct{}{} }}
+	if len(stack) > 0 {
+		cfg.Stack = stack[0]
+	}
+	r.d = daemon.New(st, cfg)
 	go func() { r.stopped <- r.d.Run(context.Background()) }()
 	t.Cleanup(func() { r.stop(t) })
 	r.awaitCommit(t)
@@ -469,5 +475,45 @@ func TestListenReplacesAStaleSocket(t *testing.T) {
 	}
 	if _, err := api.Listen("127.0.0.1:notaport"); err == nil || !strings.Contains(err.Error(), "give --listen another address, or off") {
 		t.Errorf("a bad address: %v", err)
+	}
+}
+
+// TestReportHoldsNoCommitUp: while a report is being made (held inside,
+// where it reads the servers' configuration), the daemon reads and
+// commits on.
+func TestReportHoldsNoCommitUp(t *testing.T) {
+	inside, release := make(chan struct{}), make(chan struct{})
+	r := startDaemon(t, accessLog(), func() *stackconf.Config {
+		inside <- struct{}{}
+		<-release
+		return nil
+	})
+	srv := httptest.NewServer(api.New(r.d, api.Options{Now: clock}).Handler())
+	defer srv.Close()
+	answered := make(chan int, 1)
+	go func() {
+		resp, err := srv.Client().Get(srv.URL + "/api/v1/report?since=2026-11-23")
+		if err != nil {
+			answered <- 0
+			return
+		}
+		resp.Body.Close()
+		answered <- resp.StatusCode
+	}()
+	<-inside
+	f, err := os.OpenFile(r.log, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("127.0.0.1 - - [23/Nov/2026:14:01:00 +0000] \"GET / HTTP/1.1\" 200 150 \"-\" \"curl/7.88.1\"\n")
+	f.Close()
+	r.wake <- struct{}{}
+	r.awaitCommit(t) // with the report still inside
+	if n := r.d.Status().Files[0].Records; n != 184 {
+		t.Errorf("%d records committed, want 184", n)
+	}
+	close(release)
+	if code := <-answered; code != http.StatusOK {
+		t.Errorf("the report: %d", code)
 	}
 }

@@ -50,7 +50,9 @@ type Server struct {
 	http       *http.Server
 	served     chan error
 	reports    chan struct{} // one report at a time: a token
-	running    sync.WaitGroup
+	mu         sync.Mutex
+	closed     bool           // Close began: no report starts
+	running    sync.WaitGroup // the reports being made
 }
 
 // shutdownGrace is how long Close lets the requests in flight end before
@@ -94,14 +96,17 @@ func Start(listen, dir string, d Daemon, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// Close stops a server that Serve or Start started: the requests in flight have a second to end,
-// then their connections are closed; it returns once every handler has
-// returned (a report being analyzed ends first: the daemon's store must
-// outlive it).
+// Close stops a server that Serve or Start started: the requests in
+// flight have a second to end, then their connections are closed; it
+// returns once every report being made has ended (the daemon's store must
+// outlive them).
 func (s *Server) Close() error {
 	if s.unannounce != nil {
 		s.unannounce()
 	}
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	err := s.http.Shutdown(ctx)
@@ -204,7 +209,14 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		writeError(w, http.StatusServiceUnavailable, errors.New("the daemon is stopping"))
+		return
+	}
 	s.running.Add(1)
+	s.mu.Unlock()
 	defer s.running.Done()
 	select {
 	case s.reports <- struct{}{}:

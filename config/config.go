@@ -33,6 +33,10 @@ var Example []byte
 // or a flag says otherwise.
 const DefaultStore = "/var/lib/logcause"
 
+// DefaultListen is where `logcause watch` serves its API unless told
+// otherwise: loopback only, on a port no common service uses.
+const DefaultListen = "127.0.0.1:9841"
+
 // Config is the configuration file.
 type Config struct {
 	TZ              string   `yaml:"tz"`
@@ -43,6 +47,7 @@ type Config struct {
 	Store           string   `yaml:"store"`
 	RetentionDays   int      `yaml:"retention_days"`
 	Reports         []Report `yaml:"reports"` // report.go
+	Listen          string   `yaml:"listen"`
 	Sources         []Source `yaml:"sources"`
 	SMTP            SMTP     `yaml:"smtp"`
 }
@@ -75,6 +80,7 @@ func Default() Config {
 		Store:           DefaultStore,
 		RetentionDays:   14,
 		Reports:         []Report{},
+		Listen:          DefaultListen,
 		Sources:         CommonLayout(),
 		SMTP:            DefaultSMTP(),
 	}

@@ -127,6 +127,7 @@ type Daemon struct {
 
 	prunedDay int64                        // the UTC day of the last prune
 	incidents map[time.Time]*incidentState // the incidents known, by the start they were announced with
+	status    *status                      // what Status returns (status.go)
 }
 
 // New returns a Daemon that keeps what it reads in st.
@@ -146,7 +147,14 @@ func New(st *store.Store, cfg Config) *Daemon {
 	if cfg.After == nil {
 		cfg.After = time.After
 	}
-	return &Daemon{st: st, cfg: cfg, done: make(chan struct{}), incidents: map[time.Time]*incidentState{}}
+	d := &Daemon{st: st, cfg: cfg, done: make(chan struct{}), incidents: map[time.Time]*incidentState{}, status: newStatus()}
+	d.cfg.Hook = func(u Update) {
+		d.status.update(u)
+		if cfg.Hook != nil {
+			cfg.Hook(u)
+		}
+	}
+	return d
 }
 
 // batch is what one follower hands to the committer: events and requests
@@ -188,7 +196,7 @@ func (c *collector) Event(ev *patterns.Event) error {
 // fails. A log that cannot be followed (it may not be read, it went away
 // mid-read) is a gap in the store and a warning, and is tried again when
 // it changes. Every goroutine it starts has ended when it returns.
-func (d *Daemon) Run(ctx context.Context) error {
+func (d *Daemon) Run(ctx context.Context) (err error) {
 	d.mu.Lock()
 	if d.cancel != nil {
 		d.mu.Unlock()
@@ -197,6 +205,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	d.cancel = cancel
 	d.mu.Unlock()
+	d.status.run(d.cfg.Now())
+	defer func() { d.status.ended(err) }()
 	defer close(d.done)
 	defer cancel()
 
@@ -418,8 +428,9 @@ func (d *Daemon) startPosition(ctx context.Context, path string, saved []byte, t
 // each to be committed before reading on, with the marks t keeps of the
 // files read. prior is what the store knows of the file already. A
 // follower started with the daemon tells ready when it first waits for
-// more (all its log held is committed) or ends. It returns where it stopped, and why: a *storeError when the store failed,
-// any other error is the file's.
+// more (all its log held is committed) or ends. It returns
+// where it stopped, and why: a *storeError when the store failed, any
+// other error is the file's.
 func (d *Daemon) follow(ctx context.Context, f pipeline.File, from ingest.Position, t *tracker, prior timeline.Source, waker ingest.Waker, out chan<- batch, ready *caughtUp) (ingest.Position, error) {
 	if s, ok := waker.(interface{ Stop() }); ok {
 		defer s.Stop()
@@ -429,6 +440,7 @@ func (d *Daemon) follow(ctx context.Context, f pipeline.File, from ingest.Positi
 		defer fw.once.Do(ready.reached) // ended before it waited
 		waker = fw
 	}
+	d.status.follow(f, from, prior)
 	zone := cmp.Or(f.Zone, d.cfg.Zone)
 	col := &collector{}
 	step, err := pipeline.NewStep(f, zone, pipeline.ZoneLabel(zone), prior, col)

@@ -201,6 +201,7 @@ func (r *runner) start(f pipeline.File, initial bool) error {
 // of an error log while an incident is open without a known cause.
 func (r *runner) committed(b batch) (urgent bool) {
 	err := r.d.commit(b)
+	r.d.status.committed(b, err, r.d.cfg.Now())
 	b.done <- err
 	if err != nil {
 		return false

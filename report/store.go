@@ -62,3 +62,7 @@ func size(n int64) string {
 	}
 	return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
 }
+
+// Size writes n bytes as the store's size is written: in KiB below 1 MiB,
+// else in MiB.
+func Size(n int64) string { return size(n) }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -44,7 +45,9 @@ const (
 // threads) over the wall time of the ops, 100 being one core; %core-idle is
 // the same over the --interval (10 s, so one analysis) once the writing
 // stopped and the daemon caught up; peak-RSS-MB is its VmHWM over its whole
-// life; lines/s is the rate actually written. ns/op is the pacing, about
+// life; lines/s is the rate actually written. The daemon serves its API
+// on a free loopback port, unless LOGCAUSE_BENCH_LISTEN says another
+// --listen (off: none). ns/op is the pacing, about
 // 1 s, and says nothing of the daemon; so would allocations (the writer's),
 // hence no ReportAllocs. GOGC and GOMEMLIMIT in the environment reach the
 // daemon. On a machine shared with other work the figures are noisy,
@@ -78,8 +81,11 @@ func BenchmarkWatchTenFiles(b *testing.B) {
 		tw.writeRound(b, 1, at)
 	}
 
+	// The API serves on a free loopback port (LOGCAUSE_BENCH_LISTEN=off
+	// measures the daemon without it), scraped by nobody.
+	listen := cmp.Or(os.Getenv("LOGCAUSE_BENCH_LISTEN"), "127.0.0.1:0")
 	d := startWatch(b, bin, "watch", "--store", storeDir, "--interval", watchInterval.String(),
-		"--from-start", "--nginx-conf", nginxConf, logDir)
+		"--from-start", "--nginx-conf", nginxConf, "--listen", listen, logDir)
 	d.awaitOpen(b, tw.paths)
 	d.awaitRead(b, tw.bytes) // the backlog
 	time.Sleep(time.Second)  // its commit, and the start's garbage

@@ -27,6 +27,7 @@ type configFlags struct{ config, tz, configRoot string }
 func (f *configFlags) load(e env) (cfg config.Config, zone *time.Location, root string, err error) {
 	cfg = config.Default()
 	cfg.Sources = e.layout
+	cfg.Listen = cmp.Or(e.listen, cfg.Listen)
 	if f.config != "" {
 		if cfg, err = config.Load(f.config); err != nil {
 			return cfg, nil, "", err

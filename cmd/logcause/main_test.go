@@ -25,9 +25,10 @@ func runCmd(t *testing.T, args ...string) (int, string, string) {
 }
 
 // testEnv is a machine without logs or configuration of its own: no
-// nginx.conf, php-fpm pools or my.cnf is read unless a test says so.
+// nginx.conf, php-fpm pools or my.cnf is read unless a test says so, and
+// watch serves no API unless a test gives --listen.
 func testEnv() env {
-	return env{now: time.Now, configRoot: emptyRoot, layout: []config.Source{{Path: "/nonexistent/logcause-test-layout"}}}
+	return env{now: time.Now, configRoot: emptyRoot, layout: []config.Source{{Path: "/nonexistent/logcause-test-layout"}}, listen: "off"}
 }
 
 // runIn runs logcause in-process on the machine e and returns its exit

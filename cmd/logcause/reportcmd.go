@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/api"
 	"github.com/logcause/logcause/config"
 	"github.com/logcause/logcause/pipeline"
 	"github.com/logcause/logcause/stackconf"
@@ -31,8 +32,8 @@ func newReportCmd(e env) *cobra.Command {
 ` + "`logcause watch`" + `) in the window [--since, --until), and renders it as analyze
 does. No log is read; the report's sources are those the store recorded.
 
-A store that ` + "`logcause watch`" + ` holds cannot be read while it runs: asking the
-running daemon comes with its API.
+A store that ` + "`logcause watch`" + ` holds is reported by the daemon itself: report
+asks it over its API (watch --listen), with the daemon's config root.
 
 With --email, the report is mailed through the config file's smtp server
 instead of printed (logcause config example documents the keys).
@@ -84,9 +85,15 @@ func runReport(c *cobra.Command, fl reportFlags, e env) error {
 	dir := cmp.Or(fl.storeDir, cfg.Store, config.DefaultStore)
 	st, err := store.OpenExisting(dir)
 	if errors.Is(err, store.ErrLocked) {
-		if pid, cmd, ok := store.Holder(dir); ok {
-			return fmt.Errorf("cannot read the store in %s: process %d (%s) holds it; stop it, or run `logcause report` on a copy of the store (asking the running daemon comes with its API)", dir, pid, cmd)
+		res, aerr := api.AskReport(c.Context(), dir, since, until)
+		if errors.Is(aerr, api.ErrNoDaemon) {
+			return err
 		}
+		if aerr != nil {
+			return fmt.Errorf("cannot read the store in %s: %w", dir, aerr)
+		}
+		_, err = fl.out.write(c, res, render)
+		return err
 	}
 	if err != nil {
 		return err

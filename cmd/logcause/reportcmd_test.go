@@ -166,8 +166,9 @@ func TestAnalyzeWindow(t *testing.T) {
 	}
 }
 
-// TestReportOnAHeldStore: report on a store that another process (watch)
-// holds says which, and that asking the running daemon is not there yet.
+// TestReportOnAHeldStore: report on a store that another process holds
+// without serving the API (a watch --listen off) says which, and what to
+// do.
 func TestReportOnAHeldStore(t *testing.T) {
 	st, _ := storeDemo(t)
 	holder := startChild(t, "hold", t.TempDir(), st)
@@ -175,7 +176,7 @@ func TestReportOnAHeldStore(t *testing.T) {
 	code, _, errs := runIn(t, demoEnv(), "report", "--store", st)
 	want := "logcause: cannot read the store in " + st + ": process " + strconv.Itoa(holder.cmd.Process.Pid) + " ("
 	if code != exitRuntime || !strings.HasPrefix(errs, want) ||
-		!strings.HasSuffix(errs, "; stop it, or run `logcause report` on a copy of the store (asking the running daemon comes with its API)\n") {
+		!strings.HasSuffix(errs, ") holds it and serves no API: stop it, or start `logcause watch` with --listen (default 127.0.0.1:9841), or read a copy of the store\n") {
 		t.Errorf("exit %d, stderr %q; want it to start %q", code, errs, want)
 	}
 	holder.stdin.Close()

@@ -33,6 +33,12 @@ type env struct {
 	scratch *interrupt.Scratch
 	// mailBodies renders report mails; nil: email.ReportBodies.
 	mailBodies *email.Bodies
+	// onCommit hears of each commit of watch's daemon (tests); nil: none.
+	onCommit func(path string)
+	// listen is where watch serves its API without --listen or a config
+	// file; "": config.DefaultListen. Tests say off: test runs in parallel
+	// would fight over the port.
+	listen string
 }
 
 // daemonLog annotates the commands that write the daemon's structured
@@ -73,7 +79,7 @@ to its root cause, with the evidence lines, a confidence and the fix.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
 	})
-	root.AddCommand(newAnalyzeCmd(e), newWatchCmd(e), newParseCmd(e), newReportCmd(e), newStoreCmd(e), newConfigCmd(e), newVersionCmd())
+	root.AddCommand(newAnalyzeCmd(e), newWatchCmd(e), newParseCmd(e), newReportCmd(e), newStatusCmd(e), newStoreCmd(e), newConfigCmd(e), newVersionCmd())
 	return root
 }
 

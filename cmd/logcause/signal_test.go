@@ -37,6 +37,8 @@ const childEnv = "LOGCAUSE_TEST_CHILD"
 //     open), which says 2026-11-25 12:00 UTC;
 //   - stuck: as pause-load, but never goes on (a stop that hangs);
 //   - plain: no hook;
+//   - commits: says "committed PATH" on stdout after each commit of
+//     watch's daemon;
 //   - hold: opens the store in args[0] for writing, says "held", and
 //     closes it when stdin ends.
 func childMain(mode string, args []string) int {
@@ -83,6 +85,8 @@ func childMain(mode string, args []string) int {
 				return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 			}
 		case "plain":
+		case "commits":
+			e.onCommit = func(path string) { fmt.Println("committed", path) }
 		default:
 			fmt.Fprintf(os.Stderr, "unknown %s %q\n", childEnv, mode)
 			return exitUsage

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/api"
 	"github.com/logcause/logcause/config"
 	"github.com/logcause/logcause/daemon"
 	"github.com/logcause/logcause/email"
@@ -29,6 +30,7 @@ func newWatchCmd(e env) *cobra.Command {
 		format       string
 		resolveAfter time.Duration
 		updateEvery  time.Duration
+		listen       string
 	)
 	c := &cobra.Command{
 		Use:   "watch [flags] [PATH...]",
@@ -51,12 +53,18 @@ last run sent of each is kept in the store, so that a restart sends none
 twice, and the latest run missed while watch was stopped is sent when it
 starts.
 
-The store is locked while watch runs: stop it to run store commands on it.`,
+The store is locked while watch runs: stop it to run store commands on it.
+While it runs, it serves its status, incidents, reports and Prometheus
+metrics over HTTP on --listen (loopback port 9841 by default), where
+` + "`logcause status`" + ` and ` + "`logcause report`" + ` ask it.`,
 		Example: `  # Follow this server's logs
   logcause watch
 
   # Follow these logs, keeping the store elsewhere, incidents as JSON lines
-  logcause watch --store /srv/logcause --format json /var/log/nginx /var/log/php8.2-fpm.log | jq .`,
+  logcause watch --store /srv/logcause --format json /var/log/nginx /var/log/php8.2-fpm.log | jq .
+
+  # The API on a unix socket instead of loopback TCP
+  logcause watch --listen unix:/run/logcause/api.sock`,
 		Args:        cobra.ArbitraryArgs,
 		Annotations: map[string]string{daemonLog: "yes"}, // its log is structured, from Info up
 		RunE: func(c *cobra.Command, args []string) error {
@@ -98,11 +106,14 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 					return err
 				}
 			}
+			if !c.Flags().Changed("listen") {
+				listen = cfg.Listen
+			}
 			stack := func() *stackconf.Config { return stackconf.ReadRoot(opts.ConfigRoot) }
 			out := c.OutOrStdout()
 			d := daemon.New(st, daemon.Config{
 				Watch: watched, Options: opts, Inotify: true, Zone: opts.Zone, Limits: opts.Limits, FromStart: fromStart,
-				Interval: interval, Retention: retention, Now: e.now, ResolveAfter: resolveAfter, UpdateEvery: updateEvery,
+				Interval: interval, Retention: retention, Now: e.now, OnCommit: e.onCommit, ResolveAfter: resolveAfter, UpdateEvery: updateEvery,
 				Stack: stack,
 				// Rounds of a second (rotation, flushes); inotify wakes the
 				// followers as their logs are written.
@@ -119,6 +130,13 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 				}),
 			})
 			defer d.Close()
+			if !api.Off(listen) {
+				srv, err := api.Start(listen, st.Dir(), d, api.Options{Zone: opts.Zone, Now: e.now})
+				if err != nil {
+					return err
+				}
+				defer srv.Close() // before the daemon and the store: a report in flight reads the store
+			}
 			return d.Run(c.Context())
 		},
 	}
@@ -126,6 +144,7 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 	c.Flags().StringVar(&storeDir, "store", "", "keep the store in `DIR` (default: the config's store, "+config.DefaultStore+")")
 	c.Flags().DurationVar(&interval, "interval", 10*time.Second, "analyze the recent logs and resolve quiet incidents every `DURATION` (a gateway error is analyzed at once)")
 	c.Flags().BoolVar(&fromStart, "from-start", false, "on the first start, read the live logs from their beginning")
+	c.Flags().StringVar(&listen, "listen", "", "serve the API at `ADDR`: host:port, unix:/path/to/socket, or off (default: the config's listen, "+config.DefaultListen+")")
 	c.Flags().IntVar(&retention, "retention-days", 0, "keep `N` days in the store, pruning older ones once a day (default: the config's retention_days, 14)")
 	c.Flags().StringVar(&format, "format", "text", "print the incidents' events as `FORMAT`: text (the report's section) or json (one line per event)")
 	c.Flags().DurationVar(&resolveAfter, "resolve-after", 0, "resolve an incident quiet for `DURATION` (default 30s)")

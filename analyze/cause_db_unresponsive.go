@@ -10,24 +10,13 @@ import (
 // requests waited in opening the connection — the handshake — while the
 // PHP-FPM pool filled. A database that stops answering logs nothing of it;
 // PHP's side is the witness.
-var dbUnresponsive = rule{
-	kind:     DBUnresponsive,
-	describe: "the database stopped answering and held the PHP workers",
-	advice:   dbUnresponsiveAdvice,
-	reads:    holderReads,
-	match: func(e evidenceSet) *Cause {
-		return e.holderCause(holdDBConnect, "waited in", "opening a database connection: the database accepted or answered nothing")
+var dbUnresponsive = holderRule(DBUnresponsive,
+	"the database stopped answering and held the PHP workers",
+	[]string{
+		"Give PHP's database connections a timeout, so that a database that stops answering fails requests fast instead of holding every worker: PDO::ATTR_TIMEOUT => 3 in the PDO options (mysqli: MYSQLI_OPT_CONNECT_TIMEOUT), and mysqlnd.net_read_timeout in php.ini for answers.",
+		"Find why the database stopped answering at that time: a frozen or swapping mysqld, an I/O stall (`iostat -x`, the kernel log), a full disk, a backup holding a global lock (`SHOW PROCESSLIST`).",
 	},
-	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
-		return quoteHeldPool(e, c, cfg, dbUnresponsiveAdvice)
-	},
-	leadsTo: heldWorkers,
-}
-
-var dbUnresponsiveAdvice = []string{
-	"Give PHP's database connections a timeout, so that a database that stops answering fails requests fast instead of holding every worker: PDO::ATTR_TIMEOUT => 3 in the PDO options (mysqli: MYSQLI_OPT_CONNECT_TIMEOUT), and mysqlnd.net_read_timeout in php.ini for answers.",
-	"Find why the database stopped answering at that time: a frozen or swapping mysqld, an I/O stall (`iostat -x`, the kernel log), a full disk, a backup holding a global lock (`SHOW PROCESSLIST`).",
-}
+	holdDBConnect, "opening a database connection: the database accepted or answered nothing")
 
 // quoteHeldPool quotes what bounds a request that waits in a PHP-FPM
 // pool: the pool's size and request_terminate_timeout. When nothing

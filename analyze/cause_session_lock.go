@@ -5,21 +5,10 @@ package analyze
 // session_start() until the request ends or calls session_write_close():
 // concurrent requests of one session run one at a time, each holding a
 // PHP-FPM worker while it waits in session_start().
-var sessionLock = rule{
-	kind:     SessionLock,
-	describe: "requests queued on a PHP session lock and held the PHP workers",
-	advice:   sessionLockAdvice,
-	reads:    holderReads,
-	match: func(e evidenceSet) *Cause {
-		return e.holderCause(holdSession, "waited in", "the session's lock, held by another request of the same session")
+var sessionLock = holderRule(SessionLock,
+	"requests queued on a PHP session lock and held the PHP workers",
+	[]string{
+		"Release the session as soon as the request has read what it needs: call session_write_close() right after session_start() in pages that do not write the session (or session_start(['read_and_close' => true])), and before any slow work in those that do.",
+		"Find the pages and clients that send concurrent requests of one session (polling, several tabs, parallel XHR) in the evidence below; a session store without long-held locks (e.g. Redis with locking bounded by redis.session.lock_wait_time) limits the queue.",
 	},
-	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
-		return quoteHeldPool(e, c, cfg, sessionLockAdvice)
-	},
-	leadsTo: heldWorkers,
-}
-
-var sessionLockAdvice = []string{
-	"Release the session as soon as the request has read what it needs: call session_write_close() right after session_start() in pages that do not write the session (or session_start(['read_and_close' => true])), and before any slow work in those that do.",
-	"Find the pages and clients that send concurrent requests of one session (polling, several tabs, parallel XHR) in the evidence below; a session store without long-held locks (e.g. Redis with locking bounded by redis.session.lock_wait_time) limits the queue.",
-}
+	holdSession, "the session's lock, held by another request of the same session")

@@ -197,3 +197,23 @@ func (e evidenceSet) missingTraces() string {
 	}
 	return "no PHP-FPM slow log traced a request in the window, so its traces cannot tell what held the workers (a database, a lock, an outbound call, or the load alone): enable it in the pool with `slowlog = /var/log/php8.2-fpm.slow.log` and `request_slowlog_timeout = 5s`"
 }
+
+// holderRule is the rule of a holder kind: the traced requests that
+// waited on h, when they are the most, meaning what the summary says of
+// them; its recommendations name the pool's request_terminate_timeout when
+// nothing bounds a request.
+func holderRule(kind Kind, describe string, advice []string, h holder, meaning string) rule {
+	return rule{
+		kind:     kind,
+		describe: describe,
+		advice:   advice,
+		reads:    holderReads,
+		match: func(e evidenceSet) *Cause {
+			return e.holderCause(h, "waited in", meaning)
+		},
+		quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
+			return quoteHeldPool(e, c, cfg, advice)
+		},
+		leadsTo: heldWorkers,
+	}
+}

@@ -432,6 +432,22 @@ sc_fpm_slowlog() {
 	SC_SLOWLOG=$(printf 'slowlog = %s\nrequest_slowlog_timeout = %s' "$LC_PREFIX/logs/php-fpm-slow.log" "$1")
 }
 
+# sc_check_held_pool FRAME [MIN]: the checks of a pool that something held:
+# >= 5 502s answered with EAGAIN, php-fpm's max_children warning, >= 4
+# `executing too slow` warnings, and >= MIN (default 4) slow-log traces
+# with FRAME (e.g. "execute() ") among >= 4. Sets N_HOLD (traces with
+# FRAME) and N_TRACES.
+sc_check_held_pool() {
+	sc_expect "502 responses" "$(sc_status_count 502)" '>=5'
+	sc_key error.log 'failed (11: Resource temporarily unavailable) while connecting to upstream' '>=5'
+	sc_key php-fpm.log 'server reached pm.max_children setting (4)' '>=1'
+	sc_key php-fpm.log 'executing too slow' '>=4'
+	sc_key php-fpm-slow.log "$1" ">=${2:-4}"
+	N_HOLD=$SC_N
+	sc_key php-fpm-slow.log 'pid ' '>=4'
+	N_TRACES=$SC_N
+}
+
 # sc__dest FILE: where a captured log goes under OUTDIR: FILE itself, or
 # with SC_LAYOUT=varlog where Debian's packages write it.
 sc__dest() {

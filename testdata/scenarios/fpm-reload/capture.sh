@@ -31,7 +31,7 @@ sc_mark "healthy traffic starts (5 req/s for 34 s, 25 % on /slow.php (3 s), in t
 sc_start_clock
 sc_load_bg healthy 34 5 16
 sc_sleep_until 4
-sc_clients_bg reports 6 14 GET /slow.php 25 0.1
+sc_clients_bg reports 10 14 GET /slow.php 25 0.1
 sc_sleep_until 12
 sc_incident_begin "php-fpm master (pid $LC_FPM_PID) gets SIGUSR2 (reload) with slow requests in flight"
 kill -USR2 "$LC_FPM_PID"
@@ -63,7 +63,7 @@ answers 502 — the same nginx line as a crashed worker. The socket survives the
 SC_SETTINGS=(
 	"reload|\`kill -USR2\` on the php-fpm master, once"
 	"\`process_control_timeout\`|**0** (written out; php-fpm's default)"
-	"/slow.php|\`sleep(3)\`; 25 % of the healthy traffic, and 6 clients looping on it"
+	"/slow.php|\`sleep(3)\`; 25 % of the healthy traffic, and 10 clients looping on it"
 	"\`pm\` / \`pm.max_children\`|dynamic / 16, \`listen.backlog\` 64"
 	"\`request_slowlog_timeout\`|**2s**"
 )

@@ -63,15 +63,8 @@ sc_wait "$SC_BG"
 sc_mark "healthy traffic ends; nginx, php-fpm and mariadbd stopped"
 sc_stop
 
-N502=$(sc_status_count 502)
-sc_expect "502 responses" "$N502" '>=5'
-sc_key error.log 'failed (11: Resource temporarily unavailable) while connecting to upstream' '>=5'
-sc_key php-fpm.log 'server reached pm.max_children setting (4)' '>=1'
-sc_key php-fpm.log 'executing too slow' '>=4'
-sc_key php-fpm-slow.log 'execute() ' '>=4'
-N_EXEC=$SC_N
-sc_key php-fpm-slow.log 'pid ' '>=4'
-N_TRACES=$SC_N
+sc_check_held_pool 'execute() '
+N_EXEC=$N_HOLD
 sc_key mysql-slow.log 'UPDATE stock SET qty = qty - 1 WHERE sku' '>=4'
 N_SLOWUPD=$SC_N
 sc_key mysql-error.log '[ERROR]' '=0'

@@ -150,20 +150,19 @@ func (e evidenceSet) holderConfidence(t traces, h holder) float64 {
 }
 
 // holderCause is the cause of a holder kind: the traced requests that
-// waited on h, when they are the most, as its summary and evidence, with
-// the php-fpm warnings that counted them.
+// waited on h, when they are the most and the pool was full or requests
+// timed out meanwhile, as its summary and evidence, with the php-fpm
+// warnings that counted them.
 func (e evidenceSet) holderCause(h holder, verb, meaning string) *Cause {
 	t := e.traces()
-	if !t.dominant(h) {
-		return nil
+	if !t.dominant(h) || !e.saturated() {
+		return nil // slow requests that filled no pool made no gateway error
 	}
 	summary := t.share(h, verb) + ": " + meaning
 	if n := e.n(sigTooSlow); n > 0 {
 		summary += fmt.Sprintf("; php-fpm logged %d `executing too slow` warnings", n)
 	}
-	if e.saturated() {
-		summary += "; meanwhile the PHP-FPM pool was full or requests timed out"
-	}
+	summary += "; meanwhile the PHP-FPM pool was full or requests timed out"
 	return &Cause{Confidence: e.holderConfidence(t, h), Summary: summary, Evidence: e.pick(t.by[h], e.sig[sigMaxChildren])}
 }
 

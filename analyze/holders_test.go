@@ -191,3 +191,27 @@ func TestSlowQueryStampedAtEitherEnd(t *testing.T) {
 		}
 	}
 }
+
+// Slow requests that filled no pool made no gateway error: their traces
+// name no holder of the spike.
+func TestTracesWithoutAFullPoolNameNoHolder(t *testing.T) {
+	f := &fake{}
+	f.healthy(0, 60)
+	f.fpm(20, "WARNING", "child 77 exited on signal 11 (SIGSEGV - core dumped) after 3.2 seconds from start")
+	for s := 14; s < 24; s++ {
+		f.trace(s, "curl_exec", "/var/www/lib/http.php", 12)
+	}
+	for s := 20; s < 22; s++ {
+		f.access(s, 502, "/x", 3)
+		f.nginx(s, 3, 104, reset, readHeader, fpmSock)
+	}
+	inc := onlyIncident(t, analyzeFake(t, f))
+	if want := []Kind{WorkerCrash}; !reflect.DeepEqual(inc.Chain, want) {
+		t.Fatalf("chain %v, want %v; causes %+v", inc.Chain, want, inc.Causes)
+	}
+	for _, c := range inc.Causes {
+		if c.Kind == SlowExternalCall {
+			t.Errorf("a holder without a full pool: %+v", c)
+		}
+	}
+}

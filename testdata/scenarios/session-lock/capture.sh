@@ -3,9 +3,9 @@
 #
 # A session-lock pile-up: PHP's file sessions lock the session file from
 # session_start() to the end of the request. One client (a page that
-# polls its cart from many tabs) sends 10 concurrent requests with the
+# polls its cart from many tabs) sends 8 concurrent requests with the
 # same session id to /cart-total.php, which keeps the session open while
-# it prices the cart (~2.5 s). The requests queue on the session's lock,
+# it prices the cart (~1.5 s). The requests queue on the session's lock,
 # each holding an FPM worker: the 4 workers are held, nginx answers 502
 # (EAGAIN) to everyone else. The pool has the FPM slow log on
 # (request_slowlog_timeout = 2s). Takes about 35 s.
@@ -16,8 +16,8 @@ sc_setup session-lock "${1:-}"
 SC_MARGIN=8
 SC_HEALTHY_MAXTIME=25
 SID=7m2q9c4k1v0b3n8x5z6l
-SESSION_CLIENTS=10
-BURST=12
+SESSION_CLIENTS=8
+BURST=10
 
 lc_write_php_app
 sc_write_extras
@@ -30,7 +30,7 @@ cat >"$LC_PREFIX/www/cart-total.php" <<'PHP'
 // (and locked) the whole time.
 session_start();
 $cart = $_SESSION['cart'] ?? [42 => 1];
-usleep(2500000); // pricing
+usleep(1500000); // pricing
 $_SESSION['total'] = 9.99 * array_sum($cart);
 header('Content-Type: application/json');
 echo json_encode(['total' => $_SESSION['total']]), "\n";
@@ -66,9 +66,9 @@ sc_session_tabs() {
 	wait "${pids[@]}"
 }
 
-sc_mark "healthy traffic starts (5 req/s for 34 s, in the background)"
+sc_mark "healthy traffic starts (5 req/s for 38 s, in the background)"
 sc_start_clock
-sc_load_bg healthy 34 5 16
+sc_load_bg healthy 38 5 16
 sc_sleep_until 9
 sc_incident_begin "one browser (127.0.0.77, session $SID) sends $SESSION_CLIENTS concurrent requests to /cart-total.php in a loop for $BURST s"
 sc__addload session
@@ -85,11 +85,11 @@ sc_check_windows 3
 SC_TITLE="a session-lock pile-up: one browser's concurrent requests queue on its PHP session, the pool runs out (502, EAGAIN)"
 SC_ABOUT="PHP's file sessions hold an exclusive lock on the session file from \`session_start()\` until the
 request ends. One browser sends $SESSION_CLIENTS concurrent requests with the same session id to a page
-that keeps the session open for ~2.5 s: they run one at a time, the others wait in \`session_start()\`,
+that keeps the session open for ~1.5 s: they run one at a time, the others wait in \`session_start()\`,
 each holding a worker. With 4 workers, everyone else gets 502 (EAGAIN)."
 SC_SETTINGS=(
 	"sessions|\`session.save_handler = files\`, save path under the prefix"
-	"/cart-total.php|\`session_start()\`, ~2.5 s of work, no \`session_write_close()\`"
+	"/cart-total.php|\`session_start()\`, ~1.5 s of work, no \`session_write_close()\`"
 	"incident client|127.0.0.77, cookie \`PHPSESSID=$SID\`, $SESSION_CLIENTS concurrent loops for $BURST s"
 	"\`pm\` / \`pm.max_children\`|dynamic / **4**, \`listen.backlog\` 8"
 	"\`request_slowlog_timeout\`|**2s**"

@@ -43,6 +43,8 @@ var fpmWorkerExhaustion = rule{
 			parts = append(parts, e.missingTraces())
 		} else if t.dominant(holdOwn) {
 			parts = append(parts, t.share(holdOwn, "were in")+": the scripts' own work, nothing outside PHP held them: the load alone exceeded the pool")
+		} else if t.dominant(holdFileLock) {
+			parts = append(parts, t.share(holdFileLock, "waited in")+": a lock on a file, held by another request or process")
 		}
 		return e.cause(e.explain(nginx), len(maxc) > 0 && len(nginx) > 0, strings.Join(parts, "; "), maxc, nginx)
 	},

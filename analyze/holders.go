@@ -19,6 +19,7 @@ const (
 	holdDBQuery                 // a query: PDOStatement->execute(), PDO->query(), mysqli_query()
 	holdSession                 // session_start(): PHP's session lock
 	holdExternal                // an outbound call: curl_exec(), file_get_contents('http…'), a socket
+	holdFileLock                // flock(): a lock on a file, held by another request or process
 	numHolders
 )
 
@@ -51,6 +52,8 @@ var holderFuncs = map[string]holder{
 	"socket_recv": holdExternal, "gethostbyname": holdExternal, "dns_get_record": holdExternal,
 	"__dorequest": holdExternal, "__soapcall": holdExternal, "connect": holdExternal, "pconnect": holdExternal,
 	"ldap_bind": holdExternal, "ldap_search": holdExternal,
+
+	"flock": holdFileLock,
 }
 
 // holderOf returns what the traced request of ev waited on.

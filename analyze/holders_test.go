@@ -48,6 +48,7 @@ func TestHoldersNameWhatHeldTheWorkers(t *testing.T) {
 		{"redis, class-prefixed", "Redis->connect", []Kind{SlowExternalCall, FPMWorkerExhaustion}, "waited in `Redis->connect()`", "CURLOPT_TIMEOUT"},
 		{"query with no slow-log entry: a lock wait", "execute", []Kind{SlowQueries, FPMWorkerExhaustion}, "lock time out of the long_query_time comparison", "innodb_lock_wait_timeout"},
 		{"load alone", "usleep", []Kind{FPMWorkerExhaustion}, "the load alone exceeded the pool", "pm.max_children"},
+		{"file lock", "flock", []Kind{FPMWorkerExhaustion}, "a lock on a file, held by another request or process", "pm.max_children"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := exhausted()

@@ -432,6 +432,44 @@ sc_fpm_slowlog() {
 	SC_SLOWLOG=$(printf 'slowlog = %s\nrequest_slowlog_timeout = %s' "$LC_PREFIX/logs/php-fpm-slow.log" "$1")
 }
 
+# sc_start_small_pool SLOWLOG_TIMEOUT [EXTRA_POOL_LINES] [NGINX_KEY=VALUE...]:
+# the stack of the scenarios about what held the workers: a pool of 4
+# (pm = dynamic, start 3, spare 2-4, listen.backlog 8) with the FPM slow
+# log on (sc_fpm_slowlog), and nginx; both started.
+sc_start_small_pool() {
+	local timeout=$1 extra=${2:-}
+	shift 2 2>/dev/null || shift $#
+	sc_fpm_slowlog "$timeout"
+	lc_write_fpm_conf pm=dynamic max_children=4 start_servers=3 min_spare=2 max_spare=4 backlog=8 extra="$SC_SLOWLOG${extra:+
+$extra}"
+	lc_write_nginx_conf "$@"
+	lc_start_fpm
+	lc_start_nginx
+}
+
+# sc_write_product_page DB_PHP: the shop's product page, reading the
+# products table with PDO through db() of DB_PHP (a path under www/).
+sc_write_product_page() {
+	cat >"$LC_PREFIX/www/product.php" <<PHP
+<?php
+require __DIR__ . '$1';
+PHP
+	cat >>"$LC_PREFIX/www/product.php" <<'PHP'
+$id = isset($_GET['id']) ? (int)$_GET['id'] : 0;
+$st = db()->prepare('SELECT id, name, price FROM products WHERE id = ?');
+$st->execute([$id]);
+$p = $st->fetch(PDO::FETCH_ASSOC);
+if (!$p) {
+    http_response_code(404);
+    echo "no such product\n";
+    return;
+}
+header('Content-Type: text/html; charset=utf-8');
+printf("<!doctype html><title>%s</title><h1>%s</h1><p>Price: %.2f EUR</p>\n",
+    htmlspecialchars($p['name']), htmlspecialchars($p['name']), $p['price']);
+PHP
+}
+
 # sc_check_held_pool FRAME [MIN]: the checks of a pool that something held:
 # >= 5 502s answered with EAGAIN, php-fpm's max_children warning, >= 4
 # `executing too slow` warnings, and >= MIN (default 4) slow-log traces
@@ -648,21 +686,6 @@ function db()
     return \$pdo;
 }
 PHP
-	cat >"$LC_PREFIX/www/product.php" <<'PHP'
-<?php
-require __DIR__ . '/lib/db.php';
-$id = isset($_GET['id']) ? (int)$_GET['id'] : 0;
-$st = db()->prepare('SELECT id, name, price FROM products WHERE id = ?');
-$st->execute([$id]);
-$p = $st->fetch(PDO::FETCH_ASSOC);
-if (!$p) {
-    http_response_code(404);
-    echo "no such product\n";
-    return;
-}
-header('Content-Type: text/html; charset=utf-8');
-printf("<!doctype html><title>%s</title><h1>%s</h1><p>Price: %.2f EUR</p>\n",
-    htmlspecialchars($p['name']), htmlspecialchars($p['name']), $p['price']);
-PHP
+	sc_write_product_page /lib/db.php
 	chmod -R a+rX "$LC_PREFIX/www"
 }

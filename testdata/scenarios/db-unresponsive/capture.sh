@@ -24,11 +24,7 @@ FREEZE=12
 lc_write_php_app
 sc_write_extras
 sc_shop_db
-sc_fpm_slowlog 2s
-lc_write_fpm_conf pm=dynamic max_children=4 start_servers=3 min_spare=2 max_spare=4 backlog=8 extra="$SC_SLOWLOG"
-lc_write_nginx_conf
-lc_start_fpm
-lc_start_nginx
+sc_start_small_pool 2s
 sc_smoke / /product.php?id=3
 
 sc_mark "healthy traffic starts (5 req/s for 34 s, in the background)"

@@ -33,11 +33,7 @@ header('Content-Type: text/html; charset=utf-8');
 echo '<!doctype html><title>Offers</title><ul>', render_offers(100), "</ul>\n";
 PHP
 chmod a+r "$LC_PREFIX/www/landing.php"
-sc_fpm_slowlog 1s
-lc_write_fpm_conf pm=dynamic max_children=4 start_servers=3 min_spare=2 max_spare=4 backlog=8 extra="$SC_SLOWLOG"
-lc_write_nginx_conf
-lc_start_fpm
-lc_start_nginx
+sc_start_small_pool 1s
 sc_smoke / /landing.php
 
 sc_pick_landing() {

@@ -36,13 +36,8 @@ header('Content-Type: application/json');
 echo json_encode(['total' => $_SESSION['total']]), "\n";
 PHP
 chmod a+r "$LC_PREFIX/www/cart-total.php"
-sc_fpm_slowlog 2s
-lc_write_fpm_conf pm=dynamic max_children=4 start_servers=3 min_spare=2 max_spare=4 backlog=8 extra="$SC_SLOWLOG
-php_admin_value[session.save_handler] = files
+sc_start_small_pool 2s "php_admin_value[session.save_handler] = files
 php_admin_value[session.save_path] = $LC_PREFIX/sessions"
-lc_write_nginx_conf
-lc_start_fpm
-lc_start_nginx
 sc_smoke / /product.php?id=3
 
 # one browser's tabs: N loops of requests with the same session cookie

@@ -59,11 +59,7 @@ printf("<!doctype html><title>Product %d</title><h1>Product %d</h1><p>Price: %.2
     $id, $id, $eur, $eur * (rates()['USD'] ?? 1));
 PHP
 chmod -R a+rX "$LC_PREFIX/www" "$LC_PREFIX/rates"
-sc_fpm_slowlog 2s
-lc_write_fpm_conf pm=dynamic max_children=4 start_servers=3 min_spare=2 max_spare=4 backlog=8 extra="$SC_SLOWLOG"
-lc_write_nginx_conf access_format=json
-lc_start_fpm
-lc_start_nginx
+sc_start_small_pool 2s "" access_format=json
 lc_log "starting the rates service (php -S) on 127.0.0.1:$RATES_PORT"
 php -S "127.0.0.1:$RATES_PORT" -t "$LC_PREFIX/rates" "$LC_PREFIX/rates/index.php" >"$LC_PREFIX/logs/rates.out" 2>&1 &
 RATES_PID=$!

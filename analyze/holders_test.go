@@ -216,3 +216,21 @@ func TestTracesWithoutAFullPoolNameNoHolder(t *testing.T) {
 		}
 	}
 }
+
+// Over TCP a full pool shows as timeouts, with no max_children warning
+// when php-fpm's log is not given: the holder comes before them.
+func TestHolderBeforeTimeouts(t *testing.T) {
+	f := &fake{}
+	f.healthy(0, 60)
+	for s := 14; s < 24; s++ {
+		f.trace(s, "__construct", "/var/www/lib/db.php", 9)
+	}
+	for s := 20; s < 26; s++ {
+		f.access(s, 504, "/x", 2)
+		f.nginx(s, 2, 110, timedOut, readHeader, "fastcgi://127.0.0.1:9000")
+	}
+	inc := onlyIncident(t, analyzeFake(t, f))
+	if want := []Kind{DBUnresponsive, UpstreamTimeout}; !reflect.DeepEqual(inc.Chain, want) {
+		t.Fatalf("chain %v, want %v; causes %+v", inc.Chain, want, inc.Causes)
+	}
+}

@@ -382,7 +382,7 @@ func explain(r Reader, secs []timeline.Second, w window, cfg Config) (inc Incide
 	slices.SortStableFunc(inc.Causes, func(a, b Cause) int { return cmp.Compare(b.Confidence, a.Confidence) })
 	inc.Chain = e.chain(inc.Causes[0].Kind, inc.Causes)
 	inc.RootCause = inc.Chain[0]
-	inc.Title = title(inc)
+	inc.Title = title(inc, e)
 	return inc, quoted, nil
 }
 
@@ -390,11 +390,15 @@ func explain(r Reader, secs []timeline.Second, w window, cfg Config) (inc Incide
 // may be written: the longest query that still matters.
 const slowTail = 10 * time.Minute
 
-// ranDuring reports whether a slow-log entry's query ran at some point of
-// [from, to): it ended at ev.Time after running QueryTime seconds.
+// ranDuring reports whether a slow-log entry's query may have run at some
+// point of [from, to). The entry is written when the query ends, but its
+// stamp is not the end everywhere: MariaDB stamps the query's start (its
+// entries are out of time order in the file), MySQL its end. The query
+// ran QueryTime seconds from or up to its stamp: within
+// [stamp − QueryTime, stamp + QueryTime].
 func ranDuring(ev *patterns.Event, from, to time.Time) bool {
-	began := ev.Time.Add(-time.Duration(ev.Slow.QueryTime * float64(time.Second)))
-	return began.Before(to) && !ev.Time.Before(from)
+	d := time.Duration(ev.Slow.QueryTime * float64(time.Second))
+	return ev.Time.Add(-d).Before(to) && !ev.Time.Add(d).Before(from)
 }
 
 // maxTop bounds each top list of an incident.
@@ -434,7 +438,7 @@ func ranked[T any](m map[string]*T, n int, order func(a, b T) int) []T {
 }
 
 // title is the one line a person can forward.
-func title(inc Incident) string {
+func title(inc Incident, e evidenceSet) string {
 	var codes []string
 	for _, c := range gatewayCodes {
 		if inc.Status[statusKey(c)] > 0 {
@@ -445,7 +449,14 @@ func title(inc Incident) string {
 	if len(inc.TopPaths) > 0 {
 		where = " on " + inc.TopPaths[0].Path
 	}
-	return fmt.Sprintf("%s%s: %s", strings.Join(codes, " and "), where, ruleOf(inc.RootCause).describe)
+	r := ruleOf(inc.RootCause)
+	what := r.describe
+	if r.headline != nil {
+		if h := r.headline(e.only(r.reads)); h != "" {
+			what = h
+		}
+	}
+	return fmt.Sprintf("%s%s: %s", strings.Join(codes, " and "), where, what)
 }
 
 // codeName names a gateway error's status in a title.

@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -16,16 +17,24 @@ var fpmDown = rule{
 		"Check that PHP-FPM runs and listens where nginx connects: `systemctl status php*-fpm`, and compare the pool's `listen =` with nginx's fastcgi_pass.",
 		"If it was a restart or reload, schedule reloads with `systemctl reload` (graceful) instead of restart, and check php-fpm.log for why it stopped.",
 	},
-	reads: []signal{sigRefused, sigNoSocket, sigFPMStop, sigFPMBindFail, sigFPMStart, sigOOMKill},
+	reads: []signal{sigRefused, sigNoSocket, sigFPMStop, sigFPMReload, sigFPMBindFail, sigFPMStart, sigOOMKill, sigReset, sigChildSignal},
 	match: func(e evidenceSet) *Cause {
 		refused, _ := e.split(sigRefused)
 		missing, _ := e.split(sigNoSocket)
 		down := append(refused, missing...)
+		if at, n := e.reloadCut(); at != nil {
+			summary := reloadHeadline(at, n) + ": " + e.matched(n, resetStem, "the reload ended the workers under them") + "; " + e.stateChange(at, "php-fpm") +
+				"; no child exited on a signal: a reload, not a crash"
+			resets, _ := e.split(sigReset)
+			c := e.cause(n, true, summary, slices.Concat(e.sig[sigFPMReload], e.sig[sigFPMStart]), resets)
+			c.Recommendations = reloadAdvice
+			return c
+		}
 		stopped := e.n(sigFPMStop)+e.n(sigFPMBindFail) > 0 && e.gateway > 0
 		if len(down) == 0 && !stopped {
 			return nil
 		}
-		fpm := slices.Concat(e.sig[sigFPMStop], e.sig[sigFPMBindFail], e.sig[sigFPMStart])
+		fpm := slices.Concat(e.sig[sigFPMStop], e.sig[sigFPMReload], e.sig[sigFPMBindFail], e.sig[sigFPMStart])
 		n := e.explain(down)
 		parts := []string{e.matched(n, "connect() … failed (111: Connection refused / 2: No such file or directory)", "nothing listened on the PHP-FPM socket")}
 		if stops := e.sig[sigFPMStop]; len(stops) > 0 {
@@ -34,6 +43,9 @@ var fpmDown = rule{
 		return e.cause(n, len(down) > 0 && len(fpm) > 0, strings.Join(parts, "; "), fpm, down)
 	},
 	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
+		if at, _ := e.reloadCut(); at != nil {
+			return quoteReload(e, c, cfg)
+		}
 		lines := append(slices.Clone(e.sig[sigNoSocket]), e.sig[sigRefused]...)
 		if pools := cfg.pools(lines, nil); len(pools) > 0 {
 			c.Settings = poolSettings(pools, "listen")
@@ -45,7 +57,13 @@ var fpmDown = rule{
 		}
 		return found, recs
 	},
-	deeper: deeperCause{kind: OOMKill, when: func(e evidenceSet) bool { return e.oomVictim("php") }},
+	deeper: []deeperCause{{kind: OOMKill, when: func(e evidenceSet) bool { return e.oomVictim("php") }}},
+	headline: func(e evidenceSet) string {
+		if at, n := e.reloadCut(); at != nil {
+			return reloadHeadline(at, n)
+		}
+		return ""
+	},
 }
 
 func firstFastCGI(lines []*patterns.Event) string {
@@ -55,4 +73,47 @@ func firstFastCGI(lines []*patterns.Event) string {
 		}
 	}
 	return ""
+}
+
+// reloadCut finds a reload of php-fpm (SIGUSR2: `systemctl reload`, a
+// deploy) that cut the requests in flight: nginx saw their connections
+// reset — the line a crashed worker gives — while php-fpm logged the
+// reload and no child that died on a signal; a reload keeps the socket,
+// so there is no connect error either (with them it is a stop or a
+// restart). It returns php-fpm's first record of the reload and how many
+// gateway errors the resets explain; nil when there is no such reload.
+func (e evidenceSet) reloadCut() (at *patterns.Event, cut int) {
+	reloads := e.sig[sigFPMReload]
+	resets, _ := e.split(sigReset)
+	refused, _ := e.split(sigRefused)
+	missing, _ := e.split(sigNoSocket)
+	crashed, _ := childExits(e.sig[sigChildSignal])
+	if len(reloads) == 0 || len(resets) == 0 || len(refused)+len(missing)+len(crashed) > 0 {
+		return nil, 0
+	}
+	return reloads[0], e.explain(resets)
+}
+
+// reloadHeadline says when php-fpm was reloaded and what it cut.
+func reloadHeadline(at *patterns.Event, cut int) string {
+	return fmt.Sprintf("php-fpm was reloaded at %s and cut %d in-flight requests", clock(at.Time), cut)
+}
+
+// reloadAdvice is the fix of requests cut by a reload.
+var reloadAdvice = []string{
+	"Let reloads finish the requests in flight: set process_control_timeout in php-fpm's [global] section (e.g. 30s; 0, the default, lets the master kill its children at once), a little above the longest request.",
+	"Drain before a deploy: take the server out of the load balancer (or stop sending it new requests) until the requests in flight are done, then reload; schedule reloads (`systemctl reload php*-fpm`, logrotate's postrotate) outside peak traffic.",
+}
+
+// quoteReload quotes the setting that lets a reload cut requests.
+func quoteReload(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
+	pools := cfg.pools(e.sig[sigReset], e.sig[sigFPMReload])
+	if len(pools) == 0 {
+		return nil, nil
+	}
+	s := setting(pools[0].Global("process_control_timeout"))
+	c.Settings = []Setting{s}
+	recs = slices.Clone(reloadAdvice)
+	recs[0] = fmt.Sprintf("Let reloads finish the requests in flight: raise %s in php-fpm's [global] section to a little above the longest request (e.g. 30s); with 0 the master kills its children at once.", s.Quote)
+	return []string{"the reload waited " + s.Quote + " for the requests in flight"}, recs
 }

@@ -17,7 +17,7 @@ var fpmWorkerExhaustion = rule{
 		"Find what held the workers busy: enable request_slowlog_timeout = 5s and slowlog in the pool, and check the MySQL slow log for the same minutes.",
 		"Raise listen.backlog in the pool (and net.core.somaxconn) so short bursts queue instead of failing with EAGAIN.",
 	},
-	reads: []signal{sigMaxChildren, sigBacklogFull, sigTimeout},
+	reads: []signal{sigMaxChildren, sigBacklogFull, sigTimeout, sigTrace, sigTooSlow},
 	match: func(e evidenceSet) *Cause {
 		maxc, full, timeouts := e.sig[sigMaxChildren], e.sig[sigBacklogFull], e.sig[sigTimeout]
 		if len(maxc) == 0 && len(full) == 0 {
@@ -39,6 +39,13 @@ var fpmWorkerExhaustion = rule{
 		} else {
 			parts = append(parts, "php-fpm's log shows no max_children warning in the window (is php-fpm.log included?)")
 		}
+		if t := e.traces(); len(t.all) == 0 {
+			parts = append(parts, e.missingTraces())
+		} else if t.dominant(holdOwn) {
+			parts = append(parts, t.share(holdOwn, "were in")+": the scripts' own work, nothing outside PHP held them: the load alone exceeded the pool")
+		} else if t.dominant(holdFileLock) {
+			parts = append(parts, t.share(holdFileLock, "waited in")+": a lock on a file, held by another request or process")
+		}
 		return e.cause(e.explain(nginx), len(maxc) > 0 && len(nginx) > 0, strings.Join(parts, "; "), maxc, nginx)
 	},
 	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
@@ -51,15 +58,24 @@ var fpmWorkerExhaustion = rule{
 		found = append(found, "the pool's limits: "+quotes(c.Settings))
 		for _, p := range pools {
 			mc := p.Get("pm.max_children")
-			recs = append(recs, fmt.Sprintf("Raise %s in pool [%s] if memory allows: max_children ≈ (RAM for PHP) / (worker RSS, `ps -o rss -C php-fpm`). Find what held the workers first: set request_slowlog_timeout = 5s and slowlog in the pool (now %s).",
-				mc.String(), p.Name, p.Get("request_slowlog_timeout").String()))
+			first := fmt.Sprintf("Find what held the workers first: set request_slowlog_timeout = 5s and slowlog in the pool (now %s).", p.Get("request_slowlog_timeout").String())
+			switch t := e.traces(); {
+			case t.dominant(holdOwn):
+				first = fmt.Sprintf("The PHP-FPM slow log (%s) shows the requests in their own code, held by nothing outside PHP: size the pool for the load, or make the slowest pages cheaper (profile them).", p.Get("request_slowlog_timeout").String())
+			case len(t.all) > 0:
+				first = fmt.Sprintf("Fix what held the workers first: the PHP-FPM slow log (%s) says where the requests waited.", p.Get("request_slowlog_timeout").String())
+			case e.n(sigTooSlow) > 0:
+				first = fmt.Sprintf("Find what held the workers first: give logcause the pool's slow log (%s), where php-fpm traced the slow requests.", p.Get("slowlog").String())
+			}
+			recs = append(recs, fmt.Sprintf("Raise %s in pool [%s] if memory allows: max_children ≈ (RAM for PHP) / (worker RSS, `ps -o rss -C php-fpm`). %s",
+				mc.String(), p.Name, first))
 			if len(e.sig[sigBacklogFull]) > 0 {
 				recs = append(recs, fmt.Sprintf("Raise %s in pool [%s], and net.core.somaxconn, so that short bursts queue instead of failing with EAGAIN.", p.Get("listen.backlog").String(), p.Name))
 			}
 		}
 		return found, recs
 	},
-	deeper: deeperCause{kind: SlowQueries},
+	deeper: holderKinds,
 	leadsTo: func(e evidenceSet) Kind {
 		if e.n(sigTimeout) > 0 && e.n(sigMaxChildren) > 0 {
 			return UpstreamTimeout // the requests waited for a worker until nginx gave up

@@ -34,5 +34,5 @@ var mysqlDown = rule{
 	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
 		return quoteDatabase(c, cfg), nil
 	},
-	deeper: deeperCause{kind: OOMKill, when: func(e evidenceSet) bool { return e.oomVictim("mysqld", "mariadbd") }},
+	deeper: []deeperCause{{kind: OOMKill, when: func(e evidenceSet) bool { return e.oomVictim("mysqld", "mariadbd") }}},
 }

@@ -37,7 +37,7 @@ var upstreamTimeout = rule{
 		}
 		return found, recs
 	},
-	deeper: deeperCause{kind: SlowQueries},
+	deeper: holderKinds,
 }
 
 func firstAction(lines []*patterns.Event) string {

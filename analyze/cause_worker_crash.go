@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/logcause/logcause/patterns"
@@ -26,6 +27,11 @@ var workerCrash = rule{
 		if len(crashed) == 0 && (len(resets) == 0 || terminating) {
 			return nil // the resets are php-fpm's terminations: fpm_request_terminated
 		}
+		if len(crashed) == 0 && !slices.ContainsFunc(resets, closedPrematurely) {
+			// A reset alone is no crash: a reload of php-fpm (fpm_down)
+			// cuts requests with the same line.
+			return nil
+		}
 		n := e.explain(resets)
 		summary := e.matched(n, resetStem, "a worker died mid-request")
 		if len(crashed) > 0 {
@@ -42,7 +48,7 @@ var workerCrash = rule{
 		}
 		return found, nil
 	},
-	deeper: deeperCause{kind: OOMKill, when: func(e evidenceSet) bool { return e.oomVictim("php") }},
+	deeper: []deeperCause{{kind: OOMKill, when: func(e evidenceSet) bool { return e.oomVictim("php") }}},
 }
 
 // resetStem is how nginx's lines about a worker that died under a request
@@ -61,4 +67,10 @@ func childExits(exits []*patterns.Event) (crashed, terminated []*patterns.Event)
 		}
 	}
 	return crashed, terminated
+}
+
+// closedPrematurely reports whether nginx saw the upstream close the
+// connection before the response header: a worker that died.
+func closedPrematurely(ev *patterns.Event) bool {
+	return ev.Error != nil && strings.HasPrefix(ev.Error.Message, "upstream prematurely closed")
 }

@@ -37,9 +37,12 @@ const (
 	sigMaxChildren // server reached (pm.)max_children
 	sigTerminated  // execution timed out (…), terminating
 	sigChildSignal // child exited on signal N
-	sigFPMStop     // Terminating / Finishing / exiting, bye-bye / Reloading
+	sigFPMStop     // Terminating / Finishing / exiting, bye-bye
+	sigFPMReload   // Reloading in progress / reloading: execvp(…): a graceful reload (SIGUSR2)
 	sigFPMStart    // ready to handle connections / fpm is running
 	sigFPMBindFail // unable to bind listening socket
+	sigTooSlow     // a request ran past request_slowlog_timeout: executing too slow (…), logging
+	sigTrace       // a PHP-FPM slow-log entry: where a slow request was waiting
 	// database and kernel
 	sigSlowQuery    // a slow-log entry
 	sigMySQLRestart // the server (re)started: error log start/crash, or a slow-log header mid-file
@@ -75,6 +78,8 @@ func classify(ev *patterns.Event) signal {
 			return s
 		}
 		return classifyFPM(ev.FPM)
+	case ev.FPMSlow != nil:
+		return sigTrace
 	case ev.Slow != nil:
 		if ev.Slow.Restart {
 			return sigMySQLRestart
@@ -171,8 +176,12 @@ func classifyFPM(e *patterns.FPMError) signal {
 		return sigTerminated
 	case strings.Contains(m, " exited on signal "):
 		return sigChildSignal
+	case strings.Contains(m, "executing too slow"):
+		return sigTooSlow
+	case strings.HasPrefix(m, "Reloading in progress") || strings.HasPrefix(m, "reloading: execvp"):
+		return sigFPMReload
 	case strings.HasPrefix(m, "Terminating") || strings.HasPrefix(m, "Finishing") ||
-		strings.HasPrefix(m, "exiting, bye-bye") || strings.HasPrefix(m, "Reloading in progress"):
+		strings.HasPrefix(m, "exiting, bye-bye"):
 		return sigFPMStop
 	case strings.HasPrefix(m, "ready to handle connections") || strings.HasPrefix(m, "fpm is running"):
 		return sigFPMStart

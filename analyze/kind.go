@@ -13,6 +13,9 @@ const (
 	WorkerCrash             Kind = "worker_crash"
 	OOMKill                 Kind = "oom_kill"
 	SlowQueries             Kind = "slow_queries"
+	DBUnresponsive          Kind = "db_unresponsive"
+	SessionLock             Kind = "session_lock"
+	SlowExternalCall        Kind = "slow_external_call"
 	MySQLDown               Kind = "mysql_down"
 	MySQLTooManyConnections Kind = "mysql_too_many_connections"
 	UpstreamHeaderTooBig    Kind = "upstream_header_too_big"
@@ -27,7 +30,8 @@ const (
 // Kinds is the whole vocabulary, in the order the README documents it.
 var Kinds = []Kind{
 	UpstreamTimeout, FPMWorkerExhaustion, FPMDown, FPMRequestTerminated,
-	WorkerCrash, OOMKill, SlowQueries, MySQLDown, MySQLTooManyConnections,
+	WorkerCrash, OOMKill, SlowQueries, DBUnresponsive, SessionLock, SlowExternalCall,
+	MySQLDown, MySQLTooManyConnections,
 	UpstreamHeaderTooBig, InvalidUpstreamResponse, BackendDown,
 	SocketPermission, DNSFailure, UpstreamTLS, Unknown,
 }

@@ -101,9 +101,10 @@ type Incident struct {
 	// How each upstream fared in the window, from the access log's
 	// $upstream_addr; empty when the log format does not carry it.
 	ByUpstream []UpstreamShare `json:"by_upstream"`
-	// The slow-query classes whose entries ran during the window (a query
-	// that began before its end and ended at or after its start), the
-	// longest total time first, at most 5.
+	// The slow-query classes whose entries may have run during the window
+	// (within Query_time of its stamp, which is the query's start on
+	// MariaDB and its end on MySQL), the longest total time first, at most
+	// 5.
 	SlowQueries []ClassCount `json:"slow_queries"`
 }
 

@@ -1,6 +1,9 @@
 package analyze
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // rule is everything analysis knows of one cause kind: which signals show
 // it, how its cause is found and told, what fixes it, which configuration
@@ -13,7 +16,10 @@ import "strings"
 // match, quote and deeper.when see only them.
 type rule struct {
 	kind     Kind
-	describe string   // the incident's title when the kind is its root cause: "PHP-FPM ran out of workers (…)"
+	describe string // the incident's title when the kind is its root cause: "PHP-FPM ran out of workers (…)"
+	// headline, when set, returns the title that says more than describe
+	// about the records ("php-fpm was reloaded at …"), or "" for describe.
+	headline func(e evidenceSet) string
 	advice   []string // the fix, as the cause's recommendations
 	reads    []signal // the signals the rule reads
 	// match returns the rule's cause, without Kind and Recommendations
@@ -28,11 +34,13 @@ type rule struct {
 	quote func(e evidenceSet, c *Cause, cfg configured) (found, recs []string)
 	// noConfig says why the kind quotes no configuration, when quote is nil.
 	noConfig string
-	// deeper is a cause that, found beside this one, comes before it in
-	// the chain when this one is the root; zero: none.
-	deeper deeperCause
+	// deeper are the causes that, found beside this one, come before it
+	// in the chain when this one is the root: the most confident of them
+	// that is sure enough; none: nothing comes before it.
+	deeper []deeperCause
 	// leadsTo returns the kind this one caused that follows it in the
-	// chain, or "" for none; nil: none.
+	// chain, or "" for none; nil: none. The chain goes on with the kind
+	// that one leads to.
 	leadsTo func(e evidenceSet) Kind
 }
 
@@ -62,6 +70,9 @@ var rules = []rule{
 	dnsFailure,
 	upstreamTLS,
 	slowQueries,
+	dbUnresponsive,
+	sessionLock,
+	slowExternalCall,
 	mysqlDown,
 	mysqlTooManyConnections,
 	oomKill,
@@ -93,10 +104,15 @@ func (e evidenceSet) causes() []Cause {
 }
 
 // cause returns the rule's cause in the set, nil when there is none.
+// Recommendations that match sets are kept: the advice made to fit what
+// the records show.
 func (r rule) cause(e evidenceSet) *Cause {
 	c := r.match(e.only(r.reads))
 	if c != nil {
-		c.Kind, c.Recommendations = r.kind, r.advice
+		c.Kind = r.kind
+		if c.Recommendations == nil {
+			c.Recommendations = r.advice
+		}
 	}
 	return c
 }
@@ -123,20 +139,24 @@ func (e evidenceSet) quoteConfig(c *Cause, cfg configured) {
 // led to after it.
 func (e evidenceSet) chain(root Kind, causes []Cause) []Kind {
 	r := ruleOf(root)
-	e = e.only(r.reads)
 	chain := []Kind{root}
-	if r.leadsTo != nil {
-		if k := r.leadsTo(e); k != "" {
-			chain = append(chain, k)
+	for next := r; next.leadsTo != nil && len(chain) <= len(rules); {
+		k := next.leadsTo(e.only(next.reads))
+		if k == "" || slices.Contains(chain, k) {
+			break
 		}
+		chain = append(chain, k)
+		next = ruleOf(k)
 	}
-	d := r.deeper
-	if d.kind == "" || (d.when != nil && !d.when(e)) {
-		return chain
-	}
-	for _, c := range causes {
-		if c.Kind == d.kind && c.Confidence >= deeperConfidence {
-			return append([]Kind{d.kind}, chain...)
+	seen := e.only(r.reads)
+	for _, c := range causes { // most confident first
+		if c.Confidence < deeperConfidence {
+			break
+		}
+		for _, d := range r.deeper {
+			if c.Kind == d.kind && (d.when == nil || d.when(seen)) {
+				return append([]Kind{d.kind}, chain...)
+			}
 		}
 	}
 	return chain

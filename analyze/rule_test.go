@@ -40,8 +40,10 @@ func incomplete(rules []rule, kinds []Kind) []string {
 		if len(r.reads) == 0 && r.kind != Unknown {
 			missing("signal it reads")
 		}
-		if d := r.deeper.kind; d != "" && !slices.ContainsFunc(rules, func(r rule) bool { return r.kind == d }) {
-			out = append(out, fmt.Sprintf("the rule of %s has deeper cause %s, which has no rule", r.kind, d))
+		for _, deeper := range r.deeper {
+			if d := deeper.kind; !slices.ContainsFunc(rules, func(r rule) bool { return r.kind == d }) {
+				out = append(out, fmt.Sprintf("the rule of %s has deeper cause %s, which has no rule", r.kind, d))
+			}
 		}
 		for _, s := range r.reads {
 			read[s] = true
@@ -89,7 +91,7 @@ func TestIncompleteRulesAreFound(t *testing.T) {
 		{blank(tls, func(r *rule) { r.noConfig = "" }), Kinds, "upstream_tls has no quote"},
 		{blank(timeout, func(r *rule) { r.noConfig = "none" }), Kinds, "upstream_timeout has no quote"},
 		{blank(timeout, func(r *rule) { r.reads = nil }), Kinds, "upstream_timeout has no signal"},
-		{blank(timeout, func(r *rule) { r.deeper.kind = "disk_full" }), Kinds, "deeper cause disk_full, which has no rule"},
+		{blank(timeout, func(r *rule) { r.deeper = []deeperCause{{kind: "disk_full"}} }), Kinds, "deeper cause disk_full, which has no rule"},
 		{all[1:], Kinds, string(all[0].kind) + " has 0 rules"},
 		{append(slices.Clone(all), unknown), Kinds, "unknown has 2 rules"},
 		{all, slices.DeleteFunc(slices.Clone(Kinds), func(k Kind) bool { return k == DNSFailure }), "dns_failure is of no kind of Kinds"},

@@ -43,6 +43,14 @@ var scenarios = map[string]scenario{
 	"slow-queries":       {chains: [][]analyze.Kind{{analyze.SlowQueries, analyze.FPMWorkerExhaustion}}, quotes: []string{"long_query_time = 1 (/etc/mysql/my.cnf:", "[www] pm.max_children = 4 ("}},
 	"two-incidents":      {chains: [][]analyze.Kind{{analyze.FPMWorkerExhaustion}, {analyze.FPMDown}}, quotes: []string{"Raise pm.max_children = "}},
 	"dns-failure":        {chains: [][]analyze.Kind{{analyze.DNSFailure}}},
+	// What held the PHP workers, from the PHP-FPM slow log's traces.
+	"db-unresponsive":    {chains: [][]analyze.Kind{{analyze.DBUnresponsive, analyze.FPMWorkerExhaustion}}, quotes: []string{"waited in `__construct()` (", "/lib/db.php:9)", "[www] request_terminate_timeout = 0 ("}},
+	"row-lock-waits":     {chains: [][]analyze.Kind{{analyze.SlowQueries, analyze.FPMWorkerExhaustion}}, quotes: []string{"waited in `execute()` (", "innodb_lock_wait_timeout = 50 (MySQL/MariaDB default)", "lock_wait_timeout = 86400 (MySQL/MariaDB default)"}},
+	"metadata-lock":      {chains: [][]analyze.Kind{{analyze.SlowQueries, analyze.FPMWorkerExhaustion}}, quotes: []string{"waited in `execute()` (", "the slow log has no entry that ran then", "lock_wait_timeout = 86400 (MySQL/MariaDB default)"}},
+	"session-lock":       {chains: [][]analyze.Kind{{analyze.SessionLock, analyze.FPMWorkerExhaustion}}, quotes: []string{"waited in `session_start()` (", "session_write_close()"}},
+	"slow-external-call": {chains: [][]analyze.Kind{{analyze.SlowExternalCall, analyze.FPMWorkerExhaustion}}, quotes: []string{"waited in `file_get_contents()` (", "/lib/rates.php:", "CURLOPT_TIMEOUT"}},
+	"fpm-reload":         {chains: [][]analyze.Kind{{analyze.FPMDown}}, quotes: []string{"php-fpm was reloaded at ", "no child exited on a signal", "process_control_timeout = 0 ("}},
+	"load-alone":         {chains: [][]analyze.Kind{{analyze.FPMWorkerExhaustion}}, quotes: []string{"were in `usleep()` (", "the load alone exceeded the pool", "shows the requests in their own code"}},
 }
 
 // TestScenarios analyzes each committed capture and checks the chains, the
@@ -95,7 +103,7 @@ func checkScenario(t *testing.T, dir string, res analyze.Result, sc scenario) {
 			}
 		}
 	}
-	spans := gatewaySpans(t, filepath.Join(dir, "access.log"))
+	spans := gatewaySpans(t, accessLog(dir))
 	if len(spans) < len(res.Incidents) {
 		t.Fatalf("%d incidents, but the access log has %d spans of 502/504", len(res.Incidents), len(spans))
 	}
@@ -123,9 +131,24 @@ func causesOf(res analyze.Result) string {
 	return b.String()
 }
 
-// accessTime reads a line's stamp: $time_local in brackets, or a leading
-// $msec (the harness's access_format=msec), to the second.
+// accessLog is the access log a capture wrote to dir: dir/access.log, or
+// where Debian's nginx writes it in a capture laid out as /var/log.
+func accessLog(dir string) string {
+	if p := filepath.Join(dir, "var/log/nginx/access.log"); fileExists(p) {
+		return p
+	}
+	return filepath.Join(dir, "access.log")
+}
+
+// accessTime reads a line's stamp: $time_local in brackets, a leading
+// $msec (the harness's access_format=msec), or the "time" of its json
+// log_format ($time_iso8601), to the second.
 func accessTime(line string) (time.Time, error) {
+	if rest, ok := strings.CutPrefix(line, `{"time":"`); ok {
+		stamp, _, _ := strings.Cut(rest, `"`)
+		ts, err := time.Parse(time.RFC3339, stamp)
+		return ts.UTC(), err
+	}
 	if i, j := strings.IndexByte(line, '['), strings.IndexByte(line, ']'); i >= 0 && j > i {
 		ts, err := time.Parse("02/Jan/2006:15:04:05 -0700", line[i+1:j])
 		return ts.UTC(), err
@@ -149,7 +172,8 @@ func gatewaySpans(t *testing.T, path string) [][2]time.Time {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := sc.Text()
-		if !strings.Contains(line, `" 502 `) && !strings.Contains(line, `" 504 `) && !strings.Contains(line, `" 009 `) {
+		if !strings.Contains(line, `" 502 `) && !strings.Contains(line, `" 504 `) && !strings.Contains(line, `" 009 `) &&
+			!strings.Contains(line, `"status":502,`) && !strings.Contains(line, `"status":504,`) && !strings.Contains(line, `"status":9,`) {
 			continue
 		}
 		ts, err := accessTime(line)
@@ -165,4 +189,24 @@ func gatewaySpans(t *testing.T, path string) [][2]time.Time {
 		spans = append(spans, [2]time.Time{ts, ts.Add(time.Second)})
 	}
 	return spans
+}
+
+// TestScenarioWithoutSlowLog analyzes db-unresponsive's capture without its
+// PHP-FPM slow log: what held the workers cannot be told, and the report
+// must say so, and what to give it, rather than name a holder or nothing.
+func TestScenarioWithoutSlowLog(t *testing.T) {
+	t.Chdir("..")
+	dir := "testdata/scenarios/db-unresponsive"
+	var logs []string
+	for _, f := range []string{"nginx/access.log", "nginx/error.log", "php8.2-fpm.log", "mysql/error.log", "mysql/mariadb-slow.log"} {
+		logs = append(logs, filepath.Join(dir, "var/log", f))
+	}
+	res, _ := analyzeLogs(t, filepath.Join(dir, "config"), pipeline.Options{}, logs...)
+	checkScenario(t, dir, res, scenario{
+		chains: [][]analyze.Kind{{analyze.FPMWorkerExhaustion}},
+		quotes: []string{
+			"php-fpm logged 4 `executing too slow` warnings, but its slow log is not among the logs read: give it to logcause to tell what held the workers",
+			"give logcause the pool's slow log (slowlog = ",
+		},
+	})
 }

@@ -72,6 +72,8 @@ func (c *MySQLConfig) Get(key string) Setting {
 		s.Value = "10"
 	case "innodb_lock_wait_timeout":
 		s.Value = "50"
+	case "lock_wait_timeout":
+		s.Value = "86400" // MariaDB's; MySQL's is 31536000
 	case "max_user_connections":
 		s.Value = "0"
 	case "innodb_buffer_pool_size":

@@ -336,14 +336,17 @@ EOF
 #                      socket ownership/mode (default, as root: the run user,
 #                      its group, 0660)
 #   extra=LINES        raw lines appended to the [www] pool
+#   global_extra=LINES raw lines appended to the [global] section
+#                      (e.g. process_control_timeout)
 # The file can be rewritten and php-fpm started again (lc_start_fpm_again).
 lc_write_fpm_conf() {
 	local pm=dynamic max_children=4 start_servers=2 min_spare=1 max_spare=3
 	local backlog=8 log_level=notice terminate_timeout=0 kv
-	local listen="" listen_owner="" listen_group="" listen_mode="" extra=""
+	local listen="" listen_owner="" listen_group="" listen_mode="" extra="" global_extra=""
 	for kv in "$@"; do
 		case $kv in
 		listen=*) listen=${kv#*=} ;;
+		global_extra=*) global_extra=${kv#*=} ;;
 		listen_owner=*) listen_owner=${kv#*=} ;;
 		listen_group=*) listen_group=${kv#*=} ;;
 		listen_mode=*) listen_mode=${kv#*=} ;;
@@ -382,7 +385,8 @@ listen.mode = ${listen_mode:-0660}"
 pid = $LC_FPM_PIDFILE
 error_log = $LC_PREFIX/logs/php-fpm.log
 log_level = $log_level
-daemonize = yes
+daemonize = yes${global_extra:+
+$global_extra}
 
 [www]
 $userlines
@@ -418,6 +422,9 @@ EOF
 # send_timeout=30s read_timeout=30s server_name=shop.example.test
 # access_format=logcause logs the README's `logcause` log_format (combined
 # plus $request_time, the $upstream_* times, status and address, $request_id);
+# access_format=json logs `json`: one JSON object a line (escape=json,
+# $time_iso8601, $status and the times as numbers, the upstream fields),
+# the shape log shippers ask for.
 # access_format=msec logs `msec`: combined with $msec (epoch, UTC) in place of
 # [$time_local], a log with no zone of its own, readable with the config's
 # log_format only.
@@ -451,7 +458,7 @@ ${kv#*=}" ;;
 		*) lc_die "lc_write_nginx_conf: unknown setting $kv" ;;
 		esac
 	done
-	case $access_format in combined | logcause | msec) ;; *) lc_die "lc_write_nginx_conf: access_format must be combined, logcause or msec" ;; esac
+	case $access_format in combined | logcause | msec | json) ;; *) lc_die "lc_write_nginx_conf: access_format must be combined, logcause, msec or json" ;; esac
 	[ -n "${LC_FPM_SOCK:-}" ] || lc_die "lc_write_nginx_conf: call lc_write_fpm_conf first"
 	if [ -z "$fastcgi_pass" ]; then
 		fastcgi_pass=unix:$LC_FPM_SOCK
@@ -487,6 +494,11 @@ http {
     log_format logcause '\$remote_addr - \$remote_user [\$time_local] "\$request" \$status \$body_bytes_sent '
                         '"\$http_referer" "\$http_user_agent" rt=\$request_time uct="\$upstream_connect_time" '
                         'uht="\$upstream_header_time" urt="\$upstream_response_time" us="\$upstream_status" ua="\$upstream_addr" rid=\$request_id';
+    log_format json escape=json '{"time":"\$time_iso8601","remote_addr":"\$remote_addr","request":"\$request",'
+                    '"status":\$status,"body_bytes_sent":\$body_bytes_sent,"request_time":\$request_time,'
+                    '"upstream_addr":"\$upstream_addr","upstream_status":"\$upstream_status",'
+                    '"upstream_response_time":"\$upstream_response_time","http_referer":"\$http_referer",'
+                    '"http_user_agent":"\$http_user_agent","request_id":"\$request_id"}';
     log_format msec '\$msec \$remote_addr - \$remote_user "\$request" \$status \$body_bytes_sent "\$http_referer" "\$http_user_agent"';
     access_log $LC_PREFIX/logs/access.log $access_format;
     default_type text/plain;

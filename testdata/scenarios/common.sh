@@ -46,6 +46,9 @@ SC_RATE=5            # healthy requests per second (for CAPTURE.md)
 SC_MAX_BYTES=300000
 SC_USES_MARIADB=0
 SC_T0=""
+SC_MARGIN=15         # seconds of healthy traffic wanted before the first and after the last failure
+SC_ACCESS_JSON=0     # 1: the access log is nginx's `json` log_format (lc_write_nginx_conf access_format=json)
+SC_LAYOUT=flat       # varlog: sc_finish lays the logs out as a server's /var/log (sc__varlog_path)
 
 # sc_setup NAME [OUTDIR]
 sc_setup() {
@@ -244,6 +247,14 @@ sc_stop() {
 	for f in "${SC_FILES[@]}"; do
 		[ -f "$L/$f" ] || lc_die "$f was not written"
 	done
+	if [ "$SC_ACCESS_JSON" = 1 ]; then
+		# the json log_format: "time", "remote_addr", "request", "status" in that order
+		sed -E 's/^\{"time":"([^"]*)","remote_addr":"([^"]*)","request":"([^ "]*) ([^ "]*)[^"]*","status":([0-9]+).*/\1\t\5\t\3\t\4\t\2/' "$L/access.log" >"$LC_PREFIX/acc.raw"
+		cut -f1 "$LC_PREFIX/acc.raw" | date -f - +%s >"$LC_PREFIX/acc.epoch" || lc_die "cannot parse access log times"
+		cut -f2- "$LC_PREFIX/acc.raw" | paste "$LC_PREFIX/acc.epoch" - >"$LC_PREFIX/acc.tsv"
+		N_TOTAL=$(wc -l <"$L/access.log")
+		return 0
+	fi
 	# combined-like lines: [$time_local], or a leading $msec (access_format=msec)
 	awk -F'"' '{ split($3, a, " "); split($1, b, " "); split($2, r, " "); ip = b[1]
 		if (match($1, /\[[^]]*\]/)) t = substr($1, RSTART + 1, RLENGTH - 2); else { t = "@" b[1]; ip = b[2] }
@@ -262,7 +273,9 @@ sc_bad_count() { awk -F'\t' '$2 >= 500 || $2 == 499 || $2 < 100 {n++} END {print
 # sc_stamp FILE: the time stamp of each line on stdin, for that log's format.
 sc_stamp() {
 	case $1 in
-	access.log) sed -n 's/^[^[]*\[\([^]]*\)\].*/\1/p' ;;
+	access.log)
+		if [ "$SC_ACCESS_JSON" = 1 ]; then sed -n 's/^{"time":"\([^"]*\)".*/\1/p'; else sed -n 's/^[^[]*\[\([^]]*\)\].*/\1/p'; fi ;;
+	php-fpm-slow.log) sed -n 's/^\[\([^]]*\)\]  \[pool.*/\1/p' ;;
 	error.log | mysql-error.log) cut -c1-19 ;;
 	php-fpm.log) sed -n 's/^\[\([^]]*\)\].*/\1/p' ;;
 	*) sed 's/.*/-/' ;;
@@ -272,7 +285,8 @@ sc_stamp() {
 # sc_epoch FILE STAMP: epoch seconds of a stamp written in FILE's format.
 sc_epoch() {
 	case $1 in
-	access.log) date -d "$(sed 's#/# #g; s#:# #' <<<"$2")" +%s ;;
+	access.log)
+		if [ "$SC_ACCESS_JSON" = 1 ]; then date -d "$2" +%s; else date -d "$(sed 's#/# #g; s#:# #' <<<"$2")" +%s; fi ;;
 	*) TZ=$LC_TZ date -d "$2" +%s ;;
 	esac
 }
@@ -336,8 +350,8 @@ sc_check_windows() {
 	last=$(awk -F'\t' '$2 >= 500 || $2 == 499 || $2 < 100 {l = $1} END {print l}' "$LC_PREFIX/acc.tsv")
 	HEALTHY_BEFORE=$((first - t0))
 	HEALTHY_AFTER=$((t1 - last))
-	[ "$HEALTHY_BEFORE" -ge 15 ] || sc_fail "only ${HEALTHY_BEFORE}s of traffic before the first bad response"
-	[ "$HEALTHY_AFTER" -ge 15 ] || sc_fail "only ${HEALTHY_AFTER}s of traffic after the last bad response"
+	[ "$HEALTHY_BEFORE" -ge "$SC_MARGIN" ] || sc_fail "only ${HEALTHY_BEFORE}s of traffic before the first bad response"
+	[ "$HEALTHY_AFTER" -ge "$SC_MARGIN" ] || sc_fail "only ${HEALTHY_AFTER}s of traffic after the last bad response"
 }
 
 # sc_first_bad / sc_last_bad [STATUS]: access-log stamp of the first/last
@@ -390,9 +404,12 @@ sc_finish() {
 		for m in "${SC_FAILS[@]}"; do lc_warn "$m"; done
 		lc_die "$SC_NAME: failure NOT reproduced as expected; nothing copied to $OUTDIR (logs are in $L)"
 	fi
+	local dest
 	for f in "${SC_FILES[@]}"; do
-		{ cp "$L/$f" "$OUTDIR/$f" && chmod 644 "$OUTDIR/$f"; } || lc_die "cannot copy $f to $OUTDIR"
+		dest=$OUTDIR/$(sc__dest "$f")
+		{ mkdir -p "$(dirname "$dest")" && cp "$L/$f" "$dest" && chmod 644 "$dest"; } || lc_die "cannot copy $f to $dest"
 	done
+	[ "$SC_LAYOUT" = varlog ] && { sc__write_unrelated "$OUTDIR/var/log" || lc_die "cannot write the unrelated /var/log files"; }
 	if [ -n "${SC_CONFIG_DIR:-}" ]; then # a snapshot taken during the incident (sc_snapshot_config)
 		rm -rf "$OUTDIR/config" && cp -r "$SC_CONFIG_DIR" "$OUTDIR/config" || lc_die "cannot copy the configs to $OUTDIR/config"
 	else
@@ -404,6 +421,123 @@ sc_finish() {
 		IFS=,
 		echo "${SC_FILES[*]}"
 	),CAPTURE.md,config/} in $(($(date +%s) - SC_T0)) s"
+}
+
+# sc_fpm_slowlog TIMEOUT: sets SC_SLOWLOG to the pool lines that turn
+# PHP-FPM's slow log on (request_slowlog_timeout = TIMEOUT, slowlog in the
+# logs), for lc_write_fpm_conf extra="$SC_SLOWLOG"; the slow log joins
+# SC_FILES.
+sc_fpm_slowlog() {
+	SC_FILES+=(php-fpm-slow.log)
+	SC_SLOWLOG=$(printf 'slowlog = %s\nrequest_slowlog_timeout = %s' "$LC_PREFIX/logs/php-fpm-slow.log" "$1")
+}
+
+# sc_start_small_pool SLOWLOG_TIMEOUT [EXTRA_POOL_LINES] [NGINX_KEY=VALUE...]:
+# the stack of the scenarios about what held the workers: a pool of 4
+# (pm = dynamic, start 3, spare 2-4, listen.backlog 8) with the FPM slow
+# log on (sc_fpm_slowlog), and nginx; both started.
+sc_start_small_pool() {
+	local timeout=$1 extra=${2:-}
+	shift 2 2>/dev/null || shift $#
+	sc_fpm_slowlog "$timeout"
+	lc_write_fpm_conf pm=dynamic max_children=4 start_servers=3 min_spare=2 max_spare=4 backlog=8 extra="$SC_SLOWLOG${extra:+
+$extra}"
+	lc_write_nginx_conf "$@"
+	lc_start_fpm
+	lc_start_nginx
+}
+
+# sc_write_product_page DB_PHP: the shop's product page, reading the
+# products table with PDO through db() of DB_PHP (a path under www/).
+sc_write_product_page() {
+	cat >"$LC_PREFIX/www/product.php" <<PHP
+<?php
+require __DIR__ . '$1';
+PHP
+	cat >>"$LC_PREFIX/www/product.php" <<'PHP'
+$id = isset($_GET['id']) ? (int)$_GET['id'] : 0;
+$st = db()->prepare('SELECT id, name, price FROM products WHERE id = ?');
+$st->execute([$id]);
+$p = $st->fetch(PDO::FETCH_ASSOC);
+if (!$p) {
+    http_response_code(404);
+    echo "no such product\n";
+    return;
+}
+header('Content-Type: text/html; charset=utf-8');
+printf("<!doctype html><title>%s</title><h1>%s</h1><p>Price: %.2f EUR</p>\n",
+    htmlspecialchars($p['name']), htmlspecialchars($p['name']), $p['price']);
+PHP
+}
+
+# sc_check_held_pool FRAME [MIN]: the checks of a pool that something held:
+# >= 5 502s answered with EAGAIN, php-fpm's max_children warning, >= 4
+# `executing too slow` warnings, and >= MIN (default 4) slow-log traces
+# with FRAME (e.g. "execute() ") among >= 4. Sets N_HOLD (traces with
+# FRAME) and N_TRACES.
+sc_check_held_pool() {
+	sc_expect "502 responses" "$(sc_status_count 502)" '>=5'
+	sc_key error.log 'failed (11: Resource temporarily unavailable) while connecting to upstream' '>=5'
+	sc_key php-fpm.log 'server reached pm.max_children setting (4)' '>=1'
+	sc_key php-fpm.log 'executing too slow' '>=4'
+	sc_key php-fpm-slow.log "$1" ">=${2:-4}"
+	N_HOLD=$SC_N
+	sc_key php-fpm-slow.log 'pid ' '>=4'
+	N_TRACES=$SC_N
+}
+
+# sc__dest FILE: where a captured log goes under OUTDIR: FILE itself, or
+# with SC_LAYOUT=varlog where Debian's packages write it.
+sc__dest() {
+	if [ "$SC_LAYOUT" != varlog ]; then
+		echo "$1"
+		return
+	fi
+	case $1 in
+	access.log | error.log) echo "var/log/nginx/$1" ;;
+	php-fpm.log) echo var/log/php8.2-fpm.log ;;
+	php-fpm-slow.log) echo var/log/php8.2-fpm.slow.log ;;
+	mysql-slow.log) echo var/log/mysql/mariadb-slow.log ;;
+	mysql-error.log) echo var/log/mysql/error.log ;;
+	*) echo "var/log/$1" ;;
+	esac
+}
+
+# sc__write_unrelated DIR: what else a server's /var/log holds, that is no
+# log of the stack: dpkg.log and apt/history.log (this machine's own, their
+# last lines, when it has them; else lines in their format about the
+# packages the capture runs), and a binary wtmp (utmp records of
+# 384 bytes, as glibc writes them on x86_64: a boot, a login, a logout).
+sc__write_unrelated() {
+	local d=$1 now
+	now=$(date +%s)
+	mkdir -p "$d/apt" || return 1
+	if [ -s /var/log/dpkg.log ]; then
+		tail -n 30 /var/log/dpkg.log >"$d/dpkg.log"
+	else
+		printf '%s status installed nginx:amd64 1.22.1-9\n%s status installed php8.2-fpm:amd64 8.2.36-1~deb12u1\n' \
+			"$(date -d @$((now - 3600)) '+%F %T')" "$(date -d @$((now - 3590)) '+%F %T')" >"$d/dpkg.log"
+	fi
+	if [ -s /var/log/apt/history.log ]; then
+		tail -n 12 /var/log/apt/history.log >"$d/apt/history.log"
+	else
+		printf '\nStart-Date: %s\nCommandline: apt-get install -y nginx php8.2-fpm\nInstall: nginx:amd64 (1.22.1-9), php8.2-fpm:amd64 (8.2.36-1~deb12u1)\nEnd-Date: %s\n' \
+			"$(date -d @$((now - 3600)) '+%F  %T')" "$(date -d @$((now - 3580)) '+%F  %T')" >"$d/apt/history.log"
+	fi
+	# struct utmp: type (int16 + 2 pad), pid, line[32], id[4], user[32],
+	# host[256], exit (2 x int16), session, tv_sec, tv_usec, addr_v6[4],
+	# 20 unused bytes.
+	php -r '
+		$now = (int)$argv[1];
+		$rec = function ($type, $pid, $line, $id, $user, $host, $t) {
+			return pack("sx2la32a4a32a256ssllla16x20", $type, $pid, $line, $id, $user, $host, 0, 0, 0, $t, 0, "");
+		};
+		echo $rec(2, 0, "~", "~~", "reboot", "6.1.0-28-amd64", $now - 86400),
+			$rec(7, 4242, "pts/0", "ts/0", "deploy", "203.0.113.7", $now - 1800),
+			$rec(8, 4242, "pts/0", "ts/0", "", "", $now - 1200);
+	' "$now" >"$d/wtmp" || return 1
+	[ "$(stat -c %s "$d/wtmp")" = $((3 * 384)) ] || return 1
+	chmod 644 "$d/dpkg.log" "$d/apt/history.log" "$d/wtmp"
 }
 
 sc__write_capture() {
@@ -512,4 +646,46 @@ EOF
 		echo
 		echo "$SC_NOTES"
 	fi
+}
+
+# ---------------------------------------------------------------------------
+# the shop's database (db-unresponsive, row-lock-waits, metadata-lock)
+
+# sc_shop_db [MARIADB_CONF_KEY=VALUE...]: MariaDB with the shop's schema
+# (products, stock), an `app` user, and the PHP side: www/lib/db.php (PDO
+# on the unix socket, one connection per request, no timeouts: PHP's
+# defaults) and a product page that reads the database.
+sc_shop_db() {
+	SC_USES_MARIADB=1
+	SC_FILES+=(mysql-slow.log mysql-error.log)
+	lc_ensure_mariadb
+	lc_write_mariadb_conf long_query_time=1 slow_query_log=1 max_connections=50 "$@"
+	lc_start_mariadb
+	lc_mysql <<'SQL' || lc_die "cannot create the shop database"
+CREATE DATABASE shop;
+CREATE USER 'app'@'localhost' IDENTIFIED BY 'app-secret';
+GRANT SELECT, INSERT, UPDATE, DELETE ON shop.* TO 'app'@'localhost';
+USE shop;
+CREATE TABLE products (id INT PRIMARY KEY, name VARCHAR(64) NOT NULL, price DECIMAL(10,2) NOT NULL) ENGINE=InnoDB;
+INSERT INTO products SELECT seq, CONCAT('Product ', seq), 9.99 + seq FROM seq_1_to_200;
+CREATE TABLE stock (sku INT PRIMARY KEY, qty INT NOT NULL) ENGINE=InnoDB;
+INSERT INTO stock SELECT seq, 1000000 FROM seq_1_to_200;
+SQL
+	mkdir -p "$LC_PREFIX/www/lib"
+	cat >"$LC_PREFIX/www/lib/db.php" <<PHP
+<?php
+// The shop's database connection: PDO on MariaDB's unix socket, opened
+// once per request, with PHP's default timeouts.
+function db()
+{
+    static \$pdo = null;
+    if (\$pdo === null) {
+        \$dsn = 'mysql:unix_socket=$LC_MARIADB_SOCK;dbname=shop;charset=utf8mb4';
+        \$pdo = new PDO(\$dsn, 'app', 'app-secret', [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION]);
+    }
+    return \$pdo;
+}
+PHP
+	sc_write_product_page /lib/db.php
+	chmod -R a+rX "$LC_PREFIX/www"
 }

@@ -64,22 +64,7 @@ function db()
     return \$pdo;
 }
 PHP
-cat >"$LC_PREFIX/www/product.php" <<'PHP'
-<?php
-require __DIR__ . '/db.php';
-$id = isset($_GET['id']) ? (int)$_GET['id'] : 0;
-$st = db()->prepare('SELECT id, name, price FROM products WHERE id = ?');
-$st->execute([$id]);
-$p = $st->fetch(PDO::FETCH_ASSOC);
-if (!$p) {
-    http_response_code(404);
-    echo "no such product\n";
-    return;
-}
-header('Content-Type: text/html; charset=utf-8');
-printf("<!doctype html><title>%s</title><h1>%s</h1><p>Price: %.2f EUR</p>\n",
-    htmlspecialchars($p['name']), htmlspecialchars($p['name']), $p['price']);
-PHP
+sc_write_product_page /db.php
 cat >"$LC_PREFIX/www/report.php" <<PHP
 <?php
 // "Pending orders by customer" back-office report. The status column has no

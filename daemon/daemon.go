@@ -267,7 +267,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	r.tellReady()
 	fresh := false // something was committed since the last analysis
 	for {
-		r.tellStatus()
+		r.tellStatus(false)
 		select {
 		case b := <-r.batches:
 			urgent := r.committed(b)
@@ -330,6 +330,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			// Told by the committing loop itself: a loop that hangs
 			// stops telling, and systemd restarts the daemon.
 			d.notify(sdnotify.Watchdog)
+			r.tellStatus(true)
 		case <-ctx.Done():
 			d.notify(sdnotify.Stopping)
 			return nil

@@ -72,6 +72,8 @@ type lifecycle struct {
 	reports  map[string]reportRun          // the reports' goroutines, by key
 	reload   bool                          // in a reload: the logs found are new sources
 	status   string                        // the last STATUS= told
+	shape    string                        // the logs and incidents it told: a change is told at once
+	records  int64                         // the records committed since the start
 	stopping atomic.Int64                  // when the stop was asked (UnixNano); 0: not yet
 }
 
@@ -103,31 +105,37 @@ func (d *Daemon) notify(msg string) {
 	}
 }
 
-// statusLine is what STATUS= tells: the logs followed, the incidents open.
-func (r *runner) statusLine() string {
+// statusLine is what STATUS= tells: the logs followed, the incidents
+// open, the records committed since the start; shape is the first two.
+func (r *runner) statusLine() (line, shape string) {
 	open := 0
 	for _, s := range r.d.incidents {
 		if s.open() {
 			open++
 		}
 	}
-	return fmt.Sprintf("following %d logs, %d open incidents", len(r.following), open)
+	shape = fmt.Sprintf("following %d logs, %d open incidents", len(r.following), open)
+	return fmt.Sprintf("%s, %d records read", shape, r.life.records), shape
 }
 
-// tellStatus sends STATUS= when it changed.
-func (r *runner) tellStatus() {
+// tellStatus sends STATUS= when the logs followed or the incidents open
+// changed, or with force (at each watchdog ping) when the records read
+// did too: a busy daemon does not send a message at each commit.
+func (r *runner) tellStatus(force bool) {
 	if r.d.cfg.Lifecycle.Notify == nil {
 		return
 	}
-	if s := r.statusLine(); s != r.life.status {
-		r.life.status = s
-		r.d.notify(sdnotify.Status(s))
+	line, shape := r.statusLine()
+	if shape != r.life.shape || (force && line != r.life.status) {
+		r.life.status, r.life.shape = line, shape
+		r.d.notify(sdnotify.Status(line))
 	}
 }
 
-// ready tells the service manager that the daemon (re)started following.
+// tellReady tells the service manager that the daemon (re)started
+// following.
 func (r *runner) tellReady() {
-	r.life.status = r.statusLine()
+	r.life.status, r.life.shape = r.statusLine()
 	r.d.notify(sdnotify.Ready(r.life.status))
 }
 
@@ -373,4 +381,20 @@ func (b *senderBox) get() Sender {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.s
+}
+
+// SystemdLifecycle is the Lifecycle of a daemon that systemd runs: the
+// notifications to NOTIFY_SOCKET (none without it), and the watchdog's
+// period from WATCHDOG_USEC. getenv is os.Getenv but in tests.
+func SystemdLifecycle(getenv func(string) string) (Lifecycle, error) {
+	period, err := sdnotify.WatchdogPeriod(getenv)
+	if err != nil {
+		return Lifecycle{}, err
+	}
+	var lc Lifecycle
+	if c := sdnotify.FromEnv(getenv); c != nil {
+		lc.Notify = c
+	}
+	lc.Watchdog = period
+	return lc, nil
 }

@@ -116,7 +116,7 @@ func TestReloadFollowsAddedSourcesAndStopsRemovedOnes(t *testing.T) {
 	if !started[a] || !started[b] {
 		t.Fatalf("followed %v", started)
 	}
-	if got := r.notes.until(t, "READY=1"); got[len(got)-1] != "READY=1\nSTATUS=following 2 logs, 0 open incidents" {
+	if got := r.notes.until(t, "READY=1"); got[len(got)-1] != "READY=1\nSTATUS=following 2 logs, 0 open incidents, 0 records read" {
 		t.Errorf("told at the start %q", got)
 	}
 	appendTo(t, a, utcAccess(10, 12, 200))
@@ -275,17 +275,23 @@ func TestSystemdIsToldTheLifecycle(t *testing.T) {
 	stop := run(t, daemon.New(st, daemon.Config{Watch: []string{dir}, Options: pipeline.Options{Zone: time.UTC, Limits: ingest.DefaultLimits},
 		Rescans: rescans, Ticks: make(chan time.Time), Waker: s.waker, OnCommit: func(p string) { s.commits <- p },
 		Lifecycle: daemon.Lifecycle{Notify: n, WatchdogTicks: dog}}))
-	if got := n.until(t, "READY=1"); len(got) != 1 || got[0] != "READY=1\nSTATUS=following 1 logs, 0 open incidents" {
+	if got := n.until(t, "READY=1"); len(got) != 1 || got[0] != "READY=1\nSTATUS=following 1 logs, 0 open incidents, 0 records read" {
 		t.Errorf("told at the start %q", got)
 	}
 	dog <- time.Now()
 	if got := n.until(t, "WATCHDOG=1"); len(got) != 1 {
 		t.Errorf("told %q before the watchdog", got)
 	}
-	appendTo(t, filepath.Join(dir, "shop.access.log"), utcAccess(0, 1, 200))
+	shop := filepath.Join(dir, "shop.access.log")
+	appendTo(t, shop, utcAccess(0, 1, 200))
 	rescan(rescans)
-	if got := n.until(t, "STATUS="); got[0] != "STATUS=following 2 logs, 0 open incidents" {
+	if got := n.until(t, "STATUS="); got[0] != "STATUS=following 2 logs, 0 open incidents, 0 records read" {
 		t.Errorf("told %q after a new log", got)
+	}
+	s.await(t, shop) // its 3 lines committed: told with the next ping, not at once
+	dog <- time.Now()
+	if got := n.until(t, "STATUS="); len(got) != 2 || got[0] != "WATCHDOG=1" || got[1] != "STATUS=following 2 logs, 0 open incidents, 3 records read" {
+		t.Errorf("told %q at the watchdog's ping after a commit", got)
 	}
 	stop()
 	if got := n.until(t, "STOPPING=1"); len(got) != 1 {

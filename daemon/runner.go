@@ -214,6 +214,7 @@ func (r *runner) committed(b batch) (urgent bool) {
 	}
 	delete(r.failed, b.path)
 	// Where a follower started again (a reload) goes on from.
+	r.life.records += b.source.Records - r.prior[b.path].Records
 	r.saved[b.path], r.prior[b.path] = b.position, b.source
 	if slices.ContainsFunc(b.events, func(ev *patterns.Event) bool { return ev.Access == nil }) && r.d.unexplained() {
 		return true

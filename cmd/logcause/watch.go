@@ -4,7 +4,10 @@ import (
 	"cmp"
 	"context"
 	"log/slog"
+	"os"
+	"os/signal"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,6 +17,7 @@ import (
 	"github.com/logcause/logcause/daemon"
 	"github.com/logcause/logcause/email"
 	"github.com/logcause/logcause/ingest"
+	"github.com/logcause/logcause/pipeline"
 	"github.com/logcause/logcause/report"
 	"github.com/logcause/logcause/stackconf"
 	"github.com/logcause/logcause/store"
@@ -64,17 +68,8 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 			if err != nil {
 				return err
 			}
-			if opts.Zone == nil {
-				opts.Zone = time.Local
-			}
-			watched := args
-			if args, err = in.paths(args, cfg); err != nil {
+			if _, err = in.paths(args, cfg); err != nil {
 				return err
-			}
-			if len(watched) == 0 { // the sources as configured: a glob or a directory also finds the logs that appear later
-				for _, s := range cfg.Sources {
-					watched = append(watched, s.Path)
-				}
 			}
 			switch {
 			case interval <= 0:
@@ -92,16 +87,31 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 				return err
 			}
 			defer st.Close()
-			var mailer *email.Mailer
-			if len(cfg.Reports) > 0 {
-				if mailer, err = email.New(cfg.SMTP, email.Options{Bodies: email.ReportBodies(), Zone: opts.Zone}); err != nil {
-					return err
+			stack := func() *stackconf.Config { return stackconf.ReadRoot(opts.ConfigRoot) }
+			s, err := watchSettings(opts, cfg, args, st, stack)
+			if err != nil {
+				return err
+			}
+			life, err := daemon.SystemdLifecycle(os.Getenv)
+			if err != nil {
+				return err
+			}
+			if in.config != "" { // without a config file, SIGHUP has nothing to read (the log says so)
+				life.Load = func() (daemon.Settings, error) {
+					opts, cfg, err := in.options(e)
+					if err != nil {
+						return daemon.Settings{}, err
+					}
+					return watchSettings(opts, cfg, args, st, stack)
 				}
 			}
-			stack := func() *stackconf.Config { return stackconf.ReadRoot(opts.ConfigRoot) }
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			life.Hangups = hup
 			out := c.OutOrStdout()
 			d := daemon.New(st, daemon.Config{
-				Watch: watched, Options: opts, Inotify: true, Zone: opts.Zone, Limits: opts.Limits, FromStart: fromStart,
+				Watch: s.Watch, Options: s.Options, Inotify: true, Zone: s.Options.Zone, Limits: opts.Limits, FromStart: fromStart,
 				Interval: interval, Retention: retention, Now: e.now, ResolveAfter: resolveAfter, UpdateEvery: updateEvery,
 				Stack: stack,
 				// Rounds of a second (rotation, flushes); inotify wakes the
@@ -113,10 +123,7 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 						slog.Error("cannot print the incident", "err", err)
 					}
 				},
-				Reports: cfg.Reports,
-				Sender: daemon.AnalyzedSender(st, stack, func(ctx context.Context, job config.Report, res analyze.Result) error {
-					return mailer.In(job.Zone()).Send(ctx, res, job.Email)
-				}),
+				Reports: s.Reports, Sender: s.Sender, Lifecycle: life,
 			})
 			defer d.Close()
 			return d.Run(c.Context())
@@ -131,4 +138,30 @@ The store is locked while watch runs: stop it to run store commands on it.`,
 	c.Flags().DurationVar(&resolveAfter, "resolve-after", 0, "resolve an incident quiet for `DURATION` (default 30s)")
 	c.Flags().DurationVar(&updateEvery, "update-every", 0, "print an incident again at most every `DURATION`, when its cause changed or its errors grew by half (default 30s)")
 	return c
+}
+
+// watchSettings turns the flags and the config file into what a reload
+// replaces: the watched paths (those given, else the configured sources as
+// written: a glob or a directory also finds the logs that appear later),
+// the formats, the reports and their mailer.
+func watchSettings(opts pipeline.Options, cfg config.Config, args []string, st *store.Store, stack func() *stackconf.Config) (s daemon.Settings, err error) {
+	if opts.Zone == nil {
+		opts.Zone = time.Local
+	}
+	watched := args
+	if len(watched) == 0 {
+		for _, s := range cfg.Sources {
+			watched = append(watched, s.Path)
+		}
+	}
+	var mailer *email.Mailer
+	if len(cfg.Reports) > 0 {
+		if mailer, err = email.New(cfg.SMTP, email.Options{Bodies: email.ReportBodies(), Zone: opts.Zone}); err != nil {
+			return s, err
+		}
+	}
+	return daemon.Settings{Watch: watched, Options: opts, Reports: cfg.Reports, Config: cfg,
+		Sender: daemon.AnalyzedSender(st, stack, func(ctx context.Context, job config.Report, res analyze.Result) error {
+			return mailer.In(job.Zone()).Send(ctx, res, job.Email)
+		})}, nil
 }

@@ -55,6 +55,12 @@ last run sent of each is kept in the store, so that a restart sends none
 twice, and the latest run missed while watch was stopped is sent when it
 starts.
 
+SIGTERM or SIGINT stops it after committing what it read (exit 0). SIGHUP
+reloads the --config file (sources, formats, reports) without losing or
+repeating a line, and logs what changed; a broken config is logged and the
+running one kept. Run by systemd (contrib/systemd/logcause.service), it
+tells READY=1, its status and the watchdog through NOTIFY_SOCKET.
+
 The store is locked while watch runs: stop it to run store commands on it.`,
 		Example: `  # Follow this server's logs
   logcause watch

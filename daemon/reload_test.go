@@ -99,6 +99,35 @@ func (r *reloading) reload(s daemon.Settings, err error) []string {
 	return r.notes.until(r.t, "READY=1")
 }
 
+// noNewFollower fails if a rescan starts a follower, or a reload was
+// told OnReload since the last one heard.
+func (r *reloading) noNewFollower(why string) {
+	r.t.Helper()
+	rescan(r.rescans)
+	select {
+	case e := <-r.f.events:
+		r.t.Errorf("followed %s: %s", e, why)
+	case c := <-r.reloaded:
+		r.t.Errorf("OnReload heard %+v: %s", c, why)
+	default:
+	}
+}
+
+// captureLog makes slog's default logger write to a buffer until the test
+// ends, and returns what it holds.
+func captureLog(t *testing.T) (logged func() string) {
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil)))
+	t.Cleanup(func() { slog.SetDefault(old) })
+	return func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.String()
+	}
+}
+
 // TestReloadFollowsAddedSourcesAndStopsRemovedOnes: SIGHUP with a config
 // whose sources changed: the added directory's log is followed (from its
 // end, as on a first start), the removed one's is no longer, and the logs
@@ -147,16 +176,12 @@ func TestReloadFollowsAddedSourcesAndStopsRemovedOnes(t *testing.T) {
 	if next := r.f.next(t); next != a {
 		t.Fatalf("after the reload followed %q, want %s again", next, a)
 	}
+	<-r.reloaded
 	r.s.await(t, a)
 	if n := storeRequests(t, r.st); n != 30 {
 		t.Errorf("the store counts %d requests, want 30: the re-added log resumed where it was committed", n)
 	}
-	rescan(r.rescans)
-	select {
-	case e := <-r.f.events:
-		t.Errorf("followed again: %s (a follower of an unchanged source was restarted)", e)
-	default:
-	}
+	r.noNewFollower("a follower of an unchanged source was restarted")
 }
 
 // TestReloadWithAChangedFormatFollowsAgain: a source whose format changed
@@ -188,11 +213,7 @@ func TestReloadWithAChangedFormatFollowsAgain(t *testing.T) {
 // a report schedule that is invalid, is logged at Error and the running
 // settings go on.
 func TestBrokenReloadKeepsTheRunningConfig(t *testing.T) {
-	var logs bytes.Buffer
-	var mu sync.Mutex
-	old := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil)))
-	defer slog.SetDefault(old)
+	logged := captureLog(t)
 
 	dir, other := t.TempDir(), t.TempDir()
 	a := filepath.Join(dir, "access.log")
@@ -212,17 +233,8 @@ func TestBrokenReloadKeepsTheRunningConfig(t *testing.T) {
 	if n := storeRequests(t, r.st); n != 6 {
 		t.Errorf("the store counts %d requests, want the 6 of the log still followed", n)
 	}
-	rescan(r.rescans)
-	select {
-	case e := <-r.f.events:
-		t.Errorf("followed %s: the broken config was applied", e)
-	case c := <-r.reloaded:
-		t.Errorf("OnReload heard %+v", c)
-	default:
-	}
-	mu.Lock()
-	text := logs.String()
-	mu.Unlock()
+	r.noNewFollower("the broken config was applied")
+	text := logged()
 	for _, want := range []string{`level=ERROR msg="cannot reload the config: the running one is kept" err="cannot read /etc/logcause.yaml`,
 		`level=ERROR msg="cannot reload the config: the running one is kept" err="report nightly has an invalid schedule`} {
 		if !strings.Contains(text, want) {
@@ -234,11 +246,7 @@ func TestBrokenReloadKeepsTheRunningConfig(t *testing.T) {
 // TestHangupWithoutConfigSaysSo: without a config file to read, a SIGHUP
 // is told in the log and changes nothing.
 func TestHangupWithoutConfigSaysSo(t *testing.T) {
-	var logs bytes.Buffer
-	var mu sync.Mutex
-	old := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil)))
-	defer slog.SetDefault(old)
+	logged := captureLog(t)
 	st, err := store.Open(filepath.Join(t.TempDir(), "store"))
 	if err != nil {
 		t.Fatal(err)
@@ -252,10 +260,8 @@ func TestHangupWithoutConfigSaysSo(t *testing.T) {
 	hup <- syscall.SIGHUP
 	ticks <- time.Now() // taken after the hangup was handled
 	<-analyzed
-	mu.Lock()
-	defer mu.Unlock()
-	if !strings.Contains(logs.String(), `msg="SIGHUP: there is no config file to reload (no --config): the settings of the command line are kept"`) {
-		t.Errorf("the log:\n%s", logs.String())
+	if text := logged(); !strings.Contains(text, `msg="SIGHUP: there is no config file to reload (no --config): the settings of the command line are kept"`) {
+		t.Errorf("the log:\n%s", text)
 	}
 }
 

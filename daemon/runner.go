@@ -176,7 +176,11 @@ func (r *runner) start(f pipeline.File, initial bool) error {
 	}
 	r.following[f.Path] = true
 	delete(r.passed, f.Path)
-	if !initial {
+	switch {
+	case initial:
+	case r.saved[f.Path] != nil: // stopped by a reload, or failed, and back
+		slog.Info("following a log again", "path", f.Path, "format", f.Format.Kind)
+	default:
 		slog.Info("following a new log", "path", f.Path, "format", f.Format.Kind)
 	}
 	if d.cfg.OnFollow != nil {

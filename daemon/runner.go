@@ -193,10 +193,11 @@ func (r *runner) start(f pipeline.File, initial bool) error {
 	}
 	ctx, stop := context.WithCancel(r.ctx) // a reload may stop it alone
 	r.life.stops[f.Path] = stop
+	prior := r.prior[f.Path] // the committer updates the map as it commits
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		pos, err := d.follow(ctx, f, from, t, r.prior[f.Path], waker, r.batches, ready)
+		pos, err := d.follow(ctx, f, from, t, prior, waker, r.batches, ready)
 		select {
 		case r.ended <- followEnd{f.Path, pos, err}:
 		case <-r.ctx.Done():

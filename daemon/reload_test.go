@@ -304,3 +304,36 @@ func TestSystemdIsToldTheLifecycle(t *testing.T) {
 		t.Errorf("told %q before stopping", got)
 	}
 }
+
+// TestWatchdogIsPingedByTheCommittingLoop: while the committing loop is
+// held (in a hook here; a commit or an analysis that hangs in life), the
+// watchdog's tick is not taken and no WATCHDOG=1 is sent: systemd sees the
+// hang. Released, the loop pings again.
+func TestWatchdogIsPingedByTheCommittingLoop(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "access.log")
+	appendTo(t, a, utcAccess(0, 10, 200))
+	st, err := store.Open(filepath.Join(t.TempDir(), "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	n, dog, entered, hold := newNotes(), make(chan time.Time), make(chan string, 100), make(chan struct{})
+	stop := run(t, daemon.New(st, daemon.Config{Watch: []string{dir}, Options: pipeline.Options{Zone: time.UTC, Limits: ingest.DefaultLimits},
+		FromStart: true, Rescans: make(chan time.Time), Ticks: make(chan time.Time), Waker: newStepper().waker,
+		OnCommit: func(p string) {
+			entered <- p
+			<-hold
+		},
+		Lifecycle: daemon.Lifecycle{Notify: n, WatchdogTicks: dog}}))
+	defer stop()
+	<-entered // the loop is held in the hook
+	select {
+	case dog <- time.Now():
+		t.Error("the watchdog's tick was taken while the committing loop was held")
+	default:
+	}
+	close(hold)
+	dog <- time.Now()
+	n.until(t, "WATCHDOG=1")
+}

@@ -265,18 +265,24 @@ func TestHangupWithoutConfigSaysSo(t *testing.T) {
 	}
 }
 
-// TestSystemdIsToldTheLifecycle: READY=1 with the status once the
-// followers started, STATUS= as it changes, WATCHDOG=1 at each of the
-// watchdog's ticks that the committing loop takes, STOPPING=1 at the end.
-func TestSystemdIsToldTheLifecycle(t *testing.T) {
+// watchedDir returns a directory holding an access log of 30 requests,
+// and a store closed when the test ends.
+func watchedDir(t *testing.T) (string, *store.Store) {
 	dir := t.TempDir()
-	a := filepath.Join(dir, "access.log")
-	appendTo(t, a, utcAccess(0, 10, 200))
+	appendTo(t, filepath.Join(dir, "access.log"), utcAccess(0, 10, 200))
 	st, err := store.Open(filepath.Join(t.TempDir(), "store"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
+	return dir, st
+}
+
+// TestSystemdIsToldTheLifecycle: READY=1 with the status once the
+// followers started, STATUS= as it changes, WATCHDOG=1 at each of the
+// watchdog's ticks that the committing loop takes, STOPPING=1 at the end.
+func TestSystemdIsToldTheLifecycle(t *testing.T) {
+	dir, st := watchedDir(t)
 	n, dog, s, rescans := newNotes(), make(chan time.Time), newStepper(), make(chan time.Time)
 	stop := run(t, daemon.New(st, daemon.Config{Watch: []string{dir}, Options: pipeline.Options{Zone: time.UTC, Limits: ingest.DefaultLimits},
 		Rescans: rescans, Ticks: make(chan time.Time), Waker: s.waker, OnCommit: func(p string) { s.commits <- p },
@@ -310,14 +316,7 @@ func TestSystemdIsToldTheLifecycle(t *testing.T) {
 // watchdog's tick is not taken and no WATCHDOG=1 is sent: systemd sees the
 // hang. Released, the loop pings again.
 func TestWatchdogIsPingedByTheCommittingLoop(t *testing.T) {
-	dir := t.TempDir()
-	a := filepath.Join(dir, "access.log")
-	appendTo(t, a, utcAccess(0, 10, 200))
-	st, err := store.Open(filepath.Join(t.TempDir(), "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	dir, st := watchedDir(t)
 	n, dog, entered, hold := newNotes(), make(chan time.Time), make(chan string, 100), make(chan struct{})
 	stop := run(t, daemon.New(st, daemon.Config{Watch: []string{dir}, Options: pipeline.Options{Zone: time.UTC, Limits: ingest.DefaultLimits},
 		FromStart: true, Rescans: make(chan time.Time), Ticks: make(chan time.Time), Waker: newStepper().waker,

@@ -20,6 +20,7 @@ import (
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/config"
 	"github.com/logcause/logcause/ingest"
+	"github.com/logcause/logcause/internal/sdnotify"
 	"github.com/logcause/logcause/patterns"
 	"github.com/logcause/logcause/pipeline"
 	"github.com/logcause/logcause/stackconf"
@@ -103,6 +104,9 @@ type Config struct {
 	Reports []config.Report
 	Sender  Sender
 	After   func(time.Duration) <-chan time.Time
+	// Lifecycle is how a reload is asked, and how systemd is told
+	// (lifecycle.go).
+	Lifecycle Lifecycle
 }
 
 // Update is what changed among the incidents of the recent history.
@@ -125,6 +129,7 @@ type Daemon struct {
 	cancel context.CancelFunc // of the running Run
 	done   chan struct{}      // closed when Run returned
 
+	sender    senderBox                    // cfg.Sender, or a reload's (lifecycle.go)
 	prunedDay int64                        // the UTC day of the last prune
 	incidents map[time.Time]*incidentState // the incidents known, by the start they were announced with
 	status    *status                      // what Status returns (status.go)
@@ -148,6 +153,7 @@ func New(st *store.Store, cfg Config) *Daemon {
 		cfg.After = time.After
 	}
 	d := &Daemon{st: st, cfg: cfg, done: make(chan struct{}), incidents: map[time.Time]*incidentState{}, status: newStatus()}
+	d.sender.set(cfg.Sender)
 	d.cfg.Hook = func(u Update) {
 		d.status.update(u)
 		if cfg.Hook != nil {
@@ -210,13 +216,8 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	defer close(d.done)
 	defer cancel()
 
-	if len(d.cfg.Reports) > 0 && d.cfg.Sender == nil {
-		return errors.New("cannot run the daemon: reports are configured, but nothing sends them")
-	}
-	for _, job := range d.cfg.Reports {
-		if job.Cron() == nil {
-			return fmt.Errorf("cannot run the daemon: report %s has an invalid schedule %q; check the config file with `logcause config check`", job.Key(), job.Schedule)
-		}
+	if err := checkReports(d.cfg.Reports, d.cfg.Sender); err != nil {
+		return fmt.Errorf("cannot run the daemon: %w", err)
 	}
 	ticks := d.cfg.Ticks
 	if ticks == nil {
@@ -234,8 +235,15 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	defer r.stoppedIn()
 	defer r.wg.Wait() // after cancel (deferred later, run first): every goroutine ends
 	defer cancel()
+	watchdog := d.cfg.Lifecycle.WatchdogTicks
+	if watchdog == nil && d.cfg.Lifecycle.Watchdog > 0 {
+		t := time.NewTicker(d.cfg.Lifecycle.Watchdog)
+		defer t.Stop()
+		watchdog = t.C
+	}
 	if r.n != nil {
 		r.wg.Add(1)
 		go func() {
@@ -263,16 +271,12 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	// The followers started so far read what their logs held while the
 	// daemon was stopped: a missed report waits for them.
 	r.ready.seal()
-	for _, job := range d.cfg.Reports {
-		r.wg.Add(1)
-		go func() {
-			defer r.wg.Done()
-			d.sendReports(ctx, job, r.ready)
-		}()
-	}
+	r.startReports(d.cfg.Reports, r.ready)
 	slog.Info("watching", "files", len(r.following))
+	r.tellReady()
 	fresh := false // something was committed since the last analysis
 	for {
+		r.tellStatus(false)
 		select {
 		case b := <-r.batches:
 			urgent := r.committed(b)
@@ -327,7 +331,17 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 			if len(r.following) == 0 && len(d.cfg.Watch) == 0 {
 				return nil
 			}
+		case <-d.cfg.Lifecycle.Hangups:
+			if err := r.reloadAsked(); err != nil {
+				return err
+			}
+		case <-watchdog:
+			// Told by the committing loop itself: a loop that hangs
+			// stops telling, and systemd restarts the daemon.
+			d.notify(sdnotify.Watchdog)
+			r.tellStatus(true)
 		case <-ctx.Done():
+			d.notify(sdnotify.Stopping)
 			return nil
 		}
 	}

@@ -129,7 +129,7 @@ func (d *Daemon) sendReports(ctx context.Context, job config.Report, ready *caug
 			return
 		}
 		since, until := job.Window(run)
-		if err := d.cfg.Sender.SendReport(ctx, job, since, until); err != nil {
+		if err := d.sender.get().SendReport(ctx, job, since, until); err != nil {
 			if ctx.Err() != nil {
 				return
 			}

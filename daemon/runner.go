@@ -42,6 +42,8 @@ type runner struct {
 	problems  map[string]bool     // the problems of the last rescan, warned of once
 	failed    map[string]string   // the last failure of each path, told once until it commits again
 
+	life lifecycle // the reloadable settings (lifecycle.go)
+
 	uncovered map[int64]int64 // gateway errors outside the open incidents, by second
 	newest    int64           // the newest second of uncovered
 	analyzed  int64           // the uncovered errors the last analysis they started saw
@@ -122,6 +124,7 @@ func (d *Daemon) newRunner(ctx context.Context) (*runner, error) {
 	if r.held, err = pipeline.ReadHeld(marks); err != nil {
 		return nil, err
 	}
+	r.initLifecycle()
 	if d.cfg.Inotify {
 		r.n = newNotifier()
 		for _, p := range d.cfg.Watch {
@@ -143,7 +146,9 @@ func (r *runner) start(f pipeline.File, initial bool) error {
 	}
 	d := r.d
 	t := &tracker{held: r.held, now: d.cfg.Now}
-	fromStart := d.cfg.FromStart || !initial || r.restart
+	// A log a reload added to the sources is new to the daemon as those of
+	// a first start are: read from its end (or its saved position).
+	fromStart := d.cfg.FromStart || (!initial && !r.life.reload) || (initial && r.restart)
 	from, err := d.startPosition(r.ctx, f.Path, r.saved[f.Path], t, fromStart)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -171,7 +176,11 @@ func (r *runner) start(f pipeline.File, initial bool) error {
 	}
 	r.following[f.Path] = true
 	delete(r.passed, f.Path)
-	if !initial {
+	switch {
+	case initial:
+	case r.saved[f.Path] != nil: // stopped by a reload, or failed, and back
+		slog.Info("following a log again", "path", f.Path, "format", f.Format.Kind)
+	default:
 		slog.Info("following a new log", "path", f.Path, "format", f.Format.Kind)
 	}
 	if d.cfg.OnFollow != nil {
@@ -182,10 +191,13 @@ func (r *runner) start(f pipeline.File, initial bool) error {
 		ready = r.ready
 		ready.add()
 	}
+	ctx, stop := context.WithCancel(r.ctx) // a reload may stop it alone
+	r.life.stops[f.Path] = stop
+	prior := r.prior[f.Path] // the committer updates the map as it commits
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		pos, err := d.follow(r.ctx, f, from, t, r.prior[f.Path], waker, r.batches, ready)
+		pos, err := d.follow(ctx, f, from, t, prior, waker, r.batches, ready)
 		select {
 		case r.ended <- followEnd{f.Path, pos, err}:
 		case <-r.ctx.Done():
@@ -207,6 +219,9 @@ func (r *runner) committed(b batch) (urgent bool) {
 		return false
 	}
 	delete(r.failed, b.path)
+	// Where a follower started again (a reload) goes on from.
+	r.life.records += b.source.Records - r.prior[b.path].Records
+	r.saved[b.path], r.prior[b.path] = b.position, b.source
 	if slices.ContainsFunc(b.events, func(ev *patterns.Event) bool { return ev.Access == nil }) && r.d.unexplained() {
 		return true
 	}
@@ -250,10 +265,11 @@ func (r *runner) uncoveredErrors() int64 {
 // failed is a gap and a warning, and is tried again when it changes.
 func (r *runner) end(e followEnd) error {
 	delete(r.following, e.path)
+	stopped := r.followerEnded(e.path)
 	var se *storeError
 	switch {
 	case e.err == nil || errors.Is(e.err, context.Canceled):
-		return nil
+		return stopped()
 	case errors.As(e.err, &se):
 		return se.err
 	}
@@ -332,7 +348,7 @@ func (r *runner) scanner(ctx context.Context, out chan<- scanResult) {
 		case <-asked:
 		}
 		select {
-		case out <- scan(r.d.cfg.Watch):
+		case out <- scan(r.watched()):
 		case <-ctx.Done():
 			return
 		}
@@ -367,14 +383,14 @@ func (r *runner) found(res scanResult, initial bool) error {
 	for _, f := range res.files {
 		path := filepath.Clean(f.Path)
 		seen[path] = true
-		if r.following[path] {
+		if r.following[path] || !covered(path, r.watched()) { // a rescan of paths a reload removed
 			continue
 		}
 		st, ok := stateOf(path)
 		if p, passed := r.passed[path]; ok && passed && p.same(st) {
 			continue
 		}
-		lf, err := pipeline.LiveFile(f, r.d.cfg.Options)
+		lf, err := pipeline.LiveFile(f, r.life.opts)
 		var fe *pipeline.FormatError
 		switch {
 		case err == nil:

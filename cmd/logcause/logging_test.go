@@ -59,7 +59,8 @@ func TestVerboseIsEveryCommands(t *testing.T) {
 }
 
 // TestWatchWritesTheStructuredLog: the daemon's log is structured, from
-// Info up; stopped by SIGTERM, watch ends with 0.
+// Info up; stopped by SIGTERM, watch ends with 0 and says how long its
+// stop took.
 func TestWatchWritesTheStructuredLog(t *testing.T) {
 	logs := t.TempDir()
 	writeLogs(t, logs)
@@ -67,7 +68,7 @@ func TestWatchWritesTheStructuredLog(t *testing.T) {
 	c.expect(c.err, `level=INFO msg=watching files=3`)
 	c.signal(syscall.SIGTERM)
 	code, _, stderr := c.wait()
-	if code != exitOK || len(stderr) != 1 || stderr[0] != "logcause: stopping on SIGTERM (a second one stops at once)" {
+	if code != exitOK || len(stderr) != 2 || stderr[0] != "logcause: stopping on SIGTERM (a second one stops at once)" || !strings.Contains(stderr[1], "level=INFO msg=stopped took=") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 }

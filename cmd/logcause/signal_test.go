@@ -147,8 +147,15 @@ type child struct {
 // tmp.
 func startChild(t *testing.T, mode, tmp string, args ...string) *child {
 	t.Helper()
+	return startChildEnv(t, mode, tmp, nil, args...)
+}
+
+// startChildEnv is startChild with more variables in the child's
+// environment.
+func startChildEnv(t *testing.T, mode, tmp string, env []string, args ...string) *child {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), childEnv+"="+mode, "TMPDIR="+tmp)
+	cmd.Env = append(append(os.Environ(), childEnv+"="+mode, "TMPDIR="+tmp), env...)
 	c := &child{t: t, cmd: cmd, out: make(chan string, 1024), err: make(chan string, 1024)}
 	var err error
 	if c.stdin, err = cmd.StdinPipe(); err != nil {

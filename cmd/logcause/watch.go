@@ -4,7 +4,10 @@ import (
 	"cmp"
 	"context"
 	"log/slog"
+	"os"
+	"os/signal"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,6 +18,7 @@ import (
 	"github.com/logcause/logcause/daemon"
 	"github.com/logcause/logcause/email"
 	"github.com/logcause/logcause/ingest"
+	"github.com/logcause/logcause/pipeline"
 	"github.com/logcause/logcause/report"
 	"github.com/logcause/logcause/stackconf"
 	"github.com/logcause/logcause/store"
@@ -53,10 +57,17 @@ last run sent of each is kept in the store, so that a restart sends none
 twice, and the latest run missed while watch was stopped is sent when it
 starts.
 
+SIGTERM or SIGINT stops it after committing what it read (exit 0). SIGHUP
+reloads the --config file (sources, formats, reports) without losing or
+repeating a line, and logs what changed; a broken config is logged and the
+running one kept. Run by systemd (contrib/systemd/logcause.service), it
+tells READY=1, its status and the watchdog through NOTIFY_SOCKET.
+
 The store is locked while watch runs: stop it to run store commands on it.
 While it runs, it serves its status, incidents, reports and Prometheus
 metrics over HTTP on --listen (loopback port 9841 by default), where
 ` + "`logcause status`" + ` and ` + "`logcause report`" + ` ask it.`,
+
 		Example: `  # Follow this server's logs
   logcause watch
 
@@ -72,17 +83,8 @@ metrics over HTTP on --listen (loopback port 9841 by default), where
 			if err != nil {
 				return err
 			}
-			if opts.Zone == nil {
-				opts.Zone = time.Local
-			}
-			watched := args
-			if args, err = in.paths(args, cfg); err != nil {
+			if _, err = in.paths(args, cfg); err != nil {
 				return err
-			}
-			if len(watched) == 0 { // the sources as configured: a glob or a directory also finds the logs that appear later
-				for _, s := range cfg.Sources {
-					watched = append(watched, s.Path)
-				}
 			}
 			switch {
 			case interval <= 0:
@@ -100,19 +102,34 @@ metrics over HTTP on --listen (loopback port 9841 by default), where
 				return err
 			}
 			defer st.Close()
-			var mailer *email.Mailer
-			if len(cfg.Reports) > 0 {
-				if mailer, err = email.New(cfg.SMTP, email.Options{Bodies: email.ReportBodies(), Zone: opts.Zone}); err != nil {
-					return err
+			stack := func() *stackconf.Config { return stackconf.ReadRoot(opts.ConfigRoot) }
+			s, err := watchSettings(opts, cfg, args, st, stack)
+			if err != nil {
+				return err
+			}
+			life, err := daemon.SystemdLifecycle(os.Getenv)
+			if err != nil {
+				return err
+			}
+			if in.config != "" { // without a config file, SIGHUP has nothing to read (the log says so)
+				life.Load = func() (daemon.Settings, error) {
+					opts, cfg, err := in.options(e)
+					if err != nil {
+						return daemon.Settings{}, err
+					}
+					return watchSettings(opts, cfg, args, st, stack)
 				}
 			}
 			if !c.Flags().Changed("listen") {
 				listen = cfg.Listen
 			}
-			stack := func() *stackconf.Config { return stackconf.ReadRoot(opts.ConfigRoot) }
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			life.Hangups = hup
 			out := c.OutOrStdout()
 			d := daemon.New(st, daemon.Config{
-				Watch: watched, Options: opts, Inotify: true, Zone: opts.Zone, Limits: opts.Limits, FromStart: fromStart,
+				Watch: s.Watch, Options: s.Options, Inotify: true, Zone: s.Options.Zone, Limits: opts.Limits, FromStart: fromStart,
 				Interval: interval, Retention: retention, Now: e.now, OnCommit: e.onCommit, ResolveAfter: resolveAfter, UpdateEvery: updateEvery,
 				Stack: stack,
 				// Rounds of a second (rotation, flushes); inotify wakes the
@@ -124,10 +141,7 @@ metrics over HTTP on --listen (loopback port 9841 by default), where
 						slog.Error("cannot print the incident", "err", err)
 					}
 				},
-				Reports: cfg.Reports,
-				Sender: daemon.AnalyzedSender(st, stack, func(ctx context.Context, job config.Report, res analyze.Result) error {
-					return mailer.In(job.Zone()).Send(ctx, res, job.Email)
-				}),
+				Reports: s.Reports, Sender: s.Sender, Lifecycle: life,
 			})
 			defer d.Close()
 			if !api.Off(listen) {
@@ -150,4 +164,30 @@ metrics over HTTP on --listen (loopback port 9841 by default), where
 	c.Flags().DurationVar(&resolveAfter, "resolve-after", 0, "resolve an incident quiet for `DURATION` (default 30s)")
 	c.Flags().DurationVar(&updateEvery, "update-every", 0, "print an incident again at most every `DURATION`, when its cause changed or its errors grew by half (default 30s)")
 	return c
+}
+
+// watchSettings turns the flags and the config file into what a reload
+// replaces: the watched paths (those given, else the configured sources as
+// written: a glob or a directory also finds the logs that appear later),
+// the formats, the reports and their mailer.
+func watchSettings(opts pipeline.Options, cfg config.Config, args []string, st *store.Store, stack func() *stackconf.Config) (s daemon.Settings, err error) {
+	if opts.Zone == nil {
+		opts.Zone = time.Local
+	}
+	watched := args
+	if len(watched) == 0 {
+		for _, s := range cfg.Sources {
+			watched = append(watched, s.Path)
+		}
+	}
+	var mailer *email.Mailer
+	if len(cfg.Reports) > 0 {
+		if mailer, err = email.New(cfg.SMTP, email.Options{Bodies: email.ReportBodies(), Zone: opts.Zone}); err != nil {
+			return s, err
+		}
+	}
+	return daemon.Settings{Watch: watched, Options: opts, Reports: cfg.Reports, Config: cfg,
+		Sender: daemon.AnalyzedSender(st, stack, func(ctx context.Context, job config.Report, res analyze.Result) error {
+			return mailer.In(job.Zone()).Send(ctx, res, job.Email)
+		})}, nil
 }

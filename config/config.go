@@ -43,6 +43,7 @@ type Config struct {
 	Store           string   `yaml:"store"`
 	RetentionDays   int      `yaml:"retention_days"`
 	Reports         []Report `yaml:"reports"` // report.go
+	Alerts          Alerts   `yaml:"alerts"`  // alerts.go
 	Sources         []Source `yaml:"sources"`
 }
 
@@ -74,6 +75,7 @@ func Default() Config {
 		Store:           DefaultStore,
 		RetentionDays:   14,
 		Reports:         []Report{},
+		Alerts:          DefaultAlerts(),
 		Sources:         CommonLayout(),
 	}
 }
@@ -114,6 +116,9 @@ func Parse(name string, b []byte) (Config, error) {
 	}
 	if err := checkReports(name, cfg.Reports); err != nil {
 		return cfg, err
+	}
+	if err := cfg.Alerts.check(); err != nil {
+		return cfg, fmt.Errorf("invalid config %s: %w", name, err)
 	}
 	if _, err := ParseZone(cfg.TZ); err != nil {
 		return cfg, fmt.Errorf("invalid config %s: %w", name, err)

@@ -246,10 +246,13 @@ func TestAlertmanager(t *testing.T) {
 		t.Fatalf("re-sent %d alerts", len(alerts))
 	}
 	check(alerts[0], "unknown", t0.Add(5*time.Minute))
+	if o := h.sent(t); o.event != "resend" {
+		t.Errorf("handled %s, want the re-send", o.event)
+	}
 
 	// The cause is found: the alert of the unknown cause ends, the new
 	// one fires.
-	h.clock.next(t, time.Minute)
+	pending := h.clock.next(t, time.Minute)
 	better := incident(start, analyze.FPMWorkerExhaustion, title)
 	h.Notify(daemon.Update{Updated: []analyze.Incident{better}})
 	alerts = amAlerts(t, recv.next(t))
@@ -277,9 +280,24 @@ func TestAlertmanager(t *testing.T) {
 		t.Errorf("resolved: ends %v, want %v; %v", ends, grown.End, alerts[0].Annotations)
 	}
 	h.sent(t)
+
+	// Resolved, it is sent no more: the re-sends hold only the incidents
+	// open then.
+	pending.c <- t0
+	next := incident(t0.Add(time.Minute), analyze.OOMKill, "next")
+	h.Notify(opened(next))
+	if a := amAlerts(t, recv.next(t)); len(a) != 1 || a[0].Labels["cause"] != "oom_kill" {
+		t.Errorf("sent %+v, want the next incident", a)
+	}
+	h.sent(t)
+	h.clock.next(t, time.Minute).c <- t0
+	if a := amAlerts(t, recv.next(t)); len(a) != 1 || a[0].Labels["cause"] != "oom_kill" {
+		t.Errorf("re-sent %+v, want the next incident only", a)
+	}
+	h.sent(t)
 	h.stop()
 	recv.none(t)
-	if s := h.Stats(); s.Sent != 3 || s.Resent != 1 {
+	if s := h.Stats(); s.Sent != 4 || s.Resent != 2 {
 		t.Errorf("stats %+v", s)
 	}
 }

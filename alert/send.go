@@ -145,6 +145,9 @@ func (a *Alerter) deliver(ctx context.Context, d *destination, m message) {
 // re-send is its retry.
 func (a *Alerter) resend(ctx context.Context, d *destination) {
 	err := d.post(ctx, a.amFiring(d))
+	if a.observe != nil {
+		a.observe(d.name, message{event: "resend"}, err)
+	}
 	if err == nil {
 		a.count(func(s *Stats) { s.Resent += int64(len(d.firing)) })
 	} else if ctx.Err() == nil {

@@ -138,3 +138,23 @@ func TestWebhookTarget(t *testing.T) {
 		})
 	}
 }
+
+// TestREADMEAlertsExample: the README's alerts example is a valid config.
+func TestREADMEAlertsExample(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "```yaml\nalerts:\n")
+	example, _, closed := strings.Cut(rest, "```")
+	if !ok || !closed {
+		t.Fatal("README.md has no ```yaml block of alerts")
+	}
+	cfg, err := Parse("README.md", []byte("alerts:\n"+example))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := cfg.Alerts; len(a.Webhooks) != 3 || len(a.Email) != 1 || a.Cooldown != 10*time.Minute || a.Host != "web1" {
+		t.Errorf("alerts %+v", a)
+	}
+}

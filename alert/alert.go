@@ -41,6 +41,14 @@ type Mailer interface {
 	SendAlert(ctx context.Context, to []string, subject, text, html string) error
 }
 
+// MailerFunc is a function that is a Mailer.
+type MailerFunc func(ctx context.Context, to []string, subject, text, html string) error
+
+// SendAlert calls f.
+func (f MailerFunc) SendAlert(ctx context.Context, to []string, subject, text, html string) error {
+	return f(ctx, to, subject, text, html)
+}
+
 // Options are what an Alerter uses besides its configuration; the zero
 // value of each is a sensible default.
 type Options struct {

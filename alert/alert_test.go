@@ -567,7 +567,7 @@ func (m *mailbox) SendAlert(_ context.Context, to []string, subject, text, html 
 // Mailer, retried like webhooks.
 func TestEmail(t *testing.T) {
 	mb := &mailbox{fail: 1}
-	h := start(t, config.Alerts{Email: []string{"oncall@example.com", "lead@example.com"}}, Options{Mailer: mb})
+	h := start(t, config.Alerts{Email: []string{"oncall@example.com", "lead@example.com"}}, Options{Mailer: MailerFunc(mb.SendAlert)})
 	inc := incident(t0.Add(-4*time.Minute), analyze.FPMWorkerExhaustion, title)
 	h.Notify(opened(inc))
 	h.clock.next(t, 2*time.Second).c <- t0

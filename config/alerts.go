@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/mail"
 	"net/url"
@@ -228,3 +229,23 @@ func validToken(s string) bool {
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
+
+// describe writes where alerts go, for `logcause config check`: each
+// webhook, and whether its secrets can be read here (by this user), the
+// mail recipients and the cooldown. Nothing without alerts.
+func (a Alerts) describe(w io.Writer) {
+	if len(a.Webhooks) == 0 && len(a.Email) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "  alerts: cooldown %s\n", a.Cooldown)
+	for i, wh := range a.Webhooks {
+		if _, _, err := wh.Target(i); err != nil {
+			fmt.Fprintf(w, "  alerts: %v\n", strings.TrimPrefix(err.Error(), "alerts: "))
+			continue
+		}
+		fmt.Fprintf(w, "  alerts: webhook %s ready\n", wh.Label(i))
+	}
+	if len(a.Email) > 0 {
+		fmt.Fprintf(w, "  alerts: mail to %s\n", strings.Join(a.Email, ", "))
+	}
+}

@@ -158,3 +158,35 @@ func TestREADMEAlertsExample(t *testing.T) {
 		t.Errorf("alerts %+v", a)
 	}
 }
+
+// TestAlertsDescribe: config check lists where alerts go, and says which
+// webhook's secret cannot be read here.
+func TestAlertsDescribe(t *testing.T) {
+	t.Setenv("LOGCAUSE_TEST_HOOK", "https://hooks.example.com/x")
+	cfg, err := Parse("a.yaml", []byte(`sources: []
+alerts:
+  webhooks:
+    - name: chat
+      format: slack
+      url_env: LOGCAUSE_TEST_HOOK
+    - format: json
+      url_env: LOGCAUSE_TEST_UNSET
+  email: [oncall@example.com, lead@example.com]
+  cooldown: 5m
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := cfg.Describe(&b, "a.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	want := "a.yaml is valid: 0 source(s), store /var/lib/logcause, 14 day(s) kept\n" +
+		"  alerts: cooldown 5m0s\n" +
+		"  alerts: webhook \"chat\" ready\n" +
+		"  alerts: webhook 2 (json): cannot read its URL: the environment variable LOGCAUSE_TEST_UNSET is not set, or empty (set it in the service's environment, e.g. systemd's EnvironmentFile=)\n" +
+		"  alerts: mail to oncall@example.com, lead@example.com\n"
+	if b.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
+	}
+}

@@ -150,7 +150,7 @@ func (c Config) Expand() (paths, missing []string, err error) {
 // Describe writes what the configuration says, for `logcause config
 // check`: that the file name is valid, its sources, store and retention,
 // the files its sources match here (Expand) and the sources that match
-// none.
+// none, and where alerts go.
 func (c Config) Describe(w io.Writer, name string) error {
 	paths, missing, err := c.Expand()
 	if err != nil {
@@ -163,6 +163,7 @@ func (c Config) Describe(w io.Writer, name string) error {
 	for _, m := range missing {
 		fmt.Fprintf(w, "  no file here: %s\n", m)
 	}
+	c.Alerts.describe(w) // alerts.go
 	return nil
 }
 

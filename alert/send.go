@@ -22,8 +22,8 @@ type destination struct {
 	name   string // in logs: "webhook 1 (slack)", "email"; never a URL
 	format string // a config.Format*, or "email"
 	q      *queue
-	// attempt returns how to send m (called once per attempt), or nil
-	// when there is nothing to send.
+	// attempt returns how to send m (the function is called at each
+	// attempt), or nil when there is nothing to send.
 	attempt func(m message) func(ctx context.Context) error
 	// post sends a webhook's payload.
 	post func(ctx context.Context, body []byte) error

@@ -48,6 +48,7 @@ type Config struct {
 	RetentionDays   int      `yaml:"retention_days"`
 	Reports         []Report `yaml:"reports"` // report.go
 	Listen          string   `yaml:"listen"`
+	Alerts          Alerts   `yaml:"alerts"` // alerts.go
 	Sources         []Source `yaml:"sources"`
 	SMTP            SMTP     `yaml:"smtp"`
 }
@@ -81,6 +82,7 @@ func Default() Config {
 		RetentionDays:   14,
 		Reports:         []Report{},
 		Listen:          DefaultListen,
+		Alerts:          DefaultAlerts(),
 		Sources:         CommonLayout(),
 		SMTP:            DefaultSMTP(),
 	}
@@ -123,6 +125,9 @@ func Parse(name string, b []byte) (Config, error) {
 	if err := checkReports(name, cfg.Reports); err != nil {
 		return cfg, err
 	}
+	if err := cfg.Alerts.check(); err != nil {
+		return cfg, fmt.Errorf("invalid config %s: %w", name, err)
+	}
 	if _, err := ParseZone(cfg.TZ); err != nil {
 		return cfg, fmt.Errorf("invalid config %s: %w", name, err)
 	}
@@ -156,7 +161,7 @@ func (c Config) Expand() (paths, missing []string, err error) {
 // Describe writes what the configuration says, for `logcause config
 // check`: that the file name is valid, its sources, store and retention,
 // the files its sources match here (Expand) and the sources that match
-// none.
+// none, and where alerts go.
 func (c Config) Describe(w io.Writer, name string) error {
 	paths, missing, err := c.Expand()
 	if err != nil {
@@ -169,6 +174,7 @@ func (c Config) Describe(w io.Writer, name string) error {
 	for _, m := range missing {
 		fmt.Fprintf(w, "  no file here: %s\n", m)
 	}
+	c.Alerts.describe(w) // alerts.go
 	return nil
 }
 

@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"net/mail"
 	"strconv"
 	"strings"
 	"time"
@@ -53,10 +52,8 @@ func (r Report) check() error {
 	if len(r.Email) == 0 {
 		return fmt.Errorf("no email: give the list of recipients, e.g. email: [oncall@example.com]")
 	}
-	for _, a := range r.Email {
-		if _, err := mail.ParseAddress(a); err != nil || strings.ContainsAny(a, "\r\n") {
-			return fmt.Errorf("invalid email address %q: write one address per item, e.g. oncall@example.com", a)
-		}
+	if err := checkAddresses(r.Email); err != nil {
+		return err
 	}
 	if !validSince(r.Since) {
 		return fmt.Errorf("invalid since %q: give a positive duration (24h, 90m) or a number of calendar days (1d, 7d)", r.Since)

@@ -84,7 +84,10 @@ const DefaultResendEvery = time.Minute
 
 // Stats counts what an Alerter did.
 type Stats struct {
-	Sent    int64 // alerts delivered (each destination counts)
+	Sent int64 // alerts delivered (each destination counts)
+	// SentTo is Sent by destination: `webhook "oncall"`, "webhook 2
+	// (json)", "email".
+	SentTo  map[string]int64
 	Retried int64 // attempts that failed and were tried again
 	Failed  int64 // alerts given up after MaxAttempts, or refused (HTTP 4xx)
 	Dropped int64 // alerts dropped from a full queue, or left unsent at Close
@@ -161,6 +164,7 @@ func New(cfg config.Alerts, opt Options) (*Alerter, error) {
 		opt: opt, log: opt.Log, cool: cfg.Cooldown,
 		host: cmp.Or(oneLine(cmp.Or(cfg.Host, opt.Host), 200), "localhost"),
 		open: map[time.Time]*tracked{}, last: map[string]time.Time{}, done: make(chan struct{}),
+		stats: Stats{SentTo: map[string]int64{}},
 	}
 	for i, w := range cfg.Webhooks {
 		u, h, err := w.Target(i)
@@ -276,7 +280,9 @@ func (a *Alerter) queue(m message, want func(*destination) bool) {
 func (a *Alerter) Stats() Stats {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.stats
+	s := a.stats
+	s.SentTo = maps.Clone(s.SentTo)
+	return s
 }
 
 func (a *Alerter) count(f func(*Stats)) {

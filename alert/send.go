@@ -126,7 +126,7 @@ func (a *Alerter) deliver(ctx context.Context, d *destination, m message) {
 	}
 	switch {
 	case err == nil:
-		a.count(func(s *Stats) { s.Sent++ })
+		a.count(func(s *Stats) { s.Sent++; s.SentTo[d.name]++ })
 		a.log.Info("alert sent", "destination", d.name, "event", m.event, "start", m.key, "root_cause", m.inc.RootCause)
 	case ctx.Err() != nil:
 		a.count(func(s *Stats) { s.Dropped++ })

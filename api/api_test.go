@@ -288,7 +288,10 @@ func TestMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := api.Serve(ln, r.d, api.Options{Now: clock})
+	alerts := func() api.AlertCounts {
+		return api.AlertCounts{SentTo: map[string]int64{"webhook 1 (json)": 3, "email": 2}, Failed: 1, Dropped: 4, Folded: 5}
+	}
+	s := api.Serve(ln, r.d, api.Options{Now: clock, Alerts: alerts})
 	defer s.Close()
 	c := api.NewClient(ln.Addr().String())
 	defer c.Close()
@@ -362,6 +365,11 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("commits %v", commits)
 	}
 	expect(fams, 1, dto.MetricType_COUNTER, "logcause_incidents_opened_total", "cause", "unknown")
+	expect(fams, 3, dto.MetricType_COUNTER, "logcause_alerts_sent_total", "destination", "webhook 1 (json)")
+	expect(fams, 2, dto.MetricType_COUNTER, "logcause_alerts_sent_total", "destination", "email")
+	expect(fams, 1, dto.MetricType_COUNTER, "logcause_alerts_failed_total")
+	expect(fams, 4, dto.MetricType_COUNTER, "logcause_alerts_dropped_total")
+	expect(fams, 5, dto.MetricType_COUNTER, "logcause_alerts_folded_total")
 	if _, ok := value(fams, "process_resident_memory_bytes"); !ok {
 		t.Error("no process metrics")
 	}

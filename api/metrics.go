@@ -30,16 +30,40 @@ var (
 		"Size of the store on disk.", nil, nil)
 	descUp = prometheus.NewDesc("logcause_daemon_up",
 		"1 while the daemon follows the logs and its last commit succeeded (/healthz is 200), else 0.", nil, nil)
+	descAlertsSent = prometheus.NewDesc("logcause_alerts_sent_total",
+		"Alerts delivered since the daemon started, by destination (webhook N (format), webhook \"name\", email).", []string{"destination"}, nil)
+	descAlertsFailed = prometheus.NewDesc("logcause_alerts_failed_total",
+		"Alerts given up: every attempt failed, or the receiver refused them.", nil, nil)
+	descAlertsDropped = prometheus.NewDesc("logcause_alerts_dropped_total",
+		"Alerts dropped from a full queue, or left unsent at a stop or a reload.", nil, nil)
+	descAlertsFolded = prometheus.NewDesc("logcause_alerts_folded_total",
+		"Incidents not announced: within the cooldown of an alert of the same root cause.", nil, nil)
 )
 
-// collector is the daemon's metrics, read at each scrape.
-type collector struct{ d Daemon }
+// AlertCounts is what the metrics tell of the alerts (package alert's
+// Stats).
+type AlertCounts struct {
+	SentTo                  map[string]int64 // by destination
+	Failed, Dropped, Folded int64
+}
 
-func newCollector(d Daemon) *collector { return &collector{d} }
+// collector is the daemon's metrics, read at each scrape, and the
+// alerts' when alerts is set.
+type collector struct {
+	d      Daemon
+	alerts func() AlertCounts
+}
+
+func newCollector(d Daemon, alerts func() AlertCounts) *collector { return &collector{d, alerts} }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descRecords, descUnparsed, descBehind, descCommits, descLastCommit, descOpen, descOpened, descGateway, descStoreBytes, descUp} {
 		ch <- d
+	}
+	if c.alerts != nil {
+		for _, d := range []*prometheus.Desc{descAlertsSent, descAlertsFailed, descAlertsDropped, descAlertsFolded} {
+			ch <- d
+		}
 	}
 }
 
@@ -75,6 +99,16 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		up = 1
 	}
 	ch <- prometheus.MustNewConstMetric(descUp, prometheus.GaugeValue, up)
+	if c.alerts == nil {
+		return
+	}
+	a := c.alerts()
+	for dest, n := range a.SentTo {
+		ch <- prometheus.MustNewConstMetric(descAlertsSent, prometheus.CounterValue, float64(n), dest)
+	}
+	ch <- prometheus.MustNewConstMetric(descAlertsFailed, prometheus.CounterValue, float64(a.Failed))
+	ch <- prometheus.MustNewConstMetric(descAlertsDropped, prometheus.CounterValue, float64(a.Dropped))
+	ch <- prometheus.MustNewConstMetric(descAlertsFolded, prometheus.CounterValue, float64(a.Folded))
 }
 
 // statusLabel writes a status as nginx logs it: 009 for HTTP/0.9.

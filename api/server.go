@@ -40,6 +40,9 @@ type Options struct {
 	// (config.ParseWindow); nil: the machine's.
 	Zone *time.Location
 	Now  func() time.Time // default time.Now
+	// Alerts are the alerts' counts, for the metrics; nil: no alert
+	// metrics.
+	Alerts func() AlertCounts
 }
 
 // Server serves a Daemon over HTTP until Close.
@@ -123,7 +126,7 @@ func (s *Server) Close() error {
 // Handler returns the API's routes.
 func (s *Server) Handler() http.Handler {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(newCollector(s.d), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(newCollector(s.d, s.opts.Alerts), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /api/v1/status", s.status)

@@ -31,8 +31,9 @@ type Lifecycle struct {
 	Load func() (Settings, error)
 	// OnReload is told the config of each reload applied, after the
 	// daemon took its part: where the alerts take their new settings. It
-	// runs on the committing goroutine.
-	OnReload func(config.Config)
+	// runs on the committing goroutine; an error (the new settings kept
+	// out) is logged.
+	OnReload func(config.Config) error
 	// Notify hears the service manager's messages (sd_notify(3): READY=1
 	// once the followers started, STATUS=, RELOADING=1 and READY=1 around
 	// a reload, STOPPING=1); nil: nobody.
@@ -223,7 +224,9 @@ func (r *runner) reloadAsked() error {
 		return err
 	}
 	if lc.OnReload != nil {
-		lc.OnReload(s.Config)
+		if err := lc.OnReload(s.Config); err != nil {
+			slog.Error("cannot reload the alerts: the running ones are kept", "err", err)
+		}
 	}
 	return nil
 }

@@ -62,6 +62,7 @@ type reloading struct {
 	err      error
 	reloaded chan config.Config
 	st       *store.Store
+	refuse   error // what OnReload returns
 }
 
 func startReloading(t *testing.T, watch ...string) (*reloading, func()) {
@@ -76,7 +77,12 @@ func startReloading(t *testing.T, watch ...string) (*reloading, func()) {
 	stop := run(t, daemon.New(st, daemon.Config{Watch: watch, Options: opts, Rescans: r.rescans, Ticks: make(chan time.Time),
 		Waker: r.s.waker, OnFollow: r.f.hook, OnCommit: func(p string) { r.s.commits <- p },
 		Lifecycle: daemon.Lifecycle{Hangups: r.hup, Notify: r.notes, Monotonic: func() time.Duration { return 1500 * time.Millisecond },
-			OnReload: func(c config.Config) { r.reloaded <- c },
+			OnReload: func(c config.Config) error {
+				r.reloaded <- c
+				r.mu.Lock()
+				defer r.mu.Unlock()
+				return r.refuse
+			},
 			Load: func() (daemon.Settings, error) {
 				r.mu.Lock()
 				defer r.mu.Unlock()
@@ -182,6 +188,25 @@ func TestReloadFollowsAddedSourcesAndStopsRemovedOnes(t *testing.T) {
 		t.Errorf("the store counts %d requests, want 30: the re-added log resumed where it was committed", n)
 	}
 	r.noNewFollower("a follower of an unchanged source was restarted")
+}
+
+// TestReloadRefusedByOnReload: what OnReload refuses (the alerts of the
+// new config) is logged; the daemon's own part of the reload stands.
+func TestReloadRefusedByOnReload(t *testing.T) {
+	logged := captureLog(t)
+	r, stop := startReloading(t, t.TempDir())
+	defer stop()
+	r.notes.until(t, "READY=1") // started
+	r.mu.Lock()
+	r.refuse = errors.New("alerts: webhook \"chat\": cannot read its URL")
+	r.mu.Unlock()
+	r.reload(daemon.Settings{Watch: r.settings.Watch, Options: r.settings.Options, Config: config.Config{Store: "reloaded"}}, nil)
+	if cfg := <-r.reloaded; cfg.Store != "reloaded" {
+		t.Errorf("OnReload heard %+v", cfg)
+	}
+	if log := logged(); !strings.Contains(log, `cannot reload the alerts: the running ones are kept" err="alerts: webhook \"chat\": cannot read its URL"`) {
+		t.Errorf("the refusal is not logged:\n%s", log)
+	}
 }
 
 // TestReloadWithAChangedFormatFollowsAgain: a source whose format changed

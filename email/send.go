@@ -24,9 +24,9 @@ import (
 // exchange with it (the message included).
 const DefaultTimeout = 30 * time.Second
 
-// Mailer sends report mails through one SMTP server. It is the entry
-// point for whoever mails reports: `logcause report --email`, the
-// daemon's schedule.
+// Mailer sends report and alert mails through one SMTP server. It is the
+// entry point for whoever mails reports (`logcause report --email`, the
+// daemon's schedule) and of the alerts' mail (package alert's Mailer).
 type Mailer struct {
 	server   config.SMTP
 	password string
@@ -75,6 +75,17 @@ func New(server config.SMTP, opts Options) (*Mailer, error) {
 	}, nil
 }
 
+// ForConfig is the Mailer of what cfg sends by mail, its reports and its
+// alerts (alerts.email), with the times of subjects in zone; nil, and no
+// error, when it sends neither. An SMTP server that is not configured or
+// not usable is an error.
+func ForConfig(cfg config.Config, zone *time.Location) (*Mailer, error) {
+	if len(cfg.Reports) == 0 && len(cfg.Alerts.Email) == 0 {
+		return nil, nil
+	}
+	return New(cfg.SMTP, Options{Bodies: ReportBodies(), Zone: zone})
+}
+
 func tlsConfig(s config.SMTP) (*tls.Config, error) {
 	tc := &tls.Config{ServerName: s.Host, MinVersion: tls.VersionTLS12, InsecureSkipVerify: s.InsecureSkipVerify} // #nosec G402 -- the user's explicit choice
 	if s.CAFile == "" {
@@ -113,6 +124,50 @@ func (m *Mailer) Send(ctx context.Context, res analyze.Result, to []string) erro
 	if err != nil {
 		return err
 	}
+	return m.deliver(ctx, msg, "report")
+}
+
+// SendAlert sends an alert mail (package alert's): the subject, and the
+// text with its HTML alternative; no chart. The subject, the sender and
+// the recipients are checked as the report mail's are: a line break or
+// another control character is refused.
+func (m *Mailer) SendAlert(ctx context.Context, to []string, subject, text, html string) error {
+	msg, err := composeAlert(m.server.From, to, subject, text, html)
+	if err != nil {
+		return err
+	}
+	return m.deliver(ctx, msg, "alert")
+}
+
+// composeAlert builds the alert mail.
+func composeAlert(from string, to []string, subject, text, html string) (*gomail.Msg, error) {
+	if len(to) == 0 {
+		return nil, errors.New("cannot compose the alert mail: no recipient; list addresses under alerts.email")
+	}
+	for _, v := range append([]string{subject, from}, to...) {
+		if err := HeaderSafe(v); err != nil {
+			return nil, fmt.Errorf("cannot compose the alert mail: %w", err)
+		}
+	}
+	msg := gomail.NewMsg()
+	if err := msg.From(from); err != nil {
+		return nil, fmt.Errorf("cannot compose the alert mail: the sender %q: %w (check smtp.from)", from, err)
+	}
+	if err := msg.To(to...); err != nil {
+		return nil, fmt.Errorf("cannot compose the alert mail: the recipients %q: %w (check alerts.email)", to, err)
+	}
+	msg.Subject(subject)
+	msg.SetDate()
+	msg.SetMessageID()
+	msg.SetBodyString(gomail.TypeTextPlain, text)
+	if html != "" {
+		msg.AddAlternativeString(gomail.TypeTextHTML, html)
+	}
+	return msg, nil
+}
+
+// deliver sends msg, a mail of the kind what, through the server.
+func (m *Mailer) deliver(ctx context.Context, msg *gomail.Msg, what string) error {
 	opts := []gomail.Option{
 		gomail.WithPort(m.server.ServerPort()),
 		gomail.WithTimeout(m.timeout),
@@ -137,13 +192,13 @@ func (m *Mailer) Send(ctx context.Context, res analyze.Result, to []string) erro
 	ctx, cancel := context.WithTimeout(ctx, m.timeout)
 	defer cancel()
 	if err := c.DialAndSendWithContext(ctx, msg); err != nil {
-		return m.explain(err)
+		return m.explain(err, what)
 	}
 	return nil
 }
 
 // explain turns a failure to send into what the operator should check.
-func (m *Mailer) explain(err error) error {
+func (m *Mailer) explain(err error, what string) error {
 	var (
 		tpErr   *textproto.Error
 		unknown x509.UnknownAuthorityError
@@ -169,7 +224,7 @@ func (m *Mailer) explain(err error) error {
 	case errors.As(err, &tpErr) && (tpErr.Code == 535 || tpErr.Code == 534 || tpErr.Code == 530 || tpErr.Code == 454 && strings.Contains(strings.ToLower(tpErr.Msg), "auth")):
 		hint = "the server refused the login: check smtp.username and the password (smtp.password_file or " + config.PasswordEnv + ")"
 	case errors.As(err, &sendErr) && sendErr.Reason == gomail.ErrSMTPRcptTo:
-		hint = "the server refused a recipient: check the addresses given to --email, and that the server relays to them for smtp.username"
+		hint = "the server refused a recipient: check the addresses given to --email or under alerts.email, and that the server relays to them for smtp.username"
 	case errors.As(err, &sendErr) && sendErr.Reason == gomail.ErrSMTPMailFrom:
 		hint = "the server refused the sender: check smtp.from (many servers take only their users' own addresses)"
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
@@ -179,5 +234,5 @@ func (m *Mailer) explain(err error) error {
 	default:
 		hint = "check smtp.host, smtp.port, smtp.security, the login (smtp.username, smtp.password_file) and the server's certificate (smtp.ca_file)"
 	}
-	return fmt.Errorf("cannot send the report mail through %s (security %s): %w; %s", m.Server(), m.server.Security, err, hint)
+	return fmt.Errorf("cannot send the %s mail through %s (security %s): %w; %s", what, m.Server(), m.server.Security, err, hint)
 }

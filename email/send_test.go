@@ -67,3 +67,54 @@ func TestSendNoServer(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestComposeAlert: the alert mail has the subject, the text and its HTML
+// alternative, no chart; a line break in a header is refused.
+func TestComposeAlert(t *testing.T) {
+	msg, err := composeAlert("logcause@example.com", []string{"ops@example.com"}, "[logcause] web1: 502s opened", "plain <b>text</b>\n", "<p>the html</p>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if _, err := msg.WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	raw := b.String()
+	for _, want := range []string{"Subject: [logcause] web1: 502s opened", "multipart/alternative", "Content-Type: text/plain", "plain <b>text</b>", "Content-Type: text/html", "<p>the html</p>"} {
+		if !strings.Contains(raw, want) {
+			t.Errorf("the mail lacks %q:\n%s", want, raw)
+		}
+	}
+	if strings.Contains(raw, "image/png") {
+		t.Errorf("the alert mail has an image:\n%s", raw)
+	}
+	for name, c := range map[string]struct {
+		subject string
+		to      []string
+	}{
+		"CRLF in the subject":  {"502s\r\nBcc: evil@example.com", []string{"ops@example.com"}},
+		"LF in the recipients": {"502s", []string{"ops@example.com\nBcc: evil@example.com"}},
+		"no recipient":         {"502s", nil},
+	} {
+		if _, err := composeAlert("logcause@example.com", c.to, c.subject, "t", "h"); err == nil {
+			t.Errorf("%s: composed", name)
+		}
+	}
+}
+
+// TestForConfig: a mailer only when reports or alert mails need one, and
+// then an SMTP server is required.
+func TestForConfig(t *testing.T) {
+	cfg := config.Default()
+	if m, err := ForConfig(cfg, nil); m != nil || err != nil {
+		t.Errorf("no reports, no alert mail: %v, %v", m, err)
+	}
+	cfg.Alerts.Email = []string{"ops@example.com"}
+	if _, err := ForConfig(cfg, nil); err == nil || !strings.Contains(err.Error(), "set smtp.host and smtp.from") {
+		t.Errorf("alert mail without smtp: %v", err)
+	}
+	cfg.SMTP = config.SMTP{Host: "mx.example.com", Security: config.SecurityStartTLS, From: "logcause@example.com", Name: "web1"}
+	if m, err := ForConfig(cfg, nil); m == nil || err != nil {
+		t.Errorf("alert mail with smtp: %v, %v", m, err)
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/logcause/logcause/alert"
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/api"
 	"github.com/logcause/logcause/config"
@@ -55,12 +56,13 @@ where the logs are written.
 The reports of the config file (reports:) are sent on their schedules; the
 last run sent of each is kept in the store, so that a restart sends none
 twice, and the latest run missed while watch was stopped is sent when it
-starts.
+starts. The alerts of the config file (alerts:) announce each incident
+when it opens and when it resolves, to webhooks and by mail.
 
 SIGTERM or SIGINT stops it after committing what it read (exit 0). SIGHUP
-reloads the --config file (sources, formats, reports) without losing or
-repeating a line, and logs what changed; a broken config is logged and the
-running one kept. Run by systemd (contrib/systemd/logcause.service), it
+reloads the --config file (sources, formats, reports, alerts) without
+losing or repeating a line, and logs what changed; a broken config is
+logged and the running one kept. Run by systemd (contrib/systemd/logcause.service), it
 tells READY=1, its status and the watchdog through NOTIFY_SOCKET.
 
 The store is locked while watch runs: stop it to run store commands on it.
@@ -123,6 +125,12 @@ metrics over HTTP on --listen (loopback port 9841 by default), where
 			if !c.Flags().Changed("listen") {
 				listen = cfg.Listen
 			}
+			alerts, err := alert.NewSwitch(cfg, newAlerter)
+			if err != nil {
+				return err
+			}
+			defer alerts.Close() // after the daemon's: it tells the alerts until it stops
+			life.OnReload = alerts.Reload
 			hup := make(chan os.Signal, 1)
 			signal.Notify(hup, syscall.SIGHUP)
 			defer signal.Stop(hup)
@@ -140,12 +148,13 @@ metrics over HTTP on --listen (loopback port 9841 by default), where
 					if err := report.Events(out, format, u.Opened, u.Updated, u.Resolved, reportWidth(out)); err != nil {
 						slog.Error("cannot print the incident", "err", err)
 					}
+					alerts.Notify(u)
 				},
 				Reports: s.Reports, Sender: s.Sender, Lifecycle: life,
 			})
 			defer d.Close()
 			if !api.Off(listen) {
-				srv, err := api.Start(listen, st.Dir(), d, api.Options{Zone: opts.Zone, Now: e.now})
+				srv, err := api.Start(listen, st.Dir(), d, api.Options{Zone: opts.Zone, Now: e.now, Alerts: alertCounts(alerts)})
 				if err != nil {
 					return err
 				}
@@ -180,14 +189,35 @@ func watchSettings(opts pipeline.Options, cfg config.Config, args []string, st *
 			watched = append(watched, s.Path)
 		}
 	}
-	var mailer *email.Mailer
-	if len(cfg.Reports) > 0 {
-		if mailer, err = email.New(cfg.SMTP, email.Options{Bodies: email.ReportBodies(), Zone: opts.Zone}); err != nil {
-			return s, err
-		}
+	mailer, err := email.ForConfig(cfg, opts.Zone) // for the reports; watch refuses to start when alert mails cannot be sent
+	if err != nil {
+		return s, err
 	}
 	return daemon.Settings{Watch: watched, Options: opts, Reports: cfg.Reports, Config: cfg,
 		Sender: daemon.AnalyzedSender(st, stack, func(ctx context.Context, job config.Report, res analyze.Result) error {
 			return mailer.In(job.Zone()).Send(ctx, res, job.Email)
 		})}, nil
+}
+
+// newAlerter is the Alerter of cfg's alerts key, mailing through cfg's
+// smtp key when it lists recipients.
+func newAlerter(cfg config.Config) (*alert.Alerter, error) {
+	host, _ := os.Hostname() // without one, the alerts say localhost
+	opt := alert.Options{Host: host}
+	mailer, err := email.ForConfig(cfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	if mailer != nil {
+		opt.Mailer = mailer
+	}
+	return alert.New(cfg.Alerts, opt)
+}
+
+// alertCounts is what the API's metrics read of the alerts.
+func alertCounts(a *alert.Switch) func() api.AlertCounts {
+	return func() api.AlertCounts {
+		s := a.Stats()
+		return api.AlertCounts{SentTo: s.SentTo, Failed: s.Failed, Dropped: s.Dropped, Folded: s.Folded}
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -74,7 +75,8 @@ type running struct {
 	commits chan string
 	done    chan struct{}
 	stopped chan error
-	ended   bool // stop was called
+	ended   bool         // stop was called
+	close   func() error // closes the store, once
 }
 
 // startDaemon follows a new access log holding text from its start, in a
@@ -92,7 +94,8 @@ func startDaemon(t *testing.T, text string, stack ...func() *stackconf.Config) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	r.close = sync.OnceValue(st.Close)
+	t.Cleanup(func() { r.close() })
 	files, err := pipeline.LiveFiles([]string{r.log}, pipeline.Options{Zone: time.UTC, Limits: ingest.DefaultLimits})
 	if err != nil || len(files) != 1 {
 		t.Fatalf("%v %v", files, err)
@@ -453,6 +456,36 @@ func TestFindOverAUnixSocket(t *testing.T) {
 	// Not announced any more: the holder serves no API.
 	if _, err := api.Find(r.dir); err == nil || errors.Is(err, api.ErrNoDaemon) || !strings.Contains(err.Error(), "serves no API") {
 		t.Errorf("after Close: %v", err)
+	}
+}
+
+// TestStoreReport: the report of a store the daemon holds is the
+// daemon's; of a store nobody holds, read from it; of a store that does
+// not exist, an error.
+func TestStoreReport(t *testing.T) {
+	r := startDaemon(t, accessLog())
+	s, err := api.Start("unix:"+filepath.Join(t.TempDir(), "api.sock"), r.dir, r.d, api.Options{Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	since, until := time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC), time.Date(2026, 11, 23, 14, 1, 0, 0, time.UTC)
+	res, fromDaemon, err := api.StoreReport(context.Background(), r.dir, since, until, analyze.DefaultConfig)
+	if err != nil || !fromDaemon || len(res.Incidents) != 1 || res.Totals.Requests != 181 {
+		t.Errorf("from the daemon: %v %v, %d incidents, %d requests", err, fromDaemon, len(res.Incidents), res.Totals.Requests)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r.stop(t)
+	if err := r.close(); err != nil {
+		t.Fatal(err)
+	}
+	res, fromDaemon, err = api.StoreReport(context.Background(), r.dir, since, until, analyze.DefaultConfig)
+	if err != nil || fromDaemon || len(res.Incidents) != 1 || res.Totals.Requests != 181 {
+		t.Errorf("from the store: %v %v, %d incidents, %d requests", err, fromDaemon, len(res.Incidents), res.Totals.Requests)
+	}
+	if _, _, err := api.StoreReport(context.Background(), filepath.Join(t.TempDir(), "none"), since, until, analyze.DefaultConfig); err == nil {
+		t.Error("a store that does not exist: no error")
 	}
 }
 

@@ -14,6 +14,8 @@ import (
 
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/daemon"
+	"github.com/logcause/logcause/pipeline"
+	"github.com/logcause/logcause/store"
 )
 
 // Client asks a daemon's API.
@@ -99,4 +101,29 @@ func AskReport(ctx context.Context, dir string, since, until time.Time) (analyze
 	}
 	defer c.Close()
 	return c.Report(ctx, since, until)
+}
+
+// StoreReport is the report of [since, until) of the store in dir: asked
+// of the daemon that holds it (AskReport; fromDaemon is set), else read
+// from the store with cfg (pipeline.Report).
+func StoreReport(ctx context.Context, dir string, since, until time.Time, cfg analyze.Config) (res analyze.Result, fromDaemon bool, err error) {
+	st, err := store.OpenExisting(dir)
+	if errors.Is(err, store.ErrLocked) {
+		res, aerr := AskReport(ctx, dir, since, until)
+		switch {
+		case errors.Is(aerr, ErrNoDaemon):
+			return res, false, err
+		case aerr != nil:
+			return res, true, fmt.Errorf("cannot read the store in %s: %w", dir, aerr)
+		}
+		return res, true, nil
+	}
+	if err != nil {
+		return res, false, err
+	}
+	defer st.Close()
+	if res, err = pipeline.Report(st, since, until, cfg); err != nil {
+		return res, false, fmt.Errorf("cannot report from the store in %s: %w", dir, err)
+	}
+	return res, false, nil
 }

@@ -3,11 +3,13 @@ package daemon
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/config"
+	"github.com/logcause/logcause/pipeline"
 	"github.com/logcause/logcause/store"
 )
 
@@ -52,5 +54,21 @@ func TestAnalyzedSender(t *testing.T) {
 	}
 	if busy := delivered[1]; busy.Totals.Requests != 10 || len(busy.Incidents) != 1 {
 		t.Errorf("the window's analysis: %d requests, %d incidents", busy.Totals.Requests, len(busy.Incidents))
+	}
+}
+
+// TestSettingsOf: the paths given win over the config's sources, kept as
+// written (a glob finds the logs that appear later); the reports and the
+// config are the file's.
+func TestSettingsOf(t *testing.T) {
+	cfg := config.Default()
+	cfg.Sources = []config.Source{{Path: "/var/log/nginx"}, {Path: "/var/log/php*-fpm.log"}}
+	cfg.Reports = []config.Report{{Name: "nightly"}}
+	s := SettingsOf(nil, pipeline.Options{Zone: time.UTC}, cfg, nil, nil, nil)
+	if !slices.Equal(s.Watch, []string{"/var/log/nginx", "/var/log/php*-fpm.log"}) || len(s.Reports) != 1 || s.Sender == nil || len(s.Config.Sources) != 2 {
+		t.Errorf("from the config: %+v", s)
+	}
+	if s := SettingsOf([]string{"/srv/logs"}, pipeline.Options{Zone: time.UTC}, cfg, nil, nil, nil); !slices.Equal(s.Watch, []string{"/srv/logs"}) {
+		t.Errorf("with paths given: watched %v", s.Watch)
 	}
 }

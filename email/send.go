@@ -127,6 +127,13 @@ func (m *Mailer) Send(ctx context.Context, res analyze.Result, to []string) erro
 	return m.deliver(ctx, msg, "report")
 }
 
+// SendReport mails res, the analysis of a run of the scheduled report
+// job, to its recipients, the times of the subject in its zone: what the
+// daemon's schedule delivers through.
+func (m *Mailer) SendReport(ctx context.Context, job config.Report, res analyze.Result) error {
+	return m.In(job.Zone()).Send(ctx, res, job.Email)
+}
+
 // SendAlert sends an alert mail (package alert's): the subject, and the
 // text with its HTML alternative; no chart. The subject, the sender and
 // the recipients are checked as the report mail's are: a line break or

@@ -128,6 +128,15 @@ func OpenExisting(dir string) (*Store, error) {
 	return Open(dir)
 }
 
+// OpenOrTemp opens the store in dir as Open does or, when dir is "", a
+// new temporary one (OpenTemp).
+func OpenOrTemp(dir string) (*Store, error) {
+	if dir == "" {
+		return OpenTemp()
+	}
+	return Open(dir)
+}
+
 // OpenTemp opens a new store in a temporary directory that Close removes.
 func OpenTemp() (*Store, error) {
 	dir, err := os.MkdirTemp("", "logcause-store-")

@@ -165,9 +165,11 @@ func TestSecondOpenIsRefusedWithAHint(t *testing.T) {
 	}
 }
 
+// TestTempStoreIsRemoved: OpenOrTemp without a directory opens a
+// temporary store, removed by Close; with one, it keeps it there.
 func TestTempStoreIsRemoved(t *testing.T) {
 	t.Setenv("TMPDIR", t.TempDir())
-	s, err := OpenTemp()
+	s, err := OpenOrTemp("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,6 +179,16 @@ func TestTempStoreIsRemoved(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("temporary store %s still exists", dir)
+	}
+	kept := filepath.Join(t.TempDir(), "kept")
+	if s, err = OpenOrTemp(kept); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(kept, "MANIFEST")); err != nil {
+		t.Errorf("the store in %s is not kept: %v", kept, err)
 	}
 }
 

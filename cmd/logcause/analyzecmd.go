@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/internal/progress"
 	"github.com/logcause/logcause/pipeline"
 	"github.com/logcause/logcause/report"
 	"github.com/logcause/logcause/stackconf"
@@ -98,10 +99,10 @@ func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags, e env) error {
 		return err
 	}
 	opts.Progress = e.progress
-	if opts.Progress == nil {
-		opts.Progress = progressFor(c.ErrOrStderr())
+	if bar := progress.OnTerminal(c.ErrOrStderr()); opts.Progress == nil && bar != nil {
+		opts.Progress = bar
 	}
-	st, err := openStore(fl.storeDir)
+	st, err := store.OpenOrTemp(fl.storeDir)
 	if err != nil {
 		return err
 	}
@@ -139,7 +140,7 @@ func (o *outputFlags) register(c *cobra.Command) {
 func (o *outputFlags) renderer(c *cobra.Command) (report.RenderFunc, error) {
 	width := report.DefaultWidth // a file's
 	if o.output == "" {
-		width = reportWidth(c.OutOrStdout())
+		width = report.WidthFor(c.OutOrStdout())
 	}
 	render, err := report.Renderer(o.format, width)
 	if err != nil {
@@ -158,11 +159,4 @@ func (o *outputFlags) write(c *cobra.Command, res analyze.Result, render report.
 		return "", err
 	}
 	return "in " + o.output, nil
-}
-
-func openStore(dir string) (*store.Store, error) {
-	if dir == "" {
-		return store.OpenTemp()
-	}
-	return store.Open(dir)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/config"
+	"github.com/logcause/logcause/store"
 )
 
 // runCmd runs logcause in-process and returns its exit code and output.
@@ -285,7 +286,7 @@ func TestStoreFlagKeepsTheStoreAndRefusesASecondUser(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(st, "MANIFEST")); err != nil {
 		t.Fatalf("store not kept: %v", err)
 	}
-	held, err := openStore(st)
+	held, err := store.Open(st)
 	if err != nil {
 		t.Fatal(err)
 	}

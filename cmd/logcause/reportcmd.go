@@ -2,17 +2,13 @@ package main
 
 import (
 	"cmp"
-	"errors"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/api"
 	"github.com/logcause/logcause/config"
-	"github.com/logcause/logcause/pipeline"
 	"github.com/logcause/logcause/stackconf"
-	"github.com/logcause/logcause/store"
 )
 
 type reportFlags struct {
@@ -82,28 +78,15 @@ func runReport(c *cobra.Command, fl reportFlags, e env) error {
 	if err != nil {
 		return err
 	}
-	dir := cmp.Or(fl.storeDir, cfg.Store, config.DefaultStore)
-	st, err := store.OpenExisting(dir)
-	if errors.Is(err, store.ErrLocked) {
-		res, aerr := api.AskReport(c.Context(), dir, since, until)
-		if errors.Is(aerr, api.ErrNoDaemon) {
-			return err
-		}
-		if aerr != nil {
-			return fmt.Errorf("cannot read the store in %s: %w", dir, aerr)
-		}
-		_, err = fl.out.write(c, res, render)
-		return err
-	}
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 	acfg := analyze.DefaultConfig
 	acfg.Stack = stackconf.ReadRoot(root)
-	res, err := pipeline.Report(st, since, until, acfg)
+	res, fromDaemon, err := api.StoreReport(c.Context(), cmp.Or(fl.storeDir, cfg.Store, config.DefaultStore), since, until, acfg)
 	if err != nil {
-		return fmt.Errorf("cannot report from the store in %s: %w", dir, err)
+		return err
+	}
+	if fromDaemon { // printed or written, not mailed
+		_, err = fl.out.write(c, res, render)
+		return err
 	}
 	_, err = fl.mail.deliver(c, mailer, res, fl.out, render)
 	return err

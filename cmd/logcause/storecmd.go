@@ -45,7 +45,7 @@ func newStoreStatsCmd() *cobra.Command {
 			if format == "json" {
 				return report.StoreStatsJSON(c.OutOrStdout(), stats)
 			}
-			return report.StoreStats(c.OutOrStdout(), stats, reportWidth(c.OutOrStdout()))
+			return report.StoreStats(c.OutOrStdout(), stats, report.WidthFor(c.OutOrStdout()))
 		},
 	}
 	c.Flags().StringVar(&dir, "store", config.DefaultStore, "the store's `DIR`")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"cmp"
-	"context"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -13,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/logcause/logcause/alert"
-	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/api"
 	"github.com/logcause/logcause/config"
 	"github.com/logcause/logcause/daemon"
@@ -145,7 +143,7 @@ metrics over HTTP on --listen (loopback port 9841 by default), where
 				Waker: func(string) ingest.Waker { return ingest.NewTickWaker(time.Second) },
 				Hook: func(u daemon.Update) {
 					// The terminal's width now: it may have been resized.
-					if err := report.Events(out, format, u.Opened, u.Updated, u.Resolved, reportWidth(out)); err != nil {
+					if err := report.Events(out, format, u.Opened, u.Updated, u.Resolved, report.WidthFor(out)); err != nil {
 						slog.Error("cannot print the incident", "err", err)
 					}
 					alerts.Notify(u)
@@ -175,28 +173,15 @@ metrics over HTTP on --listen (loopback port 9841 by default), where
 	return c
 }
 
-// watchSettings turns the flags and the config file into what a reload
-// replaces: the watched paths (those given, else the configured sources as
-// written: a glob or a directory also finds the logs that appear later),
-// the formats, the reports and their mailer.
-func watchSettings(opts pipeline.Options, cfg config.Config, args []string, st *store.Store, stack func() *stackconf.Config) (s daemon.Settings, err error) {
-	if opts.Zone == nil {
-		opts.Zone = time.Local
-	}
-	watched := args
-	if len(watched) == 0 {
-		for _, s := range cfg.Sources {
-			watched = append(watched, s.Path)
-		}
-	}
-	mailer, err := email.ForConfig(cfg, opts.Zone) // for the reports; watch refuses to start when alert mails cannot be sent
+// watchSettings is what a reload replaces (daemon.SettingsOf), the
+// reports mailed through the config's smtp server.
+func watchSettings(opts pipeline.Options, cfg config.Config, args []string, st *store.Store, stack func() *stackconf.Config) (daemon.Settings, error) {
+	opts.Zone = cmp.Or(opts.Zone, time.Local)
+	mailer, err := email.ForConfig(cfg, opts.Zone) // watch refuses to start when alert mails cannot be sent either
 	if err != nil {
-		return s, err
+		return daemon.Settings{}, err
 	}
-	return daemon.Settings{Watch: watched, Options: opts, Reports: cfg.Reports, Config: cfg,
-		Sender: daemon.AnalyzedSender(st, stack, func(ctx context.Context, job config.Report, res analyze.Result) error {
-			return mailer.In(job.Zone()).Send(ctx, res, job.Email)
-		})}, nil
+	return daemon.SettingsOf(args, opts, cfg, st, stack, mailer.SendReport), nil
 }
 
 // newAlerter is the Alerter of cfg's alerts key, mailing through cfg's

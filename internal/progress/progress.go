@@ -6,10 +6,12 @@ package progress
 import (
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 )
 
 // Bar draws a progress bar on a terminal; it is cleared when the load
@@ -19,6 +21,16 @@ type Bar struct {
 	throttle time.Duration // the least time between two redraws
 	bar      *progressbar.ProgressBar
 	files    int
+}
+
+// OnTerminal returns a bar drawn on w, redrawn at most every 100 ms, when
+// w is a terminal; nil (nobody watches: output piped or redirected)
+// otherwise.
+func OnTerminal(w io.Writer) *Bar {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return NewBar(w, 100*time.Millisecond)
+	}
+	return nil
 }
 
 // NewBar returns a bar drawn on w, redrawn at most once every throttle.

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -156,6 +157,31 @@ func (c Config) Expand() (paths, missing []string, err error) {
 		paths = append(paths, matches...)
 	}
 	return paths, missing, nil
+}
+
+// Paths are the paths to read: those given (args), else the configured
+// sources that exist here (Expand). file names the config file the
+// sources come from ("": the common layout): a source of it that matches
+// no file is logged. None to read is a UsageError.
+func (c Config) Paths(args []string, file string) ([]string, error) {
+	if len(args) > 0 {
+		return args, nil
+	}
+	paths, missing, err := c.Expand()
+	if err != nil {
+		return nil, err
+	}
+	where := "the common layout (/var/log/nginx, /var/log/php*-fpm.log, /var/log/mysql, /var/log/kern.log)"
+	if file != "" {
+		where = "the sources of " + file
+		for _, m := range missing {
+			slog.Warn("a configured source matches no file", "path", m, "config", file)
+		}
+	}
+	if len(paths) == 0 {
+		return nil, Usagef("no path given, and none of %s exists here: give the logs' files or directories, or a --config listing them", where)
+	}
+	return paths, nil
 }
 
 // Describe writes what the configuration says, for `logcause config

@@ -1,9 +1,11 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -186,5 +188,27 @@ func TestSMTPPort(t *testing.T) {
 	}
 	if got := (SMTP{Security: SecurityTLS, Port: 2465}).ServerPort(); got != 2465 {
 		t.Errorf("a set port: %d", got)
+	}
+}
+
+// TestPaths: the paths given win; else the sources that exist here; none
+// is a usage error naming where they were looked for.
+func TestPaths(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Default()
+	cfg.Sources = []Source{{Path: dir}, {Path: filepath.Join(dir, "missing")}}
+	if got, err := cfg.Paths([]string{"/srv/logs"}, "logcause.yaml"); err != nil || !slices.Equal(got, []string{"/srv/logs"}) {
+		t.Errorf("given: %v %v", got, err)
+	}
+	if got, err := cfg.Paths(nil, "logcause.yaml"); err != nil || !slices.Equal(got, []string{dir}) {
+		t.Errorf("configured: %v %v", got, err)
+	}
+	cfg.Sources = cfg.Sources[1:]
+	var usage UsageError
+	if _, err := cfg.Paths(nil, "logcause.yaml"); !errors.As(err, &usage) || !strings.Contains(err.Error(), "none of the sources of logcause.yaml exists here") {
+		t.Errorf("none exists: %v", err)
+	}
+	if _, err := cfg.Paths(nil, ""); err == nil || !strings.Contains(err.Error(), "none of the common layout") {
+		t.Errorf("none of the layout: %v", err)
 	}
 }

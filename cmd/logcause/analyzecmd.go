@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/config"
 	"github.com/logcause/logcause/internal/progress"
 	"github.com/logcause/logcause/pipeline"
 	"github.com/logcause/logcause/report"
@@ -91,7 +92,7 @@ func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags, e env) error {
 	if opts.Since, opts.Until, err = fl.window.parse(e.now(), opts.Zone, false); err != nil {
 		return err
 	}
-	if args, err = fl.input.paths(args, cfg); err != nil {
+	if args, err = cfg.Paths(args, fl.input.config); err != nil {
 		return err
 	}
 	mailer, err := fl.mail.mailer(cfg, opts.Zone, e)
@@ -144,7 +145,7 @@ func (o *outputFlags) renderer(c *cobra.Command) (report.RenderFunc, error) {
 	}
 	render, err := report.Renderer(o.format, width)
 	if err != nil {
-		return nil, usageError{err}
+		return nil, config.UsageError{Err: err}
 	}
 	return render, nil
 }

@@ -28,7 +28,7 @@ func newConfigCmd(e env) *cobra.Command {
 		Example: "  logcause config check /etc/logcause/logcause.yaml",
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usagef("config check needs one FILE (see `logcause config check --help`)")
+				return config.Usagef("config check needs one FILE (see `logcause config check --help`)")
 			}
 			return nil
 		},

@@ -3,18 +3,14 @@ package main
 import (
 	"cmp"
 	"fmt"
-	"log/slog"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/logcause/logcause/config"
-	"github.com/logcause/logcause/ingest"
 	"github.com/logcause/logcause/patterns"
 	"github.com/logcause/logcause/pipeline"
-	"github.com/logcause/logcause/stackconf"
 )
 
 // configFlags name the config file and what overrides it: --config,
@@ -34,11 +30,11 @@ func (f *configFlags) load(e env) (cfg config.Config, zone *time.Location, root 
 		}
 	}
 	if zone, err = config.ParseZone(cmp.Or(f.tz, cfg.TZ)); err != nil {
-		return cfg, nil, "", usageError{err}
+		return cfg, nil, "", config.UsageError{Err: err}
 	}
 	root = cmp.Or(f.configRoot, cfg.ConfigRoot, e.configRoot)
 	if st, err := os.Stat(root); err != nil || !st.IsDir() {
-		return cfg, nil, "", usagef("invalid --config-root %s: not a directory (give the directory that holds the servers' etc/, / on the server itself)", root)
+		return cfg, nil, "", config.Usagef("invalid --config-root %s: not a directory (give the directory that holds the servers' etc/, / on the server itself)", root)
 	}
 	return cfg, zone, root, nil
 }
@@ -64,58 +60,13 @@ func (f *inputFlags) register(c *cobra.Command, formatFlag, tzDefault string) {
 }
 
 // options turns the flags and the config file into the pipeline's options
-// and the config; errors are usage errors, but for files that cannot be
-// read. The flags win over the config file.
+// (pipeline.OptionsFor) and the config.
 func (f *inputFlags) options(e env) (pipeline.Options, config.Config, error) {
-	opts := pipeline.Options{Limits: ingest.DefaultLimits}
 	cfg, zone, root, err := f.load(e)
 	if err != nil {
-		return opts, cfg, err
+		return pipeline.Options{}, cfg, err
 	}
-	opts.Zone, opts.ConfigRoot = zone, root
-	if f.config != "" {
-		for _, s := range cfg.Sources { // every source, so that the first that matches a file wins
-			opts.Overrides = append(opts.Overrides, pipeline.Override{Pattern: s.Path, Format: s.Kind(), Zone: s.Zone()})
-		}
-	}
-	if f.format != "" {
-		if opts.Format, err = patterns.ParseKind(f.format); err != nil {
-			return opts, cfg, usageError{err}
-		}
-	}
-	if opts.Grok, err = patterns.LoadGrokFiles(append(slices.Clone(f.grok), cfg.Grok...)); err != nil {
-		return opts, cfg, err
-	}
-	given, err := stackconf.ParseLogFormatDirectives(append(slices.Clone(f.logFormats), cfg.NginxLogFormats...))
-	if err != nil {
-		return opts, cfg, usageError{err}
-	}
-	fromConf, err := stackconf.LogFormatsUnder(root, cmp.Or(f.nginxConf, cfg.NginxConf))
-	opts.Access = append(given, fromConf...)
+	opts, err := pipeline.OptionsFor(cfg, pipeline.Inputs{FromFile: f.config != "", Zone: zone, ConfigRoot: root,
+		NginxConf: f.nginxConf, LogFormats: f.logFormats, Grok: f.grok, Format: f.format})
 	return opts, cfg, err
-}
-
-// paths returns the paths to read: those given, or else the configured
-// sources (the common layout without a config file) that exist here.
-func (f *inputFlags) paths(args []string, cfg config.Config) ([]string, error) {
-	if len(args) > 0 {
-		return args, nil
-	}
-	paths, missing, err := cfg.Expand()
-	if err != nil {
-		return nil, err
-	}
-	if f.config != "" {
-		for _, m := range missing {
-			slog.Warn("a configured source matches no file", "path", m, "config", f.config)
-		}
-	}
-	if len(paths) == 0 {
-		where := "the common layout (/var/log/nginx, /var/log/php*-fpm.log, /var/log/mysql, /var/log/kern.log)"
-		if f.config != "" {
-			where = "the sources of " + f.config
-		}
-		return nil, usagef("no path given, and none of %s exists here: give the logs' files or directories, or a --config listing them", where)
-	}
-	return paths, nil
 }

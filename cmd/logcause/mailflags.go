@@ -31,7 +31,7 @@ func (m *mailFlags) mailer(cfg config.Config, zone *time.Location, e env) (*emai
 	}
 	var err error
 	if m.to, err = email.ParseRecipients(m.list); err != nil {
-		return nil, usagef("invalid --email: %w", err)
+		return nil, config.Usagef("invalid --email: %w", err)
 	}
 	bodies := email.ReportBodies()
 	if e.mailBodies != nil {

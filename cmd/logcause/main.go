@@ -61,7 +61,7 @@ func run(ctx context.Context, args []string, e env) int {
 	fmt.Fprintf(e.stderr, "logcause: %v\n", err)
 	// Ours, those of flags (newRootCmd's flag error function), and the
 	// unknown command that cobra makes itself.
-	var ue usageError
+	var ue config.UsageError
 	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") {
 		return exitUsage
 	}

@@ -46,14 +46,6 @@ type env struct {
 // command decides where it goes (userlog.For).
 const daemonLog = "daemon-log"
 
-// usageError marks an error in the command line itself (exit code 2).
-type usageError struct{ err error }
-
-func (u usageError) Error() string { return u.err.Error() }
-func (u usageError) Unwrap() error { return u.err }
-
-func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
-
 func newRootCmd(e env) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "logcause",
@@ -77,7 +69,7 @@ to its root cause, with the evidence lines, a confidence and the fix.`,
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageError{fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
+		return config.UsageError{Err: fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
 	})
 	root.AddCommand(newAnalyzeCmd(e), newWatchCmd(e), newParseCmd(e), newReportCmd(e), newStatusCmd(e), newStoreCmd(e), newConfigCmd(e), newVersionCmd())
 	return root
@@ -87,7 +79,7 @@ to its root cause, with the evidence lines, a confidence and the fix.`,
 func atLeastOneArg(what string) cobra.PositionalArgs {
 	return func(c *cobra.Command, args []string) error {
 		if len(args) == 0 {
-			return usagef("%s needs at least one %s (see `%s --help`)", c.CommandPath(), what, c.CommandPath())
+			return config.Usagef("%s needs at least one %s (see `%s --help`)", c.CommandPath(), what, c.CommandPath())
 		}
 		return nil
 	}

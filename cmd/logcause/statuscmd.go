@@ -28,7 +28,7 @@ could not be asked, 2 for a usage error.`,
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if format != "text" && format != "json" {
-				return usagef("invalid --format %q: use text or json", format)
+				return config.Usagef("invalid --format %q: use text or json", format)
 			}
 			cfg, _, _, err := cf.load(e)
 			if err != nil {

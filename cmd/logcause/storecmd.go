@@ -31,7 +31,7 @@ func newStoreStatsCmd() *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if format != "text" && format != "json" {
-				return usagef("invalid --format %q: use text or json", format)
+				return config.Usagef("invalid --format %q: use text or json", format)
 			}
 			st, err := store.OpenExisting(dir)
 			if err != nil {
@@ -68,7 +68,7 @@ blocked while it runs: run it off-peak.`,
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if keep < 1 {
-				return usagef("invalid --keep-days %d: keep at least 1 day", keep)
+				return config.Usagef("invalid --keep-days %d: keep at least 1 day", keep)
 			}
 			st, err := store.OpenExisting(dir)
 			if err != nil {

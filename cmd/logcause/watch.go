@@ -83,19 +83,19 @@ metrics over HTTP on --listen (loopback port 9841 by default), where
 			if err != nil {
 				return err
 			}
-			if _, err = in.paths(args, cfg); err != nil {
+			if _, err = cfg.Paths(args, in.config); err != nil {
 				return err
 			}
 			switch {
 			case interval <= 0:
-				return usagef("invalid --interval %s: give a positive duration such as 10s", interval)
+				return config.Usagef("invalid --interval %s: give a positive duration such as 10s", interval)
 			case !slices.Contains(report.EventFormats, format):
-				return usagef("invalid --format %q: give one of %v", format, report.EventFormats)
+				return config.Usagef("invalid --format %q: give one of %v", format, report.EventFormats)
 			case resolveAfter < 0 || updateEvery < 0:
-				return usagef("invalid --resolve-after or --update-every: give a positive duration such as 30s")
+				return config.Usagef("invalid --resolve-after or --update-every: give a positive duration such as 30s")
 			}
 			if retention = cmp.Or(retention, cfg.RetentionDays); retention < 1 {
-				return usagef("invalid --retention-days %d: keep at least 1 day", retention)
+				return config.Usagef("invalid --retention-days %d: keep at least 1 day", retention)
 			}
 			st, err := store.OpenQuiet(cmp.Or(storeDir, cfg.Store)) // idle most of the time: no compaction workers polling
 			if err != nil {

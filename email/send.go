@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/textproto"
 	"os"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/config"
+	"github.com/logcause/logcause/report"
 )
 
 // DefaultTimeout bounds the connection to the SMTP server, and then each
@@ -125,6 +127,24 @@ func (m *Mailer) Send(ctx context.Context, res analyze.Result, to []string) erro
 		return err
 	}
 	return m.deliver(ctx, msg, "report")
+}
+
+// Deliver mails the report of res to the addresses to, says so on w
+// ("logcause: report mailed to … through …"), and writes it to out.File
+// as well when one is given; it returns where the report went.
+func (m *Mailer) Deliver(ctx context.Context, w io.Writer, res analyze.Result, to []string, out report.Output, render report.RenderFunc) (where string, err error) {
+	if err := m.Send(ctx, res, to); err != nil {
+		return "", err
+	}
+	where = "mailed to " + strings.Join(to, ", ")
+	fmt.Fprintf(w, "logcause: report %s through %s\n", where, m.Server())
+	if out.File != "" {
+		if err := report.WriteFile(out.File, res, render); err != nil {
+			return "", err
+		}
+		where += " and written in " + out.File
+	}
+	return where, nil
 }
 
 // SendReport mails res, the analysis of a run of the scheduled report

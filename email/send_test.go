@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/logcause/logcause/config"
+	"github.com/logcause/logcause/report"
 )
 
 // TestNewRefuses: no server, no password, a CA file that holds no
@@ -65,6 +66,13 @@ func TestSendNoServer(t *testing.T) {
 	err = m.Send(context.Background(), twoIncidents(), []string{"ops@example.com"})
 	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:"+strconv.Itoa(port)) || !strings.Contains(err.Error(), "check smtp.host and smtp.port") {
 		t.Errorf("err = %v", err)
+	}
+	// Deliver says nothing and writes no file when the mail was not sent.
+	var said strings.Builder
+	file := filepath.Join(t.TempDir(), "report.txt")
+	where, err := m.Deliver(context.Background(), &said, twoIncidents(), []string{"ops@example.com"}, report.Output{Format: "text", File: file}, ReportBodies().Text)
+	if _, serr := os.Stat(file); err == nil || where != "" || said.Len() != 0 || serr == nil {
+		t.Errorf("Deliver: %q %v, said %q, the file: %v", where, err, said.String(), serr)
 	}
 }
 

@@ -59,3 +59,30 @@ func WriteFile(path string, res analyze.Result, render RenderFunc) error {
 	}
 	return nil
 }
+
+// Output is where and how a command writes a report: in Format (text,
+// json, markdown or html) to File, whole or not at all (WriteFile), or,
+// when File is "", to the command's output.
+type Output struct{ Format, File string }
+
+// Renderer is the renderer of o's format; text is laid out in the width of
+// stdout (WidthFor) when the report goes there, else in DefaultWidth.
+func (o Output) Renderer(stdout io.Writer) (RenderFunc, error) {
+	width := DefaultWidth
+	if o.File == "" {
+		width = WidthFor(stdout)
+	}
+	return Renderer(o.Format, width)
+}
+
+// Write writes the report of res to File, or else stdout, and says where
+// it went ("in FILE", "above").
+func (o Output) Write(stdout io.Writer, res analyze.Result, render RenderFunc) (where string, err error) {
+	if o.File == "" {
+		return "above", render(stdout, res)
+	}
+	if err := WriteFile(o.File, res, render); err != nil {
+		return "", err
+	}
+	return "in " + o.File, nil
+}

@@ -118,7 +118,7 @@ func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags, e env) error {
 	if err != nil {
 		return err
 	}
-	where, err := fl.mail.deliver(c, mailer, res, fl.out, render)
+	where, err := fl.mail.deliver(c, mailer, res, fl.out.Output, render)
 	if err != nil {
 		return err
 	}
@@ -128,36 +128,19 @@ func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags, e env) error {
 	return nil
 }
 
-// outputFlags say how and where a report is written: --format and
-// --output, shared by analyze and report.
-type outputFlags struct{ format, output string }
+// outputFlags are --format and --output, shared by analyze and report.
+type outputFlags struct{ report.Output }
 
 func (o *outputFlags) register(c *cobra.Command) {
-	c.Flags().StringVar(&o.format, "format", "text", "output format: text, json, markdown or html")
-	c.Flags().StringVar(&o.output, "output", "", "write the report to `FILE` (whole or not at all) instead of stdout")
+	c.Flags().StringVar(&o.Format, "format", "text", "output format: text, json, markdown or html")
+	c.Flags().StringVar(&o.File, "output", "", "write the report to `FILE` (whole or not at all) instead of stdout")
 }
 
 // renderer is the renderer of --format; a usage error for another value.
 func (o *outputFlags) renderer(c *cobra.Command) (report.RenderFunc, error) {
-	width := report.DefaultWidth // a file's
-	if o.output == "" {
-		width = report.WidthFor(c.OutOrStdout())
-	}
-	render, err := report.Renderer(o.format, width)
+	render, err := o.Renderer(c.OutOrStdout())
 	if err != nil {
 		return nil, config.UsageError{Err: err}
 	}
 	return render, nil
-}
-
-// write writes the report to stdout or --output, and says where it went
-// ("above", "in FILE").
-func (o *outputFlags) write(c *cobra.Command, res analyze.Result, render report.RenderFunc) (where string, err error) {
-	if o.output == "" {
-		return "above", render(c.OutOrStdout(), res)
-	}
-	if err := report.WriteFile(o.output, res, render); err != nil {
-		return "", err
-	}
-	return "in " + o.output, nil
 }

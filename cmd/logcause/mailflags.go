@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -40,22 +38,11 @@ func (m *mailFlags) mailer(cfg config.Config, zone *time.Location, e env) (*emai
 	return email.New(cfg.SMTP, email.Options{Bodies: bodies, Zone: zone})
 }
 
-// deliver mails the report when --email asks, writes it to --output (or,
-// without --email, stdout), and says where it went.
-func (m *mailFlags) deliver(c *cobra.Command, mailer *email.Mailer, res analyze.Result, out outputFlags, render report.RenderFunc) (where string, err error) {
+// deliver mails the report when --email asks (email.Mailer.Deliver), else
+// writes it to stdout or --output; it says where it went.
+func (m *mailFlags) deliver(c *cobra.Command, mailer *email.Mailer, res analyze.Result, out report.Output, render report.RenderFunc) (where string, err error) {
 	if mailer == nil {
-		return out.write(c, res, render)
+		return out.Write(c.OutOrStdout(), res, render)
 	}
-	if err := mailer.Send(c.Context(), res, m.to); err != nil {
-		return "", err
-	}
-	where = "mailed to " + strings.Join(m.to, ", ")
-	fmt.Fprintf(c.OutOrStdout(), "logcause: report %s through %s\n", where, mailer.Server())
-	if out.output != "" {
-		if err := report.WriteFile(out.output, res, render); err != nil {
-			return "", err
-		}
-		where += " and written in " + out.output
-	}
-	return where, nil
+	return mailer.Deliver(c.Context(), c.OutOrStdout(), res, m.to, out, render)
 }

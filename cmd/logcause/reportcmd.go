@@ -85,9 +85,9 @@ func runReport(c *cobra.Command, fl reportFlags, e env) error {
 		return err
 	}
 	if fromDaemon { // printed or written, not mailed
-		_, err = fl.out.write(c, res, render)
+		_, err = fl.out.Write(c.OutOrStdout(), res, render)
 		return err
 	}
-	_, err = fl.mail.deliver(c, mailer, res, fl.out, render)
+	_, err = fl.mail.deliver(c, mailer, res, fl.out.Output, render)
 	return err
 }

@@ -40,33 +40,21 @@ func newWatchCmd(e env) *cobra.Command {
 		Short: "Follow the logs through rotation and report incidents as they happen",
 		Long: `watch follows the live logs under the paths given (without any, the
 configured sources, by default the common Debian/Ubuntu layout) through
-rotation and truncation, and the logs that appear there later, keeps what
-it reads in the store, and prints each incident as it opens, grows and
-resolves. A gateway error is analyzed as soon as it is written.
+rotation, and the logs that appear there later, keeps what it reads in the
+store, and prints each incident as it opens, grows and resolves. The
+config file's alerts (alerts:) announce it; its reports (reports:) are
+sent on their schedules.
 
-Positions are committed with the events they cover: after a crash or a
-restart, watch goes on where it stopped, losing and repeating nothing, and
-announces no incident again. On its first start it reads only what is
-written from then on, unless --from-start. Stamps without a zone are read
-in this machine's zone unless --tz or the config says otherwise: watch runs
-where the logs are written.
+A restart goes on where watch stopped, losing and repeating no line and
+announcing no incident again; the first start reads only what is written
+from then on, unless --from-start. Stamps without a zone are read in this
+machine's zone unless --tz or the config says otherwise.
 
-The reports of the config file (reports:) are sent on their schedules; the
-last run sent of each is kept in the store, so that a restart sends none
-twice, and the latest run missed while watch was stopped is sent when it
-starts. The alerts of the config file (alerts:) announce each incident
-when it opens and when it resolves, to webhooks and by mail.
-
-SIGTERM or SIGINT stops it after committing what it read (exit 0). SIGHUP
-reloads the --config file (sources, formats, reports, alerts) without
-losing or repeating a line, and logs what changed; a broken config is
-logged and the running one kept. Run by systemd (contrib/systemd/logcause.service), it
-tells READY=1, its status and the watchdog through NOTIFY_SOCKET.
-
-The store is locked while watch runs: stop it to run store commands on it.
-While it runs, it serves its status, incidents, reports and Prometheus
-metrics over HTTP on --listen (loopback port 9841 by default), where
-` + "`logcause status`" + ` and ` + "`logcause report`" + ` ask it.`,
+SIGTERM or SIGINT stops it (exit 0); SIGHUP reloads the --config file. For
+systemd: contrib/systemd/logcause.service. While it runs, watch holds the
+store and serves its status, incidents, reports and metrics on --listen
+(127.0.0.1:9841 by default), where ` + "`logcause status`" + ` and ` + "`logcause report`" + ` ask it.
+The README says more.`,
 
 		Example: `  # Follow this server's logs
   logcause watch

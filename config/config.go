@@ -8,6 +8,7 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -157,6 +158,27 @@ func (c Config) Expand() (paths, missing []string, err error) {
 		paths = append(paths, matches...)
 	}
 	return paths, missing, nil
+}
+
+// LoadWith reads the config file ("": base, the defaults of the machine)
+// and puts a command line's zone tz and config root over the file's tz
+// and config_root (whose default is defaultRoot). A zone, or a config root
+// that is not a directory, is a UsageError.
+func LoadWith(file string, base Config, tz, root, defaultRoot string) (cfg Config, zone *time.Location, configRoot string, err error) {
+	cfg = base
+	if file != "" {
+		if cfg, err = Load(file); err != nil {
+			return cfg, nil, "", err
+		}
+	}
+	if zone, err = ParseZone(cmp.Or(tz, cfg.TZ)); err != nil {
+		return cfg, nil, "", UsageError{err}
+	}
+	configRoot = cmp.Or(root, cfg.ConfigRoot, defaultRoot)
+	if st, err := os.Stat(configRoot); err != nil || !st.IsDir() {
+		return cfg, nil, "", Usagef("invalid --config-root %s: not a directory (give the directory that holds the servers' etc/, / on the server itself)", configRoot)
+	}
+	return cfg, zone, configRoot, nil
 }
 
 // Paths are the paths to read: those given (args), else the configured

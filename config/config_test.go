@@ -212,3 +212,31 @@ func TestPaths(t *testing.T) {
 		t.Errorf("none of the layout: %v", err)
 	}
 }
+
+// TestLoadWith: the command line's zone and config root win over the
+// file's, which win over the defaults; a zone or a root that is not one
+// is a usage error.
+func TestLoadWith(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "logcause.yaml")
+	if err := os.WriteFile(file, []byte("tz: Europe/Paris\nconfig_root: "+dir+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := Default()
+	base.Store = "base"
+	cfg, zone, root, err := LoadWith(file, base, "", "", "/")
+	if err != nil || zone.String() != "Europe/Paris" || root != dir || cfg.Store == "base" {
+		t.Errorf("from the file: %v %v %v %v", cfg.Store, zone, root, err)
+	}
+	cfg, zone, root, err = LoadWith("", base, "UTC", "", "/")
+	if err != nil || zone != time.UTC || root != "/" || cfg.Store != "base" {
+		t.Errorf("without a file: %v %v %v %v", cfg.Store, zone, root, err)
+	}
+	var usage UsageError
+	if _, _, _, err := LoadWith(file, base, "Mars/Olympus", "", "/"); !errors.As(err, &usage) {
+		t.Errorf("a zone that is none: %v", err)
+	}
+	if _, _, _, err := LoadWith(file, base, "", file, "/"); !errors.As(err, &usage) || !strings.Contains(err.Error(), "invalid --config-root") {
+		t.Errorf("a root that is a file: %v", err)
+	}
+}

@@ -65,12 +65,13 @@ func ParseInstant(s string, now time.Time, loc *time.Location, end bool) (time.T
 // ParseWindow reads --since and --until, the window [since, until), at now
 // (truncated to the second) in loc (nil: the machine's zone), as
 // ParseInstant does. A start not given is zero; an end not given is zero,
-// or now when untilNow is set. The window must not be empty.
+// or now when untilNow is set. The window must not be empty. Its errors
+// are UsageErrors.
 func ParseWindow(sinceFlag, untilFlag string, now time.Time, loc *time.Location, untilNow bool) (since, until time.Time, err error) {
 	now = now.Truncate(time.Second)
 	if sinceFlag != "" {
 		if since, err = ParseInstant(sinceFlag, now, loc, false); err != nil {
-			return since, until, fmt.Errorf("invalid --since: %w", err)
+			return since, until, Usagef("invalid --since: %w", err)
 		}
 	}
 	if untilNow {
@@ -78,11 +79,11 @@ func ParseWindow(sinceFlag, untilFlag string, now time.Time, loc *time.Location,
 	}
 	if untilFlag != "" {
 		if until, err = ParseInstant(untilFlag, now, loc, true); err != nil {
-			return since, until, fmt.Errorf("invalid --until: %w", err)
+			return since, until, Usagef("invalid --until: %w", err)
 		}
 	}
 	if !since.IsZero() && !until.IsZero() && !since.Before(until) {
-		return since, until, fmt.Errorf("invalid window: --since %s is not before --until %s", since.Format(time.RFC3339), until.Format(time.RFC3339))
+		return since, until, Usagef("invalid window: --since %s is not before --until %s", since.Format(time.RFC3339), until.Format(time.RFC3339))
 	}
 	return since, until, nil
 }

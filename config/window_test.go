@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -96,8 +97,9 @@ func TestParseWindow(t *testing.T) {
 		{"today", "yesterday", "invalid window: --since 2026-12-06T00:00:00Z is not before --until 2026-12-06T00:00:00Z"},
 		{"1h", "2h", "invalid window: --since 2026-12-06T13:30:15Z is not before --until 2026-12-06T12:30:15Z"},
 	} {
-		if _, _, err := ParseWindow(tc.since, tc.until, now, time.UTC, true); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
-			t.Errorf("ParseWindow(%q, %q): %v, want %q", tc.since, tc.until, err, tc.want)
+		var usage UsageError
+		if _, _, err := ParseWindow(tc.since, tc.until, now, time.UTC, true); !errors.As(err, &usage) || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("ParseWindow(%q, %q): %v, want the usage error %q", tc.since, tc.until, err, tc.want)
 		}
 	}
 }

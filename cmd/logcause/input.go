@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,25 +17,11 @@ import (
 type configFlags struct{ config, tz, configRoot string }
 
 // load reads the config file (without one: the defaults, with e's layout
-// for sources), the zone and the config root; the flags win over the
-// file. A zone or a config root that is not one is a usage error.
+// for sources) with the flags over it (config.LoadWith).
 func (f *configFlags) load(e env) (cfg config.Config, zone *time.Location, root string, err error) {
-	cfg = config.Default()
-	cfg.Sources = e.layout
-	cfg.Listen = cmp.Or(e.listen, cfg.Listen)
-	if f.config != "" {
-		if cfg, err = config.Load(f.config); err != nil {
-			return cfg, nil, "", err
-		}
-	}
-	if zone, err = config.ParseZone(cmp.Or(f.tz, cfg.TZ)); err != nil {
-		return cfg, nil, "", config.UsageError{Err: err}
-	}
-	root = cmp.Or(f.configRoot, cfg.ConfigRoot, e.configRoot)
-	if st, err := os.Stat(root); err != nil || !st.IsDir() {
-		return cfg, nil, "", config.Usagef("invalid --config-root %s: not a directory (give the directory that holds the servers' etc/, / on the server itself)", root)
-	}
-	return cfg, zone, root, nil
+	base := config.Default()
+	base.Sources, base.Listen = e.layout, cmp.Or(e.listen, base.Listen)
+	return config.LoadWith(f.config, base, f.tz, f.configRoot, e.configRoot)
 }
 
 // inputFlags are the flags that say how logs are read, shared by the

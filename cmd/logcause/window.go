@@ -18,10 +18,7 @@ func (w *windowFlags) register(c *cobra.Command, untilDefault string) {
 }
 
 // parse reads the flags at now in loc (config.ParseWindow); an end not
-// given is zero, or now when untilNow is set. Errors are usage errors.
+// given is zero, or now when untilNow is set.
 func (w *windowFlags) parse(now time.Time, loc *time.Location, untilNow bool) (since, until time.Time, err error) {
-	if since, until, err = config.ParseWindow(w.since, w.until, now, loc, untilNow); err != nil {
-		return since, until, config.UsageError{Err: err}
-	}
-	return since, until, nil
+	return config.ParseWindow(w.since, w.until, now, loc, untilNow)
 }

@@ -106,3 +106,19 @@ func (s *Store) DiskUsage() (int64, error) {
 	})
 	return n, err
 }
+
+// PruneDir prunes the existing store in dir (OpenExisting, Prune) and
+// returns the days dropped and the store's size on disk before and after.
+func PruneDir(ctx context.Context, dir string, keepDays int, now time.Time) (days int, before, after int64, err error) {
+	st, err := OpenExisting(dir)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer st.Close()
+	before, _ = st.DiskUsage()
+	if days, err = st.Prune(ctx, keepDays, now); err != nil {
+		return days, before, before, err
+	}
+	after, _ = st.DiskUsage()
+	return days, before, after, nil
+}

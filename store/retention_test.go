@@ -120,3 +120,34 @@ func TestPruneStopsWhenTheContextIsDone(t *testing.T) {
 		t.Errorf("after a stopped prune: %d days, %v; want both kept", st.Days, err)
 	}
 }
+
+// TestPruneDirAndStatsOf: the store commands' entry points open an
+// existing store only, count it, prune it and close it.
+func TestPruneDirAndStatsOf(t *testing.T) {
+	dir := t.TempDir() + "/store"
+	if _, err := StatsOf(dir); !errors.Is(err, ErrNoStore) {
+		t.Errorf("stats of no store: %v", err)
+	}
+	if _, _, _, err := PruneDir(context.Background(), dir, 1, time.Now()); !errors.Is(err, ErrNoStore) {
+		t.Errorf("prune of no store: %v", err)
+	}
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d1 := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+	fill(t, s, []time.Time{d1, d1.AddDate(0, 0, 1)}, 100)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := StatsOf(dir); err != nil || st.Days != 2 || st.Requests != 200 {
+		t.Errorf("stats: %+v %v", st, err)
+	}
+	days, before, after, err := PruneDir(context.Background(), dir, 1, d1.AddDate(0, 0, 1).Add(time.Hour))
+	if err != nil || days != 1 || before <= 0 || after <= 0 {
+		t.Errorf("prune: %d days, %d → %d bytes, %v", days, before, after, err)
+	}
+	if st, err := StatsOf(dir); err != nil || st.Days != 1 || st.Requests != 100 {
+		t.Errorf("stats after the prune: %+v %v", st, err)
+	}
+}

@@ -52,3 +52,18 @@ func (s *Store) Stats() (timeline.Stats, error) {
 	st.Sources, err = s.Sources()
 	return st, err
 }
+
+// StatsOf counts what the existing store in dir holds (OpenExisting,
+// Stats).
+func StatsOf(dir string) (timeline.Stats, error) {
+	st, err := OpenExisting(dir)
+	if err != nil {
+		return timeline.Stats{}, err
+	}
+	defer st.Close()
+	stats, err := st.Stats()
+	if err != nil {
+		return stats, fmt.Errorf("cannot read the store in %s: %w", dir, err)
+	}
+	return stats, nil
+}

@@ -29,14 +29,12 @@ func newAnalyzeCmd(e env) *cobra.Command {
 		Use:   "analyze [flags] [PATH...]",
 		Short: "Find the 502/504 spikes in logs and explain each one",
 		Long: `analyze reads the logs in the files and directories given (recursively,
-gzip, zstd, xz and bzip2 included; without any, the configured sources, by default the
-common Debian/Ubuntu layout), finds the spikes of 502/504 responses in the nginx access
-log and explains each with the nginx error log and the PHP-FPM log: root
-cause, causal chain, confidence, evidence lines and the fix.
-
-Stamps without a zone (nginx error log, php-fpm.log) are read in the zone
-given by --tz; without it, in the UTC offset of the access log read with
-them, or else in this machine's local zone. The report says which.
+compressed ones included; without any, the configured sources, by default
+the common Debian/Ubuntu layout), finds the spikes of 502/504 responses in
+the nginx access log and explains each with the other logs: root cause,
+causal chain, confidence, evidence lines and the fix. Stamps without a zone
+are read in --tz, else in the offset of the access log read with them,
+else in this machine's zone; the report says which.
 
 Exit status: 0 when every file was read, 1 when a file could not be read
 (the report still covers the others), 2 for a usage error, 130 or 143 when
@@ -44,28 +42,19 @@ SIGINT (Ctrl-C) or SIGTERM stopped it (its temporary store removed).`,
 		Example: `  # The demo: a PHP-FPM pool running out of workers, captured on real servers
   logcause analyze testdata/demo
 
-  # This server's logs where Debian and Ubuntu put them (/var/log/nginx, php-fpm, mysql)
+  # This server's logs where Debian and Ubuntu put them, or a config file's sources
   logcause analyze
-
-  # The sources, zones and formats of a config file
   logcause analyze --config /etc/logcause/logcause.yaml
 
-  # A server's logs, rotated and gzipped files included
-  logcause analyze /var/log/nginx /var/log/php8.2-fpm.log*
+  # A server's logs, rotated and gzipped files included, from another zone, as JSON
+  logcause analyze --tz Europe/Paris --format json /var/log/nginx /var/log/php8.2-fpm.log*
 
-  # Logs copied from a server in another zone, as JSON
-  logcause analyze --tz Europe/Paris --format json ./incident-logs/
-
-  # The report in Markdown, in a file, for a ticket or a post-mortem
+  # One HTML page (timeline chart, a card per incident), or Markdown for a ticket
+  logcause analyze testdata/demo --format html --output demo.html
   logcause analyze --format markdown --output incident.md /var/log
 
-  # The report as one HTML page (timeline chart, a card per incident) to open or forward
-  logcause analyze testdata/demo --format html --output demo.html
-
-  # Keep the parsed events for later runs
+  # Keep the parsed events for later runs; a log in a format of your own, in grok
   logcause analyze --store /var/lib/logcause /var/log
-
-  # A log in a format of your own, defined in grok
   logcause analyze --grok lb.grok /var/log/lb /var/log/php8.2-fpm.log`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(c *cobra.Command, args []string) error {

@@ -14,13 +14,8 @@ func newParseCmd(e env) *cobra.Command {
 		Long: `parse reads log files (gzip included) and prints one JSON object per
 record: "time" (RFC 3339, UTC), "format", "path", "offset" and the record's
 fields, named after the nginx variables for nginx logs. Records that do not
-parse are counted on stderr, never dropped silently.
-
-Stamps without a zone (nginx error log, php-fpm.log) are read as analyze
-reads them: in the zone given by --tz or the config; without it, in the
-UTC offset of the access logs given with them (checked against the
-requests the error log names), or else in this machine's local zone.
-stderr says which zone, and why, for each such file.
+parse are counted on stderr, never dropped silently. Stamps without a zone
+are read as analyze reads them; stderr says in which zone, and why.
 
 Exit status: 0 when every record parsed, 1 otherwise, 2 for a usage error,
 130 or 143 when SIGINT or SIGTERM stopped it.`,
@@ -31,10 +26,8 @@ Exit status: 0 when every record parsed, 1 otherwise, 2 for a usage error,
   # Only the 502s of an access log, with jq
   logcause parse /var/log/nginx/access.log | jq 'select(.status == 502)'
 
-  # Force the format of a file whose start is unusual
+  # Force a file's format; check a grok definition of your own format
   logcause parse --format nginx_error --tz Europe/Paris error.log.1
-
-  # Check a grok definition of your own format
   logcause parse --grok lb.grok /var/log/lb/access.log`,
 		Args: atLeastOneArg("file"),
 		RunE: func(c *cobra.Command, args []string) error {

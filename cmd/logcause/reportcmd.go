@@ -42,11 +42,8 @@ could not be read or the mail not sent, 2 for a usage error.`,
   # The last 24 hours of a store, as JSON
   logcause report --store ./incident-store --since 24h --format json
 
-  # Yesterday's report mailed (smtp settings in the config file)
+  # Yesterday's report mailed (smtp settings in the config file), or as one HTML page
   logcause report --config /etc/logcause/logcause.yaml --email ops@example.com --since yesterday --until yesterday
-
-  # A morning, in Markdown, in a file
-  logcause report --since 2026-12-01T06:00 --until 2026-12-01T12:00 --format markdown --output morning.md
   logcause report --since yesterday --until yesterday --format html --output yesterday.html`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runReport(c, fl, e) },

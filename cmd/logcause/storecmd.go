@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/logcause/logcause/config"
@@ -33,14 +31,9 @@ func newStoreStatsCmd() *cobra.Command {
 			if format != "text" && format != "json" {
 				return config.Usagef("invalid --format %q: use text or json", format)
 			}
-			st, err := store.OpenExisting(dir)
+			stats, err := store.StatsOf(dir)
 			if err != nil {
 				return err
-			}
-			defer st.Close()
-			stats, err := st.Stats()
-			if err != nil {
-				return fmt.Errorf("cannot read the store in %s: %w", dir, err)
 			}
 			if format == "json" {
 				return report.StoreStatsJSON(c.OutOrStdout(), stats)
@@ -70,17 +63,10 @@ blocked while it runs: run it off-peak.`,
 			if keep < 1 {
 				return config.Usagef("invalid --keep-days %d: keep at least 1 day", keep)
 			}
-			st, err := store.OpenExisting(dir)
+			n, before, after, err := store.PruneDir(c.Context(), dir, keep, e.now())
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			before, _ := st.DiskUsage()
-			n, err := st.Prune(c.Context(), keep, e.now())
-			if err != nil {
-				return err
-			}
-			after, _ := st.DiskUsage()
 			return report.Pruned(c.OutOrStdout(), n, after, before)
 		},
 	}

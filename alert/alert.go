@@ -25,6 +25,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -55,7 +56,7 @@ type Options struct {
 	Client *http.Client // default: one with a 10 s timeout
 	Mailer Mailer       // required when the config lists e-mail recipients
 	// Host names this server in alerts when the config gives no host;
-	// default "localhost".
+	// default the machine's host name (os.Hostname), else "localhost".
 	Host string
 	Now  func() time.Time // default time.Now
 	// After is how the retries and Alertmanager's re-sends wait; default
@@ -162,7 +163,7 @@ func New(cfg config.Alerts, opt Options) (*Alerter, error) {
 	opt.ResendEvery = cmp.Or(opt.ResendEvery, DefaultResendEvery)
 	a := &Alerter{
 		opt: opt, log: opt.Log, cool: cfg.Cooldown,
-		host: cmp.Or(oneLine(cmp.Or(cfg.Host, opt.Host), 200), "localhost"),
+		host: cmp.Or(oneLine(cmp.Or(cfg.Host, opt.Host, hostname()), 200), "localhost"),
 		open: map[time.Time]*tracked{}, last: map[string]time.Time{}, done: make(chan struct{}),
 		stats: Stats{SentTo: map[string]int64{}},
 	}
@@ -180,6 +181,12 @@ func New(cfg config.Alerts, opt Options) (*Alerter, error) {
 		a.dests = append(a.dests, a.mail(slices.Clone(cfg.Email)))
 	}
 	return a, nil
+}
+
+// hostname is the machine's host name; "" when it has none.
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
 }
 
 // Notify takes in what the daemon saw change (the hook's Update): it

@@ -596,6 +596,21 @@ func TestEmail(t *testing.T) {
 	}
 }
 
+// TestHostDefault: without a host in the config or the options, alerts
+// name the machine by its host name.
+func TestHostDefault(t *testing.T) {
+	a, err := New(config.Alerts{}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := os.Hostname(); h == "" || a.host != h {
+		t.Errorf("host %q, want the host name %q", a.host, h)
+	}
+	if a, _ := New(config.Alerts{Host: "web1"}, Options{Host: "other"}); a.host != "web1" {
+		t.Errorf("the config's host: %q", a.host)
+	}
+}
+
 // TestNewErrors: a missing secret or a missing mailer stops New, naming
 // what to fix.
 func TestNewErrors(t *testing.T) {

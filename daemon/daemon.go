@@ -84,8 +84,9 @@ type Config struct {
 	Stack func() *stackconf.Config
 	Now   func() time.Time // the time of gaps, analyses started by a gateway error, incident states; default time.Now
 	// Waker returns how the follower of a path waits for more (its
-	// rounds); required. A waker with a Stop method is stopped when its
-	// follower ends.
+	// rounds); default: rounds of a second (rotation, flushes), which
+	// Inotify's wakes shorten as the logs are written. A waker with a Stop
+	// method is stopped when its follower ends.
 	Waker func(path string) ingest.Waker
 	// Hook hears of the incidents that opened, changed or resolved, once
 	// per analysis that found any; it runs on the committing goroutine.
@@ -151,6 +152,9 @@ func New(st *store.Store, cfg Config) *Daemon {
 	}
 	if cfg.After == nil {
 		cfg.After = time.After
+	}
+	if cfg.Waker == nil {
+		cfg.Waker = func(string) ingest.Waker { return ingest.NewTickWaker(time.Second) }
 	}
 	d := &Daemon{st: st, cfg: cfg, done: make(chan struct{}), incidents: map[time.Time]*incidentState{}, status: newStatus()}
 	d.sender.set(cfg.Sender)

@@ -77,6 +77,19 @@ func New(server config.SMTP, opts Options) (*Mailer, error) {
 	}, nil
 }
 
+// ForRecipients is the Mailer of a report mailed to list (--email: the
+// addresses, separated by commas, each checked: an invalid one is a
+// config.UsageError) through server, with the times of its subject in
+// zone; it returns the addresses too.
+func ForRecipients(list string, server config.SMTP, zone *time.Location) (*Mailer, []string, error) {
+	to, err := ParseRecipients(list)
+	if err != nil {
+		return nil, nil, config.Usagef("invalid --email: %w", err)
+	}
+	m, err := New(server, Options{Bodies: ReportBodies(), Zone: zone})
+	return m, to, err
+}
+
 // ForConfig is the Mailer of what cfg sends by mail, its reports and its
 // alerts (alerts.email), with the times of subjects in zone; nil, and no
 // error, when it sends neither. An SMTP server that is not configured or

@@ -2,6 +2,7 @@ package email
 
 import (
 	"context"
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -124,5 +125,22 @@ func TestForConfig(t *testing.T) {
 	cfg.SMTP = config.SMTP{Host: "mx.example.com", Security: config.SecurityStartTLS, From: "logcause@example.com", Name: "web1"}
 	if m, err := ForConfig(cfg, nil); m == nil || err != nil {
 		t.Errorf("alert mail with smtp: %v, %v", m, err)
+	}
+}
+
+// TestForRecipients: --email's addresses are checked (a bad one is a
+// usage error) and the server is required.
+func TestForRecipients(t *testing.T) {
+	server := config.SMTP{Host: "mx.example.com", Security: config.SecurityStartTLS, From: "logcause@example.com", Name: "web1"}
+	m, to, err := ForRecipients("ops@example.com, dba@example.com", server, nil)
+	if err != nil || m == nil || strings.Join(to, ",") != "ops@example.com,dba@example.com" {
+		t.Errorf("%v %v %v", m, to, err)
+	}
+	var usage config.UsageError
+	if _, _, err := ForRecipients("ops@example.com\nBcc: evil@example.com", server, nil); !errors.As(err, &usage) {
+		t.Errorf("a recipient with a line break: %v", err)
+	}
+	if _, _, err := ForRecipients("ops@example.com", config.DefaultSMTP(), nil); err == nil || errors.As(err, &usage) {
+		t.Errorf("no server: %v", err)
 	}
 }

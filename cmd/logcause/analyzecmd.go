@@ -84,7 +84,7 @@ func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags, e env) error {
 	if args, err = cfg.Paths(args, fl.input.config); err != nil {
 		return err
 	}
-	mailer, err := fl.mail.mailer(cfg, opts.Zone, e)
+	mailer, err := fl.mail.mailer(cfg, opts.Zone)
 	if err != nil {
 		return err
 	}

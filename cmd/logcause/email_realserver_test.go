@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/logcause/logcause/config"
-	"github.com/logcause/logcause/email"
 	"github.com/logcause/logcause/internal/mailtest"
 )
 
@@ -22,19 +21,6 @@ import (
 // github.com/axllent/mailpit@v1.33.1), started on loopback, and read it
 // back through mailpit's API. Run:
 // go test -tags realserver -count=1 -run TestEmail ./cmd/logcause
-
-// mailEnv is the test machine, rendering mails with package report's
-// renderers; while report has no HTML or chart renderer, with the
-// mailtest stand-ins in their place.
-func mailEnv() env {
-	e := testEnv()
-	b := email.ReportBodies()
-	if b.HTML == nil {
-		b.HTML, b.ChartPNG = mailtest.HTML, mailtest.ChartPNG
-	}
-	e.mailBodies = &b
-	return e
-}
 
 // demoStore is a store of the demo's logs, kept by `logcause analyze`.
 func demoStore(t *testing.T) string {
@@ -65,7 +51,7 @@ const demoSubject = "[logcause] web1: 1 incident, 235×502 — fpm_worker_exhaus
 // mailReport runs `logcause report --email` on the demo's store.
 func mailReport(t *testing.T, store, cfg, to string) (int, string, string) {
 	t.Helper()
-	return runIn(t, mailEnv(), "report", "--store", store, "--config", cfg, "--tz", "UTC",
+	return runIn(t, testEnv(), "report", "--store", store, "--config", cfg, "--tz", "UTC",
 		"--since", "2026-11-23T22:00", "--until", "2026-11-23T23:00", "--email", to)
 }
 
@@ -150,7 +136,7 @@ func TestEmailPlain(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			mp := mailtest.Start(t)
 			cfg := smtpConfig(t, "host: 127.0.0.1", "port: "+strconv.Itoa(mp.SMTPPort), "security: none")
-			code, out, errs := runIn(t, mailEnv(), append(args, "--config", cfg, "--email", "ops@example.com, dba@example.com")...)
+			code, out, errs := runIn(t, testEnv(), append(args, "--config", cfg, "--email", "ops@example.com, dba@example.com")...)
 			if code != exitOK {
 				t.Fatalf("exit %d: %s", code, errs)
 			}

@@ -21,21 +21,14 @@ func (m *mailFlags) register(c *cobra.Command) {
 	c.Flags().StringVar(&m.list, "email", "", "mail the report to `ADDR[,ADDR]` through the config's smtp server instead of printing it (--output still writes the file)")
 }
 
-// mailer checks --email and the config's smtp section before any work;
-// nil without --email.
-func (m *mailFlags) mailer(cfg config.Config, zone *time.Location, e env) (*email.Mailer, error) {
+// mailer checks --email and the config's smtp section before any work
+// (email.ForRecipients); nil without --email.
+func (m *mailFlags) mailer(cfg config.Config, zone *time.Location) (mailer *email.Mailer, err error) {
 	if m.list == "" {
 		return nil, nil
 	}
-	var err error
-	if m.to, err = email.ParseRecipients(m.list); err != nil {
-		return nil, config.Usagef("invalid --email: %w", err)
-	}
-	bodies := email.ReportBodies()
-	if e.mailBodies != nil {
-		bodies = *e.mailBodies
-	}
-	return email.New(cfg.SMTP, email.Options{Bodies: bodies, Zone: zone})
+	mailer, m.to, err = email.ForRecipients(m.list, cfg.SMTP, zone)
+	return mailer, err
 }
 
 // deliver mails the report when --email asks (email.Mailer.Deliver), else

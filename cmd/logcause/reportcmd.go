@@ -71,7 +71,7 @@ func runReport(c *cobra.Command, fl reportFlags, e env) error {
 	if err != nil {
 		return err
 	}
-	mailer, err := fl.mail.mailer(cfg, zone, e)
+	mailer, err := fl.mail.mailer(cfg, zone)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/logcause/logcause/config"
-	"github.com/logcause/logcause/email"
 	"github.com/logcause/logcause/internal/interrupt"
 	"github.com/logcause/logcause/internal/userlog"
 	"github.com/logcause/logcause/pipeline"
@@ -31,8 +30,6 @@ type env struct {
 	// scratch are the temporary directories a forced exit removes; nil:
 	// none is kept.
 	scratch *interrupt.Scratch
-	// mailBodies renders report mails; nil: email.ReportBodies.
-	mailBodies *email.Bodies
 	// onCommit hears of each commit of watch's daemon (tests); nil: none.
 	onCommit func(path string)
 	// listen is where watch serves its API without --listen or a config

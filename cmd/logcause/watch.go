@@ -16,7 +16,6 @@ import (
 	"github.com/logcause/logcause/config"
 	"github.com/logcause/logcause/daemon"
 	"github.com/logcause/logcause/email"
-	"github.com/logcause/logcause/ingest"
 	"github.com/logcause/logcause/pipeline"
 	"github.com/logcause/logcause/report"
 	"github.com/logcause/logcause/stackconf"
@@ -126,9 +125,6 @@ The README says more.`,
 				Watch: s.Watch, Options: s.Options, Inotify: true, Zone: s.Options.Zone, Limits: opts.Limits, FromStart: fromStart,
 				Interval: interval, Retention: retention, Now: e.now, OnCommit: e.onCommit, ResolveAfter: resolveAfter, UpdateEvery: updateEvery,
 				Stack: stack,
-				// Rounds of a second (rotation, flushes); inotify wakes the
-				// followers as their logs are written.
-				Waker: func(string) ingest.Waker { return ingest.NewTickWaker(time.Second) },
 				Hook: func(u daemon.Update) {
 					// The terminal's width now: it may have been resized.
 					if err := report.Events(out, format, u.Opened, u.Updated, u.Resolved, report.WidthFor(out)); err != nil {
@@ -175,8 +171,7 @@ func watchSettings(opts pipeline.Options, cfg config.Config, args []string, st *
 // newAlerter is the Alerter of cfg's alerts key, mailing through cfg's
 // smtp key when it lists recipients.
 func newAlerter(cfg config.Config) (*alert.Alerter, error) {
-	host, _ := os.Hostname() // without one, the alerts say localhost
-	opt := alert.Options{Host: host}
+	var opt alert.Options
 	mailer, err := email.ForConfig(cfg, nil)
 	if err != nil {
 		return nil, err

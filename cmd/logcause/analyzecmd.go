@@ -78,7 +78,7 @@ func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags, e env) error {
 	if err != nil {
 		return err
 	}
-	if opts.Since, opts.Until, err = fl.window.parse(e.now(), opts.Zone, false); err != nil {
+	if opts.Since, opts.Until, err = config.ParseWindow(fl.window.since, fl.window.until, e.now(), opts.Zone, false); err != nil {
 		return err
 	}
 	if args, err = cfg.Paths(args, fl.input.config); err != nil {

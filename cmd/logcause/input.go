@@ -25,23 +25,20 @@ func (f *configFlags) load(e env) (cfg config.Config, zone *time.Location, root 
 }
 
 // inputFlags are the flags that say how logs are read, shared by the
-// commands that read logs.
+// commands that read logs: the config file's, and pipeline.Inputs.
 type inputFlags struct {
 	configFlags
-	nginxConf  string
-	logFormats []string // log_format directives given as text
-	grok       []string
-	format     string // the log format to force; its flag name differs per command
+	pipeline.Inputs // the format's flag name differs per command
 }
 
 func (f *inputFlags) register(c *cobra.Command, formatFlag, tzDefault string) {
 	c.Flags().StringVar(&f.config, "config", "", "read sources, zones and grok files from the config `FILE` (see `logcause config example`)")
 	c.Flags().StringVar(&f.tz, "tz", "", "`ZONE` of stamps without one: IANA name (Europe/Paris), offset (+01:00) or Local"+tzDefault)
 	c.Flags().StringVar(&f.configRoot, "config-root", "", "read the servers' nginx, PHP-FPM and MySQL configuration under `DIR` (etc/nginx, etc/php/*/fpm, etc/mysql), to quote in findings (default /)")
-	c.Flags().StringVar(&f.nginxConf, "nginx-conf", "", "read the log_format directives of this nginx.conf `FILE` and its includes (default etc/nginx/nginx.conf under --config-root, when it exists)")
-	c.Flags().StringArrayVar(&f.logFormats, "nginx-log-format", nil, "an nginx log_format `DIRECTIVE` as written in nginx.conf, e.g. \"log_format main '$remote_addr [$time_local] \\\"$request\\\" $status';\"; repeatable")
-	c.Flags().StringArrayVar(&f.grok, "grok", nil, "grok `FILE` defining formats (LOGCAUSE_<KIND> patterns); tried before the built-in formats; repeatable")
-	c.Flags().StringVar(&f.format, formatFlag, "", fmt.Sprintf("force the log `FORMAT` of every file instead of detecting it (%v)", patterns.Kinds()))
+	c.Flags().StringVar(&f.NginxConf, "nginx-conf", "", "read the log_format directives of this nginx.conf `FILE` and its includes (default etc/nginx/nginx.conf under --config-root, when it exists)")
+	c.Flags().StringArrayVar(&f.LogFormats, "nginx-log-format", nil, "an nginx log_format `DIRECTIVE` as written in nginx.conf, e.g. \"log_format main '$remote_addr [$time_local] \\\"$request\\\" $status';\"; repeatable")
+	c.Flags().StringArrayVar(&f.Grok, "grok", nil, "grok `FILE` defining formats (LOGCAUSE_<KIND> patterns); tried before the built-in formats; repeatable")
+	c.Flags().StringVar(&f.Format, formatFlag, "", fmt.Sprintf("force the log `FORMAT` of every file instead of detecting it (%v)", patterns.Kinds()))
 }
 
 // options turns the flags and the config file into the pipeline's options
@@ -51,7 +48,8 @@ func (f *inputFlags) options(e env) (pipeline.Options, config.Config, error) {
 	if err != nil {
 		return pipeline.Options{}, cfg, err
 	}
-	opts, err := pipeline.OptionsFor(cfg, pipeline.Inputs{FromFile: f.config != "", Zone: zone, ConfigRoot: root,
-		NginxConf: f.nginxConf, LogFormats: f.logFormats, Grok: f.grok, Format: f.format})
+	in := f.Inputs
+	in.FromFile, in.Zone, in.ConfigRoot = f.config != "", zone, root
+	opts, err := pipeline.OptionsFor(cfg, in)
 	return opts, cfg, err
 }

@@ -26,13 +26,9 @@ func newReportCmd(e env) *cobra.Command {
 		Short: "Explain the 502/504 spikes of a window of time from a kept store, without reading logs",
 		Long: `report analyses what a kept store holds (written by ` + "`logcause analyze --store`" + ` or
 ` + "`logcause watch`" + `) in the window [--since, --until), and renders it as analyze
-does. No log is read; the report's sources are those the store recorded.
-
-A store that ` + "`logcause watch`" + ` holds is reported by the daemon itself: report
-asks it over its API (watch --listen), with the daemon's config root.
-
-With --email, the report is mailed through the config file's smtp server
-instead of printed (logcause config example documents the keys).
+does, without reading any log. A store that ` + "`logcause watch`" + ` holds is reported
+by the daemon itself, over its API. With --email, the report is mailed
+through the config file's smtp server instead of printed.
 
 Exit status: 0 when the report was written (or mailed), 1 when the store
 could not be read or the mail not sent, 2 for a usage error.`,
@@ -67,7 +63,7 @@ func runReport(c *cobra.Command, fl reportFlags, e env) error {
 	if err != nil {
 		return err
 	}
-	since, until, err := fl.window.parse(e.now(), zone, true)
+	since, until, err := config.ParseWindow(fl.window.since, fl.window.until, e.now(), zone, true)
 	if err != nil {
 		return err
 	}

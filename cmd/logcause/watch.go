@@ -136,7 +136,10 @@ The README says more.`,
 			})
 			defer d.Close()
 			if !api.Off(listen) {
-				srv, err := api.Start(listen, st.Dir(), d, api.Options{Zone: opts.Zone, Now: e.now, Alerts: alertCounts(alerts)})
+				srv, err := api.Start(listen, st.Dir(), d, api.Options{Zone: opts.Zone, Now: e.now, Alerts: func() api.AlertCounts {
+					s := alerts.Stats()
+					return api.AlertCounts{SentTo: s.SentTo, Failed: s.Failed, Dropped: s.Dropped, Folded: s.Folded}
+				}})
 				if err != nil {
 					return err
 				}
@@ -180,12 +183,4 @@ func newAlerter(cfg config.Config) (*alert.Alerter, error) {
 		opt.Mailer = mailer
 	}
 	return alert.New(cfg.Alerts, opt)
-}
-
-// alertCounts is what the API's metrics read of the alerts.
-func alertCounts(a *alert.Switch) func() api.AlertCounts {
-	return func() api.AlertCounts {
-		s := a.Stats()
-		return api.AlertCounts{SentTo: s.SentTo, Failed: s.Failed, Dropped: s.Dropped, Folded: s.Folded}
-	}
 }

@@ -37,6 +37,21 @@ func NewSwitch(cfg config.Config, build func(config.Config) (*Alerter, error)) (
 	return s, nil
 }
 
+// Build is the build of NewSwitch that makes an Alerter of a config's
+// alerts key with opt, its mails sent through the Mailer that mailer makes
+// of the config (nil when it sends none: its smtp key is then not needed).
+func Build(opt Options, mailer func(config.Config) (Mailer, error)) func(config.Config) (*Alerter, error) {
+	return func(cfg config.Config) (*Alerter, error) {
+		m, err := mailer(cfg)
+		if err != nil {
+			return nil, err
+		}
+		o := opt
+		o.Mailer = m
+		return New(cfg.Alerts, o)
+	}
+}
+
 func (s *Switch) start(a *Alerter) {
 	s.runs.Go(func() { a.Run(s.ctx) })
 }

@@ -2,6 +2,7 @@ package alert
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -89,5 +90,24 @@ func TestSwitchReload(t *testing.T) {
 	second.none(t)
 	if st := s.Stats(); st.Sent != 3 || st.SentTo["webhook 1 (json)"] != 3 || st.Folded != 1 || st.Dropped != 0 {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestBuild: the Alerter's mails go through the mailer made of the
+// config; one that cannot be made, or none for recipients, stops it.
+func TestBuild(t *testing.T) {
+	cfg := config.Default()
+	cfg.Alerts.Email = []string{"oncall@example.com"}
+	mb := &mailbox{}
+	a, err := Build(Options{Host: "web1"}, func(config.Config) (Mailer, error) { return MailerFunc(mb.SendAlert), nil })(cfg)
+	if err != nil || len(a.dests) != 1 || a.dests[0].name != "email" || a.host != "web1" {
+		t.Errorf("with a mailer: %v %+v", err, a)
+	}
+	if _, err := Build(Options{}, func(config.Config) (Mailer, error) { return nil, nil })(cfg); err == nil || !strings.Contains(err.Error(), "no SMTP server is configured") {
+		t.Errorf("without a mailer: %v", err)
+	}
+	refused := errors.New("cannot send mail: no SMTP server")
+	if _, err := Build(Options{}, func(config.Config) (Mailer, error) { return nil, refused })(cfg); !errors.Is(err, refused) {
+		t.Errorf("a mailer that cannot be made: %v", err)
 	}
 }

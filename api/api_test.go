@@ -24,6 +24,7 @@ import (
 
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/api"
+	"github.com/logcause/logcause/config"
 	"github.com/logcause/logcause/daemon"
 	"github.com/logcause/logcause/ingest"
 	"github.com/logcause/logcause/pipeline"
@@ -494,6 +495,14 @@ func TestFindWithoutADaemon(t *testing.T) {
 	dir := t.TempDir()
 	if _, err := api.Find(dir); !errors.Is(err, api.ErrNoDaemon) {
 		t.Errorf("empty directory: %v", err)
+	}
+	var b strings.Builder
+	if err := api.PrintStatus(context.Background(), &b, dir, "text", clock()); !errors.Is(err, api.ErrNoDaemon) {
+		t.Errorf("status of an empty directory: %v", err)
+	}
+	var usage config.UsageError
+	if err := api.PrintStatus(context.Background(), &b, dir, "yaml", clock()); !errors.As(err, &usage) {
+		t.Errorf("status as yaml: %v", err)
 	}
 }
 

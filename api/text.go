@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/logcause/logcause/config"
 	"github.com/logcause/logcause/daemon"
 	"github.com/logcause/logcause/report"
 )
@@ -81,9 +82,12 @@ func clean(s string) string {
 }
 
 // PrintStatus asks the daemon that holds the store in dir for its status
-// (Find) and writes it as text (WriteStatus, at now) or as the JSON of
-// /api/v1/status.
-func PrintStatus(ctx context.Context, w io.Writer, dir string, asJSON bool, now time.Time) error {
+// (Find) and writes it in format: "text" (WriteStatus, at now) or "json"
+// (as /api/v1/status gives it); another format is a config.UsageError.
+func PrintStatus(ctx context.Context, w io.Writer, dir, format string, now time.Time) error {
+	if format != "text" && format != "json" {
+		return config.Usagef("invalid --format %q: use text or json", format)
+	}
 	c, err := Find(dir)
 	if err != nil {
 		return err
@@ -93,7 +97,7 @@ func PrintStatus(ctx context.Context, w io.Writer, dir string, asJSON bool, now 
 	if err != nil {
 		return err
 	}
-	if asJSON {
+	if format == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(st)

@@ -27,14 +27,11 @@ could not be asked, 2 for a usage error.`,
 		Example: "  logcause status\n  logcause status --store /srv/logcause --format json",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if format != "text" && format != "json" {
-				return config.Usagef("invalid --format %q: use text or json", format)
-			}
 			cfg, _, _, err := cf.load(e)
 			if err != nil {
 				return err
 			}
-			return api.PrintStatus(c.Context(), c.OutOrStdout(), cmp.Or(storeDir, cfg.Store, config.DefaultStore), format == "json", e.now())
+			return api.PrintStatus(c.Context(), c.OutOrStdout(), cmp.Or(storeDir, cfg.Store, config.DefaultStore), format, e.now())
 		},
 	}
 	c.Flags().StringVar(&storeDir, "store", "", "the store the daemon holds, `DIR` (default: the config's store, "+config.DefaultStore+")")

@@ -110,7 +110,13 @@ The README says more.`,
 			if !c.Flags().Changed("listen") {
 				listen = cfg.Listen
 			}
-			alerts, err := alert.NewSwitch(cfg, newAlerter)
+			alerts, err := alert.NewSwitch(cfg, alert.Build(alert.Options{}, func(cfg config.Config) (alert.Mailer, error) {
+				m, err := email.ForConfig(cfg, nil)
+				if m == nil { // none needed, or an error: no typed nil
+					return nil, err
+				}
+				return m, nil
+			}))
 			if err != nil {
 				return err
 			}
@@ -169,18 +175,4 @@ func watchSettings(opts pipeline.Options, cfg config.Config, args []string, st *
 		return daemon.Settings{}, err
 	}
 	return daemon.SettingsOf(args, opts, cfg, st, stack, mailer.SendReport), nil
-}
-
-// newAlerter is the Alerter of cfg's alerts key, mailing through cfg's
-// smtp key when it lists recipients.
-func newAlerter(cfg config.Config) (*alert.Alerter, error) {
-	var opt alert.Options
-	mailer, err := email.ForConfig(cfg, nil)
-	if err != nil {
-		return nil, err
-	}
-	if mailer != nil {
-		opt.Mailer = mailer
-	}
-	return alert.New(cfg.Alerts, opt)
 }

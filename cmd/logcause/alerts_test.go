@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/logcause/logcause/api"
 )
 
 // alertEvent is what the json webhook receives: the event and the
@@ -94,7 +96,7 @@ func TestWatchAlerts(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := startChild(t, "plain", t.TempDir(), "watch", "--config", cfg, "--store", st, "--from-start", "--format", "json",
-		"--interval", "100ms", "--resolve-after", "3s", "--config-root", emptyRoot)
+		"--interval", "100ms", "--resolve-after", "3s", "--config-root", emptyRoot, "--listen", "127.0.0.1:0")
 
 	open := nextAlert(t, events)
 	if open.Event != "open" || open.Host != "web1" || open.Incident.Status["502"] != 45 {
@@ -102,6 +104,15 @@ func TestWatchAlerts(t *testing.T) {
 	}
 	if resolve := nextAlert(t, events); resolve.Event != "resolve" || resolve.Incident.RootCause != open.Incident.RootCause {
 		t.Errorf("second alert %+v, want the incident's resolve", resolve)
+	}
+	// Counted once sent (the receiver answered): the API's metrics say so.
+	w.expect(w.err, `msg="alert sent" destination="webhook 1 (json)" event=resolve`)
+	metrics := scrapeMetrics(t, st)
+	for _, want := range []string{`logcause_alerts_sent_total{destination="webhook 1 (json)"} 2`, "logcause_alerts_failed_total 0",
+		"logcause_alerts_dropped_total 0", "logcause_alerts_folded_total 0"} {
+		if !strings.Contains(metrics, want+"\n") {
+			t.Errorf("the metrics lack %q:\n%s", want, metrics)
+		}
 	}
 	w.signal(syscall.SIGTERM)
 	code, out, errs := w.wait()
@@ -123,6 +134,26 @@ func TestWatchAlerts(t *testing.T) {
 	if strings.Join(printed, " ") != "open resolve" {
 		t.Errorf("watch printed the events %q:\n%s", printed, strings.Join(out, "\n"))
 	}
+}
+
+// scrapeMetrics reads /metrics of the watch that holds the store in dir.
+func scrapeMetrics(t *testing.T, dir string) string {
+	t.Helper()
+	c, err := api.Find(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	resp, err := http.Get("http://" + c.Listen() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("metrics: %s %v", resp.Status, err)
+	}
+	return string(b)
 }
 
 // TestWatchRefusesAlertMailWithoutSMTP: alerts.email without an SMTP

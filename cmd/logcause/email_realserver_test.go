@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"image/png"
 	"os"
@@ -217,4 +218,49 @@ func TestEmailFailures(t *testing.T) {
 	if msgs := mp.Messages(t); len(msgs) != 0 {
 		t.Errorf("%d messages delivered by failed sends", len(msgs))
 	}
+}
+
+// TestEmailAsksTheRunningDaemon: while `logcause watch` holds the store,
+// `report --email` (the nightly crontab line of the README) gets the
+// report from the daemon and mails it: it is not printed instead.
+func TestEmailAsksTheRunningDaemon(t *testing.T) {
+	logs, st := t.TempDir(), filepath.Join(t.TempDir(), "store")
+	for _, f := range []string{"access.log", "error.log", "php-fpm.log"} {
+		b, err := os.ReadFile(filepath.Join("../../testdata/demo", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(logs, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := startChild(t, "commits", t.TempDir(), "watch", "--store", st, "--from-start", "--interval", "1h", "--listen", "127.0.0.1:0",
+		"--tz", "+01:00", "--config-root", emptyRoot, logs)
+	// After each commit, ask the daemon, until it read the demo's 741 records.
+	for caughtUp := false; !caughtUp; {
+		w.expect(w.out, "committed ")
+		code, out, errs := runIn(t, demoEnv(), "status", "--store", st, "--format", "json")
+		if code != exitOK {
+			t.Fatalf("status: exit %d %s", code, errs)
+		}
+		var status struct{ Files []struct{ Records int64 } }
+		if err := json.Unmarshal([]byte(out), &status); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		var n int64
+		for _, f := range status.Files {
+			n += f.Records
+		}
+		caughtUp = n == 741
+	}
+	mp := mailtest.Start(t)
+	cfg := smtpConfig(t, "host: 127.0.0.1", "port: "+strconv.Itoa(mp.SMTPPort), "security: none")
+	code, out, errs := mailReport(t, st, cfg, "ops@example.com")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.HasPrefix(out, "logcause: report mailed to ops@example.com through ") {
+		t.Errorf("stdout %q: the report is mailed, not printed", out)
+	}
+	checkDelivered(t, mp, "ops@example.com")
 }

@@ -73,12 +73,8 @@ func runReport(c *cobra.Command, fl reportFlags, e env) error {
 	}
 	acfg := analyze.DefaultConfig
 	acfg.Stack = stackconf.ReadRoot(root)
-	res, fromDaemon, err := api.StoreReport(c.Context(), cmp.Or(fl.storeDir, cfg.Store, config.DefaultStore), since, until, acfg)
+	res, _, err := api.StoreReport(c.Context(), cmp.Or(fl.storeDir, cfg.Store, config.DefaultStore), since, until, acfg)
 	if err != nil {
-		return err
-	}
-	if fromDaemon { // printed or written, not mailed
-		_, err = fl.out.Write(c.OutOrStdout(), res, render)
 		return err
 	}
 	_, err = fl.mail.deliver(c, mailer, res, fl.out.Output, render)

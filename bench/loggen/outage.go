@@ -218,7 +218,7 @@ func (w *outageWriter) second(sec int64, plan []Incident) {
 				w.fpmLine("NOTICE: exiting, bye-bye!")
 			}
 		}
-		n := (j+1)*inc.Errors/d - j*inc.Errors/d
+		n := ((j+1)*inc.Errors+d-1)/d - (j*inc.Errors+d-1)/d // the first second has one
 		for range n {
 			w.failed(inc.Cause)
 		}

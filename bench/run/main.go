@@ -443,14 +443,14 @@ func goaccessCount(report string, lines int64) error {
 
 var (
 	ptUnique = regexp.MustCompile(`(?m)^# Overall: .* total, (\d+) unique`)
-	ptClass  = regexp.MustCompile(`(?m)^# Query \d+: .*ID 0x([0-9A-F]+) at byte \d+[\s\S]*?^# Count +\d+ +(\d+)$`)
+	ptClass  = regexp.MustCompile(`(?m)^# +\d+ 0x([0-9A-F]+) +[\d.]+ +[\d.]+% +(\d+) `) // a row of the profile
 )
 
 // compareDigests compares logcause's digest (analyze --format json) with
 // pt-query-digest's report: the number of classes, and the count of each
 // class logcause lists (by total time; the JSON lists the first 20 and
-// counts the others), matched by id (logcause's is the last 16 hex digits
-// of pt-query-digest 3's).
+// counts the others) against the count in pt-query-digest's profile, matched
+// by id (logcause's is the last 16 hex digits of pt-query-digest 3's).
 func compareDigests(lcJSON, ptText []byte) Check {
 	var lc struct {
 		Slow []struct {
@@ -474,14 +474,18 @@ func compareDigests(lcJSON, ptText []byte) Check {
 		counts[id[max(0, len(id)-16):]] = n
 	}
 	classes := len(lc.Slow) + lc.More
-	differ := 0
+	missing, differ := 0, 0
 	for _, c := range lc.Slow {
-		if counts[c.ID] != c.Count {
+		n, ok := counts[c.ID]
+		switch {
+		case !ok:
+			missing++
+		case n != c.Count:
 			differ++
 		}
 	}
-	said := fmt.Sprintf("%d classes, pt-query-digest %d; of the %d listed, %d with another count", classes, ptClasses, len(lc.Slow), differ)
-	return Check{OK: classes == ptClasses && differ == 0 && len(lc.Slow) > 0, Said: said}
+	said := fmt.Sprintf("%d classes (pt-query-digest: %d); of the %d listed, %d with an id pt-query-digest has not, %d with another count", classes, ptClasses, len(lc.Slow), missing, differ)
+	return Check{OK: classes == ptClasses && missing == 0 && differ == 0 && len(lc.Slow) > 0, Said: said}
 }
 
 // machine describes the machine and the tools' versions.
@@ -516,16 +520,19 @@ func machine(logcause string) string {
 		}
 	}
 	rev := first("git", "rev-parse", "--short", "HEAD")
+	deb := func(pkg string) string {
+		return "Debian package " + pkg + " " + first("dpkg-query", "-W", "-f=${Version}", pkg)
+	}
 	return fmt.Sprintf(`| machine | |
 |---|---|
 | CPU | %s, %s cores |
 | memory | %s |
 | system | %s, kernel %s |
 | logcause | %s, commit %s |
-| lnav | %s |
-| GoAccess | %s |
-| pt-query-digest | %s |
-| GNU time | %s |
+| lnav | %s (%s) |
+| GoAccess | %s (%s) |
+| pt-query-digest | %s (%s) |
+| /usr/bin/time | %s |
 `, cpu, first("nproc"), mem, osName, first("uname", "-r"), first(logcause, "version"), rev,
-		first("lnav", "-V"), first("goaccess", "-V"), first("pt-query-digest", "--version"), first("/usr/bin/time", "--version"))
+		first("lnav", "-V"), deb("lnav"), first("goaccess", "-V"), deb("goaccess"), first("pt-query-digest", "--version"), deb("percona-toolkit"), deb("time"))
 }

@@ -176,7 +176,7 @@ func Targets(rs []Result, notes map[string]Check) []Target {
 
 // Check is the result of a check the runner made beside the timings.
 type Check struct {
-	OK  bool
+	OK   bool
 	Said string
 }
 

@@ -265,15 +265,16 @@ func measure(dir, logs string, c Case) (Usage, error) {
 		return Usage{}, err
 	}
 	defer errFile.Close()
-	stdout := io.Writer(io.Discard)
-	var outFile *os.File
+	// A file, never an io.Writer: exec would copy through a pipe, in this
+	// process, on the measured machine.
+	stdout, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if c.Out != "" {
-		if outFile, err = os.Create(filepath.Join(dir, "out", c.Out)); err != nil {
-			return Usage{}, err
-		}
-		defer outFile.Close()
-		stdout = outFile
+		stdout, err = os.Create(filepath.Join(dir, "out", c.Out))
 	}
+	if err != nil {
+		return Usage{}, err
+	}
+	defer stdout.Close()
 	cmd := exec.Command("/usr/bin/time", append([]string{"-v", "-o", timeFile}, c.Args...)...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = logs, stdout, errFile
 	cmd.Env = append(os.Environ(), c.Env...)

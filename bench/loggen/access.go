@@ -46,7 +46,9 @@ const meanAccessLine = 236
 
 // Write writes the log to w.
 func (a Access) Write(w io.Writer) (Stats, error) {
-	return Outage{Access: a}.write(w, io.Discard, io.Discard)
+	st, err := Outage{Access: a}.write(w, io.Discard, io.Discard)
+	st.Records = 0 // the error log's lines went nowhere
+	return st, err
 }
 
 func (a Access) defaults() Access {

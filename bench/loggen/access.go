@@ -143,6 +143,21 @@ func (t *traffic) pick(weights []int) int {
 	return len(weights) - 1
 }
 
+// fixedPages are pages without parameters: the method, the path and the
+// range of the body's size.
+type fixedPage struct {
+	method, path string
+	size, spread int
+}
+
+var fixedPages = []fixedPage{{"POST", "/api/cart.php", 20, 400}, {"GET", "/", 31000, 4000}, {"POST", "/checkout.php", 2000, 6000}}
+
+func (r *request) page(rng *rand.Rand, p fixedPage) {
+	r.method = p.method
+	r.uri = append(r.uri, p.path...)
+	r.size = p.size + rng.IntN(p.spread)
+}
+
 // draw fills r with a request of the day's mix; uri and referer reuse
 // their buffers.
 func (t *traffic) draw(r *request) {
@@ -191,16 +206,11 @@ func (t *traffic) draw(r *request) {
 		}
 		r.size = 8000 + rng.IntN(25000)
 	case k < 80:
-		r.method = "POST"
-		r.uri = append(r.uri, "/api/cart.php"...)
-		r.size = 20 + rng.IntN(400)
+		r.page(rng, fixedPages[0])
 	case k < 86:
-		r.uri = append(r.uri, "/"...)
-		r.size = 31000 + rng.IntN(4000)
+		r.page(rng, fixedPages[1])
 	case k < 89:
-		r.method = "POST"
-		r.uri = append(r.uri, "/checkout.php"...)
-		r.size = 2000 + rng.IntN(6000)
+		r.page(rng, fixedPages[2])
 	case k < 91:
 		r.method = "POST"
 		r.uri = append(r.uri, "/account/login.php"...)

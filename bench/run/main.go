@@ -30,6 +30,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +45,9 @@ const (
 	ptName       = "pt-query-digest --limit 100%"
 	gzName       = "logcause analyze (access.log.gz)"
 )
+
+// inputs are the inputs -inputs may name.
+var inputs = []string{"access", "clients", "outage", "mysql8", "mariadb"}
 
 type options struct {
 	dir, size, cases, out string
@@ -62,7 +66,7 @@ func main() {
 	flag.Int64Var(&o.errors, "errors", -1, "gateway errors in the outage logs (default: 320,000 per GB of -size)")
 	flag.IntVar(&o.queries, "queries", 300_000, "entries of each slow query log")
 	flag.IntVar(&o.rounds, "rounds", 3, "rounds: each command's best wall time of them is reported")
-	flag.StringVar(&o.cases, "inputs", "access,clients,outage,mysql8,mariadb", "inputs to measure, comma-separated")
+	flag.StringVar(&o.cases, "inputs", strings.Join(inputs, ","), "inputs to measure, comma-separated")
 	flag.Float64Var(&o.maxLoad, "max-load", 0.5, "refuse to measure while the 1-minute load average is above this")
 	flag.BoolVar(&o.force, "force", false, "measure even on a busy machine (the report shows the load average)")
 	flag.BoolVar(&o.install, "install", true, "apt-get install the tools that are missing")
@@ -84,6 +88,11 @@ func run(o options) error {
 	}
 	if o.rounds < 1 {
 		return errors.New("-rounds must be at least 1")
+	}
+	for _, in := range strings.Split(o.cases, ",") {
+		if !slices.Contains(inputs, strings.TrimSpace(in)) {
+			return fmt.Errorf("no input %q: -inputs takes some of %s", in, strings.Join(inputs, ","))
+		}
 	}
 	before, err := readLoad()
 	if err != nil {

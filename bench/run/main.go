@@ -154,7 +154,11 @@ func run(o options) error {
 	var rep strings.Builder
 	fmt.Fprintf(&rep, "Measured %s UTC by `go run ./bench/run %s` (best of %d rounds; CPU = user + system of that run; peak RSS = the highest of the rounds).\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04"), strings.Join(os.Args[1:], " "), o.rounds)
-	fmt.Fprintf(&rep, "Load average before: %.2f %.2f %.2f; after: %.2f %.2f %.2f.\n\n", before[0], before[1], before[2], after[0], after[1], after[2])
+	fmt.Fprintf(&rep, "Load average before: %.2f %.2f %.2f; after: %.2f %.2f %.2f.", before[0], before[1], before[2], after[0], after[1], after[2])
+	if before[0] > o.maxLoad || after[0] > o.maxLoad+1 { // the runner itself adds ~1 on a 2-core machine
+		rep.WriteString(" **The machine was busy: other work was measured too.**")
+	}
+	rep.WriteString("\n\n")
 	rep.WriteString(machine(logcause))
 	rep.WriteString("\n" + Table(results) + "\n")
 	if bytesWanted != 1_000_000_000 || o.queries != 300_000 {

@@ -1,20 +1,17 @@
 package pipeline
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
-	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime/trace"
 	"strconv"
 	"testing"
-	"time"
 
+	"github.com/logcause/logcause/bench/loggen"
 	"github.com/logcause/logcause/ingest"
 	"github.com/logcause/logcause/store"
 )
@@ -29,8 +26,8 @@ func benchLogBytes() int64 {
 }
 
 // writeDayOfTraffic writes about size bytes of a busy site's access log
-// spread over one day: real browsers' user agents, a few hundred paths and
-// thousands of clients, 0.5% 5xx.
+// spread over one day (bench/loggen: real browsers' user agents, a few
+// hundred paths, thousands of clients, 0.3% 5xx) and returns its lines.
 func writeDayOfTraffic(tb testing.TB, path string, size int64) int64 {
 	tb.Helper()
 	f, err := os.Create(path)
@@ -38,38 +35,11 @@ func writeDayOfTraffic(tb testing.TB, path string, size int64) int64 {
 		tb.Fatal(err)
 	}
 	defer f.Close()
-	w := bufio.NewWriterSize(f, 1<<20)
-	rng := rand.New(rand.NewPCG(7, 11))
-	agents := []string{
-		"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-		"Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
-		"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
-		"curl/7.88.1",
-	}
-	start := time.Date(2026, 11, 23, 0, 0, 0, 0, time.FixedZone("", 3600))
-	lines := int64(0)
-	var written int64
-	per := size / 190 // lines of ~190 bytes
-	for written < size {
-		t := start.Add(time.Duration(lines*86400/per) * time.Second) // lines*int64(24*time.Hour) would overflow past ~100k lines
-		status := 200
-		switch r := rng.IntN(1000); {
-		case r < 5:
-			status = []int{502, 504, 500}[rng.IntN(3)]
-		case r < 40:
-			status = 404
-		case r < 90:
-			status = 304
-		}
-		n, _ := fmt.Fprintf(w, "10.%d.%d.%d - - [%s] \"GET /product.php?id=%d HTTP/1.1\" %d %d \"https://shop.example.com/\" \"%s\"\n",
-			rng.IntN(4), rng.IntN(256), rng.IntN(256), t.Format("02/Jan/2006:15:04:05 -0700"), rng.IntN(500), status, 200+rng.IntN(30000), agents[rng.IntN(len(agents))])
-		written += int64(n)
-		lines++
-	}
-	if err := w.Flush(); err != nil {
+	st, err := loggen.Access{Seed: 7, Bytes: size}.Write(f)
+	if err != nil {
 		tb.Fatal(err)
 	}
-	return lines
+	return st.Lines
 }
 
 // BenchmarkIngestDayOfTraffic measures batch ingest (read + parse + store)

@@ -1,0 +1,42 @@
+// Command gen writes the benchmark's logs: seeded and deterministic, the
+// same bytes for the same -seed, -size, -errors and -queries.
+//
+//	go run ./bench/gen -out /var/tmp/logcause-bench -size 1GB
+//
+// It writes access.log (~5 k client addresses), access-2m.log (~2 M),
+// outage/{access,error,php-fpm}.log (a day with gateway-error incidents),
+// mysql8-slow.log and mariadb-slow.log, then manifest.json.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/logcause/logcause/bench/loggen"
+)
+
+func main() {
+	out := flag.String("out", "bench-logs", "directory to write the logs in")
+	seed := flag.Uint64("seed", 1, "the seed: the same seed and sizes give the same bytes")
+	size := flag.String("size", "1GB", "size of each access log (1GB, 250MB, 100MB or bytes)")
+	errs := flag.Int64("errors", -1, "gateway errors in the outage log (default: 320,000 per GB of -size)")
+	queries := flag.Int("queries", 300_000, "entries of each slow query log")
+	flag.Parse()
+	bytes, err := loggen.ParseSize(*size)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gen:", err)
+		os.Exit(2)
+	}
+	if *errs < 0 {
+		*errs = loggen.DefaultErrors(bytes)
+	}
+	set := loggen.Set{Seed: *seed, Bytes: bytes, Errors: *errs, Queries: *queries}
+	_, err = loggen.WriteSet(*out, set, func(path string, st loggen.Stats) {
+		fmt.Printf("%-18s %13d bytes %11d lines %8d gateway errors %8d records\n", path, st.Bytes, st.Lines, st.GatewayErrors, st.Records)
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gen:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,237 @@
+package loggen_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/bench/loggen"
+	"github.com/logcause/logcause/ingest"
+	"github.com/logcause/logcause/pipeline"
+	"github.com/logcause/logcause/store"
+)
+
+// writers are the generator's logs at test sizes, by name; each writes
+// its main log to w (the outage's error and php-fpm logs are hashed too).
+var writers = map[string]func(seed uint64, w io.Writer) (loggen.Stats, error){
+	"access": func(seed uint64, w io.Writer) (loggen.Stats, error) {
+		return loggen.Access{Seed: seed, Bytes: 1 << 20}.Write(w)
+	},
+	"access-2m": func(seed uint64, w io.Writer) (loggen.Stats, error) {
+		return loggen.Access{Seed: seed, Bytes: 1 << 20, Clients: loggen.HighCardinality}.Write(w)
+	},
+	"outage": func(seed uint64, w io.Writer) (loggen.Stats, error) {
+		return loggen.Outage{Access: loggen.Access{Seed: seed, Bytes: 1 << 20}, Errors: 2000}.Write(w, w, w)
+	},
+	"mysql8": func(seed uint64, w io.Writer) (loggen.Stats, error) {
+		return loggen.Slow{Seed: seed, Queries: 3000, Dialect: loggen.MySQL8}.Write(w)
+	},
+	"mariadb": func(seed uint64, w io.Writer) (loggen.Stats, error) {
+		return loggen.Slow{Seed: seed, Queries: 3000, Dialect: loggen.MariaDB}.Write(w)
+	},
+}
+
+func digest(t *testing.T, write func(uint64, io.Writer) (loggen.Stats, error), seed uint64) ([32]byte, loggen.Stats, []byte) {
+	t.Helper()
+	var b bytes.Buffer
+	st, err := write(seed, &b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sha256.Sum256(b.Bytes()), st, b.Bytes()
+}
+
+// TestSameSeedSameBytes: the same seed gives the same bytes, another seed
+// other bytes, and the stats count what was written.
+func TestSameSeedSameBytes(t *testing.T) {
+	for name, write := range writers {
+		t.Run(name, func(t *testing.T) {
+			a, st, out := digest(t, write, 42)
+			b, _, _ := digest(t, write, 42)
+			c, _, _ := digest(t, write, 43)
+			if a != b {
+				t.Error("two runs with the same seed wrote different bytes")
+			}
+			if a == c {
+				t.Error("seeds 42 and 43 wrote the same bytes")
+			}
+			if name != "outage" { // the outage's three logs went to one writer
+				if st.Bytes != int64(len(out)) || st.Lines != int64(bytes.Count(out, []byte("\n"))) {
+					t.Errorf("stats %+v, wrote %d bytes in %d lines", st, len(out), bytes.Count(out, []byte("\n")))
+				}
+			}
+		})
+	}
+}
+
+// TestSize: an access log stops at the line that reaches the size.
+func TestSize(t *testing.T) {
+	for _, size := range []int64{1, 100_000, 3 << 20} {
+		var b bytes.Buffer
+		st, err := loggen.Access{Seed: 1, Bytes: size}.Write(&b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := b.Bytes()[bytes.LastIndexByte(b.Bytes()[:b.Len()-1], '\n')+1:]
+		if st.Bytes < size || st.Bytes-int64(len(last)) >= size || st.Bytes != int64(b.Len()) {
+			t.Errorf("size %d: wrote %d bytes (last line %d)", size, st.Bytes, len(last))
+		}
+	}
+}
+
+// TestClients: the normal log draws from ~5 k addresses, the
+// high-cardinality one gives nearly every request its own.
+func TestClients(t *testing.T) {
+	for _, tc := range []struct {
+		clients  int
+		min, max float64 // distinct addresses per line
+	}{{0, 0.3, 5000.0 / 8000}, {loggen.HighCardinality, 0.75, 1}} {
+		var b bytes.Buffer
+		st, err := loggen.Access{Seed: 3, Bytes: 8000 * 236, Clients: tc.clients}.Write(&b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, l := range strings.Split(strings.TrimSpace(b.String()), "\n") {
+			addr, _, _ := strings.Cut(l, " ")
+			seen[addr] = true
+		}
+		if r := float64(len(seen)) / float64(st.Lines); r < tc.min || r > tc.max {
+			t.Errorf("clients %d: %d addresses in %d lines", tc.clients, len(seen), st.Lines)
+		}
+	}
+}
+
+// analyzeDir runs logcause's analysis on paths, as `logcause analyze`
+// does with a temporary store.
+func analyzeDir(t *testing.T, paths ...string) analyze.Result {
+	t.Helper()
+	st, err := store.OpenTemp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	res, problems, err := pipeline.Analyze(context.Background(), paths, st.NewWriter(), st, pipeline.Options{Limits: ingest.DefaultLimits}, analyze.DefaultConfig)
+	if err != nil || len(problems) > 0 {
+		t.Fatal(err, problems)
+	}
+	return res
+}
+
+// TestSetParses writes a small set and analyzes every file: every line
+// parses, every request and query is read, the outage's incidents are found
+// with the causes the generator meant, and the digest has every class.
+func TestSetParses(t *testing.T) {
+	dir := t.TempDir()
+	set := loggen.Set{Seed: 5, Bytes: 4 << 20, Errors: 4000, Queries: 6000}
+	m, err := loggen.WriteSet(dir, set, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back, err := loggen.ReadManifest(dir); err != nil || back.Set != set || len(back.Files) != len(m.Files) {
+		t.Fatalf("manifest %+v, %v; wrote %+v", back, err, m)
+	}
+	formats := map[string]string{
+		loggen.AccessFile: "nginx_access", loggen.ClientsFile: "nginx_access",
+		loggen.MySQLSlowFile: "mysql_slow", loggen.MariaSlowFile: "mysql_slow",
+	}
+	for file, format := range formats {
+		t.Run(file, func(t *testing.T) {
+			res := analyzeDir(t, filepath.Join(dir, file))
+			want := m.Files[file].Lines
+			if format == "mysql_slow" {
+				want = int64(set.Queries)
+				if n := len(res.SlowQueries) + res.SlowQueriesMore; n != loggen.SlowClasses {
+					t.Errorf("the digest has %d classes, the generator %d", n, loggen.SlowClasses)
+				}
+			}
+			if len(res.Sources) != 1 || res.Sources[0].Format != format || res.Sources[0].Unparsed != 0 || res.Sources[0].Records != want {
+				t.Errorf("sources %+v, want %d records of %s, none unparsed", res.Sources, want, format)
+			}
+		})
+	}
+	t.Run("outage", func(t *testing.T) {
+		res := analyzeDir(t, filepath.Join(dir, loggen.OutageDir))
+		st := m.Files[filepath.Join(loggen.OutageDir, "access.log")]
+		var records int64
+		for _, s := range res.Sources {
+			if s.Unparsed != 0 {
+				t.Errorf("%s: %d unparsed: %q", s.Path, s.Unparsed, s.Samples)
+			}
+			records += s.Records
+		}
+		if len(res.Sources) != 3 || records != st.Lines+st.Records {
+			t.Errorf("%d sources, %d records; want 3, %d", len(res.Sources), records, st.Lines+st.Records)
+		}
+		if got := res.Totals.Status["502"] + res.Totals.Status["504"]; got != st.GatewayErrors {
+			t.Errorf("%d gateway errors read, %d written", got, st.GatewayErrors)
+		}
+		plan := loggen.Outage{Access: loggen.Access{Bytes: set.Bytes}, Errors: set.Errors}.Plan()
+		if len(res.Incidents) != len(plan) {
+			t.Fatalf("%d incidents, want %d: %+v", len(res.Incidents), len(plan), res.Incidents)
+		}
+		for i, inc := range res.Incidents {
+			p := plan[i]
+			if string(inc.RootCause) != p.Cause || !inc.Start.Equal(p.Start) || inc.End.Before(p.Start.Add(p.Duration*9/10)) || inc.End.After(p.Start.Add(p.Duration+time.Minute)) {
+				t.Errorf("incident %d: %s %s–%s, want %s from %s for %s", i+1, inc.RootCause, inc.Start, inc.End, p.Cause, p.Start, p.Duration)
+			}
+		}
+	})
+}
+
+// TestPlan: the errors are all placed, in the named causes, in order.
+func TestPlan(t *testing.T) {
+	plan := loggen.Outage{Access: loggen.Access{Bytes: 1}, Errors: 320_001, Incidents: 5}.Plan()
+	var sum int64
+	for i, p := range plan {
+		sum += p.Errors
+		if p.Cause != loggen.Causes[i%len(loggen.Causes)] || (i > 0 && !p.Start.After(plan[i-1].Start.Add(plan[i-1].Duration))) {
+			t.Errorf("incident %d: %+v", i, p)
+		}
+	}
+	if len(plan) != 5 || sum != 320_001 {
+		t.Errorf("%d incidents, %d errors", len(plan), sum)
+	}
+	if loggen.DefaultErrors(1_000_000_000) < 300_000 {
+		t.Error("a 1 GB outage log needs ≥ 300 k gateway errors")
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{"1GB": 1e9, "250MB": 250e6, "100 mb": 100e6, "1.5G": 1.5e9, "64MiB": 64 << 20, "12345": 12345} {
+		if got, err := loggen.ParseSize(in); err != nil || got != want {
+			t.Errorf("%q: %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "GB", "-1MB", "ten"} {
+		if _, err := loggen.ParseSize(in); err == nil {
+			t.Errorf("%q: no error", in)
+		}
+	}
+}
+
+// TestWriteSetReportsFullDisk: an error writing is returned, not a short
+// file with a manifest.
+func TestWriteSetReportsFullDisk(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Fatal("no /dev/full on this machine:", err)
+	}
+	dir := t.TempDir()
+	if err := os.Symlink("/dev/full", filepath.Join(dir, loggen.AccessFile)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := loggen.WriteSet(dir, loggen.Set{Seed: 1, Bytes: 2 << 20, Queries: 10}, nil)
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Errorf("error %v, want the write error", err)
+	}
+	if _, err := loggen.ReadManifest(dir); err == nil {
+		t.Error("a manifest was written for incomplete files")
+	}
+}

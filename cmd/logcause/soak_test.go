@@ -664,23 +664,7 @@ func (s *soak) check() {
 	}
 	defer st.Close()
 	// Requests, per second and status (a status per log).
-	got := map[int64]map[int]int64{}
-	if first, last, ok, err := st.Range(); err != nil {
-		t.Fatal(err)
-	} else if ok {
-		secs, err := st.Seconds(first, last.Add(time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, sec := range secs {
-			for _, c := range sec.Status {
-				if got[sec.Time.Unix()] == nil {
-					got[sec.Time.Unix()] = map[int]int64{}
-				}
-				got[sec.Time.Unix()][c.Code] += c.Count
-			}
-		}
-	}
+	got := storedSeconds(t, st)
 	var total int64
 	for _, sec := range slices.Sorted(maps.Keys(mergeKeys(got, s.written))) {
 		for _, code := range slices.Sorted(maps.Keys(mergeKeys(got[sec], s.written[sec]))) {

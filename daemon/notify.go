@@ -258,18 +258,20 @@ type eventWaker struct {
 }
 
 // early ends a wait early, eventGap after the last early wake at the
-// soonest.
+// soonest. Meanwhile the inner waker is waited on (the gap passed: asked,
+// with a done context, whether its round is due): a round that comes is
+// reported as one. Else a file written all the time, an early wake every
+// gap, would end no round, and the draining of its rotated file (quiet
+// rounds, ingest.FollowConfig.MaxDrainRounds) would never end while it is
+// written: its lines would wait, unread, for the writes to stop.
 func (w *eventWaker) early(ctx context.Context) error {
-	if d := time.Until(w.last.Add(eventGap)); d > 0 {
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		}
+	gctx, cancel := context.WithDeadline(ctx, w.last.Add(eventGap))
+	err := w.inner.Wait(gctx)
+	cancel()
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	w.last, w.round = time.Now(), false
+	w.last, w.round = time.Now(), err == nil
 	return nil
 }
 

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/fsnotify/fsnotify"
 
@@ -64,5 +65,43 @@ func TestEventsWakeTheirSeries(t *testing.T) {
 	n.event(fsnotify.Event{Name: "/var/log/nginx/new.log", Op: fsnotify.Create})
 	if !rescanned() {
 		t.Error("a file created asked no rescan")
+	}
+}
+
+// TestEarlyWakesKeepTheRounds: a log written all the time wakes its
+// follower early at each gap; a round of the inner waker that ends
+// meanwhile is still a round (a rotated file's draining counts them), and
+// an early wake without one is not.
+func TestEarlyWakesKeepTheRounds(t *testing.T) {
+	n := &notifier{rescan: make(chan struct{}, 1), dirs: map[string]bool{}, subs: map[string]int{},
+		waiting: map[string]context.CancelCauseFunc{}, early: map[string]bool{}, series: map[string]string{}}
+	tick := make(chan struct{}, 1)
+	ticker := ingest.WakerFunc(func(ctx context.Context) error {
+		select { // a due tick first, as ingest.TickWaker
+		case <-tick:
+			return nil
+		default:
+		}
+		select {
+		case <-tick:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	w := n.waker("/var/log/nginx/access.log", ticker)
+	defer w.Stop()
+	for i, due := range []bool{false, true, false, true, true} {
+		n.event(fsnotify.Event{Name: "/var/log/nginx/access.log", Op: fsnotify.Write})
+		if due {
+			select {
+			case tick <- struct{}{}:
+			default: // the last one was not taken
+			}
+		}
+		w.last = time.Time{} // the gap since the last early wake passed
+		if err := w.Wait(context.Background()); err != nil || w.Round() != due {
+			t.Errorf("wait %d, woken early with the round due %v: err %v, round %v", i, due, err, w.Round())
+		}
 	}
 }

@@ -117,8 +117,15 @@ func NewTickWaker(interval time.Duration) *TickWaker {
 	return &TickWaker{t: time.NewTicker(interval)}
 }
 
-// Wait waits for the next tick or for ctx to be done.
+// Wait waits for the next tick or for ctx to be done. A tick already due
+// wins over a done ctx: a caller may ask, with a done ctx, whether a round
+// ended meanwhile (the daemon's early wakes do).
 func (w *TickWaker) Wait(ctx context.Context) error {
+	select {
+	case <-w.t.C:
+		return nil
+	default:
+	}
 	select {
 	case <-ctx.Done():
 		return ctx.Err()

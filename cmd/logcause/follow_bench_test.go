@@ -373,6 +373,33 @@ func (d *watchProc) stop(b *testing.B) {
 	}
 }
 
+// storedSeconds returns the requests a store counts, by unix second and
+// status.
+func storedSeconds(tb testing.TB, st *store.Store) map[int64]map[int]int64 {
+	tb.Helper()
+	got := map[int64]map[int]int64{}
+	first, last, ok, err := st.Range()
+	if err != nil || !ok {
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return got
+	}
+	secs, err := st.Seconds(first, last.Add(time.Second))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, sec := range secs {
+		for _, c := range sec.Status {
+			if got[sec.Time.Unix()] == nil {
+				got[sec.Time.Unix()] = map[int]int64{}
+			}
+			got[sec.Time.Unix()][c.Code] += c.Count
+		}
+	}
+	return got
+}
+
 // checkStore fails the benchmark unless the store counts every line
 // written, once, by status, and holds a position at the end of each log.
 func checkStore(b *testing.B, dir string, tw *trafficWriter) {
@@ -383,17 +410,9 @@ func checkStore(b *testing.B, dir string, tw *trafficWriter) {
 	}
 	defer st.Close()
 	got := map[int]int64{}
-	if first, last, ok, err := st.Range(); err != nil {
-		b.Fatal(err)
-	} else if ok {
-		secs, err := st.Seconds(first, last.Add(time.Second))
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, s := range secs {
-			for _, c := range s.Status {
-				got[c.Code] += c.Count
-			}
+	for _, codes := range storedSeconds(b, st) {
+		for code, n := range codes {
+			got[code] += n
 		}
 	}
 	if !maps.Equal(got, tw.status) {

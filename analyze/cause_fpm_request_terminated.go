@@ -16,7 +16,8 @@ var fpmRequestTerminated = rule{
 		"Find why these requests ran so long (PHP-FPM slow log, MySQL slow log).",
 		"Keep request_terminate_timeout above PHP's max_execution_time and nginx's fastcgi_read_timeout in step with both.",
 	},
-	reads: []signal{sigTerminated, sigReset, sigChildSignal},
+	reads:  []signal{sigTerminated, sigReset, sigChildSignal},
+	deeper: holderKinds,
 	match: func(e evidenceSet) *Cause {
 		term := e.sig[sigTerminated]
 		if len(term) == 0 {

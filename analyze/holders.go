@@ -135,10 +135,11 @@ func (t traces) share(h holder, verb string) string {
 }
 
 // saturated reports whether the PHP-FPM pool was full in the window: it
-// said so, its socket's backlog overflowed, or FastCGI requests timed out.
+// said so, its socket's backlog overflowed, FastCGI requests timed out, or
+// php-fpm killed requests at request_terminate_timeout.
 func (e evidenceSet) saturated() bool {
 	fcgiTimeouts, _ := e.split(sigTimeout)
-	return e.n(sigMaxChildren)+e.n(sigBacklogFull)+len(fcgiTimeouts) > 0
+	return e.n(sigMaxChildren)+e.n(sigBacklogFull)+len(fcgiTimeouts)+e.n(sigTerminated) > 0
 }
 
 // holderConfidence scores a holder from the share of traced requests that
@@ -170,7 +171,7 @@ func (e evidenceSet) holderCause(h holder, verb, meaning string) *Cause {
 }
 
 // holderReads are the signals the holder rules read.
-var holderReads = []signal{sigTrace, sigTooSlow, sigMaxChildren, sigBacklogFull, sigTimeout}
+var holderReads = []signal{sigTrace, sigTooSlow, sigMaxChildren, sigBacklogFull, sigTimeout, sigTerminated}
 
 // heldWorkers is the chain after a holder: the pool it filled, or the
 // timeouts of the requests it held.
@@ -180,12 +181,15 @@ func heldWorkers(e evidenceSet) Kind {
 		return FPMWorkerExhaustion
 	case e.n(sigTimeout) > 0:
 		return UpstreamTimeout
+	case e.n(sigTerminated) > 0:
+		return FPMRequestTerminated
 	}
 	return ""
 }
 
 // holderKinds are the causes that say what held the PHP workers: a
-// deeper cause of the pool's exhaustion and of the upstream's timeouts.
+// deeper cause of the pool's exhaustion, of the upstream's timeouts and of
+// the requests php-fpm killed at request_terminate_timeout.
 var holderKinds = []deeperCause{{kind: SlowQueries}, {kind: DBUnresponsive}, {kind: SessionLock}, {kind: SlowExternalCall}}
 
 // missingTraces says what the slow log would have told, when the window

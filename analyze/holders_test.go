@@ -234,3 +234,23 @@ func TestHolderBeforeTimeouts(t *testing.T) {
 		t.Fatalf("chain %v, want %v; causes %+v", inc.Chain, want, inc.Causes)
 	}
 }
+
+// TestHolderBeforeTerminatedRequests: requests that php-fpm killed at
+// request_terminate_timeout timed out too: what the traced ones waited
+// on comes before the kills in the chain.
+func TestHolderBeforeTerminatedRequests(t *testing.T) {
+	f := &fake{}
+	f.healthy(0, 60)
+	for s := 14; s < 24; s++ {
+		f.trace(s, "session_start", "/var/www/cart.php", 4)
+	}
+	f.fpm(20, "WARNING", "child 77, script '/var/www/cart.php' (request: \"GET /cart.php\") execution timed out (5.001 sec), terminating")
+	for s := 20; s < 26; s++ {
+		f.access(s, 502, "/cart.php", 1)
+		f.nginx(s, 1, 104, reset, readHeader, fpmSock)
+	}
+	inc := onlyIncident(t, analyzeFake(t, f))
+	if want := []Kind{SessionLock, FPMRequestTerminated}; !reflect.DeepEqual(inc.Chain, want) {
+		t.Fatalf("chain %v, want %v; causes %+v", inc.Chain, want, inc.Causes)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/logcause/logcause/patterns"
@@ -12,11 +13,11 @@ import (
 // evidenceSet holds the classified records around one spike.
 type evidenceSet struct {
 	sig     *[numSignals][]*patterns.Event
-	gateway int64             // gateway errors in the spike
-	start   time.Time         // the spike's first second
-	end     time.Time         // the end of its last second
-	access  []*patterns.Event // the spike's gateway errors from the access log, to link evidence to
-	max     int               // evidence records per cause
+	gateway int64        // gateway errors in the spike
+	start   time.Time    // the spike's first second
+	end     time.Time    // the end of its last second
+	access  []accessLine // the spike's gateway errors from the access log, to link evidence to
+	max     int          // evidence records per cause
 }
 
 func (e evidenceSet) n(s signal) int { return len(e.sig[s]) }
@@ -50,6 +51,49 @@ type requestKey struct {
 	second          int64
 }
 
+// accessLine is what analysis keeps of a gateway error's access-log line:
+// what links it to an error-log line, and its status and time taken. An
+// outage holds hundreds of thousands of them; the whole records, each
+// with its line, its user agent and its referer, took most of the memory.
+type accessLine struct {
+	key         requestKey
+	conn        int64   // $connection, 0 when the log format lacks it
+	status      int     // the response status
+	requestTime float64 // $request_time, < 0 when the log format lacks it
+}
+
+// accessLines builds the accessLines of one spike, sharing the strings
+// the lines repeat (the same clients ask the same pages).
+type accessLines struct {
+	lines   []accessLine
+	strings map[string]string
+}
+
+func (l *accessLines) add(ev *patterns.Event) {
+	a := ev.Access
+	req := a.URI
+	if a.Method != "" {
+		req = a.Method + " " + a.URI + " " + a.Protocol
+	}
+	l.lines = append(l.lines, accessLine{
+		key:  requestKey{l.shared(a.RemoteAddr), l.shared(req), ev.Time.Unix()},
+		conn: a.Connection, status: a.Status, requestTime: a.RequestTime,
+	})
+}
+
+// shared returns s, or the equal string kept before.
+func (l *accessLines) shared(s string) string {
+	if k, ok := l.strings[s]; ok {
+		return k
+	}
+	if l.strings == nil {
+		l.strings = map[string]string{}
+	}
+	s = strings.Clone(s)
+	l.strings[s] = s
+	return s
+}
+
 // explain counts the spike's gateway errors in the access log that one of
 // the error-log lines names: the same connection number (when the access
 // log carries $connection), or the same client and request line within a
@@ -76,19 +120,15 @@ func (e evidenceSet) explain(lines []*patterns.Event) int {
 		return min(len(lines), int(e.gateway))
 	}
 	n := 0
-	for _, ev := range e.access {
-		a := ev.Access
-		if c := a.Connection; c > 0 && byConn[c] > 0 {
+	for _, a := range e.access {
+		if c := a.conn; c > 0 && byConn[c] > 0 {
 			byConn[c]--
 			n++
 			continue
 		}
-		req := a.URI
-		if a.Method != "" {
-			req = a.Method + " " + a.URI + " " + a.Protocol
-		}
 		for _, d := range []int64{0, -1, 1} {
-			k := requestKey{a.RemoteAddr, req, ev.Time.Unix() + d}
+			k := a.key
+			k.second += d
 			if byReq[k] > 0 {
 				byReq[k]--
 				n++

@@ -158,7 +158,7 @@ func (e evidenceSet) confidence(explained int, corroborated bool) float64 {
 // line for, its confidence raised when a second log corroborates it; its
 // evidence is the state changes, then a sample of the symptoms.
 func (e evidenceSet) cause(explained int, corroborated bool, summary string, state, symptoms []*patterns.Event) *Cause {
-	return &Cause{Confidence: e.confidence(explained, corroborated), Summary: summary, Evidence: e.pick(state, symptoms)}
+	return e.withEvidence(&Cause{Confidence: e.confidence(explained, corroborated), Summary: summary}, state, symptoms)
 }
 
 // lineCause is the cause of a kind that nginx's error lines of one signal
@@ -198,6 +198,14 @@ func (e evidenceSet) stateChange(ev *patterns.Event, who string) string {
 func clock(t time.Time) string { return t.UTC().Format("15:04:05") + " UTC" }
 
 func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
+
+// withEvidence sets c's evidence, picked of state and symptoms, and the
+// count of their records left out; it returns c.
+func (e evidenceSet) withEvidence(c *Cause, state, symptoms []*patterns.Event) *Cause {
+	c.Evidence = e.pick(state, symptoms)
+	c.EvidenceMore = len(state) + len(symptoms) - len(c.Evidence)
+	return c
+}
 
 // pick chooses the evidence: the state changes (first list) first, then a
 // sample of the symptoms spread over the spike (its first ones, some from

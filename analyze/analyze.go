@@ -317,7 +317,7 @@ func explain(r Reader, secs []timeline.Second, w window, cfg Config) (inc Incide
 		sig                       [numSignals][]*patterns.Event
 		paths                     = map[string]int64{}
 		clients, upstreams, hosts = map[string]int64{}, map[string]int64{}, map[string]int64{}
-		gatewayLines              []*patterns.Event
+		gatewayLines              accessLines
 		slowClasses               = map[string]*ClassCount{}
 	)
 	// Slow-log entries are written when the query ends: one that held a
@@ -345,7 +345,7 @@ func explain(r Reader, secs []timeline.Second, w window, cfg Config) (inc Incide
 				p, _, _ := strings.Cut(a.URI, "?")
 				paths[p]++
 				clients[a.RemoteAddr]++
-				gatewayLines = append(gatewayLines, ev)
+				gatewayLines.add(ev)
 			}
 			return nil
 		}
@@ -368,7 +368,7 @@ func explain(r Reader, secs []timeline.Second, w window, cfg Config) (inc Incide
 	inc.TopClients, inc.TopUpstreams, inc.TopHosts = top(clients), top(upstreams), top(hosts)
 	inc.SlowQueries = incidentClasses(slowClasses)
 
-	e := evidenceSet{sig: &sig, gateway: w.gateway, start: w.start, end: w.end, max: cfg.Evidence, access: gatewayLines}
+	e := evidenceSet{sig: &sig, gateway: w.gateway, start: w.start, end: w.end, max: cfg.Evidence, access: gatewayLines.lines}
 	inc.Causes = e.causes()
 	quoted = belongs(cfg.Stack, &sig)
 	for i := range inc.Causes {

@@ -29,7 +29,7 @@ var mysqlDown = rule{
 			parts = append(parts, fmt.Sprintf("PHP reported %d connection failures to it ([2002] / server has gone away)", len(gone)))
 			conf += 0.25
 		}
-		return &Cause{Confidence: round2(conf), Summary: strings.Join(parts, "; "), Evidence: e.pick(restarts, gone)}
+		return e.withEvidence(&Cause{Confidence: round2(conf), Summary: strings.Join(parts, "; ")}, restarts, gone)
 	},
 	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
 		return quoteDatabase(c, cfg), nil

@@ -16,9 +16,9 @@ var mysqlTooManyConnections = rule{
 		if len(refused) == 0 {
 			return nil
 		}
-		return &Cause{Confidence: round2(0.4 + 0.4*min(1, float64(len(refused))/float64(max(e.gateway, 1)))),
-			Summary:  fmt.Sprintf("PHP reported %d times that the database refused a connection ([1040] Too many connections)", len(refused)),
-			Evidence: e.pick(nil, refused)}
+		return e.withEvidence(&Cause{Confidence: round2(0.4 + 0.4*min(1, float64(len(refused))/float64(max(e.gateway, 1)))),
+			Summary: fmt.Sprintf("PHP reported %d times that the database refused a connection ([1040] Too many connections)", len(refused))},
+			nil, refused)
 	},
 	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
 		found = quoteDatabase(c, cfg)

@@ -43,7 +43,7 @@ var oomKill = rule{
 		case e.oomVictim("php") && e.n(sigReset)+e.n(sigRefused) > 0, e.oomVictim("mysqld", "mariadbd") && e.n(sigMySQLGone) > 0:
 			conf = 0.8
 		}
-		return &Cause{Confidence: conf, Summary: summary, Evidence: e.pick(kills, matched)}
+		return e.withEvidence(&Cause{Confidence: conf, Summary: summary}, kills, matched)
 	},
 	noConfig: "memory runs out for the sum of every process on the machine, which no one setting logcause reads decides",
 }

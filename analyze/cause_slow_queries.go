@@ -52,7 +52,7 @@ var slowQueries = rule{
 		}
 		evidence := top.entries
 		slices.SortStableFunc(evidence, func(a, b *patterns.Event) int { return cmp.Compare(b.Slow.QueryTime, a.Slow.QueryTime) })
-		return &Cause{Confidence: round2(conf), Summary: summary, Evidence: e.pick(evidence[:min(len(evidence), 4)], t.by[holdDBQuery]), Recommendations: recs}
+		return e.withEvidence(&Cause{Confidence: round2(conf), Summary: summary, Recommendations: recs}, evidence[:min(len(evidence), 4)], t.by[holdDBQuery])
 	},
 	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
 		found = quoteDatabase(c, cfg)

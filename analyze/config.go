@@ -179,16 +179,15 @@ func quotes(ss []Setting) string {
 // requestTimes returns the shortest and longest $request_time of the
 // access-log lines with the given status, when the log format has it.
 func (e evidenceSet) requestTimes(status int) (lo, hi float64, ok bool) {
-	for _, ev := range e.access {
-		a := ev.Access
-		if a.Status != status || a.RequestTime < 0 {
+	for _, a := range e.access {
+		if a.status != status || a.requestTime < 0 {
 			continue
 		}
-		if !ok || a.RequestTime < lo {
-			lo = a.RequestTime
+		if !ok || a.requestTime < lo {
+			lo = a.requestTime
 		}
-		if !ok || a.RequestTime > hi {
-			hi = a.RequestTime
+		if !ok || a.requestTime > hi {
+			hi = a.requestTime
 		}
 		ok = true
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/logcause/logcause/patterns"
@@ -12,11 +13,11 @@ import (
 // evidenceSet holds the classified records around one spike.
 type evidenceSet struct {
 	sig     *[numSignals][]*patterns.Event
-	gateway int64             // gateway errors in the spike
-	start   time.Time         // the spike's first second
-	end     time.Time         // the end of its last second
-	access  []*patterns.Event // the spike's gateway errors from the access log, to link evidence to
-	max     int               // evidence records per cause
+	gateway int64        // gateway errors in the spike
+	start   time.Time    // the spike's first second
+	end     time.Time    // the end of its last second
+	access  []accessLine // the spike's gateway errors from the access log, to link evidence to
+	max     int          // evidence records per cause
 }
 
 func (e evidenceSet) n(s signal) int { return len(e.sig[s]) }
@@ -50,6 +51,49 @@ type requestKey struct {
 	second          int64
 }
 
+// accessLine is what analysis keeps of a gateway error's access-log line:
+// what links it to an error-log line, and its status and time taken. An
+// outage holds hundreds of thousands of them; the whole records, each
+// with its line, its user agent and its referer, took most of the memory.
+type accessLine struct {
+	key         requestKey
+	conn        int64   // $connection, 0 when the log format lacks it
+	status      int     // the response status
+	requestTime float64 // $request_time, < 0 when the log format lacks it
+}
+
+// accessLines builds the accessLines of one spike, sharing the strings
+// the lines repeat (the same clients ask the same pages).
+type accessLines struct {
+	lines   []accessLine
+	strings map[string]string
+}
+
+func (l *accessLines) add(ev *patterns.Event) {
+	a := ev.Access
+	req := a.URI
+	if a.Method != "" {
+		req = a.Method + " " + a.URI + " " + a.Protocol
+	}
+	l.lines = append(l.lines, accessLine{
+		key:  requestKey{l.shared(a.RemoteAddr), l.shared(req), ev.Time.Unix()},
+		conn: a.Connection, status: a.Status, requestTime: a.RequestTime,
+	})
+}
+
+// shared returns s, or the equal string kept before.
+func (l *accessLines) shared(s string) string {
+	if k, ok := l.strings[s]; ok {
+		return k
+	}
+	if l.strings == nil {
+		l.strings = map[string]string{}
+	}
+	s = strings.Clone(s)
+	l.strings[s] = s
+	return s
+}
+
 // explain counts the spike's gateway errors in the access log that one of
 // the error-log lines names: the same connection number (when the access
 // log carries $connection), or the same client and request line within a
@@ -76,19 +120,15 @@ func (e evidenceSet) explain(lines []*patterns.Event) int {
 		return min(len(lines), int(e.gateway))
 	}
 	n := 0
-	for _, ev := range e.access {
-		a := ev.Access
-		if c := a.Connection; c > 0 && byConn[c] > 0 {
+	for _, a := range e.access {
+		if c := a.conn; c > 0 && byConn[c] > 0 {
 			byConn[c]--
 			n++
 			continue
 		}
-		req := a.URI
-		if a.Method != "" {
-			req = a.Method + " " + a.URI + " " + a.Protocol
-		}
 		for _, d := range []int64{0, -1, 1} {
-			k := requestKey{a.RemoteAddr, req, ev.Time.Unix() + d}
+			k := a.key
+			k.second += d
 			if byReq[k] > 0 {
 				byReq[k]--
 				n++
@@ -118,7 +158,7 @@ func (e evidenceSet) confidence(explained int, corroborated bool) float64 {
 // line for, its confidence raised when a second log corroborates it; its
 // evidence is the state changes, then a sample of the symptoms.
 func (e evidenceSet) cause(explained int, corroborated bool, summary string, state, symptoms []*patterns.Event) *Cause {
-	return &Cause{Confidence: e.confidence(explained, corroborated), Summary: summary, Evidence: e.pick(state, symptoms)}
+	return e.withEvidence(&Cause{Confidence: e.confidence(explained, corroborated), Summary: summary}, state, symptoms)
 }
 
 // lineCause is the cause of a kind that nginx's error lines of one signal
@@ -158,6 +198,14 @@ func (e evidenceSet) stateChange(ev *patterns.Event, who string) string {
 func clock(t time.Time) string { return t.UTC().Format("15:04:05") + " UTC" }
 
 func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
+
+// withEvidence sets c's evidence, picked of state and symptoms, and the
+// count of their records left out; it returns c.
+func (e evidenceSet) withEvidence(c *Cause, state, symptoms []*patterns.Event) *Cause {
+	c.Evidence = e.pick(state, symptoms)
+	c.EvidenceMore = len(state) + len(symptoms) - len(c.Evidence)
+	return c
+}
 
 // pick chooses the evidence: the state changes (first list) first, then a
 // sample of the symptoms spread over the spike (its first ones, some from

@@ -167,7 +167,7 @@ func (e evidenceSet) holderCause(h holder, verb, meaning string) *Cause {
 		summary += fmt.Sprintf("; php-fpm logged %d `executing too slow` warnings", n)
 	}
 	summary += "; meanwhile the PHP-FPM pool was full or requests timed out"
-	return &Cause{Confidence: e.holderConfidence(t, h), Summary: summary, Evidence: e.pick(t.by[h], e.sig[sigMaxChildren])}
+	return e.withEvidence(&Cause{Confidence: e.holderConfidence(t, h), Summary: summary}, t.by[h], e.sig[sigMaxChildren])
 }
 
 // holderReads are the signals the holder rules read.

@@ -124,12 +124,15 @@ type ValueCount struct {
 
 // Cause is one candidate explanation of an incident.
 type Cause struct {
-	Kind            Kind       `json:"kind"`
-	Confidence      float64    `json:"confidence"`
-	Summary         string     `json:"summary"`
-	Evidence        []Evidence `json:"evidence"`
-	Settings        []Setting  `json:"settings"` // the configuration values that shaped it, when known
-	Recommendations []string   `json:"recommendations"`
+	Kind       Kind       `json:"kind"`
+	Confidence float64    `json:"confidence"`
+	Summary    string     `json:"summary"`
+	Evidence   []Evidence `json:"evidence"`
+	// The records of the cause that Evidence leaves out: it shows a few,
+	// an outage has hundreds of thousands.
+	EvidenceMore    int       `json:"evidence_more"`
+	Settings        []Setting `json:"settings"` // the configuration values that shaped it, when known
+	Recommendations []string  `json:"recommendations"`
 }
 
 // Evidence is one log record that supports a cause.

@@ -21,18 +21,7 @@ import (
 func BenchmarkAnalyzeDayOfTraffic(b *testing.B) {
 	dir := b.TempDir()
 	outage := loggen.Outage{Access: loggen.Access{Seed: 7, Bytes: benchLogBytes()}, Errors: 9000, Incidents: 3}
-	var files [3]*os.File
-	for i, name := range []string{"access.log", "error.log", "php-fpm.log"} {
-		f, err := os.Create(filepath.Join(dir, name))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer f.Close()
-		files[i] = f
-	}
-	if _, err := outage.Write(files[0], files[1], files[2]); err != nil {
-		b.Fatal(err)
-	}
+	writeOutage(b, dir, outage)
 	plan := outage.Plan()
 	st, err := store.Open(filepath.Join(b.TempDir(), "store"))
 	if err != nil {
@@ -67,4 +56,68 @@ func BenchmarkAnalyzeDayOfTraffic(b *testing.B) {
 	perRun := b.Elapsed() / time.Duration(b.N)
 	b.ReportMetric(ingestTime.Seconds(), "ingest-s")
 	b.ReportMetric(100*perRun.Seconds()/ingestTime.Seconds(), "%-of-ingest")
+}
+
+// writeOutage writes outage's access, error and php-fpm logs in dir, and
+// returns their size in bytes.
+func writeOutage(b *testing.B, dir string, outage loggen.Outage) int64 {
+	b.Helper()
+	var size int64
+	var files [3]*os.File
+	for i, name := range []string{"access.log", "error.log", "php-fpm.log"} {
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		files[i] = f
+	}
+	if _, err := outage.Write(files[0], files[1], files[2]); err != nil {
+		b.Fatal(err)
+	}
+	for _, f := range files {
+		fi, err := f.Stat()
+		if err != nil {
+			b.Fatal(err)
+		}
+		size += fi.Size()
+	}
+	return size
+}
+
+// BenchmarkAnalyzeOutage measures what `logcause analyze DIR` does with an
+// outage-heavy day (bench/loggen's Outage at the runner's ratio: 320,000
+// gateway errors per GB of access log, in four incidents): load into a
+// temporary store, then analysis, every round from scratch. Its profiles
+// show where time and memory go (docs/benchmarks.md, the outage row):
+// go test -run '^$' -bench AnalyzeOutage -benchtime 3x -cpuprofile cpu.out -memprofile mem.out ./pipeline
+// LOGCAUSE_BENCH_BYTES sets the access log's size (default 32 MiB).
+func BenchmarkAnalyzeOutage(b *testing.B) {
+	dir := b.TempDir()
+	bytes := benchLogBytes()
+	outage := loggen.Outage{Access: loggen.Access{Seed: 7, Bytes: bytes}, Errors: 320_000 * bytes / 1e9}
+	b.SetBytes(writeOutage(b, dir, outage))
+	plan := outage.Plan()
+	b.ReportAllocs()
+	for b.Loop() {
+		st, err := store.OpenTemp()
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, problems, err := Analyze(context.Background(), []string{dir}, st.NewWriter(), st, Options{Limits: ingest.DefaultLimits}, analyze.DefaultConfig)
+		if err != nil || len(problems) > 0 {
+			b.Fatal(err, problems)
+		}
+		if err := st.Close(); err != nil {
+			b.Fatal(err)
+		}
+		if len(r.Incidents) != len(plan) {
+			b.Fatalf("%d incidents, want the %d outages", len(r.Incidents), len(plan))
+		}
+		for i, inc := range r.Incidents {
+			if string(inc.RootCause) != plan[i].Cause {
+				b.Fatalf("incident %d: %s, want %s", i+1, inc.RootCause, plan[i].Cause)
+			}
+		}
+	}
 }

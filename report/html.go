@@ -91,6 +91,7 @@ type htmlIncident struct {
 	Codes                   string
 	Why                     string
 	Evidence                []htmlEvidence
+	EvidenceMore            string // the records left out of Evidence, "" when none
 	Settings                []string
 	Fixes                   []string
 	Impact                  []htmlTop
@@ -226,6 +227,9 @@ func newHTMLIncident(n int, inc analyze.Incident) htmlIncident {
 		RootCause: text(string(inc.RootCause)), Confidence: strconv.FormatFloat(root.Confidence, 'f', 2, 64), ConfidenceValue: root.Confidence,
 		Chain: chainNames(inc, text), Codes: gatewayCodes(inc.Status),
 		Why: text(root.Summary),
+	}
+	if root.EvidenceMore > 0 {
+		h.EvidenceMore = thousands(int64(root.EvidenceMore))
 	}
 	for _, e := range root.Evidence {
 		h.Evidence = append(h.Evidence, htmlEvidence{Time: clock(e.Time), Source: text(e.Source), Path: text(e.Path), Offset: strconv.FormatInt(e.Offset, 10), Text: block(e.Text)})

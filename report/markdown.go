@@ -97,6 +97,9 @@ func (m *mdPrinter) incident(n int, inc analyze.Incident) {
 			m.f("\n%s UTC, %s, %s @ byte %d:\n\n", stamp(e.Time), md(e.Source), md(e.Path), e.Offset)
 			m.code(e.Text)
 		}
+		if root.EvidenceMore > 0 {
+			m.f("\n%s more not shown.\n", thousands(int64(root.EvidenceMore)))
+		}
 	}
 	if others := otherCauses(inc); len(others) > 0 {
 		m.f("\n### Other candidate causes\n\n")

@@ -166,7 +166,7 @@ func (p *printer) incident(n int, res analyze.Result, inc analyze.Incident) {
 		p.line(labelled, "  %-12s %s", "Slow SQL:", classLine(inc.SlowQueries, clean))
 	}
 	if len(root.Evidence) > 0 {
-		p.evidence(root.Evidence)
+		p.evidence(root.Evidence, root.EvidenceMore)
 	}
 	if len(root.Recommendations) > 0 {
 		p.f("\n  Fix:\n")
@@ -239,7 +239,7 @@ func otherCauses(inc analyze.Incident) []analyze.Cause {
 // labelled as one. The lines are not in a table: a table's column for them
 // left a 100-column terminal a third of its width, and nginx's lines a
 // dozen rows each.
-func (p *printer) evidence(es []analyze.Evidence) {
+func (p *printer) evidence(es []analyze.Evidence, more int) {
 	p.f("\n  Evidence:\n")
 	sourceWidth := 0
 	for _, e := range es {
@@ -249,6 +249,9 @@ func (p *printer) evidence(es []analyze.Evidence) {
 		head := fmt.Sprintf("  %s UTC  %-*s  %s", clock(e.Time), sourceWidth, clean(e.Source), clean(e.Path))
 		p.lineEnding(4, head, "@ byte "+strconv.FormatInt(e.Offset, 10))
 		p.line(4, "    %s", shorten(clean(e.Text), maxLineText))
+	}
+	if more > 0 {
+		p.line(4, "  %s more not shown", thousands(int64(more)))
 	}
 }
 

@@ -11,7 +11,8 @@ import (
 	"github.com/logcause/logcause/patterns"
 )
 
-// An event's key holds its instant, kind and offset (eventKey); its value
+// An event's key holds its instant, kind, a hash of its text and its offset
+// (eventKey); its value
 // holds the rest:
 //
 //	uvarint len(path) | path | uvarint len(text) | text | form (1) | fields
@@ -63,7 +64,7 @@ var errCorruptEvent = errors.New("corrupt event")
 // decodeEvent decodes the event stored under k with value v. It does not
 // keep k or v.
 func decodeEvent(k, v []byte) (*patterns.Event, error) {
-	if len(k) != timeKeyLen+1+4+8 {
+	if len(k) != eventKeyLen {
 		return nil, errCorruptEvent
 	}
 	ev := &patterns.Event{

@@ -11,7 +11,7 @@ import (
 	"github.com/logcause/logcause/patterns"
 )
 
-// An event's key holds its instant, kind, a hash of its text and its offset
+// An event's key holds its instant, kind, offset and a hash of its text
 // (eventKey); its value
 // holds the rest:
 //
@@ -70,7 +70,7 @@ func decodeEvent(k, v []byte) (*patterns.Event, error) {
 	ev := &patterns.Event{
 		Time:   time.Unix(0, int64(binary.BigEndian.Uint64(k[5:timeKeyLen]))).UTC(),
 		Kind:   patterns.Kind(k[timeKeyLen]),
-		Offset: int64(binary.BigEndian.Uint64(k[len(k)-8:])),
+		Offset: int64(binary.BigEndian.Uint64(k[timeKeyLen+1:])),
 	}
 	d := &fieldReader{v: v}
 	ev.Path, ev.Text = d.string(), d.string()

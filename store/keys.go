@@ -11,7 +11,7 @@ import (
 // data is one key prefix, and retention drops whole prefixes (DropPrefix
 // really frees the disk; TTLs would only hide keys until a compaction):
 //
-//	e | day (4) | unix nanos (8) | kind (1) | text hash (8) | offset (8) → event (see eventcodec.go, eventKey)
+//	e | day (4) | unix nanos (8) | kind (1) | offset (8) | text hash (8) → event (see eventcodec.go, eventKey)
 //	r | day (4) | unix seconds (8)                          → request rollup (by status, and by upstream and status)
 //	g | day (4) | unix nanos (8) | path hash (4) | offset (8) → JSON Gap
 //	i | day (4) | unix nanos (8)                            → an incident's state (opaque: the daemon's)
@@ -84,19 +84,20 @@ func secondKey(unix int64) []byte { return timeKey(prefixSecond, time.Unix(unix,
 const eventKeyLen = timeKeyLen + 1 + 8 + 8
 
 // eventKey names a record by what it is, not by the name of the file it
-// was read from: its instant, kind, text (64-bit FNV-1a) and offset. The
+// was read from: its instant, kind, offset and text (64-bit FNV-1a). The
 // same bytes read again rewrite the same key — a store loaded twice, a
 // batch re-read after a restart, a rotated file read again as error.log.1
 // or as its archive. Two files at one path, the one renamed by rotation
 // and the new one, whose records share an instant (nginx's error stamps
 // are whole seconds) and an offset, differ by their text: both are kept
 // (a path hash in the key lost the renamed file's lines). Records equal
-// in all four are one record.
+// in all four are one record. A second's events of one kind come in the
+// order of their offsets, a file's in its order.
 func eventKey(ev *patterns.Event) []byte {
 	k := timeKey(prefixEvent, ev.Time)
 	k = append(k, byte(ev.Kind))
-	k = binary.BigEndian.AppendUint64(k, fnv64a(ev.Text))
-	return binary.BigEndian.AppendUint64(k, uint64(ev.Offset))
+	k = binary.BigEndian.AppendUint64(k, uint64(ev.Offset))
+	return binary.BigEndian.AppendUint64(k, fnv64a(ev.Text))
 }
 
 // fnv64a is the 64-bit FNV-1a hash of s (hash/fnv would copy s).

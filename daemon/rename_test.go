@@ -32,15 +32,7 @@ func TestRenamedErrorLogAndItsSuccessorKeepTheirLines(t *testing.T) {
 		return b.String()
 	}
 	appendTo(t, errLog, lines(241, 257))
-	st, err := store.Open(filepath.Join(t.TempDir(), "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	files, err := pipeline.LiveFiles([]string{errLog}, pipeline.Options{Zone: time.UTC, Limits: ingest.DefaultLimits})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, files := storeFollowing(t, errLog)
 	at := time.Date(2026, 11, 23, 14, 1, 0, 0, time.UTC)
 	s := newStepper()
 	d := daemon.New(st, daemon.Config{Files: files, FromStart: true, Ticks: make(chan time.Time), Waker: s.waker, Now: func() time.Time { return at },
@@ -71,4 +63,20 @@ func TestRenamedErrorLogAndItsSuccessorKeepTheirLines(t *testing.T) {
 	if !slices.Equal(conns, want) {
 		t.Errorf("stored connections %v, want 241 to 272 once each", conns)
 	}
+}
+
+// storeFollowing opens a store, closed when the test ends, and the live
+// files of paths, their zoneless stamps in UTC.
+func storeFollowing(t *testing.T, paths ...string) (*store.Store, []pipeline.File) {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	files, err := pipeline.LiveFiles(paths, pipeline.Options{Zone: time.UTC, Limits: ingest.DefaultLimits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, files
 }

@@ -403,15 +403,7 @@ func TestRunEndsWithItsContext(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "error.log")
 	os.WriteFile(p, []byte("2026/11/23 14:00:00 [notice] 100#100: start worker processes\n"), 0o644)
-	st, err := store.Open(filepath.Join(t.TempDir(), "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	files, err := pipeline.LiveFiles([]string{p}, pipeline.Options{Zone: time.UTC, Limits: ingest.DefaultLimits})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, files := storeFollowing(t, p)
 	w := &stopWaker{stopped: map[string]int{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	commits := make(chan string, 10)

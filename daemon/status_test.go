@@ -7,9 +7,6 @@ import (
 	"time"
 
 	"github.com/logcause/logcause/daemon"
-	"github.com/logcause/logcause/ingest"
-	"github.com/logcause/logcause/pipeline"
-	"github.com/logcause/logcause/store"
 )
 
 // TestStatusThroughARotation: Status counts what was committed of a log
@@ -19,15 +16,7 @@ func TestStatusThroughARotation(t *testing.T) {
 	dir := t.TempDir()
 	access := filepath.Join(dir, "access.log")
 	appendTo(t, access, accessLines(0, 10, 200)+"no access line\n")
-	st, err := store.Open(filepath.Join(t.TempDir(), "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	files, err := pipeline.LiveFiles([]string{access}, pipeline.Options{Zone: time.UTC, Limits: ingest.DefaultLimits})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, files := storeFollowing(t, access)
 	at := time.Date(2026, 11, 23, 13, 5, 0, 0, time.UTC)
 	s := newStepper()
 	d := daemon.New(st, daemon.Config{Files: files, FromStart: true, Ticks: make(chan time.Time), Waker: s.waker, Now: func() time.Time { return at },

@@ -11,7 +11,8 @@ import (
 	"github.com/logcause/logcause/patterns"
 )
 
-// An event's key holds its instant, kind and offset (eventKey); its value
+// An event's key holds its instant, kind, offset and a hash of its text
+// (eventKey); its value
 // holds the rest:
 //
 //	uvarint len(path) | path | uvarint len(text) | text | form (1) | fields
@@ -63,13 +64,13 @@ var errCorruptEvent = errors.New("corrupt event")
 // decodeEvent decodes the event stored under k with value v. It does not
 // keep k or v.
 func decodeEvent(k, v []byte) (*patterns.Event, error) {
-	if len(k) != timeKeyLen+1+4+8 {
+	if len(k) != eventKeyLen {
 		return nil, errCorruptEvent
 	}
 	ev := &patterns.Event{
 		Time:   time.Unix(0, int64(binary.BigEndian.Uint64(k[5:timeKeyLen]))).UTC(),
 		Kind:   patterns.Kind(k[timeKeyLen]),
-		Offset: int64(binary.BigEndian.Uint64(k[len(k)-8:])),
+		Offset: int64(binary.BigEndian.Uint64(k[timeKeyLen+1:])),
 	}
 	d := &fieldReader{v: v}
 	ev.Path, ev.Text = d.string(), d.string()

@@ -2,7 +2,6 @@ package store
 
 import (
 	"encoding/binary"
-	"hash/fnv"
 	"time"
 
 	"github.com/logcause/logcause/patterns"
@@ -12,7 +11,7 @@ import (
 // data is one key prefix, and retention drops whole prefixes (DropPrefix
 // really frees the disk; TTLs would only hide keys until a compaction):
 //
-//	e | day (4) | unix nanos (8) | kind (1) | path hash (4) | offset (8) → event (see eventcodec.go)
+//	e | day (4) | unix nanos (8) | kind (1) | offset (8) | text hash (8) → event (see eventcodec.go, eventKey)
 //	r | day (4) | unix seconds (8)                          → request rollup (by status, and by upstream and status)
 //	g | day (4) | unix nanos (8) | path hash (4) | offset (8) → JSON Gap
 //	i | day (4) | unix nanos (8)                            → an incident's state (opaque: the daemon's)
@@ -53,7 +52,7 @@ func timeKey(prefix byte, t time.Time) []byte {
 	if t.After(maxKeyTime) {
 		t = maxKeyTime
 	}
-	k := make([]byte, timeKeyLen, timeKeyLen+12)
+	k := make([]byte, timeKeyLen, eventKeyLen)
 	k[0] = prefix
 	binary.BigEndian.PutUint32(k[1:], dayOf(t))
 	v := t.UnixNano()
@@ -74,20 +73,41 @@ func keyTime(k []byte) time.Time {
 }
 
 // schemaVersion is the key layout this code reads and writes.
-const schemaVersion = "5"
+// 6: an event is keyed by a hash of its text, no longer of its path (5).
+const schemaVersion = "6"
 
 var schemaKey = []byte{prefixMeta, 's', 'c', 'h', 'e', 'm', 'a'}
 
 func secondKey(unix int64) []byte { return timeKey(prefixSecond, time.Unix(unix, 0)) }
 
-// eventKey is unique per record: replaying a file rewrites the same keys.
+// eventKeyLen is the length of an event's key.
+const eventKeyLen = timeKeyLen + 1 + 8 + 8
+
+// eventKey names a record by what it is, not by the name of the file it
+// was read from: its instant, kind, offset and text (64-bit FNV-1a). The
+// same bytes read again rewrite the same key — a store loaded twice, a
+// batch re-read after a restart, a rotated file read again as error.log.1
+// or as its archive. Two files at one path, the one renamed by rotation
+// and the new one, whose records share an instant (nginx's error stamps
+// are whole seconds) and an offset, differ by their text: both are kept
+// (a path hash in the key lost the renamed file's lines). Records equal
+// in all four are one record. A second's events of one kind come in the
+// order of their offsets, a file's in its order.
 func eventKey(ev *patterns.Event) []byte {
 	k := timeKey(prefixEvent, ev.Time)
 	k = append(k, byte(ev.Kind))
-	h := fnv.New32a()
-	h.Write([]byte(ev.Path))
-	k = binary.BigEndian.AppendUint32(k, h.Sum32())
-	return binary.BigEndian.AppendUint64(k, uint64(ev.Offset))
+	k = binary.BigEndian.AppendUint64(k, uint64(ev.Offset))
+	return binary.BigEndian.AppendUint64(k, fnv64a(ev.Text))
+}
+
+// fnv64a is the 64-bit FNV-1a hash of s (hash/fnv would copy s).
+func fnv64a(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
 }
 
 // dayPrefix is the prefix of every key of one kind and one day.

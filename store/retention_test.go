@@ -95,7 +95,7 @@ func TestSchemaMismatchIsRefused(t *testing.T) {
 	}
 	s.db.Update(func(txn *badger.Txn) error { return txn.Set(schemaKey, []byte("1")) })
 	s.Close()
-	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "schema 1") {
+	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "schema 1") || !strings.Contains(err.Error(), "rebuild the store") {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -85,7 +85,7 @@ func (s *Store) checkSchema() error {
 			empty := !it.Valid()
 			it.Close()
 			if !empty {
-				return fmt.Errorf("cannot open the store in %s: it was written by an older version of logcause; remove the directory, or give --store another one", s.dir)
+				return fmt.Errorf("cannot open the store in %s: it was written by an older version of logcause; rebuild the store: remove the directory (or give --store another one) and read the logs again", s.dir)
 			}
 			return txn.Set(schemaKey, []byte(schemaVersion))
 		}
@@ -94,7 +94,7 @@ func (s *Store) checkSchema() error {
 		}
 		return item.Value(func(v []byte) error {
 			if string(v) != schemaVersion {
-				return fmt.Errorf("cannot open the store in %s: it has schema %s, this logcause reads schema %s; remove the directory, or give --store another one", s.dir, v, schemaVersion)
+				return fmt.Errorf("cannot open the store in %s: it has schema %s, this logcause reads schema %s; rebuild the store: remove the directory (or give --store another one) and read the logs again", s.dir, v, schemaVersion)
 			}
 			return nil
 		})

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/logcause/logcause/patterns"
@@ -18,10 +20,12 @@ import (
 //
 // Analysis decodes every event near an incident, thousands of them, and
 // encoding/json spent ~6 µs on each (BenchmarkAnalyzeDayOfTraffic): the
-// text is kept raw, and the two kinds that come by the thousand, nginx's
-// access and error lines, have a binary form of their own (formAccess,
-// formNginxError: the fields in a fixed order, strings as uvarint length
-// and bytes, integers as varints). Every other event's fields are JSON.
+// text is kept raw, and the kinds that come by the thousand, nginx's
+// access and error lines and slow-log entries, have a binary form of their
+// own (formAccess, formNginxError, formSlow: the fields in a fixed order,
+// strings as uvarint length and bytes, integers as varints, floats as 8
+// bytes; a slow entry's Extra as a count and its pairs in key order). Every
+// other event's fields are JSON.
 type eventFields struct {
 	Access  *patterns.Access      `json:",omitempty"`
 	Error   *patterns.NginxError  `json:",omitempty"`
@@ -38,6 +42,7 @@ const (
 	formJSON       = 'j'
 	formAccess     = 'a'
 	formNginxError = 'e'
+	formSlow       = 's'
 )
 
 func encodeEvent(ev *patterns.Event) ([]byte, error) {
@@ -50,6 +55,8 @@ func encodeEvent(ev *patterns.Event) ([]byte, error) {
 		return appendAccess(append(b, formAccess), ev.Access), nil
 	case f == eventFields{Error: ev.Error} && ev.Error != nil:
 		return appendNginxError(append(b, formNginxError), ev.Error), nil
+	case f == eventFields{Slow: ev.Slow} && ev.Slow != nil:
+		return appendSlow(append(b, formSlow), ev.Slow), nil
 	}
 	fields, err := json.Marshal(f)
 	if err != nil {
@@ -82,6 +89,8 @@ func decodeEvent(k, v []byte) (*patterns.Event, error) {
 		ev.Access = d.access()
 	case formNginxError:
 		ev.Error = d.nginxError()
+	case formSlow:
+		ev.Slow = d.slow()
 	case formJSON:
 		var f eventFields
 		if err := json.Unmarshal(d.v, &f); err != nil {
@@ -133,8 +142,30 @@ func appendNginxError(b []byte, e *patterns.NginxError) []byte {
 	return b
 }
 
-// fieldReader reads what appendString, appendAccess and appendNginxError
-// wrote; the first error sticks.
+func appendSlow(b []byte, q *patterns.SlowQuery) []byte {
+	restart := byte(0)
+	if q.Restart {
+		restart = 1
+	}
+	b = append(b, restart)
+	for _, s := range []string{q.Server, q.User, q.Host, q.IP, q.Schema, q.Query, q.Fingerprint, q.QueryID} {
+		b = appendString(b, s)
+	}
+	for _, n := range []int64{q.ThreadID, q.RowsSent, q.RowsExamined, q.RowsAffected, q.BytesSent} {
+		b = binary.AppendVarint(b, n)
+	}
+	for _, x := range []float64{q.QueryTime, q.LockTime} {
+		b = binary.BigEndian.AppendUint64(b, math.Float64bits(x))
+	}
+	b = binary.AppendUvarint(b, uint64(len(q.Extra)))
+	for _, k := range slices.Sorted(maps.Keys(q.Extra)) {
+		b = appendString(appendString(b, k), q.Extra[k])
+	}
+	return b
+}
+
+// fieldReader reads what appendString, appendAccess, appendNginxError and
+// appendSlow wrote; the first error sticks.
 type fieldReader struct {
 	v   []byte
 	err error
@@ -182,12 +213,7 @@ func (d *fieldReader) access() *patterns.Access {
 	a.Status = int(d.varint())
 	a.BodyBytesSent = d.varint()
 	a.Connection = d.varint()
-	if len(d.v) < 8 {
-		d.fail()
-		return a
-	}
-	a.RequestTime = math.Float64frombits(binary.BigEndian.Uint64(d.v))
-	d.v = d.v[8:]
+	a.RequestTime = d.float()
 	n := int(d.byte())
 	if n > len(a.Extra) {
 		d.fail()
@@ -208,4 +234,51 @@ func (d *fieldReader) nginxError() *patterns.NginxError {
 	e.Connection = d.varint()
 	e.Errno = int(d.varint())
 	return e
+}
+
+func (d *fieldReader) float() float64 {
+	if len(d.v) < 8 {
+		d.fail()
+		return 0
+	}
+	x := math.Float64frombits(binary.BigEndian.Uint64(d.v))
+	d.v = d.v[8:]
+	return x
+}
+
+func (d *fieldReader) slow() *patterns.SlowQuery {
+	q := new(patterns.SlowQuery)
+	switch d.byte() {
+	case 0:
+	case 1:
+		q.Restart = true
+	default:
+		d.fail()
+		return q
+	}
+	for _, p := range []*string{&q.Server, &q.User, &q.Host, &q.IP, &q.Schema, &q.Query, &q.Fingerprint, &q.QueryID} {
+		*p = d.string()
+	}
+	for _, p := range []*int64{&q.ThreadID, &q.RowsSent, &q.RowsExamined, &q.RowsAffected, &q.BytesSent} {
+		*p = d.varint()
+	}
+	q.QueryTime, q.LockTime = d.float(), d.float()
+	n, w := binary.Uvarint(d.v)
+	if w <= 0 || n > uint64(len(d.v)) {
+		d.fail()
+		return q
+	}
+	d.v = d.v[w:]
+	if n > 0 {
+		q.Extra = make(map[string]string, n)
+	}
+	for range n {
+		k, v := d.string(), d.string()
+		if _, dup := q.Extra[k]; dup || d.err != nil {
+			d.fail() // keys are written once each, in order
+			return q
+		}
+		q.Extra[k] = v
+	}
+	return q
 }

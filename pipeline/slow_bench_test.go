@@ -45,7 +45,7 @@ func BenchmarkAnalyzeSlowLog(b *testing.B) {
 	b.SetBytes(fi.Size())
 	b.ReportAllocs()
 	for b.Loop() {
-		st, err := store.Open(filepath.Join(b.TempDir(), "store"))
+		st, err := store.OpenTemp() // as `logcause analyze` without --store
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/logcause/logcause/patterns"
@@ -56,7 +57,7 @@ func encodeEvent(ev *patterns.Event) ([]byte, error) {
 	case f == eventFields{Error: ev.Error} && ev.Error != nil:
 		return appendNginxError(append(b, formNginxError), ev.Error), nil
 	case f == eventFields{Slow: ev.Slow} && ev.Slow != nil:
-		return appendSlow(append(b, formSlow), ev.Slow), nil
+		return appendSlow(append(b, formSlow), ev.Slow, ev.Text), nil
 	}
 	fields, err := json.Marshal(f)
 	if err != nil {
@@ -90,7 +91,7 @@ func decodeEvent(k, v []byte) (*patterns.Event, error) {
 	case formNginxError:
 		ev.Error = d.nginxError()
 	case formSlow:
-		ev.Slow = d.slow()
+		ev.Slow = d.slow(ev.Text)
 	case formJSON:
 		var f eventFields
 		if err := json.Unmarshal(d.v, &f); err != nil {
@@ -142,14 +143,21 @@ func appendNginxError(b []byte, e *patterns.NginxError) []byte {
 	return b
 }
 
-func appendSlow(b []byte, q *patterns.SlowQuery) []byte {
+func appendSlow(b []byte, q *patterns.SlowQuery, text string) []byte {
 	restart := byte(0)
 	if q.Restart {
 		restart = 1
 	}
 	b = append(b, restart)
-	for _, s := range []string{q.Server, q.User, q.Host, q.IP, q.Schema, q.Query, q.Fingerprint, q.QueryID} {
+	for _, s := range []string{q.Server, q.User, q.Host, q.IP, q.Schema, q.Fingerprint, q.QueryID} {
 		b = appendString(b, s)
+	}
+	// The statement is most of the entry's text: a reference to it there,
+	// 1 + its offset and its length, else 0 and the statement.
+	if i := strings.LastIndex(text, q.Query); q.Query != "" && i >= 0 {
+		b = binary.AppendUvarint(binary.AppendUvarint(b, uint64(i)+1), uint64(len(q.Query)))
+	} else {
+		b = appendString(append(b, 0), q.Query)
 	}
 	for _, n := range []int64{q.ThreadID, q.RowsSent, q.RowsExamined, q.RowsAffected, q.BytesSent} {
 		b = binary.AppendVarint(b, n)
@@ -246,7 +254,7 @@ func (d *fieldReader) float() float64 {
 	return x
 }
 
-func (d *fieldReader) slow() *patterns.SlowQuery {
+func (d *fieldReader) slow(text string) *patterns.SlowQuery {
 	q := new(patterns.SlowQuery)
 	switch d.byte() {
 	case 0:
@@ -256,19 +264,29 @@ func (d *fieldReader) slow() *patterns.SlowQuery {
 		d.fail()
 		return q
 	}
-	for _, p := range []*string{&q.Server, &q.User, &q.Host, &q.IP, &q.Schema, &q.Query, &q.Fingerprint, &q.QueryID} {
+	for _, p := range []*string{&q.Server, &q.User, &q.Host, &q.IP, &q.Schema, &q.Fingerprint, &q.QueryID} {
 		*p = d.string()
+	}
+	switch at := d.uvarint(); {
+	case at == 0:
+		q.Query = d.string()
+	default:
+		n := d.uvarint()
+		if at-1 > uint64(len(text)) || n > uint64(len(text))-(at-1) {
+			d.fail()
+			return q
+		}
+		q.Query = text[at-1 : at-1+n]
 	}
 	for _, p := range []*int64{&q.ThreadID, &q.RowsSent, &q.RowsExamined, &q.RowsAffected, &q.BytesSent} {
 		*p = d.varint()
 	}
 	q.QueryTime, q.LockTime = d.float(), d.float()
-	n, w := binary.Uvarint(d.v)
-	if w <= 0 || n > uint64(len(d.v)) {
+	n := d.uvarint()
+	if n > uint64(len(d.v)) {
 		d.fail()
 		return q
 	}
-	d.v = d.v[w:]
 	if n > 0 {
 		q.Extra = make(map[string]string, n)
 	}
@@ -281,4 +299,14 @@ func (d *fieldReader) slow() *patterns.SlowQuery {
 		q.Extra[k] = v
 	}
 	return q
+}
+
+func (d *fieldReader) uvarint() uint64 {
+	x, w := binary.Uvarint(d.v)
+	if w <= 0 {
+		d.fail()
+		return 0
+	}
+	d.v = d.v[w:]
+	return x
 }

@@ -338,6 +338,8 @@ func TestEventCodecCarriesEveryField(t *testing.T) {
 		{Kind: patterns.KindNginxError, Path: "e", Error: e},
 		{Kind: patterns.KindMySQLSlow, Path: "s", Slow: q},
 		{Kind: patterns.KindMySQLSlow, Path: "header", Slow: &patterns.SlowQuery{Restart: true, Server: "mysqld, Version: 8.0.36"}},
+		// The statement stored as a reference into the text.
+		{Kind: patterns.KindMySQLSlow, Path: "ref", Text: "# Query_time: 2.5\nSELECT 1;\n", Slow: &patterns.SlowQuery{QueryTime: 2.5, Query: "SELECT 1;"}},
 		{Kind: patterns.KindNginxAccess, Path: "both", Access: a, Error: e}, // not a form of its own: JSON
 	} {
 		ev.Time = time.Unix(0, 1).UTC()
@@ -358,7 +360,7 @@ func FuzzDecodeEvent(f *testing.F) {
 	ev := &patterns.Event{Time: time.Unix(0, 7).UTC(), Kind: patterns.KindNginxAccess, Path: "access.log", Text: "x",
 		Access: &patterns.Access{RemoteAddr: "1.2.3.4", Status: 502, RequestTime: -1, Extra: [patterns.MaxAccessExtra]patterns.AccessVar{{Name: "a", Value: "b"}}}}
 	for _, e := range []*patterns.Event{ev, {Kind: patterns.KindNginxError, Error: &patterns.NginxError{Errno: 111}}, {Kind: patterns.KindFPMError, FPM: &patterns.FPMError{Pool: "www"}},
-		{Kind: patterns.KindMySQLSlow, Slow: &patterns.SlowQuery{QueryTime: 2.5, Query: "select 1", Extra: map[string]string{"a": "b", "c": ""}}}} {
+		{Kind: patterns.KindMySQLSlow, Text: "# x\nselect 1", Slow: &patterns.SlowQuery{QueryTime: 2.5, Query: "select 1", Extra: map[string]string{"a": "b", "c": ""}}}} {
 		v, _ := encodeEvent(e)
 		f.Add(v)
 	}

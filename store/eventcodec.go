@@ -192,13 +192,13 @@ func (d *fieldReader) string() string {
 	return s
 }
 
+// varint reads what binary.AppendVarint wrote: a zig-zag uvarint.
 func (d *fieldReader) varint() int64 {
-	x, w := binary.Varint(d.v)
-	if w <= 0 {
-		d.fail()
-		return 0
+	ux := d.uvarint()
+	x := int64(ux >> 1)
+	if ux&1 != 0 {
+		x = ^x
 	}
-	d.v = d.v[w:]
 	return x
 }
 

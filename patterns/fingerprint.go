@@ -33,6 +33,10 @@ import (
 //   - "limit ?, ?" and "limit ? offset ?" become "limit ?" (pages of one
 //     query are one class, as in pt-query-digest).
 //   - After ORDER BY, the ASC keywords go (ASC is the default).
+//   - A + or - operator with a space after it becomes "?", as
+//     pt-query-digest's number pattern makes it ("total = total + 1.5" →
+//     "total = total ? ?", "a - b" → "a ? b"); where a sign touches what
+//     follows, it is an operator (a-b) or a number's sign (-5 → ?).
 //   - "use db" becomes "use ?"; "call proc(…)" becomes "call proc";
 //     "administrator command: Quit" is returned as it is.
 //
@@ -251,6 +255,7 @@ func (f *fingerprinter) space(c byte) {
 	switch {
 	case n == f.base:
 	case f.pending:
+		f.signApart()
 		f.out = append(f.out, ' ')
 	case f.glue:
 		// A removed comment separated the two tokens: keep them apart if
@@ -259,10 +264,22 @@ func (f *fingerprinter) space(c byte) {
 		wp := isNameByte(p) || p == '?' || p == '`'
 		wc := isNameByte(c) || c == '?' || c == '`'
 		if wp && wc || !wp && !wc && p != ' ' && p != '(' && c != ')' && c != ',' {
+			f.signApart()
 			f.out = append(f.out, ' ')
 		}
 	}
 	f.pending, f.glue = false, false
+}
+
+// signApart makes a + or - that a space is about to follow a "?": to
+// pt-query-digest such a sign is a number of its own (its number pattern
+// starts at any + or -), so "total + 1.5" is "total ? ?" and "a - b" is
+// "a ? b". Decided where the space is written, so that no fingerprint holds
+// a sign before a space and a second pass keeps it as it is.
+func (f *fingerprinter) signApart() {
+	if n := len(f.out); n > f.base && (f.out[n-1] == '+' || f.out[n-1] == '-') {
+		f.out[n-1] = '?'
+	}
 }
 
 func (f *fingerprinter) punct(c byte) {

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/logcause/logcause/patterns"
@@ -19,10 +22,12 @@ import (
 //
 // Analysis decodes every event near an incident, thousands of them, and
 // encoding/json spent ~6 µs on each (BenchmarkAnalyzeDayOfTraffic): the
-// text is kept raw, and the two kinds that come by the thousand, nginx's
-// access and error lines, have a binary form of their own (formAccess,
-// formNginxError: the fields in a fixed order, strings as uvarint length
-// and bytes, integers as varints). Every other event's fields are JSON.
+// text is kept raw, and the kinds that come by the thousand, nginx's
+// access and error lines and slow-log entries, have a binary form of their
+// own (formAccess, formNginxError, formSlow: the fields in a fixed order,
+// strings as uvarint length and bytes, integers as varints, floats as 8
+// bytes; a slow entry's Extra as a count and its pairs in key order). Every
+// other event's fields are JSON.
 type eventFields struct {
 	Access  *patterns.Access      `json:",omitempty"`
 	Error   *patterns.NginxError  `json:",omitempty"`
@@ -39,6 +44,7 @@ const (
 	formJSON       = 'j'
 	formAccess     = 'a'
 	formNginxError = 'e'
+	formSlow       = 's'
 )
 
 func encodeEvent(ev *patterns.Event) ([]byte, error) {
@@ -51,6 +57,8 @@ func encodeEvent(ev *patterns.Event) ([]byte, error) {
 		return appendAccess(append(b, formAccess), ev.Access), nil
 	case f == eventFields{Error: ev.Error} && ev.Error != nil:
 		return appendNginxError(append(b, formNginxError), ev.Error), nil
+	case f == eventFields{Slow: ev.Slow} && ev.Slow != nil:
+		return appendSlow(append(b, formSlow), ev.Slow, ev.Text), nil
 	}
 	fields, err := json.Marshal(f)
 	if err != nil {
@@ -83,6 +91,8 @@ func decodeEvent(k, v []byte) (*patterns.Event, error) {
 		ev.Access = d.access()
 	case formNginxError:
 		ev.Error = d.nginxError()
+	case formSlow:
+		ev.Slow = d.slow(ev.Text)
 	case formJSON:
 		var f eventFields
 		if err := json.Unmarshal(d.v, &f); err != nil {
@@ -134,8 +144,37 @@ func appendNginxError(b []byte, e *patterns.NginxError) []byte {
 	return b
 }
 
-// fieldReader reads what appendString, appendAccess and appendNginxError
-// wrote; the first error sticks.
+func appendSlow(b []byte, q *patterns.SlowQuery, text string) []byte {
+	restart := byte(0)
+	if q.Restart {
+		restart = 1
+	}
+	b = append(b, restart)
+	for _, s := range []string{q.Server, q.User, q.Host, q.IP, q.Schema, q.Fingerprint, q.QueryID} {
+		b = appendString(b, s)
+	}
+	// The statement is most of the entry's text: a reference to it there,
+	// 1 + its offset and its length, else 0 and the statement.
+	if i := strings.LastIndex(text, q.Query); q.Query != "" && i >= 0 {
+		b = binary.AppendUvarint(binary.AppendUvarint(b, uint64(i)+1), uint64(len(q.Query)))
+	} else {
+		b = appendString(append(b, 0), q.Query)
+	}
+	for _, n := range []int64{q.ThreadID, q.RowsSent, q.RowsExamined, q.RowsAffected, q.BytesSent} {
+		b = binary.AppendVarint(b, n)
+	}
+	for _, x := range []float64{q.QueryTime, q.LockTime} {
+		b = binary.BigEndian.AppendUint64(b, math.Float64bits(x))
+	}
+	b = binary.AppendUvarint(b, uint64(len(q.Extra)))
+	for _, k := range slices.Sorted(maps.Keys(q.Extra)) {
+		b = appendString(appendString(b, k), q.Extra[k])
+	}
+	return b
+}
+
+// fieldReader reads what appendString, appendAccess, appendNginxError and
+// appendSlow wrote; the first error sticks.
 type fieldReader struct {
 	v   []byte
 	err error
@@ -154,13 +193,13 @@ func (d *fieldReader) string() string {
 	return s
 }
 
+// varint reads what binary.AppendVarint wrote: a zig-zag uvarint.
 func (d *fieldReader) varint() int64 {
-	x, w := binary.Varint(d.v)
-	if w <= 0 {
-		d.fail()
-		return 0
+	ux := d.uvarint()
+	x := int64(ux >> 1)
+	if ux&1 != 0 {
+		x = ^x
 	}
-	d.v = d.v[w:]
 	return x
 }
 
@@ -183,12 +222,7 @@ func (d *fieldReader) access() *patterns.Access {
 	a.Status = int(d.varint())
 	a.BodyBytesSent = d.varint()
 	a.Connection = d.varint()
-	if len(d.v) < 8 {
-		d.fail()
-		return a
-	}
-	a.RequestTime = math.Float64frombits(binary.BigEndian.Uint64(d.v))
-	d.v = d.v[8:]
+	a.RequestTime = d.float()
 	n := int(d.byte())
 	if n > len(a.Extra) {
 		d.fail()
@@ -209,4 +243,71 @@ func (d *fieldReader) nginxError() *patterns.NginxError {
 	e.Connection = d.varint()
 	e.Errno = int(d.varint())
 	return e
+}
+
+func (d *fieldReader) float() float64 {
+	if len(d.v) < 8 {
+		d.fail()
+		return 0
+	}
+	x := math.Float64frombits(binary.BigEndian.Uint64(d.v))
+	d.v = d.v[8:]
+	return x
+}
+
+func (d *fieldReader) slow(text string) *patterns.SlowQuery {
+	q := new(patterns.SlowQuery)
+	switch d.byte() {
+	case 0:
+	case 1:
+		q.Restart = true
+	default:
+		d.fail()
+		return q
+	}
+	for _, p := range []*string{&q.Server, &q.User, &q.Host, &q.IP, &q.Schema, &q.Fingerprint, &q.QueryID} {
+		*p = d.string()
+	}
+	switch at := d.uvarint(); {
+	case at == 0:
+		q.Query = d.string()
+	default:
+		n := d.uvarint()
+		if at-1 > uint64(len(text)) || n > uint64(len(text))-(at-1) {
+			d.fail()
+			return q
+		}
+		q.Query = text[at-1 : at-1+n]
+	}
+	for _, p := range []*int64{&q.ThreadID, &q.RowsSent, &q.RowsExamined, &q.RowsAffected, &q.BytesSent} {
+		*p = d.varint()
+	}
+	q.QueryTime, q.LockTime = d.float(), d.float()
+	n := d.uvarint()
+	if n > uint64(len(d.v)) {
+		d.fail()
+		return q
+	}
+	if n > 0 {
+		q.Extra = make(map[string]string, n)
+	}
+	for range n {
+		k, v := d.string(), d.string()
+		if _, dup := q.Extra[k]; dup || d.err != nil {
+			d.fail() // keys are written once each, in order
+			return q
+		}
+		q.Extra[k] = v
+	}
+	return q
+}
+
+func (d *fieldReader) uvarint() uint64 {
+	x, w := binary.Uvarint(d.v)
+	if w <= 0 {
+		d.fail()
+		return 0
+	}
+	d.v = d.v[w:]
+	return x
 }

@@ -312,20 +312,34 @@ func fillFields(v reflect.Value, n *int) {
 	case reflect.Float64:
 		*n++
 		v.SetFloat(float64(*n) + 0.25)
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Map: // map[string]string
+		m := reflect.MakeMap(v.Type())
+		for range 3 {
+			*n++
+			m.SetMapIndex(reflect.ValueOf(fmt.Sprintf("k%d", *n)), reflect.ValueOf(fmt.Sprintf("v%d \x00", *n)))
+		}
+		v.Set(m)
 	default:
 		panic("fill: add " + v.Kind().String())
 	}
 }
 
-// The binary forms of access and error events carry every field.
+// The binary forms of access, error and slow-log events carry every field.
 func TestEventCodecCarriesEveryField(t *testing.T) {
 	n := 0
-	a, e := new(patterns.Access), new(patterns.NginxError)
+	a, e, q := new(patterns.Access), new(patterns.NginxError), new(patterns.SlowQuery)
 	fillFields(reflect.ValueOf(a), &n)
 	fillFields(reflect.ValueOf(e), &n)
+	fillFields(reflect.ValueOf(q), &n)
 	for _, ev := range []*patterns.Event{
 		{Kind: patterns.KindNginxAccess, Path: "a", Access: a},
 		{Kind: patterns.KindNginxError, Path: "e", Error: e},
+		{Kind: patterns.KindMySQLSlow, Path: "s", Slow: q},
+		{Kind: patterns.KindMySQLSlow, Path: "header", Slow: &patterns.SlowQuery{Restart: true, Server: "mysqld, Version: 8.0.36"}},
+		// The statement stored as a reference into the text.
+		{Kind: patterns.KindMySQLSlow, Path: "ref", Text: "# Query_time: 2.5\nSELECT 1;\n", Slow: &patterns.SlowQuery{QueryTime: 2.5, Query: "SELECT 1;"}},
 		{Kind: patterns.KindNginxAccess, Path: "both", Access: a, Error: e}, // not a form of its own: JSON
 	} {
 		ev.Time = time.Unix(0, 1).UTC()
@@ -345,7 +359,8 @@ func TestEventCodecCarriesEveryField(t *testing.T) {
 func FuzzDecodeEvent(f *testing.F) {
 	ev := &patterns.Event{Time: time.Unix(0, 7).UTC(), Kind: patterns.KindNginxAccess, Path: "access.log", Text: "x",
 		Access: &patterns.Access{RemoteAddr: "1.2.3.4", Status: 502, RequestTime: -1, Extra: [patterns.MaxAccessExtra]patterns.AccessVar{{Name: "a", Value: "b"}}}}
-	for _, e := range []*patterns.Event{ev, {Kind: patterns.KindNginxError, Error: &patterns.NginxError{Errno: 111}}, {Kind: patterns.KindFPMError, FPM: &patterns.FPMError{Pool: "www"}}} {
+	for _, e := range []*patterns.Event{ev, {Kind: patterns.KindNginxError, Error: &patterns.NginxError{Errno: 111}}, {Kind: patterns.KindFPMError, FPM: &patterns.FPMError{Pool: "www"}},
+		{Kind: patterns.KindMySQLSlow, Text: "# x\nselect 1", Slow: &patterns.SlowQuery{QueryTime: 2.5, Query: "select 1", Extra: map[string]string{"a": "b", "c": ""}}}} {
 		v, _ := encodeEvent(e)
 		f.Add(v)
 	}

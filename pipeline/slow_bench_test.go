@@ -1,0 +1,69 @@
+package pipeline
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/bench/loggen"
+	"github.com/logcause/logcause/ingest"
+	"github.com/logcause/logcause/store"
+)
+
+// BenchmarkAnalyzeSlowLog measures what `logcause analyze` does with a
+// MySQL 8 slow log (bench/loggen's Slow, 300 classes): load it into a
+// store, then analyze it, digest included. LOGCAUSE_BENCH_QUERIES sets the
+// number of queries (default 30,000; the bench/run figure is 300,000):
+// LOGCAUSE_BENCH_QUERIES=300000 go test -run '^$' -bench AnalyzeSlowLog -benchtime 1x ./pipeline
+func BenchmarkAnalyzeSlowLog(b *testing.B) {
+	queries := 30000
+	if s := os.Getenv("LOGCAUSE_BENCH_QUERIES"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		queries = n
+	}
+	path := filepath.Join(b.TempDir(), "slow.log")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := (loggen.Slow{Seed: 1, Queries: queries}).Write(f); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(fi.Size())
+	b.ReportAllocs()
+	for b.Loop() {
+		st, err := store.OpenTemp() // as `logcause analyze` without --store
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := Load(context.Background(), []string{path}, st.NewWriter(), Options{Limits: ingest.DefaultLimits})
+		if err != nil || len(res.Problems) > 0 {
+			b.Fatal(err, res.Problems)
+		}
+		first, last, _, err := st.Range()
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, err := analyze.Analyze(st, analyze.TimeRange{Start: first, End: last}, analyze.DefaultConfig)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(r.SlowQueries) == 0 {
+			b.Fatal("no query classes")
+		}
+		st.Close()
+	}
+}

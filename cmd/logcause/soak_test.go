@@ -408,16 +408,27 @@ type soakWatch struct {
 	mu      sync.Mutex
 	events  []soakEvent
 	stderr  []string
+	news    chan struct{} // a line was logged (stderr), without waiting for the reader of it
+}
+
+// told wakes await: a line was logged.
+func (w *soakWatch) told() {
+	select {
+	case w.news <- struct{}{}:
+	default: // it will read every line since its last look anyway
+	}
 }
 
 func (s *soak) start() {
 	s.procs++
-	w := &soakWatch{s: s, proc: s.procs, exited: make(chan struct{})}
+	w := &soakWatch{s: s, proc: s.procs, exited: make(chan struct{}), news: make(chan struct{}, 1)}
 	w.cmd = exec.Command(s.bin, "watch", "--config", s.cfg, "--store", s.storeDir, "--tz", "UTC",
 		"--from-start", "--format", "json", "--interval", "2s", "--resolve-after", soakResolve.String(),
 		"--nginx-conf", filepath.Join(s.dir, "nginx.conf"), "--config-root", filepath.Join(s.dir, "root"),
 		"--listen", "127.0.0.1:0")
-	w.cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+s.sd.path)
+	// The watchdog's pings, from the daemon's committing loop, are what
+	// awaitCaughtUp waits on between two looks at its status.
+	w.cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+s.sd.path, "WATCHDOG_USEC=400000")
 	stdout, err := w.cmd.StdoutPipe()
 	if err != nil {
 		s.t.Fatal(err)
@@ -465,6 +476,7 @@ func (s *soak) start() {
 			w.mu.Lock()
 			w.stderr = append(w.stderr, sc.Text())
 			w.mu.Unlock()
+			w.told()
 		}
 		io.Copy(io.Discard, stderr) // past a line too long: the daemon must not block on its log
 	}()
@@ -554,7 +566,7 @@ func (s *soak) reload() {
 
 // await waits for a line of the daemon's log that holds want.
 func (w *soakWatch) await(want string) {
-	deadline := time.Now().Add(safetyBound)
+	hung := time.After(safetyBound) // a hang guard, not a pace
 	for i := 0; ; {
 		w.mu.Lock()
 		lines := w.stderr[i:]
@@ -566,14 +578,12 @@ func (w *soakWatch) await(want string) {
 			}
 		}
 		select {
+		case <-w.news:
 		case <-w.exited:
 			w.s.t.Fatalf("watch exited (%v) before it logged %q", w.err, want)
-		default:
-		}
-		if time.Now().After(deadline) {
+		case <-hung:
 			w.s.t.Fatalf("watch did not log %q", want)
 		}
-		time.Sleep(20 * time.Millisecond) // polling the daemon's log
 	}
 }
 
@@ -585,23 +595,23 @@ func (s *soak) awaitCaughtUp() {
 		s.t.Fatal(err)
 	}
 	defer c.Close()
-	deadline := time.Now().Add(safetyBound)
+	hung := time.After(safetyBound) // a hang guard, not a pace
 	var st daemon.Status
 	for {
-		select {
-		case <-s.w.exited:
-			s.t.Fatalf("watch exited: %v", s.w.err)
-		default:
-		}
 		s.w.sample()
 		st, err = c.Status(context.Background())
 		if err == nil && s.caughtUp(st) {
 			break
 		}
-		if time.Now().After(deadline) {
+		// Look again once the daemon's committing loop turned: its next
+		// watchdog ping (or any other notification).
+		select {
+		case <-s.sd.msgs:
+		case <-s.w.exited:
+			s.t.Fatalf("watch exited: %v", s.w.err)
+		case <-hung:
 			s.t.Fatalf("watch did not catch up (status %+v, err %v); events %+v", st, err, s.w.seen())
 		}
-		time.Sleep(100 * time.Millisecond) // polling the daemon's own status
 	}
 	s.logf("watch caught up: %d commits", st.Commits)
 }

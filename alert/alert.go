@@ -256,16 +256,8 @@ func (a *Alerter) resolved(inc analyze.Incident, now time.Time) {
 // match finds the tracked incident inc is: the same start, else one whose
 // window overlaps inc's (a late line may move an incident's start).
 func (a *Alerter) match(inc analyze.Incident) *tracked {
-	if t, ok := a.open[inc.Start]; ok {
-		return t
-	}
-	for _, k := range slices.SortedFunc(maps.Keys(a.open), time.Time.Compare) {
-		t := a.open[k]
-		if !inc.Start.After(t.latest.End) && !inc.End.Before(t.key) {
-			return t
-		}
-	}
-	return nil
+	t, _ := analyze.MatchIncident(a.open, inc, func(t *tracked) (time.Time, time.Time) { return t.key, t.latest.End })
+	return t
 }
 
 // queue pushes m onto the queues of the destinations that want it (all

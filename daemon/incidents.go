@@ -91,16 +91,8 @@ func (d *Daemon) analyzeRecent(now time.Time, resolve bool) error {
 // match returns the state of the incident inc is (the same start, or
 // overlapping: a late line may move its start), or nil.
 func (d *Daemon) match(inc analyze.Incident) *incidentState {
-	if s, ok := d.incidents[inc.Start]; ok {
-		return s
-	}
-	for _, start := range slices.SortedFunc(maps.Keys(d.incidents), time.Time.Compare) {
-		s := d.incidents[start]
-		if !inc.Start.After(s.Latest.End) && !inc.End.Before(s.Start) {
-			return s
-		}
-	}
-	return nil
+	s, _ := analyze.MatchIncident(d.incidents, inc, func(s *incidentState) (time.Time, time.Time) { return s.Start, s.Latest.End })
+	return s
 }
 
 // wouldTell reports whether res holds an incident to announce at now.

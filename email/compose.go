@@ -192,7 +192,7 @@ func Subject(res analyze.Result, host string, zone *time.Location) string {
 	}
 	slices.SortFunc(codes, func(a, b string) int { return cmp.Or(cmp.Compare(status[b], status[a]), cmp.Compare(a, b)) })
 	for _, code := range codes {
-		s += ", " + thousands(status[code]) + "×" + code
+		s += ", " + report.Thousands(status[code]) + "×" + code
 	}
 	// The causes with the most gateway errors first; ties in time order.
 	slices.SortStableFunc(kinds, func(a, b analyze.Kind) int { return cmp.Compare(errs[b], errs[a]) })
@@ -215,7 +215,7 @@ func quietHeadline(res analyze.Result) string {
 	case res.Totals.Requests == 0:
 		return "no requests logged"
 	case res.Noise.GatewayErrors > 0:
-		return fmt.Sprintf("no incidents, %s stray gateway error%s", thousands(res.Noise.GatewayErrors), plural(res.Noise.GatewayErrors))
+		return fmt.Sprintf("no incidents, %s stray gateway error%s", report.Thousands(res.Noise.GatewayErrors), plural(res.Noise.GatewayErrors))
 	}
 	return "no gateway errors"
 }
@@ -232,9 +232,9 @@ func allClear(res analyze.Result, host string, zone *time.Location) string {
 	case res.Noise.GatewayErrors > 0:
 		fmt.Fprintf(&b, "No incident. %s request%s, %s of them stray gateway errors (502/504), too few\n"+
 			"or too spread out to be an incident.\n",
-			thousands(res.Totals.Requests), plural(res.Totals.Requests), thousands(res.Noise.GatewayErrors))
+			report.Thousands(res.Totals.Requests), plural(res.Totals.Requests), report.Thousands(res.Noise.GatewayErrors))
 	default:
-		fmt.Fprintf(&b, "All clear: %s request%s, no gateway error (502/504).\n", thousands(res.Totals.Requests), plural(res.Totals.Requests))
+		fmt.Fprintf(&b, "All clear: %s request%s, no gateway error (502/504).\n", report.Thousands(res.Totals.Requests), plural(res.Totals.Requests))
 	}
 	fmt.Fprintf(&b, "\n%d log file%s read.\n", len(res.Sources), plural(int64(len(res.Sources))))
 	return b.String()
@@ -265,22 +265,6 @@ func plural(n int64) string {
 		return ""
 	}
 	return "s"
-}
-
-// thousands writes n with a comma between groups of three digits.
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	if n < 0 {
-		return "-" + thousands(-n)
-	}
-	var b strings.Builder
-	for i, d := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(d)
-	}
-	return b.String()
 }
 
 // HeaderSafe refuses a header value that holds a line break or another

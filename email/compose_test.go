@@ -18,6 +18,7 @@ import (
 
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/internal/mailtest"
+	"github.com/logcause/logcause/report"
 )
 
 var (
@@ -89,8 +90,8 @@ func TestSubject(t *testing.T) {
 
 func TestThousands(t *testing.T) {
 	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1284: "1,284", 1234567: "1,234,567", -1000: "-1,000"} {
-		if got := thousands(n); got != want {
-			t.Errorf("thousands(%d) = %s, want %s", n, got, want)
+		if got := report.Thousands(n); got != want {
+			t.Errorf("Thousands(%d) = %s, want %s", n, got, want)
 		}
 	}
 }

@@ -131,7 +131,7 @@ func (p *printer) table(cols []column, rows [][]string) {
 func (p *printer) header(res analyze.Result) {
 	p.line(2, "logcause: %s of logs, %s to %s UTC", plural(len(res.Sources), "file"),
 		stamp(res.Range.Start), stamp(res.Range.End))
-	p.line(2, "%s requests: %s", thousands(res.Totals.Requests), statusList(res.Totals.Status, 0))
+	p.line(2, "%s requests: %s", Thousands(res.Totals.Requests), statusList(res.Totals.Status, 0))
 	switch len(res.Incidents) {
 	case 0:
 		p.line(2, "No incident: no spike of 502/504 responses.")
@@ -146,7 +146,7 @@ func (p *printer) incident(n int, res analyze.Result, inc analyze.Incident) {
 	p.line(2, "INCIDENT %d  %s to %s UTC (%s)", n, stamp(inc.Start), clock(inc.End), inc.End.Sub(inc.Start))
 	p.line(2, "%s", clean(inc.Title))
 	p.f("\n")
-	p.line(labelled, "  Impact:      %s of %s requests (%.1f%%) failed: %s", thousands(gateway), thousands(inc.Requests), share, statusList(inc.Status, 0))
+	p.line(labelled, "  Impact:      %s of %s requests (%.1f%%) failed: %s", Thousands(gateway), Thousands(inc.Requests), share, statusList(inc.Status, 0))
 	root := rootCause(inc)
 	p.line(labelled, "  Root cause:  %s (confidence %.2f)", inc.RootCause, root.Confidence)
 	p.line(labelled, "  Chain:       %s → %s", strings.Join(chainNames(inc, nil), " → "), gatewayCodes(inc.Status))
@@ -178,7 +178,7 @@ func (p *printer) incident(n int, res analyze.Result, inc analyze.Incident) {
 		p.f("\n  Top paths with 502/504:\n")
 		rows := make([][]string, 0, len(inc.TopPaths))
 		for _, tp := range inc.TopPaths {
-			rows = append(rows, []string{shorten(clean(tp.Path), maxLineText), thousands(tp.Count)})
+			rows = append(rows, []string{shorten(clean(tp.Path), maxLineText), Thousands(tp.Count)})
 		}
 		p.table([]column{{header: "PATH", wraps: true}, {header: "ERRORS", align: tw.AlignRight}}, rows)
 	}
@@ -251,7 +251,7 @@ func (p *printer) evidence(es []analyze.Evidence, more int) {
 		p.line(4, "    %s", shorten(clean(e.Text), maxLineText))
 	}
 	if more > 0 {
-		p.line(4, "  %s more not shown", thousands(int64(more)))
+		p.line(4, "  %s more not shown", Thousands(int64(more)))
 	}
 }
 
@@ -262,7 +262,7 @@ func (p *printer) noise(n analyze.Noise) {
 		return
 	}
 	p.f("\n")
-	p.line(2, "Noise: %s gateway error(s) outside incidents, too few or too usual to be one:", thousands(n.GatewayErrors))
+	p.line(2, "Noise: %s gateway error(s) outside incidents, too few or too usual to be one:", Thousands(n.GatewayErrors))
 	for _, b := range n.Bursts {
 		p.line(4, "  %s to %s UTC  %s", stamp(b.Start), clock(b.End), statusList(b.Status, 0))
 	}
@@ -301,7 +301,7 @@ func (p *printer) sources(srcs []analyze.Source) {
 	p.f("\nSources:\n")
 	rows := make([][]string, 0, len(srcs))
 	for _, s := range srcs {
-		rows = append(rows, []string{clean(s.Path), s.Format, thousands(s.Records), thousands(s.Unparsed), clean(s.TZ)})
+		rows = append(rows, []string{clean(s.Path), s.Format, Thousands(s.Records), Thousands(s.Unparsed), clean(s.TZ)})
 	}
 	p.table(sourceColumns(), rows)
 	for _, s := range srcs {
@@ -332,7 +332,7 @@ const labelled = 15
 func topLine(vs []analyze.ValueCount, n int) string {
 	parts := make([]string, 0, n+1)
 	for _, v := range vs[:min(n, len(vs))] {
-		parts = append(parts, shorten(clean(v.Value), 80)+" ("+thousands(v.Count)+")")
+		parts = append(parts, shorten(clean(v.Value), 80)+" ("+Thousands(v.Count)+")")
 	}
 	if len(vs) > n {
 		parts = append(parts, "…")
@@ -361,7 +361,7 @@ func statusList(m map[string]int64, from int) string {
 	slices.Sort(codes)
 	parts := make([]string, 0, len(codes))
 	for _, c := range codes {
-		parts = append(parts, c+": "+thousands(m[c]))
+		parts = append(parts, c+": "+Thousands(m[c]))
 	}
 	if len(parts) == 0 {
 		return "none"
@@ -379,7 +379,8 @@ func gatewayCodes(m map[string]int64) string {
 	return strings.Join(out, "/")
 }
 
-func thousands(n int64) string {
+// Thousands writes n with a comma between groups of three digits.
+func Thousands(n int64) string {
 	s := strconv.FormatInt(n, 10)
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
@@ -439,7 +440,7 @@ func shorten(s string, n int) string {
 func upstreamLine(us []analyze.UpstreamShare, n int) string {
 	parts := make([]string, 0, n+1)
 	for _, u := range us[:min(n, len(us))] {
-		parts = append(parts, fmt.Sprintf("%s %s of %s failed", shorten(clean(u.Upstream), 80), thousands(u.GatewayErrors), thousands(u.Requests)))
+		parts = append(parts, fmt.Sprintf("%s %s of %s failed", shorten(clean(u.Upstream), 80), Thousands(u.GatewayErrors), Thousands(u.Requests)))
 	}
 	if len(us) > n {
 		parts = append(parts, fmt.Sprintf("(%d more)", len(us)-n))

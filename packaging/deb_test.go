@@ -43,7 +43,8 @@ var captured = map[string]int{"access.log": 300, "error.log": 89, "php-fpm.log":
 // one of this machine's architecture with apt, checks the files, the
 // user, the unit, the man pages and the completions, runs watch as the
 // user the unit runs it as on logs that only group adm may read, then
-// upgrades to a newer build with an edited conffile, removes and purges.
+// upgrades to a newer build with an edited conffile (the new binary goes
+// on in the kept store), removes and purges.
 func TestInstalledPackage(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Fatal("the installed-package test installs a Debian package: run it as root (.ci/run does)")
@@ -53,6 +54,11 @@ func TestInstalledPackage(t *testing.T) {
 	}
 	if _, err := user.Lookup("logcause"); err == nil {
 		t.Fatal("a user logcause exists already: the test proves that the package creates it; `deluser --system logcause` first")
+	}
+	for _, p := range []string{stateDir, filepath.Dir(conffile)} {
+		if _, err := os.Lstat(p); err == nil {
+			t.Fatalf("%s exists already: the test proves that the package makes it and a purge removes it; remove it first", p)
+		}
 	}
 	repo, err := filepath.Abs("..")
 	if err != nil {
@@ -102,6 +108,22 @@ func TestInstalledPackage(t *testing.T) {
 		t.Errorf("after the upgrade, logcause version says\n%s", out)
 	}
 	mustExist(t, filepath.Join(stateDir, "MANIFEST"), enabled)
+
+	// The new binary goes on in the kept store where the old one stopped:
+	// only what was written since is read.
+	access := readFile(t, filepath.Join(logs, "access.log"))
+	more := strings.Join(strings.SplitAfter(access, "\n")[:50], "")
+	f, err := os.OpenFile(filepath.Join(logs, "access.log"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(more); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	w := startWatch(t)
+	w.await(t, logs, map[string]int{"access.log": 50, "error.log": 0, "php-fpm.log": 0})
+	w.stop(t)
 
 	t.Log("dpkg -r: the store and the conffile stay")
 	run(t, "", "dpkg", "--remove", "logcause")
@@ -243,71 +265,98 @@ func watchTheCapture(t *testing.T) (logs, edited string) {
 	}
 	run(t, "", binary, "config", "check", conffile)
 
-	// The unit's command line, as the unit's user and groups.
-	m := regexp.MustCompile(`(?m)^ExecStart=(.*)$`).FindStringSubmatch(readFile(t, unit))
-	if m == nil {
-		t.Fatalf("%s has no ExecStart=", unit)
-	}
-	notify := listenNotify(t)
-	args := append([]string{"--reuid=logcause", "--regid=logcause", "--init-groups", "--"}, strings.Fields(m[1])...)
-	cmd := exec.Command("setpriv", append(args, "--from-start")...)
-	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+notify.name, "WATCHDOG_USEC=1000000")
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	t.Logf("as logcause: %s --from-start", m[1])
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stopped := false
-	defer func() {
-		if !stopped {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}()
-
-	// Each notification (READY=1, then the watchdog's pings every 0.5 s)
-	// is a turn of the daemon's committing loop: look at its status then.
-	hung := time.After(hangGuard)
-	var status string
-	for caughtUp := false; !caughtUp; {
-		select {
-		case <-notify.msgs:
-		case err := <-exited:
-			stopped = true
-			t.Fatalf("watch exited: %v\n%s", err, stderr.String())
-		case <-hung:
-			_ = cmd.Process.Kill()
-			<-exited
-			stopped = true
-			t.Fatalf("watch did not read the capture; status:\n%s\nits log:\n%s", status, stderr.String())
-		}
-		out, err := exec.Command("setpriv", "--reuid=logcause", "--regid=logcause", "--init-groups", "--",
-			binary, "status", "--config", conffile, "--format", "json").Output()
-		status = string(out)
-		caughtUp = err == nil && readAll(t, status, logs)
-	}
+	w := startWatch(t, "--from-start")
+	w.await(t, logs, captured)
 	t.Logf("watch read the capture:\n%s", run(t, "", binary, "status", "--config", conffile))
-
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	stopped = true
-	if err := <-exited; err != nil {
-		t.Fatalf("watch stopped with %v\n%s", err, stderr.String())
-	}
-	if !strings.Contains(stderr.String(), "msg=stopped") {
-		t.Errorf("watch's log does not say it stopped:\n%s", stderr.String())
-	}
+	w.stop(t)
 	mustExist(t, filepath.Join(stateDir, "MANIFEST"))
 	return logs, edited
 }
 
-// readAll says whether the daemon's JSON status shows every file of the
-// capture read to its end, every record parsed.
-func readAll(t *testing.T, status, logs string) bool {
+// watchRun is `logcause watch` started as the unit starts it.
+type watchRun struct {
+	cmd     *exec.Cmd
+	out     bytes.Buffer // its stdout and stderr; read once it exited
+	exited  chan error
+	notify  notifySocket
+	stopped bool
+}
+
+// startWatch runs the unit's ExecStart= line, with args after it, as
+// the unit's user and groups, told where to notify as systemd would.
+func startWatch(t *testing.T, args ...string) *watchRun {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^ExecStart=(.*)$`).FindStringSubmatch(readFile(t, unit))
+	if m == nil {
+		t.Fatalf("%s has no ExecStart=", unit)
+	}
+	w := &watchRun{exited: make(chan error, 1), notify: listenNotify(t)}
+	line := append(strings.Fields(m[1]), args...)
+	w.cmd = exec.Command("setpriv", append([]string{"--reuid=logcause", "--regid=logcause", "--init-groups", "--"}, line...)...)
+	w.cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+w.notify.name, "WATCHDOG_USEC=1000000")
+	w.cmd.Stdout, w.cmd.Stderr = &w.out, &w.out
+	t.Logf("as logcause: %s", strings.Join(line, " "))
+	if err := w.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { w.exited <- w.cmd.Wait() }()
+	t.Cleanup(func() {
+		if !w.stopped {
+			_ = w.cmd.Process.Kill()
+			<-w.exited
+		}
+	})
+	return w
+}
+
+// await returns once the daemon's status (`logcause status`, as its
+// user) shows the records of want read from each file under logs since
+// it started, every one parsed, none left behind. It looks at each
+// notification (READY=1, then the watchdog's pings every 0.5 s): a turn
+// of the daemon's committing loop.
+func (w *watchRun) await(t *testing.T, logs string, want map[string]int) {
+	t.Helper()
+	hung := time.After(hangGuard)
+	var status string
+	for {
+		select {
+		case <-w.notify.msgs:
+		case err := <-w.exited:
+			w.stopped = true
+			t.Fatalf("watch exited: %v\n%s", err, w.out.String())
+		case <-hung:
+			_ = w.cmd.Process.Kill()
+			<-w.exited
+			w.stopped = true
+			t.Fatalf("watch did not read %v; status:\n%s\nits log:\n%s", want, status, w.out.String())
+		}
+		out, err := exec.Command("setpriv", "--reuid=logcause", "--regid=logcause", "--init-groups", "--",
+			binary, "status", "--config", conffile, "--format", "json").Output()
+		status = string(out)
+		if err == nil && readAll(t, status, logs, want) {
+			return
+		}
+	}
+}
+
+// stop stops the daemon as systemd does (SIGTERM): it must exit 0.
+func (w *watchRun) stop(t *testing.T) {
+	t.Helper()
+	if err := w.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	w.stopped = true
+	if err := <-w.exited; err != nil {
+		t.Fatalf("watch stopped with %v\n%s", err, w.out.String())
+	}
+	if !strings.Contains(w.out.String(), "msg=stopped") {
+		t.Errorf("watch's log does not say it stopped:\n%s", w.out.String())
+	}
+}
+
+// readAll says whether the daemon's JSON status shows want's records
+// read from each file, every one parsed, the files read to their end.
+func readAll(t *testing.T, status, logs string, want map[string]int) bool {
 	var st struct {
 		Files []struct {
 			Path              string
@@ -320,15 +369,15 @@ func readAll(t *testing.T, status, logs string) bool {
 	}
 	done := 0
 	for _, f := range st.Files {
-		want, ok := captured[filepath.Base(f.Path)]
+		n, ok := want[filepath.Base(f.Path)]
 		if !ok || filepath.Dir(f.Path) != logs {
 			t.Fatalf("watch follows %s, not a file of the capture", f.Path)
 		}
-		if f.Records == want && f.Unparsed == 0 && f.Behind == 0 {
+		if f.Records == n && f.Unparsed == 0 && f.Behind == 0 {
 			done++
 		}
 	}
-	return done == len(captured)
+	return done == len(want)
 }
 
 type notifySocket struct {
@@ -341,7 +390,7 @@ type notifySocket struct {
 // write).
 func listenNotify(t *testing.T) notifySocket {
 	t.Helper()
-	name := fmt.Sprintf("@logcause-deb-test-%d", os.Getpid())
+	name := fmt.Sprintf("@logcause-deb-test-%d-%d", os.Getpid(), time.Now().UnixNano()) // one per start
 	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: "\x00" + name[1:], Net: "unixgram"})
 	if err != nil {
 		t.Fatal(err)

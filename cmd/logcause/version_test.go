@@ -33,7 +33,7 @@ func TestManWritesAPagePerCommand(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "logcause-man.1.gz")); err == nil {
 		t.Error("the hidden man command has a man page")
 	}
-	if code, _, errs := runCmd(t, "man"); code != exitUsage || !strings.Contains(errs, "man needs one DIR") {
+	if code, _, errs := runCmd(t, "man"); code != exitRuntime || !strings.Contains(errs, "accepts 1 arg(s)") {
 		t.Errorf("man without DIR: exit %d: %s", code, errs)
 	}
 }

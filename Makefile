@@ -1,6 +1,6 @@
 # Builds the Debian packages and the release tarballs of logcause into
-# dist/. The tests: go test ./... (README, "Tests"); the installed package:
-# .ci/deb-test.
+# dist/ (README, "Install"). The installed package's test, as root:
+# go test -tags deb -count=1 ./packaging
 #
 #   make deb                 dist/logcause_<version>_{amd64,arm64}.deb
 #   make release             the .debs, dist/logcause_<version>_linux_{amd64,arm64}.tar.gz, dist/SHA256SUMS

@@ -373,6 +373,9 @@ func readAll(t *testing.T, status, logs string, want map[string]int) bool {
 		if !ok || filepath.Dir(f.Path) != logs {
 			t.Fatalf("watch follows %s, not a file of the capture", f.Path)
 		}
+		if f.Records > n {
+			t.Fatalf("watch read %d records of %s since it started, more than the %d written: a line read twice", f.Records, f.Path, n)
+		}
 		if f.Records == n && f.Unparsed == 0 && f.Behind == 0 {
 			done++
 		}

@@ -57,7 +57,7 @@ release: deb
 		cp config/example.yaml $$dir/config.yaml; \
 		cp -r dist/share/man $$dir/man; \
 		cp dist/share/completions/* $$dir/completions/; \
-		cp README.md $$dir/; \
+		cp README.md packaging/copyright $$dir/; \
 		for f in LICENSE LICENSE.md COPYING; do [ ! -e $$f ] || cp $$f $$dir/; done; \
 		tar -C dist/tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$(SOURCE_DATE_EPOCH) -cf - $$name \
 			| gzip -9n > dist/$$name.tar.gz; \

@@ -424,7 +424,7 @@ func checkTarball(t *testing.T, dist, version, arch string) {
 	name := "logcause_" + version + "_linux_" + arch
 	list := run(t, dist, "tar", "-tzf", name+".tar.gz")
 	for _, f := range []string{"logcause", "logcause.service", "config.yaml", "README.md", "man/man1/logcause.1.gz", "man/man1/logcause-watch.1.gz",
-		"completions/logcause.bash", "completions/_logcause", "completions/logcause.fish"} {
+		"completions/logcause.bash", "completions/_logcause", "completions/logcause.fish", "copyright"} {
 		if !strings.Contains(list, name+"/"+f+"\n") {
 			t.Errorf("%s.tar.gz has no %s:\n%s", name, f, list)
 		}

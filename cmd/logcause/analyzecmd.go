@@ -44,7 +44,7 @@ SIGINT (Ctrl-C) or SIGTERM stopped it (its temporary store removed).`,
 
   # This server's logs where Debian and Ubuntu put them, or a config file's sources
   logcause analyze
-  logcause analyze --config /etc/logcause/logcause.yaml
+  logcause analyze --config /etc/logcause/config.yaml
 
   # A server's logs, rotated and gzipped files included, from another zone, as JSON
   logcause analyze --tz Europe/Paris --format json /var/log/nginx /var/log/php8.2-fpm.log*

@@ -39,7 +39,7 @@ could not be read or the mail not sent, 2 for a usage error.`,
   logcause report --store ./incident-store --since 24h --format json
 
   # Yesterday's report mailed (smtp settings in the config file), or as one HTML page
-  logcause report --config /etc/logcause/logcause.yaml --email ops@example.com --since yesterday --until yesterday
+  logcause report --config /etc/logcause/config.yaml --email ops@example.com --since yesterday --until yesterday
   logcause report --since yesterday --until yesterday --format html --output yesterday.html`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runReport(c, fl, e) },

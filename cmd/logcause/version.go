@@ -2,27 +2,32 @@ package main
 
 import (
 	"fmt"
-	"runtime"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
-)
 
-// version is set at build time with -ldflags "-X main.version=v1.2.3".
-var version = "dev"
+	"github.com/logcause/logcause/internal/buildinfo"
+	"github.com/logcause/logcause/internal/manpage"
+)
 
 func newVersionCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:     "version",
-		Short:   "Print the version of logcause",
+		Use: "version", Args: cobra.NoArgs,
+		Short:   "Print the version of logcause, its commit, build date and Go version",
 		Example: "  logcause version",
-		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			v := version
-			if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-				v = bi.Main.Version
-			}
-			_, err := fmt.Fprintf(c.OutOrStdout(), "logcause %s (%s, %s/%s)\n", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			_, err := fmt.Fprint(c.OutOrStdout(), buildinfo.Get())
+			return err
+		},
+	}
+}
+
+// newManCmd writes the man pages of the whole tree (make deb, make release).
+func newManCmd() *cobra.Command {
+	return &cobra.Command{Use: "man DIR", Short: "Write the man pages, gzipped, into DIR", Hidden: true, Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			bi := buildinfo.Get()
+			date, _ := bi.Time() // unknown: cobra's (SOURCE_DATE_EPOCH, else now)
+			_, err := manpage.Write(c.Root(), args[0], manpage.Header{Source: "logcause " + bi.Version, Date: date})
 			return err
 		},
 	}

@@ -1,3 +1,5 @@
+//go:build deb
+
 package packaging_test
 
 import (

@@ -84,6 +84,11 @@ func (w *Writer) write(more func(txn *badger.Txn) error) error {
 				return err
 			}
 		}
+		for minute, classes := range w.slow {
+			if err := addSlowMinute(txn, minute, classes); err != nil {
+				return err
+			}
+		}
 		for _, g := range w.gaps {
 			v, err := json.Marshal(g)
 			if err != nil {
@@ -124,6 +129,7 @@ func (w *Writer) reset() {
 	clear(w.events)
 	w.events, w.evBytes = w.events[:0], 0
 	clear(w.seconds)
+	clear(w.slow)
 	w.secSize = 0
 	w.gaps, w.sources = w.gaps[:0], w.sources[:0]
 	clear(w.marks)

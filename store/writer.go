@@ -22,7 +22,8 @@ type Writer struct {
 	events  []*patterns.Event
 	evBytes int
 	seconds map[int64]*rollup
-	secSize int // the pending rollups' size, estimated
+	slow    map[int64]slowRollup // by minute
+	secSize int                  // the pending rollups' size, estimated
 	gaps    []timeline.Gap
 	sources []timeline.Source
 	marks   map[string][]byte
@@ -44,7 +45,7 @@ func (s *Store) NewWriter() *Writer {
 // Due reports whether the Writer holds enough to be written now, in one
 // transaction (Checkpoint, Commit); more may not fit one.
 func (w *Writer) Due() bool {
-	return w.evBytes+w.secSize >= dueBytes || len(w.seconds) >= dueSeconds
+	return w.evBytes+w.secSize >= dueBytes || len(w.seconds)+len(w.slow) >= dueSeconds
 }
 
 // Request counts one access-log request of the given status at t,
@@ -66,9 +67,13 @@ func (w *Writer) Request(t time.Time, status int, upstream []byte) error {
 	return nil
 }
 
-// Event stores ev in full. The Writer keeps ev until the next Flush: the
-// caller must not change it.
+// Event stores ev in full, and counts a slow-log entry in its minute's
+// slow-query rollup. The Writer keeps ev until the next Flush: the caller
+// must not change it.
 func (w *Writer) Event(ev *patterns.Event) error {
+	if ev.Kind == patterns.KindMySQLSlow && ev.Slow != nil && !ev.Slow.Restart {
+		w.addSlow(ev, eventKey(ev))
+	}
 	w.events = append(w.events, ev)
 	w.evBytes += len(ev.Text) + 256
 	return nil
@@ -82,7 +87,7 @@ func (w *Writer) Flush() error {
 	if len(w.marks) > 0 {
 		return w.write(func(*badger.Txn) error { return nil }) // the marks go with their counts
 	}
-	if len(w.events) == 0 && len(w.seconds) == 0 && len(w.gaps) == 0 && len(w.sources) == 0 {
+	if len(w.events) == 0 && len(w.seconds) == 0 && len(w.slow) == 0 && len(w.gaps) == 0 && len(w.sources) == 0 {
 		return nil
 	}
 	if err := checkSpace(w.s.dir); err != nil {
@@ -91,9 +96,13 @@ func (w *Writer) Flush() error {
 	if err := w.flushEvents(); err != nil {
 		return err
 	}
-	if err := w.flushSeconds(); err != nil {
-		return err
+	if err := flushRollups(w.s, w.seconds, addSecond); err != nil {
+		return fmt.Errorf("cannot write request counts to the store in %s: %w (is the disk full?)", w.s.dir, err)
 	}
+	if err := flushRollups(w.s, w.slow, addSlowMinute); err != nil {
+		return fmt.Errorf("cannot write slow-query rollups to the store in %s: %w (is the disk full?)", w.s.dir, err)
+	}
+	w.secSize = 0
 	for _, src := range w.sources {
 		if err := w.s.PutSource(src); err != nil {
 			return err
@@ -147,23 +156,21 @@ func (w *Writer) flushEvents() error {
 	return nil
 }
 
-// flushSeconds merges the pending counts into the stored rollups, in as
-// many transactions as Badger needs.
-func (w *Writer) flushSeconds() error {
-	if len(w.seconds) == 0 {
-		return nil
-	}
-	secs := make([]int64, 0, len(w.seconds))
-	for s := range w.seconds {
-		secs = append(secs, s)
+// flushRollups merges the pending rollups of m, by second, into the
+// stored ones, in as many transactions as Badger needs; what is written
+// leaves m.
+func flushRollups[V any](s *Store, m map[int64]V, add func(*badger.Txn, int64, V) error) error {
+	secs := make([]int64, 0, len(m))
+	for sec := range m {
+		secs = append(secs, sec)
 	}
 	slices.Sort(secs)
 	for len(secs) > 0 {
 		done := 0
-		err := w.s.db.Update(func(txn *badger.Txn) error {
+		err := s.db.Update(func(txn *badger.Txn) error {
 			for _, sec := range secs {
-				if err := addSecond(txn, sec, w.seconds[sec]); err != nil {
-					if errors.Is(err, badger.ErrTxnTooBig) {
+				if err := add(txn, sec, m[sec]); err != nil {
+					if errors.Is(err, badger.ErrTxnTooBig) && done > 0 {
 						return nil // commit what fits; the rest goes in the next transaction
 					}
 					return err
@@ -173,14 +180,13 @@ func (w *Writer) flushSeconds() error {
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("cannot write request counts to the store in %s: %w (is the disk full?)", w.s.dir, err)
+			return err
 		}
 		for _, sec := range secs[:done] {
-			delete(w.seconds, sec)
+			delete(m, sec)
 		}
 		secs = secs[done:]
 	}
-	w.secSize = 0
 	return nil
 }
 

@@ -58,6 +58,14 @@ type BatchSink interface {
 	Flush() error
 }
 
+// writeBehind is a BatchSink that can write its checkpoints on a goroutine
+// of its own while the load parses on (store.Writer): stop waits for them
+// to be written, ends the goroutine and returns the first error. Flush
+// waits for them too.
+type writeBehind interface {
+	WriteBehind() (stop func() error)
+}
+
 // Result is what loading a set of paths produced.
 type Result struct {
 	// Sources are the files under the paths, in the order read; what
@@ -81,8 +89,7 @@ func (e errSink) Unwrap() error { return e.err }
 // hold the counts of a file's records with the mark just after them: when
 // a load is interrupted (a crash, a full disk), the next one resumes at
 // the last checkpoint and counts nothing twice.
-func Load(ctx context.Context, paths []string, sink BatchSink, opts Options) (Result, error) {
-	var res Result
+func Load(ctx context.Context, paths []string, sink BatchSink, opts Options) (res Result, err error) {
 	files, problems, err := Discover(paths, opts)
 	res.Problems = problems
 	if err != nil {
@@ -105,6 +112,14 @@ func Load(ctx context.Context, paths []string, sink BatchSink, opts Options) (Re
 	held, err := newLedger(sink)
 	if err != nil {
 		return res, err
+	}
+	if wb, ok := sink.(writeBehind); ok {
+		stop := wb.WriteBehind()
+		defer func() {
+			if serr := stop(); serr != nil && err == nil {
+				err = fmt.Errorf("cannot load %v: %w (what was read before is kept: run again to read the rest)", paths, serr)
+			}
+		}()
 	}
 	watch.Start(total, len(files))
 	defer watch.Finish()

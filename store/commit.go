@@ -21,6 +21,10 @@ var ErrBatchTooBig = errors.New("batch too big for one transaction")
 // increments are not idempotent: this is why they must commit with the
 // positions. Marks (see Mark) go in the same transaction.
 func (w *Writer) Commit(positions map[string][]byte) error {
+	if err := w.drain(); err != nil {
+		w.reset()
+		return err
+	}
 	if err := w.write(func(txn *badger.Txn) error {
 		for path, pos := range positions {
 			if err := txn.Set(append([]byte{prefixPos}, path...), pos); err != nil {
@@ -47,7 +51,10 @@ func (w *Writer) Checkpoint(src timeline.Source, key string, mark []byte) error 
 		w.Source(src)
 	}
 	w.Mark(key, mark)
-	err := w.write(func(*badger.Txn) error { return nil })
+	if w.bg != nil {
+		return w.handOn()
+	}
+	err := w.write(noMore)
 	if err != nil {
 		w.reset()
 	}
@@ -70,12 +77,12 @@ func (w *Writer) write(more func(txn *badger.Txn) error) error {
 		return fmt.Errorf("cannot write to the store: %w", err)
 	}
 	err := w.s.db.Update(func(txn *badger.Txn) error {
-		for _, ev := range w.events {
+		for i, ev := range w.events {
 			v, err := encodeEvent(ev)
 			if err != nil {
 				return err
 			}
-			if err := txn.Set(eventKey(ev), v); err != nil {
+			if err := txn.Set(w.keys[i], v); err != nil {
 				return err
 			}
 		}
@@ -124,10 +131,13 @@ func (w *Writer) write(more func(txn *badger.Txn) error) error {
 	return nil
 }
 
+func noMore(*badger.Txn) error { return nil }
+
 // reset empties the Writer.
 func (w *Writer) reset() {
 	clear(w.events)
-	w.events, w.evBytes = w.events[:0], 0
+	clear(w.keys)
+	w.events, w.keys, w.evBytes = w.events[:0], w.keys[:0], 0
 	clear(w.seconds)
 	clear(w.slow)
 	w.secSize = 0

@@ -20,6 +20,7 @@ import (
 type Writer struct {
 	s       *Store
 	events  []*patterns.Event
+	keys    [][]byte // the events' keys
 	evBytes int
 	seconds map[int64]*rollup
 	slow    map[int64]slowRollup // by minute
@@ -27,6 +28,7 @@ type Writer struct {
 	gaps    []timeline.Gap
 	sources []timeline.Source
 	marks   map[string][]byte
+	bg      *behind // nil: Checkpoint writes before it returns
 }
 
 // What a Writer holds before Due says to write it: well within one Badger
@@ -71,10 +73,12 @@ func (w *Writer) Request(t time.Time, status int, upstream []byte) error {
 // slow-query rollup. The Writer keeps ev until the next Flush: the caller
 // must not change it.
 func (w *Writer) Event(ev *patterns.Event) error {
+	k := eventKey(ev)
 	if ev.Kind == patterns.KindMySQLSlow && ev.Slow != nil && !ev.Slow.Restart {
-		w.addSlow(ev, eventKey(ev))
+		w.addSlow(ev, k)
 	}
 	w.events = append(w.events, ev)
+	w.keys = append(w.keys, k)
 	w.evBytes += len(ev.Text) + 256
 	return nil
 }
@@ -84,8 +88,12 @@ func (w *Writer) Event(ev *patterns.Event) error {
 // refuses, with an error wrapping ErrDiskFull, when the disk is nearly
 // full.
 func (w *Writer) Flush() error {
+	if err := w.drain(); err != nil {
+		w.reset()
+		return err
+	}
 	if len(w.marks) > 0 {
-		return w.write(func(*badger.Txn) error { return nil }) // the marks go with their counts
+		return w.write(noMore) // the marks go with their counts
 	}
 	if len(w.events) == 0 && len(w.seconds) == 0 && len(w.slow) == 0 && len(w.gaps) == 0 && len(w.sources) == 0 {
 		return nil
@@ -139,12 +147,12 @@ func (w *Writer) flushEvents() error {
 			return fmt.Errorf("cannot write gaps to the store: %w", err)
 		}
 	}
-	for _, ev := range w.events {
+	for i, ev := range w.events {
 		v, err := encodeEvent(ev)
 		if err != nil {
 			return err
 		}
-		if err := wb.Set(eventKey(ev), v); err != nil {
+		if err := wb.Set(w.keys[i], v); err != nil {
 			return fmt.Errorf("cannot write events to the store: %w", err)
 		}
 	}
@@ -152,7 +160,8 @@ func (w *Writer) flushEvents() error {
 		return fmt.Errorf("cannot write events to the store in %s: %w (is the disk full?)", w.s.dir, err)
 	}
 	clear(w.events)
-	w.events, w.evBytes, w.gaps = w.events[:0], 0, w.gaps[:0]
+	clear(w.keys)
+	w.events, w.keys, w.evBytes, w.gaps = w.events[:0], w.keys[:0], 0, w.gaps[:0]
 	return nil
 }
 

@@ -216,11 +216,13 @@ func (l *ledger) read(ctx context.Context, f File, opts Options, sink BatchSink,
 	}
 	defer tell()
 	last := prior
-	checkpoint := func(end bool) error {
+	// checkpoint writes what the sink holds with the mark of pos, the
+	// reader's position just after the last record handed to the sink,
+	// and st, the reader's counts then.
+	checkpoint := func(end bool, pos ingest.Position, st ingest.Stats) error {
 		src := step.Source()
-		st := r.Stats()
 		src.Cut = prior.Cut + st.CutLines + st.CutRecords
-		m := mark{Pos: r.Position(), Size: fi.Size(), ModTime: fi.ModTime().UnixNano(), Compressed: st.Compression != "", End: end}
+		m := mark{Pos: pos, Size: fi.Size(), ModTime: fi.ModTime().UnixNano(), Compressed: st.Compression != "", End: end}
 		if learned {
 			_, off := time.Unix(0, 0).In(zone).Zone()
 			m.Zone, m.TZ = &off, label
@@ -251,31 +253,41 @@ func (l *ledger) read(ctx context.Context, f File, opts Options, sink BatchSink,
 		}
 		return nil
 	}
-	err = r.Records(f.Format.StartsRecord, func(rec []byte, off int64) error {
-		if step.src.Records%16384 == 16383 {
+	if step.access != nil && opts.workers() > 1 {
+		err = readBlocks(r, f, step, opts.workers(), func(b *block) error {
 			tell()
-		}
-		if err := step.Record(f.Path, rec, off); err != nil {
-			return errSink{err}
-		}
-		if sink.Due() {
-			return checkpoint(false)
-		}
-		return nil
-	})
+			if sink.Due() {
+				return checkpoint(false, b.pos, b.stats)
+			}
+			return nil
+		})
+	} else {
+		err = r.Records(f.Format.StartsRecord, func(rec []byte, off int64) error {
+			if step.src.Records%16384 == 16383 {
+				tell()
+			}
+			if err := step.Record(f.Path, rec, off); err != nil {
+				return errSink{err}
+			}
+			if sink.Due() {
+				return checkpoint(false, r.Position(), r.Stats())
+			}
+			return nil
+		})
+	}
 	switch {
 	case errors.As(err, new(errSink)):
 	case ctx.Err() != nil: // stopped: what was read is kept, for the next load
-		if cerr := checkpoint(false); cerr != nil {
+		if cerr := checkpoint(false, r.Position(), r.Stats()); cerr != nil {
 			err = cerr
 		}
 	case err != nil:
 		step.src.Error = err.Error()
-		if cerr := checkpoint(false); cerr != nil {
+		if cerr := checkpoint(false, r.Position(), r.Stats()); cerr != nil {
 			err = cerr
 		}
 	default:
-		err = checkpoint(true)
+		err = checkpoint(true, r.Position(), r.Stats())
 	}
 	return last, last.Records - prior.Records, err
 }

@@ -54,6 +54,11 @@ func (w *Writer) Due() bool {
 // answered by upstream: $upstream_addr as logged (the last address of a
 // list is the one that answered), or nil when the log has none.
 func (w *Writer) Request(t time.Time, status int, upstream []byte) error {
+	return w.Requests(t, status, upstream, 1)
+}
+
+// Requests counts n requests as Request counts one.
+func (w *Writer) Requests(t time.Time, status int, upstream []byte, n int64) error {
 	sec := t.Unix()
 	r := w.seconds[sec]
 	if r == nil {
@@ -61,9 +66,9 @@ func (w *Writer) Request(t time.Time, status int, upstream []byte) error {
 		w.seconds[sec] = r
 		w.secSize += 64
 	}
-	n := len(r.status) + len(r.up)
-	r.add(status, upstream, 1)
-	if len(r.status)+len(r.up) != n {
+	keys := len(r.status) + len(r.up)
+	r.add(status, upstream, n)
+	if len(r.status)+len(r.up) != keys {
 		w.secSize += 16 + len(upstream)
 	}
 	return nil

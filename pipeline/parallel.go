@@ -27,8 +27,10 @@ import (
 const (
 	blockBytes = 256 << 10
 	// blocksAhead bounds the blocks read and not yet handed to the sink,
-	// per worker: memory stays a few MB whatever the file's size.
+	// per worker, and maxAhead in all: memory stays a few MB whatever the
+	// file's size (at most ~10 MB of lines with many cores).
 	blocksAhead = 3
+	maxAhead    = 32
 )
 
 // block is a run of an access log's lines and what its parse found.
@@ -100,7 +102,7 @@ func readBlocks(r *ingest.Reader, f File, step *Step, workers int, due func(b *b
 			return false
 		}
 	}
-	ahead := blocksAhead * workers
+	ahead := min(blocksAhead*workers, maxAhead)
 	ordered := make(chan *block, ahead)
 	todo := make(chan *block, ahead+1)
 	free := make(chan *block, ahead+workers+2)

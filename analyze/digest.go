@@ -128,22 +128,22 @@ type digest struct {
 
 type classAcc struct {
 	QueryClass
-	queryMicros, lockMicros int64
-	seen                    int64 // the times offered to the sample
-	times                   []int64
-	worstTime               float64
-	worst                   *patterns.Event // the worst entry, or
-	worstRef                []byte          // the rollups' reference to it
+	sums      timeline.SlowClass // count, sums, first and last
+	seen      int64              // the times offered to the sample
+	times     []int64
+	worstTime float64
+	worst     *patterns.Event // the worst entry, or
+	worstRef  []byte          // the rollups' reference to it
 }
 
 func newDigest() *digest {
 	return &digest{classes: map[string]*classAcc{}, rng: rand.New(rand.NewPCG(11, 4))}
 }
 
-func (d *digest) class(id string, first time.Time) *classAcc {
+func (d *digest) class(id string) *classAcc {
 	c := d.classes[id]
 	if c == nil {
-		c = &classAcc{QueryClass: QueryClass{QueryID: id, FirstSeen: first, LastSeen: first}, worstTime: math.Inf(-1)}
+		c = &classAcc{QueryClass: QueryClass{QueryID: id}, worstTime: math.Inf(-1)}
 		d.classes[id] = c
 		d.order = append(d.order, id)
 	}
@@ -156,14 +156,10 @@ func (d *digest) add(ev *patterns.Event) {
 	if q == nil || q.Restart {
 		return
 	}
-	c := d.class(q.QueryID, ev.Time)
+	c := d.class(q.QueryID)
 	c.Fingerprint = q.Fingerprint
-	c.Count++
-	c.queryMicros += timeline.Micros(q.QueryTime)
-	c.lockMicros += timeline.Micros(q.LockTime)
-	c.RowsSent += q.RowsSent
-	c.RowsExamined += q.RowsExamined
-	c.span(ev.Time, ev.Time)
+	c.sums.Add(&timeline.SlowClass{Count: 1, QueryMicros: timeline.Micros(q.QueryTime), LockMicros: timeline.Micros(q.LockTime),
+		RowsSent: q.RowsSent, RowsExamined: q.RowsExamined, First: ev.Time, Last: ev.Time})
 	if q.QueryTime > c.worstTime {
 		c.worstTime, c.worst, c.worstRef = q.QueryTime, ev, nil
 	}
@@ -172,13 +168,8 @@ func (d *digest) add(ev *patterns.Event) {
 
 // addClass counts the entries of a class that one rollup holds.
 func (d *digest) addClass(r timeline.SlowClass) {
-	c := d.class(r.QueryID, r.First)
-	c.Count += r.Count
-	c.queryMicros += r.QueryMicros
-	c.lockMicros += r.LockMicros
-	c.RowsSent += r.RowsSent
-	c.RowsExamined += r.RowsExamined
-	c.span(r.First, r.Last)
+	c := d.class(r.QueryID)
+	c.sums.Add(&r)
 	if r.WorstTime > c.worstTime {
 		c.worstTime, c.worst, c.worstRef = r.WorstTime, nil, r.Worst
 	}
@@ -191,31 +182,17 @@ func (d *digest) addClass(r timeline.SlowClass) {
 func (d *digest) merge(o *digest) {
 	for _, id := range o.order {
 		oc := o.classes[id]
-		c := d.class(id, oc.FirstSeen)
+		c := d.class(id)
 		if c.Fingerprint == "" {
 			c.Fingerprint = oc.Fingerprint
 		}
-		c.Count += oc.Count
-		c.queryMicros += oc.queryMicros
-		c.lockMicros += oc.lockMicros
-		c.RowsSent += oc.RowsSent
-		c.RowsExamined += oc.RowsExamined
-		c.span(oc.FirstSeen, oc.LastSeen)
+		c.sums.Add(&oc.sums)
 		if oc.worstTime > c.worstTime {
 			c.worstTime, c.worst, c.worstRef = oc.worstTime, oc.worst, oc.worstRef
 		}
 		for _, t := range oc.times { // o's sample, offered again: exact while both hold every time
 			d.sample(c, t)
 		}
-	}
-}
-
-func (c *classAcc) span(first, last time.Time) {
-	if first.Before(c.FirstSeen) {
-		c.FirstSeen = first
-	}
-	if last.After(c.LastSeen) {
-		c.LastSeen = last
 	}
 }
 
@@ -236,7 +213,8 @@ func (d *digest) sample(c *classAcc, t int64) {
 func (d *digest) result(entry func(ref []byte) (*patterns.Event, error)) (classes []QueryClass, more int, err error) {
 	all := make([]*classAcc, 0, len(d.classes))
 	for _, c := range d.classes {
-		c.TotalTime, c.LockTime = float64(c.queryMicros)/1e6, float64(c.lockMicros)/1e6
+		c.Count, c.RowsSent, c.RowsExamined, c.FirstSeen, c.LastSeen = c.sums.Count, c.sums.RowsSent, c.sums.RowsExamined, c.sums.First, c.sums.Last
+		c.TotalTime, c.LockTime = float64(c.sums.QueryMicros)/1e6, float64(c.sums.LockMicros)/1e6
 		all = append(all, c)
 	}
 	slices.SortFunc(all, func(a, b *classAcc) int {

@@ -41,27 +41,27 @@ func (w *Writer) addSlow(ev *patterns.Event, key []byte) {
 		w.slow[minute] = b
 		w.secSize += 64
 	}
+	us := timeline.Micros(q.QueryTime)
+	one := timeline.SlowClass{QueryID: q.QueryID, Count: 1, QueryMicros: us, LockMicros: timeline.Micros(q.LockTime),
+		RowsSent: q.RowsSent, RowsExamined: q.RowsExamined, First: ev.Time, Last: ev.Time, WorstTime: q.QueryTime, Worst: key}
 	c := b[q.QueryID]
 	if c == nil {
-		c = &timeline.SlowClass{QueryID: q.QueryID, First: ev.Time, Last: ev.Time, WorstTime: q.QueryTime, Worst: key}
+		c = &timeline.SlowClass{QueryID: q.QueryID, WorstTime: q.QueryTime, Worst: key}
 		b[q.QueryID] = c
 		w.secSize += 96 + len(q.QueryID)
-	} else if q.QueryTime > c.WorstTime || (q.QueryTime == c.WorstTime && bytes.Compare(key, c.Worst) < 0) {
-		c.WorstTime, c.Worst = q.QueryTime, key
 	}
-	c.Count++
-	c.QueryMicros += timeline.Micros(q.QueryTime)
-	c.LockMicros += timeline.Micros(q.LockTime)
-	c.RowsSent += q.RowsSent
-	c.RowsExamined += q.RowsExamined
-	if ev.Time.Before(c.First) {
-		c.First = ev.Time
-	}
-	if ev.Time.After(c.Last) {
-		c.Last = ev.Time
-	}
-	c.Times = append(c.Times, timeline.Micros(q.QueryTime))
+	add(c, &one)
+	c.Times = append(c.Times, us)
 	w.secSize += 4
+}
+
+// add adds o to c: its count, sums, span and worst entry (the longest
+// query, the first of equals in key order). Not its times.
+func add(c, o *timeline.SlowClass) {
+	c.Add(o)
+	if o.WorstTime > c.WorstTime || (o.WorstTime == c.WorstTime && bytes.Compare(o.Worst, c.Worst) < 0) {
+		c.WorstTime, c.Worst = o.WorstTime, o.Worst
+	}
 }
 
 func mod(a, b int64) int64 { return ((a % b) + b) % b }
@@ -74,20 +74,7 @@ func (r slowRollup) merge(o slowRollup) {
 			r[id] = c
 			continue
 		}
-		have.Count += c.Count
-		have.QueryMicros += c.QueryMicros
-		have.LockMicros += c.LockMicros
-		have.RowsSent += c.RowsSent
-		have.RowsExamined += c.RowsExamined
-		if c.First.Before(have.First) {
-			have.First = c.First
-		}
-		if c.Last.After(have.Last) {
-			have.Last = c.Last
-		}
-		if c.WorstTime > have.WorstTime || (c.WorstTime == have.WorstTime && bytes.Compare(c.Worst, have.Worst) < 0) {
-			have.WorstTime, have.Worst = c.WorstTime, c.Worst
-		}
+		add(have, c)
 		have.Times = append(have.Times, c.Times...)
 	}
 }

@@ -132,3 +132,19 @@ func Micros(sec float64) int64 {
 	}
 	return int64(us)
 }
+
+// Add adds o's count, sums and span to c's; not its worst entry, nor its
+// times.
+func (c *SlowClass) Add(o *SlowClass) {
+	if c.Count == 0 || o.First.Before(c.First) {
+		c.First = o.First
+	}
+	if c.Count == 0 || o.Last.After(c.Last) {
+		c.Last = o.Last
+	}
+	c.Count += o.Count
+	c.QueryMicros += o.QueryMicros
+	c.LockMicros += o.LockMicros
+	c.RowsSent += o.RowsSent
+	c.RowsExamined += o.RowsExamined
+}

@@ -25,11 +25,14 @@ import (
 // record to the next (a slow log's "# Time:" line and schema, a year
 // guessed from the order of the stamps).
 const (
-	blockBytes = 256 << 10
+	// blockBytes is the size of a block: small enough that what a block
+	// adds to a checkpoint past Due (at most its lines, all failed
+	// requests) stays well within one transaction.
+	blockBytes = 64 << 10
 	// blocksAhead bounds the blocks read and not yet handed to the sink,
 	// per worker, and maxAhead in all: memory stays a few MB whatever the
 	// file's size (at most ~10 MB of lines with many cores).
-	blocksAhead = 3
+	blocksAhead = 4
 	maxAhead    = 32
 )
 
@@ -185,7 +188,7 @@ func newBlock(free chan *block) *block {
 		clear(b.requests)
 		return b
 	default:
-		return &block{data: make([]byte, 0, blockBytes+(64<<10)), done: make(chan struct{}), offsets: map[int]int64{}, requests: map[request]int64{}}
+		return &block{data: make([]byte, 0, blockBytes+(16<<10)), done: make(chan struct{}), offsets: map[int]int64{}, requests: map[request]int64{}}
 	}
 }
 

@@ -153,14 +153,15 @@ func addSlowMinute(txn *badger.Txn, minute int64, r slowRollup) error {
 	merged := slowRollup{}
 	item, err := txn.Get(k)
 	switch {
-	case err == nil:
-		err = item.Value(func(v []byte) error {
-			return decodeSlow(v, func(c *timeline.SlowClass) error { merged[c.QueryID] = c; return nil })
-		})
-		if err != nil {
-			return err
-		}
-	case !errors.Is(err, badger.ErrKeyNotFound):
+	case errors.Is(err, badger.ErrKeyNotFound):
+		return txn.Set(k, r.encode()) // the minute's first: nothing to merge
+	case err != nil:
+		return err
+	}
+	err = item.Value(func(v []byte) error {
+		return decodeSlow(v, func(c *timeline.SlowClass) error { merged[c.QueryID] = c; return nil })
+	})
+	if err != nil {
 		return err
 	}
 	for id, c := range r { // a copy: r stays as it was, whatever becomes of txn

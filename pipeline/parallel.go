@@ -29,11 +29,12 @@ const (
 	// adds to a checkpoint past Due (at most its lines, all failed
 	// requests) stays well within one transaction.
 	blockBytes = 64 << 10
-	// blocksAhead bounds the blocks read and not yet handed to the sink,
-	// per worker, and maxAhead in all: memory stays a few MB whatever the
-	// file's size (at most ~10 MB of lines with many cores).
-	blocksAhead = 4
-	maxAhead    = 32
+	// blocksAhead bounds the blocks read and not yet handed to the sink:
+	// 4 MB, whatever the file's size. Blocks are applied in order, so a
+	// worker that the system preempts holds up the others once they are
+	// this far ahead: ~16,000 lines, a few of the scheduler's time slices
+	// of parsing, on a shared machine.
+	blocksAhead = 64
 )
 
 // block is a run of an access log's lines and what its parse found.
@@ -105,7 +106,7 @@ func readBlocks(r *ingest.Reader, f File, step *Step, workers int, due func(b *b
 			return false
 		}
 	}
-	ahead := min(blocksAhead*workers, maxAhead)
+	ahead := blocksAhead
 	ordered := make(chan *block, ahead)
 	todo := make(chan *block, ahead+1)
 	free := make(chan *block, ahead+workers+2)

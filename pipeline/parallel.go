@@ -39,12 +39,11 @@ const (
 
 // block is a run of an access log's lines and what its parse found.
 type block struct {
-	data     []byte
-	recs     []blockRec
-	pos      ingest.Position // just after the block's last line
-	stats    ingest.Stats    // the reader's, then
-	consumed int64           // bytes of the file read, then
-	done     chan struct{}   // closed once parsed
+	data  []byte
+	recs  []blockRec
+	pos   ingest.Position // just after the block's last line
+	stats ingest.Stats    // the reader's, then
+	done  chan struct{}   // closed once parsed
 
 	unparsed int64
 	samples  []string
@@ -121,7 +120,7 @@ func readBlocks(r *ingest.Reader, f File, step *Step, workers int, due func(b *b
 		defer close(ordered)
 		b := newBlock(free)
 		send := func() bool {
-			b.pos, b.stats, b.consumed = r.Position(), r.Stats(), r.Consumed()
+			b.pos, b.stats = r.Position(), r.Stats()
 			select {
 			case ordered <- b:
 			case <-quit:
@@ -169,6 +168,7 @@ func readBlocks(r *ingest.Reader, f File, step *Step, workers int, due func(b *b
 				close(quit)
 			}
 		}
+		clear(b.kept) // the events are the sink's now: the free block does not hold them
 		select {
 		case free <- b:
 		default:

@@ -254,8 +254,11 @@ func (l *ledger) read(ctx context.Context, f File, opts Options, sink BatchSink,
 		return nil
 	}
 	if step.access != nil && opts.workers() > 1 {
+		blocks := 0
 		err = readBlocks(r, f, step, opts.workers(), func(b *block) error {
-			tell()
+			if blocks++; blocks%64 == 0 { // every 4 MB, as often as line by line
+				tell()
+			}
 			if sink.Due() {
 				return checkpoint(false, b.pos, b.stats)
 			}

@@ -1,10 +1,6 @@
 package store
 
-import (
-	"sync"
-
-	"github.com/logcause/logcause/patterns"
-)
+import "sync"
 
 // behind writes a Writer's checkpoints on a goroutine of its own (see
 // Writer.WriteBehind): one batch written, one waiting, at most.
@@ -73,9 +69,9 @@ func (w *Writer) handOn() error {
 		w.reset()
 		return err
 	}
-	batch := &Writer{s: w.s, events: w.events, keys: w.keys, seconds: w.seconds, slow: w.slow, gaps: w.gaps, sources: w.sources, marks: w.marks}
+	batch := &Writer{s: w.s, keys: w.keys, values: w.values, seconds: w.seconds, slow: w.slow, gaps: w.gaps, sources: w.sources, marks: w.marks}
 	*w = Writer{s: w.s, bg: w.bg, seconds: make(map[int64]*rollup, len(w.seconds)),
-		events: make([]*patterns.Event, 0, cap(w.events)), keys: make([][]byte, 0, cap(w.keys))}
+		keys: make([][]byte, 0, cap(w.keys)), values: make([][]byte, 0, cap(w.values))}
 	w.bg.todo <- batch
 	return nil
 }

@@ -77,12 +77,8 @@ func (w *Writer) write(more func(txn *badger.Txn) error) error {
 		return fmt.Errorf("cannot write to the store: %w", err)
 	}
 	err := w.s.db.Update(func(txn *badger.Txn) error {
-		for i, ev := range w.events {
-			v, err := encodeEvent(ev)
-			if err != nil {
-				return err
-			}
-			if err := txn.Set(w.keys[i], v); err != nil {
+		for i, k := range w.keys {
+			if err := txn.Set(k, w.values[i]); err != nil {
 				return err
 			}
 		}
@@ -122,7 +118,7 @@ func (w *Writer) write(more func(txn *badger.Txn) error) error {
 		return more(txn)
 	})
 	if errors.Is(err, badger.ErrTxnTooBig) {
-		return fmt.Errorf("cannot commit to the store: %w (%d events, %d seconds)", ErrBatchTooBig, len(w.events), len(w.seconds))
+		return fmt.Errorf("cannot commit to the store: %w (%d events, %d seconds)", ErrBatchTooBig, len(w.keys), len(w.seconds))
 	}
 	if err != nil {
 		return fmt.Errorf("cannot commit to the store in %s: %w (is the disk full?)", w.s.dir, err)
@@ -135,9 +131,9 @@ func noMore(*badger.Txn) error { return nil }
 
 // reset empties the Writer.
 func (w *Writer) reset() {
-	clear(w.events)
 	clear(w.keys)
-	w.events, w.keys, w.evBytes = w.events[:0], w.keys[:0], 0
+	clear(w.values)
+	w.keys, w.values, w.evBytes = w.keys[:0], w.values[:0], 0
 	clear(w.seconds)
 	clear(w.slow)
 	w.secSize = 0

@@ -19,8 +19,8 @@ import (
 // not safe for concurrent use.
 type Writer struct {
 	s       *Store
-	events  []*patterns.Event
 	keys    [][]byte // the events' keys
+	values  [][]byte // and their values, encoded when handed: not on the writing goroutine
 	evBytes int
 	seconds map[int64]*rollup
 	slow    map[int64]slowRollup // by minute
@@ -75,15 +75,19 @@ func (w *Writer) Requests(t time.Time, status int, upstream []byte, n int64) err
 }
 
 // Event stores ev in full, and counts a slow-log entry in its minute's
-// slow-query rollup. The Writer keeps ev until the next Flush: the caller
-// must not change it.
+// slow-query rollup. The Writer encodes ev at once and keeps no reference
+// to it.
 func (w *Writer) Event(ev *patterns.Event) error {
+	v, err := encodeEvent(ev)
+	if err != nil {
+		return err
+	}
 	k := eventKey(ev)
 	if ev.Kind == patterns.KindMySQLSlow && ev.Slow != nil && !ev.Slow.Restart {
 		w.addSlow(ev, k)
 	}
-	w.events = append(w.events, ev)
 	w.keys = append(w.keys, k)
+	w.values = append(w.values, v)
 	w.evBytes += len(ev.Text) + 256
 	return nil
 }
@@ -100,7 +104,7 @@ func (w *Writer) Flush() error {
 	if len(w.marks) > 0 {
 		return w.write(noMore) // the marks go with their counts
 	}
-	if len(w.events) == 0 && len(w.seconds) == 0 && len(w.slow) == 0 && len(w.gaps) == 0 && len(w.sources) == 0 {
+	if len(w.keys) == 0 && len(w.seconds) == 0 && len(w.slow) == 0 && len(w.gaps) == 0 && len(w.sources) == 0 {
 		return nil
 	}
 	if err := checkSpace(w.s.dir); err != nil {
@@ -138,7 +142,7 @@ func (w *Writer) Source(src timeline.Source) {
 }
 
 func (w *Writer) flushEvents() error {
-	if len(w.events) == 0 && len(w.gaps) == 0 {
+	if len(w.keys) == 0 && len(w.gaps) == 0 {
 		return nil
 	}
 	wb := w.s.db.NewWriteBatch()
@@ -152,21 +156,17 @@ func (w *Writer) flushEvents() error {
 			return fmt.Errorf("cannot write gaps to the store: %w", err)
 		}
 	}
-	for i, ev := range w.events {
-		v, err := encodeEvent(ev)
-		if err != nil {
-			return err
-		}
-		if err := wb.Set(w.keys[i], v); err != nil {
+	for i, k := range w.keys {
+		if err := wb.Set(k, w.values[i]); err != nil {
 			return fmt.Errorf("cannot write events to the store: %w", err)
 		}
 	}
 	if err := wb.Flush(); err != nil {
 		return fmt.Errorf("cannot write events to the store in %s: %w (is the disk full?)", w.s.dir, err)
 	}
-	clear(w.events)
 	clear(w.keys)
-	w.events, w.keys, w.evBytes, w.gaps = w.events[:0], w.keys[:0], 0, w.gaps[:0]
+	clear(w.values)
+	w.keys, w.values, w.evBytes, w.gaps = w.keys[:0], w.values[:0], 0, w.gaps[:0]
 	return nil
 }
 

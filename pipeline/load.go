@@ -253,10 +253,14 @@ func (l *ledger) read(ctx context.Context, f File, opts Options, sink BatchSink,
 		}
 		return nil
 	}
+	var (
+		pos ingest.Position // the last checkpoint's: just after the last record handed to the sink
+		st  ingest.Stats
+	)
 	if step.access != nil && opts.workers() > 1 {
 		blocks := 0
-		err = readBlocks(r, f, step, opts.workers(), func(b *block) error {
-			if blocks++; blocks%64 == 0 { // every 4 MB, as often as line by line
+		pos, st, err = readBlocks(ctx, r, f, step, opts.workers(), func(b *block) error {
+			if blocks++; blocks%16 == 1 { // from the first block, then every 1 MB
 				tell()
 			}
 			if sink.Due() {
@@ -277,20 +281,21 @@ func (l *ledger) read(ctx context.Context, f File, opts Options, sink BatchSink,
 			}
 			return nil
 		})
+		pos, st = r.Position(), r.Stats()
 	}
 	switch {
 	case errors.As(err, new(errSink)):
 	case ctx.Err() != nil: // stopped: what was read is kept, for the next load
-		if cerr := checkpoint(false, r.Position(), r.Stats()); cerr != nil {
+		if cerr := checkpoint(false, pos, st); cerr != nil {
 			err = cerr
 		}
 	case err != nil:
 		step.src.Error = err.Error()
-		if cerr := checkpoint(false, r.Position(), r.Stats()); cerr != nil {
+		if cerr := checkpoint(false, pos, st); cerr != nil {
 			err = cerr
 		}
 	default:
-		err = checkpoint(true, r.Position(), r.Stats())
+		err = checkpoint(true, pos, st)
 	}
 	return last, last.Records - prior.Records, err
 }

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"runtime"
@@ -30,11 +31,10 @@ const (
 	// requests) stays well within one transaction.
 	blockBytes = 64 << 10
 	// blocksAhead bounds the blocks read and not yet handed to the sink:
-	// 4 MB, whatever the file's size. Blocks are applied in order, so a
-	// worker that the system preempts holds up the others once they are
-	// this far ahead: ~16,000 lines, a few of the scheduler's time slices
-	// of parsing, on a shared machine.
-	blocksAhead = 64
+	// 1 MB, whatever the file's size; a load stopped (a signal) has read
+	// at most that much further, and what an archive's decompressor reads
+	// ahead (ingest: 4 MB).
+	blocksAhead = 16
 )
 
 // block is a run of an access log's lines and what its parse found.
@@ -91,11 +91,11 @@ func (o Options) workers() int {
 // (nil), cannot be read further (r's error: ctx's, or a read error), or
 // when step's sink or due fails (that error, an errSink). Every goroutine
 // it starts has ended when it returns.
-//
-// r stops by itself once the load's context is done: the lines it handed
-// until then are all applied, so that the load's last checkpoint, at r's
-// position, holds them.
-func readBlocks(r *ingest.Reader, f File, step *Step, workers int, due func(b *block) error) error {
+// It returns the reader's position and counts after the last block
+// applied (where it began when none was): the load's last checkpoint.
+// Once ctx is done no further block is applied, and it returns ctx's
+// error.
+func readBlocks(ctx context.Context, r *ingest.Reader, f File, step *Step, workers int, due func(b *block) error) (pos ingest.Position, st ingest.Stats, err error) {
 	quit := make(chan struct{}) // closed when a block cannot be applied: the rest is not read
 	stopped := func() bool {
 		select {
@@ -105,6 +105,7 @@ func readBlocks(r *ingest.Reader, f File, step *Step, workers int, due func(b *b
 			return false
 		}
 	}
+	pos, st = r.Position(), r.Stats() // before the reader starts: nothing applied
 	ahead := blocksAhead
 	ordered := make(chan *block, ahead)
 	todo := make(chan *block, ahead+1)
@@ -155,14 +156,16 @@ func readBlocks(r *ingest.Reader, f File, step *Step, workers int, due func(b *b
 			}
 		}()
 	}
-	var err error
 	for b := range ordered {
 		<-b.done
 		if err == nil {
-			if err = step.applyBlock(b); err != nil {
-				err = errSink{err}
-			} else {
-				err = due(b)
+			if err = ctx.Err(); err == nil {
+				if err = step.applyBlock(b); err != nil {
+					err = errSink{err}
+				} else {
+					pos, st = b.pos, b.stats
+					err = due(b)
+				}
 			}
 			if err != nil {
 				close(quit)
@@ -176,9 +179,9 @@ func readBlocks(r *ingest.Reader, f File, step *Step, workers int, due func(b *b
 	}
 	wg.Wait()
 	if err != nil {
-		return err
+		return pos, st, err
 	}
-	return readErr
+	return pos, st, readErr
 }
 
 func newBlock(free chan *block) *block {

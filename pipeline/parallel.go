@@ -49,6 +49,8 @@ type block struct {
 	samples  []string
 	offsets  map[int]int64
 	requests map[request]int64
+	ups      []string         // the upstreams of requests, by index
+	upIndex  map[string]int32 // and their indexes
 	kept     []keptRequest
 }
 
@@ -58,11 +60,11 @@ type blockRec struct {
 }
 
 // request is what a rollup counts a request by: its second, status and
-// upstream ($upstream_addr as logged).
+// upstream ($upstream_addr as logged: block.ups[upstream]).
 type request struct {
 	sec      int64
 	status   int
-	upstream string
+	upstream int32
 }
 
 // keptRequest is a failed request: its record, and what it tells of the
@@ -187,20 +189,33 @@ func readBlocks(ctx context.Context, r *ingest.Reader, f File, step *Step, worke
 func newBlock(free chan *block) *block {
 	select {
 	case b := <-free:
-		*b = block{data: b.data[:0], recs: b.recs[:0], done: make(chan struct{}), offsets: b.offsets, requests: b.requests, kept: b.kept[:0]}
+		*b = block{data: b.data[:0], recs: b.recs[:0], done: make(chan struct{}), offsets: b.offsets, requests: b.requests, kept: b.kept[:0],
+			ups: b.ups[:0], upIndex: b.upIndex}
 		clear(b.offsets)
 		clear(b.requests)
+		clear(b.upIndex)
 		return b
 	default:
-		return &block{data: make([]byte, 0, blockBytes+(16<<10)), done: make(chan struct{}), offsets: map[int]int64{}, requests: map[request]int64{}}
+		return &block{data: make([]byte, 0, blockBytes+(16<<10)), done: make(chan struct{}), offsets: map[int]int64{}, requests: map[request]int64{}, upIndex: map[string]int32{}}
 	}
 }
 
 // parseBlock parses the lines of b as accessRecord does, keeping in b what
 // it would hand on. It touches nothing but b: workers call it at once.
 func (s *Step) parseBlock(path string, b *block, a *patterns.AccessLine) {
-	var lastUp []byte
-	lastKey := ""
+	// Lines in a row mostly count under the same second, status and
+	// upstream: counted in run, then added to the block's map.
+	var (
+		run    request
+		inRun  int64
+		lastUp []byte
+		up     int32 = -1
+	)
+	defer func() {
+		if inRun > 0 {
+			b.requests[run] += inRun
+		}
+	}()
 	for _, r := range b.recs {
 		rec := b.data[r.start:r.end]
 		if err := s.access(rec, a); err != nil {
@@ -215,10 +230,23 @@ func (s *Step) parseBlock(path string, b *block, a *patterns.AccessLine) {
 			continue // a format without $status counts no request
 		}
 		b.offsets[a.ZoneOffset]++
-		if !bytes.Equal(a.UpstreamAddr, lastUp) || lastUp == nil {
-			lastUp, lastKey = append(lastUp[:0], a.UpstreamAddr...), string(a.UpstreamAddr)
+		if up < 0 || !bytes.Equal(a.UpstreamAddr, lastUp) {
+			lastUp = append(lastUp[:0], a.UpstreamAddr...)
+			i, ok := b.upIndex[string(a.UpstreamAddr)]
+			if !ok {
+				i = int32(len(b.ups))
+				b.ups = append(b.ups, string(a.UpstreamAddr))
+				b.upIndex[b.ups[i]] = i
+			}
+			up = i
 		}
-		b.requests[request{a.Time.Unix(), a.Status, lastKey}]++
+		if q := (request{a.Time.Unix(), a.Status, up}); q != run || inRun == 0 {
+			if inRun > 0 {
+				b.requests[run] += inRun
+			}
+			run, inRun = q, 0
+		}
+		inRun++
 		if !analyze.Failed(a.Status) {
 			continue // counted in the rollup; only failed requests are kept in full, as Kept says
 		}
@@ -249,7 +277,7 @@ func (s *Step) applyBlock(b *block) error {
 	}
 	many, _ := s.sink.(counter)
 	for q, n := range b.requests {
-		t, up := time.Unix(q.sec, 0), []byte(q.upstream)
+		t, up := time.Unix(q.sec, 0), []byte(b.ups[q.upstream])
 		if many != nil {
 			if err := many.Requests(t, q.status, up, n); err != nil {
 				return err

@@ -6,10 +6,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/logcause/logcause/bench/loggen"
 	"github.com/logcause/logcause/ingest"
@@ -20,7 +22,8 @@ import (
 // realisticLogs writes, in a new directory, bench/loggen's outage day
 // (access log with its 502s and 504s, the error log, php-fpm's log), a
 // second access log with malformed and overlong lines among its requests,
-// a gzipped access log and a MySQL slow log (multi-line records).
+// a gzipped access log, a MySQL slow log (multi-line records) and an
+// access log of JSON lines with upstreams.
 func realisticLogs(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -64,6 +67,24 @@ func realisticLogs(t *testing.T) string {
 	if _, err := (loggen.Slow{Seed: 8, Queries: 3000}).Write(create("mysql-slow.log")); err != nil {
 		t.Fatal(err)
 	}
+	// JSON lines naming their upstreams: lists of attempts, sockets, none,
+	// and more addresses in one second than a rollup keeps.
+	rng := rand.New(rand.NewPCG(9, 9))
+	ups := []string{"10.0.0.1:9000", "unix:/run/php/php8.2-fpm.sock", "10.0.0.2:80, 10.0.0.3:80", "10.0.0.4:80 : 10.0.0.5:80", "-", ""}
+	var api strings.Builder
+	start := time.Date(2026, 11, 23, 10, 0, 0, 0, time.FixedZone("", 3600))
+	for i := range 40000 {
+		up := ups[rng.IntN(len(ups))]
+		if i%5000 < 60 {
+			up = fmt.Sprintf("10.1.%d.%d:8080", i%7, i%50) // a burst of many addresses
+		}
+		status := []int{200, 200, 200, 200, 304, 404, 499, 502, 504}[rng.IntN(9)]
+		fmt.Fprintf(&api, `{"time_iso8601":"%s","remote_addr":"10.9.%d.%d","request":"GET /api/v1/items/%d HTTP/1.1","status":%d,"body_bytes_sent":%d,"upstream_addr":"%s"}`+"\n",
+			start.Add(time.Duration(i)*90*time.Millisecond).Format(time.RFC3339), i%13, i%251, rng.IntN(1000), status, rng.IntN(5000), up)
+	}
+	if _, err := create("api-access.log").WriteString(api.String()); err != nil {
+		t.Fatal(err)
+	}
 	return dir
 }
 
@@ -103,7 +124,7 @@ func TestParallelLoadStoresWhatOneWorkerDoes(t *testing.T) {
 		unparsed += s.Unparsed
 		cut += s.Cut
 	}
-	if len(oneRes.Sources) != 6 || unparsed < 10 || cut == 0 || len(want) < 1000 {
+	if len(oneRes.Sources) != 7 || unparsed < 10 || cut == 0 || len(want) < 1000 {
 		t.Fatalf("the logs are not what the test needs: %d sources, %d unparsed, %d cut, %d keys", len(oneRes.Sources), unparsed, cut, len(want))
 	}
 	for _, workers := range []int{2, 3, 8} {

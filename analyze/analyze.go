@@ -67,11 +67,9 @@ func Analyze(r Reader, rng TimeRange, cfg Config) (Result, error) {
 	}
 	res.Totals = totals(secs)
 	res.Series = series(secs, rng)
-	d := newDigest()
-	if err := r.EventsOf(patterns.KindMySQLSlow, rng.Start, rng.End.Add(time.Second), func(ev *patterns.Event) error { d.add(ev); return nil }); err != nil {
-		return res, fmt.Errorf("cannot read the slow-query log: %w", err)
+	if res.SlowQueries, res.SlowQueriesMore, err = slowDigest(r, rng.Start, rng.End.Add(time.Second)); err != nil {
+		return res, err
 	}
-	res.SlowQueries, res.SlowQueriesMore = d.result()
 	incidents, noise := spikes(secs, cfg)
 	res.Noise = noise
 	for _, w := range incidents {

@@ -100,7 +100,10 @@ func TestDigestReservoir(t *testing.T) {
 		// Every value once, in an order that puts the large ones last.
 		d.add(slowEntry(i, "A", float64(i+1), 0, 0, 0, "q"))
 	}
-	cs, _ := d.result()
+	cs, _, err := d.result(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := cs[0]
 	if c.Count != int64(n) || c.MaxTime != float64(n) || c.TotalTime != float64(n)*float64(n+1)/2 {
 		t.Errorf("count %d max %v total %v", c.Count, c.MaxTime, c.TotalTime)
@@ -116,9 +119,9 @@ func TestDigestReservoir(t *testing.T) {
 
 func TestNearestRank(t *testing.T) {
 	for _, tc := range []struct {
-		v      []float64
+		v      []int64
 		p, out float64
-	}{{nil, 50, 0}, {[]float64{4}, 95, 4}, {[]float64{1, 2}, 50, 1}, {[]float64{1, 2, 3, 4}, 50, 2}, {[]float64{1, 2, 3, 4}, 95, 4}} {
+	}{{nil, 50, 0}, {[]int64{4e6}, 95, 4}, {[]int64{1e6, 2e6}, 50, 1}, {[]int64{1e6, 2e6, 3e6, 4e6}, 50, 2}, {[]int64{1e6, 2e6, 3e6, 4e6}, 95, 4}, {[]int64{1, 2500001}, 95, 2.500001}} {
 		if got := nearestRank(tc.v, tc.p); got != tc.out {
 			t.Errorf("p%v of %v = %v, want %v", tc.p, tc.v, got, tc.out)
 		}

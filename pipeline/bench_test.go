@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"runtime/trace"
 	"strconv"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/logcause/logcause/bench/loggen"
 	"github.com/logcause/logcause/ingest"
@@ -23,6 +25,23 @@ func benchLogBytes() int64 {
 		return v
 	}
 	return 32 << 20
+}
+
+// benchWorkers is the Options.Workers of the ingest benchmarks:
+// LOGCAUSE_BENCH_WORKERS=1 measures the load line by line; default 0
+// (GOMAXPROCS).
+func benchWorkers() int {
+	n, _ := strconv.Atoi(os.Getenv("LOGCAUSE_BENCH_WORKERS"))
+	return n
+}
+
+// cpuTime is the user and system CPU time of the process so far.
+func cpuTime(tb testing.TB) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // writeDayOfTraffic writes about size bytes of a busy site's access log
@@ -61,8 +80,12 @@ func benchmarkIngestDay(b *testing.B, zip bool) {
 		gzipFile(b, p)
 	}
 	b.ReportAllocs()
-	var storeBytes int64
+	var (
+		storeBytes int64
+		cpu        time.Duration
+	)
 	for b.Loop() {
+		before := cpuTime(b)
 		st, err := store.Open(filepath.Join(b.TempDir(), "store"))
 		if err != nil {
 			b.Fatal(err)
@@ -70,8 +93,9 @@ func benchmarkIngestDay(b *testing.B, zip bool) {
 		var res Result
 		// The region marks the measured load in a -trace of the benchmark.
 		trace.WithRegion(context.Background(), "load", func() {
-			res, err = Load(context.Background(), []string{filepath.Dir(p)}, st.NewWriter(), Options{Limits: ingest.DefaultLimits})
+			res, err = Load(context.Background(), []string{filepath.Dir(p)}, st.NewWriter(), Options{Limits: ingest.DefaultLimits, Workers: benchWorkers()})
 		})
+		cpu += cpuTime(b) - before
 		if err != nil || len(res.Problems) > 0 || res.Records != lines {
 			b.Fatal(err, res.Problems, res.Records, lines)
 		}
@@ -82,6 +106,8 @@ func benchmarkIngestDay(b *testing.B, zip bool) {
 	}
 	b.ReportMetric(float64(lines)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
 	b.ReportMetric(float64(storeBytes)/float64(lines), "store-bytes/line")
+	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric(cpu.Seconds()/b.Elapsed().Seconds(), "cpu/wall")
 }
 
 // BenchmarkLoadShopLog measures read + parse + store of a real shop's log

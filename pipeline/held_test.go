@@ -370,23 +370,28 @@ func TestInterruptedLoadIsResumedWithoutCountingTwice(t *testing.T) {
 }
 
 // TestStoppedLoadIsResumed: a load stopped in the middle of a file (a
-// signal) keeps what it read; the next load reads the rest, once.
+// signal) keeps what it read; the next load reads the rest, once. Line by
+// line and on several workers, whose blocks read ahead are not applied
+// once the load is stopped.
 func TestStoppedLoadIsResumed(t *testing.T) {
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "access.log"), bigAccessLog(100000))
-	st := openStore(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	first, err := Load(ctx, []string{dir}, st.NewWriter(), Options{Limits: ingest.DefaultLimits, Progress: &cancelOnAdd{cancel: cancel}})
-	if !errors.Is(err, context.Canceled) || first.Records == 0 || first.Records >= 100000 {
-		t.Fatalf("stopped load: %d records, %v; want some, and context.Canceled", first.Records, err)
-	}
-	if held := dumpStore(t, st); held.requests() != first.Records || held.records != first.Records {
-		t.Errorf("the stopped load kept %d requests, %d records; it read %d", held.requests(), held.records, first.Records)
-	}
-	second := load(t, st.NewWriter(), dir)
-	sameAs(t, "after the stopped load and another", dumpStore(t, st), fresh(t, dir))
-	if first.Records+second.Records != 100000 {
-		t.Errorf("the loads read %d and %d records, want 100000 in all", first.Records, second.Records)
+	want := fresh(t, dir)
+	for _, workers := range []int{1, 4} {
+		st := openStore(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		first, err := Load(ctx, []string{dir}, st.NewWriter(), Options{Limits: ingest.DefaultLimits, Progress: &cancelOnAdd{cancel: cancel}, Workers: workers})
+		cancel()
+		if !errors.Is(err, context.Canceled) || first.Records == 0 || first.Records >= 100000 {
+			t.Fatalf("%d workers, stopped load: %d records, %v; want some, and context.Canceled", workers, first.Records, err)
+		}
+		if held := dumpStore(t, st); held.requests() != first.Records || held.records != first.Records {
+			t.Errorf("%d workers: the stopped load kept %d requests, %d records; it read %d", workers, held.requests(), held.records, first.Records)
+		}
+		second := load(t, st.NewWriter(), dir)
+		sameAs(t, fmt.Sprintf("%d workers: after the stopped load and another", workers), dumpStore(t, st), want)
+		if first.Records+second.Records != 100000 {
+			t.Errorf("%d workers: the loads read %d and %d records, want 100000 in all", workers, first.Records, second.Records)
+		}
 	}
 }

@@ -58,6 +58,14 @@ type BatchSink interface {
 	Flush() error
 }
 
+// writeBehind is a BatchSink that can write its checkpoints on a goroutine
+// of its own while the load parses on (store.Writer): stop waits for them
+// to be written, ends the goroutine and returns the first error. Flush
+// waits for them too.
+type writeBehind interface {
+	WriteBehind() (stop func() error)
+}
+
 // Result is what loading a set of paths produced.
 type Result struct {
 	// Sources are the files under the paths, in the order read; what
@@ -81,8 +89,7 @@ func (e errSink) Unwrap() error { return e.err }
 // hold the counts of a file's records with the mark just after them: when
 // a load is interrupted (a crash, a full disk), the next one resumes at
 // the last checkpoint and counts nothing twice.
-func Load(ctx context.Context, paths []string, sink BatchSink, opts Options) (Result, error) {
-	var res Result
+func Load(ctx context.Context, paths []string, sink BatchSink, opts Options) (res Result, err error) {
 	files, problems, err := Discover(paths, opts)
 	res.Problems = problems
 	if err != nil {
@@ -105,6 +112,14 @@ func Load(ctx context.Context, paths []string, sink BatchSink, opts Options) (Re
 	held, err := newLedger(sink)
 	if err != nil {
 		return res, err
+	}
+	if wb, ok := sink.(writeBehind); ok {
+		stop := wb.WriteBehind()
+		defer func() {
+			if serr := stop(); serr != nil && err == nil {
+				err = fmt.Errorf("cannot load %v: %w (what was read before is kept: run again to read the rest)", paths, serr)
+			}
+		}()
 	}
 	watch.Start(total, len(files))
 	defer watch.Finish()
@@ -201,11 +216,13 @@ func (l *ledger) read(ctx context.Context, f File, opts Options, sink BatchSink,
 	}
 	defer tell()
 	last := prior
-	checkpoint := func(end bool) error {
+	// checkpoint writes what the sink holds with the mark of pos, the
+	// reader's position just after the last record handed to the sink,
+	// and st, the reader's counts then.
+	checkpoint := func(end bool, pos ingest.Position, st ingest.Stats) error {
 		src := step.Source()
-		st := r.Stats()
 		src.Cut = prior.Cut + st.CutLines + st.CutRecords
-		m := mark{Pos: r.Position(), Size: fi.Size(), ModTime: fi.ModTime().UnixNano(), Compressed: st.Compression != "", End: end}
+		m := mark{Pos: pos, Size: fi.Size(), ModTime: fi.ModTime().UnixNano(), Compressed: st.Compression != "", End: end}
 		if learned {
 			_, off := time.Unix(0, 0).In(zone).Zone()
 			m.Zone, m.TZ = &off, label
@@ -236,31 +253,49 @@ func (l *ledger) read(ctx context.Context, f File, opts Options, sink BatchSink,
 		}
 		return nil
 	}
-	err = r.Records(f.Format.StartsRecord, func(rec []byte, off int64) error {
-		if step.src.Records%16384 == 16383 {
-			tell()
-		}
-		if err := step.Record(f.Path, rec, off); err != nil {
-			return errSink{err}
-		}
-		if sink.Due() {
-			return checkpoint(false)
-		}
-		return nil
-	})
+	var (
+		pos ingest.Position // the last checkpoint's: just after the last record handed to the sink
+		st  ingest.Stats
+	)
+	if step.access != nil && opts.workers() > 1 {
+		blocks := 0
+		pos, st, err = readBlocks(ctx, r, f, step, opts.workers(), func(b *block) error {
+			if blocks++; blocks%16 == 1 { // from the first block, then every 1 MB
+				tell()
+			}
+			if sink.Due() {
+				return checkpoint(false, b.pos, b.stats)
+			}
+			return nil
+		})
+	} else {
+		err = r.Records(f.Format.StartsRecord, func(rec []byte, off int64) error {
+			if step.src.Records%16384 == 16383 {
+				tell()
+			}
+			if err := step.Record(f.Path, rec, off); err != nil {
+				return errSink{err}
+			}
+			if sink.Due() {
+				return checkpoint(false, r.Position(), r.Stats())
+			}
+			return nil
+		})
+		pos, st = r.Position(), r.Stats()
+	}
 	switch {
 	case errors.As(err, new(errSink)):
 	case ctx.Err() != nil: // stopped: what was read is kept, for the next load
-		if cerr := checkpoint(false); cerr != nil {
+		if cerr := checkpoint(false, pos, st); cerr != nil {
 			err = cerr
 		}
 	case err != nil:
 		step.src.Error = err.Error()
-		if cerr := checkpoint(false); cerr != nil {
+		if cerr := checkpoint(false, pos, st); cerr != nil {
 			err = cerr
 		}
 	default:
-		err = checkpoint(true)
+		err = checkpoint(true, pos, st)
 	}
 	return last, last.Records - prior.Records, err
 }

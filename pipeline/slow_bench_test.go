@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/bench/loggen"
@@ -44,7 +45,9 @@ func BenchmarkAnalyzeSlowLog(b *testing.B) {
 	}
 	b.SetBytes(fi.Size())
 	b.ReportAllocs()
+	var cpu, loading, analyzing time.Duration
 	for b.Loop() {
+		before, start := cpuTime(b), time.Now()
 		st, err := store.OpenTemp() // as `logcause analyze` without --store
 		if err != nil {
 			b.Fatal(err)
@@ -53,6 +56,8 @@ func BenchmarkAnalyzeSlowLog(b *testing.B) {
 		if err != nil || len(res.Problems) > 0 {
 			b.Fatal(err, res.Problems)
 		}
+		loaded := time.Now()
+		loading += loaded.Sub(start)
 		first, last, _, err := st.Range()
 		if err != nil {
 			b.Fatal(err)
@@ -64,6 +69,12 @@ func BenchmarkAnalyzeSlowLog(b *testing.B) {
 		if len(r.SlowQueries) == 0 {
 			b.Fatal("no query classes")
 		}
+		analyzing += time.Since(loaded)
+		cpu += cpuTime(b) - before
 		st.Close()
 	}
+	b.ReportMetric(loading.Seconds()/float64(b.N), "load-s/op")
+	b.ReportMetric(analyzing.Seconds()/float64(b.N), "analyze-s/op")
+	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric(cpu.Seconds()/b.Elapsed().Seconds(), "cpu/wall")
 }

@@ -21,6 +21,10 @@ var ErrBatchTooBig = errors.New("batch too big for one transaction")
 // increments are not idempotent: this is why they must commit with the
 // positions. Marks (see Mark) go in the same transaction.
 func (w *Writer) Commit(positions map[string][]byte) error {
+	if err := w.drain(); err != nil {
+		w.reset()
+		return err
+	}
 	if err := w.write(func(txn *badger.Txn) error {
 		for path, pos := range positions {
 			if err := txn.Set(append([]byte{prefixPos}, path...), pos); err != nil {
@@ -47,7 +51,10 @@ func (w *Writer) Checkpoint(src timeline.Source, key string, mark []byte) error 
 		w.Source(src)
 	}
 	w.Mark(key, mark)
-	err := w.write(func(*badger.Txn) error { return nil })
+	if w.bg != nil {
+		return w.handOn()
+	}
+	err := w.write(noMore)
 	if err != nil {
 		w.reset()
 	}
@@ -70,17 +77,18 @@ func (w *Writer) write(more func(txn *badger.Txn) error) error {
 		return fmt.Errorf("cannot write to the store: %w", err)
 	}
 	err := w.s.db.Update(func(txn *badger.Txn) error {
-		for _, ev := range w.events {
-			v, err := encodeEvent(ev)
-			if err != nil {
-				return err
-			}
-			if err := txn.Set(eventKey(ev), v); err != nil {
+		for i, k := range w.keys {
+			if err := txn.Set(k, w.values[i]); err != nil {
 				return err
 			}
 		}
 		for sec, counts := range w.seconds {
 			if err := addSecond(txn, sec, counts); err != nil {
+				return err
+			}
+		}
+		for minute, classes := range w.slow {
+			if err := addSlowMinute(txn, minute, classes); err != nil {
 				return err
 			}
 		}
@@ -110,7 +118,7 @@ func (w *Writer) write(more func(txn *badger.Txn) error) error {
 		return more(txn)
 	})
 	if errors.Is(err, badger.ErrTxnTooBig) {
-		return fmt.Errorf("cannot commit to the store: %w (%d events, %d seconds)", ErrBatchTooBig, len(w.events), len(w.seconds))
+		return fmt.Errorf("cannot commit to the store: %w (%d events, %d seconds)", ErrBatchTooBig, len(w.keys), len(w.seconds))
 	}
 	if err != nil {
 		return fmt.Errorf("cannot commit to the store in %s: %w (is the disk full?)", w.s.dir, err)
@@ -119,11 +127,15 @@ func (w *Writer) write(more func(txn *badger.Txn) error) error {
 	return nil
 }
 
+func noMore(*badger.Txn) error { return nil }
+
 // reset empties the Writer.
 func (w *Writer) reset() {
-	clear(w.events)
-	w.events, w.evBytes = w.events[:0], 0
+	clear(w.keys)
+	clear(w.values)
+	w.keys, w.values, w.evBytes = w.keys[:0], w.values[:0], 0
 	clear(w.seconds)
+	clear(w.slow)
 	w.secSize = 0
 	w.gaps, w.sources = w.gaps[:0], w.sources[:0]
 	clear(w.marks)

@@ -141,7 +141,7 @@ func TestCheckpointIsAllOrNothing(t *testing.T) {
 	if string(marks["k"]) != "1" || sources[0].Records != 1 || len(secs) != 1 || secs[0].Count(502) != 0 {
 		t.Errorf("a failed checkpoint left a trace: mark %q, sources %+v, rollups %+v", marks["k"], sources, secs)
 	}
-	if w.Due() || len(w.events) > 0 || len(w.seconds) > 0 {
+	if w.Due() || len(w.keys) > 0 || len(w.seconds) > 0 {
 		t.Errorf("the Writer still holds what the failed checkpoint counted")
 	}
 }

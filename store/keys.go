@@ -13,6 +13,7 @@ import (
 //
 //	e | day (4) | unix nanos (8) | kind (1) | offset (8) | text hash (8) → event (see eventcodec.go, eventKey)
 //	r | day (4) | unix seconds (8)                          → request rollup (by status, and by upstream and status)
+//	q | day (4) | unix seconds (8), a minute's first        → slow-query rollup: per query class, the digest's accumulators (slowrollup.go)
 //	g | day (4) | unix nanos (8) | path hash (4) | offset (8) → JSON Gap
 //	i | day (4) | unix nanos (8)                            → an incident's state (opaque: the daemon's)
 //	s | path                                                → JSON Source
@@ -25,6 +26,7 @@ import (
 const (
 	prefixEvent    = 'e'
 	prefixSecond   = 'r'
+	prefixSlow     = 'q'
 	prefixSource   = 's'
 	prefixMeta     = 'm'
 	prefixPos      = 'p'
@@ -56,7 +58,7 @@ func timeKey(prefix byte, t time.Time) []byte {
 	k[0] = prefix
 	binary.BigEndian.PutUint32(k[1:], dayOf(t))
 	v := t.UnixNano()
-	if prefix == prefixSecond {
+	if prefix == prefixSecond || prefix == prefixSlow {
 		v = t.Unix()
 	}
 	binary.BigEndian.PutUint64(k[5:], uint64(v))
@@ -66,7 +68,7 @@ func timeKey(prefix byte, t time.Time) []byte {
 // keyTime decodes the instant of a time-ordered key.
 func keyTime(k []byte) time.Time {
 	v := int64(binary.BigEndian.Uint64(k[5:timeKeyLen]))
-	if k[0] == prefixSecond {
+	if k[0] == prefixSecond || k[0] == prefixSlow {
 		return time.Unix(v, 0).UTC()
 	}
 	return time.Unix(0, v).UTC()
@@ -74,7 +76,9 @@ func keyTime(k []byte) time.Time {
 
 // schemaVersion is the key layout this code reads and writes.
 // 6: an event is keyed by a hash of its text, no longer of its path (5).
-const schemaVersion = "6"
+// 7: the slow-query rollups (q), which the digest reads instead of the
+// entries: a store of schema 6 has none, and is refused (rebuild it).
+const schemaVersion = "7"
 
 var schemaKey = []byte{prefixMeta, 's', 'c', 'h', 'e', 'm', 'a'}
 

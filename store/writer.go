@@ -19,13 +19,16 @@ import (
 // not safe for concurrent use.
 type Writer struct {
 	s       *Store
-	events  []*patterns.Event
+	keys    [][]byte // the events' keys
+	values  [][]byte // and their values, encoded when handed: not on the writing goroutine
 	evBytes int
 	seconds map[int64]*rollup
-	secSize int // the pending rollups' size, estimated
+	slow    map[int64]slowRollup // by minute
+	secSize int                  // the pending rollups' size, estimated
 	gaps    []timeline.Gap
 	sources []timeline.Source
 	marks   map[string][]byte
+	bg      *behind // nil: Checkpoint writes before it returns
 }
 
 // What a Writer holds before Due says to write it: well within one Badger
@@ -44,13 +47,18 @@ func (s *Store) NewWriter() *Writer {
 // Due reports whether the Writer holds enough to be written now, in one
 // transaction (Checkpoint, Commit); more may not fit one.
 func (w *Writer) Due() bool {
-	return w.evBytes+w.secSize >= dueBytes || len(w.seconds) >= dueSeconds
+	return w.evBytes+w.secSize >= dueBytes || len(w.seconds)+len(w.slow) >= dueSeconds
 }
 
 // Request counts one access-log request of the given status at t,
 // answered by upstream: $upstream_addr as logged (the last address of a
 // list is the one that answered), or nil when the log has none.
 func (w *Writer) Request(t time.Time, status int, upstream []byte) error {
+	return w.Requests(t, status, upstream, 1)
+}
+
+// Requests counts n requests as Request counts one.
+func (w *Writer) Requests(t time.Time, status int, upstream []byte, n int64) error {
 	sec := t.Unix()
 	r := w.seconds[sec]
 	if r == nil {
@@ -58,18 +66,28 @@ func (w *Writer) Request(t time.Time, status int, upstream []byte) error {
 		w.seconds[sec] = r
 		w.secSize += 64
 	}
-	n := len(r.status) + len(r.up)
-	r.add(status, upstream, 1)
-	if len(r.status)+len(r.up) != n {
+	keys := len(r.status) + len(r.up)
+	r.add(status, upstream, n)
+	if len(r.status)+len(r.up) != keys {
 		w.secSize += 16 + len(upstream)
 	}
 	return nil
 }
 
-// Event stores ev in full. The Writer keeps ev until the next Flush: the
-// caller must not change it.
+// Event stores ev in full, and counts a slow-log entry in its minute's
+// slow-query rollup. The Writer encodes ev at once and keeps no reference
+// to it.
 func (w *Writer) Event(ev *patterns.Event) error {
-	w.events = append(w.events, ev)
+	v, err := encodeEvent(ev)
+	if err != nil {
+		return err
+	}
+	k := eventKey(ev)
+	if ev.Kind == patterns.KindMySQLSlow && ev.Slow != nil && !ev.Slow.Restart {
+		w.addSlow(ev, k)
+	}
+	w.keys = append(w.keys, k)
+	w.values = append(w.values, v)
 	w.evBytes += len(ev.Text) + 256
 	return nil
 }
@@ -79,10 +97,14 @@ func (w *Writer) Event(ev *patterns.Event) error {
 // refuses, with an error wrapping ErrDiskFull, when the disk is nearly
 // full.
 func (w *Writer) Flush() error {
-	if len(w.marks) > 0 {
-		return w.write(func(*badger.Txn) error { return nil }) // the marks go with their counts
+	if err := w.drain(); err != nil {
+		w.reset()
+		return err
 	}
-	if len(w.events) == 0 && len(w.seconds) == 0 && len(w.gaps) == 0 && len(w.sources) == 0 {
+	if len(w.marks) > 0 {
+		return w.write(noMore) // the marks go with their counts
+	}
+	if len(w.keys) == 0 && len(w.seconds) == 0 && len(w.slow) == 0 && len(w.gaps) == 0 && len(w.sources) == 0 {
 		return nil
 	}
 	if err := checkSpace(w.s.dir); err != nil {
@@ -91,9 +113,13 @@ func (w *Writer) Flush() error {
 	if err := w.flushEvents(); err != nil {
 		return err
 	}
-	if err := w.flushSeconds(); err != nil {
-		return err
+	if err := flushRollups(w.s, w.seconds, addSecond); err != nil {
+		return fmt.Errorf("cannot write request counts to the store in %s: %w (is the disk full?)", w.s.dir, err)
 	}
+	if err := flushRollups(w.s, w.slow, addSlowMinute); err != nil {
+		return fmt.Errorf("cannot write slow-query rollups to the store in %s: %w (is the disk full?)", w.s.dir, err)
+	}
+	w.secSize = 0
 	for _, src := range w.sources {
 		if err := w.s.PutSource(src); err != nil {
 			return err
@@ -116,7 +142,7 @@ func (w *Writer) Source(src timeline.Source) {
 }
 
 func (w *Writer) flushEvents() error {
-	if len(w.events) == 0 && len(w.gaps) == 0 {
+	if len(w.keys) == 0 && len(w.gaps) == 0 {
 		return nil
 	}
 	wb := w.s.db.NewWriteBatch()
@@ -130,40 +156,35 @@ func (w *Writer) flushEvents() error {
 			return fmt.Errorf("cannot write gaps to the store: %w", err)
 		}
 	}
-	for _, ev := range w.events {
-		v, err := encodeEvent(ev)
-		if err != nil {
-			return err
-		}
-		if err := wb.Set(eventKey(ev), v); err != nil {
+	for i, k := range w.keys {
+		if err := wb.Set(k, w.values[i]); err != nil {
 			return fmt.Errorf("cannot write events to the store: %w", err)
 		}
 	}
 	if err := wb.Flush(); err != nil {
 		return fmt.Errorf("cannot write events to the store in %s: %w (is the disk full?)", w.s.dir, err)
 	}
-	clear(w.events)
-	w.events, w.evBytes, w.gaps = w.events[:0], 0, w.gaps[:0]
+	clear(w.keys)
+	clear(w.values)
+	w.keys, w.values, w.evBytes, w.gaps = w.keys[:0], w.values[:0], 0, w.gaps[:0]
 	return nil
 }
 
-// flushSeconds merges the pending counts into the stored rollups, in as
-// many transactions as Badger needs.
-func (w *Writer) flushSeconds() error {
-	if len(w.seconds) == 0 {
-		return nil
-	}
-	secs := make([]int64, 0, len(w.seconds))
-	for s := range w.seconds {
-		secs = append(secs, s)
+// flushRollups merges the pending rollups of m, by second, into the
+// stored ones, in as many transactions as Badger needs; what is written
+// leaves m.
+func flushRollups[V any](s *Store, m map[int64]V, add func(*badger.Txn, int64, V) error) error {
+	secs := make([]int64, 0, len(m))
+	for sec := range m {
+		secs = append(secs, sec)
 	}
 	slices.Sort(secs)
 	for len(secs) > 0 {
 		done := 0
-		err := w.s.db.Update(func(txn *badger.Txn) error {
+		err := s.db.Update(func(txn *badger.Txn) error {
 			for _, sec := range secs {
-				if err := addSecond(txn, sec, w.seconds[sec]); err != nil {
-					if errors.Is(err, badger.ErrTxnTooBig) {
+				if err := add(txn, sec, m[sec]); err != nil {
+					if errors.Is(err, badger.ErrTxnTooBig) && done > 0 {
 						return nil // commit what fits; the rest goes in the next transaction
 					}
 					return err
@@ -173,14 +194,13 @@ func (w *Writer) flushSeconds() error {
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("cannot write request counts to the store in %s: %w (is the disk full?)", w.s.dir, err)
+			return err
 		}
 		for _, sec := range secs[:done] {
-			delete(w.seconds, sec)
+			delete(m, sec)
 		}
 		secs = secs[done:]
 	}
-	w.secSize = 0
 	return nil
 }
 

@@ -5,7 +5,10 @@
 // database.
 package timeline
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // StatusCount is how many requests of one second had one status.
 type StatusCount struct {
@@ -94,4 +97,54 @@ type Stats struct {
 	Seconds   int64            `json:"seconds"`  // seconds with a rollup
 	Events    map[string]int64 `json:"events"`   // records kept in full, by format
 	Sources   []Source         `json:"sources"`
+}
+
+// SlowClass is what the store keeps of the slow-log entries of one query
+// class in one bucket of time, added up as the log is read: the slow-query
+// digest merges the buckets of its range instead of reading every entry
+// back. Times are in microseconds, as the slow logs write them.
+type SlowClass struct {
+	QueryID      string
+	Count        int64
+	QueryMicros  int64 // the sum of the query times
+	LockMicros   int64 // the sum of the lock times
+	RowsSent     int64
+	RowsExamined int64
+	First, Last  time.Time
+	Times        []int64 // every entry's query time, in the order read
+	WorstTime    float64 // the longest query time, in seconds as logged
+	// Worst refers to the entry with the longest query time, the first of
+	// equals in time order; opaque: the store's.
+	Worst []byte
+}
+
+// Micros is a time in seconds as a whole number of microseconds (the slow
+// logs write six decimals), clamped to what an int64 holds.
+func Micros(sec float64) int64 {
+	us := math.Round(sec * 1e6)
+	switch {
+	case us != us: // NaN
+		return 0
+	case us >= math.MaxInt64:
+		return math.MaxInt64
+	case us <= math.MinInt64:
+		return math.MinInt64
+	}
+	return int64(us)
+}
+
+// Add adds o's count, sums and span to c's; not its worst entry, nor its
+// times.
+func (c *SlowClass) Add(o *SlowClass) {
+	if c.Count == 0 || o.First.Before(c.First) {
+		c.First = o.First
+	}
+	if c.Count == 0 || o.Last.After(c.Last) {
+		c.Last = o.Last
+	}
+	c.Count += o.Count
+	c.QueryMicros += o.QueryMicros
+	c.LockMicros += o.LockMicros
+	c.RowsSent += o.RowsSent
+	c.RowsExamined += o.RowsExamined
 }

@@ -40,6 +40,10 @@ type Store struct {
 	quiet bool
 	// holder: this process wrote the holder file, removed on Close.
 	holder bool
+	// release gives back the temporary store's mapped table pages
+	// (mapped.go); nil for the others.
+	release *releaser
+	tick    *time.Ticker
 }
 
 // Open opens (creating if needed) the store in dir. When another process
@@ -149,6 +153,8 @@ func OpenTemp() (*Store, error) {
 		return nil, err
 	}
 	s.removal = true
+	s.tick = time.NewTicker(releaseEvery)
+	s.release = startReleasing(dir, s.tick.C)
 	return s, nil
 }
 
@@ -157,6 +163,10 @@ func (s *Store) Dir() string { return s.dir }
 
 // Close closes the store, and removes it if it is temporary.
 func (s *Store) Close() error {
+	if s.release != nil { // before Badger unmaps its tables
+		s.tick.Stop()
+		s.release.Stop()
+	}
 	if s.holder { // before Badger's lock is released: the next holder's file stays
 		os.Remove(filepath.Join(s.dir, holderFile))
 	}

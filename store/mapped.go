@@ -11,8 +11,8 @@ import "time"
 // them back and read them again when they are touched, which a releaser
 // asks it to do now and then (reclaim, see pageOut).
 
-// releaseEvery is how often a temporary store's mapped table pages are
-// given back.
+// releaseEvery is how often a temporary store's mapped pages are given
+// back.
 const releaseEvery = 250 * time.Millisecond
 
 // releaser gives back the mapped pages of the tables of one store's

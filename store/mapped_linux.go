@@ -10,8 +10,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// pageOut asks the kernel to reclaim the pages of dir's table files
-// (*.sst) mapped into this process. Reclaim (MADV_PAGEOUT, Linux 5.4) unmaps the pages and
+// pageOut asks the kernel to reclaim the pages of dir's Badger files
+// mapped into this process: its tables (*.sst), and the write-ahead logs
+// of its memtables (*.mem) and its value log (*.vlog), which Badger
+// writes through a mapping and, but for a restart, never reads. Reclaim (MADV_PAGEOUT, Linux 5.4) unmaps the pages and
 // drops them from the page cache, writing back what is dirty first; the
 // next read of a page reads it from the file again. It is safe on any
 // range: a mapping that was unmapped, and its addresses reused, since
@@ -27,7 +29,7 @@ func pageOut(dir string) error {
 	for sc.Scan() {
 		// start-end perms offset dev inode path
 		f := strings.Fields(sc.Text())
-		if len(f) < 6 || !strings.HasPrefix(f[5], prefix) || !strings.HasSuffix(f[5], ".sst") {
+		if len(f) < 6 || !strings.HasPrefix(f[5], prefix) || !badgerFile(f[5]) {
 			continue
 		}
 		lo, hi, ok := strings.Cut(f[0], "-")
@@ -44,4 +46,9 @@ func pageOut(dir string) error {
 		}
 	}
 	return sc.Err()
+}
+
+// badgerFile reports whether a file is one of those Badger maps.
+func badgerFile(name string) bool {
+	return strings.HasSuffix(name, ".sst") || strings.HasSuffix(name, ".mem") || strings.HasSuffix(name, ".vlog")
 }

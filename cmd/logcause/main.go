@@ -36,7 +36,7 @@ func main() {
 		// Badger's flushes peak far above its live heap; a soft limit keeps
 		// the peak bounded (shared/docs/dependencies.md). The heap of an
 		// outage-heavy analysis peaks at ~150 MiB live (docs/benchmarks.md,
-		// "Flat memory"): 192 MiB costs ~5% more CPU than 256 there, and
+		// "Flat memory"): 192 MiB costs 5–9% more CPU than 256 there, and
 		// 65 MB less peak.
 		debug.SetMemoryLimit(192 << 20)
 	}

@@ -104,8 +104,15 @@ func TestMemoryStaysFlat(t *testing.T) {
 			t.Fatal(err)
 		}
 		inc := onlyIncident(t, res)
-		if inc.RootCause != FPMWorkerExhaustion || len(inc.Causes[0].Evidence) == 0 || inc.Causes[0].Evidence[0].Text == "" {
+		if inc.RootCause != FPMWorkerExhaustion || len(inc.Causes[0].Evidence) == 0 {
 			t.Fatalf("%d a second: root %s, evidence %+v", perSecond, inc.RootCause, inc.Causes[0].Evidence)
+		}
+		for _, c := range inc.Causes {
+			for _, ev := range c.Evidence { // read back: each the line at its offset
+				if want := r.fake.events[ev.Offset].Text; ev.Text != want {
+					t.Errorf("%s evidence at %s:%d: %q, want %q", c.Kind, ev.Path, ev.Offset, ev.Text, want)
+				}
+			}
 		}
 		errors := 20 * perSecond
 		kept[i], perError[i] = r.kept, float64(r.heap)/float64(errors)
@@ -122,5 +129,25 @@ func TestMemoryStaysFlat(t *testing.T) {
 		if b > 750 {
 			t.Errorf("size %d: the live heap grew by %.0f bytes per gateway error: want less than 750", i+1, b)
 		}
+	}
+}
+
+// forgetful is a store that no longer holds the nginx error log's records
+// by the time analysis reads its evidence back.
+type forgetful struct{ *fake }
+
+func (f forgetful) EventsOf(kind patterns.Kind, from, to time.Time, fn func(*patterns.Event) error) error {
+	if kind == patterns.KindNginxError {
+		return nil
+	}
+	return f.fake.EventsOf(kind, from, to, fn)
+}
+
+// TestEvidenceNotReadBackIsAnError: evidence whose line cannot be read back
+// fails the analysis rather than quoting an empty line.
+func TestEvidenceNotReadBackIsAnError(t *testing.T) {
+	_, err := Analyze(forgetful{outageOf(10)}, TimeRange{t0, at(3600)}, DefaultConfig)
+	if err == nil || !strings.Contains(err.Error(), "cannot read back the evidence at error.log:") {
+		t.Fatalf("err = %v, want the evidence that could not be read back", err)
 	}
 }

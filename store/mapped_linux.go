@@ -13,12 +13,13 @@ import (
 // pageOut asks the kernel to reclaim the pages of dir's Badger files
 // mapped into this process: its tables (*.sst), and the write-ahead logs
 // of its memtables (*.mem) and its value log (*.vlog), which Badger
-// writes through a mapping and, but for a restart, never reads. Reclaim (MADV_PAGEOUT, Linux 5.4) unmaps the pages and
-// drops them from the page cache, writing back what is dirty first; the
-// next read of a page reads it from the file again. It is safe on any
-// range: a mapping that was unmapped, and its addresses reused, since
-// /proc/self/maps was read is reclaimed too, never discarded (the
-// MADV_DONTNEED that drops pages at once would zero an anonymous one).
+// writes through a mapping and, but for a restart, never reads. Reclaim
+// (MADV_PAGEOUT, Linux 5.4) unmaps the pages and drops them from the page
+// cache, writing back what is dirty first; the next read of a page reads
+// it from the file again. It is safe on any range: a mapping that was
+// unmapped, and its addresses reused, since /proc/self/maps was read is
+// reclaimed too, never discarded (the MADV_DONTNEED that drops pages at
+// once would zero an anonymous one).
 func pageOut(dir string) error {
 	maps, err := os.ReadFile("/proc/self/maps")
 	if err != nil {

@@ -35,10 +35,10 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// Badger's flushes peak far above its live heap; a soft limit keeps
 		// the peak bounded (shared/docs/dependencies.md). The heap of an
-		// outage-heavy analysis peaks at ~150 MiB live (docs/benchmarks.md,
-		// "Flat memory"): 192 MiB costs 5–9% more CPU than 256 there, and
-		// 65 MB less peak.
-		debug.SetMemoryLimit(192 << 20)
+		// outage-heavy analysis peaks at ~115 MiB live (docs/benchmarks.md,
+		// "Flat memory"): 144 MiB costs ~3% more CPU than 192 there, for
+		// ~60 MB less peak; 128 MiB 15% more.
+		debug.SetMemoryLimit(144 << 20)
 	}
 	os.Exit(interrupt.Run(os.Stderr, func(ctx context.Context, scratch *interrupt.Scratch) int {
 		return run(ctx, os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, now: time.Now, configRoot: "/", layout: config.CommonLayout(), scratch: scratch})

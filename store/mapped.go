@@ -13,7 +13,7 @@ import "time"
 
 // releaseEvery is how often a temporary store's mapped pages are given
 // back.
-const releaseEvery = 100 * time.Millisecond
+const releaseEvery = 50 * time.Millisecond
 
 // releaser gives back the mapped pages of the tables of one store's
 // directory until it is stopped.

@@ -315,7 +315,8 @@ func explain(r Reader, secs []timeline.Second, w window, cfg Config) (inc Incide
 		sig                       [numSignals][]*patterns.Event
 		paths                     = map[string]int64{}
 		clients, upstreams, hosts = map[string]int64{}, map[string]int64{}, map[string]int64{}
-		gatewayLines              accessLines
+		strs                      shared
+		gatewayLines              = accessLines{strs: &strs}
 		slowClasses               = map[string]*ClassCount{}
 	)
 	// Slow-log entries are written when the query ends: one that held a
@@ -349,7 +350,7 @@ func explain(r Reader, secs []timeline.Second, w window, cfg Config) (inc Incide
 		}
 		s := classify(ev)
 		if s != sigNone {
-			sig[s] = append(sig[s], ev)
+			sig[s] = append(sig[s], slim(ev, &strs))
 		}
 		if e := ev.Error; e != nil && s.gatewayStatus() != 0 && !ev.Time.Before(w.start) && ev.Time.Before(w.end) {
 			upstreams[e.Upstream]++
@@ -376,6 +377,9 @@ func explain(r Reader, secs []timeline.Second, w window, cfg Config) (inc Incide
 		if inc.Causes[i].Settings == nil {
 			inc.Causes[i].Settings = []Setting{}
 		}
+	}
+	if err := rereadTexts(r, inc.Causes); err != nil {
+		return inc, false, err
 	}
 	slices.SortStableFunc(inc.Causes, func(a, b Cause) int { return cmp.Compare(b.Confidence, a.Confidence) })
 	inc.Chain = e.chain(inc.Causes[0].Kind, inc.Causes)

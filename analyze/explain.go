@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -65,8 +66,8 @@ type accessLine struct {
 // accessLines builds the accessLines of one spike, sharing the strings
 // the lines repeat (the same clients ask the same pages).
 type accessLines struct {
-	lines   []accessLine
-	strings map[string]string
+	lines []accessLine
+	strs  *shared
 }
 
 func (l *accessLines) add(ev *patterns.Event) {
@@ -76,22 +77,98 @@ func (l *accessLines) add(ev *patterns.Event) {
 		req = a.Method + " " + a.URI + " " + a.Protocol
 	}
 	l.lines = append(l.lines, accessLine{
-		key:  requestKey{l.shared(a.RemoteAddr), l.shared(req), ev.Time.Unix()},
+		key:  requestKey{l.strs.of(a.RemoteAddr), l.strs.of(req), ev.Time.Unix()},
 		conn: a.Connection, status: a.Status, requestTime: a.RequestTime,
 	})
 }
 
-// shared returns s, or the equal string kept before.
-func (l *accessLines) shared(s string) string {
-	if k, ok := l.strings[s]; ok {
+// shared keeps one copy of each string the records of a spike repeat:
+// thousands of lines name the same few upstreams, hosts, messages and
+// pages, and the same clients.
+type shared map[string]string
+
+// of returns s, or the equal string kept before.
+func (m *shared) of(s string) string {
+	if k, ok := (*m)[s]; ok {
 		return k
 	}
-	if l.strings == nil {
-		l.strings = map[string]string{}
+	if *m == nil {
+		*m = shared{}
 	}
 	s = strings.Clone(s)
-	l.strings[s] = s
+	(*m)[s] = s
 	return s
+}
+
+// slim returns what analysis keeps of a classified record. nginx's error
+// lines and php-fpm's come by the hundred thousand in an outage (one per
+// failed request), and the rules read their fields, not their text: the
+// copy kept has the fields (strings shared through strs; the referrer,
+// which no rule reads, left out) and no text, which the evidence chosen
+// among them reads back from the store (rereadTexts). The other records
+// are kept whole.
+func slim(ev *patterns.Event, strs *shared) *patterns.Event {
+	out := &patterns.Event{Time: ev.Time, Kind: ev.Kind, Path: strs.of(ev.Path), Offset: ev.Offset}
+	switch {
+	case ev.Error != nil:
+		e := ev.Error
+		out.Error = &patterns.NginxError{Level: strs.of(e.Level), PID: e.PID, TID: e.TID, Connection: e.Connection,
+			Message: strs.of(e.Message), Errno: e.Errno, Action: strs.of(e.Action), Client: strs.of(e.Client),
+			Server: strs.of(e.Server), Request: strs.of(e.Request), Upstream: strs.of(e.Upstream), Host: strs.of(e.Host)}
+	case ev.FPM != nil:
+		f := ev.FPM
+		out.FPM = &patterns.FPMError{Level: strs.of(f.Level), Pool: strs.of(f.Pool), Child: f.Child, Message: strs.of(f.Message),
+			Script: strs.of(f.Script), Request: strs.of(f.Request), Duration: f.Duration}
+	default:
+		return ev
+	}
+	return out
+}
+
+// rereadTexts fills in the text of the evidence whose record analysis
+// kept without it (slim), reading each record back by its kind, instant,
+// file and offset: a dozen records per cause, where the records analysis
+// reads are hundreds of thousands. (Evidence with a text is left alone;
+// a record read back may have none, as some of the tests' have not.)
+func rereadTexts(r Reader, causes []Cause) error {
+	type ref struct {
+		source, path string
+		offset       int64
+		time         time.Time
+	}
+	texts := map[ref]string{}
+	for i := range causes {
+		for j := range causes[i].Evidence {
+			ev := &causes[i].Evidence[j]
+			if ev.Text != "" {
+				continue
+			}
+			k := ref{ev.Source, ev.Path, ev.Offset, ev.Time}
+			if t, ok := texts[k]; ok {
+				ev.Text = t
+				continue
+			}
+			kind, err := patterns.ParseKind(ev.Source)
+			if err != nil {
+				return fmt.Errorf("cannot read back the evidence at %s:%d: %w", ev.Path, ev.Offset, err)
+			}
+			found := false
+			err = r.EventsOf(kind, ev.Time, ev.Time.Add(time.Nanosecond), func(s *patterns.Event) error {
+				if s.Path == ev.Path && s.Offset == ev.Offset {
+					ev.Text, found = s.Text, true
+				}
+				return nil
+			})
+			if err == nil && !found {
+				err = errors.New("the store no longer holds it (was it pruned meanwhile? analyze again)")
+			}
+			if err != nil {
+				return fmt.Errorf("cannot read back the evidence at %s:%d: %w", ev.Path, ev.Offset, err)
+			}
+			texts[k] = ev.Text
+		}
+	}
+	return nil
 }
 
 // explain counts the spike's gateway errors in the access log that one of

@@ -19,8 +19,10 @@ func TestTempStoreKeepsLevelZero(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	const n = 200_000 // ~170 MB of events: ten 16 MiB memtables
-	text := strings.Repeat("x", 800)
+	// Values small enough to stay in the tables (scratchValueThreshold):
+	// ~130 MB of memtables, more 8 MiB tables than a store stalls at.
+	const n = 800_000
+	text := strings.Repeat("x", 60)
 	const batches = 10
 	for batch := range batches {
 		w := s.NewWriter()

@@ -40,6 +40,10 @@ type Store struct {
 	quiet bool
 	// holder: this process wrote the holder file, removed on Close.
 	holder bool
+	// release gives back the temporary store's mapped table pages
+	// (mapped.go); nil for the others.
+	release *releaser
+	tick    *time.Ticker
 }
 
 // Open opens (creating if needed) the store in dir. When another process
@@ -149,6 +153,8 @@ func OpenTemp() (*Store, error) {
 		return nil, err
 	}
 	s.removal = true
+	s.tick = time.NewTicker(releaseEvery)
+	s.release = startReleasing(dir, s.tick.C)
 	return s, nil
 }
 
@@ -157,6 +163,10 @@ func (s *Store) Dir() string { return s.dir }
 
 // Close closes the store, and removes it if it is temporary.
 func (s *Store) Close() error {
+	if s.release != nil { // before Badger unmaps its tables
+		s.tick.Stop()
+		s.release.Stop()
+	}
 	if s.holder { // before Badger's lock is released: the next holder's file stays
 		os.Remove(filepath.Join(s.dir, holderFile))
 	}
@@ -199,12 +209,34 @@ func badgerOptions(dir string) badger.Options {
 // Badger maps into memory and so count in the process's RSS, at about half
 // their size for a fraction of ZSTD's CPU (docs/benchmarks.md: 412 MB
 // peak against 760 MB uncompressed, 2 s more CPU).
+//
+// Its memory is sized for the batch (docs/benchmarks.md, "Flat memory"):
+// 8 MiB memtables, the smallest that take the writer's largest batch (at 4
+// MiB Badger refuses it as too big for one transaction), halve the
+// skiplists and the table builders' buffers of a flush (the 300,000-query
+// slow log: 244 → 161 MB peak); a block and an index cache of 4 MiB each
+// (16 MiB live) are enough for reading the store back once, in key order
+// (161 → 151 MB), at no cost in CPU measured.
 func scratchOptions(dir string) badger.Options {
 	return badgerOptions(dir).
 		WithCompression(options.Snappy).
 		WithNumLevelZeroTables(1 << 10).
-		WithNumLevelZeroTablesStall(1 << 11)
+		WithNumLevelZeroTablesStall(1 << 11).
+		WithMemTableSize(8 << 20).
+		WithBlockCacheSize(4 << 20).
+		WithIndexCacheSize(4 << 20).
+		WithValueThreshold(scratchValueThreshold)
 }
+
+// scratchValueThreshold: a temporary store keeps in its tables the keys
+// and the values of at most 128 bytes (rollups, sources), and writes the
+// events, hundreds of bytes each, to the value log, appended as they
+// come, uncompressed, never rewritten: the memtables, their flushes and
+// the tables then carry ~40 bytes per event instead of ~500. The
+// outage-heavy log: 25% less CPU, the heap's live peak 129 → 114 MiB,
+// for a store of 516 MB on disk instead of 148 (docs/benchmarks.md,
+// "Flat memory").
+const scratchValueThreshold = 128
 
 // slogLogger routes Badger's log to slog at Debug, whatever Badger's
 // level (kept in badger_level): its errors and warnings ("While running
@@ -309,6 +341,7 @@ func (s *Store) scan(prefix byte, from, to time.Time, keep func(k []byte) bool, 
 	return s.db.View(func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
 		opts.Prefix = []byte{prefix}
+		opts.PrefetchValues = false // the values are in the tables: read in place, not copied ahead for keys keep skips
 		it := txn.NewIterator(opts)
 		defer it.Close()
 		for it.Seek(start); it.Valid(); it.Next() {

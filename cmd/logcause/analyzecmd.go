@@ -98,6 +98,7 @@ func runAnalyze(c *cobra.Command, args []string, fl analyzeFlags, e env) error {
 	}
 	if fl.storeDir == "" {
 		defer e.scratch.Add(st.Dir())() // after Close: a second signal during Close removes it too
+		limitMemory(scratchMemoryLimit)
 	}
 	defer st.Close()
 

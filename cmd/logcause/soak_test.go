@@ -489,7 +489,14 @@ func (s *soak) start() {
 		select {
 		case <-w.exited:
 		default:
-			w.cmd.Process.Kill()
+			// On a failure, SIGQUIT: the Go runtime writes every
+			// goroutine's stack to the log before it exits (a daemon
+			// stuck shows where).
+			sig := os.Signal(syscall.SIGKILL)
+			if s.t.Failed() {
+				sig = syscall.SIGQUIT
+			}
+			w.cmd.Process.Signal(sig)
 			<-w.exited
 		}
 	})
@@ -800,22 +807,27 @@ func (s *soak) explain() {
 	for _, e := range s.prevEvents {
 		events = append(events, e.String())
 	}
-	if s.w != nil {
-		select {
-		case <-s.w.exited:
-		default:
-			for _, e := range s.w.seen()[len(s.prevEvents):] {
-				events = append(events, e.String())
-			}
-			s.w.mu.Lock()
-			s.stderrOf = append(s.stderrOf, slices.Clone(s.w.stderr))
-			s.w.mu.Unlock()
+	// The running watch's, or the last one's: the cleanup that stopped it
+	// runs before this one, and ended was not called for it.
+	if s.w != nil && len(s.stderrOf) < s.procs {
+		for _, e := range s.w.seen()[len(s.prevEvents):] {
+			events = append(events, e.String())
 		}
+		s.w.mu.Lock()
+		s.stderrOf = append(s.stderrOf, slices.Clone(s.w.stderr))
+		s.w.mu.Unlock()
 	}
 	s.t.Logf("what the soak did:\n%s", strings.Join(s.actions, "\n"))
 	s.t.Logf("what watch announced:\n%s", strings.Join(events, "\n"))
 	for i, e := range s.stderrOf {
 		s.t.Logf("watch %d's log (%d lines), its last 300:\n%s", i+1, len(e), strings.Join(e[max(0, len(e)-300):], "\n"))
+		// The whole log, goroutine stacks included, outlives the test's
+		// directory.
+		if f, err := os.CreateTemp("", fmt.Sprintf("logcause-soak-watch%d-*.log", i+1)); err == nil {
+			f.WriteString(strings.Join(e, "\n") + "\n")
+			f.Close()
+			s.t.Logf("watch %d's whole log: %s", i+1, f.Name())
+		}
 	}
 }
 

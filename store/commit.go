@@ -75,7 +75,7 @@ func (w *Writer) write(more func(txn *badger.Txn) error) error {
 			if err != nil {
 				return err
 			}
-			if err := txn.Set(eventKey(ev), v); err != nil {
+			if err := txn.Set(w.eventKey(ev), v); err != nil {
 				return err
 			}
 		}

@@ -167,11 +167,11 @@ func TestSharedDatabaseOnTwoHosts(t *testing.T) {
 			t.Logf("consumer %+v pumps %+v %+v", cons.Stats(), web1.pump.Stats(), web2.pump.Stats())
 		}
 	}
-	sum := seconds(t, web1.st)
-	for sec, n := range seconds(t, web2.st) {
+	sum := secondsOf(t, web1.st)
+	for sec, n := range secondsOf(t, web2.st) {
 		sum[sec] += n
 	}
-	if got := seconds(t, fst); len(sum) == 0 || !maps.Equal(sum, got) {
+	if got := secondsOf(t, fst); len(sum) == 0 || !maps.Equal(sum, got) {
 		t.Errorf("the fleet's seconds differ from the hosts' sum: %d seconds, want %d", len(got), len(sum))
 	}
 
@@ -546,7 +546,7 @@ func records(t *testing.T, st *store.Store, prefix string) []string {
 }
 
 // seconds are a store's request counts by second and status.
-func seconds(t *testing.T, st *store.Store) map[string]int64 {
+func secondsOf(t *testing.T, st *store.Store) map[string]int64 {
 	t.Helper()
 	secs, err := st.Seconds(time.Unix(0, 0), time.Unix(1<<40, 0))
 	if err != nil {

@@ -94,6 +94,9 @@ func sharedUpstream(inc analyze.Incident) bool {
 		return false
 	}
 	u := inc.TopUpstreams[0].Value
+	if _, rest, ok := strings.Cut(u, "://"); ok { // fastcgi://, http://
+		u = rest
+	}
 	local := strings.HasPrefix(u, "unix:") || strings.HasPrefix(u, "127.") || strings.HasPrefix(u, "localhost") || strings.HasPrefix(u, "[::1]")
 	return !local
 }

@@ -207,7 +207,7 @@ func (p *Pump) round(ctx context.Context) error {
 		}
 		p.failed = nil
 	}
-	_, last, ok, err := p.src.Range()
+	first, last, ok, err := p.src.Range()
 	if err != nil || !ok {
 		return err
 	}
@@ -221,7 +221,7 @@ func (p *Pump) round(ctx context.Context) error {
 		}
 		p.cursor, p.floor = oldest, oldest
 	}
-	p.setBacklog(to.Sub(p.cursor))
+	p.setBacklog(to.Sub(later(p.cursor, first.Truncate(time.Second))))
 	// The records again from the lookback: a record sent twice is one in
 	// the stream and in the fleet's store. The seconds not before the
 	// cursor the Pump started with: it does not know what it published

@@ -1,0 +1,100 @@
+package fleet_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/fleet"
+	"github.com/logcause/logcause/ingest"
+	"github.com/logcause/logcause/pipeline"
+	"github.com/logcause/logcause/store"
+)
+
+// loaded is a host's store holding a captured scenario, read by a batch
+// load.
+func loaded(t *testing.T, host, scenario string) *store.Store {
+	t.Helper()
+	st := openStore(t, host)
+	var paths []string
+	for _, name := range []string{"access.log", "error.log", "php-fpm.log"} {
+		p := filepath.Join("../testdata/scenarios", scenario, name)
+		if fi, err := os.Stat(p); err == nil && fi.Size() > 0 { // healthy's error.log is empty
+			paths = append(paths, p)
+		}
+	}
+	res, err := pipeline.Load(context.Background(), paths, st.NewWriter(), pipeline.Options{Zone: paris, Limits: ingest.DefaultLimits})
+	if err != nil || len(res.Problems) > 0 {
+		t.Fatal(err, res.Problems)
+	}
+	return st
+}
+
+// fleetOf publishes each host's store through a Pump to one stream, merges
+// it, and returns the fleet's incidents as last told.
+func fleetOf(t *testing.T, hosts map[string]*store.Store) []fleet.Incident {
+	t.Helper()
+	ms := newMemStream()
+	for host, st := range hosts {
+		r := runPumpOf(t, host, st, ms)
+		if err := r.await(t); err != nil {
+			t.Fatal(err)
+		}
+		r.stop()
+	}
+	fst := consume(t, ms)
+	first, last, _, err := fst.Range()
+	if err != nil {
+		t.Fatal(err)
+	}
+	incs, err := fleet.Explain(fst, first, last.Add(time.Second), analyze.DefaultConfig, 0.1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return incs
+}
+
+func hostsOf(inc fleet.Incident) []string {
+	var hs []string
+	for _, n := range inc.Nodes {
+		hs = append(hs, n.Host)
+	}
+	slices.Sort(hs)
+	return hs
+}
+
+// TestOneNodesProblemStaysItsOwn: PHP-FPM stopped on web1 (a real
+// capture), web2 healthy (another capture, at another time): one
+// incident, web1's alone, not shared.
+func TestOneNodesProblemStaysItsOwn(t *testing.T) {
+	incs := fleetOf(t, map[string]*store.Store{"web1": loaded(t, "web1", "fpm-stopped"), "web2": loaded(t, "web2", "healthy")})
+	if len(incs) != 1 {
+		t.Fatalf("%d incidents, want 1: %+v", len(incs), incs)
+	}
+	inc := incs[0]
+	if inc.RootCause != analyze.FPMDown || inc.Shared || !slices.Equal(hostsOf(inc), []string{"web1"}) || inc.Nodes[0].Share != 1 {
+		t.Errorf("%s shared=%t on %+v; want fpm_down, web1's alone", inc.RootCause, inc.Shared, inc.Nodes)
+	}
+	var b strings.Builder
+	if err := fleet.WriteText(&b, "opened", inc); err != nil || !strings.Contains(b.String(), "fpm_down, on one node: web1 100%") {
+		t.Errorf("the text says %q (%v)", b.String(), err)
+	}
+}
+
+// TestALocalCauseOnTwoNodesIsNotShared: PHP-FPM stopped on both nodes at
+// once (each its own PHP-FPM): one incident on both, and no shared cause.
+func TestALocalCauseOnTwoNodesIsNotShared(t *testing.T) {
+	incs := fleetOf(t, map[string]*store.Store{"web1": loaded(t, "web1", "fpm-stopped"), "web2": loaded(t, "web2", "fpm-stopped")})
+	if len(incs) != 1 {
+		t.Fatalf("%d incidents, want 1: %+v", len(incs), incs)
+	}
+	inc := incs[0]
+	if inc.RootCause != analyze.FPMDown || inc.Shared || !slices.Equal(hostsOf(inc), []string{"web1", "web2"}) {
+		t.Errorf("%s shared=%t on %+v; want fpm_down on both, not shared", inc.RootCause, inc.Shared, inc.Nodes)
+	}
+}

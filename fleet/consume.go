@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/patterns"
 	"github.com/logcause/logcause/store"
@@ -66,6 +68,7 @@ type Consumer struct {
 	mu    sync.Mutex
 	stats ConsumerStats
 
+	zstd      *zstd.Decoder           // of the seconds' messages
 	committed uint64                  // the last stream sequence in the store
 	known     map[time.Time]*Incident // the incidents told, by their first start
 	starts    map[*Incident]time.Time
@@ -81,7 +84,8 @@ func NewConsumer(st *store.Store, cfg ConsumerConfig) *Consumer {
 	if cfg.After == nil {
 		cfg.After = time.After
 	}
-	return &Consumer{st: st, cfg: cfg, known: map[time.Time]*Incident{}, starts: map[*Incident]time.Time{}}
+	dec, _ := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(64<<20)) // no error without a reader
+	return &Consumer{st: st, cfg: cfg, zstd: dec, known: map[time.Time]*Incident{}, starts: map[*Incident]time.Time{}}
 }
 
 // Stats returns what the Consumer did so far.
@@ -94,6 +98,7 @@ func (c *Consumer) Stats() ConsumerStats {
 // Run consumes the site's messages, from the one after the last the store
 // holds, until ctx is done. A feed that fails is opened again from there.
 func (c *Consumer) Run(ctx context.Context, subscribe Subscribe) error {
+	defer c.zstd.Close()
 	pos, err := c.st.Positions()
 	if err != nil {
 		return err
@@ -179,7 +184,11 @@ func (c *Consumer) apply(ds []Delivery) error {
 		switch kind {
 		case KindSeconds:
 			var ws wireSeconds
-			if err := json.Unmarshal(d.Data, &ws); err != nil {
+			b, err := c.zstd.DecodeAll(d.Data, nil)
+			if err == nil {
+				err = json.Unmarshal(b, &ws)
+			}
+			if err != nil {
 				slog.Warn("a fleet message cannot be read: skipped", "subject", d.Subject, "err", err)
 				break
 			}

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/patterns"
 	"github.com/logcause/logcause/timeline"
@@ -80,6 +82,7 @@ type Pump struct {
 	pub  Publisher
 	cfg  PumpConfig
 	wake chan struct{}
+	zstd *zstd.Encoder // of the seconds' messages
 
 	mu        sync.Mutex
 	incidents []Message // incident events waiting
@@ -106,7 +109,8 @@ func NewPump(src Source, pub Publisher, cfg PumpConfig) *Pump {
 	if cfg.After == nil {
 		cfg.After = time.After
 	}
-	return &Pump{src: src, pub: pub, cfg: cfg, wake: make(chan struct{}, 1), seconds: map[int64]counts{}, records: map[string]time.Time{}}
+	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1)) // no error without options that fail
+	return &Pump{src: src, pub: pub, cfg: cfg, zstd: enc, wake: make(chan struct{}, 1), seconds: map[int64]counts{}, records: map[string]time.Time{}}
 }
 
 // Wake asks for a round soon (something was committed). It never blocks.
@@ -150,6 +154,7 @@ func (p *Pump) Stats() Stats {
 // after a failure once its backoff passed (1 s, doubled up to a minute;
 // a Wake does not shorten it).
 func (p *Pump) Run(ctx context.Context) error {
+	defer p.zstd.Close()
 	if err := p.loadCursor(); err != nil {
 		return err
 	}
@@ -316,6 +321,7 @@ func (p *Pump) collect(secsFrom, recsFrom, to time.Time) (roundOut, error) {
 		if err != nil {
 			return err
 		}
+		b = p.zstd.EncodeAll(b, nil)
 		msgs = append(msgs, Message{Subject: Subject(p.cfg.Site, p.cfg.Host, KindSeconds), ID: secondsID(p.cfg.Host, b, batch[0].T, batch[len(batch)-1].T), Data: b})
 		batch = nil
 		return nil

@@ -29,7 +29,7 @@ import (
 
 // The kinds of message, the last token of their subject.
 const (
-	KindSeconds  = "seconds"  // a batch of per-second counts to add (wireSeconds)
+	KindSeconds  = "seconds"  // a batch of per-second counts to add (wireSeconds, JSON compressed with zstd)
 	KindRecord   = "record"   // one record the host keeps in full (patterns.Event, JSON)
 	KindIncident = "incident" // one of the host's incidents opened, updated or resolved (wireIncident)
 )

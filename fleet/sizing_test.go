@@ -1,0 +1,111 @@
+package fleet_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/logcause/logcause/bench/loggen"
+	"github.com/logcause/logcause/fleet"
+	"github.com/logcause/logcause/ingest"
+	"github.com/logcause/logcause/pipeline"
+	"github.com/logcause/logcause/store"
+)
+
+// publishDay publishes, through a Pump, a host's store of a normal day
+// (loggen's shop: ~0.3 % 5xx spread over the day, no incident) of
+// LOGCAUSE_SIZING_BYTES of access log (default 50 MB).
+func publishDay(b *testing.B) (*memStream, loggen.Stats, fleet.Stats) {
+	b.Helper()
+	size := int64(50 << 20)
+	if s := os.Getenv("LOGCAUSE_SIZING_BYTES"); s != "" {
+		n, err := loggen.ParseSize(s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = n
+	}
+	dir := b.TempDir()
+	f, err := os.Create(filepath.Join(dir, "access.log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ls, err := loggen.Access{Seed: 1, Bytes: size}.Write(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	hst, err := store.Open(filepath.Join(b.TempDir(), "host"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer hst.Close()
+	if _, err := pipeline.Load(context.Background(), []string{dir}, hst.NewWriter(), pipeline.Options{Zone: time.UTC, Limits: ingest.DefaultLimits}); err != nil {
+		b.Fatal(err)
+	}
+	ms := newMemStream()
+	rounds := make(chan error, 1)
+	p := fleet.NewPump(hst, ms, fleet.PumpConfig{Site: "shop", Host: "web1", MaxBacklog: 48 * time.Hour, OnRound: func(err error) { rounds <- err }})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	if err := <-rounds; err != nil { // Run's first round publishes the store
+		b.Fatal(err)
+	}
+	cancel()
+	<-done
+	return ms, ls, p.Stats()
+}
+
+// BenchmarkPublishedBytes measures what a host publishes of a normal
+// day, per million log lines and as a share of the raw bytes
+// (docs/fleet.md). Run:
+// go test -run '^$' -bench PublishedBytes -benchtime 1x ./fleet
+func BenchmarkPublishedBytes(b *testing.B) {
+	for range b.N {
+		_, ls, s := publishDay(b)
+		b.ReportMetric(float64(s.Bytes)/float64(ls.Lines)*1e6, "bytes/Mlines")
+		b.ReportMetric(100*float64(s.Bytes)/float64(ls.Bytes), "%raw")
+		b.ReportMetric(float64(s.Messages), "messages")
+		b.ReportMetric(float64(ls.Lines), "lines")
+	}
+}
+
+// BenchmarkConsume measures the fleet's consumer: messages merged into
+// its store per second (the day of BenchmarkPublishedBytes, from memory:
+// the store's writes and the merge, not the network). Run:
+// go test -run '^$' -bench Consume -benchtime 3x ./fleet
+func BenchmarkConsume(b *testing.B) {
+	ms, _, _ := publishDay(b)
+	b.ResetTimer()
+	start := time.Now()
+	for range b.N {
+		consumeB(b, ms)
+	}
+	b.ReportMetric(float64(b.N*len(ms.msgs))/time.Since(start).Seconds(), "msgs/s")
+}
+
+func consumeB(b *testing.B, ms *memStream) {
+	fst, err := store.Open(filepath.Join(b.TempDir(), "fleet"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer fst.Close()
+	n := uint64(len(ms.msgs))
+	done := make(chan struct{})
+	c := fleet.NewConsumer(fst, fleet.ConsumerConfig{OnBatch: func(last uint64) {
+		if last == n {
+			close(done)
+		}
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- c.Run(ctx, ms.feed(512)) }()
+	<-done
+	cancel()
+	if err := <-ran; err != nil {
+		b.Fatal(err)
+	}
+}

@@ -196,18 +196,27 @@ func (c *Consumer) apply(ds []Delivery) error {
 				addSecond(w, s)
 			}
 			st.Seconds += int64(len(ws.Seconds))
-		case KindRecord:
-			var ev patterns.Event
-			if err := json.Unmarshal(d.Data, &ev); err != nil {
+		case KindRecords:
+			var wr wireRecords
+			b, err := c.zstd.DecodeAll(d.Data, nil)
+			if err == nil {
+				err = json.Unmarshal(b, &wr)
+			}
+			if err != nil {
 				slog.Warn("a fleet message cannot be read: skipped", "subject", d.Subject, "err", err)
 				break
 			}
-			ev.Path = host + ":" + ev.Path
-			if err := w.Event(&ev); err != nil {
-				return err
+			for _, ev := range wr.Records {
+				if ev == nil {
+					continue
+				}
+				ev.Path = host + ":" + ev.Path
+				if err := w.Event(ev); err != nil {
+					return err
+				}
+				analyzeNow = analyzeNow || ev.Kind != patterns.KindNginxAccess || (ev.Access != nil && analyze.IsGateway(ev.Access.Status))
 			}
-			st.Records++
-			analyzeNow = analyzeNow || ev.Kind != patterns.KindNginxAccess || (ev.Access != nil && analyze.IsGateway(ev.Access.Status))
+			st.Records += int64(len(wr.Records))
 		case KindIncident:
 			var wi wireIncident
 			if err := json.Unmarshal(d.Data, &wi); err == nil && c.cfg.HostIncident != nil {

@@ -50,8 +50,12 @@ type PumpConfig struct {
 	// store's last second skips to that far before it (the seconds
 	// skipped are counted). Default 6 hours.
 	MaxBacklog time.Duration
-	// After is how a failed round waits before the next (backoff from 1 s
-	// to 1 minute); default time.After.
+	// Every is the least time between two rounds: the commits of a busy
+	// host are published together, in fewer messages. Default 5 s;
+	// negative: a round at each Wake.
+	Every time.Duration
+	// After is how a round waits: Every after a round, the backoff after
+	// a failed one (from 1 s to 1 minute); default time.After.
 	After func(time.Duration) <-chan time.Time
 	// OnRound, when set, hears of each round's end (nil: published; else
 	// why not), on the Pump's goroutine.
@@ -106,6 +110,7 @@ type counts struct {
 func NewPump(src Source, pub Publisher, cfg PumpConfig) *Pump {
 	cfg.Lookback = cmp.Or(cfg.Lookback, 2*time.Minute)
 	cfg.MaxBacklog = cmp.Or(cfg.MaxBacklog, 6*time.Hour)
+	cfg.Every = cmp.Or(cfg.Every, 5*time.Second)
 	if cfg.After == nil {
 		cfg.After = time.After
 	}
@@ -150,9 +155,10 @@ func (p *Pump) Stats() Stats {
 	return p.stats
 }
 
-// Run publishes until ctx is done: a round at the start, at each Wake, and
-// after a failure once its backoff passed (1 s, doubled up to a minute;
-// a Wake does not shorten it).
+// Run publishes until ctx is done: a round at the start, then at the next
+// Wake once Every passed since the last, and after a failure once its
+// backoff passed (1 s, doubled up to a minute; a Wake does not shorten
+// it).
 func (p *Pump) Run(ctx context.Context) error {
 	defer p.zstd.Close()
 	if err := p.loadCursor(); err != nil {
@@ -166,6 +172,13 @@ func (p *Pump) Run(ctx context.Context) error {
 		}
 		if err == nil {
 			backoff = 0
+			if p.cfg.Every > 0 {
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-p.cfg.After(p.cfg.Every):
+				}
+			}
 			select {
 			case <-ctx.Done():
 				return nil
@@ -227,12 +240,10 @@ func (p *Pump) round(ctx context.Context) error {
 		p.cursor, p.floor = oldest, oldest
 	}
 	p.setBacklog(to.Sub(later(p.cursor, first.Truncate(time.Second))))
-	// The records again from the lookback: a record sent twice is one in
-	// the stream and in the fleet's store. The seconds not before the
-	// cursor the Pump started with: it does not know what it published
-	// of them.
-	since := p.cursor.Add(-p.cfg.Lookback)
-	r, err := p.collect(later(p.floor, since), since, to)
+	// Nothing before the cursor the Pump started with: it does not know
+	// what it published of it.
+	from := later(p.floor, p.cursor.Add(-p.cfg.Lookback))
+	r, err := p.collect(from, to)
 	if err != nil {
 		return err
 	}
@@ -299,15 +310,20 @@ type roundOut struct {
 	to        time.Time // the cursor after it
 }
 
-// maxSecondsPerMessage bounds a seconds message.
-const maxSecondsPerMessage = 60
+// What bounds a message: 60 seconds; 256 records or about 256 KiB of
+// them before compression (within NATS's 1 MiB payload, and within a
+// transaction of the fleet's store).
+const (
+	maxSecondsPerMessage = 60
+	maxRecordsPerMessage = 256
+	maxRecordBytes       = 256 << 10
+)
 
-// collect reads the store up to to: the seconds' counts from secsFrom not
-// published yet (what they grew by), and the records from recsFrom not
-// published yet.
-func (p *Pump) collect(secsFrom, recsFrom, to time.Time) (roundOut, error) {
+// collect reads [from, to) of the store: the seconds' counts not published
+// yet (what they grew by), and the records not published yet.
+func (p *Pump) collect(from, to time.Time) (roundOut, error) {
 	s := roundOut{seconds: map[int64]counts{}, records: map[string]time.Time{}, to: to}
-	secs, err := p.src.Seconds(secsFrom, to)
+	secs, err := p.src.Seconds(from, to)
 	if err != nil {
 		return s, err
 	}
@@ -344,19 +360,37 @@ func (p *Pump) collect(secsFrom, recsFrom, to time.Time) (roundOut, error) {
 	if err := flush(); err != nil {
 		return s, err
 	}
-	err = p.src.Events(recsFrom, to, func(ev *patterns.Event) error {
+	var recs []*patterns.Event
+	var ids []string
+	size := 0
+	flushRecords := func() error {
+		if len(recs) == 0 {
+			return nil
+		}
+		b, err := json.Marshal(wireRecords{Records: recs})
+		if err != nil {
+			return fmt.Errorf("cannot encode the records: %w", err)
+		}
+		msgs = append(msgs, Message{Subject: Subject(p.cfg.Site, p.cfg.Host, KindRecords), ID: recordsID(p.cfg.Host, ids), Data: p.zstd.EncodeAll(b, nil)})
+		recs, ids, size = nil, nil, 0
+		return nil
+	}
+	err = p.src.Events(from, to, func(ev *patterns.Event) error {
 		id := recordID(p.cfg.Host, ev)
 		if _, ok := p.records[id]; ok {
 			return nil
 		}
-		m, err := recordMessage(p.cfg.Site, p.cfg.Host, ev)
-		if err != nil {
-			return err
-		}
-		msgs = append(msgs, m)
+		recs, ids = append(recs, ev), append(ids, id)
+		size += len(ev.Text) + 512
 		s.records[id] = ev.Time
+		if len(recs) == maxRecordsPerMessage || size >= maxRecordBytes {
+			return flushRecords()
+		}
 		return nil
 	})
+	if err == nil {
+		err = flushRecords()
+	}
 	s.msgs = msgs
 	return s, err
 }

@@ -61,7 +61,7 @@ func runPump(t *testing.T, st *store.Store, pub fleet.Publisher) *pumpRun {
 func runPumpOf(t *testing.T, host string, st *store.Store, pub fleet.Publisher) *pumpRun {
 	t.Helper()
 	r := &pumpRun{rounds: make(chan error, 100), retry: make(chan time.Time)}
-	r.p = fleet.NewPump(st, pub, fleet.PumpConfig{Site: "shop", Host: host,
+	r.p = fleet.NewPump(st, pub, fleet.PumpConfig{Site: "shop", Host: host, Every: -1,
 		After: func(time.Duration) <-chan time.Time { return r.retry }, OnRound: func(err error) { r.rounds <- err }})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -197,5 +197,41 @@ func TestPumpLookbackAndRestart(t *testing.T) {
 	}
 	if got := records(t, fst, "web1:"); len(got) != 2 {
 		t.Errorf("the fleet holds %d records, want 2", len(got))
+	}
+}
+
+// TestPumpPacesItsRounds: after a round, the Pump waits Every before it
+// takes a Wake: the commits of a busy host go out together.
+func TestPumpPacesItsRounds(t *testing.T) {
+	st := openStore(t, "web1")
+	commit(t, st, t0, 200, 1)
+	ms := newMemStream()
+	waits := make(chan time.Duration, 10)
+	fire := make(chan time.Time)
+	rounds := make(chan error, 10)
+	p := fleet.NewPump(st, ms, fleet.PumpConfig{Site: "shop", Host: "web1",
+		After:   func(d time.Duration) <-chan time.Time { waits <- d; return fire },
+		OnRound: func(err error) { rounds <- err }})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	if err := <-rounds; err != nil {
+		t.Fatal(err)
+	}
+	commit(t, st, t0.Add(time.Second), 200, 1)
+	p.Wake()
+	if d := <-waits; d != 5*time.Second {
+		t.Fatalf("after a round the pump waits %v, want the default 5 s", d)
+	}
+	fire <- time.Now()
+	if err := <-rounds; err != nil {
+		t.Fatal(err)
+	}
+	if n := len(ms.msgs); n != 2 {
+		t.Errorf("%d messages, want one per round", n)
 	}
 }

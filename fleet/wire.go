@@ -10,13 +10,12 @@
 // (Explain).
 //
 // Subjects are logcause.<site>.<host>.<kind>; a message's Nats-Msg-Id
-// names what it holds (the host, and the record's identity or the seconds'
+// names what it holds (the host, and its records' identities or its seconds'
 // range and counts), so that a message sent again is stored once.
 package fleet
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"strconv"
@@ -30,7 +29,7 @@ import (
 // The kinds of message, the last token of their subject.
 const (
 	KindSeconds  = "seconds"  // a batch of per-second counts to add (wireSeconds, JSON compressed with zstd)
-	KindRecord   = "record"   // one record the host keeps in full (patterns.Event, JSON)
+	KindRecords  = "records"  // a batch of records the host keeps in full (wireRecords, JSON compressed with zstd)
 	KindIncident = "incident" // one of the host's incidents opened, updated or resolved (wireIncident)
 )
 
@@ -73,6 +72,11 @@ type wireSeconds struct {
 	Seconds []wireSecond `json:"seconds"`
 }
 
+// wireRecords is a batch of records.
+type wireRecords struct {
+	Records []*patterns.Event `json:"records"`
+}
+
 // wireIncident is one of a host's incident events.
 type wireIncident struct {
 	Event    string           `json:"event"` // opened, updated, resolved
@@ -111,13 +115,15 @@ func incidentID(host, event string, inc analyze.Incident) string {
 	return fmt.Sprintf("%s.i.%x.%s.%d", host, b, event, n)
 }
 
-// recordMessage is ev's message from host of site.
-func recordMessage(site, host string, ev *patterns.Event) (Message, error) {
-	b, err := json.Marshal(ev)
-	if err != nil {
-		return Message{}, fmt.Errorf("cannot encode the record of %s at byte %d: %w", ev.Path, ev.Offset, err)
+// recordsID names a batch of records by their IDs (recordID): sent
+// again, the same batch is stored once.
+func recordsID(host string, ids []string) string {
+	h := fnv.New64a()
+	for _, id := range ids {
+		h.Write([]byte(id))
+		h.Write([]byte{0})
 	}
-	return Message{Subject: Subject(site, host, KindRecord), ID: recordID(host, ev), Data: b}, nil
+	return host + ".r." + strconv.Itoa(len(ids)) + "." + strconv.FormatUint(h.Sum64(), 36)
 }
 
 // unixTime is a wire second's instant.

@@ -5,7 +5,6 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/logcause/logcause/internal/natstest"
 )
 
 // TestFleetOnARealCluster: two `logcause watch` daemons publish the
@@ -109,7 +110,7 @@ func startNATSCluster(t *testing.T, n int) []*natsNode {
 	var cports, ports []int
 	var routes []string
 	for range n {
-		cports, ports = append(cports, freeTCPPort(t)), append(ports, freeTCPPort(t))
+		cports, ports = append(cports, natstest.FreePort(t)), append(ports, natstest.FreePort(t))
 		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", cports[len(cports)-1]))
 	}
 	leader := make(chan struct{}, n)
@@ -150,14 +151,4 @@ func startNATSCluster(t *testing.T, n int) []*natsNode {
 		t.Fatal("the nats-server cluster elected no metadata leader")
 	}
 	return nodes
-}
-
-func freeTCPPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

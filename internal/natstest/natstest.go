@@ -37,7 +37,7 @@ func Start(t *testing.T, n int) *Cluster {
 	routes := make([]*url.URL, n)
 	ports := make([]int, n)
 	for i := range n {
-		ports[i] = freePort(t)
+		ports[i] = FreePort(t)
 		routes[i] = &url.URL{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", ports[i])}
 	}
 	for i := range n {
@@ -109,7 +109,8 @@ func (c *Cluster) KillStreamLeader(stream string) string {
 	return ""
 }
 
-func freePort(t *testing.T) int {
+// FreePort is a TCP port of loopback that nothing listens on now.
+func FreePort(t *testing.T) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

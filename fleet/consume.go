@@ -184,12 +184,7 @@ func (c *Consumer) apply(ds []Delivery) error {
 		switch kind {
 		case KindSeconds:
 			var ws wireSeconds
-			b, err := c.zstd.DecodeAll(d.Data, nil)
-			if err == nil {
-				err = json.Unmarshal(b, &ws)
-			}
-			if err != nil {
-				slog.Warn("a fleet message cannot be read: skipped", "subject", d.Subject, "err", err)
+			if !c.decode(d, &ws) {
 				break
 			}
 			for _, s := range ws.Seconds {
@@ -198,12 +193,7 @@ func (c *Consumer) apply(ds []Delivery) error {
 			st.Seconds += int64(len(ws.Seconds))
 		case KindRecords:
 			var wr wireRecords
-			b, err := c.zstd.DecodeAll(d.Data, nil)
-			if err == nil {
-				err = json.Unmarshal(b, &wr)
-			}
-			if err != nil {
-				slog.Warn("a fleet message cannot be read: skipped", "subject", d.Subject, "err", err)
+			if !c.decode(d, &wr) {
 				break
 			}
 			for _, ev := range wr.Records {
@@ -249,6 +239,20 @@ func (c *Consumer) apply(ds []Delivery) error {
 		c.cfg.OnBatch(c.committed)
 	}
 	return nil
+}
+
+// decode reads a compressed message's JSON into v; a message that cannot
+// be read is logged and skipped.
+func (c *Consumer) decode(d Delivery, v any) bool {
+	b, err := c.zstd.DecodeAll(d.Data, nil)
+	if err == nil {
+		err = json.Unmarshal(b, v)
+	}
+	if err != nil {
+		slog.Warn("a fleet message cannot be read: skipped", "subject", d.Subject, "err", err)
+		return false
+	}
+	return true
 }
 
 // requestCounter is how a second's counts are added (*store.Writer).

@@ -98,3 +98,28 @@ func TestALocalCauseOnTwoNodesIsNotShared(t *testing.T) {
 		t.Errorf("%s shared=%t on %+v; want fpm_down on both, not shared", inc.RootCause, inc.Shared, inc.Nodes)
 	}
 }
+
+// TestHostileMessages: a message that cannot be read is skipped (the ones
+// after it are merged), and a host name with control characters (a
+// subject's token is what a publisher chose) is printed without them.
+func TestHostileMessages(t *testing.T) {
+	ms := newMemStream()
+	ms.msgs = append(ms.msgs,
+		fleet.Delivery{Subject: fleet.Subject("shop", "web1", fleet.KindSeconds), Seq: 1, Data: []byte("not zstd")},
+		fleet.Delivery{Subject: "logcause.too.few", Seq: 2, Data: []byte("{}")})
+	st := openStore(t, "web\x1b[31m1")
+	commit(t, st, t0, 200, 3)
+	r := runPumpOf(t, "web1", st, ms)
+	if err := r.await(t); err != nil {
+		t.Fatal(err)
+	}
+	r.stop()
+	if got := secondsOf(t, consume(t, ms)); got["2026-12-06T04:22:07Z 200"] != 3 {
+		t.Errorf("after the messages that cannot be read, the fleet counts %v", got)
+	}
+	var b strings.Builder
+	inc := fleet.Incident{Incident: analyze.Incident{RootCause: "fpm_down\x07"}, Nodes: []fleet.NodeShare{{Host: "web\x1b[31m1", GatewayErrors: 3, Share: 1}}}
+	if err := fleet.WriteText(&b, "opened", inc); err != nil || strings.ContainsAny(b.String(), "\x1b\x07") || !strings.Contains(b.String(), "fpm_down, on one node: web[31m1 100% (3)") {
+		t.Errorf("the text says %q (%v)", b.String(), err)
+	}
+}

@@ -65,8 +65,14 @@ type Consumer struct {
 	st  *store.Store
 	cfg ConsumerConfig
 
-	mu    sync.Mutex
-	stats ConsumerStats
+	mu         sync.Mutex
+	stats      ConsumerStats
+	started    time.Time // what Status says (status.go)
+	running    bool
+	err        string
+	commits    int64
+	lastCommit time.Time
+	opened     map[string]int64
 
 	zstd      *zstd.Decoder           // of the seconds' messages
 	committed uint64                  // the last stream sequence in the store
@@ -85,7 +91,7 @@ func NewConsumer(st *store.Store, cfg ConsumerConfig) *Consumer {
 		cfg.After = time.After
 	}
 	dec, _ := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(64<<20)) // no error without a reader
-	return &Consumer{st: st, cfg: cfg, zstd: dec, known: map[time.Time]*Incident{}, starts: map[*Incident]time.Time{}}
+	return &Consumer{st: st, cfg: cfg, zstd: dec, opened: map[string]int64{}, known: map[time.Time]*Incident{}, starts: map[*Incident]time.Time{}}
 }
 
 // Stats returns what the Consumer did so far.
@@ -99,6 +105,8 @@ func (c *Consumer) Stats() ConsumerStats {
 // holds, until ctx is done. A feed that fails is opened again from there.
 func (c *Consumer) Run(ctx context.Context, subscribe Subscribe) error {
 	defer c.zstd.Close()
+	c.setRunning(true, nil)
+	defer c.setRunning(false, nil)
 	pos, err := c.st.Positions()
 	if err != nil {
 		return err
@@ -131,6 +139,7 @@ func (c *Consumer) Run(ctx context.Context, subscribe Subscribe) error {
 		if err == nil {
 			err = c.apply(ds)
 		}
+		c.setRunning(true, err)
 		if err != nil {
 			if f != nil {
 				f.Close()
@@ -167,6 +176,10 @@ func (c *Consumer) apply(ds []Delivery) error {
 			return fmt.Errorf("cannot write to the fleet's store: %w", err)
 		}
 		c.committed = last
+		c.mu.Lock()
+		c.commits++
+		c.lastCommit = time.Now()
+		c.mu.Unlock()
 		return nil
 	}
 	for _, d := range ds {
@@ -323,6 +336,11 @@ func (c *Consumer) analyze() error {
 }
 
 func (c *Consumer) tell(event string, inc Incident) {
+	if event == "opened" {
+		c.mu.Lock()
+		c.opened[string(inc.RootCause)]++
+		c.mu.Unlock()
+	}
 	if c.cfg.Hook != nil {
 		c.cfg.Hook(event, inc)
 	}

@@ -2,6 +2,9 @@ package fleet_test
 
 import (
 	"context"
+	"encoding/json"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +13,7 @@ import (
 	"time"
 
 	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/api"
 	"github.com/logcause/logcause/fleet"
 	"github.com/logcause/logcause/ingest"
 	"github.com/logcause/logcause/pipeline"
@@ -121,5 +125,78 @@ func TestHostileMessages(t *testing.T) {
 	inc := fleet.Incident{Incident: analyze.Incident{RootCause: "fpm_down\x07"}, Nodes: []fleet.NodeShare{{Host: "web\x1b[31m1", GatewayErrors: 3, Share: 1}}}
 	if err := fleet.WriteText(&b, "opened", inc); err != nil || strings.ContainsAny(b.String(), "\x1b\x07") || !strings.Contains(b.String(), "fpm_down, on one node: web[31m1 100% (3)") {
 		t.Errorf("the text says %q (%v)", b.String(), err)
+	}
+}
+
+// TestFleetServesWatchsAPI: the Consumer is an api.Daemon: the API's
+// report is the analysis of the hosts merged, its status the fleet's
+// store and the incidents it opened.
+func TestFleetServesWatchsAPI(t *testing.T) {
+	ms := newMemStream()
+	for _, host := range []string{"web1", "web2"} {
+		r := runPumpOf(t, host, loaded(t, host, "fpm-stopped"), ms)
+		if err := r.await(t); err != nil {
+			t.Fatal(err)
+		}
+		r.stop()
+	}
+	fst := openStore(t, "fleet")
+	done := make(chan struct{})
+	n := uint64(len(ms.msgs))
+	c := fleet.NewConsumer(fst, fleet.ConsumerConfig{OnBatch: func(last uint64) {
+		if last == n {
+			close(done)
+		}
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- c.Run(ctx, ms.feed(512)) }()
+	<-done
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := api.Serve(ln, c, api.Options{Now: func() time.Time { return t0 }})
+	defer srv.Close()
+	get := func(path string, v any) {
+		resp, err := http.Get("http://" + ln.Addr().String() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %s", path, resp.Status)
+		}
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var res analyze.Result
+	get("/api/v1/report?since=2026-11-24&until=2026-11-25", &res)
+	if len(res.Incidents) != 1 || res.Incidents[0].RootCause != analyze.FPMDown {
+		t.Fatalf("the API's report: %+v", res.Incidents)
+	}
+	hosts := map[string]bool{}
+	for _, c := range res.Incidents[0].Causes {
+		for _, e := range c.Evidence {
+			host, _, _ := strings.Cut(e.Path, ":")
+			hosts[host] = true
+		}
+	}
+	if !hosts["web1"] || !hosts["web2"] {
+		t.Errorf("the report's evidence names the hosts %v, want web1 and web2", hosts)
+	}
+	var st struct {
+		Running bool             `json:"running"`
+		Store   string           `json:"store"`
+		Opened  map[string]int64 `json:"opened"`
+	}
+	get("/api/v1/status", &st)
+	if !st.Running || st.Store != fst.Dir() || st.Opened["fpm_down"] != 1 {
+		t.Errorf("the API's status: %+v", st)
+	}
+	cancel()
+	if err := <-ran; err != nil {
+		t.Fatal(err)
 	}
 }

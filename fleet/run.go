@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/api"
 	"github.com/logcause/logcause/config"
 	"github.com/logcause/logcause/store"
 )
@@ -92,8 +93,9 @@ func (p *Publishing) Close() error {
 // Follow is `logcause fleet`: it consumes site's subjects from the NATS
 // servers of f into st until ctx is done, and writes each fleet incident
 // to out as it opens or changes, as a line of text or of JSON (format
-// "text" or "json").
-func Follow(ctx context.Context, f config.Fleet, site string, st *store.Store, out io.Writer, format string) error {
+// "text" or "json"). Unless listen is off, it serves watch's API there
+// (status, reports of the site's store, metrics; api.Start).
+func Follow(ctx context.Context, f config.Fleet, site string, st *store.Store, out io.Writer, format, listen string) error {
 	if format != "text" && format != "json" {
 		return config.Usagef("invalid --format %q: give text or json", format)
 	}
@@ -129,6 +131,13 @@ func Follow(ctx context.Context, f config.Fleet, site string, st *store.Store, o
 			slog.Info("a host's incident", "host", printable(host), "event", event, "cause", inc.RootCause, "start", inc.Start)
 		},
 	})
+	if !api.Off(listen) {
+		srv, err := api.Start(listen, st.Dir(), c, api.Options{})
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+	}
 	slog.Info("following the fleet", "site", site, "nats", f.NATS.URL, "store", st.Dir())
 	return c.Run(ctx, func(ctx context.Context, from uint64) (Feeder, error) { return js.Subscribe(ctx, site, from) })
 }

@@ -13,8 +13,8 @@ import (
 
 func newFleetCmd(e env) *cobra.Command {
 	var (
-		cf                     configFlags
-		storeDir, site, format string
+		cf                             configFlags
+		storeDir, site, format, listen string
 	)
 	c := &cobra.Command{
 		Use:   "fleet [flags]",
@@ -38,12 +38,13 @@ its cause, its hosts and their shares, shared or one host's (docs/fleet.md).`,
 				return err
 			}
 			defer st.Close()
-			return fleet.Follow(c.Context(), cfg.Fleet, site, st, c.OutOrStdout(), format)
+			return fleet.Follow(c.Context(), cfg.Fleet, site, st, c.OutOrStdout(), format, listen)
 		},
 	}
 	c.Flags().StringVar(&cf.config, "config", "", "read fleet.nats from the config `FILE`")
 	c.Flags().StringVar(&site, "site", "", "the `SITE` to follow (default: the config's fleet.site)")
 	c.Flags().StringVar(&storeDir, "store", "", "keep the fleet's store in `DIR` (default: fleet-SITE under the config's store)")
 	c.Flags().StringVar(&format, "format", "text", "print the incidents as `FORMAT`: text or json (one line each)")
+	c.Flags().StringVar(&listen, "listen", "off", "serve the API (status, reports, metrics) at `ADDR`: host:port, unix:/path, or off")
 	return c
 }

@@ -4,9 +4,12 @@ import (
 	"context"
 	"maps"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/logcause/logcause/fleet"
 	"github.com/logcause/logcause/patterns"
@@ -140,6 +143,16 @@ func TestPumpSendsAFailedRoundAgainAsItWas(t *testing.T) {
 	}
 	if s := r.p.Stats(); s.Failures != 1 || s.Backlog != 2*time.Second || s.Messages != 0 {
 		t.Errorf("after a failure: %+v; want 1 failure, a backlog of 2 s, nothing published", s)
+	}
+	metrics := `# HELP logcause_fleet_backlog_seconds How much of the store's history is not published yet (0 once a round succeeded).
+# TYPE logcause_fleet_backlog_seconds gauge
+logcause_fleet_backlog_seconds 2
+# HELP logcause_fleet_publish_failures_total Rounds of publishing that failed (NATS out of reach, no stream leader): the store keeps what they held.
+# TYPE logcause_fleet_publish_failures_total counter
+logcause_fleet_publish_failures_total 1
+`
+	if err := testutil.CollectAndCompare(r.p.Collector(), strings.NewReader(metrics), "logcause_fleet_backlog_seconds", "logcause_fleet_publish_failures_total"); err != nil {
+		t.Errorf("/metrics: %v", err)
 	}
 	commit(t, st, t0, 200, 1) // the second grew meanwhile
 	r.retry <- time.Now()

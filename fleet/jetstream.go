@@ -22,6 +22,9 @@ const (
 	StreamDuplicates = 10 * time.Minute
 )
 
+// apiTimeout bounds a request to JetStream's API.
+const apiTimeout = 5 * time.Second
+
 // JetStream publishes to, and consumes from, the stream on a NATS
 // connection. It is safe for concurrent use.
 type JetStream struct {
@@ -65,12 +68,14 @@ func (j *JetStream) Close() { j.nc.Close() }
 // kept StreamMaxAge, message IDs remembered StreamDuplicates. An existing
 // stream is left as its operator configured it.
 func (j *JetStream) EnsureStream(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, apiTimeout) // a request no server answers (no leader yet) is asked again
+	defer cancel()
 	_, err := j.js.Stream(ctx, StreamName)
 	if err == nil {
 		return nil
 	}
 	if !errors.Is(err, jetstream.ErrStreamNotFound) {
-		return fmt.Errorf("cannot look up the stream %s: %w", StreamName, err)
+		return fmt.Errorf("cannot look up the stream %s: %w (are the servers of fleet.nats.url reachable, with JetStream on?)", StreamName, err)
 	}
 	replicas := 1
 	if len(j.nc.Servers()) >= 3 {

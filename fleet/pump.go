@@ -72,6 +72,9 @@ type Stats struct {
 	Cursor          time.Time     // everything of the store before it is published
 }
 
+// publishTimeout bounds one round's publishing.
+const publishTimeout = 30 * time.Second
+
 // maxIncidents bounds the incident events waiting to be published.
 const maxIncidents = 1000
 
@@ -262,7 +265,10 @@ func (p *Pump) round(ctx context.Context) error {
 // published and moves the cursor.
 func (p *Pump) publish(ctx context.Context, r roundOut) error {
 	if len(r.msgs) > 0 {
-		if err := p.pub.Publish(ctx, r.msgs); err != nil {
+		ctx, cancel := context.WithTimeout(ctx, publishTimeout) // NATS away: a failure counted, then the backoff
+		err := p.pub.Publish(ctx, r.msgs)
+		cancel()
+		if err != nil {
 			p.mu.Lock()
 			p.stats.Failures++
 			p.mu.Unlock()

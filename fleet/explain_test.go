@@ -141,17 +141,8 @@ func TestFleetServesWatchsAPI(t *testing.T) {
 		r.stop()
 	}
 	fst := openStore(t, "fleet")
-	done := make(chan struct{})
-	n := uint64(len(ms.msgs))
-	c := fleet.NewConsumer(fst, fleet.ConsumerConfig{OnBatch: func(last uint64) {
-		if last == n {
-			close(done)
-		}
-	}})
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- c.Run(ctx, ms.feed(512)) }()
-	<-done
+	c, stop := consumeAll(t, ms, fst, 512)
+	defer stop()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -194,9 +185,5 @@ func TestFleetServesWatchsAPI(t *testing.T) {
 	get("/api/v1/status", &st)
 	if !st.Running || st.Store != fst.Dir() || st.Opened["fpm_down"] != 1 {
 		t.Errorf("the API's status: %+v", st)
-	}
-	cancel()
-	if err := <-ran; err != nil {
-		t.Fatal(err)
 	}
 }

@@ -96,35 +96,39 @@ func (r *pumpRun) await(t *testing.T) error {
 // consume merges what ms holds into a fleet store, and returns it.
 func consume(t *testing.T, ms *memStream) *store.Store {
 	t.Helper()
-	return consumeTelling(t, ms, nil)
+	fst := openStore(t, "fleet")
+	_, stop := consumeAll(t, ms, fst, 3)
+	stop()
+	return fst
 }
 
-// consumeTelling is consume, the fleet's incidents told to hook.
-func consumeTelling(t *testing.T, ms *memStream, hook func(string, fleet.Incident)) *store.Store {
-	t.Helper()
-	fst := openStore(t, "fleet")
+// consumeAll runs a Consumer of ms into fst, in batches of at most batch
+// messages, until it merged all ms holds; stop ends it.
+func consumeAll(tb testing.TB, ms *memStream, fst *store.Store, batch int) (c *fleet.Consumer, stop func()) {
+	tb.Helper()
 	ms.mu.Lock()
 	n := uint64(len(ms.msgs))
 	ms.mu.Unlock()
 	done := make(chan struct{})
-	c := fleet.NewConsumer(fst, fleet.ConsumerConfig{Hook: hook, OnBatch: func(last uint64) {
+	c = fleet.NewConsumer(fst, fleet.ConsumerConfig{OnBatch: func(last uint64) {
 		if last == n {
 			close(done)
 		}
 	}})
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan error, 1)
-	go func() { ran <- c.Run(ctx, ms.feed(3)) }()
+	go func() { ran <- c.Run(ctx, ms.feed(batch)) }()
 	select {
 	case <-done:
 	case <-time.After(guard):
-		t.Fatal("not consumed")
+		tb.Fatal("not consumed")
 	}
-	cancel()
-	if err := <-ran; err != nil {
-		t.Fatal(err)
+	return c, func() {
+		cancel()
+		if err := <-ran; err != nil {
+			tb.Error(err)
+		}
 	}
-	return fst
 }
 
 // TestPumpSendsAFailedRoundAgainAsItWas: a round whose first message (the

@@ -142,20 +142,7 @@ func consumeB(b *testing.B, ms *memStream) fleet.ConsumerStats {
 		b.Fatal(err)
 	}
 	defer fst.Close()
-	n := uint64(len(ms.msgs))
-	done := make(chan struct{})
-	c := fleet.NewConsumer(fst, fleet.ConsumerConfig{OnBatch: func(last uint64) {
-		if last == n {
-			close(done)
-		}
-	}})
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- c.Run(ctx, ms.feed(512)) }()
-	<-done
-	cancel()
-	if err := <-ran; err != nil {
-		b.Fatal(err)
-	}
+	c, stop := consumeAll(b, ms, fst, 512)
+	stop()
 	return c.Stats()
 }

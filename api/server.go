@@ -43,6 +43,8 @@ type Options struct {
 	// Alerts are the alerts' counts, for the metrics; nil: no alert
 	// metrics.
 	Alerts func() AlertCounts
+	// Collectors are more metrics on /metrics (the fleet's publisher's).
+	Collectors []prometheus.Collector
 }
 
 // Server serves a Daemon over HTTP until Close.
@@ -127,6 +129,7 @@ func (s *Server) Close() error {
 func (s *Server) Handler() http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(newCollector(s.d, s.opts.Alerts), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(s.opts.Collectors...)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /api/v1/status", s.status)

@@ -53,6 +53,7 @@ type Config struct {
 	Alerts          Alerts   `yaml:"alerts"` // alerts.go
 	Sources         []Source `yaml:"sources"`
 	SMTP            SMTP     `yaml:"smtp"`
+	Fleet           Fleet    `yaml:"fleet"` // fleet.go
 }
 
 // Source is one entry of sources: a file, a directory or a glob, and
@@ -134,6 +135,9 @@ func Parse(name string, b []byte) (Config, error) {
 		return cfg, fmt.Errorf("invalid config %s: %w", name, err)
 	}
 	if err := cfg.SMTP.check(); err != nil {
+		return cfg, fmt.Errorf("invalid config %s: %w", name, err)
+	}
+	if err := cfg.Fleet.check(); err != nil {
 		return cfg, fmt.Errorf("invalid config %s: %w", name, err)
 	}
 	return cfg, nil

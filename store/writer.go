@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,6 +30,7 @@ type Writer struct {
 	sources []timeline.Source
 	marks   map[string][]byte
 	bg      *behind // nil: Checkpoint writes before it returns
+	byPath  bool    // KeepPathsApart
 }
 
 // What a Writer holds before Due says to write it: well within one Badger
@@ -42,6 +44,21 @@ const (
 // NewWriter returns a Writer that writes to s.
 func (s *Store) NewWriter() *Writer {
 	return &Writer{s: s, seconds: make(map[int64]*rollup)}
+}
+
+// KeepPathsApart makes the Writer key each event by its path too: records
+// of different paths are kept apart even when their instant, kind, offset
+// and text are equal. For a store of several hosts' records, each path
+// naming its host (`logcause fleet`); a host's own store keys a record
+// by what it is (eventKey), whatever the name it was read under.
+func (w *Writer) KeepPathsApart() { w.byPath = true }
+
+func (w *Writer) eventKey(ev *patterns.Event) []byte {
+	k := eventKey(ev)
+	if w.byPath {
+		binary.BigEndian.PutUint64(k[len(k)-8:], fnv64a(ev.Path+"\x00"+ev.Text))
+	}
+	return k
 }
 
 // Due reports whether the Writer holds enough to be written now, in one
@@ -82,7 +99,7 @@ func (w *Writer) Event(ev *patterns.Event) error {
 	if err != nil {
 		return err
 	}
-	k := eventKey(ev)
+	k := w.eventKey(ev)
 	if ev.Kind == patterns.KindMySQLSlow && ev.Slow != nil && !ev.Slow.Restart {
 		w.addSlow(ev, k)
 	}

@@ -68,7 +68,7 @@ to its root cause, with the evidence lines, a confidence and the fix.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return config.UsageError{Err: fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
 	})
-	root.AddCommand(newAnalyzeCmd(e), newWatchCmd(e), newParseCmd(e), newReportCmd(e), newStatusCmd(e), newStoreCmd(e), newConfigCmd(e), newVersionCmd(), newManCmd())
+	root.AddCommand(newAnalyzeCmd(e), newWatchCmd(e), newParseCmd(e), newReportCmd(e), newStatusCmd(e), newStoreCmd(e), newConfigCmd(e), newFleetCmd(e), newVersionCmd(), newManCmd())
 	return root
 }
 

@@ -196,6 +196,13 @@ const safetyBound = 2 * time.Minute
 // expect waits for a line holding want on the child's stream from.
 func (c *child) expect(from <-chan string, want string) {
 	c.t.Helper()
+	c.expectLine(from, want)
+}
+
+// expectLine waits for a line holding want on the child's stream from,
+// and returns it.
+func (c *child) expectLine(from <-chan string, want string) string {
+	c.t.Helper()
 	timeout := time.After(safetyBound)
 	for {
 		select {
@@ -204,7 +211,7 @@ func (c *child) expect(from <-chan string, want string) {
 				c.t.Fatalf("the child ended without saying %q", want)
 			}
 			if strings.Contains(line, want) {
-				return
+				return line
 			}
 		case <-timeout:
 			c.t.Fatalf("the child did not say %q", want)

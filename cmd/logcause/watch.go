@@ -16,6 +16,7 @@ import (
 	"github.com/logcause/logcause/config"
 	"github.com/logcause/logcause/daemon"
 	"github.com/logcause/logcause/email"
+	"github.com/logcause/logcause/fleet"
 	"github.com/logcause/logcause/pipeline"
 	"github.com/logcause/logcause/report"
 	"github.com/logcause/logcause/stackconf"
@@ -89,6 +90,12 @@ The README says more.`,
 				return err
 			}
 			defer st.Close()
+			hostname, _ := os.Hostname()
+			pub, err := fleet.StartPublishing(cfg.Fleet, hostname, st) // nil without a fleet key
+			if err != nil {
+				return err
+			}
+			defer pub.Close() // before the store's
 			stack := func() *stackconf.Config { return stackconf.ReadRoot(opts.ConfigRoot) }
 			s, err := watchSettings(opts, cfg, args, st, stack)
 			if err != nil {
@@ -129,7 +136,7 @@ The README says more.`,
 			out := c.OutOrStdout()
 			d := daemon.New(st, daemon.Config{
 				Watch: s.Watch, Options: s.Options, Inotify: true, Zone: s.Options.Zone, Limits: opts.Limits, FromStart: fromStart,
-				Interval: interval, Retention: retention, Now: e.now, OnCommit: e.onCommit, ResolveAfter: resolveAfter, UpdateEvery: updateEvery,
+				Interval: interval, Retention: retention, Now: e.now, OnCommit: pub.OnCommit(e.onCommit), ResolveAfter: resolveAfter, UpdateEvery: updateEvery,
 				Stack: stack,
 				Hook: func(u daemon.Update) {
 					// The terminal's width now: it may have been resized.
@@ -137,12 +144,13 @@ The README says more.`,
 						slog.Error("cannot print the incident", "err", err)
 					}
 					alerts.Notify(u)
+					pub.Incidents(u.Opened, u.Updated, u.Resolved)
 				},
 				Reports: s.Reports, Sender: s.Sender, Lifecycle: life,
 			})
 			defer d.Close()
 			if !api.Off(listen) {
-				srv, err := api.Start(listen, st.Dir(), d, api.Options{Zone: opts.Zone, Now: e.now, Alerts: func() api.AlertCounts {
+				srv, err := api.Start(listen, st.Dir(), d, api.Options{Zone: opts.Zone, Now: e.now, Collectors: pub.Collectors(), Alerts: func() api.AlertCounts {
 					s := alerts.Stats()
 					return api.AlertCounts{SentTo: s.SentTo, Failed: s.Failed, Dropped: s.Dropped, Folded: s.Folded}
 				}})

@@ -1,0 +1,347 @@
+package fleet
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/patterns"
+	"github.com/logcause/logcause/store"
+)
+
+// Feeder is what the Consumer reads: a site's messages in stream order,
+// without a gap (*Feed is one). Fetch waits for the next ones.
+type Feeder interface {
+	Fetch(ctx context.Context) ([]Delivery, error)
+	Close()
+}
+
+// Subscribe opens the Feeder of the Consumer's site from a stream
+// sequence on (0: the first); (*JetStream).Subscribe is one.
+type Subscribe func(ctx context.Context, from uint64) (Feeder, error)
+
+// seqKey is the position, in the fleet's store, of the last stream
+// sequence it committed: committed with the data, so that a message
+// delivered again is skipped, and counts are never added twice.
+const seqKey = "fleet/" + StreamName
+
+// ConsumerConfig says how a Consumer analyzes what it merged.
+type ConsumerConfig struct {
+	Window   time.Duration  // the history each analysis reads, before the newest record; default 15 minutes
+	Analysis analyze.Config // default analyze.DefaultConfig
+	MinShare float64        // the share of an incident's gateway errors that makes a host one of its nodes; default 0.1
+	// Hook hears of the fleet's incidents as they open or change (their
+	// cause, whether it is shared, their nodes), on the Consumer's
+	// goroutine.
+	Hook func(event string, inc Incident)
+	// HostIncident hears of the incidents the hosts published.
+	HostIncident func(host, event string, inc analyze.Incident)
+	// After is how a failed fetch waits before the next; default
+	// time.After.
+	After func(time.Duration) <-chan time.Time
+	// OnBatch, when set, hears of each batch committed (tests).
+	OnBatch func(last uint64)
+}
+
+// ConsumerStats are what a Consumer did, for the metrics.
+type ConsumerStats struct {
+	Messages, Seconds, Records, Skipped int64
+	LastSeq                             uint64
+}
+
+// Consumer merges the hosts of a site into one store: each host's seconds
+// added to the site's, its records kept under "host:path". After each
+// batch that brought gateway errors or error records, it analyzes the
+// store's recent history and tells the incidents that opened or changed.
+type Consumer struct {
+	st  *store.Store
+	cfg ConsumerConfig
+
+	mu         sync.Mutex
+	stats      ConsumerStats
+	started    time.Time // what Status says (status.go)
+	running    bool
+	err        string
+	commits    int64
+	lastCommit time.Time
+	opened     map[string]int64
+
+	zstd      *zstd.Decoder           // of the seconds' messages
+	committed uint64                  // the last stream sequence in the store
+	known     map[time.Time]*Incident // the incidents told, by their first start
+	starts    map[*Incident]time.Time
+}
+
+// NewConsumer returns a Consumer that keeps the site's history in st.
+func NewConsumer(st *store.Store, cfg ConsumerConfig) *Consumer {
+	cfg.Window = cmp.Or(cfg.Window, 15*time.Minute)
+	if cfg.Analysis == (analyze.Config{}) {
+		cfg.Analysis = analyze.DefaultConfig
+	}
+	cfg.MinShare = cmp.Or(cfg.MinShare, 0.1)
+	if cfg.After == nil {
+		cfg.After = time.After
+	}
+	dec, _ := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(64<<20)) // no error without a reader
+	return &Consumer{st: st, cfg: cfg, zstd: dec, opened: map[string]int64{}, known: map[time.Time]*Incident{}, starts: map[*Incident]time.Time{}}
+}
+
+// Stats returns what the Consumer did so far.
+func (c *Consumer) Stats() ConsumerStats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stats
+}
+
+// Run consumes the site's messages, from the one after the last the store
+// holds, until ctx is done. A feed that fails is opened again from there.
+func (c *Consumer) Run(ctx context.Context, subscribe Subscribe) error {
+	defer c.zstd.Close()
+	c.setRunning(true, nil)
+	defer c.setRunning(false, nil)
+	pos, err := c.st.Positions()
+	if err != nil {
+		return err
+	}
+	if v, ok := pos[seqKey]; ok {
+		if c.committed, err = strconv.ParseUint(string(v), 10, 64); err != nil {
+			return fmt.Errorf("cannot read the fleet store's stream sequence %q: %w (remove the store to read the stream again)", v, err)
+		}
+	}
+	backoff := time.Duration(0)
+	var f Feeder
+	defer func() {
+		if f != nil {
+			f.Close()
+		}
+	}()
+	for ctx.Err() == nil {
+		if f == nil {
+			if f, err = subscribe(ctx, c.committed+1); err != nil {
+				f = nil
+			}
+		}
+		var ds []Delivery
+		if err == nil {
+			ds, err = f.Fetch(ctx)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err == nil {
+			err = c.apply(ds)
+		}
+		c.setRunning(true, err)
+		if err != nil {
+			if f != nil {
+				f.Close()
+				f = nil
+			}
+			backoff = min(max(2*backoff, time.Second), time.Minute)
+			slog.Warn("cannot consume the fleet's stream; retrying", "err", err, "retry_in", backoff)
+			select {
+			case <-ctx.Done():
+			case <-c.cfg.After(backoff):
+			}
+			continue
+		}
+		backoff = 0
+	}
+	return nil
+}
+
+// apply merges ds into the store, committing with the sequence reached,
+// and analyzes when they brought what may explain an incident.
+func (c *Consumer) apply(ds []Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	w := c.st.NewWriter()
+	w.KeepPathsApart()
+	var st ConsumerStats
+	last, analyzeNow := c.committed, false
+	commit := func() error {
+		if last == c.committed {
+			return nil
+		}
+		if err := w.Commit(map[string][]byte{seqKey: []byte(strconv.FormatUint(last, 10))}); err != nil {
+			return fmt.Errorf("cannot write to the fleet's store: %w", err)
+		}
+		c.committed = last
+		c.mu.Lock()
+		c.commits++
+		c.lastCommit = time.Now()
+		c.mu.Unlock()
+		return nil
+	}
+	for _, d := range ds {
+		st.Messages++
+		if d.Seq <= last {
+			st.Skipped++ // in the store already
+			continue
+		}
+		host, kind, ok := parseSubject(d.Subject)
+		if !ok {
+			st.Skipped++
+			last = d.Seq
+			continue
+		}
+		switch kind {
+		case KindSeconds:
+			var ws wireSeconds
+			if !c.decode(d, &ws) {
+				break
+			}
+			for _, s := range ws.Seconds {
+				addSecond(w, s)
+			}
+			st.Seconds += int64(len(ws.Seconds))
+		case KindRecords:
+			var wr wireRecords
+			if !c.decode(d, &wr) {
+				break
+			}
+			for _, ev := range wr.Records {
+				if ev == nil {
+					continue
+				}
+				ev.Path = host + ":" + ev.Path
+				if err := w.Event(ev); err != nil {
+					return err
+				}
+				analyzeNow = analyzeNow || ev.Kind != patterns.KindNginxAccess || (ev.Access != nil && analyze.IsGateway(ev.Access.Status))
+			}
+			st.Records += int64(len(wr.Records))
+		case KindIncident:
+			var wi wireIncident
+			if err := json.Unmarshal(d.Data, &wi); err == nil && c.cfg.HostIncident != nil {
+				c.cfg.HostIncident(host, wi.Event, wi.Incident)
+			}
+		}
+		last = d.Seq
+		if w.Due() {
+			if err := commit(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := commit(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.stats.Messages += st.Messages
+	c.stats.Seconds += st.Seconds
+	c.stats.Records += st.Records
+	c.stats.Skipped += st.Skipped
+	c.stats.LastSeq = c.committed
+	c.mu.Unlock()
+	if analyzeNow {
+		if err := c.analyze(); err != nil {
+			slog.Error("fleet analysis failed", "err", err)
+		}
+	}
+	if c.cfg.OnBatch != nil {
+		c.cfg.OnBatch(c.committed)
+	}
+	return nil
+}
+
+// decode reads a compressed message's JSON into v; a message that cannot
+// be read is logged and skipped.
+func (c *Consumer) decode(d Delivery, v any) bool {
+	b, err := c.zstd.DecodeAll(d.Data, nil)
+	if err == nil {
+		err = json.Unmarshal(b, v)
+	}
+	if err != nil {
+		slog.Warn("a fleet message cannot be read: skipped", "subject", d.Subject, "err", err)
+		return false
+	}
+	return true
+}
+
+// requestCounter is how a second's counts are added (*store.Writer).
+type requestCounter interface {
+	Request(t time.Time, status int, upstream []byte) error
+}
+
+// addSecond adds a wire second's counts: those an upstream answered with
+// its address, the rest without.
+func addSecond(w requestCounter, s wireSecond) {
+	t := unixTime(s.T)
+	rest := map[int]int64{}
+	for code, n := range s.S {
+		rest[code] = n
+	}
+	for addr, m := range s.U {
+		for code, n := range m {
+			for range n {
+				w.Request(t, code, []byte(addr))
+			}
+			rest[code] -= n
+		}
+	}
+	for code, n := range rest {
+		for range n {
+			w.Request(t, code, nil)
+		}
+	}
+}
+
+// analyze explains the recent history of the store and tells the
+// incidents that opened or changed.
+func (c *Consumer) analyze() error {
+	_, lastT, ok, err := c.st.Range()
+	if err != nil || !ok {
+		return err
+	}
+	incs, err := Explain(c.st, lastT.Add(-c.cfg.Window), lastT.Add(time.Second), c.cfg.Analysis, c.cfg.MinShare)
+	if err != nil {
+		return err
+	}
+	for _, inc := range incs {
+		if len(inc.Nodes) == 0 {
+			continue // its gateway-error lines have not come yet: told when they do
+		}
+		k, found := analyze.MatchIncident(c.known, inc.Incident, func(k *Incident) (time.Time, time.Time) { return c.starts[k], k.End })
+		switch {
+		case !found:
+			n := inc
+			c.known[inc.Start], c.starts[&n] = &n, inc.Start
+			c.tell("opened", n)
+		case k.signature() != inc.signature():
+			start := c.starts[k]
+			*k = inc
+			c.starts[k] = start
+			c.tell("updated", inc)
+		default:
+			k.End = inc.End
+		}
+	}
+	for start, k := range c.known { // those out of the window are told for good
+		if k.End.Before(lastT.Add(-c.cfg.Window)) {
+			delete(c.known, start)
+			delete(c.starts, k)
+		}
+	}
+	return nil
+}
+
+func (c *Consumer) tell(event string, inc Incident) {
+	if event == "opened" {
+		c.mu.Lock()
+		c.opened[string(inc.RootCause)]++
+		c.mu.Unlock()
+	}
+	if c.cfg.Hook != nil {
+		c.cfg.Hook(event, inc)
+	}
+}

@@ -1,0 +1,254 @@
+package fleet_test
+
+import (
+	"context"
+	"maps"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/logcause/logcause/fleet"
+	"github.com/logcause/logcause/patterns"
+	"github.com/logcause/logcause/store"
+)
+
+var t0 = time.Date(2026, 12, 6, 4, 22, 7, 0, time.UTC)
+
+// commit writes n requests of status at t, and the records evs, to st.
+func commit(t *testing.T, st *store.Store, at time.Time, status, n int, evs ...*patterns.Event) {
+	t.Helper()
+	w := st.NewWriter()
+	for range n {
+		w.Request(at, status, []byte("127.0.0.1:9000"))
+	}
+	for _, ev := range evs {
+		w.Event(ev)
+	}
+	if err := w.Commit(nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func gatewayLine(at time.Time, offset int64) *patterns.Event {
+	return &patterns.Event{Time: at, Kind: patterns.KindNginxAccess, Path: "/var/log/nginx/access.log", Offset: offset,
+		Text: "127.0.0.1 - - [06/Dec/2026:05:22:08 +0100] \"GET / HTTP/1.1\" 502 157", Access: &patterns.Access{Status: 502, Method: "GET", URI: "/"}}
+}
+
+func openStore(t *testing.T, name string) *store.Store {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// pumpRun runs a Pump of st to pub; its retries wait for the test.
+type pumpRun struct {
+	p      *fleet.Pump
+	rounds chan error
+	retry  chan time.Time
+	stop   func()
+}
+
+func runPump(t *testing.T, st *store.Store, pub fleet.Publisher) *pumpRun {
+	t.Helper()
+	return runPumpOf(t, "web1", st, pub)
+}
+
+func runPumpOf(t *testing.T, host string, st *store.Store, pub fleet.Publisher) *pumpRun {
+	t.Helper()
+	r := &pumpRun{rounds: make(chan error, 100), retry: make(chan time.Time)}
+	r.p = fleet.NewPump(st, pub, fleet.PumpConfig{Site: "shop", Host: host, Every: -1,
+		After: func(time.Duration) <-chan time.Time { return r.retry }, OnRound: func(err error) { r.rounds <- err }})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.p.Run(ctx) }()
+	var once sync.Once
+	r.stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	t.Cleanup(r.stop)
+	return r
+}
+
+func (r *pumpRun) await(t *testing.T) error {
+	t.Helper()
+	select {
+	case err := <-r.rounds:
+		return err
+	case <-time.After(guard):
+		t.Fatal("no round")
+		return nil
+	}
+}
+
+// consume merges what ms holds into a fleet store, and returns it.
+func consume(t *testing.T, ms *memStream) *store.Store {
+	t.Helper()
+	fst := openStore(t, "fleet")
+	_, stop := consumeAll(t, ms, fst, 3)
+	stop()
+	return fst
+}
+
+// consumeAll runs a Consumer of ms into fst, in batches of at most batch
+// messages, until it merged all ms holds; stop ends it.
+func consumeAll(tb testing.TB, ms *memStream, fst *store.Store, batch int) (c *fleet.Consumer, stop func()) {
+	tb.Helper()
+	ms.mu.Lock()
+	n := uint64(len(ms.msgs))
+	ms.mu.Unlock()
+	done := make(chan struct{})
+	c = fleet.NewConsumer(fst, fleet.ConsumerConfig{OnBatch: func(last uint64) {
+		if last == n {
+			close(done)
+		}
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- c.Run(ctx, ms.feed(batch)) }()
+	select {
+	case <-done:
+	case <-time.After(guard):
+		tb.Fatal("not consumed")
+	}
+	return c, func() {
+		cancel()
+		if err := <-ran; err != nil {
+			tb.Error(err)
+		}
+	}
+}
+
+// TestPumpSendsAFailedRoundAgainAsItWas: a round whose first message (the
+// seconds) was stored before the connection was lost is sent again as it
+// was, and the counts grown since go in a message of their own: the
+// fleet's counts are the host's, none added twice.
+func TestPumpSendsAFailedRoundAgainAsItWas(t *testing.T) {
+	st := openStore(t, "web1")
+	commit(t, st, t0, 200, 3)
+	commit(t, st, t0.Add(time.Second), 502, 2, gatewayLine(t0.Add(time.Second), 0), gatewayLine(t0.Add(time.Second), 90))
+	ms := newMemStream()
+	ms.failAfter = 1
+	r := runPump(t, st, ms)
+	if err := r.await(t); err == nil {
+		t.Fatal("the first round did not fail")
+	}
+	if s := r.p.Stats(); s.Failures != 1 || s.Backlog != 2*time.Second || s.Messages != 0 {
+		t.Errorf("after a failure: %+v; want 1 failure, a backlog of 2 s, nothing published", s)
+	}
+	metrics := `# HELP logcause_fleet_backlog_seconds How much of the store's history is not published yet (0 once a round succeeded).
+# TYPE logcause_fleet_backlog_seconds gauge
+logcause_fleet_backlog_seconds 2
+# HELP logcause_fleet_publish_failures_total Rounds of publishing that failed (NATS out of reach, no stream leader): the store keeps what they held.
+# TYPE logcause_fleet_publish_failures_total counter
+logcause_fleet_publish_failures_total 1
+`
+	if err := testutil.CollectAndCompare(r.p.Collector(), strings.NewReader(metrics), "logcause_fleet_backlog_seconds", "logcause_fleet_publish_failures_total"); err != nil {
+		t.Errorf("/metrics: %v", err)
+	}
+	commit(t, st, t0, 200, 1) // the second grew meanwhile
+	r.retry <- time.Now()
+	if err := r.await(t); err != nil {
+		t.Fatal(err)
+	}
+	if s := r.p.Stats(); s.Backlog != 0 || !s.Cursor.Equal(t0.Add(2*time.Second)) {
+		t.Errorf("after the retry: %+v; want no backlog, the cursor past the last second", s)
+	}
+	fst := consume(t, ms)
+	if want, got := secondsOf(t, st), secondsOf(t, fst); !maps.Equal(want, got) {
+		t.Errorf("the fleet counts %v, the host %v", got, want)
+	}
+	if want, got := records(t, st, ""), records(t, fst, "web1:"); len(got) != 2 || len(want) != 2 {
+		t.Errorf("the fleet holds records %q, the host %q", got, want)
+	}
+}
+
+// TestPumpLookbackAndRestart: a record committed after later ones were
+// published (a follower that lagged) and a second that grew are published
+// by the next round; a Pump started again on the store goes on from its
+// cursor: no second is sent twice, and the records it sends again (it
+// forgot what it sent) are dropped by their IDs.
+func TestPumpLookbackAndRestart(t *testing.T) {
+	st := openStore(t, "web1")
+	commit(t, st, t0.Add(30*time.Second), 502, 1, gatewayLine(t0.Add(30*time.Second), 0))
+	ms := newMemStream()
+	r := runPump(t, st, ms)
+	if err := r.await(t); err != nil {
+		t.Fatal(err)
+	}
+	first := len(ms.msgs)
+	commit(t, st, t0, 502, 1, gatewayLine(t0, 500)) // late, 30 s before the cursor
+	commit(t, st, t0.Add(30*time.Second), 200, 4)   // grown
+	r.p.Wake()
+	if err := r.await(t); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(ms.msgs) - first; got != 2 {
+		t.Errorf("%d messages for the late record and the grown second, want 2 (the seconds, the record)", got)
+	}
+	r.stop()
+
+	again := runPump(t, st, ms)
+	if err := again.await(t); err != nil {
+		t.Fatal(err)
+	}
+	stored := len(ms.msgs)
+	if stored != first+2 {
+		t.Errorf("a restarted pump added %d messages to the stream, want none", stored-first-2)
+	}
+	fst := consume(t, ms)
+	if want, got := secondsOf(t, st), secondsOf(t, fst); !maps.Equal(want, got) {
+		t.Errorf("the fleet counts %v, the host %v", got, want)
+	}
+	if got := records(t, fst, "web1:"); len(got) != 2 {
+		t.Errorf("the fleet holds %d records, want 2", len(got))
+	}
+}
+
+// TestPumpPacesItsRounds: after a round, the Pump waits Every before it
+// takes a Wake: the commits of a busy host go out together.
+func TestPumpPacesItsRounds(t *testing.T) {
+	st := openStore(t, "web1")
+	commit(t, st, t0, 200, 1)
+	ms := newMemStream()
+	waits := make(chan time.Duration, 10)
+	fire := make(chan time.Time)
+	rounds := make(chan error, 10)
+	p := fleet.NewPump(st, ms, fleet.PumpConfig{Site: "shop", Host: "web1",
+		After:   func(d time.Duration) <-chan time.Time { waits <- d; return fire },
+		OnRound: func(err error) { rounds <- err }})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	if err := <-rounds; err != nil {
+		t.Fatal(err)
+	}
+	commit(t, st, t0.Add(time.Second), 200, 1)
+	p.Wake()
+	if d := <-waits; d != 5*time.Second {
+		t.Fatalf("after a round the pump waits %v, want the default 5 s", d)
+	}
+	fire <- time.Now()
+	if err := <-rounds; err != nil {
+		t.Fatal(err)
+	}
+	if n := len(ms.msgs); n != 2 {
+		t.Errorf("%d messages, want one per round", n)
+	}
+}

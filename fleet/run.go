@@ -1,0 +1,143 @@
+package fleet
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/api"
+	"github.com/logcause/logcause/config"
+	"github.com/logcause/logcause/store"
+)
+
+// Publishing is what `watch` runs with a fleet key: a Pump of its store,
+// on a NATS connection and a goroutine of its own. Its methods do nothing
+// on a nil *Publishing (no fleet key).
+type Publishing struct {
+	pump   *Pump
+	js     *JetStream
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// StartPublishing starts publishing src as the fleet key f says, the host
+// named hostname unless f names it; nil when f asks for nothing. NATS out
+// of reach is no error: the store keeps what is not published yet.
+func StartPublishing(f config.Fleet, hostname string, src Source) (*Publishing, error) {
+	if !f.Enabled() {
+		return nil, nil
+	}
+	host := f.HostOr(hostname)
+	js, err := Connect(f.NATS, "logcause watch "+host)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &Publishing{pump: NewPump(src, js, PumpConfig{Site: f.Site, Host: host}), js: js, cancel: cancel, done: make(chan error, 1)}
+	go func() { p.done <- p.pump.Run(ctx) }()
+	slog.Info("publishing to the fleet", "site", f.Site, "host", host, "nats", f.NATS.URL)
+	return p, nil
+}
+
+// Wake asks for a round of publishing (something was committed).
+func (p *Publishing) Wake() {
+	if p != nil {
+		p.pump.Wake()
+	}
+}
+
+// OnCommit is the daemon's OnCommit: a round of publishing asked, then
+// next (when set) told.
+func (p *Publishing) OnCommit(next func(path string)) func(path string) {
+	return func(path string) {
+		p.Wake()
+		if next != nil {
+			next(path)
+		}
+	}
+}
+
+// Incidents publishes the daemon's incident events.
+func (p *Publishing) Incidents(opened, updated, resolved []analyze.Incident) {
+	if p != nil {
+		p.pump.Incidents(opened, updated, resolved)
+	}
+}
+
+// Collectors are its metrics, for the API.
+func (p *Publishing) Collectors() []prometheus.Collector {
+	if p == nil {
+		return nil
+	}
+	return []prometheus.Collector{p.pump.Collector()}
+}
+
+// Close stops publishing, waits until it stopped, and closes the
+// connection. Before the store is closed.
+func (p *Publishing) Close() error {
+	if p == nil {
+		return nil
+	}
+	p.cancel()
+	err := <-p.done
+	p.js.Close()
+	return err
+}
+
+// Follow is `logcause fleet`: it consumes site's subjects from the NATS
+// servers of f into st until ctx is done, and writes each fleet incident
+// to out as it opens or changes, as a line of text or of JSON (format
+// "text" or "json"). Unless listen is off, it serves watch's API there
+// (status, reports of the site's store, metrics; api.Start).
+func Follow(ctx context.Context, f config.Fleet, site string, st *store.Store, out io.Writer, format, listen string) error {
+	if format != "text" && format != "json" {
+		return config.Usagef("invalid --format %q: give text or json", format)
+	}
+	jsonLines := format == "json"
+	if f.NATS.URL == "" {
+		return fmt.Errorf("cannot follow the fleet: no fleet.nats.url in the config; give the NATS servers (see `logcause config example`)")
+	}
+	js, err := Connect(f.NATS, "logcause fleet "+site)
+	if err != nil {
+		return err
+	}
+	defer js.Close()
+	var mu sync.Mutex
+	c := NewConsumer(st, ConsumerConfig{
+		Hook: func(event string, inc Incident) {
+			mu.Lock()
+			defer mu.Unlock()
+			var err error
+			if jsonLines {
+				err = json.NewEncoder(out).Encode(struct {
+					Event    string   `json:"event"`
+					Site     string   `json:"site"`
+					Incident Incident `json:"incident"`
+				}{event, site, inc})
+			} else {
+				err = WriteText(out, event, inc)
+			}
+			if err != nil {
+				slog.Error("cannot print the fleet's incident", "err", err)
+			}
+		},
+		HostIncident: func(host, event string, inc analyze.Incident) {
+			slog.Info("a host's incident", "host", printable(host), "event", event, "cause", inc.RootCause, "start", inc.Start)
+		},
+	})
+	if !api.Off(listen) {
+		srv, err := api.Start(listen, st.Dir(), c, api.Options{})
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+	}
+	slog.Info("following the fleet", "site", site, "nats", f.NATS.URL, "store", st.Dir())
+	return c.Run(ctx, func(ctx context.Context, from uint64) (Feeder, error) { return js.Subscribe(ctx, site, from) })
+}

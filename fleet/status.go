@@ -1,0 +1,52 @@
+package fleet
+
+import (
+	"context"
+	"time"
+
+	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/api"
+	"github.com/logcause/logcause/daemon"
+	"github.com/logcause/logcause/pipeline"
+)
+
+var _ api.Daemon = (*Consumer)(nil)
+
+// Status is what the fleet's API serves of the Consumer (api.Daemon): the
+// store, its commits (one per batch of messages), the incidents opened by
+// root cause and the gateway errors merged. It names no followed file.
+func (c *Consumer) Status() daemon.Status {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := daemon.Status{Started: c.started, Running: c.running, Err: c.err, Store: c.st.Dir(), Commits: c.commits,
+		LastCommit: c.lastCommit, Files: []daemon.FileStatus{}, Incidents: []daemon.IncidentState{}, Opened: map[string]int64{}, GatewayErrors: map[int]int64{}}
+	for cause, n := range c.opened {
+		s.Opened[cause] = n
+	}
+	if n, err := c.st.DiskUsage(); err == nil {
+		s.StoreBytes = n
+	}
+	return s
+}
+
+// Report analyzes [since, until) of the site's store: the report of the
+// hosts merged (api.Daemon).
+func (c *Consumer) Report(ctx context.Context, since, until time.Time) (analyze.Result, error) {
+	if err := ctx.Err(); err != nil {
+		return analyze.Result{}, err
+	}
+	return pipeline.Report(c.st, since, until, c.cfg.Analysis)
+}
+
+// setRunning records that Run follows the stream (or why it does not).
+func (c *Consumer) setRunning(running bool, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if running && c.started.IsZero() {
+		c.started = time.Now()
+	}
+	c.running, c.err = running, ""
+	if err != nil {
+		c.err = err.Error()
+	}
+}

@@ -155,7 +155,7 @@ func appendSlow(b []byte, q *patterns.SlowQuery, text string) []byte {
 	}
 	// The statement is most of the entry's text: a reference to it there,
 	// 1 + its offset and its length, else 0 and the statement.
-	if i := strings.LastIndex(text, q.Query); q.Query != "" && i >= 0 {
+	if i := lastIndex(text, q.Query); q.Query != "" && i >= 0 {
 		b = binary.AppendUvarint(binary.AppendUvarint(b, uint64(i)+1), uint64(len(q.Query)))
 	} else {
 		b = appendString(append(b, 0), q.Query)
@@ -171,6 +171,15 @@ func appendSlow(b []byte, q *patterns.SlowQuery, text string) []byte {
 		b = appendString(appendString(b, k), q.Extra[k])
 	}
 	return b
+}
+
+// lastIndex is strings.LastIndex for a statement that most often ends
+// the entry's text: that case without a search.
+func lastIndex(text, query string) int {
+	if strings.HasSuffix(text, query) {
+		return len(text) - len(query)
+	}
+	return strings.LastIndex(text, query)
 }
 
 // fieldReader reads what appendString, appendAccess, appendNginxError and

@@ -451,3 +451,21 @@ func TestSameBytesReadAgainAreStoredOnce(t *testing.T) {
 		t.Errorf("stored %q, want the record once", got)
 	}
 }
+
+// TestLastIndexFindsTheLastStatement checks the statement's reference in
+// an entry's text: where the text ends with it, and where it does not.
+func TestLastIndexFindsTheLastStatement(t *testing.T) {
+	for _, c := range []struct{ text, query string }{
+		{"# Query_time: 1\nSELECT 1;", "SELECT 1;"},
+		{"SELECT 1;\nSELECT 1;", "SELECT 1;"},
+		{"SELECT 1;\n# trailer", "SELECT 1;"},
+		{"SELECT 1;\nSELECT 1;\n# trailer", "SELECT 1;"},
+		{"SELECT 1;", "SELECT 2;"},
+		{"x", "longer than x"},
+		{"abc", ""},
+	} {
+		if got, want := lastIndex(c.text, c.query), strings.LastIndex(c.text, c.query); got != want {
+			t.Errorf("lastIndex(%q, %q) = %d, want %d", c.text, c.query, got, want)
+		}
+	}
+}

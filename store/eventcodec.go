@@ -48,7 +48,17 @@ const (
 )
 
 func encodeEvent(ev *patterns.Event) ([]byte, error) {
-	b := make([]byte, 0, 2*binary.MaxVarintLen32+len(ev.Path)+2*len(ev.Text)+64)
+	room := len(ev.Text) + 64 // the other forms: at most about the text again
+	if q := ev.Slow; q != nil {
+		// The slow form: the statement a reference into the text, the
+		// strings and a few numbers (a slow log's values are most of
+		// what the store writes: no room to spare).
+		room = len(q.Server) + len(q.User) + len(q.Host) + len(q.IP) + len(q.Schema) + len(q.Fingerprint) + len(q.QueryID) + 128
+		for k, v := range q.Extra {
+			room += len(k) + len(v) + 2*binary.MaxVarintLen32
+		}
+	}
+	b := make([]byte, 0, 2*binary.MaxVarintLen32+len(ev.Path)+len(ev.Text)+room)
 	b = appendString(b, ev.Path)
 	b = appendString(b, ev.Text)
 	f := eventFields{ev.Access, ev.Error, ev.FPM, ev.FPMSlow, ev.Slow, ev.MySQL, ev.Syslog, ev.Apache, ev.HAProxy}

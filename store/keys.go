@@ -88,7 +88,7 @@ func secondKey(unix int64) []byte { return timeKey(prefixSecond, time.Unix(unix,
 const eventKeyLen = timeKeyLen + 1 + 8 + 8
 
 // eventKey names a record by what it is, not by the name of the file it
-// was read from: its instant, kind, offset and text (64-bit FNV-1a). The
+// was read from: its instant, kind, offset and text (a 64-bit hash). The
 // same bytes read again rewrite the same key — a store loaded twice, a
 // batch re-read after a restart, a rotated file read again as error.log.1
 // or as its archive. Two files at one path, the one renamed by rotation
@@ -96,12 +96,13 @@ const eventKeyLen = timeKeyLen + 1 + 8 + 8
 // are whole seconds) and an offset, differ by their text: both are kept
 // (a path hash in the key lost the renamed file's lines). Records equal
 // in all four are one record. A second's events of one kind come in the
-// order of their offsets, a file's in its order.
-func eventKey(ev *patterns.Event) []byte {
+// order of their offsets, a file's in its order. hash is the store's
+// (Store.textHash).
+func eventKey(ev *patterns.Event, hash func(string) uint64) []byte {
 	k := timeKey(prefixEvent, ev.Time)
 	k = append(k, byte(ev.Kind))
 	k = binary.BigEndian.AppendUint64(k, uint64(ev.Offset))
-	return binary.BigEndian.AppendUint64(k, fnv64a(ev.Text))
+	return binary.BigEndian.AppendUint64(k, hash(ev.Text))
 }
 
 // fnv64a is the 64-bit FNV-1a hash of s (hash/fnv would copy s).

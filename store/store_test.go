@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -271,7 +272,7 @@ func TestEventCodec(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := decodeEvent(eventKey(ev), v)
+		got, err := decodeEvent(eventKey(ev, fnv64a), v)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -279,7 +280,7 @@ func TestEventCodec(t *testing.T) {
 			t.Errorf("round trip:\n got %+v\nwant %+v", got, ev)
 		}
 		for _, cut := range []int{0, 1, len(ev.Path), len(v) - 1} {
-			if _, err := decodeEvent(eventKey(ev), v[:cut]); err == nil {
+			if _, err := decodeEvent(eventKey(ev, fnv64a), v[:cut]); err == nil {
 				t.Errorf("value cut at %d of %d decoded", cut, len(v))
 			}
 		}
@@ -347,7 +348,7 @@ func TestEventCodecCarriesEveryField(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := decodeEvent(eventKey(ev), v)
+		got, err := decodeEvent(eventKey(ev, fnv64a), v)
 		if err != nil || !reflect.DeepEqual(got, ev) {
 			t.Errorf("round trip of %s: %v\n got %+v\nwant %+v", ev.Path, err, got, ev)
 		}
@@ -364,7 +365,7 @@ func FuzzDecodeEvent(f *testing.F) {
 		v, _ := encodeEvent(e)
 		f.Add(v)
 	}
-	key := eventKey(ev)
+	key := eventKey(ev, fnv64a)
 	f.Fuzz(func(t *testing.T, v []byte) {
 		got, err := decodeEvent(key, v)
 		if err != nil {
@@ -467,5 +468,50 @@ func TestLastIndexFindsTheLastStatement(t *testing.T) {
 		if got, want := lastIndex(c.text, c.query), strings.LastIndex(c.text, c.query); got != want {
 			t.Errorf("lastIndex(%q, %q) = %d, want %d", c.text, c.query, got, want)
 		}
+	}
+}
+
+// TestEventKeysOfAStoreThatLives pins the key of a record in a store that
+// lives: its hash may not change from one version to the next (the same
+// record read again must rewrite its key, not add a second).
+func TestEventKeysOfAStoreThatLives(t *testing.T) {
+	ev := &patterns.Event{Time: time.Date(2026, 11, 24, 1, 2, 3, 0, time.UTC), Kind: patterns.KindMySQLSlow, Offset: 77, Text: "# Query_time: 1\nSELECT 1;"}
+	s := open(t)
+	if got, want := eventKey(ev, s.textHash), eventKey(ev, fnv64a); !bytes.Equal(got, want) {
+		t.Errorf("key %x, want %x (FNV-1a)", got, want)
+	}
+	if got, want := fnv64a("a"), uint64(0xaf63dc4c8601ec8c); got != want {
+		t.Errorf("fnv64a(a) = %#x, want %#x", got, want)
+	}
+}
+
+// TestTemporaryStoreKeysRecordsByText: in a temporary store (its own,
+// faster hash) a record read twice is one record, and records of one
+// instant, kind and offset with other texts are kept apart.
+func TestTemporaryStoreKeysRecordsByText(t *testing.T) {
+	s, err := OpenTemp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	at := time.Date(2026, 11, 24, 1, 2, 3, 0, time.UTC)
+	w := s.NewWriter()
+	for _, text := range []string{"SELECT 1;", "SELECT 1;", "SELECT 2;", "SELECT 1;"} {
+		ev := &patterns.Event{Time: at, Kind: patterns.KindMySQLSlow, Path: "slow.log", Offset: 5, Text: text,
+			Slow: &patterns.SlowQuery{Query: text, Fingerprint: patterns.Fingerprint(text), QueryID: patterns.QueryID(patterns.Fingerprint(text))}}
+		if err := w.Event(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	if err := s.Events(at, at.Add(time.Second), func(ev *patterns.Event) error { texts = append(texts, ev.Text); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(texts)
+	if want := []string{"SELECT 1;", "SELECT 2;"}; !slices.Equal(texts, want) {
+		t.Errorf("stored %q, want %q", texts, want)
 	}
 }

@@ -82,7 +82,7 @@ func (w *Writer) Event(ev *patterns.Event) error {
 	if err != nil {
 		return err
 	}
-	k := eventKey(ev)
+	k := eventKey(ev, w.s.textHash)
 	if ev.Kind == patterns.KindMySQLSlow && ev.Slow != nil && !ev.Slow.Restart {
 		w.addSlow(ev, k)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -177,7 +176,13 @@ func appendSlow(b []byte, q *patterns.SlowQuery, text string) []byte {
 		b = binary.BigEndian.AppendUint64(b, math.Float64bits(x))
 	}
 	b = binary.AppendUvarint(b, uint64(len(q.Extra)))
-	for _, k := range slices.Sorted(maps.Keys(q.Extra)) {
+	var room [16]string // the attributes' names, sorted: on the stack for the usual few
+	keys := room[:0]
+	for k := range q.Extra {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
 		b = appendString(appendString(b, k), q.Extra[k])
 	}
 	return b

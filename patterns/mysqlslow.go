@@ -810,16 +810,39 @@ type slowParser struct {
 	db       string // the database of the last "use db;"
 	timeless bool   // tests: entries without a time yield events with a zero Time
 
-	fp      []byte                // fingerprint scratch
-	extra   []slowPair            // attribute scratch
-	classes map[string]queryClass // recent fingerprints and their ids
+	extra    []slowPair // attribute scratch
+	classes  slowClasses
+	deferred bool // Fingerprint and QueryID left to the Classifier of Defer
 }
 
 var _ Parser = (*slowParser)(nil)
 
+// Defer makes Parse leave the class of each entry (Fingerprint and
+// QueryID, the costliest part of its parse) to the returned Classifier,
+// which may run on another goroutine: the parse keeps the state that goes
+// from entry to entry, the classification needs none.
+func (p *slowParser) Defer() Classifier {
+	p.deferred = true
+	return &slowClasses{}
+}
+
+// Classify fills in what Parse left to it, as Parse would have.
+func (p *slowClasses) Classify(ev *Event) {
+	if q := ev.Slow; q != nil && !q.Restart && q.Query != "" {
+		q.Fingerprint, q.QueryID = p.classify(q.Query)
+	}
+}
+
 // classify returns the fingerprint and id of query, from the cache when the
 // fingerprint was seen recently.
-func (p *slowParser) classify(query string) (string, string) {
+// slowClasses fingerprints statements and names their classes, with a
+// cache of the recent ones.
+type slowClasses struct {
+	fp      []byte                // fingerprint scratch
+	classes map[string]queryClass // recent fingerprints and their ids
+}
+
+func (p *slowClasses) classify(query string) (string, string) {
 	p.fp = appendFingerprint(p.fp[:0], query)
 	if c, ok := p.classes[string(p.fp)]; ok {
 		return c.fingerprint, c.id
@@ -923,8 +946,8 @@ func (p *slowParser) Parse(rec []byte, ev *Event) error {
 			q.Schema = p.db
 		}
 		q.Query = s.query.str(text)
-		if q.Query != "" {
-			q.Fingerprint, q.QueryID = p.classify(q.Query)
+		if q.Query != "" && !p.deferred {
+			q.Fingerprint, q.QueryID = p.classes.classify(q.Query)
 		}
 		priv := s.privUser.str(text)
 		if priv == q.User {

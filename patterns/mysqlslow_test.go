@@ -784,16 +784,16 @@ func TestMySQLSlowParserCache(t *testing.T) {
 	p := &slowParser{loc: time.UTC}
 	for i := 0; i < fpClassCacheSize+10; i++ {
 		q := "select c" + string(rune('a'+i%26)) + strings.Repeat("x", i%50) + " from t where id=" + string(rune('0'+i%10))
-		fp, id := p.classify(q)
+		fp, id := p.classes.classify(q)
 		if fp != Fingerprint(q) || id != QueryID(fp) {
 			t.Fatalf("%q: %q %q", q, fp, id)
 		}
 	}
-	if len(p.classes) > fpClassCacheSize {
-		t.Errorf("cache holds %d", len(p.classes))
+	if len(p.classes.classes) > fpClassCacheSize {
+		t.Errorf("cache holds %d", len(p.classes.classes))
 	}
 	long := "select " + strings.Repeat("a,", fpClassCacheMax)
-	if fp, _ := p.classify(long); fp != Fingerprint(long) {
+	if fp, _ := p.classes.classify(long); fp != Fingerprint(long) {
 		t.Error("long query")
 	}
 }
@@ -1020,4 +1020,46 @@ func BenchmarkAppendJSONMySQLSlow(b *testing.B) {
 		buf = ev.AppendJSON(buf[:0])
 	}
 	b.SetBytes(int64(len(buf)))
+}
+
+// TestMySQLSlowDeferred checks that a parse that leaves the classes to
+// the Classifier of Defer, classified after, gives the events of the
+// parse that does not, on every slow log of the Percona corpus.
+func TestMySQLSlowDeferred(t *testing.T) {
+	logs, err := filepath.Glob(perconaSlowDir + "*.log")
+	if err != nil || len(logs) == 0 {
+		t.Fatalf("no slow logs: %v", err)
+	}
+	classified := 0
+	for _, path := range logs {
+		data := readCorpus(t, path)
+		whole := &slowParser{loc: time.UTC, timeless: true}
+		split := &slowParser{loc: time.UTC, timeless: true}
+		var c Classifier = split.Defer()
+		var pending []*Event // classified a few at a time, as the load does
+		var want []*Event
+		for _, r := range frame(KindMySQLSlow, data) {
+			a, b := new(Event), new(Event)
+			errA, errB := whole.Parse(r.text, a), split.Parse(r.text, b)
+			if (errA == nil) != (errB == nil) {
+				t.Fatalf("%s@%d: %v, deferred %v", path, r.offset, errA, errB)
+			}
+			if errA != nil {
+				continue
+			}
+			want, pending = append(want, a), append(pending, b)
+			if a.Slow.Fingerprint != "" {
+				classified++
+			}
+		}
+		for i, ev := range pending {
+			c.Classify(ev)
+			if !reflect.DeepEqual(ev, want[i]) {
+				t.Errorf("%s: event %d deferred\n%+v\nwant\n%+v", path, i, ev.Slow, want[i].Slow)
+			}
+		}
+	}
+	if classified == 0 {
+		t.Fatal("no entry with a class: the test checks nothing")
+	}
 }

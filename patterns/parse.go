@@ -44,6 +44,22 @@ type Parser interface {
 	Parse(rec []byte, ev *Event) error
 }
 
+// Deferrer is a Parser that can leave the costliest, stateless part of
+// each record's parse to a Classifier, run apart (on another goroutine,
+// in the same order): after Defer, Parse's events are complete only once
+// the Classifier has classified them. The slow log's parser is one: its
+// entries' fingerprints and ids.
+type Deferrer interface {
+	Parser
+	Defer() Classifier
+}
+
+// Classifier completes the events of a Parser after Defer. It is not safe
+// for concurrent use: one goroutine at a time.
+type Classifier interface {
+	Classify(ev *Event)
+}
+
 // NewParser returns the parser for k. loc is the zone of stamps that carry no
 // zone (nginx error log, PHP-FPM log); it must not be nil, for any kind. It
 // returns an error for KindUnknown and for kinds it does not know.

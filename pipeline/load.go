@@ -206,6 +206,7 @@ func (l *ledger) read(ctx context.Context, f File, opts Options, sink BatchSink,
 		return prior, 0, err
 	}
 	step.zones = zones
+	defer step.classifyAhead()()
 	offsets := maps.Clone(zones.offsets)
 	var reported int64
 	tell := func() {
@@ -220,6 +221,9 @@ func (l *ledger) read(ctx context.Context, f File, opts Options, sink BatchSink,
 	// reader's position just after the last record handed to the sink,
 	// and st, the reader's counts then.
 	checkpoint := func(end bool, pos ingest.Position, st ingest.Stats) error {
+		if err := step.Settle(); err != nil {
+			return errSink{err}
+		}
 		src := step.Source()
 		src.Cut = prior.Cut + st.CutLines + st.CutRecords
 		m := mark{Pos: pos, Size: fi.Size(), ModTime: fi.ModTime().UnixNano(), Compressed: st.Compression != "", End: end}

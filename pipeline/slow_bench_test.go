@@ -3,13 +3,11 @@ package pipeline
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/logcause/logcause/analyze"
-	"github.com/logcause/logcause/bench/loggen"
 	"github.com/logcause/logcause/ingest"
 	"github.com/logcause/logcause/store"
 )
@@ -28,17 +26,7 @@ func BenchmarkAnalyzeSlowLog(b *testing.B) {
 		}
 		queries = n
 	}
-	path := filepath.Join(b.TempDir(), "slow.log")
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := (loggen.Slow{Seed: 1, Queries: queries}).Write(f); err != nil {
-		b.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		b.Fatal(err)
-	}
+	path := slowLog(b, queries)
 	fi, err := os.Stat(path)
 	if err != nil {
 		b.Fatal(err)

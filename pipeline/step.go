@@ -35,6 +35,7 @@ type Step struct {
 	access func([]byte, *patterns.AccessLine) error
 	line   patterns.AccessLine
 	zones  *zoneEvidence // nil: not gathered (following)
+	ahead  *ahead        // nil: each event complete when parsed, handed at once
 }
 
 // NewStep returns the step of one file. zone is the zone of its zoneless
@@ -95,7 +96,30 @@ func (s *Step) Record(path string, rec []byte, off int64) error {
 	if !Kept(ev) {
 		return nil
 	}
+	if s.ahead != nil {
+		return s.ahead.add(ev, s.sink)
+	}
 	return s.sink.Event(ev)
+}
+
+// classifyAhead makes the step classify its events on a goroutine of its
+// own (see ahead) when its parser can leave that to one; Settle must then
+// be called before the sink's counts are written, and stop at the end.
+func (s *Step) classifyAhead() (stop func()) {
+	d, ok := s.parser.(patterns.Deferrer)
+	if !ok {
+		return func() {}
+	}
+	s.ahead = newAhead(d.Defer())
+	return s.ahead.stop
+}
+
+// Settle hands the sink every event of the records taken so far.
+func (s *Step) Settle() error {
+	if s.ahead == nil {
+		return nil
+	}
+	return s.ahead.settle(s.sink)
 }
 
 // accessRecord is Record for an nginx access log.

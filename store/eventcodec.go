@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -48,7 +47,17 @@ const (
 )
 
 func encodeEvent(ev *patterns.Event) ([]byte, error) {
-	b := make([]byte, 0, 2*binary.MaxVarintLen32+len(ev.Path)+2*len(ev.Text)+64)
+	room := len(ev.Text) + 64 // the other forms: at most about the text again
+	if q := ev.Slow; q != nil {
+		// The slow form: the statement a reference into the text, the
+		// strings and a few numbers (a slow log's values are most of
+		// what the store writes: no room to spare).
+		room = len(q.Server) + len(q.User) + len(q.Host) + len(q.IP) + len(q.Schema) + len(q.Fingerprint) + len(q.QueryID) + 128
+		for k, v := range q.Extra {
+			room += len(k) + len(v) + 2*binary.MaxVarintLen32
+		}
+	}
+	b := make([]byte, 0, 2*binary.MaxVarintLen32+len(ev.Path)+len(ev.Text)+room)
 	b = appendString(b, ev.Path)
 	b = appendString(b, ev.Text)
 	f := eventFields{ev.Access, ev.Error, ev.FPM, ev.FPMSlow, ev.Slow, ev.MySQL, ev.Syslog, ev.Apache, ev.HAProxy}
@@ -155,7 +164,7 @@ func appendSlow(b []byte, q *patterns.SlowQuery, text string) []byte {
 	}
 	// The statement is most of the entry's text: a reference to it there,
 	// 1 + its offset and its length, else 0 and the statement.
-	if i := strings.LastIndex(text, q.Query); q.Query != "" && i >= 0 {
+	if i := lastIndex(text, q.Query); q.Query != "" && i >= 0 {
 		b = binary.AppendUvarint(binary.AppendUvarint(b, uint64(i)+1), uint64(len(q.Query)))
 	} else {
 		b = appendString(append(b, 0), q.Query)
@@ -167,10 +176,25 @@ func appendSlow(b []byte, q *patterns.SlowQuery, text string) []byte {
 		b = binary.BigEndian.AppendUint64(b, math.Float64bits(x))
 	}
 	b = binary.AppendUvarint(b, uint64(len(q.Extra)))
-	for _, k := range slices.Sorted(maps.Keys(q.Extra)) {
+	var room [16]string // the attributes' names, sorted: on the stack for the usual few
+	keys := room[:0]
+	for k := range q.Extra {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
 		b = appendString(appendString(b, k), q.Extra[k])
 	}
 	return b
+}
+
+// lastIndex is strings.LastIndex for a statement that most often ends
+// the entry's text: that case without a search.
+func lastIndex(text, query string) int {
+	if strings.HasSuffix(text, query) {
+		return len(text) - len(query)
+	}
+	return strings.LastIndex(text, query)
 }
 
 // fieldReader reads what appendString, appendAccess, appendNginxError and

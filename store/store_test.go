@@ -2,11 +2,13 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -449,5 +451,85 @@ func TestSameBytesReadAgainAreStoredOnce(t *testing.T) {
 	}
 	if got := storedTexts(t, s); len(got) != 1 {
 		t.Errorf("stored %q, want the record once", got)
+	}
+}
+
+// TestLastIndexFindsTheLastStatement checks the statement's reference in
+// an entry's text: where the text ends with it, and where it does not.
+func TestLastIndexFindsTheLastStatement(t *testing.T) {
+	for _, c := range []struct{ text, query string }{
+		{"# Query_time: 1\nSELECT 1;", "SELECT 1;"},
+		{"SELECT 1;\nSELECT 1;", "SELECT 1;"},
+		{"SELECT 1;\n# trailer", "SELECT 1;"},
+		{"SELECT 1;\nSELECT 1;\n# trailer", "SELECT 1;"},
+		{"SELECT 1;", "SELECT 2;"},
+		{"x", "longer than x"},
+		{"abc", ""},
+	} {
+		if got, want := lastIndex(c.text, c.query), strings.LastIndex(c.text, c.query); got != want {
+			t.Errorf("lastIndex(%q, %q) = %d, want %d", c.text, c.query, got, want)
+		}
+	}
+}
+
+// TestEventKeysAreStable pins the key of a record: its hash may not change
+// from one version to the next without a new schema (the same record read
+// again must rewrite its key, not add a second).
+func TestEventKeysAreStable(t *testing.T) {
+	ev := &patterns.Event{Time: time.Date(2026, 11, 24, 1, 2, 3, 0, time.UTC), Kind: patterns.KindMySQLSlow, Offset: 77, Text: "a"}
+	k := eventKey(ev)
+	if got, want := binary.BigEndian.Uint64(k[len(k)-8:]), uint64(0xd24ec4f1a98c6e5b); got != want {
+		t.Errorf("the text hash of %q is %#x, want %#x (xxHash64)", ev.Text, got, want)
+	}
+}
+
+// TestTemporaryStoreKeysRecordsByText: in a temporary store a record
+// read twice is one record, and records of one
+// instant, kind and offset with other texts are kept apart.
+func TestTemporaryStoreKeysRecordsByText(t *testing.T) {
+	s, err := OpenTemp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	at := time.Date(2026, 11, 24, 1, 2, 3, 0, time.UTC)
+	w := s.NewWriter()
+	for _, text := range []string{"SELECT 1;", "SELECT 1;", "SELECT 2;", "SELECT 1;"} {
+		ev := &patterns.Event{Time: at, Kind: patterns.KindMySQLSlow, Path: "slow.log", Offset: 5, Text: text,
+			Slow: &patterns.SlowQuery{Query: text, Fingerprint: patterns.Fingerprint(text), QueryID: patterns.QueryID(patterns.Fingerprint(text))}}
+		if err := w.Event(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	if err := s.Events(at, at.Add(time.Second), func(ev *patterns.Event) error { texts = append(texts, ev.Text); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(texts)
+	if want := []string{"SELECT 1;", "SELECT 2;"}; !slices.Equal(texts, want) {
+		t.Errorf("stored %q, want %q", texts, want)
+	}
+}
+
+// TestSlowFormIsDeterministic: a slow entry's attributes are encoded in
+// the order of their names, so the same entry always gives the same bytes
+// (Go's maps iterate in no fixed order).
+func TestSlowFormIsDeterministic(t *testing.T) {
+	extra := map[string]string{}
+	for i := range 20 { // past the encoder's room on the stack, too
+		extra[fmt.Sprintf("attr_%02d", i)] = fmt.Sprint(i)
+	}
+	ev := &patterns.Event{Kind: patterns.KindMySQLSlow, Text: "SELECT 1;", Slow: &patterns.SlowQuery{Query: "SELECT 1;", Extra: extra}}
+	first, err := encodeEvent(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		if again, _ := encodeEvent(ev); !bytes.Equal(again, first) {
+			t.Fatalf("encoded differently:\n%q\n%q", again, first)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/logcause/logcause/patterns"
@@ -56,7 +57,7 @@ func (w *Writer) KeepPathsApart() { w.byPath = true }
 func (w *Writer) eventKey(ev *patterns.Event) []byte {
 	k := eventKey(ev)
 	if w.byPath {
-		binary.BigEndian.PutUint64(k[len(k)-8:], fnv64a(ev.Path+"\x00"+ev.Text))
+		binary.BigEndian.PutUint64(k[len(k)-8:], xxhash.Sum64String(ev.Path+"\x00"+ev.Text))
 	}
 	return k
 }

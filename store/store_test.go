@@ -326,16 +326,19 @@ func fillFields(v reflect.Value, n *int) {
 	}
 }
 
-// The binary forms of access, error and slow-log events carry every field.
+// The binary forms of access, error, PHP-FPM and slow-log events carry
+// every field.
 func TestEventCodecCarriesEveryField(t *testing.T) {
 	n := 0
-	a, e, q := new(patterns.Access), new(patterns.NginxError), new(patterns.SlowQuery)
+	a, e, fpm, q := new(patterns.Access), new(patterns.NginxError), new(patterns.FPMError), new(patterns.SlowQuery)
 	fillFields(reflect.ValueOf(a), &n)
 	fillFields(reflect.ValueOf(e), &n)
+	fillFields(reflect.ValueOf(fpm), &n)
 	fillFields(reflect.ValueOf(q), &n)
 	for _, ev := range []*patterns.Event{
 		{Kind: patterns.KindNginxAccess, Path: "a", Access: a},
 		{Kind: patterns.KindNginxError, Path: "e", Error: e},
+		{Kind: patterns.KindFPMError, Path: "f", FPM: fpm},
 		{Kind: patterns.KindMySQLSlow, Path: "s", Slow: q},
 		{Kind: patterns.KindMySQLSlow, Path: "header", Slow: &patterns.SlowQuery{Restart: true, Server: "mysqld, Version: 8.0.36"}},
 		// The statement stored as a reference into the text.
@@ -351,6 +354,22 @@ func TestEventCodecCarriesEveryField(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(got, ev) {
 			t.Errorf("round trip of %s: %v\n got %+v\nwant %+v", ev.Path, err, got, ev)
 		}
+	}
+}
+
+// A PHP-FPM event stored in JSON, as before it had a binary form, still
+// decodes: a store that lives (--store, watch) holds them.
+func TestFPMEventStoredAsJSONDecodes(t *testing.T) {
+	want := &patterns.Event{Time: time.Unix(0, 1).UTC(), Kind: patterns.KindFPMError, Path: "php-fpm.log", Text: "t",
+		FPM: &patterns.FPMError{Level: "WARNING", Pool: "www", Child: 42, Message: "m", Duration: 2.5}}
+	v := append(appendString(appendString(nil, want.Path), want.Text), formJSON)
+	v = append(v, `{"FPM":{"Level":"WARNING","Pool":"www","Child":42,"Message":"m","Duration":2.5}}`...)
+	got, err := decodeEvent(eventKey(want), v)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, %v; want %+v", got, err, want)
+	}
+	if now, _ := encodeEvent(want); now[len(appendString(appendString(nil, want.Path), want.Text))] != formFPM {
+		t.Errorf("a PHP-FPM event is not encoded in its binary form: %q", now)
 	}
 }
 

@@ -77,6 +77,14 @@ var errCorruptEvent = errors.New("corrupt event")
 // decodeEvent decodes the event stored under k with value v. It does not
 // keep k or v.
 func decodeEvent(k, v []byte) (*patterns.Event, error) {
+	return decodeEventBare(k, v, nil, nil)
+}
+
+// decodeEventBare is decodeEvent, but an event that bare accepts (it sees
+// the event's fields, not its text) comes without its text: a copy of the
+// line its reader does not need. The path is *path when it is the same
+// (the events of a scan come from a few files), and *path is set to it.
+func decodeEventBare(k, v []byte, bare func(*patterns.Event) bool, path *string) (*patterns.Event, error) {
 	if len(k) != eventKeyLen {
 		return nil, errCorruptEvent
 	}
@@ -86,10 +94,22 @@ func decodeEvent(k, v []byte) (*patterns.Event, error) {
 		Offset: int64(binary.BigEndian.Uint64(k[timeKeyLen+1:])),
 	}
 	d := &fieldReader{v: v}
-	ev.Path, ev.Text = d.string(), d.string()
+	p, text := d.bytes(), d.bytes()
 	form := d.byte()
 	if d.err != nil {
 		return nil, errCorruptEvent
+	}
+	switch {
+	case path == nil:
+		ev.Path = string(p)
+	case *path == string(p):
+		ev.Path = *path
+	default:
+		ev.Path = string(p)
+		*path = ev.Path
+	}
+	if bare == nil || form == formSlow { // a slow entry's statement is a reference into its text
+		ev.Text = string(text)
 	}
 	switch form {
 	case formAccess:
@@ -113,6 +133,9 @@ func decodeEvent(k, v []byte) (*patterns.Event, error) {
 	}
 	if d.err != nil || len(d.v) > 0 {
 		return nil, errCorruptEvent
+	}
+	if bare != nil && form != formSlow && !bare(ev) {
+		ev.Text = string(text)
 	}
 	return ev, nil
 }
@@ -197,15 +220,18 @@ type fieldReader struct {
 
 func (d *fieldReader) fail() { d.err, d.v = errCorruptEvent, nil }
 
-func (d *fieldReader) string() string {
+func (d *fieldReader) string() string { return string(d.bytes()) }
+
+// bytes is string without the copy: the bytes are v's.
+func (d *fieldReader) bytes() []byte {
 	n, w := binary.Uvarint(d.v)
 	if w <= 0 || n > uint64(len(d.v)-w) {
 		d.fail()
-		return ""
+		return nil
 	}
-	s := string(d.v[w : w+int(n)])
+	b := d.v[w : w+int(n)]
 	d.v = d.v[w+int(n):]
-	return s
+	return b
 }
 
 // varint reads what binary.AppendVarint wrote: a zig-zag uvarint.

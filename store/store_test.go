@@ -66,6 +66,48 @@ func TestEventsRoundTripInTimeOrder(t *testing.T) {
 	}
 }
 
+// EventsBare hands out the events bare accepts without their text, the
+// others whole; a slow-log entry keeps its text, where its statement is.
+func TestEventsBareLeavesOutTheTextOfThoseAsked(t *testing.T) {
+	s := open(t)
+	w := s.NewWriter()
+	evs := []*patterns.Event{
+		{Time: t0, Kind: patterns.KindNginxError, Path: "error.log", Offset: 0, Text: "an error line",
+			Error: &patterns.NginxError{Level: "error", PID: 1, Errno: 11}},
+		{Time: t0.Add(time.Second), Kind: patterns.KindFPMError, Path: "php-fpm.log", Offset: 10, Text: "an fpm line",
+			FPM: &patterns.FPMError{Level: "WARNING", Pool: "www"}},
+		{Time: t0.Add(2 * time.Second), Kind: patterns.KindNginxError, Path: "error.log", Offset: 99, Text: "another error line",
+			Error: &patterns.NginxError{Level: "crit", PID: 1, Errno: 2}},
+		{Time: t0.Add(3 * time.Second), Kind: patterns.KindMySQLSlow, Path: "slow.log", Offset: 5, Text: "# Query_time: 2.5\nSELECT 1;\n",
+			Slow: &patterns.SlowQuery{QueryTime: 2.5, Query: "SELECT 1;"}},
+	}
+	for _, ev := range evs {
+		if err := w.Event(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var got []*patterns.Event
+	bare := func(ev *patterns.Event) bool { return ev.Error != nil || ev.Slow != nil }
+	if err := s.EventsBare(t0, t0.Add(time.Minute), bare, func(ev *patterns.Event) error { got = append(got, ev); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(evs) {
+		t.Fatalf("%d events, want %d", len(got), len(evs))
+	}
+	for i, ev := range got {
+		want := *evs[i]
+		if want.Error != nil {
+			want.Text = ""
+		}
+		if !reflect.DeepEqual(ev, &want) {
+			t.Errorf("event %d:\n got %+v\nwant %+v", i, ev, &want)
+		}
+	}
+}
+
 func TestSameRecordTwiceIsStoredOnce(t *testing.T) {
 	s := open(t)
 	for range 2 {

@@ -22,6 +22,7 @@ import (
 // realisticLogs writes, in a new directory, bench/loggen's outage day
 // (access log with its 502s and 504s, the error log, php-fpm's log), a
 // second access log with malformed and overlong lines among its requests,
+// an error log with multi-line and malformed records among the outage's,
 // a gzipped access log, a MySQL slow log (multi-line records) and an
 // access log of JSON lines with upstreams.
 func realisticLogs(t *testing.T) string {
@@ -55,6 +56,25 @@ func realisticLogs(t *testing.T) string {
 		}
 	}
 	if _, err := create("shop-access.log").WriteString(mixed.String()); err != nil {
+		t.Fatal(err)
+	}
+	// An error log with multi-line records (a FastCGI stderr message's
+	// continuation lines) and malformed ones among the outage's.
+	errs, err := os.ReadFile(filepath.Join(dir, "error.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shopErrs strings.Builder
+	for i, l := range strings.SplitAfter(string(errs), "\n") {
+		shopErrs.WriteString(l)
+		switch {
+		case i%500 == 499:
+			shopErrs.WriteString("PHP message: PHP Warning:  Undefined variable $x in /var/www/index.php on line 3\n#0 {main}\n")
+		case i%701 == 700:
+			shopErrs.WriteString("2026/11/23 03:00:00 [nosuchlevel] 12#12: that is no error line\n")
+		}
+	}
+	if _, err := create("shop-error.log").WriteString(shopErrs.String()); err != nil {
 		t.Fatal(err)
 	}
 	gz := gzip.NewWriter(create("archive-access.log.gz"))
@@ -98,8 +118,8 @@ func storeBytes(t *testing.T, st *store.Store) []string {
 	return out
 }
 
-// TestParallelLoadStoresWhatOneWorkerDoes: a load whose access logs are
-// parsed by several workers leaves a store byte for byte equal to that of
+// TestParallelLoadStoresWhatOneWorkerDoes: a load whose access and error
+// logs are parsed by several workers leaves a store byte for byte equal to that of
 // a load line by line (Workers 1: Step.Record, as the daemon follows) —
 // rollups, kept records, unparsed counts and samples, marks — on
 // realistic logs of several formats, malformed lines, a gzipped log and a
@@ -124,7 +144,7 @@ func TestParallelLoadStoresWhatOneWorkerDoes(t *testing.T) {
 		unparsed += s.Unparsed
 		cut += s.Cut
 	}
-	if len(oneRes.Sources) != 7 || unparsed < 10 || cut == 0 || len(want) < 1000 {
+	if len(oneRes.Sources) != 8 || unparsed < 10 || cut == 0 || len(want) < 1000 {
 		t.Fatalf("the logs are not what the test needs: %d sources, %d unparsed, %d cut, %d keys", len(oneRes.Sources), unparsed, cut, len(want))
 	}
 	for _, workers := range []int{2, 3, 8} {

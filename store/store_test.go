@@ -2,8 +2,10 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -412,6 +414,63 @@ func TestFPMEventStoredAsJSONDecodes(t *testing.T) {
 	}
 	if now, _ := encodeEvent(want); now[len(appendString(appendString(nil, want.Path), want.Text))] != formFPM {
 		t.Errorf("a PHP-FPM event is not encoded in its binary form: %q", now)
+	}
+}
+
+// The fields of access and error lines are stored as references into
+// their text where the text holds them (before or after the field written
+// before, or not at all), and decode equal; the forms written before,
+// with copies, still decode.
+func TestEventFieldsAsReferencesIntoTheText(t *testing.T) {
+	text := `10.0.0.1 - - [23/Nov/2026:13:00:00 +0100] "GET /x?a=1 HTTP/1.1" 502 157 "-" "curl/8.5.0"`
+	at := time.Unix(0, 5).UTC()
+	evs := []*patterns.Event{
+		{Time: at, Kind: patterns.KindNginxAccess, Path: "access.log", Text: text, Access: &patterns.Access{
+			RemoteAddr: "10.0.0.1", Method: "GET", URI: "/x?a=1", Protocol: "HTTP/1.1", HTTPReferer: "", HTTPUserAgent: "curl/8.5.0",
+			Host: "10.0.0.1", RequestID: "not in the line", Status: 502, BodyBytesSent: 157, RequestTime: -1, Connection: -1}},
+		{Time: at, Kind: patterns.KindNginxError, Path: "error.log", Text: "2026/11/23 13:00:00 [error] 7#7: *9 connect() failed, client: 10.0.0.1, server: shop",
+			Error: &patterns.NginxError{Level: "error", Message: "connect() failed", Client: "10.0.0.1", Server: "shop", Host: "shop", Upstream: "\x22 escaped", PID: 7, TID: 7, Connection: 9}},
+	}
+	for _, ev := range evs {
+		v, err := encodeEvent(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(v) >= 2*len(ev.Text) {
+			t.Errorf("%s: %d bytes for a text of %d: the fields are copies", ev.Path, len(v), len(ev.Text))
+		}
+		got, err := decodeEvent(eventKey(ev), v)
+		if err != nil || !reflect.DeepEqual(got, ev) {
+			t.Errorf("round trip of %s: %v\n got %+v\nwant %+v", ev.Path, err, got, ev)
+		}
+	}
+	// The forms before references: every string a copy.
+	old := func(form byte, ev *patterns.Event, strs []string, ints []int64, tail ...byte) *patterns.Event {
+		t.Helper()
+		v := append(appendString(appendString(nil, ev.Path), ev.Text), form)
+		for _, s := range strs {
+			v = appendString(v, s)
+		}
+		for _, n := range ints {
+			v = binary.AppendVarint(v, n)
+		}
+		got, err := decodeEvent(eventKey(ev), append(v, tail...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	a := evs[0].Access
+	got := old(formAccess, evs[0], []string{a.RemoteAddr, a.RemoteUser, a.Method, a.URI, a.Protocol, a.HTTPReferer, a.HTTPUserAgent,
+		a.Host, a.RequestID, a.XForwardedFor, a.UpstreamAddr, a.UpstreamStatus, a.UpstreamResponseTime, a.UpstreamConnectTime, a.UpstreamHeaderTime},
+		[]int64{502, 157, -1}, append(binary.BigEndian.AppendUint64(nil, math.Float64bits(-1)), 0)...)
+	if !reflect.DeepEqual(got, evs[0]) {
+		t.Errorf("an access line of the copying form:\n got %+v\nwant %+v", got, evs[0])
+	}
+	e := evs[1].Error
+	got = old(formNginxError, evs[1], []string{e.Level, e.Message, e.Action, e.Client, e.Server, e.Request, e.Upstream, e.Host, e.Referrer}, []int64{7, 7, 9, 0})
+	if !reflect.DeepEqual(got, evs[1]) {
+		t.Errorf("an error line of the copying form:\n got %+v\nwant %+v", got, evs[1])
 	}
 }
 

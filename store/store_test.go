@@ -68,11 +68,24 @@ func TestEventsRoundTripInTimeOrder(t *testing.T) {
 	}
 }
 
+// writeAll writes evs into s and flushes them.
+func writeAll(t *testing.T, s *Store, evs []*patterns.Event) {
+	t.Helper()
+	w := s.NewWriter()
+	for _, ev := range evs {
+		if err := w.Event(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // EventsBare hands out the events bare accepts without their text, the
 // others whole; a slow-log entry keeps its text, where its statement is.
 func TestEventsBareLeavesOutTheTextOfThoseAsked(t *testing.T) {
 	s := open(t)
-	w := s.NewWriter()
 	evs := []*patterns.Event{
 		{Time: t0, Kind: patterns.KindNginxError, Path: "error.log", Offset: 0, Text: "an error line",
 			Error: &patterns.NginxError{Level: "error", PID: 1, Errno: 11}},
@@ -83,14 +96,7 @@ func TestEventsBareLeavesOutTheTextOfThoseAsked(t *testing.T) {
 		{Time: t0.Add(3 * time.Second), Kind: patterns.KindMySQLSlow, Path: "slow.log", Offset: 5, Text: "# Query_time: 2.5\nSELECT 1;\n",
 			Slow: &patterns.SlowQuery{QueryTime: 2.5, Query: "SELECT 1;"}},
 	}
-	for _, ev := range evs {
-		if err := w.Event(ev); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	writeAll(t, s, evs)
 	var got []*patterns.Event
 	bare := func(ev *patterns.Event) bool { return ev.Error != nil || ev.Slow != nil }
 	if err := s.EventsBare(t0, t0.Add(time.Minute), bare, func(ev *patterns.Event) error { got = append(got, ev); return nil }); err != nil {

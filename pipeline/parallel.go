@@ -21,10 +21,10 @@ import (
 // file order and hands their counts and kept records to the sink, then
 // checkpoints, when the sink is due, at the end of a block: with the
 // position just after its last line, so that a mark never claims a line
-// whose counts are not in the same checkpoint. nginx's error log, whose
-// parser carries nothing from one record to the next either, is read the
-// same way (its records parsed on the workers, handed on in file order:
-// parseRecords). The other formats are read record by record
+// whose counts are not in the same checkpoint. nginx's error log and
+// php-fpm's, whose parsers carry nothing from one record to the next
+// either, are read the same way (their records parsed on the workers,
+// handed on in file order: parseRecords). The other formats are read record by record
 // (Step.Record): their parsers carry state from one record to the next (a
 // slow log's "# Time:" line and schema, a year guessed from the order of
 // the stamps).

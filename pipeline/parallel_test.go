@@ -22,7 +22,8 @@ import (
 // realisticLogs writes, in a new directory, bench/loggen's outage day
 // (access log with its 502s and 504s, the error log, php-fpm's log), a
 // second access log with malformed and overlong lines among its requests,
-// an error log with multi-line and malformed records among the outage's,
+// error and php-fpm logs with multi-line and malformed records among the
+// outage's,
 // a gzipped access log, a MySQL slow log (multi-line records) and an
 // access log of JSON lines with upstreams.
 func realisticLogs(t *testing.T) string {
@@ -75,6 +76,25 @@ func realisticLogs(t *testing.T) string {
 		}
 	}
 	if _, err := create("shop-error.log").WriteString(shopErrs.String()); err != nil {
+		t.Fatal(err)
+	}
+	// And php-fpm's log, with a stack's continuation lines and records
+	// that are none of php-fpm's.
+	fpm, err := os.ReadFile(filepath.Join(dir, "php-fpm.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shopFPM strings.Builder
+	for i, l := range strings.SplitAfter(string(fpm), "\n") {
+		shopFPM.WriteString(l)
+		switch {
+		case i%300 == 299:
+			shopFPM.WriteString("  #0 /var/www/index.php(3): sleep()\n")
+		case i%401 == 400:
+			shopFPM.WriteString("[23-Nov-2026 03:00:00] \n[99-Nov-2026 03:00:00] NOTICE: no such day\n")
+		}
+	}
+	if _, err := create("shop-php-fpm.log").WriteString(shopFPM.String()); err != nil {
 		t.Fatal(err)
 	}
 	gz := gzip.NewWriter(create("archive-access.log.gz"))
@@ -144,7 +164,7 @@ func TestParallelLoadStoresWhatOneWorkerDoes(t *testing.T) {
 		unparsed += s.Unparsed
 		cut += s.Cut
 	}
-	if len(oneRes.Sources) != 8 || unparsed < 10 || cut == 0 || len(want) < 1000 {
+	if len(oneRes.Sources) != 9 || unparsed < 10 || cut == 0 || len(want) < 1000 {
 		t.Fatalf("the logs are not what the test needs: %d sources, %d unparsed, %d cut, %d keys", len(oneRes.Sources), unparsed, cut, len(want))
 	}
 	for _, workers := range []int{2, 3, 8} {

@@ -58,7 +58,7 @@ func NewStep(f File, zone *time.Location, label string, from timeline.Source, si
 		return nil, err
 	}
 	s.parser = p
-	s.stateless = f.Format.Kind == patterns.KindNginxError && f.Format.Grok == nil && f.Format.Access == nil
+	s.stateless = (f.Format.Kind == patterns.KindNginxError || f.Format.Kind == patterns.KindFPMError) && f.Format.Grok == nil && f.Format.Access == nil
 	return s, nil
 }
 
@@ -110,7 +110,8 @@ func (s *Step) handOn(ev *patterns.Event) error {
 // parallel reports whether the step's records may be parsed on several
 // goroutines at once and handed on in file order (readBlocks): nginx's
 // access log, and the logs whose parser carries nothing from one record to
-// the next (nginx's error log, read without a grok format).
+// the next (nginx's error log and PHP-FPM's, read without a grok format:
+// their stamps carry the year, and their parsers keep only the zone).
 func (s *Step) parallel() bool { return s.access != nil || s.stateless }
 
 // accessRecord is Record for an nginx access log.

@@ -59,44 +59,43 @@ func realisticLogs(t *testing.T) string {
 	if _, err := create("shop-access.log").WriteString(mixed.String()); err != nil {
 		t.Fatal(err)
 	}
+	// salt writes to a new file the lines of the outage's log from, each
+	// followed by what after returns for its index.
+	salt := func(from, to string, after func(i int) string) {
+		b, err := os.ReadFile(filepath.Join(dir, from))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out strings.Builder
+		for i, l := range strings.SplitAfter(string(b), "\n") {
+			out.WriteString(l + after(i))
+		}
+		if _, err := create(to).WriteString(out.String()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// An error log with multi-line records (a FastCGI stderr message's
 	// continuation lines) and malformed ones among the outage's.
-	errs, err := os.ReadFile(filepath.Join(dir, "error.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var shopErrs strings.Builder
-	for i, l := range strings.SplitAfter(string(errs), "\n") {
-		shopErrs.WriteString(l)
+	salt("error.log", "shop-error.log", func(i int) string {
 		switch {
 		case i%500 == 499:
-			shopErrs.WriteString("PHP message: PHP Warning:  Undefined variable $x in /var/www/index.php on line 3\n#0 {main}\n")
+			return "PHP message: PHP Warning:  Undefined variable $x in /var/www/index.php on line 3\n#0 {main}\n"
 		case i%701 == 700:
-			shopErrs.WriteString("2026/11/23 03:00:00 [nosuchlevel] 12#12: that is no error line\n")
+			return "2026/11/23 03:00:00 [nosuchlevel] 12#12: that is no error line\n"
 		}
-	}
-	if _, err := create("shop-error.log").WriteString(shopErrs.String()); err != nil {
-		t.Fatal(err)
-	}
+		return ""
+	})
 	// And php-fpm's log, with a stack's continuation lines and records
 	// that are none of php-fpm's.
-	fpm, err := os.ReadFile(filepath.Join(dir, "php-fpm.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var shopFPM strings.Builder
-	for i, l := range strings.SplitAfter(string(fpm), "\n") {
-		shopFPM.WriteString(l)
+	salt("php-fpm.log", "shop-php-fpm.log", func(i int) string {
 		switch {
 		case i%300 == 299:
-			shopFPM.WriteString("  #0 /var/www/index.php(3): sleep()\n")
+			return "  #0 /var/www/index.php(3): sleep()\n"
 		case i%401 == 400:
-			shopFPM.WriteString("[23-Nov-2026 03:00:00] \n[99-Nov-2026 03:00:00] NOTICE: no such day\n")
+			return "[23-Nov-2026 03:00:00] \n[99-Nov-2026 03:00:00] NOTICE: no such day\n"
 		}
-	}
-	if _, err := create("shop-php-fpm.log").WriteString(shopFPM.String()); err != nil {
-		t.Fatal(err)
-	}
+		return ""
+	})
 	gz := gzip.NewWriter(create("archive-access.log.gz"))
 	if _, err := (loggen.Access{Seed: 7, Bytes: 1 << 20}).Write(gz); err != nil {
 		t.Fatal(err)

@@ -321,7 +321,7 @@ func explain(r Reader, secs []timeline.Second, w window, cfg Config) (inc Incide
 	)
 	// Slow-log entries are written when the query ends: one that held a
 	// worker during the spike may be logged long after it.
-	err = r.Events(w.start.Add(-cfg.Lookback), w.end.Add(max(cfg.Grace, slowTail)), func(ev *patterns.Event) error {
+	err = fieldsOf(r)(w.start.Add(-cfg.Lookback), w.end.Add(max(cfg.Grace, slowTail)), func(ev *patterns.Event) error {
 		if ev.Slow != nil {
 			q := ev.Slow
 			if !q.Restart && !ranDuring(ev, w.start.Add(-cfg.Lookback), w.end) {
@@ -386,6 +386,33 @@ func explain(r Reader, secs []timeline.Second, w window, cfg Config) (inc Incide
 	inc.RootCause = inc.Chain[0]
 	inc.Title = title(inc, e)
 	return inc, quoted, nil
+}
+
+// A bareReader hands out events without the text of those bare accepts
+// (store.Store).
+type bareReader interface {
+	EventsBare(from, to time.Time, bare func(*patterns.Event) bool, fn func(*patterns.Event) error) error
+}
+
+// fieldsOf returns how explain reads the events around a spike: without
+// the text of the access, nginx error and PHP-FPM records when r can, for
+// explain reads only their fields (slim; the evidence's texts are read
+// back by rereadTexts), and an outage has hundreds of thousands of them.
+func fieldsOf(r Reader) func(from, to time.Time, fn func(*patterns.Event) error) error {
+	b, ok := r.(bareReader)
+	if !ok {
+		return r.Events
+	}
+	return func(from, to time.Time, fn func(*patterns.Event) error) error {
+		return b.EventsBare(from, to, readsFieldsOnly, fn)
+	}
+}
+
+// readsFieldsOnly reports whether explain reads only the fields of ev, not
+// its text: an access line (gatewayLines), an nginx error or PHP-FPM line
+// (slim).
+func readsFieldsOnly(ev *patterns.Event) bool {
+	return ev.Access != nil || ev.Error != nil || ev.FPM != nil
 }
 
 // slowTail is how long after a spike a slow-log entry that ran during it

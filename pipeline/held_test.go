@@ -349,23 +349,30 @@ func (f *failing) Checkpoint(src timeline.Source, key string, mark []byte) error
 
 // TestInterruptedLoadIsResumedWithoutCountingTwice: a load that stops at
 // any of its checkpoints leaves a store that the next load completes:
-// what one load holds, nothing twice, nothing lost.
+// what one load holds, nothing twice, nothing lost. Line by line (Workers
+// 1: a checkpoint every 37 records, in the middle of files) and on several
+// workers (the access and error logs checkpointed at the ends of blocks).
 func TestInterruptedLoadIsResumedWithoutCountingTwice(t *testing.T) {
 	dir := demoRotated(t)
 	want := fresh(t, dir)
-	count := &failing{Writer: openStore(t).NewWriter(), every: 37}
-	load(t, count, dir)
-	if count.calls < 10 {
-		t.Fatalf("%d checkpoints: too few to crash in the middle of files", count.calls)
-	}
-	for n := 1; n <= count.calls; n++ {
-		st := openStore(t)
-		_, err := Load(context.Background(), []string{dir}, &failing{Writer: st.NewWriter(), every: 37, n: n}, heldOpts)
-		if !errors.Is(err, errCrash) {
-			t.Fatalf("crash at checkpoint %d: %v", n, err)
+	for _, workers := range []int{1, 4} {
+		opts := Options{Limits: heldOpts.Limits, Workers: workers}
+		count := &failing{Writer: openStore(t).NewWriter(), every: 37}
+		if _, err := Load(context.Background(), []string{dir}, count, opts); err != nil {
+			t.Fatal(err)
 		}
-		load(t, st.NewWriter(), dir)
-		sameAs(t, fmt.Sprintf("crash at checkpoint %d of %d, then a load", n, count.calls), dumpStore(t, st), want)
+		if workers == 1 && count.calls < 10 {
+			t.Fatalf("%d checkpoints: too few to crash in the middle of files", count.calls)
+		}
+		for n := 1; n <= count.calls; n++ {
+			st := openStore(t)
+			_, err := Load(context.Background(), []string{dir}, &failing{Writer: st.NewWriter(), every: 37, n: n}, opts)
+			if !errors.Is(err, errCrash) {
+				t.Fatalf("%d workers, crash at checkpoint %d: %v", workers, n, err)
+			}
+			load(t, st.NewWriter(), dir)
+			sameAs(t, fmt.Sprintf("%d workers, crash at checkpoint %d of %d, then a load", workers, n, count.calls), dumpStore(t, st), want)
+		}
 	}
 }
 

@@ -261,7 +261,7 @@ func (l *ledger) read(ctx context.Context, f File, opts Options, sink BatchSink,
 		pos ingest.Position // the last checkpoint's: just after the last record handed to the sink
 		st  ingest.Stats
 	)
-	if step.access != nil && opts.workers() > 1 {
+	if step.parallel() && opts.workers() > 1 {
 		blocks := 0
 		pos, st, err = readBlocks(ctx, r, f, step, opts.workers(), func(b *block) error {
 			if blocks++; blocks%16 == 1 { // from the first block, then every 1 MB

@@ -21,10 +21,13 @@ import (
 // file order and hands their counts and kept records to the sink, then
 // checkpoints, when the sink is due, at the end of a block: with the
 // position just after its last line, so that a mark never claims a line
-// whose counts are not in the same checkpoint. The other formats are read
-// record by record (Step.Record): their parsers carry state from one
-// record to the next (a slow log's "# Time:" line and schema, a year
-// guessed from the order of the stamps).
+// whose counts are not in the same checkpoint. nginx's error log and
+// php-fpm's, whose parsers carry nothing from one record to the next
+// either, are read the same way (their records parsed on the workers,
+// handed on in file order: parseRecords). The other formats are read record by record
+// (Step.Record): their parsers carry state from one record to the next (a
+// slow log's "# Time:" line and schema, a year guessed from the order of
+// the stamps).
 const (
 	// blockBytes is the size of a block: small enough that what a block
 	// adds to a checkpoint past Due (at most its lines, all failed
@@ -52,6 +55,12 @@ type block struct {
 	ups      []string         // the upstreams of requests, by index
 	upIndex  map[string]int32 // and their indexes
 	kept     []keptRequest
+
+	// Of a format parsed by Step.parser (parseRecords): the records that
+	// are no entry of the log (patterns.ErrNoEvent), and the events
+	// parsed, in file order.
+	noEvent int64
+	events  []*patterns.Event
 }
 
 type blockRec struct {
@@ -151,8 +160,12 @@ func readBlocks(ctx context.Context, r *ingest.Reader, f File, step *Step, worke
 			defer wg.Done()
 			var line patterns.AccessLine
 			for b := range todo {
-				if !stopped() {
+				switch {
+				case stopped():
+				case step.access != nil:
 					step.parseBlock(f.Path, b, &line)
+				default:
+					step.parseRecords(f.Path, b)
 				}
 				close(b.done)
 			}
@@ -174,6 +187,7 @@ func readBlocks(ctx context.Context, r *ingest.Reader, f File, step *Step, worke
 			}
 		}
 		clear(b.kept) // the events are the sink's now: the free block does not hold them
+		clear(b.events)
 		select {
 		case free <- b:
 		default:
@@ -190,7 +204,7 @@ func newBlock(free chan *block) *block {
 	select {
 	case b := <-free:
 		*b = block{data: b.data[:0], recs: b.recs[:0], done: make(chan struct{}), offsets: b.offsets, requests: b.requests, kept: b.kept[:0],
-			ups: b.ups[:0], upIndex: b.upIndex}
+			ups: b.ups[:0], upIndex: b.upIndex, events: b.events[:0]}
 		clear(b.offsets)
 		clear(b.requests)
 		clear(b.upIndex)
@@ -260,10 +274,37 @@ func (s *Step) parseBlock(path string, b *block, a *patterns.AccessLine) {
 	}
 }
 
-// applyBlock counts what parseBlock found in the step's Source and hands
-// it to the sink, as accessRecord does line by line.
+// parseRecords parses the records of b with the step's parser, as Record
+// does, keeping in b what it would hand on. The parser must carry nothing
+// from one record to the next (Step.stateless): workers call it at once,
+// each on its own block.
+func (s *Step) parseRecords(path string, b *block) {
+	for _, r := range b.recs {
+		rec := b.data[r.start:r.end]
+		ev := new(patterns.Event)
+		if err := s.parser.Parse(rec, ev); err != nil {
+			if errors.Is(err, patterns.ErrNoEvent) {
+				b.noEvent++
+				continue
+			}
+			b.unparsed++
+			if len(b.samples) < unparsedToKeep {
+				b.samples = append(b.samples, string(rec[:min(len(rec), sampleBytes)]))
+			}
+			slog.Debug("unparsed record", "path", s.src.Path, "err", err)
+			continue
+		}
+		ev.Path, ev.Offset = path, r.off
+		if Counted(ev) || Kept(ev) {
+			b.events = append(b.events, ev)
+		}
+	}
+}
+
+// applyBlock counts what parseBlock or parseRecords found in the step's
+// Source and hands it to the sink, as Record does record by record.
 func (s *Step) applyBlock(b *block) error {
-	s.src.Records += int64(len(b.recs))
+	s.src.Records += int64(len(b.recs)) - b.noEvent
 	s.src.Unparsed += b.unparsed
 	for _, smp := range b.samples {
 		if len(s.src.Samples) < unparsedToKeep {
@@ -295,6 +336,11 @@ func (s *Step) applyBlock(b *block) error {
 			s.zones.requests.Add(k.saw)
 		}
 		if err := s.sink.Event(k.ev); err != nil {
+			return err
+		}
+	}
+	for _, ev := range b.events {
+		if err := s.handOn(ev); err != nil {
 			return err
 		}
 	}

@@ -22,6 +22,8 @@ import (
 // realisticLogs writes, in a new directory, bench/loggen's outage day
 // (access log with its 502s and 504s, the error log, php-fpm's log), a
 // second access log with malformed and overlong lines among its requests,
+// error and php-fpm logs with multi-line and malformed records among the
+// outage's,
 // a gzipped access log, a MySQL slow log (multi-line records) and an
 // access log of JSON lines with upstreams.
 func realisticLogs(t *testing.T) string {
@@ -57,6 +59,43 @@ func realisticLogs(t *testing.T) string {
 	if _, err := create("shop-access.log").WriteString(mixed.String()); err != nil {
 		t.Fatal(err)
 	}
+	// salt writes to a new file the lines of the outage's log from, each
+	// followed by what after returns for its index.
+	salt := func(from, to string, after func(i int) string) {
+		b, err := os.ReadFile(filepath.Join(dir, from))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out strings.Builder
+		for i, l := range strings.SplitAfter(string(b), "\n") {
+			out.WriteString(l + after(i))
+		}
+		if _, err := create(to).WriteString(out.String()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// An error log with multi-line records (a FastCGI stderr message's
+	// continuation lines) and malformed ones among the outage's.
+	salt("error.log", "shop-error.log", func(i int) string {
+		switch {
+		case i%500 == 499:
+			return "PHP message: PHP Warning:  Undefined variable $x in /var/www/index.php on line 3\n#0 {main}\n"
+		case i%701 == 700:
+			return "2026/11/23 03:00:00 [nosuchlevel] 12#12: that is no error line\n"
+		}
+		return ""
+	})
+	// And php-fpm's log, with a stack's continuation lines and records
+	// that are none of php-fpm's.
+	salt("php-fpm.log", "shop-php-fpm.log", func(i int) string {
+		switch {
+		case i%300 == 299:
+			return "  #0 /var/www/index.php(3): sleep()\n"
+		case i%401 == 400:
+			return "[23-Nov-2026 03:00:00] \n[99-Nov-2026 03:00:00] NOTICE: no such day\n"
+		}
+		return ""
+	})
 	gz := gzip.NewWriter(create("archive-access.log.gz"))
 	if _, err := (loggen.Access{Seed: 7, Bytes: 1 << 20}).Write(gz); err != nil {
 		t.Fatal(err)
@@ -98,8 +137,8 @@ func storeBytes(t *testing.T, st *store.Store) []string {
 	return out
 }
 
-// TestParallelLoadStoresWhatOneWorkerDoes: a load whose access logs are
-// parsed by several workers leaves a store byte for byte equal to that of
+// TestParallelLoadStoresWhatOneWorkerDoes: a load whose access and error
+// logs are parsed by several workers leaves a store byte for byte equal to that of
 // a load line by line (Workers 1: Step.Record, as the daemon follows) —
 // rollups, kept records, unparsed counts and samples, marks — on
 // realistic logs of several formats, malformed lines, a gzipped log and a
@@ -124,7 +163,7 @@ func TestParallelLoadStoresWhatOneWorkerDoes(t *testing.T) {
 		unparsed += s.Unparsed
 		cut += s.Cut
 	}
-	if len(oneRes.Sources) != 7 || unparsed < 10 || cut == 0 || len(want) < 1000 {
+	if len(oneRes.Sources) != 9 || unparsed < 10 || cut == 0 || len(want) < 1000 {
 		t.Fatalf("the logs are not what the test needs: %d sources, %d unparsed, %d cut, %d keys", len(oneRes.Sources), unparsed, cut, len(want))
 	}
 	for _, workers := range []int{2, 3, 8} {

@@ -36,6 +36,8 @@ type Step struct {
 	line   patterns.AccessLine
 	zones  *zoneEvidence // nil: not gathered (following)
 	ahead  *ahead        // nil: each event complete when parsed, handed at once
+	// stateless: parser carries nothing from one record to the next.
+	stateless bool
 }
 
 // NewStep returns the step of one file. zone is the zone of its zoneless
@@ -57,6 +59,7 @@ func NewStep(f File, zone *time.Location, label string, from timeline.Source, si
 		return nil, err
 	}
 	s.parser = p
+	s.stateless = (f.Format.Kind == patterns.KindNginxError || f.Format.Kind == patterns.KindFPMError) && f.Format.Grok == nil && f.Format.Access == nil
 	return s, nil
 }
 
@@ -88,6 +91,12 @@ func (s *Step) Record(path string, rec []byte, off int64) error {
 	}
 	s.src.Records++
 	ev.Path, ev.Offset = path, off
+	return s.handOn(ev)
+}
+
+// handOn counts a parsed record in the rollups if it is a request, and
+// hands it to the sink if it is kept.
+func (s *Step) handOn(ev *patterns.Event) error {
 	if Counted(ev) {
 		if err := s.sink.Request(ev.Time, ev.Access.Status, []byte(ev.Access.UpstreamAddr)); err != nil {
 			return err
@@ -121,6 +130,13 @@ func (s *Step) Settle() error {
 	}
 	return s.ahead.settle(s.sink)
 }
+
+// parallel reports whether the step's records may be parsed on several
+// goroutines at once and handed on in file order (readBlocks): nginx's
+// access log, and the logs whose parser carries nothing from one record to
+// the next (nginx's error log and PHP-FPM's, read without a grok format:
+// their stamps carry the year, and their parsers keep only the zone).
+func (s *Step) parallel() bool { return s.access != nil || s.stateless }
 
 // accessRecord is Record for an nginx access log.
 func (s *Step) accessRecord(path string, rec []byte, off int64) error {

@@ -108,3 +108,25 @@ func TestRequestIndexIsBounded(t *testing.T) {
 }
 
 var zoneT0 = time.Date(2026, 11, 23, 13, 0, 0, 0, time.UTC)
+
+// The index's instants vote as time.Time's did, whatever the years (a
+// hostile or damaged line's): an hour apart is an hour, at year 1 and 9999
+// too, and stamps centuries apart are no zone's.
+func TestSightingsOfFarYearsVoteAsTimesDo(t *testing.T) {
+	x := newRequestIndex()
+	for _, y := range []int{1, 1900, 9999} {
+		x.Add(sighting{Client: "c", Request: "GET /", Time: time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)})
+	}
+	v := x.Votes()
+	for _, y := range []int{1, 9999} {
+		v.Observe(sighting{Client: "c", Request: "GET /", Time: time.Date(y, 1, 1, 1, 0, 0, 500, time.UTC)})
+	}
+	v.Observe(sighting{Client: "c", Request: "GET /", Time: time.Date(5000, 1, 1, 0, 0, 0, 0, time.UTC)})
+	if got, ok := v.Result(); got.Seen != 2 || got.Matched != 2 || got.Offset != 3600 {
+		t.Errorf("votes %+v (%v), want the two sightings an hour after theirs", got, ok)
+	}
+	at, sub := instantOf(time.Date(2026, 1, 1, 0, 0, 1, 250, time.UTC)), time.Date(2026, 1, 1, 0, 0, 0, 999_999_999, time.UTC)
+	if d, ok := at.since(instantOf(sub)); !ok || d != time.Date(2026, 1, 1, 0, 0, 1, 250, time.UTC).Sub(sub) {
+		t.Errorf("since = %v %v", d, ok)
+	}
+}

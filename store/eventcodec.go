@@ -23,10 +23,13 @@ import (
 // encoding/json spent ~6 µs on each (BenchmarkAnalyzeDayOfTraffic): the
 // text is kept raw, and the kinds that come by the thousand, nginx's
 // access and error lines and slow-log entries, have a binary form of their
-// own (formAccess, formNginxError, formSlow: the fields in a fixed order,
-// strings as uvarint length and bytes, integers as varints, floats as 8
+// own (formAccessRef, formNginxErrorRef, formFPM, formSlow: the fields in a fixed order,
+// strings as uvarint length and bytes — an access or error line's as
+// references into its text, appendField —, integers as varints, floats as 8
 // bytes; a slow entry's Extra as a count and its pairs in key order). Every
-// other event's fields are JSON.
+// other event's fields are JSON. (PHP-FPM's log was JSON until an outage's
+// 240,000 lines of it took ~5% of its analysis's CPU in encoding/json:
+// events stored then still decode.)
 type eventFields struct {
 	Access  *patterns.Access      `json:",omitempty"`
 	Error   *patterns.NginxError  `json:",omitempty"`
@@ -41,9 +44,17 @@ type eventFields struct {
 
 const (
 	formJSON       = 'j'
-	formAccess     = 'a'
-	formNginxError = 'e'
+	formAccess     = 'a' // read, no longer written: formAccessRef
+	formNginxError = 'e' // read, no longer written: formNginxErrorRef
+	formFPM        = 'f'
 	formSlow       = 's'
+	// The string fields of an access or error line are mostly its text's
+	// substrings: written as references into the text (field), they cost
+	// a few bytes instead of a copy — half an event's bytes, which the
+	// value log writes and analysis reads back by the hundred thousand in
+	// an outage.
+	formAccessRef     = 'A'
+	formNginxErrorRef = 'E'
 )
 
 func encodeEvent(ev *patterns.Event) ([]byte, error) {
@@ -63,9 +74,11 @@ func encodeEvent(ev *patterns.Event) ([]byte, error) {
 	f := eventFields{ev.Access, ev.Error, ev.FPM, ev.FPMSlow, ev.Slow, ev.MySQL, ev.Syslog, ev.Apache, ev.HAProxy}
 	switch {
 	case f == eventFields{Access: ev.Access} && ev.Access != nil:
-		return appendAccess(append(b, formAccess), ev.Access), nil
+		return appendAccess(append(b, formAccessRef), ev.Access, ev.Text), nil
 	case f == eventFields{Error: ev.Error} && ev.Error != nil:
-		return appendNginxError(append(b, formNginxError), ev.Error), nil
+		return appendNginxError(append(b, formNginxErrorRef), ev.Error, ev.Text), nil
+	case f == eventFields{FPM: ev.FPM} && ev.FPM != nil:
+		return appendFPM(append(b, formFPM), ev.FPM), nil
 	case f == eventFields{Slow: ev.Slow} && ev.Slow != nil:
 		return appendSlow(append(b, formSlow), ev.Slow, ev.Text), nil
 	}
@@ -81,6 +94,14 @@ var errCorruptEvent = errors.New("corrupt event")
 // decodeEvent decodes the event stored under k with value v. It does not
 // keep k or v.
 func decodeEvent(k, v []byte) (*patterns.Event, error) {
+	return decodeEventBare(k, v, nil, nil)
+}
+
+// decodeEventBare is decodeEvent, but an event that bare accepts (it sees
+// the event's fields, not its text) comes without its text: a copy of the
+// line its reader does not need. The path is *path when it is the same
+// (the events of a scan come from a few files), and *path is set to it.
+func decodeEventBare(k, v []byte, bare func(*patterns.Event) bool, path *string) (*patterns.Event, error) {
 	if len(k) != eventKeyLen {
 		return nil, errCorruptEvent
 	}
@@ -90,16 +111,36 @@ func decodeEvent(k, v []byte) (*patterns.Event, error) {
 		Offset: int64(binary.BigEndian.Uint64(k[timeKeyLen+1:])),
 	}
 	d := &fieldReader{v: v}
-	ev.Path, ev.Text = d.string(), d.string()
+	p, text := d.bytes(), d.bytes()
 	form := d.byte()
 	if d.err != nil {
 		return nil, errCorruptEvent
 	}
+	switch {
+	case path == nil:
+		ev.Path = string(p)
+	case *path == string(p):
+		ev.Path = *path
+	default:
+		ev.Path = string(p)
+		*path = ev.Path
+	}
+	// The forms whose fields are references into the text need it.
+	refs := form == formSlow || form == formAccessRef || form == formNginxErrorRef
+	if bare == nil || refs {
+		ev.Text = string(text)
+	}
 	switch form {
 	case formAccess:
-		ev.Access = d.access()
+		ev.Access = d.access("", false)
 	case formNginxError:
-		ev.Error = d.nginxError()
+		ev.Error = d.nginxError("", false)
+	case formAccessRef:
+		ev.Access = d.access(ev.Text, true)
+	case formNginxErrorRef:
+		ev.Error = d.nginxError(ev.Text, true)
+	case formFPM:
+		ev.FPM = d.fpm()
 	case formSlow:
 		ev.Slow = d.slow(ev.Text)
 	case formJSON:
@@ -116,6 +157,13 @@ func decodeEvent(k, v []byte) (*patterns.Event, error) {
 	if d.err != nil || len(d.v) > 0 {
 		return nil, errCorruptEvent
 	}
+	switch {
+	case bare == nil:
+	case !refs && !bare(ev):
+		ev.Text = string(text)
+	case refs && form != formSlow && bare(ev):
+		ev.Text = "" // its fields keep what they are of it
+	}
 	return ev, nil
 }
 
@@ -123,10 +171,30 @@ func appendString(b []byte, s string) []byte {
 	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
 }
 
-func appendAccess(b []byte, a *patterns.Access) []byte {
+// appendField writes s as a reference into text when text holds it at
+// or after from (or, failing that, anywhere): 1 + its offset, then its
+// length; else 0 and s. It returns where the next field is looked for
+// first: the fields of a line come in its order.
+func appendField(b []byte, s, text string, from int) ([]byte, int) {
+	if s != "" {
+		i := strings.Index(text[from:], s)
+		if i >= 0 {
+			i += from
+		} else {
+			i = strings.Index(text, s)
+		}
+		if i >= 0 {
+			return binary.AppendUvarint(binary.AppendUvarint(b, uint64(i)+1), uint64(len(s))), i + len(s)
+		}
+	}
+	return appendString(append(b, 0), s), from
+}
+
+func appendAccess(b []byte, a *patterns.Access, text string) []byte {
+	from := 0
 	for _, s := range []string{a.RemoteAddr, a.RemoteUser, a.Method, a.URI, a.Protocol, a.HTTPReferer, a.HTTPUserAgent,
 		a.Host, a.RequestID, a.XForwardedFor, a.UpstreamAddr, a.UpstreamStatus, a.UpstreamResponseTime, a.UpstreamConnectTime, a.UpstreamHeaderTime} {
-		b = appendString(b, s)
+		b, from = appendField(b, s, text, from)
 	}
 	b = binary.AppendVarint(b, int64(a.Status))
 	b = binary.AppendVarint(b, a.BodyBytesSent)
@@ -143,14 +211,23 @@ func appendAccess(b []byte, a *patterns.Access) []byte {
 	return b
 }
 
-func appendNginxError(b []byte, e *patterns.NginxError) []byte {
+func appendNginxError(b []byte, e *patterns.NginxError, text string) []byte {
+	from := 0
 	for _, s := range []string{e.Level, e.Message, e.Action, e.Client, e.Server, e.Request, e.Upstream, e.Host, e.Referrer} {
-		b = appendString(b, s)
+		b, from = appendField(b, s, text, from)
 	}
 	for _, n := range []int64{int64(e.PID), int64(e.TID), e.Connection, int64(e.Errno)} {
 		b = binary.AppendVarint(b, n)
 	}
 	return b
+}
+
+func appendFPM(b []byte, e *patterns.FPMError) []byte {
+	for _, s := range []string{e.Level, e.Pool, e.Message, e.Script, e.Request} {
+		b = appendString(b, s)
+	}
+	b = binary.AppendVarint(b, int64(e.Child))
+	return binary.BigEndian.AppendUint64(b, math.Float64bits(e.Duration))
 }
 
 func appendSlow(b []byte, q *patterns.SlowQuery, text string) []byte {
@@ -197,8 +274,8 @@ func lastIndex(text, query string) int {
 	return strings.LastIndex(text, query)
 }
 
-// fieldReader reads what appendString, appendAccess, appendNginxError and
-// appendSlow wrote; the first error sticks.
+// fieldReader reads what appendString, appendAccess, appendNginxError,
+// appendFPM and appendSlow wrote; the first error sticks.
 type fieldReader struct {
 	v   []byte
 	err error
@@ -206,15 +283,36 @@ type fieldReader struct {
 
 func (d *fieldReader) fail() { d.err, d.v = errCorruptEvent, nil }
 
-func (d *fieldReader) string() string {
-	n, w := binary.Uvarint(d.v)
-	if w <= 0 || n > uint64(len(d.v)-w) {
+func (d *fieldReader) string() string { return string(d.bytes()) }
+
+// field reads what appendField wrote, a substring of text; with no text
+// (the forms before appendField), what appendString wrote.
+func (d *fieldReader) field(text string, refs bool) string {
+	if !refs {
+		return d.string()
+	}
+	at := d.uvarint()
+	if at == 0 {
+		return d.string()
+	}
+	n := d.uvarint()
+	if d.err != nil || at-1 > uint64(len(text)) || n > uint64(len(text))-(at-1) {
 		d.fail()
 		return ""
 	}
-	s := string(d.v[w : w+int(n)])
+	return text[at-1 : at-1+n]
+}
+
+// bytes is string without the copy: the bytes are v's.
+func (d *fieldReader) bytes() []byte {
+	n, w := binary.Uvarint(d.v)
+	if w <= 0 || n > uint64(len(d.v)-w) {
+		d.fail()
+		return nil
+	}
+	b := d.v[w : w+int(n)]
 	d.v = d.v[w+int(n):]
-	return s
+	return b
 }
 
 // varint reads what binary.AppendVarint wrote: a zig-zag uvarint.
@@ -237,11 +335,13 @@ func (d *fieldReader) byte() byte {
 	return c
 }
 
-func (d *fieldReader) access() *patterns.Access {
+// access reads an access line's fields: references into text (formAccessRef)
+// when refs, else copies (formAccess).
+func (d *fieldReader) access(text string, refs bool) *patterns.Access {
 	a := new(patterns.Access)
 	for _, p := range []*string{&a.RemoteAddr, &a.RemoteUser, &a.Method, &a.URI, &a.Protocol, &a.HTTPReferer, &a.HTTPUserAgent,
 		&a.Host, &a.RequestID, &a.XForwardedFor, &a.UpstreamAddr, &a.UpstreamStatus, &a.UpstreamResponseTime, &a.UpstreamConnectTime, &a.UpstreamHeaderTime} {
-		*p = d.string()
+		*p = d.field(text, refs)
 	}
 	a.Status = int(d.varint())
 	a.BodyBytesSent = d.varint()
@@ -258,14 +358,25 @@ func (d *fieldReader) access() *patterns.Access {
 	return a
 }
 
-func (d *fieldReader) nginxError() *patterns.NginxError {
+// nginxError is access for an nginx error line.
+func (d *fieldReader) nginxError(text string, refs bool) *patterns.NginxError {
 	e := new(patterns.NginxError)
 	for _, p := range []*string{&e.Level, &e.Message, &e.Action, &e.Client, &e.Server, &e.Request, &e.Upstream, &e.Host, &e.Referrer} {
-		*p = d.string()
+		*p = d.field(text, refs)
 	}
 	e.PID, e.TID = int(d.varint()), int(d.varint())
 	e.Connection = d.varint()
 	e.Errno = int(d.varint())
+	return e
+}
+
+func (d *fieldReader) fpm() *patterns.FPMError {
+	e := new(patterns.FPMError)
+	for _, p := range []*string{&e.Level, &e.Pool, &e.Message, &e.Script, &e.Request} {
+		*p = d.string()
+	}
+	e.Child = int(d.varint())
+	e.Duration = d.float()
 	return e
 }
 

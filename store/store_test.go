@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -65,6 +66,54 @@ func TestEventsRoundTripInTimeOrder(t *testing.T) {
 	first, last, ok, err := s.Range()
 	if err != nil || !ok || !first.Equal(t0) || !last.Equal(t0.Add(time.Hour)) {
 		t.Errorf("Range = %v %v %v %v", first, last, ok, err)
+	}
+}
+
+// writeAll writes evs into s and flushes them.
+func writeAll(t *testing.T, s *Store, evs []*patterns.Event) {
+	t.Helper()
+	w := s.NewWriter()
+	for _, ev := range evs {
+		if err := w.Event(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// EventsBare hands out the events bare accepts without their text, the
+// others whole; a slow-log entry keeps its text, where its statement is.
+func TestEventsBareLeavesOutTheTextOfThoseAsked(t *testing.T) {
+	s := open(t)
+	evs := []*patterns.Event{
+		{Time: t0, Kind: patterns.KindNginxError, Path: "error.log", Offset: 0, Text: "an error line",
+			Error: &patterns.NginxError{Level: "error", PID: 1, Errno: 11}},
+		{Time: t0.Add(time.Second), Kind: patterns.KindFPMError, Path: "php-fpm.log", Offset: 10, Text: "an fpm line",
+			FPM: &patterns.FPMError{Level: "WARNING", Pool: "www"}},
+		{Time: t0.Add(2 * time.Second), Kind: patterns.KindNginxError, Path: "error.log", Offset: 99, Text: "another error line",
+			Error: &patterns.NginxError{Level: "crit", PID: 1, Errno: 2}},
+		{Time: t0.Add(3 * time.Second), Kind: patterns.KindMySQLSlow, Path: "slow.log", Offset: 5, Text: "# Query_time: 2.5\nSELECT 1;\n",
+			Slow: &patterns.SlowQuery{QueryTime: 2.5, Query: "SELECT 1;"}},
+	}
+	writeAll(t, s, evs)
+	var got []*patterns.Event
+	bare := func(ev *patterns.Event) bool { return ev.Error != nil || ev.Slow != nil }
+	if err := s.EventsBare(t0, t0.Add(time.Minute), bare, func(ev *patterns.Event) error { got = append(got, ev); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(evs) {
+		t.Fatalf("%d events, want %d", len(got), len(evs))
+	}
+	for i, ev := range got {
+		want := *evs[i]
+		if want.Error != nil {
+			want.Text = ""
+		}
+		if !reflect.DeepEqual(ev, &want) {
+			t.Errorf("event %d:\n got %+v\nwant %+v", i, ev, &want)
+		}
 	}
 }
 
@@ -328,16 +377,19 @@ func fillFields(v reflect.Value, n *int) {
 	}
 }
 
-// The binary forms of access, error and slow-log events carry every field.
+// The binary forms of access, error, PHP-FPM and slow-log events carry
+// every field.
 func TestEventCodecCarriesEveryField(t *testing.T) {
 	n := 0
-	a, e, q := new(patterns.Access), new(patterns.NginxError), new(patterns.SlowQuery)
+	a, e, fpm, q := new(patterns.Access), new(patterns.NginxError), new(patterns.FPMError), new(patterns.SlowQuery)
 	fillFields(reflect.ValueOf(a), &n)
 	fillFields(reflect.ValueOf(e), &n)
+	fillFields(reflect.ValueOf(fpm), &n)
 	fillFields(reflect.ValueOf(q), &n)
 	for _, ev := range []*patterns.Event{
 		{Kind: patterns.KindNginxAccess, Path: "a", Access: a},
 		{Kind: patterns.KindNginxError, Path: "e", Error: e},
+		{Kind: patterns.KindFPMError, Path: "f", FPM: fpm},
 		{Kind: patterns.KindMySQLSlow, Path: "s", Slow: q},
 		{Kind: patterns.KindMySQLSlow, Path: "header", Slow: &patterns.SlowQuery{Restart: true, Server: "mysqld, Version: 8.0.36"}},
 		// The statement stored as a reference into the text.
@@ -353,6 +405,79 @@ func TestEventCodecCarriesEveryField(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(got, ev) {
 			t.Errorf("round trip of %s: %v\n got %+v\nwant %+v", ev.Path, err, got, ev)
 		}
+	}
+}
+
+// A PHP-FPM event stored in JSON, as before it had a binary form, still
+// decodes: a store that lives (--store, watch) holds them.
+func TestFPMEventStoredAsJSONDecodes(t *testing.T) {
+	want := &patterns.Event{Time: time.Unix(0, 1).UTC(), Kind: patterns.KindFPMError, Path: "php-fpm.log", Text: "t",
+		FPM: &patterns.FPMError{Level: "WARNING", Pool: "www", Child: 42, Message: "m", Duration: 2.5}}
+	v := append(appendString(appendString(nil, want.Path), want.Text), formJSON)
+	v = append(v, `{"FPM":{"Level":"WARNING","Pool":"www","Child":42,"Message":"m","Duration":2.5}}`...)
+	got, err := decodeEvent(eventKey(want), v)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, %v; want %+v", got, err, want)
+	}
+	if now, _ := encodeEvent(want); now[len(appendString(appendString(nil, want.Path), want.Text))] != formFPM {
+		t.Errorf("a PHP-FPM event is not encoded in its binary form: %q", now)
+	}
+}
+
+// The fields of access and error lines are stored as references into
+// their text where the text holds them (before or after the field written
+// before, or not at all), and decode equal; the forms written before,
+// with copies, still decode.
+func TestEventFieldsAsReferencesIntoTheText(t *testing.T) {
+	text := `10.0.0.1 - - [23/Nov/2026:13:00:00 +0100] "GET /x?a=1 HTTP/1.1" 502 157 "-" "curl/8.5.0"`
+	at := time.Unix(0, 5).UTC()
+	evs := []*patterns.Event{
+		{Time: at, Kind: patterns.KindNginxAccess, Path: "access.log", Text: text, Access: &patterns.Access{
+			RemoteAddr: "10.0.0.1", Method: "GET", URI: "/x?a=1", Protocol: "HTTP/1.1", HTTPReferer: "", HTTPUserAgent: "curl/8.5.0",
+			Host: "10.0.0.1", RequestID: "not in the line", Status: 502, BodyBytesSent: 157, RequestTime: -1, Connection: -1}},
+		{Time: at, Kind: patterns.KindNginxError, Path: "error.log", Text: "2026/11/23 13:00:00 [error] 7#7: *9 connect() failed, client: 10.0.0.1, server: shop",
+			Error: &patterns.NginxError{Level: "error", Message: "connect() failed", Client: "10.0.0.1", Server: "shop", Host: "shop", Upstream: "\x22 escaped", PID: 7, TID: 7, Connection: 9}},
+	}
+	for _, ev := range evs {
+		v, err := encodeEvent(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(v) >= 2*len(ev.Text) {
+			t.Errorf("%s: %d bytes for a text of %d: the fields are copies", ev.Path, len(v), len(ev.Text))
+		}
+		got, err := decodeEvent(eventKey(ev), v)
+		if err != nil || !reflect.DeepEqual(got, ev) {
+			t.Errorf("round trip of %s: %v\n got %+v\nwant %+v", ev.Path, err, got, ev)
+		}
+	}
+	// The forms before references: every string a copy.
+	old := func(form byte, ev *patterns.Event, strs []string, ints []int64, tail ...byte) *patterns.Event {
+		t.Helper()
+		v := append(appendString(appendString(nil, ev.Path), ev.Text), form)
+		for _, s := range strs {
+			v = appendString(v, s)
+		}
+		for _, n := range ints {
+			v = binary.AppendVarint(v, n)
+		}
+		got, err := decodeEvent(eventKey(ev), append(v, tail...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	a := evs[0].Access
+	got := old(formAccess, evs[0], []string{a.RemoteAddr, a.RemoteUser, a.Method, a.URI, a.Protocol, a.HTTPReferer, a.HTTPUserAgent,
+		a.Host, a.RequestID, a.XForwardedFor, a.UpstreamAddr, a.UpstreamStatus, a.UpstreamResponseTime, a.UpstreamConnectTime, a.UpstreamHeaderTime},
+		[]int64{502, 157, -1}, append(binary.BigEndian.AppendUint64(nil, math.Float64bits(-1)), 0)...)
+	if !reflect.DeepEqual(got, evs[0]) {
+		t.Errorf("an access line of the copying form:\n got %+v\nwant %+v", got, evs[0])
+	}
+	e := evs[1].Error
+	got = old(formNginxError, evs[1], []string{e.Level, e.Message, e.Action, e.Client, e.Server, e.Request, e.Upstream, e.Host, e.Referrer}, []int64{7, 7, 9, 0})
+	if !reflect.DeepEqual(got, evs[1]) {
+		t.Errorf("an error line of the copying form:\n got %+v\nwant %+v", got, evs[1])
 	}
 }
 

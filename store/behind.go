@@ -70,7 +70,7 @@ func (w *Writer) handOn() error {
 		return err
 	}
 	batch := &Writer{s: w.s, keys: w.keys, values: w.values, seconds: w.seconds, slow: w.slow, gaps: w.gaps, sources: w.sources, marks: w.marks}
-	*w = Writer{s: w.s, bg: w.bg, seconds: make(map[int64]*rollup, len(w.seconds)),
+	*w = Writer{s: w.s, bg: w.bg, byPath: w.byPath, seconds: make(map[int64]*rollup, len(w.seconds)),
 		keys: make([][]byte, 0, cap(w.keys)), values: make([][]byte, 0, cap(w.values))}
 	w.bg.todo <- batch
 	return nil

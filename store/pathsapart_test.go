@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/logcause/logcause/patterns"
+	"github.com/logcause/logcause/timeline"
 )
 
 // TestKeepPathsApart: the same record (instant, kind, offset, text) under
@@ -40,5 +41,36 @@ func TestKeepPathsApart(t *testing.T) {
 			t.Errorf("apart=%t: %d records, want %d", c.apart, n, c.want)
 		}
 		s.Close()
+	}
+}
+
+// TestKeepPathsApartAfterACheckpointWrittenBehind: a Writer that writes
+// its checkpoints behind keeps the records of different paths apart in
+// every checkpoint, not only in the first.
+func TestKeepPathsApartAfterACheckpointWrittenBehind(t *testing.T) {
+	at := time.Date(2026, 12, 6, 4, 22, 7, 0, time.UTC)
+	rec := func(path string, off int64) *patterns.Event {
+		return &patterns.Event{Time: at, Kind: patterns.KindNginxError, Path: path, Offset: off, Text: "connect() failed"}
+	}
+	s := open(t)
+	w := s.NewWriter()
+	w.KeepPathsApart()
+	stop := w.WriteBehind()
+	for off := range int64(3) {
+		w.Event(rec("web1:/var/log/nginx/error.log", off))
+		w.Event(rec("web2:/var/log/nginx/error.log", off))
+		if err := w.Checkpoint(timeline.Source{}, "k", []byte{byte(off)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	if err := s.Events(at, at.Add(time.Second), func(*patterns.Event) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if n != 6 {
+		t.Errorf("%d records, want 6 (3 checkpoints of the same record under 2 paths)", n)
 	}
 }

@@ -32,9 +32,9 @@ type Options struct {
 	ConfigRoot string
 	Limits     ingest.Limits
 	Progress   Progress // nil: nobody watches
-	// Workers is how many goroutines parse an access log in a batch load
-	// (see readBlocks); 0: GOMAXPROCS; 1: the load's own goroutine, line
-	// by line, as the daemon follows.
+	// Workers is how many goroutines parse an access log, and nginx's or
+	// PHP-FPM's error log, in a batch load (see readBlocks); 0: GOMAXPROCS;
+	// 1: the load's own goroutine, record by record, as the daemon follows.
 	Workers int
 	// Overrides say, per configured source, the format and zone of the
 	// files it matches; the first that matches a file wins.

@@ -833,8 +833,6 @@ func (p *slowClasses) Classify(ev *Event) {
 	}
 }
 
-// classify returns the fingerprint and id of query, from the cache when the
-// fingerprint was seen recently.
 // slowClasses fingerprints statements and names their classes, with a
 // cache of the recent ones.
 type slowClasses struct {
@@ -842,6 +840,8 @@ type slowClasses struct {
 	classes map[string]queryClass // recent fingerprints and their ids
 }
 
+// classify returns the fingerprint and id of query, from the cache when the
+// fingerprint was seen recently.
 func (p *slowClasses) classify(query string) (string, string) {
 	p.fp = appendFingerprint(p.fp[:0], query)
 	if c, ok := p.classes[string(p.fp)]; ok {

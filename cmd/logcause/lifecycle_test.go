@@ -36,17 +36,23 @@ func listenNotify(t testing.TB) *systemd {
 			if err != nil {
 				return
 			}
+			// The listener never stops reading: when nobody took the
+			// messages queued (a long run tells its status thousands of
+			// times), the oldest is dropped for the newest, as a stalled
+			// reader would have stalled the daemon's notifications (the
+			// soak froze so once: sdnotify's writes now never wait).
 			m := string(buf[:n])
-			if m == "WATCHDOG=1" {
-				// Pings nobody waits for are dropped: a long run must not
-				// fill the channel and stall the daemon's notifications.
+			for sent := false; !sent; {
 				select {
 				case s.msgs <- m:
+					sent = true
 				default:
+					select {
+					case <-s.msgs:
+					default:
+					}
 				}
-				continue
 			}
-			s.msgs <- m
 		}
 	}()
 	t.Cleanup(func() { conn.Close() })

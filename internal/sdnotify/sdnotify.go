@@ -9,10 +9,8 @@ package sdnotify
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -21,7 +19,7 @@ import (
 // Conn sends messages to the service manager. The nil *Conn sends
 // nothing: a service started by hand needs no notifications.
 type Conn struct {
-	addr *net.UnixAddr
+	addr *unix.SockaddrUnix
 }
 
 // FromEnv returns the Conn of the socket in NOTIFY_SOCKET (a path, or an
@@ -32,24 +30,27 @@ func FromEnv(getenv func(string) string) *Conn {
 	if name == "" {
 		return nil
 	}
-	if strings.HasPrefix(name, "@") {
-		name = "\x00" + name[1:]
-	}
-	return &Conn{addr: &net.UnixAddr{Name: name, Net: "unixgram"}}
+	return &Conn{addr: &unix.SockaddrUnix{Name: name}} // "@…": abstract (x/sys/unix)
 }
 
-// Notify sends one message: lines of KEY=VALUE (sd_notify(3)). A
-// message lost (systemd gone, or the socket not writable) is an error.
+// Notify sends one message: lines of KEY=VALUE (sd_notify(3)). It never
+// waits: a message the socket cannot take now (its reader stopped
+// reading and its queue is full) is dropped and is an error, as is one
+// lost (systemd gone). A service manager that hangs must not hang the
+// service that tells it how it is.
 func (c *Conn) Notify(state string) error {
 	if c == nil {
 		return nil
 	}
-	conn, err := net.DialUnix("unixgram", nil, c.addr)
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("cannot notify systemd: %w", err)
 	}
-	defer conn.Close()
-	if _, err := conn.Write([]byte(state)); err != nil {
+	defer unix.Close(fd)
+	if err := unix.Sendto(fd, []byte(state), unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL, c.addr); err != nil {
+		if errors.Is(err, unix.EAGAIN) {
+			return fmt.Errorf("cannot notify systemd: %s does not take messages now (its queue is full): %w", c.addr.Name, err)
+		}
 		return fmt.Errorf("cannot notify systemd: %w", err)
 	}
 	return nil

@@ -88,6 +88,38 @@ func TestNotifyGoneSocketIsAnError(t *testing.T) {
 	}
 }
 
+// TestNotifyNeverWaits: a service manager that stopped reading (its
+// socket's queue full) makes Notify fail at once, not wait: the daemon
+// tells systemd from its committing loop, and a write that waited would
+// stop it (as the soak found: a stalled listener froze watch for good).
+// Were Notify to wait, this test would hang rather than fail.
+func TestNotifyNeverWaits(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notify")
+	conn := listen(t, path) // never read
+	c := FromEnv(env("NOTIFY_SOCKET", path))
+	msg := Status(strings.Repeat("x", 1000))
+	var err error
+	sent := 0
+	for ; sent < 1_000_000 && err == nil; sent++ {
+		err = c.Notify(msg)
+	}
+	if err == nil || !strings.Contains(err.Error(), "does not take messages now") {
+		t.Fatalf("after %d messages nobody read: err %v, want the queue full", sent, err)
+	}
+	// What was queued is intact, and once read the socket takes more.
+	for range sent - 1 {
+		if got := read(t, conn); got != msg {
+			t.Fatalf("received %.20q…, want the message sent", got)
+		}
+	}
+	if err := c.Notify(Watchdog); err != nil {
+		t.Fatalf("after the queue was read: %v", err)
+	}
+	if got := read(t, conn); got != Watchdog {
+		t.Errorf("received %q, want %q", got, Watchdog)
+	}
+}
+
 func TestWatchdogPeriod(t *testing.T) {
 	self := strconv.Itoa(os.Getpid())
 	for _, tc := range []struct {

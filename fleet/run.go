@@ -13,6 +13,7 @@ import (
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/api"
 	"github.com/logcause/logcause/config"
+	"github.com/logcause/logcause/daemon"
 	"github.com/logcause/logcause/store"
 )
 
@@ -90,16 +91,55 @@ func (p *Publishing) Close() error {
 	return err
 }
 
+// Notifier is what hears of the fleet's incidents as watch's alerts do
+// (*alert.Switch is one).
+type Notifier interface {
+	Notify(daemon.Update)
+}
+
+// Teller tells each fleet incident's event: a line of text or of JSON to
+// Out, and the alerts (when set) the incident titled with its nodes.
+type Teller struct {
+	Out    io.Writer
+	JSON   bool
+	Site   string
+	Alerts Notifier
+
+	mu sync.Mutex
+}
+
+// Tell is the Consumer's Hook.
+func (t *Teller) Tell(event string, inc Incident) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var err error
+	if t.JSON {
+		err = json.NewEncoder(t.Out).Encode(struct {
+			Event    string   `json:"event"`
+			Site     string   `json:"site"`
+			Incident Incident `json:"incident"`
+		}{event, t.Site, inc})
+	} else {
+		err = WriteText(t.Out, event, inc)
+	}
+	if err != nil {
+		slog.Error("cannot print the fleet's incident", "err", err)
+	}
+	if t.Alerts != nil {
+		t.Alerts.Notify(Update(event, inc))
+	}
+}
+
 // Follow is `logcause fleet`: it consumes site's subjects from the NATS
 // servers of f into st until ctx is done, and writes each fleet incident
-// to out as it opens or changes, as a line of text or of JSON (format
-// "text" or "json"). Unless listen is off, it serves watch's API there
-// (status, reports of the site's store, metrics; api.Start).
-func Follow(ctx context.Context, f config.Fleet, site string, st *store.Store, out io.Writer, format, listen string) error {
+// to out as it opens, changes or resolves, as a line of text or of JSON
+// (format "text" or "json"), and tells alerts (nil: none). Unless listen
+// is off, it serves watch's API there (status, incidents, reports of the
+// site's store, metrics; api.Start).
+func Follow(ctx context.Context, f config.Fleet, site string, st *store.Store, out io.Writer, format, listen string, alerts Notifier) error {
 	if format != "text" && format != "json" {
 		return config.Usagef("invalid --format %q: give text or json", format)
 	}
-	jsonLines := format == "json"
 	if f.NATS.URL == "" {
 		return fmt.Errorf("cannot follow the fleet: no fleet.nats.url in the config; give the NATS servers (see `logcause config example`)")
 	}
@@ -108,25 +148,9 @@ func Follow(ctx context.Context, f config.Fleet, site string, st *store.Store, o
 		return err
 	}
 	defer js.Close()
-	var mu sync.Mutex
+	t := &Teller{Out: out, JSON: format == "json", Site: site, Alerts: alerts}
 	c := NewConsumer(st, ConsumerConfig{
-		Hook: func(event string, inc Incident) {
-			mu.Lock()
-			defer mu.Unlock()
-			var err error
-			if jsonLines {
-				err = json.NewEncoder(out).Encode(struct {
-					Event    string   `json:"event"`
-					Site     string   `json:"site"`
-					Incident Incident `json:"incident"`
-				}{event, site, inc})
-			} else {
-				err = WriteText(out, event, inc)
-			}
-			if err != nil {
-				slog.Error("cannot print the fleet's incident", "err", err)
-			}
-		},
+		Hook: t.Tell,
 		HostIncident: func(host, event string, inc analyze.Incident) {
 			slog.Info("a host's incident", "host", printable(host), "event", event, "cause", inc.RootCause, "start", inc.Start)
 		},

@@ -6,7 +6,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/logcause/logcause/alert"
 	"github.com/logcause/logcause/config"
+	"github.com/logcause/logcause/email"
 	"github.com/logcause/logcause/fleet"
 	"github.com/logcause/logcause/store"
 )
@@ -21,7 +23,8 @@ func newFleetCmd(e env) *cobra.Command {
 		Short: "Merge the hosts of a site from NATS JetStream and report the incidents they share",
 		Long: `fleet consumes what a site's watch daemons publish to NATS (the config's
 fleet key) into one store, and prints each incident as it opens or changes:
-its cause, its hosts and their shares, shared or one host's (docs/fleet.md).`,
+its cause, its hosts and their shares, shared or one host's, and when it
+resolves; the config's alerts (alerts:) announce it (docs/fleet.md).`,
 		Example:     `  logcause fleet --config /etc/logcause/config.yaml --site shop`,
 		Args:        cobra.NoArgs,
 		Annotations: map[string]string{daemonLog: "yes"},
@@ -38,7 +41,18 @@ its cause, its hosts and their shares, shared or one host's (docs/fleet.md).`,
 				return err
 			}
 			defer st.Close()
-			return fleet.Follow(c.Context(), cfg.Fleet, site, st, c.OutOrStdout(), format, listen)
+			alerts, err := alert.NewSwitch(cfg, alert.Build(alert.Options{Host: "fleet " + site}, func(cfg config.Config) (alert.Mailer, error) {
+				m, err := email.ForConfig(cfg, nil)
+				if m == nil { // none needed, or an error: no typed nil
+					return nil, err
+				}
+				return m, nil
+			}))
+			if err != nil {
+				return err
+			}
+			defer alerts.Close() // after the consumer's: it tells the alerts until it stops
+			return fleet.Follow(c.Context(), cfg.Fleet, site, st, c.OutOrStdout(), format, listen, alerts)
 		},
 	}
 	c.Flags().StringVar(&cf.config, "config", "", "read fleet.nats from the config `FILE`")

@@ -1,0 +1,211 @@
+package fleet_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/logcause/logcause/alert"
+	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/api"
+	"github.com/logcause/logcause/config"
+	"github.com/logcause/logcause/fleet"
+	"github.com/logcause/logcause/store"
+)
+
+// told records what a Consumer's Hook heard, as "event cause nodes".
+type told struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (r *told) hook(event string, inc fleet.Incident) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, fmt.Sprintf("%s %s %v", event, inc.RootCause, hostsOf(inc)))
+}
+
+func (r *told) list() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.events)
+}
+
+// runUntil runs a Consumer of ms's first n messages into fst, one message
+// a batch, until it merged them; it returns the Consumer and its stop.
+func runUntil(t *testing.T, ms *memStream, n uint64, fst *store.Store, hook func(string, fleet.Incident)) (*fleet.Consumer, func()) {
+	t.Helper()
+	done := make(chan struct{})
+	c := fleet.NewConsumer(fst, fleet.ConsumerConfig{Hook: hook, ResolveAfter: 5 * time.Second, OnBatch: func(last uint64) {
+		if last == n {
+			close(done)
+		}
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- c.Run(ctx, ms.feedUntil(1, n)) }()
+	select {
+	case <-done:
+	case <-time.After(guard):
+		t.Fatal("not consumed")
+	}
+	return c, func() {
+		cancel()
+		if err := <-ran; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// twoStoppedFPMs is the stream of web1 and web2 publishing PHP-FPM stopped
+// (real captures), and the number of its messages.
+func twoStoppedFPMs(t *testing.T) (*memStream, uint64) {
+	t.Helper()
+	ms := newMemStream()
+	for _, host := range []string{"web1", "web2"} {
+		r := runPumpOf(t, host, loaded(t, host, "fpm-stopped"), ms)
+		if err := r.await(t); err != nil {
+			t.Fatal(err)
+		}
+		r.stop()
+	}
+	return ms, uint64(len(ms.msgs))
+}
+
+// TestARestartTellsNothingAgain: a Consumer stopped just after it told an
+// incident opened, and started again on its store, tells what one that
+// never stopped tells after that point: the incident is not opened again,
+// and it is resolved. The API's incidents list it, titled with its nodes.
+func TestARestartTellsNothingAgain(t *testing.T) {
+	ms, n := twoStoppedFPMs(t)
+
+	var whole told
+	var openedAt uint64
+	done := make(chan struct{})
+	c := fleet.NewConsumer(openStore(t, "whole"), fleet.ConsumerConfig{Hook: whole.hook, ResolveAfter: 5 * time.Second, OnBatch: func(last uint64) {
+		if openedAt == 0 && len(whole.list()) > 0 {
+			openedAt = last
+		}
+		if last == n {
+			close(done)
+		}
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- c.Run(ctx, ms.feed(1)) }()
+	select {
+	case <-done:
+	case <-time.After(guard):
+		t.Fatal("not consumed")
+	}
+	cancel()
+	if err := <-ran; err != nil {
+		t.Fatal(err)
+	}
+	want := whole.list()
+	if len(want) < 2 || !strings.HasPrefix(want[0], "opened fpm_down") || !strings.HasPrefix(want[len(want)-1], "resolved fpm_down [web1 web2]") {
+		t.Fatalf("without a restart, the Consumer told %q; want fpm_down opened, then resolved on web1 and web2", want)
+	}
+	if openedAt == n {
+		t.Fatalf("the incident opened at the last message: nothing to restart after")
+	}
+
+	fst := openStore(t, "fleet")
+	var split told
+	_, stop := runUntil(t, ms, openedAt, fst, split.hook)
+	stop()
+	if got := split.list(); len(got) != 1 || got[0] != want[0] {
+		t.Fatalf("before the restart: %q; want %q", got, want[:1])
+	}
+	c2, stop := runUntil(t, ms, n, fst, split.hook)
+	defer stop()
+	if got := split.list(); !slices.Equal(got, want) {
+		t.Errorf("with a restart, the Consumer told\n%q\nwant\n%q", got, want)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := api.Serve(ln, c2, api.Options{Now: func() time.Time { return t0 }})
+	defer srv.Close()
+	resp, err := http.Get("http://" + ln.Addr().String() + "/api/v1/incidents")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var incs api.Incidents
+	if err := json.NewDecoder(resp.Body).Decode(&incs); err != nil {
+		t.Fatal(err)
+	}
+	if len(incs.Incidents) != 1 || incs.Incidents[0].State != "resolved" || incs.Incidents[0].RootCause != analyze.FPMDown ||
+		!strings.Contains(incs.Incidents[0].Title, "(fleet: on web") || !strings.Contains(incs.Incidents[0].Title, "web2") {
+		t.Errorf("the API's incidents: %+v", incs.Incidents)
+	}
+}
+
+// TestFleetAlerts: the Teller hands the fleet's incidents to watch's
+// alerts: a real webhook receiver hears the incident open and resolve, its
+// title naming both nodes.
+func TestFleetAlerts(t *testing.T) {
+	bodies := make(chan string, 16)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		bodies <- string(b)
+	}))
+	defer recv.Close()
+	a, err := alert.New(config.Alerts{Webhooks: []config.Webhook{{URL: recv.URL, Format: "json"}}}, alert.Options{Host: "fleet shop", Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	alerting := make(chan error, 1)
+	go func() { alerting <- a.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-alerting
+	}()
+	ms, n := twoStoppedFPMs(t)
+	var out strings.Builder
+	teller := &fleet.Teller{Out: &out, Site: "shop", Alerts: a}
+	_, stop := runUntil(t, ms, n, openStore(t, "fleet"), teller.Tell)
+	defer stop()
+	var got []string
+	for len(got) < 2 {
+		select {
+		case b := <-bodies:
+			var ev struct {
+				Event    string           `json:"event"`
+				Host     string           `json:"host"`
+				Incident analyze.Incident `json:"incident"`
+			}
+			if err := json.Unmarshal([]byte(b), &ev); err != nil {
+				t.Fatalf("%v: %s", err, b)
+			}
+			// web1's lines come first: it opens on web1; web2's follow
+			// before it resolves.
+			want := map[string]string{"open": "(fleet: on web1 100%)", "resolve": "(fleet: on web1 50%, web2 50%)"}[ev.Event]
+			if want == "" || !strings.HasSuffix(ev.Incident.Title, want) || ev.Host != "fleet shop" {
+				t.Errorf("the alert %s names %q from %q; want %q from fleet shop", ev.Event, ev.Incident.Title, ev.Host, want)
+			}
+			got = append(got, ev.Event+" "+string(ev.Incident.RootCause))
+		case <-time.After(guard):
+			t.Fatalf("the webhook heard %q, then nothing", got)
+		}
+	}
+	if want := []string{"open fpm_down", "resolve fpm_down"}; !slices.Equal(got, want) {
+		t.Errorf("the webhook heard %q; want %q", got, want)
+	}
+	if !strings.Contains(out.String(), "resolved fleet incident") {
+		t.Errorf("the text says %q", out.String())
+	}
+}

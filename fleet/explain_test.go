@@ -143,25 +143,7 @@ func TestFleetServesWatchsAPI(t *testing.T) {
 	fst := openStore(t, "fleet")
 	c, stop := consumeAll(t, ms, fst, 512)
 	defer stop()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := api.Serve(ln, c, api.Options{Now: func() time.Time { return t0 }})
-	defer srv.Close()
-	get := func(path string, v any) {
-		resp, err := http.Get("http://" + ln.Addr().String() + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("%s: %s", path, resp.Status)
-		}
-		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-			t.Fatal(err)
-		}
-	}
+	get := serveAPI(t, c)
 	var res analyze.Result
 	get("/api/v1/report?since=2026-11-24&until=2026-11-25", &res)
 	if len(res.Incidents) != 1 || res.Incidents[0].RootCause != analyze.FPMDown {
@@ -185,5 +167,31 @@ func TestFleetServesWatchsAPI(t *testing.T) {
 	get("/api/v1/status", &st)
 	if !st.Running || st.Store != fst.Dir() || st.Opened["fpm_down"] != 1 {
 		t.Errorf("the API's status: %+v", st)
+	}
+}
+
+// serveAPI serves d's API on loopback until the test ends, and returns
+// how to get one of its paths into v.
+func serveAPI(t *testing.T, d api.Daemon) (get func(path string, v any)) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := api.Serve(ln, d, api.Options{Now: func() time.Time { return t0 }})
+	t.Cleanup(func() { srv.Close() })
+	return func(path string, v any) {
+		t.Helper()
+		resp, err := http.Get("http://" + ln.Addr().String() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %s", path, resp.Status)
+		}
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

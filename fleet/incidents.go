@@ -26,29 +26,13 @@ type incidentState struct {
 // loadIncidents reads the incidents kept in the store: the open ones, and
 // the resolved ones of the last Window before the latest.
 func (c *Consumer) loadIncidents() error {
-	recs, err := c.st.Incidents(time.Unix(0, 0), time.Unix(1<<40, 0))
+	kept, err := daemon.KeptIncidents(c.st, c.cfg.Window, func(s *incidentState) (time.Time, time.Time, bool) { return s.Start, s.Latest.End, !s.Resolved })
 	if err != nil {
 		return err
 	}
-	var states []*incidentState
-	var latest time.Time
-	for _, v := range recs {
-		s := &incidentState{}
-		if err := json.Unmarshal(v, s); err != nil {
-			return fmt.Errorf("corrupt fleet incident in the store: %w (remove the fleet's store to read the stream again)", err)
-		}
-		states = append(states, s)
-		if s.Latest.End.After(latest) {
-			latest = s.Latest.End
-		}
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, s := range states {
-		if !s.Resolved || !s.Latest.End.Before(latest.Add(-c.cfg.Window)) {
-			c.incidents[s.Start] = s
-		}
-	}
+	maps.Copy(c.incidents, kept)
 	return nil
 }
 

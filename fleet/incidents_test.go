@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -19,7 +18,6 @@ import (
 	"github.com/logcause/logcause/api"
 	"github.com/logcause/logcause/config"
 	"github.com/logcause/logcause/fleet"
-	"github.com/logcause/logcause/store"
 )
 
 // told records what a Consumer's Hook heard, as "event cause nodes".
@@ -38,32 +36,6 @@ func (r *told) list() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.events)
-}
-
-// runUntil runs a Consumer of ms's first n messages into fst, one message
-// a batch, until it merged them; it returns the Consumer and its stop.
-func runUntil(t *testing.T, ms *memStream, n uint64, fst *store.Store, hook func(string, fleet.Incident)) (*fleet.Consumer, func()) {
-	t.Helper()
-	done := make(chan struct{})
-	c := fleet.NewConsumer(fst, fleet.ConsumerConfig{Hook: hook, ResolveAfter: 5 * time.Second, OnBatch: func(last uint64) {
-		if last == n {
-			close(done)
-		}
-	}})
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- c.Run(ctx, ms.feedUntil(1, n)) }()
-	select {
-	case <-done:
-	case <-time.After(guard):
-		t.Fatal("not consumed")
-	}
-	return c, func() {
-		cancel()
-		if err := <-ran; err != nil {
-			t.Error(err)
-		}
-	}
 }
 
 // twoStoppedFPMs is the stream of web1 and web2 publishing PHP-FPM stopped
@@ -90,27 +62,13 @@ func TestARestartTellsNothingAgain(t *testing.T) {
 
 	var whole told
 	var openedAt uint64
-	done := make(chan struct{})
-	c := fleet.NewConsumer(openStore(t, "whole"), fleet.ConsumerConfig{Hook: whole.hook, ResolveAfter: 5 * time.Second, OnBatch: func(last uint64) {
+	cfg := fleet.ConsumerConfig{Hook: whole.hook, ResolveAfter: 5 * time.Second, OnBatch: func(last uint64) {
 		if openedAt == 0 && len(whole.list()) > 0 {
 			openedAt = last
 		}
-		if last == n {
-			close(done)
-		}
-	}})
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- c.Run(ctx, ms.feed(1)) }()
-	select {
-	case <-done:
-	case <-time.After(guard):
-		t.Fatal("not consumed")
-	}
-	cancel()
-	if err := <-ran; err != nil {
-		t.Fatal(err)
-	}
+	}}
+	_, stop := consumeUntil(t, ms, openStore(t, "whole"), 1, n, cfg)
+	stop()
 	want := whole.list()
 	if len(want) < 2 || !strings.HasPrefix(want[0], "opened fpm_down") || !strings.HasPrefix(want[len(want)-1], "resolved fpm_down [web1 web2]") {
 		t.Fatalf("without a restart, the Consumer told %q; want fpm_down opened, then resolved on web1 and web2", want)
@@ -121,32 +79,20 @@ func TestARestartTellsNothingAgain(t *testing.T) {
 
 	fst := openStore(t, "fleet")
 	var split told
-	_, stop := runUntil(t, ms, openedAt, fst, split.hook)
+	cfg = fleet.ConsumerConfig{Hook: split.hook, ResolveAfter: 5 * time.Second}
+	_, stop = consumeUntil(t, ms, fst, 1, openedAt, cfg)
 	stop()
 	if got := split.list(); len(got) != 1 || got[0] != want[0] {
 		t.Fatalf("before the restart: %q; want %q", got, want[:1])
 	}
-	c2, stop := runUntil(t, ms, n, fst, split.hook)
+	c2, stop := consumeUntil(t, ms, fst, 1, n, cfg)
 	defer stop()
 	if got := split.list(); !slices.Equal(got, want) {
 		t.Errorf("with a restart, the Consumer told\n%q\nwant\n%q", got, want)
 	}
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := api.Serve(ln, c2, api.Options{Now: func() time.Time { return t0 }})
-	defer srv.Close()
-	resp, err := http.Get("http://" + ln.Addr().String() + "/api/v1/incidents")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	var incs api.Incidents
-	if err := json.NewDecoder(resp.Body).Decode(&incs); err != nil {
-		t.Fatal(err)
-	}
+	serveAPI(t, c2)("/api/v1/incidents", &incs)
 	if len(incs.Incidents) != 1 || incs.Incidents[0].State != "resolved" || incs.Incidents[0].RootCause != analyze.FPMDown ||
 		!strings.Contains(incs.Incidents[0].Title, "(fleet: on web") || !strings.Contains(incs.Incidents[0].Title, "web2") {
 		t.Errorf("the API's incidents: %+v", incs.Incidents)
@@ -177,7 +123,7 @@ func TestFleetAlerts(t *testing.T) {
 	ms, n := twoStoppedFPMs(t)
 	var out strings.Builder
 	teller := &fleet.Teller{Out: &out, Site: "shop", Alerts: a}
-	_, stop := runUntil(t, ms, n, openStore(t, "fleet"), teller.Tell)
+	_, stop := consumeUntil(t, ms, openStore(t, "fleet"), 1, n, fleet.ConsumerConfig{Hook: teller.Tell, ResolveAfter: 5 * time.Second})
 	defer stop()
 	var got []string
 	for len(got) < 2 {

@@ -132,14 +132,7 @@ func TestHostileMessages(t *testing.T) {
 // report is the analysis of the hosts merged, its status the fleet's
 // store and the incidents it opened.
 func TestFleetServesWatchsAPI(t *testing.T) {
-	ms := newMemStream()
-	for _, host := range []string{"web1", "web2"} {
-		r := runPumpOf(t, host, loaded(t, host, "fpm-stopped"), ms)
-		if err := r.await(t); err != nil {
-			t.Fatal(err)
-		}
-		r.stop()
-	}
+	ms, _ := twoStoppedFPMs(t)
 	fst := openStore(t, "fleet")
 	c, stop := consumeAll(t, ms, fst, 512)
 	defer stop()

@@ -46,7 +46,7 @@ func (c *Consumer) keep(s *incidentState) error {
 }
 
 // observe takes in the incidents of an analysis: a new one (or a resolved
-// one that grew again) opens, an open one whose cause, scope or nodes
+// one that grew again or changed) opens, an open one whose cause, scope or nodes
 // changed is updated. Called with c.mu held.
 func (c *Consumer) observe(incs []Incident) (told []event, err error) {
 	for _, inc := range incs {
@@ -60,7 +60,9 @@ func (c *Consumer) observe(incs []Incident) (told []event, err error) {
 			s = &incidentState{Start: inc.Start}
 			c.incidents[inc.Start] = s
 			ev = "opened"
-		case s.Resolved && inc.End.After(s.Latest.End):
+		case s.Resolved && (inc.End.After(s.Latest.End) || s.Told != inc.signature()):
+			// It grew again, or a host that was behind brought its lines
+			// (a node more, a shared cause): told anew.
 			s.Resolved, ev = false, "opened"
 		case s.Resolved:
 			continue // resolved, and as it was

@@ -155,3 +155,30 @@ func TestFleetAlerts(t *testing.T) {
 		t.Errorf("the text says %q", out.String())
 	}
 }
+
+// TestAHostBehindReopensAResolvedIncident: web1's incident is told and
+// resolved before web2 publishes (a host offline, catching up); web2's
+// lines of the same minutes, read after a restart, open it again on both
+// nodes, and it resolves again.
+func TestAHostBehindReopensAResolvedIncident(t *testing.T) {
+	ms := newMemStream()
+	publish := func(host string) uint64 {
+		r := runPumpOf(t, host, loaded(t, host, "fpm-stopped"), ms)
+		if err := r.await(t); err != nil {
+			t.Fatal(err)
+		}
+		r.stop()
+		return uint64(len(ms.msgs))
+	}
+	fst := openStore(t, "fleet")
+	var got told
+	cfg := fleet.ConsumerConfig{Hook: got.hook, ResolveAfter: 5 * time.Second}
+	_, stop := consumeUntil(t, ms, fst, 1, publish("web1"), cfg)
+	stop()
+	_, stop = consumeUntil(t, ms, fst, 1, publish("web2"), cfg)
+	stop()
+	want := []string{"opened fpm_down [web1]", "resolved fpm_down [web1]", "opened fpm_down [web1 web2]", "resolved fpm_down [web1 web2]"}
+	if !slices.Equal(got.list(), want) {
+		t.Errorf("told %q; want %q", got.list(), want)
+	}
+}

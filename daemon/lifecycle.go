@@ -170,7 +170,7 @@ func (r *runner) startReports(jobs []config.Report, ready *caughtUp) (added, rem
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
-			r.d.sendReports(ctx, job, ready)
+			ReportSchedule{Store: r.d.st, Now: r.d.cfg.Now, After: r.d.cfg.After, Sender: r.d.sender.get}.Send(ctx, job, ready.done)
 		}()
 	}
 	for key, run := range r.life.reports {

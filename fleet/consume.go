@@ -78,6 +78,8 @@ type Consumer struct {
 	opened     map[string]int64
 
 	incidents map[time.Time]*incidentState // by their first start; under mu
+	caughtUp  chan struct{}                // closed at the first batch that left nothing after it
+	caught    sync.Once
 
 	zstd      *zstd.Decoder // of the seconds' messages
 	committed uint64        // the last stream sequence in the store
@@ -95,8 +97,12 @@ func NewConsumer(st *store.Store, cfg ConsumerConfig) *Consumer {
 		cfg.After = time.After
 	}
 	dec, _ := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(64<<20)) // no error without a reader
-	return &Consumer{st: st, cfg: cfg, zstd: dec, opened: map[string]int64{}, incidents: map[time.Time]*incidentState{}}
+	return &Consumer{st: st, cfg: cfg, zstd: dec, opened: map[string]int64{}, incidents: map[time.Time]*incidentState{}, caughtUp: make(chan struct{})}
 }
+
+// CaughtUp is closed once the Consumer merged what the stream held when
+// it started (a batch left no message after it).
+func (c *Consumer) CaughtUp() <-chan struct{} { return c.caughtUp }
 
 // Stats returns what the Consumer did so far.
 func (c *Consumer) Stats() ConsumerStats {
@@ -250,8 +256,12 @@ func (c *Consumer) apply(ds []Delivery) error {
 	c.stats.Skipped += st.Skipped
 	c.stats.LastSeq = c.committed
 	c.mu.Unlock()
-	if err := c.analyze(analyzeNow, ds[len(ds)-1].Pending == 0); err != nil {
+	caughtUp := ds[len(ds)-1].Pending == 0
+	if err := c.analyze(analyzeNow, caughtUp); err != nil {
 		slog.Error("fleet analysis failed", "err", err)
+	}
+	if caughtUp {
+		c.caught.Do(func() { close(c.caughtUp) })
 	}
 	if c.cfg.OnBatch != nil {
 		c.cfg.OnBatch(c.committed)

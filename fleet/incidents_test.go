@@ -17,6 +17,7 @@ import (
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/api"
 	"github.com/logcause/logcause/config"
+	"github.com/logcause/logcause/daemon"
 	"github.com/logcause/logcause/fleet"
 )
 
@@ -180,5 +181,65 @@ func TestAHostBehindReopensAResolvedIncident(t *testing.T) {
 	want := []string{"opened fpm_down [web1]", "resolved fpm_down [web1]", "opened fpm_down [web1 web2]", "resolved fpm_down [web1 web2]"}
 	if !slices.Equal(got.list(), want) {
 		t.Errorf("told %q; want %q", got.list(), want)
+	}
+}
+
+// TestFleetNightlyReport: the config's report is sent as watch sends its
+// own, at its first run after it was scheduled: the analysis of the
+// site's store, both hosts merged (their evidence under host:path).
+func TestFleetNightlyReport(t *testing.T) {
+	cfg, err := config.Parse("test", []byte("reports:\n  - name: nightly\n    schedule: \"0 7 * * *\"\n    tz: UTC\n    email: [oncall@example.com]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, n := twoStoppedFPMs(t)
+	fst := openStore(t, "fleet")
+	c, stop := consumeUntil(t, ms, fst, 1, n, fleet.ConsumerConfig{})
+	defer stop()
+	sent := make(chan analyze.Result, 4)
+	var mu sync.Mutex
+	calls := 0
+	now := func() time.Time { // scheduled at 06:59, then 07:00:01: the 07:00 run is due
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if calls == 1 {
+			return time.Date(2026, 11, 24, 6, 59, 0, 0, time.UTC)
+		}
+		return time.Date(2026, 11, 24, 7, 0, 1, 0, time.UTC)
+	}
+	deliver := func(_ context.Context, _ config.Report, res analyze.Result) error {
+		sent <- res
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	wait, err := fleet.Reports{Jobs: cfg.Reports, Sender: daemon.AnalyzedSender(fst, nil, deliver), Now: now,
+		After: func(time.Duration) <-chan time.Time { return nil }}.Start(ctx, c) // no wait ends: the next run is tomorrow
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case res := <-sent:
+		if len(res.Incidents) != 1 || res.Incidents[0].RootCause != analyze.FPMDown {
+			t.Fatalf("the report's incidents: %+v", res.Incidents)
+		}
+		hosts := map[string]bool{}
+		for _, c := range res.Incidents[0].Causes {
+			for _, e := range c.Evidence {
+				host, _, _ := strings.Cut(e.Path, ":")
+				hosts[host] = true
+			}
+		}
+		if !hosts["web1"] || !hosts["web2"] {
+			t.Errorf("the report's evidence names the hosts %v, want web1 and web2", hosts)
+		}
+	case <-time.After(guard):
+		t.Fatal("no report sent")
+	}
+	cancel()
+	wait() // the run is kept as sent before the schedule waits again
+	if v, ok, err := fst.Meta("report/nightly"); err != nil || !ok || !strings.Contains(string(v), `"last_run":"2026-11-24T07:00:00Z"`) {
+		t.Errorf("the fleet's store keeps of the report %s (%t, %v); want its last run 07:00", v, ok, err)
 	}
 }

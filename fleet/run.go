@@ -130,38 +130,55 @@ func (t *Teller) Tell(event string, inc Incident) {
 	}
 }
 
-// Follow is `logcause fleet`: it consumes site's subjects from the NATS
-// servers of f into st until ctx is done, and writes each fleet incident
-// to out as it opens, changes or resolves, as a line of text or of JSON
-// (format "text" or "json"), and tells alerts (nil: none). Unless listen
-// is off, it serves watch's API there (status, incidents, reports of the
-// site's store, metrics; api.Start).
-func Follow(ctx context.Context, f config.Fleet, site string, st *store.Store, out io.Writer, format, listen string, alerts Notifier) error {
-	if format != "text" && format != "json" {
-		return config.Usagef("invalid --format %q: give text or json", format)
+// Following is what `logcause fleet` follows and where it tells.
+type Following struct {
+	Fleet  config.Fleet // its NATS servers
+	Site   string
+	Out    io.Writer // each incident's event, a line of text or JSON
+	Format string    // "text" or "json"
+	Listen string    // the API's address, or off
+	Alerts Notifier  // nil: none
+	Reports
+}
+
+// Follow is `logcause fleet`: it consumes the site's subjects from the
+// NATS servers into st until ctx is done, and writes each fleet incident
+// to Out as it opens, changes or resolves, tells the alerts, and sends the
+// reports on their schedules. Unless Listen is off, it serves watch's API
+// there (status, incidents, reports of the site's store, metrics;
+// api.Start).
+func Follow(ctx context.Context, st *store.Store, fw Following) error {
+	if fw.Format != "text" && fw.Format != "json" {
+		return config.Usagef("invalid --format %q: give text or json", fw.Format)
 	}
-	if f.NATS.URL == "" {
+	if fw.Fleet.NATS.URL == "" {
 		return fmt.Errorf("cannot follow the fleet: no fleet.nats.url in the config; give the NATS servers (see `logcause config example`)")
 	}
-	js, err := Connect(f.NATS, "logcause fleet "+site)
+	js, err := Connect(fw.Fleet.NATS, "logcause fleet "+fw.Site)
 	if err != nil {
 		return err
 	}
 	defer js.Close()
-	t := &Teller{Out: out, JSON: format == "json", Site: site, Alerts: alerts}
+	t := &Teller{Out: fw.Out, JSON: fw.Format == "json", Site: fw.Site, Alerts: fw.Alerts}
 	c := NewConsumer(st, ConsumerConfig{
 		Hook: t.Tell,
 		HostIncident: func(host, event string, inc analyze.Incident) {
 			slog.Info("a host's incident", "host", printable(host), "event", event, "cause", inc.RootCause, "start", inc.Start)
 		},
 	})
-	if !api.Off(listen) {
-		srv, err := api.Start(listen, st.Dir(), c, api.Options{})
+	ctx, cancel := context.WithCancel(ctx)
+	wait, err := fw.Reports.Start(ctx, c)
+	defer func() { cancel(); wait() }() // the reports stop before the store closes
+	if err != nil {
+		return err
+	}
+	if !api.Off(fw.Listen) {
+		srv, err := api.Start(fw.Listen, st.Dir(), c, api.Options{})
 		if err != nil {
 			return err
 		}
 		defer srv.Close()
 	}
-	slog.Info("following the fleet", "site", site, "nats", f.NATS.URL, "store", st.Dir())
-	return c.Run(ctx, func(ctx context.Context, from uint64) (Feeder, error) { return js.Subscribe(ctx, site, from) })
+	slog.Info("following the fleet", "site", fw.Site, "nats", fw.Fleet.NATS.URL, "store", st.Dir())
+	return c.Run(ctx, func(ctx context.Context, from uint64) (Feeder, error) { return js.Subscribe(ctx, fw.Site, from) })
 }

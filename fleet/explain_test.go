@@ -142,14 +142,7 @@ func TestFleetServesWatchsAPI(t *testing.T) {
 	if len(res.Incidents) != 1 || res.Incidents[0].RootCause != analyze.FPMDown {
 		t.Fatalf("the API's report: %+v", res.Incidents)
 	}
-	hosts := map[string]bool{}
-	for _, c := range res.Incidents[0].Causes {
-		for _, e := range c.Evidence {
-			host, _, _ := strings.Cut(e.Path, ":")
-			hosts[host] = true
-		}
-	}
-	if !hosts["web1"] || !hosts["web2"] {
+	if hosts := evidenceHosts(res.Incidents[0]); !hosts["web1"] || !hosts["web2"] {
 		t.Errorf("the report's evidence names the hosts %v, want web1 and web2", hosts)
 	}
 	var st struct {
@@ -187,4 +180,17 @@ func serveAPI(t *testing.T, d api.Daemon) (get func(path string, v any)) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// evidenceHosts are the hosts an incident's evidence names (its lines'
+// paths are host:path).
+func evidenceHosts(inc analyze.Incident) map[string]bool {
+	hosts := map[string]bool{}
+	for _, c := range inc.Causes {
+		for _, e := range c.Evidence {
+			host, _, _ := strings.Cut(e.Path, ":")
+			hosts[host] = true
+		}
+	}
+	return hosts
 }

@@ -224,14 +224,7 @@ func TestFleetNightlyReport(t *testing.T) {
 		if len(res.Incidents) != 1 || res.Incidents[0].RootCause != analyze.FPMDown {
 			t.Fatalf("the report's incidents: %+v", res.Incidents)
 		}
-		hosts := map[string]bool{}
-		for _, c := range res.Incidents[0].Causes {
-			for _, e := range c.Evidence {
-				host, _, _ := strings.Cut(e.Path, ":")
-				hosts[host] = true
-			}
-		}
-		if !hosts["web1"] || !hosts["web2"] {
+		if hosts := evidenceHosts(res.Incidents[0]); !hosts["web1"] || !hosts["web2"] {
 			t.Errorf("the report's evidence names the hosts %v, want web1 and web2", hosts)
 		}
 	case <-time.After(guard):

@@ -7,9 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/logcause/logcause/alert"
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/api"
 	"github.com/logcause/logcause/config"
@@ -139,6 +141,7 @@ type Following struct {
 	Listen string    // the API's address, or off
 	Alerts Notifier  // nil: none
 	Reports
+	ResolveAfter time.Duration // ConsumerConfig's; default 30 s
 }
 
 // Follow is `logcause fleet`: it consumes the site's subjects from the
@@ -161,7 +164,7 @@ func Follow(ctx context.Context, st *store.Store, fw Following) error {
 	defer js.Close()
 	t := &Teller{Out: fw.Out, JSON: fw.Format == "json", Site: fw.Site, Alerts: fw.Alerts}
 	c := NewConsumer(st, ConsumerConfig{
-		Hook: t.Tell,
+		Hook: t.Tell, ResolveAfter: fw.ResolveAfter,
 		HostIncident: func(host, event string, inc analyze.Incident) {
 			slog.Info("a host's incident", "host", printable(host), "event", event, "cause", inc.RootCause, "start", inc.Start)
 		},
@@ -173,7 +176,7 @@ func Follow(ctx context.Context, st *store.Store, fw Following) error {
 		return err
 	}
 	if !api.Off(fw.Listen) {
-		srv, err := api.Start(fw.Listen, st.Dir(), c, api.Options{})
+		srv, err := api.Start(fw.Listen, st.Dir(), c, api.Options{Alerts: alertCounts(fw.Alerts)})
 		if err != nil {
 			return err
 		}
@@ -181,4 +184,17 @@ func Follow(ctx context.Context, st *store.Store, fw Following) error {
 	}
 	slog.Info("following the fleet", "site", fw.Site, "nats", fw.Fleet.NATS.URL, "store", st.Dir())
 	return c.Run(ctx, func(ctx context.Context, from uint64) (Feeder, error) { return js.Subscribe(ctx, fw.Site, from) })
+}
+
+// alertCounts are the alerts' counts for the metrics, when n keeps them
+// (*alert.Switch does); nil otherwise.
+func alertCounts(n Notifier) func() api.AlertCounts {
+	a, ok := n.(interface{ Stats() alert.Stats })
+	if !ok {
+		return nil
+	}
+	return func() api.AlertCounts {
+		s := a.Stats()
+		return api.AlertCounts{SentTo: s.SentTo, Failed: s.Failed, Dropped: s.Dropped, Folded: s.Folded}
+	}
 }

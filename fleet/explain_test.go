@@ -3,8 +3,8 @@ package fleet_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -168,17 +168,7 @@ func serveAPI(t *testing.T, d api.Daemon) (get func(path string, v any)) {
 	t.Cleanup(func() { srv.Close() })
 	return func(path string, v any) {
 		t.Helper()
-		resp, err := http.Get("http://" + ln.Addr().String() + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("%s: %s", path, resp.Status)
-		}
-		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-			t.Fatal(err)
-		}
+		serveGet(t, "http://"+ln.Addr().String()+path, func(r io.Reader) error { return json.NewDecoder(r).Decode(v) })
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -33,13 +34,20 @@ func TestFollowAlertsAndServesIncidents(t *testing.T) {
 	defer js.Close()
 	for _, host := range []string{"web1", "web2"} {
 		r := runPumpOf(t, host, loaded(t, host, "fpm-stopped"), js)
-		if err := r.await(t); err != nil {
-			t.Fatal(err)
+		// A new cluster may place no stream until its peers know each
+		// other: the round is tried again (its wait ended by the test).
+		hang := time.After(guard)
+		for err := r.await(t); err != nil; err = r.await(t) {
+			select {
+			case <-hang:
+				t.Fatal(err)
+			case r.retry <- time.Now():
+			}
 		}
 		r.stop()
 	}
 
-	events := make(chan string, 16)
+	events, sent := make(chan string, 16), make(chan struct{}, 16)
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var ev struct {
 			Event string `json:"event"`
@@ -51,7 +59,7 @@ func TestFollowAlertsAndServesIncidents(t *testing.T) {
 		events <- ev.Event
 	}))
 	defer recv.Close()
-	a, err := alert.New(config.Alerts{Webhooks: []config.Webhook{{URL: recv.URL, Format: "json"}}}, alert.Options{Host: "fleet shop"})
+	a, err := alert.New(config.Alerts{Webhooks: []config.Webhook{{URL: recv.URL, Format: "json"}}}, alert.Options{Host: "fleet shop", Log: slog.New(sentLog{sent})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,6 +83,13 @@ func TestFollowAlertsAndServesIncidents(t *testing.T) {
 			}
 		case <-time.After(guard):
 			t.Fatalf("the webhook did not hear %q", want)
+		}
+	}
+	for range 2 { // counted once the receiver answered
+		select {
+		case <-sent:
+		case <-time.After(guard):
+			t.Fatal("the alerts were not counted as sent")
 		}
 	}
 	var incs api.Incidents
@@ -118,4 +133,17 @@ func serveGet(t *testing.T, url string, read func(io.Reader) error) {
 	if err := read(resp.Body); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// sentLog is an Alerter's log that tells each alert sent (and counted).
+type sentLog struct{ sent chan<- struct{} }
+
+func (h sentLog) Enabled(context.Context, slog.Level) bool { return true }
+func (h sentLog) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h sentLog) WithGroup(string) slog.Handler            { return h }
+func (h sentLog) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "alert sent" {
+		h.sent <- struct{}{}
+	}
+	return nil
 }

@@ -220,7 +220,7 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	defer close(d.done)
 	defer cancel()
 
-	if err := checkReports(d.cfg.Reports, d.cfg.Sender); err != nil {
+	if err := CheckReports(d.cfg.Reports, d.cfg.Sender); err != nil {
 		return fmt.Errorf("cannot run the daemon: %w", err)
 	}
 	ticks := d.cfg.Ticks

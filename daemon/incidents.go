@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
@@ -28,27 +27,11 @@ func (s *incidentState) open() bool { return s.Resolved.IsZero() }
 // loadIncidents reads the incidents kept in the store: the open ones, and
 // the resolved ones of the last Window before the latest.
 func (d *Daemon) loadIncidents() error {
-	recs, err := d.st.Incidents(time.Unix(0, 0), time.Unix(1<<40, 0))
+	kept, err := KeptIncidents(d.st, d.cfg.Window, func(s *incidentState) (time.Time, time.Time, bool) { return s.Start, s.Latest.End, s.open() })
 	if err != nil {
 		return err
 	}
-	var states []*incidentState
-	var latest time.Time
-	for _, v := range recs {
-		s := &incidentState{}
-		if err := json.Unmarshal(v, s); err != nil {
-			return fmt.Errorf("corrupt incident state in the store: %w (remove the store to start afresh)", err)
-		}
-		states = append(states, s)
-		if s.Latest.End.After(latest) {
-			latest = s.Latest.End
-		}
-	}
-	for _, s := range states {
-		if s.open() || !s.Latest.End.Before(latest.Add(-d.cfg.Window)) {
-			d.incidents[s.Start] = s
-		}
-	}
+	maps.Copy(d.incidents, kept)
 	return nil
 }
 

@@ -170,7 +170,7 @@ func (r *runner) startReports(jobs []config.Report, ready *caughtUp) (added, rem
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
-			r.d.sendReports(ctx, job, ready)
+			ReportSchedule{Store: r.d.st, Now: r.d.cfg.Now, After: r.d.cfg.After, Sender: r.d.sender.get}.Send(ctx, job, ready.done)
 		}()
 	}
 	for key, run := range r.life.reports {
@@ -183,9 +183,9 @@ func (r *runner) startReports(jobs []config.Report, ready *caughtUp) (added, rem
 	return added, removed
 }
 
-// checkReports says why reports cannot be sent: none sends them, or a
+// CheckReports says why reports cannot be sent: none sends them, or a
 // schedule is invalid.
-func checkReports(jobs []config.Report, s Sender) error {
+func CheckReports(jobs []config.Report, s Sender) error {
 	if len(jobs) > 0 && s == nil {
 		return errors.New("reports are configured, but nothing sends them")
 	}
@@ -214,7 +214,7 @@ func (r *runner) reloadAsked() error {
 	defer r.tellReady()
 	s, err := lc.Load()
 	if err == nil {
-		err = checkReports(s.Reports, s.Sender)
+		err = CheckReports(s.Reports, s.Sender)
 	}
 	if err != nil {
 		slog.Error("cannot reload the config: the running one is kept", "err", err)

@@ -94,22 +94,37 @@ func (w *firstWait) Round() bool {
 	return !ok || r.Round()
 }
 
-// sendReports sends job on its schedule until ctx is done: each run once,
-// when it is due or, missed while the daemon was stopped, when the
-// followers have caught up; only the latest of the runs missed. A run is
+// ReportSchedule is how reports are sent on their schedules: the store
+// keeping each one's last run (under report/<key>), the clock, how a
+// wait is made, and the Sender of the moment. watch's daemon and the
+// fleet send theirs so.
+type ReportSchedule struct {
+	Store interface {
+		Meta(name string) ([]byte, bool, error)
+		PutMeta(name string, v []byte) error
+	}
+	Now    func() time.Time
+	After  func(time.Duration) <-chan time.Time
+	Sender func() Sender
+}
+
+// Send sends job on its schedule until ctx is done: each run once, when
+// it is due or, missed while the sender was stopped, when ready is closed
+// (the daemon's followers, the fleet's consumer, have caught up); only the
+// latest of the runs missed. A run is
 // recorded as sent in the store after the Sender succeeded; a failure is
 // retried with backoff. It runs on a goroutine of its own: a send never
 // holds the followers or the committer.
-func (d *Daemon) sendReports(ctx context.Context, job config.Report, ready *caughtUp) {
+func (s ReportSchedule) Send(ctx context.Context, job config.Report, ready <-chan struct{}) {
 	log := slog.With("report", job.Key())
 	sched := job.Cron()
-	after, ok := d.reportStart(ctx, job, log)
+	after, ok := s.reportStart(ctx, job, log)
 	if !ok {
 		return
 	}
 	var retry time.Duration
 	for {
-		now := d.cfg.Now()
+		now := s.Now()
 		run, due := sched.Latest(after, now)
 		if !due {
 			next := sched.Next(after) // after now: no run is due
@@ -118,31 +133,31 @@ func (d *Daemon) sendReports(ctx context.Context, job config.Report, ready *caug
 				<-ctx.Done()
 				return
 			}
-			if !d.sleep(ctx, min(next.Sub(now), maxSleep)) {
+			if !s.sleep(ctx, min(next.Sub(now), maxSleep)) {
 				return
 			}
 			continue
 		}
 		select {
-		case <-ready.done:
+		case <-ready:
 		case <-ctx.Done():
 			return
 		}
 		since, until := job.Window(run)
-		if err := d.sender.get().SendReport(ctx, job, since, until); err != nil {
+		if err := s.Sender().SendReport(ctx, job, since, until); err != nil {
 			if ctx.Err() != nil {
 				return
 			}
 			retry = min(max(2*retry, firstRetry), lastRetry)
 			log.Error("cannot send the report; retrying", "run", run, "retry_in", retry, "err", err)
-			if !d.sleep(ctx, retry) {
+			if !s.sleep(ctx, retry) {
 				return
 			}
 			continue
 		}
 		retry, after = 0, run
 		log.Info("sent the report", "run", run, "since", since, "until", until)
-		if err := d.putReportState(job, reportState{LastRun: run}); err != nil {
+		if err := s.putReportState(job, reportState{LastRun: run}); err != nil {
 			log.Error("cannot record the report as sent: a restart before its next run sends it again", "run", run, "err", err)
 		}
 	}
@@ -152,11 +167,11 @@ func (d *Daemon) sendReports(ctx context.Context, job config.Report, ready *caug
 // owed: its last run sent, else when it was first scheduled (now, on its
 // first start, recorded). Reading is retried with backoff; false: ctx is
 // done.
-func (d *Daemon) reportStart(ctx context.Context, job config.Report, log *slog.Logger) (time.Time, bool) {
+func (s ReportSchedule) reportStart(ctx context.Context, job config.Report, log *slog.Logger) (time.Time, bool) {
 	var retry time.Duration
 	for {
 		var st reportState
-		v, found, err := d.st.Meta(reportMeta(job))
+		v, found, err := s.Store.Meta(reportMeta(job))
 		if err == nil && found {
 			if err = json.Unmarshal(v, &st); err != nil {
 				log.Error("cannot read the report's last run in the store: scheduling it afresh", "err", err)
@@ -164,8 +179,8 @@ func (d *Daemon) reportStart(ctx context.Context, job config.Report, log *slog.L
 			}
 		}
 		if err == nil && !found {
-			st.Scheduled = d.cfg.Now()
-			err = d.putReportState(job, st)
+			st.Scheduled = s.Now()
+			err = s.putReportState(job, st)
 		}
 		if err == nil {
 			if !st.LastRun.IsZero() {
@@ -175,24 +190,24 @@ func (d *Daemon) reportStart(ctx context.Context, job config.Report, log *slog.L
 		}
 		retry = min(max(2*retry, firstRetry), lastRetry)
 		log.Error("cannot read the report's last run; retrying", "retry_in", retry, "err", err)
-		if !d.sleep(ctx, retry) {
+		if !s.sleep(ctx, retry) {
 			return time.Time{}, false
 		}
 	}
 }
 
-func (d *Daemon) putReportState(job config.Report, st reportState) error {
+func (s ReportSchedule) putReportState(job config.Report, st reportState) error {
 	v, err := json.Marshal(st)
 	if err != nil {
 		return err
 	}
-	return d.st.PutMeta(reportMeta(job), v)
+	return s.Store.PutMeta(reportMeta(job), v)
 }
 
 // sleep waits for dur, or for ctx; false: ctx is done.
-func (d *Daemon) sleep(ctx context.Context, dur time.Duration) bool {
+func (s ReportSchedule) sleep(ctx context.Context, dur time.Duration) bool {
 	select {
-	case <-d.cfg.After(dur):
+	case <-s.After(dur):
 		return true
 	case <-ctx.Done():
 		return false

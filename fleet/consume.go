@@ -38,9 +38,12 @@ type ConsumerConfig struct {
 	Window   time.Duration  // the history each analysis reads, before the newest record; default 15 minutes
 	Analysis analyze.Config // default analyze.DefaultConfig
 	MinShare float64        // the share of an incident's gateway errors that makes a host one of its nodes; default 0.1
-	// Hook hears of the fleet's incidents as they open or change (their
-	// cause, whether it is shared, their nodes), on the Consumer's
-	// goroutine.
+	// ResolveAfter resolves an incident quiet for that long before the
+	// newest second merged; default 30 s.
+	ResolveAfter time.Duration
+	// Hook hears of the fleet's incidents as they open, change (their
+	// cause, whether it is shared, their nodes) and resolve ("opened",
+	// "updated", "resolved"), on the Consumer's goroutine.
 	Hook func(event string, inc Incident)
 	// HostIncident hears of the incidents the hosts published.
 	HostIncident func(host, event string, inc analyze.Incident)
@@ -74,10 +77,12 @@ type Consumer struct {
 	lastCommit time.Time
 	opened     map[string]int64
 
-	zstd      *zstd.Decoder           // of the seconds' messages
-	committed uint64                  // the last stream sequence in the store
-	known     map[time.Time]*Incident // the incidents told, by their first start
-	starts    map[*Incident]time.Time
+	incidents map[time.Time]*incidentState // by their first start; under mu
+	caughtUp  chan struct{}                // closed at the first batch that left nothing after it
+	caught    sync.Once
+
+	zstd      *zstd.Decoder // of the seconds' messages
+	committed uint64        // the last stream sequence in the store
 }
 
 // NewConsumer returns a Consumer that keeps the site's history in st.
@@ -87,12 +92,17 @@ func NewConsumer(st *store.Store, cfg ConsumerConfig) *Consumer {
 		cfg.Analysis = analyze.DefaultConfig
 	}
 	cfg.MinShare = cmp.Or(cfg.MinShare, 0.1)
+	cfg.ResolveAfter = cmp.Or(cfg.ResolveAfter, 30*time.Second)
 	if cfg.After == nil {
 		cfg.After = time.After
 	}
 	dec, _ := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(64<<20)) // no error without a reader
-	return &Consumer{st: st, cfg: cfg, zstd: dec, opened: map[string]int64{}, known: map[time.Time]*Incident{}, starts: map[*Incident]time.Time{}}
+	return &Consumer{st: st, cfg: cfg, zstd: dec, opened: map[string]int64{}, incidents: map[time.Time]*incidentState{}, caughtUp: make(chan struct{})}
 }
+
+// CaughtUp is closed once the Consumer merged what the stream held when
+// it started (a batch left no message after it).
+func (c *Consumer) CaughtUp() <-chan struct{} { return c.caughtUp }
 
 // Stats returns what the Consumer did so far.
 func (c *Consumer) Stats() ConsumerStats {
@@ -107,6 +117,9 @@ func (c *Consumer) Run(ctx context.Context, subscribe Subscribe) error {
 	defer c.zstd.Close()
 	c.setRunning(true, nil)
 	defer c.setRunning(false, nil)
+	if err := c.loadIncidents(); err != nil {
+		return err
+	}
 	pos, err := c.st.Positions()
 	if err != nil {
 		return err
@@ -243,10 +256,12 @@ func (c *Consumer) apply(ds []Delivery) error {
 	c.stats.Skipped += st.Skipped
 	c.stats.LastSeq = c.committed
 	c.mu.Unlock()
-	if analyzeNow {
-		if err := c.analyze(); err != nil {
-			slog.Error("fleet analysis failed", "err", err)
-		}
+	caughtUp := ds[len(ds)-1].Pending == 0
+	if err := c.analyze(analyzeNow, caughtUp); err != nil {
+		slog.Error("fleet analysis failed", "err", err)
+	}
+	if caughtUp {
+		c.caught.Do(func() { close(c.caughtUp) })
 	}
 	if c.cfg.OnBatch != nil {
 		c.cfg.OnBatch(c.committed)
@@ -296,43 +311,36 @@ func addSecond(w requestCounter, s wireSecond) {
 	}
 }
 
-// analyze explains the recent history of the store and tells the
-// incidents that opened or changed.
-func (c *Consumer) analyze() error {
+// analyze explains (with explain) the recent history of the store, tells
+// the incidents that opened or changed, and (with resolve: caught up with
+// the stream, so that a host's lines still in it cannot grow them)
+// resolves those quiet since.
+func (c *Consumer) analyze(explain, resolve bool) error {
+	if !explain && !resolve {
+		return nil
+	}
 	_, lastT, ok, err := c.st.Range()
 	if err != nil || !ok {
 		return err
 	}
-	incs, err := Explain(c.st, lastT.Add(-c.cfg.Window), lastT.Add(time.Second), c.cfg.Analysis, c.cfg.MinShare)
-	if err != nil {
-		return err
-	}
-	for _, inc := range incs {
-		if len(inc.Nodes) == 0 {
-			continue // its gateway-error lines have not come yet: told when they do
-		}
-		k, found := analyze.MatchIncident(c.known, inc.Incident, func(k *Incident) (time.Time, time.Time) { return c.starts[k], k.End })
-		switch {
-		case !found:
-			n := inc
-			c.known[inc.Start], c.starts[&n] = &n, inc.Start
-			c.tell("opened", n)
-		case k.signature() != inc.signature():
-			start := c.starts[k]
-			*k = inc
-			c.starts[k] = start
-			c.tell("updated", inc)
-		default:
-			k.End = inc.End
+	var incs []Incident
+	if explain {
+		if incs, err = Explain(c.st, lastT.Add(-c.cfg.Window), lastT.Add(time.Second), c.cfg.Analysis, c.cfg.MinShare); err != nil {
+			return err
 		}
 	}
-	for start, k := range c.known { // those out of the window are told for good
-		if k.End.Before(lastT.Add(-c.cfg.Window)) {
-			delete(c.known, start)
-			delete(c.starts, k)
-		}
+	c.mu.Lock()
+	told, err := c.observe(incs)
+	if err == nil && resolve {
+		var resolved []event
+		resolved, err = c.resolve(lastT)
+		told = append(told, resolved...)
 	}
-	return nil
+	c.mu.Unlock()
+	for _, e := range told {
+		c.tell(e.name, e.inc)
+	}
+	return err
 }
 
 func (c *Consumer) tell(event string, inc Incident) {

@@ -3,8 +3,8 @@ package fleet_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -132,49 +132,17 @@ func TestHostileMessages(t *testing.T) {
 // report is the analysis of the hosts merged, its status the fleet's
 // store and the incidents it opened.
 func TestFleetServesWatchsAPI(t *testing.T) {
-	ms := newMemStream()
-	for _, host := range []string{"web1", "web2"} {
-		r := runPumpOf(t, host, loaded(t, host, "fpm-stopped"), ms)
-		if err := r.await(t); err != nil {
-			t.Fatal(err)
-		}
-		r.stop()
-	}
+	ms, _ := twoStoppedFPMs(t)
 	fst := openStore(t, "fleet")
 	c, stop := consumeAll(t, ms, fst, 512)
 	defer stop()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := api.Serve(ln, c, api.Options{Now: func() time.Time { return t0 }})
-	defer srv.Close()
-	get := func(path string, v any) {
-		resp, err := http.Get("http://" + ln.Addr().String() + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("%s: %s", path, resp.Status)
-		}
-		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-			t.Fatal(err)
-		}
-	}
+	get := serveAPI(t, c)
 	var res analyze.Result
 	get("/api/v1/report?since=2026-11-24&until=2026-11-25", &res)
 	if len(res.Incidents) != 1 || res.Incidents[0].RootCause != analyze.FPMDown {
 		t.Fatalf("the API's report: %+v", res.Incidents)
 	}
-	hosts := map[string]bool{}
-	for _, c := range res.Incidents[0].Causes {
-		for _, e := range c.Evidence {
-			host, _, _ := strings.Cut(e.Path, ":")
-			hosts[host] = true
-		}
-	}
-	if !hosts["web1"] || !hosts["web2"] {
+	if hosts := evidenceHosts(res.Incidents[0]); !hosts["web1"] || !hosts["web2"] {
 		t.Errorf("the report's evidence names the hosts %v, want web1 and web2", hosts)
 	}
 	var st struct {
@@ -186,4 +154,33 @@ func TestFleetServesWatchsAPI(t *testing.T) {
 	if !st.Running || st.Store != fst.Dir() || st.Opened["fpm_down"] != 1 {
 		t.Errorf("the API's status: %+v", st)
 	}
+}
+
+// serveAPI serves d's API on loopback until the test ends, and returns
+// how to get one of its paths into v.
+func serveAPI(t *testing.T, d api.Daemon) (get func(path string, v any)) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := api.Serve(ln, d, api.Options{Now: func() time.Time { return t0 }})
+	t.Cleanup(func() { srv.Close() })
+	return func(path string, v any) {
+		t.Helper()
+		serveGet(t, "http://"+ln.Addr().String()+path, func(r io.Reader) error { return json.NewDecoder(r).Decode(v) })
+	}
+}
+
+// evidenceHosts are the hosts an incident's evidence names (its lines'
+// paths are host:path).
+func evidenceHosts(inc analyze.Incident) map[string]bool {
+	hosts := map[string]bool{}
+	for _, c := range inc.Causes {
+		for _, e := range c.Evidence {
+			host, _, _ := strings.Cut(e.Path, ":")
+			hosts[host] = true
+		}
+	}
+	return hosts
 }

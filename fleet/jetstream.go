@@ -176,7 +176,7 @@ func (f *Feed) Fetch(ctx context.Context) ([]Delivery, error) {
 		if err != nil {
 			return out, fmt.Errorf("cannot read the stream %s: %w", StreamName, err)
 		}
-		out = append(out, Delivery{Subject: m.Subject(), Seq: md.Sequence.Stream, Data: m.Data()})
+		out = append(out, Delivery{Subject: m.Subject(), Seq: md.Sequence.Stream, Data: m.Data(), Pending: md.NumPending})
 	}
 	return out, nil
 }
@@ -185,9 +185,11 @@ func (f *Feed) Fetch(ctx context.Context) ([]Delivery, error) {
 func (f *Feed) Close() { f.it.Stop() }
 
 // Delivery is one message consumed: its subject, its sequence in the
-// stream, and its body.
+// stream, its body, and how many messages followed it in the stream when
+// it was delivered (0: the consumer is caught up).
 type Delivery struct {
 	Subject string
 	Seq     uint64
 	Data    []byte
+	Pending uint64
 }

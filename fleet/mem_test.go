@@ -44,23 +44,30 @@ func (m *memStream) Publish(_ context.Context, msgs []fleet.Message) error {
 
 // feed returns a Feeder of the stream's messages from a sequence on, in
 // batches of at most n; once they are all delivered, Fetch waits for ctx.
-func (m *memStream) feed(n int) fleet.Subscribe {
+func (m *memStream) feed(n int) fleet.Subscribe { return m.feedUntil(n, 1<<62) }
+
+// feedUntil is feed delivering no message after the sequence until (each
+// one's Pending counts the stream's messages after it all the same).
+func (m *memStream) feedUntil(n int, until uint64) fleet.Subscribe {
 	return func(ctx context.Context, from uint64) (fleet.Feeder, error) {
-		return &memFeed{m: m, next: from, n: n}, nil
+		return &memFeed{m: m, next: from, n: n, until: until}, nil
 	}
 }
 
 type memFeed struct {
-	m    *memStream
-	next uint64
-	n    int
+	m     *memStream
+	next  uint64
+	n     int
+	until uint64
 }
 
 func (f *memFeed) Fetch(ctx context.Context) ([]fleet.Delivery, error) {
 	f.m.mu.Lock()
 	var out []fleet.Delivery
-	for f.next >= 1 && int(f.next) <= len(f.m.msgs) && len(out) < f.n {
-		out = append(out, f.m.msgs[f.next-1])
+	for f.next >= 1 && int(f.next) <= len(f.m.msgs) && f.next <= f.until && len(out) < f.n {
+		d := f.m.msgs[f.next-1]
+		d.Pending = uint64(len(f.m.msgs)) - f.next
+		out = append(out, d)
 		f.next++
 	}
 	f.m.mu.Unlock()

@@ -109,15 +109,28 @@ func consumeAll(tb testing.TB, ms *memStream, fst *store.Store, batch int) (c *f
 	ms.mu.Lock()
 	n := uint64(len(ms.msgs))
 	ms.mu.Unlock()
+	return consumeUntil(tb, ms, fst, batch, n, fleet.ConsumerConfig{})
+}
+
+// consumeUntil runs a Consumer of cfg of ms's messages up to the sequence
+// n into fst, in batches of at most batch messages, until it merged them
+// (cfg's OnBatch told first); stop ends it.
+func consumeUntil(tb testing.TB, ms *memStream, fst *store.Store, batch int, n uint64, cfg fleet.ConsumerConfig) (c *fleet.Consumer, stop func()) {
+	tb.Helper()
 	done := make(chan struct{})
-	c = fleet.NewConsumer(fst, fleet.ConsumerConfig{OnBatch: func(last uint64) {
+	onBatch := cfg.OnBatch
+	cfg.OnBatch = func(last uint64) {
+		if onBatch != nil {
+			onBatch(last)
+		}
 		if last == n {
 			close(done)
 		}
-	}})
+	}
+	c = fleet.NewConsumer(fst, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan error, 1)
-	go func() { ran <- c.Run(ctx, ms.feed(batch)) }()
+	go func() { ran <- c.Run(ctx, ms.feedUntil(batch, n)) }()
 	select {
 	case <-done:
 	case <-time.After(guard):

@@ -7,12 +7,15 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/logcause/logcause/alert"
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/api"
 	"github.com/logcause/logcause/config"
+	"github.com/logcause/logcause/daemon"
 	"github.com/logcause/logcause/store"
 )
 
@@ -90,54 +93,108 @@ func (p *Publishing) Close() error {
 	return err
 }
 
-// Follow is `logcause fleet`: it consumes site's subjects from the NATS
-// servers of f into st until ctx is done, and writes each fleet incident
-// to out as it opens or changes, as a line of text or of JSON (format
-// "text" or "json"). Unless listen is off, it serves watch's API there
-// (status, reports of the site's store, metrics; api.Start).
-func Follow(ctx context.Context, f config.Fleet, site string, st *store.Store, out io.Writer, format, listen string) error {
-	if format != "text" && format != "json" {
-		return config.Usagef("invalid --format %q: give text or json", format)
+// Notifier is what hears of the fleet's incidents as watch's alerts do
+// (*alert.Switch is one).
+type Notifier interface {
+	Notify(daemon.Update)
+}
+
+// Teller tells each fleet incident's event: a line of text or of JSON to
+// Out, and the alerts (when set) the incident titled with its nodes.
+type Teller struct {
+	Out    io.Writer
+	JSON   bool
+	Site   string
+	Alerts Notifier
+
+	mu sync.Mutex
+}
+
+// Tell is the Consumer's Hook.
+func (t *Teller) Tell(event string, inc Incident) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var err error
+	if t.JSON {
+		err = json.NewEncoder(t.Out).Encode(struct {
+			Event    string   `json:"event"`
+			Site     string   `json:"site"`
+			Incident Incident `json:"incident"`
+		}{event, t.Site, inc})
+	} else {
+		err = WriteText(t.Out, event, inc)
 	}
-	jsonLines := format == "json"
-	if f.NATS.URL == "" {
+	if err != nil {
+		slog.Error("cannot print the fleet's incident", "err", err)
+	}
+	if t.Alerts != nil {
+		t.Alerts.Notify(Update(event, inc))
+	}
+}
+
+// Following is what `logcause fleet` follows and where it tells.
+type Following struct {
+	Fleet  config.Fleet // its NATS servers
+	Site   string
+	Out    io.Writer // each incident's event, a line of text or JSON
+	Format string    // "text" or "json"
+	Listen string    // the API's address, or off
+	Alerts Notifier  // nil: none
+	Reports
+	ResolveAfter time.Duration // ConsumerConfig's; default 30 s
+}
+
+// Follow is `logcause fleet`: it consumes the site's subjects from the
+// NATS servers into st until ctx is done, and writes each fleet incident
+// to Out as it opens, changes or resolves, tells the alerts, and sends the
+// reports on their schedules. Unless Listen is off, it serves watch's API
+// there (status, incidents, reports of the site's store, metrics;
+// api.Start).
+func Follow(ctx context.Context, st *store.Store, fw Following) error {
+	if fw.Format != "text" && fw.Format != "json" {
+		return config.Usagef("invalid --format %q: give text or json", fw.Format)
+	}
+	if fw.Fleet.NATS.URL == "" {
 		return fmt.Errorf("cannot follow the fleet: no fleet.nats.url in the config; give the NATS servers (see `logcause config example`)")
 	}
-	js, err := Connect(f.NATS, "logcause fleet "+site)
+	js, err := Connect(fw.Fleet.NATS, "logcause fleet "+fw.Site)
 	if err != nil {
 		return err
 	}
 	defer js.Close()
-	var mu sync.Mutex
+	t := &Teller{Out: fw.Out, JSON: fw.Format == "json", Site: fw.Site, Alerts: fw.Alerts}
 	c := NewConsumer(st, ConsumerConfig{
-		Hook: func(event string, inc Incident) {
-			mu.Lock()
-			defer mu.Unlock()
-			var err error
-			if jsonLines {
-				err = json.NewEncoder(out).Encode(struct {
-					Event    string   `json:"event"`
-					Site     string   `json:"site"`
-					Incident Incident `json:"incident"`
-				}{event, site, inc})
-			} else {
-				err = WriteText(out, event, inc)
-			}
-			if err != nil {
-				slog.Error("cannot print the fleet's incident", "err", err)
-			}
-		},
+		Hook: t.Tell, ResolveAfter: fw.ResolveAfter,
 		HostIncident: func(host, event string, inc analyze.Incident) {
 			slog.Info("a host's incident", "host", printable(host), "event", event, "cause", inc.RootCause, "start", inc.Start)
 		},
 	})
-	if !api.Off(listen) {
-		srv, err := api.Start(listen, st.Dir(), c, api.Options{})
+	ctx, cancel := context.WithCancel(ctx)
+	wait, err := fw.Reports.Start(ctx, c)
+	defer func() { cancel(); wait() }() // the reports stop before the store closes
+	if err != nil {
+		return err
+	}
+	if !api.Off(fw.Listen) {
+		srv, err := api.Start(fw.Listen, st.Dir(), c, api.Options{Alerts: alertCounts(fw.Alerts)})
 		if err != nil {
 			return err
 		}
 		defer srv.Close()
 	}
-	slog.Info("following the fleet", "site", site, "nats", f.NATS.URL, "store", st.Dir())
-	return c.Run(ctx, func(ctx context.Context, from uint64) (Feeder, error) { return js.Subscribe(ctx, site, from) })
+	slog.Info("following the fleet", "site", fw.Site, "nats", fw.Fleet.NATS.URL, "store", st.Dir())
+	return c.Run(ctx, func(ctx context.Context, from uint64) (Feeder, error) { return js.Subscribe(ctx, fw.Site, from) })
+}
+
+// alertCounts are the alerts' counts for the metrics, when n keeps them
+// (*alert.Switch does); nil otherwise.
+func alertCounts(n Notifier) func() api.AlertCounts {
+	a, ok := n.(interface{ Stats() alert.Stats })
+	if !ok {
+		return nil
+	}
+	return func() api.AlertCounts {
+		s := a.Stats()
+		return api.AlertCounts{SentTo: s.SentTo, Failed: s.Failed, Dropped: s.Dropped, Folded: s.Folded}
+	}
 }

@@ -19,7 +19,7 @@ func (c *Consumer) Status() daemon.Status {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := daemon.Status{Started: c.started, Running: c.running, Err: c.err, Store: c.st.Dir(), Commits: c.commits,
-		LastCommit: c.lastCommit, Files: []daemon.FileStatus{}, Incidents: []daemon.IncidentState{}, Opened: map[string]int64{}, GatewayErrors: map[int]int64{}}
+		LastCommit: c.lastCommit, Files: []daemon.FileStatus{}, Incidents: c.incidentStates(), Opened: map[string]int64{}, GatewayErrors: map[int]int64{}}
 	for cause, n := range c.opened {
 		s.Opened[cause] = n
 	}

@@ -3,10 +3,14 @@ package main
 import (
 	"cmp"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/logcause/logcause/alert"
 	"github.com/logcause/logcause/config"
+	"github.com/logcause/logcause/daemon"
+	"github.com/logcause/logcause/email"
 	"github.com/logcause/logcause/fleet"
 	"github.com/logcause/logcause/store"
 )
@@ -21,12 +25,14 @@ func newFleetCmd(e env) *cobra.Command {
 		Short: "Merge the hosts of a site from NATS JetStream and report the incidents they share",
 		Long: `fleet consumes what a site's watch daemons publish to NATS (the config's
 fleet key) into one store, and prints each incident as it opens or changes:
-its cause, its hosts and their shares, shared or one host's (docs/fleet.md).`,
+its cause, its hosts and their shares, shared or one host's, and when it
+resolves; the config's alerts (alerts:) announce it, and its reports
+(reports:) are sent on their schedules (docs/fleet.md).`,
 		Example:     `  logcause fleet --config /etc/logcause/config.yaml --site shop`,
 		Args:        cobra.NoArgs,
 		Annotations: map[string]string{daemonLog: "yes"},
 		RunE: func(c *cobra.Command, _ []string) error {
-			cfg, _, _, err := cf.load(e)
+			cfg, zone, _, err := cf.load(e)
 			if err != nil {
 				return err
 			}
@@ -38,7 +44,22 @@ its cause, its hosts and their shares, shared or one host's (docs/fleet.md).`,
 				return err
 			}
 			defer st.Close()
-			return fleet.Follow(c.Context(), cfg.Fleet, site, st, c.OutOrStdout(), format, listen)
+			mailer, err := email.ForConfig(cfg, cmp.Or(zone, time.Local)) // its reports' and its alerts'
+			if err != nil {
+				return err
+			}
+			alerts, err := alert.NewSwitch(cfg, alert.Build(alert.Options{Host: "fleet " + site}, func(config.Config) (alert.Mailer, error) {
+				if mailer == nil { // no typed nil
+					return nil, nil
+				}
+				return mailer, nil
+			}))
+			if err != nil {
+				return err
+			}
+			defer alerts.Close() // after the consumer's: it tells the alerts until it stops
+			return fleet.Follow(c.Context(), st, fleet.Following{Fleet: cfg.Fleet, Site: site, Out: c.OutOrStdout(), Format: format, Listen: listen, Alerts: alerts,
+				Reports: fleet.Reports{Jobs: cfg.Reports, Sender: daemon.AnalyzedSender(st, nil, mailer.SendReport)}})
 		},
 	}
 	c.Flags().StringVar(&cf.config, "config", "", "read fleet.nats from the config `FILE`")

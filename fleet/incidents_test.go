@@ -1,0 +1,238 @@
+package fleet_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/logcause/logcause/alert"
+	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/api"
+	"github.com/logcause/logcause/config"
+	"github.com/logcause/logcause/daemon"
+	"github.com/logcause/logcause/fleet"
+)
+
+// told records what a Consumer's Hook heard, as "event cause nodes".
+type told struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (r *told) hook(event string, inc fleet.Incident) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, fmt.Sprintf("%s %s %v", event, inc.RootCause, hostsOf(inc)))
+}
+
+func (r *told) list() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.events)
+}
+
+// twoStoppedFPMs is the stream of web1 and web2 publishing PHP-FPM stopped
+// (real captures), and the number of its messages.
+func twoStoppedFPMs(t *testing.T) (*memStream, uint64) {
+	t.Helper()
+	ms := newMemStream()
+	for _, host := range []string{"web1", "web2"} {
+		r := runPumpOf(t, host, loaded(t, host, "fpm-stopped"), ms)
+		if err := r.await(t); err != nil {
+			t.Fatal(err)
+		}
+		r.stop()
+	}
+	return ms, uint64(len(ms.msgs))
+}
+
+// TestARestartTellsNothingAgain: a Consumer stopped just after it told an
+// incident opened, and started again on its store, tells what one that
+// never stopped tells after that point: the incident is not opened again,
+// and it is resolved. The API's incidents list it, titled with its nodes.
+func TestARestartTellsNothingAgain(t *testing.T) {
+	ms, n := twoStoppedFPMs(t)
+
+	var whole told
+	var openedAt uint64
+	cfg := fleet.ConsumerConfig{Hook: whole.hook, ResolveAfter: 5 * time.Second, OnBatch: func(last uint64) {
+		if openedAt == 0 && len(whole.list()) > 0 {
+			openedAt = last
+		}
+	}}
+	_, stop := consumeUntil(t, ms, openStore(t, "whole"), 1, n, cfg)
+	stop()
+	want := whole.list()
+	if len(want) < 2 || !strings.HasPrefix(want[0], "opened fpm_down") || !strings.HasPrefix(want[len(want)-1], "resolved fpm_down [web1 web2]") {
+		t.Fatalf("without a restart, the Consumer told %q; want fpm_down opened, then resolved on web1 and web2", want)
+	}
+	if openedAt == n {
+		t.Fatalf("the incident opened at the last message: nothing to restart after")
+	}
+
+	fst := openStore(t, "fleet")
+	var split told
+	cfg = fleet.ConsumerConfig{Hook: split.hook, ResolveAfter: 5 * time.Second}
+	_, stop = consumeUntil(t, ms, fst, 1, openedAt, cfg)
+	stop()
+	if got := split.list(); len(got) != 1 || got[0] != want[0] {
+		t.Fatalf("before the restart: %q; want %q", got, want[:1])
+	}
+	c2, stop := consumeUntil(t, ms, fst, 1, n, cfg)
+	defer stop()
+	if got := split.list(); !slices.Equal(got, want) {
+		t.Errorf("with a restart, the Consumer told\n%q\nwant\n%q", got, want)
+	}
+
+	var incs api.Incidents
+	serveAPI(t, c2)("/api/v1/incidents", &incs)
+	if len(incs.Incidents) != 1 || incs.Incidents[0].State != "resolved" || incs.Incidents[0].RootCause != analyze.FPMDown ||
+		!strings.Contains(incs.Incidents[0].Title, "(fleet: on web") || !strings.Contains(incs.Incidents[0].Title, "web2") {
+		t.Errorf("the API's incidents: %+v", incs.Incidents)
+	}
+}
+
+// TestFleetAlerts: the Teller hands the fleet's incidents to watch's
+// alerts: a real webhook receiver hears the incident open and resolve, its
+// title naming both nodes.
+func TestFleetAlerts(t *testing.T) {
+	bodies := make(chan string, 16)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		bodies <- string(b)
+	}))
+	defer recv.Close()
+	a, err := alert.New(config.Alerts{Webhooks: []config.Webhook{{URL: recv.URL, Format: "json"}}}, alert.Options{Host: "fleet shop", Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	alerting := make(chan error, 1)
+	go func() { alerting <- a.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-alerting
+	}()
+	ms, n := twoStoppedFPMs(t)
+	var out strings.Builder
+	teller := &fleet.Teller{Out: &out, Site: "shop", Alerts: a}
+	_, stop := consumeUntil(t, ms, openStore(t, "fleet"), 1, n, fleet.ConsumerConfig{Hook: teller.Tell, ResolveAfter: 5 * time.Second})
+	defer stop()
+	var got []string
+	for len(got) < 2 {
+		select {
+		case b := <-bodies:
+			var ev struct {
+				Event    string           `json:"event"`
+				Host     string           `json:"host"`
+				Incident analyze.Incident `json:"incident"`
+			}
+			if err := json.Unmarshal([]byte(b), &ev); err != nil {
+				t.Fatalf("%v: %s", err, b)
+			}
+			// web1's lines come first: it opens on web1; web2's follow
+			// before it resolves.
+			want := map[string]string{"open": "(fleet: on web1 100%)", "resolve": "(fleet: on web1 50%, web2 50%)"}[ev.Event]
+			if want == "" || !strings.HasSuffix(ev.Incident.Title, want) || ev.Host != "fleet shop" {
+				t.Errorf("the alert %s names %q from %q; want %q from fleet shop", ev.Event, ev.Incident.Title, ev.Host, want)
+			}
+			got = append(got, ev.Event+" "+string(ev.Incident.RootCause))
+		case <-time.After(guard):
+			t.Fatalf("the webhook heard %q, then nothing", got)
+		}
+	}
+	if want := []string{"open fpm_down", "resolve fpm_down"}; !slices.Equal(got, want) {
+		t.Errorf("the webhook heard %q; want %q", got, want)
+	}
+	if !strings.Contains(out.String(), "resolved fleet incident") {
+		t.Errorf("the text says %q", out.String())
+	}
+}
+
+// TestAHostBehindReopensAResolvedIncident: web1's incident is told and
+// resolved before web2 publishes (a host offline, catching up); web2's
+// lines of the same minutes, read after a restart, open it again on both
+// nodes, and it resolves again.
+func TestAHostBehindReopensAResolvedIncident(t *testing.T) {
+	ms := newMemStream()
+	publish := func(host string) uint64 {
+		r := runPumpOf(t, host, loaded(t, host, "fpm-stopped"), ms)
+		if err := r.await(t); err != nil {
+			t.Fatal(err)
+		}
+		r.stop()
+		return uint64(len(ms.msgs))
+	}
+	fst := openStore(t, "fleet")
+	var got told
+	cfg := fleet.ConsumerConfig{Hook: got.hook, ResolveAfter: 5 * time.Second}
+	_, stop := consumeUntil(t, ms, fst, 1, publish("web1"), cfg)
+	stop()
+	_, stop = consumeUntil(t, ms, fst, 1, publish("web2"), cfg)
+	stop()
+	want := []string{"opened fpm_down [web1]", "resolved fpm_down [web1]", "opened fpm_down [web1 web2]", "resolved fpm_down [web1 web2]"}
+	if !slices.Equal(got.list(), want) {
+		t.Errorf("told %q; want %q", got.list(), want)
+	}
+}
+
+// TestFleetNightlyReport: the config's report is sent as watch sends its
+// own, at its first run after it was scheduled: the analysis of the
+// site's store, both hosts merged (their evidence under host:path).
+func TestFleetNightlyReport(t *testing.T) {
+	cfg, err := config.Parse("test", []byte("reports:\n  - name: nightly\n    schedule: \"0 7 * * *\"\n    tz: UTC\n    email: [oncall@example.com]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, n := twoStoppedFPMs(t)
+	fst := openStore(t, "fleet")
+	c, stop := consumeUntil(t, ms, fst, 1, n, fleet.ConsumerConfig{})
+	defer stop()
+	sent := make(chan analyze.Result, 4)
+	var mu sync.Mutex
+	calls := 0
+	now := func() time.Time { // scheduled at 06:59, then 07:00:01: the 07:00 run is due
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if calls == 1 {
+			return time.Date(2026, 11, 24, 6, 59, 0, 0, time.UTC)
+		}
+		return time.Date(2026, 11, 24, 7, 0, 1, 0, time.UTC)
+	}
+	deliver := func(_ context.Context, _ config.Report, res analyze.Result) error {
+		sent <- res
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	wait, err := fleet.Reports{Jobs: cfg.Reports, Sender: daemon.AnalyzedSender(fst, nil, deliver), Now: now,
+		After: func(time.Duration) <-chan time.Time { return nil }}.Start(ctx, c) // no wait ends: the next run is tomorrow
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case res := <-sent:
+		if len(res.Incidents) != 1 || res.Incidents[0].RootCause != analyze.FPMDown {
+			t.Fatalf("the report's incidents: %+v", res.Incidents)
+		}
+		if hosts := evidenceHosts(res.Incidents[0]); !hosts["web1"] || !hosts["web2"] {
+			t.Errorf("the report's evidence names the hosts %v, want web1 and web2", hosts)
+		}
+	case <-time.After(guard):
+		t.Fatal("no report sent")
+	}
+	cancel()
+	wait() // the run is kept as sent before the schedule waits again
+	if v, ok, err := fst.Meta("report/nightly"); err != nil || !ok || !strings.Contains(string(v), `"last_run":"2026-11-24T07:00:00Z"`) {
+		t.Errorf("the fleet's store keeps of the report %s (%t, %v); want its last run 07:00", v, ok, err)
+	}
+}

@@ -1,0 +1,43 @@
+package fleet
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/logcause/logcause/config"
+	"github.com/logcause/logcause/daemon"
+)
+
+// Reports are the fleet's scheduled reports (the config's reports:), sent
+// as watch sends its own (daemon.ReportSchedule): the site's store
+// analyzed and handed to Sender (daemon.AnalyzedSender), each run once,
+// the last run kept in the store, a run missed while stopped sent once
+// the Consumer caught up.
+type Reports struct {
+	Jobs   []config.Report
+	Sender daemon.Sender
+	Now    func() time.Time                     // default time.Now
+	After  func(time.Duration) <-chan time.Time // default time.After
+}
+
+// Start sends r's reports of c's store until ctx is done; wait waits until
+// they stopped.
+func (r Reports) Start(ctx context.Context, c *Consumer) (wait func(), err error) {
+	var wg sync.WaitGroup
+	if err := daemon.CheckReports(r.Jobs, r.Sender); err != nil {
+		return wg.Wait, fmt.Errorf("cannot send the fleet's reports: %w", err)
+	}
+	sched := daemon.ReportSchedule{Store: c.st, Now: r.Now, After: r.After, Sender: func() daemon.Sender { return r.Sender }}
+	if sched.Now == nil {
+		sched.Now = time.Now
+	}
+	if sched.After == nil {
+		sched.After = time.After
+	}
+	for _, job := range r.Jobs {
+		wg.Go(func() { sched.Send(ctx, job, c.CaughtUp()) })
+	}
+	return wg.Wait, nil
+}

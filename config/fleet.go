@@ -42,6 +42,10 @@ func (f Fleet) Enabled() bool { return f.NATS.URL != "" }
 // subjectToken is what a site or host may be: one token of a NATS subject.
 var subjectToken = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
+// ValidToken reports whether s may be a site or a host: one token of a
+// NATS subject, of letters, digits, '_' and '-' (at most 64).
+func ValidToken(s string) bool { return subjectToken.MatchString(s) }
+
 // HostOr is the host the fleet key names, else name (the machine's host
 // name, first label) made a subject token.
 func (f Fleet) HostOr(name string) string {

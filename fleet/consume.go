@@ -214,7 +214,9 @@ func (c *Consumer) apply(ds []Delivery) error {
 				break
 			}
 			for _, s := range ws.Seconds {
-				addSecond(w, s)
+				if !addSecond(w, s) {
+					slog.Warn("a fleet message holds counts out of bounds: those left out", "subject", d.Subject, "second", s.T)
+				}
 			}
 			st.Seconds += int64(len(ws.Seconds))
 		case KindRecords:
@@ -285,30 +287,53 @@ func (c *Consumer) decode(d Delivery, v any) bool {
 
 // requestCounter is how a second's counts are added (*store.Writer).
 type requestCounter interface {
-	Request(t time.Time, status int, upstream []byte) error
+	Requests(t time.Time, status int, upstream []byte, n int64) error
 }
 
+// maxSecondCount bounds a count of one second of one host: far above
+// what a web node answers (10 million requests a second), far below
+// what would overflow a sum. A message's counts come from another
+// machine: beyond it, or negative, a count is refused.
+const maxSecondCount = 10_000_000
+
 // addSecond adds a wire second's counts: those an upstream answered with
-// its address, the rest without.
-func addSecond(w requestCounter, s wireSecond) {
+// its address, the rest without, each count at once. It reports whether
+// every count was within bounds; those that were not are left out.
+func addSecond(w requestCounter, s wireSecond) (ok bool) {
 	t := unixTime(s.T)
+	ok = true
+	valid := func(code int, n int64) bool {
+		if n < 0 || n > maxSecondCount || code < 0 || code > 999 {
+			ok = false
+			return false
+		}
+		return n > 0
+	}
 	rest := map[int]int64{}
 	for code, n := range s.S {
-		rest[code] = n
+		if valid(code, n) {
+			rest[code] = n
+		}
 	}
 	for addr, m := range s.U {
 		for code, n := range m {
-			for range n {
-				w.Request(t, code, []byte(addr))
+			if !valid(code, n) {
+				continue
 			}
+			if n > rest[code] { // more than the status's own count
+				ok = false
+				continue
+			}
+			w.Requests(t, code, []byte(addr), n)
 			rest[code] -= n
 		}
 	}
 	for code, n := range rest {
-		for range n {
-			w.Request(t, code, nil)
+		if n > 0 {
+			w.Requests(t, code, nil, n)
 		}
 	}
+	return ok
 }
 
 // analyze explains (with explain) the recent history of the store, tells

@@ -37,6 +37,9 @@ func StartPublishing(f config.Fleet, hostname string, src Source) (*Publishing, 
 		return nil, nil
 	}
 	host := f.HostOr(hostname)
+	if !config.ValidToken(host) {
+		return nil, fmt.Errorf("cannot publish to the fleet: no host name (the machine's is %q): give fleet.host in the config", hostname)
+	}
 	js, err := Connect(f.NATS, "logcause watch "+host)
 	if err != nil {
 		return nil, err
@@ -153,6 +156,9 @@ type Following struct {
 func Follow(ctx context.Context, st *store.Store, fw Following) error {
 	if fw.Format != "text" && fw.Format != "json" {
 		return config.Usagef("invalid --format %q: give text or json", fw.Format)
+	}
+	if !config.ValidToken(fw.Site) {
+		return config.Usagef("invalid site %q: give letters, digits, '_' or '-' (a token of the NATS subjects, no wildcard)", fw.Site)
 	}
 	if fw.Fleet.NATS.URL == "" {
 		return fmt.Errorf("cannot follow the fleet: no fleet.nats.url in the config; give the NATS servers (see `logcause config example`)")

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/config"
 	"github.com/logcause/logcause/patterns"
 )
 
@@ -41,10 +42,13 @@ func Subject(site, host, kind string) string {
 	return SubjectPrefix + "." + site + "." + host + "." + kind
 }
 
-// parseSubject returns the host and kind of a subject of Subject.
+// parseSubject returns the host and kind of a subject of Subject. A host
+// is checked as the publisher's config checks it: NATS allows ':' and
+// more in a token, which would let one host's records pass for another's
+// (the fleet's store names a record's path "host:path").
 func parseSubject(s string) (host, kind string, ok bool) {
 	parts := strings.Split(s, ".")
-	if len(parts) != 4 || parts[0] != SubjectPrefix {
+	if len(parts) != 4 || parts[0] != SubjectPrefix || !config.ValidToken(parts[2]) {
 		return "", "", false
 	}
 	return parts[2], parts[3], true

@@ -57,10 +57,19 @@ type PumpConfig struct {
 	// After is how a round waits: Every after a round, the backoff after
 	// a failed one (from 1 s to 1 minute); default time.After.
 	After func(time.Duration) <-chan time.Time
+	// Now is the clock (default time.Now): a round publishes nothing
+	// stamped more than a minute past it, so that one record from the
+	// future (a clock set wrong, a zoneless stamp read in another zone)
+	// does not carry the cursor past the records still to come.
+	Now func() time.Time
 	// OnRound, when set, hears of each round's end (nil: published; else
 	// why not), on the Pump's goroutine.
 	OnRound func(error)
 }
+
+// maxAhead is how far past its clock a Pump publishes: the hosts' clocks
+// and the fleet's are never quite the same.
+const maxAhead = time.Minute
 
 // Stats are what a Pump did, for the metrics.
 type Stats struct {
@@ -116,6 +125,9 @@ func NewPump(src Source, pub Publisher, cfg PumpConfig) *Pump {
 	cfg.Every = cmp.Or(cfg.Every, 5*time.Second)
 	if cfg.After == nil {
 		cfg.After = time.After
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1)) // no error without options that fail
 	return &Pump{src: src, pub: pub, cfg: cfg, zstd: enc, wake: make(chan struct{}, 1), seconds: map[int64]counts{}, records: map[string]time.Time{}}
@@ -233,6 +245,9 @@ func (p *Pump) round(ctx context.Context) error {
 		return err
 	}
 	to := last.Truncate(time.Second).Add(time.Second) // up to the last second, included
+	if limit := p.cfg.Now().Add(maxAhead).Truncate(time.Second); to.After(limit) {
+		to = limit // the future waits for its time
+	}
 	if oldest := to.Add(-p.cfg.MaxBacklog); p.cursor.Before(oldest) {
 		if !p.cursor.IsZero() { // else the first start: everything within the bound
 			p.mu.Lock()

@@ -61,11 +61,15 @@ func runPump(t *testing.T, st *store.Store, pub fleet.Publisher) *pumpRun {
 	return runPumpOf(t, "web1", st, pub)
 }
 
-func runPumpOf(t *testing.T, host string, st *store.Store, pub fleet.Publisher) *pumpRun {
+func runPumpOf(t *testing.T, host string, st *store.Store, pub fleet.Publisher, with ...func(*fleet.PumpConfig)) *pumpRun {
 	t.Helper()
 	r := &pumpRun{rounds: make(chan error, 100), retry: make(chan time.Time)}
-	r.p = fleet.NewPump(st, pub, fleet.PumpConfig{Site: "shop", Host: host, Every: -1,
-		After: func(time.Duration) <-chan time.Time { return r.retry }, OnRound: func(err error) { r.rounds <- err }})
+	cfg := fleet.PumpConfig{Site: "shop", Host: host, Every: -1,
+		After: func(time.Duration) <-chan time.Time { return r.retry }, OnRound: func(err error) { r.rounds <- err }}
+	for _, f := range with {
+		f(&cfg)
+	}
+	r.p = fleet.NewPump(st, pub, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.p.Run(ctx) }()
@@ -263,5 +267,52 @@ func TestPumpPacesItsRounds(t *testing.T) {
 	}
 	if n := len(ms.msgs); n != 2 {
 		t.Errorf("%d messages, want one per round", n)
+	}
+}
+
+// TestPumpLeavesTheFutureForLater: a record stamped an hour ahead of the
+// clock (a clock set wrong, a zoneless stamp read in another zone) is not
+// published yet, and does not carry the cursor with it: the records of
+// the next minutes still go out, and the one from the future once its
+// time comes.
+func TestPumpLeavesTheFutureForLater(t *testing.T) {
+	var mu sync.Mutex
+	now := t0.Add(time.Minute)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	st := openStore(t, "web1")
+	commit(t, st, t0, 502, 1, gatewayLine(t0, 0))
+	commit(t, st, t0.Add(time.Hour), 502, 1, gatewayLine(t0.Add(time.Hour), 100))
+	ms := newMemStream()
+	r := runPumpOf(t, "web1", st, ms, func(c *fleet.PumpConfig) { c.Now = clock })
+	if err := r.await(t); err != nil {
+		t.Fatal(err)
+	}
+	if got := records(t, consume(t, ms), "web1:"); len(got) != 1 {
+		t.Fatalf("the fleet holds %d records after the first round, want the present one", len(got))
+	}
+	mu.Lock()
+	now = t0.Add(3 * time.Minute)
+	mu.Unlock()
+	commit(t, st, t0.Add(2*time.Minute), 502, 1, gatewayLine(t0.Add(2*time.Minute), 200))
+	r.p.Wake()
+	if err := r.await(t); err != nil {
+		t.Fatal(err)
+	}
+	if got := records(t, consume(t, ms), "web1:"); len(got) != 2 {
+		t.Fatalf("the fleet holds %d records, want the record of the next minutes too", len(got))
+	}
+	mu.Lock()
+	now = t0.Add(time.Hour)
+	mu.Unlock()
+	r.p.Wake()
+	if err := r.await(t); err != nil {
+		t.Fatal(err)
+	}
+	fst := consume(t, ms)
+	if got := records(t, fst, "web1:"); len(got) != 3 {
+		t.Errorf("the fleet holds %d records once the clock reached the last, want 3", len(got))
+	}
+	if want, got := secondsOf(t, st), secondsOf(t, fst); !maps.Equal(want, got) {
+		t.Errorf("the fleet counts %v, the host %v", got, want)
 	}
 }

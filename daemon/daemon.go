@@ -159,7 +159,7 @@ func New(st *store.Store, cfg Config) *Daemon {
 	d := &Daemon{st: st, cfg: cfg, done: make(chan struct{}), incidents: map[time.Time]*incidentState{}, status: newStatus()}
 	d.sender.set(cfg.Sender)
 	d.cfg.Hook = func(u Update) {
-		d.status.update(u)
+		d.status.update(u, d.cfg.Now().Add(-d.cfg.Window))
 		if cfg.Hook != nil {
 			cfg.Hook(u)
 		}

@@ -144,10 +144,13 @@ func (s *status) committed(b batch, err error, now time.Time) {
 	f.Offset, f.id = pos.Offset, pos.ID
 }
 
-// update notes what an analysis changed among the incidents.
-func (s *status) update(u Update) {
+// update notes what an analysis changed among the incidents, and forgets
+// those that ended before horizon (the window's start), as the daemon does:
+// without readers of Status they would pile up, one an incident.
+func (s *status) update(u Update, horizon time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.forgetLocked(horizon)
 	for _, inc := range u.Opened {
 		s.opened[string(inc.RootCause)]++
 	}
@@ -172,12 +175,8 @@ func (d *Daemon) Status() Status {
 		st.Files = append(st.Files, f.FileStatus)
 		ids[f.Path] = f.id
 	}
-	horizon := d.cfg.Now().Add(-d.cfg.Window)
-	for start, inc := range s.incidents {
-		if inc.End.Before(horizon) { // left the window, as the daemon forgets it
-			delete(s.incidents, start)
-			continue
-		}
+	s.forgetLocked(d.cfg.Now().Add(-d.cfg.Window))
+	for _, inc := range s.incidents {
 		st.Incidents = append(st.Incidents, inc)
 	}
 	s.mu.Unlock()
@@ -219,4 +218,14 @@ func (d *Daemon) Report(ctx context.Context, since, until time.Time) (analyze.Re
 func sameInode(fi os.FileInfo, id ingest.Identity) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	return ok && uint64(st.Dev) == id.Dev && st.Ino == id.Inode
+}
+
+// forgetLocked forgets the incidents that ended before horizon: they left
+// the window, as the daemon forgets them. s.mu is held.
+func (s *status) forgetLocked(horizon time.Time) {
+	for start, inc := range s.incidents {
+		if inc.End.Before(horizon) {
+			delete(s.incidents, start)
+		}
+	}
 }

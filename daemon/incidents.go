@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"encoding/json"
 	"log/slog"
 	"maps"
 	"slices"
@@ -36,13 +35,7 @@ func (d *Daemon) loadIncidents() error {
 }
 
 // keep writes s to the store.
-func (d *Daemon) keep(s *incidentState) error {
-	v, err := json.Marshal(s)
-	if err != nil {
-		return err
-	}
-	return d.st.PutIncident(s.Start, v)
-}
+func (d *Daemon) keep(s *incidentState) error { return KeepIncident(d.st, s.Start, s) }
 
 // analyzeRecent analyzes the window before now, and tells the hook what
 // opened, changed and (with resolve: at a tick, not right after a batch,

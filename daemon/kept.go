@@ -9,6 +9,17 @@ import (
 // IncidentStore is where incident states are kept (*store.Store is one).
 type IncidentStore interface {
 	Incidents(from, to time.Time) ([][]byte, error)
+	PutIncident(start time.Time, state []byte) error
+}
+
+// KeepIncident writes the state s of the incident that started at start
+// to st, as KeptIncidents reads it back.
+func KeepIncident(st IncidentStore, start time.Time, s any) error {
+	v, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	return st.PutIncident(start, v)
 }
 
 // KeptIncidents reads the incident states kept in st (each the JSON of an

@@ -1,7 +1,6 @@
 package fleet
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -37,13 +36,7 @@ func (c *Consumer) loadIncidents() error {
 }
 
 // keep writes s to the store.
-func (c *Consumer) keep(s *incidentState) error {
-	v, err := json.Marshal(s)
-	if err != nil {
-		return err
-	}
-	return c.st.PutIncident(s.Start, v)
-}
+func (c *Consumer) keep(s *incidentState) error { return daemon.KeepIncident(c.st, s.Start, s) }
 
 // observe takes in the incidents of an analysis: a new one (or a resolved
 // one that grew again or changed) opens, an open one whose cause, scope or nodes

@@ -34,9 +34,15 @@ type NodeShare struct {
 	Share         float64 `json:"share"`
 }
 
-// sharedCauses are the causes that lie outside the web nodes: the
+// sharedCause reports whether a cause lies outside the web nodes: the
 // database they all query.
-var sharedCauses = []analyze.Kind{analyze.MySQLDown, analyze.MySQLTooManyConnections, analyze.DBUnresponsive, analyze.SlowQueries}
+func sharedCause(k analyze.Kind) bool {
+	switch k {
+	case analyze.MySQLDown, analyze.MySQLTooManyConnections, analyze.DBUnresponsive, analyze.SlowQueries:
+		return true
+	}
+	return false
+}
 
 // Reader is what Explain reads: a store of the site's merged history,
 // whose records' paths are "host:path" (*store.Store is one).
@@ -80,7 +86,7 @@ func Explain(st Reader, since, until time.Time, cfg analyze.Config, minShare flo
 		slices.SortFunc(fi.Nodes, func(a, b NodeShare) int {
 			return cmp.Or(cmp.Compare(b.GatewayErrors, a.GatewayErrors), strings.Compare(a.Host, b.Host))
 		})
-		fi.Shared = len(fi.Nodes) > 1 && (slices.Contains(sharedCauses, inc.RootCause) || sharedUpstream(inc))
+		fi.Shared = len(fi.Nodes) > 1 && (sharedCause(inc.RootCause) || sharedUpstream(inc))
 		out = append(out, fi)
 	}
 	return out, nil

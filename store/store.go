@@ -357,7 +357,7 @@ func (s *Store) scan(prefix byte, from, to time.Time, keep func(k []byte) bool, 
 	return s.db.View(func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
 		opts.Prefix = []byte{prefix}
-		opts.PrefetchValues = false // the values are in the tables: read in place, not copied ahead for keys keep skips
+		opts.PrefetchValues = false // read each value where it is (the tables, or a temporary store's value log) when asked: none fetched ahead for keys keep skips
 		it := txn.NewIterator(opts)
 		defer it.Close()
 		for it.Seek(start); it.Valid(); it.Next() {

@@ -68,8 +68,12 @@ func (x *requestIndex) Add(s sighting) bool {
 		return false
 	}
 	at := instantOf(s.Time)
-	if k := s.Client + " " + s.Request; len(x.byClient[k]) < maxPerRequest {
-		x.byClient[k] = append(x.byClient[k], at)
+	// The same few requests from ever more clients (every address asking
+	// for "/") would leave byRequest small and grow byClient without end:
+	// its keys have the same bound.
+	k := s.Client + " " + s.Request
+	if had, ok := x.byClient[k]; (ok || len(x.byClient) < maxIndexedRequests) && len(had) < maxPerRequest {
+		x.byClient[k] = append(had, at)
 	}
 	if len(x.byRequest[s.Request]) < maxPerRequest {
 		x.byRequest[s.Request] = append(x.byRequest[s.Request], at)

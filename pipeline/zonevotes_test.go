@@ -107,6 +107,24 @@ func TestRequestIndexIsBounded(t *testing.T) {
 	}
 }
 
+// Every client asking for the same page: one request, ever more clients.
+// The index's client keys are bounded as its requests are, and the
+// clients it took still vote.
+func TestRequestIndexOfManyClientsIsBounded(t *testing.T) {
+	x := newRequestIndex()
+	for i := range 2*maxIndexedRequests + 10 {
+		x.Add(sighting{Client: fmt.Sprint("10.0.", i/256, ".", i%256), Request: "GET /", Time: zoneT0})
+	}
+	if len(x.byClient) != maxIndexedRequests {
+		t.Errorf("index holds %d client keys, want at most %d", len(x.byClient), maxIndexedRequests)
+	}
+	v := x.Votes()
+	v.Observe(sighting{Client: "10.0.0.1", Request: "GET /", Time: zoneT0.Add(time.Hour)})
+	if got, _ := v.Result(); got.Matched != 1 {
+		t.Errorf("a remembered client's sighting: %+v, want it matched", got)
+	}
+}
+
 var zoneT0 = time.Date(2026, 11, 23, 13, 0, 0, 0, time.UTC)
 
 // The index's instants vote as time.Time's did, whatever the years (a

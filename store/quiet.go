@@ -11,8 +11,21 @@ import (
 // level 0 itself once it holds NumLevelZeroTables tables, so that writes
 // never reach the stall (NumLevelZeroTablesStall), and an idle daemon
 // costs nothing. Batch ingest keeps the workers (Open): it writes fast.
+//
+// A daemon runs for months, and its memory must stay where it starts
+// (the soak, cmd/logcause/soak_test.go): a quiet store's memtables, mapped
+// files whose written pages count in the process's RSS, are 8 MiB (the
+// smallest that take the writer's largest batch), and its block and index
+// caches 8 MiB each, which fill in the daemon's first minutes and then
+// stay. A daemon writes a few thousand records a second at most: the
+// smaller memtables cost it more level-0 tables, compacted by Commit.
 func OpenQuiet(dir string) (*Store, error) {
-	s, err := openWith(dir, badgerOptions(dir).WithNumCompactors(0))
+	opt := badgerOptions(dir).
+		WithNumCompactors(0).
+		WithMemTableSize(8 << 20).
+		WithBlockCacheSize(8 << 20).
+		WithIndexCacheSize(8 << 20)
+	s, err := openWith(dir, opt)
 	if err != nil {
 		return nil, err
 	}

@@ -39,6 +39,7 @@ resolves; the config's alerts (alerts:) announce it, and its reports
 			if site = cmp.Or(site, cfg.Fleet.Site); site == "" {
 				return config.Usagef("no site: give --site or the config's fleet.site")
 			}
+			limitMemory(daemonMemoryLimit)
 			st, err := store.OpenQuiet(cmp.Or(storeDir, filepath.Join(cfg.Store, "fleet-"+site)))
 			if err != nil {
 				return err

@@ -119,8 +119,9 @@ type soak struct {
 type soakBurstAt struct{ from, to time.Time }
 
 type soakSample struct {
-	at  time.Duration // since the process started
-	rss int64
+	at         time.Duration // since the process started
+	rss        int64
+	anon, file int64 // RssAnon (the heap, stacks, Badger's allocations) and RssFile (Badger's mapped tables and value log)
 }
 
 type soakEvent struct {
@@ -520,7 +521,10 @@ func (w *soakWatch) sample() {
 		return // exiting
 	}
 	if kb := procField(data, "VmRSS"); kb > 0 {
-		w.s.rss[w.proc-1] = append(w.s.rss[w.proc-1], soakSample{at: time.Since(w.started), rss: kb << 10})
+		w.s.rss[w.proc-1] = append(w.s.rss[w.proc-1], soakSample{
+			at: time.Since(w.started), rss: kb << 10,
+			anon: procField(data, "RssAnon") << 10, file: procField(data, "RssFile") << 10,
+		})
 	}
 }
 
@@ -771,17 +775,24 @@ func (s *soak) check() {
 			continue
 		}
 		q := len(samples) / 4
-		peak := func(ss []soakSample) int64 {
+		peak := func(ss []soakSample, of func(soakSample) int64) int64 {
 			var m int64
 			for _, x := range ss {
-				m = max(m, x.rss)
+				m = max(m, of(x))
 			}
 			return m
 		}
-		second, last := peak(samples[q:2*q]), peak(samples[len(samples)-q:])
+		rss := func(x soakSample) int64 { return x.rss }
+		second, last := peak(samples[q:2*q], rss), peak(samples[len(samples)-q:], rss)
 		t.Logf("watch %d: %d RSS samples over %s, peak of its second quarter %.1f MB, of its last %.1f MB, CPU %s (%.1f%% of a core)",
 			i+1, len(samples), samples[len(samples)-1].at.Round(time.Second), float64(second)/(1<<20), float64(last)/(1<<20),
 			s.cpu[i], 100*s.cpu[i].Seconds()/samples[len(samples)-1].at.Seconds())
+		for k := range 4 { // where it went: anonymous memory or mapped files
+			part := samples[k*q : (k+1)*q]
+			t.Logf("watch %d, quarter %d: peak RSS %.1f MB, RssAnon %.1f MB, RssFile %.1f MB", i+1, k+1,
+				float64(peak(part, rss))/(1<<20), float64(peak(part, func(x soakSample) int64 { return x.anon }))/(1<<20),
+				float64(peak(part, func(x soakSample) int64 { return x.file }))/(1<<20))
+		}
 		if float64(last) > soakRSSGrowth*float64(second) {
 			fail("watch %d's RSS grew: %.1f MB at most in its last quarter, %.1f MB in its second", i+1, float64(last)/(1<<20), float64(second)/(1<<20))
 		}

@@ -85,6 +85,7 @@ The README says more.`,
 			if retention = cmp.Or(retention, cfg.RetentionDays); retention < 1 {
 				return config.Usagef("invalid --retention-days %d: keep at least 1 day", retention)
 			}
+			limitMemory(daemonMemoryLimit)
 			st, err := store.OpenQuiet(cmp.Or(storeDir, cfg.Store)) // idle most of the time: no compaction workers polling
 			if err != nil {
 				return err

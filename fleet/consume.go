@@ -45,7 +45,9 @@ type ConsumerConfig struct {
 	// cause, whether it is shared, their nodes) and resolve ("opened",
 	// "updated", "resolved"), on the Consumer's goroutine.
 	Hook func(event string, inc Incident)
-	// HostIncident hears of the incidents the hosts published.
+	// HostIncident hears of the incidents the hosts published, once the
+	// batch that holds them is committed to the fleet's store (a restart
+	// then does not tell them again), on the Consumer's goroutine.
 	HostIncident func(host, event string, inc analyze.Incident)
 	// After is how a failed fetch waits before the next; default
 	// time.After.
@@ -181,6 +183,7 @@ func (c *Consumer) apply(ds []Delivery) error {
 	w.KeepPathsApart()
 	var st ConsumerStats
 	last, analyzeNow := c.committed, false
+	var hostIncidents []hostIncident // told once committed
 	commit := func() error {
 		if last == c.committed {
 			return nil
@@ -193,6 +196,10 @@ func (c *Consumer) apply(ds []Delivery) error {
 		c.commits++
 		c.lastCommit = time.Now()
 		c.mu.Unlock()
+		for _, h := range hostIncidents {
+			c.cfg.HostIncident(h.host, h.Event, h.Incident)
+		}
+		hostIncidents = nil
 		return nil
 	}
 	for _, d := range ds {
@@ -238,7 +245,7 @@ func (c *Consumer) apply(ds []Delivery) error {
 		case KindIncident:
 			var wi wireIncident
 			if err := json.Unmarshal(d.Data, &wi); err == nil && c.cfg.HostIncident != nil {
-				c.cfg.HostIncident(host, wi.Event, wi.Incident)
+				hostIncidents = append(hostIncidents, hostIncident{host, wi})
 			}
 		}
 		last = d.Seq
@@ -269,6 +276,12 @@ func (c *Consumer) apply(ds []Delivery) error {
 		c.cfg.OnBatch(c.committed)
 	}
 	return nil
+}
+
+// hostIncident is a host's incident event, to tell once committed.
+type hostIncident struct {
+	host string
+	wireIncident
 }
 
 // decode reads a compressed message's JSON into v; a message that cannot

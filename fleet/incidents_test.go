@@ -236,3 +236,41 @@ func TestFleetNightlyReport(t *testing.T) {
 		t.Errorf("the fleet's store keeps of the report %s (%t, %v); want its last run 07:00", v, ok, err)
 	}
 }
+
+// TestHostIncidentsToldOnceCommitted: a host's incident event is told
+// once the batch that holds it is in the fleet's store (its sequence
+// committed), not before: a consumer that stopped before that commit
+// reads it again, and tells it then.
+func TestHostIncidentsToldOnceCommitted(t *testing.T) {
+	st := openStore(t, "web1")
+	commit(t, st, t0, 502, 1, gatewayLine(t0, 0))
+	ms := newMemStream()
+	r := runPump(t, st, ms)
+	inc := analyze.Incident{Start: t0, End: t0.Add(time.Second), Title: "502s", Status: map[string]int64{"502": 1}}
+	r.p.Incidents([]analyze.Incident{inc}, nil, nil)
+	for len(ms.msgs) < 3 { // the seconds, the record, the incident: in one round or two
+		if err := r.await(t); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.stop()
+	var seq uint64
+	for _, d := range ms.msgs {
+		if d.Subject == fleet.Subject("shop", "web1", fleet.KindIncident) {
+			seq = d.Seq
+		}
+	}
+	fst := openStore(t, "fleet")
+	var committed []string
+	_, stop := consumeUntil(t, ms, fst, 10, uint64(len(ms.msgs)), fleet.ConsumerConfig{HostIncident: func(host, event string, _ analyze.Incident) {
+		pos, err := fst.Positions()
+		if err != nil {
+			t.Error(err)
+		}
+		committed = append(committed, fmt.Sprintf("%s %s at %s", host, event, pos["fleet/"+fleet.StreamName]))
+	}})
+	stop()
+	if want := []string{fmt.Sprintf("web1 opened at %d", len(ms.msgs))}; !slices.Equal(committed, want) || seq == 0 {
+		t.Errorf("the host's incident was told %q, want %q (its sequence %d committed first)", committed, want, seq)
+	}
+}

@@ -274,3 +274,69 @@ func TestHostIncidentsToldOnceCommitted(t *testing.T) {
 		t.Errorf("the host's incident was told %q, want %q (its sequence %d committed first)", committed, want, seq)
 	}
 }
+
+// TestALaggingHostKeepsTheIncidentOpen: web2 has published only what
+// came before the incident (it lags, its clock, say, behind) when web1
+// has published all of it and the quiet after: the incident stays open,
+// for web2's seconds of it are still to come; when they come, it is on
+// both nodes, and resolves once both hosts are past its quiet.
+func TestALaggingHostKeepsTheIncidentOpen(t *testing.T) {
+	behind, all := lagging(t, 0)
+	if want := []string{"opened fpm_down [web1]"}; !slices.Equal(behind, want) {
+		t.Errorf("with web2 behind, told %q; want %q (not resolved: web2's seconds of it are to come)", behind, want)
+	}
+	want := []string{"opened fpm_down [web1]", "updated fpm_down [web1 web2]", "resolved fpm_down [web1 web2]"}
+	if !slices.Equal(all, want) {
+		t.Errorf("told %q; want %q", all, want)
+	}
+}
+
+// TestAHostAwayIsNotWaitedFor: web2 is further behind web1 than Away:
+// the site's clock does not wait for it, web1's incident resolves, and
+// web2's lines, when they come, open it again.
+func TestAHostAwayIsNotWaitedFor(t *testing.T) {
+	behind, all := lagging(t, 10*time.Second)
+	if want := []string{"opened fpm_down [web1]", "resolved fpm_down [web1]"}; !slices.Equal(behind, want) {
+		t.Errorf("with web2 away, told %q; want %q", behind, want)
+	}
+	want := []string{"opened fpm_down [web1]", "resolved fpm_down [web1]", "opened fpm_down [web1 web2]", "resolved fpm_down [web1 web2]"}
+	if !slices.Equal(all, want) {
+		t.Errorf("told %q; want %q", all, want)
+	}
+}
+
+// lagging publishes web1's PHP-FPM stopped, then web2's up to 4 s before
+// the incident (38 s behind web1's last second), merges them, then the
+// rest of web2's: what the fleet told at each step, with away the
+// Consumer's Away (0: its default).
+func lagging(t *testing.T, away time.Duration) (behind, all []string) {
+	ms := newMemStream()
+	publish := func(r *pumpRun) uint64 {
+		t.Helper()
+		if err := r.await(t); err != nil {
+			t.Fatal(err)
+		}
+		return uint64(len(ms.msgs))
+	}
+	web1 := runPumpOf(t, "web1", loaded(t, "web1", "fpm-stopped"), ms)
+	publish(web1)
+	web1.stop()
+	var mu sync.Mutex
+	now := time.Date(2026, 11, 24, 1, 20, 10, 0, time.UTC) // web2 publishes up to 02:21:10 +0100: the incident began 02:21:14
+	web2 := runPumpOf(t, "web2", loaded(t, "web2", "fpm-stopped"), ms, func(c *fleet.PumpConfig) {
+		c.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	})
+	fst := openStore(t, "fleet")
+	var got told
+	cfg := fleet.ConsumerConfig{Hook: got.hook, ResolveAfter: 5 * time.Second, Away: away}
+	_, stop := consumeUntil(t, ms, fst, 7, publish(web2), cfg)
+	stop()
+	behind = got.list()
+	mu.Lock()
+	now = now.Add(time.Hour)
+	mu.Unlock()
+	web2.p.Wake()
+	_, stop = consumeUntil(t, ms, fst, 7, publish(web2), cfg) // a restart: the hosts' newest seconds read from the store
+	stop()
+	return behind, got.list()
+}

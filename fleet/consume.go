@@ -30,6 +30,10 @@ type Feeder interface {
 // sequence on (0: the first); (*JetStream).Subscribe is one.
 type Subscribe func(ctx context.Context, from uint64) (Feeder, error)
 
+// defaultMinShare is the share of an incident's gateway errors that makes
+// a host one of its nodes, unless ConsumerConfig says otherwise.
+const defaultMinShare = 0.1
+
 // seqKey is the position, in the fleet's store, of the last stream
 // sequence it committed: committed with the data, so that a message
 // delivered again is skipped, and counts are never added twice.
@@ -107,7 +111,7 @@ func NewConsumer(st *store.Store, cfg ConsumerConfig) *Consumer {
 	if cfg.Analysis == (analyze.Config{}) {
 		cfg.Analysis = analyze.DefaultConfig
 	}
-	cfg.MinShare = cmp.Or(cfg.MinShare, 0.1)
+	cfg.MinShare = cmp.Or(cfg.MinShare, defaultMinShare)
 	cfg.ResolveAfter = cmp.Or(cfg.ResolveAfter, 30*time.Second)
 	cfg.Away = cmp.Or(cfg.Away, 5*time.Minute)
 	if cfg.After == nil {

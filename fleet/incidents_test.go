@@ -17,7 +17,6 @@ import (
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/api"
 	"github.com/logcause/logcause/config"
-	"github.com/logcause/logcause/daemon"
 	"github.com/logcause/logcause/fleet"
 )
 
@@ -186,7 +185,8 @@ func TestAHostBehindReopensAResolvedIncident(t *testing.T) {
 
 // TestFleetNightlyReport: the config's report is sent as watch sends its
 // own, at its first run after it was scheduled: the analysis of the
-// site's store, both hosts merged (their evidence under host:path).
+// site's store, both hosts merged (their evidence under host:path), each
+// incident titled with its nodes as the alerts title it.
 func TestFleetNightlyReport(t *testing.T) {
 	cfg, err := config.Parse("test", []byte("reports:\n  - name: nightly\n    schedule: \"0 7 * * *\"\n    tz: UTC\n    email: [oncall@example.com]\n"))
 	if err != nil {
@@ -214,7 +214,7 @@ func TestFleetNightlyReport(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	wait, err := fleet.Reports{Jobs: cfg.Reports, Sender: daemon.AnalyzedSender(fst, nil, deliver), Now: now,
+	wait, err := fleet.Reports{Jobs: cfg.Reports, Sender: fleet.ReportSender(fst, deliver), Now: now,
 		After: func(time.Duration) <-chan time.Time { return nil }}.Start(ctx, c) // no wait ends: the next run is tomorrow
 	if err != nil {
 		t.Fatal(err)
@@ -226,6 +226,9 @@ func TestFleetNightlyReport(t *testing.T) {
 		}
 		if hosts := evidenceHosts(res.Incidents[0]); !hosts["web1"] || !hosts["web2"] {
 			t.Errorf("the report's evidence names the hosts %v, want web1 and web2", hosts)
+		}
+		if title := res.Incidents[0].Title; !strings.HasSuffix(title, " (fleet: on web1 50%, web2 50%)") {
+			t.Errorf("the report's incident is titled %q, want it to name its nodes", title)
 		}
 	case <-time.After(guard):
 		t.Fatal("no report sent")

@@ -12,8 +12,6 @@ import (
 
 	"github.com/logcause/logcause/alert"
 	"github.com/logcause/logcause/config"
-	"github.com/logcause/logcause/daemon"
-	"github.com/logcause/logcause/email"
 	"github.com/logcause/logcause/fleet"
 	"github.com/logcause/logcause/store"
 )
@@ -50,17 +48,16 @@ ones, the log says why); the fleet key needs a restart.`,
 			}
 			defer st.Close()
 			reports := func(cfg config.Config, zone *time.Location) (config.Config, fleet.Reports, error) {
-				mailer, err := email.ForConfig(cfg, cmp.Or(zone, time.Local)) // its reports'
-
-				return cfg, fleet.Reports{Jobs: cfg.Reports, Sender: daemon.AnalyzedSender(st, nil, mailer.SendReport)}, err
+				mailer, err := fleet.MailerFor(cfg, site, cmp.Or(zone, time.Local)) // its reports'
+				return cfg, fleet.Reports{Jobs: cfg.Reports, Sender: fleet.ReportSender(st, mailer.SendReport)}, err
 			}
 			_, rep, err := reports(cfg, zone)
 			if err != nil {
 				return err
 			}
 			alerts, err := alert.NewSwitch(cfg, alert.Build(alert.Options{Host: "fleet " + site}, func(cfg config.Config) (alert.Mailer, error) {
-				m, err := email.ForConfig(cfg, cmp.Or(zone, time.Local)) // its alerts'
-				if m == nil {                                            // none needed, or an error: no typed nil
+				m, err := fleet.MailerFor(cfg, site, cmp.Or(zone, time.Local)) // its alerts'
+				if m == nil {                                                  // none needed, or an error: no typed nil
 					return nil, err
 				}
 				return m, nil

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,7 +16,6 @@ import (
 	"github.com/logcause/logcause/config"
 	"github.com/logcause/logcause/fleet"
 	"github.com/logcause/logcause/internal/mailtest"
-	"github.com/logcause/logcause/internal/natstest"
 )
 
 // TestFleetMailsReachAnInbox: `logcause fleet`'s e-mails through a real
@@ -30,25 +28,8 @@ import (
 // go test -tags realserver -count=1 -run TestFleetMailsReachAnInbox ./fleet
 func TestFleetMailsReachAnInbox(t *testing.T) {
 	mp := mailtest.Start(t)
-	cluster := natstest.Start(t, 3)
-	nats := config.NATS{URL: cluster.URL()}
-	js, err := fleet.Connect(nats, "publisher")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer js.Close()
-	for _, host := range []string{"web1", "web2"} {
-		r := runPumpOf(t, host, loaded(t, host, "fpm-stopped"), js)
-		hang := time.After(guard)
-		for err := r.await(t); err != nil; err = r.await(t) { // no stream leader yet: tried again
-			select {
-			case <-hang:
-				t.Fatal(err)
-			case r.retry <- time.Now():
-			}
-		}
-		r.stop()
-	}
+	nats, js := onCluster(t)
+	publishHosts(t, js, "web1", "web2")
 	cfg, err := config.Parse("test", fmt.Appendf(nil, "smtp:\n  host: 127.0.0.1\n  port: %d\n  security: none\n  from: \"logcause <logcause@example.com>\"\n"+
 		"alerts:\n  email: [oncall@example.com]\n"+
 		"reports:\n  - name: nightly\n    schedule: \"0 7 * * *\"\n    tz: UTC\n    email: [lead@example.com]\n", mp.SMTPPort))
@@ -69,17 +50,14 @@ func TestFleetMailsReachAnInbox(t *testing.T) {
 
 	fst := openStore(t, "fleet")
 	reported := make(chan error, 1)
-	var mu sync.Mutex
-	now := time.Date(2026, 11, 24, 6, 59, 0, 0, time.UTC)
-	tick := make(chan time.Time)
+	clock := newNightlyClock()
 	reports := fleet.Reports{Jobs: cfg.Reports,
 		Sender: fleet.ReportSender(fst, func(ctx context.Context, job config.Report, res analyze.Result) error {
 			err := mailer.SendReport(ctx, job, res)
 			reported <- err
 			return err
 		}),
-		Now:   func() time.Time { mu.Lock(); defer mu.Unlock(); return now },
-		After: func(time.Duration) <-chan time.Time { return tick }}
+		Now: clock.now, After: clock.after}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	followed := make(chan error, 1)
@@ -94,10 +72,7 @@ func TestFleetMailsReachAnInbox(t *testing.T) {
 			t.Fatalf("the alert mails were not sent:\n%s", mp.Log())
 		}
 	}
-	mu.Lock()
-	now = time.Date(2026, 11, 24, 7, 0, 1, 0, time.UTC)
-	mu.Unlock()
-	tick <- now
+	clock.runDue()
 	select {
 	case err := <-reported:
 		if err != nil {

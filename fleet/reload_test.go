@@ -2,10 +2,7 @@ package fleet_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"sync"
 	"syscall"
@@ -17,39 +14,7 @@ import (
 	"github.com/logcause/logcause/config"
 	"github.com/logcause/logcause/daemon"
 	"github.com/logcause/logcause/fleet"
-	"github.com/logcause/logcause/internal/natstest"
 )
-
-// webhook is a real receiver of alerts: the events it heard.
-func webhook(t *testing.T) (url string, events <-chan string) {
-	c := make(chan string, 16)
-	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var ev struct {
-			Event string `json:"event"`
-		}
-		b, _ := io.ReadAll(r.Body)
-		if err := json.Unmarshal(b, &ev); err != nil {
-			t.Errorf("%v: %s", err, b)
-		}
-		c <- ev.Event
-	}))
-	t.Cleanup(recv.Close)
-	return recv.URL, c
-}
-
-func hear(t *testing.T, who string, events <-chan string, want ...string) {
-	t.Helper()
-	for _, w := range want {
-		select {
-		case got := <-events:
-			if got != w {
-				t.Fatalf("%s heard %q, want %q", who, got, w)
-			}
-		case <-time.After(guard):
-			t.Fatalf("%s did not hear %q", who, w)
-		}
-	}
-}
 
 // TestFleetReloads: `logcause fleet` on a real JetStream server reloads
 // its config at each hangup. A config whose reports cannot be sent keeps
@@ -58,13 +23,7 @@ func hear(t *testing.T, who string, events <-chan string, want ...string) {
 // incident on both nodes, go to the new webhook only, and the new config's
 // report is sent on its schedule.
 func TestFleetReloads(t *testing.T) {
-	cluster := natstest.Start(t, 3)
-	nats := config.NATS{URL: cluster.URL()}
-	js, err := fleet.Connect(nats, "publisher")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer js.Close()
+	nats, js := onCluster(t)
 	urlA, heardA := webhook(t)
 	urlB, heardB := webhook(t)
 	cfgA := config.Config{Alerts: config.Alerts{Webhooks: []config.Webhook{{URL: urlA, Format: "json"}}}}
@@ -85,12 +44,9 @@ func TestFleetReloads(t *testing.T) {
 		sent <- res
 		return nil
 	}
-	var mu sync.Mutex
-	now := time.Date(2026, 11, 24, 6, 59, 0, 0, time.UTC)
-	tick := make(chan time.Time)
+	clock := newNightlyClock()
 	good := fleet.Reports{Jobs: cfgB.Reports, Sender: daemon.AnalyzedSender(fst, nil, deliver),
-		Now:   func() time.Time { mu.Lock(); defer mu.Unlock(); return now },
-		After: func(time.Duration) <-chan time.Time { return tick }}
+		Now: clock.now, After: clock.after}
 	broken := fleet.Reports{Jobs: cfgB.Reports} // nothing sends them: no smtp
 	loads := make(chan fleet.Reports, 2)
 	hup := make(chan os.Signal)
@@ -109,38 +65,22 @@ func TestFleetReloads(t *testing.T) {
 		hup <- syscall.SIGHUP
 		return <-reloaded
 	}
-	publish := func(host string) {
-		r := runPumpOf(t, host, loaded(t, host, "fpm-stopped"), js)
-		hang := time.After(guard)
-		for err := r.await(t); err != nil; err = r.await(t) { // no stream leader yet: tried again
-			select {
-			case <-hang:
-				t.Fatal(err)
-			case r.retry <- time.Now():
-			}
-		}
-		r.stop()
-	}
-
 	if err := reload(broken); err == nil {
 		t.Fatal("a config whose reports nothing sends was reloaded")
 	}
-	publish("web1")
+	publishHosts(t, js, "web1")
 	hear(t, "the first webhook", heardA, "open", "resolve")
 	if err := reload(good); err != nil {
 		t.Fatal(err)
 	}
-	publish("web2")
+	publishHosts(t, js, "web2")
 	hear(t, "the second webhook", heardB, "open", "resolve")
 	select {
 	case ev := <-heardA:
 		t.Errorf("the first webhook heard %q after the reload", ev)
 	default:
 	}
-	mu.Lock()
-	now = time.Date(2026, 11, 24, 7, 0, 1, 0, time.UTC)
-	mu.Unlock()
-	tick <- now
+	clock.runDue()
 	select {
 	case res := <-sent:
 		if len(res.Incidents) != 1 || res.Incidents[0].RootCause != analyze.FPMDown {
@@ -153,4 +93,32 @@ func TestFleetReloads(t *testing.T) {
 	if err := <-followed; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// nightlyClock is a report schedule's clock: 06:59 on 24 November (the
+// captures' day), its waits ended by runDue, which makes it 07:00:01 (the
+// nightly run of "0 7 * * *" due).
+type nightlyClock struct {
+	mu   sync.Mutex
+	at   time.Time
+	tick chan time.Time
+}
+
+func newNightlyClock() *nightlyClock {
+	return &nightlyClock{at: time.Date(2026, 11, 24, 6, 59, 0, 0, time.UTC), tick: make(chan time.Time)}
+}
+
+func (c *nightlyClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.at
+}
+
+func (c *nightlyClock) after(time.Duration) <-chan time.Time { return c.tick }
+
+func (c *nightlyClock) runDue() {
+	c.mu.Lock()
+	c.at = time.Date(2026, 11, 24, 7, 0, 1, 0, time.UTC)
+	c.mu.Unlock()
+	c.tick <- c.now()
 }

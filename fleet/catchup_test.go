@@ -74,19 +74,80 @@ func offlineFor(t *testing.T, st *store.Store, from time.Time, hours int) (recor
 // /metrics falls with each, and the fleet holds every count and record of
 // the host, once.
 func TestCatchUpInChunks(t *testing.T) {
+	ms := newMemStream()
+	st, n := catchUp(t, ms)
+	fst := consume(t, ms)
+	sameAsTheHost(t, st, fst, n)
+	incidents := 0
+	for _, d := range ms.msgs {
+		if d.Subject == fleet.Subject("shop", "web1", fleet.KindIncident) {
+			incidents++
+		}
+	}
+	if incidents != 1 {
+		t.Errorf("%d incident events published, want 1", incidents)
+	}
+}
+
+// TestCatchUpInChunksOnJetStream: the same catch-up through a real
+// JetStream cluster (3 servers in process), merged by a Consumer of it.
+func TestCatchUpInChunksOnJetStream(t *testing.T) {
+	_, js := onCluster(t)
+	st, n := catchUp(t, js)
+	fst := openStore(t, "fleet")
+	c := fleet.NewConsumer(fst, fleet.ConsumerConfig{})
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() {
+		ran <- c.Run(ctx, func(ctx context.Context, from uint64) (fleet.Feeder, error) { return js.Subscribe(ctx, "shop", from) })
+	}()
+	select {
+	case <-c.CaughtUp():
+	case <-time.After(guard):
+		t.Fatal("the consumer did not catch up")
+	}
+	cancel()
+	if err := <-ran; err != nil {
+		t.Fatal(err)
+	}
+	sameAsTheHost(t, st, fst, n)
+}
+
+// sameAsTheHost checks that the fleet's store fst holds the counts of
+// web1's store st, and its n records.
+func sameAsTheHost(t *testing.T, st, fst *store.Store, n int) {
+	t.Helper()
+	if want, got := secondsOf(t, st), secondsOf(t, fst); !maps.Equal(want, got) {
+		t.Errorf("the fleet counts %d host-seconds, the host %d: not the same", len(got), len(want))
+	}
+	if got := records(t, fst, "web1:"); len(got) != n {
+		t.Errorf("the fleet holds %d records, the host %d", len(got), n)
+	}
+}
+
+// catchUp runs web1's Pump to next, with chunks of 4 messages: a round
+// published, then five hours written while next is out of reach (a round
+// fails), then next back: the catch-up is checked as it goes. It returns
+// web1's store and the records it holds.
+func catchUp(t *testing.T, next fleet.Publisher) (*store.Store, int) {
+	t.Helper()
 	st := openStore(t, "web1")
 	commit(t, st, t0, 200, 1)
-	ms := newMemStream()
 	var r *pumpRun
-	pub := &watching{next: ms, pump: func() *fleet.Pump { return r.p }}
+	pub := &watching{next: next, pump: func() *fleet.Pump { return r.p }}
 	const chunk = 4
 	now := t0.Add(5*time.Hour + time.Minute)
 	r = runPumpOf(t, "web1", st, pub, func(c *fleet.PumpConfig) {
 		c.ChunkMessages = chunk
 		c.Now = func() time.Time { return now }
 	})
-	if err := r.await(t); err != nil {
-		t.Fatal(err)
+	hang := time.After(guard)
+	for err := r.await(t); err != nil; err = r.await(t) { // a new cluster without a stream leader yet: tried again
+		select {
+		case <-hang:
+			t.Fatal(err)
+		case r.retry <- time.Now():
+		}
 	}
 	pub.mu.Lock()
 	pub.offline = true
@@ -127,20 +188,6 @@ func TestCatchUpInChunks(t *testing.T) {
 	if s := r.p.Stats(); s.Backlog != 0 || s.Skipped != 0 || int(s.Messages) < total {
 		t.Errorf("after the catch-up: %+v; want no backlog, nothing skipped, %d messages", s, total)
 	}
-	fst := consume(t, ms)
-	if want, got := secondsOf(t, st), secondsOf(t, fst); !maps.Equal(want, got) {
-		t.Errorf("the fleet counts %d host-seconds, the host %d: not the same", len(got), len(want))
-	}
-	if got := records(t, fst, "web1:"); len(got) != n {
-		t.Errorf("the fleet holds %d records, the host %d", len(got), n)
-	}
-	incidents := 0
-	for _, d := range ms.msgs {
-		if d.Subject == fleet.Subject("shop", "web1", fleet.KindIncident) {
-			incidents++
-		}
-	}
-	if incidents != 1 {
-		t.Errorf("%d incident events published, want 1", incidents)
-	}
+	r.stop()
+	return st, n
 }

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,6 +30,10 @@ type Feeder interface {
 // sequence on (0: the first); (*JetStream).Subscribe is one.
 type Subscribe func(ctx context.Context, from uint64) (Feeder, error)
 
+// defaultMinShare is the share of an incident's gateway errors that makes
+// a host one of its nodes, unless ConsumerConfig says otherwise.
+const defaultMinShare = 0.1
+
 // seqKey is the position, in the fleet's store, of the last stream
 // sequence it committed: committed with the data, so that a message
 // delivered again is skipped, and counts are never added twice.
@@ -39,13 +45,22 @@ type ConsumerConfig struct {
 	Analysis analyze.Config // default analyze.DefaultConfig
 	MinShare float64        // the share of an incident's gateway errors that makes a host one of its nodes; default 0.1
 	// ResolveAfter resolves an incident quiet for that long before the
-	// newest second merged; default 30 s.
+	// site's clock: the newest second that every host present reached
+	// (each host's newest second merged), so that a host that lags does
+	// not have its seconds judged as ended; default 30 s.
 	ResolveAfter time.Duration
+	// Away is how far a host's newest second may be behind the newest
+	// host's before the site's clock stops waiting for it (a host
+	// stopped, or out of reach: its lines, when they come, open again
+	// the incidents they grow); default 5 minutes.
+	Away time.Duration
 	// Hook hears of the fleet's incidents as they open, change (their
 	// cause, whether it is shared, their nodes) and resolve ("opened",
 	// "updated", "resolved"), on the Consumer's goroutine.
 	Hook func(event string, inc Incident)
-	// HostIncident hears of the incidents the hosts published.
+	// HostIncident hears of the incidents the hosts published, once the
+	// batch that holds them is committed to the fleet's store (a restart
+	// then does not tell them again), on the Consumer's goroutine.
 	HostIncident func(host, event string, inc analyze.Incident)
 	// After is how a failed fetch waits before the next; default
 	// time.After.
@@ -81,9 +96,14 @@ type Consumer struct {
 	caughtUp  chan struct{}                // closed at the first batch that left nothing after it
 	caught    sync.Once
 
-	zstd      *zstd.Decoder // of the seconds' messages
-	committed uint64        // the last stream sequence in the store
+	zstd      *zstd.Decoder        // of the seconds' messages
+	committed uint64               // the last stream sequence in the store
+	newest    map[string]time.Time // each host's newest second in the store (its position hostKey)
 }
+
+// hostKey is the position, in the fleet's store, of a host's newest
+// second merged (Unix seconds), committed with the data.
+func hostKey(host string) string { return "fleet/host/" + host }
 
 // NewConsumer returns a Consumer that keeps the site's history in st.
 func NewConsumer(st *store.Store, cfg ConsumerConfig) *Consumer {
@@ -91,13 +111,14 @@ func NewConsumer(st *store.Store, cfg ConsumerConfig) *Consumer {
 	if cfg.Analysis == (analyze.Config{}) {
 		cfg.Analysis = analyze.DefaultConfig
 	}
-	cfg.MinShare = cmp.Or(cfg.MinShare, 0.1)
+	cfg.MinShare = cmp.Or(cfg.MinShare, defaultMinShare)
 	cfg.ResolveAfter = cmp.Or(cfg.ResolveAfter, 30*time.Second)
+	cfg.Away = cmp.Or(cfg.Away, 5*time.Minute)
 	if cfg.After == nil {
 		cfg.After = time.After
 	}
 	dec, _ := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(64<<20)) // no error without a reader
-	return &Consumer{st: st, cfg: cfg, zstd: dec, opened: map[string]int64{}, incidents: map[time.Time]*incidentState{}, caughtUp: make(chan struct{})}
+	return &Consumer{st: st, cfg: cfg, zstd: dec, opened: map[string]int64{}, newest: map[string]time.Time{}, incidents: map[time.Time]*incidentState{}, caughtUp: make(chan struct{})}
 }
 
 // CaughtUp is closed once the Consumer merged what the stream held when
@@ -127,6 +148,15 @@ func (c *Consumer) Run(ctx context.Context, subscribe Subscribe) error {
 	if v, ok := pos[seqKey]; ok {
 		if c.committed, err = strconv.ParseUint(string(v), 10, 64); err != nil {
 			return fmt.Errorf("cannot read the fleet store's stream sequence %q: %w (remove the store to read the stream again)", v, err)
+		}
+	}
+	for k, v := range pos {
+		if host, ok := strings.CutPrefix(k, hostKey("")); ok {
+			t, err := strconv.ParseInt(string(v), 10, 64)
+			if err != nil {
+				return fmt.Errorf("cannot read the fleet store's newest second of %s %q: %w (remove the store to read the stream again)", printable(host), v, err)
+			}
+			c.newest[host] = unixTime(t)
 		}
 	}
 	backoff := time.Duration(0)
@@ -181,18 +211,36 @@ func (c *Consumer) apply(ds []Delivery) error {
 	w.KeepPathsApart()
 	var st ConsumerStats
 	last, analyzeNow := c.committed, false
+	var hostIncidents []hostIncident // told once committed
+	newer := map[string]time.Time{}  // the hosts' newest seconds that moved
+	seen := func(host string, t time.Time) {
+		t = t.Truncate(time.Second)
+		if t.After(newer[host]) && t.After(c.newest[host]) {
+			newer[host] = t
+		}
+	}
 	commit := func() error {
 		if last == c.committed {
 			return nil
 		}
-		if err := w.Commit(map[string][]byte{seqKey: []byte(strconv.FormatUint(last, 10))}); err != nil {
+		pos := map[string][]byte{seqKey: []byte(strconv.FormatUint(last, 10))}
+		for host, t := range newer {
+			pos[hostKey(host)] = []byte(strconv.FormatInt(t.Unix(), 10))
+		}
+		if err := w.Commit(pos); err != nil {
 			return fmt.Errorf("cannot write to the fleet's store: %w", err)
 		}
 		c.committed = last
+		maps.Copy(c.newest, newer)
+		clear(newer)
 		c.mu.Lock()
 		c.commits++
 		c.lastCommit = time.Now()
 		c.mu.Unlock()
+		for _, h := range hostIncidents {
+			c.cfg.HostIncident(h.host, h.Event, h.Incident)
+		}
+		hostIncidents = nil
 		return nil
 	}
 	for _, d := range ds {
@@ -217,6 +265,7 @@ func (c *Consumer) apply(ds []Delivery) error {
 				if !addSecond(w, s) {
 					slog.Warn("a fleet message holds counts out of bounds: those left out", "subject", d.Subject, "second", s.T)
 				}
+				seen(host, unixTime(s.T))
 			}
 			st.Seconds += int64(len(ws.Seconds))
 		case KindRecords:
@@ -232,13 +281,14 @@ func (c *Consumer) apply(ds []Delivery) error {
 				if err := w.Event(ev); err != nil {
 					return err
 				}
+				seen(host, ev.Time)
 				analyzeNow = analyzeNow || ev.Kind != patterns.KindNginxAccess || (ev.Access != nil && analyze.IsGateway(ev.Access.Status))
 			}
 			st.Records += int64(len(wr.Records))
 		case KindIncident:
 			var wi wireIncident
 			if err := json.Unmarshal(d.Data, &wi); err == nil && c.cfg.HostIncident != nil {
-				c.cfg.HostIncident(host, wi.Event, wi.Incident)
+				hostIncidents = append(hostIncidents, hostIncident{host, wi})
 			}
 		}
 		last = d.Seq
@@ -269,6 +319,12 @@ func (c *Consumer) apply(ds []Delivery) error {
 		c.cfg.OnBatch(c.committed)
 	}
 	return nil
+}
+
+// hostIncident is a host's incident event, to tell once committed.
+type hostIncident struct {
+	host string
+	wireIncident
 }
 
 // decode reads a compressed message's JSON into v; a message that cannot
@@ -358,7 +414,7 @@ func (c *Consumer) analyze(explain, resolve bool) error {
 	told, err := c.observe(incs)
 	if err == nil && resolve {
 		var resolved []event
-		resolved, err = c.resolve(lastT)
+		resolved, err = c.resolve(c.siteClock(lastT))
 		told = append(told, resolved...)
 	}
 	c.mu.Unlock()
@@ -366,6 +422,27 @@ func (c *Consumer) analyze(explain, resolve bool) error {
 		c.tell(e.name, e.inc)
 	}
 	return err
+}
+
+// siteClock is the newest second every host present reached: the
+// oldest of the hosts' newest seconds, leaving out those more than Away
+// behind the newest host's (last when no host is known: a store of an
+// older version).
+func (c *Consumer) siteClock(last time.Time) time.Time {
+	if len(c.newest) == 0 {
+		return last
+	}
+	front := time.Time{}
+	for _, t := range c.newest {
+		front = later(front, t)
+	}
+	clock := front
+	for _, t := range c.newest {
+		if t.Before(clock) && !t.Before(front.Add(-c.cfg.Away)) {
+			clock = t
+		}
+	}
+	return clock
 }
 
 func (c *Consumer) tell(event string, inc Incident) {

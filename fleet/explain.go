@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"io"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/config"
 	"github.com/logcause/logcause/patterns"
 	"github.com/logcause/logcause/pipeline"
 )
@@ -64,32 +66,62 @@ func Explain(st Reader, since, until time.Time, cfg analyze.Config, minShare flo
 	}
 	out := make([]Incident, 0, len(res.Incidents))
 	for _, inc := range res.Incidents {
-		by := map[string]int64{}
-		var total int64
-		err := st.EventsOf(patterns.KindNginxAccess, inc.Start, inc.End.Add(time.Second), func(ev *patterns.Event) error {
-			if ev.Access != nil && analyze.IsGateway(ev.Access.Status) {
-				host, _, _ := strings.Cut(ev.Path, ":")
-				by[host]++
-				total++
-			}
-			return nil
-		})
+		fi, err := withNodes(st, inc, minShare)
 		if err != nil {
-			return nil, fmt.Errorf("cannot read the fleet's gateway errors: %w", err)
+			return nil, err
 		}
-		fi := Incident{Incident: inc}
-		for host, n := range by {
-			if share := float64(n) / float64(total); share >= minShare {
-				fi.Nodes = append(fi.Nodes, NodeShare{Host: host, GatewayErrors: n, Share: share})
-			}
-		}
-		slices.SortFunc(fi.Nodes, func(a, b NodeShare) int {
-			return cmp.Or(cmp.Compare(b.GatewayErrors, a.GatewayErrors), strings.Compare(a.Host, b.Host))
-		})
-		fi.Shared = len(fi.Nodes) > 1 && (sharedCause(inc.RootCause) || sharedUpstream(inc))
 		out = append(out, fi)
 	}
 	return out, nil
+}
+
+// withNodes is inc with its nodes (the hosts that threw at least minShare
+// of its gateway errors, by their access lines in st) and its scope.
+func withNodes(st Reader, inc analyze.Incident, minShare float64) (Incident, error) {
+	by := map[string]int64{}
+	var total int64
+	err := st.EventsOf(patterns.KindNginxAccess, inc.Start, inc.End.Add(time.Second), func(ev *patterns.Event) error {
+		if ev.Access != nil && analyze.IsGateway(ev.Access.Status) {
+			host, _, _ := strings.Cut(ev.Path, ":")
+			by[host]++
+			total++
+		}
+		return nil
+	})
+	if err != nil {
+		return Incident{}, fmt.Errorf("cannot read the fleet's gateway errors: %w", err)
+	}
+	fi := Incident{Incident: inc}
+	for host, n := range by {
+		if share := float64(n) / float64(total); share >= minShare {
+			fi.Nodes = append(fi.Nodes, NodeShare{Host: host, GatewayErrors: n, Share: share})
+		}
+	}
+	slices.SortFunc(fi.Nodes, func(a, b NodeShare) int {
+		return cmp.Or(cmp.Compare(b.GatewayErrors, a.GatewayErrors), strings.Compare(a.Host, b.Host))
+	})
+	fi.Shared = len(fi.Nodes) > 1 && (sharedCause(inc.RootCause) || sharedUpstream(inc))
+	return fi, nil
+}
+
+// titledWithNodes is deliver (a report's mailer) handed the report with
+// each incident titled with its nodes in st, as the fleet's alerts title
+// it (Announced).
+func titledWithNodes(st Reader, deliver func(ctx context.Context, job config.Report, res analyze.Result) error) func(ctx context.Context, job config.Report, res analyze.Result) error {
+	return func(ctx context.Context, job config.Report, res analyze.Result) error {
+		incs := slices.Clone(res.Incidents)
+		for i, inc := range incs {
+			fi, err := withNodes(st, inc, defaultMinShare)
+			if err != nil {
+				return err
+			}
+			if len(fi.Nodes) > 0 {
+				incs[i] = fi.Announced()
+			}
+		}
+		res.Incidents = incs
+		return deliver(ctx, job, res)
+	}
 }
 
 // sharedUpstream reports whether the incident's failed requests went

@@ -25,41 +25,12 @@ import (
 // hears the fleet incident open and resolve, its text names the nodes,
 // and the API lists the incident and counts the alerts sent.
 func TestFollowAlertsAndServesIncidents(t *testing.T) {
-	cluster := natstest.Start(t, 3)
-	nats := config.NATS{URL: cluster.URL()}
-	js, err := fleet.Connect(nats, "publisher")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer js.Close()
-	for _, host := range []string{"web1", "web2"} {
-		r := runPumpOf(t, host, loaded(t, host, "fpm-stopped"), js)
-		// A new cluster may place no stream until its peers know each
-		// other: the round is tried again (its wait ended by the test).
-		hang := time.After(guard)
-		for err := r.await(t); err != nil; err = r.await(t) {
-			select {
-			case <-hang:
-				t.Fatal(err)
-			case r.retry <- time.Now():
-			}
-		}
-		r.stop()
-	}
+	nats, js := onCluster(t)
+	publishHosts(t, js, "web1", "web2")
 
-	events, sent := make(chan string, 16), make(chan struct{}, 16)
-	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var ev struct {
-			Event string `json:"event"`
-		}
-		b, _ := io.ReadAll(r.Body)
-		if err := json.Unmarshal(b, &ev); err != nil {
-			t.Errorf("%v: %s", err, b)
-		}
-		events <- ev.Event
-	}))
-	defer recv.Close()
-	a, err := alert.New(config.Alerts{Webhooks: []config.Webhook{{URL: recv.URL, Format: "json"}}}, alert.Options{Host: "fleet shop", Log: slog.New(sentLog{sent})})
+	url, events := webhook(t)
+	sent := make(chan struct{}, 16)
+	a, err := alert.New(config.Alerts{Webhooks: []config.Webhook{{URL: url, Format: "json"}}}, alert.Options{Host: "fleet shop", Log: slog.New(sentLog{sent})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,16 +46,7 @@ func TestFollowAlertsAndServesIncidents(t *testing.T) {
 	go func() {
 		followed <- fleet.Follow(fctx, openStore(t, "fleet"), fleet.Following{Fleet: config.Fleet{NATS: nats}, Site: "shop", Out: &out, Format: "text", Listen: listen, Alerts: a, ResolveAfter: 5 * time.Second})
 	}()
-	for _, want := range []string{"open", "resolve"} {
-		select {
-		case got := <-events:
-			if got != want {
-				t.Fatalf("the webhook heard %q, want %q", got, want)
-			}
-		case <-time.After(guard):
-			t.Fatalf("the webhook did not hear %q", want)
-		}
-	}
+	hear(t, "the webhook", events, "open", "resolve")
 	for range 2 { // counted once the receiver answered
 		select {
 		case <-sent:
@@ -115,6 +77,71 @@ func TestFollowAlertsAndServesIncidents(t *testing.T) {
 	for _, want := range []string{"opened fleet incident", "resolved fleet incident", "web1 50% ("} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("fleet printed %q; want %q in it", out.String(), want)
+		}
+	}
+}
+
+// onCluster starts a real JetStream cluster (3 servers in process, on
+// loopback), and a publisher connected to it.
+func onCluster(t *testing.T) (config.NATS, *fleet.JetStream) {
+	t.Helper()
+	cluster := natstest.Start(t, 3)
+	nats := config.NATS{URL: cluster.URL()}
+	js, err := fleet.Connect(nats, "publisher")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(js.Close)
+	return nats, js
+}
+
+// publishHosts publishes each host's PHP-FPM stopped (real captures) to
+// pub. A new cluster may place no stream until its peers know each
+// other: the round is tried again (its wait ended by the test).
+func publishHosts(t *testing.T, pub fleet.Publisher, hosts ...string) {
+	t.Helper()
+	for _, host := range hosts {
+		r := runPumpOf(t, host, loaded(t, host, "fpm-stopped"), pub)
+		hang := time.After(guard)
+		for err := r.await(t); err != nil; err = r.await(t) {
+			select {
+			case <-hang:
+				t.Fatal(err)
+			case r.retry <- time.Now():
+			}
+		}
+		r.stop()
+	}
+}
+
+// webhook is a real receiver of alerts: the events it heard.
+func webhook(t *testing.T) (url string, events <-chan string) {
+	c := make(chan string, 16)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev struct {
+			Event string `json:"event"`
+		}
+		b, _ := io.ReadAll(r.Body)
+		if err := json.Unmarshal(b, &ev); err != nil {
+			t.Errorf("%v: %s", err, b)
+		}
+		c <- ev.Event
+	}))
+	t.Cleanup(recv.Close)
+	return recv.URL, c
+}
+
+// hear waits for the events want, in order.
+func hear(t *testing.T, who string, events <-chan string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		select {
+		case got := <-events:
+			if got != w {
+				t.Fatalf("%s heard %q, want %q", who, got, w)
+			}
+		case <-time.After(guard):
+			t.Fatalf("%s did not hear %q", who, w)
 		}
 	}
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/api"
 	"github.com/logcause/logcause/config"
-	"github.com/logcause/logcause/daemon"
 	"github.com/logcause/logcause/fleet"
 )
 
@@ -186,7 +185,8 @@ func TestAHostBehindReopensAResolvedIncident(t *testing.T) {
 
 // TestFleetNightlyReport: the config's report is sent as watch sends its
 // own, at its first run after it was scheduled: the analysis of the
-// site's store, both hosts merged (their evidence under host:path).
+// site's store, both hosts merged (their evidence under host:path), each
+// incident titled with its nodes as the alerts title it.
 func TestFleetNightlyReport(t *testing.T) {
 	cfg, err := config.Parse("test", []byte("reports:\n  - name: nightly\n    schedule: \"0 7 * * *\"\n    tz: UTC\n    email: [oncall@example.com]\n"))
 	if err != nil {
@@ -214,7 +214,7 @@ func TestFleetNightlyReport(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	wait, err := fleet.Reports{Jobs: cfg.Reports, Sender: daemon.AnalyzedSender(fst, nil, deliver), Now: now,
+	wait, err := fleet.Reports{Jobs: cfg.Reports, Sender: fleet.ReportSender(fst, deliver), Now: now,
 		After: func(time.Duration) <-chan time.Time { return nil }}.Start(ctx, c) // no wait ends: the next run is tomorrow
 	if err != nil {
 		t.Fatal(err)
@@ -227,6 +227,9 @@ func TestFleetNightlyReport(t *testing.T) {
 		if hosts := evidenceHosts(res.Incidents[0]); !hosts["web1"] || !hosts["web2"] {
 			t.Errorf("the report's evidence names the hosts %v, want web1 and web2", hosts)
 		}
+		if title := res.Incidents[0].Title; !strings.HasSuffix(title, " (fleet: on web1 50%, web2 50%)") {
+			t.Errorf("the report's incident is titled %q, want it to name its nodes", title)
+		}
 	case <-time.After(guard):
 		t.Fatal("no report sent")
 	}
@@ -235,4 +238,108 @@ func TestFleetNightlyReport(t *testing.T) {
 	if v, ok, err := fst.Meta("report/nightly"); err != nil || !ok || !strings.Contains(string(v), `"last_run":"2026-11-24T07:00:00Z"`) {
 		t.Errorf("the fleet's store keeps of the report %s (%t, %v); want its last run 07:00", v, ok, err)
 	}
+}
+
+// TestHostIncidentsToldOnceCommitted: a host's incident event is told
+// once the batch that holds it is in the fleet's store (its sequence
+// committed), not before: a consumer that stopped before that commit
+// reads it again, and tells it then.
+func TestHostIncidentsToldOnceCommitted(t *testing.T) {
+	st := openStore(t, "web1")
+	commit(t, st, t0, 502, 1, gatewayLine(t0, 0))
+	ms := newMemStream()
+	r := runPump(t, st, ms)
+	inc := analyze.Incident{Start: t0, End: t0.Add(time.Second), Title: "502s", Status: map[string]int64{"502": 1}}
+	r.p.Incidents([]analyze.Incident{inc}, nil, nil)
+	for len(ms.msgs) < 3 { // the seconds, the record, the incident: in one round or two
+		if err := r.await(t); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.stop()
+	var seq uint64
+	for _, d := range ms.msgs {
+		if d.Subject == fleet.Subject("shop", "web1", fleet.KindIncident) {
+			seq = d.Seq
+		}
+	}
+	fst := openStore(t, "fleet")
+	var committed []string
+	_, stop := consumeUntil(t, ms, fst, 10, uint64(len(ms.msgs)), fleet.ConsumerConfig{HostIncident: func(host, event string, _ analyze.Incident) {
+		pos, err := fst.Positions()
+		if err != nil {
+			t.Error(err)
+		}
+		committed = append(committed, fmt.Sprintf("%s %s at %s", host, event, pos["fleet/"+fleet.StreamName]))
+	}})
+	stop()
+	if want := []string{fmt.Sprintf("web1 opened at %d", len(ms.msgs))}; !slices.Equal(committed, want) || seq == 0 {
+		t.Errorf("the host's incident was told %q, want %q (its sequence %d committed first)", committed, want, seq)
+	}
+}
+
+// TestALaggingHostKeepsTheIncidentOpen: web2 has published only what
+// came before the incident (it lags, its clock, say, behind) when web1
+// has published all of it and the quiet after: the incident stays open,
+// for web2's seconds of it are still to come; when they come, it is on
+// both nodes, and resolves once both hosts are past its quiet.
+func TestALaggingHostKeepsTheIncidentOpen(t *testing.T) {
+	behind, all := lagging(t, 0)
+	if want := []string{"opened fpm_down [web1]"}; !slices.Equal(behind, want) {
+		t.Errorf("with web2 behind, told %q; want %q (not resolved: web2's seconds of it are to come)", behind, want)
+	}
+	want := []string{"opened fpm_down [web1]", "updated fpm_down [web1 web2]", "resolved fpm_down [web1 web2]"}
+	if !slices.Equal(all, want) {
+		t.Errorf("told %q; want %q", all, want)
+	}
+}
+
+// TestAHostAwayIsNotWaitedFor: web2 is further behind web1 than Away:
+// the site's clock does not wait for it, web1's incident resolves, and
+// web2's lines, when they come, open it again.
+func TestAHostAwayIsNotWaitedFor(t *testing.T) {
+	behind, all := lagging(t, 10*time.Second)
+	if want := []string{"opened fpm_down [web1]", "resolved fpm_down [web1]"}; !slices.Equal(behind, want) {
+		t.Errorf("with web2 away, told %q; want %q", behind, want)
+	}
+	want := []string{"opened fpm_down [web1]", "resolved fpm_down [web1]", "opened fpm_down [web1 web2]", "resolved fpm_down [web1 web2]"}
+	if !slices.Equal(all, want) {
+		t.Errorf("told %q; want %q", all, want)
+	}
+}
+
+// lagging publishes web1's PHP-FPM stopped, then web2's up to 4 s before
+// the incident (38 s behind web1's last second), merges them, then the
+// rest of web2's: what the fleet told at each step, with away the
+// Consumer's Away (0: its default).
+func lagging(t *testing.T, away time.Duration) (behind, all []string) {
+	ms := newMemStream()
+	publish := func(r *pumpRun) uint64 {
+		t.Helper()
+		if err := r.await(t); err != nil {
+			t.Fatal(err)
+		}
+		return uint64(len(ms.msgs))
+	}
+	web1 := runPumpOf(t, "web1", loaded(t, "web1", "fpm-stopped"), ms)
+	publish(web1)
+	web1.stop()
+	var mu sync.Mutex
+	now := time.Date(2026, 11, 24, 1, 20, 10, 0, time.UTC) // web2 publishes up to 02:21:10 +0100: the incident began 02:21:14
+	web2 := runPumpOf(t, "web2", loaded(t, "web2", "fpm-stopped"), ms, func(c *fleet.PumpConfig) {
+		c.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	})
+	fst := openStore(t, "fleet")
+	var got told
+	cfg := fleet.ConsumerConfig{Hook: got.hook, ResolveAfter: 5 * time.Second, Away: away}
+	_, stop := consumeUntil(t, ms, fst, 7, publish(web2), cfg)
+	stop()
+	behind = got.list()
+	mu.Lock()
+	now = now.Add(time.Hour)
+	mu.Unlock()
+	web2.p.Wake()
+	_, stop = consumeUntil(t, ms, fst, 7, publish(web2), cfg) // a restart: the hosts' newest seconds read from the store
+	stop()
+	return behind, got.list()
 }

@@ -91,12 +91,27 @@ func (j *JetStream) EnsureStream(ctx context.Context) error {
 	return nil
 }
 
+// maxAsync bounds the publishes waiting for their acknowledgement
+// (nats.go refuses more than 4,000).
+const maxAsync = 512
+
 // Publish sends msgs and waits until the stream stored each (or dropped
-// it as a duplicate).
+// it as a duplicate): maxAsync at a time.
 func (j *JetStream) Publish(ctx context.Context, msgs []Message) error {
 	if err := j.EnsureStream(ctx); err != nil {
 		return err
 	}
+	for len(msgs) > 0 {
+		n := min(len(msgs), maxAsync)
+		if err := j.publish(ctx, msgs[:n]); err != nil {
+			return err
+		}
+		msgs = msgs[n:]
+	}
+	return nil
+}
+
+func (j *JetStream) publish(ctx context.Context, msgs []Message) error {
 	futures := make([]jetstream.PubAckFuture, 0, len(msgs))
 	for _, m := range msgs {
 		f, err := j.js.PublishMsgAsync(&nats.Msg{Subject: m.Subject, Data: m.Data}, jetstream.WithMsgID(m.ID), jetstream.WithExpectStream(StreamName))

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -65,6 +66,15 @@ type PumpConfig struct {
 	// OnRound, when set, hears of each round's end (nil: published; else
 	// why not), on the Pump's goroutine.
 	OnRound func(error)
+	// ChunkSpan and ChunkMessages bound what a round holds in memory and
+	// hands the Publisher at once: a round publishes its span of the
+	// store in chunks of at most ChunkSpan of the store's time and at
+	// most ChunkMessages messages (a chunk's records are cut there), each
+	// acknowledged before the next is read, the cursor moved after each.
+	// Default 10 minutes and 256 messages (nats.go refuses more than
+	// 4,000 publishes waiting for their acknowledgement).
+	ChunkSpan     time.Duration
+	ChunkMessages int
 }
 
 // maxAhead is how far past its clock a Pump publishes: the hosts' clocks
@@ -101,7 +111,8 @@ type Pump struct {
 	zstd *zstd.Encoder // of the seconds' messages
 
 	mu        sync.Mutex
-	incidents []Message // incident events waiting
+	incidents []Message // incident events waiting (queueLocked)
+	queueRead bool      // whether incidents holds the store's queue
 	stats     Stats
 
 	// Of the Pump's goroutine only.
@@ -123,6 +134,8 @@ func NewPump(src Source, pub Publisher, cfg PumpConfig) *Pump {
 	cfg.Lookback = cmp.Or(cfg.Lookback, 2*time.Minute)
 	cfg.MaxBacklog = cmp.Or(cfg.MaxBacklog, 6*time.Hour)
 	cfg.Every = cmp.Or(cfg.Every, 5*time.Second)
+	cfg.ChunkSpan = cmp.Or(cfg.ChunkSpan, 10*time.Minute)
+	cfg.ChunkMessages = max(cmp.Or(cfg.ChunkMessages, 256), 2) // a message of seconds and one of records at least
 	if cfg.After == nil {
 		cfg.After = time.After
 	}
@@ -142,25 +155,64 @@ func (p *Pump) Wake() {
 }
 
 // Incidents queues a host's incident events (the daemon's Hook) and wakes
-// the Pump. They are kept in memory only: a restart loses those not
-// published yet (the fleet analyzes the records anyway).
+// the Pump. The queue is kept in the store's meta (fleet/incidents) until
+// the stream acknowledged them: a restart publishes those not published
+// yet.
 func (p *Pump) Incidents(opened, updated, resolved []analyze.Incident) {
 	p.mu.Lock()
+	q := p.queueLocked()
 	for _, g := range []struct {
 		event string
 		incs  []analyze.Incident
 	}{{"opened", opened}, {"updated", updated}, {"resolved", resolved}} {
 		for _, inc := range g.incs {
 			b, err := json.Marshal(wireIncident{Event: g.event, Incident: inc})
-			if err != nil || len(p.incidents) >= maxIncidents {
+			if err != nil || len(q) >= maxIncidents {
 				p.stats.Dropped++
 				continue
 			}
-			p.incidents = append(p.incidents, Message{Subject: Subject(p.cfg.Site, p.cfg.Host, KindIncident), ID: incidentID(p.cfg.Host, g.event, inc), Data: b})
+			q = append(q, Message{Subject: Subject(p.cfg.Site, p.cfg.Host, KindIncident), ID: incidentID(p.cfg.Host, g.event, inc), Data: b})
 		}
 	}
+	p.incidents = q
+	p.keepQueueLocked()
 	p.mu.Unlock()
 	p.Wake()
+}
+
+// queueMeta is the store's meta name of the incident events waiting.
+const queueMeta = "fleet/incidents"
+
+// queueLocked returns the incident events waiting, read from the store
+// the first time. Called with p.mu held.
+func (p *Pump) queueLocked() []Message {
+	if p.queueRead {
+		return p.incidents
+	}
+	p.queueRead = true
+	v, ok, err := p.src.Meta(queueMeta)
+	if err == nil && ok {
+		var q []Message
+		if err = json.Unmarshal(v, &q); err == nil {
+			p.incidents = append(q, p.incidents...)
+		}
+	}
+	if err != nil {
+		slog.Error("cannot read the fleet's queue of incident events: those of before the restart are lost", "err", err)
+	}
+	return p.incidents
+}
+
+// keepQueueLocked writes the incident events waiting to the store. Called
+// with p.mu held.
+func (p *Pump) keepQueueLocked() {
+	b, err := json.Marshal(p.incidents)
+	if err == nil {
+		err = p.src.PutMeta(queueMeta, b)
+	}
+	if err != nil {
+		slog.Error("cannot keep the fleet's queue of incident events: a restart would lose them", "err", err)
+	}
 }
 
 // Stats returns what the Pump did so far.
@@ -229,10 +281,11 @@ func (p *Pump) loadCursor() error {
 	return nil
 }
 
-// round publishes what the store holds past the cursor. A round that
-// failed is sent again first, as it was (the same messages, the same IDs):
-// a batch of seconds the stream stored before the failure is then dropped
-// as a duplicate, never added again under another ID.
+// round publishes what the store holds past the cursor, in chunks (each
+// acknowledged before the next is read, the cursor moved after each). A
+// chunk that failed is sent again first, as it was (the same messages,
+// the same IDs): a batch of seconds the stream stored before the failure
+// is then dropped as a duplicate, never added again under another ID.
 func (p *Pump) round(ctx context.Context) error {
 	if p.failed != nil {
 		if err := p.publish(ctx, *p.failed); err != nil {
@@ -257,23 +310,39 @@ func (p *Pump) round(ctx context.Context) error {
 		}
 		p.cursor, p.floor = oldest, oldest
 	}
-	p.setBacklog(to.Sub(later(p.cursor, first.Truncate(time.Second))))
-	// Nothing before the cursor the Pump started with: it does not know
-	// what it published of it.
-	from := later(p.floor, p.cursor.Add(-p.cfg.Lookback))
-	r, err := p.collect(from, to)
-	if err != nil {
-		return err
+	p.cursor = later(p.cursor, first.Truncate(time.Second)) // nothing stored before
+	p.setBacklog(to.Sub(p.cursor))
+	for chunk := 0; ; chunk++ {
+		// Nothing before the cursor the Pump started with: it does not
+		// know what it published of it.
+		from := later(p.floor, p.cursor.Add(-p.cfg.Lookback))
+		end := to
+		if e := p.cursor.Add(p.cfg.ChunkSpan); e.Before(end) {
+			end = e
+		}
+		var queued []Message
+		if chunk == 0 { // the incident events first: they are few, and news
+			p.mu.Lock()
+			q := p.queueLocked()
+			queued = q[:min(len(q), p.cfg.ChunkMessages-2):min(len(q), p.cfg.ChunkMessages-2)]
+			p.mu.Unlock()
+		}
+		r, err := p.collect(from, end, to, p.cfg.ChunkMessages-len(queued))
+		if err != nil {
+			return err
+		}
+		r.incidents, r.msgs = len(queued), append(queued, r.msgs...)
+		if err := p.publish(ctx, r); err != nil {
+			p.failed = &r
+			return err
+		}
+		if !p.cursor.Before(to) {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 	}
-	p.mu.Lock()
-	r.incidents = len(p.incidents)
-	r.msgs = append(r.msgs, p.incidents...)
-	p.mu.Unlock()
-	if err := p.publish(ctx, r); err != nil {
-		p.failed = &r
-		return err
-	}
-	return nil
 }
 
 // publish sends r's messages; once they are stored, it records them as
@@ -304,12 +373,15 @@ func (p *Pump) publish(ctx context.Context, r roundOut) error {
 	maps.DeleteFunc(p.seconds, func(t int64, _ counts) bool { return unixTime(t).Before(horizon) })
 	maps.DeleteFunc(p.records, func(_ string, t time.Time) bool { return t.Before(horizon) })
 	p.mu.Lock()
-	p.incidents = p.incidents[r.incidents:]
+	if r.incidents > 0 {
+		p.incidents = p.incidents[r.incidents:]
+		p.keepQueueLocked()
+	}
 	for _, m := range r.msgs {
 		p.stats.Messages++
 		p.stats.Bytes += int64(len(m.Data) + len(m.Subject) + len(m.ID))
 	}
-	p.stats.Backlog = 0
+	p.stats.Backlog = max(r.upTo.Sub(p.cursor), 0)
 	p.stats.Cursor = p.cursor
 	p.mu.Unlock()
 	return nil
@@ -317,18 +389,19 @@ func (p *Pump) publish(ctx context.Context, r roundOut) error {
 
 func (p *Pump) setBacklog(d time.Duration) {
 	p.mu.Lock()
-	p.stats.Backlog = d
+	p.stats.Backlog = max(d, 0)
 	p.mu.Unlock()
 }
 
-// roundOut is what a round publishes, and what it covers: recorded once
-// it was published.
+// roundOut is what a chunk of a round publishes, and what it covers:
+// recorded once it was published.
 type roundOut struct {
 	msgs      []Message
-	incidents int // the queued incident events among msgs
+	incidents int // the queued incident events at the head of msgs
 	seconds   map[int64]counts
 	records   map[string]time.Time
 	to        time.Time // the cursor after it
+	upTo      time.Time // the round's end: the backlog after it is upTo less the cursor
 }
 
 // What bounds a message: 60 seconds; 256 records or about 256 KiB of
@@ -340,10 +413,17 @@ const (
 	maxRecordBytes       = 256 << 10
 )
 
-// collect reads [from, to) of the store: the seconds' counts not published
-// yet (what they grew by), and the records not published yet.
-func (p *Pump) collect(from, to time.Time) (roundOut, error) {
-	s := roundOut{seconds: map[int64]counts{}, records: map[string]time.Time{}, to: to}
+// errChunkFull stops a chunk's reading of the records.
+var errChunkFull = errors.New("the chunk is full")
+
+// collect reads a chunk, [from, to) of the store: the seconds' counts not
+// published yet (what they grew by), and the records not published yet,
+// in room messages at most (2 or more): when the seconds fill all but one,
+// the chunk ends after the last second sent; when the records fill it, at
+// the second of the last one read (the rest of that second is read again
+// by the next chunk, the records published skipped).
+func (p *Pump) collect(from, to, upTo time.Time, room int) (roundOut, error) {
+	s := roundOut{seconds: map[int64]counts{}, records: map[string]time.Time{}, to: to, upTo: upTo}
 	secs, err := p.src.Seconds(from, to)
 	if err != nil {
 		return s, err
@@ -373,8 +453,13 @@ func (p *Pump) collect(from, to time.Time) (roundOut, error) {
 		batch = append(batch, delta)
 		s.seconds[delta.T] = now
 		if len(batch) == maxSecondsPerMessage {
+			cut := unixTime(delta.T).Add(time.Second)
 			if err := flush(); err != nil {
 				return s, err
+			}
+			if len(msgs) == room-1 && cut.Before(to) {
+				to, s.to = cut, cut // the records up to there, the rest next chunk
+				break
 			}
 		}
 	}
@@ -396,6 +481,7 @@ func (p *Pump) collect(from, to time.Time) (roundOut, error) {
 		recs, ids, size = nil, nil, 0
 		return nil
 	}
+	room -= len(msgs)
 	err = p.src.Events(from, to, func(ev *patterns.Event) error {
 		id := recordID(p.cfg.Host, ev)
 		if _, ok := p.records[id]; ok {
@@ -405,10 +491,19 @@ func (p *Pump) collect(from, to time.Time) (roundOut, error) {
 		size += len(ev.Text) + 512
 		s.records[id] = ev.Time
 		if len(recs) == maxRecordsPerMessage || size >= maxRecordBytes {
-			return flushRecords()
+			if err := flushRecords(); err != nil {
+				return err
+			}
+			if room--; room == 0 {
+				s.to = later(from, ev.Time.Truncate(time.Second))
+				return errChunkFull
+			}
 		}
 		return nil
 	})
+	if errors.Is(err, errChunkFull) {
+		err = nil
+	}
 	if err == nil {
 		err = flushRecords()
 	}

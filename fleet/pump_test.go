@@ -2,8 +2,10 @@ package fleet_test
 
 import (
 	"context"
+	"encoding/json"
 	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/fleet"
 	"github.com/logcause/logcause/patterns"
 	"github.com/logcause/logcause/store"
@@ -314,5 +317,53 @@ func TestPumpLeavesTheFutureForLater(t *testing.T) {
 	}
 	if want, got := secondsOf(t, st), secondsOf(t, fst); !maps.Equal(want, got) {
 		t.Errorf("the fleet counts %v, the host %v", got, want)
+	}
+}
+
+// TestIncidentEventsSurviveARestart: a host's incident events that could
+// not be published are kept in its store: a Pump started again publishes
+// them, and once the stream acknowledged them, they are gone from the
+// queue (a third start publishes nothing).
+func TestIncidentEventsSurviveARestart(t *testing.T) {
+	st := openStore(t, "web1")
+	commit(t, st, t0, 502, 1, gatewayLine(t0, 0))
+	ms := newMemStream()
+	off := &watching{next: ms, offline: true}
+	r := runPump(t, st, off)
+	inc := analyze.Incident{Start: t0, End: t0.Add(time.Second), Title: "502s", Status: map[string]int64{"502": 1}}
+	r.p.Incidents([]analyze.Incident{inc}, nil, []analyze.Incident{inc})
+	for r.await(t) == nil {
+	}
+	r.stop()
+	if len(ms.msgs) != 0 {
+		t.Fatalf("%d messages published while offline", len(ms.msgs))
+	}
+
+	again := runPump(t, st, ms)
+	if err := again.await(t); err != nil {
+		t.Fatal(err)
+	}
+	again.stop()
+	var events []string
+	for _, d := range ms.msgs {
+		if d.Subject == fleet.Subject("shop", "web1", fleet.KindIncident) {
+			var w struct{ Event string }
+			if err := json.Unmarshal(d.Data, &w); err != nil {
+				t.Fatal(err)
+			}
+			events = append(events, w.Event)
+		}
+	}
+	if !slices.Equal(events, []string{"opened", "resolved"}) {
+		t.Errorf("after the restart the stream got the incident events %q, want opened and resolved", events)
+	}
+
+	third := newMemStream()
+	last := runPump(t, st, third)
+	if err := last.await(t); err != nil {
+		t.Fatal(err)
+	}
+	if len(third.msgs) != 0 {
+		t.Errorf("a third start published %d messages, want none (the queue acknowledged, the cursor past the records)", len(third.msgs))
 	}
 }

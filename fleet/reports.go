@@ -1,13 +1,17 @@
 package fleet
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sync"
 	"time"
 
+	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/config"
 	"github.com/logcause/logcause/daemon"
+	"github.com/logcause/logcause/email"
+	"github.com/logcause/logcause/store"
 )
 
 // Reports are the fleet's scheduled reports (the config's reports:), sent
@@ -40,4 +44,20 @@ func (r Reports) Start(ctx context.Context, c *Consumer) (wait func(), err error
 		wg.Go(func() { sched.Send(ctx, job, c.CaughtUp()) })
 	}
 	return wg.Wait, nil
+}
+
+// ReportSender is the Sender of the fleet's scheduled reports: the
+// site's store analyzed over the run's window (daemon.AnalyzedSender),
+// each incident titled with its nodes as the alerts title it, handed to
+// deliver (the mailer's SendReport).
+func ReportSender(st *store.Store, deliver func(ctx context.Context, job config.Report, res analyze.Result) error) daemon.Sender {
+	return daemon.AnalyzedSender(st, nil, titledWithNodes(st, deliver))
+}
+
+// MailerFor is the fleet's mailer of cfg (email.ForConfig: nil when cfg
+// mails nothing), its report mails titled "fleet <site>" unless the
+// config's smtp.name names them.
+func MailerFor(cfg config.Config, site string, zone *time.Location) (*email.Mailer, error) {
+	cfg.SMTP.Name = cmp.Or(cfg.SMTP.Name, "fleet "+site)
+	return email.ForConfig(cfg, zone)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -145,6 +146,18 @@ type Following struct {
 	Alerts Notifier  // nil: none
 	Reports
 	ResolveAfter time.Duration // ConsumerConfig's; default 30 s
+
+	// Hangups ask for a reload (SIGHUP): Load reads the config anew,
+	// its reports replace the running ones and OnReload (the alerts'
+	// Reload) is told of it. A config that cannot be read, or whose
+	// reports or alerts cannot be set up, leaves the running ones and
+	// the log says why. Nil Load: nothing to reload from (no --config).
+	Hangups  <-chan os.Signal
+	Load     func() (config.Config, Reports, error)
+	OnReload func(config.Config) error
+	// Reloaded, when set, hears of each reload's end (nil: applied; else
+	// why not), on the reloading goroutine (tests).
+	Reloaded func(error)
 }
 
 // Follow is `logcause fleet`: it consumes the site's subjects from the
@@ -176,10 +189,18 @@ func Follow(ctx context.Context, st *store.Store, fw Following) error {
 		},
 	})
 	ctx, cancel := context.WithCancel(ctx)
-	wait, err := fw.Reports.Start(ctx, c)
-	defer func() { cancel(); wait() }() // the reports stop before the store closes
-	if err != nil {
+	reports := &running{}
+	defer func() { cancel(); reports.stop() }() // the reports stop before the store closes
+	if err := reports.start(ctx, fw.Reports, c); err != nil {
 		return err
+	}
+	if fw.Hangups != nil {
+		reloads := make(chan struct{})
+		defer func() { cancel(); <-reloads }() // before the reports stop
+		go func() {
+			defer close(reloads)
+			fw.serveReloads(ctx, c, reports)
+		}()
 	}
 	if !api.Off(fw.Listen) {
 		srv, err := api.Start(fw.Listen, st.Dir(), c, api.Options{Alerts: alertCounts(fw.Alerts)})
@@ -190,6 +211,77 @@ func Follow(ctx context.Context, st *store.Store, fw Following) error {
 	}
 	slog.Info("following the fleet", "site", fw.Site, "nats", fw.Fleet.NATS.URL, "store", st.Dir())
 	return c.Run(ctx, func(ctx context.Context, from uint64) (Feeder, error) { return js.Subscribe(ctx, fw.Site, from) })
+}
+
+// running are the reports sent on their schedules, replaced by a reload.
+type running struct {
+	cancel context.CancelFunc
+	wait   func()
+}
+
+// start sends r's reports of c's store until ctx is done or stop.
+func (rn *running) start(ctx context.Context, r Reports, c *Consumer) error {
+	ctx, cancel := context.WithCancel(ctx)
+	wait, err := r.Start(ctx, c)
+	rn.cancel, rn.wait = cancel, wait
+	if err != nil {
+		rn.stop()
+	}
+	return err
+}
+
+// stop stops the reports and waits until they stopped.
+func (rn *running) stop() {
+	if rn.cancel != nil {
+		rn.cancel()
+		rn.wait()
+		rn.cancel = nil
+	}
+}
+
+// serveReloads reloads at each hangup until ctx is done.
+func (fw Following) serveReloads(ctx context.Context, c *Consumer, reports *running) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-fw.Hangups:
+		}
+		err := fw.reload(ctx, c, reports)
+		if err != nil {
+			slog.Error("cannot reload the config: the running one is kept", "err", err)
+		}
+		if fw.Reloaded != nil {
+			fw.Reloaded(err)
+		}
+	}
+}
+
+// reload reads the config anew and applies it: its alerts, then its
+// reports. Either that cannot be set up leaves the running ones.
+func (fw Following) reload(ctx context.Context, c *Consumer, reports *running) error {
+	if fw.Load == nil {
+		slog.Info("SIGHUP: there is no config file to reload (no --config): the settings of the command line are kept")
+		return nil
+	}
+	cfg, r, err := fw.Load()
+	if err != nil {
+		return err
+	}
+	if err := daemon.CheckReports(r.Jobs, r.Sender); err != nil {
+		return fmt.Errorf("cannot send the fleet's reports: %w", err)
+	}
+	if fw.OnReload != nil {
+		if err := fw.OnReload(cfg); err != nil {
+			return fmt.Errorf("cannot reload the alerts: %w", err)
+		}
+	}
+	reports.stop()
+	if err := reports.start(ctx, r, c); err != nil {
+		return err // checked above: not expected
+	}
+	slog.Info("the fleet's config reloaded", "reports", len(r.Jobs))
+	return nil
 }
 
 // alertCounts are the alerts' counts for the metrics, when n keeps them

@@ -2,15 +2,16 @@ package main
 
 import (
 	"cmp"
+	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/logcause/logcause/alert"
 	"github.com/logcause/logcause/config"
-	"github.com/logcause/logcause/daemon"
-	"github.com/logcause/logcause/email"
 	"github.com/logcause/logcause/fleet"
 	"github.com/logcause/logcause/store"
 )
@@ -27,7 +28,9 @@ func newFleetCmd(e env) *cobra.Command {
 fleet key) into one store, and prints each incident as it opens or changes:
 its cause, its hosts and their shares, shared or one host's, and when it
 resolves; the config's alerts (alerts:) announce it, and its reports
-(reports:) are sent on their schedules (docs/fleet.md).`,
+(reports:) are sent on their schedules (docs/fleet.md). SIGHUP reloads
+the --config file's alerts and reports (a broken one keeps the running
+ones, the log says why); the fleet key needs a restart.`,
 		Example:     `  logcause fleet --config /etc/logcause/config.yaml --site shop`,
 		Args:        cobra.NoArgs,
 		Annotations: map[string]string{daemonLog: "yes"},
@@ -45,22 +48,40 @@ resolves; the config's alerts (alerts:) announce it, and its reports
 				return err
 			}
 			defer st.Close()
-			mailer, err := email.ForConfig(cfg, cmp.Or(zone, time.Local)) // its reports' and its alerts'
+			reports := func(cfg config.Config, zone *time.Location) (config.Config, fleet.Reports, error) {
+				mailer, err := fleet.MailerFor(cfg, site, cmp.Or(zone, time.Local)) // its reports'
+				return cfg, fleet.Reports{Jobs: cfg.Reports, Sender: fleet.ReportSender(st, mailer.SendReport)}, err
+			}
+			_, rep, err := reports(cfg, zone)
 			if err != nil {
 				return err
 			}
-			alerts, err := alert.NewSwitch(cfg, alert.Build(alert.Options{Host: "fleet " + site}, func(config.Config) (alert.Mailer, error) {
-				if mailer == nil { // no typed nil
-					return nil, nil
+			alerts, err := alert.NewSwitch(cfg, alert.Build(alert.Options{Host: "fleet " + site}, func(cfg config.Config) (alert.Mailer, error) {
+				m, err := fleet.MailerFor(cfg, site, cmp.Or(zone, time.Local)) // its alerts'
+				if m == nil {                                                  // none needed, or an error: no typed nil
+					return nil, err
 				}
-				return mailer, nil
+				return m, nil
 			}))
 			if err != nil {
 				return err
 			}
 			defer alerts.Close() // after the consumer's: it tells the alerts until it stops
-			return fleet.Follow(c.Context(), st, fleet.Following{Fleet: cfg.Fleet, Site: site, Out: c.OutOrStdout(), Format: format, Listen: listen, Alerts: alerts,
-				Reports: fleet.Reports{Jobs: cfg.Reports, Sender: daemon.AnalyzedSender(st, nil, mailer.SendReport)}})
+			fw := fleet.Following{Fleet: cfg.Fleet, Site: site, Out: c.OutOrStdout(), Format: format, Listen: listen, Alerts: alerts, Reports: rep, OnReload: alerts.Reload}
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			fw.Hangups = hup
+			if cf.config != "" { // without a config file, SIGHUP has nothing to read (the log says so)
+				fw.Load = func() (config.Config, fleet.Reports, error) {
+					cfg, zone, _, err := cf.load(e)
+					if err != nil {
+						return cfg, fleet.Reports{}, err
+					}
+					return reports(cfg, zone)
+				}
+			}
+			return fleet.Follow(c.Context(), st, fw)
 		},
 	}
 	c.Flags().StringVar(&cf.config, "config", "", "read fleet.nats from the config `FILE`")

@@ -382,6 +382,12 @@ type unitWatch struct {
 // monitors the bus.
 func (m *machine) watchUnit(t *testing.T) *unitWatch {
 	t.Helper()
+	// systemd sends its units' signals only while a client subscribed:
+	// systemd-logind is that client on a Debian machine (checked: without
+	// it the wait below would only end on the hang guard).
+	if state := strings.TrimSpace(m.output("systemctl", "is-active", "systemd-logind")); state != "active" {
+		t.Fatalf("systemd-logind is %s: systemd sends no signal of its units without a subscriber", state)
+	}
 	match := "type='signal',sender='org.freedesktop.systemd1',path='/org/freedesktop/systemd1/unit/logcause_2eservice'," +
 		"interface='org.freedesktop.DBus.Properties',member='PropertiesChanged'"
 	// Not in the machine's PID namespace: nsenter execs busctl itself

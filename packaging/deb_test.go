@@ -317,6 +317,10 @@ func startWatch(t *testing.T, args ...string) *watchRun {
 func (w *watchRun) await(t *testing.T, logs string, want map[string]int) {
 	t.Helper()
 	hung := time.After(hangGuard)
+	files := make(map[string]int, len(want))
+	for name, n := range want {
+		files[filepath.Join(logs, name)] = n
+	}
 	var status string
 	for {
 		select {
@@ -333,7 +337,7 @@ func (w *watchRun) await(t *testing.T, logs string, want map[string]int) {
 		out, err := exec.Command("setpriv", "--reuid=logcause", "--regid=logcause", "--init-groups", "--",
 			binary, "status", "--config", conffile, "--format", "json").Output()
 		status = string(out)
-		if err == nil && readAll(t, status, logs, want) {
+		if err == nil && readAll(t, status, files) {
 			return
 		}
 	}
@@ -355,8 +359,9 @@ func (w *watchRun) stop(t *testing.T) {
 }
 
 // readAll says whether the daemon's JSON status shows want's records
-// read from each file, every one parsed, the files read to their end.
-func readAll(t *testing.T, status, logs string, want map[string]int) bool {
+// (by path) read from each file, every one parsed, the files read to
+// their end. A file followed that want does not name fails the test.
+func readAll(t *testing.T, status string, want map[string]int) bool {
 	var st struct {
 		Files []struct {
 			Path              string
@@ -369,8 +374,8 @@ func readAll(t *testing.T, status, logs string, want map[string]int) bool {
 	}
 	done := 0
 	for _, f := range st.Files {
-		n, ok := want[filepath.Base(f.Path)]
-		if !ok || filepath.Dir(f.Path) != logs {
+		n, ok := want[f.Path]
+		if !ok {
 			t.Fatalf("watch follows %s, not a file of the capture", f.Path)
 		}
 		if f.Records > n {
@@ -452,11 +457,18 @@ func run(t *testing.T, dir, name string, args ...string) string {
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive", "LC_ALL=C.UTF-8", "MANWIDTH=100")
+	return output(t, cmd)
+}
+
+// output runs cmd with no input and returns its output; it fails the
+// test when the command fails.
+func output(t *testing.T, cmd *exec.Cmd) string {
+	t.Helper()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("%s %s: %v\n%s%s", name, strings.Join(args, " "), err, out, stderr.String())
+		t.Fatalf("%s: %v\n%s%s", strings.Join(cmd.Args, " "), err, out, stderr.String())
 	}
 	return string(out)
 }

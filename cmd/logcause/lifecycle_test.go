@@ -216,3 +216,26 @@ func TestWatchReloadsAndStopsCleanly(t *testing.T) {
 		t.Errorf("the store holds %d requests, want the 100 written while watch ran: none lost, none twice", n)
 	}
 }
+
+// A daemon installed before the server it watches (the package on a fresh
+// machine): none of its sources exists, and it starts anyway, says so, and
+// follows the logs once they appear, instead of exiting for systemd to
+// restart it for ever.
+func TestWatchWaitsForItsLogsToAppear(t *testing.T) {
+	dir := t.TempDir()
+	logs, cfg := filepath.Join(dir, "nginx"), filepath.Join(dir, "logcause.yaml")
+	watchConfig(t, cfg, logs) // no such directory yet
+	sd := listenNotify(t)
+	c := startChildEnv(t, "plain", t.TempDir(), []string{"NOTIFY_SOCKET=" + sd.path, "WATCHDOG_USEC=200000"},
+		"watch", "--config", cfg, "--store", filepath.Join(dir, "store"), "--tz", "UTC", "--interval", "1h")
+	if got := sd.expect("READY=1"); got[len(got)-1] != "READY=1\nSTATUS=following 0 logs, 0 open incidents, 0 records read" {
+		t.Errorf("told at the start %q", got)
+	}
+	c.expect(c.err, `level=WARN msg="none of the sources exists yet: watching for them to appear" sources="the sources of `+cfg+`"`)
+	if err := os.Mkdir(logs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	appendRequests(t, filepath.Join(logs, "access.log"), 0, 10)
+	sd.expect("10 records read")
+	stopWatch(t, c, sd, syscall.SIGTERM)
+}

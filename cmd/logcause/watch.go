@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"errors"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -71,7 +72,14 @@ The README says more.`,
 			if err != nil {
 				return err
 			}
-			if _, err = cfg.Paths(args, in.config); err != nil {
+			var none config.ErrNoSourceHere
+			if _, err = cfg.Paths(args, in.config); errors.As(err, &none) {
+				// A daemon installed before the servers it watches (the
+				// package on a fresh machine) follows their logs once
+				// they appear, instead of failing and being restarted by
+				// systemd for ever.
+				slog.Warn("none of the sources exists yet: watching for them to appear", "sources", none.Where)
+			} else if err != nil {
 				return err
 			}
 			switch {

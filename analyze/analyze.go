@@ -312,11 +312,12 @@ func explain(r Reader, secs []timeline.Second, w window, cfg Config) (inc Incide
 	}
 	inc.ByUpstream = upstreamShares(byUpstream)
 	var (
-		sig                       [numSignals][]*patterns.Event
+		sig                       [numSignals][]record
 		paths                     = map[string]int64{}
 		clients, upstreams, hosts = map[string]int64{}, map[string]int64{}, map[string]int64{}
 		strs                      shared
 		gatewayLines              = accessLines{strs: &strs}
+		kept                      = keeper{strs: &strs}
 		slowClasses               = map[string]*ClassCount{}
 	)
 	// Slow-log entries are written when the query ends: one that held a
@@ -350,7 +351,7 @@ func explain(r Reader, secs []timeline.Second, w window, cfg Config) (inc Incide
 		}
 		s := classify(ev)
 		if s != sigNone {
-			sig[s] = append(sig[s], slim(ev, &strs))
+			sig[s] = append(sig[s], kept.keep(ev))
 		}
 		if e := ev.Error; e != nil && s.gatewayStatus() != 0 && !ev.Time.Before(w.start) && ev.Time.Before(w.end) {
 			upstreams[e.Upstream]++

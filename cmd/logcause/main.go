@@ -41,13 +41,14 @@ func main() {
 // Soft memory limits, unless GOMEMLIMIT sets one. Badger's flushes peak
 // far above its live heap; a soft limit keeps the peak bounded
 // (shared/docs/dependencies.md). A batch analysis in a temporary store
-// (store.OpenTemp's profile) peaks at ~115 MiB live on an outage-heavy log
-// (docs/benchmarks.md, "Flat memory"): 144 MiB costs it ~3% more CPU than
-// 192, for ~60 MB less peak. A store that lives (--store, watch) flushes
-// 16 MiB memtables and compacts: 144 MiB cost that one 30% more CPU.
+// (store.OpenTemp's profile) peaks at ~65 MiB live on an outage-heavy log
+// (docs/benchmarks.md, "The outage's records"): 112 MiB costs it ~8% more
+// CPU than 144, for ~25 MB less peak (~138 MB in all). A store that lives
+// (--store, watch) flushes 16 MiB memtables and compacts: 144 MiB cost
+// that one 30% more CPU.
 const (
 	memoryLimit        = 256 << 20
-	scratchMemoryLimit = 144 << 20
+	scratchMemoryLimit = 112 << 20
 )
 
 // limitMemory sets the soft memory limit to n bytes, unless GOMEMLIMIT

@@ -14,11 +14,12 @@ import (
 // evidenceSet holds the classified records around one spike.
 type evidenceSet struct {
 	sig     *[numSignals][]record
-	gateway int64        // gateway errors in the spike
-	start   time.Time    // the spike's first second
-	end     time.Time    // the end of its last second
-	access  []accessLine // the spike's gateway errors from the access log, to link evidence to
-	max     int          // evidence records per cause
+	halves  *[numSignals]*[2][]record // split's, by signal; nil: not kept
+	gateway int64                     // gateway errors in the spike
+	start   time.Time                 // the spike's first second
+	end     time.Time                 // the end of its last second
+	access  []accessLine              // the spike's gateway errors from the access log, to link evidence to
+	max     int                       // evidence records per cause
 }
 
 func (e evidenceSet) n(s signal) int { return len(e.sig[s]) }
@@ -35,13 +36,26 @@ func (e evidenceSet) only(sigs []signal) evidenceSet {
 }
 
 // split returns the records of s whose upstream is FastCGI, and the others.
+// Several rules split the same signals, of tens of thousands of records in
+// an outage: each signal is split once, the halves kept in e.halves (the
+// caller may append to them: they have no room left, append copies).
 func (e evidenceSet) split(s signal) (fcgi, other []record) {
+	if len(e.sig[s]) == 0 {
+		return nil, nil
+	}
+	if e.halves != nil && e.halves[s] != nil {
+		return e.halves[s][0], e.halves[s][1]
+	}
 	for _, ev := range e.sig[s] {
 		if fastcgi(ev) {
 			fcgi = append(fcgi, ev)
 		} else {
 			other = append(other, ev)
 		}
+	}
+	fcgi, other = slices.Clip(fcgi), slices.Clip(other)
+	if e.halves != nil {
+		e.halves[s] = &[2][]record{fcgi, other}
 	}
 	return fcgi, other
 }
@@ -68,13 +82,15 @@ type accessLine struct {
 type accessLines struct {
 	lines []accessLine
 	strs  *shared
+	req   []byte // the request line being looked up
 }
 
 func (l *accessLines) add(ev *patterns.Event) {
 	a := ev.Access
 	req := a.URI
 	if a.Method != "" {
-		req = a.Method + " " + a.URI + " " + a.Protocol
+		l.req = append(append(append(append(append(l.req[:0], a.Method...), ' '), a.URI...), ' '), a.Protocol...)
+		req = l.strs.ofBytes(l.req)
 	}
 	l.lines = append(l.lines, accessLine{
 		key:  requestKey{l.strs.of(a.RemoteAddr), l.strs.of(req), ev.Time.Unix()},
@@ -86,6 +102,15 @@ func (l *accessLines) add(ev *patterns.Event) {
 // thousands of lines name the same few upstreams, hosts, messages and
 // pages, and the same clients.
 type shared map[string]string
+
+// ofBytes is of for the string b holds: no string is made of b when an
+// equal one is kept.
+func (m *shared) ofBytes(b []byte) string {
+	if k, ok := (*m)[string(b)]; ok {
+		return k
+	}
+	return m.of(string(b))
+}
 
 // of returns s, or the equal string kept before.
 func (m *shared) of(s string) string {

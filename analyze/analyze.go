@@ -397,7 +397,7 @@ type bareReader interface {
 
 // fieldsOf returns how explain reads the events around a spike: without
 // the text of the access, nginx error and PHP-FPM records when r can, for
-// explain reads only their fields (slim; the evidence's texts are read
+// explain reads only their fields (record; the evidence's texts are read
 // back by rereadTexts), and an outage has hundreds of thousands of them.
 func fieldsOf(r Reader) func(from, to time.Time, fn func(*patterns.Event) error) error {
 	b, ok := r.(bareReader)
@@ -411,7 +411,7 @@ func fieldsOf(r Reader) func(from, to time.Time, fn func(*patterns.Event) error)
 
 // readsFieldsOnly reports whether explain reads only the fields of ev, not
 // its text: an access line (gatewayLines), an nginx error or PHP-FPM line
-// (slim).
+// (record).
 func readsFieldsOnly(ev *patterns.Event) bool {
 	return ev.Access != nil || ev.Error != nil || ev.FPM != nil
 }

@@ -207,7 +207,7 @@ func (k *keeper) of(l lineKind) *patterns.Event {
 }
 
 // rereadTexts fills in the text of the evidence whose record analysis
-// kept without it (slim), reading each record back by its kind, instant,
+// kept without it (record), reading each record back by its kind, instant,
 // file and offset: a dozen records per cause, where the records analysis
 // reads are hundreds of thousands. (Evidence with a text is left alone;
 // a record read back may have none, as some of the tests' have not.)

@@ -42,13 +42,14 @@ func main() {
 // far above its live heap; a soft limit keeps the peak bounded
 // (shared/docs/dependencies.md). A batch analysis in a temporary store
 // (store.OpenTemp's profile) peaks at ~65 MiB live on an outage-heavy log
-// (docs/benchmarks.md, "The outage's records"): 112 MiB costs it ~8% more
-// CPU than 144, for ~25 MB less peak (~138 MB in all). A store that lives
+// (docs/benchmarks.md, "The outage's records"): 104 MiB costs it a few
+// percent more CPU than 144, for ~35 MB less peak (126–132 MB in all; at
+// 112 MiB 136–149). A store that lives
 // (--store, watch) flushes 16 MiB memtables and compacts: 144 MiB cost
 // that one 30% more CPU.
 const (
 	memoryLimit        = 256 << 20
-	scratchMemoryLimit = 112 << 20
+	scratchMemoryLimit = 104 << 20
 )
 
 // limitMemory sets the soft memory limit to n bytes, unless GOMEMLIMIT

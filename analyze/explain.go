@@ -259,8 +259,8 @@ func rereadTexts(r Reader, causes []Cause) error {
 // or when no line names its request (lines cut at 2048 bytes), it counts
 // the lines.
 func (e evidenceSet) explain(lines []record) int {
-	byConn := map[int64]int{}
-	byReq := map[requestKey]int{}
+	byConn := make(map[int64]int, len(lines))
+	byReq := make(map[requestKey]int, len(lines))
 	named := 0
 	for _, l := range lines {
 		if l.Error == nil {

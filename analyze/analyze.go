@@ -312,11 +312,12 @@ func explain(r Reader, secs []timeline.Second, w window, cfg Config) (inc Incide
 	}
 	inc.ByUpstream = upstreamShares(byUpstream)
 	var (
-		sig                       [numSignals][]*patterns.Event
+		sig                       [numSignals][]record
 		paths                     = map[string]int64{}
 		clients, upstreams, hosts = map[string]int64{}, map[string]int64{}, map[string]int64{}
 		strs                      shared
 		gatewayLines              = accessLines{strs: &strs}
+		kept                      = keeper{strs: &strs}
 		slowClasses               = map[string]*ClassCount{}
 	)
 	// Slow-log entries are written when the query ends: one that held a
@@ -350,7 +351,7 @@ func explain(r Reader, secs []timeline.Second, w window, cfg Config) (inc Incide
 		}
 		s := classify(ev)
 		if s != sigNone {
-			sig[s] = append(sig[s], slim(ev, &strs))
+			sig[s] = append(sig[s], kept.keep(ev))
 		}
 		if e := ev.Error; e != nil && s.gatewayStatus() != 0 && !ev.Time.Before(w.start) && ev.Time.Before(w.end) {
 			upstreams[e.Upstream]++
@@ -367,7 +368,7 @@ func explain(r Reader, secs []timeline.Second, w window, cfg Config) (inc Incide
 	inc.TopClients, inc.TopUpstreams, inc.TopHosts = top(clients), top(upstreams), top(hosts)
 	inc.SlowQueries = incidentClasses(slowClasses)
 
-	e := evidenceSet{sig: &sig, gateway: w.gateway, start: w.start, end: w.end, max: cfg.Evidence, access: gatewayLines.lines}
+	e := evidenceSet{sig: &sig, halves: &[numSignals]*[2][]record{}, gateway: w.gateway, start: w.start, end: w.end, max: cfg.Evidence, access: gatewayLines.lines}
 	inc.Causes = e.causes()
 	quoted = belongs(cfg.Stack, &sig)
 	for i := range inc.Causes {
@@ -396,7 +397,7 @@ type bareReader interface {
 
 // fieldsOf returns how explain reads the events around a spike: without
 // the text of the access, nginx error and PHP-FPM records when r can, for
-// explain reads only their fields (slim; the evidence's texts are read
+// explain reads only their fields (record; the evidence's texts are read
 // back by rereadTexts), and an outage has hundreds of thousands of them.
 func fieldsOf(r Reader) func(from, to time.Time, fn func(*patterns.Event) error) error {
 	b, ok := r.(bareReader)
@@ -410,7 +411,7 @@ func fieldsOf(r Reader) func(from, to time.Time, fn func(*patterns.Event) error)
 
 // readsFieldsOnly reports whether explain reads only the fields of ev, not
 // its text: an access line (gatewayLines), an nginx error or PHP-FPM line
-// (slim).
+// (record).
 func readsFieldsOnly(ev *patterns.Event) bool {
 	return ev.Access != nil || ev.Error != nil || ev.FPM != nil
 }

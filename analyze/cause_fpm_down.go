@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/logcause/logcause/patterns"
 )
 
 // fpmDown: nothing listened on the PHP-FPM socket: php-fpm stopped, was
@@ -23,7 +21,7 @@ var fpmDown = rule{
 		missing, _ := e.split(sigNoSocket)
 		down := append(refused, missing...)
 		if at, n := e.reloadCut(); at != nil {
-			summary := reloadHeadline(at, n) + ": " + e.matched(n, resetStem, "the reload ended the workers under them") + "; " + e.stateChange(at, "php-fpm") +
+			summary := reloadHeadline(at, n) + ": " + e.matched(n, resetStem, "the reload ended the workers under them") + "; " + e.stateChange(*at, "php-fpm") +
 				"; no child exited on a signal: a reload, not a crash"
 			resets, _ := e.split(sigReset)
 			c := e.cause(n, true, summary, slices.Concat(e.sig[sigFPMReload], e.sig[sigFPMStart]), resets)
@@ -66,7 +64,7 @@ var fpmDown = rule{
 	},
 }
 
-func firstFastCGI(lines []*patterns.Event) string {
+func firstFastCGI(lines []record) string {
 	for _, ev := range lines {
 		if fastcgi(ev) {
 			return ev.Error.Upstream
@@ -82,7 +80,7 @@ func firstFastCGI(lines []*patterns.Event) string {
 // so there is no connect error either (with them it is a stop or a
 // restart). It returns php-fpm's first record of the reload and how many
 // gateway errors the resets explain; nil when there is no such reload.
-func (e evidenceSet) reloadCut() (at *patterns.Event, cut int) {
+func (e evidenceSet) reloadCut() (at *record, cut int) {
 	reloads := e.sig[sigFPMReload]
 	resets, _ := e.split(sigReset)
 	refused, _ := e.split(sigRefused)
@@ -91,11 +89,11 @@ func (e evidenceSet) reloadCut() (at *patterns.Event, cut int) {
 	if len(reloads) == 0 || len(resets) == 0 || len(refused)+len(missing)+len(crashed) > 0 {
 		return nil, 0
 	}
-	return reloads[0], e.explain(resets)
+	return &reloads[0], e.explain(resets)
 }
 
 // reloadHeadline says when php-fpm was reloaded and what it cut.
-func reloadHeadline(at *patterns.Event, cut int) string {
+func reloadHeadline(at *record, cut int) string {
 	return fmt.Sprintf("php-fpm was reloaded at %s and cut %d in-flight requests", clock(at.Time), cut)
 }
 

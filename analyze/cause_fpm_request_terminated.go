@@ -3,8 +3,6 @@ package analyze
 import (
 	"fmt"
 	"slices"
-
-	"github.com/logcause/logcause/patterns"
 )
 
 // fpmRequestTerminated: php-fpm killed requests that ran past
@@ -49,7 +47,7 @@ var fpmRequestTerminated = rule{
 }
 
 // longestRun is the longest time php-fpm says a terminated request ran.
-func longestRun(lines []*patterns.Event) float64 {
+func longestRun(lines []record) float64 {
 	var d float64
 	for _, ev := range lines {
 		if ev.FPM != nil {

@@ -3,8 +3,6 @@ package analyze
 import (
 	"fmt"
 	"strings"
-
-	"github.com/logcause/logcause/patterns"
 )
 
 // oomKill: the kernel's OOM killer killed the backend. It comes before
@@ -28,7 +26,7 @@ var oomKill = rule{
 		}
 		summary := fmt.Sprintf("the kernel's OOM killer killed %s", strings.Join(victims[:min(len(victims), 5)], ", "))
 		conf := 0.5
-		var matched []*patterns.Event
+		var matched []record
 		for _, ev := range e.sig[sigChildSignal] {
 			for _, k := range kills {
 				if ev.FPM.Child == k.Syslog.VictimPID && strings.Contains(ev.FPM.Message, "signal 9") {

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"time"
-
-	"github.com/logcause/logcause/patterns"
 )
 
 // slowQueries: slow SQL held the PHP workers. Slow-log entries whose run
@@ -51,7 +49,7 @@ var slowQueries = rule{
 			conf = min(conf, e.holderConfidence(t, holdDBQuery))
 		}
 		evidence := top.entries
-		slices.SortStableFunc(evidence, func(a, b *patterns.Event) int { return cmp.Compare(b.Slow.QueryTime, a.Slow.QueryTime) })
+		slices.SortStableFunc(evidence, func(a, b record) int { return cmp.Compare(b.Slow.QueryTime, a.Slow.QueryTime) })
 		return e.withEvidence(&Cause{Confidence: round2(conf), Summary: summary, Recommendations: recs}, evidence[:min(len(evidence), 4)], t.by[holdDBQuery])
 	},
 	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
@@ -86,13 +84,13 @@ var lockAdvice = []string{
 // queryClass is the slow-log entries of one fingerprint.
 type queryClass struct {
 	fingerprint string
-	entries     []*patterns.Event
+	entries     []record
 	total       float64 // seconds of query time
 }
 
 // queryClasses groups slow-log entries by fingerprint, the class with the
 // most query time first.
-func queryClasses(slow []*patterns.Event) []*queryClass {
+func queryClasses(slow []record) []*queryClass {
 	byID := map[string]*queryClass{}
 	var classes []*queryClass
 	for _, ev := range slow {
@@ -111,7 +109,7 @@ func queryClasses(slow []*patterns.Event) []*queryClass {
 
 // coveredBySlowQueries is the share of the spike's seconds during which at
 // least one of the slow queries was running.
-func (e evidenceSet) coveredBySlowQueries(slow []*patterns.Event) float64 {
+func (e evidenceSet) coveredBySlowQueries(slow []record) float64 {
 	secs := int(e.end.Sub(e.start) / time.Second)
 	if secs <= 0 {
 		return 0
@@ -120,7 +118,7 @@ func (e evidenceSet) coveredBySlowQueries(slow []*patterns.Event) float64 {
 	for i := range secs {
 		from := e.start.Add(time.Duration(i) * time.Second)
 		for _, ev := range slow {
-			if ranDuring(ev, from, from.Add(time.Second)) {
+			if ranDuring(ev.Event, from, from.Add(time.Second)) { // a slow-log entry is kept whole: its Event is its own
 				covered++
 				break
 			}

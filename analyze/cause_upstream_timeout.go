@@ -2,8 +2,6 @@ package analyze
 
 import (
 	"fmt"
-
-	"github.com/logcause/logcause/patterns"
 )
 
 // upstreamTimeout: the upstream did not answer before nginx's timeout
@@ -40,7 +38,7 @@ var upstreamTimeout = rule{
 	deeper: holderKinds,
 }
 
-func firstAction(lines []*patterns.Event) string {
+func firstAction(lines []record) string {
 	for _, ev := range lines {
 		if ev.Error != nil {
 			return ev.Error.Action

@@ -3,8 +3,6 @@ package analyze
 import (
 	"slices"
 	"strings"
-
-	"github.com/logcause/logcause/patterns"
 )
 
 // workerCrash: a PHP-FPM worker died under a request (segfault, a kill),
@@ -58,7 +56,7 @@ const resetStem = "recv() failed (104: Connection reset by peer) / upstream prem
 // childExits sorts php-fpm's "child N exited on signal S" records: those
 // it terminated itself (SIGTERM) and those that crashed (any other signal
 // but SIGQUIT, a graceful stop).
-func childExits(exits []*patterns.Event) (crashed, terminated []*patterns.Event) {
+func childExits(exits []record) (crashed, terminated []record) {
 	for _, ev := range exits {
 		if strings.Contains(ev.FPM.Message, "signal 15 ") {
 			terminated = append(terminated, ev)
@@ -71,6 +69,6 @@ func childExits(exits []*patterns.Event) (crashed, terminated []*patterns.Event)
 
 // closedPrematurely reports whether nginx saw the upstream close the
 // connection before the response header: a worker that died.
-func closedPrematurely(ev *patterns.Event) bool {
+func closedPrematurely(ev record) bool {
 	return ev.Error != nil && strings.HasPrefix(ev.Error.Message, "upstream prematurely closed")
 }

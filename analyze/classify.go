@@ -192,6 +192,6 @@ func classifyFPM(e *patterns.FPMError) signal {
 }
 
 // fastcgi reports whether the record's upstream is a FastCGI one (PHP-FPM).
-func fastcgi(ev *patterns.Event) bool {
+func fastcgi(ev record) bool {
 	return ev.Error != nil && strings.HasPrefix(ev.Error.Upstream, "fastcgi://")
 }

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/logcause/logcause/patterns"
 	"github.com/logcause/logcause/stackconf"
 )
 
@@ -42,7 +41,7 @@ type configured struct {
 // names, or a PHP-FPM pool listens there. The default config root is this
 // machine's /, and logs copied from another server must not be explained
 // with this one's settings.
-func belongs(stack *stackconf.Config, sig *[numSignals][]*patterns.Event) bool {
+func belongs(stack *stackconf.Config, sig *[numSignals][]record) bool {
 	if stack == nil {
 		return false
 	}
@@ -66,19 +65,19 @@ func belongs(stack *stackconf.Config, sig *[numSignals][]*patterns.Event) bool {
 // module prefix, e.g. "read_timeout") for the upstreams of lines: the
 // module follows the upstream's scheme (fastcgi://, http://, uwsgi://,
 // grpc://). One Setting per distinct value.
-func (c configured) nginx(lines []*patterns.Event, directive string) []Setting {
+func (c configured) nginx(lines []record, directive string) []Setting {
 	return c.nginxFor(lines, func(upstream string) string { return modulePrefix(upstream) + directive })
 }
 
 // serverParams returns max_fails or fail_timeout of the upstream{} server
 // lines the lines' upstreams match.
-func (c configured) serverParams(lines []*patterns.Event, name string) []Setting {
+func (c configured) serverParams(lines []record, name string) []Setting {
 	return c.nginxFor(lines, func(string) string { return name })
 }
 
 // nginxFor returns the effective values of the directive named for each
 // line's upstream, for the requests nginx passed there.
-func (c configured) nginxFor(lines []*patterns.Event, name func(upstream string) string) []Setting {
+func (c configured) nginxFor(lines []record, name func(upstream string) string) []Setting {
 	if c.stack.Nginx == nil {
 		return nil
 	}
@@ -135,7 +134,7 @@ func timeoutFor(action string) string {
 
 // pools returns the PHP-FPM pools involved: those that listen where the
 // lines' FastCGI upstreams point, and those php-fpm's records name.
-func (c configured) pools(lines []*patterns.Event, fpm []*patterns.Event) []*stackconf.FPMPool {
+func (c configured) pools(lines []record, fpm []record) []*stackconf.FPMPool {
 	var out []*stackconf.FPMPool
 	add := func(p *stackconf.FPMPool) {
 		if p != nil && !slices.Contains(out, p) {

@@ -13,12 +13,13 @@ import (
 
 // evidenceSet holds the classified records around one spike.
 type evidenceSet struct {
-	sig     *[numSignals][]*patterns.Event
-	gateway int64        // gateway errors in the spike
-	start   time.Time    // the spike's first second
-	end     time.Time    // the end of its last second
-	access  []accessLine // the spike's gateway errors from the access log, to link evidence to
-	max     int          // evidence records per cause
+	sig     *[numSignals][]record
+	halves  *[numSignals]*[2][]record // split's, by signal; nil: not kept
+	gateway int64                     // gateway errors in the spike
+	start   time.Time                 // the spike's first second
+	end     time.Time                 // the end of its last second
+	access  []accessLine              // the spike's gateway errors from the access log, to link evidence to
+	max     int                       // evidence records per cause
 }
 
 func (e evidenceSet) n(s signal) int { return len(e.sig[s]) }
@@ -26,7 +27,7 @@ func (e evidenceSet) n(s signal) int { return len(e.sig[s]) }
 // only returns the set as a rule that reads sigs sees it: without the
 // records of the other signals.
 func (e evidenceSet) only(sigs []signal) evidenceSet {
-	var seen [numSignals][]*patterns.Event
+	var seen [numSignals][]record
 	for _, s := range sigs {
 		seen[s] = e.sig[s]
 	}
@@ -35,13 +36,26 @@ func (e evidenceSet) only(sigs []signal) evidenceSet {
 }
 
 // split returns the records of s whose upstream is FastCGI, and the others.
-func (e evidenceSet) split(s signal) (fcgi, other []*patterns.Event) {
+// Several rules split the same signals, of tens of thousands of records in
+// an outage: each signal is split once, the halves kept in e.halves (the
+// caller may append to them: they have no room left, append copies).
+func (e evidenceSet) split(s signal) (fcgi, other []record) {
+	if len(e.sig[s]) == 0 {
+		return nil, nil
+	}
+	if e.halves != nil && e.halves[s] != nil {
+		return e.halves[s][0], e.halves[s][1]
+	}
 	for _, ev := range e.sig[s] {
 		if fastcgi(ev) {
 			fcgi = append(fcgi, ev)
 		} else {
 			other = append(other, ev)
 		}
+	}
+	fcgi, other = slices.Clip(fcgi), slices.Clip(other)
+	if e.halves != nil {
+		e.halves[s] = &[2][]record{fcgi, other}
 	}
 	return fcgi, other
 }
@@ -68,13 +82,15 @@ type accessLine struct {
 type accessLines struct {
 	lines []accessLine
 	strs  *shared
+	req   []byte // the request line being looked up
 }
 
 func (l *accessLines) add(ev *patterns.Event) {
 	a := ev.Access
 	req := a.URI
 	if a.Method != "" {
-		req = a.Method + " " + a.URI + " " + a.Protocol
+		l.req = append(append(append(append(append(l.req[:0], a.Method...), ' '), a.URI...), ' '), a.Protocol...)
+		req = l.strs.ofBytes(l.req)
 	}
 	l.lines = append(l.lines, accessLine{
 		key:  requestKey{l.strs.of(a.RemoteAddr), l.strs.of(req), ev.Time.Unix()},
@@ -86,6 +102,15 @@ func (l *accessLines) add(ev *patterns.Event) {
 // thousands of lines name the same few upstreams, hosts, messages and
 // pages, and the same clients.
 type shared map[string]string
+
+// ofBytes is of for the string b holds: no string is made of b when an
+// equal one is kept.
+func (m *shared) ofBytes(b []byte) string {
+	if k, ok := (*m)[string(b)]; ok {
+		return k
+	}
+	return m.of(string(b))
+}
 
 // of returns s, or the equal string kept before.
 func (m *shared) of(s string) string {
@@ -100,33 +125,89 @@ func (m *shared) of(s string) string {
 	return s
 }
 
-// slim returns what analysis keeps of a classified record. nginx's error
-// lines and php-fpm's come by the hundred thousand in an outage (one per
-// failed request), and the rules read their fields, not their text: the
-// copy kept has the fields (strings shared through strs; the referrer,
-// which no rule reads, left out) and no text, which the evidence chosen
-// among them reads back from the store (rereadTexts). The other records
-// are kept whole.
-func slim(ev *patterns.Event, strs *shared) *patterns.Event {
-	out := &patterns.Event{Time: ev.Time, Kind: ev.Kind, Path: strs.of(ev.Path), Offset: ev.Offset}
+// record is what analysis keeps of a classified record. An outage brings
+// hundreds of thousands of nginx error lines (one per failed request), all
+// alike but for their instant, offset, connection, client and request, and
+// the rules read their fields, not their text: a record keeps those five
+// and shares, with every line alike, an Event holding the rest (kind, file,
+// level, message, errno, action, server, upstream, host; no text, no
+// referrer, which no rule reads). PHP-FPM's lines name their child and
+// script: each keeps its own FPMError, without the text. The evidence
+// chosen among them reads its text back from the store (rereadTexts).
+// Other records (slow-log entries, traces, kernel and MySQL lines) are
+// few and kept whole: their Event is the record itself.
+//
+// Time, Offset and FPM hide the shared Event's: ev.Time, ev.Offset and
+// ev.FPM are the record's own; ev.Error's Connection, Client and Request
+// are unset (conn, client and request hold them).
+type record struct {
+	*patterns.Event
+	Time            time.Time
+	Offset          int64
+	FPM             *patterns.FPMError
+	conn            int64
+	client, request string
+}
+
+// lineKind is what the nginx error lines one shared Event stands for have
+// in common.
+type lineKind struct {
+	kind                                                 patterns.Kind
+	path, level, message, action, server, upstream, host string
+	errno                                                int
+	nginx                                                bool // the Event has an Error: the lines are nginx's
+}
+
+// keeper makes the records of one spike, sharing the strings its lines
+// repeat and one Event per lineKind (or, for PHP-FPM, per kind and file).
+type keeper struct {
+	strs   *shared
+	shared map[lineKind]*patterns.Event
+}
+
+// keep returns what analysis keeps of a classified record.
+func (k *keeper) keep(ev *patterns.Event) record {
+	r := record{Time: ev.Time, Offset: ev.Offset}
+	strs := k.strs
 	switch {
 	case ev.Error != nil:
 		e := ev.Error
-		out.Error = &patterns.NginxError{Level: strs.of(e.Level), PID: e.PID, TID: e.TID, Connection: e.Connection,
-			Message: strs.of(e.Message), Errno: e.Errno, Action: strs.of(e.Action), Client: strs.of(e.Client),
-			Server: strs.of(e.Server), Request: strs.of(e.Request), Upstream: strs.of(e.Upstream), Host: strs.of(e.Host)}
+		r.conn, r.client, r.request = e.Connection, strs.of(e.Client), strs.of(e.Request)
+		r.Event = k.of(lineKind{kind: ev.Kind, path: ev.Path, level: e.Level, message: e.Message, action: e.Action,
+			server: e.Server, upstream: e.Upstream, host: e.Host, errno: e.Errno, nginx: true})
 	case ev.FPM != nil:
 		f := ev.FPM
-		out.FPM = &patterns.FPMError{Level: strs.of(f.Level), Pool: strs.of(f.Pool), Child: f.Child, Message: strs.of(f.Message),
+		r.FPM = &patterns.FPMError{Level: strs.of(f.Level), Pool: strs.of(f.Pool), Child: f.Child, Message: strings.Clone(f.Message),
 			Script: strs.of(f.Script), Request: strs.of(f.Request), Duration: f.Duration}
+		r.Event = k.of(lineKind{kind: ev.Kind, path: ev.Path})
 	default:
+		r.Event, r.FPM = ev, ev.FPM
+	}
+	return r
+}
+
+// of returns the Event the records of l share.
+func (k *keeper) of(l lineKind) *patterns.Event {
+	if ev, ok := k.shared[l]; ok {
 		return ev
 	}
-	return out
+	if k.shared == nil {
+		k.shared = map[lineKind]*patterns.Event{}
+	}
+	s := k.strs
+	l = lineKind{kind: l.kind, path: s.of(l.path), level: s.of(l.level), message: s.of(l.message), action: s.of(l.action),
+		server: s.of(l.server), upstream: s.of(l.upstream), host: s.of(l.host), errno: l.errno, nginx: l.nginx}
+	ev := &patterns.Event{Kind: l.kind, Path: l.path}
+	if l.nginx {
+		ev.Error = &patterns.NginxError{Level: l.level, Message: l.message, Errno: l.errno, Action: l.action,
+			Server: l.server, Upstream: l.upstream, Host: l.host}
+	}
+	k.shared[l] = ev
+	return ev
 }
 
 // rereadTexts fills in the text of the evidence whose record analysis
-// kept without it (slim), reading each record back by its kind, instant,
+// kept without it (record), reading each record back by its kind, instant,
 // file and offset: a dozen records per cause, where the records analysis
 // reads are hundreds of thousands. (Evidence with a text is left alone;
 // a record read back may have none, as some of the tests' have not.)
@@ -177,19 +258,19 @@ func rereadTexts(r Reader, causes []Cause) error {
 // second. Each line explains one request. Without access lines to link to,
 // or when no line names its request (lines cut at 2048 bytes), it counts
 // the lines.
-func (e evidenceSet) explain(lines []*patterns.Event) int {
-	byConn := map[int64]int{}
-	byReq := map[requestKey]int{}
+func (e evidenceSet) explain(lines []record) int {
+	byConn := make(map[int64]int, len(lines))
+	byReq := make(map[requestKey]int, len(lines))
 	named := 0
 	for _, l := range lines {
 		if l.Error == nil {
 			continue
 		}
-		if c := l.Error.Connection; c > 0 {
+		if c := l.conn; c > 0 {
 			byConn[c]++
 		}
-		if l.Error.Request != "" && l.Error.Client != "" {
-			byReq[requestKey{l.Error.Client, l.Error.Request, l.Time.Unix()}]++
+		if l.request != "" && l.client != "" {
+			byReq[requestKey{l.client, l.request, l.Time.Unix()}]++
 			named++
 		}
 	}
@@ -234,7 +315,7 @@ func (e evidenceSet) confidence(explained int, corroborated bool) float64 {
 // cause is a cause that explained of the spike's gateway errors have a
 // line for, its confidence raised when a second log corroborates it; its
 // evidence is the state changes, then a sample of the symptoms.
-func (e evidenceSet) cause(explained int, corroborated bool, summary string, state, symptoms []*patterns.Event) *Cause {
+func (e evidenceSet) cause(explained int, corroborated bool, summary string, state, symptoms []record) *Cause {
 	return e.withEvidence(&Cause{Confidence: e.confidence(explained, corroborated), Summary: summary}, state, symptoms)
 }
 
@@ -253,7 +334,7 @@ func (e evidenceSet) matched(n int, stem, why string) string {
 	return fmt.Sprintf("%d of %d gateway errors in the window have a matching `%s` line in the nginx error log (%s)", n, e.gateway, stem, why)
 }
 
-func (e evidenceSet) stateChange(ev *patterns.Event, who string) string {
+func (e evidenceSet) stateChange(ev record, who string) string {
 	msg := ev.Text
 	switch {
 	case ev.FPM != nil:
@@ -278,7 +359,7 @@ func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
 
 // withEvidence sets c's evidence, picked of state and symptoms, and the
 // count of their records left out; it returns c.
-func (e evidenceSet) withEvidence(c *Cause, state, symptoms []*patterns.Event) *Cause {
+func (e evidenceSet) withEvidence(c *Cause, state, symptoms []record) *Cause {
 	c.Evidence = e.pick(state, symptoms)
 	c.EvidenceMore = len(state) + len(symptoms) - len(c.Evidence)
 	return c
@@ -288,9 +369,9 @@ func (e evidenceSet) withEvidence(c *Cause, state, symptoms []*patterns.Event) *
 // sample of the symptoms spread over the spike (its first ones, some from
 // the middle, its last one), at most e.max in all, in time order; within a
 // second the state changes come first.
-func (e evidenceSet) pick(state, symptoms []*patterns.Event) []Evidence {
+func (e evidenceSet) pick(state, symptoms []record) []Evidence {
 	state = state[:min(len(state), e.max/3)]
-	chosen := append([]*patterns.Event(nil), state...)
+	chosen := append([]record(nil), state...)
 	chosen = append(chosen, spread(symptoms, min(e.max-len(state), maxSymptoms))...)
 	out := make([]Evidence, 0, len(chosen))
 	for _, ev := range chosen {
@@ -308,7 +389,7 @@ const maxSymptoms = 6
 
 // spread returns n records of evs: the first half of n from its start, the
 // rest evenly spaced after them, ending with the last record.
-func spread(evs []*patterns.Event, n int) []*patterns.Event {
+func spread(evs []record, n int) []record {
 	if len(evs) <= n {
 		return evs
 	}
@@ -316,7 +397,7 @@ func spread(evs []*patterns.Event, n int) []*patterns.Event {
 		return nil
 	}
 	head := (n + 1) / 2
-	out := append([]*patterns.Event(nil), evs[:head]...)
+	out := append([]record(nil), evs[:head]...)
 	rest, tail := n-head, evs[head:]
 	for i := 1; i <= rest; i++ {
 		out = append(out, tail[i*len(tail)/rest-1])

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/logcause/logcause/patterns"
 )
 
 // holder is what a request traced by PHP-FPM's slow log was waiting on:
@@ -57,7 +55,7 @@ var holderFuncs = map[string]holder{
 }
 
 // holderOf returns what the traced request of ev waited on.
-func holderOf(ev *patterns.Event) holder {
+func holderOf(ev record) holder {
 	if ev.FPMSlow == nil || len(ev.FPMSlow.Frames) == 0 {
 		return holdOwn
 	}
@@ -72,8 +70,8 @@ func holderOf(ev *patterns.Event) holder {
 
 // traces is what the slow-log entries of a window say held the workers.
 type traces struct {
-	all []*patterns.Event
-	by  [numHolders][]*patterns.Event
+	all []record
+	by  [numHolders][]record
 }
 
 func (e evidenceSet) traces() traces {

@@ -102,8 +102,8 @@ func TestRequestIndexIsBounded(t *testing.T) {
 	for range maxPerRequest + 10 {
 		x.Add(sighting{Client: "c", Request: "GET /0", Time: zoneT0})
 	}
-	if x.Len() != maxIndexedRequests || len(x.byRequest["GET /0"]) > maxPerRequest || len(x.byClient["c GET /0"]) > maxPerRequest {
-		t.Errorf("index holds %d requests, %d instants of one", x.Len(), len(x.byRequest["GET /0"]))
+	if x.Len() != maxIndexedRequests || len(x.times(x.byRequest, hashOf("GET /0"))) > maxPerRequest || len(x.times(x.byClient, hashOf("c", "GET /0"))) > maxPerRequest {
+		t.Errorf("index holds %d requests, %d instants of one", x.Len(), len(x.times(x.byRequest, hashOf("GET /0"))))
 	}
 }
 
@@ -146,5 +146,33 @@ func TestSightingsOfFarYearsVoteAsTimesDo(t *testing.T) {
 	at, sub := instantOf(time.Date(2026, 1, 1, 0, 0, 1, 250, time.UTC)), time.Date(2026, 1, 1, 0, 0, 0, 999_999_999, time.UTC)
 	if d, ok := at.since(instantOf(sub)); !ok || d != time.Date(2026, 1, 1, 0, 0, 1, 250, time.UTC).Sub(sub) {
 		t.Errorf("since = %v %v", d, ok)
+	}
+}
+
+// A request's instants are kept in the order seen, the first alone until a
+// second comes, up to maxPerRequest; a client's are apart from another's.
+func TestRequestIndexKeepsEachRequestsInstants(t *testing.T) {
+	x := newRequestIndex()
+	x.Add(sighting{Client: "10.0.0.1", Request: "GET /once", Time: zoneT0})
+	for i := range maxPerRequest + 10 {
+		x.Add(sighting{Client: "10.0.0.2", Request: "GET /often", Time: zoneT0.Add(time.Duration(i) * time.Second)})
+	}
+	if got := x.times(x.byClient, hashOf("10.0.0.1", "GET /once")); len(got) != 1 || got[0] != instantOf(zoneT0) {
+		t.Errorf("a request seen once: %v", got)
+	}
+	often := x.times(x.byRequest, hashOf("GET /often"))
+	if len(often) != maxPerRequest {
+		t.Fatalf("%d instants of a request seen %d times, want %d", len(often), maxPerRequest+10, maxPerRequest)
+	}
+	for i, at := range often {
+		if want := instantOf(zoneT0.Add(time.Duration(i) * time.Second)); at != want {
+			t.Fatalf("instant %d: %v, want %v", i, at, want)
+		}
+	}
+	if got := x.times(x.byClient, hashOf("10.0.0.1", "GET /often")); got != nil {
+		t.Errorf("another client's request: %v", got)
+	}
+	if hashOf("ab", "c") == hashOf("a", "bc") {
+		t.Error("client and request not kept apart in the key")
 	}
 }

@@ -1,0 +1,51 @@
+package analyze
+
+import (
+	"testing"
+
+	"github.com/logcause/logcause/patterns"
+)
+
+// Alike nginx error lines share one Event, each keeping its own instant,
+// offset, connection, client and request; a line that differs in a field
+// the rules read gets its own; php-fpm lines keep their own fields.
+func TestRecordsShareWhatTheLinesRepeat(t *testing.T) {
+	nginx := func(sec int, conn int64, msg, upstream, client string) *patterns.Event {
+		return &patterns.Event{Time: at(sec), Kind: patterns.KindNginxError, Path: "error.log", Offset: int64(sec) * 100, Text: "the line",
+			Error: &patterns.NginxError{Level: "error", PID: 812, Connection: conn, Message: msg, Errno: 11, Action: connecting,
+				Client: client, Server: "shop", Request: "GET /" + client, Upstream: upstream, Host: "shop", Referrer: "r"}}
+	}
+	var strs shared
+	k := keeper{strs: &strs}
+	a, b := k.keep(nginx(1, 7, eagain, fpmSock, "10.0.0.1")), k.keep(nginx(2, 8, eagain, fpmSock, "10.0.0.2"))
+	if a.Event != b.Event {
+		t.Error("two alike lines do not share their Event")
+	}
+	if a.Time != at(1) || b.Time != at(2) || a.Offset != 100 || b.Offset != 200 || a.conn != 7 || b.conn != 8 ||
+		a.client != "10.0.0.1" || b.request != "GET /10.0.0.2" {
+		t.Errorf("the lines' own fields: %+v, %+v", a, b)
+	}
+	if e := a.Error; e.Message != eagain || e.Upstream != fpmSock || e.Action != connecting || e.Errno != 11 || e.Host != "shop" || e.Server != "shop" || a.Kind != patterns.KindNginxError || a.Path != "error.log" {
+		t.Errorf("the shared fields: %+v of %+v", e, a.Event)
+	}
+	if a.Text != "" || a.Error.Client != "" || a.Error.Referrer != "" || a.FPM != nil {
+		t.Errorf("kept what the rules do not read: %+v", a)
+	}
+	for _, other := range []*patterns.Event{nginx(3, 9, "upstream prematurely closed connection", fpmSock, "10.0.0.1"), nginx(3, 9, eagain, "http://10.0.0.5:80", "10.0.0.1")} {
+		if c := k.keep(other); c.Event == a.Event || c.Error.Message != other.Error.Message || c.Error.Upstream != other.Error.Upstream {
+			t.Errorf("a line that differs (%s, %s) kept as %+v", other.Error.Message, other.Error.Upstream, c.Error)
+		}
+	}
+	fpm := func(child int, msg string) *patterns.Event {
+		return &patterns.Event{Time: at(5), Kind: patterns.KindFPMError, Path: "php-fpm.log", Offset: int64(child),
+			FPM: &patterns.FPMError{Level: "WARNING", Pool: "www", Child: child, Message: msg, Script: "/x.php", Duration: 1.5}}
+	}
+	x, y := k.keep(fpm(11, "child 11 exited on signal 9 (SIGKILL)")), k.keep(fpm(12, "child 12 exited on signal 15 (SIGTERM)"))
+	if x.Event != y.Event || x.FPM == y.FPM || x.FPM.Child != 11 || y.FPM.Message != "child 12 exited on signal 15 (SIGTERM)" || x.FPM.Pool != "www" || x.FPM.Duration != 1.5 || x.Offset != 11 {
+		t.Errorf("php-fpm lines: %+v %+v, %+v %+v", x.Event, x.FPM, y.Event, y.FPM)
+	}
+	slow := &patterns.Event{Time: at(6), Kind: patterns.KindMySQLSlow, Path: "slow.log", Text: "# Query_time: 3", Slow: &patterns.SlowQuery{QueryTime: 3}}
+	if s := k.keep(slow); s.Event != slow || s.Time != slow.Time {
+		t.Errorf("a slow-log entry not kept whole: %+v", s)
+	}
+}

@@ -41,11 +41,11 @@ func main() {
 // Soft memory limits, unless GOMEMLIMIT sets one. Badger's flushes peak
 // far above its live heap; a soft limit keeps the peak bounded
 // (shared/docs/dependencies.md). A batch analysis in a temporary store
-<<<<<<< HEAD
-// (store.OpenTemp's profile) peaks at ~115 MiB live on an outage-heavy log
-// (docs/benchmarks.md, "Flat memory"): 144 MiB costs it ~3% more CPU than
-// 192, for ~60 MB less peak. A store that lives (--store, watch) flushes
-// 16 MiB memtables and compacts: 144 MiB cost that one 30% more CPU.
+// (store.OpenTemp's profile) peaks at ~65 MiB live on an outage-heavy log
+// (docs/benchmarks.md, "The outage's records"): 104 MiB costs it a few
+// percent more CPU than 144, for ~35 MB less peak (126–132 MB in all; at
+// 112 MiB 136–149). A store that lives (--store) flushes 16 MiB memtables
+// and compacts: 144 MiB cost that one 30% more CPU.
 //
 // A daemon (watch, fleet) holds a live heap of ~30 MiB (its store's caches
 // included: store.OpenQuiet) and must keep RSS flat and under 100 MB for
@@ -55,19 +55,8 @@ func main() {
 // it in collections.
 const (
 	memoryLimit        = 256 << 20
-	scratchMemoryLimit = 144 << 20
-	daemonMemoryLimit  = 64 << 20
-=======
-// (store.OpenTemp's profile) peaks at ~65 MiB live on an outage-heavy log
-// (docs/benchmarks.md, "The outage's records"): 104 MiB costs it a few
-// percent more CPU than 144, for ~35 MB less peak (126–132 MB in all; at
-// 112 MiB 136–149). A store that lives
-// (--store, watch) flushes 16 MiB memtables and compacts: 144 MiB cost
-// that one 30% more CPU.
-const (
-	memoryLimit        = 256 << 20
 	scratchMemoryLimit = 104 << 20
->>>>>>> s6-outage
+	daemonMemoryLimit  = 64 << 20
 )
 
 // limitMemory sets the soft memory limit to n bytes, unless GOMEMLIMIT

@@ -63,8 +63,16 @@ func TestBootedPackage(t *testing.T) {
 
 	m := bootMachine(t, debianRoot(t, arch), filepath.Join(repo, "dist"))
 
-	// The servers' logs, group adm's as on Debian, empty as the package
-	// arrives: watch follows them from their end.
+	// The package arrives before the servers (a fresh machine): none of
+	// the config's sources exists yet, and watch runs anyway, waiting for
+	// them.
+	t.Logf("apt install %s", deb(v1))
+	t.Log(m.runIn(t, "/mnt/dist", "apt", "install", "-y", deb(v1)))
+	first := m.running(t)
+
+	// The servers' logs, group adm's as on Debian, created empty after the
+	// package (nginx and PHP-FPM installed next): watch follows them once
+	// they appear.
 	logs := map[string]string{ // path in the machine: the capture's file
 		"/var/log/nginx/access.log": "access.log",
 		"/var/log/nginx/error.log":  "error.log",
@@ -80,10 +88,6 @@ func TestBootedPackage(t *testing.T) {
 		}
 	}
 
-	t.Logf("apt install %s", deb(v1))
-	t.Log(m.runIn(t, "/mnt/dist", "apt", "install", "-y", deb(v1)))
-	first := m.running(t)
-
 	// The servers write: watch reads every line, as the user logcause.
 	units := m.watchUnit(t)
 	want := map[string]int{}
@@ -95,6 +99,9 @@ func TestBootedPackage(t *testing.T) {
 	}
 	units.awaitRecords(t, total)
 	units.stop()
+	if n := strings.TrimSpace(m.output("systemctl", "show", "--value", "--property=NRestarts", "logcause")); n != "0" {
+		t.Errorf("the unit was restarted %s times: watch exited while it waited for its logs", n)
+	}
 	m.readAll(t, want)
 	t.Logf("systemctl status logcause:\n%s", m.output("systemctl", "status", "--no-pager", "--lines=0", "logcause"))
 

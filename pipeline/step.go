@@ -119,7 +119,7 @@ func (s *Step) classifyAhead() (stop func()) {
 	if !ok {
 		return func() {}
 	}
-	s.ahead = newAhead(d.Defer())
+	s.ahead = newAhead(d.Defer(), s.sink)
 	return s.ahead.stop
 }
 

@@ -200,6 +200,14 @@ func (s *Store) SlowEntry(ref []byte) (*patterns.Event, error) {
 	var ev *patterns.Event
 	err := s.db.View(func(txn *badger.Txn) error {
 		item, err := txn.Get(ref)
+		if errors.Is(err, badger.ErrKeyNotFound) && s.blocks != nil && len(ref) == eventKeyLen {
+			v, err := s.blocks.entryOf(txn, ref)
+			if err != nil {
+				return err
+			}
+			ev, err = decodeEvent(ref, v)
+			return err
+		}
 		if err != nil {
 			return err
 		}

@@ -21,8 +21,9 @@ import (
 // not safe for concurrent use.
 type Writer struct {
 	s       *Store
-	keys    [][]byte // the events' keys
-	values  [][]byte // and their values, encoded when handed: not on the writing goroutine
+	keys    [][]byte     // the events' keys
+	values  [][]byte     // and their values, encoded when handed: not on the writing goroutine
+	blocks  blockEntries // a temporary store's slow-log entries (slowblocks.go)
 	evBytes int
 	seconds map[int64]*rollup
 	slow    map[int64]slowRollup // by minute
@@ -54,9 +55,13 @@ func (s *Store) NewWriter() *Writer {
 // by what it is (eventKey), whatever the name it was read under.
 func (w *Writer) KeepPathsApart() { w.byPath = true }
 
-func (w *Writer) eventKey(ev *patterns.Event) []byte {
+func (w *Writer) eventKey(ev *patterns.Event) []byte { return keyOf(ev, w.byPath) }
+
+// keyOf is an event's key, its path's hash in it when byPath
+// (KeepPathsApart).
+func keyOf(ev *patterns.Event, byPath bool) []byte {
 	k := eventKey(ev)
-	if w.byPath {
+	if byPath {
 		binary.BigEndian.PutUint64(k[len(k)-8:], xxhash.Sum64String(ev.Path+"\x00"+ev.Text))
 	}
 	return k
@@ -100,14 +105,49 @@ func (w *Writer) Event(ev *patterns.Event) error {
 	if err != nil {
 		return err
 	}
-	k := w.eventKey(ev)
+	w.take(ev, w.eventKey(ev), v)
+	return nil
+}
+
+// Preparer returns a function that does, for a batch of events, the part
+// of Event's work that needs nothing of the Writer — their keys and
+// encoding — and may run on another goroutine while the Writer is used.
+// What it returns, called where the Writer is used, takes the batch as
+// Event takes each of its events, in order, and returns the error Event
+// would have.
+func (w *Writer) Preparer() func([]*patterns.Event) (take func() error) {
+	byPath := w.byPath
+	return func(evs []*patterns.Event) func() error {
+		keys, values := make([][]byte, 0, len(evs)), make([][]byte, 0, len(evs))
+		var err error
+		for _, ev := range evs {
+			var v []byte
+			if v, err = encodeEvent(ev); err != nil {
+				break
+			}
+			keys, values = append(keys, keyOf(ev, byPath)), append(values, v)
+		}
+		return func() error {
+			for i, k := range keys {
+				w.take(evs[i], k, values[i])
+			}
+			return err
+		}
+	}
+}
+
+// take keeps ev, encoded as v, under key k.
+func (w *Writer) take(ev *patterns.Event, k, v []byte) {
+	w.evBytes += len(ev.Text) + 256
 	if ev.Kind == patterns.KindMySQLSlow && ev.Slow != nil && !ev.Slow.Restart {
 		w.addSlow(ev, k)
+		if w.s.blocks != nil {
+			w.blocks.add(k, v)
+			return
+		}
 	}
 	w.keys = append(w.keys, k)
 	w.values = append(w.values, v)
-	w.evBytes += len(ev.Text) + 256
-	return nil
 }
 
 // Flush writes what the Writer holds, in as many transactions as it
@@ -122,7 +162,7 @@ func (w *Writer) Flush() error {
 	if len(w.marks) > 0 {
 		return w.write(noMore) // the marks go with their counts
 	}
-	if len(w.keys) == 0 && len(w.seconds) == 0 && len(w.slow) == 0 && len(w.gaps) == 0 && len(w.sources) == 0 {
+	if len(w.keys) == 0 && w.blocks.len() == 0 && len(w.seconds) == 0 && len(w.slow) == 0 && len(w.gaps) == 0 && len(w.sources) == 0 {
 		return nil
 	}
 	if err := checkSpace(w.s.dir); err != nil {
@@ -159,12 +199,26 @@ func (w *Writer) Source(src timeline.Source) {
 	w.sources = append(w.sources, src)
 }
 
-func (w *Writer) flushEvents() error {
-	if len(w.keys) == 0 && len(w.gaps) == 0 {
+func (w *Writer) flushEvents() (err error) {
+	if len(w.keys) == 0 && w.blocks.len() == 0 && len(w.gaps) == 0 {
 		return nil
 	}
 	wb := w.s.db.NewWriteBatch()
 	defer wb.Cancel()
+	if w.blocks.len() > 0 {
+		b := w.s.blocks
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		commit, err := b.put(&w.blocks, wb.Set)
+		if err != nil {
+			return fmt.Errorf("cannot write events to the store: %w", err)
+		}
+		defer func() {
+			if err == nil {
+				commit()
+			}
+		}()
+	}
 	for _, g := range w.gaps {
 		v, err := json.Marshal(g)
 		if err != nil {
@@ -184,6 +238,7 @@ func (w *Writer) flushEvents() error {
 	}
 	clear(w.keys)
 	clear(w.values)
+	w.blocks.reset()
 	w.keys, w.values, w.evBytes, w.gaps = w.keys[:0], w.values[:0], 0, w.gaps[:0]
 	return nil
 }

@@ -119,13 +119,21 @@ func (w *Writer) Preparer() func([]*patterns.Event) (take func() error) {
 	byPath := w.byPath
 	return func(evs []*patterns.Event) func() error {
 		keys, values := make([][]byte, 0, len(evs)), make([][]byte, 0, len(evs))
+		// The batch's keys and values in one allocation: not one each.
+		size := 0
+		for _, ev := range evs {
+			size += eventKeyLen + encodedSize(ev)
+		}
+		arena := make([]byte, 0, size)
 		var err error
 		for _, ev := range evs {
-			var v []byte
-			if v, err = encodeEvent(ev); err != nil {
+			start := len(arena)
+			arena = append(arena, keyOf(ev, byPath)...)
+			mid := len(arena)
+			if arena, err = appendEvent(arena, ev); err != nil {
 				break
 			}
-			keys, values = append(keys, keyOf(ev, byPath)), append(values, v)
+			keys, values = append(keys, arena[start:mid:mid]), append(values, arena[mid:len(arena):len(arena)])
 		}
 		return func() error {
 			for i, k := range keys {

@@ -60,7 +60,12 @@ func (w *Writer) eventKey(ev *patterns.Event) []byte { return keyOf(ev, w.byPath
 // keyOf is an event's key, its path's hash in it when byPath
 // (KeepPathsApart).
 func keyOf(ev *patterns.Event, byPath bool) []byte {
-	k := eventKey(ev)
+	return appendKeyOf(make([]byte, 0, eventKeyLen), ev, byPath)
+}
+
+// appendKeyOf appends keyOf(ev, byPath) to b.
+func appendKeyOf(b []byte, ev *patterns.Event, byPath bool) []byte {
+	k := appendEventKey(b, ev)
 	if byPath {
 		binary.BigEndian.PutUint64(k[len(k)-8:], xxhash.Sum64String(ev.Path+"\x00"+ev.Text))
 	}
@@ -119,16 +124,15 @@ func (w *Writer) Preparer() func([]*patterns.Event) (take func() error) {
 	byPath := w.byPath
 	return func(evs []*patterns.Event) func() error {
 		keys, values := make([][]byte, 0, len(evs)), make([][]byte, 0, len(evs))
-		// The batch's keys and values in one allocation: not one each.
-		size := 0
-		for _, ev := range evs {
-			size += eventKeyLen + encodedSize(ev)
-		}
-		arena := make([]byte, 0, size)
+		// The batch's keys and values in a few allocations, not two each.
+		var arena []byte
 		var err error
 		for _, ev := range evs {
+			if size := eventKeyLen + encodedSize(ev); cap(arena)-len(arena) < size {
+				arena = make([]byte, 0, max(size, arenaBytes))
+			}
 			start := len(arena)
-			arena = append(arena, keyOf(ev, byPath)...)
+			arena = appendKeyOf(arena, ev, byPath)
 			mid := len(arena)
 			if arena, err = appendEvent(arena, ev); err != nil {
 				break
@@ -143,6 +147,9 @@ func (w *Writer) Preparer() func([]*patterns.Event) (take func() error) {
 		}
 	}
 }
+
+// arenaBytes is the size of the allocations Preparer encodes into.
+const arenaBytes = 64 << 10
 
 // take keeps ev, encoded as v, under key k.
 func (w *Writer) take(ev *patterns.Event, k, v []byte) {

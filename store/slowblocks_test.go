@@ -166,3 +166,59 @@ func TestTempStoreBlocksReadAsKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestPreparerTakesWhatEventDoes: events prepared apart (Writer.Preparer,
+// on another goroutine) and taken are stored as Event stores them, in a
+// store that keeps a key per event and in a temporary one, paths kept
+// apart or not.
+func TestPreparerTakesWhatEventDoes(t *testing.T) {
+	var evs []*patterns.Event
+	for _, batch := range blocksInput() {
+		evs = append(evs, batch...)
+	}
+	for _, apart := range []bool{false, true} {
+		for _, temp := range []bool{false, true} {
+			stores := [2]*Store{}
+			for i := range stores {
+				if temp {
+					s, err := OpenTemp()
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer s.Close()
+					stores[i] = s
+				} else {
+					stores[i] = open(t)
+				}
+			}
+			byEvent, prepared := stores[0].NewWriter(), stores[1].NewWriter()
+			if apart {
+				byEvent.KeepPathsApart()
+				prepared.KeepPathsApart()
+			}
+			prepare := prepared.Preparer()
+			for i := 0; i < len(evs); i += 100 {
+				batch := evs[i:min(i+100, len(evs))]
+				done := make(chan func() error)
+				go func() { done <- prepare(batch) }()
+				take := <-done
+				for _, ev := range batch {
+					if err := byEvent.Event(ev); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := take(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, w := range []*Writer{byEvent, prepared} {
+				if err := w.Flush(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if want, got := viewOf(t, stores[0]), viewOf(t, stores[1]); !reflect.DeepEqual(want, got) {
+				t.Errorf("paths apart %v, temporary %v: prepared, the store reads\n%+v\nby Event\n%+v", apart, temp, got, want)
+			}
+		}
+	}
+}

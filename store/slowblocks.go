@@ -123,10 +123,10 @@ func (s *slowBlocks) put(e *blockEntries, set func(k, v []byte) error) (commit f
 		b.last, b.end = e.keys[k], len(buf)
 	}
 	s.buf = buf
-	if _, err := s.f.Write(buf); err != nil {
+	at := s.size
+	if _, err := s.f.WriteAt(buf, at); err != nil { // at the known end: a write that failed half way is overwritten
 		return nil, fmt.Errorf("cannot write slow-log entries to %s: %w (is the disk full?)", s.f.Name(), err)
 	}
-	at := s.size
 	s.size += int64(len(buf))
 	for _, b := range blocks {
 		ptr := binary.AppendUvarint(binary.AppendUvarint(nil, uint64(at+int64(b.start))), uint64(b.end-b.start))
@@ -134,7 +134,7 @@ func (s *slowBlocks) put(e *blockEntries, set func(k, v []byte) error) (commit f
 			return nil, err
 		}
 	}
-	high := blocks[len(blocks)-1].last
+	high := slices.Clone(blocks[len(blocks)-1].last) // not the writer's memory
 	return func() { s.high = high }, nil
 }
 

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+
+	"github.com/logcause/logcause/patterns"
 )
 
 // A temporary store (OpenTemp) keeps a slow log's entries by the block:
@@ -30,7 +32,8 @@ import (
 //	block: entries, each: entry key (eventKeyLen) | uvarint len(value) | value
 //
 // A block's entries are events as any other (their keys and values are
-// those eventKey and encodeEvent give), in key order. Blocks never overlap:
+// those eventKey and encodeEvent give: the writer keeps the events, and
+// encodes them into the block as it writes it), in key order. Blocks never overlap:
 // each holds entries whose keys are all past those of every block written
 // before it (slowBlocks.high). The entries of a batch that are not — a
 // second slow log of the same hours, a log read again — are written one key
@@ -48,11 +51,12 @@ const blockBytes = 64 << 10
 
 // slowBlocks is a temporary store's blocks.
 type slowBlocks struct {
-	f    *os.File
-	mu   sync.Mutex // held from a write's partition to its commit
-	size int64      // of f
-	high []byte     // the greatest entry key in a block; nil: none yet
-	buf  []byte     // the blocks of the last write, kept for the next
+	f     *os.File
+	mu    sync.Mutex // held from a write's partition to its commit
+	size  int64      // of f
+	high  []byte     // the greatest entry key in a block; nil: none yet
+	buf   []byte     // the blocks of the last write, kept for the next
+	value []byte     // an entry's encoding, the same
 }
 
 func openBlocks(dir string) (*slowBlocks, error) {
@@ -63,22 +67,24 @@ func openBlocks(dir string) (*slowBlocks, error) {
 	return &slowBlocks{f: f}, nil
 }
 
-// blockEntries are the slow-log entries a Writer holds for blocks.
+// blockEntries are the slow-log entries a Writer holds for blocks: their
+// keys and the events, encoded as their block is written.
 type blockEntries struct {
-	keys, values [][]byte
+	keys [][]byte
+	evs  []*patterns.Event
 }
 
-func (b *blockEntries) add(k, v []byte) {
+func (b *blockEntries) add(k []byte, ev *patterns.Event) {
 	b.keys = append(b.keys, k)
-	b.values = append(b.values, v)
+	b.evs = append(b.evs, ev)
 }
 
 func (b *blockEntries) len() int { return len(b.keys) }
 
 func (b *blockEntries) reset() {
 	clear(b.keys)
-	clear(b.values)
-	b.keys, b.values = b.keys[:0], b.values[:0]
+	clear(b.evs)
+	b.keys, b.evs = b.keys[:0], b.evs[:0]
 }
 
 // put writes the entries sorted by key: those past the last block in new
@@ -100,7 +106,11 @@ func (s *slowBlocks) put(e *blockEntries, set func(k, v []byte) error) (commit f
 		idx = append(idx, i)
 	}
 	for len(idx) > 0 && s.high != nil && bytes.Compare(e.keys[idx[0]], s.high) <= 0 {
-		if err := set(e.keys[idx[0]], e.values[idx[0]]); err != nil {
+		v, err := encodeEvent(e.evs[idx[0]])
+		if err == nil {
+			err = set(e.keys[idx[0]], v)
+		}
+		if err != nil {
 			return nil, err
 		}
 		idx = idx[1:]
@@ -118,7 +128,11 @@ func (s *slowBlocks) put(e *blockEntries, set func(k, v []byte) error) (commit f
 		if len(blocks) == 0 || len(buf)-blocks[len(blocks)-1].start >= blockBytes {
 			blocks = append(blocks, block{start: len(buf)})
 		}
-		buf = appendBytes(append(buf, e.keys[k]...), e.values[k])
+		var err error
+		if s.value, err = appendEvent(s.value[:0], e.evs[k]); err != nil {
+			return nil, err
+		}
+		buf = appendBytes(append(buf, e.keys[k]...), s.value)
 		b := &blocks[len(blocks)-1]
 		b.last, b.end = e.keys[k], len(buf)
 	}

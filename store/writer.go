@@ -104,14 +104,27 @@ func (w *Writer) Requests(t time.Time, status int, upstream []byte, n int64) err
 
 // Event stores ev in full, and counts a slow-log entry in its minute's
 // slow-query rollup. The Writer encodes ev at once and keeps no reference
-// to it.
+// to it — but for an entry of a temporary store's blocks (inBlock), which
+// it encodes as it writes the block, and keeps until then.
 func (w *Writer) Event(ev *patterns.Event) error {
+	if inBlock(ev, w.s.blocks != nil) {
+		w.take(ev, w.eventKey(ev), nil)
+		return nil
+	}
 	v, err := encodeEvent(ev)
 	if err != nil {
 		return err
 	}
 	w.take(ev, w.eventKey(ev), v)
 	return nil
+}
+
+// inBlock reports whether ev goes to a temporary store's blocks
+// (slowblocks.go): a slow-log entry, not a server's header, with none but
+// its slow fields, whose form cannot fail to encode.
+func inBlock(ev *patterns.Event, blocks bool) bool {
+	return blocks && ev.Kind == patterns.KindMySQLSlow && ev.Slow != nil && !ev.Slow.Restart &&
+		(eventFields{ev.Access, ev.Error, ev.FPM, ev.FPMSlow, ev.Slow, ev.MySQL, ev.Syslog, ev.Apache, ev.HAProxy} == eventFields{Slow: ev.Slow})
 }
 
 // Preparer returns a function that does, for a batch of events, the part
@@ -121,23 +134,32 @@ func (w *Writer) Event(ev *patterns.Event) error {
 // Event takes each of its events, in order, and returns the error Event
 // would have.
 func (w *Writer) Preparer() func([]*patterns.Event) (take func() error) {
-	byPath := w.byPath
+	byPath, blocks := w.byPath, w.s.blocks != nil
 	return func(evs []*patterns.Event) func() error {
 		keys, values := make([][]byte, 0, len(evs)), make([][]byte, 0, len(evs))
 		// The batch's keys and values in a few allocations, not two each.
 		var arena []byte
 		var err error
 		for _, ev := range evs {
-			if size := eventKeyLen + encodedSize(ev); cap(arena)-len(arena) < size {
+			block := inBlock(ev, blocks)
+			size := eventKeyLen
+			if !block {
+				size += encodedSize(ev)
+			}
+			if cap(arena)-len(arena) < size {
 				arena = make([]byte, 0, max(size, arenaBytes))
 			}
 			start := len(arena)
 			arena = appendKeyOf(arena, ev, byPath)
 			mid := len(arena)
-			if arena, err = appendEvent(arena, ev); err != nil {
-				break
+			var v []byte
+			if !block {
+				if arena, err = appendEvent(arena, ev); err != nil {
+					break
+				}
+				v = arena[mid:len(arena):len(arena)]
 			}
-			keys, values = append(keys, arena[start:mid:mid]), append(values, arena[mid:len(arena):len(arena)])
+			keys, values = append(keys, arena[start:mid:mid]), append(values, v)
 		}
 		return func() error {
 			for i, k := range keys {
@@ -151,15 +173,16 @@ func (w *Writer) Preparer() func([]*patterns.Event) (take func() error) {
 // arenaBytes is the size of the allocations Preparer encodes into.
 const arenaBytes = 64 << 10
 
-// take keeps ev, encoded as v, under key k.
+// take keeps ev, encoded as v, under key k; v is nil for an entry of the
+// blocks (inBlock), encoded when its block is written.
 func (w *Writer) take(ev *patterns.Event, k, v []byte) {
 	w.evBytes += len(ev.Text) + 256
 	if ev.Kind == patterns.KindMySQLSlow && ev.Slow != nil && !ev.Slow.Restart {
 		w.addSlow(ev, k)
-		if w.s.blocks != nil {
-			w.blocks.add(k, v)
-			return
-		}
+	}
+	if v == nil {
+		w.blocks.add(k, ev)
+		return
 	}
 	w.keys = append(w.keys, k)
 	w.values = append(w.values, v)

@@ -71,7 +71,8 @@ type slowRollups interface {
 	// SlowClasses calls fn with the classes of every bucket wholly inside
 	// [from, to), in time order, and returns the span [start, end) of
 	// those buckets (start == end: none); the entries of [from, start)
-	// and [end, to) are left to EventsOf.
+	// and [end, to) are left to EventsOf. A class's Times and Worst are
+	// valid only during fn's call.
 	SlowClasses(from, to time.Time, fn func(timeline.SlowClass) error) (start, end time.Time, err error)
 	// SlowEntry returns the entry a class's Worst refers to.
 	SlowEntry(ref []byte) (*patterns.Event, error)
@@ -171,7 +172,7 @@ func (d *digest) addClass(r timeline.SlowClass) {
 	c := d.class(r.QueryID)
 	c.sums.Add(&r)
 	if r.WorstTime > c.worstTime {
-		c.worstTime, c.worst, c.worstRef = r.WorstTime, nil, r.Worst
+		c.worstTime, c.worst, c.worstRef = r.WorstTime, nil, slices.Clone(r.Worst) // r's is the reader's
 	}
 	for _, t := range r.Times {
 		d.sample(c, t)

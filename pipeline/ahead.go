@@ -16,19 +16,42 @@ const aheadBatch = 512
 type ahead struct {
 	pending []*patterns.Event // parsed, not yet with the goroutine
 	todo    chan []*patterns.Event
-	done    chan []*patterns.Event
+	done    chan classified
 	busy    bool // a batch is with the goroutine
 }
 
-func newAhead(c patterns.Classifier) *ahead {
-	a := &ahead{todo: make(chan []*patterns.Event), done: make(chan []*patterns.Event)}
+// classified is a batch back from the goroutine, prepared for the sink
+// when the sink is a preparer (take: nil if not).
+type classified struct {
+	batch []*patterns.Event
+	take  func() error
+}
+
+// preparer is a Sink that can do part of its Event's work apart, on the
+// goroutine that classifies (store.Writer: encode the events): prepare
+// may run while the sink is used; take, where the sink is used, takes
+// the batch as Event would each event.
+type preparer interface {
+	Preparer() (prepare func([]*patterns.Event) (take func() error))
+}
+
+func newAhead(c patterns.Classifier, sink Sink) *ahead {
+	a := &ahead{todo: make(chan []*patterns.Event), done: make(chan classified)}
+	var prepare func([]*patterns.Event) func() error
+	if p, ok := sink.(preparer); ok {
+		prepare = p.Preparer()
+	}
 	go func() {
 		defer close(a.done)
 		for batch := range a.todo {
 			for _, ev := range batch {
 				c.Classify(ev)
 			}
-			a.done <- batch
+			out := classified{batch: batch}
+			if prepare != nil {
+				out.take = prepare(batch)
+			}
+			a.done <- out
 		}
 	}()
 	return a
@@ -65,9 +88,12 @@ func (a *ahead) receive(sink Sink) error {
 	if !a.busy {
 		return nil
 	}
-	batch := <-a.done
+	got := <-a.done
 	a.busy = false
-	for _, ev := range batch {
+	if got.take != nil {
+		return got.take()
+	}
+	for _, ev := range got.batch {
 		if err := sink.Event(ev); err != nil {
 			return err
 		}

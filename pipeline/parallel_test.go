@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"errors"
@@ -198,6 +199,24 @@ func (s *sinkFailing) Event(ev *patterns.Event) error {
 		return errSinkDown
 	}
 	return s.Writer.Event(ev)
+}
+
+// Preparer fails the n-th event as Event does, when the load hands the
+// events prepared (a slow log's, see ahead).
+func (s *sinkFailing) Preparer() func([]*patterns.Event) func() error {
+	prepare := s.Writer.Preparer()
+	return func(evs []*patterns.Event) func() error {
+		take := prepare(evs)
+		return func() error {
+			if s.n <= 0 || s.n > len(evs) { // failed already, or not yet
+				s.n -= len(evs)
+				return take()
+			}
+			err := prepare(evs[:s.n-1])() // those before the n-th
+			s.n = 0
+			return cmp.Or(err, errSinkDown)
+		}
+	}
 }
 
 // TestParallelLoadStopsOnASinkError: a sink that fails in the middle of a

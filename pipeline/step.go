@@ -38,6 +38,9 @@ type Step struct {
 	ahead  *ahead        // nil: each event complete when parsed, handed at once
 	// stateless: parser carries nothing from one record to the next.
 	stateless bool
+	// spare: the event a record left unused (a slow log's "# Time:" line,
+	// half its records, yields none), for the next.
+	spare *patterns.Event
 }
 
 // NewStep returns the step of one file. zone is the zone of its zoneless
@@ -81,14 +84,19 @@ func (s *Step) Record(path string, rec []byte, off int64) error {
 		s.src.Records++
 		return s.accessRecord(path, rec, off)
 	}
-	ev := new(patterns.Event)
+	ev := s.spare
+	if ev == nil {
+		ev = new(patterns.Event)
+	}
 	if err := s.parser.Parse(rec, ev); err != nil {
+		*ev, s.spare = patterns.Event{}, ev
 		if !errors.Is(err, patterns.ErrNoEvent) {
 			s.src.Records++
 			s.unparsed(rec, err)
 		}
 		return nil
 	}
+	s.spare = nil
 	s.src.Records++
 	ev.Path, ev.Offset = path, off
 	return s.handOn(ev)
@@ -119,7 +127,7 @@ func (s *Step) classifyAhead() (stop func()) {
 	if !ok {
 		return func() {}
 	}
-	s.ahead = newAhead(d.Defer())
+	s.ahead = newAhead(d.Defer(), s.sink)
 	return s.ahead.stop
 }
 

@@ -1,6 +1,10 @@
 package store
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/logcause/logcause/patterns"
+)
 
 // behind writes a Writer's checkpoints on a goroutine of its own (see
 // Writer.WriteBehind): one batch written, one waiting, at most.
@@ -69,9 +73,10 @@ func (w *Writer) handOn() error {
 		w.reset()
 		return err
 	}
-	batch := &Writer{s: w.s, keys: w.keys, values: w.values, seconds: w.seconds, slow: w.slow, gaps: w.gaps, sources: w.sources, marks: w.marks}
+	batch := &Writer{s: w.s, keys: w.keys, values: w.values, blocks: w.blocks, seconds: w.seconds, slow: w.slow, gaps: w.gaps, sources: w.sources, marks: w.marks}
 	*w = Writer{s: w.s, bg: w.bg, byPath: w.byPath, seconds: make(map[int64]*rollup, len(w.seconds)),
-		keys: make([][]byte, 0, cap(w.keys)), values: make([][]byte, 0, cap(w.values))}
+		keys: make([][]byte, 0, cap(w.keys)), values: make([][]byte, 0, cap(w.values)),
+		blocks: blockEntries{keys: make([][]byte, 0, cap(w.blocks.keys)), evs: make([]*patterns.Event, 0, cap(w.blocks.evs))}}
 	w.bg.todo <- batch
 	return nil
 }

@@ -76,7 +76,18 @@ func (w *Writer) write(more func(txn *badger.Txn) error) error {
 	if err := checkSpace(w.s.dir); err != nil {
 		return fmt.Errorf("cannot write to the store: %w", err)
 	}
+	commit := func() {}
+	if w.blocks.len() > 0 {
+		w.s.blocks.mu.Lock()
+		defer w.s.blocks.mu.Unlock()
+	}
 	err := w.s.db.Update(func(txn *badger.Txn) error {
+		if w.blocks.len() > 0 {
+			var err error
+			if commit, err = w.s.blocks.put(&w.blocks, txn.Set); err != nil {
+				return err
+			}
+		}
 		for i, k := range w.keys {
 			if err := txn.Set(k, w.values[i]); err != nil {
 				return err
@@ -123,6 +134,7 @@ func (w *Writer) write(more func(txn *badger.Txn) error) error {
 	if err != nil {
 		return fmt.Errorf("cannot commit to the store in %s: %w (is the disk full?)", w.s.dir, err)
 	}
+	commit()
 	w.reset()
 	return nil
 }
@@ -134,6 +146,7 @@ func (w *Writer) reset() {
 	clear(w.keys)
 	clear(w.values)
 	w.keys, w.values, w.evBytes = w.keys[:0], w.values[:0], 0
+	w.blocks.reset()
 	clear(w.seconds)
 	clear(w.slow)
 	w.secSize = 0

@@ -58,6 +58,11 @@ const (
 )
 
 func encodeEvent(ev *patterns.Event) ([]byte, error) {
+	return appendEvent(make([]byte, 0, encodedSize(ev)), ev)
+}
+
+// encodedSize is about what appendEvent writes of ev, at least.
+func encodedSize(ev *patterns.Event) int {
 	room := len(ev.Text) + 64 // the other forms: at most about the text again
 	if q := ev.Slow; q != nil {
 		// The slow form: the statement a reference into the text, the
@@ -68,7 +73,11 @@ func encodeEvent(ev *patterns.Event) ([]byte, error) {
 			room += len(k) + len(v) + 2*binary.MaxVarintLen32
 		}
 	}
-	b := make([]byte, 0, 2*binary.MaxVarintLen32+len(ev.Path)+len(ev.Text)+room)
+	return 2*binary.MaxVarintLen32 + len(ev.Path) + len(ev.Text) + room
+}
+
+// appendEvent appends ev's encoding to b.
+func appendEvent(b []byte, ev *patterns.Event) ([]byte, error) {
 	b = appendString(b, ev.Path)
 	b = appendString(b, ev.Text)
 	f := eventFields{ev.Access, ev.Error, ev.FPM, ev.FPMSlow, ev.Slow, ev.MySQL, ev.Syslog, ev.Apache, ev.HAProxy}

@@ -16,6 +16,7 @@ import (
 //	e | day (4) | unix nanos (8) | kind (1) | offset (8) | text hash (8) → event (see eventcodec.go, eventKey)
 //	r | day (4) | unix seconds (8)                          → request rollup (by status, and by upstream and status)
 //	q | day (4) | unix seconds (8), a minute's first        → slow-query rollup: per query class, the digest's accumulators (slowrollup.go)
+//	b | an event key less its prefix                        → a temporary store's block of slow-log entries (slowblocks.go): where it is in its file
 //	g | day (4) | unix nanos (8) | path hash (4) | offset (8) → JSON Gap
 //	i | day (4) | unix nanos (8)                            → an incident's state (opaque: the daemon's)
 //	s | path                                                → JSON Source
@@ -50,21 +51,22 @@ func dayOf(t time.Time) uint32 { return uint32(t.Unix() / 86400) }
 // timeKey is the 13-byte head of a time-ordered key; out-of-range instants
 // are clamped.
 func timeKey(prefix byte, t time.Time) []byte {
+	return appendTimeKey(make([]byte, 0, eventKeyLen), prefix, t)
+}
+
+// appendTimeKey appends the time key of t (timeKey) to b.
+func appendTimeKey(b []byte, prefix byte, t time.Time) []byte {
 	if t.Before(minKeyTime) {
 		t = minKeyTime
 	}
 	if t.After(maxKeyTime) {
 		t = maxKeyTime
 	}
-	k := make([]byte, timeKeyLen, eventKeyLen)
-	k[0] = prefix
-	binary.BigEndian.PutUint32(k[1:], dayOf(t))
 	v := t.UnixNano()
 	if prefix == prefixSecond || prefix == prefixSlow {
 		v = t.Unix()
 	}
-	binary.BigEndian.PutUint64(k[5:], uint64(v))
-	return k
+	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint32(append(b, prefix), dayOf(t)), uint64(v))
 }
 
 // keyTime decodes the instant of a time-ordered key.
@@ -102,10 +104,15 @@ const eventKeyLen = timeKeyLen + 1 + 8 + 8
 // order of their offsets, a file's in its order. The hash is xxHash
 // (FNV-1a before schema 7: it cost a tenth of the slow log's load).
 func eventKey(ev *patterns.Event) []byte {
-	k := timeKey(prefixEvent, ev.Time)
-	k = append(k, byte(ev.Kind))
-	k = binary.BigEndian.AppendUint64(k, uint64(ev.Offset))
-	return binary.BigEndian.AppendUint64(k, xxhash.Sum64String(ev.Text))
+	return appendEventKey(make([]byte, 0, eventKeyLen), ev)
+}
+
+// appendEventKey appends ev's key (eventKey) to b.
+func appendEventKey(b []byte, ev *patterns.Event) []byte {
+	b = appendTimeKey(b, prefixEvent, ev.Time)
+	b = append(b, byte(ev.Kind))
+	b = binary.BigEndian.AppendUint64(b, uint64(ev.Offset))
+	return binary.BigEndian.AppendUint64(b, xxhash.Sum64String(ev.Text))
 }
 
 // dayPrefix is the prefix of every key of one kind and one day.

@@ -109,15 +109,41 @@ func (r slowRollup) encode() []byte {
 var errCorruptSlow = errors.New("corrupt slow-query rollup in the store (remove the store and ingest again)")
 
 // decodeSlow decodes what encode wrote, calling fn for each class. It does
-// not keep v.
+// not keep v; each class is fn's to keep.
 func decodeSlow(v []byte, fn func(*timeline.SlowClass) error) error {
+	return decodeSlowInto(v, nil, fn)
+}
+
+// slowScratch is what decodeSlowInto reuses from class to class: the
+// classes' ids by their bytes, a class and its times.
+type slowScratch struct {
+	ids   map[string]string
+	class timeline.SlowClass
+}
+
+// decodeSlowInto is decodeSlow; with scratch, the class passed to fn, its
+// Times and its Worst are valid only during the call (a reader that reads
+// the rollups of a whole day is spared an allocation of each).
+func decodeSlowInto(v []byte, scratch *slowScratch, fn func(*timeline.SlowClass) error) error {
 	d := &fieldReader{v: v}
 	n := d.uvarint()
 	if d.err != nil || n > uint64(len(d.v)) {
 		return errCorruptSlow
 	}
 	for range n {
-		c := &timeline.SlowClass{QueryID: d.string()}
+		var c *timeline.SlowClass
+		if scratch == nil {
+			c = &timeline.SlowClass{QueryID: d.string()}
+		} else {
+			id := d.bytes()
+			known, ok := scratch.ids[string(id)]
+			if !ok {
+				known = string(id)
+				scratch.ids[known] = known
+			}
+			c = &scratch.class
+			*c = timeline.SlowClass{QueryID: known, Times: c.Times[:0]}
+		}
 		var nums [7]int64
 		for i := range nums {
 			nums[i] = d.varint()
@@ -125,12 +151,16 @@ func decodeSlow(v []byte, fn func(*timeline.SlowClass) error) error {
 		c.Count, c.QueryMicros, c.LockMicros, c.RowsSent, c.RowsExamined = nums[0], nums[1], nums[2], nums[3], nums[4]
 		c.First, c.Last = time.Unix(0, nums[5]).UTC(), time.Unix(0, nums[6]).UTC()
 		c.WorstTime = d.float()
-		c.Worst = []byte(d.string())
+		if scratch == nil {
+			c.Worst = []byte(d.string())
+		} else {
+			c.Worst = d.bytes()
+		}
 		times := d.uvarint()
 		if d.err != nil || times > uint64(len(d.v)) {
 			return errCorruptSlow
 		}
-		c.Times = make([]int64, times)
+		c.Times = slices.Grow(c.Times[:0], int(times))[:times]
 		for i := range c.Times {
 			c.Times[i] = d.varint()
 		}
@@ -176,6 +206,7 @@ func addSlowMinute(txn *badger.Txn, minute int64, r slowRollup) error {
 // inside [from, to), in time order, and returns the span [start, end) of
 // those minutes; start == end when there is none. The entries of
 // [from, start) and [end, to) are not counted: read them with EventsOf.
+// A class's Times and Worst are valid only during fn's call.
 func (s *Store) SlowClasses(from, to time.Time, fn func(timeline.SlowClass) error) (start, end time.Time, err error) {
 	first := from.Unix() - mod(from.Unix(), slowBucket)
 	if first < from.Unix() || from.Nanosecond() > 0 { // from is past its minute's start
@@ -186,8 +217,9 @@ func (s *Store) SlowClasses(from, to time.Time, fn func(timeline.SlowClass) erro
 		return from, from, nil
 	}
 	start, end = time.Unix(first, 0).UTC(), time.Unix(last, 0).UTC()
+	scratch := &slowScratch{ids: map[string]string{}}
 	err = s.scan(prefixSlow, start, end, nil, func(_, v []byte) error {
-		return decodeSlow(v, func(c *timeline.SlowClass) error { return fn(*c) })
+		return decodeSlowInto(v, scratch, func(c *timeline.SlowClass) error { return fn(*c) })
 	})
 	if err != nil {
 		return from, from, fmt.Errorf("cannot read the slow-query rollups: %w", err)
@@ -200,6 +232,14 @@ func (s *Store) SlowEntry(ref []byte) (*patterns.Event, error) {
 	var ev *patterns.Event
 	err := s.db.View(func(txn *badger.Txn) error {
 		item, err := txn.Get(ref)
+		if errors.Is(err, badger.ErrKeyNotFound) && s.blocks != nil && len(ref) == eventKeyLen {
+			v, err := s.blocks.entryOf(txn, ref)
+			if err != nil {
+				return err
+			}
+			ev, err = decodeEvent(ref, v)
+			return err
+		}
 		if err != nil {
 			return err
 		}

@@ -19,6 +19,8 @@ func slowClasses(t *testing.T, s *Store, from, to time.Time) (map[string]timelin
 	t.Helper()
 	out := map[string]timeline.SlowClass{}
 	start, end, err := s.SlowClasses(from, to, func(c timeline.SlowClass) error {
+		// Its times and worst reference are valid during the call only.
+		c.Times, c.Worst = slices.Clone(c.Times), slices.Clone(c.Worst)
 		if have, ok := out[c.QueryID]; ok { // several minutes: add them up
 			add(&have, &c)
 			have.Times = append(have.Times, c.Times...)

@@ -24,18 +24,25 @@ func (s *Store) Stats() (timeline.Stats, error) {
 		return st, err
 	}
 	days := map[uint32]bool{}
-	err = s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefixEvent}})
-		for it.Rewind(); it.Valid(); it.Next() {
-			k := it.Item().Key()
-			if len(k) > timeKeyLen {
-				st.Events[patterns.Kind(k[timeKeyLen]).String()]++
-				days[dayOf(keyTime(k))] = true
-			}
+	count := func(k []byte) bool {
+		if len(k) > timeKeyLen {
+			st.Events[patterns.Kind(k[timeKeyLen]).String()]++
+			days[dayOf(keyTime(k))] = true
 		}
-		it.Close()
-		return nil
-	})
+		return false // the key is enough
+	}
+	if s.blocks != nil { // a temporary store's slow-log entries are in blocks too
+		err = s.scanEvents(minKeyTime, maxKeyTime, count, nil)
+	} else {
+		err = s.db.View(func(txn *badger.Txn) error {
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefixEvent}})
+			for it.Rewind(); it.Valid(); it.Next() {
+				count(it.Item().Key())
+			}
+			it.Close()
+			return nil
+		})
+	}
 	if err != nil {
 		return st, err
 	}

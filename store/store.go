@@ -44,6 +44,9 @@ type Store struct {
 	// (mapped.go); nil for the others.
 	release *releaser
 	tick    *time.Ticker
+	// blocks: a temporary store keeps slow-log entries by the block
+	// (slowblocks.go); nil for the others.
+	blocks *slowBlocks
 }
 
 // Open opens (creating if needed) the store in dir. When another process
@@ -153,6 +156,10 @@ func OpenTemp() (*Store, error) {
 		return nil, err
 	}
 	s.removal = true
+	if s.blocks, err = openBlocks(dir); err != nil {
+		s.Close()
+		return nil, err
+	}
 	s.tick = time.NewTicker(releaseEvery)
 	s.release = startReleasing(dir, s.tick.C)
 	return s, nil
@@ -171,6 +178,9 @@ func (s *Store) Close() error {
 		os.Remove(filepath.Join(s.dir, holderFile))
 	}
 	err := s.db.Close()
+	if s.blocks != nil {
+		s.blocks.f.Close()
+	}
 	if s.removal {
 		if rerr := os.RemoveAll(s.dir); rerr != nil && err == nil {
 			err = rerr
@@ -312,7 +322,7 @@ func (s *Store) Seconds(from, to time.Time) ([]timeline.Second, error) {
 // Events calls fn for each stored event with a time in [from, to), in time
 // order. The event passed to fn is fresh: fn may keep it.
 func (s *Store) Events(from, to time.Time, fn func(*patterns.Event) error) error {
-	return s.scan(prefixEvent, from, to, nil, func(k, v []byte) error {
+	return s.scanEvents(from, to, nil, func(k, v []byte) error {
 		ev, err := decodeEvent(k, v)
 		if err != nil {
 			return fmt.Errorf("cannot decode a stored event: %w (the store may be from another version of logcause: remove it and ingest again)", err)
@@ -328,7 +338,7 @@ func (s *Store) Events(from, to time.Time, fn func(*patterns.Event) error) error
 // copy of every line. The events of one file share their path.
 func (s *Store) EventsBare(from, to time.Time, bare func(*patterns.Event) bool, fn func(*patterns.Event) error) error {
 	var path string
-	return s.scan(prefixEvent, from, to, nil, func(k, v []byte) error {
+	return s.scanEvents(from, to, nil, func(k, v []byte) error {
 		ev, err := decodeEventBare(k, v, bare, &path)
 		if err != nil {
 			return fmt.Errorf("cannot decode a stored event: %w (the store may be from another version of logcause: remove it and ingest again)", err)
@@ -341,7 +351,7 @@ func (s *Store) EventsBare(from, to time.Time, bare func(*patterns.Event) bool, 
 // in time order; the others are skipped by their key, not decoded.
 func (s *Store) EventsOf(kind patterns.Kind, from, to time.Time, fn func(*patterns.Event) error) error {
 	ofKind := func(k []byte) bool { return len(k) > timeKeyLen && patterns.Kind(k[timeKeyLen]) == kind }
-	return s.scan(prefixEvent, from, to, ofKind, func(k, v []byte) error {
+	return s.scanEvents(from, to, ofKind, func(k, v []byte) error {
 		ev, err := decodeEvent(k, v)
 		if err != nil {
 			return fmt.Errorf("cannot decode a stored event: %w (the store may be from another version of logcause: remove it and ingest again)", err)
@@ -381,8 +391,14 @@ func (s *Store) scan(prefix byte, from, to time.Time, keep func(k []byte) bool, 
 // rollups), and false when the store is empty.
 func (s *Store) Range() (first, last time.Time, ok bool, err error) {
 	err = s.db.View(func(txn *badger.Txn) error {
-		for _, p := range []byte{prefixSecond, prefixEvent} {
+		for _, p := range []byte{prefixSecond, prefixEvent, prefixBlock} {
 			f, l, found := edges(txn, p)
+			if found && p == prefixBlock { // a block is keyed by its last entry: its first is in its value
+				var err error
+				if f, err = s.blocks.first(txn); err != nil {
+					return fmt.Errorf("cannot read the store in %s: %w", s.dir, err)
+				}
+			}
 			if !found {
 				continue
 			}

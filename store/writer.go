@@ -21,8 +21,9 @@ import (
 // not safe for concurrent use.
 type Writer struct {
 	s       *Store
-	keys    [][]byte // the events' keys
-	values  [][]byte // and their values, encoded when handed: not on the writing goroutine
+	keys    [][]byte     // the events' keys
+	values  [][]byte     // and their values, encoded when handed: not on the writing goroutine
+	blocks  blockEntries // a temporary store's slow-log entries (slowblocks.go)
 	evBytes int
 	seconds map[int64]*rollup
 	slow    map[int64]slowRollup // by minute
@@ -54,9 +55,18 @@ func (s *Store) NewWriter() *Writer {
 // by what it is (eventKey), whatever the name it was read under.
 func (w *Writer) KeepPathsApart() { w.byPath = true }
 
-func (w *Writer) eventKey(ev *patterns.Event) []byte {
-	k := eventKey(ev)
-	if w.byPath {
+func (w *Writer) eventKey(ev *patterns.Event) []byte { return keyOf(ev, w.byPath) }
+
+// keyOf is an event's key, its path's hash in it when byPath
+// (KeepPathsApart).
+func keyOf(ev *patterns.Event, byPath bool) []byte {
+	return appendKeyOf(make([]byte, 0, eventKeyLen), ev, byPath)
+}
+
+// appendKeyOf appends keyOf(ev, byPath) to b.
+func appendKeyOf(b []byte, ev *patterns.Event, byPath bool) []byte {
+	k := appendEventKey(b, ev)
+	if byPath {
 		binary.BigEndian.PutUint64(k[len(k)-8:], xxhash.Sum64String(ev.Path+"\x00"+ev.Text))
 	}
 	return k
@@ -94,20 +104,97 @@ func (w *Writer) Requests(t time.Time, status int, upstream []byte, n int64) err
 
 // Event stores ev in full, and counts a slow-log entry in its minute's
 // slow-query rollup. The Writer encodes ev at once and keeps no reference
-// to it.
+// to it — but for an entry of a temporary store's blocks (inBlock), which
+// it encodes as it writes the block, and keeps until then.
 func (w *Writer) Event(ev *patterns.Event) error {
+	if inBlock(ev, w.s.blocks != nil) {
+		w.take(ev, w.eventKey(ev), nil)
+		return nil
+	}
 	v, err := encodeEvent(ev)
 	if err != nil {
 		return err
 	}
-	k := w.eventKey(ev)
+	w.take(ev, w.eventKey(ev), v)
+	return nil
+}
+
+// inBlock reports whether ev goes to a temporary store's blocks
+// (slowblocks.go): a slow-log entry, not a server's header, with none but
+// its slow fields, whose form cannot fail to encode.
+func inBlock(ev *patterns.Event, blocks bool) bool {
+	return blocks && ev.Kind == patterns.KindMySQLSlow && ev.Slow != nil && !ev.Slow.Restart &&
+		(eventFields{ev.Access, ev.Error, ev.FPM, ev.FPMSlow, ev.Slow, ev.MySQL, ev.Syslog, ev.Apache, ev.HAProxy} == eventFields{Slow: ev.Slow})
+}
+
+// Preparer returns a function that does, for a batch of events, the part
+// of Event's work that needs nothing of the Writer — their keys and
+// encoding — and may run on another goroutine while the Writer is used.
+// What it returns, called where the Writer is used, takes the batch as
+// Event takes each of its events, in order, and returns the error Event
+// would have.
+func (w *Writer) Preparer() func([]*patterns.Event) (take func() error) {
+	byPath, blocks := w.byPath, w.s.blocks != nil
+	return func(evs []*patterns.Event) func() error {
+		keys, values := make([][]byte, 0, len(evs)), make([][]byte, 0, len(evs))
+		// The batch's keys and values in a few allocations, not two each.
+		var arena []byte
+		var err error
+		for _, ev := range evs {
+			block := inBlock(ev, blocks)
+			size := eventKeyLen
+			if !block {
+				size += encodedSize(ev)
+			}
+			if cap(arena)-len(arena) < size {
+				arena = make([]byte, 0, max(size, arenaBytes))
+			}
+			start := len(arena)
+			arena = appendKeyOf(arena, ev, byPath)
+			mid := len(arena)
+			var v []byte
+			if !block {
+				if arena, err = appendEvent(arena, ev); err != nil {
+					break
+				}
+				v = arena[mid:len(arena):len(arena)]
+			}
+			keys, values = append(keys, arena[start:mid:mid]), append(values, v)
+		}
+		return func() error {
+			for i, k := range keys {
+				w.take(evs[i], k, values[i])
+			}
+			return err
+		}
+	}
+}
+
+// blockShare: an entry of the blocks counts for this fraction of its size
+// in what Due weighs. What one transaction takes of it is its key and its
+// block's pointer, not its value; the writer holds it whole (~0.8 KB of
+// event) until its checkpoint is written, three checkpoints at most
+// (WriteBehind): ~10 MB. A slow log's load checkpoints 3× less often, and
+// so waits 3× less often for its classifying goroutine (Step.Settle).
+const blockShare = 4
+
+// arenaBytes is the size of the allocations Preparer encodes into.
+const arenaBytes = 64 << 10
+
+// take keeps ev, encoded as v, under key k; v is nil for an entry of the
+// blocks (inBlock), encoded when its block is written.
+func (w *Writer) take(ev *patterns.Event, k, v []byte) {
 	if ev.Kind == patterns.KindMySQLSlow && ev.Slow != nil && !ev.Slow.Restart {
 		w.addSlow(ev, k)
 	}
+	if v == nil {
+		w.blocks.add(k, ev)
+		w.evBytes += (len(ev.Text) + 256) / blockShare
+		return
+	}
+	w.evBytes += len(ev.Text) + 256
 	w.keys = append(w.keys, k)
 	w.values = append(w.values, v)
-	w.evBytes += len(ev.Text) + 256
-	return nil
 }
 
 // Flush writes what the Writer holds, in as many transactions as it
@@ -122,7 +209,7 @@ func (w *Writer) Flush() error {
 	if len(w.marks) > 0 {
 		return w.write(noMore) // the marks go with their counts
 	}
-	if len(w.keys) == 0 && len(w.seconds) == 0 && len(w.slow) == 0 && len(w.gaps) == 0 && len(w.sources) == 0 {
+	if len(w.keys) == 0 && w.blocks.len() == 0 && len(w.seconds) == 0 && len(w.slow) == 0 && len(w.gaps) == 0 && len(w.sources) == 0 {
 		return nil
 	}
 	if err := checkSpace(w.s.dir); err != nil {
@@ -159,12 +246,26 @@ func (w *Writer) Source(src timeline.Source) {
 	w.sources = append(w.sources, src)
 }
 
-func (w *Writer) flushEvents() error {
-	if len(w.keys) == 0 && len(w.gaps) == 0 {
+func (w *Writer) flushEvents() (err error) {
+	if len(w.keys) == 0 && w.blocks.len() == 0 && len(w.gaps) == 0 {
 		return nil
 	}
 	wb := w.s.db.NewWriteBatch()
 	defer wb.Cancel()
+	if w.blocks.len() > 0 {
+		b := w.s.blocks
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		commit, err := b.put(&w.blocks, wb.Set)
+		if err != nil {
+			return fmt.Errorf("cannot write events to the store: %w", err)
+		}
+		defer func() {
+			if err == nil {
+				commit()
+			}
+		}()
+	}
 	for _, g := range w.gaps {
 		v, err := json.Marshal(g)
 		if err != nil {
@@ -184,6 +285,7 @@ func (w *Writer) flushEvents() error {
 	}
 	clear(w.keys)
 	clear(w.values)
+	w.blocks.reset()
 	w.keys, w.values, w.evBytes, w.gaps = w.keys[:0], w.values[:0], 0, w.gaps[:0]
 	return nil
 }

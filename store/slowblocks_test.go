@@ -1,0 +1,224 @@
+package store
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/logcause/logcause/patterns"
+	"github.com/logcause/logcause/timeline"
+)
+
+// blocksInput is a slow log's entries as a load hands them, in batches:
+// in time order over several minutes, enough to fill several blocks; then
+// entries of the same minutes again (a second log of the same hours, out
+// of order), one entry read again with another path, a server header and
+// error-log lines between them.
+func blocksInput() [][]*patterns.Event {
+	var batches [][]*patterns.Event
+	pad := strings.Repeat("x", 300)
+	var batch []*patterns.Event
+	for i := range 1500 {
+		ev := slowAt(t0.Add(time.Duration(i)*250*time.Millisecond), fmt.Sprintf("Q%d", i%7), float64(i%11), int64(1000+i*400))
+		ev.Text += pad
+		batch = append(batch, ev)
+		if i%100 == 50 {
+			e := nginxErrorAt("error.log", int64(i), i)
+			e.Time = ev.Time.Add(time.Millisecond)
+			batch = append(batch, e)
+		}
+		if len(batch) >= 200 {
+			batches, batch = append(batches, batch), nil
+		}
+	}
+	batches = append(batches, batch)
+	var again []*patterns.Event
+	for i := 1400; i >= 0; i -= 97 { // another log, backwards in time
+		ev := slowAt(t0.Add(time.Duration(i)*250*time.Millisecond+time.Millisecond), "R", 30, int64(i))
+		ev.Path = "other-slow.log"
+		again = append(again, ev)
+	}
+	reread := slowAt(t0.Add(700*250*time.Millisecond), "Q0", 0, 1000+700*400) // entry 700 again
+	reread.Text += pad
+	reread.Path = "slow.log.1"
+	again = append(again, reread,
+		&patterns.Event{Time: t0.Add(90 * time.Second), Kind: patterns.KindMySQLSlow, Path: "slow.log", Text: "header", Slow: &patterns.SlowQuery{Restart: true}})
+	return append(batches, again)
+}
+
+// storeView is what a store's readers return, for comparing two stores.
+type storeView struct {
+	All, Cut, Slow, Bare []string
+	First, Last          time.Time
+	Events               map[string]int64
+	Classes              map[string]timeline.SlowClass
+	Worst                []string
+}
+
+func viewOf(t *testing.T, s *Store) storeView {
+	t.Helper()
+	var v storeView
+	str := func(out *[]string) func(*patterns.Event) error {
+		return func(ev *patterns.Event) error {
+			*out = append(*out, fmt.Sprintf("%v %s %d %s %q %+v", ev.Time, ev.Kind, ev.Offset, ev.Path, ev.Text, ev.Slow))
+			return nil
+		}
+	}
+	end := t0.Add(time.Hour)
+	if err := s.Events(t0, end, str(&v.All)); err != nil {
+		t.Fatal(err)
+	}
+	// From the middle of a block to the middle of another.
+	if err := s.Events(t0.Add(101*time.Second+time.Millisecond), t0.Add(250*time.Second), str(&v.Cut)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EventsOf(patterns.KindMySQLSlow, t0, end, str(&v.Slow)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EventsBare(t0, end, func(*patterns.Event) bool { return true }, str(&v.Bare)); err != nil {
+		t.Fatal(err)
+	}
+	var ok bool
+	var err error
+	if v.First, v.Last, ok, err = s.Range(); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	st, err := s.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Events = st.Events
+	v.Classes, _, _ = slowClasses(t, s, t0, end)
+	for _, id := range []string{"Q0", "Q3", "R"} {
+		ev, err := s.SlowEntry(v.Classes[id].Worst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v.Worst = append(v.Worst, fmt.Sprintf("%v %d %s", ev.Time, ev.Offset, ev.Path))
+	}
+	return v
+}
+
+// TestTempStoreBlocksReadAsKeys: a temporary store, which keeps slow-log
+// entries by the block, reads back what a store that keeps a key per
+// entry does — every reader, whatever the order the entries came in, an
+// entry read again kept once (the later), ranges that cut blocks.
+func TestTempStoreBlocksReadAsKeys(t *testing.T) {
+	keyed := open(t)
+	temp, err := OpenTemp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer temp.Close()
+	for _, s := range []*Store{keyed, temp} {
+		w := s.NewWriter()
+		stop := w.WriteBehind()
+		for i, batch := range blocksInput() {
+			for _, ev := range batch {
+				if err := w.Event(ev); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if i%2 == 0 {
+				err = w.Checkpoint(timeline.Source{}, "k", []byte{byte(i)})
+			} else {
+				err = w.Flush() // ends WriteBehind: the rest written at once
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	blocks, keys := 0, 0
+	temp.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.DefaultIteratorOptions)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			switch it.Item().Key()[0] {
+			case prefixBlock:
+				blocks++
+			case prefixEvent:
+				keys++
+			}
+		}
+		return nil
+	})
+	// The first log's 1,500 entries in blocks of 64 KiB; the other log's
+	// 15, the entry read again, the header and the error lines one key each.
+	if blocks < 5 || keys != 15+1+1+15 {
+		t.Errorf("the temporary store holds %d blocks and %d keys of events", blocks, keys)
+	}
+	want, got := viewOf(t, keyed), viewOf(t, temp)
+	if len(want.All) != 1500+15+1+15 || len(want.Cut) == 0 {
+		t.Fatalf("the keyed store holds %d events, %d in the cut range", len(want.All), len(want.Cut))
+	}
+	rv, gv := reflect.ValueOf(want), reflect.ValueOf(got)
+	for i := range rv.NumField() {
+		if !reflect.DeepEqual(rv.Field(i).Interface(), gv.Field(i).Interface()) {
+			t.Errorf("%s: the temporary store reads\n%v\nthe keyed one\n%v", rv.Type().Field(i).Name, gv.Field(i), rv.Field(i))
+		}
+	}
+}
+
+// TestPreparerTakesWhatEventDoes: events prepared apart (Writer.Preparer,
+// on another goroutine) and taken are stored as Event stores them, in a
+// store that keeps a key per event and in a temporary one, paths kept
+// apart or not.
+func TestPreparerTakesWhatEventDoes(t *testing.T) {
+	var evs []*patterns.Event
+	for _, batch := range blocksInput() {
+		evs = append(evs, batch...)
+	}
+	for _, apart := range []bool{false, true} {
+		for _, temp := range []bool{false, true} {
+			stores := [2]*Store{}
+			for i := range stores {
+				if temp {
+					s, err := OpenTemp()
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer s.Close()
+					stores[i] = s
+				} else {
+					stores[i] = open(t)
+				}
+			}
+			byEvent, prepared := stores[0].NewWriter(), stores[1].NewWriter()
+			if apart {
+				byEvent.KeepPathsApart()
+				prepared.KeepPathsApart()
+			}
+			prepare := prepared.Preparer()
+			for i := 0; i < len(evs); i += 100 {
+				batch := evs[i:min(i+100, len(evs))]
+				done := make(chan func() error)
+				go func() { done <- prepare(batch) }()
+				take := <-done
+				for _, ev := range batch {
+					if err := byEvent.Event(ev); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := take(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, w := range []*Writer{byEvent, prepared} {
+				if err := w.Flush(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if want, got := viewOf(t, stores[0]), viewOf(t, stores[1]); !reflect.DeepEqual(want, got) {
+				t.Errorf("paths apart %v, temporary %v: prepared, the store reads\n%+v\nby Event\n%+v", apart, temp, got, want)
+			}
+		}
+	}
+}

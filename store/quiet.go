@@ -15,7 +15,8 @@ import (
 // A daemon runs for months, and its memory must stay where it starts
 // (the soak, cmd/logcause/soak_test.go): a quiet store's memtables, mapped
 // files whose written pages count in the process's RSS, are 8 MiB (the
-// smallest that take the writer's largest batch), and its block and index
+// smallest that take the writer's largest batch, Due saying so sooner
+// there: quietDueBytes), and its block and index
 // caches 8 MiB each, which fill in the daemon's first minutes and then
 // stay. A daemon writes a few thousand records a second at most: the
 // smaller memtables cost it more level-0 tables, compacted by Commit.

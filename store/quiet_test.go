@@ -56,3 +56,48 @@ func TestQuietStoreCompactsOnCommit(t *testing.T) {
 		t.Errorf("%d events read back (%v), want 16000", n, err)
 	}
 }
+
+// What a daemon's store takes in one transaction: a Writer that Due says
+// is not full yet, and then one more unit of what its callers hand at
+// once before they ask Due again — a fleet message of records (up to 256
+// KiB of them, and the record that crossed the bound: ingest's MaxRecord,
+// 256 KiB), or a follower's batch (as much). Records of a few KiB each (a
+// slow log's long statements) fill Due with little overhead: at Due's
+// 768 KiB of the other stores, the transaction held ~1.3 MiB of values,
+// more than Badger takes with 8 MiB memtables (ErrBatchTooBig, at every
+// delivery of the same messages: the fleet's consumer stuck).
+func TestQuietStoreTakesWhatDueLetsIn(t *testing.T) {
+	s, err := OpenQuiet(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	t0 := time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC)
+	w := s.NewWriter()
+	n := 0
+	add := func(size int) {
+		t.Helper()
+		ev := &patterns.Event{Time: t0.Add(time.Duration(n) * time.Millisecond), Kind: patterns.KindNginxError, Path: "web1:error.log",
+			Offset: int64(n), Text: strings.Repeat("x", size), Error: &patterns.NginxError{Message: fmt.Sprint(n)}}
+		if err := w.Event(ev); err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	for {
+		add(20 << 10)
+		if w.Due() {
+			t.Fatal("the test's events overshot Due")
+		}
+		if w.evBytes+(20<<10)+256 >= w.dueAt() { // one more would make it due
+			break
+		}
+	}
+	for range 12 { // a message of records: ~250 KiB
+		add(20 << 10)
+	}
+	add(256 << 10) // and the record that crossed its bound
+	if err := w.Commit(map[string][]byte{"fleet/stream": []byte("1")}); err != nil {
+		t.Fatalf("a Writer not due, and one more message (%d events in all): %v", n, err)
+	}
+}

@@ -38,9 +38,17 @@ type Writer struct {
 // What a Writer holds before Due says to write it: well within one Badger
 // transaction (15% of the 16 MiB memtable), rollups merged with what the
 // store holds included; and bounded memory.
+//
+// A quiet store's memtables are 8 MiB (OpenQuiet): one transaction takes
+// 1.2 MiB, its values counted whole (no value log below 1 MiB). Its callers
+// add a unit at a time and ask Due after it: a fleet message of records,
+// up to 256 KiB of them and the record that crossed that bound (up to
+// ingest's MaxRecord, 256 KiB more). Due then says so at 512 KiB, so that
+// what it let in and one more unit fit (TestQuietStoreTakesWhatDueLetsIn).
 const (
-	dueBytes   = 768 << 10
-	dueSeconds = 1024
+	dueBytes      = 768 << 10
+	quietDueBytes = 512 << 10
+	dueSeconds    = 1024
 )
 
 // NewWriter returns a Writer that writes to s.
@@ -75,7 +83,16 @@ func appendKeyOf(b []byte, ev *patterns.Event, byPath bool) []byte {
 // Due reports whether the Writer holds enough to be written now, in one
 // transaction (Checkpoint, Commit); more may not fit one.
 func (w *Writer) Due() bool {
-	return w.evBytes+w.secSize >= dueBytes || len(w.seconds)+len(w.slow) >= dueSeconds
+	return w.evBytes+w.secSize >= w.dueAt() || len(w.seconds)+len(w.slow) >= dueSeconds
+}
+
+// dueAt is the size at which Due says to write: dueBytes, or
+// quietDueBytes in a quiet store.
+func (w *Writer) dueAt() int {
+	if w.s.quiet {
+		return quietDueBytes
+	}
+	return dueBytes
 }
 
 // Request counts one access-log request of the given status at t,

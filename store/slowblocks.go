@@ -161,7 +161,7 @@ func (s *slowBlocks) read(ptr, buf []byte) ([]byte, error) {
 	}
 	buf = slices.Grow(buf[:0], int(n))[:n]
 	if _, err := s.f.ReadAt(buf, int64(off)); err != nil {
-		return buf, fmt.Errorf("cannot read slow-log entries from %s: %w", s.f.Name(), err)
+		return buf, fmt.Errorf("cannot read slow-log entries from %s: %w (the temporary store's file was cut or removed while in use: run the analysis again, with TMPDIR on a disk nothing cleans meanwhile, or pass --store DIR)", s.f.Name(), err)
 	}
 	return buf, nil
 }

@@ -222,3 +222,31 @@ func TestPreparerTakesWhatEventDoes(t *testing.T) {
 		}
 	}
 }
+
+// A block that cannot be read back (its file cut under the store) fails
+// the reader with an error that says what happened and what to do.
+func TestTempStoreBlockCutSaysWhatToDo(t *testing.T) {
+	s, err := OpenTemp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	w := s.NewWriter()
+	for _, batch := range blocksInput()[:2] {
+		for _, ev := range batch {
+			if err := w.Event(ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.blocks.f.Truncate(10); err != nil {
+		t.Fatal(err)
+	}
+	err = s.Events(t0, t0.Add(time.Hour), func(*patterns.Event) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), blocksFile) || !strings.Contains(err.Error(), "run the analysis again") {
+		t.Errorf("reading a cut block: %v", err)
+	}
+}

@@ -101,3 +101,53 @@ func TestQuietStoreTakesWhatDueLetsIn(t *testing.T) {
 		t.Fatalf("a Writer not due, and one more message (%d events in all): %v", n, err)
 	}
 }
+
+// PHP-FPM's traces are stored with their frames beside their text (a form
+// of JSON fields): about twice their text. Due counts what they take, so
+// that a quiet store's Writer not due yet, and one more fleet message of
+// traces (256 KiB of their text), still fit one transaction.
+func TestQuietStoreTakesTracesDueLetsIn(t *testing.T) {
+	s, err := OpenQuiet(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	t0 := time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC)
+	n := 0
+	trace := func() *patterns.Event {
+		var text strings.Builder
+		fs := &patterns.FPMSlow{Pool: "www", PID: 1234, Script: "/var/www/shop/index.php"}
+		text.WriteString("[24-Nov-2026 03:00:00]  [pool www] pid 1234\nscript_filename = /var/www/shop/index.php\n")
+		for i := range 20 {
+			f := patterns.Frame{Function: fmt.Sprintf(`App\Service\Catalog\Repository->findAllBy%d`, i), File: fmt.Sprintf("/var/www/shop/vendor/app/src/Service/Catalog/Repository%d.php", i), Line: 100 + i}
+			fs.Frames = append(fs.Frames, f)
+			fmt.Fprintf(&text, "[0x00007f%010x] %s() %s:%d\n", i, f.Function, f.File, f.Line)
+		}
+		n++
+		return &patterns.Event{Time: t0.Add(time.Duration(n) * time.Millisecond), Kind: patterns.KindFPMSlow, Path: "web1:/var/log/php8.2-fpm-slow.log",
+			Offset: int64(n), Text: text.String(), FPMSlow: fs}
+	}
+	one := trace()
+	if v, err := encodeEvent(one); err != nil || len(v) < 2*len(one.Text) {
+		t.Fatalf("a trace's value is %d bytes (%v): the test needs one twice its text", len(v), err)
+	}
+	w := s.NewWriter()
+	add := func() int {
+		t.Helper()
+		ev := trace()
+		if err := w.Event(ev); err != nil {
+			t.Fatal(err)
+		}
+		return len(ev.Text) + 512 // as the fleet's Pump bounds a message
+	}
+	// Traces until one makes the Writer due: that one is the first of the
+	// message Due was asked after.
+	for !w.Due() {
+		add()
+	}
+	for size := len(one.Text) + 512; size < 256<<10; size += add() {
+	}
+	if err := w.Commit(map[string][]byte{"fleet/stream": []byte("1")}); err != nil {
+		t.Fatalf("%d traces: %v", n, err)
+	}
+}

@@ -209,7 +209,10 @@ func (w *Writer) take(ev *patterns.Event, k, v []byte) {
 		w.evBytes += (len(ev.Text) + 256) / blockShare
 		return
 	}
-	w.evBytes += len(ev.Text) + 256
+	// A value larger than its text (a form of JSON fields beside it:
+	// PHP-FPM's traces, about twice their text) counts whole: what one
+	// transaction takes is the values' size (Due).
+	w.evBytes += max(len(ev.Text)+256, len(k)+len(v)+64)
 	w.keys = append(w.keys, k)
 	w.values = append(w.values, v)
 }

@@ -151,3 +151,51 @@ func TestQuietStoreTakesTracesDueLetsIn(t *testing.T) {
 		t.Fatalf("%d traces: %v", n, err)
 	}
 }
+
+// The largest batch a follower gives the daemon (ingest.FollowConfig's
+// defaults: 256 KiB of record text, and the record that crosses it, up
+// to ingest.DefaultLimits.MaxRecord, 256 KiB) is committed in one
+// transaction with its position: PHP-FPM traces, stored at about twice
+// their text, are the largest. A batch refused as too big would be refused
+// again at every restart: the daemon stuck.
+func TestQuietStoreTakesTheDaemonsLargestBatch(t *testing.T) {
+	s, err := OpenQuiet(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	t0 := time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC)
+	n := 0
+	trace := func(frames int) *patterns.Event {
+		var text strings.Builder
+		fs := &patterns.FPMSlow{Pool: "www", PID: 1234, Script: "/var/www/shop/index.php"}
+		text.WriteString("[24-Nov-2026 03:00:00]  [pool www] pid 1234\nscript_filename = /var/www/shop/index.php\n")
+		for i := range frames {
+			f := patterns.Frame{Function: fmt.Sprintf(`App\Service\Catalog\Repository->findAllBy%d`, i), File: fmt.Sprintf("/var/www/shop/vendor/app/src/Service/Catalog/Repository%d.php", i), Line: 100 + i}
+			fs.Frames = append(fs.Frames, f)
+			fmt.Fprintf(&text, "[0x00007f%010x] %s() %s:%d\n", i, f.Function, f.File, f.Line)
+		}
+		n++
+		return &patterns.Event{Time: t0.Add(time.Duration(n) * time.Second), Kind: patterns.KindFPMSlow, Path: "/var/log/php8.2-fpm-slow.log",
+			Offset: int64(n), Text: text.String(), FPMSlow: fs}
+	}
+	w := s.NewWriter()
+	text := 0
+	for text < 256<<10 { // the batch's bound
+		ev := trace(20)
+		text += len(ev.Text)
+		if err := w.Event(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	big := trace(1900) // and the record that crossed it, at MaxRecord
+	if len(big.Text) > 256<<10 || len(big.Text) < 200<<10 {
+		t.Fatalf("the crossing trace is %d bytes: the test needs one near 256 KiB", len(big.Text))
+	}
+	if err := w.Event(big); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Commit(map[string][]byte{"/var/log/php8.2-fpm-slow.log": []byte("position")}); err != nil {
+		t.Fatalf("%d traces, %d bytes of text: %v", n, text+len(big.Text), err)
+	}
+}

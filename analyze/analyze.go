@@ -343,8 +343,8 @@ func explain(r Reader, secs []timeline.Second, w window, cfg Config) (inc Incide
 		if a := ev.Access; a != nil {
 			if isGateway(a.Status) && !ev.Time.Before(w.start) && ev.Time.Before(w.end) {
 				p, _, _ := strings.Cut(a.URI, "?")
-				paths[p]++
-				clients[a.RemoteAddr]++
+				count(paths, &strs, p)
+				count(clients, &strs, a.RemoteAddr)
 				gatewayLines.add(ev)
 			}
 			return nil
@@ -354,8 +354,8 @@ func explain(r Reader, secs []timeline.Second, w window, cfg Config) (inc Incide
 			sig[s] = append(sig[s], kept.keep(ev))
 		}
 		if e := ev.Error; e != nil && s.gatewayStatus() != 0 && !ev.Time.Before(w.start) && ev.Time.Before(w.end) {
-			upstreams[e.Upstream]++
-			hosts[cmp.Or(e.Host, e.Server)]++
+			count(upstreams, &strs, e.Upstream)
+			count(hosts, &strs, cmp.Or(e.Host, e.Server))
 		}
 		return nil
 	})
@@ -389,8 +389,17 @@ func explain(r Reader, secs []timeline.Second, w window, cfg Config) (inc Incide
 	return inc, quoted, nil
 }
 
+// count adds one to m[s] under strs's copy of s: the events explain reads
+// may be lent (bareReader), and a map given an existing key anew keeps
+// the new one, so m[s]++ would keep s.
+func count(m map[string]int64, strs *shared, s string) {
+	m[strs.of(s)]++
+}
+
 // A bareReader hands out events without the text of those bare accepts
-// (store.Store).
+// (store.Store), and lends them: the reader copies what it keeps of them
+// (count, accessLines.add and keeper.keep copy their strings; the records
+// keep no such Event).
 type bareReader interface {
 	EventsBare(from, to time.Time, bare func(*patterns.Event) bool, fn func(*patterns.Event) error) error
 }

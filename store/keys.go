@@ -50,21 +50,23 @@ func dayOf(t time.Time) uint32 { return uint32(t.Unix() / 86400) }
 // timeKey is the 13-byte head of a time-ordered key; out-of-range instants
 // are clamped.
 func timeKey(prefix byte, t time.Time) []byte {
+	return appendTimeKey(make([]byte, 0, eventKeyLen), prefix, t)
+}
+
+// appendTimeKey appends timeKey(prefix, t) to b.
+func appendTimeKey(b []byte, prefix byte, t time.Time) []byte {
 	if t.Before(minKeyTime) {
 		t = minKeyTime
 	}
 	if t.After(maxKeyTime) {
 		t = maxKeyTime
 	}
-	k := make([]byte, timeKeyLen, eventKeyLen)
-	k[0] = prefix
-	binary.BigEndian.PutUint32(k[1:], dayOf(t))
 	v := t.UnixNano()
 	if prefix == prefixSecond || prefix == prefixSlow {
 		v = t.Unix()
 	}
-	binary.BigEndian.PutUint64(k[5:], uint64(v))
-	return k
+	b = binary.BigEndian.AppendUint32(append(b, prefix), dayOf(t))
+	return binary.BigEndian.AppendUint64(b, uint64(v))
 }
 
 // keyTime decodes the instant of a time-ordered key.
@@ -102,7 +104,12 @@ const eventKeyLen = timeKeyLen + 1 + 8 + 8
 // order of their offsets, a file's in its order. The hash is xxHash
 // (FNV-1a before schema 7: it cost a tenth of the slow log's load).
 func eventKey(ev *patterns.Event) []byte {
-	k := timeKey(prefixEvent, ev.Time)
+	return appendEventKey(make([]byte, 0, eventKeyLen), ev)
+}
+
+// appendEventKey appends eventKey(ev) to b.
+func appendEventKey(b []byte, ev *patterns.Event) []byte {
+	k := appendTimeKey(b, prefixEvent, ev.Time)
 	k = append(k, byte(ev.Kind))
 	k = binary.BigEndian.AppendUint64(k, uint64(ev.Offset))
 	return binary.BigEndian.AppendUint64(k, xxhash.Sum64String(ev.Text))

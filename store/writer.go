@@ -23,6 +23,7 @@ type Writer struct {
 	s       *Store
 	keys    [][]byte // the events' keys
 	values  [][]byte // and their values, encoded when handed: not on the writing goroutine
+	buf     []byte   // where keys and values are encoded (appendEncoded), one after the other
 	evBytes int
 	seconds map[int64]*rollup
 	slow    map[int64]slowRollup // by minute
@@ -53,14 +54,6 @@ func (s *Store) NewWriter() *Writer {
 // naming its host (`logcause fleet`); a host's own store keys a record
 // by what it is (eventKey), whatever the name it was read under.
 func (w *Writer) KeepPathsApart() { w.byPath = true }
-
-func (w *Writer) eventKey(ev *patterns.Event) []byte {
-	k := eventKey(ev)
-	if w.byPath {
-		binary.BigEndian.PutUint64(k[len(k)-8:], xxhash.Sum64String(ev.Path+"\x00"+ev.Text))
-	}
-	return k
-}
 
 // Due reports whether the Writer holds enough to be written now, in one
 // transaction (Checkpoint, Commit); more may not fit one.
@@ -96,11 +89,10 @@ func (w *Writer) Requests(t time.Time, status int, upstream []byte, n int64) err
 // slow-query rollup. The Writer encodes ev at once and keeps no reference
 // to it.
 func (w *Writer) Event(ev *patterns.Event) error {
-	v, err := encodeEvent(ev)
+	k, v, err := w.appendEncoded(ev)
 	if err != nil {
 		return err
 	}
-	k := w.eventKey(ev)
 	if ev.Kind == patterns.KindMySQLSlow && ev.Slow != nil && !ev.Slow.Restart {
 		w.addSlow(ev, k)
 	}
@@ -108,6 +100,33 @@ func (w *Writer) Event(ev *patterns.Event) error {
 	w.values = append(w.values, v)
 	w.evBytes += len(ev.Text) + 256
 	return nil
+}
+
+// encodeChunk is the size of the buffers a Writer encodes its events
+// into: the largest of Go's small allocations.
+const encodeChunk = 32 << 10
+
+// appendEncoded encodes ev's key and value into w.buf, or into a new
+// buffer when ev may not fit what is left of it: the keys and values
+// handed before keep the bytes they point to, and those are never written
+// again until they are in the store (Flush).
+func (w *Writer) appendEncoded(ev *patterns.Event) (k, v []byte, err error) {
+	need := eventKeyLen + encodedSize(ev)
+	if cap(w.buf)-len(w.buf) < need {
+		w.buf = make([]byte, 0, max(encodeChunk, need))
+	}
+	start := len(w.buf)
+	b := appendEventKey(w.buf, ev)
+	if w.byPath {
+		binary.BigEndian.PutUint64(b[len(b)-8:], xxhash.Sum64String(ev.Path+"\x00"+ev.Text))
+	}
+	mid := len(b)
+	b, err = appendEvent(b, ev)
+	if err != nil {
+		return nil, nil, err
+	}
+	w.buf = b
+	return b[start:mid:mid], b[mid:len(b):len(b)], nil
 }
 
 // Flush writes what the Writer holds, in as many transactions as it
@@ -138,6 +157,9 @@ func (w *Writer) Flush() error {
 		return fmt.Errorf("cannot write slow-query rollups to the store in %s: %w (is the disk full?)", w.s.dir, err)
 	}
 	w.secSize = 0
+	// What w.buf held is in the store (Badger copied it: its memtable, its
+	// value log), the slow rollups' worst entries' keys with it.
+	w.buf = w.buf[:0]
 	for _, src := range w.sources {
 		if err := w.s.PutSource(src); err != nil {
 			return err

@@ -41,18 +41,8 @@ func TestEventsRoundTripInTimeOrder(t *testing.T) {
 		{Time: t0.Add(time.Hour), Kind: patterns.KindNginxAccess, Path: "access.log", Offset: 99, Text: "c",
 			Access: &patterns.Access{Status: 502, URI: "/x"}},
 	}
-	for _, ev := range evs {
-		if err := w.Event(ev); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	var got []*patterns.Event
-	if err := s.Events(t0, t0.Add(time.Minute), func(ev *patterns.Event) error { got = append(got, ev); return nil }); err != nil {
-		t.Fatal(err)
-	}
+	flushAll(t, w, evs)
+	got := eventsIn(t, s, t0, t0.Add(time.Minute))
 	if len(got) != 2 || !reflect.DeepEqual(got[0], evs[1]) || !reflect.DeepEqual(got[1], evs[0]) {
 		t.Fatalf("events in the first minute = %+v", got)
 	}
@@ -72,7 +62,12 @@ func TestEventsRoundTripInTimeOrder(t *testing.T) {
 // writeAll writes evs into s and flushes them.
 func writeAll(t *testing.T, s *Store, evs []*patterns.Event) {
 	t.Helper()
-	w := s.NewWriter()
+	flushAll(t, s.NewWriter(), evs)
+}
+
+// flushAll hands evs to w and flushes it.
+func flushAll(t *testing.T, w *Writer, evs []*patterns.Event) {
+	t.Helper()
 	for _, ev := range evs {
 		if err := w.Event(ev); err != nil {
 			t.Fatal(err)
@@ -81,6 +76,16 @@ func writeAll(t *testing.T, s *Store, evs []*patterns.Event) {
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// eventsIn returns the events s holds in [from, to).
+func eventsIn(t *testing.T, s *Store, from, to time.Time) []*patterns.Event {
+	t.Helper()
+	var got []*patterns.Event
+	if err := s.Events(from, to, func(ev *patterns.Event) error { got = append(got, ev); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return got
 }
 
 // EventsBare hands out the events bare accepts without their text, the
@@ -692,24 +697,16 @@ func TestWriterBufferReusedAfterFlush(t *testing.T) {
 			var want []*patterns.Event
 			w := s.NewWriter()
 			for round := range 3 {
+				var evs []*patterns.Event
 				for i := range 50 {
-					ev := &patterns.Event{Time: t0.Add(time.Duration(round*50+i) * time.Millisecond), Kind: patterns.KindNginxError, Path: "error.log",
+					evs = append(evs, &patterns.Event{Time: t0.Add(time.Duration(round*50+i) * time.Millisecond), Kind: patterns.KindNginxError, Path: "error.log",
 						Offset: int64(round*50 + i), Text: fmt.Sprintf("round %d line %d %s", round, i, strings.Repeat(string(rune('a'+round)), 200)),
-						Error: &patterns.NginxError{Level: "error", Message: fmt.Sprintf("message %d.%d", round, i), Errno: round}}
-					want = append(want, ev)
-					if err := w.Event(ev); err != nil {
-						t.Fatal(err)
-					}
+						Error: &patterns.NginxError{Level: "error", Message: fmt.Sprintf("message %d.%d", round, i), Errno: round}})
 				}
-				if err := w.Flush(); err != nil {
-					t.Fatal(err)
-				}
+				flushAll(t, w, evs)
+				want = append(want, evs...)
 			}
-			var got []*patterns.Event
-			if err := s.Events(t0, t0.Add(time.Minute), func(ev *patterns.Event) error { got = append(got, ev); return nil }); err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, want) {
+			if got := eventsIn(t, s, t0, t0.Add(time.Minute)); !reflect.DeepEqual(got, want) {
 				t.Fatalf("read back %d events, not those written (%d)", len(got), len(want))
 			}
 		})

@@ -53,7 +53,7 @@ func timeKey(prefix byte, t time.Time) []byte {
 	return appendTimeKey(make([]byte, 0, eventKeyLen), prefix, t)
 }
 
-// appendTimeKey appends timeKey(prefix, t) to b.
+// appendTimeKey appends the time key of t (timeKey) to b.
 func appendTimeKey(b []byte, prefix byte, t time.Time) []byte {
 	if t.Before(minKeyTime) {
 		t = minKeyTime
@@ -65,8 +65,7 @@ func appendTimeKey(b []byte, prefix byte, t time.Time) []byte {
 	if prefix == prefixSecond || prefix == prefixSlow {
 		v = t.Unix()
 	}
-	b = binary.BigEndian.AppendUint32(append(b, prefix), dayOf(t))
-	return binary.BigEndian.AppendUint64(b, uint64(v))
+	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint32(append(b, prefix), dayOf(t)), uint64(v))
 }
 
 // keyTime decodes the instant of a time-ordered key.
@@ -107,12 +106,12 @@ func eventKey(ev *patterns.Event) []byte {
 	return appendEventKey(make([]byte, 0, eventKeyLen), ev)
 }
 
-// appendEventKey appends eventKey(ev) to b.
+// appendEventKey appends ev's key (eventKey) to b.
 func appendEventKey(b []byte, ev *patterns.Event) []byte {
-	k := appendTimeKey(b, prefixEvent, ev.Time)
-	k = append(k, byte(ev.Kind))
-	k = binary.BigEndian.AppendUint64(k, uint64(ev.Offset))
-	return binary.BigEndian.AppendUint64(k, xxhash.Sum64String(ev.Text))
+	b = appendTimeKey(b, prefixEvent, ev.Time)
+	b = append(b, byte(ev.Kind))
+	b = binary.BigEndian.AppendUint64(b, uint64(ev.Offset))
+	return binary.BigEndian.AppendUint64(b, xxhash.Sum64String(ev.Text))
 }
 
 // dayPrefix is the prefix of every key of one kind and one day.

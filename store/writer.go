@@ -55,6 +55,16 @@ func (s *Store) NewWriter() *Writer {
 // by what it is (eventKey), whatever the name it was read under.
 func (w *Writer) KeepPathsApart() { w.byPath = true }
 
+// appendKeyOf appends ev's key to b, its path's hash in it when byPath
+// (KeepPathsApart).
+func appendKeyOf(b []byte, ev *patterns.Event, byPath bool) []byte {
+	k := appendEventKey(b, ev)
+	if byPath {
+		binary.BigEndian.PutUint64(k[len(k)-8:], xxhash.Sum64String(ev.Path+"\x00"+ev.Text))
+	}
+	return k
+}
+
 // Due reports whether the Writer holds enough to be written now, in one
 // transaction (Checkpoint, Commit); more may not fit one.
 func (w *Writer) Due() bool {
@@ -116,10 +126,7 @@ func (w *Writer) appendEncoded(ev *patterns.Event) (k, v []byte, err error) {
 		w.buf = make([]byte, 0, max(encodeChunk, need))
 	}
 	start := len(w.buf)
-	b := appendEventKey(w.buf, ev)
-	if w.byPath {
-		binary.BigEndian.PutUint64(b[len(b)-8:], xxhash.Sum64String(ev.Path+"\x00"+ev.Text))
-	}
+	b := appendKeyOf(w.buf, ev, w.byPath)
 	mid := len(b)
 	b, err = appendEvent(b, ev)
 	if err != nil {

@@ -331,15 +331,22 @@ func (s *Store) Events(from, to time.Time, fn func(*patterns.Event) error) error
 	})
 }
 
-// EventsBare is Events, but the events that bare accepts come without
-// their text (bare sees each event's fields, not its text): a reader that
-// reads the fields of most events, as analysis does of an outage's
-// hundreds of thousands of access, error and PHP-FPM lines, is spared a
-// copy of every line. The events of one file share their path.
+// EventsBare is Events, but the access, nginx error and PHP-FPM events
+// that bare accepts (it sees each event's fields, not its text) come
+// without their text, and are lent: fn may read such an event, not keep
+// it nor any of its strings (it copies what it keeps), for the next event
+// is decoded into the same place and its strings are the store's bytes of
+// the moment. A reader that reads the fields of most events, as analysis
+// does of an outage's hundreds of thousands of access, error and PHP-FPM
+// lines, is spared a copy of every line and of every field. The other
+// events are fresh, as Events's; the events of one file share their path.
 func (s *Store) EventsBare(from, to time.Time, bare func(*patterns.Event) bool, fn func(*patterns.Event) error) error {
-	var path string
+	var (
+		path string
+		l    lent
+	)
 	return s.scanEvents(from, to, nil, func(k, v []byte) error {
-		ev, err := decodeEventBare(k, v, bare, &path)
+		ev, err := decodeLent(k, v, bare, &path, &l)
 		if err != nil {
 			return fmt.Errorf("cannot decode a stored event: %w (the store may be from another version of logcause: remove it and ingest again)", err)
 		}

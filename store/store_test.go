@@ -41,18 +41,8 @@ func TestEventsRoundTripInTimeOrder(t *testing.T) {
 		{Time: t0.Add(time.Hour), Kind: patterns.KindNginxAccess, Path: "access.log", Offset: 99, Text: "c",
 			Access: &patterns.Access{Status: 502, URI: "/x"}},
 	}
-	for _, ev := range evs {
-		if err := w.Event(ev); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	var got []*patterns.Event
-	if err := s.Events(t0, t0.Add(time.Minute), func(ev *patterns.Event) error { got = append(got, ev); return nil }); err != nil {
-		t.Fatal(err)
-	}
+	flushAll(t, w, evs)
+	got := eventsIn(t, s, t0, t0.Add(time.Minute))
 	if len(got) != 2 || !reflect.DeepEqual(got[0], evs[1]) || !reflect.DeepEqual(got[1], evs[0]) {
 		t.Fatalf("events in the first minute = %+v", got)
 	}
@@ -72,7 +62,12 @@ func TestEventsRoundTripInTimeOrder(t *testing.T) {
 // writeAll writes evs into s and flushes them.
 func writeAll(t *testing.T, s *Store, evs []*patterns.Event) {
 	t.Helper()
-	w := s.NewWriter()
+	flushAll(t, s.NewWriter(), evs)
+}
+
+// flushAll hands evs to w and flushes it.
+func flushAll(t *testing.T, w *Writer, evs []*patterns.Event) {
+	t.Helper()
 	for _, ev := range evs {
 		if err := w.Event(ev); err != nil {
 			t.Fatal(err)
@@ -83,8 +78,20 @@ func writeAll(t *testing.T, s *Store, evs []*patterns.Event) {
 	}
 }
 
+// eventsIn returns the events s holds in [from, to).
+func eventsIn(t *testing.T, s *Store, from, to time.Time) []*patterns.Event {
+	t.Helper()
+	var got []*patterns.Event
+	if err := s.Events(from, to, func(ev *patterns.Event) error { got = append(got, ev); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
 // EventsBare hands out the events bare accepts without their text, the
 // others whole; a slow-log entry keeps its text, where its statement is.
+// The access, error and PHP-FPM events it leaves bare are lent: the test
+// keeps copies of them (owned), as analysis copies what it keeps.
 func TestEventsBareLeavesOutTheTextOfThoseAsked(t *testing.T) {
 	s := open(t)
 	evs := []*patterns.Event{
@@ -96,11 +103,27 @@ func TestEventsBareLeavesOutTheTextOfThoseAsked(t *testing.T) {
 			Error: &patterns.NginxError{Level: "crit", PID: 1, Errno: 2}},
 		{Time: t0.Add(3 * time.Second), Kind: patterns.KindMySQLSlow, Path: "slow.log", Offset: 5, Text: "# Query_time: 2.5\nSELECT 1;\n",
 			Slow: &patterns.SlowQuery{QueryTime: 2.5, Query: "SELECT 1;"}},
+		{Time: t0.Add(4 * time.Second), Kind: patterns.KindNginxAccess, Path: "access.log", Offset: 7, Text: `10.0.0.1 - - "GET /a HTTP/1.1" 502`,
+			Access: &patterns.Access{RemoteAddr: "10.0.0.1", Method: "GET", URI: "/a", Protocol: "HTTP/1.1", Status: 502, RequestTime: 0.5,
+				UpstreamAddr: "unix:/run/php.sock"}},
+		{Time: t0.Add(5 * time.Second), Kind: patterns.KindNginxAccess, Path: "access.log", Offset: 80, Text: `10.0.0.2 - - "POST /b HTTP/2.0" 504`,
+			Access: &patterns.Access{RemoteAddr: "10.0.0.2", Method: "POST", URI: "/b", Protocol: "HTTP/2.0", Status: 504}},
 	}
 	writeAll(t, s, evs)
 	var got []*patterns.Event
-	bare := func(ev *patterns.Event) bool { return ev.Error != nil || ev.Slow != nil }
-	if err := s.EventsBare(t0, t0.Add(time.Minute), bare, func(ev *patterns.Event) error { got = append(got, ev); return nil }); err != nil {
+	bare := func(ev *patterns.Event) bool { return ev.Error != nil || ev.Slow != nil || ev.Access != nil }
+	owned := func(ev *patterns.Event) *patterns.Event { // a copy of every field, through the codec
+		v, err := encodeEvent(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := decodeEvent(eventKey(ev), v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if err := s.EventsBare(t0, t0.Add(time.Minute), bare, func(ev *patterns.Event) error { got = append(got, owned(ev)); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != len(evs) {
@@ -108,7 +131,7 @@ func TestEventsBareLeavesOutTheTextOfThoseAsked(t *testing.T) {
 	}
 	for i, ev := range got {
 		want := *evs[i]
-		if want.Error != nil {
+		if want.Error != nil || want.Access != nil {
 			want.Text = ""
 		}
 		if !reflect.DeepEqual(ev, &want) {
@@ -656,5 +679,36 @@ func TestSlowFormIsDeterministic(t *testing.T) {
 		if again, _ := encodeEvent(ev); !bytes.Equal(again, first) {
 			t.Fatalf("encoded differently:\n%q\n%q", again, first)
 		}
+	}
+}
+
+// A Writer encodes its events into one buffer, written over once they are
+// in the store: the events of a first Flush read back as written after a
+// second Flush reused the buffer, in the store that lives and in a
+// temporary one (values in the value log).
+func TestWriterBufferReusedAfterFlush(t *testing.T) {
+	temp, err := OpenTemp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { temp.Close() })
+	for name, s := range map[string]*Store{"lives": open(t), "temporary": temp} {
+		t.Run(name, func(t *testing.T) {
+			var want []*patterns.Event
+			w := s.NewWriter()
+			for round := range 3 {
+				var evs []*patterns.Event
+				for i := range 50 {
+					evs = append(evs, &patterns.Event{Time: t0.Add(time.Duration(round*50+i) * time.Millisecond), Kind: patterns.KindNginxError, Path: "error.log",
+						Offset: int64(round*50 + i), Text: fmt.Sprintf("round %d line %d %s", round, i, strings.Repeat(string(rune('a'+round)), 200)),
+						Error: &patterns.NginxError{Level: "error", Message: fmt.Sprintf("message %d.%d", round, i), Errno: round}})
+				}
+				flushAll(t, w, evs)
+				want = append(want, evs...)
+			}
+			if got := eventsIn(t, s, t0, t0.Add(time.Minute)); !reflect.DeepEqual(got, want) {
+				t.Fatalf("read back %d events, not those written (%d)", len(got), len(want))
+			}
+		})
 	}
 }

@@ -24,6 +24,7 @@ type Writer struct {
 	keys    [][]byte     // the events' keys
 	values  [][]byte     // and their values, encoded when handed: not on the writing goroutine
 	blocks  blockEntries // a temporary store's slow-log entries (slowblocks.go)
+	buf     []byte       // where Event encodes keys and values (appendEncoded), one after the other
 	evBytes int
 	seconds map[int64]*rollup
 	slow    map[int64]slowRollup // by minute
@@ -128,11 +129,11 @@ func (w *Writer) Event(ev *patterns.Event) error {
 		w.take(ev, w.eventKey(ev), nil)
 		return nil
 	}
-	v, err := encodeEvent(ev)
+	k, v, err := w.appendEncoded(ev)
 	if err != nil {
 		return err
 	}
-	w.take(ev, w.eventKey(ev), v)
+	w.take(ev, k, v)
 	return nil
 }
 
@@ -217,6 +218,30 @@ func (w *Writer) take(ev *patterns.Event, k, v []byte) {
 	w.values = append(w.values, v)
 }
 
+// encodeChunk is the size of the buffers a Writer encodes its events
+// into: the largest of Go's small allocations.
+const encodeChunk = 32 << 10
+
+// appendEncoded encodes ev's key and value into w.buf, or into a new
+// buffer when ev may not fit what is left of it: the keys and values
+// handed before keep the bytes they point to, and those are never written
+// again until they are in the store (Flush).
+func (w *Writer) appendEncoded(ev *patterns.Event) (k, v []byte, err error) {
+	need := eventKeyLen + encodedSize(ev)
+	if cap(w.buf)-len(w.buf) < need {
+		w.buf = make([]byte, 0, max(encodeChunk, need))
+	}
+	start := len(w.buf)
+	b := appendKeyOf(w.buf, ev, w.byPath)
+	mid := len(b)
+	b, err = appendEvent(b, ev)
+	if err != nil {
+		return nil, nil, err
+	}
+	w.buf = b
+	return b[start:mid:mid], b[mid:len(b):len(b)], nil
+}
+
 // Flush writes what the Writer holds, in as many transactions as it
 // takes: use Checkpoint when the counts must go with a position. It
 // refuses, with an error wrapping ErrDiskFull, when the disk is nearly
@@ -245,6 +270,9 @@ func (w *Writer) Flush() error {
 		return fmt.Errorf("cannot write slow-query rollups to the store in %s: %w (is the disk full?)", w.s.dir, err)
 	}
 	w.secSize = 0
+	// What w.buf held is in the store (Badger copied it: its memtable, its
+	// value log), the slow rollups' worst entries' keys with it.
+	w.buf = w.buf[:0]
 	for _, src := range w.sources {
 		if err := w.s.PutSource(src); err != nil {
 			return err

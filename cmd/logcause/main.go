@@ -42,10 +42,14 @@ func main() {
 // far above its live heap; a soft limit keeps the peak bounded
 // (shared/docs/dependencies.md). A batch analysis in a temporary store
 // (store.OpenTemp's profile) peaks at ~65 MiB live on an outage-heavy log
-// (docs/benchmarks.md, "The outage's records"): 104 MiB costs it a few
+// (docs/benchmarks.md, "The outage's records"): 104 MiB cost it a few
 // percent more CPU than 144, for ~35 MB less peak (126–132 MB in all; at
-// 112 MiB 136–149). A store that lives (--store) flushes 16 MiB memtables
-// and compacts: 144 MiB cost that one 30% more CPU.
+// 112 MiB 136–149). Since its events are decoded in place (store.EventsBare
+// lends them) it makes far less garbage and collects less often: at 104
+// MiB its peak rose to 141–159 MB, at 96 MiB 127–135 MB for about the CPU
+// of 104 (88 MiB: 118–125 MB, ~10% more CPU; "The outage's reading
+// back"). A store that lives (--store) flushes 16 MiB memtables and
+// compacts: 144 MiB cost that one 30% more CPU.
 //
 // A daemon (watch, fleet) holds a live heap of ~30 MiB (its store's caches
 // included: store.OpenQuiet) and must keep RSS flat and under 100 MB for
@@ -55,7 +59,7 @@ func main() {
 // it in collections.
 const (
 	memoryLimit        = 256 << 20
-	scratchMemoryLimit = 104 << 20
+	scratchMemoryLimit = 96 << 20
 	daemonMemoryLimit  = 64 << 20
 )
 

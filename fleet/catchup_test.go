@@ -177,7 +177,10 @@ func catchUp(t *testing.T, next fleet.Publisher) (*store.Store, int) {
 		if k > chunk {
 			t.Errorf("publish %d held %d messages, more than the chunk's %d", i, k, chunk)
 		}
-		if i > 0 && backlog[i] >= backlog[i-1] {
+		// The first publish is the failed chunk's seconds sent again as
+		// they were; then that chunk read again (its seconds published),
+		// and the others: the backlog falls with each.
+		if i > 1 && backlog[i] >= backlog[i-1] {
 			t.Errorf("the backlog before publish %d is %v, not less than before the one before (%v)", i, backlog[i], backlog[i-1])
 		}
 	}

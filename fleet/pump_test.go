@@ -67,7 +67,7 @@ func runPump(t *testing.T, st *store.Store, pub fleet.Publisher) *pumpRun {
 func runPumpOf(t *testing.T, host string, st *store.Store, pub fleet.Publisher, with ...func(*fleet.PumpConfig)) *pumpRun {
 	t.Helper()
 	r := &pumpRun{rounds: make(chan error, 100), retry: make(chan time.Time)}
-	cfg := fleet.PumpConfig{Site: "shop", Host: host, Every: -1,
+	cfg := fleet.PumpConfig{Site: "shop", Host: host, Every: -1, Heartbeat: -1,
 		After: func(time.Duration) <-chan time.Time { return r.retry }, OnRound: func(err error) { r.rounds <- err }}
 	for _, f := range with {
 		f(&cfg)
@@ -153,8 +153,8 @@ func consumeUntil(tb testing.TB, ms *memStream, fst *store.Store, batch int, n u
 
 // TestPumpSendsAFailedRoundAgainAsItWas: a round whose first message (the
 // seconds) was stored before the connection was lost is sent again as it
-// was, and the counts grown since go in a message of their own: the
-// fleet's counts are the host's, none added twice.
+// was, and the counts grown since go in a message of their own, by the
+// next round: the fleet's counts are the host's, none added twice.
 func TestPumpSendsAFailedRoundAgainAsItWas(t *testing.T) {
 	st := openStore(t, "web1")
 	commit(t, st, t0, 200, 3)
@@ -185,6 +185,10 @@ logcause_fleet_publish_failures_total 1
 	}
 	if s := r.p.Stats(); s.Backlog != 0 || !s.Cursor.Equal(t0.Add(2*time.Second)) {
 		t.Errorf("after the retry: %+v; want no backlog, the cursor past the last second", s)
+	}
+	r.p.Wake() // the commit's
+	if err := r.await(t); err != nil {
+		t.Fatal(err)
 	}
 	fst := consume(t, ms)
 	if want, got := secondsOf(t, st), secondsOf(t, fst); !maps.Equal(want, got) {

@@ -32,6 +32,7 @@ const (
 	KindSeconds  = "seconds"  // a batch of per-second counts to add (wireSeconds, JSON compressed with zstd)
 	KindRecords  = "records"  // a batch of records the host keeps in full (wireRecords, JSON compressed with zstd)
 	KindIncident = "incident" // one of the host's incidents opened, updated or resolved (wireIncident)
+	KindClock    = "clock"    // a host's heartbeat: its clock, when it had nothing else to publish (wireClock)
 )
 
 // SubjectPrefix is the first token of every subject.
@@ -132,3 +133,11 @@ func recordsID(host string, ids []string) string {
 
 // unixTime is a wire second's instant.
 func unixTime(t int64) time.Time { return time.Unix(t, 0).UTC() }
+
+// wireClock is a host's heartbeat: its clock, in Unix seconds.
+type wireClock struct {
+	T int64 `json:"t"`
+}
+
+// clockID names a host's heartbeat by its instant.
+func clockID(host string, t int64) string { return host + ".c." + strconv.FormatInt(t, 36) }

@@ -75,8 +75,10 @@ type PumpConfig struct {
 	// ChunkMessages bounds what a round holds in memory and hands the
 	// Publisher at once: a round publishes in chunks of at most
 	// ChunkMessages messages, each acknowledged before the next is read,
-	// the state moved after each. Default 256 (nats.go refuses more than
-	// 4,000 publishes waiting for their acknowledgement).
+	// the state moved after each. Default 64: at most ~16 MiB of records
+	// in memory (256 KiB of them a message) when a burst of gateway
+	// errors is caught up (nats.go refuses more than 4,000 publishes
+	// waiting for their acknowledgement).
 	ChunkMessages int
 }
 
@@ -119,8 +121,9 @@ type Pump struct {
 	stats     Stats
 
 	// Of the Pump's goroutine only.
-	st    pumpState
-	floor time.Time // nothing stamped before it is published: the cursor of an older version
+	st     pumpState
+	floor  time.Time // nothing stamped before it is published: the cursor of an older version, for its first round
+	pruned time.Time // the day before which the seconds published are pruned (the store's first day)
 }
 
 // counts is a second's counts published.
@@ -134,7 +137,7 @@ func NewPump(src Source, pub Publisher, cfg PumpConfig) *Pump {
 	cfg.MaxBacklog = cmp.Or(cfg.MaxBacklog, 6*time.Hour)
 	cfg.Every = cmp.Or(cfg.Every, 5*time.Second)
 	cfg.Heartbeat = cmp.Or(cfg.Heartbeat, 10*time.Second)
-	cfg.ChunkMessages = max(cmp.Or(cfg.ChunkMessages, 256), 2) // a message of seconds and one of records at least
+	cfg.ChunkMessages = max(cmp.Or(cfg.ChunkMessages, 64), 2) // a message of seconds and one of records at least
 	if cfg.After == nil {
 		cfg.After = time.After
 	}
@@ -271,8 +274,7 @@ func (p *Pump) Run(ctx context.Context) error {
 	}
 }
 
-// loadCursor reads the Pump's state, and prunes what it kept of the
-// seconds the store no longer holds.
+// loadCursor reads the Pump's state.
 func (p *Pump) loadCursor() error {
 	v, ok, err := p.src.Meta(stateMeta)
 	if err != nil {
@@ -287,12 +289,6 @@ func (p *Pump) loadCursor() error {
 	} else if ok {
 		if err := p.floor.UnmarshalText(v); err != nil {
 			return fmt.Errorf("cannot read the fleet's cursor %q: %w (remove it with the store to publish afresh)", v, err)
-		}
-	}
-	if first, _, ok, err := p.src.Range(); err == nil && ok {
-		err = p.src.PruneFleetPublished(first)
-		if err != nil {
-			slog.Warn("cannot prune the fleet's state", "err", err)
 		}
 	}
 	return nil
@@ -353,6 +349,12 @@ func (p *Pump) round(ctx context.Context) error {
 	first, last, ok, err := p.src.Range()
 	if err != nil {
 		return err
+	}
+	if day := first.Truncate(24 * time.Hour); ok && day.After(p.pruned) {
+		if err := p.src.PruneFleetPublished(day); err != nil { // the store's retention dropped those seconds
+			slog.Warn("cannot prune the fleet's state", "err", err)
+		}
+		p.pruned = day
 	}
 	limit := p.cfg.Now().Add(maxAhead).Truncate(time.Second) // the future waits for its time
 	if p.st.UpTo == 0 {
@@ -510,6 +512,9 @@ func (p *Pump) publish(ctx context.Context, c chunkOut) error {
 		return fmt.Errorf("cannot keep the fleet's cursor: %w", err)
 	}
 	p.st = c.state
+	if c.state.UpTo == 0 {
+		p.floor = time.Time{} // the older version's cursor served its round
+	}
 	p.mu.Lock()
 	if c.incidents > 0 {
 		p.incidents = p.incidents[c.incidents:]

@@ -94,6 +94,14 @@ func TestCatchUpInChunks(t *testing.T) {
 func TestCatchUpInChunksOnJetStream(t *testing.T) {
 	_, js := onCluster(t)
 	st, n := catchUp(t, js)
+	fst, _ := caughtUp(t, js)
+	sameAsTheHost(t, st, fst, n)
+}
+
+// caughtUp merges what the site shop's stream holds into a fleet store
+// by a Consumer of js, and returns them once it caught up.
+func caughtUp(t *testing.T, js *fleet.JetStream) (*store.Store, *fleet.Consumer) {
+	t.Helper()
 	fst := openStore(t, "fleet")
 	c := fleet.NewConsumer(fst, fleet.ConsumerConfig{})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -110,7 +118,7 @@ func TestCatchUpInChunksOnJetStream(t *testing.T) {
 	if err := <-ran; err != nil {
 		t.Fatal(err)
 	}
-	sameAsTheHost(t, st, fst, n)
+	return fst, c
 }
 
 // sameAsTheHost checks that the fleet's store fst holds the counts of

@@ -32,22 +32,7 @@ func TestLateRecordsAreSentOnce(t *testing.T) {
 func TestLateRecordsAreSentOnceOnJetStream(t *testing.T) {
 	_, js := onCluster(t)
 	st := lateRecords(t, js)
-	fst := openStore(t, "fleet")
-	c := fleet.NewConsumer(fst, fleet.ConsumerConfig{})
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() {
-		ran <- c.Run(ctx, func(ctx context.Context, from uint64) (fleet.Feeder, error) { return js.Subscribe(ctx, "shop", from) })
-	}()
-	select {
-	case <-c.CaughtUp():
-	case <-time.After(guard):
-		t.Fatal("the consumer did not catch up")
-	}
-	cancel()
-	if err := <-ran; err != nil {
-		t.Fatal(err)
-	}
+	fst, c := caughtUp(t, js)
 	sameRecordsOnce(t, st, fst, c)
 }
 

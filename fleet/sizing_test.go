@@ -20,15 +20,7 @@ import (
 // round every 5 s of the day, each seeing what the store held by then.
 func publishDay(b *testing.B) (*memStream, loggen.Stats, fleet.Stats) {
 	b.Helper()
-	dir, ls := writeDay(b)
-	day, err := store.Open(filepath.Join(b.TempDir(), "day"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer day.Close()
-	if _, err := pipeline.Load(context.Background(), []string{dir}, day.NewWriter(), pipeline.Options{Zone: time.UTC, Limits: ingest.DefaultLimits}); err != nil {
-		b.Fatal(err)
-	}
+	day, ls := loadDay(b, "day")
 	first, last, _, err := day.Range()
 	if err != nil {
 		b.Fatal(err)
@@ -96,6 +88,22 @@ func commitSlice(b *testing.B, src, dst *store.Store, from, to time.Time) {
 	}
 }
 
+// loadDay is a store named name holding writeDay's day, closed at the
+// benchmark's end.
+func loadDay(b *testing.B, name string) (*store.Store, loggen.Stats) {
+	b.Helper()
+	dir, ls := writeDay(b)
+	st, err := store.Open(filepath.Join(b.TempDir(), name))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	if _, err := pipeline.Load(context.Background(), []string{dir}, st.NewWriter(), pipeline.Options{Zone: time.UTC, Limits: ingest.DefaultLimits}); err != nil {
+		b.Fatal(err)
+	}
+	return st, ls
+}
+
 // writeDay writes loggen's normal day of LOGCAUSE_SIZING_BYTES of access
 // log (default 50 MB) to a directory of its own.
 func writeDay(b *testing.B) (dir string, ls loggen.Stats) {
@@ -152,15 +160,7 @@ func BenchmarkPublishedBytesCatchUp(b *testing.B) {
 // MaxBacklog a day.
 func catchUpDay(b *testing.B) (loggen.Stats, fleet.Stats) {
 	b.Helper()
-	dir, ls := writeDay(b)
-	hst, err := store.Open(filepath.Join(b.TempDir(), "host"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer hst.Close()
-	if _, err := pipeline.Load(context.Background(), []string{dir}, hst.NewWriter(), pipeline.Options{Zone: time.UTC, Limits: ingest.DefaultLimits}); err != nil {
-		b.Fatal(err)
-	}
+	hst, ls := loadDay(b, "host")
 	_, last, _, err := hst.Range()
 	if err != nil {
 		b.Fatal(err)

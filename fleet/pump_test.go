@@ -199,12 +199,11 @@ logcause_fleet_publish_failures_total 1
 	}
 }
 
-// TestPumpLookbackAndRestart: a record committed after later ones were
+// TestPumpLateRecordAndRestart: a record committed after later ones were
 // published (a follower that lagged) and a second that grew are published
 // by the next round; a Pump started again on the store goes on from its
-// cursor: no second is sent twice, and the records it sends again (it
-// forgot what it sent) are dropped by their IDs.
-func TestPumpLookbackAndRestart(t *testing.T) {
+// state: it sends nothing again.
+func TestPumpLateRecordAndRestart(t *testing.T) {
 	st := openStore(t, "web1")
 	commit(t, st, t0.Add(30*time.Second), 502, 1, gatewayLine(t0.Add(30*time.Second), 0))
 	ms := newMemStream()

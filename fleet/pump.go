@@ -650,7 +650,7 @@ func (p *Pump) collect(room int) (chunkOut, error) {
 		recs = slices.DeleteFunc(recs, func(r record) bool { return !r.ev.Time.Before(cut) })
 	}
 	for b := range slices.Chunk(secs, maxSecondsPerMessage) {
-		m, err := p.secondsMessage(b)
+		m, err := p.secondsMessage(b, c.seconds)
 		if err != nil {
 			return c, err
 		}
@@ -677,13 +677,21 @@ func (p *Pump) collect(room int) (chunkOut, error) {
 	return c, nil
 }
 
-func (p *Pump) secondsMessage(batch []wireSecond) (Message, error) {
+// secondsMessage is a message of batch, named by its seconds' range and
+// content and by what they add up to (after, by second: the rollups as
+// the store holds them): the same growth of a second twice is two
+// messages, the same message sent again one.
+func (p *Pump) secondsMessage(batch []wireSecond, after map[int64][]byte) (Message, error) {
 	b, err := json.Marshal(wireSeconds{Seconds: batch})
 	if err != nil {
 		return Message{}, err
 	}
+	totals := make([][]byte, len(batch))
+	for i, s := range batch {
+		totals[i] = after[s.T]
+	}
 	b = p.zstd.EncodeAll(b, nil)
-	return Message{Subject: Subject(p.cfg.Site, p.cfg.Host, KindSeconds), ID: secondsID(p.cfg.Host, b, batch[0].T, batch[len(batch)-1].T), Data: b}, nil
+	return Message{Subject: Subject(p.cfg.Site, p.cfg.Host, KindSeconds), ID: secondsID(p.cfg.Host, b, totals, batch[0].T, batch[len(batch)-1].T), Data: b}, nil
 }
 
 func (p *Pump) recordsMessage(recs []record) (Message, error) {

@@ -99,11 +99,16 @@ func recordID(host string, ev *patterns.Event) string {
 		strconv.FormatInt(ev.Offset, 36) + "." + strconv.FormatUint(h.Sum64(), 36)
 }
 
-// secondsID names a batch of seconds by its range and content: sent again
-// unchanged, it is stored once.
-func secondsID(host string, data []byte, first, last int64) string {
+// secondsID names a batch of seconds by its range, its content and the
+// totals they reach (the same growth of a second twice differs by them):
+// sent again unchanged, it is stored once.
+func secondsID(host string, data []byte, totals [][]byte, first, last int64) string {
 	h := fnv.New64a()
 	h.Write(data)
+	for _, t := range totals {
+		h.Write(binary.BigEndian.AppendUint32(nil, uint32(len(t))))
+		h.Write(t)
+	}
 	return host + ".s." + strconv.FormatInt(first, 36) + "." + strconv.FormatInt(last, 36) + "." + strconv.FormatUint(h.Sum64(), 36)
 }
 

@@ -207,3 +207,66 @@ func TestHeartbeatsResolveOnAQuietSite(t *testing.T) {
 		t.Errorf("with both hosts beating, told %q; want it resolved", told)
 	}
 }
+
+// partial is a JetStream whose first Publish that the stream takes
+// stores its first message only, then fails (the connection dropped); it
+// records the IDs each Publish held from that one on.
+type partial struct {
+	*fleet.JetStream
+	mu   sync.Mutex
+	cut  bool
+	sent [][]string
+}
+
+func (p *partial) Publish(ctx context.Context, msgs []fleet.Message) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.cut {
+		if err := p.JetStream.Publish(ctx, msgs[:1]); err != nil {
+			return err // a new cluster without a stream leader yet
+		}
+		p.cut = true
+	}
+	var ids []string
+	for _, m := range msgs {
+		ids = append(ids, m.ID)
+	}
+	p.sent = append(p.sent, ids)
+	if len(p.sent) == 1 {
+		return errCut
+	}
+	return p.JetStream.Publish(ctx, msgs)
+}
+
+// TestStoredSecondsAreNotSentAgain: a chunk of two messages of seconds
+// whose first the stream stored before the connection dropped: the Pump
+// asks the stream (a real JetStream cluster in process) what it holds of
+// the host's seconds, and sends the second only, so the first is not
+// added twice even past the stream's duplicate window; the fleet's counts
+// are the host's.
+func TestStoredSecondsAreNotSentAgain(t *testing.T) {
+	_, js := onCluster(t)
+	st := openStore(t, "web1")
+	w := st.NewWriter()
+	for s := range 90 { // two messages of seconds
+		w.Requests(t0.Add(time.Duration(s)*time.Second), 200, nil, int64(1+s%3))
+	}
+	if err := w.Commit(nil); err != nil {
+		t.Fatal(err)
+	}
+	pub := &partial{JetStream: js}
+	r := runPumpOf(t, "web1", st, pub, func(c *fleet.PumpConfig) { c.Now = func() time.Time { return t0.Add(time.Hour) } })
+	for err := r.await(t); err != nil; err = r.await(t) { // the cut, and a new cluster without a stream leader yet: tried again
+		r.retry <- time.Now()
+	}
+	pub.mu.Lock()
+	sent := slices.Clone(pub.sent)
+	pub.mu.Unlock()
+	if len(sent) < 2 || len(sent[0]) != 2 || !slices.Equal(sent[1], sent[0][1:]) {
+		t.Errorf("published %q; want the chunk's two messages, then the second only", sent)
+	}
+	fst, _ := caughtUp(t, js)
+	if want, got := secondsOf(t, st), secondsOf(t, fst); !maps.Equal(want, got) {
+		t.Errorf("the fleet counts %v, the host %v", got, want)
+	}
+}

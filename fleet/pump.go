@@ -28,6 +28,17 @@ type Publisher interface {
 	Publish(ctx context.Context, msgs []Message) error
 }
 
+// LastStored is what a Publisher may tell besides (*JetStream does): the
+// ID of the last message its stream holds on a subject. Before the Pump
+// sends a chunk's seconds again (after a failure, or a restart), it asks:
+// those the stream stored before the connection dropped (a host publishes
+// its seconds in order, on a subject of its own) are not sent again, so
+// they are not added twice however long the stream was away, past its
+// duplicate window.
+type LastStored interface {
+	LastID(ctx context.Context, subject string) (id string, ok bool, err error)
+}
+
 // Source is what the Pump reads of a host's store (*store.Store is one):
 // what changed since a commit version (FleetSnapshot), and where it is.
 type Source interface {
@@ -459,6 +470,20 @@ func (p *Pump) resend(ctx context.Context) error {
 	var in inflight
 	if err := json.Unmarshal(v, &in); err != nil {
 		return fmt.Errorf("cannot read the fleet's chunk in flight: %w (remove fleet/inflight with the store to go on)", err)
+	}
+	if ls, ok := p.pub.(LastStored); ok && len(in.Msgs) > 0 {
+		ctx, cancel := context.WithTimeout(ctx, publishTimeout)
+		id, found, err := ls.LastID(ctx, in.Msgs[0].Subject)
+		cancel()
+		if err != nil {
+			p.mu.Lock()
+			p.stats.Failures++
+			p.mu.Unlock()
+			return err
+		}
+		if k := slices.IndexFunc(in.Msgs, func(m Message) bool { return found && m.ID == id }); k >= 0 {
+			in.Msgs = in.Msgs[k+1:] // stored already
+		}
 	}
 	if err := p.send(ctx, in.Msgs); err != nil {
 		return err

@@ -368,13 +368,16 @@ func (p *Pump) round(ctx context.Context) error {
 		p.pruned = day
 	}
 	limit := p.cfg.Now().Add(maxAhead).Truncate(time.Second) // the future waits for its time
-	if p.st.UpTo == 0 {
-		if err := p.begin(first, last, ok, limit); err != nil {
-			return err
-		}
-	}
+	// A round that failed goes on where it was; then a round of what was
+	// committed since it began: the first round that succeeds catches up.
+	resumed := p.st.UpTo != 0
 	sent := 0
 	for chunk := 0; ; chunk++ {
+		if p.st.UpTo == 0 {
+			if err := p.begin(first, last, ok, limit); err != nil {
+				return err
+			}
+		}
 		var queued []Message
 		if chunk == 0 { // the incident events first: they are few, and news
 			p.mu.Lock()
@@ -393,7 +396,13 @@ func (p *Pump) round(ctx context.Context) error {
 			return err
 		}
 		if c.state.UpTo == 0 {
-			break
+			if !resumed {
+				break
+			}
+			resumed = false
+			if first, last, ok, err = p.src.Range(); err != nil {
+				return err
+			}
 		}
 		if err := ctx.Err(); err != nil {
 			return err

@@ -94,6 +94,14 @@ func TestCatchUpInChunks(t *testing.T) {
 func TestCatchUpInChunksOnJetStream(t *testing.T) {
 	_, js := onCluster(t)
 	st, n := catchUp(t, js)
+	fst, _ := caughtUp(t, js)
+	sameAsTheHost(t, st, fst, n)
+}
+
+// caughtUp merges what the site shop's stream holds into a fleet store
+// by a Consumer of js, and returns them once it caught up.
+func caughtUp(t *testing.T, js *fleet.JetStream) (*store.Store, *fleet.Consumer) {
+	t.Helper()
 	fst := openStore(t, "fleet")
 	c := fleet.NewConsumer(fst, fleet.ConsumerConfig{})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -110,7 +118,7 @@ func TestCatchUpInChunksOnJetStream(t *testing.T) {
 	if err := <-ran; err != nil {
 		t.Fatal(err)
 	}
-	sameAsTheHost(t, st, fst, n)
+	return fst, c
 }
 
 // sameAsTheHost checks that the fleet's store fst holds the counts of
@@ -177,7 +185,10 @@ func catchUp(t *testing.T, next fleet.Publisher) (*store.Store, int) {
 		if k > chunk {
 			t.Errorf("publish %d held %d messages, more than the chunk's %d", i, k, chunk)
 		}
-		if i > 0 && backlog[i] >= backlog[i-1] {
+		// The first publish is the failed chunk's seconds sent again as
+		// they were; then that chunk read again (its seconds published),
+		// and the others: the backlog falls with each.
+		if i > 1 && backlog[i] >= backlog[i-1] {
 			t.Errorf("the backlog before publish %d is %v, not less than before the one before (%v)", i, backlog[i], backlog[i-1])
 		}
 	}

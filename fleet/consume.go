@@ -285,6 +285,11 @@ func (c *Consumer) apply(ds []Delivery) error {
 				analyzeNow = analyzeNow || ev.Kind != patterns.KindNginxAccess || (ev.Access != nil && analyze.IsGateway(ev.Access.Status))
 			}
 			st.Records += int64(len(wr.Records))
+		case KindClock:
+			var wc wireClock
+			if err := json.Unmarshal(d.Data, &wc); err == nil {
+				seen(host, unixTime(wc.T))
+			}
 		case KindIncident:
 			var wi wireIncident
 			if err := json.Unmarshal(d.Data, &wi); err == nil && c.cfg.HostIncident != nil {

@@ -132,6 +132,26 @@ func (j *JetStream) publish(ctx context.Context, msgs []Message) error {
 	return nil
 }
 
+// LastID returns the Nats-Msg-Id of the last message the stream holds on
+// subject, and false when it holds none (LastStored).
+func (j *JetStream) LastID(ctx context.Context, subject string) (string, bool, error) {
+	s, err := j.js.Stream(ctx, StreamName)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("cannot look up the stream %s: %w (are the servers of fleet.nats.url reachable, with JetStream on?)", StreamName, err)
+	}
+	m, err := s.GetLastMsgForSubject(ctx, subject)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("cannot read the stream %s: %w", StreamName, err)
+	}
+	return m.Header.Get(jetstream.MsgIDHeader), true, nil
+}
+
 // Feed is a site's subjects, in stream order, from a sequence on.
 type Feed struct {
 	it jetstream.MessagesContext

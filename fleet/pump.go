@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -15,6 +15,7 @@ import (
 
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/patterns"
+	"github.com/logcause/logcause/store"
 	"github.com/logcause/logcause/timeline"
 )
 
@@ -27,36 +28,52 @@ type Publisher interface {
 	Publish(ctx context.Context, msgs []Message) error
 }
 
-// Source is what the Pump reads of a host's store (*store.Store is one).
-type Source interface {
-	Range() (first, last time.Time, ok bool, err error)
-	Seconds(from, to time.Time) ([]timeline.Second, error)
-	Events(from, to time.Time, fn func(*patterns.Event) error) error
-	Meta(name string) ([]byte, bool, error)
-	PutMeta(name string, v []byte) error
+// LastStored is what a Publisher may tell besides (*JetStream does): the
+// ID of the last message its stream holds on a subject. Before the Pump
+// sends a chunk's seconds again (after a failure, or a restart), it asks:
+// those the stream stored before the connection dropped (a host publishes
+// its seconds in order, on a subject of its own) are not sent again, so
+// they are not added twice however long the stream was away, past its
+// duplicate window.
+type LastStored interface {
+	LastID(ctx context.Context, subject string) (id string, ok bool, err error)
 }
 
-// cursorMeta is the store's meta name of the Pump's cursor.
+// Source is what the Pump reads of a host's store (*store.Store is one):
+// what changed since a commit version (FleetSnapshot), and where it is.
+type Source interface {
+	Range() (first, last time.Time, ok bool, err error)
+	FleetSnapshot() *store.FleetSnapshot
+	Meta(name string) ([]byte, bool, error)
+	PutMeta(name string, v []byte) error
+	PutFleetState(meta map[string][]byte, published map[int64][]byte) error
+	PruneFleetPublished(before time.Time) error
+}
+
+// cursorMeta is the store's meta name of the Pump's cursor before it
+// followed the commit versions (an instant): read once, as the floor of
+// the first round.
 const cursorMeta = "fleet/cursor"
 
 // PumpConfig says what a Pump publishes, and how it waits.
 type PumpConfig struct {
 	Site, Host string
-	// Lookback is how far before its cursor each round reads the store
-	// again: the records and counts a lagging follower committed after
-	// later ones were published (a second's counts grown since are
-	// published as what they grew by). Default 2 minutes.
-	Lookback time.Duration
-	// MaxBacklog bounds the catch-up: a cursor further behind the
-	// store's last second skips to that far before it (the seconds
-	// skipped are counted). Default 6 hours.
+	// MaxBacklog bounds the catch-up: what is stamped further behind
+	// the store's last second is not published (the seconds skipped are
+	// counted). Default 6 hours.
 	MaxBacklog time.Duration
 	// Every is the least time between two rounds: the commits of a busy
 	// host are published together, in fewer messages. Default 5 s;
 	// negative: a round at each Wake.
 	Every time.Duration
-	// After is how a round waits: Every after a round, the backoff after
-	// a failed one (from 1 s to 1 minute); default time.After.
+	// Heartbeat is how long the Pump waits for a Wake before a round of
+	// its own: a round that has nothing to publish publishes the host's
+	// clock (a heartbeat), so that a quiet host does not hold the site's
+	// clock back. Default 10 s; negative: no heartbeat, no such round.
+	Heartbeat time.Duration
+	// After is how a round waits: Every after a round, the Heartbeat,
+	// the backoff after a failed one (from 1 s to 1 minute); default
+	// time.After.
 	After func(time.Duration) <-chan time.Time
 	// Now is the clock (default time.Now): a round publishes nothing
 	// stamped more than a minute past it, so that one record from the
@@ -66,14 +83,13 @@ type PumpConfig struct {
 	// OnRound, when set, hears of each round's end (nil: published; else
 	// why not), on the Pump's goroutine.
 	OnRound func(error)
-	// ChunkSpan and ChunkMessages bound what a round holds in memory and
-	// hands the Publisher at once: a round publishes its span of the
-	// store in chunks of at most ChunkSpan of the store's time and at
-	// most ChunkMessages messages (a chunk's records are cut there), each
-	// acknowledged before the next is read, the cursor moved after each.
-	// Default 10 minutes and 256 messages (nats.go refuses more than
-	// 4,000 publishes waiting for their acknowledgement).
-	ChunkSpan     time.Duration
+	// ChunkMessages bounds what a round holds in memory and hands the
+	// Publisher at once: a round publishes in chunks of at most
+	// ChunkMessages messages, each acknowledged before the next is read,
+	// the state moved after each. Default 64: at most ~16 MiB of records
+	// in memory (256 KiB of them a message) when a burst of gateway
+	// errors is caught up (nats.go refuses more than 4,000 publishes
+	// waiting for their acknowledgement).
 	ChunkMessages int
 }
 
@@ -85,10 +101,10 @@ const maxAhead = time.Minute
 type Stats struct {
 	Messages, Bytes int64         // published
 	Failures        int64         // rounds that failed
-	Backlog         time.Duration // the store's last second minus the cursor: not published yet
-	Skipped         int64         // seconds of backlog skipped (MaxBacklog)
+	Backlog         time.Duration // the store's last second minus where the round got: not published yet
+	Skipped         int64         // seconds changed and never published (MaxBacklog)
 	Dropped         int64         // incident events dropped from a full queue
-	Cursor          time.Time     // everything of the store before it is published
+	Cursor          time.Time     // what the store committed before the last round began is published up to it
 }
 
 // publishTimeout bounds one round's publishing.
@@ -97,12 +113,12 @@ const publishTimeout = 30 * time.Second
 // maxIncidents bounds the incident events waiting to be published.
 const maxIncidents = 1000
 
-// Pump publishes what a host's store holds past its cursor (the store's
-// meta, so it survives a restart): the seconds' counts and the records.
-// Each round reads from the cursor (less the Lookback) to the store's last
-// second and publishes what was not published yet; then moves the cursor.
-// While the Publisher fails, the store keeps everything and the backlog
-// grows; the next round that succeeds catches up.
+// Pump publishes what a host's store committed (pumpState, kept in the
+// store, so it survives a restart): the seconds' counts and the records.
+// Each round publishes what was committed since the last one, whatever
+// its instants, and what grew of the seconds published. While the
+// Publisher fails, the store keeps everything and the backlog grows; the
+// next round that succeeds catches up.
 type Pump struct {
 	src  Source
 	pub  Publisher
@@ -116,11 +132,9 @@ type Pump struct {
 	stats     Stats
 
 	// Of the Pump's goroutine only.
-	cursor  time.Time            // everything before it was published
-	floor   time.Time            // nothing before it is published again (the cursor at the start)
-	seconds map[int64]counts     // what was published of the seconds within the lookback
-	records map[string]time.Time // the records published within the lookback, with their instants
-	failed  *roundOut            // the round that failed, sent again first
+	st     pumpState
+	floor  time.Time // nothing stamped before it is published: the cursor of an older version, for its first round
+	pruned time.Time // the day before which the seconds published are pruned (the store's first day)
 }
 
 // counts is a second's counts published.
@@ -131,11 +145,10 @@ type counts struct {
 
 // NewPump returns a Pump of src to pub; run it with Run.
 func NewPump(src Source, pub Publisher, cfg PumpConfig) *Pump {
-	cfg.Lookback = cmp.Or(cfg.Lookback, 2*time.Minute)
 	cfg.MaxBacklog = cmp.Or(cfg.MaxBacklog, 6*time.Hour)
 	cfg.Every = cmp.Or(cfg.Every, 5*time.Second)
-	cfg.ChunkSpan = cmp.Or(cfg.ChunkSpan, 10*time.Minute)
-	cfg.ChunkMessages = max(cmp.Or(cfg.ChunkMessages, 256), 2) // a message of seconds and one of records at least
+	cfg.Heartbeat = cmp.Or(cfg.Heartbeat, 10*time.Second)
+	cfg.ChunkMessages = max(cmp.Or(cfg.ChunkMessages, 64), 2) // a message of seconds and one of records at least
 	if cfg.After == nil {
 		cfg.After = time.After
 	}
@@ -143,7 +156,7 @@ func NewPump(src Source, pub Publisher, cfg PumpConfig) *Pump {
 		cfg.Now = time.Now
 	}
 	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1)) // no error without options that fail
-	return &Pump{src: src, pub: pub, cfg: cfg, zstd: enc, wake: make(chan struct{}, 1), seconds: map[int64]counts{}, records: map[string]time.Time{}}
+	return &Pump{src: src, pub: pub, cfg: cfg, zstd: enc, wake: make(chan struct{}, 1)}
 }
 
 // Wake asks for a round soon (something was committed). It never blocks.
@@ -246,10 +259,15 @@ func (p *Pump) Run(ctx context.Context) error {
 				case <-p.cfg.After(p.cfg.Every):
 				}
 			}
+			var beat <-chan time.Time // nil: none
+			if p.cfg.Heartbeat > 0 {
+				beat = p.cfg.After(p.cfg.Heartbeat)
+			}
 			select {
 			case <-ctx.Done():
 				return nil
 			case <-p.wake:
+			case <-beat:
 			}
 			continue
 		}
@@ -267,58 +285,98 @@ func (p *Pump) Run(ctx context.Context) error {
 	}
 }
 
+// loadCursor reads the Pump's state.
 func (p *Pump) loadCursor() error {
-	v, ok, err := p.src.Meta(cursorMeta)
+	v, ok, err := p.src.Meta(stateMeta)
 	if err != nil {
 		return fmt.Errorf("cannot read the fleet's cursor: %w", err)
 	}
 	if ok {
-		if err := p.cursor.UnmarshalText(v); err != nil {
+		if err := json.Unmarshal(v, &p.st); err != nil {
+			return fmt.Errorf("cannot read the fleet's cursor %q: %w (remove it with the store to publish afresh)", v, err)
+		}
+	} else if v, ok, err = p.src.Meta(cursorMeta); err != nil {
+		return fmt.Errorf("cannot read the fleet's cursor: %w", err)
+	} else if ok {
+		if err := p.floor.UnmarshalText(v); err != nil {
 			return fmt.Errorf("cannot read the fleet's cursor %q: %w (remove it with the store to publish afresh)", v, err)
 		}
 	}
-	p.floor = p.cursor
 	return nil
 }
 
-// round publishes what the store holds past the cursor, in chunks (each
-// acknowledged before the next is read, the cursor moved after each). A
-// chunk that failed is sent again first, as it was (the same messages,
-// the same IDs): a batch of seconds the stream stored before the failure
-// is then dropped as a duplicate, never added again under another ID.
+// pumpState is where the Pump is, kept in the store's meta (stateMeta)
+// with what it published of the seconds, in one transaction, after each
+// chunk the stream acknowledged.
+//
+// What the Pump follows is what the store committed, by Badger's commit
+// versions, not the records' instants: a round publishes the seconds and
+// records last committed at a version in (Since, UpTo] (UpTo: the store's
+// version when the round began) stamped before Limit, and those of any
+// version up to UpTo stamped in [Limit, NewLimit): the ones a round left
+// for later because they were stamped past its clock. So a record comes
+// out once, whatever its instant and however late it was committed (a
+// follower lagging behind the others, a rotated file drained after a long
+// stop, a restart), and a second whose counts grew after they were
+// published comes out again as what it grew by.
+type pumpState struct {
+	Since uint64    `json:"since"` // the changes up to it are published (stamped before Limit)
+	Limit time.Time `json:"limit"` // what is stamped from it on was left for later
+	// The round in progress (UpTo 0: none): from the instant From on
+	// (and, of the records, after the key After) up to NewLimit.
+	UpTo     uint64    `json:"up_to,omitempty"`
+	NewLimit time.Time `json:"new_limit,omitzero"`
+	From     time.Time `json:"from,omitzero"`
+	After    []byte    `json:"after,omitempty"`
+	To       time.Time `json:"to,omitzero"` // the store's last second (and the one before NewLimit) when it began
+}
+
+// The store's meta names of the Pump's state and of the chunk being
+// published (inflight: its seconds' messages, sent again as they were
+// after a failure or a restart, so that counts stored just before a
+// connection dropped are never added twice under another ID).
+const (
+	stateMeta    = "fleet/state"
+	inflightMeta = "fleet/inflight"
+)
+
+// inflight is a chunk's seconds being published: the messages and the
+// seconds' rollups (as the store gave them) kept as published once the
+// stream stored them.
+type inflight struct {
+	Msgs      []Message        `json:"msgs"`
+	Published map[int64][]byte `json:"published"`
+}
+
+// round publishes what the store committed since the last round, in
+// chunks (each acknowledged before the next is read, the state moved
+// after each). The seconds of a chunk that failed are sent again first,
+// as they were (the same messages, the same IDs). A round that published
+// nothing publishes the host's clock (a heartbeat).
 func (p *Pump) round(ctx context.Context) error {
-	if p.failed != nil {
-		if err := p.publish(ctx, *p.failed); err != nil {
-			return err
-		}
-		p.failed = nil
-	}
-	first, last, ok, err := p.src.Range()
-	if err != nil || !ok {
+	if err := p.resend(ctx); err != nil {
 		return err
 	}
-	to := last.Truncate(time.Second).Add(time.Second) // up to the last second, included
-	if limit := p.cfg.Now().Add(maxAhead).Truncate(time.Second); to.After(limit) {
-		to = limit // the future waits for its time
+	first, last, ok, err := p.src.Range()
+	if err != nil {
+		return err
 	}
-	if oldest := to.Add(-p.cfg.MaxBacklog); p.cursor.Before(oldest) {
-		if !p.cursor.IsZero() { // else the first start: everything within the bound
-			p.mu.Lock()
-			p.stats.Skipped += int64(oldest.Sub(p.cursor) / time.Second)
-			p.mu.Unlock()
-			slog.Warn("the fleet's backlog is longer than its bound: skipping", "from", p.cursor, "to", oldest)
+	if day := first.Truncate(24 * time.Hour); ok && day.After(p.pruned) {
+		if err := p.src.PruneFleetPublished(day); err != nil { // the store's retention dropped those seconds
+			slog.Warn("cannot prune the fleet's state", "err", err)
 		}
-		p.cursor, p.floor = oldest, oldest
+		p.pruned = day
 	}
-	p.cursor = later(p.cursor, first.Truncate(time.Second)) // nothing stored before
-	p.setBacklog(to.Sub(p.cursor))
+	limit := p.cfg.Now().Add(maxAhead).Truncate(time.Second) // the future waits for its time
+	// A round that failed goes on where it was; then a round of what was
+	// committed since it began: the first round that succeeds catches up.
+	resumed := p.st.UpTo != 0
+	sent := 0
 	for chunk := 0; ; chunk++ {
-		// Nothing before the cursor the Pump started with: it does not
-		// know what it published of it.
-		from := later(p.floor, p.cursor.Add(-p.cfg.Lookback))
-		end := to
-		if e := p.cursor.Add(p.cfg.ChunkSpan); e.Before(end) {
-			end = e
+		if p.st.UpTo == 0 {
+			if err := p.begin(first, last, ok, limit); err != nil {
+				return err
+			}
 		}
 		var queued []Message
 		if chunk == 0 { // the incident events first: they are few, and news
@@ -327,30 +385,104 @@ func (p *Pump) round(ctx context.Context) error {
 			queued = q[:min(len(q), p.cfg.ChunkMessages-2):min(len(q), p.cfg.ChunkMessages-2)]
 			p.mu.Unlock()
 		}
-		r, err := p.collect(from, end, to, p.cfg.ChunkMessages-len(queued))
+		p.setBacklog(p.st.To.Sub(p.st.From))
+		c, err := p.collect(p.cfg.ChunkMessages - len(queued))
 		if err != nil {
 			return err
 		}
-		r.incidents, r.msgs = len(queued), append(queued, r.msgs...)
-		if err := p.publish(ctx, r); err != nil {
-			p.failed = &r
+		sent += len(c.msgs)
+		c.incidents, c.msgs = len(queued), append(queued, c.msgs...)
+		if err := p.publish(ctx, c); err != nil {
 			return err
 		}
-		if !p.cursor.Before(to) {
-			return nil
+		if c.state.UpTo == 0 {
+			if !resumed {
+				break
+			}
+			resumed = false
+			if first, last, ok, err = p.src.Range(); err != nil {
+				return err
+			}
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 	}
+	if sent == 0 && p.cfg.Heartbeat >= 0 {
+		return p.heartbeat(ctx)
+	}
+	return nil
 }
 
-// publish sends r's messages; once they are stored, it records them as
-// published and moves the cursor.
-func (p *Pump) publish(ctx context.Context, r roundOut) error {
-	if len(r.msgs) > 0 {
-		ctx, cancel := context.WithTimeout(ctx, publishTimeout) // NATS away: a failure counted, then the backoff
-		err := p.pub.Publish(ctx, r.msgs)
+// begin starts a round: the changes up to the store's version now, and,
+// stamped past the last round's clock, those up to limit; none stamped
+// more than MaxBacklog before the store's last second (those are counted
+// as skipped).
+func (p *Pump) begin(first, last time.Time, ok bool, limit time.Time) error {
+	snap := p.src.FleetSnapshot()
+	upTo := snap.Version()
+	defer snap.Close()
+	st := p.st
+	st.UpTo, st.NewLimit, st.After = upTo, later(st.Limit, limit), nil
+	if !ok {
+		st.From = st.NewLimit // nothing stored: nothing to publish, the versions move on
+		p.st = st
+		return nil
+	}
+	to := last.Truncate(time.Second).Add(time.Second)
+	if to.After(st.NewLimit) {
+		to = st.NewLimit
+	}
+	st.From, st.To = later(to.Add(-p.cfg.MaxBacklog), p.floor), to
+	st.From = later(st.From, first.Truncate(time.Second))
+	if st.Since > 0 && st.From.Before(st.Limit) { // from the first change (the backlog's start)
+		start, stop := later(st.From, st.Limit), errors.New("found")
+		end := earlier(st.Limit, st.NewLimit)
+		err := snap.ChangedEvents(st.From, end, nil, st.Since, upTo, func(_ []byte, ev *patterns.Event) error {
+			start = earlier(start, ev.Time.Truncate(time.Second))
+			return stop
+		})
+		if err == nil || errors.Is(err, stop) {
+			err = snap.ChangedSeconds(st.From, end, st.Since, upTo, func(now, _ timeline.Second, _ []byte) error {
+				start = earlier(start, now.Time)
+				return stop
+			})
+		}
+		if err != nil && !errors.Is(err, stop) {
+			return err
+		}
+		st.From = start
+	}
+	if p.st.Since > 0 { // else the first start: everything within the bound
+		n := 0
+		if err := snap.ChangedSeconds(time.Time{}, earlier(st.From, st.Limit), p.st.Since, upTo, func(_, _ timeline.Second, _ []byte) error { n++; return nil }); err != nil {
+			return err
+		}
+		if n > 0 {
+			p.mu.Lock()
+			p.stats.Skipped += int64(n)
+			p.mu.Unlock()
+			slog.Warn("the fleet's backlog is longer than its bound: skipping", "seconds", n, "before", st.From)
+		}
+	}
+	p.st = st
+	return nil
+}
+
+// resend publishes the seconds of a chunk that failed (or that a restart
+// interrupted) as they were, and keeps them as published.
+func (p *Pump) resend(ctx context.Context) error {
+	v, ok, err := p.src.Meta(inflightMeta)
+	if err != nil || !ok || len(v) == 0 {
+		return err
+	}
+	var in inflight
+	if err := json.Unmarshal(v, &in); err != nil {
+		return fmt.Errorf("cannot read the fleet's chunk in flight: %w (remove fleet/inflight with the store to go on)", err)
+	}
+	if ls, ok := p.pub.(LastStored); ok && len(in.Msgs) > 0 {
+		ctx, cancel := context.WithTimeout(ctx, publishTimeout)
+		id, found, err := ls.LastID(ctx, in.Msgs[0].Subject)
 		cancel()
 		if err != nil {
 			p.mu.Lock()
@@ -358,33 +490,87 @@ func (p *Pump) publish(ctx context.Context, r roundOut) error {
 			p.mu.Unlock()
 			return err
 		}
+		if k := slices.IndexFunc(in.Msgs, func(m Message) bool { return found && m.ID == id }); k >= 0 {
+			in.Msgs = in.Msgs[k+1:] // stored already
+		}
 	}
-	maps.Copy(p.seconds, r.seconds)
-	maps.Copy(p.records, r.records)
-	p.cursor = later(p.cursor, r.to)
-	cur, err := p.cursor.MarshalText()
-	if err == nil {
-		err = p.src.PutMeta(cursorMeta, cur)
+	if err := p.send(ctx, in.Msgs); err != nil {
+		return err
 	}
-	if err != nil {
-		return fmt.Errorf("cannot keep the fleet's cursor: %w", err)
+	return p.src.PutFleetState(map[string][]byte{inflightMeta: nil}, in.Published)
+}
+
+// send publishes msgs (a failure counted).
+func (p *Pump) send(ctx context.Context, msgs []Message) error {
+	if len(msgs) == 0 {
+		return nil
 	}
-	horizon := p.cursor.Add(-p.cfg.Lookback)
-	maps.DeleteFunc(p.seconds, func(t int64, _ counts) bool { return unixTime(t).Before(horizon) })
-	maps.DeleteFunc(p.records, func(_ string, t time.Time) bool { return t.Before(horizon) })
+	ctx, cancel := context.WithTimeout(ctx, publishTimeout) // NATS away: a failure counted, then the backoff
+	defer cancel()
+	if err := p.pub.Publish(ctx, msgs); err != nil {
+		p.mu.Lock()
+		p.stats.Failures++
+		p.mu.Unlock()
+		return err
+	}
 	p.mu.Lock()
-	if r.incidents > 0 {
-		p.incidents = p.incidents[r.incidents:]
-		p.keepQueueLocked()
-	}
-	for _, m := range r.msgs {
+	for _, m := range msgs {
 		p.stats.Messages++
 		p.stats.Bytes += int64(len(m.Data) + len(m.Subject) + len(m.ID))
 	}
-	p.stats.Backlog = max(r.upTo.Sub(p.cursor), 0)
-	p.stats.Cursor = p.cursor
 	p.mu.Unlock()
 	return nil
+}
+
+// publish sends c's messages (its seconds kept in flight first); once
+// they are stored, it keeps the seconds as published and the state moved
+// on, in one transaction.
+func (p *Pump) publish(ctx context.Context, c chunkOut) error {
+	if len(c.seconds) > 0 {
+		b, err := json.Marshal(inflight{Msgs: c.secondsMsgs, Published: c.seconds})
+		if err == nil {
+			err = p.src.PutMeta(inflightMeta, b)
+		}
+		if err != nil {
+			return fmt.Errorf("cannot keep the fleet's chunk in flight: %w", err)
+		}
+	}
+	if err := p.send(ctx, c.msgs); err != nil {
+		return err
+	}
+	state, err := json.Marshal(c.state)
+	if err != nil {
+		return err
+	}
+	if err := p.src.PutFleetState(map[string][]byte{stateMeta: state, inflightMeta: nil}, c.seconds); err != nil {
+		return fmt.Errorf("cannot keep the fleet's cursor: %w", err)
+	}
+	p.st = c.state
+	if c.state.UpTo == 0 {
+		p.floor = time.Time{} // the older version's cursor served its round
+	}
+	p.mu.Lock()
+	if c.incidents > 0 {
+		p.incidents = p.incidents[c.incidents:]
+		p.keepQueueLocked()
+	}
+	p.stats.Cursor = c.state.From
+	if c.state.UpTo == 0 {
+		p.stats.Cursor, p.stats.Backlog = c.state.To, 0
+	}
+	p.mu.Unlock()
+	return nil
+}
+
+// heartbeat publishes the host's clock: a host with nothing new to say
+// tells the fleet that it is there, and how far it got.
+func (p *Pump) heartbeat(ctx context.Context) error {
+	t := p.cfg.Now().Truncate(time.Second).Unix()
+	b, err := json.Marshal(wireClock{T: t})
+	if err != nil {
+		return err
+	}
+	return p.send(ctx, []Message{{Subject: Subject(p.cfg.Site, p.cfg.Host, KindClock), ID: clockID(p.cfg.Host, t), Data: b}})
 }
 
 func (p *Pump) setBacklog(d time.Duration) {
@@ -393,15 +579,13 @@ func (p *Pump) setBacklog(d time.Duration) {
 	p.mu.Unlock()
 }
 
-// roundOut is what a chunk of a round publishes, and what it covers:
-// recorded once it was published.
-type roundOut struct {
-	msgs      []Message
-	incidents int // the queued incident events at the head of msgs
-	seconds   map[int64]counts
-	records   map[string]time.Time
-	to        time.Time // the cursor after it
-	upTo      time.Time // the round's end: the backlog after it is upTo less the cursor
+// chunkOut is what a chunk of a round publishes, and the state after it.
+type chunkOut struct {
+	msgs        []Message
+	incidents   int       // the queued incident events at the head of msgs
+	secondsMsgs []Message // the messages of seconds among msgs
+	seconds     map[int64][]byte
+	state       pumpState
 }
 
 // What bounds a message: 60 seconds; 256 records or about 256 KiB of
@@ -413,102 +597,147 @@ const (
 	maxRecordBytes       = 256 << 10
 )
 
-// errChunkFull stops a chunk's reading of the records.
+// errChunkFull stops a chunk's reading.
 var errChunkFull = errors.New("the chunk is full")
 
-// collect reads a chunk, [from, to) of the store: the seconds' counts not
-// published yet (what they grew by), and the records not published yet,
-// in room messages at most (2 or more): when the seconds fill all but one,
-// the chunk ends after the last second sent; when the records fill it, at
-// the second of the last one read (the rest of that second is read again
-// by the next chunk, the records published skipped).
-func (p *Pump) collect(from, to, upTo time.Time, room int) (roundOut, error) {
-	s := roundOut{seconds: map[int64]counts{}, records: map[string]time.Time{}, to: to, upTo: upTo}
-	secs, err := p.src.Seconds(from, to)
-	if err != nil {
-		return s, err
-	}
-	var msgs []Message
-	var batch []wireSecond
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		b, err := json.Marshal(wireSeconds{Seconds: batch})
-		if err != nil {
-			return err
-		}
-		b = p.zstd.EncodeAll(b, nil)
-		msgs = append(msgs, Message{Subject: Subject(p.cfg.Site, p.cfg.Host, KindSeconds), ID: secondsID(p.cfg.Host, b, batch[0].T, batch[len(batch)-1].T), Data: b})
-		batch = nil
-		return nil
-	}
-	for _, sec := range secs {
-		now := countsOf(sec)
-		delta, any := now.minus(p.seconds[sec.Time.Unix()])
-		if !any {
-			continue
-		}
-		delta.T = sec.Time.Unix()
-		batch = append(batch, delta)
-		s.seconds[delta.T] = now
-		if len(batch) == maxSecondsPerMessage {
-			cut := unixTime(delta.T).Add(time.Second)
-			if err := flush(); err != nil {
-				return s, err
-			}
-			if len(msgs) == room-1 && cut.Before(to) {
-				to, s.to = cut, cut // the records up to there, the rest next chunk
-				break
-			}
-		}
-	}
-	if err := flush(); err != nil {
-		return s, err
-	}
-	var recs []*patterns.Event
-	var ids []string
-	size := 0
-	flushRecords := func() error {
-		if len(recs) == 0 {
-			return nil
-		}
-		b, err := json.Marshal(wireRecords{Records: recs})
-		if err != nil {
-			return fmt.Errorf("cannot encode the records: %w", err)
-		}
-		msgs = append(msgs, Message{Subject: Subject(p.cfg.Site, p.cfg.Host, KindRecords), ID: recordsID(p.cfg.Host, ids), Data: p.zstd.EncodeAll(b, nil)})
-		recs, ids, size = nil, nil, 0
-		return nil
-	}
-	room -= len(msgs)
-	err = p.src.Events(from, to, func(ev *patterns.Event) error {
-		id := recordID(p.cfg.Host, ev)
-		if _, ok := p.records[id]; ok {
-			return nil
-		}
-		recs, ids = append(recs, ev), append(ids, id)
-		size += len(ev.Text) + 512
-		s.records[id] = ev.Time
-		if len(recs) == maxRecordsPerMessage || size >= maxRecordBytes {
-			if err := flushRecords(); err != nil {
+// record is a record to publish, with its key in the host's store.
+type record struct {
+	key []byte
+	ev  *patterns.Event
+}
+
+// collect reads the next chunk of the round, in room messages at most (2
+// or more): the records first, in room-1 messages at most (when they fill
+// them, the chunk ends at the second of the last one read, the rest of
+// that second left to the next chunk by its key); then the seconds up to
+// there, what they grew by since published (when they fill the rest, the
+// chunk ends before the first second left out, and so do its records).
+func (p *Pump) collect(room int) (chunkOut, error) {
+	st := p.st
+	c := chunkOut{seconds: map[int64][]byte{}, state: st}
+	snap := p.src.FleetSnapshot()
+	defer snap.Close()
+	// The parts of the round: [From, Limit) of the versions past Since,
+	// [Limit, NewLimit) of all of them, up to UpTo.
+	parts := func(from, to time.Time, fn func(from, to time.Time, since uint64) error) error {
+		if from.Before(st.Limit) {
+			if err := fn(from, earlier(st.Limit, to), st.Since); err != nil {
 				return err
 			}
-			if room--; room == 0 {
-				s.to = later(from, ev.Time.Truncate(time.Second))
-				return errChunkFull
-			}
+		}
+		if f := later(from, st.Limit); f.Before(to) {
+			return fn(f, to, 0)
 		}
 		return nil
+	}
+	var recs []record
+	msgs, n, size := 0, 0, 0
+	cut, after := st.NewLimit, []byte(nil)
+	err := parts(st.From, st.NewLimit, func(from, to time.Time, since uint64) error {
+		return snap.ChangedEvents(from, to, st.After, since, st.UpTo, func(k []byte, ev *patterns.Event) error {
+			if n == 0 && msgs == room-1 { // the seconds' message left
+				cut, after = ev.Time.Truncate(time.Second), recs[len(recs)-1].key
+				return errChunkFull
+			}
+			recs = append(recs, record{k, ev})
+			n, size = n+1, size+len(ev.Text)+512
+			if n == maxRecordsPerMessage || size >= maxRecordBytes {
+				msgs, n, size = msgs+1, 0, 0
+			}
+			return nil
+		})
 	})
-	if errors.Is(err, errChunkFull) {
-		err = nil
+	if err != nil && !errors.Is(err, errChunkFull) {
+		return c, err
 	}
-	if err == nil {
-		err = flushRecords()
+	if after != nil && cut.Before(st.From) {
+		cut = st.From
 	}
-	s.msgs = msgs
-	return s, err
+	if n > 0 {
+		msgs++
+	}
+	// The seconds up to cut.
+	var secs []wireSecond
+	err = parts(st.From, cut, func(from, to time.Time, since uint64) error {
+		return snap.ChangedSeconds(from, to, since, st.UpTo, func(now, published timeline.Second, raw []byte) error {
+			delta, any := countsOf(now).minus(countsOf(published))
+			if !any {
+				return nil
+			}
+			if len(secs)%maxSecondsPerMessage == 0 && msgs == room {
+				cut, after = now.Time, nil // this second and its records next chunk
+				return errChunkFull
+			}
+			if len(secs)%maxSecondsPerMessage == 0 {
+				msgs++
+			}
+			delta.T = now.Time.Unix()
+			secs = append(secs, delta)
+			c.seconds[delta.T] = raw
+			return nil
+		})
+	})
+	if err != nil && !errors.Is(err, errChunkFull) {
+		return c, err
+	}
+	if after == nil { // the records end at cut
+		recs = slices.DeleteFunc(recs, func(r record) bool { return !r.ev.Time.Before(cut) })
+	}
+	for b := range slices.Chunk(secs, maxSecondsPerMessage) {
+		m, err := p.secondsMessage(b, c.seconds)
+		if err != nil {
+			return c, err
+		}
+		c.secondsMsgs = append(c.secondsMsgs, m)
+	}
+	c.msgs = slices.Clone(c.secondsMsgs)
+	for len(recs) > 0 {
+		k, size := 0, 0
+		for k < len(recs) && k < maxRecordsPerMessage && size < maxRecordBytes {
+			size += len(recs[k].ev.Text) + 512
+			k++
+		}
+		m, err := p.recordsMessage(recs[:k])
+		if err != nil {
+			return c, err
+		}
+		c.msgs, recs = append(c.msgs, m), recs[k:]
+	}
+	if cut.Equal(st.NewLimit) && after == nil { // the round is done
+		c.state = pumpState{Since: st.UpTo, Limit: st.NewLimit, To: st.To}
+		return c, nil
+	}
+	c.state.From, c.state.After = cut, after
+	return c, nil
+}
+
+// secondsMessage is a message of batch, named by its seconds' range and
+// content and by what they add up to (after, by second: the rollups as
+// the store holds them): the same growth of a second twice is two
+// messages, the same message sent again one.
+func (p *Pump) secondsMessage(batch []wireSecond, after map[int64][]byte) (Message, error) {
+	b, err := json.Marshal(wireSeconds{Seconds: batch})
+	if err != nil {
+		return Message{}, err
+	}
+	totals := make([][]byte, len(batch))
+	for i, s := range batch {
+		totals[i] = after[s.T]
+	}
+	b = p.zstd.EncodeAll(b, nil)
+	return Message{Subject: Subject(p.cfg.Site, p.cfg.Host, KindSeconds), ID: secondsID(p.cfg.Host, b, totals, batch[0].T, batch[len(batch)-1].T), Data: b}, nil
+}
+
+func (p *Pump) recordsMessage(recs []record) (Message, error) {
+	evs, ids := make([]*patterns.Event, len(recs)), make([]string, len(recs))
+	for i, r := range recs {
+		evs[i], ids[i] = r.ev, recordID(p.cfg.Host, r.ev)
+	}
+	b, err := json.Marshal(wireRecords{Records: evs})
+	if err != nil {
+		return Message{}, fmt.Errorf("cannot encode the records: %w", err)
+	}
+	return Message{Subject: Subject(p.cfg.Site, p.cfg.Host, KindRecords), ID: recordsID(p.cfg.Host, ids), Data: p.zstd.EncodeAll(b, nil)}, nil
 }
 
 func countsOf(sec timeline.Second) counts {
@@ -557,6 +786,13 @@ func (c counts) minus(o counts) (wireSecond, bool) {
 
 func later(a, b time.Time) time.Time {
 	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
 		return a
 	}
 	return b

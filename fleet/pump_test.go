@@ -67,7 +67,7 @@ func runPump(t *testing.T, st *store.Store, pub fleet.Publisher) *pumpRun {
 func runPumpOf(t *testing.T, host string, st *store.Store, pub fleet.Publisher, with ...func(*fleet.PumpConfig)) *pumpRun {
 	t.Helper()
 	r := &pumpRun{rounds: make(chan error, 100), retry: make(chan time.Time)}
-	cfg := fleet.PumpConfig{Site: "shop", Host: host, Every: -1,
+	cfg := fleet.PumpConfig{Site: "shop", Host: host, Every: -1, Heartbeat: -1,
 		After: func(time.Duration) <-chan time.Time { return r.retry }, OnRound: func(err error) { r.rounds <- err }}
 	for _, f := range with {
 		f(&cfg)
@@ -153,8 +153,9 @@ func consumeUntil(tb testing.TB, ms *memStream, fst *store.Store, batch int, n u
 
 // TestPumpSendsAFailedRoundAgainAsItWas: a round whose first message (the
 // seconds) was stored before the connection was lost is sent again as it
-// was, and the counts grown since go in a message of their own: the
-// fleet's counts are the host's, none added twice.
+// was, and the counts grown since go in a message of their own (the
+// retry goes on with what was committed since the failed round began):
+// the fleet's counts are the host's, none added twice.
 func TestPumpSendsAFailedRoundAgainAsItWas(t *testing.T) {
 	st := openStore(t, "web1")
 	commit(t, st, t0, 200, 3)
@@ -195,12 +196,11 @@ logcause_fleet_publish_failures_total 1
 	}
 }
 
-// TestPumpLookbackAndRestart: a record committed after later ones were
+// TestPumpLateRecordAndRestart: a record committed after later ones were
 // published (a follower that lagged) and a second that grew are published
 // by the next round; a Pump started again on the store goes on from its
-// cursor: no second is sent twice, and the records it sends again (it
-// forgot what it sent) are dropped by their IDs.
-func TestPumpLookbackAndRestart(t *testing.T) {
+// state: it sends nothing again.
+func TestPumpLateRecordAndRestart(t *testing.T) {
 	st := openStore(t, "web1")
 	commit(t, st, t0.Add(30*time.Second), 502, 1, gatewayLine(t0.Add(30*time.Second), 0))
 	ms := newMemStream()

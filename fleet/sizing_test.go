@@ -10,10 +10,8 @@ import (
 	"github.com/logcause/logcause/bench/loggen"
 	"github.com/logcause/logcause/fleet"
 	"github.com/logcause/logcause/ingest"
-	"github.com/logcause/logcause/patterns"
 	"github.com/logcause/logcause/pipeline"
 	"github.com/logcause/logcause/store"
-	"github.com/logcause/logcause/timeline"
 )
 
 // publishDay publishes, through a Pump, a host's store of a normal day
@@ -21,6 +19,94 @@ import (
 // LOGCAUSE_SIZING_BYTES of access log (default 50 MB), as watch does: a
 // round every 5 s of the day, each seeing what the store held by then.
 func publishDay(b *testing.B) (*memStream, loggen.Stats, fleet.Stats) {
+	b.Helper()
+	day, ls := loadDay(b, "day")
+	first, last, _, err := day.Range()
+	if err != nil {
+		b.Fatal(err)
+	}
+	hst, err := store.Open(filepath.Join(b.TempDir(), "host"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer hst.Close()
+	now := first
+	ms := newMemStream()
+	rounds := make(chan error, 1)
+	p := fleet.NewPump(hst, ms, fleet.PumpConfig{Site: "shop", Host: "web1", Every: -1, Heartbeat: -1,
+		Now: func() time.Time { return now }, OnRound: func(err error) { rounds <- err }})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	for {
+		if err := <-rounds; err != nil { // the Pump waits for a Wake: no round reads the store meanwhile
+			b.Fatal(err)
+		}
+		if now.After(last) {
+			break
+		}
+		commitSlice(b, day, hst, now, now.Add(5*time.Second))
+		now = now.Add(5 * time.Second)
+		p.Wake()
+	}
+	cancel()
+	<-done
+	return ms, ls, p.Stats()
+}
+
+// commitSlice commits to dst what src holds of [from, to), as watch
+// commits what it read of 5 s.
+func commitSlice(b *testing.B, src, dst *store.Store, from, to time.Time) {
+	b.Helper()
+	w := dst.NewWriter()
+	secs, err := src.Seconds(from, to)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, sec := range secs {
+		rest := map[int]int64{}
+		for _, c := range sec.Status {
+			rest[c.Code] = c.Count
+		}
+		for _, u := range sec.Upstreams {
+			for _, c := range u.Status {
+				w.Requests(sec.Time, c.Code, []byte(u.Addr), c.Count)
+				rest[c.Code] -= c.Count
+			}
+		}
+		for code, n := range rest {
+			if n > 0 {
+				w.Requests(sec.Time, code, nil, n)
+			}
+		}
+	}
+	if err := src.Events(from, to, w.Event); err != nil {
+		b.Fatal(err)
+	}
+	if err := w.Commit(nil); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// loadDay is a store named name holding writeDay's day, closed at the
+// benchmark's end.
+func loadDay(b *testing.B, name string) (*store.Store, loggen.Stats) {
+	b.Helper()
+	dir, ls := writeDay(b)
+	st, err := store.Open(filepath.Join(b.TempDir(), name))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	if _, err := pipeline.Load(context.Background(), []string{dir}, st.NewWriter(), pipeline.Options{Zone: time.UTC, Limits: ingest.DefaultLimits}); err != nil {
+		b.Fatal(err)
+	}
+	return st, ls
+}
+
+// writeDay writes loggen's normal day of LOGCAUSE_SIZING_BYTES of access
+// log (default 50 MB) to a directory of its own.
+func writeDay(b *testing.B) (dir string, ls loggen.Stats) {
 	b.Helper()
 	size := int64(50 << 20)
 	if s := os.Getenv("LOGCAUSE_SIZING_BYTES"); s != "" {
@@ -30,78 +116,17 @@ func publishDay(b *testing.B) (*memStream, loggen.Stats, fleet.Stats) {
 		}
 		size = n
 	}
-	dir := b.TempDir()
+	dir = b.TempDir()
 	f, err := os.Create(filepath.Join(dir, "access.log"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	ls, err := loggen.Access{Seed: 1, Bytes: size}.Write(f)
+	ls, err = loggen.Access{Seed: 1, Bytes: size}.Write(f)
 	if err != nil {
 		b.Fatal(err)
 	}
 	f.Close()
-	hst, err := store.Open(filepath.Join(b.TempDir(), "host"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer hst.Close()
-	if _, err := pipeline.Load(context.Background(), []string{dir}, hst.NewWriter(), pipeline.Options{Zone: time.UTC, Limits: ingest.DefaultLimits}); err != nil {
-		b.Fatal(err)
-	}
-	first, last, _, err := hst.Range()
-	if err != nil {
-		b.Fatal(err)
-	}
-	live := &liveSource{Store: hst, now: first}
-	ms := newMemStream()
-	rounds := make(chan error, 1)
-	p := fleet.NewPump(live, ms, fleet.PumpConfig{Site: "shop", Host: "web1", Every: -1, OnRound: func(err error) { rounds <- err }})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
-	for {
-		if err := <-rounds; err != nil {
-			b.Fatal(err)
-		}
-		if live.now.After(last) {
-			break
-		}
-		live.now = live.now.Add(5 * time.Second) // the Pump waits for a Wake: no round reads it meanwhile
-		p.Wake()
-	}
-	cancel()
-	<-done
-	return ms, ls, p.Stats()
-}
-
-// liveSource is a store as it was at now: what came later is not there
-// yet.
-type liveSource struct {
-	*store.Store
-	now time.Time
-}
-
-func (l *liveSource) Range() (first, last time.Time, ok bool, err error) {
-	first, last, ok, err = l.Store.Range()
-	if last.After(l.now) {
-		last = l.now
-	}
-	return first, last, ok && !first.After(l.now), err
-}
-
-func (l *liveSource) Seconds(from, to time.Time) ([]timeline.Second, error) {
-	return l.Store.Seconds(from, earlier(to, l.now.Add(time.Nanosecond)))
-}
-
-func (l *liveSource) Events(from, to time.Time, fn func(*patterns.Event) error) error {
-	return l.Store.Events(from, earlier(to, l.now.Add(time.Nanosecond)), fn)
-}
-
-func earlier(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
+	return dir, ls
 }
 
 // BenchmarkPublishedBytes measures what a host publishes of a normal
@@ -116,6 +141,43 @@ func BenchmarkPublishedBytes(b *testing.B) {
 		b.ReportMetric(float64(s.Messages), "messages")
 		b.ReportMetric(float64(ls.Lines), "lines")
 	}
+}
+
+// BenchmarkPublishedBytesCatchUp measures what a host publishes of the
+// same day in one catch-up (its store written while NATS was out of
+// reach: the day's commits published in chunks by one round). Run:
+// go test -run '^$' -bench PublishedBytesCatchUp -benchtime 1x ./fleet
+func BenchmarkPublishedBytesCatchUp(b *testing.B) {
+	for range b.N {
+		ls, s := catchUpDay(b)
+		b.ReportMetric(float64(s.Bytes)/float64(ls.Lines)*1e6, "bytes/Mlines")
+		b.ReportMetric(100*float64(s.Bytes)/float64(ls.Bytes), "%raw")
+		b.ReportMetric(float64(s.Messages), "messages")
+	}
+}
+
+// catchUpDay publishes a day's store (as publishDay's) in one round, with
+// MaxBacklog a day.
+func catchUpDay(b *testing.B) (loggen.Stats, fleet.Stats) {
+	b.Helper()
+	hst, ls := loadDay(b, "host")
+	_, last, _, err := hst.Range()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ms := newMemStream()
+	rounds := make(chan error, 1)
+	p := fleet.NewPump(hst, ms, fleet.PumpConfig{Site: "shop", Host: "web1", Every: -1, Heartbeat: -1, MaxBacklog: 48 * time.Hour,
+		Now: func() time.Time { return last }, OnRound: func(err error) { rounds <- err }})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	if err := <-rounds; err != nil {
+		b.Fatal(err)
+	}
+	cancel()
+	<-done
+	return ls, p.Stats()
 }
 
 // BenchmarkConsume measures the fleet's consumer: messages merged into

@@ -32,6 +32,7 @@ const (
 	KindSeconds  = "seconds"  // a batch of per-second counts to add (wireSeconds, JSON compressed with zstd)
 	KindRecords  = "records"  // a batch of records the host keeps in full (wireRecords, JSON compressed with zstd)
 	KindIncident = "incident" // one of the host's incidents opened, updated or resolved (wireIncident)
+	KindClock    = "clock"    // a host's heartbeat: its clock, when it had nothing else to publish (wireClock)
 )
 
 // SubjectPrefix is the first token of every subject.
@@ -98,11 +99,16 @@ func recordID(host string, ev *patterns.Event) string {
 		strconv.FormatInt(ev.Offset, 36) + "." + strconv.FormatUint(h.Sum64(), 36)
 }
 
-// secondsID names a batch of seconds by its range and content: sent again
-// unchanged, it is stored once.
-func secondsID(host string, data []byte, first, last int64) string {
+// secondsID names a batch of seconds by its range, its content and the
+// totals they reach (the same growth of a second twice differs by them):
+// sent again unchanged, it is stored once.
+func secondsID(host string, data []byte, totals [][]byte, first, last int64) string {
 	h := fnv.New64a()
 	h.Write(data)
+	for _, t := range totals {
+		h.Write(binary.BigEndian.AppendUint32(nil, uint32(len(t))))
+		h.Write(t)
+	}
 	return host + ".s." + strconv.FormatInt(first, 36) + "." + strconv.FormatInt(last, 36) + "." + strconv.FormatUint(h.Sum64(), 36)
 }
 
@@ -132,3 +138,11 @@ func recordsID(host string, ids []string) string {
 
 // unixTime is a wire second's instant.
 func unixTime(t int64) time.Time { return time.Unix(t, 0).UTC() }
+
+// wireClock is a host's heartbeat: its clock, in Unix seconds.
+type wireClock struct {
+	T int64 `json:"t"`
+}
+
+// clockID names a host's heartbeat by its instant.
+func clockID(host string, t int64) string { return host + ".c." + strconv.FormatInt(t, 36) }

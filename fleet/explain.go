@@ -105,13 +105,13 @@ func withNodes(st Reader, inc analyze.Incident, minShare float64) (Incident, err
 }
 
 // titledWithNodes is deliver (a report's mailer) handed the report with
-// each incident titled with its nodes in st, as the fleet's alerts title
-// it (Announced).
-func titledWithNodes(st Reader, deliver func(ctx context.Context, job config.Report, res analyze.Result) error) func(ctx context.Context, job config.Report, res analyze.Result) error {
+// each incident titled with its nodes in st (a host with minShare of its
+// gateway errors), as the fleet's alerts title it (Announced).
+func titledWithNodes(st Reader, minShare float64, deliver func(ctx context.Context, job config.Report, res analyze.Result) error) func(ctx context.Context, job config.Report, res analyze.Result) error {
 	return func(ctx context.Context, job config.Report, res analyze.Result) error {
 		incs := slices.Clone(res.Incidents)
 		for i, inc := range incs {
-			fi, err := withNodes(st, inc, defaultMinShare)
+			fi, err := withNodes(st, inc, minShare)
 			if err != nil {
 				return err
 			}

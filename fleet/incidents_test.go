@@ -186,15 +186,25 @@ func TestAHostBehindReopensAResolvedIncident(t *testing.T) {
 // TestFleetNightlyReport: the config's report is sent as watch sends its
 // own, at its first run after it was scheduled: the analysis of the
 // site's store, both hosts merged (their evidence under host:path), each
-// incident titled with its nodes as the alerts title it.
+// incident titled with its nodes as the alerts title it: by the
+// Consumer's MinShare (at 0.6 neither host's 50 % makes it a node).
 func TestFleetNightlyReport(t *testing.T) {
+	for _, tc := range []struct {
+		minShare float64
+		suffix   string
+	}{{0, " (fleet: on web1 50%, web2 50%)"}, {0.6, "not accepting connections"}} {
+		t.Run(fmt.Sprint(tc.minShare), func(t *testing.T) { fleetNightlyReport(t, tc.minShare, tc.suffix) })
+	}
+}
+
+func fleetNightlyReport(t *testing.T, minShare float64, suffix string) {
 	cfg, err := config.Parse("test", []byte("reports:\n  - name: nightly\n    schedule: \"0 7 * * *\"\n    tz: UTC\n    email: [oncall@example.com]\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ms, n := twoStoppedFPMs(t)
 	fst := openStore(t, "fleet")
-	c, stop := consumeUntil(t, ms, fst, 1, n, fleet.ConsumerConfig{})
+	c, stop := consumeUntil(t, ms, fst, 1, n, fleet.ConsumerConfig{MinShare: minShare})
 	defer stop()
 	sent := make(chan analyze.Result, 4)
 	var mu sync.Mutex
@@ -227,8 +237,8 @@ func TestFleetNightlyReport(t *testing.T) {
 		if hosts := evidenceHosts(res.Incidents[0]); !hosts["web1"] || !hosts["web2"] {
 			t.Errorf("the report's evidence names the hosts %v, want web1 and web2", hosts)
 		}
-		if title := res.Incidents[0].Title; !strings.HasSuffix(title, " (fleet: on web1 50%, web2 50%)") {
-			t.Errorf("the report's incident is titled %q, want it to name its nodes", title)
+		if title := res.Incidents[0].Title; !strings.HasSuffix(title, suffix) {
+			t.Errorf("the report's incident is titled %q, want it to end %q", title, suffix)
 		}
 	case <-time.After(guard):
 		t.Fatal("no report sent")

@@ -33,6 +33,9 @@ func (r Reports) Start(ctx context.Context, c *Consumer) (wait func(), err error
 	if err := daemon.CheckReports(r.Jobs, r.Sender); err != nil {
 		return wg.Wait, fmt.Errorf("cannot send the fleet's reports: %w", err)
 	}
+	if s, ok := r.Sender.(*reportSender); ok { // the nodes as the Consumer's alerts name them
+		r.Sender = &reportSender{st: s.st, deliver: s.deliver, minShare: c.cfg.MinShare}
+	}
 	sched := daemon.ReportSchedule{Store: c.st, Now: r.Now, After: r.After, Sender: func() daemon.Sender { return r.Sender }}
 	if sched.Now == nil {
 		sched.Now = time.Now
@@ -48,10 +51,21 @@ func (r Reports) Start(ctx context.Context, c *Consumer) (wait func(), err error
 
 // ReportSender is the Sender of the fleet's scheduled reports: the
 // site's store analyzed over the run's window (daemon.AnalyzedSender),
-// each incident titled with its nodes as the alerts title it, handed to
-// deliver (the mailer's SendReport).
+// each incident titled with its nodes as the alerts title it (by the
+// Consumer's MinShare, once Reports.Start runs it), handed to deliver
+// (the mailer's SendReport).
 func ReportSender(st *store.Store, deliver func(ctx context.Context, job config.Report, res analyze.Result) error) daemon.Sender {
-	return daemon.AnalyzedSender(st, nil, titledWithNodes(st, deliver))
+	return &reportSender{st: st, deliver: deliver, minShare: defaultMinShare}
+}
+
+type reportSender struct {
+	st       *store.Store
+	deliver  func(ctx context.Context, job config.Report, res analyze.Result) error
+	minShare float64
+}
+
+func (s *reportSender) SendReport(ctx context.Context, job config.Report, since, until time.Time) error {
+	return daemon.AnalyzedSender(s.st, nil, titledWithNodes(s.st, s.minShare, s.deliver)).SendReport(ctx, job, since, until)
 }
 
 // MailerFor is the fleet's mailer of cfg (email.ForConfig: nil when cfg

@@ -54,6 +54,11 @@ type ConsumerConfig struct {
 	// stopped, or out of reach: its lines, when they come, open again
 	// the incidents they grow); default 5 minutes.
 	Away time.Duration
+	// Now is the fleet's own clock (default time.Now): a host whose
+	// newest second is more than Away past it runs ahead (its clock
+	// wrong), and is left out of the site's clock, so that it does not
+	// make the others look away.
+	Now func() time.Time
 	// Hook hears of the fleet's incidents as they open, change (their
 	// cause, whether it is shared, their nodes) and resolve ("opened",
 	// "updated", "resolved"), on the Consumer's goroutine.
@@ -116,6 +121,9 @@ func NewConsumer(st *store.Store, cfg ConsumerConfig) *Consumer {
 	cfg.Away = cmp.Or(cfg.Away, 5*time.Minute)
 	if cfg.After == nil {
 		cfg.After = time.After
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	dec, _ := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(64<<20)) // no error without a reader
 	return &Consumer{st: st, cfg: cfg, zstd: dec, opened: map[string]int64{}, newest: map[string]time.Time{}, incidents: map[time.Time]*incidentState{}, caughtUp: make(chan struct{})}
@@ -431,17 +439,25 @@ func (c *Consumer) analyze(explain, resolve bool) error {
 
 // siteClock is the newest second every host present reached: the
 // oldest of the hosts' newest seconds, leaving out those more than Away
-// behind the newest host's (last when no host is known: a store of an
-// older version).
+// behind the newest host's, and those more than Away past the fleet's
+// own clock (ahead: their clock wrong; unless every host is) (last when
+// no host is known: a store of an older version).
 func (c *Consumer) siteClock(last time.Time) time.Time {
 	if len(c.newest) == 0 {
 		return last
 	}
-	front := time.Time{}
+	front, bound := time.Time{}, c.cfg.Now().Add(c.cfg.Away)
 	for _, t := range c.newest {
-		front = later(front, t)
+		if !t.After(bound) {
+			front = later(front, t)
+		}
 	}
-	clock := front
+	if front.IsZero() { // every host ahead of the fleet's clock: the fleet's is the one wrong
+		for _, t := range c.newest {
+			front = later(front, t)
+		}
+	}
+	clock := front // the hosts ahead of it are not waited for
 	for _, t := range c.newest {
 		if t.Before(clock) && !t.Before(front.Add(-c.cfg.Away)) {
 			clock = t

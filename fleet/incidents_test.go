@@ -294,7 +294,7 @@ func TestHostIncidentsToldOnceCommitted(t *testing.T) {
 // for web2's seconds of it are still to come; when they come, it is on
 // both nodes, and resolves once both hosts are past its quiet.
 func TestALaggingHostKeepsTheIncidentOpen(t *testing.T) {
-	behind, all := lagging(t, 0)
+	behind, all := lagging(t, 0, 0)
 	if want := []string{"opened fpm_down [web1]"}; !slices.Equal(behind, want) {
 		t.Errorf("with web2 behind, told %q; want %q (not resolved: web2's seconds of it are to come)", behind, want)
 	}
@@ -308,7 +308,7 @@ func TestALaggingHostKeepsTheIncidentOpen(t *testing.T) {
 // the site's clock does not wait for it, web1's incident resolves, and
 // web2's lines, when they come, open it again.
 func TestAHostAwayIsNotWaitedFor(t *testing.T) {
-	behind, all := lagging(t, 10*time.Second)
+	behind, all := lagging(t, 10*time.Second, 0)
 	if want := []string{"opened fpm_down [web1]", "resolved fpm_down [web1]"}; !slices.Equal(behind, want) {
 		t.Errorf("with web2 away, told %q; want %q", behind, want)
 	}
@@ -318,11 +318,28 @@ func TestAHostAwayIsNotWaitedFor(t *testing.T) {
 	}
 }
 
+// TestAHostAheadDoesNotResolveTheOthers: web3's clock runs an hour
+// ahead (its NTP broken): it is the one left out of the site's clock,
+// not web1 and web2, so web1's incident stays open while web2 lags, as
+// without web3.
+func TestAHostAheadDoesNotResolveTheOthers(t *testing.T) {
+	behind, all := lagging(t, 0, time.Hour)
+	if want := []string{"opened fpm_down [web1]"}; !slices.Equal(behind, want) {
+		t.Errorf("with web3 ahead and web2 behind, told %q; want %q", behind, want)
+	}
+	want := []string{"opened fpm_down [web1]", "updated fpm_down [web1 web2]", "resolved fpm_down [web1 web2]"}
+	if !slices.Equal(all, want) {
+		t.Errorf("told %q; want %q", all, want)
+	}
+}
+
 // lagging publishes web1's PHP-FPM stopped, then web2's up to 4 s before
 // the incident (38 s behind web1's last second), merges them, then the
 // rest of web2's: what the fleet told at each step, with away the
-// Consumer's Away (0: its default).
-func lagging(t *testing.T, away time.Duration) (behind, all []string) {
+// Consumer's Away (0: its default). With ahead, a third host, web3, with
+// nothing to say, heartbeats that far past the fleet's clock (just past
+// web1's last second).
+func lagging(t *testing.T, away, ahead time.Duration) (behind, all []string) {
 	ms := newMemStream()
 	publish := func(r *pumpRun) uint64 {
 		t.Helper()
@@ -339,9 +356,17 @@ func lagging(t *testing.T, away time.Duration) (behind, all []string) {
 	web2 := runPumpOf(t, "web2", loaded(t, "web2", "fpm-stopped"), ms, func(c *fleet.PumpConfig) {
 		c.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	})
+	fleetNow := time.Date(2026, 11, 24, 1, 22, 0, 0, time.UTC)
+	if ahead > 0 {
+		web3 := runPumpOf(t, "web3", openStore(t, "web3"), ms, func(c *fleet.PumpConfig) {
+			c.Heartbeat, c.Now = 10*time.Second, func() time.Time { return fleetNow.Add(ahead) }
+		})
+		publish(web3)
+		web3.stop()
+	}
 	fst := openStore(t, "fleet")
 	var got told
-	cfg := fleet.ConsumerConfig{Hook: got.hook, ResolveAfter: 5 * time.Second, Away: away}
+	cfg := fleet.ConsumerConfig{Hook: got.hook, ResolveAfter: 5 * time.Second, Away: away, Now: func() time.Time { return fleetNow }}
 	_, stop := consumeUntil(t, ms, fst, 7, publish(web2), cfg)
 	stop()
 	behind = got.list()

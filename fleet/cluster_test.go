@@ -339,7 +339,7 @@ func (h *host) start(ctx context.Context) {
 	h.killed = make(chan string, 1)
 	kill := h.kill
 	h.src = &countingSource{Store: h.st}
-	h.pump = fleet.NewPump(h.src, h.gate, fleet.PumpConfig{Site: "shop", Host: h.name, Every: -1, Heartbeat: -1, After: after, OnRound: func(err error) {
+	h.pump = fleet.NewPump(h.src, h.gate, fleet.PumpConfig{Site: "shop", Host: h.name, Every: -1, Heartbeat: -1, QuietEvery: -1, After: after, OnRound: func(err error) {
 		if err == nil && kill != nil && h.pump.Stats().Messages > 0 {
 			h.killed <- kill()
 			kill = nil

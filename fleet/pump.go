@@ -66,6 +66,14 @@ type PumpConfig struct {
 	// host are published together, in fewer messages. Default 5 s;
 	// negative: a round at each Wake.
 	Every time.Duration
+	// QuietEvery is how long a quiet host holds its seconds: a round
+	// that has nothing an incident needs now (no record, no incident
+	// event) and published seconds less than QuietEvery ago publishes
+	// none; they stay in the store, not published, and come out grown,
+	// merged, at the first round past QuietEvery, or with the next
+	// record. Meanwhile the heartbeat tells the host's clock. Default
+	// 30 s; negative: every round publishes its seconds.
+	QuietEvery time.Duration
 	// Heartbeat is how long the Pump waits for a Wake before a round of
 	// its own: a round that has nothing to publish publishes the host's
 	// clock (a heartbeat), so that a quiet host does not hold the site's
@@ -89,7 +97,8 @@ type PumpConfig struct {
 	// the state moved after each. Default 64: at most ~16 MiB of records
 	// in memory (256 KiB of them a message) when a burst of gateway
 	// errors is caught up (nats.go refuses more than 4,000 publishes
-	// waiting for their acknowledgement).
+	// waiting for their acknowledgement). At least 3: a message of
+	// seconds, one of records, and one incident event waiting.
 	ChunkMessages int
 }
 
@@ -132,9 +141,12 @@ type Pump struct {
 	stats     Stats
 
 	// Of the Pump's goroutine only.
-	st     pumpState
-	floor  time.Time // nothing stamped before it is published: the cursor of an older version, for its first round
-	pruned time.Time // the day before which the seconds published are pruned (the store's first day)
+	st      pumpState
+	floor   time.Time // nothing stamped before it is published: the cursor of an older version, for its first round
+	pruned  time.Time // the day before which the seconds published are pruned (the store's first day)
+	flushed time.Time // when seconds were last published (cfg.Now); zero: not yet
+	sentAt  time.Time // when anything was last published (cfg.Now)
+	held    bool      // the last round held its seconds (QuietEvery)
 }
 
 // counts is a second's counts published.
@@ -148,7 +160,8 @@ func NewPump(src Source, pub Publisher, cfg PumpConfig) *Pump {
 	cfg.MaxBacklog = cmp.Or(cfg.MaxBacklog, 6*time.Hour)
 	cfg.Every = cmp.Or(cfg.Every, 5*time.Second)
 	cfg.Heartbeat = cmp.Or(cfg.Heartbeat, 10*time.Second)
-	cfg.ChunkMessages = max(cmp.Or(cfg.ChunkMessages, 64), 2) // a message of seconds and one of records at least
+	cfg.QuietEvery = cmp.Or(cfg.QuietEvery, 30*time.Second)
+	cfg.ChunkMessages = max(cmp.Or(cfg.ChunkMessages, 64), 3) // a message of seconds, one of records, one incident event at least
 	if cfg.After == nil {
 		cfg.After = time.After
 	}
@@ -259,15 +272,19 @@ func (p *Pump) Run(ctx context.Context) error {
 				case <-p.cfg.After(p.cfg.Every):
 				}
 			}
-			var beat <-chan time.Time // nil: none
+			var beat, quiet <-chan time.Time // nil: none
 			if p.cfg.Heartbeat > 0 {
 				beat = p.cfg.After(p.cfg.Heartbeat)
+			}
+			if p.held { // the seconds held come out in time without a Wake
+				quiet = p.cfg.After(max(p.flushed.Add(p.cfg.QuietEvery).Sub(p.cfg.Now()), 0))
 			}
 			select {
 			case <-ctx.Done():
 				return nil
 			case <-p.wake:
 			case <-beat:
+			case <-quiet:
 			}
 			continue
 		}
@@ -371,6 +388,12 @@ func (p *Pump) round(ctx context.Context) error {
 	// A round that failed goes on where it was; then a round of what was
 	// committed since it began: the first round that succeeds catches up.
 	resumed := p.st.UpTo != 0
+	now := p.cfg.Now()
+	// A quiet host's seconds may wait (QuietEvery): this round's, if
+	// whole in one chunk with nothing else, go back to the store.
+	mayHold := !resumed && p.cfg.QuietEvery > 0 && !p.flushed.IsZero() && now.Sub(p.flushed) < p.cfg.QuietEvery
+	before, skipped := p.st, p.Stats().Skipped
+	p.held = false
 	sent := 0
 	for chunk := 0; ; chunk++ {
 		if p.st.UpTo == 0 {
@@ -389,6 +412,16 @@ func (p *Pump) round(ctx context.Context) error {
 		c, err := p.collect(p.cfg.ChunkMessages - len(queued))
 		if err != nil {
 			return err
+		}
+		if chunk == 0 && mayHold && len(queued) == 0 && c.state.UpTo == 0 && len(c.msgs) > 0 && len(c.msgs) == len(c.secondsMsgs) {
+			p.st, p.held = before, true // nothing published: the next round sees these seconds again, grown
+			p.mu.Lock()
+			p.stats.Skipped = skipped // counted again then
+			p.mu.Unlock()
+			if p.cfg.Heartbeat >= 0 && now.Sub(p.sentAt) >= p.cfg.Heartbeat {
+				return p.heartbeat(ctx)
+			}
+			return nil
 		}
 		sent += len(c.msgs)
 		c.incidents, c.msgs = len(queued), append(queued, c.msgs...)
@@ -513,6 +546,7 @@ func (p *Pump) send(ctx context.Context, msgs []Message) error {
 		p.mu.Unlock()
 		return err
 	}
+	p.sentAt = p.cfg.Now()
 	p.mu.Lock()
 	for _, m := range msgs {
 		p.stats.Messages++
@@ -546,6 +580,9 @@ func (p *Pump) publish(ctx context.Context, c chunkOut) error {
 		return fmt.Errorf("cannot keep the fleet's cursor: %w", err)
 	}
 	p.st = c.state
+	if len(c.secondsMsgs) > 0 {
+		p.flushed = p.sentAt
+	}
 	if c.state.UpTo == 0 {
 		p.floor = time.Time{} // the older version's cursor served its round
 	}

@@ -67,7 +67,7 @@ func runPump(t *testing.T, st *store.Store, pub fleet.Publisher) *pumpRun {
 func runPumpOf(t *testing.T, host string, st *store.Store, pub fleet.Publisher, with ...func(*fleet.PumpConfig)) *pumpRun {
 	t.Helper()
 	r := &pumpRun{rounds: make(chan error, 100), retry: make(chan time.Time)}
-	cfg := fleet.PumpConfig{Site: "shop", Host: host, Every: -1, Heartbeat: -1,
+	cfg := fleet.PumpConfig{Site: "shop", Host: host, Every: -1, Heartbeat: -1, QuietEvery: -1,
 		After: func(time.Duration) <-chan time.Time { return r.retry }, OnRound: func(err error) { r.rounds <- err }}
 	for _, f := range with {
 		f(&cfg)
@@ -246,7 +246,7 @@ func TestPumpPacesItsRounds(t *testing.T) {
 	waits := make(chan time.Duration, 10)
 	fire := make(chan time.Time)
 	rounds := make(chan error, 10)
-	p := fleet.NewPump(st, ms, fleet.PumpConfig{Site: "shop", Host: "web1",
+	p := fleet.NewPump(st, ms, fleet.PumpConfig{Site: "shop", Host: "web1", QuietEvery: -1,
 		After:   func(d time.Duration) <-chan time.Time { waits <- d; return fire },
 		OnRound: func(err error) { rounds <- err }})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -365,5 +365,25 @@ func TestIncidentEventsSurviveARestart(t *testing.T) {
 	}
 	if len(third.msgs) != 0 {
 		t.Errorf("a third start published %d messages, want none (the queue acknowledged, the cursor past the records)", len(third.msgs))
+	}
+}
+
+// TestSmallestChunkSendsIncidentEvents: with the fewest ChunkMessages a
+// Pump takes, a queued incident event still gets a slot beside a message
+// of seconds and one of records.
+func TestSmallestChunkSendsIncidentEvents(t *testing.T) {
+	st := openStore(t, "web1")
+	commit(t, st, t0, 502, 1, gatewayLine(t0, 0))
+	ms := newMemStream()
+	r := runPumpOf(t, "web1", st, ms, func(c *fleet.PumpConfig) { c.ChunkMessages = 2 })
+	inc := analyze.Incident{Start: t0, End: t0.Add(time.Second), Title: "502s", Status: map[string]int64{"502": 1}}
+	r.p.Incidents([]analyze.Incident{inc}, nil, nil)
+	for range 2 { // the first round, and the one the event woke
+		if err := r.await(t); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := kinds(ms, 0); got[fleet.KindIncident] != 1 || got[fleet.KindSeconds] != 1 || got[fleet.KindRecords] != 1 {
+		t.Errorf("published %v, want the seconds, the record and the incident event", got)
 	}
 }

@@ -17,7 +17,9 @@ import (
 // publishDay publishes, through a Pump, a host's store of a normal day
 // (loggen's shop: ~0.3 % 5xx spread over the day, no incident) of
 // LOGCAUSE_SIZING_BYTES of access log (default 50 MB), as watch does: a
-// round every 5 s of the day, each seeing what the store held by then.
+// round every 5 s of the day, each seeing what the store held by then;
+// a quiet round's seconds held up to 30 s (QuietEvery), a heartbeat
+// every 10 s while they are.
 func publishDay(b *testing.B) (*memStream, loggen.Stats, fleet.Stats) {
 	b.Helper()
 	day, ls := loadDay(b, "day")
@@ -33,8 +35,9 @@ func publishDay(b *testing.B) (*memStream, loggen.Stats, fleet.Stats) {
 	now := first
 	ms := newMemStream()
 	rounds := make(chan error, 1)
-	p := fleet.NewPump(hst, ms, fleet.PumpConfig{Site: "shop", Host: "web1", Every: -1, Heartbeat: -1,
-		Now: func() time.Time { return now }, OnRound: func(err error) { rounds <- err }})
+	p := fleet.NewPump(hst, ms, fleet.PumpConfig{Site: "shop", Host: "web1", Every: -1, Heartbeat: 10 * time.Second,
+		After: func(time.Duration) <-chan time.Time { return nil }, // the rounds are the commits'; heartbeats and held seconds go with them
+		Now:   func() time.Time { return now }, OnRound: func(err error) { rounds <- err }})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()

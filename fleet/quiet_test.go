@@ -1,0 +1,153 @@
+package fleet_test
+
+import (
+	"maps"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/fleet"
+	"github.com/logcause/logcause/store"
+)
+
+// quietClock is a Pump's clock that the test moves.
+type quietClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *quietClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *quietClock) add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// runQuietPump runs a Pump that holds a quiet host's seconds for 30 s,
+// a heartbeat due after 10 s, on clock.
+func runQuietPump(t *testing.T, st *store.Store, ms *memStream, clock *quietClock) *pumpRun {
+	t.Helper()
+	return runPumpOf(t, "web1", st, ms, func(c *fleet.PumpConfig) {
+		c.QuietEvery, c.Heartbeat, c.Now = 30*time.Second, 10*time.Second, clock.Now
+	})
+}
+
+// kinds counts the messages of ms from the n-th on, by kind.
+func kinds(ms *memStream, n int) map[string]int {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	got := map[string]int{}
+	for _, d := range ms.msgs[n:] {
+		for _, k := range []string{fleet.KindSeconds, fleet.KindRecords, fleet.KindIncident, fleet.KindClock} {
+			if d.Subject == fleet.Subject("shop", "web1", k) {
+				got[k]++
+			}
+		}
+	}
+	return got
+}
+
+// quietRound commits a second of 200s, moves the clock 5 s and runs a
+// round.
+func quietRound(t *testing.T, st *store.Store, r *pumpRun, clock *quietClock, at time.Time) {
+	t.Helper()
+	commit(t, st, at, 200, 2)
+	clock.add(5 * time.Second)
+	r.p.Wake()
+	if err := r.await(t); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestQuietHostHoldsItsSeconds: a host with nothing an incident needs
+// publishes its seconds at most every QuietEvery, the rounds between
+// merged into one message; meanwhile its heartbeat tells its clock; the
+// fleet's counts are the host's. Seconds held when the Pump stops come
+// out at its next start.
+func TestQuietHostHoldsItsSeconds(t *testing.T) {
+	st := openStore(t, "web1")
+	commit(t, st, t0, 200, 3)
+	ms := newMemStream()
+	clock := &quietClock{now: t0.Add(10 * time.Second)}
+	r := runQuietPump(t, st, ms, clock)
+	if err := r.await(t); err != nil {
+		t.Fatal(err)
+	}
+	if got := kinds(ms, 0); got[fleet.KindSeconds] != 1 {
+		t.Fatalf("the first round published %v, want its seconds", got)
+	}
+	for i := 1; i <= 5; i++ { // 25 s: held
+		quietRound(t, st, r, clock, t0.Add(time.Duration(i)*time.Second))
+	}
+	if got := kinds(ms, 1); got[fleet.KindSeconds] != 0 || got[fleet.KindClock] != 2 {
+		t.Errorf("five quiet rounds in 25 s published %v, want no seconds and a heartbeat every 10 s (2)", got)
+	}
+	n := len(ms.msgs)
+	clock.add(5 * time.Second) // 30 s since the seconds went out: the Pump's own wait fires
+	r.retry <- clock.Now()
+	if err := r.await(t); err != nil {
+		t.Fatal(err)
+	}
+	if got := kinds(ms, n); got[fleet.KindSeconds] != 1 || len(ms.msgs) != n+1 {
+		t.Errorf("after QuietEvery the round published %v, want the five seconds held in one message", got)
+	}
+	if want, got := secondsOf(t, st), secondsOf(t, consume(t, ms)); !maps.Equal(want, got) {
+		t.Errorf("the fleet counts %v, the host %v", got, want)
+	}
+
+	quietRound(t, st, r, clock, t0.Add(6*time.Second)) // held, then a restart
+	r.stop()
+	again := runQuietPump(t, st, ms, clock)
+	if err := again.await(t); err != nil {
+		t.Fatal(err)
+	}
+	if want, got := secondsOf(t, st), secondsOf(t, consume(t, ms)); !maps.Equal(want, got) {
+		t.Errorf("after a restart the fleet counts %v, the host %v", got, want)
+	}
+}
+
+// TestRecordSendsHeldSecondsAtOnce: a round with a record, or with an
+// incident event, publishes at once, the seconds held with it.
+func TestRecordSendsHeldSecondsAtOnce(t *testing.T) {
+	st := openStore(t, "web1")
+	commit(t, st, t0, 200, 3)
+	ms := newMemStream()
+	clock := &quietClock{now: t0.Add(10 * time.Second)}
+	r := runQuietPump(t, st, ms, clock)
+	if err := r.await(t); err != nil {
+		t.Fatal(err)
+	}
+	quietRound(t, st, r, clock, t0.Add(time.Second)) // held
+	n := len(ms.msgs)
+	commit(t, st, t0.Add(2*time.Second), 502, 1, gatewayLine(t0.Add(2*time.Second), 0))
+	clock.add(5 * time.Second)
+	r.p.Wake()
+	if err := r.await(t); err != nil {
+		t.Fatal(err)
+	}
+	if got := kinds(ms, n); got[fleet.KindSeconds] != 1 || got[fleet.KindRecords] != 1 {
+		t.Errorf("a round with a record published %v, want the seconds and the record", got)
+	}
+	if want, got := secondsOf(t, st), secondsOf(t, consume(t, ms)); !maps.Equal(want, got) {
+		t.Errorf("the fleet counts %v, the host %v", got, want)
+	}
+
+	quietRound(t, st, r, clock, t0.Add(3*time.Second)) // held
+	n = len(ms.msgs)
+	commit(t, st, t0.Add(4*time.Second), 200, 1)
+	clock.add(time.Second)
+	inc := analyze.Incident{Start: t0, End: t0.Add(time.Second), Title: "502s", Status: map[string]int64{"502": 1}}
+	r.p.Incidents(nil, nil, []analyze.Incident{inc})
+	if err := r.await(t); err != nil {
+		t.Fatal(err)
+	}
+	if got := kinds(ms, n); got[fleet.KindSeconds] != 1 || got[fleet.KindIncident] != 1 {
+		t.Errorf("a round with an incident event published %v, want the seconds and the event", got)
+	}
+}

@@ -53,6 +53,21 @@ func kinds(ms *memStream, n int) map[string]int {
 	return got
 }
 
+// quietStart runs a quiet Pump of a store of web1 with a second of
+// 200s, and waits for its first round (which publishes it).
+func quietStart(t *testing.T) (*store.Store, *memStream, *quietClock, *pumpRun) {
+	t.Helper()
+	st := openStore(t, "web1")
+	commit(t, st, t0, 200, 3)
+	ms := newMemStream()
+	clock := &quietClock{now: t0.Add(10 * time.Second)}
+	r := runQuietPump(t, st, ms, clock)
+	if err := r.await(t); err != nil {
+		t.Fatal(err)
+	}
+	return st, ms, clock, r
+}
+
 // quietRound commits a second of 200s, moves the clock 5 s and runs a
 // round.
 func quietRound(t *testing.T, st *store.Store, r *pumpRun, clock *quietClock, at time.Time) {
@@ -71,14 +86,7 @@ func quietRound(t *testing.T, st *store.Store, r *pumpRun, clock *quietClock, at
 // fleet's counts are the host's. Seconds held when the Pump stops come
 // out at its next start.
 func TestQuietHostHoldsItsSeconds(t *testing.T) {
-	st := openStore(t, "web1")
-	commit(t, st, t0, 200, 3)
-	ms := newMemStream()
-	clock := &quietClock{now: t0.Add(10 * time.Second)}
-	r := runQuietPump(t, st, ms, clock)
-	if err := r.await(t); err != nil {
-		t.Fatal(err)
-	}
+	st, ms, clock, r := quietStart(t)
 	if got := kinds(ms, 0); got[fleet.KindSeconds] != 1 {
 		t.Fatalf("the first round published %v, want its seconds", got)
 	}
@@ -115,14 +123,7 @@ func TestQuietHostHoldsItsSeconds(t *testing.T) {
 // TestRecordSendsHeldSecondsAtOnce: a round with a record, or with an
 // incident event, publishes at once, the seconds held with it.
 func TestRecordSendsHeldSecondsAtOnce(t *testing.T) {
-	st := openStore(t, "web1")
-	commit(t, st, t0, 200, 3)
-	ms := newMemStream()
-	clock := &quietClock{now: t0.Add(10 * time.Second)}
-	r := runQuietPump(t, st, ms, clock)
-	if err := r.await(t); err != nil {
-		t.Fatal(err)
-	}
+	st, ms, clock, r := quietStart(t)
 	quietRound(t, st, r, clock, t0.Add(time.Second)) // held
 	n := len(ms.msgs)
 	commit(t, st, t0.Add(2*time.Second), 502, 1, gatewayLine(t0.Add(2*time.Second), 0))

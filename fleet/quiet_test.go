@@ -96,6 +96,9 @@ func TestQuietHostHoldsItsSeconds(t *testing.T) {
 	if got := kinds(ms, 1); got[fleet.KindSeconds] != 0 || got[fleet.KindClock] != 2 {
 		t.Errorf("five quiet rounds in 25 s published %v, want no seconds and a heartbeat every 10 s (2)", got)
 	}
+	if s := r.p.Stats(); s.Backlog != 5*time.Second {
+		t.Errorf("the backlog of five seconds held is %v", s.Backlog)
+	}
 	n := len(ms.msgs)
 	clock.add(5 * time.Second) // 30 s since the seconds went out: the Pump's own wait fires
 	r.retry <- clock.Now()

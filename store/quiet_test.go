@@ -115,17 +115,8 @@ func TestQuietStoreTakesTracesDueLetsIn(t *testing.T) {
 	t0 := time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC)
 	n := 0
 	trace := func() *patterns.Event {
-		var text strings.Builder
-		fs := &patterns.FPMSlow{Pool: "www", PID: 1234, Script: "/var/www/shop/index.php"}
-		text.WriteString("[24-Nov-2026 03:00:00]  [pool www] pid 1234\nscript_filename = /var/www/shop/index.php\n")
-		for i := range 20 {
-			f := patterns.Frame{Function: fmt.Sprintf(`App\Service\Catalog\Repository->findAllBy%d`, i), File: fmt.Sprintf("/var/www/shop/vendor/app/src/Service/Catalog/Repository%d.php", i), Line: 100 + i}
-			fs.Frames = append(fs.Frames, f)
-			fmt.Fprintf(&text, "[0x00007f%010x] %s() %s:%d\n", i, f.Function, f.File, f.Line)
-		}
 		n++
-		return &patterns.Event{Time: t0.Add(time.Duration(n) * time.Millisecond), Kind: patterns.KindFPMSlow, Path: "web1:/var/log/php8.2-fpm-slow.log",
-			Offset: int64(n), Text: text.String(), FPMSlow: fs}
+		return fpmTrace(t0.Add(time.Duration(n)*time.Millisecond), int64(n), 20)
 	}
 	one := trace()
 	if v, err := encodeEvent(one); err != nil || len(v) < 2*len(one.Text) {
@@ -167,17 +158,8 @@ func TestQuietStoreTakesTheDaemonsLargestBatch(t *testing.T) {
 	t0 := time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC)
 	n := 0
 	trace := func(frames int) *patterns.Event {
-		var text strings.Builder
-		fs := &patterns.FPMSlow{Pool: "www", PID: 1234, Script: "/var/www/shop/index.php"}
-		text.WriteString("[24-Nov-2026 03:00:00]  [pool www] pid 1234\nscript_filename = /var/www/shop/index.php\n")
-		for i := range frames {
-			f := patterns.Frame{Function: fmt.Sprintf(`App\Service\Catalog\Repository->findAllBy%d`, i), File: fmt.Sprintf("/var/www/shop/vendor/app/src/Service/Catalog/Repository%d.php", i), Line: 100 + i}
-			fs.Frames = append(fs.Frames, f)
-			fmt.Fprintf(&text, "[0x00007f%010x] %s() %s:%d\n", i, f.Function, f.File, f.Line)
-		}
 		n++
-		return &patterns.Event{Time: t0.Add(time.Duration(n) * time.Second), Kind: patterns.KindFPMSlow, Path: "/var/log/php8.2-fpm-slow.log",
-			Offset: int64(n), Text: text.String(), FPMSlow: fs}
+		return fpmTrace(t0.Add(time.Duration(n)*time.Second), int64(n), frames)
 	}
 	w := s.NewWriter()
 	text := 0
@@ -198,4 +180,18 @@ func TestQuietStoreTakesTheDaemonsLargestBatch(t *testing.T) {
 	if err := w.Commit(map[string][]byte{"/var/log/php8.2-fpm-slow.log": []byte("position")}); err != nil {
 		t.Fatalf("%d traces, %d bytes of text: %v", n, text+len(big.Text), err)
 	}
+}
+
+// fpmTrace is a PHP-FPM slow-log trace of the given frames, at t, at
+// offset off of its log.
+func fpmTrace(t time.Time, off int64, frames int) *patterns.Event {
+	var text strings.Builder
+	fs := &patterns.FPMSlow{Pool: "www", PID: 1234, Script: "/var/www/shop/index.php"}
+	text.WriteString("[24-Nov-2026 03:00:00]  [pool www] pid 1234\nscript_filename = /var/www/shop/index.php\n")
+	for i := range frames {
+		f := patterns.Frame{Function: fmt.Sprintf(`App\Service\Catalog\Repository->findAllBy%d`, i), File: fmt.Sprintf("/var/www/shop/vendor/app/src/Service/Catalog/Repository%d.php", i), Line: 100 + i}
+		fs.Frames = append(fs.Frames, f)
+		fmt.Fprintf(&text, "[0x00007f%010x] %s() %s:%d\n", i, f.Function, f.File, f.Line)
+	}
+	return &patterns.Event{Time: t, Kind: patterns.KindFPMSlow, Path: "/var/log/php8.2-fpm-slow.log", Offset: off, Text: text.String(), FPMSlow: fs}
 }

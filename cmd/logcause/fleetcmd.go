@@ -2,16 +2,14 @@ package main
 
 import (
 	"cmp"
-	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/logcause/logcause/alert"
 	"github.com/logcause/logcause/config"
+	"github.com/logcause/logcause/email"
 	"github.com/logcause/logcause/fleet"
 	"github.com/logcause/logcause/store"
 )
@@ -56,21 +54,16 @@ ones, the log says why); the fleet key needs a restart.`,
 			if err != nil {
 				return err
 			}
-			alerts, err := alert.NewSwitch(cfg, alert.Build(alert.Options{Host: "fleet " + site}, func(cfg config.Config) (alert.Mailer, error) {
-				m, err := fleet.MailerFor(cfg, site, cmp.Or(zone, time.Local)) // its alerts'
-				if m == nil {                                                  // none needed, or an error: no typed nil
-					return nil, err
-				}
-				return m, nil
-			}))
+			alerts, err := alertSwitch(cfg, alert.Options{Host: "fleet " + site}, func(cfg config.Config) (*email.Mailer, error) {
+				return fleet.MailerFor(cfg, site, cmp.Or(zone, time.Local)) // its alerts'
+			})
 			if err != nil {
 				return err
 			}
 			defer alerts.Close() // after the consumer's: it tells the alerts until it stops
 			fw := fleet.Following{Fleet: cfg.Fleet, Site: site, Out: c.OutOrStdout(), Format: format, Listen: listen, Alerts: alerts, Reports: rep, OnReload: alerts.Reload}
-			hup := make(chan os.Signal, 1)
-			signal.Notify(hup, syscall.SIGHUP)
-			defer signal.Stop(hup)
+			hup, stop := hangups()
+			defer stop()
 			fw.Hangups = hup
 			if cf.config != "" { // without a config file, SIGHUP has nothing to read (the log says so)
 				fw.Load = func() (config.Config, fleet.Reports, error) {

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
-	"os/signal"
 	"slices"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -126,21 +124,14 @@ The README says more.`,
 			if !c.Flags().Changed("listen") {
 				listen = cfg.Listen
 			}
-			alerts, err := alert.NewSwitch(cfg, alert.Build(alert.Options{}, func(cfg config.Config) (alert.Mailer, error) {
-				m, err := email.ForConfig(cfg, nil)
-				if m == nil { // none needed, or an error: no typed nil
-					return nil, err
-				}
-				return m, nil
-			}))
+			alerts, err := alertSwitch(cfg, alert.Options{}, func(cfg config.Config) (*email.Mailer, error) { return email.ForConfig(cfg, nil) })
 			if err != nil {
 				return err
 			}
 			defer alerts.Close() // after the daemon's: it tells the alerts until it stops
 			life.OnReload = alerts.Reload
-			hup := make(chan os.Signal, 1)
-			signal.Notify(hup, syscall.SIGHUP)
-			defer signal.Stop(hup)
+			hup, stop := hangups()
+			defer stop()
 			life.Hangups = hup
 			out := c.OutOrStdout()
 			d := daemon.New(st, daemon.Config{

@@ -31,7 +31,7 @@ the --config file's alerts and reports (a broken one keeps the running
 ones, the log says why); the fleet key needs a restart.`,
 		Example:     `  logcause fleet --config /etc/logcause/config.yaml --site shop`,
 		Args:        cobra.NoArgs,
-		Annotations: map[string]string{daemonLog: "yes"},
+		Annotations: map[string]string{daemonCmd: "yes"},
 		RunE: func(c *cobra.Command, _ []string) error {
 			cfg, zone, _, err := cf.load(e)
 			if err != nil {
@@ -40,7 +40,6 @@ ones, the log says why); the fleet key needs a restart.`,
 			if site = cmp.Or(site, cfg.Fleet.Site); site == "" {
 				return config.Usagef("no site: give --site or the config's fleet.site")
 			}
-			limitMemory(daemonMemoryLimit)
 			st, err := store.OpenQuiet(cmp.Or(storeDir, filepath.Join(cfg.Store, "fleet-"+site)))
 			if err != nil {
 				return err

@@ -51,12 +51,12 @@ func main() {
 // back"). A store that lives (--store) flushes 16 MiB memtables and
 // compacts: 144 MiB cost that one 30% more CPU.
 //
-// A daemon (watch, fleet) holds a live heap of ~30 MiB (its store's caches
-// included: store.OpenQuiet) and must keep RSS flat and under 100 MB for
-// months; at the default limit the collector lets the heap grow to twice
-// the live one and the RSS wander with it (the soak). 64 MiB holds it
-// there; a first start that reads weeks of logs from the start pays for
-// it in collections.
+// A daemon (the commands annotated daemonCmd: watch, fleet) holds a live
+// heap of ~30 MiB (its store's caches included: store.OpenQuiet) and must
+// keep RSS flat and under 100 MB for months; at the default limit the
+// collector lets the heap grow to twice the live one and the RSS wander
+// with it (the soak). 64 MiB holds it there; a first start that reads
+// weeks of logs from the start pays for it in collections.
 const (
 	memoryLimit        = 256 << 20
 	scratchMemoryLimit = 96 << 20

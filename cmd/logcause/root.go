@@ -38,10 +38,11 @@ type env struct {
 	listen string
 }
 
-// daemonLog annotates the commands that write the daemon's structured
-// log, from Info up: the library packages log with log/slog, and the
-// command decides where it goes (userlog.For).
-const daemonLog = "daemon-log"
+// daemonCmd annotates the commands that run as daemons (watch, fleet):
+// they write the daemon's structured log, from Info up (the library
+// packages log with log/slog, and the command decides where it goes:
+// userlog.For), and run under daemonMemoryLimit.
+const daemonCmd = "daemon"
 
 func newRootCmd(e env) *cobra.Command {
 	root := &cobra.Command{
@@ -61,7 +62,11 @@ to its root cause, with the evidence lines, a confidence and the fix.`,
 	var verbose bool
 	root.PersistentFlags().BoolVar(&verbose, "verbose", false, "write the structured log on stderr, debug messages included")
 	root.PersistentPreRun = func(c *cobra.Command, _ []string) {
-		slog.SetDefault(slog.New(userlog.For(e.stderr, c.Annotations[daemonLog] != "", verbose)))
+		daemon := c.Annotations[daemonCmd] != ""
+		slog.SetDefault(slog.New(userlog.For(e.stderr, daemon, verbose)))
+		if daemon {
+			limitMemory(daemonMemoryLimit)
+		}
 	}
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)

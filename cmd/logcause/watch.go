@@ -64,7 +64,7 @@ The README says more.`,
   # The API on a unix socket instead of loopback TCP
   logcause watch --listen unix:/run/logcause/api.sock`,
 		Args:        cobra.ArbitraryArgs,
-		Annotations: map[string]string{daemonLog: "yes"}, // its log is structured, from Info up
+		Annotations: map[string]string{daemonCmd: "yes"}, // its log structured, from Info up; its memory limited
 		RunE: func(c *cobra.Command, args []string) error {
 			opts, cfg, err := in.options(e)
 			if err != nil {
@@ -91,7 +91,6 @@ The README says more.`,
 			if retention = cmp.Or(retention, cfg.RetentionDays); retention < 1 {
 				return config.Usagef("invalid --retention-days %d: keep at least 1 day", retention)
 			}
-			limitMemory(daemonMemoryLimit)
 			st, err := store.OpenQuiet(cmp.Or(storeDir, cfg.Store)) // idle most of the time: no compaction workers polling
 			if err != nil {
 				return err

@@ -45,11 +45,11 @@ ones, the log says why); the fleet key needs a restart.`,
 				return err
 			}
 			defer st.Close()
-			reports := func(cfg config.Config, zone *time.Location) (config.Config, fleet.Reports, error) {
+			reports := func(cfg config.Config, zone *time.Location) (fleet.Reports, error) {
 				mailer, err := fleet.MailerFor(cfg, site, cmp.Or(zone, time.Local)) // its reports'
-				return cfg, fleet.Reports{Jobs: cfg.Reports, Sender: fleet.ReportSender(st, mailer.SendReport)}, err
+				return fleet.Reports{Jobs: cfg.Reports, Sender: fleet.ReportSender(st, mailer.SendReport)}, err
 			}
-			_, rep, err := reports(cfg, zone)
+			rep, err := reports(cfg, zone)
 			if err != nil {
 				return err
 			}
@@ -70,7 +70,8 @@ ones, the log says why); the fleet key needs a restart.`,
 					if err != nil {
 						return cfg, fleet.Reports{}, err
 					}
-					return reports(cfg, zone)
+					rep, err := reports(cfg, zone)
+					return cfg, rep, err
 				}
 			}
 			return fleet.Follow(c.Context(), st, fw)

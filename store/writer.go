@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -64,21 +63,14 @@ func (s *Store) NewWriter() *Writer {
 // by what it is (eventKey), whatever the name it was read under.
 func (w *Writer) KeepPathsApart() { w.byPath = true }
 
-func (w *Writer) eventKey(ev *patterns.Event) []byte { return keyOf(ev, w.byPath) }
-
-// keyOf is an event's key, its path's hash in it when byPath
-// (KeepPathsApart).
-func keyOf(ev *patterns.Event, byPath bool) []byte {
-	return appendKeyOf(make([]byte, 0, eventKeyLen), ev, byPath)
-}
-
-// appendKeyOf appends keyOf(ev, byPath) to b.
+// appendKeyOf appends ev's key to b (appendEventKey); with byPath
+// (KeepPathsApart), its hash is of its path and text, not of its text
+// alone.
 func appendKeyOf(b []byte, ev *patterns.Event, byPath bool) []byte {
-	k := appendEventKey(b, ev)
-	if byPath {
-		binary.BigEndian.PutUint64(k[len(k)-8:], xxhash.Sum64String(ev.Path+"\x00"+ev.Text))
+	if !byPath {
+		return appendEventKey(b, ev)
 	}
-	return k
+	return appendEventKeyHash(b, ev, xxhash.Sum64String(ev.Path+"\x00"+ev.Text))
 }
 
 // Due reports whether the Writer holds enough to be written now, in one
@@ -126,7 +118,7 @@ func (w *Writer) Requests(t time.Time, status int, upstream []byte, n int64) err
 // it encodes as it writes the block, and keeps until then.
 func (w *Writer) Event(ev *patterns.Event) error {
 	if inBlock(ev, w.s.blocks != nil) {
-		w.take(ev, w.eventKey(ev), nil)
+		w.take(ev, appendKeyOf(make([]byte, 0, eventKeyLen), ev, w.byPath), nil)
 		return nil
 	}
 	k, v, err := w.appendEncoded(ev)

@@ -231,7 +231,7 @@ func baselineShare(sums runningTotals, w window, incidents []window, span time.D
 	from := w.start.Add(-span)
 	g, n := sums.between(from, w.start)
 	for _, inc := range incidents {
-		if lo, hi := later(from, inc.start), earlier(w.start, inc.end); lo.Before(hi) {
+		if lo, hi := timeline.Later(from, inc.start), timeline.Earlier(w.start, inc.end); lo.Before(hi) {
 			ig, in := sums.between(lo, hi)
 			g, n = g-ig, n-in
 		}
@@ -274,20 +274,6 @@ func (r runningTotals) between(from, to time.Time) (gateway, requests int64) {
 		return 0, 0
 	}
 	return r.gateway[j] - r.gateway[i], r.requests[j] - r.requests[i]
-}
-
-func later(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
-
-func earlier(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
 }
 
 func inside(t time.Time, ws []window) bool {

@@ -14,7 +14,7 @@ import (
 // evidenceSet holds the classified records around one spike.
 type evidenceSet struct {
 	sig     *[numSignals][]record
-	halves  *[numSignals]*[2][]record // split's, by signal; nil: not kept
+	halves  *[numSignals]*[2][]record // split's, by signal
 	gateway int64                     // gateway errors in the spike
 	start   time.Time                 // the spike's first second
 	end     time.Time                 // the end of its last second
@@ -43,7 +43,7 @@ func (e evidenceSet) split(s signal) (fcgi, other []record) {
 	if len(e.sig[s]) == 0 {
 		return nil, nil
 	}
-	if e.halves != nil && e.halves[s] != nil {
+	if e.halves[s] != nil {
 		return e.halves[s][0], e.halves[s][1]
 	}
 	for _, ev := range e.sig[s] {
@@ -54,9 +54,7 @@ func (e evidenceSet) split(s signal) (fcgi, other []record) {
 		}
 	}
 	fcgi, other = slices.Clip(fcgi), slices.Clip(other)
-	if e.halves != nil {
-		e.halves[s] = &[2][]record{fcgi, other}
-	}
+	e.halves[s] = &[2][]record{fcgi, other}
 	return fcgi, other
 }
 

@@ -821,16 +821,8 @@ func (c counts) minus(o counts) (wireSecond, bool) {
 	return w, any
 }
 
-func later(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
+// later and earlier are timeline's, under the names consume.go calls
+// them by.
+func later(a, b time.Time) time.Time { return timeline.Later(a, b) }
 
-func earlier(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
-}
+func earlier(a, b time.Time) time.Time { return timeline.Earlier(a, b) }

@@ -147,22 +147,15 @@ func (s *Store) PutFleetState(meta map[string][]byte, published map[int64][]byte
 // PruneFleetPublished drops what PutFleetState kept of the days before
 // that of before (the store's own retention dropped those seconds).
 func (s *Store) PruneFleetPublished(before time.Time) error {
-	first, ok := time.Time{}, false
-	if err := s.db.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
-		opts.Prefix, opts.PrefetchValues = []byte{prefixPublished}, false
-		it := txn.NewIterator(opts)
-		defer it.Close()
-		if it.Rewind(); it.Valid() {
-			first, ok = keyTime(it.Item().Key()), true
-		}
-		return nil
-	}); err != nil || !ok {
-		return err
+	days, err := s.days(prefixPublished)
+	if err != nil {
+		return fmt.Errorf("cannot list the days of the fleet's state in the store in %s: %w", s.dir, err)
 	}
 	var prefixes [][]byte
-	for d := dayOf(first); d < dayOf(before); d++ {
-		prefixes = append(prefixes, dayPrefix(prefixPublished, d))
+	for _, d := range days {
+		if d < dayOf(before) {
+			prefixes = append(prefixes, dayPrefix(prefixPublished, d))
+		}
 	}
 	if len(prefixes) == 0 {
 		return nil

@@ -109,10 +109,15 @@ func eventKey(ev *patterns.Event) []byte {
 
 // appendEventKey appends ev's key (eventKey) to b.
 func appendEventKey(b []byte, ev *patterns.Event) []byte {
+	return appendEventKeyHash(b, ev, xxhash.Sum64String(ev.Text))
+}
+
+// appendEventKeyHash appends ev's key to b, with h for its text's hash.
+func appendEventKeyHash(b []byte, ev *patterns.Event, h uint64) []byte {
 	b = appendTimeKey(b, prefixEvent, ev.Time)
 	b = append(b, byte(ev.Kind))
 	b = binary.BigEndian.AppendUint64(b, uint64(ev.Offset))
-	return binary.BigEndian.AppendUint64(b, xxhash.Sum64String(ev.Text))
+	return binary.BigEndian.AppendUint64(b, h)
 }
 
 // dayPrefix is the prefix of every key of one kind and one day.

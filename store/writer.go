@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -64,21 +63,14 @@ func (s *Store) NewWriter() *Writer {
 // by what it is (eventKey), whatever the name it was read under.
 func (w *Writer) KeepPathsApart() { w.byPath = true }
 
-func (w *Writer) eventKey(ev *patterns.Event) []byte { return keyOf(ev, w.byPath) }
-
-// keyOf is an event's key, its path's hash in it when byPath
-// (KeepPathsApart).
-func keyOf(ev *patterns.Event, byPath bool) []byte {
-	return appendKeyOf(make([]byte, 0, eventKeyLen), ev, byPath)
-}
-
-// appendKeyOf appends keyOf(ev, byPath) to b.
+// appendKeyOf appends ev's key to b (appendEventKey); with byPath
+// (KeepPathsApart), its hash is of its path and text, not of its text
+// alone.
 func appendKeyOf(b []byte, ev *patterns.Event, byPath bool) []byte {
-	k := appendEventKey(b, ev)
-	if byPath {
-		binary.BigEndian.PutUint64(k[len(k)-8:], xxhash.Sum64String(ev.Path+"\x00"+ev.Text))
+	if !byPath {
+		return appendEventKey(b, ev)
 	}
-	return k
+	return appendEventKeyHash(b, ev, xxhash.Sum64String(ev.Path+"\x00"+ev.Text))
 }
 
 // Due reports whether the Writer holds enough to be written now, in one
@@ -126,7 +118,7 @@ func (w *Writer) Requests(t time.Time, status int, upstream []byte, n int64) err
 // it encodes as it writes the block, and keeps until then.
 func (w *Writer) Event(ev *patterns.Event) error {
 	if inBlock(ev, w.s.blocks != nil) {
-		w.take(ev, w.eventKey(ev), nil)
+		w.take(ev, appendKeyOf(make([]byte, 0, eventKeyLen), ev, w.byPath), nil)
 		return nil
 	}
 	k, v, err := w.appendEncoded(ev)
@@ -156,28 +148,13 @@ func (w *Writer) Preparer() func([]*patterns.Event) (take func() error) {
 	return func(evs []*patterns.Event) func() error {
 		keys, values := make([][]byte, 0, len(evs)), make([][]byte, 0, len(evs))
 		// The batch's keys and values in a few allocations, not two each.
-		var arena []byte
+		var arena, k, v []byte
 		var err error
 		for _, ev := range evs {
-			block := inBlock(ev, blocks)
-			size := eventKeyLen
-			if !block {
-				size += encodedSize(ev)
+			if arena, k, v, err = encodeInto(arena, arenaBytes, ev, byPath, inBlock(ev, blocks)); err != nil {
+				break
 			}
-			if cap(arena)-len(arena) < size {
-				arena = make([]byte, 0, max(size, arenaBytes))
-			}
-			start := len(arena)
-			arena = appendKeyOf(arena, ev, byPath)
-			mid := len(arena)
-			var v []byte
-			if !block {
-				if arena, err = appendEvent(arena, ev); err != nil {
-					break
-				}
-				v = arena[mid:len(arena):len(arena)]
-			}
-			keys, values = append(keys, arena[start:mid:mid]), append(values, v)
+			keys, values = append(keys, k), append(values, v)
 		}
 		return func() error {
 			for i, k := range keys {
@@ -222,24 +199,37 @@ func (w *Writer) take(ev *patterns.Event, k, v []byte) {
 // into: the largest of Go's small allocations.
 const encodeChunk = 32 << 10
 
-// appendEncoded encodes ev's key and value into w.buf, or into a new
-// buffer when ev may not fit what is left of it: the keys and values
-// handed before keep the bytes they point to, and those are never written
-// again until they are in the store (Flush).
+// appendEncoded encodes ev's key and value into w.buf (encodeInto): the
+// keys and values handed before keep the bytes they point to, and those
+// are never written again until they are in the store (Flush).
 func (w *Writer) appendEncoded(ev *patterns.Event) (k, v []byte, err error) {
-	need := eventKeyLen + encodedSize(ev)
-	if cap(w.buf)-len(w.buf) < need {
-		w.buf = make([]byte, 0, max(encodeChunk, need))
+	w.buf, k, v, err = encodeInto(w.buf, encodeChunk, ev, w.byPath, false)
+	return k, v, err
+}
+
+// encodeInto appends ev's key (appendKeyOf), and its value but for
+// keyOnly, to buf, or to a new buffer of at least chunk bytes when they
+// may not fit what is left of buf: what was cut from buf before keeps its
+// bytes. It returns the buffer to append to next, and the key and value,
+// each with no room to grow into the other.
+func encodeInto(buf []byte, chunk int, ev *patterns.Event, byPath, keyOnly bool) (next, k, v []byte, err error) {
+	need := eventKeyLen
+	if !keyOnly {
+		need += encodedSize(ev)
 	}
-	start := len(w.buf)
-	b := appendKeyOf(w.buf, ev, w.byPath)
+	if cap(buf)-len(buf) < need {
+		buf = make([]byte, 0, max(chunk, need))
+	}
+	start := len(buf)
+	b := appendKeyOf(buf, ev, byPath)
 	mid := len(b)
-	b, err = appendEvent(b, ev)
-	if err != nil {
-		return nil, nil, err
+	if keyOnly {
+		return b, b[start:mid:mid], nil, nil
 	}
-	w.buf = b
-	return b[start:mid:mid], b[mid:len(b):len(b)], nil
+	if b, err = appendEvent(b, ev); err != nil {
+		return buf, nil, nil, err
+	}
+	return b, b[start:mid:mid], b[mid:len(b):len(b)], nil
 }
 
 // Flush writes what the Writer holds, in as many transactions as it

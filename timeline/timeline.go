@@ -148,3 +148,19 @@ func (c *SlowClass) Add(o *SlowClass) {
 	c.RowsSent += o.RowsSent
 	c.RowsExamined += o.RowsExamined
 }
+
+// Later returns the later of two times (b when they are equal).
+func Later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// Earlier returns the earlier of two times (b when they are equal).
+func Earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}

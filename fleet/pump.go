@@ -548,8 +548,8 @@ func (p *Pump) send(ctx context.Context, msgs []Message) error {
 	}
 	p.sentAt = p.cfg.Now()
 	p.mu.Lock()
+	p.stats.Messages += int64(len(msgs))
 	for _, m := range msgs {
-		p.stats.Messages++
 		p.stats.Bytes += int64(len(m.Data) + len(m.Subject) + len(m.ID))
 	}
 	p.mu.Unlock()

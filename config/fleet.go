@@ -80,10 +80,10 @@ func (f Fleet) check() error {
 			}
 		}
 	}
-	if !subjectToken.MatchString(f.Site) {
+	if !ValidToken(f.Site) {
 		return fmt.Errorf("fleet: invalid site %q: give the site's name, letters, digits, _ and - only (it is a NATS subject's token)", f.Site)
 	}
-	if f.Host != "" && !subjectToken.MatchString(f.Host) {
+	if f.Host != "" && !ValidToken(f.Host) {
 		return fmt.Errorf("fleet: invalid host %q: letters, digits, _ and - only, or empty for the machine's host name", f.Host)
 	}
 	t := f.NATS.TLS

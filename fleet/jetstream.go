@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -30,6 +31,9 @@ const apiTimeout = 5 * time.Second
 type JetStream struct {
 	nc *nats.Conn
 	js jetstream.JetStream
+	// ensured: EnsureStream succeeded and no Publish failed since, so
+	// that Publish does not ask the stream's API before each chunk.
+	ensured atomic.Bool
 }
 
 var _ Publisher = (*JetStream)(nil)
@@ -96,14 +100,19 @@ func (j *JetStream) EnsureStream(ctx context.Context) error {
 const maxAsync = 512
 
 // Publish sends msgs and waits until the stream stored each (or dropped
-// it as a duplicate): maxAsync at a time.
+// it as a duplicate): maxAsync at a time. The stream is ensured
+// (EnsureStream) at the first Publish and at the first after a failure.
 func (j *JetStream) Publish(ctx context.Context, msgs []Message) error {
-	if err := j.EnsureStream(ctx); err != nil {
-		return err
+	if !j.ensured.Load() {
+		if err := j.EnsureStream(ctx); err != nil {
+			return err
+		}
+		j.ensured.Store(true)
 	}
 	for len(msgs) > 0 {
 		n := min(len(msgs), maxAsync)
 		if err := j.publish(ctx, msgs[:n]); err != nil {
+			j.ensured.Store(false) // the stream may be gone: asked again next time
 			return err
 		}
 		msgs = msgs[n:]

@@ -405,7 +405,8 @@ func (p *Pump) round(ctx context.Context) error {
 		if chunk == 0 { // the incident events first: they are few, and news
 			p.mu.Lock()
 			q := p.queueLocked()
-			queued = q[:min(len(q), p.cfg.ChunkMessages-2):min(len(q), p.cfg.ChunkMessages-2)]
+			n := min(len(q), p.cfg.ChunkMessages-2)
+			queued = q[:n:n]
 			p.mu.Unlock()
 		}
 		p.setBacklog(p.st.To.Sub(p.st.From))
@@ -548,8 +549,8 @@ func (p *Pump) send(ctx context.Context, msgs []Message) error {
 	}
 	p.sentAt = p.cfg.Now()
 	p.mu.Lock()
+	p.stats.Messages += int64(len(msgs))
 	for _, m := range msgs {
-		p.stats.Messages++
 		p.stats.Bytes += int64(len(m.Data) + len(m.Subject) + len(m.ID))
 	}
 	p.mu.Unlock()

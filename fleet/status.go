@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"maps"
 	"time"
 
 	"github.com/logcause/logcause/analyze"
@@ -19,10 +20,7 @@ func (c *Consumer) Status() daemon.Status {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := daemon.Status{Started: c.started, Running: c.running, Err: c.err, Store: c.st.Dir(), Commits: c.commits,
-		LastCommit: c.lastCommit, Files: []daemon.FileStatus{}, Incidents: c.incidentStates(), Opened: map[string]int64{}, GatewayErrors: map[int]int64{}}
-	for cause, n := range c.opened {
-		s.Opened[cause] = n
-	}
+		LastCommit: c.lastCommit, Files: []daemon.FileStatus{}, Incidents: c.incidentStates(), Opened: maps.Clone(c.opened), GatewayErrors: map[int]int64{}}
 	if n, err := c.st.DiskUsage(); err == nil {
 		s.StoreBytes = n
 	}

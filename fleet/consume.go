@@ -17,6 +17,7 @@ import (
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/patterns"
 	"github.com/logcause/logcause/store"
+	"github.com/logcause/logcause/timeline"
 )
 
 // Feeder is what the Consumer reads: a site's messages in stream order,
@@ -449,12 +450,12 @@ func (c *Consumer) siteClock(last time.Time) time.Time {
 	front, bound := time.Time{}, c.cfg.Now().Add(c.cfg.Away)
 	for _, t := range c.newest {
 		if !t.After(bound) {
-			front = later(front, t)
+			front = timeline.Later(front, t)
 		}
 	}
 	if front.IsZero() { // every host ahead of the fleet's clock: the fleet's is the one wrong
 		for _, t := range c.newest {
-			front = later(front, t)
+			front = timeline.Later(front, t)
 		}
 	}
 	clock := front // the hosts ahead of it are not waited for

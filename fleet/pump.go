@@ -457,7 +457,7 @@ func (p *Pump) begin(first, last time.Time, ok bool, limit time.Time) error {
 	upTo := snap.Version()
 	defer snap.Close()
 	st := p.st
-	st.UpTo, st.NewLimit, st.After = upTo, later(st.Limit, limit), nil
+	st.UpTo, st.NewLimit, st.After = upTo, timeline.Later(st.Limit, limit), nil
 	if !ok {
 		st.From = st.NewLimit // nothing stored: nothing to publish, the versions move on
 		p.st = st
@@ -467,18 +467,18 @@ func (p *Pump) begin(first, last time.Time, ok bool, limit time.Time) error {
 	if to.After(st.NewLimit) {
 		to = st.NewLimit
 	}
-	st.From, st.To = later(to.Add(-p.cfg.MaxBacklog), p.floor), to
-	st.From = later(st.From, first.Truncate(time.Second))
+	st.From, st.To = timeline.Later(to.Add(-p.cfg.MaxBacklog), p.floor), to
+	st.From = timeline.Later(st.From, first.Truncate(time.Second))
 	if st.Since > 0 && st.From.Before(st.Limit) { // from the first change (the backlog's start)
-		start, stop := later(st.From, st.Limit), errors.New("found")
-		end := earlier(st.Limit, st.NewLimit)
+		start, stop := timeline.Later(st.From, st.Limit), errors.New("found")
+		end := timeline.Earlier(st.Limit, st.NewLimit)
 		err := snap.ChangedEvents(st.From, end, nil, st.Since, upTo, func(_ []byte, ev *patterns.Event) error {
-			start = earlier(start, ev.Time.Truncate(time.Second))
+			start = timeline.Earlier(start, ev.Time.Truncate(time.Second))
 			return stop
 		})
 		if err == nil || errors.Is(err, stop) {
 			err = snap.ChangedSeconds(st.From, end, st.Since, upTo, func(now, _ timeline.Second, _ []byte) error {
-				start = earlier(start, now.Time)
+				start = timeline.Earlier(start, now.Time)
 				return stop
 			})
 		}
@@ -489,7 +489,7 @@ func (p *Pump) begin(first, last time.Time, ok bool, limit time.Time) error {
 	}
 	if p.st.Since > 0 { // else the first start: everything within the bound
 		n := 0
-		if err := snap.ChangedSeconds(time.Time{}, earlier(st.From, st.Limit), p.st.Since, upTo, func(_, _ timeline.Second, _ []byte) error { n++; return nil }); err != nil {
+		if err := snap.ChangedSeconds(time.Time{}, timeline.Earlier(st.From, st.Limit), p.st.Since, upTo, func(_, _ timeline.Second, _ []byte) error { n++; return nil }); err != nil {
 			return err
 		}
 		if n > 0 {
@@ -659,11 +659,11 @@ func (p *Pump) collect(room int) (chunkOut, error) {
 	// [Limit, NewLimit) of all of them, up to UpTo.
 	parts := func(from, to time.Time, fn func(from, to time.Time, since uint64) error) error {
 		if from.Before(st.Limit) {
-			if err := fn(from, earlier(st.Limit, to), st.Since); err != nil {
+			if err := fn(from, timeline.Earlier(st.Limit, to), st.Since); err != nil {
 				return err
 			}
 		}
-		if f := later(from, st.Limit); f.Before(to) {
+		if f := timeline.Later(from, st.Limit); f.Before(to) {
 			return fn(f, to, 0)
 		}
 		return nil
@@ -821,9 +821,3 @@ func (c counts) minus(o counts) (wireSecond, bool) {
 	}
 	return w, any
 }
-
-// later and earlier are timeline's, under the names consume.go calls
-// them by.
-func later(a, b time.Time) time.Time { return timeline.Later(a, b) }
-
-func earlier(a, b time.Time) time.Time { return timeline.Earlier(a, b) }

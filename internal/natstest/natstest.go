@@ -30,42 +30,82 @@ type Cluster struct {
 
 // Start runs n servers with JetStream routed into one cluster, and waits
 // until they elected a metadata leader. They are shut down when the test
-// ends.
+// ends. The cluster ports are chosen free before the servers bind them:
+// when another process took one meanwhile (the server says so, fatally),
+// the servers started are shut down and the cluster started again on
+// other ports, three times at most.
 func Start(t *testing.T, n int) *Cluster {
 	t.Helper()
+	return startOn(t, n, func() int { return FreePort(t) })
+}
+
+// startOn is Start, its cluster ports chosen by port.
+func startOn(t *testing.T, n int, port func() int) *Cluster {
+	t.Helper()
 	c := &Cluster{t: t, leaders: make(chan string, 1024)}
+	var failed string
+	for range 3 {
+		if failed = c.start(n, port); failed == "" {
+			break
+		}
+		c.shutdown()
+		for len(c.leaders) > 0 { // the notices of the servers shut down
+			<-c.leaders
+		}
+	}
+	if failed != "" {
+		t.Fatal(failed)
+	}
+	t.Cleanup(c.shutdown)
+	c.AwaitLeader("metadata")
+	return c
+}
+
+// start starts n servers routed to each other on free cluster ports, and
+// says why one did not start ("" when all did).
+func (c *Cluster) start(n int, port func() int) string {
 	routes := make([]*url.URL, n)
 	ports := make([]int, n)
 	for i := range n {
-		ports[i] = FreePort(t)
+		ports[i] = port()
 		routes[i] = &url.URL{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", ports[i])}
 	}
 	for i := range n {
 		opts := &server.Options{
 			ServerName: fmt.Sprintf("n%d", i+1), Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true,
-			JetStream: true, StoreDir: t.TempDir(),
+			JetStream: true, StoreDir: c.t.TempDir(),
 			Cluster: server.ClusterOpts{Name: "logcause-test", Host: "127.0.0.1", Port: ports[i]},
 			Routes:  routes,
 		}
 		s, err := server.NewServer(opts)
 		if err != nil {
-			t.Fatal(err)
+			c.t.Fatal(err)
 		}
-		s.SetLogger(notices{c.leaders}, false, false)
-		go s.Start()
-		if !s.ReadyForConnections(guard) {
-			t.Fatalf("NATS server %d did not start", i+1)
-		}
+		fatal := make(chan string, 1)
+		s.SetLogger(notices{c: c.leaders, fatal: fatal}, false, false)
 		c.servers = append(c.servers, s)
-	}
-	t.Cleanup(func() {
-		for _, s := range c.servers {
-			s.Shutdown()
-			s.WaitForShutdown()
+		go s.Start()
+		ready := make(chan bool, 1)
+		go func() { ready <- s.ReadyForConnections(guard) }()
+		select {
+		case ok := <-ready:
+			if !ok {
+				return fmt.Sprintf("NATS server %d did not start", i+1)
+			}
+		case msg := <-fatal: // its ReadyForConnections ends by the guard
+			return fmt.Sprintf("NATS server %d did not start: %s", i+1, msg)
 		}
-	})
-	c.AwaitLeader("metadata")
-	return c
+	}
+	return ""
+}
+
+// shutdown stops the servers started, and forgets them.
+func (c *Cluster) shutdown() {
+	for _, s := range c.servers {
+		s.Shutdown()
+		s.WaitForShutdown()
+	}
+	c.servers = nil
 }
 
 // URL is the client URL of every server, comma-separated.
@@ -121,7 +161,10 @@ func FreePort(t *testing.T) int {
 
 // notices is a server's logger that passes on its notices of a new
 // leader, dropping them when nobody reads.
-type notices struct{ c chan string }
+type notices struct {
+	c     chan string
+	fatal chan string // the server's first fatal error (it stops then)
+}
 
 func (n notices) Noticef(format string, v ...any) {
 	s := fmt.Sprintf(format, v...)
@@ -132,8 +175,13 @@ func (n notices) Noticef(format string, v ...any) {
 		}
 	}
 }
-func (notices) Warnf(string, ...any)  {}
-func (notices) Fatalf(string, ...any) {}
+func (notices) Warnf(string, ...any) {}
+func (n notices) Fatalf(format string, v ...any) {
+	select {
+	case n.fatal <- fmt.Sprintf(format, v...):
+	default:
+	}
+}
 func (notices) Errorf(string, ...any) {}
 func (notices) Debugf(string, ...any) {}
 func (notices) Tracef(string, ...any) {}

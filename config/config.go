@@ -205,17 +205,17 @@ func (c Config) Paths(args []string, file string) ([]string, error) {
 		}
 	}
 	if len(paths) == 0 {
-		return nil, UsageError{ErrNoSourceHere{where}}
+		return nil, UsageError{NoSourceError{where}}
 	}
 	return paths, nil
 }
 
-// ErrNoSourceHere is wrapped by Paths' error when no path is given and
+// NoSourceError is wrapped by Paths' error when no path is given and
 // none of the configured sources (Where) exists: a daemon waits for them
 // to appear (a machine where nginx is not installed yet), a batch stops.
-type ErrNoSourceHere struct{ Where string }
+type NoSourceError struct{ Where string }
 
-func (e ErrNoSourceHere) Error() string {
+func (e NoSourceError) Error() string {
 	return fmt.Sprintf("no path given, and none of %s exists here: give the logs' files or directories, or a --config listing them", e.Where)
 }
 

@@ -70,7 +70,7 @@ The README says more.`,
 			if err != nil {
 				return err
 			}
-			var none config.ErrNoSourceHere
+			var none config.NoSourceError
 			if _, err = cfg.Paths(args, in.config); errors.As(err, &none) {
 				// A daemon installed before the servers it watches (the
 				// package on a fresh machine) follows their logs once

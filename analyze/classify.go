@@ -65,6 +65,13 @@ func (s signal) gatewayStatus() int {
 	return 0
 }
 
+// CauseEvidence reports whether a cause rule reads ev: what it says of
+// the upstream path (a failed connect, a timeout, pm.max_children, the
+// database gone or refusing, a restart, an OOM kill, a slow-log entry) is
+// one of the signals the rules share. An access line is none: the rules
+// read its status, and the seconds' counts make the spikes.
+func CauseEvidence(ev *patterns.Event) bool { return classify(ev) != sigNone }
+
 // classify returns the signal of one record.
 func classify(ev *patterns.Event) signal {
 	switch {

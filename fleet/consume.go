@@ -126,7 +126,8 @@ func NewConsumer(st *store.Store, cfg ConsumerConfig) *Consumer {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	dec, _ := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(64<<20)) // no error without a reader
+	dec, _ := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(64<<20), // no error without a reader
+		zstd.WithDecoderDictRaw(recordsDictID, []byte(recordsDict)))
 	return &Consumer{st: st, cfg: cfg, zstd: dec, opened: map[string]int64{}, newest: map[string]time.Time{}, incidents: map[time.Time]*incidentState{}, caughtUp: make(chan struct{})}
 }
 
@@ -266,17 +267,22 @@ func (c *Consumer) apply(ds []Delivery) error {
 		}
 		switch kind {
 		case KindSeconds:
-			var ws wireSeconds
-			if !c.decode(d, &ws) {
+			b, err := c.zstd.DecodeAll(d.Data, nil)
+			var secs []wireSecond
+			if err == nil {
+				secs, err = decodeSeconds(b)
+			}
+			if err != nil {
+				slog.Warn("a fleet message cannot be read: skipped", "subject", d.Subject, "err", err)
 				break
 			}
-			for _, s := range ws.Seconds {
+			for _, s := range secs {
 				if !addSecond(w, s) {
 					slog.Warn("a fleet message holds counts out of bounds: those left out", "subject", d.Subject, "second", s.T)
 				}
 				seen(host, unixTime(s.T))
 			}
-			st.Seconds += int64(len(ws.Seconds))
+			st.Seconds += int64(len(secs))
 		case KindRecords:
 			var wr wireRecords
 			if !c.decode(d, &wr) {

@@ -66,13 +66,15 @@ type PumpConfig struct {
 	// host are published together, in fewer messages. Default 5 s;
 	// negative: a round at each Wake.
 	Every time.Duration
-	// QuietEvery is how long a quiet host holds its seconds: a round
-	// that has nothing an incident needs now (no record, no incident
-	// event) and published seconds less than QuietEvery ago publishes
-	// none; they stay in the store, not published, and come out grown,
-	// merged, at the first round past QuietEvery, or with the next
-	// record. Meanwhile the heartbeat tells the host's clock. Default
-	// 30 s; negative: every round publishes its seconds.
+	// QuietEvery is how long a quiet host holds what it has to say: a
+	// round that has nothing an incident needs now (no urgent record:
+	// urgent; no incident event) and published seconds or records less
+	// than QuietEvery ago publishes none; they stay in the store, not
+	// published, and come out together, the seconds grown and merged, at
+	// the first round past QuietEvery, or with the next urgent record or
+	// incident event. No heartbeat goes meanwhile: the seconds held tell
+	// the host's clock when they go. Default 30 s; negative: every round
+	// publishes what it read.
 	QuietEvery time.Duration
 	// Heartbeat is how long the Pump waits for a Wake before a round of
 	// its own: a round that has nothing to publish publishes the host's
@@ -134,6 +136,7 @@ type Pump struct {
 	cfg  PumpConfig
 	wake chan struct{}
 	zstd *zstd.Encoder // of the seconds' messages
+	recz *zstd.Encoder // of the records' messages (recordsDict)
 
 	mu        sync.Mutex
 	incidents []Message // incident events waiting (queueLocked)
@@ -144,9 +147,9 @@ type Pump struct {
 	st      pumpState
 	floor   time.Time // nothing stamped before it is published: the cursor of an older version, for its first round
 	pruned  time.Time // the day before which the seconds published are pruned (the store's first day)
-	flushed time.Time // when seconds were last published (cfg.Now); zero: not yet
+	flushed time.Time // when seconds or records were last published (cfg.Now); zero: not yet
 	sentAt  time.Time // when anything was last published (cfg.Now)
-	held    bool      // the last round held its seconds (QuietEvery)
+	held    bool      // the last round held its seconds and records (QuietEvery)
 }
 
 // counts is a second's counts published.
@@ -168,8 +171,9 @@ func NewPump(src Source, pub Publisher, cfg PumpConfig) *Pump {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1)) // no error without options that fail
-	return &Pump{src: src, pub: pub, cfg: cfg, zstd: enc, wake: make(chan struct{}, 1)}
+	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1))                                                               // no error without options that fail
+	recz, _ := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderDictRaw(recordsDictID, []byte(recordsDict))) // a dictionary far under the bound
+	return &Pump{src: src, pub: pub, cfg: cfg, zstd: enc, recz: recz, wake: make(chan struct{}, 1)}
 }
 
 // Wake asks for a round soon (something was committed). It never blocks.
@@ -254,6 +258,7 @@ func (p *Pump) Stats() Stats {
 // it).
 func (p *Pump) Run(ctx context.Context) error {
 	defer p.zstd.Close()
+	defer p.recz.Close()
 	if err := p.loadCursor(); err != nil {
 		return err
 	}
@@ -389,8 +394,9 @@ func (p *Pump) round(ctx context.Context) error {
 	// committed since it began: the first round that succeeds catches up.
 	resumed := p.st.UpTo != 0
 	now := p.cfg.Now()
-	// A quiet host's seconds may wait (QuietEvery): this round's, if
-	// whole in one chunk with nothing else, go back to the store.
+	// A quiet host's seconds and records may wait (QuietEvery): this
+	// round's, if whole in one chunk with nothing urgent, go back to the
+	// store.
 	mayHold := !resumed && p.cfg.QuietEvery > 0 && !p.flushed.IsZero() && now.Sub(p.flushed) < p.cfg.QuietEvery
 	before, skipped := p.st, p.Stats().Skipped
 	p.held = false
@@ -414,14 +420,16 @@ func (p *Pump) round(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if chunk == 0 && mayHold && len(queued) == 0 && c.state.UpTo == 0 && len(c.msgs) > 0 && len(c.msgs) == len(c.secondsMsgs) {
-			p.st, p.held = before, true // nothing published: the next round sees these seconds again, grown
+		if chunk == 0 && mayHold && len(queued) == 0 && c.state.UpTo == 0 && len(c.msgs) > 0 && !c.urgent {
+			// Nothing published: the next round reads these seconds
+			// again, grown, and these records with those committed
+			// since. No heartbeat: the held seconds tell the host's
+			// clock within QuietEvery, and the site's clock does not
+			// pass a held second.
+			p.st, p.held = before, true
 			p.mu.Lock()
 			p.stats.Skipped = skipped // counted again then
 			p.mu.Unlock()
-			if p.cfg.Heartbeat >= 0 && now.Sub(p.sentAt) >= p.cfg.Heartbeat {
-				return p.heartbeat(ctx)
-			}
 			return nil
 		}
 		sent += len(c.msgs)
@@ -581,7 +589,7 @@ func (p *Pump) publish(ctx context.Context, c chunkOut) error {
 		return fmt.Errorf("cannot keep the fleet's cursor: %w", err)
 	}
 	p.st = c.state
-	if len(c.secondsMsgs) > 0 {
+	if len(c.msgs) > c.incidents { // seconds or records
 		p.flushed = p.sentAt
 	}
 	if c.state.UpTo == 0 {
@@ -624,6 +632,7 @@ type chunkOut struct {
 	secondsMsgs []Message // the messages of seconds among msgs
 	seconds     map[int64][]byte
 	state       pumpState
+	urgent      bool // its records hold what the fleet's incidents need now (urgent)
 }
 
 // What bounds a message: 60 seconds; 256 records or about 256 KiB of
@@ -721,12 +730,9 @@ func (p *Pump) collect(room int) (chunkOut, error) {
 	if after == nil { // the records end at cut
 		recs = slices.DeleteFunc(recs, func(r record) bool { return !r.ev.Time.Before(cut) })
 	}
+	c.urgent = urgent(recs)
 	for b := range slices.Chunk(secs, maxSecondsPerMessage) {
-		m, err := p.secondsMessage(b, c.seconds)
-		if err != nil {
-			return c, err
-		}
-		c.secondsMsgs = append(c.secondsMsgs, m)
+		c.secondsMsgs = append(c.secondsMsgs, p.secondsMessage(b, c.seconds))
 	}
 	c.msgs = slices.Clone(c.secondsMsgs)
 	for len(recs) > 0 {
@@ -749,21 +755,17 @@ func (p *Pump) collect(room int) (chunkOut, error) {
 	return c, nil
 }
 
-// secondsMessage is a message of batch, named by its seconds' range and
-// content and by what they add up to (after, by second: the rollups as
-// the store holds them): the same growth of a second twice is two
-// messages, the same message sent again one.
-func (p *Pump) secondsMessage(batch []wireSecond, after map[int64][]byte) (Message, error) {
-	b, err := json.Marshal(wireSeconds{Seconds: batch})
-	if err != nil {
-		return Message{}, err
-	}
+// secondsMessage is a message of batch (in columns, compressed), named by
+// its content and by what its seconds add up to (after, by second: the
+// rollups as the store holds them): the same growth of a second twice is
+// two messages, the same message sent again one.
+func (p *Pump) secondsMessage(batch []wireSecond, after map[int64][]byte) Message {
 	totals := make([][]byte, len(batch))
 	for i, s := range batch {
 		totals[i] = after[s.T]
 	}
-	b = p.zstd.EncodeAll(b, nil)
-	return Message{Subject: Subject(p.cfg.Site, p.cfg.Host, KindSeconds), ID: secondsID(p.cfg.Host, b, totals, batch[0].T, batch[len(batch)-1].T), Data: b}, nil
+	b := p.zstd.EncodeAll(encodeSeconds(batch), nil)
+	return Message{Subject: Subject(p.cfg.Site, p.cfg.Host, KindSeconds), ID: secondsID(p.cfg.Host, b, totals), Data: b}
 }
 
 func (p *Pump) recordsMessage(recs []record) (Message, error) {
@@ -775,7 +777,7 @@ func (p *Pump) recordsMessage(recs []record) (Message, error) {
 	if err != nil {
 		return Message{}, fmt.Errorf("cannot encode the records: %w", err)
 	}
-	return Message{Subject: Subject(p.cfg.Site, p.cfg.Host, KindRecords), ID: recordsID(p.cfg.Host, ids), Data: p.zstd.EncodeAll(b, nil)}, nil
+	return Message{Subject: Subject(p.cfg.Site, p.cfg.Host, KindRecords), ID: recordsID(p.cfg.Host, ids), Data: p.recz.EncodeAll(b, nil)}, nil
 }
 
 func countsOf(sec timeline.Second) counts {

@@ -82,9 +82,9 @@ func quietRound(t *testing.T, st *store.Store, r *pumpRun, clock *quietClock, at
 
 // TestQuietHostHoldsItsSeconds: a host with nothing an incident needs
 // publishes its seconds at most every QuietEvery, the rounds between
-// merged into one message; meanwhile its heartbeat tells its clock; the
-// fleet's counts are the host's. Seconds held when the Pump stops come
-// out at its next start.
+// merged into one message; no heartbeat goes meanwhile (the seconds held
+// tell its clock when they go); the fleet's counts are the host's.
+// Seconds held when the Pump stops come out at its next start.
 func TestQuietHostHoldsItsSeconds(t *testing.T) {
 	st, ms, clock, r := quietStart(t)
 	if got := kinds(ms, 0); got[fleet.KindSeconds] != 1 {
@@ -93,8 +93,8 @@ func TestQuietHostHoldsItsSeconds(t *testing.T) {
 	for i := 1; i <= 5; i++ { // 25 s: held
 		quietRound(t, st, r, clock, t0.Add(time.Duration(i)*time.Second))
 	}
-	if got := kinds(ms, 1); got[fleet.KindSeconds] != 0 || got[fleet.KindClock] != 2 {
-		t.Errorf("five quiet rounds in 25 s published %v, want no seconds and a heartbeat every 10 s (2)", got)
+	if n := len(ms.msgs); n != 1 {
+		t.Errorf("five quiet rounds in 25 s published %v, want nothing: no seconds, no heartbeat while they are held", kinds(ms, 1))
 	}
 	if s := r.p.Stats(); s.Backlog != 5*time.Second {
 		t.Errorf("the backlog of five seconds held is %v", s.Backlog)
@@ -123,20 +123,21 @@ func TestQuietHostHoldsItsSeconds(t *testing.T) {
 	}
 }
 
-// TestRecordSendsHeldSecondsAtOnce: a round with a record, or with an
-// incident event, publishes at once, the seconds held with it.
+// TestRecordSendsHeldSecondsAtOnce: a round with an urgent record (here a
+// burst of gateway errors), or with an incident event, publishes at once,
+// the seconds held with it.
 func TestRecordSendsHeldSecondsAtOnce(t *testing.T) {
 	st, ms, clock, r := quietStart(t)
 	quietRound(t, st, r, clock, t0.Add(time.Second)) // held
 	n := len(ms.msgs)
-	commit(t, st, t0.Add(2*time.Second), 502, 1, gatewayLine(t0.Add(2*time.Second), 0))
+	commit(t, st, t0.Add(2*time.Second), 502, 2, gatewayLine(t0.Add(2*time.Second), 0), gatewayLine(t0.Add(2*time.Second), 100))
 	clock.add(5 * time.Second)
 	r.p.Wake()
 	if err := r.await(t); err != nil {
 		t.Fatal(err)
 	}
 	if got := kinds(ms, n); got[fleet.KindSeconds] != 1 || got[fleet.KindRecords] != 1 {
-		t.Errorf("a round with a record published %v, want the seconds and the record", got)
+		t.Errorf("a round with a burst published %v, want the seconds and the records", got)
 	}
 	if want, got := secondsOf(t, st), secondsOf(t, consume(t, ms)); !maps.Equal(want, got) {
 		t.Errorf("the fleet counts %v, the host %v", got, want)

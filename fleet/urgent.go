@@ -47,11 +47,13 @@ func urgent(recs []record) bool {
 // told with its cause at once, not updated a QuietEvery later; and what
 // its server logs at its gravest levels (nginx and Apache crit, alert,
 // emerg; PHP-FPM ALERT; MySQL ERROR; the kernel's and systemd's OOM
-// lines). Slow-log entries are not: they are written when the query or
-// request ends, and the analysis waits for them (analyze's slowTail).
-// The rest waits: the warnings and notices of a healthy day, an error
-// line of a client (a file not found, a body too large), a 500 line, an
-// HAProxy line (no rule reads those).
+// lines) — but a client's failed TLS handshake, which nginx logs at crit
+// ("SSL_do_handshake() failed … while SSL handshaking"): the internet's
+// scanners write it all day. Slow-log entries are not urgent: they are
+// written when the query or request ends, and the analysis waits for
+// them (analyze's slowTail). The rest waits: the warnings and notices of
+// a healthy day, an error line of a client (a file not found, a body too
+// large), a 500 line, an HAProxy line (no rule reads those).
 func urgentRecord(ev *patterns.Event) bool {
 	switch {
 	case ev.Slow != nil && !ev.Slow.Restart, ev.FPMSlow != nil:
@@ -59,7 +61,7 @@ func urgentRecord(ev *patterns.Event) bool {
 	case analyze.CauseEvidence(ev):
 		return true
 	case ev.Error != nil:
-		return grave(ev.Error.Level)
+		return grave(ev.Error.Level) && ev.Error.Action != "SSL handshaking"
 	case ev.Apache != nil:
 		return grave(ev.Apache.Level)
 	case ev.FPM != nil:

@@ -33,8 +33,8 @@ import (
 
 // The kinds of message, the last token of their subject.
 const (
-	KindSeconds  = "seconds"  // a batch of per-second counts to add (wireSeconds, JSON compressed with zstd)
-	KindRecords  = "records"  // a batch of records the host keeps in full (wireRecords, JSON compressed with zstd)
+	KindSeconds  = "seconds"  // a batch of per-second counts to add (encodeSeconds: columns of varints; an older Pump's JSON, wireSeconds), compressed with zstd
+	KindRecords  = "records"  // a batch of records the host keeps in full (wireRecords, JSON compressed with zstd and recordsDict)
 	KindIncident = "incident" // one of the host's incidents opened, updated or resolved (wireIncident)
 	KindClock    = "clock"    // a host's heartbeat: its clock, when it had nothing else to publish (wireClock)
 )

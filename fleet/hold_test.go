@@ -89,6 +89,20 @@ func tick(t *testing.T, r *pumpRun, clock *quietClock, d time.Duration, wake boo
 	}
 }
 
+// holdLone commits a lone gateway error and an error notice a second
+// after the first round's, runs a round 5 s later, and checks that it
+// sent nothing; it returns the messages sent so far.
+func holdLone(t *testing.T, st *store.Store, s *sending, clock *quietClock, r *pumpRun) int {
+	t.Helper()
+	n := len(s.sent)
+	commit(t, st, t0.Add(time.Second), 502, 1, gatewayLine(t0.Add(time.Second), 0), errorLine(t0.Add(time.Second), 0))
+	tick(t, r, clock, 5*time.Second, true)
+	if len(s.sent) != n {
+		t.Fatalf("a lone 502 and an error notice were published at once (%d messages)", len(s.sent)-n)
+	}
+	return n
+}
+
 // TestQuietHostHoldsLoneRecords: a lone gateway error, an error-log
 // record no cause rule reads and a 500 wait with the seconds held; the
 // round past QuietEvery (the Pump's own wait) publishes them together,
@@ -96,9 +110,7 @@ func tick(t *testing.T, r *pumpRun, clock *quietClock, d time.Duration, wake boo
 // counts and records.
 func TestQuietHostHoldsLoneRecords(t *testing.T) {
 	st, s, clock, r := startQuiet(t)
-	n := len(s.sent)
-	commit(t, st, t0.Add(time.Second), 502, 1, gatewayLine(t0.Add(time.Second), 0), errorLine(t0.Add(time.Second), 0))
-	tick(t, r, clock, 5*time.Second, true)
+	n := holdLone(t, st, s, clock, r)
 	five := gatewayLine(t0.Add(6*time.Second), 100)
 	five.Access.Status = 500
 	commit(t, st, t0.Add(6*time.Second), 500, 1, five)
@@ -114,13 +126,7 @@ func TestQuietHostHoldsLoneRecords(t *testing.T) {
 	if got := [3]int{s.of(fleet.KindSeconds), s.of(fleet.KindRecords), len(s.sent)}; got != [3]int{2, 1, n + 2} {
 		t.Errorf("past QuietEvery the pump had sent %v (seconds, records, all), want the seconds held and the records in one message each", got)
 	}
-	fst := consume(t, s.next)
-	if want, got := records(t, st, ""), records(t, fst, "web1:"); len(got) != 3 || !slices.Equal(want, got) {
-		t.Errorf("the fleet holds the records %q, the host %q", got, want)
-	}
-	if want, got := secondsOf(t, st), secondsOf(t, fst); !maps.Equal(want, got) {
-		t.Errorf("the fleet counts %v, the host %v", got, want)
-	}
+	fleetHoldsTheHosts(t, st, s.next, 3)
 }
 
 // TestUrgentRecordsGoAtOnce: a second gateway error while a lone one is
@@ -133,24 +139,13 @@ func TestUrgentRecordsGoAtOnce(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			st, s, clock, r := startQuiet(t)
-			n := len(s.sent)
-			commit(t, st, t0.Add(time.Second), 502, 1, gatewayLine(t0.Add(time.Second), 0), errorLine(t0.Add(time.Second), 0))
-			tick(t, r, clock, 5*time.Second, true)
-			if len(s.sent) != n {
-				t.Fatalf("a lone 502 and an error notice were published at once (%d messages)", len(s.sent)-n)
-			}
+			n := holdLone(t, st, s, clock, r)
 			commit(t, st, t0.Add(6*time.Second), 502, 1, urgent)
 			tick(t, r, clock, 5*time.Second, true) // 10 s since the first round: far from QuietEvery
 			if got := [3]int{s.of(fleet.KindSeconds), s.of(fleet.KindRecords), len(s.sent)}; got != [3]int{2, 1, n + 2} {
 				t.Errorf("the round with %s had sent %v (seconds, records, all), want the seconds and the three records at once", name, got)
 			}
-			fst := consume(t, s.next)
-			if want, got := records(t, st, ""), records(t, fst, "web1:"); len(got) != 3 || !slices.Equal(want, got) {
-				t.Errorf("the fleet holds the records %q, the host %q", got, want)
-			}
-			if want, got := secondsOf(t, st), secondsOf(t, fst); !maps.Equal(want, got) {
-				t.Errorf("the fleet counts %v, the host %v", got, want)
-			}
+			fleetHoldsTheHosts(t, st, s.next, 3)
 		})
 	}
 }
@@ -161,12 +156,7 @@ func TestUrgentRecordsGoAtOnce(t *testing.T) {
 // no more; the fleet has each once.
 func TestHeldRecordsSurviveARestart(t *testing.T) {
 	st, s, clock, r := startQuiet(t)
-	n := len(s.sent)
-	commit(t, st, t0.Add(time.Second), 502, 1, gatewayLine(t0.Add(time.Second), 0), errorLine(t0.Add(time.Second), 0))
-	tick(t, r, clock, 5*time.Second, true)
-	if len(s.sent) != n {
-		t.Fatalf("%d messages for records that wait", len(s.sent)-n)
-	}
+	holdLone(t, st, s, clock, r)
 	r.stop()
 
 	for range 2 {
@@ -182,8 +172,15 @@ func TestHeldRecordsSurviveARestart(t *testing.T) {
 	if got := [2]int{s.of(fleet.KindSeconds), s.of(fleet.KindRecords)}; got != [2]int{2, 1} {
 		t.Errorf("two starts sent %v messages of seconds and of records in all, want the held ones once: 2 (the first start's, the held ones), 1", got)
 	}
-	fst := consume(t, s.next)
-	if want, got := records(t, st, ""), records(t, fst, "web1:"); len(got) != 2 || !slices.Equal(want, got) {
+	fleetHoldsTheHosts(t, st, s.next, 2)
+}
+
+// fleetHoldsTheHosts merges what ms holds into a fleet store: it must
+// hold st's counts, and its records, n of them.
+func fleetHoldsTheHosts(t *testing.T, st *store.Store, ms *memStream, n int) {
+	t.Helper()
+	fst := consume(t, ms)
+	if want, got := records(t, st, ""), records(t, fst, "web1:"); len(got) != n || !slices.Equal(want, got) {
 		t.Errorf("the fleet holds the records %q, the host %q", got, want)
 	}
 	if want, got := secondsOf(t, st), secondsOf(t, fst); !maps.Equal(want, got) {

@@ -82,7 +82,10 @@ func TestSecondsInColumnsRefuseWhatIsNotWhole(t *testing.T) {
 // message of one gateway-error line smaller.
 func TestRecordsDictionaryIsRead(t *testing.T) {
 	p := NewPump(nil, nil, PumpConfig{})
+	defer p.zstd.Close()
+	defer p.recz.Close()
 	c := NewConsumer(nil, ConsumerConfig{})
+	defer c.zstd.Close()
 	line := `{"records":[{"Time":"2026-11-23T20:55:52Z","Kind":"nginx_access","Path":"/var/log/nginx/access.log","Offset":48008925,"Text":"10.246.78.40 - - [23/Nov/2026:21:55:52 +0100] \"POST /checkout.php HTTP/1.1\" 504 157 \"https://www.google.com/\" \"Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.81 Mobile Safari/537.36\"","Access":{"RemoteAddr":"10.246.78.40","Method":"POST","URI":"/checkout.php","Protocol":"HTTP/1.1","Status":504,"BodyBytesSent":157,"HTTPReferer":"https://www.google.com/","HTTPUserAgent":"Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.81 Mobile Safari/537.36","RequestTime":-1},"Error":null,"FPM":null,"FPMSlow":null,"Slow":null,"MySQL":null,"Syslog":null,"Apache":null,"HAProxy":null}]}`
 	with := p.recz.EncodeAll([]byte(line), nil)
 	without := p.zstd.EncodeAll([]byte(line), nil)

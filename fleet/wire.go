@@ -202,25 +202,16 @@ type varints struct {
 	err error
 }
 
-func (r *varints) varint() int64 {
-	if r.err != nil {
-		return 0
-	}
-	v, k := binary.Varint(r.b)
-	if k <= 0 {
-		r.err = errShort
-		return 0
-	}
-	r.b = r.b[k:]
-	return v
-}
+func (r *varints) varint() int64 { return next(r, binary.Varint) }
 
-// uvarint reads an unsigned varint.
-func (r *varints) uvarint() uint64 {
+func (r *varints) uvarint() uint64 { return next(r, binary.Uvarint) }
+
+// next reads a varint of r with decode (binary.Varint, binary.Uvarint).
+func next[T int64 | uint64](r *varints, decode func([]byte) (T, int)) T {
 	if r.err != nil {
 		return 0
 	}
-	v, k := binary.Uvarint(r.b)
+	v, k := decode(r.b)
 	if k <= 0 {
 		r.err = errShort
 		return 0

@@ -4,7 +4,10 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -78,6 +81,38 @@ func TestFleetOnARealCluster(t *testing.T) {
 	}
 }
 
+// TestNATSClusterStartsAgainOnATakenPort: a port chosen free and taken
+// by another process before nats-server binds it (a client port, a route
+// port): the process says so and ends, and the cluster starts again on
+// other ports. Run:
+// go test -tags realserver -count=1 -run TestNATSClusterStartsAgainOnATakenPort ./cmd/logcause
+func TestNATSClusterStartsAgainOnATakenPort(t *testing.T) {
+	for name, pick := range map[string]int{"a route port": 3, "a client port": 4} { // the second node's, in the first attempt
+		t.Run(name, func(t *testing.T) {
+			taken, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer taken.Close()
+			busy, picks := taken.Addr().(*net.TCPAddr).Port, 0
+			nodes := startNATSClusterOn(t, 3, func() int {
+				if picks++; picks == pick {
+					return busy
+				}
+				return natstest.FreePort(t)
+			})
+			if picks != 12 {
+				t.Errorf("%d ports chosen, want 6 for the failed attempt and 6 for the next", picks)
+			}
+			for _, node := range nodes {
+				if node.cmd.ProcessState != nil || strings.HasSuffix(node.url, fmt.Sprintf(":%d", busy)) {
+					t.Errorf("node %s ended, or on the taken port", node.url)
+				}
+			}
+		})
+	}
+}
+
 // natsNode is one nats-server process of the cluster.
 type natsNode struct {
 	url string
@@ -99,6 +134,16 @@ func (n *natsNode) kill(t *testing.T) {
 // They are killed by their PIDs when the test ends.
 func startNATSCluster(t *testing.T, n int) []*natsNode {
 	t.Helper()
+	return startNATSClusterOn(t, n, func() int { return natstest.FreePort(t) })
+}
+
+// startNATSClusterOn is startNATSCluster, its ports chosen by port. A port
+// is chosen free, then the process binds it: when another process took it
+// meanwhile, nats-server says so, fatally, and ends (natstest.PortTaken);
+// then the nodes started are killed and the cluster started again on
+// other ports, three times at most.
+func startNATSClusterOn(t *testing.T, n int, port func() int) []*natsNode {
+	t.Helper()
 	bin, err := exec.LookPath("nats-server")
 	if err != nil {
 		gobin := filepath.Join(os.Getenv("HOME"), "go", "bin", "nats-server")
@@ -107,14 +152,39 @@ func startNATSCluster(t *testing.T, n int) []*natsNode {
 		}
 		bin = gobin
 	}
+	for attempt := 1; ; attempt++ {
+		nodes, leader, fatal := startNATSNodes(t, bin, n, port)
+		if fatal == "" {
+			select {
+			case <-leader:
+			case <-time.After(safetyBound):
+				t.Fatal("the nats-server cluster elected no metadata leader")
+			}
+			return nodes
+		}
+		for _, node := range nodes {
+			node.kill(t)
+		}
+		if !natstest.PortTaken(fatal) || attempt == 3 {
+			t.Fatalf("nats-server did not start (attempt %d): %s", attempt, fatal)
+		}
+	}
+}
+
+// startNATSNodes starts n nats-server processes routed to each other, on
+// ports chosen by port, one after the other, each once it listens on its
+// client and its route ports; it returns those started, a channel told
+// when one says the cluster has a metadata leader, and the fatal error of
+// the one that did not start ("" when all did).
+func startNATSNodes(t *testing.T, bin string, n int, port func() int) (nodes []*natsNode, leader chan struct{}, fatal string) {
+	t.Helper()
 	var cports, ports []int
 	var routes []string
 	for range n {
-		cports, ports = append(cports, natstest.FreePort(t)), append(ports, natstest.FreePort(t))
+		cports, ports = append(cports, port()), append(ports, port())
 		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", cports[len(cports)-1]))
 	}
-	leader := make(chan struct{}, n)
-	var nodes []*natsNode
+	leader = make(chan struct{}, n)
 	for i := range n {
 		cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", fmt.Sprint(ports[i]), "-js", "-sd", t.TempDir(), "-n", fmt.Sprintf("n%d", i+1),
 			"--cluster_name", "logcause", "--cluster", routes[i], "--routes", strings.Join(routes, ","))
@@ -125,30 +195,57 @@ func startNATSCluster(t *testing.T, n int) []*natsNode {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		node := &natsNode{url: fmt.Sprintf("nats://127.0.0.1:%d", ports[i]), cmd: cmd}
 		t.Cleanup(func() {
 			if cmd.ProcessState == nil {
 				cmd.Process.Kill()
 				cmd.Wait()
 			}
 		})
-		go func() {
-			sc := bufio.NewScanner(stderr)
-			for sc.Scan() {
-				if strings.Contains(sc.Text(), "metadata leader") {
-					select {
-					case leader <- struct{}{}:
-					default:
-					}
+		nodes = append(nodes, &natsNode{url: fmt.Sprintf("nats://127.0.0.1:%d", ports[i]), cmd: cmd})
+		listening, failed := watchNATS(stderr, leader)
+		select {
+		case <-listening:
+		case fatal = <-failed:
+			return nodes, leader, fatal
+		case <-time.After(safetyBound):
+			t.Fatalf("nats-server n%d did not listen on its ports", i+1)
+		}
+	}
+	return nodes, leader, ""
+}
+
+// watchNATS reads a nats-server's stderr: listening is closed once it
+// listens on its client and its route ports; failed tells its fatal error
+// (or that it ended) when it ends before; leader hears of each metadata
+// leader it tells (dropped when nobody reads).
+func watchNATS(stderr io.Reader, leader chan<- struct{}) (listening chan struct{}, failed chan string) {
+	listening, failed = make(chan struct{}), make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		client, route, fatal := false, false, ""
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case strings.Contains(line, "Listening for client connections"):
+				client = true
+			case strings.Contains(line, "Listening for route connections"):
+				route = true
+			case strings.Contains(line, "[FTL]") && fatal == "":
+				fatal = line
+			case strings.Contains(line, "metadata leader"):
+				select {
+				case leader <- struct{}{}:
+				default:
 				}
 			}
-		}()
-		nodes = append(nodes, node)
-	}
-	select {
-	case <-leader:
-	case <-time.After(safetyBound):
-		t.Fatal("the nats-server cluster elected no metadata leader")
-	}
-	return nodes
+			if client && route && listening != nil {
+				close(listening)
+				listening = nil
+			}
+		}
+		if listening != nil {
+			failed <- cmp.Or(fatal, "it ended before it listened on its ports")
+		}
+	}()
+	return listening, failed
 }

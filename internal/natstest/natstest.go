@@ -159,6 +159,16 @@ func FreePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// PortTaken reports whether a nats-server's fatal error (a line of the
+// binary's stderr, or what its logger's Fatalf got) says that a port it
+// was to listen on is taken: another process bound it between its choice
+// (FreePort) and the server's bind. The realserver test's nats-server
+// binaries are then started again on other ports (as Start does in
+// process); any other fatal error ends that test.
+func PortTaken(fatal string) bool {
+	return strings.Contains(fatal, "Error listening on") && strings.Contains(fatal, "address already in use")
+}
+
 // notices is a server's logger that passes on its notices of a new
 // leader, dropping them when nobody reads.
 type notices struct {

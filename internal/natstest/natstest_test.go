@@ -33,3 +33,20 @@ func TestStartAgainWhenAPortWasTaken(t *testing.T) {
 		}
 	}
 }
+
+// TestPortTaken: the fatal errors of nats-server (v2.15.3) that say a
+// port was taken, client or route, as the binary writes them on stderr;
+// not its other fatal errors, nor a port taken for another reason.
+func TestPortTaken(t *testing.T) {
+	for line, want := range map[string]bool{
+		`[1234] 2026/12/06 13:31:02.123456 [FTL] Error listening on port: 127.0.0.1:41234, "listen tcp 127.0.0.1:41234: bind: address already in use"`: true,
+		`[1234] 2026/12/06 13:31:02.123456 [FTL] Error listening on router port: 41235 - listen tcp 127.0.0.1:41235: bind: address already in use`:     true,
+		`[1234] 2026/12/06 13:31:02.123456 [FTL] Error listening on router port: 80 - listen tcp 127.0.0.1:80: bind: permission denied`:                false,
+		`[1234] 2026/12/06 13:31:02.123456 [FTL] Can't start JetStream: could not create storage directory`:                                            false,
+		`[1234] 2026/12/06 13:31:02.123456 [INF] Listening for route connections on 127.0.0.1:41235`:                                                   false,
+	} {
+		if got := PortTaken(line); got != want {
+			t.Errorf("PortTaken(%q) = %t, want %t", line, got, want)
+		}
+	}
+}

@@ -493,14 +493,3 @@ func (s *Store) scanEvents(from, to time.Time, kinds kindSet, keep func(k []byte
 		}
 	})
 }
-
-// count returns the number of blocks.
-func (s *blocks) count() int {
-	s.idx.RLock()
-	defer s.idx.RUnlock()
-	n := 0
-	for _, st := range s.streams {
-		n += len(st.blocks)
-	}
-	return n
-}

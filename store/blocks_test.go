@@ -249,3 +249,14 @@ func TestTempStoreBlockCutSaysWhatToDo(t *testing.T) {
 		t.Errorf("reading a cut block: %v", err)
 	}
 }
+
+// count returns the number of blocks.
+func (s *blocks) count() int {
+	s.idx.RLock()
+	defer s.idx.RUnlock()
+	n := 0
+	for _, st := range s.streams {
+		n += len(st.blocks)
+	}
+	return n
+}

@@ -240,12 +240,13 @@ func scratchOptions(dir string) badger.Options {
 
 // scratchValueThreshold: a temporary store keeps in its tables the keys
 // and the values of at most 128 bytes (rollups, sources), and writes the
-// events, hundreds of bytes each, to the value log, appended as they
-// come, uncompressed, never rewritten: the memtables, their flushes and
-// the tables then carry ~40 bytes per event instead of ~500. The
-// outage-heavy log: 25% less CPU, the heap's live peak 129 → 114 MiB,
-// for a store of 516 MB on disk instead of 148 (docs/benchmarks.md,
-// "Flat memory").
+// events it keeps a key each (those out of order in their file: the
+// others are in its blocks, blocks.go), hundreds of bytes each, to the
+// value log, appended as they come, uncompressed, never rewritten: the
+// memtables, their flushes and the tables then carry ~40 bytes per event
+// instead of ~500. When every event had a key, the outage-heavy log: 25%
+// less CPU, the heap's live peak 129 → 114 MiB (docs/benchmarks.md, "Flat
+// memory").
 const scratchValueThreshold = 128
 
 // slogLogger routes Badger's log to slog at Debug, whatever Badger's

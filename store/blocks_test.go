@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
-
 	"github.com/logcause/logcause/patterns"
 	"github.com/logcause/logcause/timeline"
 )
@@ -82,15 +80,8 @@ func viewOf(t *testing.T, s *Store) storeView {
 	if err := s.EventsBare(t0, end, func(*patterns.Event) bool { return true }, str(&v.Bare)); err != nil {
 		t.Fatal(err)
 	}
-	var ok bool
-	var err error
-	if v.First, v.Last, ok, err = s.Range(); err != nil || !ok {
-		t.Fatal(ok, err)
-	}
-	st, err := s.Stats()
-	if err != nil {
-		t.Fatal(err)
-	}
+	var st timeline.Stats
+	v.First, v.Last, st = rangeAndStats(t, s)
 	v.Events = st.Events
 	v.Classes, _, _ = slowClasses(t, s, t0, end)
 	for _, id := range []string{"Q0", "Q3", "R"} {
@@ -108,12 +99,8 @@ func viewOf(t *testing.T, s *Store) storeView {
 // entry does — every reader, whatever the order the entries came in, an
 // entry read again kept once (the later), ranges that cut blocks.
 func TestTempStoreBlocksReadAsKeys(t *testing.T) {
-	keyed := open(t)
-	temp, err := OpenTemp()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer temp.Close()
+	keyed, temp := keyedAndTemp(t)
+	var err error
 	for _, s := range []*Store{keyed, temp} {
 		w := s.NewWriter()
 		stop := w.WriteBehind()
@@ -136,17 +123,7 @@ func TestTempStoreBlocksReadAsKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	blocks, keys := temp.blocks.count(), 0
-	temp.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.DefaultIteratorOptions)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			if it.Item().Key()[0] == prefixEvent {
-				keys++
-			}
-		}
-		return nil
-	})
+	blocks, keys := temp.blocks.count(), eventKeysInBadger(temp)
 	// The first log's 1,500 entries in blocks of 64 KiB, the error lines'
 	// and the other log's (sorted in their batch) in blocks of their own,
 	// the entry read again under another name in a block of its name; the

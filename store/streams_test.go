@@ -180,17 +180,23 @@ func eventsViewOf(t *testing.T, s *Store, cuts []time.Time) eventsView {
 			}
 		}
 	}
-	var ok bool
-	var err error
-	if v.First, v.Last, ok, err = s.Range(); err != nil || !ok {
-		t.Fatal(ok, err)
-	}
-	st, err := s.Stats()
-	if err != nil {
-		t.Fatal(err)
-	}
+	var st timeline.Stats
+	v.First, v.Last, st = rangeAndStats(t, s)
 	v.Events, v.Seconds, v.Requests = st.Events, st.Seconds, st.Requests
 	return v
+}
+
+// rangeAndStats returns what Range and Stats say of s.
+func rangeAndStats(t *testing.T, s *Store) (first, last time.Time, st timeline.Stats) {
+	t.Helper()
+	first, last, ok, err := s.Range()
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if st, err = s.Stats(); err != nil {
+		t.Fatal(err)
+	}
+	return first, last, st
 }
 
 // cutsOf returns instants that cut the events anywhere: on an event, a
@@ -243,6 +249,18 @@ func compareViews(t *testing.T, want, got any) {
 		}
 		t.Errorf("%s: the temporary store reads\n%v\nthe keyed one\n%v", rv.Type().Field(i).Name, g, w)
 	}
+}
+
+// keyedAndTemp opens a store that keeps a key per event and a temporary
+// one, closed at the test's end.
+func keyedAndTemp(t *testing.T) (keyed, temp *Store) {
+	t.Helper()
+	temp, err := OpenTemp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { temp.Close() })
+	return open(t), temp
 }
 
 // eventKeysInBadger counts the events a store keeps a Badger key each.
@@ -330,12 +348,7 @@ func TestTempStoreReadsTheLaterOfEqualKeys(t *testing.T) {
 		{rec("a.log", 3, 511)},                       // a key, after a's block of 3
 	}
 	want := map[int]int{3: 511, 5: 510, 7: 507, 9: 509}
-	keyed := open(t)
-	temp, err := OpenTemp()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer temp.Close()
+	keyed, temp := keyedAndTemp(t)
 	for _, s := range []*Store{keyed, temp} {
 		for _, step := range steps {
 			flushAll(t, s.NewWriter(), step)
@@ -364,12 +377,7 @@ func TestTempStoreReadsTheLaterOfEqualKeys(t *testing.T) {
 // error lines fail with an error that says what to do.
 func TestEventsOfSkipsTheBlocksOfOtherKinds(t *testing.T) {
 	files, _ := streamsInput()
-	keyed := open(t)
-	temp, err := OpenTemp()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer temp.Close()
+	keyed, temp := keyedAndTemp(t)
 	loadFiles(t, keyed, files, false)
 	loadFiles(t, temp, files, false)
 	temp.blocks.idx.RLock()
@@ -392,7 +400,7 @@ func TestEventsOfSkipsTheBlocksOfOtherKinds(t *testing.T) {
 			t.Errorf("%s: the temporary store reads %d events, the keyed one %d", k, len(got), len(want))
 		}
 	}
-	err = temp.EventsOf(patterns.KindNginxError, from, to, func(*patterns.Event) error { return nil })
+	err := temp.EventsOf(patterns.KindNginxError, from, to, func(*patterns.Event) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "corrupt block of events") || !strings.Contains(err.Error(), "run the analysis again") {
 		t.Errorf("reading the overwritten blocks: %v", err)
 	}

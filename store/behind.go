@@ -2,8 +2,6 @@ package store
 
 import (
 	"sync"
-
-	"github.com/logcause/logcause/patterns"
 )
 
 // behind writes a Writer's checkpoints on a goroutine of its own (see
@@ -76,7 +74,7 @@ func (w *Writer) handOn() error {
 	batch := &Writer{s: w.s, keys: w.keys, values: w.values, blocks: w.blocks, seconds: w.seconds, slow: w.slow, gaps: w.gaps, sources: w.sources, marks: w.marks}
 	*w = Writer{s: w.s, bg: w.bg, byPath: w.byPath, seconds: make(map[int64]*rollup, len(w.seconds)),
 		keys: make([][]byte, 0, cap(w.keys)), values: make([][]byte, 0, cap(w.values)),
-		blocks: blockEntries{keys: make([][]byte, 0, cap(w.blocks.keys)), evs: make([]*patterns.Event, 0, cap(w.blocks.evs))}}
+		blocks: w.blocks.emptied()}
 	w.bg.todo <- batch
 	return nil
 }

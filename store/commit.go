@@ -76,7 +76,7 @@ func (w *Writer) write(more func(txn *badger.Txn) error) error {
 	if err := checkSpace(w.s.dir); err != nil {
 		return fmt.Errorf("cannot write to the store: %w", err)
 	}
-	commit := func() {}
+	commit := func(*badger.DB) {}
 	if w.blocks.len() > 0 {
 		w.s.blocks.mu.Lock()
 		defer w.s.blocks.mu.Unlock()
@@ -134,7 +134,7 @@ func (w *Writer) write(more func(txn *badger.Txn) error) error {
 	if err != nil {
 		return fmt.Errorf("cannot commit to the store in %s: %w (is the disk full?)", w.s.dir, err)
 	}
-	commit()
+	commit(w.s.db)
 	w.reset()
 	return nil
 }

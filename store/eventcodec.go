@@ -184,6 +184,24 @@ type lent struct {
 	access patterns.Access
 	error  patterns.NginxError
 	fpm    patterns.FPMError
+	paths  []string // the paths seen, a few
+}
+
+// pathOf returns p as a string, one of l.paths when it is there: the
+// events of a scan come from a few files, read in turns (their instants
+// interleave), and a new string at each turn was most of a scan's
+// allocations.
+func (l *lent) pathOf(p []byte) string {
+	for _, s := range l.paths {
+		if s == string(p) {
+			return s
+		}
+	}
+	s := string(p)
+	if len(l.paths) < 16 {
+		l.paths = append(l.paths, s)
+	}
+	return s
 }
 
 // decodeLent is decodeEventBare, but an access, nginx error or PHP-FPM
@@ -206,7 +224,7 @@ func decodeLent(k, v []byte, bare func(*patterns.Event) bool, path *string, l *l
 		return decodeEventBare(k, v, bare, path)
 	}
 	if *path != string(p) {
-		*path = string(p)
+		*path = l.pathOf(p)
 	}
 	ev := &l.ev
 	*ev = patterns.Event{

@@ -16,7 +16,6 @@ import (
 //	e | day (4) | unix nanos (8) | kind (1) | offset (8) | text hash (8) → event (see eventcodec.go, eventKey)
 //	r | day (4) | unix seconds (8)                          → request rollup (by status, and by upstream and status)
 //	q | day (4) | unix seconds (8), a minute's first        → slow-query rollup: per query class, the digest's accumulators (slowrollup.go)
-//	b | an event key less its prefix                        → a temporary store's block of slow-log entries (slowblocks.go): where it is in its file
 //	g | day (4) | unix nanos (8) | path hash (4) | offset (8) → JSON Gap
 //	i | day (4) | unix nanos (8)                            → an incident's state (opaque: the daemon's)
 //	s | path                                                → JSON Source

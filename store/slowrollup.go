@@ -230,24 +230,19 @@ func (s *Store) SlowClasses(from, to time.Time, fn func(timeline.SlowClass) erro
 // SlowEntry returns the slow-log entry a SlowClass's Worst refers to.
 func (s *Store) SlowEntry(ref []byte) (*patterns.Event, error) {
 	var ev *patterns.Event
-	err := s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(ref)
-		if errors.Is(err, badger.ErrKeyNotFound) && s.blocks != nil && len(ref) == eventKeyLen {
-			v, err := s.blocks.entryOf(txn, ref)
-			if err != nil {
+	err := errCorruptEvent
+	if len(ref) == eventKeyLen {
+		at := keyTime(ref)
+		err = s.scanEvents(at, at.Add(time.Nanosecond), kindsOf(patterns.Kind(ref[timeKeyLen])),
+			func(k []byte) bool { return bytes.Equal(k, ref) },
+			func(k, v []byte) (err error) {
+				ev, err = decodeEvent(k, v)
 				return err
-			}
-			ev, err = decodeEvent(ref, v)
-			return err
+			})
+		if err == nil && ev == nil {
+			err = badger.ErrKeyNotFound
 		}
-		if err != nil {
-			return err
-		}
-		return item.Value(func(v []byte) error {
-			ev, err = decodeEvent(ref, v)
-			return err
-		})
-	})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the slowest entry of a query class: %w (the store may be damaged: remove it and ingest again)", err)
 	}

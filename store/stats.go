@@ -31,8 +31,8 @@ func (s *Store) Stats() (timeline.Stats, error) {
 		}
 		return false // the key is enough
 	}
-	if s.blocks != nil { // a temporary store's slow-log entries are in blocks too
-		err = s.scanEvents(minKeyTime, maxKeyTime, count, nil)
+	if s.blocks != nil { // a temporary store's events are in blocks
+		err = s.scanEvents(minKeyTime, maxKeyTime, allKinds, count, nil)
 	} else {
 		err = s.db.View(func(txn *badger.Txn) error {
 			it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefixEvent}})

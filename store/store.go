@@ -44,9 +44,9 @@ type Store struct {
 	// (mapped.go); nil for the others.
 	release *releaser
 	tick    *time.Ticker
-	// blocks: a temporary store keeps slow-log entries by the block
-	// (slowblocks.go); nil for the others.
-	blocks *slowBlocks
+	// blocks: a temporary store keeps its events by the block
+	// (blocks.go); nil for the others.
+	blocks *blocks
 }
 
 // Open opens (creating if needed) the store in dir. When another process
@@ -240,12 +240,13 @@ func scratchOptions(dir string) badger.Options {
 
 // scratchValueThreshold: a temporary store keeps in its tables the keys
 // and the values of at most 128 bytes (rollups, sources), and writes the
-// events, hundreds of bytes each, to the value log, appended as they
-// come, uncompressed, never rewritten: the memtables, their flushes and
-// the tables then carry ~40 bytes per event instead of ~500. The
-// outage-heavy log: 25% less CPU, the heap's live peak 129 → 114 MiB,
-// for a store of 516 MB on disk instead of 148 (docs/benchmarks.md,
-// "Flat memory").
+// events it keeps a key each (those out of order in their file: the
+// others are in its blocks, blocks.go), hundreds of bytes each, to the
+// value log, appended as they come, uncompressed, never rewritten: the
+// memtables, their flushes and the tables then carry ~40 bytes per event
+// instead of ~500. When every event had a key, the outage-heavy log: 25%
+// less CPU, the heap's live peak 129 → 114 MiB (docs/benchmarks.md, "Flat
+// memory").
 const scratchValueThreshold = 128
 
 // slogLogger routes Badger's log to slog at Debug, whatever Badger's
@@ -322,7 +323,7 @@ func (s *Store) Seconds(from, to time.Time) ([]timeline.Second, error) {
 // Events calls fn for each stored event with a time in [from, to), in time
 // order. The event passed to fn is fresh: fn may keep it.
 func (s *Store) Events(from, to time.Time, fn func(*patterns.Event) error) error {
-	return s.scanEvents(from, to, nil, func(k, v []byte) error {
+	return s.scanEvents(from, to, allKinds, nil, func(k, v []byte) error {
 		ev, err := decodeEvent(k, v)
 		if err != nil {
 			return fmt.Errorf("cannot decode a stored event: %w (the store may be from another version of logcause: remove it and ingest again)", err)
@@ -345,7 +346,7 @@ func (s *Store) EventsBare(from, to time.Time, bare func(*patterns.Event) bool, 
 		path string
 		l    lent
 	)
-	return s.scanEvents(from, to, nil, func(k, v []byte) error {
+	return s.scanEvents(from, to, allKinds, nil, func(k, v []byte) error {
 		ev, err := decodeLent(k, v, bare, &path, &l)
 		if err != nil {
 			return fmt.Errorf("cannot decode a stored event: %w (the store may be from another version of logcause: remove it and ingest again)", err)
@@ -358,7 +359,7 @@ func (s *Store) EventsBare(from, to time.Time, bare func(*patterns.Event) bool, 
 // in time order; the others are skipped by their key, not decoded.
 func (s *Store) EventsOf(kind patterns.Kind, from, to time.Time, fn func(*patterns.Event) error) error {
 	ofKind := func(k []byte) bool { return len(k) > timeKeyLen && patterns.Kind(k[timeKeyLen]) == kind }
-	return s.scanEvents(from, to, ofKind, func(k, v []byte) error {
+	return s.scanEvents(from, to, kindsOf(kind), ofKind, func(k, v []byte) error {
 		ev, err := decodeEvent(k, v)
 		if err != nil {
 			return fmt.Errorf("cannot decode a stored event: %w (the store may be from another version of logcause: remove it and ingest again)", err)
@@ -398,13 +399,14 @@ func (s *Store) scan(prefix byte, from, to time.Time, keep func(k []byte) bool, 
 // rollups), and false when the store is empty.
 func (s *Store) Range() (first, last time.Time, ok bool, err error) {
 	err = s.db.View(func(txn *badger.Txn) error {
-		for _, p := range []byte{prefixSecond, prefixEvent, prefixBlock} {
-			f, l, found := edges(txn, p)
-			if found && p == prefixBlock { // a block is keyed by its last entry: its first is in its value
-				var err error
-				if f, err = s.blocks.first(txn); err != nil {
-					return fmt.Errorf("cannot read the store in %s: %w", s.dir, err)
-				}
+		for _, p := range []byte{prefixSecond, prefixEvent, 0} {
+			var f, l time.Time
+			var found bool
+			switch {
+			case p != 0:
+				f, l, found = edges(txn, p)
+			case s.blocks != nil:
+				f, l, found = s.blocks.edges()
 			}
 			if !found {
 				continue

@@ -22,7 +22,7 @@ type Writer struct {
 	s       *Store
 	keys    [][]byte     // the events' keys
 	values  [][]byte     // and their values, encoded when handed: not on the writing goroutine
-	blocks  blockEntries // a temporary store's slow-log entries (slowblocks.go)
+	blocks  blockEntries // a temporary store's events, for its blocks (blocks.go)
 	buf     []byte       // where Event encodes keys and values (appendEncoded), one after the other
 	evBytes int
 	seconds map[int64]*rollup
@@ -114,10 +114,10 @@ func (w *Writer) Requests(t time.Time, status int, upstream []byte, n int64) err
 
 // Event stores ev in full, and counts a slow-log entry in its minute's
 // slow-query rollup. The Writer encodes ev at once and keeps no reference
-// to it — but for an entry of a temporary store's blocks (inBlock), which
-// it encodes as it writes the block, and keeps until then.
+// to it — but for a slow-log entry of a temporary store (encodeLater),
+// which it encodes as it writes its block, and keeps until then.
 func (w *Writer) Event(ev *patterns.Event) error {
-	if inBlock(ev, w.s.blocks != nil) {
+	if encodeLater(ev, w.s.blocks != nil) {
 		w.take(ev, appendKeyOf(make([]byte, 0, eventKeyLen), ev, w.byPath), nil)
 		return nil
 	}
@@ -129,10 +129,13 @@ func (w *Writer) Event(ev *patterns.Event) error {
 	return nil
 }
 
-// inBlock reports whether ev goes to a temporary store's blocks
-// (slowblocks.go): a slow-log entry, not a server's header, with none but
-// its slow fields, whose form cannot fail to encode.
-func inBlock(ev *patterns.Event, blocks bool) bool {
+// encodeLater reports whether ev is encoded only as its block of a
+// temporary store is written (blocks.go), on the writing goroutine: a
+// slow-log entry, not a server's header, with none but its slow fields,
+// whose form cannot fail to encode, and which the slow log's parse hands
+// fresh (the Writer may keep it). Every other event is encoded when
+// handed.
+func encodeLater(ev *patterns.Event, blocks bool) bool {
 	return blocks && ev.Kind == patterns.KindMySQLSlow && ev.Slow != nil && !ev.Slow.Restart &&
 		(eventFields{ev.Access, ev.Error, ev.FPM, ev.FPMSlow, ev.Slow, ev.MySQL, ev.Syslog, ev.Apache, ev.HAProxy} == eventFields{Slow: ev.Slow})
 }
@@ -151,7 +154,7 @@ func (w *Writer) Preparer() func([]*patterns.Event) (take func() error) {
 		var arena, k, v []byte
 		var err error
 		for _, ev := range evs {
-			if arena, k, v, err = encodeInto(arena, arenaBytes, ev, byPath, inBlock(ev, blocks)); err != nil {
+			if arena, k, v, err = encodeInto(arena, arenaBytes, ev, byPath, encodeLater(ev, blocks)); err != nil {
 				break
 			}
 			keys, values = append(keys, k), append(values, v)
@@ -165,26 +168,31 @@ func (w *Writer) Preparer() func([]*patterns.Event) (take func() error) {
 	}
 }
 
-// blockShare: an entry of the blocks counts for this fraction of its size
-// in what Due weighs. What one transaction takes of it is its key and its
-// block's pointer, not its value; the writer holds it whole (~0.8 KB of
-// event) until its checkpoint is written, three checkpoints at most
-// (WriteBehind): ~10 MB. A slow log's load checkpoints 3× less often, and
-// so waits 3× less often for its classifying goroutine (Step.Settle).
+// blockShare: an event of a temporary store's blocks counts for this
+// fraction of its size in what Due weighs. One transaction takes nothing
+// of it (but for the few out of order, a key each); the writer holds it
+// (encoded, or a slow-log entry whole: ~0.8 KB) until its checkpoint is
+// written, three checkpoints at most (WriteBehind): ~10 MB. A slow log's
+// load checkpoints 3× less often, and so waits 3× less often for its
+// classifying goroutine (Step.Settle).
 const blockShare = 4
 
 // arenaBytes is the size of the allocations Preparer encodes into.
 const arenaBytes = 64 << 10
 
-// take keeps ev, encoded as v, under key k; v is nil for an entry of the
-// blocks (inBlock), encoded when its block is written.
+// take keeps ev, encoded as v, under key k; v is nil for an event
+// encoded when its block is written (encodeLater).
 func (w *Writer) take(ev *patterns.Event, k, v []byte) {
 	if ev.Kind == patterns.KindMySQLSlow && ev.Slow != nil && !ev.Slow.Restart {
 		w.addSlow(ev, k)
 	}
-	if v == nil {
-		w.blocks.add(k, ev)
-		w.evBytes += (len(ev.Text) + 256) / blockShare
+	if w.s.blocks != nil {
+		w.blocks.add(k, v, ev)
+		if v == nil {
+			w.evBytes += (len(ev.Text) + 256) / blockShare
+		} else {
+			w.evBytes += (len(k) + len(v) + 64) / blockShare
+		}
 		return
 	}
 	// A value larger than its text (a form of JSON fields beside it:
@@ -300,7 +308,7 @@ func (w *Writer) flushEvents() (err error) {
 		}
 		defer func() {
 			if err == nil {
-				commit()
+				commit(w.s.db)
 			}
 		}()
 	}

@@ -1,0 +1,495 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/logcause/logcause/patterns"
+)
+
+// A temporary store (OpenTemp) keeps its events by the block: many
+// events one after the other in a file of the store's own, instead of one
+// Badger key each. Badger's cost of a key — its transaction entry,
+// skiplist node, write-ahead record, value-log header and copies, table
+// entry, and the merge of every level-0 table to read it back — was most
+// of what an outage-heavy log's ~925,000 kept lines cost past their parse,
+// and a slow log's 300,000 entries (docs/benchmarks.md, "Slow-log blocks"
+// and "Every event in blocks"). A persistent store keeps one key per
+// event, as it always did: blocks are only ever written to a store that
+// the process that wrote it reads, and removes.
+//
+//	block: entries, each: event key (eventKeyLen) | uvarint len(value) | value
+//
+// A block's entries are events as any other (their keys and values are
+// those eventKey and encodeEvent give), in key order. Each file an event
+// was read from (its path) has its own stream of blocks: a log is in time
+// order, mostly, so each block of a stream holds keys past those of every
+// block of the stream before it (stream.high), whatever the other files,
+// loaded before, after or at the same time, hold. The events of a batch
+// that do not come after their stream's blocks — a line a few
+// milliseconds out of order across two batches, a log read again — are
+// written one Badger key each, as in any store. The readers merge the
+// streams and Badger's keys in key order (scanEvents); of equal keys the
+// one written last is read, as Badger would keep it.
+//
+// The index of the blocks (each one's first and last key, where it is in
+// the file, which kinds it holds) is in memory: ~100 bytes a block of up to
+// 64 KiB, ~1.5 MB for a GB of events.
+
+// blocksFile is the file of a temporary store's blocks, in its directory;
+// written by write(2) (no mapping: its pages are the kernel's cache, not
+// the process's memory), read by pread(2).
+const blocksFile = "event-blocks"
+
+// blockBytes bounds a block: reading an event reads its block.
+const blockBytes = 64 << 10
+
+// blocks is a temporary store's blocks.
+type blocks struct {
+	f  *os.File
+	mu sync.Mutex // held from a write's partition to its commit
+	// Written under mu:
+	size  int64  // of f
+	buf   []byte // the blocks of the last write, kept for the next
+	value []byte // an entry's encoding, the same
+	puts  uint64 // the writes committed
+
+	idx     sync.RWMutex       // the streams, for the readers
+	streams map[string]*stream // by path
+}
+
+// stream is the blocks of the events of one file, in key order.
+type stream struct {
+	high   []byte     // the greatest key of its blocks; nil: none yet
+	blocks []blockRef // appended to, never changed: a reader keeps the slice it saw
+}
+
+// blockRef is where a block is, and what it holds.
+type blockRef struct {
+	first, last [eventKeyLen]byte
+	off         int64
+	n           int
+	kinds       kindSet
+	// put orders the blocks of different writes (the greater, the
+	// later); ts is Badger's read timestamp once its write was
+	// committed: a key of Badger with a version above it was written
+	// after the block.
+	put, ts uint64
+}
+
+// kindSet is a set of event kinds, a bit each.
+type kindSet uint32
+
+const allKinds = ^kindSet(0)
+
+func kindsOf(k patterns.Kind) kindSet { return 1 << (k & 31) }
+
+func openBlocks(dir string) (*blocks, error) {
+	f, err := os.OpenFile(filepath.Join(dir, blocksFile), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("cannot create the temporary store's file of events: %w (set TMPDIR to a writable directory, or pass --store DIR)", err)
+	}
+	return &blocks{f: f, streams: map[string]*stream{}}, nil
+}
+
+// blockEntries are the events a Writer holds for blocks: their keys, and
+// their values or, for those encoded as their block is written
+// (encodeLater), the events.
+type blockEntries struct {
+	keys   [][]byte
+	values [][]byte // nil: evs's, encoded later
+	evs    []*patterns.Event
+	paths  []string
+}
+
+func (b *blockEntries) add(k, v []byte, ev *patterns.Event) {
+	b.keys = append(b.keys, k)
+	b.values = append(b.values, v)
+	b.paths = append(b.paths, ev.Path)
+	if v != nil {
+		ev = nil // encoded: not kept
+	}
+	b.evs = append(b.evs, ev)
+}
+
+func (b *blockEntries) len() int { return len(b.keys) }
+
+// emptied returns empty entries with b's capacity, for the next batch.
+func (b *blockEntries) emptied() blockEntries {
+	return blockEntries{keys: make([][]byte, 0, cap(b.keys)), values: make([][]byte, 0, cap(b.values)),
+		evs: make([]*patterns.Event, 0, cap(b.evs)), paths: make([]string, 0, cap(b.paths))}
+}
+
+func (b *blockEntries) reset() {
+	clear(b.keys)
+	clear(b.values)
+	clear(b.evs)
+	clear(b.paths)
+	b.keys, b.values, b.evs, b.paths = b.keys[:0], b.values[:0], b.evs[:0], b.paths[:0]
+}
+
+// encoded returns entry i's value, encoding it into s.value when it was
+// left for later.
+func (s *blocks) encoded(e *blockEntries, i int) ([]byte, error) {
+	if e.values[i] != nil {
+		return e.values[i], nil
+	}
+	var err error
+	s.value, err = appendEvent(s.value[:0], e.evs[i])
+	return s.value, err
+}
+
+// put writes the entries sorted by key: those past their stream's last
+// block in new blocks, appended to the file; the others one key each, with
+// set. Of equal keys, the last handed. The caller holds s.mu from put to
+// commit, which records the blocks written: call it only when set's writes
+// are committed, with db.
+func (s *blocks) put(e *blockEntries, set func(k, v []byte) error) (commit func(db *badger.DB), err error) {
+	sorted := make([]int, 0, e.len())
+	for i := range e.len() {
+		sorted = append(sorted, i)
+	}
+	slices.SortStableFunc(sorted, func(a, b int) int { return bytes.Compare(e.keys[a], e.keys[b]) })
+	// Each stream's entries past its blocks, in key order; the streams in
+	// the order of their first entry.
+	var order []string
+	byPath := map[string][]int{}
+	for j, i := range sorted {
+		if j+1 < len(sorted) && bytes.Equal(e.keys[i], e.keys[sorted[j+1]]) {
+			continue // handed again later: the later one, as Badger keeps
+		}
+		path := e.paths[i]
+		if st := s.streams[path]; st != nil && bytes.Compare(e.keys[i], st.high) <= 0 {
+			v, err := s.encoded(e, i)
+			if err == nil {
+				err = set(e.keys[i], v)
+			}
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if _, ok := byPath[path]; !ok {
+			order = append(order, path)
+		}
+		byPath[path] = append(byPath[path], i)
+	}
+	if len(order) == 0 {
+		return func(*badger.DB) {}, nil
+	}
+	type written struct {
+		path string
+		ref  blockRef
+	}
+	var refs []written
+	buf := s.buf[:0]
+	for _, path := range order {
+		start := -1
+		for _, i := range byPath[path] {
+			if start < 0 || len(buf)-start >= blockBytes {
+				start = len(buf)
+				refs = append(refs, written{path: path})
+				copy(refs[len(refs)-1].ref.first[:], e.keys[i])
+			}
+			v, err := s.encoded(e, i)
+			if err != nil {
+				return nil, err
+			}
+			buf = appendBytes(append(buf, e.keys[i]...), v)
+			r := &refs[len(refs)-1].ref
+			copy(r.last[:], e.keys[i])
+			r.off, r.n = int64(start), len(buf)-start
+			r.kinds |= kindsOf(patterns.Kind(e.keys[i][timeKeyLen]))
+		}
+	}
+	s.buf = buf
+	at := s.size
+	if _, err := s.f.WriteAt(buf, at); err != nil { // at the known end: a write that failed half way is overwritten
+		return nil, fmt.Errorf("cannot write events to %s: %w (is the disk full?)", s.f.Name(), err)
+	}
+	s.size += int64(len(buf))
+	return func(db *badger.DB) {
+		txn := db.NewTransaction(false)
+		ts := txn.ReadTs() // every write committed so far, this one's included
+		txn.Discard()
+		s.puts++
+		s.idx.Lock()
+		defer s.idx.Unlock()
+		for _, w := range refs {
+			w.ref.off += at
+			w.ref.put, w.ref.ts = s.puts, ts
+			st := s.streams[w.path]
+			if st == nil {
+				st = &stream{}
+				s.streams[w.path] = st
+			}
+			st.blocks = append(st.blocks, w.ref)
+			st.high = w.ref.last[:]
+		}
+	}, nil
+}
+
+// read reads the block r into buf.
+func (s *blocks) read(r *blockRef, buf []byte) ([]byte, error) {
+	buf = slices.Grow(buf[:0], r.n)[:r.n]
+	if _, err := s.f.ReadAt(buf, r.off); err != nil {
+		return buf, fmt.Errorf("cannot read events from %s: %w (the temporary store's file was cut or removed while in use: run the analysis again, with TMPDIR on a disk nothing cleans meanwhile, or pass --store DIR)", s.f.Name(), err)
+	}
+	return buf, nil
+}
+
+func appendBytes(b, v []byte) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(v))), v...)
+}
+
+var errCorruptBlock = errors.New("corrupt block of events in the temporary store (run the analysis again)")
+
+// blockEntry is one entry of a decoded block: slices of the block's value.
+type blockEntry struct{ k, v []byte }
+
+// decodeBlock appends the entries of block to out; they refer to block.
+func decodeBlock(block []byte, out []blockEntry) ([]blockEntry, error) {
+	d := &fieldReader{v: block}
+	for len(d.v) > 0 {
+		if len(d.v) < eventKeyLen {
+			return out, errCorruptBlock
+		}
+		k := d.v[:eventKeyLen:eventKeyLen]
+		d.v = d.v[eventKeyLen:]
+		v := d.bytes()
+		if d.err != nil {
+			return out, errCorruptBlock
+		}
+		out = append(out, blockEntry{k, v})
+	}
+	return out, nil
+}
+
+// edges returns the first and last instants of the blocks' events.
+func (s *blocks) edges() (first, last time.Time, ok bool) {
+	s.idx.RLock()
+	defer s.idx.RUnlock()
+	var lo, hi []byte
+	for _, st := range s.streams {
+		if f := st.blocks[0].first[:]; lo == nil || bytes.Compare(f, lo) < 0 {
+			lo = f
+		}
+		if hi == nil || bytes.Compare(st.high, hi) > 0 {
+			hi = st.high
+		}
+	}
+	if lo == nil {
+		return first, last, false
+	}
+	return keyTime(lo), keyTime(hi), true
+}
+
+// cursor walks the entries of one stream's blocks in [start, end) (time
+// keys) in key order, skipping the blocks that hold none of kinds.
+type cursor struct {
+	s       *blocks
+	refs    []blockRef // the blocks still to read
+	end     []byte
+	kinds   kindSet
+	buf     []byte
+	entries []blockEntry
+	i       int
+	put, ts uint64 // of the block read
+	err     error
+}
+
+// cursors returns a cursor for each stream with blocks in [start, end)
+// that may hold kinds, at its first entry there.
+func (s *blocks) cursors(start, end []byte, kinds kindSet) []*cursor {
+	s.idx.RLock()
+	var out []*cursor
+	for _, st := range s.streams {
+		refs := st.blocks
+		refs = refs[sort.Search(len(refs), func(i int) bool { return bytes.Compare(refs[i].last[:], start) >= 0 }):]
+		if len(refs) == 0 || bytes.Compare(refs[0].first[:timeKeyLen], end) >= 0 {
+			continue
+		}
+		out = append(out, &cursor{s: s, refs: refs, end: end, kinds: kinds})
+	}
+	s.idx.RUnlock()
+	live := out[:0]
+	for _, c := range out {
+		c.load()
+		for c.valid() && bytes.Compare(c.key()[:timeKeyLen], start) < 0 {
+			c.next()
+		}
+		if c.valid() || c.err != nil {
+			live = append(live, c)
+		}
+	}
+	return live
+}
+
+// load reads the next block that may hold an entry of the cursor's.
+func (c *cursor) load() {
+	c.entries, c.i = c.entries[:0], 0
+	for len(c.refs) > 0 && len(c.entries) == 0 {
+		r := &c.refs[0]
+		if bytes.Compare(r.first[:timeKeyLen], c.end) >= 0 {
+			c.refs = nil
+			return
+		}
+		c.refs = c.refs[1:]
+		if r.kinds&c.kinds == 0 {
+			continue
+		}
+		if c.buf, c.err = c.s.read(r, c.buf); c.err != nil {
+			return
+		}
+		if c.entries, c.err = decodeBlock(c.buf, c.entries); c.err != nil {
+			return
+		}
+		c.put, c.ts = r.put, r.ts
+	}
+}
+
+func (c *cursor) valid() bool {
+	return c.err == nil && c.i < len(c.entries) && bytes.Compare(c.entries[c.i].k[:timeKeyLen], c.end) < 0
+}
+
+func (c *cursor) key() []byte   { return c.entries[c.i].k }
+func (c *cursor) value() []byte { return c.entries[c.i].v }
+
+func (c *cursor) next() {
+	c.i++
+	if c.i < len(c.entries) {
+		return
+	}
+	c.load()
+}
+
+// heap is a min-heap of cursors by their key, of equal keys the later
+// block's first.
+type heap []*cursor
+
+func (h heap) less(i, j int) bool {
+	c := bytes.Compare(h[i].key(), h[j].key())
+	return c < 0 || c == 0 && h[i].put > h[j].put
+}
+
+func (h heap) down(i int) {
+	for {
+		m, l := i, 2*i+1
+		if l < len(h) && h.less(l, m) {
+			m = l
+		}
+		if l+1 < len(h) && h.less(l+1, m) {
+			m = l + 1
+		}
+		if m == i {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+}
+
+// advance moves the top cursor to its next entry, and takes it off the
+// heap when it has none left.
+func (h *heap) advance() error {
+	c := (*h)[0]
+	c.next()
+	if !c.valid() {
+		if c.err != nil {
+			return c.err
+		}
+		last := len(*h) - 1
+		(*h)[0] = (*h)[last]
+		*h = (*h)[:last]
+	}
+	h.down(0)
+	return nil
+}
+
+// scanEvents calls fn for the events of [from, to) of kinds whose key keep
+// accepts (nil: every one) in key order, with their values; the others'
+// values are not read. In a temporary store the blocks' entries are merged
+// in; of equal keys, the one written last.
+func (s *Store) scanEvents(from, to time.Time, kinds kindSet, keep func(k []byte) bool, fn func(k, v []byte) error) error {
+	if s.blocks == nil {
+		return s.scan(prefixEvent, from, to, keep, fn)
+	}
+	start, end := timeKey(prefixEvent, from), timeKey(prefixEvent, to)
+	h := heap(s.blocks.cursors(start, end, kinds))
+	for _, c := range h {
+		if c.err != nil {
+			return c.err
+		}
+	}
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
+	emit := func(k, v []byte) error {
+		if keep != nil && !keep(k) {
+			return nil
+		}
+		return fn(k, v)
+	}
+	return s.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte{prefixEvent}
+		opts.PrefetchValues = false
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		it.Seek(start)
+		var top [eventKeyLen]byte
+		for {
+			var item *badger.Item
+			if it.Valid() && string(it.Item().Key()[:timeKeyLen]) < string(end) {
+				item = it.Item()
+			}
+			c := 1 // of the blocks' next key against Badger's
+			switch {
+			case len(h) == 0 && item == nil:
+				return nil
+			case len(h) == 0:
+			case item == nil:
+				c = -1
+			default:
+				c = bytes.Compare(h[0].key(), item.Key())
+			}
+			if c > 0 || c == 0 && item.Version() > h[0].ts { // Badger's key, written after the block's equal one
+				k := item.Key()
+				if keep == nil || keep(k) {
+					if err := item.Value(func(v []byte) error { return fn(k, v) }); err != nil {
+						return err
+					}
+				}
+				it.Next()
+				if c > 0 {
+					continue
+				}
+			} else {
+				if err := emit(h[0].key(), h[0].value()); err != nil {
+					return err
+				}
+				if c == 0 {
+					it.Next()
+				}
+			}
+			// The blocks' entries of this key: the first, the latest
+			// written, is read or Badger's is; the others were replaced.
+			copy(top[:], h[0].key())
+			for len(h) > 0 && bytes.Equal(h[0].key(), top[:]) {
+				if err := h.advance(); err != nil {
+					return err
+				}
+			}
+		}
+	})
+}

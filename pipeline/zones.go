@@ -63,7 +63,7 @@ func (z *zoneEvidence) choose(ctx context.Context, d File, limits ingest.Limits)
 	assumed := inferred{Offset: off}.Zone()
 	learned := formatOffset(off) + " (learned from the access log)"
 	if d.Format.namesRequests() && z.requests.Len() > 0 {
-		inf, found, err := inferOffset(ctx, d, limits, z.requests)
+		inf, found, err := inferOffset(ctx, d, limits, z.requests, off)
 		if err != nil && ctx.Err() == nil {
 			slog.Warn("cannot line the log up with the access log to check its time zone", "path", d.Path, "err", err)
 		}
@@ -103,9 +103,9 @@ var errEnough = errors.New("enough sightings")
 
 // inferOffset reads d with its stamps taken as UTC, and votes with the
 // requests it names for the offset that lines them up with the access
-// logs' (offsetVotes).
-func inferOffset(ctx context.Context, d File, limits ingest.Limits, x *requestIndex) (inferred, bool, error) {
-	v := x.Votes()
+// logs' (offsetVotes); assumed is theirs.
+func inferOffset(ctx context.Context, d File, limits ingest.Limits, x *requestIndex, assumed int) (inferred, bool, error) {
+	v := x.Votes(assumed)
 	p, err := d.Format.Parser(time.UTC, modTime(d.Path))
 	if err != nil {
 		return inferred{}, false, err

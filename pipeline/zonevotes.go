@@ -27,10 +27,21 @@ type sighting struct {
 // kept in the map, the others, when there are, in more. The maps hold no
 // pointer for the collector to follow. Keyed by the strings, with a slice
 // of instants each, the index held ~32 MB of a 1 GB outage's load; now ~12.
+//
+// Its bounds leave holes: once full, the failed requests of later hours
+// are not remembered (dropped says which hours), and a request seen
+// maxPerRequest times keeps no later instant. A zoneless log's line from
+// such an hour would find its request only at other hours, and vote for
+// the offset that reaches them: on an outage-heavy day the index filled
+// with the morning's 502s, and php-fpm's log, whose lines of the
+// afternoon's incident name popular URIs and no client, was read 12 hours
+// off (+13:00 for +01:00), its records outside the incident they explain.
+// offsetVotes leaves such lines out (Observe).
 type requestIndex struct {
 	byClient  map[uint64]instants // client + request → access-log instants
 	byRequest map[uint64]instants // request → access-log instants
 	more      [][]instant         // the instants of the keys seen more than once
+	dropped   map[int64]bool      // hours (UTC, since 1970) with failed requests Add could not take
 }
 
 // instants are the access-log instants of one key: the first, and all of
@@ -48,7 +59,7 @@ func (x *requestIndex) add(m map[uint64]instants, k uint64, at instant) {
 	case !ok && len(m) >= maxIndexedRequests:
 		// The same few requests from ever more clients (every address
 		// asking for "/") leave byRequest small: byClient's keys have the
-		// same bound.
+		// same bound. (A key left out matches no sighting: no hole.)
 	case !ok:
 		m[k] = instants{sec: at.sec, nsec: at.nsec}
 	case t.more == 0:
@@ -101,6 +112,17 @@ type instant struct {
 
 func instantOf(t time.Time) instant { return instant{t.Unix(), int32(t.Nanosecond())} }
 
+// hour is the hour of a, since 1970, UTC.
+func (a instant) hour() int64 { return floorDiv(a.sec, 3600) }
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
 // since is a − b, as time.Time's Sub gives it, and false when the two are
 // more than a day apart (Sub would saturate past ±292 years: no distance
 // that far is a zone's).
@@ -124,16 +146,18 @@ const (
 
 // newRequestIndex returns an empty index.
 func newRequestIndex() *requestIndex {
-	return &requestIndex{byClient: map[uint64]instants{}, byRequest: map[uint64]instants{}}
+	return &requestIndex{byClient: map[uint64]instants{}, byRequest: map[uint64]instants{}, dropped: map[int64]bool{}}
 }
 
 // Add remembers one request of an access log, its instant in UTC. It
-// reports false once the index holds as many requests as it may.
+// reports false once the index holds as many requests as it may (and
+// notes its hour as one the index does not cover).
 func (x *requestIndex) Add(s sighting) bool {
+	at := instantOf(s.Time)
 	if len(x.byRequest) >= maxIndexedRequests {
+		x.dropped[at.hour()] = true
 		return false
 	}
-	at := instantOf(s.Time)
 	x.add(x.byClient, hashOf(s.Client, s.Request), at)
 	x.add(x.byRequest, hashOf(s.Request), at)
 	return true
@@ -146,24 +170,37 @@ func (x *requestIndex) Len() int { return len(x.byRequest) }
 // read as if they were UTC, and the distance to the access-log lines of the
 // same requests is then its offset.
 type offsetVotes struct {
-	x     *requestIndex
-	votes map[int]int // offset in seconds → sightings it explains
-	seen  int         // sightings that matched an access-log request at some offset
+	x       *requestIndex
+	assumed int         // the access logs' offset, seconds east of UTC
+	votes   map[int]int // offset in seconds → sightings it explains
+	seen    int         // sightings that matched an access-log request at some offset
 }
 
-// Votes starts the inference of one zoneless log's offset.
-func (x *requestIndex) Votes() *offsetVotes { return &offsetVotes{x: x, votes: map[int]int{}} }
+// Votes starts the inference of one zoneless log's offset; assumed is the
+// access logs' (commonOffset), the one the log most likely shares.
+func (x *requestIndex) Votes(assumed int) *offsetVotes {
+	return &offsetVotes{x: x, assumed: assumed, votes: map[int]int{}}
+}
 
 // Observe counts one request named by the zoneless log, its stamp read as
 // UTC. Each access-log instant of the same request (of the same client
 // too, when the sighting names one) votes for the offset, a whole number of
 // quarter hours within ±14 h, that puts the two within zoneSlack of each
 // other; one sighting votes once per offset.
+//
+// A sighting votes only where the assumed offset could have matched it:
+// when, read in that offset, it falls in an hour the index covers and,
+// for a request the index stopped keeping instants of, within those it
+// kept. Else its only matches would be at other hours, and vote for a
+// wrong offset (requestIndex).
 func (v *offsetVotes) Observe(s sighting) {
 	stamp := instantOf(s.Time)
 	times := v.x.times(v.x.byRequest, hashOf(s.Request))
 	if s.Client != "" {
 		times = v.x.times(v.x.byClient, hashOf(s.Client, s.Request))
+	}
+	if !v.covered(instant{stamp.sec - int64(v.assumed), stamp.nsec}, times) {
+		return
 	}
 	var voted []int
 	for _, at := range times {
@@ -186,6 +223,24 @@ func (v *offsetVotes) Observe(s sighting) {
 	for _, off := range voted {
 		v.votes[off]++
 	}
+}
+
+// covered reports whether the index holds what it saw of the access logs
+// around at: no failed request of those hours refused, and at not past
+// the instants kept of a request that has as many as it may.
+func (v *offsetVotes) covered(at instant, times []instant) bool {
+	slack := int64(zoneSlack / time.Second)
+	if v.x.dropped[instant{sec: at.sec - slack}.hour()] || v.x.dropped[instant{sec: at.sec + slack}.hour()] {
+		return false
+	}
+	if len(times) < maxPerRequest {
+		return true
+	}
+	first, last := times[0].sec, times[0].sec
+	for _, t := range times {
+		first, last = min(first, t.sec), max(last, t.sec)
+	}
+	return at.sec >= first-slack && at.sec <= last+slack
 }
 
 // inferred is the outcome of a ZoneInference.

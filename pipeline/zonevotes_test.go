@@ -46,7 +46,7 @@ func TestZoneInference(t *testing.T) {
 			for _, r := range reqs {
 				x.Add(r)
 			}
-			v := x.Votes()
+			v := x.Votes(0)
 			for _, s := range errorLogAt(reqs[50:80], tc.off, tc.lag) {
 				if !tc.client {
 					s.Client = ""
@@ -68,7 +68,7 @@ func TestZoneInferenceNeedsAgreement(t *testing.T) {
 		x.Add(r)
 	}
 	// Two sightings are not enough.
-	v := x.Votes()
+	v := x.Votes(0)
 	for _, s := range errorLogAt(reqs[:2], 3600, 0) {
 		v.Observe(s)
 	}
@@ -76,7 +76,7 @@ func TestZoneInferenceNeedsAgreement(t *testing.T) {
 		t.Errorf("inferred %+v from two sightings", got)
 	}
 	// Half at one offset, half at another: no answer.
-	v = x.Votes()
+	v = x.Votes(0)
 	for _, s := range append(errorLogAt(reqs[:10], 3600, 0), errorLogAt(reqs[10:20], 7200, 0)...) {
 		v.Observe(s)
 	}
@@ -84,7 +84,7 @@ func TestZoneInferenceNeedsAgreement(t *testing.T) {
 		t.Errorf("inferred %+v from a split vote", got)
 	}
 	// Requests the access log never saw, or seen hours away, do not vote.
-	v = x.Votes()
+	v = x.Votes(0)
 	v.Observe(sighting{Client: "10.9.9.9", Request: "GET /slow.php?id=1", Time: zoneT0})
 	v.Observe(sighting{Client: "10.0.0.1", Request: "GET /other", Time: zoneT0})
 	v.Observe(sighting{Client: "10.0.0.1", Request: "GET /slow.php?id=1", Time: zoneT0.Add(20 * time.Hour)})
@@ -118,7 +118,7 @@ func TestRequestIndexOfManyClientsIsBounded(t *testing.T) {
 	if len(x.byClient) != maxIndexedRequests {
 		t.Errorf("index holds %d client keys, want at most %d", len(x.byClient), maxIndexedRequests)
 	}
-	v := x.Votes()
+	v := x.Votes(0)
 	v.Observe(sighting{Client: "10.0.0.1", Request: "GET /", Time: zoneT0.Add(time.Hour)})
 	if got, _ := v.Result(); got.Matched != 1 {
 		t.Errorf("a remembered client's sighting: %+v, want it matched", got)
@@ -135,7 +135,7 @@ func TestSightingsOfFarYearsVoteAsTimesDo(t *testing.T) {
 	for _, y := range []int{1, 1900, 9999} {
 		x.Add(sighting{Client: "c", Request: "GET /", Time: time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)})
 	}
-	v := x.Votes()
+	v := x.Votes(0)
 	for _, y := range []int{1, 9999} {
 		v.Observe(sighting{Client: "c", Request: "GET /", Time: time.Date(y, 1, 1, 1, 0, 0, 500, time.UTC)})
 	}
@@ -174,5 +174,64 @@ func TestRequestIndexKeepsEachRequestsInstants(t *testing.T) {
 	}
 	if hashOf("ab", "c") == hashOf("a", "bc") {
 		t.Error("client and request not kept apart in the key")
+	}
+}
+
+// The index full with the morning's failed requests: the afternoon's are
+// not in it. A zoneless log in the access log's zone (+01:00) that names
+// the afternoon's requests, without clients (php-fpm), finds them only in
+// the morning, 12 hours before: such sightings must not vote (they did,
+// for +13:00, on an outage-heavy day), while the morning's still do.
+func TestZoneInferenceLeavesOutHoursTheIndexDropped(t *testing.T) {
+	const paris = 3600
+	morning, afternoon := zoneT0.Add(-11*time.Hour), zoneT0.Add(time.Hour) // 02:00 and 14:00 UTC
+	x := newRequestIndex()
+	for i := range maxIndexedRequests {
+		x.Add(sighting{Client: "c", Request: fmt.Sprintf("GET /product.php?id=%d", i), Time: morning.Add(time.Duration(i%600) * time.Second)})
+	}
+	for i := range 50 {
+		if x.Add(sighting{Client: "c", Request: fmt.Sprintf("GET /product.php?id=%d", i), Time: afternoon.Add(time.Duration(i) * time.Second)}) {
+			t.Fatal("the full index took another request")
+		}
+	}
+	v := x.Votes(paris)
+	for i := range 50 { // php-fpm's lines of the afternoon, in +01:00 read as UTC
+		v.Observe(sighting{Request: fmt.Sprintf("GET /product.php?id=%d", i), Time: afternoon.Add(paris*time.Second + time.Duration(i)*time.Second)})
+	}
+	if got, ok := v.Result(); ok || got.Seen != 0 {
+		t.Errorf("the afternoon's sightings: %+v, %v; want none counted", got, ok)
+	}
+	for i := range 50 { // and of the morning, which the index holds
+		v.Observe(sighting{Request: fmt.Sprintf("GET /product.php?id=%d", i), Time: morning.Add(paris*time.Second + time.Duration(i)*time.Second)})
+	}
+	if got, ok := v.Result(); !ok || got.Offset != paris || got.Matched != 50 {
+		t.Errorf("the morning's sightings: %+v, %v; want +01:00 from 50", got, ok)
+	}
+}
+
+// A request seen more often than the index keeps instants of (every
+// visitor's "GET /"): a sighting past the last instant kept cannot be
+// lined up with its own, and must not vote for the distance to the
+// earlier ones.
+func TestZoneInferenceLeavesOutRequestsPastTheirInstants(t *testing.T) {
+	const paris = 3600
+	x := newRequestIndex()
+	for i := range maxPerRequest + 10 { // the first maxPerRequest at 13:00–13:01, the rest at 20:00 dropped
+		at := zoneT0.Add(time.Duration(i) * time.Second)
+		if i >= maxPerRequest {
+			at = zoneT0.Add(7 * time.Hour)
+		}
+		x.Add(sighting{Client: "c", Request: "GET /", Time: at})
+	}
+	v := x.Votes(paris)
+	v.Observe(sighting{Request: "GET /", Time: zoneT0.Add(7*time.Hour + paris*time.Second)})
+	if got, ok := v.Result(); ok || got.Seen != 0 {
+		t.Errorf("a sighting past the instants kept: %+v, %v; want it not counted", got, ok)
+	}
+	for range 3 {
+		v.Observe(sighting{Request: "GET /", Time: zoneT0.Add(30*time.Second + paris*time.Second)})
+	}
+	if got, ok := v.Result(); !ok || got.Offset != paris || got.Matched != 3 {
+		t.Errorf("sightings among the instants kept: %+v, %v; want +01:00 from 3", got, ok)
 	}
 }

@@ -346,6 +346,25 @@ func contains(want string) func([]byte) error {
 	}
 }
 
+// outageFound checks that the outage's report found the incidents the
+// generator planned, in order, each with the cause it meant.
+func outageFound(planned []loggen.Incident) func([]byte) error {
+	return func(out []byte) error {
+		if err := contains(fmt.Sprintf("%d incidents of 502/504 responses found.", len(planned)))(out); err != nil {
+			return err
+		}
+		for i, p := range planned {
+			want := fmt.Sprintf("Root cause:  %s ", p.Cause)
+			_, rest, _ := bytes.Cut(out, fmt.Appendf(nil, "INCIDENT %d ", i+1))
+			rest, _, _ = bytes.Cut(rest, []byte("\nINCIDENT "))
+			if !bytes.Contains(rest, []byte(want)) {
+				return fmt.Errorf("its incident %d is not told with the cause the generator meant (%q)", i+1, want)
+			}
+		}
+		return nil
+	}
+}
+
 // plan returns the cases to measure, and a function that compares the
 // slow-log digests with pt-query-digest's after the runs.
 func plan(o options, logcause, logs string, m loggen.Manifest) ([]Case, func() map[string]Check) {
@@ -386,9 +405,9 @@ func plan(o options, logcause, logs string, m loggen.Manifest) ([]Case, func() m
 	}
 	if want["outage"] {
 		st := m.Files[filepath.Join(loggen.OutageDir, "access.log")]
-		incidents := len(loggen.Outage{Access: loggen.Access{Bytes: m.Set.Bytes}, Errors: m.Set.Errors}.Plan())
-		input := fmt.Sprintf("`outage/` (access %s with %s gateway errors in %d incidents; error and php-fpm logs: %s lines)", mb(st.Bytes), si(float64(st.GatewayErrors)), incidents, si(float64(st.Records)))
-		check := contains(fmt.Sprintf("%d incidents of 502/504 responses found.", incidents))
+		planned := loggen.Outage{Access: loggen.Access{Bytes: m.Set.Bytes}, Errors: m.Set.Errors}.Plan()
+		input := fmt.Sprintf("`outage/` (access %s with %s gateway errors in %d incidents; error and php-fpm logs: %s lines)", mb(st.Bytes), si(float64(st.GatewayErrors)), len(planned), si(float64(st.Records)))
+		check := outageFound(planned)
 		cases = append(cases, Case{Group: "outage", Input: input, Name: "logcause analyze", Ref: true, Args: analyze(loggen.OutageDir),
 			Items: st.Lines + st.Records, Unit: "lines", Out: "outage-analyze.txt", Check: check})
 	}

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/logcause/logcause/bench/loggen"
 )
 
 // timeV is GNU time 1.9's -v report (Debian 12), as the runner reads it
@@ -202,6 +205,29 @@ func TestChecks(t *testing.T) {
 	}
 	if err := contains("4 incidents")([]byte("3 incidents")); err == nil {
 		t.Error("a wrong report passed")
+	}
+}
+
+// The outage's report must tell each planned incident with its cause:
+// one told "unknown" (its php-fpm log read in the wrong zone) fails.
+func TestOutageFoundChecksEachCause(t *testing.T) {
+	planned := []loggen.Incident{{Cause: "fpm_worker_exhaustion"}, {Cause: "fpm_request_terminated"}}
+	report := func(second string) []byte {
+		return fmt.Appendf(nil, "2 incidents of 502/504 responses found.\n\nINCIDENT 1  …\n  Root cause:  fpm_worker_exhaustion (confidence 0.80)\n\nINCIDENT 2  …\n  Root cause:  %s (confidence 0.80)\n", second)
+	}
+	check := outageFound(planned)
+	if err := check(report("fpm_request_terminated")); err != nil {
+		t.Error(err)
+	}
+	if err := check(report("unknown")); err == nil {
+		t.Error("an incident told with another cause passed")
+	}
+	if err := check(bytes.Replace(report("fpm_request_terminated"), []byte("2 incidents"), []byte("3 incidents"), 1)); err == nil {
+		t.Error("another count of incidents passed")
+	}
+	swapped := outageFound([]loggen.Incident{planned[1], planned[0]})
+	if err := swapped(report("fpm_request_terminated")); err == nil {
+		t.Error("the causes in another order passed")
 	}
 }
 

@@ -97,6 +97,7 @@ type Consumer struct {
 	commits    int64
 	lastCommit time.Time
 	opened     map[string]int64
+	gateway    map[int]int64 // the gateway errors committed, by status
 
 	incidents map[time.Time]*incidentState // by their first start; under mu
 	caughtUp  chan struct{}                // closed at the first batch that left nothing after it
@@ -128,7 +129,7 @@ func NewConsumer(st *store.Store, cfg ConsumerConfig) *Consumer {
 	}
 	dec, _ := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(64<<20), // no error without a reader
 		zstd.WithDecoderDictRaw(recordsDictID, []byte(recordsDict)))
-	return &Consumer{st: st, cfg: cfg, zstd: dec, opened: map[string]int64{}, newest: map[string]time.Time{}, incidents: map[time.Time]*incidentState{}, caughtUp: make(chan struct{})}
+	return &Consumer{st: st, cfg: cfg, zstd: dec, opened: map[string]int64{}, gateway: map[int]int64{}, newest: map[string]time.Time{}, incidents: map[time.Time]*incidentState{}, caughtUp: make(chan struct{})}
 }
 
 // CaughtUp is closed once the Consumer merged what the stream held when
@@ -219,6 +220,7 @@ func (c *Consumer) apply(ds []Delivery) error {
 	}
 	w := c.st.NewWriter()
 	w.KeepPathsApart()
+	counter := gatewayTally{requestCounter: w, n: map[int]int64{}} // the seconds' gateway errors, for Status
 	var st ConsumerStats
 	last, analyzeNow := c.committed, false
 	var hostIncidents []hostIncident // told once committed
@@ -246,7 +248,11 @@ func (c *Consumer) apply(ds []Delivery) error {
 		c.mu.Lock()
 		c.commits++
 		c.lastCommit = time.Now()
+		for code, n := range counter.n {
+			c.gateway[code] += n
+		}
 		c.mu.Unlock()
+		clear(counter.n)
 		for _, h := range hostIncidents {
 			c.cfg.HostIncident(h.host, h.Event, h.Incident)
 		}
@@ -277,7 +283,7 @@ func (c *Consumer) apply(ds []Delivery) error {
 				break
 			}
 			for _, s := range secs {
-				if !addSecond(w, s) {
+				if !addSecond(counter, s) {
 					slog.Warn("a fleet message holds counts out of bounds: those left out", "subject", d.Subject, "second", s.T)
 				}
 				seen(host, unixTime(s.T))
@@ -364,6 +370,21 @@ func (c *Consumer) decode(d Delivery, v any) bool {
 // requestCounter is how a second's counts are added (*store.Writer).
 type requestCounter interface {
 	Requests(t time.Time, status int, upstream []byte, n int64) error
+}
+
+// gatewayTally is a requestCounter that counts the gateway errors it
+// adds (analyze.IsGateway), by status.
+type gatewayTally struct {
+	requestCounter
+	n map[int]int64
+}
+
+func (g gatewayTally) Requests(t time.Time, status int, upstream []byte, n int64) error {
+	err := g.requestCounter.Requests(t, status, upstream, n)
+	if err == nil && analyze.IsGateway(status) {
+		g.n[status] += n
+	}
+	return err
 }
 
 // maxSecondCount bounds a count of one second of one host: far above

@@ -268,8 +268,8 @@ func (fw Following) reload(ctx context.Context, c *Consumer, reports *running) e
 	if err != nil {
 		return err
 	}
-	if err := daemon.CheckReports(r.Jobs, r.Sender); err != nil {
-		return fmt.Errorf("cannot send the fleet's reports: %w", err)
+	if _, err := r.sender(c); err != nil {
+		return err
 	}
 	if fw.OnReload != nil {
 		if err := fw.OnReload(cfg); err != nil {

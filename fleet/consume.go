@@ -15,6 +15,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/internal/printable"
 	"github.com/logcause/logcause/patterns"
 	"github.com/logcause/logcause/store"
 	"github.com/logcause/logcause/timeline"
@@ -165,7 +166,7 @@ func (c *Consumer) Run(ctx context.Context, subscribe Subscribe) error {
 		if host, ok := strings.CutPrefix(k, hostKey("")); ok {
 			t, err := strconv.ParseInt(string(v), 10, 64)
 			if err != nil {
-				return fmt.Errorf("cannot read the fleet store's newest second of %s %q: %w (remove the store to read the stream again)", printable(host), v, err)
+				return fmt.Errorf("cannot read the fleet store's newest second of %s %q: %w (remove the store to read the stream again)", printable.String(host), v, err)
 			}
 			c.newest[host] = unixTime(t)
 		}

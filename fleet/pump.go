@@ -498,12 +498,23 @@ func (p *Pump) begin(first, last time.Time, ok bool, limit time.Time) error {
 		st.From = start
 	}
 	if p.st.Since > 0 { // else the first start: everything within the bound
+		// What changed since the last round stamped before its clock,
+		// and what it left for later (stamped past its clock: any
+		// version), before From.
 		n, recs := 0, 0
-		end := timeline.Earlier(st.From, st.Limit)
-		if err := snap.ChangedSeconds(time.Time{}, end, p.st.Since, upTo, func(_, _ timeline.Second, _ []byte) error { n++; return nil }); err != nil {
+		count := func(from, to time.Time, since uint64) error {
+			if !from.Before(to) {
+				return nil
+			}
+			if err := snap.ChangedSeconds(from, to, since, upTo, func(_, _ timeline.Second, _ []byte) error { n++; return nil }); err != nil {
+				return err
+			}
+			return snap.ChangedEvents(from, to, nil, since, upTo, func([]byte, *patterns.Event) error { recs++; return nil })
+		}
+		if err := count(time.Time{}, timeline.Earlier(st.From, st.Limit), p.st.Since); err != nil {
 			return err
 		}
-		if err := snap.ChangedEvents(time.Time{}, end, nil, p.st.Since, upTo, func([]byte, *patterns.Event) error { recs++; return nil }); err != nil {
+		if err := count(st.Limit, st.From, 0); err != nil {
 			return err
 		}
 		if n > 0 || recs > 0 {

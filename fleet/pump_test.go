@@ -422,3 +422,34 @@ logcause_fleet_skipped_seconds_total 1
 		t.Errorf("the fleet holds the records %q, want the two within the bound", got)
 	}
 }
+
+// TestPumpCountsWhatItSkipsAfterALongStop: a watch stopped for 8 hours
+// reads, once started again, what was written meanwhile: what is stamped
+// more than MaxBacklog before the newest (past the last round's clock,
+// left for later by no round) is skipped, and counted.
+func TestPumpCountsWhatItSkipsAfterALongStop(t *testing.T) {
+	st := openStore(t, "web1")
+	commit(t, st, t0, 200, 3, gatewayLine(t0, 0))
+	ms := newMemStream()
+	at := func(now time.Time) func(*fleet.PumpConfig) {
+		return func(c *fleet.PumpConfig) { c.Now = func() time.Time { return now } }
+	}
+	r := runPumpOf(t, "web1", st, ms, at(t0))
+	if err := r.await(t); err != nil {
+		t.Fatal(err)
+	}
+	r.stop()
+	commit(t, st, t0.Add(time.Hour), 502, 1, gatewayLine(t0.Add(time.Hour), 0), gatewayLine(t0.Add(time.Hour), 90))
+	commit(t, st, t0.Add(8*time.Hour), 502, 1, gatewayLine(t0.Add(8*time.Hour), 0))
+	r = runPumpOf(t, "web1", st, ms, at(t0.Add(8*time.Hour)))
+	if err := r.await(t); err != nil {
+		t.Fatal(err)
+	}
+	if s := r.p.Stats(); s.Skipped != 1 || s.SkippedRecords != 2 {
+		t.Errorf("skipped %d seconds and %d records, want 1 and 2", s.Skipped, s.SkippedRecords)
+	}
+	r.stop()
+	if got := records(t, consume(t, ms), "web1:"); len(got) != 2 {
+		t.Errorf("the fleet holds the records %q, want the first and the newest", got)
+	}
+}

@@ -10,10 +10,10 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
 
 	"github.com/logcause/logcause/config"
 	"github.com/logcause/logcause/daemon"
+	"github.com/logcause/logcause/internal/printable"
 	"github.com/logcause/logcause/report"
 )
 
@@ -27,9 +27,9 @@ func WriteStatus(w io.Writer, st daemon.Status, now time.Time) error {
 		state = "not following the logs"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "logcause watch: %s since %s (%s), store %s (%s)\n", state, stamp(st.Started), now.Sub(st.Started).Round(time.Second), clean(st.Store), report.Size(st.StoreBytes))
+	fmt.Fprintf(&b, "logcause watch: %s since %s (%s), store %s (%s)\n", state, stamp(st.Started), now.Sub(st.Started).Round(time.Second), printable.String(st.Store), report.Size(st.StoreBytes))
 	if st.Err != "" {
-		fmt.Fprintf(&b, "error: %s\n", clean(st.Err))
+		fmt.Fprintf(&b, "error: %s\n", printable.String(st.Err))
 	}
 	if st.LastCommit.IsZero() {
 		fmt.Fprintf(&b, "no commit yet\n")
@@ -44,7 +44,7 @@ func WriteStatus(w io.Writer, st daemon.Status, now time.Time) error {
 		if f.Size < 0 {
 			behind = "no file"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%d\t%d\t%s\n", clean(f.Path), f.Format, f.Records, f.Unparsed, behind)
+		fmt.Fprintf(tw, "  %s\t%s\t%d\t%d\t%s\n", printable.String(f.Path), f.Format, f.Records, f.Unparsed, behind)
 	}
 	tw.Flush()
 	var open []daemon.IncidentState
@@ -55,7 +55,7 @@ func WriteStatus(w io.Writer, st daemon.Status, now time.Time) error {
 	}
 	fmt.Fprintf(&b, "\n%d open incidents, %d in the recent window\n", len(open), len(st.Incidents))
 	for _, inc := range st.Incidents {
-		fmt.Fprintf(&b, "  %s  %s to %s  %s: %s\n", inc.State, stamp(inc.Start), inc.End.UTC().Format("15:04:05"), inc.RootCause, clean(inc.Title))
+		fmt.Fprintf(&b, "  %s  %s to %s  %s: %s\n", inc.State, stamp(inc.Start), inc.End.UTC().Format("15:04:05"), inc.RootCause, printable.String(inc.Title))
 	}
 	if len(st.GatewayErrors) > 0 {
 		var parts []string
@@ -69,17 +69,6 @@ func WriteStatus(w io.Writer, st daemon.Status, now time.Time) error {
 }
 
 func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
-
-// clean drops control characters (escape sequences of a hostile file name
-// or log line) from text bound for a terminal.
-func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return -1
-		}
-		return r
-	}, s)
-}
 
 // PrintStatus asks the daemon that holds the store in dir for its status
 // (Find) and writes it in format: "text" (WriteStatus, at now) or "json"

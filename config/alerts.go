@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/logcause/logcause/internal/printable"
 )
 
 // Alerts is the alerts key: where `logcause watch` announces incidents as
@@ -80,7 +82,7 @@ func (a Alerts) check() error {
 	if a.Cooldown < 0 {
 		return fmt.Errorf("alerts: invalid cooldown %s: give a duration of 0 or more, e.g. 10m", a.Cooldown)
 	}
-	if strings.ContainsFunc(a.Host, isControl) {
+	if strings.ContainsFunc(a.Host, printable.IsControl) {
 		return fmt.Errorf("alerts: invalid host %q: a name without control characters", a.Host)
 	}
 	if err := checkAddresses(a.Email); err != nil {
@@ -121,7 +123,7 @@ func (w Webhook) check() error {
 			return fmt.Errorf("header %s is given twice", name)
 		case countSet(h.Value, h.ValueFile, h.ValueEnv) != 1:
 			return fmt.Errorf("header %s: give exactly one of value, value_file (a file whose first line is the value) or value_env (an environment variable that holds it)", name)
-		case strings.ContainsFunc(h.Value, isControl):
+		case strings.ContainsFunc(h.Value, printable.IsControl):
 			return fmt.Errorf("header %s: a value without control characters (CR, LF, ...)", name)
 		}
 		seen[name] = true
@@ -152,7 +154,7 @@ func (w Webhook) Target(i int) (string, http.Header, error) {
 	h := http.Header{}
 	for _, hd := range w.Headers {
 		v, err := secret(hd.Value, hd.ValueFile, hd.ValueEnv)
-		if err == nil && strings.ContainsFunc(v, isControl) {
+		if err == nil && strings.ContainsFunc(v, printable.IsControl) {
 			err = errors.New("it holds control characters (CR, LF, ...)")
 		}
 		if err != nil {
@@ -227,8 +229,6 @@ func validToken(s string) bool {
 		return r > 0x7e || r <= ' ' || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r)
 	})
 }
-
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
 
 // describe writes where alerts go, for `logcause config check`: each
 // webhook, and whether its secrets can be read here (by this user), the

@@ -15,6 +15,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/internal/printable"
 	"github.com/logcause/logcause/patterns"
 	"github.com/logcause/logcause/store"
 	"github.com/logcause/logcause/timeline"
@@ -97,6 +98,7 @@ type Consumer struct {
 	commits    int64
 	lastCommit time.Time
 	opened     map[string]int64
+	gateway    map[int]int64 // the gateway errors committed, by status
 
 	incidents map[time.Time]*incidentState // by their first start; under mu
 	caughtUp  chan struct{}                // closed at the first batch that left nothing after it
@@ -128,7 +130,7 @@ func NewConsumer(st *store.Store, cfg ConsumerConfig) *Consumer {
 	}
 	dec, _ := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(64<<20), // no error without a reader
 		zstd.WithDecoderDictRaw(recordsDictID, []byte(recordsDict)))
-	return &Consumer{st: st, cfg: cfg, zstd: dec, opened: map[string]int64{}, newest: map[string]time.Time{}, incidents: map[time.Time]*incidentState{}, caughtUp: make(chan struct{})}
+	return &Consumer{st: st, cfg: cfg, zstd: dec, opened: map[string]int64{}, gateway: map[int]int64{}, newest: map[string]time.Time{}, incidents: map[time.Time]*incidentState{}, caughtUp: make(chan struct{})}
 }
 
 // CaughtUp is closed once the Consumer merged what the stream held when
@@ -164,7 +166,7 @@ func (c *Consumer) Run(ctx context.Context, subscribe Subscribe) error {
 		if host, ok := strings.CutPrefix(k, hostKey("")); ok {
 			t, err := strconv.ParseInt(string(v), 10, 64)
 			if err != nil {
-				return fmt.Errorf("cannot read the fleet store's newest second of %s %q: %w (remove the store to read the stream again)", printable(host), v, err)
+				return fmt.Errorf("cannot read the fleet store's newest second of %s %q: %w (remove the store to read the stream again)", printable.String(host), v, err)
 			}
 			c.newest[host] = unixTime(t)
 		}
@@ -219,6 +221,7 @@ func (c *Consumer) apply(ds []Delivery) error {
 	}
 	w := c.st.NewWriter()
 	w.KeepPathsApart()
+	counter := gatewayTally{requestCounter: w, n: map[int]int64{}} // the seconds' gateway errors, for Status
 	var st ConsumerStats
 	last, analyzeNow := c.committed, false
 	var hostIncidents []hostIncident // told once committed
@@ -246,7 +249,11 @@ func (c *Consumer) apply(ds []Delivery) error {
 		c.mu.Lock()
 		c.commits++
 		c.lastCommit = time.Now()
+		for code, n := range counter.n {
+			c.gateway[code] += n
+		}
 		c.mu.Unlock()
+		clear(counter.n)
 		for _, h := range hostIncidents {
 			c.cfg.HostIncident(h.host, h.Event, h.Incident)
 		}
@@ -277,7 +284,7 @@ func (c *Consumer) apply(ds []Delivery) error {
 				break
 			}
 			for _, s := range secs {
-				if !addSecond(w, s) {
+				if !addSecond(counter, s) {
 					slog.Warn("a fleet message holds counts out of bounds: those left out", "subject", d.Subject, "second", s.T)
 				}
 				seen(host, unixTime(s.T))
@@ -364,6 +371,21 @@ func (c *Consumer) decode(d Delivery, v any) bool {
 // requestCounter is how a second's counts are added (*store.Writer).
 type requestCounter interface {
 	Requests(t time.Time, status int, upstream []byte, n int64) error
+}
+
+// gatewayTally is a requestCounter that counts the gateway errors it
+// adds (analyze.IsGateway), by status.
+type gatewayTally struct {
+	requestCounter
+	n map[int]int64
+}
+
+func (g gatewayTally) Requests(t time.Time, status int, upstream []byte, n int64) error {
+	err := g.requestCounter.Requests(t, status, upstream, n)
+	if err == nil && analyze.IsGateway(status) {
+		g.n[status] += n
+	}
+	return err
 }
 
 // maxSecondCount bounds a count of one second of one host: far above

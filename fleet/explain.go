@@ -11,6 +11,7 @@ import (
 
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/config"
+	"github.com/logcause/logcause/internal/printable"
 	"github.com/logcause/logcause/patterns"
 	"github.com/logcause/logcause/pipeline"
 )
@@ -162,18 +163,9 @@ func WriteText(w io.Writer, event string, inc Incident) error {
 	}
 	nodes := make([]string, len(inc.Nodes))
 	for i, n := range inc.Nodes {
-		nodes[i] = fmt.Sprintf("%s %.0f%% (%d)", printable(n.Host), 100*n.Share, n.GatewayErrors)
+		nodes[i] = fmt.Sprintf("%s %.0f%% (%d)", printable.String(n.Host), 100*n.Share, n.GatewayErrors)
 	}
 	_, err := fmt.Fprintf(w, "%s fleet incident %s–%s UTC: %s, %s: %s\n", event,
-		inc.Start.UTC().Format(time.DateTime), inc.End.UTC().Format(time.TimeOnly), printable(string(inc.RootCause)), scope, strings.Join(nodes, ", "))
+		inc.Start.UTC().Format(time.DateTime), inc.End.UTC().Format(time.TimeOnly), printable.String(string(inc.RootCause)), scope, strings.Join(nodes, ", "))
 	return err
-}
-
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return -1
-		}
-		return r
-	}, s)
 }

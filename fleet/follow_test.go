@@ -16,6 +16,7 @@ import (
 	"github.com/logcause/logcause/api"
 	"github.com/logcause/logcause/config"
 	"github.com/logcause/logcause/fleet"
+	"github.com/logcause/logcause/internal/freeport"
 	"github.com/logcause/logcause/internal/natstest"
 )
 
@@ -39,7 +40,7 @@ func TestFollowAlertsAndServesIncidents(t *testing.T) {
 	alerting := make(chan error, 1)
 	go func() { alerting <- a.Run(ctx) }()
 
-	listen := fmt.Sprintf("127.0.0.1:%d", natstest.FreePort(t))
+	listen := fmt.Sprintf("127.0.0.1:%d", freeport.Loopback(t))
 	var out strings.Builder
 	followed := make(chan error, 1)
 	fctx, stop := context.WithCancel(ctx)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/daemon"
+	"github.com/logcause/logcause/internal/printable"
 )
 
 // incidentState is what the Consumer keeps of a fleet incident, in memory
@@ -127,7 +128,7 @@ func (i Incident) Announced() analyze.Incident {
 	a := i.Incident
 	nodes := make([]string, len(i.Nodes))
 	for k, n := range i.Nodes {
-		nodes[k] = fmt.Sprintf("%s %.0f%%", printable(n.Host), 100*n.Share)
+		nodes[k] = fmt.Sprintf("%s %.0f%%", printable.String(n.Host), 100*n.Share)
 	}
 	scope := "on"
 	if i.Shared {

@@ -224,7 +224,7 @@ func fleetNightlyReport(t *testing.T, minShare float64, suffix string) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	wait, err := fleet.Reports{Jobs: cfg.Reports, Sender: fleet.ReportSender(fst, deliver), Now: now,
+	wait, err := fleet.Reports{Jobs: cfg.Reports, Deliver: deliver, Now: now,
 		After: func(time.Duration) <-chan time.Time { return nil }}.Start(ctx, c) // no wait ends: the next run is tomorrow
 	if err != nil {
 		t.Fatal(err)

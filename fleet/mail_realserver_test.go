@@ -52,11 +52,11 @@ func TestFleetMailsReachAnInbox(t *testing.T) {
 	reported := make(chan error, 1)
 	clock := newNightlyClock()
 	reports := fleet.Reports{Jobs: cfg.Reports,
-		Sender: fleet.ReportSender(fst, func(ctx context.Context, job config.Report, res analyze.Result) error {
+		Deliver: func(ctx context.Context, job config.Report, res analyze.Result) error {
 			err := mailer.SendReport(ctx, job, res)
 			reported <- err
 			return err
-		}),
+		},
 		Now: clock.now, After: clock.after}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -14,6 +14,8 @@ var (
 		"How much of the store's history is not published yet (0 once a round succeeded).", nil, nil)
 	descSkipped = prometheus.NewDesc("logcause_fleet_skipped_seconds_total",
 		"Seconds of history never published: a backlog longer than its bound.", nil, nil)
+	descSkippedRecords = prometheus.NewDesc("logcause_fleet_skipped_records_total",
+		"Records never published: stamped further behind the store's last second than the backlog's bound.", nil, nil)
 	descDropped = prometheus.NewDesc("logcause_fleet_dropped_incidents_total",
 		"Incident events dropped from a full queue.", nil, nil)
 )
@@ -24,7 +26,7 @@ func (p *Pump) Collector() prometheus.Collector { return pumpCollector{p} }
 type pumpCollector struct{ p *Pump }
 
 func (c pumpCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descMessages, descBytes, descFailures, descBacklog, descSkipped, descDropped} {
+	for _, d := range []*prometheus.Desc{descMessages, descBytes, descFailures, descBacklog, descSkipped, descSkippedRecords, descDropped} {
 		ch <- d
 	}
 }
@@ -36,5 +38,6 @@ func (c pumpCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descFailures, prometheus.CounterValue, float64(s.Failures))
 	ch <- prometheus.MustNewConstMetric(descBacklog, prometheus.GaugeValue, s.Backlog.Seconds())
 	ch <- prometheus.MustNewConstMetric(descSkipped, prometheus.CounterValue, float64(s.Skipped))
+	ch <- prometheus.MustNewConstMetric(descSkippedRecords, prometheus.CounterValue, float64(s.SkippedRecords))
 	ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(s.Dropped))
 }

@@ -59,8 +59,8 @@ const cursorMeta = "fleet/cursor"
 type PumpConfig struct {
 	Site, Host string
 	// MaxBacklog bounds the catch-up: what is stamped further behind
-	// the store's last second is not published (the seconds skipped are
-	// counted). Default 6 hours.
+	// the store's last second is not published (the seconds and the
+	// records skipped are counted). Default 6 hours.
 	MaxBacklog time.Duration
 	// Every is the least time between two rounds: the commits of a busy
 	// host are published together, in fewer messages. Default 5 s;
@@ -114,6 +114,7 @@ type Stats struct {
 	Failures        int64         // rounds that failed
 	Backlog         time.Duration // the store's last second minus where the round got: not published yet
 	Skipped         int64         // seconds changed and never published (MaxBacklog)
+	SkippedRecords  int64         // records committed and never published (MaxBacklog)
 	Dropped         int64         // incident events dropped from a full queue
 	Cursor          time.Time     // what the store committed before the last round began is published up to it
 }
@@ -398,7 +399,8 @@ func (p *Pump) round(ctx context.Context) error {
 	// round's, if whole in one chunk with nothing urgent, go back to the
 	// store.
 	mayHold := !resumed && p.cfg.QuietEvery > 0 && !p.flushed.IsZero() && now.Sub(p.flushed) < p.cfg.QuietEvery
-	before, skipped := p.st, p.Stats().Skipped
+	stats := p.Stats()
+	before, skipped, skippedRecords := p.st, stats.Skipped, stats.SkippedRecords
 	p.held = false
 	sent := 0
 	for chunk := 0; ; chunk++ {
@@ -428,7 +430,7 @@ func (p *Pump) round(ctx context.Context) error {
 			// pass a held second.
 			p.st, p.held = before, true
 			p.mu.Lock()
-			p.stats.Skipped = skipped // counted again then
+			p.stats.Skipped, p.stats.SkippedRecords = skipped, skippedRecords // counted again then
 			p.mu.Unlock()
 			return nil
 		}
@@ -458,8 +460,8 @@ func (p *Pump) round(ctx context.Context) error {
 
 // begin starts a round: the changes up to the store's version now, and,
 // stamped past the last round's clock, those up to limit; none stamped
-// more than MaxBacklog before the store's last second (those are counted
-// as skipped).
+// more than MaxBacklog before the store's last second (those seconds and
+// records are counted as skipped).
 func (p *Pump) begin(first, last time.Time, ok bool, limit time.Time) error {
 	snap := p.src.FleetSnapshot()
 	upTo := snap.Version()
@@ -496,15 +498,31 @@ func (p *Pump) begin(first, last time.Time, ok bool, limit time.Time) error {
 		st.From = start
 	}
 	if p.st.Since > 0 { // else the first start: everything within the bound
-		n := 0
-		if err := snap.ChangedSeconds(time.Time{}, timeline.Earlier(st.From, st.Limit), p.st.Since, upTo, func(_, _ timeline.Second, _ []byte) error { n++; return nil }); err != nil {
+		// What changed since the last round stamped before its clock,
+		// and what it left for later (stamped past its clock: any
+		// version), before From.
+		n, recs := 0, 0
+		count := func(from, to time.Time, since uint64) error {
+			if !from.Before(to) {
+				return nil
+			}
+			if err := snap.ChangedSeconds(from, to, since, upTo, func(_, _ timeline.Second, _ []byte) error { n++; return nil }); err != nil {
+				return err
+			}
+			return snap.ChangedEvents(from, to, nil, since, upTo, func([]byte, *patterns.Event) error { recs++; return nil })
+		}
+		if err := count(time.Time{}, timeline.Earlier(st.From, st.Limit), p.st.Since); err != nil {
 			return err
 		}
-		if n > 0 {
+		if err := count(st.Limit, st.From, 0); err != nil {
+			return err
+		}
+		if n > 0 || recs > 0 {
 			p.mu.Lock()
 			p.stats.Skipped += int64(n)
+			p.stats.SkippedRecords += int64(recs)
 			p.mu.Unlock()
-			slog.Warn("the fleet's backlog is longer than its bound: skipping", "seconds", n, "before", st.From)
+			slog.Warn("the fleet's backlog is longer than its bound: skipping", "seconds", n, "records", recs, "before", st.From)
 		}
 	}
 	p.st = st

@@ -387,3 +387,69 @@ func TestSmallestChunkSendsIncidentEvents(t *testing.T) {
 		t.Errorf("published %v, want the seconds, the record and the incident event", got)
 	}
 }
+
+// TestPumpCountsWhatItSkips: what is committed stamped more than
+// MaxBacklog before the store's last second (a rotated file of
+// yesterday read late) is not published: its seconds and its records are
+// counted as skipped in /metrics, the rest published.
+func TestPumpCountsWhatItSkips(t *testing.T) {
+	st := openStore(t, "web1")
+	commit(t, st, t0, 200, 3, gatewayLine(t0, 0))
+	ms := newMemStream()
+	r := runPump(t, st, ms)
+	if err := r.await(t); err != nil {
+		t.Fatal(err)
+	}
+	old := t0.Add(-7 * time.Hour)
+	commit(t, st, old, 502, 2, gatewayLine(old, 0), gatewayLine(old, 90), gatewayLine(old.Add(time.Second), 180))
+	commit(t, st, t0.Add(time.Second), 502, 1, gatewayLine(t0.Add(time.Second), 90))
+	r.p.Wake()
+	if err := r.await(t); err != nil {
+		t.Fatal(err)
+	}
+	metrics := `# HELP logcause_fleet_skipped_records_total Records never published: stamped further behind the store's last second than the backlog's bound.
+# TYPE logcause_fleet_skipped_records_total counter
+logcause_fleet_skipped_records_total 3
+# HELP logcause_fleet_skipped_seconds_total Seconds of history never published: a backlog longer than its bound.
+# TYPE logcause_fleet_skipped_seconds_total counter
+logcause_fleet_skipped_seconds_total 1
+`
+	if err := testutil.CollectAndCompare(r.p.Collector(), strings.NewReader(metrics), "logcause_fleet_skipped_records_total", "logcause_fleet_skipped_seconds_total"); err != nil {
+		t.Errorf("/metrics: %v", err)
+	}
+	r.stop()
+	if got := records(t, consume(t, ms), "web1:"); len(got) != 2 {
+		t.Errorf("the fleet holds the records %q, want the two within the bound", got)
+	}
+}
+
+// TestPumpCountsWhatItSkipsAfterALongStop: a watch stopped for 8 hours
+// reads, once started again, what was written meanwhile: what is stamped
+// more than MaxBacklog before the newest (past the last round's clock,
+// left for later by no round) is skipped, and counted.
+func TestPumpCountsWhatItSkipsAfterALongStop(t *testing.T) {
+	st := openStore(t, "web1")
+	commit(t, st, t0, 200, 3, gatewayLine(t0, 0))
+	ms := newMemStream()
+	at := func(now time.Time) func(*fleet.PumpConfig) {
+		return func(c *fleet.PumpConfig) { c.Now = func() time.Time { return now } }
+	}
+	r := runPumpOf(t, "web1", st, ms, at(t0))
+	if err := r.await(t); err != nil {
+		t.Fatal(err)
+	}
+	r.stop()
+	commit(t, st, t0.Add(time.Hour), 502, 1, gatewayLine(t0.Add(time.Hour), 0), gatewayLine(t0.Add(time.Hour), 90))
+	commit(t, st, t0.Add(8*time.Hour), 502, 1, gatewayLine(t0.Add(8*time.Hour), 0))
+	r = runPumpOf(t, "web1", st, ms, at(t0.Add(8*time.Hour)))
+	if err := r.await(t); err != nil {
+		t.Fatal(err)
+	}
+	if s := r.p.Stats(); s.Skipped != 1 || s.SkippedRecords != 2 {
+		t.Errorf("skipped %d seconds and %d records, want 1 and 2", s.Skipped, s.SkippedRecords)
+	}
+	r.stop()
+	if got := records(t, consume(t, ms), "web1:"); len(got) != 2 {
+		t.Errorf("the fleet holds the records %q, want the first and the newest", got)
+	}
+}

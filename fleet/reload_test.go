@@ -12,7 +12,6 @@ import (
 	"github.com/logcause/logcause/alert"
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/config"
-	"github.com/logcause/logcause/daemon"
 	"github.com/logcause/logcause/fleet"
 )
 
@@ -46,7 +45,7 @@ func TestFleetReloads(t *testing.T) {
 		return nil
 	}
 	clock := newNightlyClock()
-	good := fleet.Reports{Jobs: cfgB.Reports, Sender: daemon.AnalyzedSender(fst, nil, deliver),
+	good := fleet.Reports{Jobs: cfgB.Reports, Deliver: deliver,
 		Now: clock.now, After: clock.after}
 	broken := fleet.Reports{Jobs: cfgB.Reports} // nothing sends them: no smtp
 	loads := make(chan fleet.Reports, 2)

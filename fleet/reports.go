@@ -11,32 +11,31 @@ import (
 	"github.com/logcause/logcause/config"
 	"github.com/logcause/logcause/daemon"
 	"github.com/logcause/logcause/email"
-	"github.com/logcause/logcause/store"
 )
 
 // Reports are the fleet's scheduled reports (the config's reports:), sent
-// as watch sends its own (daemon.ReportSchedule): the site's store
-// analyzed and handed to Sender (daemon.AnalyzedSender), each run once,
+// as watch sends its own (daemon.ReportSchedule): the Consumer's store
+// analyzed over each run's window (daemon.AnalyzedSender), each incident
+// titled with its nodes as the alerts title it (by the Consumer's
+// MinShare), handed to Deliver (the mailer's SendReport); each run once,
 // the last run kept in the store, a run missed while stopped sent once
 // the Consumer caught up.
 type Reports struct {
-	Jobs   []config.Report
-	Sender daemon.Sender
-	Now    func() time.Time                     // default time.Now
-	After  func(time.Duration) <-chan time.Time // default time.After
+	Jobs    []config.Report
+	Deliver func(ctx context.Context, job config.Report, res analyze.Result) error // nil: nothing sends them
+	Now     func() time.Time                                                       // default time.Now
+	After   func(time.Duration) <-chan time.Time                                   // default time.After
 }
 
 // Start sends r's reports of c's store until ctx is done; wait waits until
 // they stopped.
 func (r Reports) Start(ctx context.Context, c *Consumer) (wait func(), err error) {
 	var wg sync.WaitGroup
-	if err := daemon.CheckReports(r.Jobs, r.Sender); err != nil {
-		return wg.Wait, fmt.Errorf("cannot send the fleet's reports: %w", err)
+	sender, err := r.sender(c)
+	if err != nil {
+		return wg.Wait, err
 	}
-	if s, ok := r.Sender.(*reportSender); ok { // the nodes as the Consumer's alerts name them
-		r.Sender = &reportSender{st: s.st, deliver: s.deliver, minShare: c.cfg.MinShare}
-	}
-	sched := daemon.ReportSchedule{Store: c.st, Now: r.Now, After: r.After, Sender: func() daemon.Sender { return r.Sender }}
+	sched := daemon.ReportSchedule{Store: c.st, Now: r.Now, After: r.After, Sender: func() daemon.Sender { return sender }}
 	if sched.Now == nil {
 		sched.Now = time.Now
 	}
@@ -49,23 +48,16 @@ func (r Reports) Start(ctx context.Context, c *Consumer) (wait func(), err error
 	return wg.Wait, nil
 }
 
-// ReportSender is the Sender of the fleet's scheduled reports: the
-// site's store analyzed over the run's window (daemon.AnalyzedSender),
-// each incident titled with its nodes as the alerts title it (by the
-// Consumer's MinShare, once Reports.Start runs it), handed to deliver
-// (the mailer's SendReport).
-func ReportSender(st *store.Store, deliver func(ctx context.Context, job config.Report, res analyze.Result) error) daemon.Sender {
-	return &reportSender{st: st, deliver: deliver, minShare: defaultMinShare}
-}
-
-type reportSender struct {
-	st       *store.Store
-	deliver  func(ctx context.Context, job config.Report, res analyze.Result) error
-	minShare float64
-}
-
-func (s *reportSender) SendReport(ctx context.Context, job config.Report, since, until time.Time) error {
-	return daemon.AnalyzedSender(s.st, nil, titledWithNodes(s.st, s.minShare, s.deliver)).SendReport(ctx, job, since, until)
+// sender is what sends r's reports of c's store, or why none can.
+func (r Reports) sender(c *Consumer) (daemon.Sender, error) {
+	var s daemon.Sender
+	if r.Deliver != nil {
+		s = daemon.AnalyzedSender(c.st, nil, titledWithNodes(c.st, c.cfg.MinShare, r.Deliver))
+	}
+	if err := daemon.CheckReports(r.Jobs, s); err != nil {
+		return nil, fmt.Errorf("cannot send the fleet's reports: %w", err)
+	}
+	return s, nil
 }
 
 // MailerFor is the fleet's mailer of cfg (email.ForConfig: nil when cfg

@@ -17,6 +17,7 @@ import (
 	"github.com/logcause/logcause/api"
 	"github.com/logcause/logcause/config"
 	"github.com/logcause/logcause/daemon"
+	"github.com/logcause/logcause/internal/printable"
 	"github.com/logcause/logcause/store"
 )
 
@@ -185,7 +186,7 @@ func Follow(ctx context.Context, st *store.Store, fw Following) error {
 	c := NewConsumer(st, ConsumerConfig{
 		Hook: t.Tell, ResolveAfter: fw.ResolveAfter,
 		HostIncident: func(host, event string, inc analyze.Incident) {
-			slog.Info("a host's incident", "host", printable(host), "event", event, "cause", inc.RootCause, "start", inc.Start)
+			slog.Info("a host's incident", "host", printable.String(host), "event", event, "cause", inc.RootCause, "start", inc.Start)
 		},
 	})
 	ctx, cancel := context.WithCancel(ctx)
@@ -268,8 +269,8 @@ func (fw Following) reload(ctx context.Context, c *Consumer, reports *running) e
 	if err != nil {
 		return err
 	}
-	if err := daemon.CheckReports(r.Jobs, r.Sender); err != nil {
-		return fmt.Errorf("cannot send the fleet's reports: %w", err)
+	if _, err := r.sender(c); err != nil {
+		return err
 	}
 	if fw.OnReload != nil {
 		if err := fw.OnReload(cfg); err != nil {

@@ -15,12 +15,15 @@ var _ api.Daemon = (*Consumer)(nil)
 
 // Status is what the fleet's API serves of the Consumer (api.Daemon): the
 // store, its commits (one per batch of messages), the incidents opened by
-// root cause and the gateway errors merged. It names no followed file.
+// root cause and the gateway errors merged, by status: as watch counts
+// those it committed, the requests with a gateway error status (502, 504,
+// 009) of the hosts' seconds the Consumer committed to the site's store
+// since it started. It names no followed file.
 func (c *Consumer) Status() daemon.Status {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := daemon.Status{Started: c.started, Running: c.running, Err: c.err, Store: c.st.Dir(), Commits: c.commits,
-		LastCommit: c.lastCommit, Files: []daemon.FileStatus{}, Incidents: c.incidentStates(), Opened: maps.Clone(c.opened), GatewayErrors: map[int]int64{}}
+		LastCommit: c.lastCommit, Files: []daemon.FileStatus{}, Incidents: c.incidentStates(), Opened: maps.Clone(c.opened), GatewayErrors: maps.Clone(c.gateway)}
 	if n, err := c.st.DiskUsage(); err == nil {
 		s.StoreBytes = n
 	}

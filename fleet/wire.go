@@ -274,11 +274,12 @@ func secondsID(host string, data []byte, totals [][]byte) string {
 }
 
 // incidentID names a host's incident event by its start, the event, and
-// the gateway errors it counts.
+// the gateway errors it counts (analyze.IsGateway, whatever their code):
+// an incident that grew is another message.
 func incidentID(host, event string, inc analyze.Incident) string {
 	var n int64
-	for code, c := range inc.Status {
-		if code == "502" || code == "504" {
+	for key, c := range inc.Status {
+		if code, err := strconv.Atoi(key); err == nil && analyze.IsGateway(code) { // "009" is 9
 			n += c
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/config"
 )
 
@@ -75,5 +76,30 @@ func TestSiteAndHostAreTokens(t *testing.T) {
 	_, err := StartPublishing(config.Fleet{NATS: nats, Site: "shop"}, "", nil)
 	if err == nil || !strings.Contains(err.Error(), "give fleet.host") {
 		t.Errorf("no host name: err %v", err)
+	}
+}
+
+// TestIncidentIDGrowsWithEveryGatewayError: an incident's event is named
+// by the gateway errors it counts, whatever their code (502, 504, and the
+// 009 of a request the upstream never answered), so that an incident
+// that grew is another message, not a duplicate the stream drops; other
+// statuses do not change it.
+func TestIncidentIDGrowsWithEveryGatewayError(t *testing.T) {
+	start := time.Date(2026, 12, 6, 4, 22, 7, 0, time.UTC)
+	id := func(status map[string]int64) string {
+		return incidentID("web1", "updated", analyze.Incident{Start: start, Status: status})
+	}
+	for name, c := range map[string]struct{ before, after map[string]int64 }{
+		"009 only":  {map[string]int64{"009": 3}, map[string]int64{"009": 4}},
+		"502":       {map[string]int64{"502": 3}, map[string]int64{"502": 4}},
+		"504":       {map[string]int64{"504": 3}, map[string]int64{"504": 4}},
+		"009 added": {map[string]int64{"502": 3}, map[string]int64{"502": 3, "009": 1}},
+	} {
+		if id(c.before) == id(c.after) {
+			t.Errorf("%s: %v and %v have the same ID %s", name, c.before, c.after, id(c.before))
+		}
+	}
+	if a, b := id(map[string]int64{"502": 3}), id(map[string]int64{"502": 3, "500": 7, "503": 2}); a != b {
+		t.Errorf("statuses that are not gateway errors changed the ID: %s, %s", a, b)
 	}
 }

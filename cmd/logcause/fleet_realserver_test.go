@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/logcause/logcause/internal/freeport"
 	"github.com/logcause/logcause/internal/natstest"
 )
 
@@ -99,7 +100,7 @@ func TestNATSClusterStartsAgainOnATakenPort(t *testing.T) {
 				if picks++; picks == pick {
 					return busy
 				}
-				return natstest.FreePort(t)
+				return freeport.Loopback(t)
 			})
 			if picks != 12 {
 				t.Errorf("%d ports chosen, want 6 for the failed attempt and 6 for the next", picks)
@@ -134,7 +135,7 @@ func (n *natsNode) kill(t *testing.T) {
 // They are killed by their PIDs when the test ends.
 func startNATSCluster(t *testing.T, n int) []*natsNode {
 	t.Helper()
-	return startNATSClusterOn(t, n, func() int { return natstest.FreePort(t) })
+	return startNATSClusterOn(t, n, func() int { return freeport.Loopback(t) })
 }
 
 // startNATSClusterOn is startNATSCluster, its ports chosen by port. A port

@@ -47,7 +47,7 @@ ones, the log says why); the fleet key needs a restart.`,
 			defer st.Close()
 			reports := func(cfg config.Config, zone *time.Location) (fleet.Reports, error) {
 				mailer, err := fleet.MailerFor(cfg, site, cmp.Or(zone, time.Local)) // its reports'
-				return fleet.Reports{Jobs: cfg.Reports, Sender: fleet.ReportSender(st, mailer.SendReport)}, err
+				return fleet.Reports{Jobs: cfg.Reports, Deliver: mailer.SendReport}, err
 			}
 			rep, err := reports(cfg, zone)
 			if err != nil {

@@ -7,7 +7,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/logcause/logcause/internal/natstest"
+	"github.com/logcause/logcause/internal/freeport"
 )
 
 // TestFleetReloadsOnSIGHUP: `logcause fleet` reads its --config again at
@@ -17,7 +17,7 @@ import (
 func TestFleetReloadsOnSIGHUP(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "fleet.yaml")
-	nats := fmt.Sprintf("fleet:\n  nats:\n    url: nats://127.0.0.1:%d\n  site: shop\n", natstest.FreePort(t))
+	nats := fmt.Sprintf("fleet:\n  nats:\n    url: nats://127.0.0.1:%d\n  site: shop\n", freeport.Loopback(t))
 	write := func(body string) {
 		t.Helper()
 		if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {

@@ -25,6 +25,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/logcause/logcause/internal/freeport"
 )
 
 // Version is the mailpit the tests drive (.ci/run installs it).
@@ -65,23 +67,13 @@ func binary(t testing.TB) string {
 
 func isFile(p string) bool { st, err := os.Stat(p); return err == nil && st.Mode().IsRegular() }
 
-// freePort is a loopback port nobody listens on now.
-func freePort(t testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // Start starts mailpit with the extra flags (TLS, authentication) on free
 // loopback ports, waits until its SMTP server greets and its API answers,
 // and stops it (by its PID) when the test ends.
 func Start(t testing.TB, flags ...string) *Mailpit {
 	t.Helper()
-	m := &Mailpit{SMTPPort: freePort(t), implicit: slices.Contains(flags, "--smtp-require-tls"), exited: make(chan struct{})}
-	httpAddr := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	m := &Mailpit{SMTPPort: freeport.Loopback(t), implicit: slices.Contains(flags, "--smtp-require-tls"), exited: make(chan struct{})}
+	httpAddr := "127.0.0.1:" + strconv.Itoa(freeport.Loopback(t))
 	m.api = "http://" + httpAddr + "/api/v1/"
 	args := append([]string{"--smtp", "127.0.0.1:" + strconv.Itoa(m.SMTPPort), "--listen", httpAddr,
 		"--database", filepath.Join(t.TempDir(), "mailpit.db"), "--disable-version-check"}, flags...)

@@ -7,7 +7,6 @@ package natstest
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 	"sync"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/logcause/logcause/internal/freeport"
 )
 
 // guard bounds every wait: a hang guard, not a pace.
@@ -36,7 +37,7 @@ type Cluster struct {
 // other ports, three times at most.
 func Start(t *testing.T, n int) *Cluster {
 	t.Helper()
-	return startOn(t, n, func() int { return FreePort(t) })
+	return startOn(t, n, func() int { return freeport.Loopback(t) })
 }
 
 // startOn is Start, its cluster ports chosen by port.
@@ -149,20 +150,10 @@ func (c *Cluster) KillStreamLeader(stream string) string {
 	return ""
 }
 
-// FreePort is a TCP port of loopback that nothing listens on now.
-func FreePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // PortTaken reports whether a nats-server's fatal error (a line of the
 // binary's stderr, or what its logger's Fatalf got) says that a port it
 // was to listen on is taken: another process bound it between its choice
-// (FreePort) and the server's bind. The realserver test's nats-server
+// (freeport.Loopback) and the server's bind. The realserver test's nats-server
 // binaries are then started again on other ports (as Start does in
 // process); any other fatal error ends that test.
 func PortTaken(fatal string) bool {

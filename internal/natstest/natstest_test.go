@@ -3,6 +3,8 @@ package natstest
 import (
 	"net"
 	"testing"
+
+	"github.com/logcause/logcause/internal/freeport"
 )
 
 // A cluster port taken by another process between its choice and the
@@ -19,7 +21,7 @@ func TestStartAgainWhenAPortWasTaken(t *testing.T) {
 		if picks == 2 { // the second server's, in the first attempt
 			return taken.Addr().(*net.TCPAddr).Port
 		}
-		return FreePort(t)
+		return freeport.Loopback(t)
 	})
 	if picks != 6 {
 		t.Errorf("%d ports chosen, want 3 for the failed attempt and 3 for the next", picks)

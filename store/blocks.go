@@ -170,7 +170,13 @@ func (s *blocks) put(e *blockEntries, set func(k, v []byte) error) (commit func(
 		}
 		path := e.paths[i]
 		if st := s.streams[path]; st != nil && bytes.Compare(e.keys[i], st.high) <= 0 {
-			v, err := s.encoded(e, i)
+			// A value of its own: set keeps it until the transaction
+			// commits, and s.value is the next entry's.
+			v := e.values[i]
+			var err error
+			if v == nil {
+				v, err = encodeEvent(e.evs[i])
+			}
 			if err == nil {
 				err = set(e.keys[i], v)
 			}

@@ -221,6 +221,7 @@ func startNATSNodes(t *testing.T, bin string, n int, port func() int) (nodes []*
 // leader it tells (dropped when nobody reads).
 func watchNATS(stderr io.Reader, leader chan<- struct{}) (listening chan struct{}, failed chan string) {
 	listening, failed = make(chan struct{}), make(chan string, 1)
+	open := listening // the goroutine's own: the results are the caller's
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		client, route, fatal := false, false, ""
@@ -239,14 +240,34 @@ func watchNATS(stderr io.Reader, leader chan<- struct{}) (listening chan struct{
 				default:
 				}
 			}
-			if client && route && listening != nil {
-				close(listening)
-				listening = nil
+			if client && route && open != nil {
+				close(open)
+				open = nil
 			}
 		}
-		if listening != nil {
+		if open != nil {
 			failed <- cmp.Or(fatal, "it ended before it listened on its ports")
 		}
 	}()
 	return listening, failed
+}
+
+// TestWatchNATSTellsListeningOnce: a nats-server whose stderr already
+// holds both listening lines when it is read (a fast start) is told
+// listening, never failed, whatever the goroutine's pace against
+// watchNATS's return (under -race: the channel is the caller's alone).
+func TestWatchNATSTellsListeningOnce(t *testing.T) {
+	for range 50 {
+		stderr := strings.NewReader("[1] [INF] Listening for client connections on 127.0.0.1:4222\n" +
+			"[1] [INF] Listening for route connections on 127.0.0.1:6222\n")
+		listening, failed := watchNATS(stderr, make(chan struct{}, 1))
+		if listening == nil {
+			t.Fatal("watchNATS returned no listening channel")
+		}
+		select {
+		case <-listening:
+		case f := <-failed:
+			t.Fatalf("a server that listens told failed: %s", f)
+		}
+	}
 }

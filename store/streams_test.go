@@ -409,7 +409,9 @@ func TestEventsOfSkipsTheBlocksOfOtherKinds(t *testing.T) {
 // TestTempStoreKeepsEachLateSlowEntry: slow-log entries encoded as their
 // batch is written (encodeLater) that come before their stream's blocks
 // go to Badger a key each, and each keeps its own value — not the last
-// one encoded into a shared buffer before the transaction committed.
+// one encoded into a shared buffer before the transaction committed —
+// whether a checkpoint (a transaction) or a flush (a write batch) writes
+// them.
 func TestTempStoreKeepsEachLateSlowEntry(t *testing.T) {
 	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
 	var first, late []*patterns.Event
@@ -419,30 +421,38 @@ func TestTempStoreKeepsEachLateSlowEntry(t *testing.T) {
 	for s := 1; s < 6; s++ { // before the blocks' end: a key each, in one batch
 		late = append(late, slowAt(at(s), fmt.Sprintf("L%d", s), float64(s), int64(s)*100))
 	}
-	keyed, temp := keyedAndTemp(t)
-	for _, s := range []*Store{keyed, temp} {
-		flushAll(t, s.NewWriter(), first)
-		w := s.NewWriter()
-		for _, ev := range late {
-			if err := w.Event(ev); err != nil {
+	for _, checkpoint := range []bool{true, false} {
+		keyed, temp := keyedAndTemp(t)
+		for _, s := range []*Store{keyed, temp} {
+			flushAll(t, s.NewWriter(), first)
+			w := s.NewWriter()
+			for _, ev := range late {
+				if err := w.Event(ev); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var err error
+			if checkpoint {
+				err = w.Checkpoint(timeline.Source{}, "slow.log", []byte{1})
+			} else {
+				err = w.Flush()
+			}
+			if err != nil {
 				t.Fatal(err)
 			}
 		}
-		if err := w.Checkpoint(timeline.Source{}, "slow.log", []byte{1}); err != nil {
-			t.Fatal(err)
+		if n := eventKeysInBadger(temp); n != len(late) {
+			t.Fatalf("checkpoint %v: %d events a key each, want the %d late ones", checkpoint, n, len(late))
 		}
-	}
-	if n := eventKeysInBadger(temp); n != len(late) {
-		t.Fatalf("%d events a key each, want the %d late ones", n, len(late))
-	}
-	var want, got []string
-	for _, ev := range eventsIn(t, keyed, at(0), at(30)) {
-		want = append(want, eventText(ev))
-	}
-	for _, ev := range eventsIn(t, temp, at(0), at(30)) {
-		got = append(got, eventText(ev))
-	}
-	if len(want) != len(first)+len(late) || !reflect.DeepEqual(want, got) {
-		t.Errorf("the temporary store reads\n%s\nthe keyed one\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		var want, got []string
+		for _, ev := range eventsIn(t, keyed, at(0), at(30)) {
+			want = append(want, eventText(ev))
+		}
+		for _, ev := range eventsIn(t, temp, at(0), at(30)) {
+			got = append(got, eventText(ev))
+		}
+		if len(want) != len(first)+len(late) || !reflect.DeepEqual(want, got) {
+			t.Errorf("checkpoint %v: the temporary store reads\n%s\nthe keyed one\n%s", checkpoint, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
 	}
 }

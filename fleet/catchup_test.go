@@ -145,10 +145,12 @@ func catchUp(t *testing.T, next fleet.Publisher) (*store.Store, int) {
 	pub := &watching{next: next, pump: func() *fleet.Pump { return r.p }}
 	const chunk = 4
 	now := t0.Add(5*time.Hour + time.Minute)
+	pub.mu.Lock() // its Publish reads r: not before it is set
 	r = runPumpOf(t, "web1", st, pub, func(c *fleet.PumpConfig) {
 		c.ChunkMessages = chunk
 		c.Now = func() time.Time { return now }
 	})
+	pub.mu.Unlock()
 	hang := time.After(guard)
 	for err := r.await(t); err != nil; err = r.await(t) { // a new cluster without a stream leader yet: tried again
 		select {

@@ -261,7 +261,7 @@ func TestHostIncidentsToldOnceCommitted(t *testing.T) {
 	r := runPump(t, st, ms)
 	inc := analyze.Incident{Start: t0, End: t0.Add(time.Second), Title: "502s", Status: map[string]int64{"502": 1}}
 	r.p.Incidents([]analyze.Incident{inc}, nil, nil)
-	for len(ms.msgs) < 3 { // the seconds, the record, the incident: in one round or two
+	for ms.len() < 3 { // the seconds, the record, the incident: in one round or two
 		if err := r.await(t); err != nil {
 			t.Fatal(err)
 		}
@@ -346,7 +346,7 @@ func lagging(t *testing.T, away, ahead time.Duration) (behind, all []string) {
 		if err := r.await(t); err != nil {
 			t.Fatal(err)
 		}
-		return uint64(len(ms.msgs))
+		return uint64(ms.len())
 	}
 	web1 := runPumpOf(t, "web1", loaded(t, "web1", "fpm-stopped"), ms)
 	publish(web1)

@@ -22,6 +22,13 @@ type memStream struct {
 
 func newMemStream() *memStream { return &memStream{ids: map[string]bool{}, failAfter: -1} }
 
+// len is how many messages the stream holds, while a Pump may publish.
+func (m *memStream) len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.msgs)
+}
+
 var errCut = errors.New("connection lost")
 
 func (m *memStream) Publish(_ context.Context, msgs []fleet.Message) error {

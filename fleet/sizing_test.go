@@ -37,12 +37,12 @@ func publishDay(b testing.TB) (*memStream, loggen.Stats, fleet.Stats, *store.Sto
 		b.Fatal(err)
 	}
 	defer hst.Close()
-	now := first
+	clock := &quietClock{now: first} // read by the Pump's waits too
 	ms := newMemStream()
 	rounds := make(chan error, 1)
 	p := fleet.NewPump(hst, ms, fleet.PumpConfig{Site: "shop", Host: "web1", Every: -1, Heartbeat: 10 * time.Second,
 		After: func(time.Duration) <-chan time.Time { return nil }, // the rounds are the commits'; heartbeats and held seconds go with them
-		Now:   func() time.Time { return now }, OnRound: func(err error) { rounds <- err }})
+		Now:   clock.Now, OnRound: func(err error) { rounds <- err }})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
@@ -51,13 +51,14 @@ func publishDay(b testing.TB) (*memStream, loggen.Stats, fleet.Stats, *store.Sto
 		if err := <-rounds; err != nil { // the Pump waits for a Wake: no round reads the store meanwhile
 			b.Fatal(err)
 		}
+		now := clock.Now()
 		if now.After(end) {
 			break
 		}
 		if !now.After(last) {
 			commitSlice(b, day, hst, now, now.Add(5*time.Second))
 		}
-		now = now.Add(5 * time.Second)
+		clock.add(5 * time.Second)
 		p.Wake()
 	}
 	cancel()

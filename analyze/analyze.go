@@ -349,7 +349,7 @@ func explain(r Reader, secs []timeline.Second, w window, cfg Config) (inc Incide
 		}
 		s := classify(ev)
 		if s != sigNone {
-			sig[s] = append(sig[s], kept.keep(ev))
+			sig[s] = append(sig[s], kept.keep(ev, s))
 		}
 		if e := ev.Error; e != nil && s.gatewayStatus() != 0 && !ev.Time.Before(w.start) && ev.Time.Before(w.end) {
 			upstreams.add(e.Upstream)

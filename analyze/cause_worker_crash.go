@@ -58,7 +58,7 @@ const resetStem = "recv() failed (104: Connection reset by peer) / upstream prem
 // but SIGQUIT, a graceful stop).
 func childExits(exits []record) (crashed, terminated []record) {
 	for _, ev := range exits {
-		if strings.Contains(ev.FPM.Message, "signal 15 ") {
+		if strings.Contains(ev.FPM.Message, sigterm) {
 			terminated = append(terminated, ev)
 		} else if !strings.Contains(ev.FPM.Message, "signal 3 ") {
 			crashed = append(crashed, ev)
@@ -66,6 +66,15 @@ func childExits(exits []record) (crashed, terminated []record) {
 	}
 	return crashed, terminated
 }
+
+// sigterm is how php-fpm's message of a child's exit names SIGTERM
+// ("child 26128 exited on signal 15 (SIGTERM) after 274.8 seconds from
+// start"), and sigtermExit the message analysis keeps of such exits
+// (keeper.keep).
+const (
+	sigterm     = "signal 15 "
+	sigtermExit = "exited on signal 15 (SIGTERM)"
+)
 
 // closedPrematurely reports whether nginx saw the upstream close the
 // connection before the response header: a worker that died.

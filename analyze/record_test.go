@@ -17,7 +17,7 @@ func TestRecordsShareWhatTheLinesRepeat(t *testing.T) {
 	}
 	var strs shared
 	k := keeper{strs: &strs}
-	a, b := k.keep(nginx(1, 7, eagain, fpmSock, "10.0.0.1")), k.keep(nginx(2, 8, eagain, fpmSock, "10.0.0.2"))
+	a, b := k.keep(nginx(1, 7, eagain, fpmSock, "10.0.0.1"), sigBacklogFull), k.keep(nginx(2, 8, eagain, fpmSock, "10.0.0.2"), sigBacklogFull)
 	if a.Event != b.Event {
 		t.Error("two alike lines do not share their Event")
 	}
@@ -32,7 +32,7 @@ func TestRecordsShareWhatTheLinesRepeat(t *testing.T) {
 		t.Errorf("kept what the rules do not read: %+v", a)
 	}
 	for _, other := range []*patterns.Event{nginx(3, 9, "upstream prematurely closed connection", fpmSock, "10.0.0.1"), nginx(3, 9, eagain, "http://10.0.0.5:80", "10.0.0.1")} {
-		if c := k.keep(other); c.Event == a.Event || c.Error.Message != other.Error.Message || c.Error.Upstream != other.Error.Upstream {
+		if c := k.keep(other, classify(other)); c.Event == a.Event || c.Error.Message != other.Error.Message || c.Error.Upstream != other.Error.Upstream {
 			t.Errorf("a line that differs (%s, %s) kept as %+v", other.Error.Message, other.Error.Upstream, c.Error)
 		}
 	}
@@ -40,12 +40,22 @@ func TestRecordsShareWhatTheLinesRepeat(t *testing.T) {
 		return &patterns.Event{Time: at(5), Kind: patterns.KindFPMError, Path: "php-fpm.log", Offset: int64(child),
 			FPM: &patterns.FPMError{Level: "WARNING", Pool: "www", Child: child, Message: msg, Script: "/x.php", Duration: 1.5}}
 	}
-	x, y := k.keep(fpm(11, "child 11 exited on signal 9 (SIGKILL)")), k.keep(fpm(12, "child 12 exited on signal 15 (SIGTERM)"))
-	if x.Event != y.Event || x.FPM == y.FPM || x.FPM.Child != 11 || y.FPM.Message != "child 12 exited on signal 15 (SIGTERM)" || x.FPM.Pool != "www" || x.FPM.Duration != 1.5 || x.Offset != 11 {
+	x, y := k.keep(fpm(11, "child 11 exited on signal 9 (SIGKILL)"), sigChildSignal), k.keep(fpm(12, "child 12 exited on signal 15 (SIGTERM)"), sigChildSignal)
+	if x.Event != y.Event || x.FPM == y.FPM || x.FPM.Child != 11 || x.FPM.Message != "child 11 exited on signal 9 (SIGKILL)" || y.FPM.Child != 12 || x.FPM.Pool != "www" || x.FPM.Duration != 1.5 || x.Offset != 11 {
 		t.Errorf("php-fpm lines: %+v %+v, %+v %+v", x.Event, x.FPM, y.Event, y.FPM)
 	}
+	// The messages of thousands alike: a SIGTERM exit keeps the shared one,
+	// still told from a crash; a terminated request, none (its facts are
+	// its fields).
+	if crashed, terminated := childExits([]record{x, y}); y.FPM.Message != sigtermExit || len(crashed) != 1 || crashed[0].FPM.Child != 11 || len(terminated) != 1 || terminated[0].FPM.Child != 12 {
+		t.Errorf("a SIGTERM exit keeps %q; crashed %d, terminated %d", y.FPM.Message, len(crashed), len(terminated))
+	}
+	term := k.keep(fpm(13, "child 13, script '/x.php' (request: \"GET /x.php\") execution timed out (30.5 sec), terminating"), sigTerminated)
+	if term.FPM.Message != "" || term.FPM.Child != 13 || term.FPM.Script != "/x.php" || term.FPM.Duration != 1.5 {
+		t.Errorf("a terminated request's record: %+v", term.FPM)
+	}
 	slow := &patterns.Event{Time: at(6), Kind: patterns.KindMySQLSlow, Path: "slow.log", Text: "# Query_time: 3", Slow: &patterns.SlowQuery{QueryTime: 3}}
-	if s := k.keep(slow); s.Event != slow || s.Time != slow.Time {
+	if s := k.keep(slow, sigSlowQuery); s.Event != slow || s.Time != slow.Time {
 		t.Errorf("a slow-log entry not kept whole: %+v", s)
 	}
 }

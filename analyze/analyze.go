@@ -376,7 +376,7 @@ func explain(r Reader, secs []timeline.Second, w window, cfg Config) (inc Incide
 	inc.TopClients, inc.TopUpstreams, inc.TopHosts = top(clients.counts()), top(upstreams.counts()), top(hosts.counts())
 	inc.SlowQueries = incidentClasses(slowClasses)
 
-	e := evidenceSet{sig: &sig, halves: &[numSignals]*[2][]record{}, gateway: w.gateway, start: w.start, end: w.end, max: cfg.Evidence, access: gatewayLines.lines}
+	e := evidenceSet{sig: &sig, halves: &[numSignals]*[2][]record{}, exits: &exits{}, links: map[linesOf]int{}, gateway: w.gateway, start: w.start, end: w.end, max: cfg.Evidence, access: gatewayLines.lines}
 	inc.Causes = e.causes()
 	quoted = belongs(cfg.Stack, &sig)
 	for i := range inc.Causes {

@@ -85,7 +85,7 @@ func (e evidenceSet) reloadCut() (at *record, cut int) {
 	resets, _ := e.split(sigReset)
 	refused, _ := e.split(sigRefused)
 	missing, _ := e.split(sigNoSocket)
-	crashed, _ := childExits(e.sig[sigChildSignal])
+	crashed, _ := e.childExits()
 	if len(reloads) == 0 || len(resets) == 0 || len(refused)+len(missing)+len(crashed) > 0 {
 		return nil, 0
 	}

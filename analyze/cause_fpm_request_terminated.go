@@ -2,7 +2,6 @@ package analyze
 
 import (
 	"fmt"
-	"slices"
 )
 
 // fpmRequestTerminated: php-fpm killed requests that ran past
@@ -22,11 +21,14 @@ var fpmRequestTerminated = rule{
 			return nil
 		}
 		resets, _ := e.split(sigReset)
-		_, terminated := childExits(e.sig[sigChildSignal])
+		_, terminated := e.childExits()
 		n := e.explain(resets)
 		summary := e.matched(n, resetStem, "a worker was killed mid-request") + "; " +
 			fmt.Sprintf("php-fpm terminated %d requests at request_terminate_timeout (first: %s)", len(term), clock(term[0].Time))
-		return e.cause(n, len(resets) > 0, summary, append(slices.Clone(term), terminated...), resets)
+		state, more := e.stateHead(term, terminated)
+		c := e.cause(n, len(resets) > 0, summary, state, resets)
+		c.EvidenceMore += more
+		return c
 	},
 	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
 		term := e.sig[sigTerminated]

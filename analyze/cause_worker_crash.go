@@ -17,7 +17,7 @@ var workerCrash = rule{
 	reads: []signal{sigReset, sigTerminated, sigChildSignal, sigOOMKill},
 	match: func(e evidenceSet) *Cause {
 		resets, _ := e.split(sigReset) // a proxied backend's are invalid_upstream_response
-		crashed, _ := childExits(e.sig[sigChildSignal])
+		crashed, _ := e.childExits()
 		terminating := e.n(sigTerminated) > 0
 		if len(resets) == 0 && !terminating {
 			return nil
@@ -57,6 +57,13 @@ const resetStem = "recv() failed (104: Connection reset by peer) / upstream prem
 // it terminated itself (SIGTERM) and those that crashed (any other signal
 // but SIGQUIT, a graceful stop).
 func childExits(exits []record) (crashed, terminated []record) {
+	n := 0
+	for _, ev := range exits {
+		if strings.Contains(ev.FPM.Message, sigterm) {
+			n++
+		}
+	}
+	crashed, terminated = make([]record, 0, len(exits)-n), make([]record, 0, n)
 	for _, ev := range exits {
 		if strings.Contains(ev.FPM.Message, sigterm) {
 			terminated = append(terminated, ev)
@@ -65,6 +72,29 @@ func childExits(exits []record) (crashed, terminated []record) {
 		}
 	}
 	return crashed, terminated
+}
+
+// exits are the child exits of a set sorted once (childExits): three
+// rules ask, and an outage's php-fpm terminates tens of thousands of
+// children.
+type exits struct {
+	done                bool
+	crashed, terminated []record
+}
+
+// childExits is childExits of the set's child exits, sorted the first
+// time a rule asks and kept (a set without the memo, a rule's test's, or
+// a rule that does not read them sorts what it sees). The lists are
+// full: a caller's append copies.
+func (e evidenceSet) childExits() (crashed, terminated []record) {
+	if e.exits == nil || e.sig[sigChildSignal] == nil {
+		return childExits(e.sig[sigChildSignal])
+	}
+	if !e.exits.done {
+		e.exits.crashed, e.exits.terminated = childExits(e.sig[sigChildSignal])
+		e.exits.done = true
+	}
+	return e.exits.crashed, e.exits.terminated
 }
 
 // sigterm is how php-fpm's message of a child's exit names SIGTERM

@@ -15,6 +15,8 @@ import (
 type evidenceSet struct {
 	sig     *[numSignals][]record
 	halves  *[numSignals]*[2][]record // split's, by signal
+	exits   *exits                    // childExits's, once asked
+	links   map[linesOf]int           // explain's, by the lines it was given; nil: not kept
 	gateway int64                     // gateway errors in the spike
 	start   time.Time                 // the spike's first second
 	end     time.Time                 // the end of its last second
@@ -272,6 +274,30 @@ func rereadTexts(r Reader, causes []Cause) error {
 // or when no line names its request (lines cut at 2048 bytes), it counts
 // the lines.
 func (e evidenceSet) explain(lines []record) int {
+	if len(lines) == 0 || e.links == nil {
+		return e.link(lines)
+	}
+	k := linesOf{&lines[0], len(lines)}
+	n, ok := e.links[k]
+	if !ok {
+		n = e.link(lines)
+		e.links[k] = n
+	}
+	return n
+}
+
+// linesOf names a list of records explain was given: rules ask about the
+// same lists (split's halves, a signal's records), tens of thousands of
+// lines in an outage, and explain's maps are as large. The lists are never
+// written to once made (split's and childExits's are full: an append
+// copies).
+type linesOf struct {
+	first *record
+	n     int
+}
+
+// link is explain's work, done once per list (explain).
+func (e evidenceSet) link(lines []record) int {
 	byConn := make(map[int64]int, len(lines))
 	byReq := make(map[requestKey]int, len(lines))
 	named := 0
@@ -376,6 +402,25 @@ func (e evidenceSet) withEvidence(c *Cause, state, symptoms []record) *Cause {
 	c.Evidence = e.pick(state, symptoms)
 	c.EvidenceMore = len(state) + len(symptoms) - len(c.Evidence)
 	return c
+}
+
+// stateHead returns, of the state records in lists (one after the
+// other), those pick may choose — the first e.max/3 — and how many it
+// leaves out: a rule whose state is tens of thousands of records (php-fpm
+// terminating an outage's requests) passes the head to cause and adds the
+// rest to its EvidenceMore, instead of copying them all into one list.
+func (e evidenceSet) stateHead(lists ...[]record) (head []record, more int) {
+	k := e.max / 3
+	for _, l := range lists {
+		take := min(len(l), k-len(head))
+		if take == len(l) && head == nil {
+			head = l // the whole first list: pick only reads it
+		} else if take > 0 {
+			head = append(slices.Clip(head), l[:take]...)
+		}
+		more += len(l) - take
+	}
+	return head, more
 }
 
 // pick chooses the evidence: the state changes (first list) first, then a

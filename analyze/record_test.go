@@ -1,7 +1,9 @@
 package analyze
 
 import (
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/logcause/logcause/patterns"
 )
@@ -57,5 +59,34 @@ func TestRecordsShareWhatTheLinesRepeat(t *testing.T) {
 	slow := &patterns.Event{Time: at(6), Kind: patterns.KindMySQLSlow, Path: "slow.log", Text: "# Query_time: 3", Slow: &patterns.SlowQuery{QueryTime: 3}}
 	if s := k.keep(slow, sigSlowQuery); s.Event != slow || s.Time != slow.Time {
 		t.Errorf("a slow-log entry not kept whole: %+v", s)
+	}
+}
+
+// A rule's state of two long lists (php-fpm's terminated requests, its
+// children's SIGTERM exits) passes only the head pick reads, and counts
+// the rest: the same evidence, and the same count of what is not shown,
+// as the two lists copied into one.
+func TestStateHeadPicksAsTheWholeList(t *testing.T) {
+	recs := func(from, n int) []record {
+		var out []record
+		for i := range n {
+			out = append(out, record{Event: &patterns.Event{Kind: patterns.KindFPMError, Path: "php-fpm.log"}, Time: time.Unix(int64(from+i), 0), Offset: int64(from + i)})
+		}
+		return out
+	}
+	symptoms := recs(1000, 50)
+	for _, tc := range []struct{ a, b int }{{2, 5}, {6, 5}, {0, 9}, {4, 0}, {1, 1}, {0, 0}} {
+		e := evidenceSet{max: 12}
+		a, b := recs(0, tc.a), recs(500, tc.b)
+		whole := e.withEvidence(&Cause{}, append(slices.Clone(a), b...), symptoms)
+		head, more := e.stateHead(a, b)
+		got := e.withEvidence(&Cause{}, head, symptoms)
+		got.EvidenceMore += more
+		if !slices.Equal(got.Evidence, whole.Evidence) || got.EvidenceMore != whole.EvidenceMore {
+			t.Errorf("%d and %d state records: evidence %v, %d more; want %v, %d more", tc.a, tc.b, got.Evidence, got.EvidenceMore, whole.Evidence, whole.EvidenceMore)
+		}
+		if len(head) > e.max/3 {
+			t.Errorf("%d and %d state records: a head of %d", tc.a, tc.b, len(head))
+		}
 	}
 }

@@ -314,9 +314,59 @@ func TestTempStoreStreamsReadAsKeys(t *testing.T) {
 			t.Errorf("at once %v: %d streams", atOnce, len(temp.blocks.streams))
 		}
 		temp.blocks.idx.RUnlock()
-		t.Run(fmt.Sprintf("at once %v", atOnce), func(t *testing.T) {
-			compareViews(t, want, eventsViewOf(t, temp, cuts))
-		})
+		// Cursors read a block a window at a time: the default's, and
+		// one of 97 bytes, which cuts entries anywhere and is smaller
+		// than most (it grows to hold one).
+		for _, window := range []int{cursorWindow, 97} {
+			temp.blocks.window = window
+			t.Run(fmt.Sprintf("at once %v, window %d", atOnce, window), func(t *testing.T) {
+				compareViews(t, want, eventsViewOf(t, temp, cuts))
+			})
+		}
+		temp.blocks.window = cursorWindow
+	}
+}
+
+// A scan merges a cursor per file whose blocks overlap its range: each
+// holds a window of its block, not the block (a thousand vhosts' logs of
+// the same hours held ~75 MB with whole blocks).
+func TestCursorsHoldAWindowOfTheirBlock(t *testing.T) {
+	files, _ := streamsInput()
+	temp, err := OpenTemp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer temp.Close()
+	loadFiles(t, temp, files, true)
+	biggest := 0
+	temp.blocks.idx.RLock()
+	for _, st := range temp.blocks.streams {
+		for _, r := range st.blocks {
+			biggest = max(biggest, r.n)
+		}
+	}
+	temp.blocks.idx.RUnlock()
+	if biggest <= 2*cursorWindow {
+		t.Fatalf("the largest block is %d bytes: too small to tell a window from a block", biggest)
+	}
+	cs := temp.blocks.cursors(timeKey(prefixEvent, time.Unix(0, 0)), timeKey(prefixEvent, time.Unix(1<<40, 0)), ^kindSet(0))
+	if len(cs) != len(files) {
+		t.Fatalf("%d cursors for %d files", len(cs), len(files))
+	}
+	for n := 0; ; n++ {
+		live := 0
+		for _, c := range cs {
+			if cap(c.buf) > cursorWindow {
+				t.Fatalf("a cursor holds %d bytes of a block, more than its window (%d)", cap(c.buf), cursorWindow)
+			}
+			if c.valid() {
+				c.next()
+				live++
+			}
+		}
+		if live == 0 {
+			break
+		}
 	}
 }
 

@@ -56,15 +56,15 @@ const resetStem = "recv() failed (104: Connection reset by peer) / upstream prem
 // childExits sorts php-fpm's "child N exited on signal S" records: those
 // it terminated itself (SIGTERM) and those that crashed (any other signal
 // but SIGQUIT, a graceful stop).
-func childExits(exits []record) (crashed, terminated []record) {
+func childExits(recs []record) (crashed, terminated []record) {
 	n := 0
-	for _, ev := range exits {
+	for _, ev := range recs {
 		if strings.Contains(ev.FPM.Message, sigterm) {
 			n++
 		}
 	}
-	crashed, terminated = make([]record, 0, len(exits)-n), make([]record, 0, n)
-	for _, ev := range exits {
+	crashed, terminated = make([]record, 0, len(recs)-n), make([]record, 0, n)
+	for _, ev := range recs {
 		if strings.Contains(ev.FPM.Message, sigterm) {
 			terminated = append(terminated, ev)
 		} else if !strings.Contains(ev.FPM.Message, "signal 3 ") {

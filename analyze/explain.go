@@ -413,11 +413,7 @@ func (e evidenceSet) stateHead(lists ...[]record) (head []record, more int) {
 	k := e.max / 3
 	for _, l := range lists {
 		take := min(len(l), k-len(head))
-		if take == len(l) && head == nil {
-			head = l // the whole first list: pick only reads it
-		} else if take > 0 {
-			head = append(slices.Clip(head), l[:take]...)
-		}
+		head = append(head, l[:take]...)
 		more += len(l) - take
 	}
 	return head, more

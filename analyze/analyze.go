@@ -316,8 +316,9 @@ func explain(r Reader, secs []timeline.Second, w window, cfg Config) (inc Incide
 		paths                     = counter{}
 		clients, upstreams, hosts = counter{}, counter{}, counter{}
 		strs                      shared
-		gatewayLines              = accessLines{strs: &strs, lines: make([]accessLine, 0, max(w.gateway, 0))} // about the lines it will hold: no copies as it grows
-		kept                      = keeper{strs: &strs}
+		who                       names
+		gatewayLines              = accessLines{names: &who, lines: make([]accessLine, 0, max(w.gateway, 0))} // about the lines it will hold: no copies as it grows
+		kept                      = keeper{strs: &strs, names: &who}
 		slowClasses               = map[string]*ClassCount{}
 	)
 	read := func(ev *patterns.Event) error {

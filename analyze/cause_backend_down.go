@@ -17,12 +17,12 @@ var backendDown = rule{
 	match: func(e evidenceSet) *Cause {
 		_, refused := e.split(sigRefused)
 		_, missing := e.split(sigNoSocket)
-		unreachable := slices.Concat(refused, missing, e.sig[sigUnreachable])
+		unreachable := joined(refused, missing, e.sig[sigUnreachable])
 		noLive := e.sig[sigNoLive]
 		if len(unreachable) == 0 && len(noLive) == 0 {
 			return nil
 		}
-		nginx := append(slices.Clone(unreachable), noLive...)
+		nginx := joined(unreachable, noLive)
 		summary := e.matched(e.explain(unreachable), "connect() … failed (refused / unreachable)", "the backend did not accept connections")
 		if len(noLive) > 0 {
 			summary += fmt.Sprintf("; %d `no live upstreams` lines: nginx had marked every server of the upstream group down", len(noLive))
@@ -30,7 +30,7 @@ var backendDown = rule{
 		return e.cause(e.explain(nginx), false, summary, nil, nginx)
 	},
 	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
-		lines := slices.Concat(e.sig[sigRefused], e.sig[sigNoLive], e.sig[sigUnreachable])
+		lines := joined(e.sig[sigRefused], e.sig[sigNoLive], e.sig[sigUnreachable])
 		connect := cfg.nginx(lines, "connect_timeout")
 		fails, timeout := cfg.serverParams(lines, "max_fails"), cfg.serverParams(lines, "fail_timeout")
 		c.Settings = slices.Concat(connect, fails, timeout)

@@ -19,7 +19,7 @@ var fpmDown = rule{
 	match: func(e evidenceSet) *Cause {
 		refused, _ := e.split(sigRefused)
 		missing, _ := e.split(sigNoSocket)
-		down := append(refused, missing...)
+		down := joined(refused, missing)
 		if at, n := e.reloadCut(); at != nil {
 			summary := reloadHeadline(at, n) + ": " + e.matched(n, resetStem, "the reload ended the workers under them") + "; " + e.stateChange(*at, "php-fpm") +
 				"; no child exited on a signal: a reload, not a crash"
@@ -44,7 +44,7 @@ var fpmDown = rule{
 		if at, _ := e.reloadCut(); at != nil {
 			return quoteReload(e, c, cfg)
 		}
-		lines := append(slices.Clone(e.sig[sigNoSocket]), e.sig[sigRefused]...)
+		lines := joined(e.sig[sigNoSocket], e.sig[sigRefused])
 		if pools := cfg.pools(lines, nil); len(pools) > 0 {
 			c.Settings = poolSettings(pools, "listen")
 			found = append(found, "the pool that listens there: "+quotes(c.Settings))

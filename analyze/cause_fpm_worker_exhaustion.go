@@ -2,7 +2,6 @@ package analyze
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -25,7 +24,7 @@ var fpmWorkerExhaustion = rule{
 		}
 		nginx := full
 		if len(maxc) > 0 {
-			nginx = append(slices.Clone(full), timeouts...)
+			nginx = joined(full, timeouts)
 		}
 		var parts []string
 		if len(full) > 0 {
@@ -49,7 +48,7 @@ var fpmWorkerExhaustion = rule{
 		return e.cause(e.explain(nginx), len(maxc) > 0 && len(nginx) > 0, strings.Join(parts, "; "), maxc, nginx)
 	},
 	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
-		nginx := append(slices.Clone(e.sig[sigBacklogFull]), e.sig[sigTimeout]...)
+		nginx := joined(e.sig[sigBacklogFull], e.sig[sigTimeout])
 		pools := cfg.pools(nginx, e.sig[sigMaxChildren])
 		if len(pools) == 0 {
 			return nil, nil

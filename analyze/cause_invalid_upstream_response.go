@@ -1,7 +1,5 @@
 package analyze
 
-import "slices"
-
 // invalidUpstreamResponse: the upstream's answer was not valid HTTP or
 // FastCGI, or a proxied backend closed the connection without one.
 var invalidUpstreamResponse = rule{
@@ -13,7 +11,7 @@ var invalidUpstreamResponse = rule{
 	reads: []signal{sigInvalidResponse, sigReset},
 	match: func(e evidenceSet) *Cause {
 		_, proxiedResets := e.split(sigReset) // PHP-FPM's are a worker that died: worker_crash
-		invalid := append(slices.Clone(e.sig[sigInvalidResponse]), proxiedResets...)
+		invalid := joined(e.sig[sigInvalidResponse], proxiedResets)
 		if len(invalid) == 0 {
 			return nil
 		}

@@ -48,21 +48,55 @@ func (e evidenceSet) split(s signal) (fcgi, other []record) {
 	if e.halves[s] != nil {
 		return e.halves[s][0], e.halves[s][1]
 	}
-	for _, ev := range e.sig[s] {
+	all, n := e.sig[s], 0
+	for _, ev := range all {
 		if fastcgi(ev) {
-			fcgi = append(fcgi, ev)
-		} else {
-			other = append(other, ev)
+			n++
 		}
 	}
-	fcgi, other = slices.Clip(fcgi), slices.Clip(other)
+	switch n {
+	case len(all): // one half holds them all: the list itself, not a copy
+		fcgi = slices.Clip(all)
+	case 0:
+		other = slices.Clip(all)
+	default:
+		fcgi, other = make([]record, 0, n), make([]record, 0, len(all)-n)
+		for _, ev := range all {
+			if fastcgi(ev) {
+				fcgi = append(fcgi, ev)
+			} else {
+				other = append(other, ev)
+			}
+		}
+	}
 	e.halves[s] = &[2][]record{fcgi, other}
 	return fcgi, other
 }
 
-// requestKey names one request: who asked what, when.
+// joined returns the records of lists, one list after the other. A
+// single list that holds them all is returned as it is, not copied (an
+// outage's lists hold hundreds of thousands of records; rules join a long
+// one with others mostly empty); with no room left, so that an append
+// copies it.
+func joined(lists ...[]record) []record {
+	var only []record
+	n := 0
+	for _, l := range lists {
+		if len(l) > 0 {
+			only = l
+			n++
+		}
+	}
+	if n <= 1 {
+		return slices.Clip(only)
+	}
+	return slices.Concat(lists...)
+}
+
+// requestKey names one request: who asked what, when (by their numbers
+// in the spike's names).
 type requestKey struct {
-	client, request string
+	client, request uint32
 	second          int64
 }
 
@@ -77,25 +111,56 @@ type accessLine struct {
 	requestTime float64 // $request_time, < 0 when the log format lacks it
 }
 
-// accessLines builds the accessLines of one spike, sharing the strings
-// the lines repeat (the same clients ask the same pages).
+// accessLines builds the accessLines of one spike, its clients and
+// request lines numbered in names (the same clients ask the same pages;
+// the error lines name them too).
 type accessLines struct {
 	lines []accessLine
-	strs  *shared
+	names *names
 	req   []byte // the request line being looked up
 }
 
 func (l *accessLines) add(ev *patterns.Event) {
 	a := ev.Access
-	req := a.URI
+	l.req = append(l.req[:0], a.URI...)
 	if a.Method != "" {
 		l.req = append(append(append(append(append(l.req[:0], a.Method...), ' '), a.URI...), ' '), a.Protocol...)
-		req = l.strs.ofBytes(l.req)
 	}
 	l.lines = append(l.lines, accessLine{
-		key:  requestKey{l.strs.of(a.RemoteAddr), l.strs.of(req), ev.Time.Unix()},
+		key:  requestKey{l.names.of(a.RemoteAddr), l.names.ofBytes(l.req), ev.Time.Unix()},
 		conn: a.Connection, status: a.Status, requestTime: a.RequestTime,
 	})
+}
+
+// names numbers the clients and request lines of a spike's access and
+// error lines, from 1 (0: none), so that link matches them by number: its
+// maps and the lines hold no pointer for the collector to follow, and
+// half the bytes the strings took (an outage's spike links hundreds of
+// thousands of lines).
+type names map[string]uint32
+
+// of returns the number of s, new if s is new; 0 for "".
+func (m *names) of(s string) uint32 {
+	if s == "" {
+		return 0
+	}
+	if n, ok := (*m)[s]; ok {
+		return n
+	}
+	if *m == nil {
+		*m = names{}
+	}
+	n := uint32(len(*m) + 1)
+	(*m)[strings.Clone(s)] = n
+	return n
+}
+
+// ofBytes is of for the string b holds, made only when new.
+func (m *names) ofBytes(b []byte) uint32 {
+	if n, ok := (*m)[string(b)]; ok {
+		return n
+	}
+	return m.of(string(b))
 }
 
 // shared keeps one copy of each string the records of a spike repeat:
@@ -139,14 +204,15 @@ func (m *shared) of(s string) string {
 //
 // Time, Offset and FPM hide the shared Event's: ev.Time, ev.Offset and
 // ev.FPM are the record's own; ev.Error's Connection, Client and Request
-// are unset (conn, client and request hold them).
+// are unset (conn holds the connection; client and request, the numbers
+// of the client and request line in the spike's names).
 type record struct {
 	*patterns.Event
 	Time            time.Time
 	Offset          int64
 	FPM             *patterns.FPMError
 	conn            int64
-	client, request string
+	client, request uint32
 }
 
 // lineKind is what the nginx error lines one shared Event stands for have
@@ -162,6 +228,7 @@ type lineKind struct {
 // repeat and one Event per lineKind (or, for PHP-FPM, per kind and file).
 type keeper struct {
 	strs   *shared
+	names  *names // the clients' and request lines' numbers, shared with the spike's accessLines
 	shared map[lineKind]*patterns.Event
 }
 
@@ -180,7 +247,7 @@ func (k *keeper) keep(ev *patterns.Event, s signal) record {
 	switch {
 	case ev.Error != nil:
 		e := ev.Error
-		r.conn, r.client, r.request = e.Connection, strs.of(e.Client), strs.of(e.Request)
+		r.conn, r.client, r.request = e.Connection, k.names.of(e.Client), k.names.of(e.Request)
 		r.Event = k.of(lineKind{kind: ev.Kind, path: ev.Path, level: e.Level, message: e.Message, action: e.Action,
 			server: e.Server, upstream: e.Upstream, host: e.Host, errno: e.Errno, nginx: true})
 	case ev.FPM != nil:
@@ -308,7 +375,7 @@ func (e evidenceSet) link(lines []record) int {
 		if c := l.conn; c > 0 {
 			byConn[c]++
 		}
-		if l.request != "" && l.client != "" {
+		if l.request != 0 && l.client != 0 {
 			byReq[requestKey{l.client, l.request, l.Time.Unix()}]++
 			named++
 		}

@@ -17,14 +17,18 @@ func TestRecordsShareWhatTheLinesRepeat(t *testing.T) {
 			Error: &patterns.NginxError{Level: "error", PID: 812, Connection: conn, Message: msg, Errno: 11, Action: connecting,
 				Client: client, Server: "shop", Request: "GET /" + client, Upstream: upstream, Host: "shop", Referrer: "r"}}
 	}
-	var strs shared
-	k := keeper{strs: &strs}
+	var (
+		strs shared
+		who  names
+	)
+	k := keeper{strs: &strs, names: &who}
 	a, b := k.keep(nginx(1, 7, eagain, fpmSock, "10.0.0.1"), sigBacklogFull), k.keep(nginx(2, 8, eagain, fpmSock, "10.0.0.2"), sigBacklogFull)
 	if a.Event != b.Event {
 		t.Error("two alike lines do not share their Event")
 	}
 	if a.Time != at(1) || b.Time != at(2) || a.Offset != 100 || b.Offset != 200 || a.conn != 7 || b.conn != 8 ||
-		a.client != "10.0.0.1" || b.request != "GET /10.0.0.2" {
+		a.client == 0 || a.client != who["10.0.0.1"] || b.client != who["10.0.0.2"] || a.client == b.client ||
+		a.request == 0 || b.request != who["GET /10.0.0.2"] || a.request == b.request {
 		t.Errorf("the lines' own fields: %+v, %+v", a, b)
 	}
 	if e := a.Error; e.Message != eagain || e.Upstream != fpmSock || e.Action != connecting || e.Errno != 11 || e.Host != "shop" || e.Server != "shop" || a.Kind != patterns.KindNginxError || a.Path != "error.log" {
@@ -88,5 +92,42 @@ func TestStateHeadPicksAsTheWholeList(t *testing.T) {
 		if len(head) > e.max/3 {
 			t.Errorf("%d and %d state records: a head of %d", tc.a, tc.b, len(head))
 		}
+	}
+}
+
+// An outage's lists hold hundreds of thousands of records: joining a long
+// list with empty ones, or splitting a signal whose records are all of
+// one half, hands the list itself, not a copy — with no room left, so
+// that a rule appending to it copies it instead of writing into the
+// signal's records.
+func TestListsAreNotCopiedWhenOneHoldsThemAll(t *testing.T) {
+	recs := make([]record, 3, 8)
+	for i := range recs {
+		recs[i] = record{Event: &patterns.Event{Error: &patterns.NginxError{Upstream: fpmSock}}, Offset: int64(i)}
+	}
+	same := func(a, b []record) bool { return len(a) == len(b) && len(a) > 0 && &a[0] == &b[0] }
+	j := joined(nil, recs, []record{})
+	if !same(j, recs) || cap(j) != len(j) {
+		t.Fatalf("joined one list: a copy, or room to write into it (len %d cap %d)", len(j), cap(j))
+	}
+	if j = append(j, record{Offset: 9}); cap(recs) == 8 && recs[:4][3].Offset == 9 {
+		t.Error("an append to the joined list wrote into the signal's records")
+	}
+	other := []record{{Event: &patterns.Event{Error: &patterns.NginxError{Upstream: "http://10.0.0.5"}}, Offset: 7}}
+	if both := joined(recs, other); len(both) != 4 || same(both, recs) || both[3].Offset != 7 {
+		t.Errorf("joined two lists: %+v", both)
+	}
+	if joined() != nil || joined(nil, []record{}) != nil {
+		t.Error("joined of no records is not nil")
+	}
+
+	var sig [numSignals][]record
+	sig[sigRefused], sig[sigReset] = recs, append(slices.Clone(recs), other...)
+	e := evidenceSet{sig: &sig, halves: &[numSignals]*[2][]record{}}
+	if fcgi, rest := e.split(sigRefused); !same(fcgi, recs) || cap(fcgi) != len(fcgi) || rest != nil {
+		t.Errorf("a signal all FastCGI split into %d and %d, a copy or with room", len(fcgi), len(rest))
+	}
+	if fcgi, rest := e.split(sigReset); len(fcgi) != 3 || len(rest) != 1 || rest[0].Offset != 7 || fcgi[2].Offset != 2 {
+		t.Errorf("a mixed signal split into %+v and %+v", fcgi, rest)
 	}
 }

@@ -55,10 +55,25 @@ var DefaultConfig = Config{
 func Analyze(r Reader, rng TimeRange, cfg Config) (Result, error) {
 	res := Result{Version: Version, Range: rng, Sources: []Source{}, Incidents: []Incident{}, Noise: Noise{Bursts: []NoiseBurst{}}, Gaps: []Gap{}, SlowQueries: []QueryClass{},
 		Series: Series{Step: 1, Requests: []int64{}, Gateway: map[string][]int64{}}}
-	secs, err := r.Seconds(rng.Start, rng.End.Add(time.Second))
+	// The range's seconds are read once, an hour at a time, into what is
+	// kept of them: the totals, the series, the incidents and the noise
+	// (spotter). A fortnight of rotated logs has over a million of them:
+	// held all at once, they were most of the memory and, collected again
+	// and again, most of the time of an analysis.
+	var (
+		sum   totaller
+		ser   = newSeries(rng)
+		spots = newSpotter(cfg)
+	)
+	err := eachSecond(r, rng.Start, rng.End.Add(time.Second), func(s timeline.Second) {
+		sum.add(s)
+		ser.add(s)
+		spots.add(s)
+	})
 	if err != nil {
 		return res, fmt.Errorf("cannot read request counts: %w", err)
 	}
+	res.Totals, res.Series = sum.totals(), *ser
 	gaps, err := r.Gaps(rng.Start, rng.End.Add(time.Second))
 	if err != nil {
 		return res, err
@@ -66,15 +81,13 @@ func Analyze(r Reader, rng TimeRange, cfg Config) (Result, error) {
 	for _, g := range gaps {
 		res.Gaps = append(res.Gaps, Gap(g))
 	}
-	res.Totals = totals(secs)
-	res.Series = series(secs, rng)
 	if res.SlowQueries, res.SlowQueriesMore, err = slowDigest(r, rng.Start, rng.End.Add(time.Second)); err != nil {
 		return res, err
 	}
-	incidents, noise := spikes(secs, cfg)
+	incidents, noise := spots.finish()
 	res.Noise = noise
 	for _, w := range incidents {
-		inc, quoted, err := explain(r, secs, w, cfg)
+		inc, quoted, err := explain(r, w, cfg)
 		if err != nil {
 			return res, err
 		}
@@ -91,9 +104,9 @@ func Analyze(r Reader, rng TimeRange, cfg Config) (Result, error) {
 // (another protocol on the port) on to the client as an HTTP/0.9 response
 // and logs status 009: no error status, but the request failed all the same
 // (testdata/scenarios/http09-response).
-var gatewayCodes = []int{502, 504, 9}
+var gatewayCodes = [...]int{502, 504, 9}
 
-func isGateway(code int) bool { return slices.Contains(gatewayCodes, code) }
+func isGateway(code int) bool { return slices.Contains(gatewayCodes[:], code) }
 
 // IsGateway reports whether a response status is a gateway error (502,
 // 504, 009): what makes a spike, and what makes the daemon analyze at once.
@@ -120,175 +133,14 @@ func statusKey(code int) string {
 	return fmt.Sprintf("%03d", code)
 }
 
-// totals adds up the seconds' counts, by status code, then names them: a
-// day's 86,400 seconds named each status of each second (fmt.Sprintf:
-// a third of an access log's analysis).
-func totals(secs []timeline.Second) Totals {
-	byCode := map[int]int64{}
-	var t Totals
-	for _, s := range secs {
-		for _, c := range s.Status {
-			t.Requests += c.Count
-			byCode[c.Code] += c.Count
-		}
-	}
-	t.Status = make(map[string]int64, len(byCode))
-	for code, n := range byCode {
-		t.Status[statusKey(code)] += n
-	}
-	return t
-}
-
-// window is a spike: [start, end) holds every second with gateway errors
-// that belongs to it.
-type window struct {
-	start, end time.Time
-	gateway    int64
-}
-
-// hot reports whether a second's gateway errors stand out from its
-// traffic: at least 5% of its requests (so a quiet site where everything
-// fails counts, and a busy site's usual trickle does not), or at least 10.
-func hot(s timeline.Second) bool {
-	g := gatewayErrors(s.Status)
-	return g >= 10 || (g >= 1 && 20*g >= s.Requests())
-}
-
-// maxNoiseBursts bounds the noise bursts listed in a result.
-const maxNoiseBursts = 20
-
-// spikes finds the incidents in the per-second counts: hot seconds closer
-// than MergeGap form a spike; a spike is an incident when it holds at least
-// MinErrors gateway errors, they are at least MinShare of its requests, and
-// that share is at least three times the share of the Baseline before it
-// (a site that always fails a little has no incident every second). Every
-// gateway error outside incidents is noise.
-func spikes(secs []timeline.Second, cfg Config) ([]window, Noise) {
-	var candidates []window
-	var cur *window
-	for _, s := range secs {
-		if !hot(s) {
-			continue
-		}
-		if cur != nil && s.Time.Sub(cur.end) >= cfg.MergeGap {
-			candidates = append(candidates, *cur)
-			cur = nil
-		}
-		if cur == nil {
-			cur = &window{start: s.Time}
-		}
-		cur.end = s.Time.Add(time.Second)
-	}
-	if cur != nil {
-		candidates = append(candidates, *cur)
-	}
-
-	var incidents []window
-	sums := newRunningTotals(secs)
-	for _, w := range candidates {
-		var requests int64
-		w.gateway, requests = sums.between(w.start, w.end)
-		share := float64(w.gateway) / float64(max(requests, 1))
-		if w.gateway >= cfg.MinErrors && share >= cfg.MinShare && share >= 3*baselineShare(sums, w, incidents, cfg.Baseline) {
-			incidents = append(incidents, w)
-		}
-	}
-
-	noise := Noise{Bursts: []NoiseBurst{}}
-	var burst *NoiseBurst
-	for _, s := range secs {
-		g := gatewayErrors(s.Status)
-		if g == 0 || inside(s.Time, incidents) {
-			continue
-		}
-		noise.GatewayErrors += g
-		if burst != nil && s.Time.Sub(burst.End) >= cfg.MergeGap {
-			noise.Bursts = append(noise.Bursts, *burst)
-			burst = nil
-		}
-		if burst == nil {
-			if len(noise.Bursts) >= maxNoiseBursts {
-				continue
-			}
-			burst = &NoiseBurst{Start: s.Time, Status: map[string]int64{}}
-		}
-		burst.End = s.Time.Add(time.Second)
-		for _, c := range gatewayCodes {
-			if n := s.Count(c); n > 0 {
-				burst.Status[statusKey(c)] += n
-			}
-		}
-	}
-	if burst != nil {
-		noise.Bursts = append(noise.Bursts, *burst)
-	}
-	return incidents, noise
-}
-
-// baselineShare is the share of gateway errors among the requests of the
-// span before w, leaving out the incidents already found.
-func baselineShare(sums runningTotals, w window, incidents []window, span time.Duration) float64 {
-	from := w.start.Add(-span)
-	g, n := sums.between(from, w.start)
-	for _, inc := range incidents {
-		if lo, hi := timeline.Later(from, inc.start), timeline.Earlier(w.start, inc.end); lo.Before(hi) {
-			ig, in := sums.between(lo, hi)
-			g, n = g-ig, n-in
-		}
-	}
-	if n == 0 {
-		return 0
-	}
-	return float64(g) / float64(n)
-}
-
-// runningTotals counts the gateway errors and requests of any span of
-// seconds in O(log n): prefix sums over the seconds, which are in time
-// order. A day of traffic has 86,400 seconds and, on a quiet site, hundreds
-// of candidate spikes: summing each one's span afresh is quadratic.
-type runningTotals struct {
-	secs              []timeline.Second
-	gateway, requests []int64 // totals of secs[:i]
-}
-
-func newRunningTotals(secs []timeline.Second) runningTotals {
-	r := runningTotals{secs: secs, gateway: make([]int64, len(secs)+1), requests: make([]int64, len(secs)+1)}
-	for i, s := range secs {
-		r.gateway[i+1] = r.gateway[i] + gatewayErrors(s.Status)
-		r.requests[i+1] = r.requests[i] + s.Requests()
-	}
-	return r
-}
-
-// index is the position of the first second at or after t.
-func (r runningTotals) index(t time.Time) int {
-	i, _ := slices.BinarySearchFunc(r.secs, t, func(s timeline.Second, t time.Time) int { return s.Time.Compare(t) })
-	return i
-}
-
-// between returns the gateway errors and requests of the seconds in
-// [from, to).
-func (r runningTotals) between(from, to time.Time) (gateway, requests int64) {
-	i, j := r.index(from), r.index(to)
-	if j < i {
-		return 0, 0
-	}
-	return r.gateway[j] - r.gateway[i], r.requests[j] - r.requests[i]
-}
-
-func inside(t time.Time, ws []window) bool {
-	for _, w := range ws {
-		if !t.Before(w.start) && t.Before(w.end) {
-			return true
-		}
-	}
-	return false
-}
-
 // explain builds the incident of one window; quoted says whether its
 // findings quote cfg.Stack.
-func explain(r Reader, secs []timeline.Second, w window, cfg Config) (inc Incident, quoted bool, err error) {
+func explain(r Reader, w window, cfg Config) (inc Incident, quoted bool, err error) {
 	inc = Incident{Start: w.start, End: w.end, Status: map[string]int64{}, TopPaths: []PathCount{}}
+	secs, err := r.Seconds(w.start, w.end)
+	if err != nil {
+		return inc, false, fmt.Errorf("cannot read the request counts of the incident at %s: %w", w.start.Format(time.RFC3339), err)
+	}
 	byUpstream := map[string]*UpstreamShare{}
 	for _, s := range secs {
 		if s.Time.Before(w.start) || !s.Time.Before(w.end) {

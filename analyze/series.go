@@ -44,7 +44,17 @@ func (s Series) End() time.Time {
 // series buckets secs, the seconds of rng (its end included), with the
 // smallest step that needs at most MaxBuckets buckets.
 func series(secs []timeline.Second, rng TimeRange) Series {
-	s := Series{Start: rng.Start.UTC(), Step: 1, Requests: []int64{}, Gateway: map[string][]int64{}}
+	s := newSeries(rng)
+	for _, sec := range secs {
+		s.add(sec)
+	}
+	return *s
+}
+
+// newSeries returns the empty series of rng, its buckets as series says;
+// add fills them a second at a time.
+func newSeries(rng TimeRange) *Series {
+	s := &Series{Start: rng.Start.UTC(), Step: 1, Requests: []int64{}, Gateway: map[string][]int64{}}
 	if rng.Start.IsZero() || rng.End.Before(rng.Start) {
 		return s
 	}
@@ -58,23 +68,25 @@ func series(secs []timeline.Second, rng TimeRange) Series {
 			break
 		}
 	}
-	for _, sec := range secs {
-		i, ok := s.BucketAt(sec.Time)
-		if !ok {
+	return s
+}
+
+// add counts one second in its bucket (none outside the series).
+func (s *Series) add(sec timeline.Second) {
+	i, ok := s.BucketAt(sec.Time)
+	if !ok {
+		return
+	}
+	s.Requests[i] += sec.Requests()
+	for _, code := range gatewayCodes {
+		n := sec.Count(code)
+		if n == 0 {
 			continue
 		}
-		s.Requests[i] += sec.Requests()
-		for _, code := range gatewayCodes {
-			n := sec.Count(code)
-			if n == 0 {
-				continue
-			}
-			k := statusKey(code)
-			if s.Gateway[k] == nil {
-				s.Gateway[k] = make([]int64, len(s.Requests))
-			}
-			s.Gateway[k][i] += n
+		k := statusKey(code)
+		if s.Gateway[k] == nil {
+			s.Gateway[k] = make([]int64, len(s.Requests))
 		}
+		s.Gateway[k][i] += n
 	}
-	return s
 }

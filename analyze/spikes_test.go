@@ -1,0 +1,211 @@
+package analyze
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/logcause/logcause/timeline"
+)
+
+// The spotter reads each second once and holds only the last Baseline's
+// running totals, the spike being built and what it found: on every
+// sequence of seconds it finds what the definition (spikesByDefinition:
+// every span summed afresh over all the seconds) finds — the same
+// incidents with the same gateway errors, the same noise and bursts.
+func TestSpotterFindsWhatTheDefinitionFinds(t *testing.T) {
+	configs := []Config{
+		DefaultConfig,
+		{MinErrors: 1, MinShare: 0, Baseline: 0, MergeGap: time.Second},
+		{MinErrors: 3, MinShare: 0.05, Baseline: 30 * time.Second, MergeGap: 5 * time.Second},
+		{MinErrors: 20, MinShare: 0.2, Baseline: time.Hour, MergeGap: 5 * time.Minute},
+		{MinErrors: 2, MinShare: 0.01, Baseline: 90 * time.Second, MergeGap: 40 * time.Second},
+	}
+	incidents, bursts, capped := 0, 0, 0
+	for seed := range uint64(120) {
+		secs := randomSeconds(rand.New(rand.NewPCG(seed, 7)))
+		for ci, cfg := range configs {
+			got, gotNoise := spikes(secs, cfg)
+			want, wantNoise := spikesByDefinition(secs, cfg)
+			if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gotNoise, wantNoise) {
+				t.Fatalf("seed %d, config %d: incidents %v, noise %+v; want %v, %+v", seed, ci, got, gotNoise, want, wantNoise)
+			}
+			incidents += len(got)
+			bursts += len(gotNoise.Bursts)
+			if len(gotNoise.Bursts) == maxNoiseBursts {
+				capped++
+			}
+		}
+	}
+	// The sequences are not all alike: they have incidents, noise, and
+	// more bursts than are listed.
+	t.Logf("%d incidents, %d bursts, %d lists of bursts full", incidents, bursts, capped)
+	if incidents < 1000 || bursts < 5000 || capped < 100 {
+		t.Errorf("the sequences tried little: %d incidents, %d bursts, %d lists of bursts full", incidents, bursts, capped)
+	}
+}
+
+// randomSeconds is a few hours of a site's seconds, with gaps, quiet and
+// busy stretches, a trickle of gateway errors and bursts of them.
+func randomSeconds(rng *rand.Rand) []timeline.Second {
+	var secs []timeline.Second
+	at := t0
+	n := 200 + rng.IntN(1500)
+	burst := 0
+	for range n {
+		at = at.Add(time.Duration(1+rng.IntN(rng.IntN(40)+1)) * time.Second)
+		requests := int64(rng.IntN(60))
+		s := timeline.Second{Time: at, Status: timeline.Counts{{Code: 200, Count: requests}}}
+		if burst == 0 && rng.IntN(150) == 0 {
+			burst = 1 + rng.IntN(120)
+		}
+		for _, code := range gatewayCodes {
+			var g int64
+			switch {
+			case burst > 0 && rng.IntN(3) > 0:
+				g = int64(rng.IntN(25))
+			case rng.IntN(40) == 0:
+				g = 1
+			}
+			if g > 0 {
+				s.Status = append(s.Status, timeline.StatusCount{Code: code, Count: g})
+			}
+		}
+		if burst > 0 {
+			burst--
+		}
+		secs = append(secs, s)
+	}
+	return secs
+}
+
+// spikesByDefinition is what spikes says, the plainest way: every span's
+// totals summed over all the seconds.
+func spikesByDefinition(secs []timeline.Second, cfg Config) ([]window, Noise) {
+	sum := func(from, to time.Time) (g, n int64) {
+		for _, s := range secs {
+			if !s.Time.Before(from) && s.Time.Before(to) {
+				g += gatewayErrors(s.Status)
+				n += s.Requests()
+			}
+		}
+		return g, n
+	}
+	var candidates []window
+	for _, s := range secs {
+		if !hot(s) {
+			continue
+		}
+		if k := len(candidates) - 1; k >= 0 && s.Time.Sub(candidates[k].end) < cfg.MergeGap {
+			candidates[k].end = s.Time.Add(time.Second)
+			continue
+		}
+		candidates = append(candidates, window{start: s.Time, end: s.Time.Add(time.Second)})
+	}
+	incidents := []window{}
+	for _, w := range candidates {
+		var n int64
+		w.gateway, n = sum(w.start, w.end)
+		share := float64(w.gateway) / float64(max(n, 1))
+		from := w.start.Add(-cfg.Baseline)
+		bg, bn := sum(from, w.start)
+		for _, inc := range incidents {
+			lo, hi := from, w.start
+			if inc.start.After(lo) {
+				lo = inc.start
+			}
+			if inc.end.Before(hi) {
+				hi = inc.end
+			}
+			if lo.Before(hi) {
+				ig, in := sum(lo, hi)
+				bg, bn = bg-ig, bn-in
+			}
+		}
+		base := 0.0
+		if bn != 0 {
+			base = float64(bg) / float64(bn)
+		}
+		if w.gateway >= cfg.MinErrors && share >= cfg.MinShare && share >= 3*base {
+			incidents = append(incidents, w)
+		}
+	}
+	noise := Noise{Bursts: []NoiseBurst{}}
+	var last time.Time
+	open := false
+	for _, s := range secs {
+		g := gatewayErrors(s.Status)
+		in := false
+		for _, inc := range incidents {
+			in = in || !s.Time.Before(inc.start) && s.Time.Before(inc.end)
+		}
+		if g == 0 || in {
+			continue
+		}
+		noise.GatewayErrors += g
+		if open && s.Time.Sub(last) >= cfg.MergeGap {
+			open = false
+		}
+		if !open {
+			if len(noise.Bursts) == maxNoiseBursts {
+				continue
+			}
+			noise.Bursts = append(noise.Bursts, NoiseBurst{Start: s.Time, Status: map[string]int64{}})
+			open = true
+		}
+		b := &noise.Bursts[len(noise.Bursts)-1]
+		b.End, last = s.Time.Add(time.Second), s.Time.Add(time.Second)
+		for _, c := range gatewayCodes {
+			if n := s.Count(c); n > 0 {
+				b.Status[fmt.Sprintf("%03d", c)] += n
+			}
+		}
+	}
+	if len(incidents) == 0 {
+		return nil, noise
+	}
+	return incidents, noise
+}
+
+// eachSecond reads a range an hour at a time and hands every second once,
+// in order, whatever the range (shorter than an hour, or not a whole
+// number of them).
+func TestEachSecondReadsARangeAnHourAtATime(t *testing.T) {
+	var secs []timeline.Second
+	for i := range 3*3600 + 100 {
+		secs = append(secs, timeline.Second{Time: at(i * 3), Status: timeline.Counts{{Code: 200, Count: int64(i)}}})
+	}
+	r := &countingReader{secs: secs}
+	var got []timeline.Second
+	end := at(len(secs)*3 - 1)
+	if err := eachSecond(r, at(1), end, func(s timeline.Second) { got = append(got, s) }); err != nil {
+		t.Fatal(err)
+	}
+	want := secs[1:] // at(3) … the last, before end
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %d seconds (%v … ), want %d", len(got), got[:min(2, len(got))], len(want))
+	}
+	if hours := int(end.Sub(at(1))/time.Hour) + 1; r.reads != hours || r.most > 1200 {
+		t.Errorf("%d reads of at most %d seconds, want %d of at most 1,200", r.reads, r.most, hours)
+	}
+}
+
+type countingReader struct {
+	*fake       // the rest of Reader, not read
+	secs        []timeline.Second
+	reads, most int
+}
+
+func (r *countingReader) Seconds(from, to time.Time) ([]timeline.Second, error) {
+	var out []timeline.Second
+	for _, s := range r.secs {
+		if !s.Time.Before(from) && s.Time.Before(to) {
+			out = append(out, s)
+		}
+	}
+	r.reads++
+	r.most = max(r.most, len(out))
+	return out, nil
+}

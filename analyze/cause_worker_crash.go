@@ -63,6 +63,9 @@ func childExits(recs []record) (crashed, terminated []record) {
 			n++
 		}
 	}
+	if n == len(recs) { // php-fpm ended them all: the list itself, not a copy
+		return nil, slices.Clip(recs)
+	}
 	crashed, terminated = make([]record, 0, len(recs)-n), make([]record, 0, n)
 	for _, ev := range recs {
 		if strings.Contains(ev.FPM.Message, sigterm) {

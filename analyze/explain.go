@@ -196,16 +196,21 @@ func (m *shared) of(s string) string {
 // the rules read their fields, not their text: a record keeps those five
 // and shares, with every line alike, an Event holding the rest (kind, file,
 // level, message, errno, action, server, upstream, host; no text, no
-// referrer, which no rule reads). PHP-FPM's lines name their child and
-// script: each keeps its own FPMError, without the text. The evidence
-// chosen among them reads its text back from the store (rereadTexts).
-// Other records (slow-log entries, traces, kernel and MySQL lines) are
-// few and kept whole: their Event is the record itself.
+// referrer, which no rule reads). PHP-FPM's lines of terminated and too
+// slow requests and of children it ended (SIGTERM), as many in an outage,
+// keep their child and duration (child, duration) and share an FPMError
+// with the lines alike (level, pool, message: none, or sigtermExit); the
+// others keep their own FPMError, without the text. The evidence chosen
+// among them reads its text back from the store (rereadTexts). Other
+// records (slow-log entries, traces, kernel and MySQL lines) are few and
+// kept whole: their Event is the record itself.
 //
 // Time, Offset and FPM hide the shared Event's: ev.Time, ev.Offset and
-// ev.FPM are the record's own; ev.Error's Connection, Client and Request
-// are unset (conn holds the connection; client and request, the numbers
-// of the client and request line in the spike's names).
+// ev.FPM are the record's own (FPM possibly shared: read a PHP-FPM line's
+// child and duration from child and duration, never from FPM);
+// ev.Error's Connection, Client and Request are unset (conn holds the
+// connection; client and request, the numbers of the client and request
+// line in the spike's names).
 type record struct {
 	*patterns.Event
 	Time            time.Time
@@ -213,15 +218,18 @@ type record struct {
 	FPM             *patterns.FPMError
 	conn            int64
 	client, request uint32
+	child           int32 // a PHP-FPM line's child (pid)
+	duration        float64
 }
 
-// lineKind is what the nginx error lines one shared Event stands for have
-// in common.
+// lineKind is what the nginx error lines, or the PHP-FPM lines, one
+// shared Event stands for have in common.
 type lineKind struct {
-	kind                                                 patterns.Kind
-	path, level, message, action, server, upstream, host string
-	errno                                                int
-	nginx                                                bool // the Event has an Error: the lines are nginx's
+	kind                                                       patterns.Kind
+	path, level, message, action, server, upstream, host, pool string
+	errno                                                      int
+	nginx                                                      bool // the Event has an Error: the lines are nginx's
+	fpm                                                        bool // the Event has an FPM: the lines are PHP-FPM's
 }
 
 // keeper makes the records of one spike, sharing the strings its lines
@@ -234,13 +242,14 @@ type keeper struct {
 
 // keep returns what analysis keeps of a record classified s. A PHP-FPM
 // line of a request it terminated or found too slow keeps no message: its
-// child, script, request and duration are the message's facts, and the
-// rules read those (the evidence's text is read back); the message, unique
-// to each line by its duration, was the largest part of an outage's
-// records (~140 bytes each, 80,000 in one incident of the 1 GB outage).
-// A child's exit on SIGTERM (as many: php-fpm terminating the requests)
-// keeps one shared message, sigtermExit: the rules read which signal
-// ended a child (childExits), and quote only the messages of the others.
+// child and duration are the message's facts the rules read (the
+// evidence's text is read back); the message, unique to each line by its
+// duration, was the largest part of an outage's records (~140 bytes each,
+// 80,000 in one incident of the 1 GB outage), and then their own FPMErrors
+// (~100 bytes each, 320,000 in one incident of a 2 GB outage). A child's
+// exit on SIGTERM (as many: php-fpm terminating the requests) keeps one
+// shared message, sigtermExit: the rules read which signal ended a child
+// (childExits), and quote only the messages of the others.
 func (k *keeper) keep(ev *patterns.Event, s signal) record {
 	r := record{Time: ev.Time, Offset: ev.Offset}
 	strs := k.strs
@@ -252,16 +261,19 @@ func (k *keeper) keep(ev *patterns.Event, s signal) record {
 			server: e.Server, upstream: e.Upstream, host: e.Host, errno: e.Errno, nginx: true})
 	case ev.FPM != nil:
 		f := ev.FPM
-		r.FPM = &patterns.FPMError{Level: strs.of(f.Level), Pool: strs.of(f.Pool), Child: f.Child,
-			Script: strs.of(f.Script), Request: strs.of(f.Request), Duration: f.Duration}
+		r.child, r.duration = int32(f.Child), f.Duration
 		switch {
 		case s == sigTerminated || s == sigTooSlow:
+			r.Event = k.of(lineKind{kind: ev.Kind, path: ev.Path, level: f.Level, pool: f.Pool, fpm: true})
+			r.FPM = r.Event.FPM
 		case s == sigChildSignal && strings.Contains(f.Message, sigterm):
-			r.FPM.Message = sigtermExit
+			r.Event = k.of(lineKind{kind: ev.Kind, path: ev.Path, level: f.Level, pool: f.Pool, message: sigtermExit, fpm: true})
+			r.FPM = r.Event.FPM
 		default:
-			r.FPM.Message = strings.Clone(f.Message)
+			r.FPM = &patterns.FPMError{Level: strs.of(f.Level), Pool: strs.of(f.Pool), Child: f.Child,
+				Script: strs.of(f.Script), Request: strs.of(f.Request), Duration: f.Duration, Message: strings.Clone(f.Message)}
+			r.Event = k.of(lineKind{kind: ev.Kind, path: ev.Path})
 		}
-		r.Event = k.of(lineKind{kind: ev.Kind, path: ev.Path})
 	default:
 		r.Event, r.FPM = ev, ev.FPM
 	}
@@ -278,11 +290,14 @@ func (k *keeper) of(l lineKind) *patterns.Event {
 	}
 	s := k.strs
 	l = lineKind{kind: l.kind, path: s.of(l.path), level: s.of(l.level), message: s.of(l.message), action: s.of(l.action),
-		server: s.of(l.server), upstream: s.of(l.upstream), host: s.of(l.host), errno: l.errno, nginx: l.nginx}
+		server: s.of(l.server), upstream: s.of(l.upstream), host: s.of(l.host), pool: s.of(l.pool), errno: l.errno, nginx: l.nginx, fpm: l.fpm}
 	ev := &patterns.Event{Kind: l.kind, Path: l.path}
-	if l.nginx {
+	switch {
+	case l.nginx:
 		ev.Error = &patterns.NginxError{Level: l.level, Message: l.message, Errno: l.errno, Action: l.action,
 			Server: l.server, Upstream: l.upstream, Host: l.host}
+	case l.fpm:
+		ev.FPM = &patterns.FPMError{Level: l.level, Pool: l.pool, Message: l.message}
 	}
 	k.shared[l] = ev
 	return ev

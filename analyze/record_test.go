@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -46,19 +47,24 @@ func TestRecordsShareWhatTheLinesRepeat(t *testing.T) {
 		return &patterns.Event{Time: at(5), Kind: patterns.KindFPMError, Path: "php-fpm.log", Offset: int64(child),
 			FPM: &patterns.FPMError{Level: "WARNING", Pool: "www", Child: child, Message: msg, Script: "/x.php", Duration: 1.5}}
 	}
+	// A crash keeps its own FPMError (its message is quoted); a child
+	// php-fpm ended (SIGTERM) and a request it terminated keep their child
+	// and duration, and share one FPMError with the lines alike.
 	x, y := k.keep(fpm(11, "child 11 exited on signal 9 (SIGKILL)"), sigChildSignal), k.keep(fpm(12, "child 12 exited on signal 15 (SIGTERM)"), sigChildSignal)
-	if x.Event != y.Event || x.FPM == y.FPM || x.FPM.Child != 11 || x.FPM.Message != "child 11 exited on signal 9 (SIGKILL)" || y.FPM.Child != 12 || x.FPM.Pool != "www" || x.FPM.Duration != 1.5 || x.Offset != 11 {
-		t.Errorf("php-fpm lines: %+v %+v, %+v %+v", x.Event, x.FPM, y.Event, y.FPM)
+	if x.FPM.Child != 11 || x.FPM.Message != "child 11 exited on signal 9 (SIGKILL)" || x.FPM.Pool != "www" || x.FPM.Script != "/x.php" || x.child != 11 || x.duration != 1.5 || x.Offset != 11 {
+		t.Errorf("a crashed child's record: %+v %+v", x, x.FPM)
 	}
-	// The messages of thousands alike: a SIGTERM exit keeps the shared one,
-	// still told from a crash; a terminated request, none (its facts are
-	// its fields).
-	if crashed, terminated := childExits([]record{x, y}); y.FPM.Message != sigtermExit || len(crashed) != 1 || crashed[0].FPM.Child != 11 || len(terminated) != 1 || terminated[0].FPM.Child != 12 {
-		t.Errorf("a SIGTERM exit keeps %q; crashed %d, terminated %d", y.FPM.Message, len(crashed), len(terminated))
+	z := k.keep(fpm(14, "child 14 exited on signal 15 (SIGTERM)"), sigChildSignal)
+	if y.FPM.Message != sigtermExit || y.FPM.Pool != "www" || y.child != 12 || z.child != 14 || y.FPM != z.FPM || y.Event != z.Event || y.FPM == x.FPM || y.Offset != 12 {
+		t.Errorf("SIGTERM exits: %+v %+v, %+v %+v", y, y.FPM, z, z.FPM)
+	}
+	if crashed, terminated := childExits([]record{x, y}); len(crashed) != 1 || crashed[0].child != 11 || len(terminated) != 1 || terminated[0].child != 12 {
+		t.Errorf("child exits: crashed %+v, terminated %+v", crashed, terminated)
 	}
 	term := k.keep(fpm(13, "child 13, script '/x.php' (request: \"GET /x.php\") execution timed out (30.5 sec), terminating"), sigTerminated)
-	if term.FPM.Message != "" || term.FPM.Child != 13 || term.FPM.Script != "/x.php" || term.FPM.Duration != 1.5 {
-		t.Errorf("a terminated request's record: %+v", term.FPM)
+	other := k.keep(fpm(15, "child 15, script '/y.php' (request: \"GET /y.php\") execution timed out (2.5 sec), terminating"), sigTerminated)
+	if term.FPM.Message != "" || term.child != 13 || term.duration != 1.5 || term.FPM.Pool != "www" || other.child != 15 || other.FPM != term.FPM || term.FPM == y.FPM {
+		t.Errorf("terminated requests' records: %+v %+v, %+v", term, term.FPM, other)
 	}
 	slow := &patterns.Event{Time: at(6), Kind: patterns.KindMySQLSlow, Path: "slow.log", Text: "# Query_time: 3", Slow: &patterns.SlowQuery{QueryTime: 3}}
 	if s := k.keep(slow, sigSlowQuery); s.Event != slow || s.Time != slow.Time {
@@ -129,5 +135,17 @@ func TestListsAreNotCopiedWhenOneHoldsThemAll(t *testing.T) {
 	}
 	if fcgi, rest := e.split(sigReset); len(fcgi) != 3 || len(rest) != 1 || rest[0].Offset != 7 || fcgi[2].Offset != 2 {
 		t.Errorf("a mixed signal split into %+v and %+v", fcgi, rest)
+	}
+
+	exit := func(child int32, sig string) record {
+		return record{FPM: &patterns.FPMError{Message: fmt.Sprintf("child %d exited on signal %s", child, sig)}, child: child}
+	}
+	ended := make([]record, 0, 4)
+	ended = append(ended, exit(1, "15 (SIGTERM)"), exit(2, "15 (SIGTERM)"))
+	if crashed, terminated := childExits(ended); crashed != nil || !same(terminated, ended) || cap(terminated) != 2 {
+		t.Errorf("children all ended by php-fpm: crashed %v, terminated a copy or with room (cap %d)", crashed, cap(terminated))
+	}
+	if crashed, terminated := childExits(append(ended, exit(3, "11 (SIGSEGV)"))); len(crashed) != 1 || crashed[0].child != 3 || len(terminated) != 2 {
+		t.Errorf("a crash among them: crashed %v, terminated %v", crashed, terminated)
 	}
 }

@@ -3,7 +3,6 @@ package email
 import (
 	"context"
 	"errors"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/logcause/logcause/config"
+	"github.com/logcause/logcause/internal/freeport"
 	"github.com/logcause/logcause/report"
 )
 
@@ -54,12 +54,7 @@ func TestNewRefuses(t *testing.T) {
 
 // TestSendNoServer: a port nobody listens on says to check host and port.
 func TestSendNoServer(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	port := freeport.Loopback(t)
 	m, err := New(config.SMTP{Host: "127.0.0.1", Port: port, Security: config.SecurityNone, From: "logcause@example.com", Name: "web1"}, Options{Bodies: ReportBodies()})
 	if err != nil {
 		t.Fatal(err)

@@ -53,7 +53,7 @@ func longestRun(lines []record) float64 {
 	var d float64
 	for _, ev := range lines {
 		if ev.FPM != nil {
-			d = max(d, ev.duration)
+			d = max(d, ev.duration())
 		}
 	}
 	return d

@@ -29,7 +29,7 @@ var oomKill = rule{
 		var matched []record
 		for _, ev := range e.sig[sigChildSignal] {
 			for _, k := range kills {
-				if int(ev.child) == k.Syslog.VictimPID && strings.Contains(ev.FPM.Message, "signal 9") {
+				if ev.child() == k.Syslog.VictimPID && strings.Contains(ev.FPM.Message, "signal 9") {
 					matched = append(matched, ev)
 				}
 			}

@@ -207,19 +207,72 @@ func (m *shared) of(s string) string {
 //
 // Time, Offset and FPM hide the shared Event's: ev.Time, ev.Offset and
 // ev.FPM are the record's own (FPM possibly shared: read a PHP-FPM line's
-// child and duration from child and duration, never from FPM);
-// ev.Error's Connection, Client and Request are unset (conn holds the
-// connection; client and request, the numbers of the client and request
-// line in the spike's names).
+// child and duration with child() and duration(), never from FPM);
+// ev.Error's Connection, Client and Request are unset (conn() is the
+// connection; client() and request(), the numbers of the client and
+// request line in the spike's names).
+//
+// A record is 64 bytes, an outage's spike holds a million of them: an
+// nginx line's connection, client and request and a PHP-FPM line's
+// duration and child share the same three fields (n, x, y), read through
+// the methods, which say 0 of the other kind's.
 type record struct {
 	*patterns.Event
-	Time            time.Time
-	Offset          int64
-	FPM             *patterns.FPMError
-	conn            int64
-	client, request uint32
-	child           int32 // a PHP-FPM line's child (pid)
-	duration        float64
+	Time   time.Time
+	Offset int64
+	FPM    *patterns.FPMError
+	n      int64  // nginx: the connection; PHP-FPM: the duration's float64 bits
+	x, y   uint32 // nginx: the client's and the request line's numbers; PHP-FPM: x, the child
+}
+
+// nginxLine returns the record of an nginx error line of connection conn,
+// client and request (numbers in the spike's names) sharing ev.
+func nginxLine(ev *patterns.Event, conn int64, client, request uint32) record {
+	return record{Event: ev, n: conn, x: client, y: request}
+}
+
+// fpmLine returns the record of a PHP-FPM line of child and duration,
+// with f (shared or its own).
+func fpmLine(ev *patterns.Event, f *patterns.FPMError, child int, duration float64) record {
+	return record{Event: ev, FPM: f, n: int64(math.Float64bits(duration)), x: uint32(child)}
+}
+
+func (r record) nginx() bool { return r.Event != nil && r.Error != nil }
+func (r record) php() bool   { return r.FPM != nil && (r.Event == nil || r.Error == nil) }
+
+func (r record) conn() int64 {
+	if !r.nginx() {
+		return 0
+	}
+	return r.n
+}
+
+func (r record) client() uint32 {
+	if !r.nginx() {
+		return 0
+	}
+	return r.x
+}
+
+func (r record) request() uint32 {
+	if !r.nginx() {
+		return 0
+	}
+	return r.y
+}
+
+func (r record) child() int {
+	if !r.php() {
+		return 0
+	}
+	return int(r.x)
+}
+
+func (r record) duration() float64 {
+	if !r.php() {
+		return 0
+	}
+	return math.Float64frombits(uint64(r.n))
 }
 
 // lineKind is what the nginx error lines, or the PHP-FPM lines, one
@@ -251,32 +304,31 @@ type keeper struct {
 // shared message, sigtermExit: the rules read which signal ended a child
 // (childExits), and quote only the messages of the others.
 func (k *keeper) keep(ev *patterns.Event, s signal) record {
-	r := record{Time: ev.Time, Offset: ev.Offset}
+	var r record
 	strs := k.strs
 	switch {
 	case ev.Error != nil:
 		e := ev.Error
-		r.conn, r.client, r.request = e.Connection, k.names.of(e.Client), k.names.of(e.Request)
-		r.Event = k.of(lineKind{kind: ev.Kind, path: ev.Path, level: e.Level, message: e.Message, action: e.Action,
-			server: e.Server, upstream: e.Upstream, host: e.Host, errno: e.Errno, nginx: true})
+		r = nginxLine(k.of(lineKind{kind: ev.Kind, path: ev.Path, level: e.Level, message: e.Message, action: e.Action,
+			server: e.Server, upstream: e.Upstream, host: e.Host, errno: e.Errno, nginx: true}),
+			e.Connection, k.names.of(e.Client), k.names.of(e.Request))
 	case ev.FPM != nil:
 		f := ev.FPM
-		r.child, r.duration = int32(f.Child), f.Duration
 		switch {
 		case s == sigTerminated || s == sigTooSlow:
-			r.Event = k.of(lineKind{kind: ev.Kind, path: ev.Path, level: f.Level, pool: f.Pool, fpm: true})
-			r.FPM = r.Event.FPM
+			shared := k.of(lineKind{kind: ev.Kind, path: ev.Path, level: f.Level, pool: f.Pool, fpm: true})
+			r = fpmLine(shared, shared.FPM, f.Child, f.Duration)
 		case s == sigChildSignal && strings.Contains(f.Message, sigterm):
-			r.Event = k.of(lineKind{kind: ev.Kind, path: ev.Path, level: f.Level, pool: f.Pool, message: sigtermExit, fpm: true})
-			r.FPM = r.Event.FPM
+			shared := k.of(lineKind{kind: ev.Kind, path: ev.Path, level: f.Level, pool: f.Pool, message: sigtermExit, fpm: true})
+			r = fpmLine(shared, shared.FPM, f.Child, f.Duration)
 		default:
-			r.FPM = &patterns.FPMError{Level: strs.of(f.Level), Pool: strs.of(f.Pool), Child: f.Child,
-				Script: strs.of(f.Script), Request: strs.of(f.Request), Duration: f.Duration, Message: strings.Clone(f.Message)}
-			r.Event = k.of(lineKind{kind: ev.Kind, path: ev.Path})
+			r = fpmLine(k.of(lineKind{kind: ev.Kind, path: ev.Path}), &patterns.FPMError{Level: strs.of(f.Level), Pool: strs.of(f.Pool), Child: f.Child,
+				Script: strs.of(f.Script), Request: strs.of(f.Request), Duration: f.Duration, Message: strings.Clone(f.Message)}, f.Child, f.Duration)
 		}
 	default:
 		r.Event, r.FPM = ev, ev.FPM
 	}
+	r.Time, r.Offset = ev.Time, ev.Offset
 	return r
 }
 
@@ -387,11 +439,11 @@ func (e evidenceSet) link(lines []record) int {
 		if l.Error == nil {
 			continue
 		}
-		if c := l.conn; c > 0 {
+		if c := l.conn(); c > 0 {
 			byConn[c]++
 		}
-		if l.request != 0 && l.client != 0 {
-			byReq[requestKey{l.client, l.request, l.Time.Unix()}]++
+		if l.request() != 0 && l.client() != 0 {
+			byReq[requestKey{l.client(), l.request(), l.Time.Unix()}]++
 			named++
 		}
 	}

@@ -27,9 +27,9 @@ func TestRecordsShareWhatTheLinesRepeat(t *testing.T) {
 	if a.Event != b.Event {
 		t.Error("two alike lines do not share their Event")
 	}
-	if a.Time != at(1) || b.Time != at(2) || a.Offset != 100 || b.Offset != 200 || a.conn != 7 || b.conn != 8 ||
-		a.client == 0 || a.client != who["10.0.0.1"] || b.client != who["10.0.0.2"] || a.client == b.client ||
-		a.request == 0 || b.request != who["GET /10.0.0.2"] || a.request == b.request {
+	if a.Time != at(1) || b.Time != at(2) || a.Offset != 100 || b.Offset != 200 || a.conn() != 7 || b.conn() != 8 ||
+		a.client() == 0 || a.client() != who["10.0.0.1"] || b.client() != who["10.0.0.2"] || a.client() == b.client() ||
+		a.request() == 0 || b.request() != who["GET /10.0.0.2"] || a.request() == b.request() || a.child() != 0 || a.duration() != 0 {
 		t.Errorf("the lines' own fields: %+v, %+v", a, b)
 	}
 	if e := a.Error; e.Message != eagain || e.Upstream != fpmSock || e.Action != connecting || e.Errno != 11 || e.Host != "shop" || e.Server != "shop" || a.Kind != patterns.KindNginxError || a.Path != "error.log" {
@@ -51,19 +51,19 @@ func TestRecordsShareWhatTheLinesRepeat(t *testing.T) {
 	// php-fpm ended (SIGTERM) and a request it terminated keep their child
 	// and duration, and share one FPMError with the lines alike.
 	x, y := k.keep(fpm(11, "child 11 exited on signal 9 (SIGKILL)"), sigChildSignal), k.keep(fpm(12, "child 12 exited on signal 15 (SIGTERM)"), sigChildSignal)
-	if x.FPM.Child != 11 || x.FPM.Message != "child 11 exited on signal 9 (SIGKILL)" || x.FPM.Pool != "www" || x.FPM.Script != "/x.php" || x.child != 11 || x.duration != 1.5 || x.Offset != 11 {
+	if x.FPM.Child != 11 || x.FPM.Message != "child 11 exited on signal 9 (SIGKILL)" || x.FPM.Pool != "www" || x.FPM.Script != "/x.php" || x.child() != 11 || x.duration() != 1.5 || x.Offset != 11 {
 		t.Errorf("a crashed child's record: %+v %+v", x, x.FPM)
 	}
 	z := k.keep(fpm(14, "child 14 exited on signal 15 (SIGTERM)"), sigChildSignal)
-	if y.FPM.Message != sigtermExit || y.FPM.Pool != "www" || y.child != 12 || z.child != 14 || y.FPM != z.FPM || y.Event != z.Event || y.FPM == x.FPM || y.Offset != 12 {
+	if y.FPM.Message != sigtermExit || y.FPM.Pool != "www" || y.child() != 12 || z.child() != 14 || y.FPM != z.FPM || y.Event != z.Event || y.FPM == x.FPM || y.Offset != 12 {
 		t.Errorf("SIGTERM exits: %+v %+v, %+v %+v", y, y.FPM, z, z.FPM)
 	}
-	if crashed, terminated := childExits([]record{x, y}); len(crashed) != 1 || crashed[0].child != 11 || len(terminated) != 1 || terminated[0].child != 12 {
+	if crashed, terminated := childExits([]record{x, y}); len(crashed) != 1 || crashed[0].child() != 11 || len(terminated) != 1 || terminated[0].child() != 12 {
 		t.Errorf("child exits: crashed %+v, terminated %+v", crashed, terminated)
 	}
 	term := k.keep(fpm(13, "child 13, script '/x.php' (request: \"GET /x.php\") execution timed out (30.5 sec), terminating"), sigTerminated)
 	other := k.keep(fpm(15, "child 15, script '/y.php' (request: \"GET /y.php\") execution timed out (2.5 sec), terminating"), sigTerminated)
-	if term.FPM.Message != "" || term.child != 13 || term.duration != 1.5 || term.FPM.Pool != "www" || other.child != 15 || other.FPM != term.FPM || term.FPM == y.FPM {
+	if term.FPM.Message != "" || term.child() != 13 || term.duration() != 1.5 || term.FPM.Pool != "www" || other.child() != 15 || other.FPM != term.FPM || term.FPM == y.FPM {
 		t.Errorf("terminated requests' records: %+v %+v, %+v", term, term.FPM, other)
 	}
 	slow := &patterns.Event{Time: at(6), Kind: patterns.KindMySQLSlow, Path: "slow.log", Text: "# Query_time: 3", Slow: &patterns.SlowQuery{QueryTime: 3}}
@@ -137,15 +137,15 @@ func TestListsAreNotCopiedWhenOneHoldsThemAll(t *testing.T) {
 		t.Errorf("a mixed signal split into %+v and %+v", fcgi, rest)
 	}
 
-	exit := func(child int32, sig string) record {
-		return record{FPM: &patterns.FPMError{Message: fmt.Sprintf("child %d exited on signal %s", child, sig)}, child: child}
+	exit := func(child int, sig string) record {
+		return fpmLine(nil, &patterns.FPMError{Message: fmt.Sprintf("child %d exited on signal %s", child, sig)}, child, 0)
 	}
 	ended := make([]record, 0, 4)
 	ended = append(ended, exit(1, "15 (SIGTERM)"), exit(2, "15 (SIGTERM)"))
 	if crashed, terminated := childExits(ended); crashed != nil || !same(terminated, ended) || cap(terminated) != 2 {
 		t.Errorf("children all ended by php-fpm: crashed %v, terminated a copy or with room (cap %d)", crashed, cap(terminated))
 	}
-	if crashed, terminated := childExits(append(ended, exit(3, "11 (SIGSEGV)"))); len(crashed) != 1 || crashed[0].child != 3 || len(terminated) != 2 {
+	if crashed, terminated := childExits(append(ended, exit(3, "11 (SIGSEGV)"))); len(crashed) != 1 || crashed[0].child() != 3 || len(terminated) != 2 {
 		t.Errorf("a crash among them: crashed %v, terminated %v", crashed, terminated)
 	}
 }

@@ -4,6 +4,7 @@
 // every tool compared has the work a real server's logs give it.
 //
 // Access writes a day of a busy shop's nginx access log (combined format);
+// Rotated days of it as logrotate leaves them, the older ones gzipped;
 // Outage the same day with gateway-error incidents and the nginx error log
 // and php-fpm log lines that explain them; Slow a MySQL 8 or MariaDB slow
 // query log of a few hundred query classes. It imports only the standard
@@ -24,6 +25,7 @@ type Stats struct {
 	Lines         int64 `json:"lines"`                    // physical lines (access log: requests)
 	GatewayErrors int64 `json:"gateway_errors,omitempty"` // 502 and 504 responses in the access log
 	Records       int64 `json:"records,omitempty"`        // error log and php-fpm log lines (Outage); queries (Slow)
+	Disk          int64 `json:"disk_bytes,omitempty"`     // bytes on disk, when some were compressed (Rotated)
 }
 
 // Access describes a day of a busy shop's access log, in nginx's combined

@@ -17,6 +17,7 @@ type Set struct {
 	Bytes   int64  `json:"bytes"`   // each access log's size
 	Errors  int64  `json:"errors"`  // gateway errors in the outage log
 	Queries int    `json:"queries"` // entries of each slow log
+	Days    int    `json:"days"`    // days of the rotated access logs (0: DefaultDays)
 }
 
 // The files of a Set, relative to its directory.
@@ -24,6 +25,7 @@ const (
 	AccessFile      = "access.log"       // ~5,000 client addresses
 	ClientsFile     = "access-2m.log"    // ~2,000,000 client addresses
 	OutageDir       = "outage"           // access.log, error.log and php-fpm.log of a day with incidents
+	RotatedDir      = "rotated"          // Days days of access logs as logrotate leaves them (Rotated): access.log, access.log.1, access.log.2.gz, …
 	MySQLSlowFile   = "mysql8-slow.log"  // MySQL 8.0 slow log
 	MariaSlowFile   = "mariadb-slow.log" // MariaDB 10.11 slow log
 	ManifestFile    = "manifest.json"    // the Set and the Stats of each file, written last
@@ -103,6 +105,9 @@ func WriteSet(dir string, s Set, say func(path string, st Stats)) (Manifest, err
 	if err := writeOutage(dir, s, &m, say); err != nil {
 		return m, err
 	}
+	if err := writeRotated(dir, s, &m, say); err != nil {
+		return m, err
+	}
 	b, _ := json.MarshalIndent(m, "", "  ")
 	if err := os.WriteFile(filepath.Join(dir, ManifestFile), append(b, '\n'), 0o644); err != nil {
 		return m, fmt.Errorf("cannot write the manifest: %w", err)
@@ -134,6 +139,24 @@ func writeOutage(dir string, s Set, m *Manifest, say func(string, Stats)) error 
 	m.Files[filepath.Join(OutageDir, "access.log")] = st
 	if say != nil {
 		say(OutageDir, st)
+	}
+	return nil
+}
+
+// writeRotated writes the rotated directory: its files' Stats under their
+// paths, the whole set's under RotatedDir.
+func writeRotated(dir string, s Set, m *Manifest, say func(string, Stats)) error {
+	rot := Rotated{Access: Access{Seed: s.Seed, Bytes: s.Bytes}, Days: s.Days} // each day's seed is derived from it
+	files, total, err := rot.WriteDir(filepath.Join(dir, RotatedDir))
+	if err != nil {
+		return err
+	}
+	for d, name := range rot.Files() {
+		m.Files[filepath.Join(RotatedDir, name)] = files[d]
+	}
+	m.Files[RotatedDir] = total
+	if say != nil {
+		say(RotatedDir, total)
 	}
 	return nil
 }

@@ -2,11 +2,14 @@ package loggen_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -130,7 +133,7 @@ func analyzeDir(t *testing.T, paths ...string) analyze.Result {
 // with the causes the generator meant, and the digest has every class.
 func TestSetParses(t *testing.T) {
 	dir := t.TempDir()
-	set := loggen.Set{Seed: 5, Bytes: 4 << 20, Errors: 4000, Queries: 6000}
+	set := loggen.Set{Seed: 5, Bytes: 4 << 20, Errors: 4000, Queries: 6000, Days: 5}
 	m, err := loggen.WriteSet(dir, set, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -158,6 +161,38 @@ func TestSetParses(t *testing.T) {
 		})
 	}
 	t.Run("outage", func(t *testing.T) { checkOutage(t, dir, set, m) })
+	t.Run("rotated", func(t *testing.T) { checkRotated(t, dir, set, m) })
+}
+
+// checkRotated analyzes the rotated directory of the set written in dir,
+// as `logcause analyze rotated` does: every file is read, every line
+// parses, the requests and gateway errors are those the manifest counts,
+// over the set's days.
+func checkRotated(t *testing.T, dir string, set loggen.Set, m loggen.Manifest) {
+	t.Helper()
+	res := analyzeDir(t, filepath.Join(dir, loggen.RotatedDir))
+	total := m.Files[loggen.RotatedDir]
+	if total.Lines == 0 || total.GatewayErrors == 0 {
+		t.Fatalf("the manifest's rotated set: %+v", total)
+	}
+	var records int64
+	for _, s := range res.Sources {
+		if s.Format != "nginx_access" || s.Unparsed != 0 || s.Error != "" {
+			t.Errorf("%s: %s, %d unparsed %q, %s", s.Path, s.Format, s.Unparsed, s.Samples, s.Error)
+		}
+		records += s.Records
+	}
+	if len(res.Sources) != set.Days || records != total.Lines || res.Totals.Requests != total.Lines {
+		t.Errorf("%d sources, %d records, %d requests; want %d files of %d lines", len(res.Sources), records, res.Totals.Requests, set.Days, total.Lines)
+	}
+	if got := res.Totals.Status["502"] + res.Totals.Status["504"]; got != total.GatewayErrors {
+		t.Errorf("%d gateway errors read, %d written", got, total.GatewayErrors)
+	}
+	first := loggen.DefaultStart.Add(-time.Duration(set.Days-1) * 24 * time.Hour)
+	last := loggen.DefaultStart.Add(23 * time.Hour) // the newest day's last hour
+	if !res.Range.Start.Equal(first) || res.Range.End.Before(last) || res.Range.End.After(last.Add(2*time.Hour)) {
+		t.Errorf("range %s – %s, want %s to the last hour of %s", res.Range.Start, res.Range.End, first, last)
+	}
 }
 
 // An outage of more failed requests than the zone inference's index of
@@ -262,5 +297,158 @@ func TestWriteSetReportsFullDisk(t *testing.T) {
 	}
 	if _, err := loggen.ReadManifest(dir); err == nil {
 		t.Error("a manifest was written for incomplete files")
+	}
+}
+
+// TestRotatedFiles: the names logrotate leaves, newest first, and each
+// day its own seed and its share of the bytes, a day earlier than the
+// file before it.
+func TestRotatedFiles(t *testing.T) {
+	r := loggen.Rotated{Access: loggen.Access{Seed: 7, Bytes: 15_000_000}}
+	want := []string{"access.log", "access.log.1"}
+	for d := 2; d <= 14; d++ {
+		want = append(want, fmt.Sprintf("access.log.%d.gz", d))
+	}
+	if got := r.Files(); !slices.Equal(got, want) {
+		t.Errorf("files %q, want %q", got, want)
+	}
+	if got := (loggen.Rotated{Days: 3}).Files(); !slices.Equal(got, want[:3]) {
+		t.Errorf("3 days: files %q", got)
+	}
+	seeds := map[uint64]bool{7: true, 8: true, 9: true, 10: true, 11: true} // the set's other logs
+	for d := range 15 {
+		a := r.Day(d)
+		if seeds[a.Seed] {
+			t.Errorf("day %d: seed %d already drawn", d, a.Seed)
+		}
+		seeds[a.Seed] = true
+		if a.Bytes != 1_000_000 || !a.Start.Equal(loggen.DefaultStart.AddDate(0, 0, -d)) {
+			t.Errorf("day %d: %d bytes from %s", d, a.Bytes, a.Start)
+		}
+	}
+}
+
+// writeRotated writes a small rotated set into a new directory and
+// returns its files' contents by name.
+func writeRotated(t *testing.T, r loggen.Rotated) (map[string][]byte, []loggen.Stats, loggen.Stats) {
+	t.Helper()
+	dir := t.TempDir()
+	files, total, err := r.WriteDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]byte{}
+	for _, e := range entries {
+		if out[e.Name()], err = os.ReadFile(filepath.Join(dir, e.Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out, files, total
+}
+
+// TestRotatedSameSeedSameBytes: the files on disk, .gz included, are the
+// same bytes for the same seed; another seed writes other bytes.
+func TestRotatedSameSeedSameBytes(t *testing.T) {
+	r := loggen.Rotated{Access: loggen.Access{Seed: 42, Bytes: 600_000}, Days: 4}
+	a, _, _ := writeRotated(t, r)
+	b, _, _ := writeRotated(t, r)
+	r.Seed = 43
+	c, _, _ := writeRotated(t, r)
+	if len(a) != 4 || len(b) != 4 || len(c) != 4 {
+		t.Fatalf("%d, %d, %d files, want 4", len(a), len(b), len(c))
+	}
+	for name, content := range a {
+		if !bytes.Equal(content, b[name]) {
+			t.Errorf("%s: two runs with the same seed wrote different bytes", name)
+		}
+		if bytes.Equal(content, c[name]) {
+			t.Errorf("%s: seeds 42 and 43 wrote the same bytes", name)
+		}
+	}
+}
+
+// TestRotatedContent: access.log and access.log.1 are plain, the others
+// gzip with no name and no mtime; each holds its day, in time order, the
+// lines and bytes its Stats count; the set has as many lines as one
+// access log of its bytes.
+func TestRotatedContent(t *testing.T) {
+	const size = 1_500_000
+	r := loggen.Rotated{Access: loggen.Access{Seed: 9, Bytes: size}, Days: 5}
+	files, stats, total := writeRotated(t, r)
+	var sum loggen.Stats
+	for d, name := range r.Files() {
+		raw, st := files[name], stats[d]
+		text := raw
+		if d >= 2 {
+			zr, err := gzip.NewReader(bytes.NewReader(raw))
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if zr.Name != "" || !zr.ModTime.IsZero() {
+				t.Errorf("%s: gzip header names %q, mtime %s", name, zr.Name, zr.ModTime)
+			}
+			if text, err = io.ReadAll(zr); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+		} else if bytes.HasPrefix(raw, []byte{0x1f, 0x8b}) {
+			t.Errorf("%s is compressed", name)
+		}
+		if st.Disk != int64(len(raw)) || st.Bytes != int64(len(text)) || st.Lines != int64(bytes.Count(text, []byte("\n"))) {
+			t.Errorf("%s: stats %+v; %d bytes on disk, %d bytes in %d lines", name, st, len(raw), len(text), bytes.Count(text, []byte("\n")))
+		}
+		if st.Bytes < size/5 || st.Bytes > size/5+1000 {
+			t.Errorf("%s: %d bytes, want its share %d", name, st.Bytes, size/5)
+		}
+		day := loggen.DefaultStart.AddDate(0, 0, -d).Format("02/Jan/2006:")
+		lines := strings.Split(strings.TrimSuffix(string(text), "\n"), "\n")
+		for _, l := range []string{lines[0], lines[len(lines)-1]} {
+			if !strings.Contains(l, "["+day) {
+				t.Errorf("%s: line %q is not of %s", name, l, day)
+			}
+		}
+		if !strings.Contains(lines[0], ":00:00:0") || !strings.Contains(lines[len(lines)-1], ":23:") {
+			t.Errorf("%s: the day is not covered: %q … %q", name, lines[0], lines[len(lines)-1])
+		}
+		sum.Bytes += st.Bytes
+		sum.Lines += st.Lines
+		sum.GatewayErrors += st.GatewayErrors
+		sum.Disk += st.Disk
+	}
+	if sum != total {
+		t.Errorf("total %+v, the files sum to %+v", total, sum)
+	}
+	one, err := loggen.Access{Seed: 9, Bytes: size}.Write(io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := float64(total.Lines-one.Lines) / float64(one.Lines); diff < -0.02 || diff > 0.02 {
+		t.Errorf("the set holds %d lines, one access log of its bytes %d", total.Lines, one.Lines)
+	}
+}
+
+// TestRotatedRemovesOthers: files of the series left by a set of more days
+// are removed (analysis would read them with the set); other files stay.
+func TestRotatedRemovesOthers(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"access.log.6.gz", "access.log.3.gz", "notes.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("x\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := loggen.Rotated{Access: loggen.Access{Seed: 1, Bytes: 100_000}, Days: 4}
+	if _, _, err := r.WriteDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Name())
+	}
+	if want := []string{"access.log", "access.log.1", "access.log.2.gz", "access.log.3.gz", "notes.txt"}; !slices.Equal(got, want) {
+		t.Errorf("files %q, want %q", got, want)
 	}
 }

@@ -10,8 +10,8 @@
 // It installs the tools it compares from Debian when they are missing
 // (apt-get install goaccess lnav percona-toolkit time; root needed), builds
 // logcause from this checkout, writes the logs with package loggen (kept
-// in -dir between runs, rewritten when -seed, -size, -errors or -queries
-// change), reads every file once to warm the page cache, then runs every
+// in -dir between runs, rewritten when -seed, -size, -errors, -queries or
+// -days change), reads every file once to warm the page cache, then runs every
 // command of an input once per round, the order rotated each round. It
 // refuses to measure when the machine's 1-minute load average is above
 // -max-load (other work would be measured too), unless -force is given; the
@@ -47,13 +47,13 @@ const (
 )
 
 // inputs are the inputs -inputs may name.
-var inputs = []string{"access", "clients", "outage", "mysql8", "mariadb"}
+var inputs = []string{"access", "clients", "outage", "rotated", "mysql8", "mariadb"}
 
 type options struct {
 	dir, size, cases, out string
 	seed                  uint64
 	errors                int64
-	queries, rounds       int
+	queries, rounds, days int
 	maxLoad               float64
 	force, install        bool
 }
@@ -65,6 +65,7 @@ func main() {
 	flag.Uint64Var(&o.seed, "seed", 1, "the generator's seed")
 	flag.Int64Var(&o.errors, "errors", -1, "gateway errors in the outage logs (default: 320,000 per GB of -size)")
 	flag.IntVar(&o.queries, "queries", 300_000, "entries of each slow query log")
+	flag.IntVar(&o.days, "days", loggen.DefaultDays, "days of the rotated access logs (their bytes: -size in all)")
 	flag.IntVar(&o.rounds, "rounds", 3, "rounds: each command's best wall time of them is reported")
 	flag.StringVar(&o.cases, "inputs", strings.Join(inputs, ","), "inputs to measure, comma-separated")
 	flag.Float64Var(&o.maxLoad, "max-load", 0.5, "refuse to measure while the 1-minute load average is above this")
@@ -88,6 +89,9 @@ func run(o options) error {
 	}
 	if o.rounds < 1 {
 		return errors.New("-rounds must be at least 1")
+	}
+	if o.days < 1 {
+		return errors.New("-days must be at least 1")
 	}
 	for _, in := range strings.Split(o.cases, ",") {
 		if !slices.Contains(inputs, strings.TrimSpace(in)) {
@@ -115,7 +119,7 @@ func run(o options) error {
 		return fmt.Errorf("cannot build logcause: %w (run from the repository's checkout)", err)
 	}
 	logs := filepath.Join(o.dir, "logs")
-	set := loggen.Set{Seed: o.seed, Bytes: bytesWanted, Errors: o.errors, Queries: o.queries}
+	set := loggen.Set{Seed: o.seed, Bytes: bytesWanted, Errors: o.errors, Queries: o.queries, Days: o.days}
 	m, err := loggen.ReadManifest(logs)
 	if err != nil || m.Set != set {
 		say("writing the logs to " + logs)
@@ -410,6 +414,17 @@ func plan(o options, logcause, logs string, m loggen.Manifest) ([]Case, func() m
 		check := outageFound(planned)
 		cases = append(cases, Case{Group: "outage", Input: input, Name: "logcause analyze", Ref: true, Args: analyze(loggen.OutageDir),
 			Items: st.Lines + st.Records, Unit: "lines", Out: "outage-analyze.txt", Check: check})
+	}
+	if want["rotated"] {
+		st := m.Files[loggen.RotatedDir]
+		names := loggen.Rotated{Days: m.Set.Days}.Files()
+		days := len(names)
+		if days > 4 {
+			names = append(names[:3:3], "…", names[days-1])
+		}
+		input := fmt.Sprintf("`rotated/` (%d days: %s; %s, %s lines, %s on disk)", days, strings.Join(names, ", "), mb(st.Bytes), si(float64(st.Lines)), mb(st.Disk))
+		cases = append(cases, Case{Group: "rotated", Input: input, Name: "logcause analyze", Ref: true, Args: analyze(loggen.RotatedDir),
+			Items: st.Lines, Unit: "lines", Out: "rotated-analyze.txt", Check: contains(commas(st.Lines) + " requests")})
 	}
 	for _, s := range []struct{ group, file, label string }{{"mysql8", loggen.MySQLSlowFile, "MySQL 8"}, {"mariadb", loggen.MariaSlowFile, "MariaDB 10.11"}} {
 		if !want[s.group] {

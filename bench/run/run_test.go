@@ -95,6 +95,9 @@ func cannedResults(t *testing.T) []Result {
 			Runs: []Usage{usage(t, 4*s, "5.00", "0.50", 230_000)}},
 		{Case: Case{Group: "outage", Input: "outage/", Name: "logcause analyze", Ref: true, Items: 4_000_000, Unit: "lines"},
 			Runs: []Usage{usage(t, 13*s, "14.00", "1.00", 458_000)}},
+		// the 14 days of rotated logs the issue's archive use measured
+		{Case: Case{Group: "rotated", Input: "rotated/", Name: "logcause analyze", Ref: true, Items: 4_100_000, Unit: "lines"},
+			Runs: []Usage{usage(t, 5200*time.Millisecond, "5.50", "0.40", 220_000)}},
 		{Case: Case{Group: "mysql8", Input: "mysql8-slow.log", Name: "logcause analyze", Ref: true, Items: 300_000, Unit: "queries"},
 			Runs: []Usage{usage(t, 1200*time.Millisecond, "2.00", "0.20", 140_000)}},
 		{Case: Case{Group: "mysql8", Input: "mysql8-slow.log", Name: ptName, Items: 300_000, Unit: "queries"},
@@ -110,14 +113,15 @@ func TestTable(t *testing.T) {
 		"| access.log | `" + lnavName + "` | 5.60 | 5.60 | 1.00 | 266 | 1.07 M lines/s | 1.56× |\n",
 		"| access.log | `" + goaccessName + "` | 104.0 | 102.0 | 0.98 | 50 | 57.7 k lines/s | 28.89× |\n",
 		"| outage/ | `logcause analyze` | 13.0 | 15.0 | 1.15 | 469 | 308 k lines/s | — |\n",
+		"| rotated/ | `logcause analyze` | 5.20 | 5.90 | 1.13 | 225 | 788 k lines/s | — |\n",
 		"| mysql8-slow.log | `" + ptName + "` | 24.0 | 23.5 | 0.98 | 61 | 12.5 k queries/s | 20.00× |\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("no row\n%s\nin\n%s", want, got)
 		}
 	}
-	if n := strings.Count(got, "\n"); n != 2+7 {
-		t.Errorf("%d lines, want a header and 7 rows:\n%s", n, got)
+	if n := strings.Count(got, "\n"); n != 2+8 {
+		t.Errorf("%d lines, want a header and 8 rows:\n%s", n, got)
 	}
 }
 
@@ -136,13 +140,15 @@ func TestTargets(t *testing.T) {
 		"peak RSS of `logcause analyze`, MySQL 8 slow log":                                         {Got: "143 MB", Met: true, Measured: true},
 		"peak RSS of `logcause analyze`, high-cardinality access log":                              {},
 		"outage-heavy logs, time per line against the plain access log":                            {Got: "5.42×", Measured: true},
+		"peak RSS of `logcause analyze`, rotated access logs (days of archives)":                   {Got: "225 MB", Measured: true},
+		"rotated access logs, time per line against the plain access log":                          {Got: "2.11×", Measured: true, Info: true},
 		"MySQL 8 slow log, `logcause analyze` (digest) faster than `pt-query-digest --limit 100%`": {Got: "20.00×", Met: true, Measured: true},
 		"MySQL 8 slow log, the digest's classes and counts equal pt-query-digest's":                {Got: "300 classes (pt-query-digest: 300)", Met: true, Measured: true},
 		"MariaDB slow log, the digest's classes and counts equal pt-query-digest's":                {},
 		"`.gz` access log against the plain one":                                                   {Got: "90%", Met: true, Measured: true},
 	} {
 		g := got[what]
-		if g.Got != want.Got || g.Met != want.Met || g.Measured != want.Measured {
+		if g.Got != want.Got || g.Met != want.Met || g.Measured != want.Measured || g.Info != want.Info {
 			t.Errorf("%s: %+v, want %+v", what, g, want)
 		}
 	}
@@ -151,6 +157,8 @@ func TestTargets(t *testing.T) {
 		"| access log, faster than GoAccess | ≥ 50× | 28.89× | not met |\n",
 		"| `.gz` access log against the plain one | ≥ 80% of plain's speed | 90% | met |\n",
 		"| peak RSS of `logcause analyze`, MariaDB slow log | ≤ 150 MB | — | not measured |\n",
+		"| peak RSS of `logcause analyze`, rotated access logs (days of archives) | ≤ 150 MB | 225 MB | not met |\n",
+		"| rotated access logs, time per line against the plain access log | — (no target: information) | 2.11× | information |\n",
 	} {
 		if !strings.Contains(table, want) {
 			t.Errorf("no row\n%s\nin\n%s", want, table)
@@ -236,6 +244,34 @@ func TestGroupsRotate(t *testing.T) {
 	got := fmt.Sprint(groups(cases))
 	if got != "[[0 1 3] [2]]" {
 		t.Errorf("groups %s", got)
+	}
+}
+
+// TestPlanRotated: the rotated input is one `logcause analyze` of the
+// directory, over the set's lines, checked against the manifest's count.
+func TestPlanRotated(t *testing.T) {
+	m := loggen.Manifest{Set: loggen.Set{Days: 15}, Files: map[string]loggen.Stats{
+		loggen.RotatedDir: {Bytes: 1_000_000_000, Lines: 4_230_000, GatewayErrors: 8000, Disk: 130_000_000},
+	}}
+	cases, _ := plan(options{dir: "/b", cases: "rotated"}, "/b/bin/logcause", "/b/logs", m)
+	if len(cases) != 1 {
+		t.Fatalf("%d cases: %+v", len(cases), cases)
+	}
+	c := cases[0]
+	if got := strings.Join(c.Args, " "); got != "/b/bin/logcause analyze --config-root /b/empty-config-root rotated" {
+		t.Errorf("command %q", got)
+	}
+	if c.Group != "rotated" || !c.Ref || c.Items != 4_230_000 || c.Unit != "lines" || c.Out == "" {
+		t.Errorf("case %+v", c)
+	}
+	if want := "`rotated/` (15 days: access.log, access.log.1, access.log.2.gz, …, access.log.14.gz; 1000 MB, 4.23 M lines, 130 MB on disk)"; c.Input != want {
+		t.Errorf("input %q, want %q", c.Input, want)
+	}
+	if err := c.Check([]byte("4,230,000 requests: 200: 4,000,000")); err != nil {
+		t.Error(err)
+	}
+	if err := c.Check([]byte("4,229,999 requests: 200: 4,000,000")); err == nil {
+		t.Error("a report of fewer requests passed")
 	}
 }
 

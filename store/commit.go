@@ -94,12 +94,12 @@ func (w *Writer) write(more func(txn *badger.Txn) error) error {
 			}
 		}
 		for sec, counts := range w.seconds {
-			if err := addSecond(txn, sec, counts); err != nil {
+			if err := w.s.addSecond(txn, sec, counts); err != nil {
 				return err
 			}
 		}
 		for minute, classes := range w.slow {
-			if err := addSlowMinute(txn, minute, classes); err != nil {
+			if err := w.s.addSlowMinute(txn, minute, classes); err != nil {
 				return err
 			}
 		}

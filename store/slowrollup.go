@@ -177,9 +177,14 @@ func decodeSlowInto(v []byte, scratch *slowScratch, fn func(*timeline.SlowClass)
 	return nil
 }
 
-// addSlowMinute adds a minute's classes to its stored rollup, in txn.
-func addSlowMinute(txn *badger.Txn, minute int64, r slowRollup) error {
+// addSlowMinute adds a minute's classes to its stored rollup, in txn; a
+// minute a temporary store never wrote it sets without reading the store
+// (written).
+func (s *Store) addSlowMinute(txn *badger.Txn, minute int64, r slowRollup) error {
 	k := timeKey(prefixSlow, time.Unix(minute, 0))
+	if !s.written.minute(keyTime(k).Unix()) {
+		return txn.Set(k, r.encode())
+	}
 	merged := slowRollup{}
 	item, err := txn.Get(k)
 	switch {

@@ -47,6 +47,9 @@ type Store struct {
 	// blocks: a temporary store keeps its events by the block
 	// (blocks.go); nil for the others.
 	blocks *blocks
+	// written: the rollups a temporary store may hold (written.go); nil
+	// for the others.
+	written *written
 }
 
 // Open opens (creating if needed) the store in dir. When another process
@@ -155,7 +158,7 @@ func OpenTemp() (*Store, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	s.removal = true
+	s.removal, s.written = true, &written{}
 	if s.blocks, err = openBlocks(dir); err != nil {
 		s.Close()
 		return nil, err

@@ -261,10 +261,10 @@ func (w *Writer) Flush() error {
 	if err := w.flushEvents(); err != nil {
 		return err
 	}
-	if err := flushRollups(w.s, w.seconds, addSecond); err != nil {
+	if err := flushRollups(w.s, w.seconds, w.s.addSecond); err != nil {
 		return fmt.Errorf("cannot write request counts to the store in %s: %w (is the disk full?)", w.s.dir, err)
 	}
-	if err := flushRollups(w.s, w.slow, addSlowMinute); err != nil {
+	if err := flushRollups(w.s, w.slow, w.s.addSlowMinute); err != nil {
 		return fmt.Errorf("cannot write slow-query rollups to the store in %s: %w (is the disk full?)", w.s.dir, err)
 	}
 	w.secSize = 0
@@ -372,8 +372,13 @@ func flushRollups[V any](s *Store, m map[int64]V, add func(*badger.Txn, int64, V
 
 // addSecond adds counts to the stored rollup of one second, in txn. It
 // merges into a copy: counts stay as they were, whatever becomes of txn.
-func addSecond(txn *badger.Txn, sec int64, counts *rollup) error {
+// A second a temporary store never wrote it sets without reading the
+// store (written).
+func (s *Store) addSecond(txn *badger.Txn, sec int64, counts *rollup) error {
 	k := secondKey(sec)
+	if !s.written.second(keyTime(k).Unix()) { // as clamped in its key
+		return txn.Set(k, counts.encode())
+	}
 	merged := counts
 	item, err := txn.Get(k)
 	switch {

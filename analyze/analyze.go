@@ -3,9 +3,11 @@ package analyze
 import (
 	"cmp"
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/logcause/logcause/patterns"
@@ -86,17 +88,83 @@ func Analyze(r Reader, rng TimeRange, cfg Config) (Result, error) {
 	}
 	incidents, noise := spots.finish()
 	res.Noise = noise
-	for _, w := range incidents {
-		inc, quoted, err := explain(r, w, cfg)
-		if err != nil {
-			return res, err
+	for _, x := range explainAll(r, incidents, cfg, runtime.GOMAXPROCS(0)) {
+		if x.err != nil {
+			return res, x.err
 		}
-		res.Incidents = append(res.Incidents, inc)
-		if quoted && res.Config == nil {
+		res.Incidents = append(res.Incidents, x.inc)
+		if x.quoted && res.Config == nil {
 			res.Config = &ConfigUse{Root: cfg.Stack.Root, Files: cfg.Stack.Files, Problems: cfg.Stack.Problems}
 		}
 	}
 	return res, nil
+}
+
+// explained is explain's result for one window.
+type explained struct {
+	inc    Incident
+	quoted bool
+	err    error
+}
+
+// inFlight bounds the gateway errors of the incidents explained at once:
+// an incident holds its records (~300 bytes per gateway error, with the
+// error and php-fpm lines that name them), and memory must stay flat.
+// Incidents of an outage of the benchmark's 1 GB day (~80,000 each) are
+// explained two at a time; one larger than the bound, alone.
+const inFlight = 200_000
+
+// explainAll explains the windows, up to workers at once while their
+// gateway errors in all stay within inFlight (schedule), and returns their
+// results in the windows' order.
+func explainAll(r Reader, ws []window, cfg Config, workers int) []explained {
+	out := make([]explained, len(ws))
+	weights := make([]int64, len(ws))
+	for i, w := range ws {
+		weights[i] = w.gateway
+	}
+	schedule(weights, workers, inFlight, func(i int) {
+		out[i].inc, out[i].quoted, out[i].err = explain(r, ws[i], cfg)
+	})
+	return out
+}
+
+// schedule calls do(i) for each i of weights, in order, up to workers
+// calls at once while the weights of those running add up to budget at
+// most (a call of a larger weight runs alone). Every goroutine it starts
+// has ended when it returns; with one worker, do runs on the caller's.
+func schedule(weights []int64, workers int, budget int64, do func(i int)) {
+	if workers <= 1 || len(weights) <= 1 {
+		for i := range weights {
+			do(i)
+		}
+		return
+	}
+	var (
+		mu      sync.Mutex
+		freed   = sync.NewCond(&mu)
+		running int
+		weight  int64
+		wg      sync.WaitGroup
+	)
+	for i, g := range weights {
+		mu.Lock()
+		for running > 0 && (running >= workers || weight+g > budget) {
+			freed.Wait()
+		}
+		running, weight = running+1, weight+g
+		mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			do(i)
+			mu.Lock()
+			running, weight = running-1, weight-g
+			freed.Signal()
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
 }
 
 // Gateway errors are the failed answers of an upstream as nginx logs them:

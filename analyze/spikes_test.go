@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -208,4 +211,101 @@ func (r *countingReader) Seconds(from, to time.Time) ([]timeline.Second, error) 
 	r.reads++
 	r.most = max(r.most, len(out))
 	return out, nil
+}
+
+// schedule runs every call once, at most workers at once, and never more
+// weight at once than the budget but for a call heavier than it, alone;
+// the next call waits for room, in order. The calls block until the test
+// lets them end: what runs together is the scheduler's choice alone, and
+// each call checks, as it starts, what runs beside it.
+func TestScheduleKeepsWithinItsBudget(t *testing.T) {
+	weights := []int64{150, 40, 170, 300, 10, 60, 60, 60}
+	const workers, budget = 2, 200
+	var (
+		mu      sync.Mutex
+		running = map[int]bool{}
+		wrong   []string
+	)
+	started := make(chan int)
+	release := make([]chan struct{}, len(weights))
+	for i := range release {
+		release[i] = make(chan struct{})
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		schedule(weights, workers, budget, func(i int) {
+			mu.Lock()
+			running[i] = true
+			var w int64
+			for j := range running {
+				w += weights[j]
+			}
+			if len(running) > workers || (len(running) > 1 && w > budget) {
+				wrong = append(wrong, fmt.Sprintf("call %d started beside %v: weight %d", i, running, w))
+			}
+			mu.Unlock()
+			started <- i
+			<-release[i]
+			mu.Lock()
+			delete(running, i)
+			mu.Unlock()
+		})
+	}()
+	// 150 and 40 fit together; 170 waits for 40 to end too (210), 300
+	// for everything, 10 for 300 to end; then the 60s two at a time.
+	for _, step := range []struct{ start, end []int }{
+		{start: []int{0, 1}, end: []int{0, 1}},
+		{start: []int{2}, end: []int{2}},
+		{start: []int{3}, end: []int{3}},
+		{start: []int{4, 5}, end: []int{4}},
+		{start: []int{6}, end: []int{5}},
+		{start: []int{7}, end: []int{6, 7}},
+	} {
+		var got []int
+		for range step.start { // those that start together, in either order
+			got = append(got, <-started)
+		}
+		if slices.Sort(got); !slices.Equal(got, step.start) {
+			t.Fatalf("calls %v started, want %v", got, step.start)
+		}
+		for _, i := range step.end {
+			close(release[i])
+		}
+	}
+	<-done
+	if len(wrong) > 0 || len(running) > 0 {
+		t.Errorf("%s; still running: %v", strings.Join(wrong, "; "), running)
+	}
+}
+
+// Incidents explained side by side come out as they do one at a time, in
+// their order.
+func TestIncidentsExplainedTogetherAsOneByOne(t *testing.T) {
+	f := &fake{}
+	f.healthy(0, 900)
+	for _, at := range []int{100, 300, 500, 700} {
+		for s := at; s < at+20; s++ {
+			f.access(s, 502, "/p", 30)
+		}
+	}
+	res := analyzeFake(t, f)
+	if len(res.Incidents) != 4 {
+		t.Fatalf("%d incidents, want 4", len(res.Incidents))
+	}
+	spots := newSpotter(DefaultConfig)
+	secs, _ := f.Seconds(at(0), at(1000))
+	for _, s := range secs {
+		spots.add(s)
+	}
+	ws, _ := spots.finish()
+	one, four := explainAll(f, ws, DefaultConfig, 1), explainAll(f, ws, DefaultConfig, 4)
+	if !reflect.DeepEqual(one, four) {
+		t.Fatalf("side by side:\n%+v\none by one:\n%+v", four, one)
+	}
+	for i, x := range four {
+		if x.err != nil || !x.inc.Start.Equal(ws[i].start) {
+			t.Errorf("incident %d: %v, starts %s, want %s", i, x.err, x.inc.Start, ws[i].start)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strconv"
 	"time"
+	"unsafe"
 )
 
 // MaxAccessExtra is how many variables without a field of their own (see
@@ -145,6 +146,63 @@ func (a *AccessLine) Access() *Access {
 		x.Extra[i] = AccessVar{Name: accString(string(v.Name), j), Value: accString(string(v.Value), j)}
 	}
 	return x
+}
+
+// AccessOf is Access for a line kept with its text: rec is the line a
+// parsed, text a copy of it (string(rec)). A field that is rec's bytes as
+// they are (not JSON-unescaped) is text's substring, not a copy of its
+// own: a failed request kept in full costs one copy of its line, not one
+// per field (an outage keeps hundreds of thousands of them).
+func (a *AccessLine) AccessOf(rec []byte, text string) *Access {
+	if a.JSONEscaped || len(text) != len(rec) {
+		return a.Access()
+	}
+	in := func(b []byte) string { return SubstringOf(rec, text, b) }
+	x := &Access{
+		RemoteAddr: in(a.RemoteAddr), RemoteUser: in(a.RemoteUser), Method: in(a.Method), URI: in(a.URI),
+		Protocol: in(a.Protocol), Status: a.Status, BodyBytesSent: a.BodyBytesSent, HTTPReferer: in(a.HTTPReferer),
+		HTTPUserAgent: in(a.HTTPUserAgent), RequestTime: a.RequestTime, Host: in(a.Host), Connection: a.Connection,
+		RequestID: in(a.RequestID), XForwardedFor: in(a.XForwardedFor), UpstreamAddr: in(a.UpstreamAddr),
+		UpstreamStatus: in(a.UpstreamStatus), UpstreamResponseTime: in(a.UpstreamResponseTime),
+		UpstreamConnectTime: in(a.UpstreamConnectTime), UpstreamHeaderTime: in(a.UpstreamHeaderTime),
+	}
+	for i, v := range a.extra[:a.nextra] {
+		x.Extra[i] = AccessVar{Name: in(v.Name), Value: in(v.Value)}
+	}
+	return x
+}
+
+// SubstringOf returns the string b holds: text's substring at b's place
+// when b is a part of rec (text being string(rec)), else a copy.
+func SubstringOf(rec []byte, text string, b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if off, ok := OffsetIn(rec, b); ok && len(text) == len(rec) {
+		return text[off : off+len(b)]
+	}
+	return string(b)
+}
+
+// OffsetIn returns where b starts in rec, when b is a part of rec's bytes
+// (not only equal to some): their addresses tell, not their contents.
+func OffsetIn(rec, b []byte) (int, bool) {
+	if len(rec) == 0 || len(b) == 0 {
+		return 0, false
+	}
+	off := int(uintptr(unsafe.Pointer(unsafe.SliceData(b))) - uintptr(unsafe.Pointer(unsafe.SliceData(rec))))
+	return off, off >= 0 && off <= len(rec)-len(b)
+}
+
+// OffsetOf returns where s starts in text, when s is a substring of text
+// by place (as the fields of Access from AccessOf, of NginxError, …), not
+// only by content: their addresses tell, no search.
+func OffsetOf(text, s string) (int, bool) {
+	if len(text) == 0 || len(s) == 0 {
+		return 0, false
+	}
+	off := int(uintptr(unsafe.Pointer(unsafe.StringData(s))) - uintptr(unsafe.Pointer(unsafe.StringData(text))))
+	return off, off >= 0 && off <= len(text)-len(s)
 }
 
 // accString returns s, JSON-unescaped when json is set.

@@ -2,6 +2,8 @@ package patterns
 
 import (
 	"errors"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -250,6 +252,77 @@ func TestDaysSinceEpoch(t *testing.T) {
 		}
 		if got := daysSinceEpoch(y, time.March, 1) - daysSinceEpoch(y, time.February, 28); got != want {
 			t.Errorf("year %d: Feb 28 to Mar 1 is %d days, want %d", y, got, want)
+		}
+	}
+}
+
+// AccessOf gives the fields Access gives, each a substring of the kept
+// text (one copy of the line, not one per field): OffsetOf finds each
+// where it is. A JSON-escaped line's unescaped fields cannot be: copies.
+func TestAccessOfSharesTheLinesText(t *testing.T) {
+	parsed := 0
+	for _, tc := range accessCases {
+		rec := []byte(tc.line)
+		var a AccessLine
+		if err := ParseAccess(rec, &a); err != nil {
+			continue
+		}
+		parsed++
+		text := string(rec)
+		got, want := a.AccessOf(rec, text), a.Access()
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q:\nAccessOf %+v\nAccess   %+v", tc.line, got, want)
+		}
+		v := reflect.ValueOf(*got)
+		for i := range v.NumField() {
+			f := v.Field(i)
+			if f.Kind() != reflect.String || f.Len() == 0 {
+				continue
+			}
+			s := f.String()
+			if off, ok := OffsetOf(text, s); !ok || text[off:off+len(s)] != s {
+				t.Errorf("%q: field %s = %q is not the text's (%d, %v)", tc.line, v.Type().Field(i).Name, s, off, ok)
+			}
+			if _, ok := OffsetOf(tc.line+"", strings.Clone(s)); ok {
+				t.Errorf("OffsetOf found a copy of %q in the text", s)
+			}
+		}
+	}
+	if parsed < 5 {
+		t.Fatalf("only %d of the cases parse", parsed)
+	}
+	rec := []byte(`{"remote_addr":"10.0.0.1","request":"GET /a\"b HTTP/1.1","status":502,"time_local":"23/Nov/2026:03:00:00 +0100"}`)
+	var a AccessLine
+	if err := ParseAccess(rec, &a); err != nil {
+		t.Fatal(err)
+	}
+	if got := a.AccessOf(rec, string(rec)); !a.JSONEscaped || !reflect.DeepEqual(got, a.Access()) || got.URI != `/a"b` {
+		t.Errorf("a JSON line: %+v", got)
+	}
+}
+
+// OffsetIn tells a part of rec by its place: an equal copy elsewhere, an
+// empty slice, a slice past rec are not.
+func TestOffsetIn(t *testing.T) {
+	rec := []byte("GET /index.php HTTP/1.1")
+	for _, tc := range []struct {
+		b    []byte
+		off  int
+		part bool
+	}{
+		{rec[4:14], 4, true},
+		{rec[len(rec)-3:], len(rec) - 3, true},
+		{rec, 0, true},
+		{[]byte("/index.php"), 0, false},
+		{rec[4:4], 0, false},
+		{append(rec[:len(rec):len(rec)], 'x')[len(rec)-1:], 0, false}, // reaches past rec: another array
+	} {
+		off, ok := OffsetIn(rec, tc.b)
+		if ok != tc.part || (ok && off != tc.off) {
+			t.Errorf("OffsetIn(%q) = %d, %v; want %d, %v", tc.b, off, ok, tc.off, tc.part)
+		}
+		if s := SubstringOf(rec, string(rec), tc.b); s != string(tc.b) {
+			t.Errorf("SubstringOf(%q) = %q", tc.b, s)
 		}
 	}
 }

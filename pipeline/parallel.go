@@ -264,13 +264,7 @@ func (s *Step) parseBlock(path string, b *block, a *patterns.AccessLine) {
 		if !analyze.Failed(a.Status) {
 			continue // counted in the rollup; only failed requests are kept in full, as Kept says
 		}
-		b.kept = append(b.kept, keptRequest{
-			ev: &patterns.Event{
-				Time: a.Time, Kind: patterns.KindNginxAccess, Path: path, Offset: r.off,
-				Text: string(rec), Access: a.Access(),
-			},
-			saw: sighting{Client: string(a.RemoteAddr), Request: string(a.Method) + " " + string(a.URI), Time: a.Time},
-		})
+		b.kept = append(b.kept, keptFailed(path, rec, r.off, a))
 	}
 }
 

@@ -165,13 +165,31 @@ func (s *Step) accessRecord(path string, rec []byte, off int64) error {
 	if !analyze.Failed(a.Status) {
 		return nil // counted in the rollup; only failed requests are kept in full, as Kept says
 	}
+	k := keptFailed(path, rec, off, a)
 	if s.zones != nil {
-		s.zones.requests.Add(sighting{Client: string(a.RemoteAddr), Request: string(a.Method) + " " + string(a.URI), Time: a.Time})
+		s.zones.requests.Add(k.saw)
 	}
-	return s.sink.Event(&patterns.Event{
-		Time: a.Time, Kind: patterns.KindNginxAccess, Path: path, Offset: off,
-		Text: string(rec), Access: a.Access(),
-	})
+	return s.sink.Event(k.ev)
+}
+
+// keptFailed returns what is kept of a failed request, the line rec at
+// offset off of the file at path, parsed as a: its event, whose fields
+// are substrings of its text (one copy of the line), and its sighting.
+func keptFailed(path string, rec []byte, off int64, a *patterns.AccessLine) keptRequest {
+	text := string(rec)
+	saw := sighting{Client: patterns.SubstringOf(rec, text, a.RemoteAddr), Time: a.Time}
+	// "GET /path" as the line has it, when it does: a substring too.
+	m, mok := patterns.OffsetIn(rec, a.Method)
+	u, uok := patterns.OffsetIn(rec, a.URI)
+	if mok && uok && u == m+len(a.Method)+1 && rec[u-1] == ' ' {
+		saw.Request = text[m : u+len(a.URI)]
+	} else {
+		saw.Request = string(a.Method) + " " + string(a.URI)
+	}
+	return keptRequest{
+		ev:  &patterns.Event{Time: a.Time, Kind: patterns.KindNginxAccess, Path: path, Offset: off, Text: text, Access: a.AccessOf(rec, text)},
+		saw: saw,
+	}
 }
 
 func (s *Step) unparsed(rec []byte, err error) {

@@ -264,10 +264,16 @@ func appendString(b []byte, s string) []byte {
 // first: the fields of a line come in its order.
 func appendField(b []byte, s, text string, from int) ([]byte, int) {
 	if s != "" {
-		i := strings.Index(text[from:], s)
-		if i >= 0 {
-			i += from
-		} else {
+		i, ok := patterns.OffsetOf(text, s) // a parser's substring of the line: where it is, no search
+		switch {
+		case ok:
+		case from <= len(text):
+			if i = strings.Index(text[from:], s); i >= 0 {
+				i += from
+				break
+			}
+			fallthrough
+		default:
 			i = strings.Index(text, s)
 		}
 		if i >= 0 {

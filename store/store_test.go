@@ -712,3 +712,24 @@ func TestWriterBufferReusedAfterFlush(t *testing.T) {
 		})
 	}
 }
+
+// A field that is a substring of the event's text (as the parsers give
+// them) is stored by its place, even where an equal string comes first;
+// one that is a copy is found by a search: both read back the same.
+func TestEventCodecFieldsByPlace(t *testing.T) {
+	text := `- - - [23/Nov/2026:03:00:00 +0100] "GET /- HTTP/1.1" 502 0 "-" "-"`
+	at := strings.Index(text, "/-")
+	ev := &patterns.Event{Time: time.Unix(0, 0).UTC(), Kind: patterns.KindNginxAccess, Path: "access.log", Text: text,
+		Access: &patterns.Access{RemoteAddr: text[0:1], URI: text[at : at+2], HTTPReferer: text[len(text)-7 : len(text)-6], Method: strings.Clone("GET"), Status: 502}}
+	v, err := encodeEvent(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeEvent(eventKey(ev), v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, ev) {
+		t.Errorf("round trip:\n got %+v\nwant %+v", got.Access, ev.Access)
+	}
+}

@@ -17,6 +17,9 @@ import (
 
 // Reader is what analysis reads: per-second request counts, the stored
 // events and the gaps in the followed logs, all by time range [from, to).
+// Analyze reads it from several goroutines at once (incidents explained
+// side by side): its methods must be safe for concurrent use, as a
+// store's reads are.
 type Reader interface {
 	Seconds(from, to time.Time) ([]timeline.Second, error)
 	Events(from, to time.Time, fn func(*patterns.Event) error) error

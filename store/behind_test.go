@@ -16,34 +16,35 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // TestWriteBehindWritesCheckpointsInOrder: checkpoints handed to the
 // goroutine are all written, in order, each with its counts and mark.
 func TestWriteBehindWritesCheckpointsInOrder(t *testing.T) {
-	s := open(t)
-	w := s.NewWriter()
-	stop := w.WriteBehind()
-	for i := range 50 {
-		w.Request(t0, 200, nil)
-		w.Event(&patterns.Event{Time: t0.Add(time.Duration(i) * time.Millisecond), Kind: patterns.KindNginxError, Path: "e.log", Offset: int64(i), Text: "x", Error: &patterns.NginxError{}})
-		if err := w.Checkpoint(timeline.Source{Path: "e.log", Records: int64(i + 1)}, "k", []byte{byte(i)}); err != nil {
+	eachProfile(t, func(t *testing.T, s *Store) {
+		w := s.NewWriter()
+		stop := w.WriteBehind()
+		for i := range 50 {
+			w.Request(t0, 200, nil)
+			w.Event(&patterns.Event{Time: t0.Add(time.Duration(i) * time.Millisecond), Kind: patterns.KindNginxError, Path: "e.log", Offset: int64(i), Text: "x", Error: &patterns.NginxError{}})
+			if err := w.Checkpoint(timeline.Source{Path: "e.log", Records: int64(i + 1)}, "k", []byte{byte(i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := stop(); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if err := stop(); err != nil {
-		t.Fatal(err)
-	}
-	if err := stop(); err != nil {
-		t.Fatalf("stop again: %v", err)
-	}
-	marks, sources, err := w.Held()
-	if err != nil || len(marks["k"]) != 1 || marks["k"][0] != 49 || len(sources) != 1 || sources[0].Records != 50 {
-		t.Fatalf("held %v %+v %v", marks, sources, err)
-	}
-	secs, _ := s.Seconds(t0, t0.Add(time.Second))
-	n := 0
-	if err := s.Events(t0, t0.Add(time.Second), func(*patterns.Event) error { n++; return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if len(secs) != 1 || secs[0].Requests() != 50 || n != 50 {
-		t.Errorf("rollups %+v, %d events; want 50 of each", secs, n)
-	}
+		if err := stop(); err != nil {
+			t.Fatalf("stop again: %v", err)
+		}
+		marks, sources, err := w.Held()
+		if err != nil || len(marks["k"]) != 1 || marks["k"][0] != 49 || len(sources) != 1 || sources[0].Records != 50 {
+			t.Fatalf("held %v %+v %v", marks, sources, err)
+		}
+		secs, _ := s.Seconds(t0, t0.Add(time.Second))
+		n := 0
+		if err := s.Events(t0, t0.Add(time.Second), func(*patterns.Event) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(secs) != 1 || secs[0].Requests() != 50 || n != 50 {
+			t.Errorf("rollups %+v, %d events; want 50 of each", secs, n)
+		}
+	})
 }
 
 // TestWriteBehindStopsAtAFailedCheckpoint: a checkpoint that cannot be

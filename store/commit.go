@@ -81,6 +81,9 @@ func (w *Writer) write(more func(txn *badger.Txn) error) error {
 		w.s.blocks.mu.Lock()
 		defer w.s.blocks.mu.Unlock()
 	}
+	if len(w.seconds) > 0 {
+		defer w.s.written.lockMinutes()()
+	}
 	err := w.s.db.Update(func(txn *badger.Txn) error {
 		if w.blocks.len() > 0 {
 			var err error
@@ -93,10 +96,8 @@ func (w *Writer) write(more func(txn *badger.Txn) error) error {
 				return err
 			}
 		}
-		for sec, counts := range w.seconds {
-			if err := w.s.addSecond(txn, sec, counts); err != nil {
-				return err
-			}
+		if err := w.s.addSeconds(txn, w.seconds); err != nil {
+			return err
 		}
 		for minute, classes := range w.slow {
 			if err := w.s.addSlowMinute(txn, minute, classes); err != nil {

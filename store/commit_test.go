@@ -13,31 +13,32 @@ import (
 )
 
 func TestCommitWritesEventsRollupsAndPositionsTogether(t *testing.T) {
-	s := open(t)
-	w := s.NewWriter()
-	w.Request(t0, 200, nil)
-	w.Request(t0, 502, nil)
-	w.Event(&patterns.Event{Time: t0, Kind: patterns.KindNginxError, Path: "e.log", Offset: 7, Error: &patterns.NginxError{}})
-	if err := w.Commit(map[string][]byte{"/var/log/nginx/access.log": []byte(`{"offset":123}`)}); err != nil {
-		t.Fatal(err)
-	}
-	w.Request(t0, 502, nil)
-	if err := w.Commit(map[string][]byte{"/var/log/nginx/access.log": []byte(`{"offset":456}`)}); err != nil {
-		t.Fatal(err)
-	}
-	pos, err := s.Positions()
-	if err != nil || string(pos["/var/log/nginx/access.log"]) != `{"offset":456}` {
-		t.Fatalf("positions %q, %v", pos, err)
-	}
-	secs, _ := s.Seconds(t0, t0.Add(time.Second))
-	if len(secs) != 1 || secs[0].Count(502) != 2 || secs[0].Count(200) != 1 {
-		t.Errorf("rollups %+v", secs)
-	}
-	n := 0
-	s.Events(t0, t0.Add(time.Second), func(*patterns.Event) error { n++; return nil })
-	if n != 1 {
-		t.Errorf("%d events", n)
-	}
+	eachProfile(t, func(t *testing.T, s *Store) {
+		w := s.NewWriter()
+		w.Request(t0, 200, nil)
+		w.Request(t0, 502, nil)
+		w.Event(&patterns.Event{Time: t0, Kind: patterns.KindNginxError, Path: "e.log", Offset: 7, Error: &patterns.NginxError{}})
+		if err := w.Commit(map[string][]byte{"/var/log/nginx/access.log": []byte(`{"offset":123}`)}); err != nil {
+			t.Fatal(err)
+		}
+		w.Request(t0, 502, nil)
+		if err := w.Commit(map[string][]byte{"/var/log/nginx/access.log": []byte(`{"offset":456}`)}); err != nil {
+			t.Fatal(err)
+		}
+		pos, err := s.Positions()
+		if err != nil || string(pos["/var/log/nginx/access.log"]) != `{"offset":456}` {
+			t.Fatalf("positions %q, %v", pos, err)
+		}
+		secs, _ := s.Seconds(t0, t0.Add(time.Second))
+		if len(secs) != 1 || secs[0].Count(502) != 2 || secs[0].Count(200) != 1 {
+			t.Errorf("rollups %+v", secs)
+		}
+		n := 0
+		s.Events(t0, t0.Add(time.Second), func(*patterns.Event) error { n++; return nil })
+		if n != 1 {
+			t.Errorf("%d events", n)
+		}
+	})
 }
 
 // TestCommitIsAllOrNothing: a commit that fails leaves neither its rollups
@@ -99,23 +100,24 @@ func TestGapsCommitAndPrune(t *testing.T) {
 // checkpoint writes the counts, the file's source and its mark in one
 // transaction, and Held gives back the last of each.
 func TestCheckpointWritesCountsSourceAndMarkTogether(t *testing.T) {
-	s := open(t)
-	w := s.NewWriter()
-	w.Request(t0, 502, nil)
-	if err := w.Checkpoint(timeline.Source{Path: "access.log", Records: 1}, "k1", []byte("at 1")); err != nil {
-		t.Fatal(err)
-	}
-	w.Request(t0, 200, nil)
-	if err := w.Checkpoint(timeline.Source{Path: "access.log", Records: 2}, "k1", []byte("at 2")); err != nil {
-		t.Fatal(err)
-	}
-	marks, sources, err := w.Held()
-	if err != nil || len(marks) != 1 || string(marks["k1"]) != "at 2" || len(sources) != 1 || sources[0].Records != 2 {
-		t.Fatalf("held %q %+v %v", marks, sources, err)
-	}
-	if secs, _ := s.Seconds(t0, t0.Add(time.Second)); len(secs) != 1 || secs[0].Requests() != 2 {
-		t.Errorf("rollups %+v", secs)
-	}
+	eachProfile(t, func(t *testing.T, s *Store) {
+		w := s.NewWriter()
+		w.Request(t0, 502, nil)
+		if err := w.Checkpoint(timeline.Source{Path: "access.log", Records: 1}, "k1", []byte("at 1")); err != nil {
+			t.Fatal(err)
+		}
+		w.Request(t0, 200, nil)
+		if err := w.Checkpoint(timeline.Source{Path: "access.log", Records: 2}, "k1", []byte("at 2")); err != nil {
+			t.Fatal(err)
+		}
+		marks, sources, err := w.Held()
+		if err != nil || len(marks) != 1 || string(marks["k1"]) != "at 2" || len(sources) != 1 || sources[0].Records != 2 {
+			t.Fatalf("held %q %+v %v", marks, sources, err)
+		}
+		if secs, _ := s.Seconds(t0, t0.Add(time.Second)); len(secs) != 1 || secs[0].Requests() != 2 {
+			t.Errorf("rollups %+v", secs)
+		}
+	})
 }
 
 // TestCheckpointIsAllOrNothing: a checkpoint that cannot be written leaves
@@ -151,35 +153,36 @@ func TestCheckpointIsAllOrNothing(t *testing.T) {
 // upstreams as a rollup keeps, with long addresses, over seconds the store
 // holds already in the same shape; and events of the longest lines.
 func TestDueBatchFitsATransaction(t *testing.T) {
-	s := open(t)
-	addr := func(sec, i int) []byte {
-		return fmt.Appendf(nil, "unix:/run/php/php8.2-fpm-pool-number-%02d-of-site-%04d.sock", i, sec)
-	}
-	fill := s.NewWriter()
-	for sec := range dueSeconds {
-		for i := range maxUpstreams + 8 {
-			fill.Request(t0.Add(time.Duration(sec)*time.Second), 500+i%5, addr(sec, i+100))
+	eachProfile(t, func(t *testing.T, s *Store) {
+		addr := func(sec, i int) []byte {
+			return fmt.Appendf(nil, "unix:/run/php/php8.2-fpm-pool-number-%02d-of-site-%04d.sock", i, sec)
 		}
-	}
-	if err := fill.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	w := s.NewWriter()
-	n := 0
-	for sec := 0; !w.Due(); sec++ {
-		for i := range maxUpstreams + 8 {
-			w.Request(t0.Add(time.Duration(sec)*time.Second), 200+i%7, addr(sec, i))
+		fill := s.NewWriter()
+		for sec := range dueSeconds {
+			for i := range maxUpstreams + 8 {
+				fill.Request(t0.Add(time.Duration(sec)*time.Second), 500+i%5, addr(sec, i+100))
+			}
 		}
-		n++
-	}
-	if err := w.Checkpoint(timeline.Source{Path: "access.log"}, "a", []byte("x")); err != nil {
-		t.Fatalf("%d seconds of %d upstreams: %v", n, maxUpstreams+8, err)
-	}
-	line := strings.Repeat("x", 64<<10)
-	for i := 0; !w.Due(); i++ {
-		w.Event(&patterns.Event{Time: t0, Kind: patterns.KindNginxError, Path: "e.log", Offset: int64(i) << 17, Text: line, Error: &patterns.NginxError{}})
-	}
-	if err := w.Checkpoint(timeline.Source{Path: "e.log"}, "e", []byte("x")); err != nil {
-		t.Fatal(err)
-	}
+		if err := fill.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		w := s.NewWriter()
+		n := 0
+		for sec := 0; !w.Due(); sec++ {
+			for i := range maxUpstreams + 8 {
+				w.Request(t0.Add(time.Duration(sec)*time.Second), 200+i%7, addr(sec, i))
+			}
+			n++
+		}
+		if err := w.Checkpoint(timeline.Source{Path: "access.log"}, "a", []byte("x")); err != nil {
+			t.Fatalf("%d seconds of %d upstreams: %v", n, maxUpstreams+8, err)
+		}
+		line := strings.Repeat("x", 64<<10)
+		for i := 0; !w.Due(); i++ {
+			w.Event(&patterns.Event{Time: t0, Kind: patterns.KindNginxError, Path: "e.log", Offset: int64(i) << 17, Text: line, Error: &patterns.NginxError{}})
+		}
+		if err := w.Checkpoint(timeline.Source{Path: "e.log"}, "e", []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	})
 }

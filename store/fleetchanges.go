@@ -76,6 +76,8 @@ func (f *FleetSnapshot) changed(prefix byte, from, to time.Time, after []byte, s
 // whose rollup was last committed at a version in (since, upTo]: the
 // second as it is, as PutFleetState last kept it published (no counts when
 // never), and the rollup's bytes to keep as published.
+// A store that lives only: a temporary store keeps its rollups by the
+// minute (minutes.go), and has none of these keys.
 func (f *FleetSnapshot) ChangedSeconds(from, to time.Time, since, upTo uint64, fn func(now, published timeline.Second, raw []byte) error) error {
 	return f.changed(prefixSecond, from, to, nil, since, upTo, func(k []byte, item *badger.Item) error {
 		unix := keyTime(k).Unix()

@@ -14,7 +14,8 @@ import (
 // really frees the disk; TTLs would only hide keys until a compaction):
 //
 //	e | day (4) | unix nanos (8) | kind (1) | offset (8) | text hash (8) → event (see eventcodec.go, eventKey)
-//	r | day (4) | unix seconds (8)                          → request rollup (by status, and by upstream and status)
+//	r | day (4) | unix seconds (8)                          → request rollup (by status, and by upstream and status): persistent stores
+//	n | day (4) | unix seconds (8), a minute's first        → request rollups of a minute's seconds: temporary stores (minutes.go)
 //	q | day (4) | unix seconds (8), a minute's first        → slow-query rollup: per query class, the digest's accumulators (slowrollup.go)
 //	g | day (4) | unix nanos (8) | path hash (4) | offset (8) → JSON Gap
 //	i | day (4) | unix nanos (8)                            → an incident's state (opaque: the daemon's)
@@ -28,6 +29,7 @@ import (
 const (
 	prefixEvent    = 'e'
 	prefixSecond   = 'r'
+	prefixMinute   = 'n'
 	prefixSlow     = 'q'
 	prefixSource   = 's'
 	prefixMeta     = 'm'
@@ -62,7 +64,7 @@ func appendTimeKey(b []byte, prefix byte, t time.Time) []byte {
 		t = maxKeyTime
 	}
 	v := t.UnixNano()
-	if prefix == prefixSecond || prefix == prefixSlow {
+	if prefix == prefixSecond || prefix == prefixMinute || prefix == prefixSlow {
 		v = t.Unix()
 	}
 	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint32(append(b, prefix), dayOf(t)), uint64(v))
@@ -71,7 +73,7 @@ func appendTimeKey(b []byte, prefix byte, t time.Time) []byte {
 // keyTime decodes the instant of a time-ordered key.
 func keyTime(k []byte) time.Time {
 	v := int64(binary.BigEndian.Uint64(k[5:timeKeyLen]))
-	if k[0] == prefixSecond || k[0] == prefixSlow {
+	if k[0] == prefixSecond || k[0] == prefixMinute || k[0] == prefixSlow {
 		return time.Unix(v, 0).UTC()
 	}
 	return time.Unix(0, v).UTC()

@@ -50,7 +50,7 @@ func (s *Store) Prune(ctx context.Context, keepDays int, now time.Time) (int, er
 	cutoff := dayOf(now) - uint32(keepDays-1)
 	var prefixes [][]byte
 	dropped := map[uint32]bool{}
-	for _, p := range []byte{prefixEvent, prefixSecond, prefixSlow, prefixGap, prefixIncident} {
+	for _, p := range []byte{prefixEvent, prefixSecond, prefixMinute, prefixSlow, prefixGap, prefixIncident} {
 		days, err := s.days(p)
 		if err != nil {
 			return 0, fmt.Errorf("cannot list the days in the store: %w", err)

@@ -36,76 +36,78 @@ func TestLastUpstream(t *testing.T) {
 // Upstream counts survive flushes that merge into stored seconds, and the
 // totals by status still count every request, with or without upstream.
 func TestUpstreamRollups(t *testing.T) {
-	s := open(t)
-	t0 := time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC)
-	w := s.NewWriter()
-	w.Request(t0, 200, []byte("127.0.0.1:9000"))
-	w.Request(t0, 502, []byte("127.0.0.1:9000"))
-	w.Request(t0, 404, nil)
-	w.Request(t0, 304, []byte("-"))
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	w.Request(t0, 502, []byte("10.0.0.1:9000, 127.0.0.1:9000"))
-	w.Request(t0, 200, []byte("10.0.0.2:9000"))
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	secs, err := s.Seconds(t0, t0.Add(time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []timeline.Second{{
-		Time:   t0,
-		Status: timeline.Counts{{Code: 200, Count: 2}, {Code: 304, Count: 1}, {Code: 404, Count: 1}, {Code: 502, Count: 2}},
-		Upstreams: []timeline.UpstreamCount{
-			{Addr: "10.0.0.2:9000", Status: timeline.Counts{{Code: 200, Count: 1}}},
-			{Addr: "127.0.0.1:9000", Status: timeline.Counts{{Code: 200, Count: 1}, {Code: 502, Count: 2}}},
-		},
-	}}
-	if !reflect.DeepEqual(secs, want) {
-		t.Fatalf("seconds = %+v\nwant %+v", secs, want)
-	}
-	if got := secs[0].Upstreams[1].Status.Requests(); got != 3 {
-		t.Errorf("requests of 127.0.0.1:9000 = %d, want 3", got)
-	}
+	eachProfile(t, func(t *testing.T, s *Store) {
+		t0 := time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC)
+		w := s.NewWriter()
+		w.Request(t0, 200, []byte("127.0.0.1:9000"))
+		w.Request(t0, 502, []byte("127.0.0.1:9000"))
+		w.Request(t0, 404, nil)
+		w.Request(t0, 304, []byte("-"))
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		w.Request(t0, 502, []byte("10.0.0.1:9000, 127.0.0.1:9000"))
+		w.Request(t0, 200, []byte("10.0.0.2:9000"))
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		secs, err := s.Seconds(t0, t0.Add(time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []timeline.Second{{
+			Time:   t0,
+			Status: timeline.Counts{{Code: 200, Count: 2}, {Code: 304, Count: 1}, {Code: 404, Count: 1}, {Code: 502, Count: 2}},
+			Upstreams: []timeline.UpstreamCount{
+				{Addr: "10.0.0.2:9000", Status: timeline.Counts{{Code: 200, Count: 1}}},
+				{Addr: "127.0.0.1:9000", Status: timeline.Counts{{Code: 200, Count: 1}, {Code: 502, Count: 2}}},
+			},
+		}}
+		if !reflect.DeepEqual(secs, want) {
+			t.Fatalf("seconds = %+v\nwant %+v", secs, want)
+		}
+		if got := secs[0].Upstreams[1].Status.Requests(); got != 3 {
+			t.Errorf("requests of 127.0.0.1:9000 = %d, want 3", got)
+		}
+	})
 }
 
 // A second names at most maxUpstreams upstreams, also across flushes: the
 // rest is counted under timeline.OtherUpstreams, nothing is lost.
 func TestUpstreamRollupIsBounded(t *testing.T) {
-	s := open(t)
-	t0 := time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC)
-	w := s.NewWriter()
-	for i := range maxUpstreams + 10 {
-		w.Request(t0, 200, fmt.Appendf(nil, "10.0.%d.1:80", i))
-		if i == maxUpstreams/2 {
-			if err := w.Flush(); err != nil {
-				t.Fatal(err)
+	eachProfile(t, func(t *testing.T, s *Store) {
+		t0 := time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC)
+		w := s.NewWriter()
+		for i := range maxUpstreams + 10 {
+			w.Request(t0, 200, fmt.Appendf(nil, "10.0.%d.1:80", i))
+			if i == maxUpstreams/2 {
+				if err := w.Flush(); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	secs, err := s.Seconds(t0, t0.Add(time.Second))
-	if err != nil || len(secs) != 1 {
-		t.Fatal(secs, err)
-	}
-	ups := secs[0].Upstreams
-	if len(ups) != maxUpstreams+1 {
-		t.Fatalf("%d upstreams named, want %d and %q", len(ups), maxUpstreams, timeline.OtherUpstreams)
-	}
-	var total, other int64
-	for _, u := range ups {
-		total += u.Status.Requests()
-		if u.Addr == timeline.OtherUpstreams {
-			other = u.Status.Requests()
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
 		}
-	}
-	if total != maxUpstreams+10 || other != 10 {
-		t.Errorf("total %d, other %d; want %d and 10", total, other, maxUpstreams+10)
-	}
+		secs, err := s.Seconds(t0, t0.Add(time.Second))
+		if err != nil || len(secs) != 1 {
+			t.Fatal(secs, err)
+		}
+		ups := secs[0].Upstreams
+		if len(ups) != maxUpstreams+1 {
+			t.Fatalf("%d upstreams named, want %d and %q", len(ups), maxUpstreams, timeline.OtherUpstreams)
+		}
+		var total, other int64
+		for _, u := range ups {
+			total += u.Status.Requests()
+			if u.Addr == timeline.OtherUpstreams {
+				other = u.Status.Requests()
+			}
+		}
+		if total != maxUpstreams+10 || other != 10 {
+			t.Errorf("total %d, other %d; want %d and 10", total, other, maxUpstreams+10)
+		}
+	})
 }
 
 func TestCorruptRollups(t *testing.T) {

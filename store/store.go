@@ -311,6 +311,9 @@ func (s *Store) Sources() ([]timeline.Source, error) {
 
 // Seconds returns the rollups of the seconds in [from, to), in time order.
 func (s *Store) Seconds(from, to time.Time) ([]timeline.Second, error) {
+	if s.written != nil { // a temporary store: by the minute (minutes.go)
+		return s.minuteSeconds(from, to)
+	}
 	var out []timeline.Second
 	err := s.scan(prefixSecond, from, to, nil, func(k, v []byte) error {
 		sec, err := decodeSecond(keyTime(k).Unix(), v)
@@ -402,12 +405,17 @@ func (s *Store) scan(prefix byte, from, to time.Time, keep func(k []byte) bool, 
 // rollups), and false when the store is empty.
 func (s *Store) Range() (first, last time.Time, ok bool, err error) {
 	err = s.db.View(func(txn *badger.Txn) error {
-		for _, p := range []byte{prefixSecond, prefixEvent, 0} {
+		for _, p := range []byte{prefixSecond, prefixMinute, prefixEvent, 0} {
 			var f, l time.Time
 			var found bool
 			switch {
+			case p == prefixMinute: // a temporary store's rollups: their first and last seconds
+				var err error
+				if f, l, found, err = edges(txn, p, minuteEdge); err != nil {
+					return fmt.Errorf("cannot read the store's first and last seconds: %w", err)
+				}
 			case p != 0:
-				f, l, found = edges(txn, p)
+				f, l, found, _ = edges(txn, p, keyEdge)
 			case s.blocks != nil:
 				f, l, found = s.blocks.edges()
 			}
@@ -427,7 +435,9 @@ func (s *Store) Range() (first, last time.Time, ok bool, err error) {
 	return first, last, ok, err
 }
 
-func edges(txn *badger.Txn, prefix byte) (first, last time.Time, ok bool) {
+// edges returns the instants at (the first, or the last) gives the first
+// and the last keys of prefix, and false when there is none.
+func edges(txn *badger.Txn, prefix byte, at func(item *badger.Item, last bool) (time.Time, error)) (first, last time.Time, ok bool, err error) {
 	opts := badger.DefaultIteratorOptions
 	opts.PrefetchValues = false
 	opts.Prefix = []byte{prefix}
@@ -435,16 +445,24 @@ func edges(txn *badger.Txn, prefix byte) (first, last time.Time, ok bool) {
 	it.Seek([]byte{prefix})
 	if !it.Valid() {
 		it.Close()
-		return first, last, false
+		return first, last, false, nil
 	}
-	first = keyTime(it.Item().Key())
+	first, err = at(it.Item(), false)
 	it.Close()
+	if err != nil {
+		return first, last, false, err
+	}
 	opts.Reverse = true
 	it = txn.NewIterator(opts)
 	defer it.Close()
 	it.Seek([]byte{prefix, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
 	if it.Valid() {
-		last = keyTime(it.Item().Key())
+		if last, err = at(it.Item(), true); err != nil {
+			return first, last, false, err
+		}
 	}
-	return first, last, true
+	return first, last, true, nil
 }
+
+// keyEdge is, for edges, the instant of a time-ordered key.
+func keyEdge(item *badger.Item, _ bool) (time.Time, error) { return keyTime(item.Key()), nil }

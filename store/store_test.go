@@ -157,54 +157,56 @@ func TestSameRecordTwiceIsStoredOnce(t *testing.T) {
 }
 
 func TestSecondsMergeAcrossFlushes(t *testing.T) {
-	s := open(t)
-	w := s.NewWriter()
-	for i := range 10 {
-		w.Request(t0.Add(time.Duration(i%2)*time.Second+time.Duration(i)*time.Millisecond), 200, nil)
-	}
-	w.Request(t0, 502, nil)
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	w.Request(t0, 502, nil)
-	w.Request(t0.Add(3*time.Second), 504, nil)
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	secs, err := s.Seconds(t0, t0.Add(time.Minute))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []timeline.Second{
-		{Time: t0, Status: []timeline.StatusCount{{Code: 200, Count: 5}, {Code: 502, Count: 2}}},
-		{Time: t0.Add(time.Second), Status: []timeline.StatusCount{{Code: 200, Count: 5}}},
-		{Time: t0.Add(3 * time.Second), Status: []timeline.StatusCount{{Code: 504, Count: 1}}},
-	}
-	if !reflect.DeepEqual(secs, want) {
-		t.Fatalf("seconds = %+v, want %+v", secs, want)
-	}
-	if secs[0].Requests() != 7 || secs[0].Count(502) != 2 || secs[0].Count(404) != 0 {
-		t.Errorf("Requests/Count wrong: %d %d", secs[0].Requests(), secs[0].Count(502))
-	}
-	if part, _ := s.Seconds(t0.Add(time.Second), t0.Add(3*time.Second)); len(part) != 1 {
-		t.Errorf("[t0+1s, t0+3s) holds %d seconds, want 1", len(part))
-	}
+	eachProfile(t, func(t *testing.T, s *Store) {
+		w := s.NewWriter()
+		for i := range 10 {
+			w.Request(t0.Add(time.Duration(i%2)*time.Second+time.Duration(i)*time.Millisecond), 200, nil)
+		}
+		w.Request(t0, 502, nil)
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		w.Request(t0, 502, nil)
+		w.Request(t0.Add(3*time.Second), 504, nil)
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		secs, err := s.Seconds(t0, t0.Add(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []timeline.Second{
+			{Time: t0, Status: []timeline.StatusCount{{Code: 200, Count: 5}, {Code: 502, Count: 2}}},
+			{Time: t0.Add(time.Second), Status: []timeline.StatusCount{{Code: 200, Count: 5}}},
+			{Time: t0.Add(3 * time.Second), Status: []timeline.StatusCount{{Code: 504, Count: 1}}},
+		}
+		if !reflect.DeepEqual(secs, want) {
+			t.Fatalf("seconds = %+v, want %+v", secs, want)
+		}
+		if secs[0].Requests() != 7 || secs[0].Count(502) != 2 || secs[0].Count(404) != 0 {
+			t.Errorf("Requests/Count wrong: %d %d", secs[0].Requests(), secs[0].Count(502))
+		}
+		if part, _ := s.Seconds(t0.Add(time.Second), t0.Add(3*time.Second)); len(part) != 1 {
+			t.Errorf("[t0+1s, t0+3s) holds %d seconds, want 1", len(part))
+		}
+	})
 }
 
 func TestManySecondsSpanTransactions(t *testing.T) {
-	s := open(t)
-	w := s.NewWriter()
-	const n = 200000 // more keys than one Badger transaction takes
-	for i := range n {
-		w.Request(t0.Add(time.Duration(i)*time.Second), 200, nil)
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	secs, err := s.Seconds(t0, t0.Add(n*time.Second))
-	if err != nil || len(secs) != n {
-		t.Fatalf("%d seconds, err %v", len(secs), err)
-	}
+	eachProfile(t, func(t *testing.T, s *Store) {
+		w := s.NewWriter()
+		const n = 200000 // more keys than one Badger transaction takes
+		for i := range n {
+			w.Request(t0.Add(time.Duration(i)*time.Second), 200, nil)
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		secs, err := s.Seconds(t0, t0.Add(n*time.Second))
+		if err != nil || len(secs) != n {
+			t.Fatalf("%d seconds, err %v", len(secs), err)
+		}
+	})
 }
 
 func TestSources(t *testing.T) {
@@ -220,10 +222,12 @@ func TestSources(t *testing.T) {
 }
 
 func TestEmptyStoreRange(t *testing.T) {
-	_, _, ok, err := open(t).Range()
-	if ok || err != nil {
-		t.Fatalf("empty store: ok=%v err=%v", ok, err)
-	}
+	eachProfile(t, func(t *testing.T, s *Store) {
+		_, _, ok, err := s.Range()
+		if ok || err != nil {
+			t.Fatalf("empty store: ok=%v err=%v", ok, err)
+		}
+	})
 }
 
 func TestSecondOpenIsRefusedWithAHint(t *testing.T) {
@@ -282,50 +286,52 @@ func TestCorruptRollup(t *testing.T) {
 }
 
 func TestFullDiskIsRefusedBeforeBadgerCrashes(t *testing.T) {
-	s := open(t)
-	w := s.NewWriter()
-	w.Request(t0, 200, nil)
-	defer func(old uint64) { minFree = old }(minFree)
-	minFree = 1 << 62 // more than any disk has free: as if it were full
-	err := w.Flush()
-	if !errors.Is(err, ErrDiskFull) || !strings.Contains(err.Error(), "free some space") {
-		t.Fatalf("flush on a full disk: %v", err)
-	}
-	if _, err := Open(t.TempDir()); !errors.Is(err, ErrDiskFull) {
-		t.Fatalf("open on a full disk: %v", err)
-	}
-	minFree = 0
-	if err := w.Flush(); err != nil {
-		t.Fatalf("the counts were lost after a refused flush: %v", err)
-	}
-	if secs, _ := s.Seconds(t0, t0.Add(time.Second)); len(secs) != 1 {
-		t.Errorf("seconds after retry: %v", secs)
-	}
+	eachProfile(t, func(t *testing.T, s *Store) {
+		w := s.NewWriter()
+		w.Request(t0, 200, nil)
+		defer func(old uint64) { minFree = old }(minFree)
+		minFree = 1 << 62 // more than any disk has free: as if it were full
+		err := w.Flush()
+		if !errors.Is(err, ErrDiskFull) || !strings.Contains(err.Error(), "free some space") {
+			t.Fatalf("flush on a full disk: %v", err)
+		}
+		if _, err := Open(t.TempDir()); !errors.Is(err, ErrDiskFull) {
+			t.Fatalf("open on a full disk: %v", err)
+		}
+		minFree = 0
+		if err := w.Flush(); err != nil {
+			t.Fatalf("the counts were lost after a refused flush: %v", err)
+		}
+		if secs, _ := s.Seconds(t0, t0.Add(time.Second)); len(secs) != 1 {
+			t.Errorf("seconds after retry: %v", secs)
+		}
+	})
 }
 
 // TestFlushOverStoredSecondsAcrossTransactions: a flush that needs several
 // transactions, over seconds already stored, adds each count exactly once.
 func TestFlushOverStoredSecondsAcrossTransactions(t *testing.T) {
-	s := open(t)
-	const n = 200000 // more keys than one Badger transaction takes
-	for round := range 2 {
-		w := s.NewWriter()
-		for i := range n {
-			w.Request(t0.Add(time.Duration(i)*time.Second), 200, nil)
+	eachProfile(t, func(t *testing.T, s *Store) {
+		const n = 200000 // more keys than one Badger transaction takes
+		for round := range 2 {
+			w := s.NewWriter()
+			for i := range n {
+				w.Request(t0.Add(time.Duration(i)*time.Second), 200, nil)
+			}
+			if err := w.Flush(); err != nil {
+				t.Fatalf("flush %d: %v", round, err)
+			}
 		}
-		if err := w.Flush(); err != nil {
-			t.Fatalf("flush %d: %v", round, err)
+		secs, err := s.Seconds(t0, t0.Add(n*time.Second))
+		if err != nil || len(secs) != n {
+			t.Fatalf("%d seconds, err %v", len(secs), err)
 		}
-	}
-	secs, err := s.Seconds(t0, t0.Add(n*time.Second))
-	if err != nil || len(secs) != n {
-		t.Fatalf("%d seconds, err %v", len(secs), err)
-	}
-	for _, sec := range secs {
-		if sec.Requests() != 2 {
-			t.Fatalf("second %s holds %d requests, want 2", sec.Time, sec.Requests())
+		for _, sec := range secs {
+			if sec.Requests() != 2 {
+				t.Fatalf("second %s holds %d requests, want 2", sec.Time, sec.Requests())
+			}
 		}
-	}
+	})
 }
 
 // Every kind's fields survive the store, and a damaged value is an error.

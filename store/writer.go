@@ -261,7 +261,7 @@ func (w *Writer) Flush() error {
 	if err := w.flushEvents(); err != nil {
 		return err
 	}
-	if err := flushRollups(w.s, w.seconds, w.s.addSecond); err != nil {
+	if err := w.flushSeconds(); err != nil {
 		return fmt.Errorf("cannot write request counts to the store in %s: %w (is the disk full?)", w.s.dir, err)
 	}
 	if err := flushRollups(w.s, w.slow, w.s.addSlowMinute); err != nil {
@@ -336,9 +336,9 @@ func (w *Writer) flushEvents() (err error) {
 	return nil
 }
 
-// flushRollups merges the pending rollups of m, by second, into the
-// stored ones, in as many transactions as Badger needs; what is written
-// leaves m.
+// flushRollups merges the pending rollups of m, by the second or the
+// minute each key holds, into the stored ones, in as many transactions as
+// Badger needs; what is written leaves m.
 func flushRollups[V any](s *Store, m map[int64]V, add func(*badger.Txn, int64, V) error) error {
 	secs := make([]int64, 0, len(m))
 	for sec := range m {
@@ -370,15 +370,49 @@ func flushRollups[V any](s *Store, m map[int64]V, add func(*badger.Txn, int64, V
 	return nil
 }
 
-// addSecond adds counts to the stored rollup of one second, in txn. It
+// flushSeconds writes the pending request rollups (flushRollups): a
+// temporary store's by the minute (minutes.go), a key each; what is not
+// written stays pending.
+func (w *Writer) flushSeconds() error {
+	if w.s.written == nil { // a store that lives: a key per second
+		return flushRollups(w.s, w.seconds, w.s.addSecond)
+	}
+	minutes := byMinute(w.seconds)
+	unlock := w.s.written.lockMinutes()
+	err := flushRollups(w.s, minutes, w.s.addMinute)
+	unlock()
+	clear(w.seconds)
+	for start, m := range minutes {
+		m.secondsInto(start, w.seconds)
+	}
+	return err
+}
+
+// addSeconds adds the pending request rollups to the stored ones, in txn:
+// in a temporary store by the minute (addMinute), in the others by the
+// second (addSecond).
+func (s *Store) addSeconds(txn *badger.Txn, seconds map[int64]*rollup) error {
+	if s.written == nil {
+		for sec, counts := range seconds {
+			if err := s.addSecond(txn, sec, counts); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for start, m := range byMinute(seconds) {
+		if err := s.addMinute(txn, start, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addSecond adds counts to the stored rollup of one second, in txn, in a
+// store that lives (a temporary store's are by the minute: addMinute). It
 // merges into a copy: counts stay as they were, whatever becomes of txn.
-// A second a temporary store never wrote it sets without reading the
-// store (written).
 func (s *Store) addSecond(txn *badger.Txn, sec int64, counts *rollup) error {
 	k := secondKey(sec)
-	if !s.written.second(keyTime(k).Unix()) { // as clamped in its key
-		return txn.Set(k, counts.encode())
-	}
 	merged := counts
 	item, err := txn.Get(k)
 	switch {

@@ -32,6 +32,13 @@ var profiles = []struct {
 	{"temporary", openTemp},
 }
 
+// eachProfile runs test on a store of each profile.
+func eachProfile(t *testing.T, test func(t *testing.T, s *Store)) {
+	for _, p := range profiles {
+		t.Run(p.name, func(t *testing.T) { test(t, p.open(t)) })
+	}
+}
+
 func openTemp(t *testing.T) *Store {
 	t.Helper()
 	s, err := OpenTemp()
@@ -154,37 +161,48 @@ func TestRollupsMergeWhereverWritten(t *testing.T) {
 	}
 }
 
-// TestSplitFlushesAddEveryCountOnce: a Flush of more seconds than one
-// transaction takes (committed in several, ErrTxnTooBig), over seconds
-// stored already and then revisited in a checkpoint, adds each count once
-// in every store.
+// TestSplitFlushesAddEveryCountOnce: a Flush of more keys than one
+// transaction takes (committed in several, ErrTxnTooBig) — three seconds
+// of each of more minutes than that, at the start, the middle and the end
+// of their minute, a key each in a store that lives, a minute's in a
+// temporary one — over seconds stored already and then revisited in a
+// checkpoint, adds each count once in every store.
 func TestSplitFlushesAddEveryCountOnce(t *testing.T) {
+	const minutes = 40000
+	at := func(i int) time.Time {
+		return t0.Add(time.Duration(i/3)*time.Minute + time.Duration([]int{0, 29, 59}[i%3])*time.Second)
+	}
+	const n = 3 * minutes
 	for _, p := range profiles {
 		t.Run(p.name, func(t *testing.T) {
 			s := p.open(t)
-			const n = 200000 // more keys than one Badger transaction takes
+			if most := s.db.MaxBatchCount(); minutes <= most {
+				t.Fatalf("one transaction takes %d keys: %d minutes are not too many", most, minutes)
+			}
 			want := tally{}
 			w := s.NewWriter()
-			want.add(w, t0.Add(n/2*time.Second), 504) // a second of the second transaction, stored first
+			want.add(w, at(n/2+1), 504) // a second of a later transaction, stored first
 			if err := w.Flush(); err != nil {
 				t.Fatal(err)
 			}
 			for round := range 2 {
 				for i := range n {
-					want.add(w, t0.Add(time.Duration(i)*time.Second), 200)
+					want.add(w, at(i), 200)
 				}
 				if err := w.Flush(); err != nil {
 					t.Fatalf("flush %d: %v", round, err)
 				}
 			}
 			// The first and the last seconds, each of another transaction
-			// of the split.
-			want.add(w, t0, 502)
-			want.add(w, t0.Add((n-1)*time.Second), 502)
+			// of the split, and a second never written of a minute
+			// stored.
+			want.add(w, at(0), 502)
+			want.add(w, at(n-1), 502)
+			want.add(w, at(n/2).Add(30*time.Second), 502)
 			if err := w.Checkpoint(timeline.Source{Path: "a.log"}, "a", []byte("1")); err != nil {
 				t.Fatal(err)
 			}
-			checkSeconds(t, s, t0, t0.Add(n*time.Second), want)
+			checkSeconds(t, s, t0, at(n-1).Add(time.Second), want)
 		})
 	}
 }
@@ -210,13 +228,13 @@ func TestFailedCheckpointLosesNoCount(t *testing.T) {
 			}
 			dropped := tally{}
 			count(w, dropped)
-			for i := range 200000 { // far more seconds than one transaction takes
-				dropped.add(w, t0.Add(2*time.Hour+time.Duration(i)*time.Second), 200)
+			for i := range 200000 { // far more keys than one transaction takes: a second of each minute
+				dropped.add(w, t0.Add(2*time.Hour+time.Duration(i)*time.Minute), 200)
 			}
 			if err := w.Checkpoint(timeline.Source{Path: "e.log"}, "k", []byte("2")); !errors.Is(err, ErrBatchTooBig) {
 				t.Fatalf("err = %v", err)
 			}
-			checkSeconds(t, s, t0, t0.Add(2*time.Hour+200000*time.Second), want)
+			checkSeconds(t, s, t0, t0.Add(2*time.Hour+200000*time.Minute), want)
 			count(w, want) // read again from mark 1
 			if err := w.Checkpoint(timeline.Source{Path: "e.log"}, "k", []byte("2")); err != nil {
 				t.Fatal(err)
@@ -226,7 +244,7 @@ func TestFailedCheckpointLosesNoCount(t *testing.T) {
 			if err := w.Checkpoint(timeline.Source{Path: "e.log"}, "k", []byte("3")); err != nil {
 				t.Fatal(err)
 			}
-			checkSeconds(t, s, t0, t0.Add(2*time.Hour+200000*time.Second), want)
+			checkSeconds(t, s, t0, t0.Add(2*time.Hour+200000*time.Minute), want)
 		})
 	}
 }
@@ -289,26 +307,26 @@ func TestPersistentStoreReadsWhatItHolds(t *testing.T) {
 	}
 }
 
-// TestTempStoreMarksWhatItWrites: a temporary store records the seconds
-// and the minutes it wrote, and those only.
+// TestTempStoreMarksWhatItWrites: a temporary store records the minutes
+// of the requests and of the slow queries it wrote, and those only.
 func TestTempStoreMarksWhatItWrites(t *testing.T) {
 	s := openTemp(t)
 	w := s.NewWriter()
-	w.Request(t0, 200, nil)
-	w.Request(t0.Add(time.Hour), 200, nil)
+	w.Request(t0.Add(59*time.Second), 200, nil)
+	w.Request(t0.Add(time.Hour+time.Second), 200, nil)
 	w.Event(slowAt(t0.Add(90*time.Second), "A", 1, 1))
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	m := s.written
-	for sec, want := range map[int64]bool{t0.Unix(): true, t0.Add(time.Hour).Unix(): true, t0.Unix() + 1: false, t0.Unix() - 1: false, t0.Add(90 * time.Second).Unix(): false} {
-		if got := m.seconds.testAndSet(sec); got != want {
-			t.Errorf("second %s marked: %v, want %v", time.Unix(sec, 0).UTC(), got, want)
+	for minute, want := range map[int64]bool{t0.Unix(): true, t0.Add(time.Hour).Unix(): true, t0.Unix() + 60: false, t0.Unix() - 60: false, t0.Add(time.Hour).Unix() + 60: false} {
+		if got := m.requests.testAndSet(minute / 60); got != want {
+			t.Errorf("requests of minute %s marked: %v, want %v", time.Unix(minute, 0).UTC(), got, want)
 		}
 	}
 	for minute, want := range map[int64]bool{t0.Unix() + 60: true, t0.Unix(): false, t0.Unix() + 120: false} {
-		if got := m.minutes.testAndSet(minute / 60); got != want {
-			t.Errorf("minute %s marked: %v, want %v", time.Unix(minute, 0).UTC(), got, want)
+		if got := m.slow.testAndSet(minute / 60); got != want {
+			t.Errorf("slow queries of minute %s marked: %v, want %v", time.Unix(minute, 0).UTC(), got, want)
 		}
 	}
 }
@@ -332,8 +350,9 @@ func TestBitSet(t *testing.T) {
 }
 
 // TestWritersOfATempStoreAtOnce: Writers of one temporary store, writing
-// at once, each written behind, record what they write without a race
-// (go test -race), and every count is there.
+// at once, two written behind and two flushing, record what they write
+// without a race (go test -race), and every count is there, though their
+// seconds share minutes, and so keys.
 func TestWritersOfATempStoreAtOnce(t *testing.T) {
 	s := openTemp(t)
 	const writers, each = 4, 3000
@@ -346,7 +365,13 @@ func TestWritersOfATempStoreAtOnce(t *testing.T) {
 			for j := range each { // seconds of their own, interleaved in the same hours
 				w.Request(t0.Add(time.Duration(j*writers+i)*time.Second), 200, nil)
 				if j%500 == 499 {
-					if err := w.Checkpoint(timeline.Source{}, fmt.Sprint(i), []byte("x")); err != nil {
+					var err error
+					if i%2 == 0 {
+						err = w.Checkpoint(timeline.Source{}, fmt.Sprint(i), []byte("x"))
+					} else {
+						err = w.Flush()
+					}
+					if err != nil {
 						errs[i] = err
 						return
 					}
@@ -377,13 +402,13 @@ func TestTempStoreMarksBeforeItCommits(t *testing.T) {
 	err := s.db.Update(func(txn *badger.Txn) error {
 		r := newRollup()
 		r.add(200, nil, 1)
-		if err := s.addSecond(txn, t0.Unix(), r); err != nil {
+		if err := s.addMinute(txn, minute.Unix(), &minuteRollups{5: r}); err != nil {
 			return err
 		}
 		if err := s.addSlowMinute(txn, minute.Unix(), slowRollup{"A": {QueryID: "A", Count: 1}}); err != nil {
 			return err
 		}
-		if !s.written.second(t0.Unix()) || !s.written.minute(minute.Unix()) {
+		if !s.written.requestMinute(minute.Unix()) || !s.written.minute(minute.Unix()) {
 			t.Error("a rollup set in a transaction not yet committed is not marked")
 		}
 		return nil

@@ -730,4 +730,3 @@ func TestWriterBufferReusedAfterFlush(t *testing.T) {
 		})
 	}
 }
-

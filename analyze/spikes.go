@@ -96,6 +96,11 @@ func newSpotter(cfg Config) *spotter {
 
 // add takes the next second: after every second given before.
 func (sp *spotter) add(s timeline.Second) {
+	if sp.cur != nil && s.Time.Sub(sp.cur.end) >= sp.cfg.MergeGap {
+		// The spike can take no more seconds: it ends now, not at the
+		// next hot second (the gateway errors between would be held).
+		sp.end()
+	}
 	before := sp.sum
 	// The seconds of the last Baseline: appended at the end, dropped from
 	// the front (append moves the kept ones when it grows the slice, so
@@ -111,9 +116,6 @@ func (sp *spotter) add(s timeline.Second) {
 	sp.sum.gateway += g
 	sp.sum.requests += s.Requests()
 	if hot(s) {
-		if sp.cur != nil && s.Time.Sub(sp.cur.end) >= sp.cfg.MergeGap {
-			sp.end()
-		}
 		if sp.cur == nil {
 			sp.cur = &spike{window: window{start: s.Time}, atStart: before, atBaseline: sp.before(horizon)}
 		}

@@ -42,7 +42,8 @@ func spikes(secs []timeline.Second, cfg Config) ([]window, Noise) {
 
 // A spotter finds the incidents and the noise of a range (as spikes says)
 // in its seconds, given once each in time order: it holds the spike being
-// built with the gateway errors since it began, the seconds of the last
+// built with the gateway errors since it began (it ends once MergeGap has
+// passed its last hot second, so that they are few), the seconds of the last
 // Baseline (the running totals before each), the incidents found and the
 // noise — not the range's seconds, of which a fortnight of rotated logs
 // has over a million.

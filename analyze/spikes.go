@@ -42,7 +42,8 @@ func spikes(secs []timeline.Second, cfg Config) ([]window, Noise) {
 
 // A spotter finds the incidents and the noise of a range (as spikes says)
 // in its seconds, given once each in time order: it holds the spike being
-// built with the gateway errors since it began, the seconds of the last
+// built with the gateway errors since it began (it ends once MergeGap has
+// passed its last hot second, so that they are few), the seconds of the last
 // Baseline (the running totals before each), the incidents found and the
 // noise — not the range's seconds, of which a fortnight of rotated logs
 // has over a million.
@@ -96,6 +97,11 @@ func newSpotter(cfg Config) *spotter {
 
 // add takes the next second: after every second given before.
 func (sp *spotter) add(s timeline.Second) {
+	if sp.cur != nil && s.Time.Sub(sp.cur.end) >= sp.cfg.MergeGap {
+		// The spike can take no more seconds: it ends now, not at the
+		// next hot second (the gateway errors between would be held).
+		sp.end()
+	}
 	before := sp.sum
 	// The seconds of the last Baseline: appended at the end, dropped from
 	// the front (append moves the kept ones when it grows the slice, so
@@ -111,9 +117,6 @@ func (sp *spotter) add(s timeline.Second) {
 	sp.sum.gateway += g
 	sp.sum.requests += s.Requests()
 	if hot(s) {
-		if sp.cur != nil && s.Time.Sub(sp.cur.end) >= sp.cfg.MergeGap {
-			sp.end()
-		}
 		if sp.cur == nil {
 			sp.cur = &spike{window: window{start: s.Time}, atStart: before, atBaseline: sp.before(horizon)}
 		}

@@ -309,3 +309,36 @@ func TestIncidentsExplainedTogetherAsOneByOne(t *testing.T) {
 		}
 	}
 }
+
+// Once a spike can take no more seconds (MergeGap past its end), the
+// gateway errors after it are not held for it: a busy site's usual
+// trickle of 502s after its one spike was held, a second each (48 bytes:
+// ~60 MB for a fortnight's seconds), until the range ended. What it finds
+// stays what the definition finds.
+func TestSpotterHoldsNoSecondsPastTheSpikesReach(t *testing.T) {
+	cfg := DefaultConfig
+	var secs []timeline.Second
+	at := t0
+	for range 30 { // the spike: every request failed
+		secs = append(secs, timeline.Second{Time: at, Status: timeline.Counts{{Code: 502, Count: 50}}})
+		at = at.Add(time.Second)
+	}
+	for range 6 * 3600 { // the trickle: 1 of 100 requests, never hot
+		secs = append(secs, timeline.Second{Time: at, Status: timeline.Counts{{Code: 200, Count: 99}, {Code: 502, Count: 1}}})
+		at = at.Add(time.Second)
+	}
+	sp := newSpotter(cfg)
+	most := 0
+	for _, s := range secs {
+		sp.add(s)
+		most = max(most, len(sp.held))
+	}
+	if reach := 30 + int(cfg.MergeGap/time.Second); most > reach {
+		t.Errorf("the spotter held up to %d seconds at once; want at most the spike's and the %d MergeGap reaches past it", most, reach)
+	}
+	got, noise := sp.finish()
+	want, wantNoise := spikesByDefinition(secs, cfg)
+	if len(want) != 1 || !reflect.DeepEqual(got, want) || !reflect.DeepEqual(noise, wantNoise) {
+		t.Errorf("incidents %v, noise %+v; want %v (one), %+v", got, noise, want, wantNoise)
+	}
+}

@@ -261,21 +261,35 @@ func (t *totaller) totals() Totals {
 	return out
 }
 
-// secondsRead is how much of a range eachSecond reads at once.
-const secondsRead = time.Hour
+// secondsRead is how much of a range eachSecond reads at once, and
+// emptyRead how far it reads at most past a stretch without any second
+// (a stamp years off leaves decades of them).
+const (
+	secondsRead = time.Hour
+	emptyRead   = 24 * time.Hour
+)
 
 // eachSecond calls fn for each second r holds in [from, to), in time
 // order, reading them an hour at a time: at most an hour's seconds are
-// held at once, whatever the range.
+// held at once, whatever the range. After a read that found none, the
+// next reads twice as far, up to a day, until one finds some: a range
+// that holds a stamp decades off is read in tens of thousands of reads,
+// not millions.
 func eachSecond(r Reader, from, to time.Time, fn func(timeline.Second)) error {
+	step := secondsRead
 	for at := from; at.Before(to); {
-		next := timeline.Earlier(at.Add(secondsRead), to)
+		next := timeline.Earlier(at.Add(step), to)
 		secs, err := r.Seconds(at, next)
 		if err != nil {
 			return err
 		}
 		for _, s := range secs {
 			fn(s)
+		}
+		if len(secs) == 0 {
+			step = min(2*step, emptyRead)
+		} else {
+			step = secondsRead
 		}
 		at = next
 	}

@@ -342,3 +342,26 @@ func TestSpotterHoldsNoSecondsPastTheSpikesReach(t *testing.T) {
 		t.Errorf("incidents %v, noise %+v; want %v (one), %+v", got, noise, want, wantNoise)
 	}
 }
+
+// A range that holds a stamp years off (a broken line's) is mostly empty:
+// eachSecond reads its empty stretch a day at a time at most, and still
+// hands every second, those past the stretch too.
+func TestEachSecondCrossesEmptyYears(t *testing.T) {
+	var secs []timeline.Second
+	for i := range 7200 {
+		secs = append(secs, timeline.Second{Time: at(i), Status: timeline.Counts{{Code: 200, Count: 1}}})
+	}
+	far := timeline.Second{Time: at(0).AddDate(30, 0, 0), Status: timeline.Counts{{Code: 502, Count: 1}}}
+	secs = append(secs, far)
+	r := &countingReader{secs: secs}
+	var got []timeline.Second
+	if err := eachSecond(r, at(0), far.Time.Add(time.Second), func(s timeline.Second) { got = append(got, s) }); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, secs) {
+		t.Fatalf("got %d seconds, want %d", len(got), len(secs))
+	}
+	if days := 31 * 366; r.reads > days || r.most > 3600 {
+		t.Errorf("%d reads of at most %d seconds: want at most %d, of at most 3,600", r.reads, r.most, days)
+	}
+}

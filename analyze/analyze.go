@@ -214,9 +214,6 @@ func explain(r Reader, w window, cfg Config) (inc Incident, quoted bool, err err
 	}
 	byUpstream := map[string]*UpstreamShare{}
 	for _, s := range secs {
-		if s.Time.Before(w.start) || !s.Time.Before(w.end) {
-			continue
-		}
 		for _, c := range s.Status {
 			inc.Requests += c.Count
 			if c.Code >= 500 || isGateway(c.Code) {

@@ -57,23 +57,8 @@ const resetStem = "recv() failed (104: Connection reset by peer) / upstream prem
 // it terminated itself (SIGTERM) and those that crashed (any other signal
 // but SIGQUIT, a graceful stop).
 func childExits(recs []record) (crashed, terminated []record) {
-	n := 0
-	for _, ev := range recs {
-		if strings.Contains(ev.FPM.Message, sigterm) {
-			n++
-		}
-	}
-	if n == len(recs) { // php-fpm ended them all: the list itself, not a copy
-		return nil, slices.Clip(recs)
-	}
-	crashed, terminated = make([]record, 0, len(recs)-n), make([]record, 0, n)
-	for _, ev := range recs {
-		if strings.Contains(ev.FPM.Message, sigterm) {
-			terminated = append(terminated, ev)
-		} else if !strings.Contains(ev.FPM.Message, "signal 3 ") {
-			crashed = append(crashed, ev)
-		}
-	}
+	terminated, others := partition(recs, func(r record) bool { return strings.Contains(r.FPM.Message, sigterm) })
+	crashed, _ = partition(others, func(r record) bool { return !strings.Contains(r.FPM.Message, "signal 3 ") })
 	return crashed, terminated
 }
 

@@ -48,29 +48,37 @@ func (e evidenceSet) split(s signal) (fcgi, other []record) {
 	if e.halves[s] != nil {
 		return e.halves[s][0], e.halves[s][1]
 	}
-	all, n := e.sig[s], 0
-	for _, ev := range all {
-		if fastcgi(ev) {
+	fcgi, other = partition(e.sig[s], fastcgi)
+	e.halves[s] = &[2][]record{fcgi, other}
+	return fcgi, other
+}
+
+// partition returns the records of recs that are in, and the others, in
+// their order. When one side holds them all it is recs itself, not a copy
+// (an outage's lists hold hundreds of thousands of records), and the
+// other nil; either side has no room left, so that an append copies it.
+func partition(recs []record, in func(record) bool) (yes, no []record) {
+	n := 0
+	for _, r := range recs {
+		if in(r) {
 			n++
 		}
 	}
 	switch n {
-	case len(all): // one half holds them all: the list itself, not a copy
-		fcgi = slices.Clip(all)
+	case len(recs):
+		return slices.Clip(recs), nil
 	case 0:
-		other = slices.Clip(all)
-	default:
-		fcgi, other = make([]record, 0, n), make([]record, 0, len(all)-n)
-		for _, ev := range all {
-			if fastcgi(ev) {
-				fcgi = append(fcgi, ev)
-			} else {
-				other = append(other, ev)
-			}
+		return nil, slices.Clip(recs)
+	}
+	yes, no = make([]record, 0, n), make([]record, 0, len(recs)-n)
+	for _, r := range recs {
+		if in(r) {
+			yes = append(yes, r)
+		} else {
+			no = append(no, r)
 		}
 	}
-	e.halves[s] = &[2][]record{fcgi, other}
-	return fcgi, other
+	return yes, no
 }
 
 // joined returns the records of lists, one list after the other. A

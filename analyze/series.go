@@ -41,18 +41,9 @@ func (s Series) End() time.Time {
 	return s.Start.Add(time.Duration(int64(len(s.Requests))*s.Step) * time.Second)
 }
 
-// series buckets secs, the seconds of rng (its end included), with the
-// smallest step that needs at most MaxBuckets buckets.
-func series(secs []timeline.Second, rng TimeRange) Series {
-	s := newSeries(rng)
-	for _, sec := range secs {
-		s.add(sec)
-	}
-	return *s
-}
-
-// newSeries returns the empty series of rng, its buckets as series says;
-// add fills them a second at a time.
+// newSeries returns the empty series of rng (its end included), with the
+// smallest step that needs at most MaxBuckets buckets; add fills them a
+// second at a time.
 func newSeries(rng TimeRange) *Series {
 	s := &Series{Start: rng.Start.UTC(), Step: 1, Requests: []int64{}, Gateway: map[string][]int64{}}
 	if rng.Start.IsZero() || rng.End.Before(rng.Start) {

@@ -72,3 +72,12 @@ func TestSeries(t *testing.T) {
 		}
 	})
 }
+
+// series is the series of rng filled with secs.
+func series(secs []timeline.Second, rng TimeRange) Series {
+	s := newSeries(rng)
+	for _, sec := range secs {
+		s.add(sec)
+	}
+	return *s
+}

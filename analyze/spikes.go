@@ -25,28 +25,19 @@ func hot(s timeline.Second) bool {
 // maxNoiseBursts bounds the noise bursts listed in a result.
 const maxNoiseBursts = 20
 
-// spikes finds the incidents in the per-second counts: hot seconds closer
-// than MergeGap form a spike; a spike is an incident when it holds at least
-// MinErrors gateway errors, they are at least MinShare of its requests, and
-// that share is at least three times the share of the Baseline before it
-// (a site that always fails a little has no incident every second). Every
-// gateway error outside incidents is noise. secs are in time order, one
-// per second; a spotter does the work, a second at a time.
-func spikes(secs []timeline.Second, cfg Config) ([]window, Noise) {
-	sp := newSpotter(cfg)
-	for _, s := range secs {
-		sp.add(s)
-	}
-	return sp.finish()
-}
-
-// A spotter finds the incidents and the noise of a range (as spikes says)
-// in its seconds, given once each in time order: it holds the spike being
-// built with the gateway errors since it began (it ends once MergeGap has
-// passed its last hot second, so that they are few), the seconds of the last
-// Baseline (the running totals before each), the incidents found and the
-// noise — not the range's seconds, of which a fortnight of rotated logs
-// has over a million.
+// A spotter finds the incidents and the noise of a range in its
+// seconds, given once each in time order. Hot seconds closer than
+// MergeGap form a spike; a spike is an incident when it holds at least
+// MinErrors gateway errors, they are at least MinShare of its requests,
+// and that share is at least three times the share of the Baseline before
+// it (a site that always fails a little has no incident every second).
+// Every gateway error outside incidents is noise.
+//
+// It holds the spike being built with the gateway errors since it began
+// (it ends once MergeGap has passed its last hot second, so that they are
+// few), the seconds of the last Baseline (the running totals before
+// each), the incidents found and the noise — not the range's seconds, of
+// which a fortnight of rotated logs has over a million.
 //
 // The totals of any span it needs are differences of running totals: a
 // spike's own from those at its edges (before its first second, after its

@@ -50,6 +50,15 @@ func TestSpotterFindsWhatTheDefinitionFinds(t *testing.T) {
 	}
 }
 
+// spikes is what a spotter finds in secs, in time order, one per second.
+func spikes(secs []timeline.Second, cfg Config) ([]window, Noise) {
+	sp := newSpotter(cfg)
+	for _, s := range secs {
+		sp.add(s)
+	}
+	return sp.finish()
+}
+
 // randomSeconds is a few hours of a site's seconds, with gaps, quiet and
 // busy stretches, a trickle of gateway errors and bursts of them.
 func randomSeconds(rng *rand.Rand) []timeline.Second {

@@ -121,31 +121,7 @@ func (a *AccessLine) LastUpstreamAddr() []byte {
 // when a.JSONEscaped is set.
 func (a *AccessLine) Access() *Access {
 	j := a.JSONEscaped
-	x := &Access{
-		RemoteAddr:           accString(string(a.RemoteAddr), j),
-		RemoteUser:           accString(string(a.RemoteUser), j),
-		Method:               accString(string(a.Method), j),
-		URI:                  accString(string(a.URI), j),
-		Protocol:             accString(string(a.Protocol), j),
-		Status:               a.Status,
-		BodyBytesSent:        a.BodyBytesSent,
-		HTTPReferer:          accString(string(a.HTTPReferer), j),
-		HTTPUserAgent:        accString(string(a.HTTPUserAgent), j),
-		RequestTime:          a.RequestTime,
-		Host:                 accString(string(a.Host), j),
-		Connection:           a.Connection,
-		RequestID:            accString(string(a.RequestID), j),
-		XForwardedFor:        accString(string(a.XForwardedFor), j),
-		UpstreamAddr:         accString(string(a.UpstreamAddr), j),
-		UpstreamStatus:       accString(string(a.UpstreamStatus), j),
-		UpstreamResponseTime: accString(string(a.UpstreamResponseTime), j),
-		UpstreamConnectTime:  accString(string(a.UpstreamConnectTime), j),
-		UpstreamHeaderTime:   accString(string(a.UpstreamHeaderTime), j),
-	}
-	for i, v := range a.extra[:a.nextra] {
-		x.Extra[i] = AccessVar{Name: accString(string(v.Name), j), Value: accString(string(v.Value), j)}
-	}
-	return x
+	return a.access(func(b []byte) string { return accString(string(b), j) })
 }
 
 // AccessOf is Access for a line kept with its text: rec is the line a
@@ -154,20 +130,38 @@ func (a *AccessLine) Access() *Access {
 // own: a failed request kept in full costs one copy of its line, not one
 // per field (an outage keeps hundreds of thousands of them).
 func (a *AccessLine) AccessOf(rec []byte, text string) *Access {
-	if a.JSONEscaped || len(text) != len(rec) {
+	if a.JSONEscaped {
 		return a.Access()
 	}
-	in := func(b []byte) string { return SubstringOf(rec, text, b) }
+	return a.access(func(b []byte) string { return SubstringOf(rec, text, b) })
+}
+
+// access returns the line's Access, each string field made of its bytes
+// by str.
+func (a *AccessLine) access(str func([]byte) string) *Access {
 	x := &Access{
-		RemoteAddr: in(a.RemoteAddr), RemoteUser: in(a.RemoteUser), Method: in(a.Method), URI: in(a.URI),
-		Protocol: in(a.Protocol), Status: a.Status, BodyBytesSent: a.BodyBytesSent, HTTPReferer: in(a.HTTPReferer),
-		HTTPUserAgent: in(a.HTTPUserAgent), RequestTime: a.RequestTime, Host: in(a.Host), Connection: a.Connection,
-		RequestID: in(a.RequestID), XForwardedFor: in(a.XForwardedFor), UpstreamAddr: in(a.UpstreamAddr),
-		UpstreamStatus: in(a.UpstreamStatus), UpstreamResponseTime: in(a.UpstreamResponseTime),
-		UpstreamConnectTime: in(a.UpstreamConnectTime), UpstreamHeaderTime: in(a.UpstreamHeaderTime),
+		RemoteAddr:           str(a.RemoteAddr),
+		RemoteUser:           str(a.RemoteUser),
+		Method:               str(a.Method),
+		URI:                  str(a.URI),
+		Protocol:             str(a.Protocol),
+		Status:               a.Status,
+		BodyBytesSent:        a.BodyBytesSent,
+		HTTPReferer:          str(a.HTTPReferer),
+		HTTPUserAgent:        str(a.HTTPUserAgent),
+		RequestTime:          a.RequestTime,
+		Host:                 str(a.Host),
+		Connection:           a.Connection,
+		RequestID:            str(a.RequestID),
+		XForwardedFor:        str(a.XForwardedFor),
+		UpstreamAddr:         str(a.UpstreamAddr),
+		UpstreamStatus:       str(a.UpstreamStatus),
+		UpstreamResponseTime: str(a.UpstreamResponseTime),
+		UpstreamConnectTime:  str(a.UpstreamConnectTime),
+		UpstreamHeaderTime:   str(a.UpstreamHeaderTime),
 	}
 	for i, v := range a.extra[:a.nextra] {
-		x.Extra[i] = AccessVar{Name: in(v.Name), Value: in(v.Value)}
+		x.Extra[i] = AccessVar{Name: str(v.Name), Value: str(v.Value)}
 	}
 	return x
 }
@@ -175,9 +169,6 @@ func (a *AccessLine) AccessOf(rec []byte, text string) *Access {
 // SubstringOf returns the string b holds: text's substring at b's place
 // when b is a part of rec (text being string(rec)), else a copy.
 func SubstringOf(rec []byte, text string, b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
 	if off, ok := OffsetIn(rec, b); ok && len(text) == len(rec) {
 		return text[off : off+len(b)]
 	}
@@ -187,22 +178,24 @@ func SubstringOf(rec []byte, text string, b []byte) string {
 // OffsetIn returns where b starts in rec, when b is a part of rec's bytes
 // (not only equal to some): their addresses tell, not their contents.
 func OffsetIn(rec, b []byte) (int, bool) {
-	if len(rec) == 0 || len(b) == 0 {
-		return 0, false
-	}
-	off := int(uintptr(unsafe.Pointer(unsafe.SliceData(b))) - uintptr(unsafe.Pointer(unsafe.SliceData(rec))))
-	return off, off >= 0 && off <= len(rec)-len(b)
+	return offsetAt(unsafe.SliceData(rec), len(rec), unsafe.SliceData(b), len(b))
 }
 
 // OffsetOf returns where s starts in text, when s is a substring of text
 // by place (as the fields of Access from AccessOf, of NginxError, …), not
 // only by content: their addresses tell, no search.
 func OffsetOf(text, s string) (int, bool) {
-	if len(text) == 0 || len(s) == 0 {
+	return offsetAt(unsafe.StringData(text), len(text), unsafe.StringData(s), len(s))
+}
+
+// offsetAt returns where the n bytes at part start in the size bytes at
+// whole, when they are all among them.
+func offsetAt(whole *byte, size int, part *byte, n int) (int, bool) {
+	if size == 0 || n == 0 {
 		return 0, false
 	}
-	off := int(uintptr(unsafe.Pointer(unsafe.StringData(s))) - uintptr(unsafe.Pointer(unsafe.StringData(text))))
-	return off, off >= 0 && off <= len(text)-len(s)
+	off := int(uintptr(unsafe.Pointer(part)) - uintptr(unsafe.Pointer(whole)))
+	return off, off >= 0 && off <= size-n
 }
 
 // accString returns s, JSON-unescaped when json is set.

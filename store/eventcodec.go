@@ -265,16 +265,12 @@ func appendString(b []byte, s string) []byte {
 func appendField(b []byte, s, text string, from int) ([]byte, int) {
 	if s != "" {
 		i, ok := patterns.OffsetOf(text, s) // a parser's substring of the line: where it is, no search
-		switch {
-		case ok:
-		case from <= len(text):
+		if !ok {
 			if i = strings.Index(text[from:], s); i >= 0 {
 				i += from
-				break
+			} else {
+				i = strings.Index(text, s)
 			}
-			fallthrough
-		default:
-			i = strings.Index(text, s)
 		}
 		if i >= 0 {
 			return binary.AppendUvarint(binary.AppendUvarint(b, uint64(i)+1), uint64(len(s))), i + len(s)

@@ -176,17 +176,16 @@ func eachOfMinute(start int64, v []byte, fn func(sec int64, r []byte) error) err
 	return nil
 }
 
-// minuteSeconds is Seconds of a temporary store: the seconds in
+// eachMinuteSecond is eachSecond of a temporary store: the seconds in
 // [from, to) of the minutes that overlap it. A second is in it as its
 // key would be in a scan of second keys: from and to clamped to the keys'
 // range, and truncated to their second.
-func (s *Store) minuteSeconds(from, to time.Time) ([]timeline.Second, error) {
+func (s *Store) eachMinuteSecond(from, to time.Time, fn func(timeline.Second) error) error {
 	lo, hi := keySecond(from), keySecond(to)
 	if lo >= hi {
-		return nil, nil
+		return nil
 	}
-	var out []timeline.Second
-	err := s.scan(prefixMinute, time.Unix(minuteOf(lo), 0), time.Unix(hi, 0), nil, func(k, v []byte) error {
+	return s.scan(prefixMinute, time.Unix(minuteOf(lo), 0), time.Unix(hi, 0), nil, func(k, v []byte) error {
 		return eachOfMinute(keyTime(k).Unix(), v, func(sec int64, r []byte) error {
 			if sec < lo || sec >= hi {
 				return nil
@@ -195,11 +194,9 @@ func (s *Store) minuteSeconds(from, to time.Time) ([]timeline.Second, error) {
 			if err != nil {
 				return err
 			}
-			out = append(out, one)
-			return nil
+			return fn(one)
 		})
 	})
-	return out, err
 }
 
 // keySecond is the Unix second of t as a second's key holds it.

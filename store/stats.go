@@ -46,23 +46,15 @@ func (s *Store) Stats() (timeline.Stats, error) {
 	if err != nil {
 		return st, err
 	}
-	// A day's seconds at a time: a store of a year holds 31 M of them.
-	end := st.Last.Add(time.Second)
-	for from := st.First; from.Before(end); {
-		to := from.Add(24 * time.Hour)
-		if to.After(end) {
-			to = end
-		}
-		secs, err := s.Seconds(from, to)
-		if err != nil {
-			return st, err
-		}
-		for _, sec := range secs {
-			st.Seconds++
-			st.Requests += sec.Requests()
-			days[dayOf(sec.Time)] = true
-		}
-		from = to
+	// Counted as they are read: a store of a year holds 31 M seconds.
+	err = s.eachSecond(st.First, st.Last.Add(time.Second), func(sec timeline.Second) error {
+		st.Seconds++
+		st.Requests += sec.Requests()
+		days[dayOf(sec.Time)] = true
+		return nil
+	})
+	if err != nil {
+		return st, err
 	}
 	st.Days = len(days)
 	st.Sources, err = s.Sources()

@@ -311,19 +311,27 @@ func (s *Store) Sources() ([]timeline.Source, error) {
 
 // Seconds returns the rollups of the seconds in [from, to), in time order.
 func (s *Store) Seconds(from, to time.Time) ([]timeline.Second, error) {
-	if s.written != nil { // a temporary store: by the minute (minutes.go)
-		return s.minuteSeconds(from, to)
-	}
 	var out []timeline.Second
-	err := s.scan(prefixSecond, from, to, nil, func(k, v []byte) error {
-		sec, err := decodeSecond(keyTime(k).Unix(), v)
-		if err != nil {
-			return err
-		}
+	err := s.eachSecond(from, to, func(sec timeline.Second) error {
 		out = append(out, sec)
 		return nil
 	})
 	return out, err
+}
+
+// eachSecond calls fn with the rollup of each second in [from, to), in
+// time order, holding none of them (Stats counts a store's every second).
+func (s *Store) eachSecond(from, to time.Time, fn func(timeline.Second) error) error {
+	if s.written != nil { // a temporary store: by the minute (minutes.go)
+		return s.eachMinuteSecond(from, to, fn)
+	}
+	return s.scan(prefixSecond, from, to, nil, func(k, v []byte) error {
+		sec, err := decodeSecond(keyTime(k).Unix(), v)
+		if err != nil {
+			return err
+		}
+		return fn(sec)
+	})
 }
 
 // Events calls fn for each stored event with a time in [from, to), in time

@@ -375,7 +375,7 @@ func flushRollups[V any](s *Store, m map[int64]V, add func(*badger.Txn, int64, V
 // written stays pending.
 func (w *Writer) flushSeconds() error {
 	if w.s.written == nil { // a store that lives: a key per second
-		return flushRollups(w.s, w.seconds, w.s.addSecond)
+		return flushRollups(w.s, w.seconds, addSecond)
 	}
 	minutes := byMinute(w.seconds)
 	unlock := w.s.written.lockMinutes()
@@ -394,7 +394,7 @@ func (w *Writer) flushSeconds() error {
 func (s *Store) addSeconds(txn *badger.Txn, seconds map[int64]*rollup) error {
 	if s.written == nil {
 		for sec, counts := range seconds {
-			if err := s.addSecond(txn, sec, counts); err != nil {
+			if err := addSecond(txn, sec, counts); err != nil {
 				return err
 			}
 		}
@@ -411,7 +411,7 @@ func (s *Store) addSeconds(txn *badger.Txn, seconds map[int64]*rollup) error {
 // addSecond adds counts to the stored rollup of one second, in txn, in a
 // store that lives (a temporary store's are by the minute: addMinute). It
 // merges into a copy: counts stay as they were, whatever becomes of txn.
-func (s *Store) addSecond(txn *badger.Txn, sec int64, counts *rollup) error {
+func addSecond(txn *badger.Txn, sec int64, counts *rollup) error {
 	k := secondKey(sec)
 	merged := counts
 	item, err := txn.Get(k)

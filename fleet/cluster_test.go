@@ -144,6 +144,10 @@ func TestSharedDatabaseOnTwoHosts(t *testing.T) {
 		select {
 		case seq = <-batches:
 		case <-deadline:
+			for ci := range str.ListConsumers(context.Background()).Info() {
+				t.Logf("DEBUG consumer %s cluster %+v delivered %+v pending %d waiting %d ackpending %d", ci.Name, ci.Cluster, ci.Delivered, ci.NumPending, ci.NumWaiting, ci.NumAckPending)
+			}
+			t.Logf("DEBUG cons %+v", cons.Stats())
 			t.Fatalf("the consumer reached %d of %d", seq, info.State.LastSeq)
 		}
 	}
@@ -440,7 +444,10 @@ func (h *host) writeRest(t *testing.T) {
 }
 
 // awaitPublished waits for a round that began after the last commit and
-// published all it read.
+// published all it read. A round reads the store's edges after it fixed
+// the version it publishes up to: the second Range call from now is of a
+// round that began after now. Each round's end asks for another until one
+// is.
 func (h *host) awaitPublished(t *testing.T) {
 	t.Helper()
 	since := h.src.ranges.Load()
@@ -449,9 +456,10 @@ func (h *host) awaitPublished(t *testing.T) {
 	for {
 		select {
 		case r := <-h.rounds:
-			if r.err == nil && r.began > since {
+			if r.err == nil && r.began >= since+2 {
 				return
 			}
+			h.pump.Wake()
 		case <-deadline:
 			t.Fatalf("%s: not published", h.name)
 		}
@@ -475,14 +483,14 @@ func (h *host) awaitFailure(t *testing.T) {
 }
 
 // round is the end of one of the pump's rounds: why it failed, and the
-// count of the store's Range calls when it began.
+// count of the store's Range calls by then.
 type round struct {
 	err   error
 	began int64
 }
 
 // countingSource counts the pump's rounds as they begin (each reads the
-// store's Range first).
+// store's Range once it took its snapshot).
 type countingSource struct {
 	*store.Store
 	ranges atomic.Int64

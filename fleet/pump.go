@@ -380,16 +380,6 @@ func (p *Pump) round(ctx context.Context) error {
 	if err := p.resend(ctx); err != nil {
 		return err
 	}
-	first, last, ok, err := p.src.Range()
-	if err != nil {
-		return err
-	}
-	if day := first.Truncate(24 * time.Hour); ok && day.After(p.pruned) {
-		if err := p.src.PruneFleetPublished(day); err != nil { // the store's retention dropped those seconds
-			slog.Warn("cannot prune the fleet's state", "err", err)
-		}
-		p.pruned = day
-	}
 	limit := p.cfg.Now().Add(maxAhead).Truncate(time.Second) // the future waits for its time
 	// A round that failed goes on where it was; then a round of what was
 	// committed since it began: the first round that succeeds catches up.
@@ -405,7 +395,7 @@ func (p *Pump) round(ctx context.Context) error {
 	sent := 0
 	for chunk := 0; ; chunk++ {
 		if p.st.UpTo == 0 {
-			if err := p.begin(first, last, ok, limit); err != nil {
+			if err := p.begin(limit); err != nil {
 				return err
 			}
 		}
@@ -444,9 +434,6 @@ func (p *Pump) round(ctx context.Context) error {
 				break
 			}
 			resumed = false
-			if first, last, ok, err = p.src.Range(); err != nil {
-				return err
-			}
 		}
 		if err := ctx.Err(); err != nil {
 			return err
@@ -462,10 +449,24 @@ func (p *Pump) round(ctx context.Context) error {
 // stamped past the last round's clock, those up to limit; none stamped
 // more than MaxBacklog before the store's last second (those seconds and
 // records are counted as skipped).
-func (p *Pump) begin(first, last time.Time, ok bool, limit time.Time) error {
+func (p *Pump) begin(limit time.Time) error {
 	snap := p.src.FleetSnapshot()
 	upTo := snap.Version()
 	defer snap.Close()
+	// The store's edges read after the version is fixed hold every
+	// commit up to it: read before, a commit between the two (a
+	// follower's, of records stamped before the others') would be past
+	// the version the round moves to, and before where it starts.
+	first, last, ok, err := p.src.Range()
+	if err != nil {
+		return err
+	}
+	if day := first.Truncate(24 * time.Hour); ok && day.After(p.pruned) {
+		if err := p.src.PruneFleetPublished(day); err != nil { // the store's retention dropped those seconds
+			slog.Warn("cannot prune the fleet's state", "err", err)
+		}
+		p.pruned = day
+	}
 	st := p.st
 	st.UpTo, st.NewLimit, st.After = upTo, timeline.Later(st.Limit, limit), nil
 	if !ok {

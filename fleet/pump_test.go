@@ -64,7 +64,7 @@ func runPump(t *testing.T, st *store.Store, pub fleet.Publisher) *pumpRun {
 	return runPumpOf(t, "web1", st, pub)
 }
 
-func runPumpOf(t *testing.T, host string, st *store.Store, pub fleet.Publisher, with ...func(*fleet.PumpConfig)) *pumpRun {
+func runPumpOf(t *testing.T, host string, st fleet.Source, pub fleet.Publisher, with ...func(*fleet.PumpConfig)) *pumpRun {
 	t.Helper()
 	r := &pumpRun{rounds: make(chan error, 100), retry: make(chan time.Time)}
 	cfg := fleet.PumpConfig{Site: "shop", Host: host, Every: -1, Heartbeat: -1, QuietEvery: -1,
@@ -235,6 +235,57 @@ func TestPumpLateRecordAndRestart(t *testing.T) {
 	if got := records(t, fst, "web1:"); len(got) != 2 {
 		t.Errorf("the fleet holds %d records, want 2", len(got))
 	}
+}
+
+// TestACommitAsARoundBeginsIsNotLost: a follower commits records stamped
+// before all the store held (MariaDB's start, read after nginx's first
+// requests) just as a round begins, after the round read the store's
+// edges. The round publishes them, or the next: none is lost. (The round
+// used to read the edges before it fixed the version it publishes up to:
+// such a commit was past the version, and before where the round began.)
+func TestACommitAsARoundBeginsIsNotLost(t *testing.T) {
+	for _, empty := range []bool{false, true} {
+		t.Run(map[bool]string{false: "after the first requests", true: "into an empty store"}[empty], func(t *testing.T) {
+			st := openStore(t, "web1")
+			if !empty {
+				commit(t, st, t0.Add(30*time.Second), 502, 1, gatewayLine(t0.Add(30*time.Second), 0))
+			}
+			src := &committingAtRange{Store: st, commit: func() {
+				commit(t, st, t0, 200, 1, gatewayLine(t0, 500))
+			}}
+			ms := newMemStream()
+			r := runPumpOf(t, "web1", src, ms)
+			if err := r.await(t); err != nil {
+				t.Fatal(err)
+			}
+			r.p.Wake()
+			if err := r.await(t); err != nil {
+				t.Fatal(err)
+			}
+			fst := consume(t, ms)
+			want, got := records(t, st, ""), records(t, fst, "web1:")
+			if n := map[bool]int{false: 2, true: 1}[empty]; len(want) != n || !slices.Equal(got, want) {
+				t.Errorf("the fleet holds %q, the host %q", got, want)
+			}
+			if want, got := secondsOf(t, st), secondsOf(t, fst); !maps.Equal(want, got) {
+				t.Errorf("the fleet counts %v, the host %v", got, want)
+			}
+		})
+	}
+}
+
+// committingAtRange is a store that commits, once, right after its first
+// Range is read.
+type committingAtRange struct {
+	*store.Store
+	commit func()
+	once   sync.Once
+}
+
+func (c *committingAtRange) Range() (first, last time.Time, ok bool, err error) {
+	first, last, ok, err = c.Store.Range()
+	c.once.Do(c.commit)
+	return first, last, ok, err
 }
 
 // TestPumpPacesItsRounds: after a round, the Pump waits Every before it

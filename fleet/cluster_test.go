@@ -144,10 +144,10 @@ func TestSharedDatabaseOnTwoHosts(t *testing.T) {
 		select {
 		case seq = <-batches:
 		case <-deadline:
-			for ci := range str.ListConsumers(context.Background()).Info() {
-				t.Logf("DEBUG consumer %s cluster %+v delivered %+v pending %d waiting %d ackpending %d", ci.Name, ci.Cluster, ci.Delivered, ci.NumPending, ci.NumWaiting, ci.NumAckPending)
+			for ci := range str.ListConsumers(context.Background()).Info() { // what the stream tells of its consumers
+				t.Logf("stream consumer %s on %+v: delivered %+v, %d pending, %d pulls waiting", ci.Name, ci.Cluster, ci.Delivered, ci.NumPending, ci.NumWaiting)
 			}
-			t.Logf("DEBUG cons %+v", cons.Stats())
+			t.Logf("consumer %+v", cons.Stats())
 			t.Fatalf("the consumer reached %d of %d", seq, info.State.LastSeq)
 		}
 	}

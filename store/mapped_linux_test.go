@@ -93,13 +93,7 @@ func mappedRSS(t *testing.T, dir string) int64 {
 // (docs/benchmarks.md, "The daemon catching up a backlog"). Once level 0
 // changed, Commit gives them back; the store still reads every event.
 func TestQuietStoreGivesBackWhatItWrote(t *testing.T) {
-	dir := t.TempDir()
-	s, err := openWith(dir, quietOptions(dir).WithMemTableSize(1<<20).WithValueThreshold(64<<10))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.quiet = true
-	defer s.Close()
+	s, dir := openSmallQuiet(t)
 	const commits, each = 400, 100
 	for c := range commits { // ~40 MB of texts that compress to half
 		w := s.NewWriter()

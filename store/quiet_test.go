@@ -208,13 +208,7 @@ func fpmTrace(t time.Time, off int64, frames int) *patterns.Event {
 // backlog"); at quietLevelZeroTables, a table is written out from its
 // memtable, and compacted about once.
 func TestQuietStoreRewritesABacklogOnce(t *testing.T) {
-	dir := t.TempDir()
-	s, err := openWith(dir, quietOptions(dir).WithMemTableSize(1<<20).WithValueThreshold(64<<10))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.quiet = true
-	defer s.Close()
+	s, dir := openSmallQuiet(t)
 	t0 := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
 	const commits, each = 1000, 50
 	for c := range commits {
@@ -245,6 +239,21 @@ func TestQuietStoreRewritesABacklogOnce(t *testing.T) {
 	if err := s.Events(t0, t0.Add(13*time.Hour), func(*patterns.Event) error { n++; return nil }); err != nil || n != 2*commits*each {
 		t.Errorf("read %d events (%v), want %d", n, err, 2*commits*each)
 	}
+}
+
+// openSmallQuiet opens a quiet store in a new directory, with 1 MiB
+// memtables: a few MB of commits write out and compact many tables. The
+// test's end closes it.
+func openSmallQuiet(t *testing.T) (*Store, string) {
+	t.Helper()
+	dir := t.TempDir()
+	s, err := openWith(dir, quietOptions(dir).WithMemTableSize(1<<20).WithValueThreshold(64<<10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.quiet = true
+	t.Cleanup(func() { s.Close() })
+	return s, dir
 }
 
 // tablesWritten reports how many tables a store in dir wrote since it was

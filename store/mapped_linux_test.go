@@ -85,3 +85,49 @@ func mappedRSS(t *testing.T, dir string) int64 {
 	}
 	return total
 }
+
+// TestQuietStoreGivesBackWhatItWrote: a daemon's store (OpenQuiet) writes
+// its memtables out as tables and compacts them on Commit, and the pages
+// of the tables written and read stay mapped, resident: a daemon that read
+// an outage's backlog from the start held ~100 MB of them for good
+// (docs/benchmarks.md, "The daemon catching up a backlog"). Once level 0
+// changed, Commit gives them back; the store still reads every event.
+func TestQuietStoreGivesBackWhatItWrote(t *testing.T) {
+	s, dir := openSmallQuiet(t)
+	const commits, each = 400, 100
+	for c := range commits { // ~40 MB of texts that compress to half
+		w := s.NewWriter()
+		for j := range each {
+			i := c*each + j
+			var text strings.Builder
+			for k := range 60 {
+				fmt.Fprintf(&text, " %x", uint64(i*61+k+1)*0x9e3779b97f4a7c15)
+			}
+			if err := w.Event(&patterns.Event{Time: t0.Add(time.Duration(i) * time.Millisecond), Kind: patterns.KindNginxError, Path: "error.log",
+				Offset: int64(i), Text: text.String(), Error: &patterns.NginxError{Level: "error"}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Commit(map[string][]byte{"error.log": fmt.Append(nil, c)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var tables int64
+	for _, l := range s.db.Levels() {
+		tables += l.Size
+	}
+	resident := mappedRSS(t, dir)
+	t.Logf("the store's files resident after its commits: %d bytes; its tables: %d bytes", resident, tables)
+	if tables < 16<<20 {
+		t.Fatalf("the store's tables hold %d bytes: the test needs more than its memtables", tables)
+	}
+	// What was written since level 0 last changed stays: the memtables'
+	// logs, and a table written out since the last commit.
+	if limit := int64(8 << 20); resident > limit {
+		t.Errorf("%d bytes of the store's files resident after its commits, %d in its tables: want at most %d", resident, tables, limit)
+	}
+	n := 0
+	if err := s.Events(t0, t0.Add(commits*each*time.Millisecond), func(*patterns.Event) error { n++; return nil }); err != nil || n != commits*each {
+		t.Errorf("read %d events (%v), want %d", n, err, commits*each)
+	}
+}

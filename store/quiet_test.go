@@ -2,6 +2,8 @@ package store
 
 import (
 	"fmt"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -194,4 +196,80 @@ func fpmTrace(t time.Time, off int64, frames int) *patterns.Event {
 		fmt.Fprintf(&text, "[0x00007f%010x] %s() %s:%d\n", i, f.Function, f.File, f.Line)
 	}
 	return &patterns.Event{Time: t, Kind: patterns.KindFPMSlow, Path: "/var/log/php8.2-fpm-slow.log", Offset: off, Text: text.String(), FPMSlow: fs}
+}
+
+// TestQuietStoreRewritesABacklogOnce: a daemon reading a backlog commits
+// each log at its own instant — the error log's events of one hour, the
+// access log's of another, their positions —, so that every level-0 table
+// spans nearly all the store, and a compaction rewrites it. Compacting at
+// every second table, a quiet store wrote each of its tables ~12 times
+// over (a 1.1 GB backlog: ~700 tables written for 60, 323–346 MB of RSS
+// in their builders, docs/benchmarks.md, "The daemon catching up a
+// backlog"); at quietLevelZeroTables, a table is written out from its
+// memtable, and compacted about once.
+func TestQuietStoreRewritesABacklogOnce(t *testing.T) {
+	s, dir := openSmallQuiet(t)
+	t0 := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	const commits, each = 1000, 50
+	for c := range commits {
+		w := s.NewWriter()
+		for j := range each {
+			i := c*each + j
+			for f, at := range []time.Time{t0, t0.Add(12 * time.Hour)} { // the two logs' instants
+				var text strings.Builder
+				for k := range 30 {
+					fmt.Fprintf(&text, " %x", uint64(i*61+k+1+f<<40)*0x9e3779b97f4a7c15)
+				}
+				if err := w.Event(&patterns.Event{Time: at.Add(time.Duration(i) * time.Millisecond), Kind: patterns.KindNginxError, Path: fmt.Sprint("log", f),
+					Offset: int64(i), Text: text.String(), Error: &patterns.NginxError{Level: "error"}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := w.Commit(map[string][]byte{"log0": fmt.Append(nil, c), "log1": fmt.Append(nil, c)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	written, kept := tablesWritten(t, dir)
+	t.Logf("%d tables written, %d kept", written, kept)
+	if written > 3*kept { // 66 and 33 here; 240 and 20 compacting at every second table
+		t.Errorf("%d tables written for the %d kept: want each written out and compacted about once", written, kept)
+	}
+	n := 0
+	if err := s.Events(t0, t0.Add(13*time.Hour), func(*patterns.Event) error { n++; return nil }); err != nil || n != 2*commits*each {
+		t.Errorf("read %d events (%v), want %d", n, err, 2*commits*each)
+	}
+}
+
+// openSmallQuiet opens a quiet store in a new directory, with 1 MiB
+// memtables: a few MB of commits write out and compact many tables. The
+// test's end closes it.
+func openSmallQuiet(t *testing.T) (*Store, string) {
+	t.Helper()
+	dir := t.TempDir()
+	s, err := openWith(dir, quietOptions(dir).WithMemTableSize(1<<20).WithValueThreshold(64<<10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.quiet = true
+	t.Cleanup(func() { s.Close() })
+	return s, dir
+}
+
+// tablesWritten reports how many tables a store in dir wrote since it was
+// created (their numbers count up from 1), and how many it holds.
+func tablesWritten(t *testing.T, dir string) (written, kept int) {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join(dir, "*.sst"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		id, err := strconv.Atoi(strings.TrimSuffix(filepath.Base(n), ".sst"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		written = max(written, id)
+	}
+	return written, len(names)
 }

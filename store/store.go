@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -36,8 +37,10 @@ type Store struct {
 	dir     string
 	removal bool // remove dir on Close (temporary store)
 	// quiet: Badger's compactors are not running (OpenQuiet); Commit
-	// compacts level 0 itself.
-	quiet bool
+	// compacts level 0 itself, and gives back the mapped pages once level
+	// 0 changed (level0: its tables when it last did).
+	quiet  bool
+	level0 atomic.Int64
 	// holder: this process wrote the holder file, removed on Close.
 	holder bool
 	// release gives back the temporary store's mapped table pages

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 
 	"github.com/logcause/logcause/config"
 )
@@ -163,8 +164,19 @@ func (j *JetStream) LastID(ctx context.Context, subject string) (string, bool, e
 
 // Feed is a site's subjects, in stream order, from a sequence on.
 type Feed struct {
-	it jetstream.MessagesContext
+	it       jetstream.MessagesContext
+	detached func() bool // stops the stop of it when Subscribe's ctx ends
 }
+
+// maxResets bounds how many times the library's ordered consumer tries to
+// create its next consumer after it lost one (a server gone, a missed
+// heartbeat) before Fetch fails and the Consumer subscribes again, its
+// own backoff between. Left unbounded (the library's default), a consumer
+// whose creation a killed server was to answer kept the fleet waiting for
+// minutes: each attempt, with the same name, timed out (10 s) and was
+// tried again, and not even SIGTERM ended the wait
+// (TestFleetOnARealCluster).
+const maxResets = 3
 
 // Subscribe returns the messages of site's subjects from the stream
 // sequence from on (0: from the first). It is an ordered consumer: the
@@ -178,7 +190,9 @@ func (j *JetStream) Subscribe(ctx context.Context, site string, from uint64) (Fe
 	if err := j.EnsureStream(ctx); err != nil {
 		return nil, err
 	}
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{SubjectPrefix + "." + site + ".>"}, NamePrefix: "logcause-fleet-" + site}
+	// A name of its own each time: one the stream still assigns to a
+	// server that went away is never answered.
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{SubjectPrefix + "." + site + ".>"}, NamePrefix: "logcause-fleet-" + site + "-" + nuid.Next(), MaxResetAttempts: maxResets}
 	if from > 0 {
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
 	}
@@ -190,7 +204,9 @@ func (j *JetStream) Subscribe(ctx context.Context, site string, from uint64) (Fe
 	if err != nil {
 		return nil, fmt.Errorf("cannot consume the stream %s for site %s: %w", StreamName, site, err)
 	}
-	return &Feed{it: it}, nil
+	// The library's waits between its attempts to create a consumer do
+	// not see ctx, only the end of the iterator: ctx's end stops it.
+	return &Feed{it: it, detached: context.AfterFunc(ctx, it.Stop)}, nil
 }
 
 // batchGap is how long Fetch waits for one more message of a batch: a
@@ -226,7 +242,10 @@ func (f *Feed) Fetch(ctx context.Context) ([]Delivery, error) {
 }
 
 // Close stops the feed.
-func (f *Feed) Close() { f.it.Stop() }
+func (f *Feed) Close() {
+	f.detached()
+	f.it.Stop()
+}
 
 // Delivery is one message consumed: its subject, its sequence in the
 // stream, its body, and how many messages followed it in the stream when

@@ -64,17 +64,32 @@ func TestFleetOnARealCluster(t *testing.T) {
 	}
 	f := startChild(t, "plain", t.TempDir(), "fleet", "--config", fcfg, "--store", filepath.Join(dir, "fleet-store"))
 
+	var children []*child // running: on a failure, what they said is told
+	defer func() {
+		if !t.Failed() {
+			return
+		}
+		for _, c := range children {
+			c.signal(syscall.SIGQUIT) // Go's runtime prints every goroutine's stack, and exits
+			_, out, errs := c.wait()
+			t.Logf("%s:\nstdout %s\nstderr %s", strings.Join(c.cmd.Args, " "), strings.Join(out, "\n"), strings.Join(errs, "\n"))
+		}
+	}()
 	web1 := watch("web1")
+	children = append(children, f, web1)
 	f.expect(f.out, "web1") // web1's gateway errors reached the fleet
 	nodes[2].kill(t)
 	web2 := watch("web2")
+	children = append(children, web2)
 	line := f.expectLine(f.out, "shared by 2 nodes")
 	for _, want := range []string{"db_unresponsive", "web1 50%", "web2 50%"} {
 		if !strings.Contains(line, want) {
 			t.Errorf("the fleet's incident %q does not say %q", line, want)
 		}
 	}
-	for _, c := range []*child{web1, web2, f} {
+	ending := children
+	children = nil
+	for _, c := range ending {
 		c.signal(syscall.SIGTERM)
 		if code, _, errs := c.wait(); code != exitOK {
 			t.Errorf("exit %d: %q", code, errs)

@@ -72,8 +72,9 @@ func isFile(p string) bool { st, err := os.Stat(p); return err == nil && st.Mode
 // and stops it (by its PID) when the test ends.
 func Start(t testing.TB, flags ...string) *Mailpit {
 	t.Helper()
-	m := &Mailpit{SMTPPort: freeport.Loopback(t), implicit: slices.Contains(flags, "--smtp-require-tls"), exited: make(chan struct{})}
-	httpAddr := "127.0.0.1:" + strconv.Itoa(freeport.Loopback(t))
+	ports := freeport.Loopbacks(t, 2) // two different ones
+	m := &Mailpit{SMTPPort: ports[0], implicit: slices.Contains(flags, "--smtp-require-tls"), exited: make(chan struct{})}
+	httpAddr := "127.0.0.1:" + strconv.Itoa(ports[1])
 	m.api = "http://" + httpAddr + "/api/v1/"
 	args := append([]string{"--smtp", "127.0.0.1:" + strconv.Itoa(m.SMTPPort), "--listen", httpAddr,
 		"--database", filepath.Join(t.TempDir(), "mailpit.db"), "--disable-version-check"}, flags...)

@@ -43,11 +43,13 @@ func (d *Daemon) keep(s *incidentState) error { return KeepIncident(d.st, s.Star
 // resolved.
 func (d *Daemon) analyzeRecent(now time.Time, resolve bool) error {
 	rng := analyze.TimeRange{Start: now.Add(-d.cfg.Window), End: now}
+	began := d.cfg.Now()
 	res, err := analyze.Analyze(d.st, rng, d.cfg.Analysis)
 	if err != nil {
 		return err
 	}
-	if d.cfg.Stack != nil && (d.wouldTell(res, now) || resolve && d.resolveDue(now)) {
+	again := d.cfg.Stack != nil && (d.wouldTell(res, now) || resolve && d.resolveDue(now))
+	if again {
 		// Explained again with the servers' configuration, read now (a fix
 		// applied since the last incident shows; an idle daemon reads
 		// nothing).
@@ -57,6 +59,8 @@ func (d *Daemon) analyzeRecent(now time.Time, resolve bool) error {
 			return err
 		}
 	}
+	// What an analysis costs (the daemon during an outage: docs/benchmarks.md).
+	slog.Debug("analyzed", "took", d.cfg.Now().Sub(began), "incidents", len(res.Incidents), "explained_again", again, "at_tick", resolve)
 	u, err := d.observe(res, now)
 	if err != nil {
 		return err

@@ -90,10 +90,12 @@ func (d *Daemon) wouldTell(res analyze.Result, now time.Time) bool {
 }
 
 // resolveDue reports whether an open incident is to resolve at now: its
-// final report is to be explained with the configuration.
+// final report is to be explained with the configuration. One whose
+// quiet was not read yet is not (quietRead): a daemon behind its logs
+// would explain it twice at every tick.
 func (d *Daemon) resolveDue(now time.Time) bool {
 	for _, s := range d.incidents {
-		if s.open() && !now.Before(s.Latest.End.Add(d.cfg.ResolveAfter)) {
+		if s.open() && !now.Before(s.Latest.End.Add(d.cfg.ResolveAfter)) && d.quietRead(s.Latest.End) {
 			return true
 		}
 	}
@@ -162,6 +164,17 @@ func gatewayErrors(inc analyze.Incident) int64 {
 	return n
 }
 
+// quietRead reports whether the daemon read the quiet past end that a
+// resolution needs: requests stamped ResolveAfter past it, or every
+// followed log to its end. A daemon behind its logs (an analysis of a long
+// outage holds its committer up for seconds) has not: the lines it is
+// still to read may hold more of the incident's gateway errors, and
+// resolved, it would open it again at once (docs/benchmarks.md, "The
+// daemon during a live outage").
+func (d *Daemon) quietRead(end time.Time) bool {
+	return !d.readTo.Before(end.Add(d.cfg.ResolveAfter)) || !d.status.behind()
+}
+
 // covered reports whether a gateway error at t belongs to an open
 // incident: no reason to analyze at once.
 func (d *Daemon) covered(t time.Time) bool {
@@ -187,7 +200,7 @@ func (d *Daemon) tell(now time.Time, u Update, resolve bool) error {
 				delete(d.incidents, start)
 			}
 			continue
-		case resolve && !now.Before(s.Latest.End.Add(d.cfg.ResolveAfter)):
+		case resolve && !now.Before(s.Latest.End.Add(d.cfg.ResolveAfter)) && d.quietRead(s.Latest.End):
 			s.Resolved = now
 			u.Resolved = append(u.Resolved, s.Latest)
 			slog.Info("incident resolved", "start", s.Start, "end", s.Latest.End, "root_cause", s.Latest.RootCause)

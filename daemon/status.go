@@ -184,16 +184,7 @@ func (d *Daemon) Status() Status {
 	slices.SortFunc(st.Files, func(a, b FileStatus) int { return strings.Compare(a.Path, b.Path) })
 	slices.SortFunc(st.Incidents, func(a, b IncidentState) int { return a.Start.Compare(b.Start) })
 	for i := range st.Files {
-		f := &st.Files[i]
-		f.Size, f.Behind = -1, 0
-		fi, err := os.Stat(f.Path)
-		if err != nil {
-			continue
-		}
-		f.Size, f.Behind = fi.Size(), fi.Size()
-		if id := ids[f.Path]; !id.IsZero() && sameInode(fi, id) {
-			f.Behind = max(0, fi.Size()-f.Offset)
-		}
+		st.Files[i].Size, st.Files[i].Behind = sizeBehind(st.Files[i].Path, st.Files[i].Offset, ids[st.Files[i].Path])
 	}
 	st.StoreBytes, _ = d.st.DiskUsage()
 	return st
@@ -212,6 +203,36 @@ func (d *Daemon) Report(ctx context.Context, since, until time.Time) (analyze.Re
 		cfg.Stack = d.cfg.Stack()
 	}
 	return pipeline.Report(d.st, since, until, cfg)
+}
+
+// sizeBehind returns the size of the file at path (-1: none there) and
+// what of it is not committed yet: past offset when it is the file of id,
+// all of it otherwise.
+func sizeBehind(path string, offset int64, id ingest.Identity) (size, behind int64) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return -1, 0
+	}
+	if !id.IsZero() && sameInode(fi, id) {
+		return fi.Size(), max(0, fi.Size()-offset)
+	}
+	return fi.Size(), fi.Size()
+}
+
+// behind reports whether a followed log holds what is not committed yet.
+func (s *status) behind() bool {
+	s.mu.Lock()
+	files := make([]fileStatus, 0, len(s.files))
+	for _, f := range s.files {
+		files = append(files, *f)
+	}
+	s.mu.Unlock()
+	for _, f := range files {
+		if _, b := sizeBehind(f.Path, f.Offset, f.id); b > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // sameInode reports whether fi is the file of id (device and inode).

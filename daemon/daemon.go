@@ -134,7 +134,6 @@ type Daemon struct {
 	prunedDay int64                        // the UTC day of the last prune
 	incidents map[time.Time]*incidentState // the incidents known, by the start they were announced with
 	status    *status                      // what Status returns (status.go)
-	readTo    time.Time                    // the stamp of the newest request committed
 }
 
 // New returns a Daemon that keeps what it reads in st.

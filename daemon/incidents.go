@@ -165,14 +165,14 @@ func gatewayErrors(inc analyze.Incident) int64 {
 }
 
 // quietRead reports whether the daemon read the quiet past end that a
-// resolution needs: requests stamped ResolveAfter past it, or every
-// followed log to its end. A daemon behind its logs (an analysis of a long
-// outage holds its committer up for seconds) has not: the lines it is
-// still to read may hold more of the incident's gateway errors, and
-// resolved, it would open it again at once (docs/benchmarks.md, "The
-// daemon during a live outage").
+// resolution needs: each followed log read ResolveAfter past it (records
+// stamped so late committed), or to its end. A daemon behind its logs (an
+// analysis of a long outage holds its committer up for seconds) has not:
+// the lines it is still to read may hold more of the incident's gateway
+// errors, and resolved, it would open it again at once (docs/benchmarks.md,
+// "The daemon during a live outage").
 func (d *Daemon) quietRead(end time.Time) bool {
-	return !d.readTo.Before(end.Add(d.cfg.ResolveAfter)) || !d.status.behind()
+	return d.status.readPast(end.Add(d.cfg.ResolveAfter))
 }
 
 // covered reports whether a gateway error at t belongs to an open

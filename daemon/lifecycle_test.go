@@ -247,6 +247,24 @@ func TestABehindDaemonDoesNotResolve(t *testing.T) {
 	}
 }
 
+// TestOneLogBehindHoldsTheResolution: another log read to now does not
+// show the quiet of the incident's log, still to be read (a small log's
+// follower commits between two analyses, the outage's log waits).
+func TestOneLogBehindHoldsTheResolution(t *testing.T) {
+	access, st := healthyStore(t)
+	other := filepath.Join(t.TempDir(), "other.access.log")
+	appendTo(t, other, utcAccess(0, 40, 200))
+	l := startLifecycle(t, st, access, daemon.Config{FromStart: true}, other)
+	defer l.stop()
+	l.s.await(t, access, other)
+	one(t, "the opening", l.write(56, utcAccess(40, 50, 200)+utcAccess(50, 55, 502)), 1, 0, 0)
+	l.writeTo(other, 86, utcAccess(40, 86, 200))
+	appendTo(t, access, utcAccess(55, 86, 502)) // written, not read yet
+	if u := l.tick(86); len(u) != 0 {
+		t.Fatalf("the other log read to now, the incident's not: %+v", u)
+	}
+}
+
 // TestABusyDaemonResolves: on a busy site a log is seldom read to its end
 // at a tick; requests read ResolveAfter past the incident's end show the
 // quiet all the same.

@@ -222,11 +222,6 @@ func (r *runner) committed(b batch) (urgent bool) {
 	// Where a follower started again (a reload) goes on from.
 	r.life.records += b.source.Records - r.prior[b.path].Records
 	r.saved[b.path], r.prior[b.path] = b.position, b.source
-	for _, q := range b.requests {
-		if q.at.After(r.d.readTo) {
-			r.d.readTo = q.at
-		}
-	}
 	if slices.ContainsFunc(b.events, func(ev *patterns.Event) bool { return ev.Access == nil }) && r.d.unexplained() {
 		return true
 	}

@@ -81,8 +81,9 @@ type status struct {
 
 type fileStatus struct {
 	FileStatus
-	id   ingest.Identity
-	seen timeline.Source // counts the store held at the last commit
+	id     ingest.Identity
+	seen   timeline.Source // counts the store held at the last commit
+	readTo time.Time       // the stamp of its newest request or event committed
 }
 
 func newStatus() *status {
@@ -142,6 +143,16 @@ func (s *status) committed(b batch, err error, now time.Time) {
 	f.Unparsed += max(0, b.source.Unparsed-f.seen.Unparsed)
 	f.seen = b.source
 	f.Offset, f.id = pos.Offset, pos.ID
+	for _, r := range b.requests {
+		if r.at.After(f.readTo) {
+			f.readTo = r.at
+		}
+	}
+	for _, ev := range b.events {
+		if ev.Time.After(f.readTo) {
+			f.readTo = ev.Time
+		}
+	}
 }
 
 // update notes what an analysis changed among the incidents, and forgets
@@ -219,8 +230,9 @@ func sizeBehind(path string, offset int64, id ingest.Identity) (size, behind int
 	return fi.Size(), fi.Size()
 }
 
-// behind reports whether a followed log holds what is not committed yet.
-func (s *status) behind() bool {
+// readPast reports whether every followed log was read past t: records
+// stamped t or later committed, or all it holds.
+func (s *status) readPast(t time.Time) bool {
 	s.mu.Lock()
 	files := make([]fileStatus, 0, len(s.files))
 	for _, f := range s.files {
@@ -228,11 +240,13 @@ func (s *status) behind() bool {
 	}
 	s.mu.Unlock()
 	for _, f := range files {
-		if _, b := sizeBehind(f.Path, f.Offset, f.id); b > 0 {
-			return true
+		if f.readTo.Before(t) {
+			if _, b := sizeBehind(f.Path, f.Offset, f.id); b > 0 {
+				return false
+			}
 		}
 	}
-	return false
+	return true
 }
 
 // sameInode reports whether fi is the file of id (device and inode).

@@ -84,6 +84,7 @@ type fileStatus struct {
 	id     ingest.Identity
 	seen   timeline.Source // counts the store held at the last commit
 	readTo time.Time       // the stamp of its newest request or event committed
+	ended  bool            // its follower ended: what it holds is not read
 }
 
 func newStatus() *status {
@@ -111,6 +112,15 @@ func (s *status) follow(f pipeline.File, pos ingest.Position, prior timeline.Sou
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.files[f.Path] = &fileStatus{FileStatus: FileStatus{Path: f.Path, Format: f.Format.Kind.String(), Offset: pos.Offset}, id: pos.ID, seen: prior}
+}
+
+// unfollow notes that the follower of path ended.
+func (s *status) unfollow(path string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f := s.files[path]; f != nil {
+		f.ended = true
+	}
 }
 
 // committed notes a batch committed at now, or the error of its commit.
@@ -231,7 +241,8 @@ func sizeBehind(path string, offset int64, id ingest.Identity) (size, behind int
 }
 
 // readPast reports whether every followed log was read past t: records
-// stamped t or later committed, or all it holds.
+// stamped t or later committed, or all it holds (a log no longer followed
+// — removed by a reload, unreadable — is not waited for).
 func (s *status) readPast(t time.Time) bool {
 	s.mu.Lock()
 	files := make([]fileStatus, 0, len(s.files))
@@ -240,7 +251,7 @@ func (s *status) readPast(t time.Time) bool {
 	}
 	s.mu.Unlock()
 	for _, f := range files {
-		if f.readTo.Before(t) {
+		if !f.ended && f.readTo.Before(t) {
 			if _, b := sizeBehind(f.Path, f.Offset, f.id); b > 0 {
 				return false
 			}

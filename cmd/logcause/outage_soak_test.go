@@ -3,7 +3,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,13 +10,6 @@ import (
 	"slices"
 	"testing"
 	"time"
-)
-
-var (
-	outageDuration = flag.Duration("outage.duration", 90*time.Second, "how long the live outage lasts")
-	outageRate     = flag.Int("outage.rate", 1000, "gateway errors (502s with their error line) written per second")
-	outageBase     = flag.Int("outage.base", 100, "requests still served (static files, status 200-202) per second meanwhile")
-	outageInterval = flag.Duration("outage.interval", 10*time.Second, "watch's --interval (its default: 10s)")
 )
 
 // TestLiveOutage measures the real `logcause watch` while a site is down,

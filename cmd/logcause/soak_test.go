@@ -33,6 +33,12 @@ import (
 var (
 	soakDuration = flag.Duration("soak.duration", 2*time.Minute, "how long the soak writes traffic")
 	soakRate     = flag.Int("soak.rate", 2000, "access-log lines written per second, all files together")
+
+	// TestLiveOutage's (outage_soak_test.go).
+	outageDuration = flag.Duration("outage.duration", 90*time.Second, "how long the live outage lasts")
+	outageRate     = flag.Int("outage.rate", 1000, "gateway errors (502s with their error line) written per second")
+	outageBase     = flag.Int("outage.base", 100, "requests still served (static files, status 200-202) per second meanwhile")
+	outageInterval = flag.Duration("outage.interval", 10*time.Second, "watch's --interval (its default: 10s)")
 )
 
 // The soak's schedule, besides its duration.

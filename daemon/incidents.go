@@ -43,11 +43,13 @@ func (d *Daemon) keep(s *incidentState) error { return KeepIncident(d.st, s.Star
 // resolved.
 func (d *Daemon) analyzeRecent(now time.Time, resolve bool) error {
 	rng := analyze.TimeRange{Start: now.Add(-d.cfg.Window), End: now}
+	began := d.cfg.Now()
 	res, err := analyze.Analyze(d.st, rng, d.cfg.Analysis)
 	if err != nil {
 		return err
 	}
-	if d.cfg.Stack != nil && (d.wouldTell(res, now) || resolve && d.resolveDue(now)) {
+	again := d.cfg.Stack != nil && (d.wouldTell(res, now) || resolve && d.resolveDue(now))
+	if again {
 		// Explained again with the servers' configuration, read now (a fix
 		// applied since the last incident shows; an idle daemon reads
 		// nothing).
@@ -57,6 +59,8 @@ func (d *Daemon) analyzeRecent(now time.Time, resolve bool) error {
 			return err
 		}
 	}
+	// What an analysis costs (the daemon during an outage: docs/benchmarks.md).
+	slog.Debug("analyzed", "took", d.cfg.Now().Sub(began), "incidents", len(res.Incidents), "explained_again", again, "at_tick", resolve)
 	u, err := d.observe(res, now)
 	if err != nil {
 		return err
@@ -86,10 +90,12 @@ func (d *Daemon) wouldTell(res analyze.Result, now time.Time) bool {
 }
 
 // resolveDue reports whether an open incident is to resolve at now: its
-// final report is to be explained with the configuration.
+// final report is to be explained with the configuration. One whose
+// quiet was not read yet is not (quietRead): a daemon behind its logs
+// would explain it twice at every tick.
 func (d *Daemon) resolveDue(now time.Time) bool {
 	for _, s := range d.incidents {
-		if s.open() && !now.Before(s.Latest.End.Add(d.cfg.ResolveAfter)) {
+		if s.open() && !now.Before(s.Latest.End.Add(d.cfg.ResolveAfter)) && d.quietRead(s.Latest.End) {
 			return true
 		}
 	}
@@ -158,6 +164,17 @@ func gatewayErrors(inc analyze.Incident) int64 {
 	return n
 }
 
+// quietRead reports whether the daemon read the quiet past end that a
+// resolution needs: each followed log read ResolveAfter past it (records
+// stamped so late committed), or to its end. A daemon behind its logs (an
+// analysis of a long outage holds its committer up for seconds) has not:
+// the lines it is still to read may hold more of the incident's gateway
+// errors, and resolved, it would open it again at once (docs/benchmarks.md,
+// "The daemon during a live outage").
+func (d *Daemon) quietRead(end time.Time) bool {
+	return d.status.readPast(end.Add(d.cfg.ResolveAfter))
+}
+
 // covered reports whether a gateway error at t belongs to an open
 // incident: no reason to analyze at once.
 func (d *Daemon) covered(t time.Time) bool {
@@ -183,7 +200,7 @@ func (d *Daemon) tell(now time.Time, u Update, resolve bool) error {
 				delete(d.incidents, start)
 			}
 			continue
-		case resolve && !now.Before(s.Latest.End.Add(d.cfg.ResolveAfter)):
+		case resolve && !now.Before(s.Latest.End.Add(d.cfg.ResolveAfter)) && d.quietRead(s.Latest.End):
 			s.Resolved = now
 			u.Resolved = append(u.Resolved, s.Latest)
 			slog.Info("incident resolved", "start", s.Start, "end", s.Latest.End, "root_cause", s.Latest.RootCause)

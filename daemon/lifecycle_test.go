@@ -19,6 +19,7 @@ import (
 	"github.com/logcause/logcause/ingest"
 	"github.com/logcause/logcause/patterns"
 	"github.com/logcause/logcause/pipeline"
+	"github.com/logcause/logcause/stackconf"
 	"github.com/logcause/logcause/store"
 )
 
@@ -207,6 +208,76 @@ func TestIncidentsOpenUpdateAndResolve(t *testing.T) {
 	l.write(100, utcAccess(90, 100, 200))
 	if u := l.tick(101); len(u) != 0 {
 		t.Errorf("after the incident: %+v", u)
+	}
+}
+
+// TestABehindDaemonDoesNotResolve: a daemon behind its logs (an analysis
+// of a long outage held its committer up) does not resolve an incident on
+// a quiet it has not read: the lines still to read hold more of its
+// gateway errors. Once they are read, the incident goes on, and resolves
+// ResolveAfter after its new end. Meanwhile its ticks do not explain it
+// again with the servers' configuration for a final report: an analysis
+// of a long outage takes seconds, and would take twice as long.
+func TestABehindDaemonDoesNotResolve(t *testing.T) {
+	access, st := healthyStore(t)
+	var stackReads atomic.Int64
+	stack := func() *stackconf.Config { stackReads.Add(1); return &stackconf.Config{} }
+	l := startLifecycle(t, st, access, daemon.Config{FromStart: true, Stack: stack})
+	defer l.stop()
+	l.s.await(t, access)
+	one(t, "the opening", l.write(56, utcAccess(40, 50, 200)+utcAccess(50, 55, 502)), 1, 0, 0)
+
+	appendTo(t, access, utcAccess(55, 90, 502)) // written, not read yet
+	reads := stackReads.Load()
+	if u := l.tick(86); len(u) != 0 {
+		t.Fatalf("31 s after the end read, the log not read to its end: %+v", u)
+	}
+	if n := stackReads.Load() - reads; n != 0 {
+		t.Errorf("the tick read the servers' configuration %d times, for a resolution not due", n)
+	}
+	l.clock.set(at(90))
+	l.s.await(t, access)
+	// Analyzed at this tick: grown by more than half, told as an update.
+	if inc := one(t, "29 s after the new end", l.tick(90+29), 0, 1, 0); !inc.End.Equal(at(90)) {
+		t.Errorf("updated %s–%s", inc.Start, inc.End)
+	}
+	inc := one(t, "30 s after the new end", l.tick(90+30), 0, 0, 1)
+	if !inc.Start.Equal(at(50)) || !inc.End.Equal(at(90)) || inc.Status["502"] != 120 {
+		t.Errorf("resolved %s–%s with %v", inc.Start, inc.End, inc.Status)
+	}
+}
+
+// TestOneLogBehindHoldsTheResolution: another log read to now does not
+// show the quiet of the incident's log, still to be read (a small log's
+// follower commits between two analyses, the outage's log waits).
+func TestOneLogBehindHoldsTheResolution(t *testing.T) {
+	access, st := healthyStore(t)
+	other := filepath.Join(t.TempDir(), "other.access.log")
+	appendTo(t, other, utcAccess(0, 40, 200))
+	l := startLifecycle(t, st, access, daemon.Config{FromStart: true}, other)
+	defer l.stop()
+	l.s.await(t, access, other)
+	one(t, "the opening", l.write(56, utcAccess(40, 50, 200)+utcAccess(50, 55, 502)), 1, 0, 0)
+	l.writeTo(other, 86, utcAccess(40, 86, 200))
+	appendTo(t, access, utcAccess(55, 86, 502)) // written, not read yet
+	if u := l.tick(86); len(u) != 0 {
+		t.Fatalf("the other log read to now, the incident's not: %+v", u)
+	}
+}
+
+// TestABusyDaemonResolves: on a busy site a log is seldom read to its end
+// at a tick; requests read ResolveAfter past the incident's end show the
+// quiet all the same.
+func TestABusyDaemonResolves(t *testing.T) {
+	access, st := healthyStore(t)
+	l := startLifecycle(t, st, access, daemon.Config{FromStart: true})
+	defer l.stop()
+	l.s.await(t, access)
+	one(t, "the opening", l.write(56, utcAccess(40, 50, 200)+utcAccess(50, 55, 502)), 1, 0, 0)
+	l.write(86, utcAccess(55, 86, 200))
+	appendTo(t, access, utcAccess(86, 87, 200)) // written, not read yet
+	if inc := one(t, "requests read 30 s past the end", l.tick(86), 0, 0, 1); !inc.End.Equal(at(55)) {
+		t.Errorf("resolved %s–%s", inc.Start, inc.End)
 	}
 }
 

@@ -265,6 +265,7 @@ func (r *runner) uncoveredErrors() int64 {
 // failed is a gap and a warning, and is tried again when it changes.
 func (r *runner) end(e followEnd) error {
 	delete(r.following, e.path)
+	r.d.status.unfollow(e.path)
 	stopped := r.followerEnded(e.path)
 	var se *storeError
 	switch {

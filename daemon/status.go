@@ -81,8 +81,10 @@ type status struct {
 
 type fileStatus struct {
 	FileStatus
-	id   ingest.Identity
-	seen timeline.Source // counts the store held at the last commit
+	id     ingest.Identity
+	seen   timeline.Source // counts the store held at the last commit
+	readTo time.Time       // the stamp of its newest request or event committed
+	ended  bool            // its follower ended: what it holds is not read
 }
 
 func newStatus() *status {
@@ -110,6 +112,15 @@ func (s *status) follow(f pipeline.File, pos ingest.Position, prior timeline.Sou
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.files[f.Path] = &fileStatus{FileStatus: FileStatus{Path: f.Path, Format: f.Format.Kind.String(), Offset: pos.Offset}, id: pos.ID, seen: prior}
+}
+
+// unfollow notes that the follower of path ended.
+func (s *status) unfollow(path string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f := s.files[path]; f != nil {
+		f.ended = true
+	}
 }
 
 // committed notes a batch committed at now, or the error of its commit.
@@ -142,6 +153,16 @@ func (s *status) committed(b batch, err error, now time.Time) {
 	f.Unparsed += max(0, b.source.Unparsed-f.seen.Unparsed)
 	f.seen = b.source
 	f.Offset, f.id = pos.Offset, pos.ID
+	for _, r := range b.requests {
+		if r.at.After(f.readTo) {
+			f.readTo = r.at
+		}
+	}
+	for _, ev := range b.events {
+		if ev.Time.After(f.readTo) {
+			f.readTo = ev.Time
+		}
+	}
 }
 
 // update notes what an analysis changed among the incidents, and forgets
@@ -184,16 +205,7 @@ func (d *Daemon) Status() Status {
 	slices.SortFunc(st.Files, func(a, b FileStatus) int { return strings.Compare(a.Path, b.Path) })
 	slices.SortFunc(st.Incidents, func(a, b IncidentState) int { return a.Start.Compare(b.Start) })
 	for i := range st.Files {
-		f := &st.Files[i]
-		f.Size, f.Behind = -1, 0
-		fi, err := os.Stat(f.Path)
-		if err != nil {
-			continue
-		}
-		f.Size, f.Behind = fi.Size(), fi.Size()
-		if id := ids[f.Path]; !id.IsZero() && sameInode(fi, id) {
-			f.Behind = max(0, fi.Size()-f.Offset)
-		}
+		st.Files[i].Size, st.Files[i].Behind = sizeBehind(st.Files[i].Path, st.Files[i].Offset, ids[st.Files[i].Path])
 	}
 	st.StoreBytes, _ = d.st.DiskUsage()
 	return st
@@ -212,6 +224,40 @@ func (d *Daemon) Report(ctx context.Context, since, until time.Time) (analyze.Re
 		cfg.Stack = d.cfg.Stack()
 	}
 	return pipeline.Report(d.st, since, until, cfg)
+}
+
+// sizeBehind returns the size of the file at path (-1: none there) and
+// what of it is not committed yet: past offset when it is the file of id,
+// all of it otherwise.
+func sizeBehind(path string, offset int64, id ingest.Identity) (size, behind int64) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return -1, 0
+	}
+	if !id.IsZero() && sameInode(fi, id) {
+		return fi.Size(), max(0, fi.Size()-offset)
+	}
+	return fi.Size(), fi.Size()
+}
+
+// readPast reports whether every followed log was read past t: records
+// stamped t or later committed, or all it holds (a log no longer followed
+// — removed by a reload, unreadable — is not waited for).
+func (s *status) readPast(t time.Time) bool {
+	s.mu.Lock()
+	files := make([]fileStatus, 0, len(s.files))
+	for _, f := range s.files {
+		files = append(files, *f)
+	}
+	s.mu.Unlock()
+	for _, f := range files {
+		if !f.ended && f.readTo.Before(t) {
+			if _, b := sizeBehind(f.Path, f.Offset, f.id); b > 0 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // sameInode reports whether fi is the file of id (device and inode).

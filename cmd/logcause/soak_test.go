@@ -33,6 +33,12 @@ import (
 var (
 	soakDuration = flag.Duration("soak.duration", 2*time.Minute, "how long the soak writes traffic")
 	soakRate     = flag.Int("soak.rate", 2000, "access-log lines written per second, all files together")
+
+	// TestLiveOutage's (outage_soak_test.go).
+	outageDuration = flag.Duration("outage.duration", 90*time.Second, "how long the live outage lasts")
+	outageRate     = flag.Int("outage.rate", 1000, "gateway errors (502s with their error line) written per second")
+	outageBase     = flag.Int("outage.base", 100, "requests still served (static files, status 200-202) per second meanwhile")
+	outageInterval = flag.Duration("outage.interval", 10*time.Second, "watch's --interval (its default: 10s)")
 )
 
 // The soak's schedule, besides its duration.
@@ -98,6 +104,11 @@ type soak struct {
 	storeDir string
 	cfg      string
 	sd       *systemd
+	interval string // watch's --interval
+	rate     int    // access-log lines of the logs' own status written per second
+	errMsg   string // the nginx error line's message of a failed request
+	rssFlat  bool   // check that each process's RSS stays flat
+	verbose  bool   // watch --verbose: its debug messages too
 
 	access     []*soakLog
 	errLog     *soakLog
@@ -121,7 +132,8 @@ type soakBurstAt struct{ from, to time.Time }
 type soakSample struct {
 	at         time.Duration // since the process started
 	rss        int64
-	anon, file int64 // RssAnon (the heap, stacks, Badger's allocations) and RssFile (Badger's mapped tables and value log)
+	cpu        time.Duration // CPU time used so far
+	anon, file int64         // RssAnon (the heap, stacks, Badger's allocations) and RssFile (Badger's mapped tables and value log)
 }
 
 type soakEvent struct {
@@ -139,7 +151,8 @@ func newSoak(t *testing.T, d time.Duration) *soak {
 	dir := t.TempDir()
 	s := &soak{t: t, d: d, dir: dir, logs: filepath.Join(dir, "logs"), logs2: filepath.Join(dir, "logs2"),
 		storeDir: filepath.Join(dir, "store"), cfg: filepath.Join(dir, "logcause.yaml"),
-		written: map[int64]map[int]int64{}}
+		written: map[int64]map[int]int64{}, interval: "2s", rate: *soakRate, rssFlat: true,
+		errMsg: "connect() to unix:/run/php/php8.2-fpm.sock failed (111: Connection refused) while connecting to upstream"}
 	s.bin = filepath.Join(dir, "logcause")
 	if out, err := exec.Command("go", "build", "-o", s.bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v: %s", err, out)
@@ -260,7 +273,7 @@ func (s *soak) run() {
 
 // writeAccess writes the access lines due at el, spread over the logs.
 func (s *soak) writeAccess(el time.Duration, now time.Time) {
-	due := int64(math.Round(el.Seconds()*float64(*soakRate))) - s.lines
+	due := int64(math.Round(el.Seconds()*float64(s.rate))) - s.lines
 	stamp := now.UTC().Format("02/Jan/2006:15:04:05 -0700")
 	for i := range due {
 		s.writeRequest(s.access[int(s.lines+i)%len(s.access)], stamp, now, "GET /page.php?id=%d", 0)
@@ -293,8 +306,8 @@ func (s *soak) writeRequest(l *soakLog, stamp string, now time.Time, uri string,
 func (s *soak) writeError(now time.Time) {
 	s.errs++
 	n := s.errs
-	line := fmt.Sprintf("%s [error] 1234#1234: *%d connect() to unix:/run/php/php8.2-fpm.sock failed (111: Connection refused) while connecting to upstream, client: 10.0.0.1, server: shop, request: \"GET /cart.php?soak-err=%d HTTP/1.1\", upstream: \"fastcgi://unix:/run/php/php8.2-fpm.sock:\", host: \"shop\"\n",
-		now.UTC().Format("2006/01/02 15:04:05"), n, n)
+	line := fmt.Sprintf("%s [error] 1234#1234: *%d %s, client: 10.0.0.1, server: shop, request: \"GET /cart.php?soak-err=%d HTTP/1.1\", upstream: \"fastcgi://unix:/run/php/php8.2-fpm.sock:\", host: \"shop\"\n",
+		now.UTC().Format("2006/01/02 15:04:05"), n, s.errMsg, n)
 	if _, err := s.errLog.f.WriteString(line); err != nil {
 		s.t.Fatal(err)
 	}
@@ -424,9 +437,12 @@ func (s *soak) start() {
 	s.procs++
 	w := &soakWatch{s: s, proc: s.procs, exited: make(chan struct{}), news: make(chan struct{}, 1)}
 	w.cmd = exec.Command(s.bin, "watch", "--config", s.cfg, "--store", s.storeDir, "--tz", "UTC",
-		"--from-start", "--format", "json", "--interval", "2s", "--resolve-after", soakResolve.String(),
+		"--from-start", "--format", "json", "--interval", s.interval, "--resolve-after", soakResolve.String(),
 		"--nginx-conf", filepath.Join(s.dir, "nginx.conf"), "--config-root", filepath.Join(s.dir, "root"),
 		"--listen", "127.0.0.1:0")
+	if s.verbose {
+		w.cmd.Args = append(w.cmd.Args, "--verbose")
+	}
 	// The watchdog's pings, from the daemon's committing loop, are what
 	// awaitCaughtUp waits on between two looks at its status.
 	w.cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+s.sd.path, "WATCHDOG_USEC=400000")
@@ -520,9 +536,13 @@ func (w *soakWatch) sample() {
 	if err != nil {
 		return // exiting
 	}
+	cpu, err := w.cpuSoFar()
+	if err != nil {
+		return // exiting
+	}
 	if kb := procField(data, "VmRSS"); kb > 0 {
 		w.s.rss[w.proc-1] = append(w.s.rss[w.proc-1], soakSample{
-			at: time.Since(w.started), rss: kb << 10,
+			at: time.Since(w.started), rss: kb << 10, cpu: cpu,
 			anon: procField(data, "RssAnon") << 10, file: procField(data, "RssFile") << 10,
 		})
 	}
@@ -531,14 +551,23 @@ func (w *soakWatch) sample() {
 // cpuTime returns the CPU time the daemon used (utime+stime of
 // /proc/PID/stat, in clock ticks of 10 ms).
 func (w *soakWatch) cpuTime() time.Duration {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", w.cmd.Process.Pid))
+	cpu, err := w.cpuSoFar()
 	if err != nil {
 		w.s.t.Fatal(err)
+	}
+	return cpu
+}
+
+// cpuSoFar is cpuTime, or an error once the process is gone.
+func (w *soakWatch) cpuSoFar() (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", w.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
 	}
 	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
 	ut, _ := strconv.ParseInt(f[11], 10, 64)
 	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * 10 * time.Millisecond
+	return time.Duration(ut+st) * 10 * time.Millisecond, nil
 }
 
 // ended keeps what the process said once it exited.
@@ -793,7 +822,7 @@ func (s *soak) check() {
 				float64(peak(part, rss))/(1<<20), float64(peak(part, func(x soakSample) int64 { return x.anon }))/(1<<20),
 				float64(peak(part, func(x soakSample) int64 { return x.file }))/(1<<20))
 		}
-		if float64(last) > soakRSSGrowth*float64(second) {
+		if s.rssFlat && float64(last) > soakRSSGrowth*float64(second) {
 			fail("watch %d's RSS grew: %.1f MB at most in its last quarter, %.1f MB in its second", i+1, float64(last)/(1<<20), float64(second)/(1<<20))
 		}
 	}

@@ -265,6 +265,21 @@ func TestOneLogBehindHoldsTheResolution(t *testing.T) {
 	}
 }
 
+// TestAnUnfinishedLineDoesNotHoldTheResolution: a last line without
+// newline (being written, or left so by a writer that died) is no line
+// still to read: the incident resolves when its quiet is read.
+func TestAnUnfinishedLineDoesNotHoldTheResolution(t *testing.T) {
+	access, st := healthyStore(t)
+	l := startLifecycle(t, st, access, daemon.Config{FromStart: true})
+	defer l.stop()
+	l.s.await(t, access)
+	one(t, "the opening", l.write(56, utcAccess(40, 50, 200)+utcAccess(50, 55, 502)), 1, 0, 0)
+	appendTo(t, access, `127.0.0.1 - - [23/Nov/2026:14:01:26 +0000] "GET /never-ended`)
+	if inc := one(t, "30 s after the end, a line unfinished", l.tick(86), 0, 0, 1); !inc.End.Equal(at(55)) {
+		t.Errorf("resolved %s–%s", inc.Start, inc.End)
+	}
+}
+
 // TestABusyDaemonResolves: on a busy site a log is seldom read to its end
 // at a tick; requests read ResolveAfter past the incident's end show the
 // quiet all the same.

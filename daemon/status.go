@@ -1,8 +1,11 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"maps"
 	"os"
 	"slices"
@@ -241,8 +244,10 @@ func sizeBehind(path string, offset int64, id ingest.Identity) (size, behind int
 }
 
 // readPast reports whether every followed log was read past t: records
-// stamped t or later committed, or all it holds (a log no longer followed
-// — removed by a reload, unreadable — is not waited for).
+// stamped t or later committed, or every line it holds (a log no longer
+// followed — removed by a reload, unreadable — is not waited for; a last
+// line without newline, still being written or left so by a writer that
+// died, is not a line yet).
 func (s *status) readPast(t time.Time) bool {
 	s.mu.Lock()
 	files := make([]fileStatus, 0, len(s.files))
@@ -251,13 +256,40 @@ func (s *status) readPast(t time.Time) bool {
 	}
 	s.mu.Unlock()
 	for _, f := range files {
-		if !f.ended && f.readTo.Before(t) {
-			if _, b := sizeBehind(f.Path, f.Offset, f.id); b > 0 {
-				return false
-			}
+		if !f.ended && f.readTo.Before(t) && lineUnread(f.Path, f.Offset, f.id) {
+			return false
 		}
 	}
 	return true
+}
+
+// lineUnread reports whether the file at path holds a whole line not
+// committed yet: past offset when it is the file of id, anywhere
+// otherwise (its follower is to read it from its start). A file that
+// cannot be read holds none the daemon can read.
+func lineUnread(path string, offset int64, id ingest.Identity) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	if id.IsZero() || !sameInode(fi, id) {
+		offset = 0
+	}
+	if fi.Size() <= offset {
+		return false
+	}
+	buf := make([]byte, 64<<10)
+	n, err := f.ReadAt(buf, offset)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return false
+	}
+	// More than a read's worth is more than a line being written.
+	return bytes.IndexByte(buf[:n], '\n') >= 0 || fi.Size()-offset > int64(len(buf))
 }
 
 // sameInode reports whether fi is the file of id (device and inode).

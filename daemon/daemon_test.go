@@ -54,6 +54,40 @@ func (s *stepper) waker(path string) ingest.Waker {
 
 // await wakes the followers of paths each time they wait, until each has
 // committed (records of multi-line logs are handed on after quiet rounds).
+// awaitRead waits until d committed every line of its logs: a follower
+// that read a file in more commits than one was awaited for, or that
+// holds its last line until a quiet round shows no continuation comes,
+// is woken until it has committed it all.
+func (s *stepper) awaitRead(t *testing.T, d *daemon.Daemon) {
+	t.Helper()
+	deadline := time.After(20 * time.Second) // a bound, not a pace
+	for {
+		var behind []string
+		for _, f := range d.Status().Files {
+			if f.Behind > 0 {
+				behind = append(behind, f.Path)
+			}
+		}
+		if len(behind) == 0 {
+			return
+		}
+		s.mu.Lock()
+		for _, p := range behind {
+			select {
+			case s.wake[p] <- struct{}{}: // buffered: taken at its next wait
+			default:
+			}
+		}
+		s.mu.Unlock()
+		select {
+		case <-s.commits:
+		case <-s.waiting:
+		case <-deadline:
+			t.Fatalf("the logs were not read: %+v", d.Status().Files)
+		}
+	}
+}
+
 func (s *stepper) await(t *testing.T, paths ...string) {
 	t.Helper()
 	want := map[string]bool{}
@@ -150,11 +184,12 @@ func TestWatchFollowsReportsAndResumes(t *testing.T) {
 	}
 
 	now := time.Date(2026, 11, 23, 13, 1, 30, 0, time.UTC) // the daemon's clock: after the lines
+	var d *daemon.Daemon
 	start := func(fromStart bool) (*stepper, *syncBuffer, chan time.Time, func()) {
 		s := newStepper()
 		out := &syncBuffer{}
 		ticks := make(chan time.Time)
-		d := daemon.New(st, daemon.Config{Files: files, Zone: zone, Limits: ingest.DefaultLimits, FromStart: fromStart,
+		d = daemon.New(st, daemon.Config{Files: files, Zone: zone, Limits: ingest.DefaultLimits, FromStart: fromStart,
 			Now:   func() time.Time { return now },
 			Ticks: ticks, Waker: s.waker, Hook: printOpened(out),
 			Stack:    func() *stackconf.Config { return stackconf.Read(os.DirFS(root), root) },
@@ -174,6 +209,7 @@ func TestWatchFollowsReportsAndResumes(t *testing.T) {
 	appendTo(t, errlog, nginxErr.String())
 	appendTo(t, access, accessLines(40, 50, 200)+accessLines(50, 60, 502)+accessLines(60, 70, 200))
 	s.await(t, access, errlog, fpm)
+	s.awaitRead(t, d) // a log read in two commits: the first one ended the await
 
 	ticks <- now
 	<-s.done

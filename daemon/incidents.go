@@ -95,11 +95,17 @@ func (d *Daemon) wouldTell(res analyze.Result, now time.Time) bool {
 // would explain it twice at every tick.
 func (d *Daemon) resolveDue(now time.Time) bool {
 	for _, s := range d.incidents {
-		if s.open() && !now.Before(s.Latest.End.Add(d.cfg.ResolveAfter)) && d.quietRead(s.Latest.End) {
+		if s.open() && d.quietFor(s, now) {
 			return true
 		}
 	}
 	return false
+}
+
+// quietFor reports whether s has been quiet for ResolveAfter at now, and
+// the daemon read that quiet (quietRead).
+func (d *Daemon) quietFor(s *incidentState, now time.Time) bool {
+	return !now.Before(s.Latest.End.Add(d.cfg.ResolveAfter)) && d.quietRead(s.Latest.End)
 }
 
 // observe takes in an analysis: its new incidents open (and so does a
@@ -200,7 +206,7 @@ func (d *Daemon) tell(now time.Time, u Update, resolve bool) error {
 				delete(d.incidents, start)
 			}
 			continue
-		case resolve && !now.Before(s.Latest.End.Add(d.cfg.ResolveAfter)) && d.quietRead(s.Latest.End):
+		case resolve && d.quietFor(s, now):
 			s.Resolved = now
 			u.Resolved = append(u.Resolved, s.Latest)
 			slog.Info("incident resolved", "start", s.Start, "end", s.Latest.End, "root_cause", s.Latest.RootCause)

@@ -264,32 +264,26 @@ func (s *status) readPast(t time.Time) bool {
 }
 
 // lineUnread reports whether the file at path holds a whole line not
-// committed yet: past offset when it is the file of id, anywhere
-// otherwise (its follower is to read it from its start). A file that
-// cannot be read holds none the daemon can read.
+// committed yet (sizeBehind: past offset when it is the file of id,
+// anywhere otherwise). A file that cannot be read holds none the daemon
+// can read.
 func lineUnread(path string, offset int64, id ingest.Identity) bool {
+	size, behind := sizeBehind(path, offset, id)
+	if behind <= 0 {
+		return false
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return false
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return false
-	}
-	if id.IsZero() || !sameInode(fi, id) {
-		offset = 0
-	}
-	if fi.Size() <= offset {
-		return false
-	}
-	buf := make([]byte, 64<<10)
-	n, err := f.ReadAt(buf, offset)
+	buf := make([]byte, min(behind, 64<<10))
+	n, err := f.ReadAt(buf, size-behind)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return false
 	}
 	// More than a read's worth is more than a line being written.
-	return bytes.IndexByte(buf[:n], '\n') >= 0 || fi.Size()-offset > int64(len(buf))
+	return bytes.IndexByte(buf[:n], '\n') >= 0 || behind > int64(len(buf))
 }
 
 // sameInode reports whether fi is the file of id (device and inode).

@@ -3,7 +3,6 @@ package analyze
 import (
 	"cmp"
 	"fmt"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,10 +55,32 @@ var DefaultConfig = Config{
 }
 
 // Analyze explains the gateway errors in rng. Sources are not read from r:
-// the caller fills Result.Sources.
+// the caller fills Result.Sources. It is Spot, then Explain with nothing
+// to reuse.
 func Analyze(r Reader, rng TimeRange, cfg Config) (Result, error) {
+	sp, err := Spot(r, rng, cfg)
+	if err != nil {
+		return sp.res, err
+	}
+	res, _, err := sp.Explain(r, cfg, nil)
+	return res, err
+}
+
+// Spotted is an analysis before its incidents are explained: the cheap
+// part, read from the range's seconds (totals, series, the windows of the
+// incidents with their gateway errors, noise), its gaps and the slow-query
+// digest.
+type Spotted struct {
+	res     Result
+	windows []window
+}
+
+// Spot reads what is cheap to know of rng: all of an analysis but the
+// explanation of its incidents (Spotted.Explain).
+func Spot(r Reader, rng TimeRange, cfg Config) (*Spotted, error) {
 	res := Result{Version: Version, Range: rng, Sources: []Source{}, Incidents: []Incident{}, Noise: Noise{Bursts: []NoiseBurst{}}, Gaps: []Gap{}, SlowQueries: []QueryClass{},
 		Series: Series{Step: 1, Requests: []int64{}, Gateway: map[string][]int64{}}}
+	sp := &Spotted{res: res}
 	// The range's seconds are read once, an hour at a time, into what is
 	// kept of them: the totals, the series, the incidents and the noise
 	// (spotter). A fortnight of rotated logs has over a million of them:
@@ -76,31 +97,21 @@ func Analyze(r Reader, rng TimeRange, cfg Config) (Result, error) {
 		spots.add(s)
 	})
 	if err != nil {
-		return res, fmt.Errorf("cannot read request counts: %w", err)
+		return sp, fmt.Errorf("cannot read request counts: %w", err)
 	}
-	res.Totals, res.Series = sum.totals(), *ser
+	sp.res.Totals, sp.res.Series = sum.totals(), *ser
 	gaps, err := r.Gaps(rng.Start, rng.End.Add(time.Second))
 	if err != nil {
-		return res, err
+		return sp, err
 	}
 	for _, g := range gaps {
-		res.Gaps = append(res.Gaps, Gap(g))
+		sp.res.Gaps = append(sp.res.Gaps, Gap(g))
 	}
-	if res.SlowQueries, res.SlowQueriesMore, err = slowDigest(r, rng.Start, rng.End.Add(time.Second)); err != nil {
-		return res, err
+	if sp.res.SlowQueries, sp.res.SlowQueriesMore, err = slowDigest(r, rng.Start, rng.End.Add(time.Second)); err != nil {
+		return sp, err
 	}
-	incidents, noise := spots.finish()
-	res.Noise = noise
-	for _, x := range explainAll(r, incidents, cfg, runtime.GOMAXPROCS(0)) {
-		if x.err != nil {
-			return res, x.err
-		}
-		res.Incidents = append(res.Incidents, x.inc)
-		if x.quoted && res.Config == nil {
-			res.Config = &ConfigUse{Root: cfg.Stack.Root, Files: cfg.Stack.Files, Problems: cfg.Stack.Problems}
-		}
-	}
-	return res, nil
+	sp.windows, sp.res.Noise = spots.finish()
+	return sp, nil
 }
 
 // explained is explain's result for one window.

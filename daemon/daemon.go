@@ -96,6 +96,10 @@ type Config struct {
 	// if any) and each tick.
 	OnCommit   func(path string)
 	OnAnalyzed func()
+	// OnExplained is called on the committing goroutine for each incident
+	// an analysis explains, not for those it reuses the last explanation
+	// of (incidents.go: explainDue).
+	OnExplained func(analyze.Incident)
 	// OnFollow is called on the committing goroutine when a follower
 	// starts (err nil) and when a log cannot be followed (err says why).
 	OnFollow func(path string, err error)
@@ -133,6 +137,7 @@ type Daemon struct {
 	sender    senderBox                    // cfg.Sender, or a reload's (lifecycle.go)
 	prunedDay int64                        // the UTC day of the last prune
 	incidents map[time.Time]*incidentState // the incidents known, by the start they were announced with
+	evidence  int64                        // records that may tell a cause (analyze.CauseEvidence) committed by this Run
 	status    *status                      // what Status returns (status.go)
 }
 

@@ -13,12 +13,18 @@ import (
 // incidentState is what the daemon keeps of an incident, in memory and in
 // the store (by the start it was first announced with), so that a restart
 // neither announces again what was announced nor forgets to resolve it.
+// Its last explanation is kept in memory only: after a restart, the
+// incidents are explained anew.
 type incidentState struct {
 	Start     time.Time        `json:"start"`     // as first announced: its key
 	Announced analyze.Incident `json:"announced"` // as last told the hook
 	Latest    analyze.Incident `json:"latest"`    // as last analyzed: what its resolution tells
 	Told      time.Time        `json:"told"`      // when it was last told opened or updated
 	Resolved  time.Time        `json:"resolved,omitzero"`
+
+	explained    *analyze.Explanation // as last explained, its counts of then; nil: not by this Run
+	evidenceFrom int64                // Daemon.evidence when this Run first explained it
+	evidenceAt   int64                // and when it last did
 }
 
 func (s *incidentState) open() bool { return s.Resolved.IsZero() }
@@ -40,53 +46,113 @@ func (d *Daemon) keep(s *incidentState) error { return KeepIncident(d.st, s.Star
 // analyzeRecent analyzes the window before now, and tells the hook what
 // opened, changed and (with resolve: at a tick, not right after a batch,
 // so that the other logs' lines of the same seconds are read first)
-// resolved.
+// resolved. An incident is explained only when explainDue says so;
+// otherwise its last explanation is reused with its counts made current:
+// an outage is not explained again, all of its records read, at every
+// tick (docs/benchmarks.md, "The daemon during a live outage").
 func (d *Daemon) analyzeRecent(now time.Time, resolve bool) error {
 	rng := analyze.TimeRange{Start: now.Add(-d.cfg.Window), End: now}
 	began := d.cfg.Now()
-	res, err := analyze.Analyze(d.st, rng, d.cfg.Analysis)
+	sp, err := analyze.Spot(d.st, rng, d.cfg.Analysis)
 	if err != nil {
 		return err
 	}
-	again := d.cfg.Stack != nil && (d.wouldTell(res, now) || resolve && d.resolveDue(now))
-	if again {
-		// Explained again with the servers' configuration, read now (a fix
-		// applied since the last incident shows; an idle daemon reads
-		// nothing).
-		cfg := d.cfg.Analysis
-		cfg.Stack = d.cfg.Stack()
-		if res, err = analyze.Analyze(d.st, rng, cfg); err != nil {
-			return err
+	ws := sp.Windows()
+	earlier := make([]*analyze.Explanation, len(ws))
+	explained := 0
+	for i, w := range ws {
+		if s := d.match(analyze.Incident{Start: w.Start, End: w.End}); s != nil && !d.explainDue(s, w, now, resolve) {
+			earlier[i] = s.explained
+			continue
 		}
+		explained++
+	}
+	cfg := d.cfg.Analysis
+	if explained > 0 && d.cfg.Stack != nil {
+		// Explained with the servers' configuration, read now (a fix
+		// applied since the last incident shows; an analysis that explains
+		// nothing reads nothing): once, whether or not what it explains
+		// is told.
+		cfg.Stack = d.cfg.Stack()
+	}
+	res, xs, err := sp.Explain(d.st, cfg, earlier)
+	if err != nil {
+		return err
 	}
 	// What an analysis costs (the daemon during an outage: docs/benchmarks.md).
-	slog.Debug("analyzed", "took", d.cfg.Now().Sub(began), "incidents", len(res.Incidents), "explained_again", again, "at_tick", resolve)
+	slog.Debug("analyzed", "took", d.cfg.Now().Sub(began), "incidents", len(res.Incidents), "explained", explained, "at_tick", resolve)
 	u, err := d.observe(res, now)
 	if err != nil {
 		return err
 	}
+	for i := range xs {
+		if earlier[i] != nil {
+			continue
+		}
+		if s := d.match(xs[i].Incident); s != nil {
+			if s.explained == nil {
+				s.evidenceFrom = d.evidence
+			}
+			s.explained, s.evidenceAt = &xs[i], d.evidence
+		}
+		if d.cfg.OnExplained != nil {
+			d.cfg.OnExplained(xs[i].Incident)
+		}
+	}
 	return d.tell(now, u, resolve)
 }
+
+// explainDue reports whether the incident of s, spotted again as w, is to
+// be explained at now rather than its last explanation reused. It is when
+// it was not explained by this Run (a restart keeps no explanation); when
+// it resolved and grew again (it opens again); when it is to resolve (its
+// final report); when its gateway errors grew by half since it was last
+// explained (growth), so that an outage is explained a number of times
+// that grows with the logarithm of its length, not with its length; while
+// its cause is unknown, when enough records that may tell it came since
+// (evidenceDue); and when it is to be announced (updateDue, its chain as
+// last explained): every announcement carries an explanation of all its
+// records. A chain that changed between two explanations is seen at the
+// next one.
+func (d *Daemon) explainDue(s *incidentState, w analyze.Window, now time.Time, resolve bool) bool {
+	last := s.explained
+	switch {
+	case last == nil:
+		return true
+	case !s.open():
+		return w.End.After(s.Latest.End)
+	case resolve && d.quietFor(s, now):
+		return true
+	case grown(gatewayErrors(last.Incident), w.Gateway):
+		return true
+	case last.Incident.RootCause == analyze.Unknown && d.evidenceDue(s):
+		return true
+	}
+	return d.due(s.Announced, last.Incident.RootCause, last.Incident.Chain, w.Gateway, s.Told, now)
+}
+
+// evidenceDue reports whether enough records that may tell a cause
+// (analyze.CauseEvidence: an nginx error, PHP-FPM's warnings, MySQL's
+// restarts, an OOM kill...) were committed since s was last explained to
+// explain it again while its cause is unknown: the first ones at once (the
+// error log's lines are often read just after the access log's that
+// opened it), then when they are half as many again as those before. An
+// outage whose logs write such lines that do not explain it (stamped
+// outside it, or of no rule that names a cause) is explained a number of
+// times that grows with the logarithm of their number, not with it.
+func (d *Daemon) evidenceDue(s *incidentState) bool {
+	return grown(s.evidenceAt-s.evidenceFrom, d.evidence-s.evidenceFrom)
+}
+
+// grown reports whether a count is now at least half as large again as
+// it was (and at least one more).
+func grown(was, is int64) bool { return is >= was+max(was/2, 1) }
 
 // match returns the state of the incident inc is (the same start, or
 // overlapping: a late line may move its start), or nil.
 func (d *Daemon) match(inc analyze.Incident) *incidentState {
 	s, _ := analyze.MatchIncident(d.incidents, inc, func(s *incidentState) (time.Time, time.Time) { return s.Start, s.Latest.End })
 	return s
-}
-
-// wouldTell reports whether res holds an incident to announce at now.
-func (d *Daemon) wouldTell(res analyze.Result, now time.Time) bool {
-	for _, inc := range res.Incidents {
-		s := d.match(inc)
-		switch {
-		case s == nil, !s.open() && inc.End.After(s.Latest.End):
-			return true
-		case s.open() && d.updateDue(s.Announced, inc, s.Told, now):
-			return true
-		}
-	}
-	return false
 }
 
 // resolveDue reports whether an open incident is to resolve at now: its
@@ -140,19 +206,28 @@ func (d *Daemon) observe(res analyze.Result, now time.Time) (Update, error) {
 // log's that opened it); otherwise when its chain changed or its gateway
 // errors grew by half (at least one more), and UpdateEvery passed since.
 func (d *Daemon) updateDue(was, is analyze.Incident, when, now time.Time) bool {
-	if was.RootCause == analyze.Unknown && is.RootCause != analyze.Unknown {
+	return d.due(was, is.RootCause, is.Chain, gatewayErrors(is), when, now)
+}
+
+// due is updateDue of an incident whose root cause, chain and gateway
+// errors are now cause, chain and gateway.
+func (d *Daemon) due(was analyze.Incident, cause analyze.Kind, chain []analyze.Kind, gateway int64, when, now time.Time) bool {
+	if was.RootCause == analyze.Unknown && cause != analyze.Unknown {
 		return true
 	}
-	g0, g1 := gatewayErrors(was), gatewayErrors(is)
-	meaningful := !slices.Equal(was.Chain, is.Chain) || g1 >= g0+max(g0/2, 1)
+	meaningful := !slices.Equal(was.Chain, chain) || grown(gatewayErrors(was), gateway)
 	return meaningful && now.Sub(when) >= d.cfg.UpdateEvery
 }
 
-// unexplained reports whether an open incident was announced without a
-// cause: the records of an error log may explain it now.
+// unexplained reports whether an open incident is without a known cause,
+// and the records committed since it was last explained may tell it now
+// (evidenceDue).
 func (d *Daemon) unexplained() bool {
 	for _, s := range d.incidents {
-		if s.open() && s.Announced.RootCause == analyze.Unknown {
+		if !s.open() {
+			continue
+		}
+		if s.explained == nil && s.Announced.RootCause == analyze.Unknown || s.explained != nil && s.explained.Incident.RootCause == analyze.Unknown && d.evidenceDue(s) {
 			return true
 		}
 	}

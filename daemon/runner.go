@@ -8,14 +8,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"path/filepath"
-	"slices"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/ingest"
-	"github.com/logcause/logcause/patterns"
 	"github.com/logcause/logcause/pipeline"
 	"github.com/logcause/logcause/timeline"
 )
@@ -210,7 +208,8 @@ func (r *runner) start(f pipeline.File, initial bool) error {
 // follower's to return, and its end ends Run), and reports whether it is
 // to be analyzed at once: its gateway errors outside the open incidents
 // make enough for an incident (see uncoveredErrors), or it holds records
-// of an error log while an incident is open without a known cause.
+// that may tell the cause of an open incident without a known one
+// (evidenceDue).
 func (r *runner) committed(b batch) (urgent bool) {
 	err := r.d.commit(b)
 	r.d.status.committed(b, err, r.d.cfg.Now())
@@ -222,7 +221,13 @@ func (r *runner) committed(b batch) (urgent bool) {
 	// Where a follower started again (a reload) goes on from.
 	r.life.records += b.source.Records - r.prior[b.path].Records
 	r.saved[b.path], r.prior[b.path] = b.position, b.source
-	if slices.ContainsFunc(b.events, func(ev *patterns.Event) bool { return ev.Access == nil }) && r.d.unexplained() {
+	evidence := 0
+	for _, ev := range b.events {
+		if analyze.CauseEvidence(ev) {
+			evidence++
+		}
+	}
+	if r.d.evidence += int64(evidence); evidence > 0 && r.d.unexplained() {
 		return true
 	}
 	grew := false

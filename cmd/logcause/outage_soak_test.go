@@ -31,8 +31,8 @@ import (
 // resolved it once the writing stopped, and unless, once it caught up (its
 // status API: every log committed to its end) and was stopped, the store
 // holds every line written: requests per second and status, every error
-// line once. RSS is reported, not bounded: the outage's analysis holds its
-// records.
+// line once. RSS is reported, not bounded: an explanation of the outage
+// holds its records.
 func TestLiveOutage(t *testing.T) {
 	d := *outageDuration
 	s := newSoak(t, d)
@@ -97,8 +97,8 @@ func TestLiveOutage(t *testing.T) {
 	}
 	t.Logf("peak RSS (VmHWM) %.0f MB; CPU during the outage %s, %.0f%% of a core", float64(hwm)/1024, cpu.Round(10*time.Millisecond), 100*cpu.Seconds()/wall.Seconds())
 
-	took := regexp.MustCompile(`msg=analyzed took=(\S+) incidents=(\d+)`)
-	var tooks []time.Duration
+	took := regexp.MustCompile(`msg=analyzed took=(\S+) incidents=(\d+) explained=(\d+)`)
+	var tooks, explaining []time.Duration
 	for _, l := range s.stderrOf[0] {
 		if m := took.FindStringSubmatch(l); m != nil {
 			d, err := time.ParseDuration(m[1])
@@ -106,6 +106,9 @@ func TestLiveOutage(t *testing.T) {
 				t.Fatalf("analyzed took=%s: %v", m[1], err)
 			}
 			tooks = append(tooks, d)
+			if m[3] != "0" {
+				explaining = append(explaining, d)
+			}
 		}
 	}
 	if len(tooks) == 0 {
@@ -118,6 +121,16 @@ func TestLiveOutage(t *testing.T) {
 	t.Logf("%d analyses: the first %s, the last %s, the longest %s, %s in all (%.0f%% of the outage's wall time)",
 		len(tooks), tooks[0].Round(time.Millisecond), tooks[len(tooks)-1].Round(time.Millisecond),
 		slices.Max(tooks).Round(time.Millisecond), sum.Round(time.Millisecond), 100*sum.Seconds()/wall.Seconds())
+	t.Logf("%d of them explained an incident (the others reused its last explanation): %v", len(explaining), roundAll(explaining))
+}
+
+// roundAll rounds durations to the millisecond, for a log.
+func roundAll(ds []time.Duration) []time.Duration {
+	out := make([]time.Duration, len(ds))
+	for i, d := range ds {
+		out[i] = d.Round(time.Millisecond)
+	}
+	return out
 }
 
 func mb(b int64) float64 { return float64(b) / (1 << 20) }

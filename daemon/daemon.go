@@ -137,7 +137,6 @@ type Daemon struct {
 	sender    senderBox                    // cfg.Sender, or a reload's (lifecycle.go)
 	prunedDay int64                        // the UTC day of the last prune
 	incidents map[time.Time]*incidentState // the incidents known, by the start they were announced with
-	evidence  int64                        // records that may tell a cause (analyze.CauseEvidence) committed by this Run
 	status    *status                      // what Status returns (status.go)
 }
 

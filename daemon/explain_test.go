@@ -97,65 +97,90 @@ func TestALongIncidentIsExplainedLogTimes(t *testing.T) {
 	if resolved.Status["502"] != int64(3*(end-40)) {
 		t.Errorf("resolved with %v, want %d 502s", resolved.Status, 3*(end-40))
 	}
-	t.Logf("explained %d times", ex.count())
 	if n, most := ex.count(), logBound(6, int64(3*(end-40))); n > most {
 		t.Errorf("%d ticks explained the incident %d times, want at most %d", ticks+1, n, most)
 	}
 }
 
 // TestAnUnknownCauseIsExplainedWhenItsEvidenceComes: while an incident's
-// cause is unknown, the lines that may tell it (an error log's) explain it
-// again at once, without a tick, when they are the first since its last
-// explanation, and then each time they are half as many again: an outage
-// whose error log keeps writing lines that do not explain it is not
-// explained at every one of them.
+// cause is unknown, the records that may tell it, stamped where its
+// explanation reads them, explain it again at once (no tick in the way)
+// when they are the first since its last explanation, then each time they
+// are half as many again; those stamped elsewhere do not. An outage whose
+// logs keep writing such lines that do not explain it is not explained at
+// every one of them.
 func TestAnUnknownCauseIsExplainedWhenItsEvidenceComes(t *testing.T) {
-	dir := t.TempDir()
-	access, errlog := filepath.Join(dir, "access.log"), filepath.Join(dir, "error.log")
-	appendTo(t, access, utcAccess(0, 40, 200))
-	appendTo(t, errlog, "2026/11/23 14:00:00 [notice] 100#100: start worker processes\n")
-	st, err := store.Open(filepath.Join(t.TempDir(), "store"))
-	if err != nil {
-		t.Fatal(err)
+	for name, c := range map[string]struct {
+		line  func(sec int) string // written to the log at each tick
+		fpm   bool                 // to php-fpm's log, not nginx's error log
+		most  func(gateway int64) int
+		known bool // the cause's lines after them are told at once
+	}{
+		// Another upstream's timeouts, stamped ten minutes before: not read
+		// by its explanation, not counted.
+		"stamped elsewhere": {
+			line: func(sec int) string {
+				return fmt.Sprintf("2026/11/23 13:50:%02d [error] 100#100: *%d upstream timed out (110: Connection timed out) while reading response header from upstream, client: 127.0.0.1, server: _, request: \"GET /b HTTP/1.1\", upstream: \"http://10.0.0.9:80/b\", host: \"h\"\n", sec%60, sec)
+			},
+			most:  func(g int64) int { return 1 + growths(6, g) },
+			known: true,
+		},
+		// php-fpm saying it is ready, each second of the incident: read by
+		// its explanation, no cause told.
+		"stamped within": {
+			line: func(sec int) string {
+				return fmt.Sprintf("[23-Nov-2026 14:%02d:%02d] NOTICE: ready to handle connections\n", sec/60, sec%60)
+			},
+			fpm:  true,
+			most: func(g int64) int { return 1 + growths(6, g) + growths(1, 60) },
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			access, errlog, fpm := filepath.Join(dir, "access.log"), filepath.Join(dir, "error.log"), filepath.Join(dir, "php-fpm.log")
+			appendTo(t, access, utcAccess(0, 40, 200))
+			appendTo(t, errlog, "2026/11/23 14:00:00 [notice] 100#100: start worker processes\n")
+			appendTo(t, fpm, "[23-Nov-2026 14:00:00] NOTICE: fpm is running, pid 99\n")
+			st, err := store.Open(filepath.Join(t.TempDir(), "store"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			var ex explanations
+			l := startLifecycle(t, st, access, daemon.Config{FromStart: true, UpdateEvery: time.Hour, OnExplained: ex.hook}, errlog, fpm)
+			defer l.stop()
+			l.s.await(t, access, errlog, fpm)
+			one(t, "the opening", l.write(42, utcAccess(40, 42, 502)), 1, 0, 0)
+			to := errlog
+			if c.fpm {
+				to = fpm
+			}
+			const ticks = 60
+			for sec := 42; sec < 42+ticks; sec++ {
+				l.writeTo(to, sec+1, c.line(sec))
+				l.write(sec+1, utcAccess(sec, sec+1, 502))
+				if u := l.tick(sec + 1); len(u) != 0 {
+					t.Fatalf("at %d: %+v", sec+1, u)
+				}
+			}
+			end := 42 + ticks
+			if n, most := ex.count(), c.most(int64(3*(end-40))); n > most {
+				t.Errorf("%d ticks with a line each explained the incident %d times, want at most %d", ticks, n, most)
+			}
+			if !c.known {
+				return
+			}
+			// The lines that tell its cause: an update at once.
+			var lines strings.Builder
+			for sec := end - 3; sec < end; sec++ {
+				fmt.Fprintf(&lines, "2026/11/23 14:%02d:%02d [error] 100#100: *%d connect() to unix:/run/php/php8.2-fpm.sock failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: _, request: \"GET /a.php?i=0 HTTP/1.1\", upstream: \"fastcgi://unix:/run/php/php8.2-fpm.sock:\", host: \"h\"\n", sec/60, sec%60, 1000+sec)
+			}
+			inc := one(t, "the error log's lines of its cause", l.writeTo(errlog, end+1, lines.String()), 0, 1, 0)
+			if inc.RootCause != analyze.FPMDown {
+				t.Errorf("updated with %s, want %s", inc.RootCause, analyze.FPMDown)
+			}
+		})
 	}
-	defer st.Close()
-	var ex explanations
-	l := startLifecycle(t, st, access, daemon.Config{FromStart: true, UpdateEvery: time.Hour, OnExplained: ex.hook}, errlog)
-	defer l.stop()
-	l.s.await(t, access, errlog)
-	// The 502s go on at 3 a second; the error log writes a line a second
-	// that may tell a cause, but not this incident's: it names another
-	// upstream's timeouts, stamped ten minutes before.
-	one(t, "the opening", l.write(42, utcAccess(40, 42, 502)), 1, 0, 0)
-	stale := func(sec int) string {
-		return fmt.Sprintf("2026/11/23 13:50:%02d [error] 100#100: *%d upstream timed out (110: Connection timed out) while reading response header from upstream, client: 127.0.0.1, server: _, request: \"GET /b HTTP/1.1\", upstream: \"http://10.0.0.9:80/b\", host: \"h\"\n", sec%60, sec)
-	}
-	const ticks = 60
-	for sec := 42; sec < 42+ticks; sec++ {
-		l.writeTo(errlog, sec+1, stale(sec))
-		l.write(sec+1, utcAccess(sec, sec+1, 502))
-		if u := l.tick(sec + 1); len(u) != 0 {
-			t.Fatalf("at %d: %+v", sec+1, u)
-		}
-	}
-	end := 42 + ticks
-	// At most: the opening, the gateway errors' growth by half, the stale
-	// lines' growth by half.
-	t.Logf("explained %d times", ex.count())
-	if n, most := ex.count(), 1+growths(6, int64(3*(end-40)))+growths(1, ticks); n > most {
-		t.Errorf("%d ticks with an error line each explained the incident %d times, want at most %d", ticks, n, most)
-	}
-
-	// The lines that tell its cause: an update at once.
-	var lines strings.Builder
-	for sec := end - 3; sec < end; sec++ {
-		fmt.Fprintf(&lines, "2026/11/23 14:%02d:%02d [error] 100#100: *%d connect() to unix:/run/php/php8.2-fpm.sock failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: _, request: \"GET /a.php?i=0 HTTP/1.1\", upstream: \"fastcgi://unix:/run/php/php8.2-fpm.sock:\", host: \"h\"\n", sec/60, sec%60, 1000+sec)
-	}
-	inc := one(t, "the error log's lines of its cause", l.writeTo(errlog, end+1, lines.String()), 0, 1, 0)
-	if inc.RootCause != analyze.FPMDown {
-		t.Errorf("updated with %s, want %s", inc.RootCause, analyze.FPMDown)
-	}
-	fresh(t, st, "updated", end+1, inc)
 }
 
 // TestARestartExplainsAgain: the last explanation is not kept in the

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/patterns"
 )
 
 // incidentState is what the daemon keeps of an incident, in memory and in
@@ -22,9 +23,9 @@ type incidentState struct {
 	Told      time.Time        `json:"told"`      // when it was last told opened or updated
 	Resolved  time.Time        `json:"resolved,omitzero"`
 
-	explained    *analyze.Explanation // as last explained, its counts of then; nil: not by this Run
-	evidenceFrom int64                // Daemon.evidence when this Run first explained it
-	evidenceAt   int64                // and when it last did
+	explained  *analyze.Explanation // as last explained, its counts of then; nil: not by this Run
+	evidence   int64                // records that may tell its cause committed by this Run (noteEvidence)
+	evidenceAt int64                // evidence when it was last explained
 }
 
 func (s *incidentState) open() bool { return s.Resolved.IsZero() }
@@ -90,10 +91,7 @@ func (d *Daemon) analyzeRecent(now time.Time, resolve bool) error {
 			continue
 		}
 		if s := d.match(xs[i].Incident); s != nil {
-			if s.explained == nil {
-				s.evidenceFrom = d.evidence
-			}
-			s.explained, s.evidenceAt = &xs[i], d.evidence
+			s.explained, s.evidenceAt = &xs[i], s.evidence
 		}
 		if d.cfg.OnExplained != nil {
 			d.cfg.OnExplained(xs[i].Incident)
@@ -131,18 +129,36 @@ func (d *Daemon) explainDue(s *incidentState, w analyze.Window, now time.Time, r
 	return d.due(s.Announced, last.Incident.RootCause, last.Incident.Chain, w.Gateway, s.Told, now)
 }
 
-// evidenceDue reports whether enough records that may tell a cause
-// (analyze.CauseEvidence: an nginx error, PHP-FPM's warnings, MySQL's
-// restarts, an OOM kill...) were committed since s was last explained to
-// explain it again while its cause is unknown: the first ones at once (the
-// error log's lines are often read just after the access log's that
-// opened it), then when they are half as many again as those before. An
-// outage whose logs write such lines that do not explain it (stamped
-// outside it, or of no rule that names a cause) is explained a number of
-// times that grows with the logarithm of their number, not with it.
-func (d *Daemon) evidenceDue(s *incidentState) bool {
-	return grown(s.evidenceAt-s.evidenceFrom, d.evidence-s.evidenceFrom)
+// noteEvidence counts, for each open incident, the records of evs that
+// may tell its cause (analyze.CauseEvidence: an nginx error, PHP-FPM's
+// warnings, MySQL's restarts, an OOM kill...) stamped where its
+// explanation reads them: from the analysis's Lookback before its start
+// to MergeGap past its end (where it may grow to). It reports whether
+// any was.
+func (d *Daemon) noteEvidence(evs []*patterns.Event) bool {
+	found := false
+	for _, ev := range evs {
+		if ev.Access != nil || !analyze.CauseEvidence(ev) {
+			continue
+		}
+		for _, s := range d.incidents {
+			if s.open() && !ev.Time.Before(s.Start.Add(-d.cfg.Analysis.Lookback)) && ev.Time.Before(s.Latest.End.Add(d.cfg.Analysis.MergeGap)) {
+				s.evidence++
+				found = true
+			}
+		}
+	}
+	return found
 }
+
+// evidenceDue reports whether enough records that may tell its cause were
+// committed since s was last explained (noteEvidence) to explain it again
+// while its cause is unknown: the first ones at once (the error log's
+// lines are often read just after the access log's that opened it), then
+// when they are half as many again as those before. An outage whose logs
+// write such lines that do not explain it is explained a number of times
+// that grows with the logarithm of their number, not with it.
+func (d *Daemon) evidenceDue(s *incidentState) bool { return grown(s.evidenceAt, s.evidence) }
 
 // grown reports whether a count is now at least half as large again as
 // it was (and at least one more).
@@ -227,7 +243,8 @@ func (d *Daemon) unexplained() bool {
 		if !s.open() {
 			continue
 		}
-		if s.explained == nil && s.Announced.RootCause == analyze.Unknown || s.explained != nil && s.explained.Incident.RootCause == analyze.Unknown && d.evidenceDue(s) {
+		if last := s.explained; last == nil && s.Announced.RootCause == analyze.Unknown ||
+			last != nil && last.Incident.RootCause == analyze.Unknown && d.evidenceDue(s) {
 			return true
 		}
 	}

@@ -221,13 +221,7 @@ func (r *runner) committed(b batch) (urgent bool) {
 	// Where a follower started again (a reload) goes on from.
 	r.life.records += b.source.Records - r.prior[b.path].Records
 	r.saved[b.path], r.prior[b.path] = b.position, b.source
-	evidence := 0
-	for _, ev := range b.events {
-		if analyze.CauseEvidence(ev) {
-			evidence++
-		}
-	}
-	if r.d.evidence += int64(evidence); evidence > 0 && r.d.unexplained() {
+	if r.d.noteEvidence(b.events) && r.d.unexplained() {
 		return true
 	}
 	grew := false

@@ -136,16 +136,11 @@ func TestAnUnknownCauseIsExplainedWhenItsEvidenceComes(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
+			access, st := healthyStore(t)
 			dir := t.TempDir()
-			access, errlog, fpm := filepath.Join(dir, "access.log"), filepath.Join(dir, "error.log"), filepath.Join(dir, "php-fpm.log")
-			appendTo(t, access, utcAccess(0, 40, 200))
+			errlog, fpm := filepath.Join(dir, "error.log"), filepath.Join(dir, "php-fpm.log")
 			appendTo(t, errlog, "2026/11/23 14:00:00 [notice] 100#100: start worker processes\n")
 			appendTo(t, fpm, "[23-Nov-2026 14:00:00] NOTICE: fpm is running, pid 99\n")
-			st, err := store.Open(filepath.Join(t.TempDir(), "store"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
 			var ex explanations
 			l := startLifecycle(t, st, access, daemon.Config{FromStart: true, UpdateEvery: time.Hour, OnExplained: ex.hook}, errlog, fpm)
 			defer l.stop()

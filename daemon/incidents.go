@@ -172,9 +172,9 @@ func (d *Daemon) match(inc analyze.Incident) *incidentState {
 }
 
 // resolveDue reports whether an open incident is to resolve at now: its
-// final report is to be explained with the configuration. One whose
+// final report is to be explained, with the configuration. One whose
 // quiet was not read yet is not (quietRead): a daemon behind its logs
-// would explain it twice at every tick.
+// would explain it again at every tick.
 func (d *Daemon) resolveDue(now time.Time) bool {
 	for _, s := range d.incidents {
 		if s.open() && d.quietFor(s, now) {

@@ -2,7 +2,6 @@ package analyze
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/logcause/logcause/patterns"
@@ -36,9 +35,10 @@ type group struct {
 	half half
 }
 
-// holds reports whether the record r, classified s, is one of g's.
-func (g group) holds(s signal, r record) bool {
-	return s == g.sig && (g.half == wholeSignal || (g.half == fastcgiHalf) == fastcgi(r))
+// holds reports whether a record classified s, its upstream FastCGI or
+// not (fcgi), is one of g's.
+func (g group) holds(s signal, fcgi bool) bool {
+	return s == g.sig && (g.half == wholeSignal || (g.half == fastcgiHalf) == fcgi)
 }
 
 // linkSet names one list of error lines a rule links (linkSets).
@@ -220,9 +220,11 @@ func (l *linker) request(t time.Time, a accessLine) error {
 // the sets of its group keep it.
 func (l *linker) line(t time.Time, s signal, r record) error {
 	var in [numLinkSets]bool
-	kept := false
+	kept, fcgi := false, fastcgi(r)
 	for set, groups := range linkSets {
-		in[set] = slices.ContainsFunc(groups, func(g group) bool { return g.holds(s, r) })
+		for _, g := range groups {
+			in[set] = in[set] || g.holds(s, fcgi)
+		}
 		kept = kept || in[set]
 	}
 	if !kept {

@@ -19,7 +19,10 @@ import (
 // events and the gaps in the followed logs, all by time range [from, to).
 // Analyze reads it from several goroutines at once (incidents explained
 // side by side): its methods must be safe for concurrent use, as a
-// store's reads are.
+// store's reads are. Events and EventsOf give the events in time order,
+// as a store's keys hold them: analysis links the access log to the error
+// log as it reads them (linker), and fails on an event of an earlier
+// second than one before it.
 type Reader interface {
 	Seconds(from, to time.Time) ([]timeline.Second, error)
 	Events(from, to time.Time, fn func(*patterns.Event) error) error

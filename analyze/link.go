@@ -163,11 +163,19 @@ type linker struct {
 // setLinks are a linker's lines of one linkSet.
 type setLinks struct {
 	ring    [linkRing]linkSecond // the lines of a second, at second % linkRing
-	byConn  map[int64]int32      // the lines in ring by connection, not linked
+	byConn  map[int64]connLines  // the lines in ring by connection, not linked
 	oldest  int64                // the earliest second in ring
 	lines   int                  // the set's lines given
 	named   int                  // those that name a client and a request line
 	matched int                  // the access lines linked
+}
+
+// connLines are a set's lines of one connection not linked yet: how
+// many, and a second no later than the earliest's (where linking one
+// looks from).
+type connLines struct {
+	n    int32
+	from int64
 }
 
 // linkSecond is a set's lines of one second, not linked yet.
@@ -299,14 +307,19 @@ func (s *setLinks) add(second int64, r record) {
 		}
 		sec.second, sec.used = second, true
 		if s.byConn == nil {
-			s.byConn = map[int64]int32{}
+			s.byConn = map[int64]connLines{}
 			s.oldest = second
 		}
 		s.oldest = min(s.oldest, second)
 	}
 	if c > 0 {
 		sec.byConn[c]++
-		s.byConn[c]++
+		l := s.byConn[c]
+		if l.n == 0 {
+			l.from = second
+		}
+		l.n++
+		s.byConn[c] = l
 	}
 	if client != 0 && request != 0 {
 		sec.byReq[clientRequest{client, request}]++
@@ -320,7 +333,9 @@ func (s *setLinks) drop(sec *linkSecond) {
 		return
 	}
 	for c, n := range sec.byConn {
-		if s.byConn[c] -= n; s.byConn[c] <= 0 {
+		if l := s.byConn[c]; l.n > n {
+			s.byConn[c] = connLines{l.n - n, l.from}
+		} else {
 			delete(s.byConn, c)
 		}
 	}
@@ -361,10 +376,14 @@ func (s *setLinks) link(a accessLine) {
 	}
 	t := a.key.second
 	s.expire(t - linkHorizon)
-	if c := a.conn; c > 0 && s.byConn[c] > 0 {
-		for d := t - linkHorizon; d <= t+1; d++ {
-			if sec := s.get(d); sec != nil && take(sec.byConn, c) {
-				take(s.byConn, c)
+	if l, ok := s.byConn[a.conn]; ok && a.conn > 0 {
+		for d := max(l.from, t-linkHorizon); d <= t+1; d++ {
+			if sec := s.get(d); sec != nil && take(sec.byConn, a.conn) {
+				if l.n == 1 {
+					delete(s.byConn, a.conn)
+				} else {
+					s.byConn[a.conn] = connLines{l.n - 1, d}
+				}
 				s.matched++
 				return
 			}

@@ -18,7 +18,10 @@ import (
 // events and the gaps in the followed logs, all by time range [from, to).
 // Analyze reads it from several goroutines at once (incidents explained
 // side by side): its methods must be safe for concurrent use, as a
-// store's reads are.
+// store's reads are. Events and EventsOf give the events in time order,
+// as a store's keys hold them: analysis links the access log to the error
+// log as it reads them (linker), and fails on an event of an earlier
+// second than one before it.
 type Reader interface {
 	Seconds(from, to time.Time) ([]timeline.Second, error)
 	Events(from, to time.Time, fn func(*patterns.Event) error) error
@@ -248,7 +251,9 @@ func explain(r Reader, w window, cfg Config) (inc Incident, quoted bool, err err
 		clients, upstreams, hosts = counter{}, counter{}, counter{}
 		strs                      shared
 		who                       names
-		gatewayLines              = accessLines{names: &who, lines: make([]accessLine, 0, max(w.gateway, 0))} // about the lines it will hold: no copies as it grows
+		req                       []byte // accessLineOf's buffer
+		links                     linker // the error lines linked to the gateway errors as they are read
+		times                     = requestTimes{}
 		kept                      = keeper{strs: &strs, names: &who}
 		slowClasses               = map[string]*ClassCount{}
 	)
@@ -275,13 +280,18 @@ func explain(r Reader, w window, cfg Config) (inc Incident, quoted bool, err err
 				p, _, _ := strings.Cut(a.URI, "?")
 				paths.add(p)
 				clients.add(a.RemoteAddr)
-				gatewayLines.add(ev)
+				times.add(a.Status, a.RequestTime)
+				return links.request(ev.Time, accessLineOf(ev, &who, &req))
 			}
 			return nil
 		}
 		s := classify(ev)
 		if s != sigNone {
-			sig[s] = append(sig[s], kept.keep(ev, s))
+			r := kept.keep(ev, s)
+			sig[s] = append(sig[s], r)
+			if err := links.line(ev.Time, s, r); err != nil {
+				return err
+			}
 		}
 		if e := ev.Error; e != nil && s.gatewayStatus() != 0 && !ev.Time.Before(w.start) && ev.Time.Before(w.end) {
 			upstreams.add(e.Upstream)
@@ -293,7 +303,9 @@ func explain(r Reader, w window, cfg Config) (inc Incident, quoted bool, err err
 	// worker during the spike may be logged long after it. Past the
 	// spike's grace only they are read: the others there are skipped by
 	// their key, their values not read (a fifth of the events an outage's
-	// windows held, ~120,000 lines after its first incident).
+	// windows held, ~120,000 lines after its first incident). The linker
+	// is given the access and nginx error lines, all read (in time order)
+	// before the grace.
 	from, grace, to := w.start.Add(-cfg.Lookback), w.end.Add(cfg.Grace), w.end.Add(max(cfg.Grace, slowTail))
 	err = fieldsOf(r)(from, grace, read)
 	if err == nil && grace.Before(to) {
@@ -308,7 +320,8 @@ func explain(r Reader, w window, cfg Config) (inc Incident, quoted bool, err err
 	inc.TopClients, inc.TopUpstreams, inc.TopHosts = top(clients.counts()), top(upstreams.counts()), top(hosts.counts())
 	inc.SlowQueries = incidentClasses(slowClasses)
 
-	e := evidenceSet{sig: &sig, halves: &[numSignals]*[2][]record{}, exits: &exits{}, links: map[linesOf]int{}, gateway: w.gateway, start: w.start, end: w.end, max: cfg.Evidence, access: gatewayLines.lines}
+	e := evidenceSet{sig: &sig, halves: &[numSignals]*[2][]record{}, exits: &exits{}, links: links.done(w.gateway), times: times,
+		gateway: w.gateway, start: w.start, end: w.end, max: cfg.Evidence}
 	inc.Causes = e.causes()
 	quoted = belongs(cfg.Stack, &sig)
 	for i := range inc.Causes {

@@ -23,11 +23,11 @@ var backendDown = rule{
 			return nil
 		}
 		nginx := joined(unreachable, noLive)
-		summary := e.matched(e.explain(unreachable), "connect() … failed (refused / unreachable)", "the backend did not accept connections")
+		summary := e.matched(e.linked(linkUnreachable), "connect() … failed (refused / unreachable)", "the backend did not accept connections")
 		if len(noLive) > 0 {
 			summary += fmt.Sprintf("; %d `no live upstreams` lines: nginx had marked every server of the upstream group down", len(noLive))
 		}
-		return e.cause(e.explain(nginx), false, summary, nil, nginx)
+		return e.cause(e.linked(linkBackendDown), false, summary, nil, nginx)
 	},
 	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
 		lines := joined(e.sig[sigRefused], e.sig[sigNoLive], e.sig[sigUnreachable])

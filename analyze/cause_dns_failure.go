@@ -9,7 +9,7 @@ var dnsFailure = rule{
 	},
 	reads: []signal{sigDNS},
 	match: func(e evidenceSet) *Cause {
-		return e.lineCause(sigDNS, "… could not be resolved", "the upstream name did not resolve")
+		return e.lineCause(linkDNS, "… could not be resolved", "the upstream name did not resolve")
 	},
 	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
 		if cfg.stack.Nginx == nil {

@@ -33,7 +33,7 @@ var fpmDown = rule{
 			return nil
 		}
 		fpm := slices.Concat(e.sig[sigFPMStop], e.sig[sigFPMReload], e.sig[sigFPMBindFail], e.sig[sigFPMStart])
-		n := e.explain(down)
+		n := e.linked(linkFPMDown)
 		parts := []string{e.matched(n, "connect() … failed (111: Connection refused / 2: No such file or directory)", "nothing listened on the PHP-FPM socket")}
 		if stops := e.sig[sigFPMStop]; len(stops) > 0 {
 			parts = append(parts, e.stateChange(stops[0], "php-fpm"))
@@ -89,7 +89,7 @@ func (e evidenceSet) reloadCut() (at *record, cut int) {
 	if len(reloads) == 0 || len(resets) == 0 || len(refused)+len(missing)+len(crashed) > 0 {
 		return nil, 0
 	}
-	return &reloads[0], e.explain(resets)
+	return &reloads[0], e.linked(linkFPMResets)
 }
 
 // reloadHeadline says when php-fpm was reloaded and what it cut.

@@ -22,7 +22,7 @@ var fpmRequestTerminated = rule{
 		}
 		resets, _ := e.split(sigReset)
 		_, terminated := e.childExits()
-		n := e.explain(resets)
+		n := e.linked(linkFPMResets)
 		summary := e.matched(n, resetStem, "a worker was killed mid-request") + "; " +
 			fmt.Sprintf("php-fpm terminated %d requests at request_terminate_timeout (first: %s)", len(term), clock(term[0].Time))
 		state, more := e.stateHead(term, terminated)

@@ -22,16 +22,16 @@ var fpmWorkerExhaustion = rule{
 		if len(maxc) == 0 && len(full) == 0 {
 			return nil
 		}
-		nginx := full
+		nginx, linkNginx := full, linkBacklogFull
 		if len(maxc) > 0 {
-			nginx = joined(full, timeouts)
+			nginx, linkNginx = joined(full, timeouts), linkExhaustion
 		}
 		var parts []string
 		if len(full) > 0 {
-			parts = append(parts, e.matched(e.explain(full), "connect() … failed (11: Resource temporarily unavailable)", "the PHP-FPM socket's listen queue was full"))
+			parts = append(parts, e.matched(e.linked(linkBacklogFull), "connect() … failed (11: Resource temporarily unavailable)", "the PHP-FPM socket's listen queue was full"))
 		}
 		if len(maxc) > 0 && len(timeouts) > 0 {
-			parts = append(parts, e.matched(e.explain(timeouts), "upstream timed out", "requests waited for a free worker"))
+			parts = append(parts, e.matched(e.linked(linkTimeouts), "upstream timed out", "requests waited for a free worker"))
 		}
 		if len(maxc) > 0 {
 			parts = append(parts, e.stateChange(maxc[0], "php-fpm"))
@@ -45,7 +45,7 @@ var fpmWorkerExhaustion = rule{
 		} else if t.dominant(holdFileLock) {
 			parts = append(parts, t.share(holdFileLock, "waited in")+": a lock on a file, held by another request or process")
 		}
-		return e.cause(e.explain(nginx), len(maxc) > 0 && len(nginx) > 0, strings.Join(parts, "; "), maxc, nginx)
+		return e.cause(e.linked(linkNginx), len(maxc) > 0 && len(nginx) > 0, strings.Join(parts, "; "), maxc, nginx)
 	},
 	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
 		nginx := joined(e.sig[sigBacklogFull], e.sig[sigTimeout])

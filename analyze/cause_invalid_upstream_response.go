@@ -20,7 +20,7 @@ var invalidUpstreamResponse = rule{
 			stem, why = "upstream prematurely closed connection / upstream sent invalid …",
 				"the proxied backend closed the connection or answered something that is not HTTP"
 		}
-		n := e.explain(invalid)
+		n := e.linked(linkInvalid)
 		return e.cause(n, false, e.matched(n, stem, why), nil, invalid)
 	},
 	noConfig: "what the upstream sent is its own fault; no setting of nginx's changes it",

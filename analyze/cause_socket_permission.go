@@ -11,7 +11,7 @@ var socketPermission = rule{
 	},
 	reads: []signal{sigPermission},
 	match: func(e evidenceSet) *Cause {
-		return e.lineCause(sigPermission, "connect() … failed (13: Permission denied)", "nginx's user may not open the socket")
+		return e.lineCause(linkPermission, "connect() … failed (13: Permission denied)", "nginx's user may not open the socket")
 	},
 	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
 		pools := cfg.pools(e.sig[sigPermission], nil)

@@ -14,7 +14,7 @@ var upstreamHeaderTooBig = rule{
 	},
 	reads: []signal{sigHeaderTooBig},
 	match: func(e evidenceSet) *Cause {
-		return e.lineCause(sigHeaderTooBig, "upstream sent too big header", "the response headers did not fit the buffer")
+		return e.lineCause(linkHeaderTooBig, "upstream sent too big header", "the response headers did not fit the buffer")
 	},
 	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
 		c.Settings = cfg.nginx(e.sig[sigHeaderTooBig], "buffer_size")

@@ -15,7 +15,7 @@ var upstreamTimeout = rule{
 	},
 	reads: []signal{sigTimeout},
 	match: func(e evidenceSet) *Cause {
-		return e.lineCause(sigTimeout, "upstream timed out (110: …)", "the upstream did not answer in time")
+		return e.lineCause(linkTimeouts, "upstream timed out (110: …)", "the upstream did not answer in time")
 	},
 	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
 		timeouts := e.sig[sigTimeout]

@@ -9,7 +9,7 @@ var upstreamTLS = rule{
 	},
 	reads: []signal{sigTLS},
 	match: func(e evidenceSet) *Cause {
-		return e.lineCause(sigTLS, "SSL … while SSL handshaking to upstream", "the TLS handshake failed")
+		return e.lineCause(linkTLS, "SSL … while SSL handshaking to upstream", "the TLS handshake failed")
 	},
 	noConfig: "the handshake fails on the upstream's certificate or protocols, which no configuration logcause reads holds; nginx's proxy_ssl_* settings are not quoted yet",
 }

@@ -30,7 +30,7 @@ var workerCrash = rule{
 			// cuts requests with the same line.
 			return nil
 		}
-		n := e.explain(resets)
+		n := e.linked(linkFPMResets)
 		summary := e.matched(n, resetStem, "a worker died mid-request")
 		if len(crashed) > 0 {
 			summary += "; " + e.stateChange(crashed[0], "php-fpm")

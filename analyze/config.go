@@ -175,22 +175,29 @@ func quotes(ss []Setting) string {
 	return strings.Join(q, ", ")
 }
 
+// requestTimes are the shortest and longest $request_time of a spike's
+// gateway errors in the access log, by status: explain adds them as it
+// reads (the log formats without $request_time give none).
+type requestTimes map[int][2]float64
+
+// add adds an access line of status that took took seconds (< 0: the
+// log format has no $request_time).
+func (r requestTimes) add(status int, took float64) {
+	if took < 0 {
+		return
+	}
+	span, ok := r[status]
+	if !ok {
+		span = [2]float64{took, took}
+	}
+	r[status] = [2]float64{min(span[0], took), max(span[1], took)}
+}
+
 // requestTimes returns the shortest and longest $request_time of the
 // access-log lines with the given status, when the log format has it.
 func (e evidenceSet) requestTimes(status int) (lo, hi float64, ok bool) {
-	for _, a := range e.access {
-		if a.status != status || a.requestTime < 0 {
-			continue
-		}
-		if !ok || a.requestTime < lo {
-			lo = a.requestTime
-		}
-		if !ok || a.requestTime > hi {
-			hi = a.requestTime
-		}
-		ok = true
-	}
-	return lo, hi, ok
+	span, ok := e.times[status]
+	return span[0], span[1], ok
 }
 
 func span(lo, hi float64) string {

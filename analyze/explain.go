@@ -16,11 +16,11 @@ type evidenceSet struct {
 	sig     *[numSignals][]record
 	halves  *[numSignals]*[2][]record // split's, by signal
 	exits   *exits                    // childExits's, once asked
-	links   map[linesOf]int           // explain's, by the lines it was given; nil: not kept
+	links   *[numLinkSets]int         // linked's counts, as explain linked them while reading; nil: not linked
+	times   requestTimes              // the access log's $request_time of the spike's gateway errors
 	gateway int64                     // gateway errors in the spike
 	start   time.Time                 // the spike's first second
 	end     time.Time                 // the end of its last second
-	access  []accessLine              // the spike's gateway errors from the access log, to link evidence to
 	max     int                       // evidence records per cause
 }
 
@@ -106,38 +106,6 @@ func joined(lists ...[]record) []record {
 type requestKey struct {
 	client, request uint32
 	second          int64
-}
-
-// accessLine is what analysis keeps of a gateway error's access-log line:
-// what links it to an error-log line, and its status and time taken. An
-// outage holds hundreds of thousands of them; the whole records, each
-// with its line, its user agent and its referer, took most of the memory.
-type accessLine struct {
-	key         requestKey
-	conn        int64   // $connection, 0 when the log format lacks it
-	status      int     // the response status
-	requestTime float64 // $request_time, < 0 when the log format lacks it
-}
-
-// accessLines builds the accessLines of one spike, its clients and
-// request lines numbered in names (the same clients ask the same pages;
-// the error lines name them too).
-type accessLines struct {
-	lines []accessLine
-	names *names
-	req   []byte // the request line being looked up
-}
-
-func (l *accessLines) add(ev *patterns.Event) {
-	a := ev.Access
-	l.req = append(l.req[:0], a.URI...)
-	if a.Method != "" {
-		l.req = append(append(append(append(append(l.req[:0], a.Method...), ' '), a.URI...), ' '), a.Protocol...)
-	}
-	l.lines = append(l.lines, accessLine{
-		key:  requestKey{l.names.of(a.RemoteAddr), l.names.ofBytes(l.req), ev.Time.Unix()},
-		conn: a.Connection, status: a.Status, requestTime: a.RequestTime,
-	})
 }
 
 // names numbers the clients and request lines of a spike's access and
@@ -409,75 +377,6 @@ func rereadTexts(r Reader, causes []Cause) error {
 	return nil
 }
 
-// explain counts the spike's gateway errors in the access log that one of
-// the error-log lines names: the same connection number (when the access
-// log carries $connection), or the same client and request line within a
-// second. Each line explains one request. Without access lines to link to,
-// or when no line names its request (lines cut at 2048 bytes), it counts
-// the lines.
-func (e evidenceSet) explain(lines []record) int {
-	if len(lines) == 0 || e.links == nil {
-		return e.link(lines)
-	}
-	k := linesOf{&lines[0], len(lines)}
-	n, ok := e.links[k]
-	if !ok {
-		n = e.link(lines)
-		e.links[k] = n
-	}
-	return n
-}
-
-// linesOf names a list of records explain was given: rules ask about the
-// same lists (split's halves, a signal's records), tens of thousands of
-// lines in an outage, and explain's maps are as large. The lists are never
-// written to once made (split's and childExits's are full: an append
-// copies).
-type linesOf struct {
-	first *record
-	n     int
-}
-
-// link is explain's work, done once per list (explain).
-func (e evidenceSet) link(lines []record) int {
-	byConn := make(map[int64]int, len(lines))
-	byReq := make(map[requestKey]int, len(lines))
-	named := 0
-	for _, l := range lines {
-		if l.Error == nil {
-			continue
-		}
-		if c := l.conn(); c > 0 {
-			byConn[c]++
-		}
-		if l.request() != 0 && l.client() != 0 {
-			byReq[requestKey{l.client(), l.request(), l.Time.Unix()}]++
-			named++
-		}
-	}
-	if len(e.access) == 0 || named == 0 {
-		return min(len(lines), int(e.gateway))
-	}
-	n := 0
-	for _, a := range e.access {
-		if c := a.conn; c > 0 && byConn[c] > 0 {
-			byConn[c]--
-			n++
-			continue
-		}
-		for _, d := range []int64{0, -1, 1} {
-			k := a.key
-			k.second += d
-			if byReq[k] > 0 {
-				byReq[k]--
-				n++
-				break
-			}
-		}
-	}
-	return n
-}
-
 // confidence scores a cause: the share of the spike's gateway errors that
 // have a matching error-log record, plus a bonus when a second log (PHP-FPM)
 // confirms the state change nginx only shows the symptom of.
@@ -500,14 +399,14 @@ func (e evidenceSet) cause(explained int, corroborated bool, summary string, sta
 	return e.withEvidence(&Cause{Confidence: e.confidence(explained, corroborated), Summary: summary}, state, symptoms)
 }
 
-// lineCause is the cause of a kind that nginx's error lines of one signal
-// show alone: stem is how the lines begin, why what they mean.
-func (e evidenceSet) lineCause(s signal, stem, why string) *Cause {
-	lines := e.sig[s]
+// lineCause is the cause of a kind that nginx's error lines of one set
+// (one signal's) show alone: stem is how the lines begin, why what they mean.
+func (e evidenceSet) lineCause(set linkSet, stem, why string) *Cause {
+	lines := e.records(set)
 	if len(lines) == 0 {
 		return nil
 	}
-	n := e.explain(lines)
+	n := e.linked(set)
 	return e.cause(n, false, e.matched(n, stem, why), nil, lines)
 }
 

@@ -1,0 +1,446 @@
+package analyze
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/logcause/logcause/patterns"
+)
+
+// Linking the error log to the access log.
+//
+// A rule tells how many of a spike's gateway errors one of its error-log
+// lists explains (linked): of the access log's gateway errors, those an
+// error line of the list names by connection number (when the access log
+// carries $connection; the error log's *CID is the same number), else by
+// client and request line within a second. The lists rules ask about are
+// declared (linkSets), so that explain links them while it reads the
+// events, in time order, holding only the lines of the last few seconds
+// (linker), instead of holding every access line and error line of the
+// spike.
+
+// half is which of a signal's records a group holds: all of them, or one
+// half of split's.
+type half uint8
+
+const (
+	wholeSignal half = iota
+	fastcgiHalf      // those whose upstream is FastCGI (split's first)
+	otherHalf        // the others (split's second)
+)
+
+// group is the records of one signal, or of one half of them.
+type group struct {
+	sig  signal
+	half half
+}
+
+// holds reports whether a record classified s, its upstream FastCGI or
+// not (fcgi), is one of g's.
+func (g group) holds(s signal, fcgi bool) bool {
+	return s == g.sig && (g.half == wholeSignal || (g.half == fastcgiHalf) == fcgi)
+}
+
+// linkSet names one list of error lines a rule links (linkSets).
+type linkSet uint8
+
+const (
+	linkUnreachable  linkSet = iota // backend_down: a proxied backend did not accept connections
+	linkBackendDown                 // backend_down: those, and `no live upstreams`
+	linkFPMDown                     // fpm_down: nothing listened on the PHP-FPM socket
+	linkFPMResets                   // PHP-FPM's connections reset: fpm_down's reload, fpm_request_terminated, worker_crash
+	linkBacklogFull                 // fpm_worker_exhaustion: the socket's listen queue was full
+	linkTimeouts                    // upstream_timeout, fpm_worker_exhaustion
+	linkExhaustion                  // fpm_worker_exhaustion: the queue full, and the timeouts
+	linkInvalid                     // invalid_upstream_response: invalid answers, a proxied backend's resets
+	linkDNS                         // dns_failure
+	linkPermission                  // socket_permission
+	linkHeaderTooBig                // upstream_header_too_big
+	linkTLS                         // upstream_tls
+	numLinkSets
+)
+
+// linkSets are the groups of each linkSet: a table, never written to.
+// A rule's list is the records of its set's groups, and the set reads only
+// signals the rule reads (rule.reads).
+var linkSets = [numLinkSets][]group{
+	linkUnreachable:  {{sigRefused, otherHalf}, {sigNoSocket, otherHalf}, {sigUnreachable, wholeSignal}},
+	linkBackendDown:  {{sigRefused, otherHalf}, {sigNoSocket, otherHalf}, {sigUnreachable, wholeSignal}, {sigNoLive, wholeSignal}},
+	linkFPMDown:      {{sigRefused, fastcgiHalf}, {sigNoSocket, fastcgiHalf}},
+	linkFPMResets:    {{sigReset, fastcgiHalf}},
+	linkBacklogFull:  {{sigBacklogFull, wholeSignal}},
+	linkTimeouts:     {{sigTimeout, wholeSignal}},
+	linkExhaustion:   {{sigBacklogFull, wholeSignal}, {sigTimeout, wholeSignal}},
+	linkInvalid:      {{sigInvalidResponse, wholeSignal}, {sigReset, otherHalf}},
+	linkDNS:          {{sigDNS, wholeSignal}},
+	linkPermission:   {{sigPermission, wholeSignal}},
+	linkHeaderTooBig: {{sigHeaderTooBig, wholeSignal}},
+	linkTLS:          {{sigTLS, wholeSignal}},
+}
+
+// records returns the records of set as e holds them, one group after
+// the other.
+func (e evidenceSet) records(set linkSet) []record {
+	var lists [][]record
+	for _, g := range linkSets[set] {
+		l := e.sig[g.sig]
+		switch g.half {
+		case fastcgiHalf:
+			l, _ = e.split(g.sig)
+		case otherHalf:
+			_, l = e.split(g.sig)
+		}
+		lists = append(lists, l)
+	}
+	return joined(lists...)
+}
+
+// linked counts the spike's gateway errors in the access log that one of
+// set's error lines names: the same connection number (when the access
+// log carries $connection), or the same client and request line within a
+// second. Each access line is linked once. Without access lines to link
+// to, or when no line of the set names its request (lines cut at 2048
+// bytes), it counts the set's lines, at most the gateway errors. A set
+// explain did not link (a rule's test's) is counted so.
+func (e evidenceSet) linked(set linkSet) int {
+	if e.links != nil {
+		return e.links[set]
+	}
+	return min(len(e.records(set)), int(e.gateway))
+}
+
+// linkHorizon is how long before an access line an error line of its
+// connection may be to link to it. nginx writes the error line that fails
+// a request (connect() failed, upstream timed out, …) and then, as it
+// finalizes the request with the 502/504, its access line: mostly within
+// the same turn of its event loop, so with the same cached time, or the
+// next second when the turn straddles one; the access line can come
+// later when nginx lingers on the client's connection to read the rest
+// of its body before freeing the request (lingering_timeout: 5 s by
+// default). Earlier error lines of the same request (one per upstream
+// tried, proxy_next_upstream) or of the requests before it on a
+// keep-alive connection are not its own. Ten seconds leaves a margin, and
+// bounds what a linker holds.
+const linkHorizon = 10
+
+// linkRing is how many seconds of error lines a linker keeps: those of
+// the horizon before an access line's second, its own and the next.
+const linkRing = linkHorizon + 2
+
+// A linker links, as explain reads the events in time order, the
+// spike's gateway errors in the access log (request) to the error lines
+// of each linkSet (line), holding only the last seconds of them:
+//
+//   - An access line of second t is linked once every line of second t+1
+//     has been read: when a line of second t+2 or later comes, or at the
+//     end (done). Access lines are linked in the order they came.
+//   - It is linked by connection to the earliest line of its connection,
+//     not linked before, from second t-linkHorizon to t+1; failing that, to
+//     a line naming its client and request line of second t, then t-1,
+//     then t+1, not linked by request before. (A line linked by
+//     connection may still be linked by request by another access line,
+//     and the other way round: the two are counted apart.)
+//
+// Linking the whole spike's lines at once (every access line against every
+// error line, its connection's anywhere in the spike) gives the same
+// counts whenever the lines of one connection are no more than
+// linkHorizon seconds apart and none of them is more than a second after
+// an access line of the connection; past the horizon a connection's line
+// is not linked, and after t+1 it is linked only to the later access
+// lines.
+//
+// It holds the access lines of two seconds and, per set, the error lines
+// of linkRing seconds: what it holds does not grow with the spike.
+type linker struct {
+	sets    [numLinkSets]setLinks
+	pending []accessLine // the access lines not yet linked, in the order they came
+	next    int          // pending[next:] are not linked yet
+	now     int64        // the second of the last line given
+	started bool
+	access  int // the access lines given
+}
+
+// setLinks are a linker's lines of one linkSet.
+type setLinks struct {
+	ring    [linkRing]linkSecond // the lines of a second, at second % linkRing
+	byConn  map[int64]connLines  // the lines in ring by connection, not linked
+	oldest  int64                // the earliest second in ring
+	lines   int                  // the set's lines given
+	named   int                  // those that name a client and a request line
+	matched int                  // the access lines linked
+}
+
+// connLines are a set's lines of one connection not linked yet: how
+// many, and a second no later than the earliest's (where linking one
+// looks from).
+type connLines struct {
+	n    int32
+	from int64
+}
+
+// linkSecond is a set's lines of one second, not linked yet.
+type linkSecond struct {
+	second int64
+	used   bool
+	byConn map[int64]int32
+	byReq  map[clientRequest]int32
+}
+
+// clientRequest is a client and request line, by their numbers in the
+// spike's names.
+type clientRequest struct{ client, request uint32 }
+
+// at moves the linker to second t: it links the access lines that every
+// line read from now on is too late for, and forgets the requests of the
+// lines no access line to come may link to by request. (A set drops the
+// lines of a second no access line may link to by connection as it links
+// one, or as it puts the lines of a later second in their place in its
+// ring.) Lines must come in time order.
+func (l *linker) at(t time.Time) error {
+	s := t.Unix()
+	switch {
+	case !l.started:
+		l.now, l.started = s, true
+	case s < l.now:
+		return fmt.Errorf("cannot link the error log to the access log: a line of %s came after one of %s (the reader must give the events in time order)",
+			t.UTC().Format(time.RFC3339), time.Unix(l.now, 0).UTC().Format(time.RFC3339))
+	case s > l.now:
+		l.link(s - 2)
+		for i := range l.sets {
+			l.sets[i].forgetRequests(s - 2)
+		}
+		l.now = s
+	}
+	return nil
+}
+
+// request gives the linker an access line of the spike's gateway errors.
+func (l *linker) request(t time.Time, a accessLine) error {
+	if err := l.at(t); err != nil {
+		return err
+	}
+	l.access++
+	l.pending = append(l.pending, a)
+	return nil
+}
+
+// line gives the linker an error-log record classified s, of second t:
+// the sets of its group keep it.
+func (l *linker) line(t time.Time, s signal, r record) error {
+	var in [numLinkSets]bool
+	kept, fcgi := false, fastcgi(r)
+	for set, groups := range linkSets {
+		for _, g := range groups {
+			in[set] = in[set] || g.holds(s, fcgi)
+		}
+		kept = kept || in[set]
+	}
+	if !kept {
+		return nil
+	}
+	if err := l.at(t); err != nil {
+		return err
+	}
+	for set := range l.sets {
+		if in[set] {
+			l.sets[set].add(l.now, r)
+		}
+	}
+	return nil
+}
+
+// link links the pending access lines of second through or before.
+func (l *linker) link(through int64) {
+	for ; l.next < len(l.pending) && l.pending[l.next].key.second <= through; l.next++ {
+		a := l.pending[l.next]
+		for i := range l.sets {
+			l.sets[i].link(a)
+		}
+	}
+	if l.next > len(l.pending)/2 { // reuse the front: what it holds stays two seconds' worth
+		l.pending = l.pending[:copy(l.pending, l.pending[l.next:])]
+		l.next = 0
+	}
+}
+
+// done links the access lines left and returns each set's count
+// (linked), of a spike of gateway errors.
+func (l *linker) done(gateway int64) *[numLinkSets]int {
+	l.link(l.now + 1)
+	var out [numLinkSets]int
+	for i, s := range l.sets {
+		out[i] = s.matched
+		if l.access == 0 || s.named == 0 {
+			out[i] = min(s.lines, int(gateway))
+		}
+	}
+	return &out
+}
+
+// held is how many entries the linker holds: access lines, and the
+// lines of each set by connection and by request.
+func (l *linker) held() int {
+	n := len(l.pending)
+	for _, s := range l.sets {
+		n += len(s.byConn)
+		for _, sec := range s.ring {
+			n += len(sec.byConn) + len(sec.byReq)
+		}
+	}
+	return n
+}
+
+// slot returns the ring's place of second s.
+func slot(s int64) int { return int((s%linkRing + linkRing) % linkRing) }
+
+func (s *setLinks) add(second int64, r record) {
+	s.lines++
+	c, client, request := r.conn(), r.client(), r.request()
+	if c <= 0 && (client == 0 || request == 0) {
+		return
+	}
+	sec := &s.ring[slot(second)]
+	if !sec.used || sec.second != second {
+		s.drop(sec)
+		if sec.byConn == nil {
+			sec.byConn, sec.byReq = map[int64]int32{}, map[clientRequest]int32{}
+		}
+		sec.second, sec.used = second, true
+		if s.byConn == nil {
+			s.byConn = map[int64]connLines{}
+			s.oldest = second
+		}
+		s.oldest = min(s.oldest, second)
+	}
+	if c > 0 {
+		sec.byConn[c]++
+		l := s.byConn[c]
+		if l.n == 0 {
+			l.from = second
+		}
+		l.n++
+		s.byConn[c] = l
+	}
+	if client != 0 && request != 0 {
+		sec.byReq[clientRequest{client, request}]++
+		s.named++
+	}
+}
+
+// drop forgets the lines of sec.
+func (s *setLinks) drop(sec *linkSecond) {
+	if !sec.used {
+		return
+	}
+	for c, n := range sec.byConn {
+		if l := s.byConn[c]; l.n > n {
+			s.byConn[c] = connLines{l.n - n, l.from}
+		} else {
+			delete(s.byConn, c)
+		}
+	}
+	clear(sec.byConn)
+	clear(sec.byReq)
+	sec.used = false
+}
+
+// expire drops the lines of the seconds before from.
+func (s *setLinks) expire(from int64) {
+	if s.byConn == nil || s.oldest >= from {
+		return
+	}
+	s.oldest = from
+	for i := range s.ring {
+		sec := &s.ring[i]
+		if sec.used && sec.second < from {
+			s.drop(sec)
+		} else if sec.used {
+			s.oldest = min(s.oldest, sec.second)
+		}
+	}
+}
+
+// get returns the lines of second, nil when there are none.
+func (s *setLinks) get(second int64) *linkSecond {
+	sec := &s.ring[slot(second)]
+	if !sec.used || sec.second != second {
+		return nil
+	}
+	return sec
+}
+
+// link links a to one of the set's lines, if one is left.
+func (s *setLinks) link(a accessLine) {
+	if s.byConn == nil {
+		return
+	}
+	t := a.key.second
+	s.expire(t - linkHorizon)
+	if l, ok := s.byConn[a.conn]; ok && a.conn > 0 {
+		for d := max(l.from, t-linkHorizon); d <= t+1; d++ {
+			if sec := s.get(d); sec != nil && take(sec.byConn, a.conn) {
+				if l.n == 1 {
+					delete(s.byConn, a.conn)
+				} else {
+					s.byConn[a.conn] = connLines{l.n - 1, d}
+				}
+				s.matched++
+				return
+			}
+		}
+	}
+	k := clientRequest{a.key.client, a.key.request}
+	for _, d := range []int64{0, -1, 1} {
+		if sec := s.get(t + d); sec != nil && take(sec.byReq, k) {
+			s.matched++
+			return
+		}
+	}
+}
+
+// take takes one of k's count in m, if there is one left: the lines
+// linked are forgotten.
+func take[K comparable](m map[K]int32, k K) bool {
+	n := m[k]
+	switch {
+	case n <= 0:
+		return false
+	case n == 1:
+		delete(m, k)
+	default:
+		m[k] = n - 1
+	}
+	return true
+}
+
+// forgetRequests forgets the requests of the lines of the seconds before
+// from.
+func (s *setLinks) forgetRequests(from int64) {
+	if s.byConn == nil {
+		return
+	}
+	for i := range s.ring {
+		if sec := &s.ring[i]; sec.used && sec.second < from {
+			clear(sec.byReq)
+		}
+	}
+}
+
+// accessLine is what a linker keeps of a gateway error's access-log line
+// until it links it.
+type accessLine struct {
+	key  requestKey
+	conn int64 // $connection, 0 when the log format lacks it
+}
+
+// accessLineOf returns the accessLine of ev, its client and request line
+// numbered in who (the error lines name them too); req is a buffer.
+func accessLineOf(ev *patterns.Event, who *names, req *[]byte) accessLine {
+	a := ev.Access
+	r := append((*req)[:0], a.URI...)
+	if a.Method != "" {
+		r = append(append(append(append(append(r[:0], a.Method...), ' '), a.URI...), ' '), a.Protocol...)
+	}
+	*req = r
+	return accessLine{key: requestKey{who.of(a.RemoteAddr), who.ofBytes(r), ev.Time.Unix()}, conn: a.Connection}
+}

@@ -222,29 +222,9 @@ func statusKey(code int) string {
 // findings quote cfg.Stack.
 func explain(r Reader, w window, cfg Config) (inc Incident, quoted bool, err error) {
 	inc = Incident{Start: w.start, End: w.end, Status: map[string]int64{}, TopPaths: []PathCount{}}
-	secs, err := r.Seconds(w.start, w.end)
-	if err != nil {
-		return inc, false, fmt.Errorf("cannot read the request counts of the incident at %s: %w", w.start.Format(time.RFC3339), err)
+	if inc.Requests, inc.Status, inc.ByUpstream, err = windowCounts(r, w); err != nil {
+		return inc, false, err
 	}
-	byUpstream := map[string]*UpstreamShare{}
-	for _, s := range secs {
-		for _, c := range s.Status {
-			inc.Requests += c.Count
-			if c.Code >= 500 || isGateway(c.Code) {
-				inc.Status[statusKey(c.Code)] += c.Count
-			}
-		}
-		for _, u := range s.Upstreams {
-			sh := byUpstream[u.Addr]
-			if sh == nil {
-				sh = &UpstreamShare{Upstream: u.Addr}
-				byUpstream[u.Addr] = sh
-			}
-			sh.Requests += u.Status.Requests()
-			sh.GatewayErrors += gatewayErrors(u.Status)
-		}
-	}
-	inc.ByUpstream = upstreamShares(byUpstream)
 	var (
 		sig                       [numSignals][]record
 		paths                     = counter{}

@@ -79,18 +79,27 @@ func (sp *Spotted) Explain(r Reader, cfg Config, earlier []*Explanation) (Result
 // refresh returns inc, explained earlier, with what w's seconds tell now:
 // its span, requests, 5xx statuses and shares by upstream.
 func refresh(r Reader, inc Incident, w window) (Incident, error) {
+	var err error
+	inc.Start, inc.End = w.start, w.end
+	inc.Requests, inc.Status, inc.ByUpstream, err = windowCounts(r, w)
+	return inc, err
+}
+
+// windowCounts reads w's seconds and returns what they tell of its
+// incident (secondsCounts): what explain counts first, and refresh
+// anew.
+func windowCounts(r Reader, w window) (requests int64, status map[string]int64, byUpstream []UpstreamShare, err error) {
 	secs, err := r.Seconds(w.start, w.end)
 	if err != nil {
-		return inc, fmt.Errorf("cannot read the request counts of the incident at %s: %w", w.start.Format(time.RFC3339), err)
+		return 0, map[string]int64{}, nil, fmt.Errorf("cannot read the request counts of the incident at %s: %w", w.start.Format(time.RFC3339), err)
 	}
-	inc.Start, inc.End = w.start, w.end
-	inc.Requests, inc.Status, inc.ByUpstream = secondsCounts(secs)
-	return inc, nil
+	requests, status, byUpstream = secondsCounts(secs)
+	return requests, status, byUpstream, nil
 }
 
 // secondsCounts returns what an incident's seconds tell of it: its
 // requests, its responses by 5xx (and gateway) status, and how each
-// upstream fared. It is what explain counts first.
+// upstream fared.
 func secondsCounts(secs []timeline.Second) (requests int64, status map[string]int64, byUpstream []UpstreamShare) {
 	status = map[string]int64{}
 	shares := map[string]*UpstreamShare{}

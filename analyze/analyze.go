@@ -226,7 +226,7 @@ func explain(r Reader, w window, cfg Config) (inc Incident, quoted bool, err err
 		return inc, false, err
 	}
 	var (
-		sig                       [numSignals][]record
+		sig                       = newCollected()
 		paths                     = counter{}
 		clients, upstreams, hosts = counter{}, counter{}, counter{}
 		strs                      shared
@@ -268,7 +268,7 @@ func explain(r Reader, w window, cfg Config) (inc Incident, quoted bool, err err
 		s := classify(ev)
 		if s != sigNone {
 			r := kept.keep(ev, s)
-			sig[s] = append(sig[s], r)
+			sig.add(s, r)
 			if err := links.line(ev.Time, s, r); err != nil {
 				return err
 			}
@@ -300,10 +300,10 @@ func explain(r Reader, w window, cfg Config) (inc Incident, quoted bool, err err
 	inc.TopClients, inc.TopUpstreams, inc.TopHosts = top(clients.counts()), top(upstreams.counts()), top(hosts.counts())
 	inc.SlowQueries = incidentClasses(slowClasses)
 
-	e := evidenceSet{sig: &sig, halves: &[numSignals]*[2][]record{}, exits: &exits{}, links: links.done(w.gateway), times: times,
-		gateway: w.gateway, start: w.start, end: w.end, max: cfg.Evidence}
+	e := sig.set()
+	e.links, e.times, e.gateway, e.start, e.end, e.max = links.done(w.gateway), times, w.gateway, w.start, w.end, cfg.Evidence
 	inc.Causes = e.causes()
-	quoted = belongs(cfg.Stack, &sig)
+	quoted = belongs(cfg.Stack, &sig.sig)
 	for i := range inc.Causes {
 		if quoted {
 			e.quoteConfig(&inc.Causes[i], configured{cfg.Stack})

@@ -13,92 +13,97 @@ import (
 
 // evidenceSet holds the classified records around one spike.
 type evidenceSet struct {
-	sig     *[numSignals][]record
-	halves  *[numSignals]*[2][]record // split's, by signal
-	exits   *exits                    // childExits's, once asked
-	links   *[numLinkSets]int         // linked's counts, as explain linked them while reading; nil: not linked
-	times   requestTimes              // the access log's $request_time of the spike's gateway errors
-	gateway int64                     // gateway errors in the spike
-	start   time.Time                 // the spike's first second
-	end     time.Time                 // the end of its last second
-	max     int                       // evidence records per cause
+	sig     *[numSignals]list
+	halves  *[numSignals][2]list // of the signals split (splits), as collect split them
+	links   *[numLinkSets]int    // linked's counts, as explain linked them while reading; nil: not linked
+	times   requestTimes         // the access log's $request_time of the spike's gateway errors
+	gateway int64                // gateway errors in the spike
+	start   time.Time            // the spike's first second
+	end     time.Time            // the end of its last second
+	max     int                  // evidence records per cause
 }
 
-func (e evidenceSet) n(s signal) int { return len(e.sig[s]) }
+func (e evidenceSet) n(s signal) int { return e.sig[s].n }
 
 // only returns the set as a rule that reads sigs sees it: without the
 // records of the other signals.
 func (e evidenceSet) only(sigs []signal) evidenceSet {
-	var seen [numSignals][]record
+	var seen [numSignals]list
+	var halves [numSignals][2]list
 	for _, s := range sigs {
-		seen[s] = e.sig[s]
+		seen[s], halves[s] = e.sig[s], e.halves[s]
 	}
-	e.sig = &seen
+	e.sig, e.halves = &seen, &halves
 	return e
 }
 
-// split returns the records of s whose upstream is FastCGI, and the others.
-// Several rules split the same signals, of tens of thousands of records in
-// an outage: each signal is split once, the halves kept in e.halves (the
-// caller may append to them: they have no room left, append copies).
-func (e evidenceSet) split(s signal) (fcgi, other []record) {
-	if len(e.sig[s]) == 0 {
-		return nil, nil
-	}
-	if e.halves[s] != nil {
-		return e.halves[s][0], e.halves[s][1]
-	}
-	fcgi, other = partition(e.sig[s], fastcgi)
-	e.halves[s] = &[2][]record{fcgi, other}
-	return fcgi, other
+// split returns the records of s whose upstream is FastCGI, and the
+// others (s one of splits: the halves are kept as the records come).
+func (e evidenceSet) split(s signal) (fcgi, other list) {
+	return e.halves[s][0], e.halves[s][1]
 }
 
-// partition returns the records of recs that are in, and the others, in
-// their order. When one side holds them all it is recs itself, not a copy
-// (an outage's lists hold hundreds of thousands of records), and the
-// other nil; either side has no room left, so that an append copies it.
-func partition(recs []record, in func(record) bool) (yes, no []record) {
-	n := 0
-	for _, r := range recs {
-		if in(r) {
-			n++
+// splits reports whether the rules split the records of s in two (split,
+// childExits), and which half r is of: 0, FastCGI (a child ended by
+// php-fpm, SIGTERM), or 1, the others. Their halves are kept as the
+// records come: a list keeps a sample of an outage's records, which
+// cannot be split afterwards.
+func splits(s signal, r record) (split bool, half int) {
+	switch s {
+	case sigRefused, sigNoSocket, sigReset, sigTimeout:
+		if fastcgi(r) {
+			return true, 0
 		}
-	}
-	switch n {
-	case len(recs):
-		return slices.Clip(recs), nil
-	case 0:
-		return nil, slices.Clip(recs)
-	}
-	yes, no = make([]record, 0, n), make([]record, 0, len(recs)-n)
-	for _, r := range recs {
-		if in(r) {
-			yes = append(yes, r)
-		} else {
-			no = append(no, r)
+		return true, 1
+	case sigChildSignal:
+		if r.FPM != nil && strings.Contains(r.FPM.Message, sigterm) {
+			return true, 0
 		}
+		return true, 1
 	}
-	return yes, no
+	return false, 0
 }
 
-// joined returns the records of lists, one list after the other. A
-// single list that holds them all is returned as it is, not copied (an
-// outage's lists hold hundreds of thousands of records; rules join a long
-// one with others mostly empty); with no room left, so that an append
-// copies it.
-func joined(lists ...[]record) []record {
-	var only []record
-	n := 0
-	for _, l := range lists {
-		if len(l) > 0 {
-			only = l
-			n++
-		}
+// keptWhole reports whether the lists of s keep every record: the rules
+// read every slow-log entry, trace, OOM kill and database restart (and
+// every child that crashed, the second half of sigChildSignal: oom_kill
+// matches them to the kills); those are few.
+func keptWhole(s signal) bool {
+	switch s {
+	case sigSlowQuery, sigTrace, sigOOMKill, sigMySQLRestart:
+		return true
 	}
-	if n <= 1 {
-		return slices.Clip(only)
+	return false
+}
+
+// collected is the records of a spike by signal, as explain collects
+// them.
+type collected struct {
+	sig    [numSignals]list
+	halves [numSignals][2]list
+}
+
+func newCollected() *collected {
+	c := &collected{}
+	for s := range c.sig {
+		c.sig[s].whole = keptWhole(signal(s))
+		c.halves[s][0].whole = keptWhole(signal(s))
+		c.halves[s][1].whole = keptWhole(signal(s)) || signal(s) == sigChildSignal // the crashed children
 	}
-	return slices.Concat(lists...)
+	return c
+}
+
+// add adds a record classified s.
+func (c *collected) add(s signal, r record) {
+	c.sig[s].add(r)
+	if split, h := splits(s, r); split {
+		c.halves[s][h].add(r)
+	}
+}
+
+// set returns the evidence set of the records.
+func (c *collected) set() evidenceSet {
+	return evidenceSet{sig: &c.sig, halves: &c.halves}
 }
 
 // requestKey names one request: who asked what, when (by their numbers
@@ -395,7 +400,7 @@ func (e evidenceSet) confidence(explained int, corroborated bool) float64 {
 // cause is a cause that explained of the spike's gateway errors have a
 // line for, its confidence raised when a second log corroborates it; its
 // evidence is the state changes, then a sample of the symptoms.
-func (e evidenceSet) cause(explained int, corroborated bool, summary string, state, symptoms []record) *Cause {
+func (e evidenceSet) cause(explained int, corroborated bool, summary string, state, symptoms list) *Cause {
 	return e.withEvidence(&Cause{Confidence: e.confidence(explained, corroborated), Summary: summary}, state, symptoms)
 }
 
@@ -403,11 +408,11 @@ func (e evidenceSet) cause(explained int, corroborated bool, summary string, sta
 // (one signal's) show alone: stem is how the lines begin, why what they mean.
 func (e evidenceSet) lineCause(set linkSet, stem, why string) *Cause {
 	lines := e.records(set)
-	if len(lines) == 0 {
+	if lines.n == 0 {
 		return nil
 	}
 	n := e.linked(set)
-	return e.cause(n, false, e.matched(n, stem, why), nil, lines)
+	return e.cause(n, false, e.matched(n, stem, why), list{}, lines)
 }
 
 func (e evidenceSet) matched(n int, stem, why string) string {
@@ -439,9 +444,9 @@ func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
 
 // withEvidence sets c's evidence, picked of state and symptoms, and the
 // count of their records left out; it returns c.
-func (e evidenceSet) withEvidence(c *Cause, state, symptoms []record) *Cause {
+func (e evidenceSet) withEvidence(c *Cause, state, symptoms list) *Cause {
 	c.Evidence = e.pick(state, symptoms)
-	c.EvidenceMore = len(state) + len(symptoms) - len(c.Evidence)
+	c.EvidenceMore = state.n + symptoms.n - len(c.Evidence)
 	return c
 }
 
@@ -449,25 +454,25 @@ func (e evidenceSet) withEvidence(c *Cause, state, symptoms []record) *Cause {
 // other), those pick may choose — the first e.max/3 — and how many it
 // leaves out: a rule whose state is tens of thousands of records (php-fpm
 // terminating an outage's requests) passes the head to cause and adds the
-// rest to its EvidenceMore, instead of copying them all into one list.
-func (e evidenceSet) stateHead(lists ...[]record) (head []record, more int) {
+// rest to its EvidenceMore.
+func (e evidenceSet) stateHead(lists ...list) (head list, more int) {
 	k := e.max / 3
+	var recs []record
 	for _, l := range lists {
-		take := min(len(l), k-len(head))
-		head = append(head, l[:take]...)
-		more += len(l) - take
+		take := min(l.n, k-len(recs))
+		recs = append(recs, l.head(take)...)
+		more += l.n - take
 	}
-	return head, more
+	return wholeList(recs), more
 }
 
 // pick chooses the evidence: the state changes (first list) first, then a
 // sample of the symptoms spread over the spike (its first ones, some from
 // the middle, its last one), at most e.max in all, in time order; within a
 // second the state changes come first.
-func (e evidenceSet) pick(state, symptoms []record) []Evidence {
-	state = state[:min(len(state), e.max/3)]
-	chosen := append([]record(nil), state...)
-	chosen = append(chosen, spread(symptoms, min(e.max-len(state), maxSymptoms))...)
+func (e evidenceSet) pick(state, symptoms list) []Evidence {
+	chosen := append([]record(nil), state.head(e.max/3)...)
+	chosen = append(chosen, spread(symptoms, min(e.max-len(chosen), maxSymptoms))...)
 	out := make([]Evidence, 0, len(chosen))
 	for _, ev := range chosen {
 		out = append(out, Evidence{Source: ev.Kind.String(), Path: ev.Path, Offset: ev.Offset, Time: ev.Time, Text: ev.Text})
@@ -483,19 +488,21 @@ func (e evidenceSet) pick(state, symptoms []record) []Evidence {
 const maxSymptoms = 6
 
 // spread returns n records of evs: the first half of n from its start, the
-// rest evenly spaced after them, ending with the last record.
-func spread(evs []record, n int) []record {
-	if len(evs) <= n {
-		return evs
+// rest evenly spaced after them, ending with the last record. Of a list
+// that kept a sample of its records, the sampled record at or before each
+// position.
+func spread(evs list, n int) []record {
+	if evs.n <= n {
+		return evs.head(evs.n)
 	}
 	if n <= 0 {
 		return nil
 	}
 	head := (n + 1) / 2
-	out := append([]record(nil), evs[:head]...)
-	rest, tail := n-head, evs[head:]
+	out := append([]record(nil), evs.head(head)...)
+	rest, tail := n-head, evs.n-head
 	for i := 1; i <= rest; i++ {
-		out = append(out, tail[i*len(tail)/rest-1])
+		out = append(out, evs.record(head+i*tail/rest-1))
 	}
 	return out
 }

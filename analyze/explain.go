@@ -118,30 +118,74 @@ type requestKey struct {
 // maps and the lines hold no pointer for the collector to follow, and
 // half the bytes the strings took (an outage's spike links hundreds of
 // thousands of lines).
-type names map[string]uint32
+//
+// Only the linker matches the numbers, and only within its horizon: a
+// name not seen for linkRing seconds is forgotten (and given a new number
+// if it comes again; numbers are never reused), so that the table holds
+// the names of the last seconds, not those of a whole outage (its request
+// lines, with their query strings, are mostly unique). The lines must
+// come in time order, as the linker's do.
+type names struct {
+	m      map[string]*nameEntry // a pointer: a key given anew would replace the copy kept by a lent string
+	last   uint32 // the last number given
+	now    int64  // the latest second a name was asked for
+	swept  int64  // when the names not seen for linkRing seconds were last forgotten
+	forgot int    // the names forgotten
+}
 
-// of returns the number of s, new if s is new; 0 for "".
-func (m *names) of(s string) uint32 {
+// nameEntry is a name's number, and the last second it was asked for.
+type nameEntry struct {
+	n    uint32
+	seen int64
+}
+
+// of returns the number of s, asked for at second, new if s is new; 0 for
+// "".
+func (m *names) of(s string, second int64) uint32 {
 	if s == "" {
 		return 0
 	}
-	if n, ok := (*m)[s]; ok {
-		return n
+	m.at(second)
+	if e, ok := m.m[s]; ok {
+		e.seen = m.now
+		return e.n
 	}
-	if *m == nil {
-		*m = names{}
+	if m.m == nil {
+		m.m = map[string]*nameEntry{}
 	}
-	n := uint32(len(*m) + 1)
-	(*m)[strings.Clone(s)] = n
-	return n
+	m.last++
+	m.m[strings.Clone(s)] = &nameEntry{m.last, m.now}
+	return m.last
 }
 
 // ofBytes is of for the string b holds, made only when new.
-func (m *names) ofBytes(b []byte) uint32 {
-	if n, ok := (*m)[string(b)]; ok {
-		return n
+func (m *names) ofBytes(b []byte, second int64) uint32 {
+	m.at(second)
+	if e, ok := m.m[string(b)]; ok {
+		e.seen = m.now
+		return e.n
 	}
-	return m.of(string(b))
+	return m.of(string(b), second)
+}
+
+// at moves the table to second, and every linkRing seconds forgets the
+// names not seen in the last linkRing: no line the linker holds names
+// them any more.
+func (m *names) at(second int64) {
+	m.now = max(m.now, second)
+	if m.swept == 0 {
+		m.swept = m.now
+	}
+	if m.now-m.swept < linkRing {
+		return
+	}
+	for s, e := range m.m {
+		if e.seen < m.now-linkRing {
+			delete(m.m, s)
+			m.forgot++
+		}
+	}
+	m.swept = m.now
 }
 
 // shared keeps one copy of each string the records of a spike repeat:
@@ -292,7 +336,7 @@ func (k *keeper) keep(ev *patterns.Event, s signal) record {
 		e := ev.Error
 		r = nginxLine(k.of(lineKind{kind: ev.Kind, path: ev.Path, level: e.Level, message: e.Message, action: e.Action,
 			server: e.Server, upstream: e.Upstream, host: e.Host, errno: e.Errno, nginx: true}),
-			e.Connection, k.names.of(e.Client), k.names.of(e.Request))
+			e.Connection, k.names.of(e.Client, ev.Time.Unix()), k.names.of(e.Request, ev.Time.Unix()))
 	case ev.FPM != nil:
 		f := ev.FPM
 		switch {

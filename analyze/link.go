@@ -442,5 +442,6 @@ func accessLineOf(ev *patterns.Event, who *names, req *[]byte) accessLine {
 		r = append(append(append(append(append(r[:0], a.Method...), ' '), a.URI...), ' '), a.Protocol...)
 	}
 	*req = r
-	return accessLine{key: requestKey{who.of(a.RemoteAddr), who.ofBytes(r), ev.Time.Unix()}, conn: a.Connection}
+	sec := ev.Time.Unix()
+	return accessLine{key: requestKey{who.of(a.RemoteAddr, sec), who.ofBytes(r, sec), sec}, conn: a.Connection}
 }

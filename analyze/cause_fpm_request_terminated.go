@@ -47,5 +47,3 @@ var fpmRequestTerminated = rule{
 		return found, recs
 	},
 }
-
-// longestRun is the longest time php-fpm says a terminated request ran.

@@ -83,7 +83,7 @@ func (c configured) nginxFor(lines list, name func(upstream string) string) []Se
 	}
 	var out []Setting
 	seen := map[string]bool{}
-	asked := map[[2]string]bool{} // upstream and host: thousands of lines name a few
+	asked := map[[2]string]bool{}       // upstream and host: thousands of lines name a few
 	for _, ev := range lines.firsts() { // the upstream and host are a record's kind's
 		e := ev.Error
 		if e == nil || e.Upstream == "" {

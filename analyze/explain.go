@@ -126,11 +126,10 @@ type requestKey struct {
 // lines, with their query strings, are mostly unique). The lines must
 // come in time order, as the linker's do.
 type names struct {
-	m      map[string]*nameEntry // a pointer: a key given anew would replace the copy kept by a lent string
-	last   uint32 // the last number given
-	now    int64  // the latest second a name was asked for
-	swept  int64  // when the names not seen for linkRing seconds were last forgotten
-	forgot int    // the names forgotten
+	m     map[string]*nameEntry // a pointer: a key given anew would replace the copy kept by a lent string
+	last  uint32                // the last number given
+	now   int64                 // the latest second a name was asked for
+	swept int64                 // when the names not seen for linkRing seconds were last forgotten
 }
 
 // nameEntry is a name's number, and the last second it was asked for.
@@ -182,7 +181,6 @@ func (m *names) at(second int64) {
 	for s, e := range m.m {
 		if e.seen < m.now-linkRing {
 			delete(m.m, s)
-			m.forgot++
 		}
 	}
 	m.swept = m.now

@@ -14,7 +14,8 @@ import "sort"
 //     and a PHP-FPM pool, have the same upstream, host, action, message
 //     and pool): every question "the first record with property P", or
 //     "the distinct upstreams, hosts and pools", of such properties;
-//   - the longest duration of its PHP-FPM lines (longestRun);
+//   - the longest duration of its PHP-FPM lines (the longest request
+//     php-fpm terminated);
 //   - a sample for the evidence (spread), at the positions it picks in
 //     the whole list.
 //

@@ -21,6 +21,23 @@ type evidenceSet struct {
 	start   time.Time            // the spike's first second
 	end     time.Time            // the end of its last second
 	max     int                  // evidence records per cause
+	back    *readBack            // the records the evidence picks that the lists did not keep; nil: none read back
+}
+
+// readBack is the records of the positions the evidence picks (spread)
+// that the lists did not keep (they keep a sample past their first
+// records): a first run of the rules asks for them (want), a second pass
+// over the window's error lines reads them (readBackRecords), and the
+// rules run again with them, picking the evidence the whole lists would.
+type readBack struct {
+	want map[groupPos]record // the records wanted; Event nil: not read yet
+	done bool                // read: ask for no more
+}
+
+// groupPos is the position of a record in its group.
+type groupPos struct {
+	g groupID
+	p int
 }
 
 func (e evidenceSet) n(s signal) int { return e.sig[s].n }
@@ -89,6 +106,7 @@ func newCollected() *collected {
 		c.sig[s].whole = keptWhole(signal(s))
 		c.halves[s][0].whole = keptWhole(signal(s))
 		c.halves[s][1].whole = keptWhole(signal(s)) || signal(s) == sigChildSignal // the crashed children
+		c.sig[s].gid, c.halves[s][0].gid, c.halves[s][1].gid = groupOf(signal(s), -1), groupOf(signal(s), 0), groupOf(signal(s), 1)
 	}
 	return c
 }
@@ -514,7 +532,7 @@ func (e evidenceSet) stateHead(lists ...list) (head list, more int) {
 // second the state changes come first.
 func (e evidenceSet) pick(state, symptoms list) []Evidence {
 	chosen := append([]record(nil), state.head(e.max/3)...)
-	chosen = append(chosen, spread(symptoms, min(e.max-len(chosen), maxSymptoms))...)
+	chosen = append(chosen, e.spread(symptoms, min(e.max-len(chosen), maxSymptoms))...)
 	out := make([]Evidence, 0, len(chosen))
 	for _, ev := range chosen {
 		out = append(out, Evidence{Source: ev.Kind.String(), Path: ev.Path, Offset: ev.Offset, Time: ev.Time, Text: ev.Text})
@@ -531,9 +549,9 @@ const maxSymptoms = 6
 
 // spread returns n records of evs: the first half of n from its start, the
 // rest evenly spaced after them, ending with the last record. Of a list
-// that kept a sample of its records, the sampled record at or before each
-// position.
-func spread(evs list, n int) []record {
+// that kept a sample of its records, a record it did not keep is the one
+// read back (e.back), or, not read, the sampled record before it.
+func (e evidenceSet) spread(evs list, n int) []record {
 	if evs.n <= n {
 		return evs.head(evs.n)
 	}
@@ -544,7 +562,75 @@ func spread(evs list, n int) []record {
 	out := append([]record(nil), evs.head(head)...)
 	rest, tail := n-head, evs.n-head
 	for i := 1; i <= rest; i++ {
-		out = append(out, evs.record(head+i*tail/rest-1))
+		out = append(out, e.at(evs, head+i*tail/rest-1))
 	}
 	return out
+}
+
+// at returns the record at position p of l: kept, or read back (asked for
+// when not read yet), or else the sampled record before it.
+func (e evidenceSet) at(l list, p int) record {
+	if r, ok := l.exact(p); ok {
+		return r
+	}
+	if g, q := l.where(p); e.back != nil && g != 0 {
+		k := groupPos{g, q}
+		if r := e.back.want[k]; r.Event != nil {
+			return r
+		}
+		if !e.back.done {
+			e.back.want[k] = record{}
+		}
+	}
+	return l.record(p)
+}
+
+// readBackRecords reads the records back wants: the window's error-log
+// records [from, to) classified again, counted by group as collected
+// counted them. Only the nginx error log is read when every record wanted
+// is of its signals (an outage's lists); else every event of the window.
+func readBackRecords(r Reader, from, to time.Time, back *readBack) error {
+	nginxOnly := true
+	for k := range back.want {
+		s := signal((k.g - 1) / 3)
+		nginxOnly = nginxOnly && s >= sigTimeout && s <= sigTLS
+	}
+	var seen [numSignals * 3]int
+	left := len(back.want)
+	read := func(ev *patterns.Event) error {
+		if left == 0 || ev.Access != nil || ev.Slow != nil {
+			return nil
+		}
+		s := classify(ev)
+		if s == sigNone {
+			return nil
+		}
+		rec := record{Event: ev, FPM: ev.FPM}
+		gs := []groupID{groupOf(s, -1)}
+		if split, h := splits(s, rec); split {
+			gs = append(gs, groupOf(s, h))
+		}
+		for _, g := range gs {
+			k := groupPos{g, seen[g-1]}
+			seen[g-1]++
+			if w, ok := back.want[k]; ok && w.Event == nil {
+				back.want[k] = record{Event: &patterns.Event{Kind: ev.Kind, Path: strings.Clone(ev.Path)}, Time: ev.Time, Offset: ev.Offset}
+				left--
+			}
+		}
+		return nil
+	}
+	var err error
+	if nginxOnly {
+		err = r.EventsOf(patterns.KindNginxError, from, to, read)
+	} else {
+		err = fieldsOf(r)(from, to, read)
+	}
+	if err != nil {
+		return fmt.Errorf("cannot read back the evidence's records: %w", err)
+	}
+	if left > 0 {
+		return errors.New("cannot read back the evidence's records: the store no longer holds them all (was it pruned meanwhile? analyze again)")
+	}
+	return nil
 }

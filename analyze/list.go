@@ -36,6 +36,48 @@ type list struct {
 	kinds   []record
 	seen    map[kindKey]struct{}
 	longest float64 // of its PHP-FPM records' durations
+	gid     groupID // the group whose records it holds (collected's); 0: none, a list made whole
+	parts   []part  // a join's: the groups of its records, one after the other
+}
+
+// groupID names the records of a signal, or of one half of them, as
+// collected keeps them: 1 + 3×signal + (0 whole, 1 or 2 the half); 0 none.
+type groupID uint16
+
+func groupOf(s signal, half int) groupID { return groupID(1 + 3*int(s) + half + 1) }
+
+// part is n records of a group, in a list.
+type part struct {
+	g groupID
+	n int
+}
+
+// partsOf returns the groups of l's records, one after the other.
+func (l list) partsOf() []part {
+	if l.parts != nil {
+		return l.parts
+	}
+	return []part{{l.gid, l.n}}
+}
+
+// exact returns the record at position p, if l kept it.
+func (l list) exact(p int) (record, bool) {
+	if i := sort.SearchInts(l.at, p); i < len(l.at) && l.at[i] == p {
+		return l.kept[i], true
+	}
+	return record{}, false
+}
+
+// where returns the group of the record at position p, and its position
+// there.
+func (l list) where(p int) (groupID, int) {
+	for _, pt := range l.partsOf() {
+		if p < pt.n {
+			return pt.g, p
+		}
+		p -= pt.n
+	}
+	return 0, 0
 }
 
 // kindKey is what the records of one kind share: their Event (shared by
@@ -174,6 +216,7 @@ func join(lists ...list) list {
 		for i, r := range l.kept {
 			out.kept, out.at = append(out.kept, r), append(out.at, out.n+l.at[i])
 		}
+		out.parts = append(out.parts, l.partsOf()...)
 		out.n += l.n
 		out.longest = max(out.longest, l.longest)
 		out.whole = out.whole && l.whole

@@ -124,7 +124,7 @@ func TestCappedListAnswersAsTheWholeList(t *testing.T) {
 			t.Errorf("%d records: any closed prematurely %v, want %v", n, got, want)
 		}
 		for k := range 9 {
-			got, want := offsets(spread(l, k)), offsets(plainSpread(plain, k))
+			got, want := offsets(evidenceSet{}.spread(l, k)), offsets(plainSpread(plain, k))
 			if n <= headCap+sampleCap && !slices.Equal(got, want) {
 				t.Errorf("%d records: spread of %d %v, want %v", n, k, got, want)
 			}
@@ -199,7 +199,7 @@ func TestJoinedListsAnswerAsTheWholeLists(t *testing.T) {
 			t.Errorf("first FastCGI upstream %q, want %q", got, want)
 		}
 		for k := range 9 {
-			got, want := offsets(spread(j, k)), offsets(plainSpread(plain, k))
+			got, want := offsets(evidenceSet{}.spread(j, k)), offsets(plainSpread(plain, k))
 			if len(plain) <= headCap+sampleCap && !slices.Equal(got, want) {
 				t.Errorf("%d records: spread of %d %v, want %v", len(plain), k, got, want)
 			}
@@ -269,5 +269,40 @@ func TestRecordsHeldStayFlat(t *testing.T) {
 	t.Logf("held: %d B at 100,000 gateway errors, %d B at 1,000,000", small, large)
 	if large > small+small/2 || large > 8<<20 {
 		t.Errorf("held %d bytes at 100,000 gateway errors and %d at 1,000,000: want about as many, and under 8 MiB", small, large)
+	}
+}
+
+// An incident whose lists passed their cap quotes the evidence the whole
+// lists would: the records the evidence picks past those kept are read
+// back from the window's error lines.
+func TestEvidencePastTheCapIsTheWholeLists(t *testing.T) {
+	f := outageOf(1000) // 20,000 `connect() … (11: …)` lines
+	res, err := Analyze(f, TimeRange{t0, at(3600)}, DefaultConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc := onlyIncident(t, res)
+	var full, warnings []record
+	for _, ev := range f.events {
+		switch {
+		case ev.Error != nil:
+			full = append(full, record{Event: ev, Time: ev.Time, Offset: ev.Offset})
+		case ev.FPM != nil:
+			warnings = append(warnings, record{Event: ev, Time: ev.Time, Offset: ev.Offset})
+		}
+	}
+	if len(full) <= headCap+sampleCap {
+		t.Fatalf("%d lines: within the cap", len(full))
+	}
+	want := offsets(append(warnings[:DefaultConfig.Evidence/3], plainSpread(full, maxSymptoms)...))
+	c := inc.Causes[0]
+	var got []int64
+	for _, ev := range c.Evidence {
+		got = append(got, ev.Offset)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if c.Kind != FPMWorkerExhaustion || !slices.Equal(got, want) || c.EvidenceMore != len(full)+len(warnings)-len(want) {
+		t.Errorf("%s: evidence at %v, %d more; want %v, %d more", c.Kind, got, c.EvidenceMore, want, len(full)+len(warnings)-len(want))
 	}
 }

@@ -124,9 +124,11 @@ type explained struct {
 	err    error
 }
 
-// inFlight bounds the gateway errors of the incidents explained at once:
-// an incident holds its records (~300 bytes per gateway error, with the
-// error and php-fpm lines that name them), and memory must stay flat.
+// inFlight bounds the gateway errors of the incidents explained at once.
+// An incident's records are capped (list: a few MB per incident, whatever
+// its size), its linker holds seconds of lines; the bound stays from when
+// an incident held ~300 bytes per gateway error, and memory must stay
+// flat.
 // Incidents of an outage of the benchmark's 1 GB day (~80,000 each) are
 // explained two at a time; one larger than the bound, alone.
 const inFlight = 200_000

@@ -196,12 +196,13 @@ func (m *names) at(second int64) {
 	if m.now-m.swept < linkRing {
 		return
 	}
+	kept := make(map[string]*nameEntry, len(m.m)) // a new map: one that deletes as much as it adds keeps growing
 	for s, e := range m.m {
-		if e.seen < m.now-linkRing {
-			delete(m.m, s)
+		if e.seen >= m.now-linkRing {
+			kept[s] = e
 		}
 	}
-	m.swept = m.now
+	m.m, m.swept = kept, m.now
 }
 
 // shared keeps one copy of each string the records of a spike repeat:

@@ -124,9 +124,11 @@ type explained struct {
 	err    error
 }
 
-// inFlight bounds the gateway errors of the incidents explained at once:
-// an incident holds its records (~300 bytes per gateway error, with the
-// error and php-fpm lines that name them), and memory must stay flat.
+// inFlight bounds the gateway errors of the incidents explained at once.
+// An incident's records are capped (list: a few MB per incident, whatever
+// its size), its linker holds seconds of lines; the bound stays from when
+// an incident held ~300 bytes per gateway error, and memory must stay
+// flat.
 // Incidents of an outage of the benchmark's 1 GB day (~80,000 each) are
 // explained two at a time; one larger than the bound, alone.
 const inFlight = 200_000
@@ -226,7 +228,7 @@ func explain(r Reader, w window, cfg Config) (inc Incident, quoted bool, err err
 		return inc, false, err
 	}
 	var (
-		sig                       [numSignals][]record
+		sig                       = newCollected()
 		paths                     = counter{}
 		clients, upstreams, hosts = counter{}, counter{}, counter{}
 		strs                      shared
@@ -268,7 +270,7 @@ func explain(r Reader, w window, cfg Config) (inc Incident, quoted bool, err err
 		s := classify(ev)
 		if s != sigNone {
 			r := kept.keep(ev, s)
-			sig[s] = append(sig[s], r)
+			sig.add(s, r)
 			if err := links.line(ev.Time, s, r); err != nil {
 				return err
 			}
@@ -300,10 +302,18 @@ func explain(r Reader, w window, cfg Config) (inc Incident, quoted bool, err err
 	inc.TopClients, inc.TopUpstreams, inc.TopHosts = top(clients.counts()), top(upstreams.counts()), top(hosts.counts())
 	inc.SlowQueries = incidentClasses(slowClasses)
 
-	e := evidenceSet{sig: &sig, halves: &[numSignals]*[2][]record{}, exits: &exits{}, links: links.done(w.gateway), times: times,
-		gateway: w.gateway, start: w.start, end: w.end, max: cfg.Evidence}
+	e := sig.set()
+	e.links, e.times, e.gateway, e.start, e.end, e.max = links.done(w.gateway), times, w.gateway, w.start, w.end, cfg.Evidence
+	e.back = &readBack{want: map[groupPos]record{}}
+	e.causes() // a first run asks for the records its evidence picks that the lists did not keep
+	if len(e.back.want) > 0 {
+		if err := readBackRecords(r, from, grace, e.back); err != nil {
+			return inc, false, fmt.Errorf("cannot explain the incident at %s: %w", w.start.Format(time.RFC3339), err)
+		}
+	}
+	e.back.done = true
 	inc.Causes = e.causes()
-	quoted = belongs(cfg.Stack, &sig)
+	quoted = belongs(cfg.Stack, &sig.sig)
 	for i := range inc.Causes {
 		if quoted {
 			e.quoteConfig(&inc.Causes[i], configured{cfg.Stack})

@@ -17,20 +17,20 @@ var backendDown = rule{
 	match: func(e evidenceSet) *Cause {
 		_, refused := e.split(sigRefused)
 		_, missing := e.split(sigNoSocket)
-		unreachable := joined(refused, missing, e.sig[sigUnreachable])
+		unreachable := join(refused, missing, e.sig[sigUnreachable])
 		noLive := e.sig[sigNoLive]
-		if len(unreachable) == 0 && len(noLive) == 0 {
+		if unreachable.n == 0 && noLive.n == 0 {
 			return nil
 		}
-		nginx := joined(unreachable, noLive)
+		nginx := join(unreachable, noLive)
 		summary := e.matched(e.linked(linkUnreachable), "connect() … failed (refused / unreachable)", "the backend did not accept connections")
-		if len(noLive) > 0 {
-			summary += fmt.Sprintf("; %d `no live upstreams` lines: nginx had marked every server of the upstream group down", len(noLive))
+		if noLive.n > 0 {
+			summary += fmt.Sprintf("; %d `no live upstreams` lines: nginx had marked every server of the upstream group down", noLive.n)
 		}
-		return e.cause(e.linked(linkBackendDown), false, summary, nil, nginx)
+		return e.cause(e.linked(linkBackendDown), false, summary, list{}, nginx)
 	},
 	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
-		lines := joined(e.sig[sigRefused], e.sig[sigNoLive], e.sig[sigUnreachable])
+		lines := join(e.sig[sigRefused], e.sig[sigNoLive], e.sig[sigUnreachable])
 		connect := cfg.nginx(lines, "connect_timeout")
 		fails, timeout := cfg.serverParams(lines, "max_fails"), cfg.serverParams(lines, "fail_timeout")
 		c.Settings = slices.Concat(connect, fails, timeout)

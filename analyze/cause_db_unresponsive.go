@@ -22,7 +22,7 @@ var dbUnresponsive = holderRule(DBUnresponsive,
 // pool: the pool's size and request_terminate_timeout. When nothing
 // bounds it, the advice gains a recommendation that names the setting.
 func quoteHeldPool(e evidenceSet, c *Cause, cfg configured, advice []string) (found, recs []string) {
-	pools := cfg.pools(joined(e.sig[sigTimeout], e.sig[sigBacklogFull]), joined(e.sig[sigMaxChildren], e.sig[sigTooSlow]))
+	pools := cfg.pools(join(e.sig[sigTimeout], e.sig[sigBacklogFull]), join(e.sig[sigMaxChildren], e.sig[sigTooSlow]))
 	if len(pools) == 0 {
 		return nil, nil
 	}

@@ -19,33 +19,33 @@ var fpmDown = rule{
 	match: func(e evidenceSet) *Cause {
 		refused, _ := e.split(sigRefused)
 		missing, _ := e.split(sigNoSocket)
-		down := joined(refused, missing)
+		down := join(refused, missing)
 		if at, n := e.reloadCut(); at != nil {
 			summary := reloadHeadline(at, n) + ": " + e.matched(n, resetStem, "the reload ended the workers under them") + "; " + e.stateChange(*at, "php-fpm") +
 				"; no child exited on a signal: a reload, not a crash"
 			resets, _ := e.split(sigReset)
-			c := e.cause(n, true, summary, slices.Concat(e.sig[sigFPMReload], e.sig[sigFPMStart]), resets)
+			c := e.cause(n, true, summary, join(e.sig[sigFPMReload], e.sig[sigFPMStart]), resets)
 			c.Recommendations = reloadAdvice
 			return c
 		}
 		stopped := e.n(sigFPMStop)+e.n(sigFPMBindFail) > 0 && e.gateway > 0
-		if len(down) == 0 && !stopped {
+		if down.n == 0 && !stopped {
 			return nil
 		}
-		fpm := slices.Concat(e.sig[sigFPMStop], e.sig[sigFPMReload], e.sig[sigFPMBindFail], e.sig[sigFPMStart])
+		fpm := join(e.sig[sigFPMStop], e.sig[sigFPMReload], e.sig[sigFPMBindFail], e.sig[sigFPMStart])
 		n := e.linked(linkFPMDown)
 		parts := []string{e.matched(n, "connect() … failed (111: Connection refused / 2: No such file or directory)", "nothing listened on the PHP-FPM socket")}
-		if stops := e.sig[sigFPMStop]; len(stops) > 0 {
-			parts = append(parts, e.stateChange(stops[0], "php-fpm"))
+		if stops := e.sig[sigFPMStop]; stops.n > 0 {
+			parts = append(parts, e.stateChange(stops.first(), "php-fpm"))
 		}
-		return e.cause(n, len(down) > 0 && len(fpm) > 0, strings.Join(parts, "; "), fpm, down)
+		return e.cause(n, down.n > 0 && fpm.n > 0, strings.Join(parts, "; "), fpm, down)
 	},
 	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
 		if at, _ := e.reloadCut(); at != nil {
 			return quoteReload(e, c, cfg)
 		}
-		lines := joined(e.sig[sigNoSocket], e.sig[sigRefused])
-		if pools := cfg.pools(lines, nil); len(pools) > 0 {
+		lines := join(e.sig[sigNoSocket], e.sig[sigRefused])
+		if pools := cfg.pools(lines, list{}); len(pools) > 0 {
 			c.Settings = poolSettings(pools, "listen")
 			found = append(found, "the pool that listens there: "+quotes(c.Settings))
 		} else if up := firstFastCGI(lines); up != "" && len(cfg.stack.FPM) > 0 {
@@ -64,8 +64,8 @@ var fpmDown = rule{
 	},
 }
 
-func firstFastCGI(lines []record) string {
-	for _, ev := range lines {
+func firstFastCGI(lines list) string {
+	for _, ev := range lines.firsts() { // fastcgi is a record's kind's
 		if fastcgi(ev) {
 			return ev.Error.Upstream
 		}
@@ -86,10 +86,11 @@ func (e evidenceSet) reloadCut() (at *record, cut int) {
 	refused, _ := e.split(sigRefused)
 	missing, _ := e.split(sigNoSocket)
 	crashed, _ := e.childExits()
-	if len(reloads) == 0 || len(resets) == 0 || len(refused)+len(missing)+len(crashed) > 0 {
+	if reloads.n == 0 || resets.n == 0 || refused.n+missing.n+crashed.n > 0 {
 		return nil, 0
 	}
-	return &reloads[0], e.linked(linkFPMResets)
+	at = new(reloads.first())
+	return at, e.linked(linkFPMResets)
 }
 
 // reloadHeadline says when php-fpm was reloaded and what it cut.

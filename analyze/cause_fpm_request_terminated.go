@@ -17,28 +17,28 @@ var fpmRequestTerminated = rule{
 	deeper: holderKinds,
 	match: func(e evidenceSet) *Cause {
 		term := e.sig[sigTerminated]
-		if len(term) == 0 {
+		if term.n == 0 {
 			return nil
 		}
 		resets, _ := e.split(sigReset)
 		_, terminated := e.childExits()
 		n := e.linked(linkFPMResets)
 		summary := e.matched(n, resetStem, "a worker was killed mid-request") + "; " +
-			fmt.Sprintf("php-fpm terminated %d requests at request_terminate_timeout (first: %s)", len(term), clock(term[0].Time))
+			fmt.Sprintf("php-fpm terminated %d requests at request_terminate_timeout (first: %s)", term.n, clock(term.first().Time))
 		state, more := e.stateHead(term, terminated)
-		c := e.cause(n, len(resets) > 0, summary, state, resets)
+		c := e.cause(n, resets.n > 0, summary, state, resets)
 		c.EvidenceMore += more
 		return c
 	},
 	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
 		term := e.sig[sigTerminated]
-		pools := cfg.pools(nil, term)
+		pools := cfg.pools(list{}, term)
 		if len(pools) == 0 {
 			return nil, nil
 		}
 		c.Settings = poolSettings(pools, "request_terminate_timeout")
 		killed := ""
-		if d := longestRun(term); d > 0 {
+		if d := term.longest; d > 0 {
 			killed = fmt.Sprintf(" killed requests after %.1f s", d)
 		}
 		found = append(found, quotes(c.Settings)+killed)
@@ -46,15 +46,4 @@ var fpmRequestTerminated = rule{
 		recs = append(recs, "Find why these requests run so long (PHP-FPM slow log, MySQL slow log); if they are legitimate, raise "+quotes(poolSettings(pools, "request_terminate_timeout"))+" and nginx's fastcgi_read_timeout together.")
 		return found, recs
 	},
-}
-
-// longestRun is the longest time php-fpm says a terminated request ran.
-func longestRun(lines []record) float64 {
-	var d float64
-	for _, ev := range lines {
-		if ev.FPM != nil {
-			d = max(d, ev.duration())
-		}
-	}
-	return d
 }

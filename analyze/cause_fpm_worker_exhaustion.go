@@ -19,22 +19,22 @@ var fpmWorkerExhaustion = rule{
 	reads: []signal{sigMaxChildren, sigBacklogFull, sigTimeout, sigTrace, sigTooSlow},
 	match: func(e evidenceSet) *Cause {
 		maxc, full, timeouts := e.sig[sigMaxChildren], e.sig[sigBacklogFull], e.sig[sigTimeout]
-		if len(maxc) == 0 && len(full) == 0 {
+		if maxc.n == 0 && full.n == 0 {
 			return nil
 		}
 		nginx, linkNginx := full, linkBacklogFull
-		if len(maxc) > 0 {
-			nginx, linkNginx = joined(full, timeouts), linkExhaustion
+		if maxc.n > 0 {
+			nginx, linkNginx = join(full, timeouts), linkExhaustion
 		}
 		var parts []string
-		if len(full) > 0 {
+		if full.n > 0 {
 			parts = append(parts, e.matched(e.linked(linkBacklogFull), "connect() … failed (11: Resource temporarily unavailable)", "the PHP-FPM socket's listen queue was full"))
 		}
-		if len(maxc) > 0 && len(timeouts) > 0 {
+		if maxc.n > 0 && timeouts.n > 0 {
 			parts = append(parts, e.matched(e.linked(linkTimeouts), "upstream timed out", "requests waited for a free worker"))
 		}
-		if len(maxc) > 0 {
-			parts = append(parts, e.stateChange(maxc[0], "php-fpm"))
+		if maxc.n > 0 {
+			parts = append(parts, e.stateChange(maxc.first(), "php-fpm"))
 		} else {
 			parts = append(parts, "php-fpm's log shows no max_children warning in the window (is php-fpm.log included?)")
 		}
@@ -45,10 +45,10 @@ var fpmWorkerExhaustion = rule{
 		} else if t.dominant(holdFileLock) {
 			parts = append(parts, t.share(holdFileLock, "waited in")+": a lock on a file, held by another request or process")
 		}
-		return e.cause(e.linked(linkNginx), len(maxc) > 0 && len(nginx) > 0, strings.Join(parts, "; "), maxc, nginx)
+		return e.cause(e.linked(linkNginx), maxc.n > 0 && nginx.n > 0, strings.Join(parts, "; "), maxc, nginx)
 	},
 	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
-		nginx := joined(e.sig[sigBacklogFull], e.sig[sigTimeout])
+		nginx := join(e.sig[sigBacklogFull], e.sig[sigTimeout])
 		pools := cfg.pools(nginx, e.sig[sigMaxChildren])
 		if len(pools) == 0 {
 			return nil, nil
@@ -68,7 +68,7 @@ var fpmWorkerExhaustion = rule{
 			}
 			recs = append(recs, fmt.Sprintf("Raise %s in pool [%s] if memory allows: max_children ≈ (RAM for PHP) / (worker RSS, `ps -o rss -C php-fpm`). %s",
 				mc.String(), p.Name, first))
-			if len(e.sig[sigBacklogFull]) > 0 {
+			if e.n(sigBacklogFull) > 0 {
 				recs = append(recs, fmt.Sprintf("Raise %s in pool [%s], and net.core.somaxconn, so that short bursts queue instead of failing with EAGAIN.", p.Get("listen.backlog").String(), p.Name))
 			}
 		}

@@ -11,17 +11,17 @@ var invalidUpstreamResponse = rule{
 	reads: []signal{sigInvalidResponse, sigReset},
 	match: func(e evidenceSet) *Cause {
 		_, proxiedResets := e.split(sigReset) // PHP-FPM's are a worker that died: worker_crash
-		invalid := joined(e.sig[sigInvalidResponse], proxiedResets)
-		if len(invalid) == 0 {
+		invalid := join(e.sig[sigInvalidResponse], proxiedResets)
+		if invalid.n == 0 {
 			return nil
 		}
 		stem, why := "upstream sent invalid …", "the upstream's answer was not valid HTTP/FastCGI"
-		if len(proxiedResets) > 0 {
+		if proxiedResets.n > 0 {
 			stem, why = "upstream prematurely closed connection / upstream sent invalid …",
 				"the proxied backend closed the connection or answered something that is not HTTP"
 		}
 		n := e.linked(linkInvalid)
-		return e.cause(n, false, e.matched(n, stem, why), nil, invalid)
+		return e.cause(n, false, e.matched(n, stem, why), list{}, invalid)
 	},
 	noConfig: "what the upstream sent is its own fault; no setting of nginx's changes it",
 }

@@ -16,17 +16,17 @@ var mysqlDown = rule{
 	reads: []signal{sigMySQLRestart, sigMySQLGone, sigOOMKill},
 	match: func(e evidenceSet) *Cause {
 		restarts, gone := e.sig[sigMySQLRestart], e.sig[sigMySQLGone]
-		if len(restarts)+len(gone) == 0 {
+		if restarts.n+gone.n == 0 {
 			return nil
 		}
 		var parts []string
 		conf := 0.3
-		if len(restarts) > 0 {
-			parts = append(parts, fmt.Sprintf("the database server restarted at %s", clock(restarts[0].Time)))
+		if restarts.n > 0 {
+			parts = append(parts, fmt.Sprintf("the database server restarted at %s", clock(restarts.first().Time)))
 			conf += 0.25
 		}
-		if len(gone) > 0 {
-			parts = append(parts, fmt.Sprintf("PHP reported %d connection failures to it ([2002] / server has gone away)", len(gone)))
+		if gone.n > 0 {
+			parts = append(parts, fmt.Sprintf("PHP reported %d connection failures to it ([2002] / server has gone away)", gone.n))
 			conf += 0.25
 		}
 		return e.withEvidence(&Cause{Confidence: round2(conf), Summary: strings.Join(parts, "; ")}, restarts, gone)

@@ -13,12 +13,12 @@ var mysqlTooManyConnections = rule{
 	reads: []signal{sigTooManyConns},
 	match: func(e evidenceSet) *Cause {
 		refused := e.sig[sigTooManyConns]
-		if len(refused) == 0 {
+		if refused.n == 0 {
 			return nil
 		}
-		return e.withEvidence(&Cause{Confidence: round2(0.4 + 0.4*min(1, float64(len(refused))/float64(max(e.gateway, 1)))),
-			Summary: fmt.Sprintf("PHP reported %d times that the database refused a connection ([1040] Too many connections)", len(refused))},
-			nil, refused)
+		return e.withEvidence(&Cause{Confidence: round2(0.4 + 0.4*min(1, float64(refused.n)/float64(max(e.gateway, 1)))),
+			Summary: fmt.Sprintf("PHP reported %d times that the database refused a connection ([1040] Too many connections)", refused.n)},
+			list{}, refused)
 	},
 	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
 		found = quoteDatabase(c, cfg)

@@ -17,18 +17,19 @@ var oomKill = rule{
 	reads: []signal{sigOOMKill, sigChildSignal, sigReset, sigRefused, sigMySQLGone},
 	match: func(e evidenceSet) *Cause {
 		kills := e.sig[sigOOMKill]
-		if len(kills) == 0 {
+		if kills.n == 0 {
 			return nil
 		}
 		var victims []string
-		for _, k := range kills {
+		for _, k := range kills.kept {
 			victims = append(victims, fmt.Sprintf("%s (pid %d, %d MiB resident)", k.Syslog.Comm, k.Syslog.VictimPID, k.Syslog.AnonRSSKB>>10))
 		}
 		summary := fmt.Sprintf("the kernel's OOM killer killed %s", strings.Join(victims[:min(len(victims), 5)], ", "))
 		conf := 0.5
 		var matched []record
-		for _, ev := range e.sig[sigChildSignal] {
-			for _, k := range kills {
+		_, others := e.split(sigChildSignal) // a SIGTERM is no SIGKILL
+		for _, ev := range others.kept {
+			for _, k := range kills.kept {
 				if ev.child() == k.Syslog.VictimPID && strings.Contains(ev.FPM.Message, "signal 9") {
 					matched = append(matched, ev)
 				}
@@ -41,7 +42,7 @@ var oomKill = rule{
 		case e.oomVictim("php") && e.n(sigReset)+e.n(sigRefused) > 0, e.oomVictim("mysqld", "mariadbd") && e.n(sigMySQLGone) > 0:
 			conf = 0.8
 		}
-		return e.withEvidence(&Cause{Confidence: conf, Summary: summary}, kills, matched)
+		return e.withEvidence(&Cause{Confidence: conf, Summary: summary}, kills, wholeList(matched))
 	},
 	noConfig: "memory runs out for the sum of every process on the machine, which no one setting logcause reads decides",
 }
@@ -49,7 +50,7 @@ var oomKill = rule{
 // oomVictim reports whether the OOM killer killed a process whose name
 // starts with one of prefixes.
 func (e evidenceSet) oomVictim(prefixes ...string) bool {
-	for _, k := range e.sig[sigOOMKill] {
+	for _, k := range e.sig[sigOOMKill].kept {
 		for _, p := range prefixes {
 			if strings.HasPrefix(k.Syslog.Comm, p) {
 				return true

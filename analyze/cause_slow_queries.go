@@ -16,7 +16,7 @@ var slowQueries = rule{
 	advice:   slowQueriesAdvice,
 	reads:    []signal{sigSlowQuery, sigMaxChildren, sigBacklogFull, sigTimeout, sigTrace, sigTooSlow},
 	match: func(e evidenceSet) *Cause {
-		slow := e.sig[sigSlowQuery]
+		slow := e.sig[sigSlowQuery].kept
 		t := e.traces()
 		inQueries := t.dominant(holdDBQuery)
 		if len(slow) == 0 {
@@ -50,7 +50,7 @@ var slowQueries = rule{
 		}
 		evidence := top.entries
 		slices.SortStableFunc(evidence, func(a, b record) int { return cmp.Compare(b.Slow.QueryTime, a.Slow.QueryTime) })
-		return e.withEvidence(&Cause{Confidence: round2(conf), Summary: summary, Recommendations: recs}, evidence[:min(len(evidence), 4)], t.by[holdDBQuery])
+		return e.withEvidence(&Cause{Confidence: round2(conf), Summary: summary, Recommendations: recs}, wholeList(evidence[:min(len(evidence), 4)]), wholeList(t.by[holdDBQuery]))
 	},
 	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
 		found = quoteDatabase(c, cfg)

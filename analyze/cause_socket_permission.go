@@ -14,7 +14,7 @@ var socketPermission = rule{
 		return e.lineCause(linkPermission, "connect() … failed (13: Permission denied)", "nginx's user may not open the socket")
 	},
 	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
-		pools := cfg.pools(e.sig[sigPermission], nil)
+		pools := cfg.pools(e.sig[sigPermission], list{})
 		if len(pools) == 0 {
 			return nil, nil
 		}

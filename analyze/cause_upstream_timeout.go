@@ -28,7 +28,7 @@ var upstreamTimeout = rule{
 			found = append(found, f)
 			recs = append(recs, fmt.Sprintf("The requests outlasted %s. Find what made them slow first (PHP-FPM slow log, MySQL slow log); if they are legitimate, raise %s there above the slowest of them.", c.Settings[0].Quote, c.Settings[0].Name))
 		}
-		if pools := cfg.pools(timeouts, nil); len(pools) > 0 {
+		if pools := cfg.pools(timeouts, list{}); len(pools) > 0 {
 			ps := poolSettings(pools, "request_terminate_timeout")
 			c.Settings = append(c.Settings, ps...)
 			recs = append(recs, "Keep request_terminate_timeout at or just above nginx's timeout, so that PHP stops work nobody waits for any more; now "+quotes(ps)+" (0: never).")
@@ -38,8 +38,8 @@ var upstreamTimeout = rule{
 	deeper: holderKinds,
 }
 
-func firstAction(lines []record) string {
-	for _, ev := range lines {
+func firstAction(lines list) string {
+	for _, ev := range lines.firsts() { // the action is a record's kind's
 		if ev.Error != nil {
 			return ev.Error.Action
 		}

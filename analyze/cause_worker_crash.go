@@ -19,25 +19,25 @@ var workerCrash = rule{
 		resets, _ := e.split(sigReset) // a proxied backend's are invalid_upstream_response
 		crashed, _ := e.childExits()
 		terminating := e.n(sigTerminated) > 0
-		if len(resets) == 0 && !terminating {
+		if resets.n == 0 && !terminating {
 			return nil
 		}
-		if len(crashed) == 0 && (len(resets) == 0 || terminating) {
+		if crashed.n == 0 && (resets.n == 0 || terminating) {
 			return nil // the resets are php-fpm's terminations: fpm_request_terminated
 		}
-		if len(crashed) == 0 && !slices.ContainsFunc(resets, closedPrematurely) {
+		if crashed.n == 0 && !slices.ContainsFunc(resets.firsts(), closedPrematurely) { // the message is a record's kind's
 			// A reset alone is no crash: a reload of php-fpm (fpm_down)
 			// cuts requests with the same line.
 			return nil
 		}
 		n := e.linked(linkFPMResets)
 		summary := e.matched(n, resetStem, "a worker died mid-request")
-		if len(crashed) > 0 {
-			summary += "; " + e.stateChange(crashed[0], "php-fpm")
+		if crashed.n > 0 {
+			summary += "; " + e.stateChange(crashed.first(), "php-fpm")
 		} else {
 			summary += "; php-fpm's log names no dead child in the window (is php-fpm.log included?)"
 		}
-		return e.cause(n, len(crashed) > 0 && len(resets) > 0, summary, crashed, resets)
+		return e.cause(n, crashed.n > 0 && resets.n > 0, summary, crashed, resets)
 	},
 	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
 		if pools := cfg.pools(e.sig[sigReset], e.sig[sigChildSignal]); len(pools) > 0 {
@@ -53,36 +53,20 @@ var workerCrash = rule{
 // begin (sigReset).
 const resetStem = "recv() failed (104: Connection reset by peer) / upstream prematurely closed connection"
 
-// childExits sorts php-fpm's "child N exited on signal S" records: those
-// it terminated itself (SIGTERM) and those that crashed (any other signal
-// but SIGQUIT, a graceful stop).
-func childExits(recs []record) (crashed, terminated []record) {
-	terminated, others := partition(recs, func(r record) bool { return strings.Contains(r.FPM.Message, sigterm) })
-	crashed, _ = partition(others, func(r record) bool { return !strings.Contains(r.FPM.Message, "signal 3 ") })
-	return crashed, terminated
-}
-
-// exits are the child exits of a set sorted once (childExits): three
-// rules ask, and an outage's php-fpm terminates tens of thousands of
-// children.
-type exits struct {
-	done                bool
-	crashed, terminated []record
-}
-
-// childExits is childExits of the set's child exits, sorted the first
-// time a rule asks and kept (a set without the memo, a rule's test's, or
-// a rule that does not read them sorts what it sees). The lists are
-// full: a caller's append copies.
-func (e evidenceSet) childExits() (crashed, terminated []record) {
-	if e.exits == nil || e.sig[sigChildSignal] == nil {
-		return childExits(e.sig[sigChildSignal])
+// childExits sorts the children that exited on a signal: those php-fpm
+// ended itself (SIGTERM: terminated, as it stops the requests it
+// terminates), and those that crashed (but SIGQUIT, a graceful stop).
+// The halves are kept as the records come (splits): an outage's php-fpm
+// ends tens of thousands of children; the crashed are kept whole.
+func (e evidenceSet) childExits() (crashed, terminated list) {
+	terminated, others := e.split(sigChildSignal)
+	var recs []record
+	for _, r := range others.kept {
+		if !strings.Contains(r.FPM.Message, "signal 3 ") {
+			recs = append(recs, r)
+		}
 	}
-	if !e.exits.done {
-		e.exits.crashed, e.exits.terminated = childExits(e.sig[sigChildSignal])
-		e.exits.done = true
-	}
-	return e.exits.crashed, e.exits.terminated
+	return wholeList(recs), terminated
 }
 
 // sigterm is how php-fpm's message of a child's exit names SIGTERM

@@ -41,13 +41,13 @@ type configured struct {
 // names, or a PHP-FPM pool listens there. The default config root is this
 // machine's /, and logs copied from another server must not be explained
 // with this one's settings.
-func belongs(stack *stackconf.Config, sig *[numSignals][]record) bool {
+func belongs(stack *stackconf.Config, sig *[numSignals]list) bool {
 	if stack == nil {
 		return false
 	}
 	asked := map[string]bool{}
 	for s := sigTimeout; s <= sigTLS; s++ {
-		for _, ev := range sig[s] {
+		for _, ev := range sig[s].firsts() { // the upstream is a record's kind's
 			up := ev.Error.Upstream
 			if up == "" || asked[up] {
 				continue
@@ -65,26 +65,26 @@ func belongs(stack *stackconf.Config, sig *[numSignals][]record) bool {
 // module prefix, e.g. "read_timeout") for the upstreams of lines: the
 // module follows the upstream's scheme (fastcgi://, http://, uwsgi://,
 // grpc://). One Setting per distinct value.
-func (c configured) nginx(lines []record, directive string) []Setting {
+func (c configured) nginx(lines list, directive string) []Setting {
 	return c.nginxFor(lines, func(upstream string) string { return modulePrefix(upstream) + directive })
 }
 
 // serverParams returns max_fails or fail_timeout of the upstream{} server
 // lines the lines' upstreams match.
-func (c configured) serverParams(lines []record, name string) []Setting {
+func (c configured) serverParams(lines list, name string) []Setting {
 	return c.nginxFor(lines, func(string) string { return name })
 }
 
 // nginxFor returns the effective values of the directive named for each
 // line's upstream, for the requests nginx passed there.
-func (c configured) nginxFor(lines []record, name func(upstream string) string) []Setting {
+func (c configured) nginxFor(lines list, name func(upstream string) string) []Setting {
 	if c.stack.Nginx == nil {
 		return nil
 	}
 	var out []Setting
 	seen := map[string]bool{}
-	asked := map[[2]string]bool{} // upstream and host: thousands of lines name a few
-	for _, ev := range lines {
+	asked := map[[2]string]bool{}       // upstream and host: thousands of lines name a few
+	for _, ev := range lines.firsts() { // the upstream and host are a record's kind's
 		e := ev.Error
 		if e == nil || e.Upstream == "" {
 			continue
@@ -134,19 +134,19 @@ func timeoutFor(action string) string {
 
 // pools returns the PHP-FPM pools involved: those that listen where the
 // lines' FastCGI upstreams point, and those php-fpm's records name.
-func (c configured) pools(lines []record, fpm []record) []*stackconf.FPMPool {
+func (c configured) pools(lines, fpm list) []*stackconf.FPMPool {
 	var out []*stackconf.FPMPool
 	add := func(p *stackconf.FPMPool) {
 		if p != nil && !slices.Contains(out, p) {
 			out = append(out, p)
 		}
 	}
-	for _, ev := range lines {
+	for _, ev := range lines.firsts() { // the upstream and pool are a record's kind's
 		if ev.Error != nil && fastcgi(ev) {
 			add(c.stack.PoolFor(ev.Error.Upstream))
 		}
 	}
-	for _, ev := range fpm {
+	for _, ev := range fpm.firsts() {
 		if ev.FPM != nil && ev.FPM.Pool != "" {
 			add(c.stack.Pool(ev.FPM.Pool))
 		}

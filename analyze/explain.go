@@ -13,92 +13,115 @@ import (
 
 // evidenceSet holds the classified records around one spike.
 type evidenceSet struct {
-	sig     *[numSignals][]record
-	halves  *[numSignals]*[2][]record // split's, by signal
-	exits   *exits                    // childExits's, once asked
-	links   *[numLinkSets]int         // linked's counts, as explain linked them while reading; nil: not linked
-	times   requestTimes              // the access log's $request_time of the spike's gateway errors
-	gateway int64                     // gateway errors in the spike
-	start   time.Time                 // the spike's first second
-	end     time.Time                 // the end of its last second
-	max     int                       // evidence records per cause
+	sig     *[numSignals]list
+	halves  *[numSignals][2]list // of the signals split (splits), as collect split them
+	links   *[numLinkSets]int    // linked's counts, as explain linked them while reading; nil: not linked
+	times   requestTimes         // the access log's $request_time of the spike's gateway errors
+	gateway int64                // gateway errors in the spike
+	start   time.Time            // the spike's first second
+	end     time.Time            // the end of its last second
+	max     int                  // evidence records per cause
+	back    *readBack            // the records the evidence picks that the lists did not keep; nil: none read back
 }
 
-func (e evidenceSet) n(s signal) int { return len(e.sig[s]) }
+// readBack is the records of the positions the evidence picks (spread)
+// that the lists did not keep (they keep a sample past their first
+// records): a first run of the rules asks for them (want), a second pass
+// over the window's error lines reads them (readBackRecords), and the
+// rules run again with them, picking the evidence the whole lists would.
+type readBack struct {
+	want map[groupPos]record // the records wanted; Event nil: not read yet
+	done bool                // read: ask for no more
+}
+
+// groupPos is the position of a record in its group.
+type groupPos struct {
+	g groupID
+	p int
+}
+
+func (e evidenceSet) n(s signal) int { return e.sig[s].n }
 
 // only returns the set as a rule that reads sigs sees it: without the
 // records of the other signals.
 func (e evidenceSet) only(sigs []signal) evidenceSet {
-	var seen [numSignals][]record
+	var seen [numSignals]list
+	var halves [numSignals][2]list
 	for _, s := range sigs {
-		seen[s] = e.sig[s]
+		seen[s], halves[s] = e.sig[s], e.halves[s]
 	}
-	e.sig = &seen
+	e.sig, e.halves = &seen, &halves
 	return e
 }
 
-// split returns the records of s whose upstream is FastCGI, and the others.
-// Several rules split the same signals, of tens of thousands of records in
-// an outage: each signal is split once, the halves kept in e.halves (the
-// caller may append to them: they have no room left, append copies).
-func (e evidenceSet) split(s signal) (fcgi, other []record) {
-	if len(e.sig[s]) == 0 {
-		return nil, nil
-	}
-	if e.halves[s] != nil {
-		return e.halves[s][0], e.halves[s][1]
-	}
-	fcgi, other = partition(e.sig[s], fastcgi)
-	e.halves[s] = &[2][]record{fcgi, other}
-	return fcgi, other
+// split returns the records of s whose upstream is FastCGI, and the
+// others (s one of splits: the halves are kept as the records come).
+func (e evidenceSet) split(s signal) (fcgi, other list) {
+	return e.halves[s][0], e.halves[s][1]
 }
 
-// partition returns the records of recs that are in, and the others, in
-// their order. When one side holds them all it is recs itself, not a copy
-// (an outage's lists hold hundreds of thousands of records), and the
-// other nil; either side has no room left, so that an append copies it.
-func partition(recs []record, in func(record) bool) (yes, no []record) {
-	n := 0
-	for _, r := range recs {
-		if in(r) {
-			n++
+// splits reports whether the rules split the records of s in two (split,
+// childExits), and which half r is of: 0, FastCGI (a child ended by
+// php-fpm, SIGTERM), or 1, the others. Their halves are kept as the
+// records come: a list keeps a sample of an outage's records, which
+// cannot be split afterwards.
+func splits(s signal, r record) (split bool, half int) {
+	switch s {
+	case sigRefused, sigNoSocket, sigReset, sigTimeout:
+		if fastcgi(r) {
+			return true, 0
 		}
-	}
-	switch n {
-	case len(recs):
-		return slices.Clip(recs), nil
-	case 0:
-		return nil, slices.Clip(recs)
-	}
-	yes, no = make([]record, 0, n), make([]record, 0, len(recs)-n)
-	for _, r := range recs {
-		if in(r) {
-			yes = append(yes, r)
-		} else {
-			no = append(no, r)
+		return true, 1
+	case sigChildSignal:
+		if r.FPM != nil && strings.Contains(r.FPM.Message, sigterm) {
+			return true, 0
 		}
+		return true, 1
 	}
-	return yes, no
+	return false, 0
 }
 
-// joined returns the records of lists, one list after the other. A
-// single list that holds them all is returned as it is, not copied (an
-// outage's lists hold hundreds of thousands of records; rules join a long
-// one with others mostly empty); with no room left, so that an append
-// copies it.
-func joined(lists ...[]record) []record {
-	var only []record
-	n := 0
-	for _, l := range lists {
-		if len(l) > 0 {
-			only = l
-			n++
-		}
+// keptWhole reports whether the lists of s keep every record: the rules
+// read every slow-log entry, trace, OOM kill and database restart (and
+// every child that crashed, the second half of sigChildSignal: oom_kill
+// matches them to the kills); those are few.
+func keptWhole(s signal) bool {
+	switch s {
+	case sigSlowQuery, sigTrace, sigOOMKill, sigMySQLRestart:
+		return true
 	}
-	if n <= 1 {
-		return slices.Clip(only)
+	return false
+}
+
+// collected is the records of a spike by signal, as explain collects
+// them.
+type collected struct {
+	sig    [numSignals]list
+	halves [numSignals][2]list
+}
+
+func newCollected() *collected {
+	c := &collected{}
+	for s := range c.sig {
+		c.sig[s].whole = keptWhole(signal(s))
+		c.halves[s][0].whole = keptWhole(signal(s))
+		c.halves[s][1].whole = keptWhole(signal(s)) || signal(s) == sigChildSignal // the crashed children
+		c.sig[s].gid, c.halves[s][0].gid, c.halves[s][1].gid = groupOf(signal(s), -1), groupOf(signal(s), 0), groupOf(signal(s), 1)
 	}
-	return slices.Concat(lists...)
+	return c
+}
+
+// add adds a record classified s.
+func (c *collected) add(s signal, r record) {
+	c.sig[s].add(r)
+	if split, h := splits(s, r); split {
+		c.halves[s][h].add(r)
+	}
+}
+
+// set returns the evidence set of the records.
+func (c *collected) set() evidenceSet {
+	return evidenceSet{sig: &c.sig, halves: &c.halves}
 }
 
 // requestKey names one request: who asked what, when (by their numbers
@@ -113,30 +136,73 @@ type requestKey struct {
 // maps and the lines hold no pointer for the collector to follow, and
 // half the bytes the strings took (an outage's spike links hundreds of
 // thousands of lines).
-type names map[string]uint32
+//
+// Only the linker matches the numbers, and only within its horizon: a
+// name not seen for linkRing seconds is forgotten (and given a new number
+// if it comes again; numbers are never reused), so that the table holds
+// the names of the last seconds, not those of a whole outage (its request
+// lines, with their query strings, are mostly unique). The lines must
+// come in time order, as the linker's do.
+type names struct {
+	m     map[string]*nameEntry // a pointer: a key given anew would replace the copy kept by a lent string
+	last  uint32                // the last number given
+	now   int64                 // the latest second a name was asked for
+	swept int64                 // when the names not seen for linkRing seconds were last forgotten
+}
 
-// of returns the number of s, new if s is new; 0 for "".
-func (m *names) of(s string) uint32 {
+// nameEntry is a name's number, and the last second it was asked for.
+type nameEntry struct {
+	n    uint32
+	seen int64
+}
+
+// of returns the number of s, asked for at second, new if s is new; 0 for
+// "".
+func (m *names) of(s string, second int64) uint32 {
 	if s == "" {
 		return 0
 	}
-	if n, ok := (*m)[s]; ok {
-		return n
+	m.at(second)
+	if e, ok := m.m[s]; ok {
+		e.seen = m.now
+		return e.n
 	}
-	if *m == nil {
-		*m = names{}
+	if m.m == nil {
+		m.m = map[string]*nameEntry{}
 	}
-	n := uint32(len(*m) + 1)
-	(*m)[strings.Clone(s)] = n
-	return n
+	m.last++
+	m.m[strings.Clone(s)] = &nameEntry{m.last, m.now}
+	return m.last
 }
 
 // ofBytes is of for the string b holds, made only when new.
-func (m *names) ofBytes(b []byte) uint32 {
-	if n, ok := (*m)[string(b)]; ok {
-		return n
+func (m *names) ofBytes(b []byte, second int64) uint32 {
+	m.at(second)
+	if e, ok := m.m[string(b)]; ok {
+		e.seen = m.now
+		return e.n
 	}
-	return m.of(string(b))
+	return m.of(string(b), second)
+}
+
+// at moves the table to second, and every linkRing seconds forgets the
+// names not seen in the last linkRing: no line the linker holds names
+// them any more.
+func (m *names) at(second int64) {
+	m.now = max(m.now, second)
+	if m.swept == 0 {
+		m.swept = m.now
+	}
+	if m.now-m.swept < linkRing {
+		return
+	}
+	kept := make(map[string]*nameEntry, len(m.m)) // a new map: one that deletes as much as it adds keeps growing
+	for s, e := range m.m {
+		if e.seen >= m.now-linkRing {
+			kept[s] = e
+		}
+	}
+	m.m, m.swept = kept, m.now
 }
 
 // shared keeps one copy of each string the records of a spike repeat:
@@ -287,7 +353,7 @@ func (k *keeper) keep(ev *patterns.Event, s signal) record {
 		e := ev.Error
 		r = nginxLine(k.of(lineKind{kind: ev.Kind, path: ev.Path, level: e.Level, message: e.Message, action: e.Action,
 			server: e.Server, upstream: e.Upstream, host: e.Host, errno: e.Errno, nginx: true}),
-			e.Connection, k.names.of(e.Client), k.names.of(e.Request))
+			e.Connection, k.names.of(e.Client, ev.Time.Unix()), k.names.of(e.Request, ev.Time.Unix()))
 	case ev.FPM != nil:
 		f := ev.FPM
 		switch {
@@ -395,7 +461,7 @@ func (e evidenceSet) confidence(explained int, corroborated bool) float64 {
 // cause is a cause that explained of the spike's gateway errors have a
 // line for, its confidence raised when a second log corroborates it; its
 // evidence is the state changes, then a sample of the symptoms.
-func (e evidenceSet) cause(explained int, corroborated bool, summary string, state, symptoms []record) *Cause {
+func (e evidenceSet) cause(explained int, corroborated bool, summary string, state, symptoms list) *Cause {
 	return e.withEvidence(&Cause{Confidence: e.confidence(explained, corroborated), Summary: summary}, state, symptoms)
 }
 
@@ -403,11 +469,11 @@ func (e evidenceSet) cause(explained int, corroborated bool, summary string, sta
 // (one signal's) show alone: stem is how the lines begin, why what they mean.
 func (e evidenceSet) lineCause(set linkSet, stem, why string) *Cause {
 	lines := e.records(set)
-	if len(lines) == 0 {
+	if lines.n == 0 {
 		return nil
 	}
 	n := e.linked(set)
-	return e.cause(n, false, e.matched(n, stem, why), nil, lines)
+	return e.cause(n, false, e.matched(n, stem, why), list{}, lines)
 }
 
 func (e evidenceSet) matched(n int, stem, why string) string {
@@ -439,9 +505,9 @@ func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
 
 // withEvidence sets c's evidence, picked of state and symptoms, and the
 // count of their records left out; it returns c.
-func (e evidenceSet) withEvidence(c *Cause, state, symptoms []record) *Cause {
+func (e evidenceSet) withEvidence(c *Cause, state, symptoms list) *Cause {
 	c.Evidence = e.pick(state, symptoms)
-	c.EvidenceMore = len(state) + len(symptoms) - len(c.Evidence)
+	c.EvidenceMore = state.n + symptoms.n - len(c.Evidence)
 	return c
 }
 
@@ -449,25 +515,25 @@ func (e evidenceSet) withEvidence(c *Cause, state, symptoms []record) *Cause {
 // other), those pick may choose — the first e.max/3 — and how many it
 // leaves out: a rule whose state is tens of thousands of records (php-fpm
 // terminating an outage's requests) passes the head to cause and adds the
-// rest to its EvidenceMore, instead of copying them all into one list.
-func (e evidenceSet) stateHead(lists ...[]record) (head []record, more int) {
+// rest to its EvidenceMore.
+func (e evidenceSet) stateHead(lists ...list) (head list, more int) {
 	k := e.max / 3
+	var recs []record
 	for _, l := range lists {
-		take := min(len(l), k-len(head))
-		head = append(head, l[:take]...)
-		more += len(l) - take
+		take := min(l.n, k-len(recs))
+		recs = append(recs, l.head(take)...)
+		more += l.n - take
 	}
-	return head, more
+	return wholeList(recs), more
 }
 
 // pick chooses the evidence: the state changes (first list) first, then a
 // sample of the symptoms spread over the spike (its first ones, some from
 // the middle, its last one), at most e.max in all, in time order; within a
 // second the state changes come first.
-func (e evidenceSet) pick(state, symptoms []record) []Evidence {
-	state = state[:min(len(state), e.max/3)]
-	chosen := append([]record(nil), state...)
-	chosen = append(chosen, spread(symptoms, min(e.max-len(state), maxSymptoms))...)
+func (e evidenceSet) pick(state, symptoms list) []Evidence {
+	chosen := append([]record(nil), state.head(e.max/3)...)
+	chosen = append(chosen, e.spread(symptoms, min(e.max-len(chosen), maxSymptoms))...)
 	out := make([]Evidence, 0, len(chosen))
 	for _, ev := range chosen {
 		out = append(out, Evidence{Source: ev.Kind.String(), Path: ev.Path, Offset: ev.Offset, Time: ev.Time, Text: ev.Text})
@@ -483,19 +549,89 @@ func (e evidenceSet) pick(state, symptoms []record) []Evidence {
 const maxSymptoms = 6
 
 // spread returns n records of evs: the first half of n from its start, the
-// rest evenly spaced after them, ending with the last record.
-func spread(evs []record, n int) []record {
-	if len(evs) <= n {
-		return evs
+// rest evenly spaced after them, ending with the last record. Of a list
+// that kept a sample of its records, a record it did not keep is the one
+// read back (e.back), or, not read, the sampled record before it.
+func (e evidenceSet) spread(evs list, n int) []record {
+	if evs.n <= n {
+		return evs.head(evs.n)
 	}
 	if n <= 0 {
 		return nil
 	}
 	head := (n + 1) / 2
-	out := append([]record(nil), evs[:head]...)
-	rest, tail := n-head, evs[head:]
+	out := append([]record(nil), evs.head(head)...)
+	rest, tail := n-head, evs.n-head
 	for i := 1; i <= rest; i++ {
-		out = append(out, tail[i*len(tail)/rest-1])
+		out = append(out, e.at(evs, head+i*tail/rest-1))
 	}
 	return out
+}
+
+// at returns the record at position p of l: kept, or read back (asked for
+// when not read yet), or else the sampled record before it.
+func (e evidenceSet) at(l list, p int) record {
+	if r, ok := l.exact(p); ok {
+		return r
+	}
+	if g, q := l.where(p); e.back != nil && g != 0 {
+		k := groupPos{g, q}
+		if r := e.back.want[k]; r.Event != nil {
+			return r
+		}
+		if !e.back.done {
+			e.back.want[k] = record{}
+		}
+	}
+	return l.record(p)
+}
+
+// readBackRecords reads the records back wants: the window's error-log
+// records [from, to) classified again, counted by group as collected
+// counted them. Only the nginx error log is read when every record wanted
+// is of its signals (an outage's lists); else every event of the window.
+func readBackRecords(r Reader, from, to time.Time, back *readBack) error {
+	nginxOnly := true
+	for k := range back.want {
+		s := signal((k.g - 1) / 3)
+		nginxOnly = nginxOnly && s >= sigTimeout && s <= sigTLS
+	}
+	var seen [numSignals * 3]int
+	left := len(back.want)
+	read := func(ev *patterns.Event) error {
+		if left == 0 || ev.Access != nil || ev.Slow != nil {
+			return nil
+		}
+		s := classify(ev)
+		if s == sigNone {
+			return nil
+		}
+		rec := record{Event: ev, FPM: ev.FPM}
+		gs := []groupID{groupOf(s, -1)}
+		if split, h := splits(s, rec); split {
+			gs = append(gs, groupOf(s, h))
+		}
+		for _, g := range gs {
+			k := groupPos{g, seen[g-1]}
+			seen[g-1]++
+			if w, ok := back.want[k]; ok && w.Event == nil {
+				back.want[k] = record{Event: &patterns.Event{Kind: ev.Kind, Path: strings.Clone(ev.Path)}, Time: ev.Time, Offset: ev.Offset}
+				left--
+			}
+		}
+		return nil
+	}
+	var err error
+	if nginxOnly {
+		err = r.EventsOf(patterns.KindNginxError, from, to, read)
+	} else {
+		err = fieldsOf(r)(from, to, read)
+	}
+	if err != nil {
+		return fmt.Errorf("cannot read back the evidence's records: %w", err)
+	}
+	if left > 0 {
+		return errors.New("cannot read back the evidence's records: the store no longer holds them all (was it pruned meanwhile? analyze again)")
+	}
+	return nil
 }

@@ -76,7 +76,7 @@ type traces struct {
 
 func (e evidenceSet) traces() traces {
 	var t traces
-	t.all = e.sig[sigTrace]
+	t.all = e.sig[sigTrace].kept
 	for _, ev := range t.all {
 		h := holderOf(ev)
 		t.by[h] = append(t.by[h], ev)
@@ -137,7 +137,7 @@ func (t traces) share(h holder, verb string) string {
 // php-fpm killed requests at request_terminate_timeout.
 func (e evidenceSet) saturated() bool {
 	fcgiTimeouts, _ := e.split(sigTimeout)
-	return e.n(sigMaxChildren)+e.n(sigBacklogFull)+len(fcgiTimeouts)+e.n(sigTerminated) > 0
+	return e.n(sigMaxChildren)+e.n(sigBacklogFull)+fcgiTimeouts.n+e.n(sigTerminated) > 0
 }
 
 // holderConfidence scores a holder from the share of traced requests that
@@ -165,7 +165,7 @@ func (e evidenceSet) holderCause(h holder, verb, meaning string) *Cause {
 		summary += fmt.Sprintf("; php-fpm logged %d `executing too slow` warnings", n)
 	}
 	summary += "; meanwhile the PHP-FPM pool was full or requests timed out"
-	return e.withEvidence(&Cause{Confidence: e.holderConfidence(t, h), Summary: summary}, t.by[h], e.sig[sigMaxChildren])
+	return e.withEvidence(&Cause{Confidence: e.holderConfidence(t, h), Summary: summary}, wholeList(t.by[h]), e.sig[sigMaxChildren])
 }
 
 // holderReads are the signals the holder rules read.

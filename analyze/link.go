@@ -80,8 +80,8 @@ var linkSets = [numLinkSets][]group{
 
 // records returns the records of set as e holds them, one group after
 // the other.
-func (e evidenceSet) records(set linkSet) []record {
-	var lists [][]record
+func (e evidenceSet) records(set linkSet) list {
+	var lists []list
 	for _, g := range linkSets[set] {
 		l := e.sig[g.sig]
 		switch g.half {
@@ -92,7 +92,7 @@ func (e evidenceSet) records(set linkSet) []record {
 		}
 		lists = append(lists, l)
 	}
-	return joined(lists...)
+	return join(lists...)
 }
 
 // linked counts the spike's gateway errors in the access log that one of
@@ -106,7 +106,7 @@ func (e evidenceSet) linked(set linkSet) int {
 	if e.links != nil {
 		return e.links[set]
 	}
-	return min(len(e.records(set)), int(e.gateway))
+	return min(e.records(set).n, int(e.gateway))
 }
 
 // linkHorizon is how long before an access line an error line of its
@@ -442,5 +442,6 @@ func accessLineOf(ev *patterns.Event, who *names, req *[]byte) accessLine {
 		r = append(append(append(append(append(r[:0], a.Method...), ' '), a.URI...), ' '), a.Protocol...)
 	}
 	*req = r
-	return accessLine{key: requestKey{who.of(a.RemoteAddr), who.ofBytes(r), ev.Time.Unix()}, conn: a.Connection}
+	sec := ev.Time.Unix()
+	return accessLine{key: requestKey{who.of(a.RemoteAddr, sec), who.ofBytes(r, sec), sec}, conn: a.Connection}
 }

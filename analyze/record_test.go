@@ -28,8 +28,8 @@ func TestRecordsShareWhatTheLinesRepeat(t *testing.T) {
 		t.Error("two alike lines do not share their Event")
 	}
 	if a.Time != at(1) || b.Time != at(2) || a.Offset != 100 || b.Offset != 200 || a.conn() != 7 || b.conn() != 8 ||
-		a.client() == 0 || a.client() != who["10.0.0.1"] || b.client() != who["10.0.0.2"] || a.client() == b.client() ||
-		a.request() == 0 || b.request() != who["GET /10.0.0.2"] || a.request() == b.request() || a.child() != 0 || a.duration() != 0 {
+		a.client() == 0 || a.client() != who.m["10.0.0.1"].n || b.client() != who.m["10.0.0.2"].n || a.client() == b.client() ||
+		a.request() == 0 || b.request() != who.m["GET /10.0.0.2"].n || a.request() == b.request() || a.child() != 0 || a.duration() != 0 {
 		t.Errorf("the lines' own fields: %+v, %+v", a, b)
 	}
 	if e := a.Error; e.Message != eagain || e.Upstream != fpmSock || e.Action != connecting || e.Errno != 11 || e.Host != "shop" || e.Server != "shop" || a.Kind != patterns.KindNginxError || a.Path != "error.log" {
@@ -58,7 +58,10 @@ func TestRecordsShareWhatTheLinesRepeat(t *testing.T) {
 	if y.FPM.Message != sigtermExit || y.FPM.Pool != "www" || y.child() != 12 || z.child() != 14 || y.FPM != z.FPM || y.Event != z.Event || y.FPM == x.FPM || y.Offset != 12 {
 		t.Errorf("SIGTERM exits: %+v %+v, %+v %+v", y, y.FPM, z, z.FPM)
 	}
-	if crashed, terminated := childExits([]record{x, y}); len(crashed) != 1 || crashed[0].child() != 11 || len(terminated) != 1 || terminated[0].child() != 12 {
+	exits := newCollected()
+	exits.add(sigChildSignal, x)
+	exits.add(sigChildSignal, y)
+	if crashed, terminated := exits.set().childExits(); crashed.n != 1 || crashed.first().child() != 11 || terminated.n != 1 || terminated.first().child() != 12 {
 		t.Errorf("child exits: crashed %+v, terminated %+v", crashed, terminated)
 	}
 	term := k.keep(fpm(13, "child 13, script '/x.php' (request: \"GET /x.php\") execution timed out (30.5 sec), terminating"), sigTerminated)
@@ -88,64 +91,55 @@ func TestStateHeadPicksAsTheWholeList(t *testing.T) {
 	for _, tc := range []struct{ a, b int }{{2, 5}, {6, 5}, {0, 9}, {4, 0}, {1, 1}, {0, 0}} {
 		e := evidenceSet{max: 12}
 		a, b := recs(0, tc.a), recs(500, tc.b)
-		whole := e.withEvidence(&Cause{}, append(slices.Clone(a), b...), symptoms)
-		head, more := e.stateHead(a, b)
-		got := e.withEvidence(&Cause{}, head, symptoms)
+		whole := e.withEvidence(&Cause{}, wholeList(append(slices.Clone(a), b...)), wholeList(symptoms))
+		head, more := e.stateHead(wholeList(a), wholeList(b))
+		got := e.withEvidence(&Cause{}, head, wholeList(symptoms))
 		got.EvidenceMore += more
 		if !slices.Equal(got.Evidence, whole.Evidence) || got.EvidenceMore != whole.EvidenceMore {
 			t.Errorf("%d and %d state records: evidence %v, %d more; want %v, %d more", tc.a, tc.b, got.Evidence, got.EvidenceMore, whole.Evidence, whole.EvidenceMore)
 		}
-		if len(head) > e.max/3 {
-			t.Errorf("%d and %d state records: a head of %d", tc.a, tc.b, len(head))
+		if head.n > e.max/3 {
+			t.Errorf("%d and %d state records: a head of %d", tc.a, tc.b, head.n)
 		}
 	}
 }
 
-// An outage's lists hold hundreds of thousands of records: joining a long
-// list with empty ones, or splitting a signal whose records are all of
-// one half, hands the list itself, not a copy — with no room left, so
-// that a rule appending to it copies it instead of writing into the
-// signal's records.
-func TestListsAreNotCopiedWhenOneHoldsThemAll(t *testing.T) {
-	recs := make([]record, 3, 8)
-	for i := range recs {
-		recs[i] = record{Event: &patterns.Event{Error: &patterns.NginxError{Upstream: fpmSock}}, Offset: int64(i)}
+// The rules split some signals in two (FastCGI or not; children ended
+// by php-fpm or crashed): the halves are kept as the records come, in
+// their order, each a list of its own; the whole signal too.
+func TestSignalsAreSplitAsTheyCome(t *testing.T) {
+	nginx := func(up string, off int64) record {
+		return record{Event: &patterns.Event{Error: &patterns.NginxError{Upstream: up}}, Offset: off}
 	}
-	same := func(a, b []record) bool { return len(a) == len(b) && len(a) > 0 && &a[0] == &b[0] }
-	j := joined(nil, recs, []record{})
-	if !same(j, recs) || cap(j) != len(j) {
-		t.Fatalf("joined one list: a copy, or room to write into it (len %d cap %d)", len(j), cap(j))
+	c := newCollected()
+	for i := range 3 {
+		c.add(sigRefused, nginx(fpmSock, int64(i)))
+		c.add(sigReset, nginx(fpmSock, int64(i)))
 	}
-	if j = append(j, record{Offset: 9}); cap(recs) == 8 && recs[:4][3].Offset == 9 {
-		t.Error("an append to the joined list wrote into the signal's records")
+	c.add(sigReset, nginx("http://10.0.0.5", 7))
+	e := c.set()
+	if fcgi, rest := e.split(sigRefused); fcgi.n != 3 || rest.n != 0 || fcgi.first().Offset != 0 {
+		t.Errorf("a signal all FastCGI split into %d and %d", fcgi.n, rest.n)
 	}
-	other := []record{{Event: &patterns.Event{Error: &patterns.NginxError{Upstream: "http://10.0.0.5"}}, Offset: 7}}
-	if both := joined(recs, other); len(both) != 4 || same(both, recs) || both[3].Offset != 7 {
-		t.Errorf("joined two lists: %+v", both)
-	}
-	if joined() != nil || joined(nil, []record{}) != nil {
-		t.Error("joined of no records is not nil")
-	}
-
-	var sig [numSignals][]record
-	sig[sigRefused], sig[sigReset] = recs, append(slices.Clone(recs), other...)
-	e := evidenceSet{sig: &sig, halves: &[numSignals]*[2][]record{}}
-	if fcgi, rest := e.split(sigRefused); !same(fcgi, recs) || cap(fcgi) != len(fcgi) || rest != nil {
-		t.Errorf("a signal all FastCGI split into %d and %d, a copy or with room", len(fcgi), len(rest))
-	}
-	if fcgi, rest := e.split(sigReset); len(fcgi) != 3 || len(rest) != 1 || rest[0].Offset != 7 || fcgi[2].Offset != 2 {
+	if fcgi, rest := e.split(sigReset); fcgi.n != 3 || rest.n != 1 || rest.first().Offset != 7 || fcgi.kept[2].Offset != 2 || e.n(sigReset) != 4 {
 		t.Errorf("a mixed signal split into %+v and %+v", fcgi, rest)
+	}
+	if got := e.only([]signal{sigRefused}); got.n(sigReset) != 0 || got.halves[sigReset][0].n != 0 || got.halves[sigRefused][0].n != 3 {
+		t.Error("a rule that does not read a signal sees its halves")
 	}
 
 	exit := func(child int, sig string) record {
 		return fpmLine(nil, &patterns.FPMError{Message: fmt.Sprintf("child %d exited on signal %s", child, sig)}, child, 0)
 	}
-	ended := make([]record, 0, 4)
-	ended = append(ended, exit(1, "15 (SIGTERM)"), exit(2, "15 (SIGTERM)"))
-	if crashed, terminated := childExits(ended); crashed != nil || !same(terminated, ended) || cap(terminated) != 2 {
-		t.Errorf("children all ended by php-fpm: crashed %v, terminated a copy or with room (cap %d)", crashed, cap(terminated))
+	c = newCollected()
+	c.add(sigChildSignal, exit(1, "15 (SIGTERM)"))
+	c.add(sigChildSignal, exit(2, "3 (SIGQUIT)"))
+	c.add(sigChildSignal, exit(3, "15 (SIGTERM)"))
+	if crashed, terminated := c.set().childExits(); crashed.n != 0 || terminated.n != 2 || terminated.kept[1].child() != 3 {
+		t.Errorf("children ended by php-fpm: crashed %v, terminated %v", crashed, terminated)
 	}
-	if crashed, terminated := childExits(append(ended, exit(3, "11 (SIGSEGV)"))); len(crashed) != 1 || crashed[0].child() != 3 || len(terminated) != 2 {
+	c.add(sigChildSignal, exit(4, "11 (SIGSEGV)"))
+	if crashed, terminated := c.set().childExits(); crashed.n != 1 || crashed.first().child() != 4 || terminated.n != 2 {
 		t.Errorf("a crash among them: crashed %v, terminated %v", crashed, terminated)
 	}
 }

@@ -76,7 +76,21 @@ func (d *Daemon) analyzeRecent(now time.Time, resolve bool) error {
 		// is told.
 		cfg.Stack = d.cfg.Stack()
 	}
-	res, xs, err := sp.Explain(d.st, cfg, earlier)
+	var (
+		res analyze.Result
+		xs  []analyze.Explanation
+	)
+	explain := func() (err error) {
+		res, xs, err = sp.Explain(d.st, cfg, earlier)
+		return err
+	}
+	if explained > 0 {
+		// Explaining reads the incidents' records: their pages given back
+		// as they are read (store.Reading).
+		err = d.st.Reading(explain)
+	} else {
+		err = explain()
+	}
 	if err != nil {
 		return err
 	}

@@ -304,14 +304,18 @@ func explain(r Reader, w window, cfg Config) (inc Incident, quoted bool, err err
 
 	e := sig.set()
 	e.links, e.times, e.gateway, e.start, e.end, e.max = links.done(w.gateway), times, w.gateway, w.start, w.end, cfg.Evidence
-	e.back = &readBack{want: map[groupPos]record{}}
-	e.causes() // a first run asks for the records its evidence picks that the lists did not keep
-	if len(e.back.want) > 0 {
-		if err := readBackRecords(r, from, grace, e.back); err != nil {
-			return inc, false, fmt.Errorf("cannot explain the incident at %s: %w", w.start.Format(time.RFC3339), err)
+	if sig.capped() {
+		// A first run asks for the records its evidence picks that the
+		// lists did not keep; lists that kept all theirs need none.
+		e.back = &readBack{want: map[groupPos]record{}}
+		e.causes()
+		if len(e.back.want) > 0 {
+			if err := readBackRecords(r, from, grace, e.back); err != nil {
+				return inc, false, fmt.Errorf("cannot explain the incident at %s: %w", w.start.Format(time.RFC3339), err)
+			}
 		}
+		e.back.done = true
 	}
-	e.back.done = true
 	inc.Causes = e.causes()
 	quoted = belongs(cfg.Stack, &sig.sig)
 	for i := range inc.Causes {

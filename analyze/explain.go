@@ -119,6 +119,17 @@ func (c *collected) add(s signal, r record) {
 	}
 }
 
+// capped reports whether a list left records out (past headCap): only
+// then may the evidence pick a record to read back.
+func (c *collected) capped() bool {
+	for s := range c.sig {
+		if c.sig[s].capped() || c.halves[s][0].capped() || c.halves[s][1].capped() {
+			return true
+		}
+	}
+	return false
+}
+
 // set returns the evidence set of the records.
 func (c *collected) set() evidenceSet {
 	return evidenceSet{sig: &c.sig, halves: &c.halves}

@@ -181,6 +181,9 @@ func (l list) firsts() []record {
 	return l.kinds
 }
 
+// capped reports whether l left records out.
+func (l list) capped() bool { return len(l.kept) < l.n }
+
 // first returns the first record; the list must not be empty.
 func (l list) first() record { return l.kept[0] }
 

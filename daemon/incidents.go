@@ -150,13 +150,22 @@ func (d *Daemon) explainDue(s *incidentState, w analyze.Window, now time.Time, r
 // to MergeGap past its end (where it may grow to). It reports whether
 // any was.
 func (d *Daemon) noteEvidence(evs []*patterns.Event) bool {
+	var open []*incidentState
+	for _, s := range d.incidents {
+		if s.open() {
+			open = append(open, s)
+		}
+	}
+	if len(open) == 0 {
+		return false // no record classified: a daemon without an open incident commits as it did
+	}
 	found := false
 	for _, ev := range evs {
 		if ev.Access != nil || !analyze.CauseEvidence(ev) {
 			continue
 		}
-		for _, s := range d.incidents {
-			if s.open() && !ev.Time.Before(s.Start.Add(-d.cfg.Analysis.Lookback)) && ev.Time.Before(s.Latest.End.Add(d.cfg.Analysis.MergeGap)) {
+		for _, s := range open {
+			if !ev.Time.Before(s.Start.Add(-d.cfg.Analysis.Lookback)) && ev.Time.Before(s.Latest.End.Add(d.cfg.Analysis.MergeGap)) {
 				s.evidence++
 				found = true
 			}

@@ -46,8 +46,11 @@ sent on their schedules.
 
 A restart goes on where watch stopped, losing and repeating no line and
 announcing no incident again; the first start reads only what is written
-from then on, unless --from-start. Stamps without a zone are read in this
-machine's zone unless --tz or the config says otherwise.
+from then on, unless --from-start. --from-start stores the backlog, but
+announces only the incidents of the last 15 minutes: those of older lines are told by
+` + "`logcause report`" + ` (on watch's store) or ` + "`logcause analyze`" + ` (of the files).
+Stamps without a zone are read in this machine's zone unless --tz or the
+config says otherwise.
 
 SIGTERM or SIGINT stops it (exit 0); SIGHUP reloads the --config file. For
 systemd: contrib/systemd/logcause.service. While it runs, watch holds the
@@ -164,7 +167,7 @@ The README says more.`,
 	in.register(c, "log-format", " (default Local)")
 	c.Flags().StringVar(&storeDir, "store", "", "keep the store in `DIR` (default: the config's store, "+config.DefaultStore+")")
 	c.Flags().DurationVar(&interval, "interval", 10*time.Second, "analyze the recent logs and resolve quiet incidents every `DURATION` (a gateway error is analyzed at once)")
-	c.Flags().BoolVar(&fromStart, "from-start", false, "on the first start, read the live logs from their beginning")
+	c.Flags().BoolVar(&fromStart, "from-start", false, "on the first start, read the live logs from their beginning (their old incidents are not announced: `logcause report` tells them)")
 	c.Flags().StringVar(&listen, "listen", "", "serve the API at `ADDR`: host:port, unix:/path/to/socket, or off (default: the config's listen, "+config.DefaultListen+")")
 	c.Flags().IntVar(&retention, "retention-days", 0, "keep `N` days in the store, pruning older ones once a day (default: the config's retention_days, 14)")
 	c.Flags().StringVar(&format, "format", "text", "print the incidents' events as `FORMAT`: text (the report's section) or json (one line per event)")

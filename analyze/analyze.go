@@ -229,8 +229,8 @@ func explain(r Reader, w window, cfg Config) (inc Incident, quoted bool, err err
 	}
 	var (
 		sig                       = newCollected()
-		paths                     = counter{}
-		clients, upstreams, hosts = counter{}, counter{}, counter{}
+		paths                     = newCounter(maxDistinct)
+		clients, upstreams, hosts = newCounter(maxDistinct), newCounter(maxDistinct), newCounter(maxDistinct)
 		strs                      shared
 		who                       names
 		req                       []byte // accessLineOf's buffer
@@ -296,10 +296,19 @@ func explain(r Reader, w window, cfg Config) (inc Incident, quoted bool, err err
 	if err != nil {
 		return inc, false, fmt.Errorf("cannot read events for the incident at %s: %w", w.start.Format(time.RFC3339), err)
 	}
-	for _, vc := range top(paths.counts()) {
+	topPaths, approx := paths.top(ListPaths)
+	for _, vc := range topPaths {
 		inc.TopPaths = append(inc.TopPaths, PathCount{vc.Value, vc.Count})
 	}
-	inc.TopClients, inc.TopUpstreams, inc.TopHosts = top(clients.counts()), top(upstreams.counts()), top(hosts.counts())
+	inc.TopApprox = appendApprox(inc.TopApprox, approx)
+	for _, l := range []struct {
+		to   *[]ValueCount
+		c    *counter
+		name string
+	}{{&inc.TopClients, clients, ListClients}, {&inc.TopUpstreams, upstreams, ListUpstreams}, {&inc.TopHosts, hosts, ListHosts}} {
+		*l.to, approx = l.c.top(l.name)
+		inc.TopApprox = appendApprox(inc.TopApprox, approx)
+	}
 	inc.SlowQueries = incidentClasses(slowClasses)
 
 	e := sig.set()
@@ -334,28 +343,6 @@ func explain(r Reader, w window, cfg Config) (inc Incident, quoted bool, err err
 	inc.RootCause = inc.Chain[0]
 	inc.Title = title(inc, e)
 	return inc, quoted, nil
-}
-
-// A counter counts the values of a field. Its keys are copies: the events
-// explain reads may be lent (bareReader), and a map given an existing key
-// anew keeps the new one, so a map[string]int64's m[s]++ would keep s.
-type counter map[string]*int64
-
-func (c counter) add(s string) {
-	if n := c[s]; n != nil {
-		*n++
-		return
-	}
-	n := int64(1)
-	c[strings.Clone(s)] = &n
-}
-
-func (c counter) counts() map[string]int64 {
-	m := make(map[string]int64, len(c))
-	for s, n := range c {
-		m[s] = *n
-	}
-	return m
 }
 
 // A bareReader hands out events without the text of those bare accepts
@@ -404,21 +391,6 @@ func ranDuring(ev *patterns.Event, from, to time.Time) bool {
 
 // maxTop bounds each top list of an incident.
 const maxTop = 10
-
-// top returns the most frequent values, most frequent first; empty values
-// (a field the log did not carry) are left out.
-func top(m map[string]int64) []ValueCount {
-	out := make([]ValueCount, 0, len(m))
-	for v, n := range m {
-		if v != "" {
-			out = append(out, ValueCount{v, n})
-		}
-	}
-	slices.SortFunc(out, func(a, b ValueCount) int {
-		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Value, b.Value))
-	})
-	return out[:min(len(out), maxTop)]
-}
 
 // upstreamShares lists the upstreams with the most gateway errors first,
 // then the busiest; at most maxTop.

@@ -340,10 +340,53 @@ type lineKind struct {
 
 // keeper makes the records of one spike, sharing the strings its lines
 // repeat and one Event per lineKind (or, for PHP-FPM, per kind and file).
+//
+// An nginx error line's Host header and an http:// upstream's URI are the
+// client's to choose: a flood of random Host headers or paths would make
+// one Event (and one kind in each list: list.kinds) per line. Past
+// maxKinds Events, a line of a new lineKind shares the Event of the first
+// line alike but for its host and its upstream's URI (alike), when there
+// was one: its record then names that line's host and upstream, its
+// evidence text being read back whole (rereadTexts).
 type keeper struct {
 	strs   *shared
 	names  *names // the clients' and request lines' numbers, shared with the spike's accessLines
 	shared map[lineKind]*patterns.Event
+	alike  map[lineKind]*patterns.Event // the first Event of each nginx lineKind without host and URI (alikeKind)
+}
+
+// maxKinds is how many Events a keeper makes before lines of a new
+// lineKind share the first alike: no scenario or test comes near it (a
+// spike's lines name a few upstreams and hosts).
+const maxKinds = 10_000
+
+// alikeKind is l without what a client chooses: its host, and the URI of
+// its upstream (nginx names an http:// upstream with the request's URI).
+func alikeKind(l lineKind) lineKind {
+	l.host, l.upstream = "", upstreamAuthority(l.upstream)
+	return l
+}
+
+// upstreamAuthority returns an upstream as nginx's error log names it
+// without the request's URI: "http://10.0.0.5:8080" of
+// "http://10.0.0.5:8080/p?q", "http://unix:/run/app.sock:" of
+// "http://unix:/run/app.sock:/p" (the socket's path ends at a colon).
+func upstreamAuthority(u string) string {
+	scheme, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		return u
+	}
+	at := len(scheme) + len("://")
+	if sock, ok := strings.CutPrefix(rest, "unix:"); ok {
+		if i := strings.IndexByte(sock, ':'); i >= 0 {
+			return u[:at+len("unix:")+i+1]
+		}
+		return u
+	}
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		return u[:at+i]
+	}
+	return u
 }
 
 // keep returns what analysis keeps of a record classified s. A PHP-FPM
@@ -390,8 +433,13 @@ func (k *keeper) of(l lineKind) *patterns.Event {
 	if ev, ok := k.shared[l]; ok {
 		return ev
 	}
+	if l.nginx && len(k.shared) >= maxKinds {
+		if ev, ok := k.alike[alikeKind(l)]; ok {
+			return ev
+		}
+	}
 	if k.shared == nil {
-		k.shared = map[lineKind]*patterns.Event{}
+		k.shared, k.alike = map[lineKind]*patterns.Event{}, map[lineKind]*patterns.Event{}
 	}
 	s := k.strs
 	l = lineKind{kind: l.kind, path: s.of(l.path), level: s.of(l.level), message: s.of(l.message), action: s.of(l.action),
@@ -405,6 +453,9 @@ func (k *keeper) of(l lineKind) *patterns.Event {
 		ev.FPM = &patterns.FPMError{Level: l.level, Pool: l.pool, Message: l.message}
 	}
 	k.shared[l] = ev
+	if a := alikeKind(l); l.nginx && k.alike[a] == nil { // l's strings are the keeper's own
+		k.alike[a] = ev
+	}
 	return ev
 }
 

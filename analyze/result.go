@@ -98,6 +98,10 @@ type Incident struct {
 	TopClients   []ValueCount `json:"top_clients"`
 	TopUpstreams []ValueCount `json:"top_upstreams"`
 	TopHosts     []ValueCount `json:"top_hosts"`
+	// The top lists whose field had more distinct values than analysis
+	// counts exactly (TopApprox.DistinctMoreThan, 10,000): their counts
+	// are estimates. Absent when every list is exact.
+	TopApprox []TopApprox `json:"top_approx,omitempty"`
 	// How each upstream fared in the window, from the access log's
 	// $upstream_addr; empty when the log format does not carry it.
 	ByUpstream []UpstreamShare `json:"by_upstream"`
@@ -114,6 +118,45 @@ type UpstreamShare struct {
 	Upstream      string `json:"upstream"`
 	Requests      int64  `json:"requests"`
 	GatewayErrors int64  `json:"gateway_errors"`
+}
+
+// The names of the top lists, in TopApprox.List.
+const (
+	ListPaths     = "paths"
+	ListClients   = "clients"
+	ListUpstreams = "upstreams"
+	ListHosts     = "hosts"
+)
+
+// TopApprox is what the counts of a top list that went past the exact
+// count are worth. Each count it lists is at least the value's true count
+// and at most Error more; it lists only the values that surely occurred
+// more than Error times. Error is at most the list's gateway errors /
+// 10,000, and a value that occurred more than twice Error is listed
+// (within the first maxTop): one with a large share comes first.
+type TopApprox struct {
+	List             string `json:"list"`               // ListPaths, ListClients, ListUpstreams or ListHosts
+	DistinctMoreThan int    `json:"distinct_more_than"` // the field had more distinct values than this
+	Error            int64  `json:"error"`              // how much a count may exceed the truth
+}
+
+// Approx returns what the counts of the top list named list are worth
+// when they are estimates; nil when they are exact.
+func (inc Incident) Approx(list string) *TopApprox {
+	for i := range inc.TopApprox {
+		if inc.TopApprox[i].List == list {
+			return &inc.TopApprox[i]
+		}
+	}
+	return nil
+}
+
+// appendApprox appends *a to as, when a list's counts are estimates.
+func appendApprox(as []TopApprox, a *TopApprox) []TopApprox {
+	if a == nil {
+		return as
+	}
+	return append(as, *a)
 }
 
 // ValueCount is how many gateway errors involved one value.

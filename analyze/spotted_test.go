@@ -66,6 +66,8 @@ func TestExplainReusesAnEarlierExplanationWithItsCountsMadeCurrent(t *testing.T)
 		t.Fatalf("windows %+v after the outage grew, want one of 160 gateway errors", ws)
 	}
 	reads := r.reads
+	// What its top lists' counts were worth is the explanation's too.
+	xs[0].Incident.TopApprox = []TopApprox{{List: ListClients, DistinctMoreThan: maxDistinct, Error: 3}}
 	res, _, err := sp.Explain(r, DefaultConfig, []*Explanation{&xs[0]})
 	if err != nil {
 		t.Fatal(err)
@@ -84,5 +86,8 @@ func TestExplainReusesAnEarlierExplanationWithItsCountsMadeCurrent(t *testing.T)
 	}
 	if !reflect.DeepEqual(got.Causes, was.Causes) || !reflect.DeepEqual(got.TopPaths, was.TopPaths) || got.Title != was.Title {
 		t.Errorf("reused: the explanation changed: %+v, want %+v", got.Causes, was.Causes)
+	}
+	if !reflect.DeepEqual(got.TopClients, was.TopClients) || !reflect.DeepEqual(got.TopApprox, xs[0].Incident.TopApprox) {
+		t.Errorf("reused: top clients %v, %+v; want %v, %+v", got.TopClients, got.TopApprox, was.TopClients, xs[0].Incident.TopApprox)
 	}
 }

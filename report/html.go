@@ -104,6 +104,7 @@ type htmlEvidence struct{ Time, Source, Path, Offset, Text string }
 type htmlTop struct {
 	Name  string
 	Items []htmlValue
+	Note  string // what the counts are worth when they are estimates; "" when exact
 }
 type htmlValue struct{ Value, Count string }
 type htmlUpstream struct{ Upstream, Failed, Requests string }
@@ -245,15 +246,19 @@ func newHTMLIncident(n int, inc analyze.Incident) htmlIncident {
 		paths = append(paths, analyze.ValueCount{Value: tp.Path, Count: tp.Count})
 	}
 	for _, l := range []struct {
-		name string
-		vs   []analyze.ValueCount
-	}{{"Paths", paths}, {"Clients", inc.TopClients}, {"Upstreams", inc.TopUpstreams}, {"Hosts", inc.TopHosts}} {
-		if len(l.vs) == 0 {
+		name, list string
+		vs         []analyze.ValueCount
+	}{{"Paths", analyze.ListPaths, paths}, {"Clients", analyze.ListClients, inc.TopClients}, {"Upstreams", analyze.ListUpstreams, inc.TopUpstreams}, {"Hosts", analyze.ListHosts, inc.TopHosts}} {
+		a := inc.Approx(l.list)
+		if len(l.vs) == 0 && a == nil {
 			continue
 		}
 		t := htmlTop{Name: l.name}
 		for _, v := range l.vs {
-			t.Items = append(t.Items, htmlValue{Value: text(v.Value), Count: Thousands(v.Count)})
+			t.Items = append(t.Items, htmlValue{Value: text(v.Value), Count: approxCount(v.Count, a)})
+		}
+		if a != nil {
+			t.Note = approxNote(a, len(l.vs))
 		}
 		h.Impact = append(h.Impact, t)
 	}

@@ -48,19 +48,16 @@ func (m *mdPrinter) incident(n int, inc analyze.Incident) {
 		{"Failed", fmt.Sprintf("%s of %s requests (%.1f%%)", Thousands(gateway), Thousands(inc.Requests), share)},
 		{"Status", statusList(inc.Status, 0)},
 	}
-	if len(inc.TopPaths) > 0 {
-		vs := make([]analyze.ValueCount, 0, len(inc.TopPaths))
-		for _, p := range inc.TopPaths {
-			vs = append(vs, analyze.ValueCount{Value: p.Path, Count: p.Count})
-		}
-		rows = append(rows, []string{"Top paths", mdTop(vs)})
+	paths := make([]analyze.ValueCount, 0, len(inc.TopPaths))
+	for _, p := range inc.TopPaths {
+		paths = append(paths, analyze.ValueCount{Value: p.Path, Count: p.Count})
 	}
 	for _, l := range []struct {
-		name string
-		vs   []analyze.ValueCount
-	}{{"Clients", inc.TopClients}, {"Upstreams", inc.TopUpstreams}, {"Hosts", inc.TopHosts}} {
-		if len(l.vs) > 0 {
-			rows = append(rows, []string{l.name, mdTop(l.vs)})
+		name, list string
+		vs         []analyze.ValueCount
+	}{{"Top paths", analyze.ListPaths, paths}, {"Clients", analyze.ListClients, inc.TopClients}, {"Upstreams", analyze.ListUpstreams, inc.TopUpstreams}, {"Hosts", analyze.ListHosts, inc.TopHosts}} {
+		if a := inc.Approx(l.list); len(l.vs) > 0 || a != nil {
+			rows = append(rows, []string{l.name, mdTop(l.vs, a)})
 		}
 	}
 	if len(inc.ByUpstream) > 0 {
@@ -195,13 +192,21 @@ func longestRun(s string, c byte) int {
 	return longest
 }
 
-// mdTop formats values "a (12), b (3)", escaped.
-func mdTop(vs []analyze.ValueCount) string {
+// mdTop formats values "a (12), b (3)", escaped; a list whose counts
+// are estimates (a) shows them "≈12", and says so.
+func mdTop(vs []analyze.ValueCount, a *analyze.TopApprox) string {
 	parts := make([]string, 0, len(vs))
 	for _, v := range vs {
-		parts = append(parts, md(shorten(v.Value, 80))+" ("+Thousands(v.Count)+")")
+		parts = append(parts, md(shorten(v.Value, 80))+" ("+approxCount(v.Count, a)+")")
 	}
-	return strings.Join(parts, ", ")
+	cell := strings.Join(parts, ", ")
+	if a != nil {
+		if cell != "" {
+			cell += "; "
+		}
+		cell += "_" + approxNote(a, len(vs)) + "_"
+	}
+	return cell
 }
 
 // mdEscaper escapes what Markdown (GitHub's) would read as markup, a link,

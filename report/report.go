@@ -152,11 +152,11 @@ func (p *printer) incident(n int, res analyze.Result, inc analyze.Incident) {
 	p.line(labelled, "  Chain:       %s → %s", strings.Join(chainNames(inc, nil), " → "), gatewayCodes(inc.Status))
 	p.line(labelled, "  Why:         %s", clean(root.Summary))
 	for _, l := range []struct {
-		name string
-		vs   []analyze.ValueCount
-	}{{"Upstreams", inc.TopUpstreams}, {"Hosts", inc.TopHosts}, {"Clients", inc.TopClients}} {
-		if len(l.vs) > 0 {
-			p.line(labelled, "  %-12s %s", l.name+":", topLine(l.vs, 3))
+		name, list string
+		vs         []analyze.ValueCount
+	}{{"Upstreams", analyze.ListUpstreams, inc.TopUpstreams}, {"Hosts", analyze.ListHosts, inc.TopHosts}, {"Clients", analyze.ListClients, inc.TopClients}} {
+		if a := inc.Approx(l.list); len(l.vs) > 0 || a != nil {
+			p.line(labelled, "  %-12s %s", l.name+":", topLine(l.vs, 3, a))
 		}
 	}
 	if len(inc.ByUpstream) > 0 {
@@ -174,13 +174,18 @@ func (p *printer) incident(n int, res analyze.Result, inc analyze.Incident) {
 			p.line(4, "  - %s", r)
 		}
 	}
-	if len(inc.TopPaths) > 0 {
+	if a := inc.Approx(analyze.ListPaths); len(inc.TopPaths) > 0 || a != nil {
 		p.f("\n  Top paths with 502/504:\n")
-		rows := make([][]string, 0, len(inc.TopPaths))
-		for _, tp := range inc.TopPaths {
-			rows = append(rows, []string{shorten(clean(tp.Path), maxLineText), Thousands(tp.Count)})
+		if len(inc.TopPaths) > 0 {
+			rows := make([][]string, 0, len(inc.TopPaths))
+			for _, tp := range inc.TopPaths {
+				rows = append(rows, []string{shorten(clean(tp.Path), maxLineText), approxCount(tp.Count, a)})
+			}
+			p.table([]column{{header: "PATH", wraps: true}, {header: "ERRORS", align: tw.AlignRight}}, rows)
 		}
-		p.table([]column{{header: "PATH", wraps: true}, {header: "ERRORS", align: tw.AlignRight}}, rows)
+		if a != nil {
+			p.line(4, "  (%s)", approxNote(a, len(inc.TopPaths)))
+		}
 	}
 	if others := otherCauses(inc); len(others) > 0 {
 		p.f("\n  Other candidate causes:\n")
@@ -328,16 +333,43 @@ func sourceColumns() []column {
 const labelled = 15
 
 // topLine formats the first n values "a (12), b (3), …"; the lists are
-// capped, so how many more there are is not known here.
-func topLine(vs []analyze.ValueCount, n int) string {
+// capped, so how many more there are is not known here. A list whose
+// counts are estimates (a) shows them "≈12", and says so.
+func topLine(vs []analyze.ValueCount, n int, a *analyze.TopApprox) string {
 	parts := make([]string, 0, n+1)
 	for _, v := range vs[:min(n, len(vs))] {
-		parts = append(parts, shorten(clean(v.Value), 80)+" ("+Thousands(v.Count)+")")
+		parts = append(parts, shorten(clean(v.Value), 80)+" ("+approxCount(v.Count, a)+")")
 	}
 	if len(vs) > n {
 		parts = append(parts, "…")
 	}
-	return strings.Join(parts, ", ")
+	line := strings.Join(parts, ", ")
+	if a != nil {
+		if line != "" {
+			line += "; "
+		}
+		line += approxNote(a, len(vs))
+	}
+	return line
+}
+
+// approxCount writes a top list's count: "≈1,234" when the list's counts
+// are estimates (a), "1,234" when exact.
+func approxCount(n int64, a *analyze.TopApprox) string {
+	if a != nil {
+		return "≈" + Thousands(n)
+	}
+	return Thousands(n)
+}
+
+// approxNote says what the counts of a top list past the exact count are
+// worth, the list showing shown values.
+func approxNote(a *analyze.TopApprox, shown int) string {
+	distinct := "more than " + Thousands(int64(a.DistinctMoreThan)) + " distinct " + a.List
+	if shown == 0 {
+		return distinct + ", none known to exceed " + Thousands(a.Error) + ": counts approximate"
+	}
+	return distinct + ": counts approximate, each up to " + Thousands(a.Error) + " too high"
 }
 
 func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") }

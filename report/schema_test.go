@@ -72,6 +72,7 @@ func richer() analyze.Result {
 		{Name: "listen.backlog", Value: "511", Default: true, Quote: "listen.backlog 511 (default)"},
 	}
 	res.Incidents[0].Chain = []analyze.Kind{analyze.FPMWorkerExhaustion, analyze.UpstreamTimeout}
+	res.Incidents[0].TopApprox = []analyze.TopApprox{{List: analyze.ListClients, DistinctMoreThan: 10_000, Error: 141}}
 	return res
 }
 

@@ -26,16 +26,7 @@ var oomKill = rule{
 		}
 		summary := fmt.Sprintf("the kernel's OOM killer killed %s", strings.Join(victims, ", "))
 		conf := 0.5
-		// The children killed by signal 9 (a SIGTERM is no SIGKILL), each
-		// once per kill of its pid.
-		var matched []record
-		if e.agg.children != nil && e.agg.oom != nil {
-			for _, ev := range e.agg.children.killed.kept {
-				for range e.agg.oom.pids[ev.child()] {
-					matched = append(matched, ev)
-				}
-			}
-		}
+		matched := e.killedChildren()
 		switch {
 		case len(matched) > 0:
 			conf = 0.95
@@ -46,6 +37,22 @@ var oomKill = rule{
 		return e.withEvidence(&Cause{Confidence: conf, Summary: summary}, kills, wholeList(matched))
 	},
 	noConfig: "memory runs out for the sum of every process on the machine, which no one setting logcause reads decides",
+}
+
+// killedChildren returns the children php-fpm logged killed by signal 9
+// (a SIGTERM is no SIGKILL) whose pid is a victim's, in their order, each
+// once per kill of that pid.
+func (e evidenceSet) killedChildren() []record {
+	var matched []record
+	if e.agg == nil || e.agg.children == nil || e.agg.oom == nil {
+		return nil
+	}
+	for _, ev := range e.agg.children.killed.kept {
+		for range e.agg.oom.pids[ev.child()] {
+			matched = append(matched, ev)
+		}
+	}
+	return matched
 }
 
 // oomVictim reports whether the OOM killer killed a process whose name

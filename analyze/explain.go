@@ -115,6 +115,7 @@ func newCollected() *collected {
 		c.sig[s].counted, c.sig[s].plain = counted, plain
 		c.sig[s].gid, c.halves[s][0].gid, c.halves[s][1].gid = groupOf(signal(s), -1), groupOf(signal(s), 0), groupOf(signal(s), 1)
 	}
+	c.halves[sigChildSignal][1].counted = true // the crashed children: read through childAgg
 	return c
 }
 

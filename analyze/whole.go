@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/logcause/logcause/patterns"
 )
 
 // The rules read every slow-log entry, PHP-FPM trace, OOM kill and crashed
@@ -33,8 +35,10 @@ import (
 //     with its count, in the order they first came; and the traces of
 //     the holder as evidence: the first ones (the state, holderCause), or
 //     a spread over all of them (slow_queries' symptoms). Those are a
-//     capped list per holder (traceAgg.by), whose records past its cap
-//     the evidence picks are read back (readBackRecords) as other lists'.
+//     capped list per holder (traceAgg.by) of their file, instant and
+//     offset (the texts of the evidence are read back, rereadTexts),
+//     whose records past its cap the evidence picks are read back
+//     (readBackRecords) as other lists'.
 //   - oom_kill reads of the kills (sigOOMKill: a plain capped list) their
 //     count, the first five victims, the first ones as state evidence,
 //     the victims' names (oomVictim: any of them starts with "php",
@@ -208,8 +212,9 @@ func (a *slowAgg) ranked() []*queryClass {
 
 // traceAgg is what the rules read of a spike's PHP-FPM traces.
 type traceAgg struct {
-	n  int
-	by [numHolders]heldBy
+	n     int
+	by    [numHolders]heldBy
+	files map[string]*patterns.Event // the Event (kind and file) the traces of a file share in the lists
 }
 
 // heldBy is the traces of one holder.
@@ -233,14 +238,25 @@ func newTraceAgg() *traceAgg {
 	return t
 }
 
+// add adds a trace (its Event its own). The holder's list keeps of it
+// what the evidence quotes: its file, instant and offset (its text is
+// read back, rereadTexts), not its frames.
 func (t *traceAgg) add(r record) {
 	t.n++
 	b := &t.by[holderOf(r)]
-	b.recs.add(r)
 	where := "(no frame)"
 	if fs := r.FPMSlow.Frames; len(fs) > 0 {
 		where = fmt.Sprintf("`%s()` (%s:%d)", fs[0].Function, fs[0].File, fs[0].Line)
 	}
+	file := t.files[r.Path]
+	if file == nil {
+		if t.files == nil {
+			t.files = map[string]*patterns.Event{}
+		}
+		file = &patterns.Event{Kind: r.Kind, Path: strings.Clone(r.Path)}
+		t.files[file.Path] = file
+	}
+	b.recs.add(record{Event: file, Time: r.Time, Offset: r.Offset})
 	if i, ok := b.at[where]; ok {
 		b.places[i].n++
 		return

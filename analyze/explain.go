@@ -280,8 +280,12 @@ func (m *shared) of(s string) string {
 // with the lines alike (level, pool, message: none, or sigtermExit); the
 // others keep their own FPMError, without the text. The evidence chosen
 // among them reads its text back from the store (rereadTexts). Other
-// records (slow-log entries, traces, kernel and MySQL lines) are few and
-// kept whole: their Event is the record itself.
+// records (slow-log entries, traces, kernel and MySQL lines) keep their
+// Event whole: the record is the Event itself. Of the slow-log entries
+// and traces, which come by the hundred thousand when a database is in
+// trouble, the rules read aggregates computed as they come (whole.go):
+// a slow-log entry is held only while among its class's longest, a
+// trace's holder list keeps its file, instant and offset.
 //
 // Time, Offset and FPM hide the shared Event's: ev.Time, ev.Offset and
 // ev.FPM are the record's own (FPM possibly shared: read a PHP-FPM line's

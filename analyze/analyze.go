@@ -239,6 +239,7 @@ func explain(r Reader, w window, cfg Config) (inc Incident, quoted bool, err err
 		kept                      = keeper{strs: &strs, names: &who}
 		slowClasses               = map[string]*ClassCount{}
 	)
+	sig.window(w.start, w.end)
 	read := func(ev *patterns.Event) error {
 		if ev.Slow != nil {
 			q := ev.Slow

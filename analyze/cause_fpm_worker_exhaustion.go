@@ -38,7 +38,7 @@ var fpmWorkerExhaustion = rule{
 		} else {
 			parts = append(parts, "php-fpm's log shows no max_children warning in the window (is php-fpm.log included?)")
 		}
-		if t := e.traces(); len(t.all) == 0 {
+		if t := e.traces(); t.n == 0 {
 			parts = append(parts, e.missingTraces())
 		} else if t.dominant(holdOwn) {
 			parts = append(parts, t.share(holdOwn, "were in")+": the scripts' own work, nothing outside PHP held them: the load alone exceeded the pool")
@@ -61,7 +61,7 @@ var fpmWorkerExhaustion = rule{
 			switch t := e.traces(); {
 			case t.dominant(holdOwn):
 				first = fmt.Sprintf("The PHP-FPM slow log (%s) shows the requests in their own code, held by nothing outside PHP: size the pool for the load, or make the slowest pages cheaper (profile them).", p.Get("request_slowlog_timeout").String())
-			case len(t.all) > 0:
+			case t.n > 0:
 				first = fmt.Sprintf("Fix what held the workers first: the PHP-FPM slow log (%s) says where the requests waited.", p.Get("request_slowlog_timeout").String())
 			case e.n(sigTooSlow) > 0:
 				first = fmt.Sprintf("Find what held the workers first: give logcause the pool's slow log (%s), where php-fpm traced the slow requests.", p.Get("slowlog").String())

@@ -21,20 +21,12 @@ var oomKill = rule{
 			return nil
 		}
 		var victims []string
-		for _, k := range kills.kept {
+		for _, k := range kills.head(5) {
 			victims = append(victims, fmt.Sprintf("%s (pid %d, %d MiB resident)", k.Syslog.Comm, k.Syslog.VictimPID, k.Syslog.AnonRSSKB>>10))
 		}
-		summary := fmt.Sprintf("the kernel's OOM killer killed %s", strings.Join(victims[:min(len(victims), 5)], ", "))
+		summary := fmt.Sprintf("the kernel's OOM killer killed %s", strings.Join(victims, ", "))
 		conf := 0.5
-		var matched []record
-		_, others := e.split(sigChildSignal) // a SIGTERM is no SIGKILL
-		for _, ev := range others.kept {
-			for _, k := range kills.kept {
-				if ev.child() == k.Syslog.VictimPID && strings.Contains(ev.FPM.Message, "signal 9") {
-					matched = append(matched, ev)
-				}
-			}
-		}
+		matched := e.killedChildren()
 		switch {
 		case len(matched) > 0:
 			conf = 0.95
@@ -47,12 +39,31 @@ var oomKill = rule{
 	noConfig: "memory runs out for the sum of every process on the machine, which no one setting logcause reads decides",
 }
 
+// killedChildren returns the children php-fpm logged killed by signal 9
+// (a SIGTERM is no SIGKILL) whose pid is a victim's, in their order, each
+// once per kill of that pid.
+func (e evidenceSet) killedChildren() []record {
+	var matched []record
+	if e.agg == nil || e.agg.children == nil || e.agg.oom == nil {
+		return nil
+	}
+	for _, ev := range e.agg.children.killed.kept {
+		for range e.agg.oom.pids[ev.child()] {
+			matched = append(matched, ev)
+		}
+	}
+	return matched
+}
+
 // oomVictim reports whether the OOM killer killed a process whose name
 // starts with one of prefixes.
 func (e evidenceSet) oomVictim(prefixes ...string) bool {
-	for _, k := range e.sig[sigOOMKill].kept {
+	if e.agg == nil || e.agg.oom == nil {
+		return false
+	}
+	for comm := range e.agg.oom.comms {
 		for _, p := range prefixes {
-			if strings.HasPrefix(k.Syslog.Comm, p) {
+			if strings.HasPrefix(comm, p) {
 				return true
 			}
 		}

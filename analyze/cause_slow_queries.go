@@ -1,10 +1,8 @@
 package analyze
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
-	"time"
 )
 
 // slowQueries: slow SQL held the PHP workers. Slow-log entries whose run
@@ -16,10 +14,10 @@ var slowQueries = rule{
 	advice:   slowQueriesAdvice,
 	reads:    []signal{sigSlowQuery, sigMaxChildren, sigBacklogFull, sigTimeout, sigTrace, sigTooSlow},
 	match: func(e evidenceSet) *Cause {
-		slow := e.sig[sigSlowQuery].kept
+		n := e.n(sigSlowQuery)
 		t := e.traces()
 		inQueries := t.dominant(holdDBQuery)
-		if len(slow) == 0 {
+		if n == 0 {
 			if !inQueries {
 				return nil
 			}
@@ -28,11 +26,11 @@ var slowQueries = rule{
 			c.Recommendations = slices.Concat(lockAdvice, []string{"Enable MariaDB's/MySQL's slow log if it is off (slow_query_log = ON, long_query_time = 1), and give it to logcause with the other logs."})
 			return c
 		}
-		classes := queryClasses(slow)
-		covered := e.coveredBySlowQueries(slow)
+		classes := e.agg.slow.ranked()
+		covered := e.agg.slow.covered()
 		top := classes[0]
 		summary := fmt.Sprintf("%d slow queries in %d class(es) ran during the spike (%.0f%% of its seconds had one running); the top class `%s` ran %d times, %.1f s on average",
-			len(slow), len(classes), 100*covered, cutQuery(top.fingerprint, 120+len("…")), len(top.entries), top.total/float64(len(top.entries)))
+			n, len(classes), 100*covered, cutQuery(top.fingerprint, 120+len("…")), top.n, top.total/float64(top.n))
 		conf := 0.2 + 0.3*covered
 		if e.saturated() {
 			conf = 0.45 + 0.45*covered
@@ -43,14 +41,12 @@ var slowQueries = rule{
 		case inQueries:
 			summary += "; " + t.share(holdDBQuery, "waited in") + " (a query)"
 			recs = slices.Concat(lockAdvice, slowQueriesAdvice)
-		case len(t.all) > 0:
+		case t.n > 0:
 			// The traces say where the workers waited, and it was not in
 			// queries: the slow queries ran beside the cause.
 			conf = min(conf, e.holderConfidence(t, holdDBQuery))
 		}
-		evidence := top.entries
-		slices.SortStableFunc(evidence, func(a, b record) int { return cmp.Compare(b.Slow.QueryTime, a.Slow.QueryTime) })
-		return e.withEvidence(&Cause{Confidence: round2(conf), Summary: summary, Recommendations: recs}, wholeList(evidence[:min(len(evidence), 4)]), wholeList(t.by[holdDBQuery]))
+		return e.withEvidence(&Cause{Confidence: round2(conf), Summary: summary, Recommendations: recs}, wholeList(top.longest), t.by[holdDBQuery].recs)
 	},
 	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {
 		found = quoteDatabase(c, cfg)
@@ -79,50 +75,4 @@ const lockCaveat = "MariaDB and MySQL leave lock time out of the long_query_time
 var lockAdvice = []string{
 	"Bound lock waits below nginx's and PHP's timeouts: innodb_lock_wait_timeout (row locks, 50 s by default) and lock_wait_timeout (table and metadata locks, 86400 s by default on MariaDB, a year on MySQL), e.g. SET SESSION innodb_lock_wait_timeout = 5, lock_wait_timeout = 10 in the web application's connection.",
 	"Find who held the lock: SHOW PROCESSLIST (\"Waiting for table metadata lock\"), information_schema.INNODB_TRX for transactions left open; keep transactions short, and run schema changes with an online tool or outside peak hours.",
-}
-
-// queryClass is the slow-log entries of one fingerprint.
-type queryClass struct {
-	fingerprint string
-	entries     []record
-	total       float64 // seconds of query time
-}
-
-// queryClasses groups slow-log entries by fingerprint, the class with the
-// most query time first.
-func queryClasses(slow []record) []*queryClass {
-	byID := map[string]*queryClass{}
-	var classes []*queryClass
-	for _, ev := range slow {
-		c := byID[ev.Slow.QueryID]
-		if c == nil {
-			c = &queryClass{fingerprint: ev.Slow.Fingerprint}
-			byID[ev.Slow.QueryID] = c
-			classes = append(classes, c)
-		}
-		c.entries = append(c.entries, ev)
-		c.total += ev.Slow.QueryTime
-	}
-	slices.SortStableFunc(classes, func(a, b *queryClass) int { return cmp.Compare(b.total, a.total) })
-	return classes
-}
-
-// coveredBySlowQueries is the share of the spike's seconds during which at
-// least one of the slow queries was running.
-func (e evidenceSet) coveredBySlowQueries(slow []record) float64 {
-	secs := int(e.end.Sub(e.start) / time.Second)
-	if secs <= 0 {
-		return 0
-	}
-	covered := 0
-	for i := range secs {
-		from := e.start.Add(time.Duration(i) * time.Second)
-		for _, ev := range slow {
-			if ranDuring(ev.Event, from, from.Add(time.Second)) { // a slow-log entry is kept whole: its Event is its own
-				covered++
-				break
-			}
-		}
-	}
-	return float64(covered) / float64(secs)
 }

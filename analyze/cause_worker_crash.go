@@ -57,16 +57,14 @@ const resetStem = "recv() failed (104: Connection reset by peer) / upstream prem
 // ended itself (SIGTERM: terminated, as it stops the requests it
 // terminates), and those that crashed (but SIGQUIT, a graceful stop).
 // The halves are kept as the records come (splits): an outage's php-fpm
-// ends tens of thousands of children; the crashed are kept whole.
+// ends tens of thousands of children; the crashed are sorted from the
+// SIGQUIT exits as they come too (childAgg).
 func (e evidenceSet) childExits() (crashed, terminated list) {
-	terminated, others := e.split(sigChildSignal)
-	var recs []record
-	for _, r := range others.kept {
-		if !strings.Contains(r.FPM.Message, "signal 3 ") {
-			recs = append(recs, r)
-		}
+	terminated, _ = e.split(sigChildSignal)
+	if e.agg != nil && e.agg.children != nil {
+		crashed = e.agg.children.crashed
 	}
-	return wholeList(recs), terminated
+	return crashed, terminated
 }
 
 // sigterm is how php-fpm's message of a child's exit names SIGTERM

@@ -15,6 +15,7 @@ import (
 type evidenceSet struct {
 	sig     *[numSignals]list
 	halves  *[numSignals][2]list // of the signals split (splits), as collect split them
+	agg     *aggregates          // what the rules read of the records they read all of (whole.go); nil: none
 	links   *[numLinkSets]int    // linked's counts, as explain linked them while reading; nil: not linked
 	times   requestTimes         // the access log's $request_time of the spike's gateway errors
 	gateway int64                // gateway errors in the spike
@@ -50,7 +51,7 @@ func (e evidenceSet) only(sigs []signal) evidenceSet {
 	for _, s := range sigs {
 		seen[s], halves[s] = e.sig[s], e.halves[s]
 	}
-	e.sig, e.halves = &seen, &halves
+	e.sig, e.halves, e.agg = &seen, &halves, e.agg.of(sigs)
 	return e
 }
 
@@ -81,16 +82,20 @@ func splits(s signal, r record) (split bool, half int) {
 	return false, 0
 }
 
-// keptWhole reports whether the lists of s keep every record: the rules
-// read every slow-log entry, trace, OOM kill and database restart (and
-// every child that crashed, the second half of sigChildSignal: oom_kill
-// matches them to the kills); those are few.
-func keptWhole(s signal) bool {
+// readWhole reports whether the rules read every record of s: every
+// slow-log entry and trace (their lists counted, what the rules read of
+// them aggregated as they come), OOM kill and database restart (plain
+// lists: capped, their records sharing no kind). The crashed children,
+// sigChildSignal's second half, are aggregated too (childAgg). See
+// whole.go for what each rule reads of them.
+func readWhole(s signal) (counted, plain bool) {
 	switch s {
-	case sigSlowQuery, sigTrace, sigOOMKill, sigMySQLRestart:
-		return true
+	case sigSlowQuery, sigTrace:
+		return true, false
+	case sigOOMKill, sigMySQLRestart:
+		return false, true
 	}
-	return false
+	return false, false
 }
 
 // collected is the records of a spike by signal, as explain collects
@@ -98,24 +103,44 @@ func keptWhole(s signal) bool {
 type collected struct {
 	sig    [numSignals]list
 	halves [numSignals][2]list
+	agg    aggregates
 }
 
+// newCollected returns an empty collection; its slow-log entries are
+// counted over no spike's seconds until window sets the spike.
 func newCollected() *collected {
-	c := &collected{}
+	c := &collected{agg: aggregates{slow: newSlowAgg(time.Time{}, time.Time{}), traces: newTraceAgg(), children: newChildAgg(), oom: &oomAgg{}}}
 	for s := range c.sig {
-		c.sig[s].whole = keptWhole(signal(s))
-		c.halves[s][0].whole = keptWhole(signal(s))
-		c.halves[s][1].whole = keptWhole(signal(s)) || signal(s) == sigChildSignal // the crashed children
+		counted, plain := readWhole(signal(s))
+		c.sig[s].counted, c.sig[s].plain = counted, plain
 		c.sig[s].gid, c.halves[s][0].gid, c.halves[s][1].gid = groupOf(signal(s), -1), groupOf(signal(s), 0), groupOf(signal(s), 1)
 	}
+	c.halves[sigChildSignal][1].counted = true // the crashed children: read through childAgg
 	return c
+}
+
+// window sets the spike [start, end) whose seconds the slow-log entries
+// are counted running in; before any is added.
+func (c *collected) window(start, end time.Time) {
+	c.agg.slow = newSlowAgg(start, end)
 }
 
 // add adds a record classified s.
 func (c *collected) add(s signal, r record) {
 	c.sig[s].add(r)
-	if split, h := splits(s, r); split {
+	split, h := splits(s, r)
+	if split {
 		c.halves[s][h].add(r)
+	}
+	switch {
+	case s == sigSlowQuery:
+		c.agg.slow.add(r)
+	case s == sigTrace:
+		c.agg.traces.add(r)
+	case s == sigOOMKill:
+		c.agg.oom.add(r)
+	case s == sigChildSignal && h == 1:
+		c.agg.children.add(r, c.agg.oom)
 	}
 }
 
@@ -127,12 +152,12 @@ func (c *collected) capped() bool {
 			return true
 		}
 	}
-	return false
+	return c.agg.traces.capped()
 }
 
 // set returns the evidence set of the records.
 func (c *collected) set() evidenceSet {
-	return evidenceSet{sig: &c.sig, halves: &c.halves}
+	return evidenceSet{sig: &c.sig, halves: &c.halves, agg: &c.agg}
 }
 
 // requestKey names one request: who asked what, when (by their numbers
@@ -255,8 +280,12 @@ func (m *shared) of(s string) string {
 // with the lines alike (level, pool, message: none, or sigtermExit); the
 // others keep their own FPMError, without the text. The evidence chosen
 // among them reads its text back from the store (rereadTexts). Other
-// records (slow-log entries, traces, kernel and MySQL lines) are few and
-// kept whole: their Event is the record itself.
+// records (slow-log entries, traces, kernel and MySQL lines) keep their
+// Event whole: the record is the Event itself. Of the slow-log entries
+// and traces, which come by the hundred thousand when a database is in
+// trouble, the rules read aggregates computed as they come (whole.go):
+// a slow-log entry is held only while among its class's longest, a
+// trace's holder list keeps its file, instant and offset.
 //
 // Time, Offset and FPM hide the shared Event's: ev.Time, ev.Offset and
 // ev.FPM are the record's own (FPM possibly shared: read a PHP-FPM line's
@@ -655,10 +684,10 @@ func (e evidenceSet) at(l list, p int) record {
 func readBackRecords(r Reader, from, to time.Time, back *readBack) error {
 	nginxOnly := true
 	for k := range back.want {
-		s := signal((k.g - 1) / 3)
+		s := signalOf(k.g)
 		nginxOnly = nginxOnly && s >= sigTimeout && s <= sigTLS
 	}
-	var seen [numSignals * 3]int
+	var seen [numGroups]int
 	left := len(back.want)
 	read := func(ev *patterns.Event) error {
 		if left == 0 || ev.Access != nil || ev.Slow != nil {
@@ -672,6 +701,9 @@ func readBackRecords(r Reader, from, to time.Time, back *readBack) error {
 		gs := []groupID{groupOf(s, -1)}
 		if split, h := splits(s, rec); split {
 			gs = append(gs, groupOf(s, h))
+		}
+		if s == sigTrace {
+			gs = append(gs, traceGroup(holderOf(rec)))
 		}
 		for _, g := range gs {
 			k := groupPos{g, seen[g-1]}

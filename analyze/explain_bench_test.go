@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -67,6 +68,50 @@ func BenchmarkExplainOutage(b *testing.B) {
 		}
 		if got := inc.Causes[0].Kind; got != FPMWorkerExhaustion {
 			b.Fatalf("cause %s", got)
+		}
+	}
+}
+
+// slowDatabase is a pool held by a database in trouble over seconds
+// seconds: each second php-fpm's max_children warning, 10 gateway errors
+// with their error lines, perSecond slow-log entries (of 20 classes, each
+// 10 s or more) and perSecond/2 traces waiting in a query, in time order.
+func slowDatabase(perSecond, seconds int) *fake {
+	f := &fake{}
+	for s := 40; s < 40+seconds; s++ {
+		f.fpm(s, "WARNING", maxChildren)
+		f.access(s, 502, "/cart.php", 10)
+		f.nginx(s, 10, 11, eagain, connecting, fpmSock)
+		for i := range perSecond {
+			f.slow(s, 10+float64(i%7), fmt.Sprintf("SELECT * FROM t%d WHERE id = %d", i%20, i), fmt.Sprintf("select * from t%d where id = ?", i%20))
+			if i%2 == 0 {
+				f.trace(s, "PDOStatement->execute", "/var/www/lib/db.php", 40+i%3)
+			}
+		}
+	}
+	return f
+}
+
+// BenchmarkExplainSlowDatabase explains one incident of 100,000 slow-log
+// entries and 50,000 traces (1,000 and 500 a second for 100 seconds): the
+// rules read every one of them, aggregated as they come.
+func BenchmarkExplainSlowDatabase(b *testing.B) {
+	const perSecond, seconds = 1000, 100
+	f := inOrder{slowDatabase(perSecond, seconds)}
+	var size int64
+	for _, ev := range f.events {
+		size += int64(len(ev.Text))
+	}
+	w := window{start: at(40), end: at(40 + seconds), gateway: 10 * seconds}
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		inc, _, err := explain(f, w, DefaultConfig)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !slices.ContainsFunc(inc.Causes, func(c Cause) bool { return c.Kind == SlowQueries }) {
+			b.Fatalf("causes %+v", inc.Causes)
 		}
 	}
 }

@@ -68,36 +68,31 @@ func holderOf(ev record) holder {
 	return holderFuncs[f]
 }
 
-// traces is what the slow-log entries of a window say held the workers.
-type traces struct {
-	all []record
-	by  [numHolders][]record
-}
-
-func (e evidenceSet) traces() traces {
-	var t traces
-	t.all = e.sig[sigTrace].kept
-	for _, ev := range t.all {
-		h := holderOf(ev)
-		t.by[h] = append(t.by[h], ev)
+// traces returns what the PHP-FPM slow log's traces of a window say held
+// the workers (traceAgg: their count, and per holder the traces, their
+// count and the places they waited in); none when the rule does not read
+// them.
+func (e evidenceSet) traces() *traceAgg {
+	if e.agg == nil || e.agg.traces == nil {
+		return newTraceAgg()
 	}
-	return t
+	return e.agg.traces
 }
 
 // dominant reports whether h held the most traced requests (ties go to
 // the outside holders, in their order: a database before the script's
 // own work), and at least a third of them.
-func (t traces) dominant(h holder) bool {
-	n := len(t.by[h])
-	if n == 0 || 3*n < len(t.all) {
+func (t *traceAgg) dominant(h holder) bool {
+	n := t.by[h].recs.n
+	if n == 0 || 3*n < t.n {
 		return false
 	}
 	for o := holdDBConnect; o < numHolders; o++ {
-		if len(t.by[o]) > n || (len(t.by[o]) == n && o < h) {
+		if t.by[o].recs.n > n || (t.by[o].recs.n == n && o < h) {
 			return false
 		}
 	}
-	if h != holdOwn && len(t.by[holdOwn]) > n {
+	if h != holdOwn && t.by[holdOwn].recs.n > n {
 		return false
 	}
 	return true
@@ -106,26 +101,10 @@ func (t traces) dominant(h holder) bool {
 // share says how many of the traced requests waited on h, and where most
 // of them did: "37 of 40 traced requests waited in `__construct()`
 // (/var/www/lib/db.php:9)".
-func (t traces) share(h holder, verb string) string {
-	evs := t.by[h]
-	type place struct {
-		where string
-		n     int
-	}
-	var places []place
-	for _, ev := range evs {
-		where := "(no frame)"
-		if fs := ev.FPMSlow.Frames; len(fs) > 0 {
-			where = fmt.Sprintf("`%s()` (%s:%d)", fs[0].Function, fs[0].File, fs[0].Line)
-		}
-		if i := slices.IndexFunc(places, func(p place) bool { return p.where == where }); i >= 0 {
-			places[i].n++
-		} else {
-			places = append(places, place{where, 1})
-		}
-	}
+func (t *traceAgg) share(h holder, verb string) string {
+	places := slices.Clone(t.by[h].places) // in the order they came: the most first, ties in that order
 	slices.SortStableFunc(places, func(a, b place) int { return cmp.Compare(b.n, a.n) })
-	s := fmt.Sprintf("%d of %d traced requests (PHP-FPM slow log) %s %s", len(evs), len(t.all), verb, places[0].where)
+	s := fmt.Sprintf("%d of %d traced requests (PHP-FPM slow log) %s %s", t.by[h].recs.n, t.n, verb, places[0].where)
 	if len(places) > 1 {
 		s += fmt.Sprintf(" and %d other place(s)", len(places)-1)
 	}
@@ -142,8 +121,8 @@ func (e evidenceSet) saturated() bool {
 
 // holderConfidence scores a holder from the share of traced requests that
 // waited on it, raised when the pool was full meanwhile.
-func (e evidenceSet) holderConfidence(t traces, h holder) float64 {
-	share := float64(len(t.by[h])) / float64(max(len(t.all), 1))
+func (e evidenceSet) holderConfidence(t *traceAgg, h holder) float64 {
+	share := float64(t.by[h].recs.n) / float64(max(t.n, 1))
 	c := 0.3 + 0.5*share
 	if e.saturated() {
 		c += 0.15
@@ -165,7 +144,7 @@ func (e evidenceSet) holderCause(h holder, verb, meaning string) *Cause {
 		summary += fmt.Sprintf("; php-fpm logged %d `executing too slow` warnings", n)
 	}
 	summary += "; meanwhile the PHP-FPM pool was full or requests timed out"
-	return e.withEvidence(&Cause{Confidence: e.holderConfidence(t, h), Summary: summary}, wholeList(t.by[h]), e.sig[sigMaxChildren])
+	return e.withEvidence(&Cause{Confidence: e.holderConfidence(t, h), Summary: summary}, t.by[h].recs, e.sig[sigMaxChildren])
 }
 
 // holderReads are the signals the holder rules read.

@@ -24,13 +24,19 @@ import "sort"
 // sampleCap are held) and the last: what it holds does not grow with an
 // incident. Below headCap+sampleCap records it holds them all, and
 // answers everything as the whole list would. A whole list (whole) keeps
-// every record: the rules read every slow-log entry, trace, OOM kill,
-// database restart and crashed child.
+// every record: the lists the rules build of records already held
+// (wholeList). A plain list is capped as the others, but its records share
+// no kind (each an Event of its own: OOM kills, database restarts,
+// traces), so it keeps no first of each kind; a counted list keeps no
+// record, only their count: the rules read what aggregates (whole.go)
+// computed of its records as they came (slow-log entries, traces).
 type list struct {
 	kept    []record
 	at      []int // kept[i]'s position in the list
 	n       int   // the records added, kept or not
 	whole   bool  // every record is kept
+	plain   bool  // no first of each kind: firsts is kept
+	counted bool  // no record kept: n only
 	stride  int   // past headCap, every stride-th record is sampled
 	loose   bool  // the last of kept is the last record, off the stride
 	kinds   []record
@@ -110,10 +116,13 @@ func wholeList(recs []record) list {
 func (l *list) add(r record) {
 	i := l.n
 	l.n++
+	if l.counted {
+		return
+	}
 	if r.FPM != nil {
 		l.longest = max(l.longest, r.duration())
 	}
-	if !l.whole {
+	if !l.whole && !l.plain {
 		l.addKind(r)
 	}
 	if l.whole || i < headCap {
@@ -173,16 +182,17 @@ func (l *list) addKind(r record) {
 }
 
 // firsts returns the first record of each kind, in their order: of a
-// whole list, its records.
+// whole or plain list, its records (those kept).
 func (l list) firsts() []record {
-	if l.whole {
+	if l.whole || l.plain {
 		return l.kept
 	}
 	return l.kinds
 }
 
-// capped reports whether l left records out.
-func (l list) capped() bool { return len(l.kept) < l.n }
+// capped reports whether l left records out (a counted list keeps none,
+// and is read through aggregates: never).
+func (l list) capped() bool { return !l.counted && len(l.kept) < l.n }
 
 // first returns the first record; the list must not be empty.
 func (l list) first() record { return l.kept[0] }

@@ -12,7 +12,8 @@
 // logcause from this checkout, writes the logs with package loggen (kept
 // in -dir between runs, rewritten when -seed, -size, -errors, -queries or
 // -days change), reads every file once to warm the page cache, then runs every
-// command of an input once per round, the order rotated each round. It
+// command of an input once per round, the order rotated each round, each
+// just after reading the files it reads again (see warm). It
 // refuses to measure when the machine's 1-minute load average is above
 // -max-load (other work would be measured too), unless -force is given; the
 // report prints the load average before and after.
@@ -145,6 +146,9 @@ func run(o options) error {
 			for k := range n {
 				i := group[(k+round)%n] // each round starts with another command
 				say(fmt.Sprintf("round %d/%d: %s: %s", round+1, o.rounds, cases[i].Group, cases[i].Name))
+				if err := warm(filepath.Join(logs, cases[i].Reads)); err != nil {
+					return err
+				}
 				u, err := measure(o.dir, logs, cases[i])
 				if err != nil {
 					return err
@@ -242,9 +246,15 @@ func gzipOnce(path string) error {
 	return os.Rename(tmp, path+".gz")
 }
 
-// warm reads every log once, so that no command pays for the disk.
-func warm(dir string) error {
-	return filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+// warm reads every log under path (a file or a directory) once, so that
+// no command pays for the disk: all of them before the first round, and
+// those a command reads again just before it runs. A kernel may page out
+// the page cache a minute idle (this project's machine runs DAMON's
+// proactive reclaim, which does): a round takes minutes (GoAccess alone
+// takes more than one), so a log read once at the start was read from
+// the disk, in part, by the commands of the later rounds.
+func warm(path string) error {
+	return filepath.WalkDir(path, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -388,16 +398,16 @@ func plan(o options, logcause, logs string, m loggen.Manifest) ([]Case, func() m
 		input := fmt.Sprintf("`%s` (%s, %s lines, %s)", file, mb(st.Bytes), si(float64(st.Lines)), label)
 		requests := contains(commas(st.Lines) + " requests")
 		cases = append(cases,
-			Case{Group: group, Input: input, Name: "logcause analyze", Ref: true, Args: analyze(file), Items: st.Lines, Unit: "lines", Out: group + "-analyze.txt", Check: requests},
-			Case{Group: group, Input: input, Name: "logcause parse", Args: []string{logcause, "parse", file}, Items: st.Lines, Unit: "lines"},
-			Case{Group: group, Input: input, Name: lnavName, Args: []string{"lnav", "-n", "-c", ";SELECT count(*) FROM access_log", file},
+			Case{Group: group, Input: input, Name: "logcause analyze", Ref: true, Args: analyze(file), Reads: file, Items: st.Lines, Unit: "lines", Out: group + "-analyze.txt", Check: requests},
+			Case{Group: group, Input: input, Name: "logcause parse", Args: []string{logcause, "parse", file}, Reads: file, Items: st.Lines, Unit: "lines"},
+			Case{Group: group, Input: input, Name: lnavName, Args: []string{"lnav", "-n", "-c", ";SELECT count(*) FROM access_log", file}, Reads: file,
 				Env: []string{"HOME=" + filepath.Join(o.dir, "home")}, Items: st.Lines, Unit: "lines", Out: group + "-lnav.txt", Check: lnavCount(st.Lines)},
 		)
 		if group == "access" {
 			report := filepath.Join(outDir, "goaccess.json")
 			cases = append(cases,
-				Case{Group: group, Input: input, Name: gzName, Args: analyze(file + ".gz"), Items: st.Lines, Unit: "lines", Out: "gz-analyze.txt", Check: requests},
-				Case{Group: group, Input: input, Name: goaccessName, Args: []string{"goaccess", file, "--log-format=COMBINED", "--no-progress", "-o", report},
+				Case{Group: group, Input: input, Name: gzName, Args: analyze(file + ".gz"), Reads: file + ".gz", Items: st.Lines, Unit: "lines", Out: "gz-analyze.txt", Check: requests},
+				Case{Group: group, Input: input, Name: goaccessName, Args: []string{"goaccess", file, "--log-format=COMBINED", "--no-progress", "-o", report}, Reads: file,
 					Items: st.Lines, Unit: "lines", Check: func([]byte) error { return goaccessCount(report, st.Lines) }})
 		}
 	}
@@ -412,7 +422,7 @@ func plan(o options, logcause, logs string, m loggen.Manifest) ([]Case, func() m
 		planned := loggen.Outage{Access: loggen.Access{Bytes: m.Set.Bytes}, Errors: m.Set.Errors}.Plan()
 		input := fmt.Sprintf("`outage/` (access %s with %s gateway errors in %d incidents; error and php-fpm logs: %s lines)", mb(st.Bytes), si(float64(st.GatewayErrors)), len(planned), si(float64(st.Records)))
 		check := outageFound(planned)
-		cases = append(cases, Case{Group: "outage", Input: input, Name: "logcause analyze", Ref: true, Args: analyze(loggen.OutageDir),
+		cases = append(cases, Case{Group: "outage", Input: input, Name: "logcause analyze", Ref: true, Args: analyze(loggen.OutageDir), Reads: loggen.OutageDir,
 			Items: st.Lines + st.Records, Unit: "lines", Out: "outage-analyze.txt", Check: check})
 	}
 	if want["rotated"] {
@@ -423,7 +433,7 @@ func plan(o options, logcause, logs string, m loggen.Manifest) ([]Case, func() m
 			names = append(names[:3:3], "…", names[days-1])
 		}
 		input := fmt.Sprintf("`rotated/` (%d days: %s; %s, %s lines, %s on disk)", days, strings.Join(names, ", "), mb(st.Bytes), si(float64(st.Lines)), mb(st.Disk))
-		cases = append(cases, Case{Group: "rotated", Input: input, Name: "logcause analyze", Ref: true, Args: analyze(loggen.RotatedDir),
+		cases = append(cases, Case{Group: "rotated", Input: input, Name: "logcause analyze", Ref: true, Args: analyze(loggen.RotatedDir), Reads: loggen.RotatedDir,
 			Items: st.Lines, Unit: "lines", Out: "rotated-analyze.txt", Check: contains(commas(st.Lines) + " requests")})
 	}
 	for _, s := range []struct{ group, file, label string }{{"mysql8", loggen.MySQLSlowFile, "MySQL 8"}, {"mariadb", loggen.MariaSlowFile, "MariaDB 10.11"}} {
@@ -433,9 +443,9 @@ func plan(o options, logcause, logs string, m loggen.Manifest) ([]Case, func() m
 		st := m.Files[s.file]
 		input := fmt.Sprintf("`%s` (%s, %s, %s queries)", s.file, s.label, mb(st.Bytes), si(float64(st.Records)))
 		cases = append(cases,
-			Case{Group: s.group, Input: input, Name: "logcause analyze", Ref: true, Args: analyze("--format", "json", s.file), Items: st.Records, Unit: "queries", Out: s.group + "-analyze.json"},
-			Case{Group: s.group, Input: input, Name: "logcause parse", Args: []string{logcause, "parse", s.file}, Items: st.Records, Unit: "queries"},
-			Case{Group: s.group, Input: input, Name: ptName, Args: []string{"pt-query-digest", "--limit", "100%", s.file}, Items: st.Records, Unit: "queries", Out: s.group + "-pt.txt"},
+			Case{Group: s.group, Input: input, Name: "logcause analyze", Ref: true, Args: analyze("--format", "json", s.file), Reads: s.file, Items: st.Records, Unit: "queries", Out: s.group + "-analyze.json"},
+			Case{Group: s.group, Input: input, Name: "logcause parse", Args: []string{logcause, "parse", s.file}, Reads: s.file, Items: st.Records, Unit: "queries"},
+			Case{Group: s.group, Input: input, Name: ptName, Args: []string{"pt-query-digest", "--limit", "100%", s.file}, Reads: s.file, Items: st.Records, Unit: "queries", Out: s.group + "-pt.txt"},
 		)
 	}
 	checks := func() map[string]Check {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -280,6 +281,21 @@ func TestTargetsOfNothing(t *testing.T) {
 	for _, tg := range Targets(nil, nil) {
 		if tg.Measured || tg.Met {
 			t.Errorf("%+v", tg)
+		}
+	}
+}
+
+// TestPlanWarmsWhatEachCommandReads: every command names, among its
+// arguments, the file or directory warmed before it runs (Reads).
+func TestPlanWarmsWhatEachCommandReads(t *testing.T) {
+	m := loggen.Manifest{Set: loggen.Set{Days: 15, Bytes: 1_000_000_000, Errors: 320_000}, Files: map[string]loggen.Stats{}}
+	cases, _ := plan(options{dir: "/b", cases: "access,clients,outage,rotated,mysql8,mariadb"}, "/b/bin/logcause", "/b/logs", m)
+	if len(cases) != 16 {
+		t.Fatalf("%d cases, want the 16 commands of the six inputs", len(cases))
+	}
+	for _, c := range cases {
+		if c.Reads == "" || !slices.Contains(c.Args, c.Reads) {
+			t.Errorf("%s (%s): warms %q, runs %q", c.Name, c.Group, c.Reads, c.Args)
 		}
 	}
 }

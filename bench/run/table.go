@@ -13,6 +13,7 @@ type Case struct {
 	Input string   // the input as the table shows it
 	Name  string   // the command as the table shows it
 	Args  []string // the command, run in the set's directory
+	Reads string   // the file or directory of the set the command reads, warmed before it runs
 	Env   []string // added to the environment
 	Ref   bool     // the group's `logcause analyze`: the other rows' times are relative to it
 	Items int64    // lines (queries for a slow log) the command reads

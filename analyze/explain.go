@@ -243,8 +243,17 @@ func (m *names) at(second int64) {
 
 // shared keeps one copy of each string the records of a spike repeat:
 // thousands of lines name the same few upstreams, hosts, messages and
-// pages, and the same clients.
+// pages, and the same clients. It keeps at most maxStrings: past them a
+// string not kept is copied for its record alone (the lines lend theirs),
+// so that a flood of distinct strings (a message quoting the client's
+// input, a PHP-FPM request line) does not grow it. Only memory differs:
+// the records hold equal strings either way.
 type shared map[string]string
+
+// maxStrings is how many strings a spike's shared keeps: the eight of
+// each lineKind (lineKind's strings) of the keeper's maxKinds Events fit,
+// so that below maxKinds every Event's strings are kept as before.
+const maxStrings = 8 * maxKinds
 
 // ofBytes is of for the string b holds: no string is made of b when an
 // equal one is kept.
@@ -264,8 +273,19 @@ func (m *shared) of(s string) string {
 		*m = shared{}
 	}
 	s = strings.Clone(s)
-	(*m)[s] = s
+	if len(*m) < maxStrings {
+		(*m)[s] = s
+	}
 	return s
+}
+
+// kept returns the equal string kept before, or a copy of s kept by
+// nobody else: no string is added.
+func (m shared) kept(s string) string {
+	if k, ok := m[s]; ok {
+		return k
+	}
+	return strings.Clone(s)
 }
 
 // record is what analysis keeps of a classified record. An outage brings
@@ -371,23 +391,47 @@ type lineKind struct {
 // repeat and one Event per lineKind (or, for PHP-FPM, per kind and file).
 //
 // An nginx error line's Host header and an http:// upstream's URI are the
-// client's to choose: a flood of random Host headers or paths would make
-// one Event (and one kind in each list: list.kinds) per line. Past
-// maxKinds Events, a line of a new lineKind shares the Event of the first
-// line alike but for its host and its upstream's URI (alike), when there
-// was one: its record then names that line's host and upstream, its
-// evidence text being read back whole (rereadTexts).
+// client's to choose, and so is much of its message: nginx quotes what
+// PHP wrote to stderr ("FastCGI sent in stderr: \"PHP message: …\"", the
+// database signals'), a name it could not resolve, an upstream's invalid
+// header. A flood of such lines would make one Event (and one kind in
+// each list: list.kinds) per line. So the Events the keeper registers
+// (shared) stop at maxKinds; past them a line of a new nginx lineKind
+//
+//   - shares the Event of the first line alike but for its host and its
+//     upstream's URI (alike), when there was one: its record then names
+//     that line's host and upstream, its evidence text being read back
+//     whole (rereadTexts);
+//   - else gets an Event that is not registered, its strings those the
+//     keeper kept (shared) or copies of its own: the records that keep it
+//     hold it (the lists cap them), and the lines of the same lineKind
+//     that come while it is among the last maxRecent such Events share it
+//     (recent). Its record is exact; a lineKind whose Event was forgotten
+//     gets a new one, a new kind in the lists (the rules read the same
+//     facts of either).
+//
+// PHP-FPM's lineKinds are registered past maxKinds too: their kind, file,
+// level and pool are php-fpm's, not the client's (the message they keep
+// is none or sigtermExit; the others' messages are their records' own).
+// Below maxKinds, every record is as it was.
 type keeper struct {
 	strs   *shared
 	names  *names // the clients' and request lines' numbers, shared with the spike's accessLines
 	shared map[lineKind]*patterns.Event
 	alike  map[lineKind]*patterns.Event // the first Event of each nginx lineKind without host and URI (alikeKind)
+	recent map[lineKind]*patterns.Event // past maxKinds, the last Events registered nowhere else: at most maxRecent, forgotten together
 }
 
-// maxKinds is how many Events a keeper makes before lines of a new
-// lineKind share the first alike: no scenario or test comes near it (a
-// spike's lines name a few upstreams and hosts).
+// maxKinds is how many Events a keeper registers before lines of a new
+// nginx lineKind share the first alike, or get one not registered: no
+// scenario or test comes near it (a spike's lines name a few upstreams
+// and hosts).
 const maxKinds = 10_000
+
+// maxRecent is how many unregistered Events a keeper remembers, past
+// maxKinds, for the lines of the same lineKind that follow: enough for a
+// few new upstreams failing amid a flood of distinct messages.
+const maxRecent = 1024
 
 // alikeKind is l without what a client chooses: its host, and the URI of
 // its upstream (nginx names an http:// upstream with the request's URI).
@@ -466,6 +510,7 @@ func (k *keeper) of(l lineKind) *patterns.Event {
 		if ev, ok := k.alike[alikeKind(l)]; ok {
 			return ev
 		}
+		return k.unregistered(l)
 	}
 	if k.shared == nil {
 		k.shared, k.alike = map[lineKind]*patterns.Event{}, map[lineKind]*patterns.Event{}
@@ -473,6 +518,37 @@ func (k *keeper) of(l lineKind) *patterns.Event {
 	s := k.strs
 	l = lineKind{kind: l.kind, path: s.of(l.path), level: s.of(l.level), message: s.of(l.message), action: s.of(l.action),
 		server: s.of(l.server), upstream: s.of(l.upstream), host: s.of(l.host), pool: s.of(l.pool), errno: l.errno, nginx: l.nginx, fpm: l.fpm}
+	ev := eventOf(l)
+	k.shared[l] = ev
+	if a := alikeKind(l); l.nginx && k.alike[a] == nil { // l's strings are the keeper's own
+		k.alike[a] = ev
+	}
+	return ev
+}
+
+// unregistered returns the Event of l, past maxKinds, that no registered
+// one stands for: the last made for l if among the last maxRecent, else a
+// new one, whose strings are those kept (shared) or copies, none added.
+func (k *keeper) unregistered(l lineKind) *patterns.Event {
+	if ev, ok := k.recent[l]; ok {
+		return ev
+	}
+	if k.recent == nil {
+		k.recent = make(map[lineKind]*patterns.Event, maxRecent)
+	}
+	if len(k.recent) >= maxRecent {
+		clear(k.recent)
+	}
+	s := *k.strs
+	l = lineKind{kind: l.kind, path: s.kept(l.path), level: s.kept(l.level), message: s.kept(l.message), action: s.kept(l.action),
+		server: s.kept(l.server), upstream: s.kept(l.upstream), host: s.kept(l.host), pool: s.kept(l.pool), errno: l.errno, nginx: l.nginx, fpm: l.fpm}
+	ev := eventOf(l)
+	k.recent[l] = ev
+	return ev
+}
+
+// eventOf returns a new Event of l's kind, file and fields.
+func eventOf(l lineKind) *patterns.Event {
 	ev := &patterns.Event{Kind: l.kind, Path: l.path}
 	switch {
 	case l.nginx:
@@ -480,10 +556,6 @@ func (k *keeper) of(l lineKind) *patterns.Event {
 			Server: l.server, Upstream: l.upstream, Host: l.host}
 	case l.fpm:
 		ev.FPM = &patterns.FPMError{Level: l.level, Pool: l.pool, Message: l.message}
-	}
-	k.shared[l] = ev
-	if a := alikeKind(l); l.nginx && k.alike[a] == nil { // l's strings are the keeper's own
-		k.alike[a] = ev
 	}
 	return ev
 }

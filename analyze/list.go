@@ -13,7 +13,8 @@ import "sort"
 //   - the first record of each kind (kinds: records that share an Event,
 //     and a PHP-FPM pool, have the same upstream, host, action, message
 //     and pool): every question "the first record with property P", or
-//     "the distinct upstreams, hosts and pools", of such properties;
+//     "the distinct upstreams, hosts and pools", of such properties — of
+//     its first maxListKinds kinds (below);
 //   - the longest duration of its PHP-FPM lines (the longest request
 //     php-fpm terminated);
 //   - a sample for the evidence (spread), at the positions it picks in
@@ -30,6 +31,27 @@ import "sort"
 // traces), so it keeps no first of each kind; a counted list keeps no
 // record, only their count: the rules read what aggregates (whole.go)
 // computed of its records as they came (slow-log entries, traces).
+//
+// A list records the first maxListKinds kinds it meets (kinds, their
+// first records; seen, the kinds), no more: a flood of lines the keeper
+// could not share an Event for (each with its own message, past
+// maxKinds) would make one kind per line. Past them, a
+// record of a new kind is counted, and kept or sampled as any, but not
+// among the firsts, and these answers may then differ from the whole
+// list's, when what they look for first came past the cap:
+//
+//   - which upstreams and hosts the configuration is quoted for
+//     (configured.nginxFor: nginx's timeouts, max_fails …), which PHP-FPM
+//     pools (configured.pools), and whether the configuration is the
+//     servers' at all (belongs: an upstream it serves);
+//   - fpm_down's "no pool listens on" (firstFastCGI: the first FastCGI
+//     upstream);
+//   - worker_crash without a crashed child in php-fpm's log: whether
+//     nginx saw an upstream close a connection prematurely
+//     (closedPrematurely among the resets' firsts).
+//
+// The first record (firstAction) is always among them. Below
+// maxListKinds kinds every answer is the whole list's.
 type list struct {
 	kept    []record
 	at      []int // kept[i]'s position in the list
@@ -103,6 +125,14 @@ const (
 	sampleCap = 1024
 )
 
+// maxListKinds is how many kinds a list records: as many as the nginx
+// lineKinds the keeper registers an Event for (maxKinds), so that a list
+// records every kind of the records that share those, as before the cap
+// (PHP-FPM's kinds, of php-fpm's files, levels and pools, are a few); only
+// the lines whose Events it did not register (keeper.unregistered) can
+// make more.
+const maxListKinds = maxKinds
+
 // wholeList returns a list that keeps every record of recs.
 func wholeList(recs []record) list {
 	l := list{whole: true}
@@ -169,7 +199,11 @@ func kindOf(r record) kindKey {
 	return k
 }
 
+// addKind records r's kind, if new and among the first maxListKinds.
 func (l *list) addKind(r record) {
+	if len(l.kinds) >= maxListKinds {
+		return
+	}
 	k := kindOf(r)
 	if _, ok := l.seen[k]; ok {
 		return

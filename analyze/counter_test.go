@@ -180,11 +180,7 @@ func TestCounterHeldStaysFlat(t *testing.T) {
 		runtime.KeepAlive(c)
 		return grown
 	}
-	small, large := held(100_000), held(2_000_000)
-	t.Logf("held: %d B at 100,000 distinct values, %d B at 2,000,000", small, large)
-	if large > small+small/10 || large > 4<<20 {
-		t.Errorf("held %d bytes at 100,000 distinct values and %d at 2,000,000: want about as many, and under 4 MiB", small, large)
-	}
+	wantFlat(t, "distinct values", held, 100_000, 2_000_000, 0.1, 4<<20)
 }
 
 func BenchmarkCounterAddPastLimit(b *testing.B) {

@@ -153,3 +153,15 @@ func TestEvidenceNotReadBackIsAnError(t *testing.T) {
 		t.Fatalf("err = %v, want the evidence that could not be read back", err)
 	}
 }
+
+// wantFlat fails t unless held(large) — the bytes a structure holds after
+// taking large records of what — is about held(small): at most slack
+// (a fraction) more, and under limit bytes.
+func wantFlat(t *testing.T, what string, held func(n int) uint64, small, large int, slack float64, limit uint64) {
+	t.Helper()
+	s, l := held(small), held(large)
+	t.Logf("held: %d B at %d %s, %d B at %d", s, small, what, l, large)
+	if float64(l) > float64(s)*(1+slack) || l > limit {
+		t.Errorf("held %d bytes at %d %s and %d at %d: want about as many, and under %d MiB", s, small, what, l, large, limit>>20)
+	}
+}

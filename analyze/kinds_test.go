@@ -44,11 +44,7 @@ func TestKindsHeldStayFlat(t *testing.T) {
 		runtime.KeepAlive(&k)
 		return grown
 	}
-	small, large := held(100_000), held(1_000_000)
-	t.Logf("held: %d B at 100,000 lines of distinct hosts and paths, %d B at 1,000,000", small, large)
-	if large > small+small/4 || large > 32<<20 {
-		t.Errorf("held %d bytes at 100,000 lines and %d at 1,000,000: want about as many, and under 32 MiB", small, large)
-	}
+	wantFlat(t, "lines of distinct hosts and paths", held, 100_000, 1_000_000, 0.25, 32<<20)
 }
 
 // Below maxKinds every lineKind has its Event; past it a line of a new
@@ -129,11 +125,7 @@ func TestMessagesHeldStayFlat(t *testing.T) {
 		runtime.KeepAlive(&k)
 		return grown
 	}
-	small, large := held(100_000), held(1_000_000)
-	t.Logf("held: %d B at 100,000 lines of distinct messages and hosts, %d B at 1,000,000", small, large)
-	if large > small+small/4 || large > 32<<20 {
-		t.Errorf("held %d bytes at 100,000 lines and %d at 1,000,000: want about as many, and under 32 MiB", small, large)
-	}
+	wantFlat(t, "lines of distinct messages and hosts", held, 100_000, 1_000_000, 0.25, 32<<20)
 }
 
 // A database outage whose nginx lines each quote their own PHP message

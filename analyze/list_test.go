@@ -265,11 +265,7 @@ func TestRecordsHeldStayFlat(t *testing.T) {
 		}
 		return grown
 	}
-	small, large := held(100_000), held(1_000_000)
-	t.Logf("held: %d B at 100,000 gateway errors, %d B at 1,000,000", small, large)
-	if large > small+small/4 || large > 8<<20 {
-		t.Errorf("held %d bytes at 100,000 gateway errors and %d at 1,000,000: want about as many, and under 8 MiB", small, large)
-	}
+	wantFlat(t, "gateway errors", held, 100_000, 1_000_000, 0.25, 8<<20)
 }
 
 // An incident whose lists passed their cap quotes the evidence the whole

@@ -342,11 +342,7 @@ func TestWholeListsHeldStayFlat(t *testing.T) {
 		}
 		return grown
 	}
-	small, large := held(100_000), held(1_000_000)
-	t.Logf("held: %d B at 100,000 slow-log entries, traces and crashed children, %d B at 1,000,000", small, large)
-	if large > small+small/4 || large > 16<<20 {
-		t.Errorf("held %d bytes at 100,000 records of each and %d at 1,000,000: want about as many, and under 16 MiB", small, large)
-	}
+	wantFlat(t, "slow-log entries, traces and crashed children (each)", held, 100_000, 1_000_000, 0.25, 16<<20)
 }
 
 // TestTraceEvidencePastTheCapIsTheWholeList: slow_queries quotes, past

@@ -76,6 +76,7 @@ type lifecycle struct {
 	shape    string                        // the logs and incidents it told: a change is told at once
 	records  int64                         // the records committed since the start
 	stopping atomic.Int64                  // when the stop was asked (UnixNano); 0: not yet
+	asked    <-chan struct{}               // closed once stopping is stored
 }
 
 type reportRun struct {
@@ -90,7 +91,12 @@ func (r *runner) initLifecycle() {
 	for _, f := range r.d.cfg.Files {
 		r.life.fixed[filepath.Clean(f.Path)] = true
 	}
-	context.AfterFunc(r.ctx, func() { r.life.stopping.Store(time.Now().UnixNano()) })
+	asked := make(chan struct{})
+	r.life.asked = asked
+	context.AfterFunc(r.ctx, func() {
+		r.life.stopping.Store(time.Now().UnixNano())
+		close(asked)
+	})
 }
 
 // watched returns the paths watched now.
@@ -143,10 +149,17 @@ func (r *runner) tellReady() {
 // stoppedIn logs how long the stop took, from the moment it was asked
 // (the context's cancel) to the end of Run: every follower ended, every
 // batch handed over committed.
+//
+// The instant is stored by a context.AfterFunc, on a goroutine of its own
+// that a loaded machine may run after Run's last step: once the context
+// is done (Run cancels it before its end), stoppedIn waits for it, or the
+// line was sometimes missing.
 func (r *runner) stoppedIn() {
-	if at := r.life.stopping.Load(); at != 0 {
-		slog.Info("stopped", "took", time.Since(time.Unix(0, at)).Round(time.Microsecond))
+	if r.ctx.Err() == nil || r.life.asked == nil {
+		return
 	}
+	<-r.life.asked
+	slog.Info("stopped", "took", time.Since(time.Unix(0, r.life.stopping.Load())).Round(time.Microsecond))
 }
 
 // startReports starts a goroutine per report job, and stops those of the

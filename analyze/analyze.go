@@ -297,19 +297,17 @@ func explain(r Reader, w window, cfg Config) (inc Incident, quoted bool, err err
 	if err != nil {
 		return inc, false, fmt.Errorf("cannot read events for the incident at %s: %w", w.start.Format(time.RFC3339), err)
 	}
-	topPaths, approx := paths.top(ListPaths)
-	for _, vc := range topPaths {
+	topOf := func(c *counter, list string) []ValueCount { // the lists past their exact count in TopApprox, in this order
+		vs, approx := c.top(list)
+		if approx != nil {
+			inc.TopApprox = append(inc.TopApprox, *approx)
+		}
+		return vs
+	}
+	for _, vc := range topOf(paths, ListPaths) {
 		inc.TopPaths = append(inc.TopPaths, PathCount{vc.Value, vc.Count})
 	}
-	inc.TopApprox = appendApprox(inc.TopApprox, approx)
-	for _, l := range []struct {
-		to   *[]ValueCount
-		c    *counter
-		name string
-	}{{&inc.TopClients, clients, ListClients}, {&inc.TopUpstreams, upstreams, ListUpstreams}, {&inc.TopHosts, hosts, ListHosts}} {
-		*l.to, approx = l.c.top(l.name)
-		inc.TopApprox = appendApprox(inc.TopApprox, approx)
-	}
+	inc.TopClients, inc.TopUpstreams, inc.TopHosts = topOf(clients, ListClients), topOf(upstreams, ListUpstreams), topOf(hosts, ListHosts)
 	inc.SlowQueries = incidentClasses(slowClasses)
 
 	e := sig.set()

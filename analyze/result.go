@@ -151,14 +151,6 @@ func (inc Incident) Approx(list string) *TopApprox {
 	return nil
 }
 
-// appendApprox appends *a to as, when a list's counts are estimates.
-func appendApprox(as []TopApprox, a *TopApprox) []TopApprox {
-	if a == nil {
-		return as
-	}
-	return append(as, *a)
-}
-
 // ValueCount is how many gateway errors involved one value.
 type ValueCount struct {
 	Value string `json:"value"`

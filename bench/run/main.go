@@ -11,9 +11,9 @@
 // (apt-get install goaccess lnav percona-toolkit time; root needed), builds
 // logcause from this checkout, writes the logs with package loggen (kept
 // in -dir between runs, rewritten when -seed, -size, -errors, -queries or
-// -days change), reads every file once to warm the page cache, then runs every
-// command of an input once per round, the order rotated each round, each
-// just after reading the files it reads again (see warm). It
+// -days change), then runs every command of an input once per round, the
+// order rotated each round, each just after reading the files it reads,
+// so that the page cache holds them (see warm). It
 // refuses to measure when the machine's 1-minute load average is above
 // -max-load (other work would be measured too), unless -force is given; the
 // report prints the load average before and after.
@@ -133,9 +133,6 @@ func run(o options) error {
 		return err
 	}
 	cases, checks := plan(o, logcause, logs, m)
-	if err := warm(logs); err != nil {
-		return err
-	}
 	results := make([]Result, len(cases))
 	for i, c := range cases {
 		results[i].Case = c
@@ -246,13 +243,13 @@ func gzipOnce(path string) error {
 	return os.Rename(tmp, path+".gz")
 }
 
-// warm reads every log under path (a file or a directory) once, so that
-// no command pays for the disk: all of them before the first round, and
-// those a command reads again just before it runs. A kernel may page out
-// the page cache a minute idle (this project's machine runs DAMON's
-// proactive reclaim, which does): a round takes minutes (GoAccess alone
-// takes more than one), so a log read once at the start was read from
-// the disk, in part, by the commands of the later rounds.
+// warm reads every log under path (a file or a directory) once, just
+// before a command that reads them, so that no command pays for the disk.
+// Once before the first round is not enough: a kernel may page out the
+// page cache a minute idle (this project's machine runs DAMON's proactive
+// reclaim, which does), and a round takes minutes (GoAccess alone takes
+// more than one), so a log read once at the start was read from the disk,
+// in part, by the commands of the later rounds.
 func warm(path string) error {
 	return filepath.WalkDir(path, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {

@@ -14,9 +14,10 @@ import (
 	"sync/atomic"
 	"syscall"
 
-	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
+
+	"github.com/logcause/logcause/internal/gunzip"
 )
 
 // Limits bound what one record may cost in memory.
@@ -45,7 +46,7 @@ type Reader struct {
 	ctx     context.Context // once done, no further block is read
 	f       *os.File
 	lines   lineSource // the (decompressed) stream, framed in lines
-	gz      *gzip.Reader
+	gz      *gunzip.Reader
 	zst     *zstd.Decoder
 	ahead   *aheadReader   // lines too, when an archive is decompressed ahead
 	counted countingReader // the file, counting the bytes read from it
@@ -152,12 +153,11 @@ func OpenContext(ctx context.Context, path string, limits Limits) (*Reader, erro
 		r.stats.Compression = "zstd"
 		r.lines = r.readAhead(zr)
 	case bytes.HasPrefix(magic, gzipMagic):
-		gz, err := gzip.NewReader(br)
+		gz, err := gunzip.NewReader(br) // every member, as gzip -d does
 		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("cannot read %s: corrupt gzip header: %w", path, err)
 		}
-		gz.Multistream(true)
 		r.gz = gz
 		r.stats.Compression = "gzip"
 		r.lines = r.readAhead(gz)

@@ -233,86 +233,82 @@ func (r *Reader) huffman() error {
 // fast decodes symbols while the input has fastIn bytes left and the
 // output fastOut bytes of room, without checking either for each symbol.
 // It returns true at the block's end.
+//
+// The tables and the buffers are arrays in r, reached from one register,
+// and only the bit buffer and the positions are local: the loop's
+// variables then fit amd64's registers. Only nb's low byte counts: an
+// entry's low byte is the bits it takes, and the entry is subtracted whole.
 func (r *Reader) fast() (bool, error) {
-	in, out := r.in, r.out
-	lit, dist := r.lit, r.dist
 	bits, nb, ip, op := r.bits, r.nb, r.ip, r.op
-	ipLimit := r.iend - fastIn
-	histLo := r.histLo
-	end := false
-	var bad string
-	for ip <= ipLimit && op <= outBufLen-fastOut {
+	for ip <= r.iend-fastIn && op <= outBufLen-fastOut {
 		// Refill: the buffer then holds 56 bits or more, enough for three
 		// literals, or a length and a distance with their extra bits.
-		bits |= binary.LittleEndian.Uint64(in[ip:]) << (nb & 63)
-		ip += int((63 - nb) >> 3)
+		bits |= r.inLoad(ip) << (nb & 63)
+		ip += int((63 - nb&63) >> 3)
 		nb |= 56
 
-		e := lit[bits&(1<<litRoot-1)]
+		e := r.lit[bits&(1<<litRoot-1)]
 		if e&fSub != 0 {
-			e = lit[(e>>16+uint32(bits>>litRoot)&(1<<(e&15)-1))&(litTableSize-1)]
+			e = r.lit[(e>>16+uint32(bits>>litRoot)&(1<<(e&15)-1))&(litTableSize-1)]
 		}
 		if int32(e) < 0 {
-			bits >>= e & 15
-			nb -= uint(e & 15)
-			out[op] = byte(e >> 16)
+			bits >>= e & 63
+			nb -= uint(e)
+			r.out[op] = byte(e >> 16)
 			op++
-			e = lit[bits&(1<<litRoot-1)]
+			e = r.lit[bits&(1<<litRoot-1)]
 			if e&fSub != 0 {
-				e = lit[(e>>16+uint32(bits>>litRoot)&(1<<(e&15)-1))&(litTableSize-1)]
+				e = r.lit[(e>>16+uint32(bits>>litRoot)&(1<<(e&15)-1))&(litTableSize-1)]
 			}
 			if int32(e) < 0 {
-				bits >>= e & 15
-				nb -= uint(e & 15)
-				out[op] = byte(e >> 16)
+				bits >>= e & 63
+				nb -= uint(e)
+				r.out[op] = byte(e >> 16)
 				op++
-				e = lit[bits&(1<<litRoot-1)]
+				e = r.lit[bits&(1<<litRoot-1)]
 				if e&fSub != 0 {
-					e = lit[(e>>16+uint32(bits>>litRoot)&(1<<(e&15)-1))&(litTableSize-1)]
+					e = r.lit[(e>>16+uint32(bits>>litRoot)&(1<<(e&15)-1))&(litTableSize-1)]
 				}
 				if int32(e) < 0 {
-					bits >>= e & 15
-					nb -= uint(e & 15)
-					out[op] = byte(e >> 16)
+					bits >>= e & 63
+					nb -= uint(e)
+					r.out[op] = byte(e >> 16)
 					op++
 					continue
 				}
 			}
 			// A length needs up to 48 bits with its distance.
-			bits |= binary.LittleEndian.Uint64(in[ip:]) << (nb & 63)
-			ip += int((63 - nb) >> 3)
+			bits |= r.inLoad(ip) << (nb & 63)
+			ip += int((63 - nb&63) >> 3)
 			nb |= 56
 		}
 		if e&fExcept != 0 {
 			if e&fEOB != 0 {
-				bits >>= e & 15
-				nb -= uint(e & 15)
-				end = true
-				break
+				r.bits, r.nb, r.ip, r.op = bits>>(e&63), (nb-uint(e))&63, ip, op
+				r.endBlock()
+				return true, nil
 			}
-			bad = "invalid literal/length code"
-			break
+			r.bits, r.nb, r.ip, r.op = bits, nb&63, ip, op
+			return false, r.corrupt(ErrCorrupt, "invalid literal/length code")
 		}
-		total := e & 31
-		length := int(e>>16) + int((bits&(1<<total-1))>>(e>>8&15))
-		bits >>= total
-		nb -= uint(total)
+		length := int(e>>16) + int((bits&(1<<(e&31)-1))>>(e>>8&15))
+		bits >>= e & 63
+		nb -= uint(e)
 
-		d := dist[bits&(1<<distRoot-1)]
+		d := r.dist[bits&(1<<distRoot-1)]
 		if d&fSub != 0 {
-			d = dist[(d>>16+uint32(bits>>distRoot)&(1<<(d&15)-1))&(distTableSize-1)]
+			d = r.dist[(d>>16+uint32(bits>>distRoot)&(1<<(d&15)-1))&(distTableSize-1)]
 		}
 		if d&fInvalid != 0 {
-			bad = "invalid distance code"
-			break
+			r.bits, r.nb, r.ip, r.op = bits, nb&63, ip, op
+			return false, r.corrupt(ErrCorrupt, "invalid distance code")
 		}
-		total = d & 31
-		distance := int(d>>16) + int((bits&(1<<total-1))>>(d>>8&15))
-		bits >>= total
-		nb -= uint(total)
-		if distance > op-histLo {
-			bad = "distance too far back"
-			break
+		distance := int(d>>16) + int((bits&(1<<(d&31)-1))>>(d>>8&15))
+		bits >>= d & 63
+		nb -= uint(d)
+		if distance > op-r.histLo {
+			r.bits, r.nb, r.ip, r.op = bits, nb&63, ip, op
+			return false, r.corrupt(ErrCorrupt, "distance too far back")
 		}
 
 		src := op - distance
@@ -320,23 +316,23 @@ func (r *Reader) fast() (bool, error) {
 			// 32 bytes, 16 at a time (the source's are all written
 			// before they are read), then 16 at a time for the rest:
 			// most matches take no loop.
-			a := binary.LittleEndian.Uint64(out[src:])
-			b := binary.LittleEndian.Uint64(out[src+8:])
-			binary.LittleEndian.PutUint64(out[op:], a)
-			binary.LittleEndian.PutUint64(out[op+8:], b)
-			a = binary.LittleEndian.Uint64(out[src+16:])
-			b = binary.LittleEndian.Uint64(out[src+24:])
-			binary.LittleEndian.PutUint64(out[op+16:], a)
-			binary.LittleEndian.PutUint64(out[op+24:], b)
+			a := r.outLoad(src)
+			b := r.outLoad(src + 8)
+			r.outStore(op, a)
+			r.outStore(op+8, b)
+			a = r.outLoad(src + 16)
+			b = r.outLoad(src + 24)
+			r.outStore(op+16, a)
+			r.outStore(op+24, b)
 			if length > 32 {
 				stop := op + length
 				op += 32
 				src += 32
 				for op < stop {
-					a := binary.LittleEndian.Uint64(out[src:])
-					b := binary.LittleEndian.Uint64(out[src+8:])
-					binary.LittleEndian.PutUint64(out[op:], a)
-					binary.LittleEndian.PutUint64(out[op+8:], b)
+					a := r.outLoad(src)
+					b := r.outLoad(src + 8)
+					r.outStore(op, a)
+					r.outStore(op+8, b)
 					op += 16
 					src += 16
 				}
@@ -350,33 +346,27 @@ func (r *Reader) fast() (bool, error) {
 		switch {
 		case distance >= 8:
 			for op < stop {
-				binary.LittleEndian.PutUint64(out[op:], binary.LittleEndian.Uint64(out[src:]))
+				r.outStore(op, r.outLoad(src))
 				op += 8
 				src += 8
 			}
 		case distance == 1:
-			v := uint64(out[src]) * 0x0101010101010101
+			v := uint64(r.out[src]) * 0x0101010101010101
 			for op < stop {
-				binary.LittleEndian.PutUint64(out[op:], v)
+				r.outStore(op, v)
 				op += 8
 			}
 		default:
 			for op < stop {
-				out[op] = out[src]
+				r.out[op] = r.out[src]
 				op++
 				src++
 			}
 		}
 		op = stop
 	}
-	r.bits, r.nb, r.ip, r.op = bits, nb, ip, op
-	if bad != "" {
-		return false, r.corrupt(ErrCorrupt, bad)
-	}
-	if end {
-		r.endBlock()
-	}
-	return end, nil
+	r.bits, r.nb, r.ip, r.op = bits, nb&63, ip, op
+	return false, nil
 }
 
 // slow decodes one symbol, checking everything: near the input's end,

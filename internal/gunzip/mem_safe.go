@@ -1,0 +1,14 @@
+//go:build !(amd64 || arm64)
+
+package gunzip
+
+import "encoding/binary"
+
+// inLoad returns the 8 bytes at r.in[i:], little-endian.
+func (r *Reader) inLoad(i int) uint64 { return binary.LittleEndian.Uint64(r.in[i:]) }
+
+// outLoad returns the 8 bytes at r.out[i:], little-endian.
+func (r *Reader) outLoad(i int) uint64 { return binary.LittleEndian.Uint64(r.out[i:]) }
+
+// outStore writes v at r.out[i:], little-endian.
+func (r *Reader) outStore(i int, v uint64) { binary.LittleEndian.PutUint64(r.out[i:], v) }

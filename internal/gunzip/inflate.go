@@ -247,32 +247,25 @@ func (r *Reader) fast() (bool, error) {
 		ip += int((63 - nb&63) >> 3)
 		nb |= 56
 
+		// A literal is tested first: a subtable pointer is not one, and is
+		// resolved among the exceptions below.
 		e := r.lit[bits&(1<<litRoot-1)]
-		if e&fSub != 0 {
-			e = r.lit[(e>>16+uint32(bits>>litRoot)&(1<<(e&15)-1))&(litTableSize-1)]
-		}
 		if int32(e) < 0 {
 			bits >>= e & 63
 			nb -= uint(e)
-			r.out[op] = byte(e >> 16)
+			r.outByte(op, byte(e>>16))
 			op++
 			e = r.lit[bits&(1<<litRoot-1)]
-			if e&fSub != 0 {
-				e = r.lit[(e>>16+uint32(bits>>litRoot)&(1<<(e&15)-1))&(litTableSize-1)]
-			}
 			if int32(e) < 0 {
 				bits >>= e & 63
 				nb -= uint(e)
-				r.out[op] = byte(e >> 16)
+				r.outByte(op, byte(e>>16))
 				op++
 				e = r.lit[bits&(1<<litRoot-1)]
-				if e&fSub != 0 {
-					e = r.lit[(e>>16+uint32(bits>>litRoot)&(1<<(e&15)-1))&(litTableSize-1)]
-				}
 				if int32(e) < 0 {
 					bits >>= e & 63
 					nb -= uint(e)
-					r.out[op] = byte(e >> 16)
+					r.outByte(op, byte(e>>16))
 					op++
 					continue
 				}
@@ -283,13 +276,25 @@ func (r *Reader) fast() (bool, error) {
 			nb |= 56
 		}
 		if e&fExcept != 0 {
+			if e&fSub != 0 {
+				e = r.lit[(e>>16+uint32(bits>>litRoot)&(1<<(e&15)-1))&(litTableSize-1)]
+				if int32(e) < 0 {
+					bits >>= e & 63
+					nb -= uint(e)
+					r.outByte(op, byte(e>>16))
+					op++
+					continue
+				}
+			}
 			if e&fEOB != 0 {
 				r.bits, r.nb, r.ip, r.op = bits>>(e&63), (nb-uint(e))&63, ip, op
 				r.endBlock()
 				return true, nil
 			}
-			r.bits, r.nb, r.ip, r.op = bits, nb&63, ip, op
-			return false, r.corrupt(ErrCorrupt, "invalid literal/length code")
+			if e&fInvalid != 0 {
+				r.bits, r.nb, r.ip, r.op = bits, nb&63, ip, op
+				return false, r.corrupt(ErrCorrupt, "invalid literal/length code")
+			}
 		}
 		length := int(e>>16) + int((bits&(1<<(e&31)-1))>>(e>>8&15))
 		bits >>= e & 63

@@ -25,3 +25,8 @@ func (r *Reader) outLoad(i int) uint64 {
 func (r *Reader) outStore(i int, v uint64) {
 	*(*uint64)(unsafe.Add(unsafe.Pointer(&r.out), i)) = v
 }
+
+// outByte writes b at r.out[i]; i < len(r.out).
+func (r *Reader) outByte(i int, b byte) {
+	*(*byte)(unsafe.Add(unsafe.Pointer(&r.out), i)) = b
+}

@@ -240,16 +240,21 @@ func (r *Reader) huffman() error {
 // entry's low byte is the bits it takes, and the entry is subtracted whole.
 func (r *Reader) fast() (bool, error) {
 	bits, nb, ip, op := r.bits, r.nb, r.ip, r.op
+	if ip > r.iend-fastIn || op > outBufLen-fastOut {
+		return false, nil
+	}
+	// Each iteration begins with the buffer refilled (56 bits or more:
+	// enough for three literals, or a length and a distance with their
+	// extra bits) and the next literal/length entry looked up. The
+	// iteration before looked it up, before copying its match: the lookup
+	// does not wait for the copy, nor for a mispredicted branch in it.
+	bits |= r.inLoad(ip) << (nb & 63)
+	ip += int((63 - nb&63) >> 3)
+	nb |= 56
+	e := r.lit[bits&(1<<litRoot-1)]
 	for ip <= r.iend-fastIn && op <= outBufLen-fastOut {
-		// Refill: the buffer then holds 56 bits or more, enough for three
-		// literals, or a length and a distance with their extra bits.
-		bits |= r.inLoad(ip) << (nb & 63)
-		ip += int((63 - nb&63) >> 3)
-		nb |= 56
-
 		// A literal is tested first: a subtable pointer is not one, and is
 		// resolved among the exceptions below.
-		e := r.lit[bits&(1<<litRoot-1)]
 		if int32(e) < 0 {
 			bits >>= e & 63
 			nb -= uint(e)
@@ -267,6 +272,10 @@ func (r *Reader) fast() (bool, error) {
 					nb -= uint(e)
 					r.outByte(op, byte(e>>16))
 					op++
+					bits |= r.inLoad(ip) << (nb & 63)
+					ip += int((63 - nb&63) >> 3)
+					nb |= 56
+					e = r.lit[bits&(1<<litRoot-1)]
 					continue
 				}
 			}
@@ -283,6 +292,10 @@ func (r *Reader) fast() (bool, error) {
 					nb -= uint(e)
 					r.outByte(op, byte(e>>16))
 					op++
+					bits |= r.inLoad(ip) << (nb & 63)
+					ip += int((63 - nb&63) >> 3)
+					nb |= 56
+					e = r.lit[bits&(1<<litRoot-1)]
 					continue
 				}
 			}
@@ -315,6 +328,10 @@ func (r *Reader) fast() (bool, error) {
 			r.bits, r.nb, r.ip, r.op = bits, nb&63, ip, op
 			return false, r.corrupt(ErrCorrupt, "distance too far back")
 		}
+		bits |= r.inLoad(ip) << (nb & 63)
+		ip += int((63 - nb&63) >> 3)
+		nb |= 56
+		e = r.lit[bits&(1<<litRoot-1)]
 
 		src := op - distance
 		if distance >= 16 {

@@ -238,6 +238,14 @@ func (r *Reader) huffman() error {
 // and only the bit buffer and the positions are local: the loop's
 // variables then fit amd64's registers. Only nb's low byte counts: an
 // entry's low byte is the bits it takes, and the entry is subtracted whole.
+//
+// Bounds, which inLoad, outLoad, outStore and outByte rely on: an
+// iteration starts with ip ≤ iend-fastIn and refills at most twice, each
+// refill loading 8 bytes and moving ip by 7 at most, so every load ends
+// before iend. It starts with op ≤ len(out)-fastOut and writes three
+// literals, or one match of 258 bytes at most whose copy writes at most 31
+// bytes past its end (32 bytes first, then 16 at a time); it reads only
+// below op, and no further back than histLo ≥ 0.
 func (r *Reader) fast() (bool, error) {
 	bits, nb, ip, op := r.bits, r.nb, r.ip, r.op
 	if ip > r.iend-fastIn || op > outBufLen-fastOut {

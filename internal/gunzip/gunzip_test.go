@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -522,4 +523,82 @@ func (w *bitWriter) bytes() []byte {
 		w.acc, w.n = 0, 0
 	}
 	return w.out
+}
+
+// failingReader hands out b, then fails with err.
+type failingReader struct {
+	b   []byte
+	err error
+}
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if len(f.b) == 0 {
+		return 0, f.err
+	}
+	n := copy(p, f.b[:min(len(f.b), 1000)])
+	f.b = f.b[n:]
+	return n, nil
+}
+
+// TestSourceErrors: an error of the source (a cancelled read, say) comes
+// back as it is, after the bytes decoded before it; a source that returns
+// nothing, forever, ends with io.ErrNoProgress.
+func TestSourceErrors(t *testing.T) {
+	plain := inputs(t)["logs 3M"]
+	gz := compress(t, plain, 6)
+	stop := errors.New("stopped")
+	r, err := gunzip.NewReader(&failingReader{b: gz[:len(gz)/2], err: stop})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(r)
+	if !errors.Is(err, stop) || errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("error %v, want the source's", err)
+	}
+	if len(got) == 0 || !bytes.HasPrefix(plain, got) {
+		t.Fatalf("%d bytes before the error, not a prefix of the plain text", len(got))
+	}
+
+	r, err = gunzip.NewReader(&failingReader{b: gz[:100], err: nil}) // then (0, nil) forever
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(r); !errors.Is(err, io.ErrNoProgress) {
+		t.Fatalf("error %v, want io.ErrNoProgress", err)
+	}
+}
+
+// TestMemoryFlat: a Reader allocates what it needs once, whatever the
+// stream's length: eight members of 3 MB cost what one does.
+func TestMemoryFlat(t *testing.T) {
+	one := compress(t, inputs(t)["logs 3M"], 6)
+	eight := bytes.Repeat(one, 8)
+	buf := make([]byte, 64<<10)
+	cost := func(gz []byte) (allocs float64, size uint64) {
+		run := func() {
+			r, err := gunzip.NewReader(bytes.NewReader(gz))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for {
+				_, err := r.Read(buf)
+				if err == io.EOF {
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		run()
+		runtime.ReadMemStats(&after)
+		return testing.AllocsPerRun(3, run), after.TotalAlloc - before.TotalAlloc
+	}
+	a1, b1 := cost(one)
+	a8, b8 := cost(eight)
+	if a8 != a1 || b8 > b1+64<<10 || b8 > 1<<20 {
+		t.Fatalf("one member: %v allocations, %d bytes; eight: %v allocations, %d bytes", a1, b1, a8, b8)
+	}
 }

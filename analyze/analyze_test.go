@@ -356,6 +356,17 @@ func TestUnexplainedSpikeIsUnknown(t *testing.T) {
 	}
 }
 
+// A summary writes its counts as the rest of the report does: 1,500, not 1500.
+func TestSummaryCountsHaveSeparators(t *testing.T) {
+	f := &fake{}
+	f.healthy(0, 60)
+	f.access(30, 502, "/x", 1500)
+	inc := onlyIncident(t, analyzeFake(t, f))
+	if inc.RootCause != Unknown || !strings.Contains(inc.Causes[0].Summary, "explains the 1,500 gateway errors") {
+		t.Fatalf("%+v", inc.Causes)
+	}
+}
+
 func TestTwoIncidentsAMinuteApart(t *testing.T) {
 	f := &fake{}
 	f.healthy(0, 300)

@@ -3,6 +3,8 @@ package analyze
 import (
 	"fmt"
 	"slices"
+
+	"github.com/logcause/logcause/internal/numfmt"
 )
 
 // backendDown: a proxied backend (anything but PHP-FPM) did not accept
@@ -25,7 +27,7 @@ var backendDown = rule{
 		nginx := join(unreachable, noLive)
 		summary := e.matched(e.linked(linkUnreachable), "connect() … failed (refused / unreachable)", "the backend did not accept connections")
 		if noLive.n > 0 {
-			summary += fmt.Sprintf("; %d `no live upstreams` lines: nginx had marked every server of the upstream group down", noLive.n)
+			summary += fmt.Sprintf("; %s `no live upstreams` lines: nginx had marked every server of the upstream group down", numfmt.Int(noLive.n))
 		}
 		return e.cause(e.linked(linkBackendDown), false, summary, list{}, nginx)
 	},

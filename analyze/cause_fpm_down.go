@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/logcause/logcause/internal/numfmt"
 )
 
 // fpmDown: nothing listened on the PHP-FPM socket: php-fpm stopped, was
@@ -95,7 +97,7 @@ func (e evidenceSet) reloadCut() (at *record, cut int) {
 
 // reloadHeadline says when php-fpm was reloaded and what it cut.
 func reloadHeadline(at *record, cut int) string {
-	return fmt.Sprintf("php-fpm was reloaded at %s and cut %d in-flight requests", clock(at.Time), cut)
+	return fmt.Sprintf("php-fpm was reloaded at %s and cut %s in-flight requests", clock(at.Time), numfmt.Int(cut))
 }
 
 // reloadAdvice is the fix of requests cut by a reload.

@@ -2,6 +2,8 @@ package analyze
 
 import (
 	"fmt"
+
+	"github.com/logcause/logcause/internal/numfmt"
 )
 
 // fpmRequestTerminated: php-fpm killed requests that ran past
@@ -24,7 +26,7 @@ var fpmRequestTerminated = rule{
 		_, terminated := e.childExits()
 		n := e.linked(linkFPMResets)
 		summary := e.matched(n, resetStem, "a worker was killed mid-request") + "; " +
-			fmt.Sprintf("php-fpm terminated %d requests at request_terminate_timeout (first: %s)", term.n, clock(term.first().Time))
+			fmt.Sprintf("php-fpm terminated %s requests at request_terminate_timeout (first: %s)", numfmt.Int(term.n), clock(term.first().Time))
 		state, more := e.stateHead(term, terminated)
 		c := e.cause(n, resets.n > 0, summary, state, resets)
 		c.EvidenceMore += more

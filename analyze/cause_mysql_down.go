@@ -3,6 +3,8 @@ package analyze
 import (
 	"fmt"
 	"strings"
+
+	"github.com/logcause/logcause/internal/numfmt"
 )
 
 // mysqlDown: the database server was down or restarted, and PHP could not
@@ -26,7 +28,7 @@ var mysqlDown = rule{
 			conf += 0.25
 		}
 		if gone.n > 0 {
-			parts = append(parts, fmt.Sprintf("PHP reported %d connection failures to it ([2002] / server has gone away)", gone.n))
+			parts = append(parts, fmt.Sprintf("PHP reported %s connection failures to it ([2002] / server has gone away)", numfmt.Int(gone.n)))
 			conf += 0.25
 		}
 		return e.withEvidence(&Cause{Confidence: round2(conf), Summary: strings.Join(parts, "; ")}, restarts, gone)

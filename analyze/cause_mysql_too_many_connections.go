@@ -1,6 +1,10 @@
 package analyze
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/logcause/logcause/internal/numfmt"
+)
 
 // mysqlTooManyConnections: the database refused PHP's connections at
 // max_connections.
@@ -17,7 +21,7 @@ var mysqlTooManyConnections = rule{
 			return nil
 		}
 		return e.withEvidence(&Cause{Confidence: round2(0.4 + 0.4*min(1, float64(refused.n)/float64(max(e.gateway, 1)))),
-			Summary: fmt.Sprintf("PHP reported %d times that the database refused a connection ([1040] Too many connections)", refused.n)},
+			Summary: fmt.Sprintf("PHP reported %s times that the database refused a connection ([1040] Too many connections)", numfmt.Int(refused.n))},
 			list{}, refused)
 	},
 	quote: func(e evidenceSet, c *Cause, cfg configured) (found, recs []string) {

@@ -3,6 +3,8 @@ package analyze
 import (
 	"fmt"
 	"strings"
+
+	"github.com/logcause/logcause/internal/numfmt"
 )
 
 // oomKill: the kernel's OOM killer killed the backend. It comes before
@@ -22,7 +24,7 @@ var oomKill = rule{
 		}
 		var victims []string
 		for _, k := range kills.head(5) {
-			victims = append(victims, fmt.Sprintf("%s (pid %d, %d MiB resident)", k.Syslog.Comm, k.Syslog.VictimPID, k.Syslog.AnonRSSKB>>10))
+			victims = append(victims, fmt.Sprintf("%s (pid %d, %s MiB resident)", k.Syslog.Comm, k.Syslog.VictimPID, numfmt.Thousands(int64(k.Syslog.AnonRSSKB>>10))))
 		}
 		summary := fmt.Sprintf("the kernel's OOM killer killed %s", strings.Join(victims, ", "))
 		conf := 0.5
@@ -30,7 +32,7 @@ var oomKill = rule{
 		switch {
 		case len(matched) > 0:
 			conf = 0.95
-			summary += fmt.Sprintf("; php-fpm logged %d of these children as killed by SIGKILL", len(matched))
+			summary += fmt.Sprintf("; php-fpm logged %s of these children as killed by SIGKILL", numfmt.Int(len(matched)))
 		case e.oomVictim("php") && e.n(sigReset)+e.n(sigRefused) > 0, e.oomVictim("mysqld", "mariadbd") && e.n(sigMySQLGone) > 0:
 			conf = 0.8
 		}

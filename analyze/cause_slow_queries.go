@@ -3,6 +3,8 @@ package analyze
 import (
 	"fmt"
 	"slices"
+
+	"github.com/logcause/logcause/internal/numfmt"
 )
 
 // slowQueries: slow SQL held the PHP workers. Slow-log entries whose run
@@ -29,8 +31,8 @@ var slowQueries = rule{
 		classes := e.agg.slow.ranked()
 		covered := e.agg.slow.covered()
 		top := classes[0]
-		summary := fmt.Sprintf("%d slow queries in %d class(es) ran during the spike (%.0f%% of its seconds had one running); the top class `%s` ran %d times, %.1f s on average",
-			n, len(classes), 100*covered, cutQuery(top.fingerprint, 120+len("…")), top.n, top.total/float64(top.n))
+		summary := fmt.Sprintf("%s slow queries in %s class(es) ran during the spike (%.0f%% of its seconds had one running); the top class `%s` ran %s times, %.1f s on average",
+			numfmt.Int(n), numfmt.Int(len(classes)), 100*covered, cutQuery(top.fingerprint, 120+len("…")), numfmt.Int(top.n), top.total/float64(top.n))
 		conf := 0.2 + 0.3*covered
 		if e.saturated() {
 			conf = 0.45 + 0.45*covered

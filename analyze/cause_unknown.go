@@ -1,6 +1,10 @@
 package analyze
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/logcause/logcause/internal/numfmt"
+)
 
 // unknown is the fallback: its cause is given when no other rule matched.
 var unknown = rule{
@@ -12,8 +16,8 @@ var unknown = rule{
 	match: func(e evidenceSet) *Cause {
 		return &Cause{
 			Confidence: 0,
-			Summary: fmt.Sprintf("no nginx error-log or php-fpm record in the window explains the %d gateway errors; "+
-				"analyze the nginx error log and php-fpm log of the same host and period together with the access log", e.gateway),
+			Summary: fmt.Sprintf("no nginx error-log or php-fpm record in the window explains the %s gateway errors; "+
+				"analyze the nginx error log and php-fpm log of the same host and period together with the access log", numfmt.Thousands(e.gateway)),
 			Evidence: []Evidence{},
 		}
 	},

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/logcause/logcause/internal/numfmt"
 	"github.com/logcause/logcause/patterns"
 )
 
@@ -640,7 +641,7 @@ func (e evidenceSet) lineCause(set linkSet, stem, why string) *Cause {
 }
 
 func (e evidenceSet) matched(n int, stem, why string) string {
-	return fmt.Sprintf("%d of %d gateway errors in the window have a matching `%s` line in the nginx error log (%s)", n, e.gateway, stem, why)
+	return fmt.Sprintf("%s of %s gateway errors in the window have a matching `%s` line in the nginx error log (%s)", numfmt.Int(n), numfmt.Thousands(e.gateway), stem, why)
 }
 
 func (e evidenceSet) stateChange(ev record, who string) string {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/logcause/logcause/internal/numfmt"
 )
 
 // holder is what a request traced by PHP-FPM's slow log was waiting on:
@@ -104,9 +106,9 @@ func (t *traceAgg) dominant(h holder) bool {
 func (t *traceAgg) share(h holder, verb string) string {
 	places := slices.Clone(t.by[h].places) // in the order they came: the most first, ties in that order
 	slices.SortStableFunc(places, func(a, b place) int { return cmp.Compare(b.n, a.n) })
-	s := fmt.Sprintf("%d of %d traced requests (PHP-FPM slow log) %s %s", t.by[h].recs.n, t.n, verb, places[0].where)
+	s := fmt.Sprintf("%s of %s traced requests (PHP-FPM slow log) %s %s", numfmt.Int(t.by[h].recs.n), numfmt.Int(t.n), verb, places[0].where)
 	if len(places) > 1 {
-		s += fmt.Sprintf(" and %d other place(s)", len(places)-1)
+		s += fmt.Sprintf(" and %s other place(s)", numfmt.Int(len(places)-1))
 	}
 	return s
 }
@@ -141,7 +143,7 @@ func (e evidenceSet) holderCause(h holder, verb, meaning string) *Cause {
 	}
 	summary := t.share(h, verb) + ": " + meaning
 	if n := e.n(sigTooSlow); n > 0 {
-		summary += fmt.Sprintf("; php-fpm logged %d `executing too slow` warnings", n)
+		summary += fmt.Sprintf("; php-fpm logged %s `executing too slow` warnings", numfmt.Int(n))
 	}
 	summary += "; meanwhile the PHP-FPM pool was full or requests timed out"
 	return e.withEvidence(&Cause{Confidence: e.holderConfidence(t, h), Summary: summary}, t.by[h].recs, e.sig[sigMaxChildren])
@@ -176,7 +178,7 @@ func (e evidenceSet) missingTraces() string {
 	case e.n(sigTrace) > 0:
 		return ""
 	case e.n(sigTooSlow) > 0:
-		return fmt.Sprintf("php-fpm logged %d `executing too slow` warnings, but its slow log is not among the logs read: give it to logcause to tell what held the workers", e.n(sigTooSlow))
+		return fmt.Sprintf("php-fpm logged %s `executing too slow` warnings, but its slow log is not among the logs read: give it to logcause to tell what held the workers", numfmt.Int(e.n(sigTooSlow)))
 	}
 	return "no PHP-FPM slow log traced a request in the window, so its traces cannot tell what held the workers (a database, a lock, an outbound call, or the load alone): enable it in the pool with `slowlog = /var/log/php8.2-fpm.slow.log` and `request_slowlog_timeout = 5s`"
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/logcause/logcause/internal/numfmt"
 	"github.com/logcause/logcause/patterns"
 )
 
@@ -156,7 +157,7 @@ func TestDatabaseDownPastTheCaps(t *testing.T) {
 		inc := onlyIncident(t, analyzeFake(t, f))
 		c := inc.Causes[0]
 		lines := 20 * perSecond
-		if inc.RootCause != MySQLDown || c.Kind != MySQLDown || !strings.Contains(c.Summary, fmt.Sprintf("PHP reported %d connection failures", lines)) {
+		if inc.RootCause != MySQLDown || c.Kind != MySQLDown || !strings.Contains(c.Summary, "PHP reported "+numfmt.Int(lines)+" connection failures") {
 			t.Fatalf("%d lines: root %s, %s %q", lines, inc.RootCause, c.Kind, c.Summary)
 		}
 		want := offsets(append([]record{{Event: restart, Time: restart.Time, Offset: restart.Offset}}, plainSpread(gone, maxSymptoms)...))

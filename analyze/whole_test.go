@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/logcause/logcause/internal/numfmt"
 	"github.com/logcause/logcause/patterns"
 )
 
@@ -103,9 +104,9 @@ func (t wholeTraces) share(h holder, verb string) string {
 		}
 	}
 	slices.SortStableFunc(places, func(a, b place) int { return cmp.Compare(b.n, a.n) })
-	s := fmt.Sprintf("%d of %d traced requests (PHP-FPM slow log) %s %s", len(evs), len(t.all), verb, places[0].where)
+	s := fmt.Sprintf("%s of %s traced requests (PHP-FPM slow log) %s %s", numfmt.Int(len(evs)), numfmt.Int(len(t.all)), verb, places[0].where)
 	if len(places) > 1 {
-		s += fmt.Sprintf(" and %d other place(s)", len(places)-1)
+		s += fmt.Sprintf(" and %s other place(s)", numfmt.Int(len(places)-1))
 	}
 	return s
 }
@@ -397,7 +398,7 @@ func TestTraceEvidencePastTheCapIsTheWholeList(t *testing.T) {
 	if more := min(4, len(entries)) + len(traced) - len(want); !slices.Equal(got, want) || c.EvidenceMore != more {
 		t.Errorf("evidence at %v, %d more; want %v, %d more", got, c.EvidenceMore, want, more)
 	}
-	if !strings.Contains(c.Summary, fmt.Sprintf("%d of %d traced requests (PHP-FPM slow log) waited in `PDOStatement->execute()` (/var/www/lib/db.php:40) and 2 other place(s)", len(waited), len(waited)+(len(waited)+9)/10)) {
+	if !strings.Contains(c.Summary, fmt.Sprintf("%s of %s traced requests (PHP-FPM slow log) waited in `PDOStatement->execute()` (/var/www/lib/db.php:40) and 2 other place(s)", numfmt.Int(len(waited)), numfmt.Int(len(waited)+(len(waited)+9)/10))) {
 		t.Errorf("summary: %s", c.Summary)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	gomail "github.com/wneessen/go-mail"
 
 	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/internal/numfmt"
 	"github.com/logcause/logcause/report"
 )
 
@@ -192,7 +193,7 @@ func Subject(res analyze.Result, host string, zone *time.Location) string {
 	}
 	slices.SortFunc(codes, func(a, b string) int { return cmp.Or(cmp.Compare(status[b], status[a]), cmp.Compare(a, b)) })
 	for _, code := range codes {
-		s += ", " + report.Thousands(status[code]) + "×" + code
+		s += ", " + numfmt.Thousands(status[code]) + "×" + code
 	}
 	// The causes with the most gateway errors first; ties in time order.
 	slices.SortStableFunc(kinds, func(a, b analyze.Kind) int { return cmp.Compare(errs[b], errs[a]) })
@@ -215,7 +216,7 @@ func quietHeadline(res analyze.Result) string {
 	case res.Totals.Requests == 0:
 		return "no requests logged"
 	case res.Noise.GatewayErrors > 0:
-		return fmt.Sprintf("no incidents, %s stray gateway error%s", report.Thousands(res.Noise.GatewayErrors), plural(res.Noise.GatewayErrors))
+		return fmt.Sprintf("no incidents, %s stray gateway error%s", numfmt.Thousands(res.Noise.GatewayErrors), plural(res.Noise.GatewayErrors))
 	}
 	return "no gateway errors"
 }
@@ -232,9 +233,9 @@ func allClear(res analyze.Result, host string, zone *time.Location) string {
 	case res.Noise.GatewayErrors > 0:
 		fmt.Fprintf(&b, "No incident. %s request%s, %s of them stray gateway errors (502/504), too few\n"+
 			"or too spread out to be an incident.\n",
-			report.Thousands(res.Totals.Requests), plural(res.Totals.Requests), report.Thousands(res.Noise.GatewayErrors))
+			numfmt.Thousands(res.Totals.Requests), plural(res.Totals.Requests), numfmt.Thousands(res.Noise.GatewayErrors))
 	default:
-		fmt.Fprintf(&b, "All clear: %s request%s, no gateway error (502/504).\n", report.Thousands(res.Totals.Requests), plural(res.Totals.Requests))
+		fmt.Fprintf(&b, "All clear: %s request%s, no gateway error (502/504).\n", numfmt.Thousands(res.Totals.Requests), plural(res.Totals.Requests))
 	}
 	fmt.Fprintf(&b, "\n%d log file%s read.\n", len(res.Sources), plural(int64(len(res.Sources))))
 	return b.String()

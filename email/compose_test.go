@@ -18,7 +18,6 @@ import (
 
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/internal/mailtest"
-	"github.com/logcause/logcause/report"
 )
 
 var (
@@ -85,14 +84,6 @@ func TestSubject(t *testing.T) {
 	sameDay := analyze.Result{Range: analyze.TimeRange{Start: day.Start, End: day.Start.Add(6*time.Hour - time.Second)}}
 	if got, want := Subject(sameDay, "web1", nil), "2026-12-05 06:00–12:00 UTC"; !strings.HasSuffix(got, want) {
 		t.Errorf("a window within a day, in UTC: %s, want it to end with %s", got, want)
-	}
-}
-
-func TestThousands(t *testing.T) {
-	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1284: "1,284", 1234567: "1,234,567", -1000: "-1,000"} {
-		if got := report.Thousands(n); got != want {
-			t.Errorf("Thousands(%d) = %s, want %s", n, got, want)
-		}
 	}
 }
 

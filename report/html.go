@@ -11,6 +11,7 @@ import (
 
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/chart"
+	"github.com/logcause/logcause/internal/numfmt"
 )
 
 //go:embed html/report.html.tmpl html/report.css
@@ -164,9 +165,9 @@ func newHTMLPage(res analyze.Result) (htmlPage, error) {
 		Files:       plural(len(res.Sources), "file"),
 		From:        stamp(res.Range.Start),
 		To:          stamp(res.Range.End),
-		Requests:    Thousands(res.Totals.Requests),
+		Requests:    numfmt.Thousands(res.Totals.Requests),
 		Status:      statusList(res.Totals.Status, 0),
-		Gateway:     Thousands(gw),
+		Gateway:     numfmt.Thousands(gw),
 	}
 	for i, inc := range res.Incidents {
 		p.Incidents = append(p.Incidents, newHTMLIncident(i+1, inc))
@@ -175,8 +176,8 @@ func newHTMLPage(res analyze.Result) (htmlPage, error) {
 		s := c.Sample
 		p.SlowQueries = append(p.SlowQueries, htmlClass{
 			N: strconv.Itoa(i + 1), ID: text(c.QueryID), Fingerprint: text(c.Fingerprint),
-			Count: Thousands(c.Count), Total: seconds(c.TotalTime), P50: seconds(c.P50Time), P95: seconds(c.P95Time),
-			Max: seconds(c.MaxTime), Lock: seconds(c.LockTime), RowsSent: Thousands(c.RowsSent), RowsExamined: Thousands(c.RowsExamined),
+			Count: numfmt.Thousands(c.Count), Total: seconds(c.TotalTime), P50: seconds(c.P50Time), P95: seconds(c.P95Time),
+			Max: seconds(c.MaxTime), Lock: seconds(c.LockTime), RowsSent: numfmt.Thousands(c.RowsSent), RowsExamined: numfmt.Thousands(c.RowsExamined),
 			FirstSeen: stamp(c.FirstSeen), LastSeen: stamp(c.LastSeen),
 			SampleTime: seconds(s.QueryTime), SampleQuery: block(s.Query), SampleWhen: stamp(s.Time),
 			SamplePath: text(s.Path) + " @ byte " + strconv.FormatInt(s.Offset, 10),
@@ -188,7 +189,7 @@ func newHTMLPage(res analyze.Result) (htmlPage, error) {
 		p.SlowMore = strconv.Itoa(n) + " more classes"
 	}
 	if res.Noise.GatewayErrors > 0 {
-		p.NoiseErrors = Thousands(res.Noise.GatewayErrors)
+		p.NoiseErrors = numfmt.Thousands(res.Noise.GatewayErrors)
 	}
 	for _, b := range res.Noise.Bursts {
 		p.NoiseBursts = append(p.NoiseBursts, htmlSpan{From: stamp(b.Start), To: clock(b.End), Status: statusList(b.Status, 0)})
@@ -197,7 +198,7 @@ func newHTMLPage(res analyze.Result) (htmlPage, error) {
 		p.Gaps = append(p.Gaps, htmlGap{Time: stamp(g.Time), Path: text(g.Path), Offset: strconv.FormatInt(g.Offset, 10), Reason: text(g.Reason)})
 	}
 	for _, s := range res.Sources {
-		hs := htmlSource{Path: text(s.Path), Format: text(s.Format), Records: Thousands(s.Records), Unparsed: Thousands(s.Unparsed), TZ: text(s.TZ), Error: text(s.Error)}
+		hs := htmlSource{Path: text(s.Path), Format: text(s.Format), Records: numfmt.Thousands(s.Records), Unparsed: numfmt.Thousands(s.Unparsed), TZ: text(s.TZ), Error: text(s.Error)}
 		for _, smp := range s.Samples {
 			hs.Samples = append(hs.Samples, block(smp))
 		}
@@ -223,14 +224,14 @@ func newHTMLIncident(n int, inc analyze.Incident) htmlIncident {
 		N: strconv.Itoa(n), ID: "incident-" + strconv.Itoa(n),
 		Title: text(inc.Title),
 		From:  stamp(inc.Start), To: clock(inc.End), Duration: inc.End.Sub(inc.Start).String(),
-		Failed: Thousands(gateway), Requests: Thousands(inc.Requests), Share: strconv.FormatFloat(share, 'f', 1, 64) + "%",
+		Failed: numfmt.Thousands(gateway), Requests: numfmt.Thousands(inc.Requests), Share: strconv.FormatFloat(share, 'f', 1, 64) + "%",
 		Status:    statusList(inc.Status, 0),
 		RootCause: text(string(inc.RootCause)), Confidence: strconv.FormatFloat(root.Confidence, 'f', 2, 64), ConfidenceValue: root.Confidence,
 		Chain: chainNames(inc, text), Codes: gatewayCodes(inc.Status),
 		Why: text(root.Summary),
 	}
 	if root.EvidenceMore > 0 {
-		h.EvidenceMore = Thousands(int64(root.EvidenceMore))
+		h.EvidenceMore = numfmt.Thousands(int64(root.EvidenceMore))
 	}
 	for _, e := range root.Evidence {
 		h.Evidence = append(h.Evidence, htmlEvidence{Time: clock(e.Time), Source: text(e.Source), Path: text(e.Path), Offset: strconv.FormatInt(e.Offset, 10), Text: block(e.Text)})
@@ -263,10 +264,10 @@ func newHTMLIncident(n int, inc analyze.Incident) htmlIncident {
 		h.Impact = append(h.Impact, t)
 	}
 	for _, u := range inc.ByUpstream {
-		h.ByUpstream = append(h.ByUpstream, htmlUpstream{Upstream: text(u.Upstream), Failed: Thousands(u.GatewayErrors), Requests: Thousands(u.Requests)})
+		h.ByUpstream = append(h.ByUpstream, htmlUpstream{Upstream: text(u.Upstream), Failed: numfmt.Thousands(u.GatewayErrors), Requests: numfmt.Thousands(u.Requests)})
 	}
 	for _, c := range inc.SlowQueries {
-		h.SlowQueries = append(h.SlowQueries, htmlClassCount{ID: text(c.QueryID), Fingerprint: text(c.Fingerprint), Count: Thousands(c.Count), Total: seconds(c.TotalTime)})
+		h.SlowQueries = append(h.SlowQueries, htmlClassCount{ID: text(c.QueryID), Fingerprint: text(c.Fingerprint), Count: numfmt.Thousands(c.Count), Total: seconds(c.TotalTime)})
 	}
 	for _, c := range otherCauses(inc) {
 		h.Others = append(h.Others, htmlCause{Kind: text(string(c.Kind)), Confidence: strconv.FormatFloat(c.Confidence, 'f', 2, 64), Summary: text(c.Summary)})
@@ -286,7 +287,7 @@ func headline(res analyze.Result) string {
 			n += inc.Status[c]
 		}
 		if n > 0 {
-			gw = append(gw, Thousands(n)+"×"+c)
+			gw = append(gw, numfmt.Thousands(n)+"×"+c)
 		}
 	}
 	return fmt.Sprintf("logcause: %s, %s — %s", plural(len(res.Incidents), "incident"), strings.Join(gw, ", "), text(string(res.Incidents[0].RootCause)))

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/internal/numfmt"
 )
 
 // Markdown writes res as GitHub-flavoured Markdown, for a ticket or a
@@ -33,7 +34,7 @@ type mdPrinter struct{ printer }
 func (m *mdPrinter) header(res analyze.Result) {
 	m.f("# logcause: %s of logs, %s to %s UTC\n\n", plural(len(res.Sources), "file"),
 		stamp(res.Range.Start), stamp(res.Range.End))
-	m.f("%s requests: %s\n\n", Thousands(res.Totals.Requests), statusList(res.Totals.Status, 0))
+	m.f("%s requests: %s\n\n", numfmt.Thousands(res.Totals.Requests), statusList(res.Totals.Status, 0))
 	if len(res.Incidents) == 0 {
 		m.f("No incident: no spike of 502/504 responses.\n")
 		return
@@ -45,7 +46,7 @@ func (m *mdPrinter) incident(n int, inc analyze.Incident) {
 	gateway, share := failed(inc)
 	m.f("\n## Incident %d: %s to %s UTC (%s): %s\n\n", n, stamp(inc.Start), clock(inc.End), inc.End.Sub(inc.Start), md(inc.Title))
 	rows := [][]string{
-		{"Failed", fmt.Sprintf("%s of %s requests (%.1f%%)", Thousands(gateway), Thousands(inc.Requests), share)},
+		{"Failed", fmt.Sprintf("%s of %s requests (%.1f%%)", numfmt.Thousands(gateway), numfmt.Thousands(inc.Requests), share)},
 		{"Status", statusList(inc.Status, 0)},
 	}
 	paths := make([]analyze.ValueCount, 0, len(inc.TopPaths))
@@ -63,7 +64,7 @@ func (m *mdPrinter) incident(n int, inc analyze.Incident) {
 	if len(inc.ByUpstream) > 0 {
 		parts := make([]string, 0, len(inc.ByUpstream))
 		for _, u := range inc.ByUpstream {
-			parts = append(parts, fmt.Sprintf("%s %s of %s failed", md(shorten(u.Upstream, 80)), Thousands(u.GatewayErrors), Thousands(u.Requests)))
+			parts = append(parts, fmt.Sprintf("%s %s of %s failed", md(shorten(u.Upstream, 80)), numfmt.Thousands(u.GatewayErrors), numfmt.Thousands(u.Requests)))
 		}
 		rows = append(rows, []string{"By upstream", strings.Join(parts, "; ")})
 	}
@@ -95,7 +96,7 @@ func (m *mdPrinter) incident(n int, inc analyze.Incident) {
 			m.code(e.Text)
 		}
 		if root.EvidenceMore > 0 {
-			m.f("\n%s more not shown.\n", Thousands(int64(root.EvidenceMore)))
+			m.f("\n%s more not shown.\n", numfmt.Thousands(int64(root.EvidenceMore)))
 		}
 	}
 	if others := otherCauses(inc); len(others) > 0 {
@@ -110,7 +111,7 @@ func (m *mdPrinter) noise(n analyze.Noise) {
 	if n.GatewayErrors == 0 {
 		return
 	}
-	m.f("\n## Noise\n\n%s gateway error(s) outside incidents, too few or too usual to be one:\n\n", Thousands(n.GatewayErrors))
+	m.f("\n## Noise\n\n%s gateway error(s) outside incidents, too few or too usual to be one:\n\n", numfmt.Thousands(n.GatewayErrors))
 	for _, b := range n.Bursts {
 		m.f("- %s to %s UTC: %s\n", stamp(b.Start), clock(b.End), statusList(b.Status, 0))
 	}
@@ -133,7 +134,7 @@ func (m *mdPrinter) sources(srcs []analyze.Source) {
 	m.f("\n## Sources\n\n")
 	rows := make([][]string, 0, len(srcs))
 	for _, s := range srcs {
-		rows = append(rows, []string{md(s.Path), md(s.Format), Thousands(s.Records), Thousands(s.Unparsed), md(s.TZ), md(s.Error)})
+		rows = append(rows, []string{md(s.Path), md(s.Format), numfmt.Thousands(s.Records), numfmt.Thousands(s.Unparsed), md(s.TZ), md(s.Error)})
 	}
 	m.table([]string{"File", "Format", "Records", "Unparsed", "Time zone", "Error"}, rows)
 	for _, s := range srcs {

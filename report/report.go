@@ -20,6 +20,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/internal/numfmt"
 )
 
 // JSON writes res as indented JSON (the contract in the README).
@@ -131,7 +132,7 @@ func (p *printer) table(cols []column, rows [][]string) {
 func (p *printer) header(res analyze.Result) {
 	p.line(2, "logcause: %s of logs, %s to %s UTC", plural(len(res.Sources), "file"),
 		stamp(res.Range.Start), stamp(res.Range.End))
-	p.line(2, "%s requests: %s", Thousands(res.Totals.Requests), statusList(res.Totals.Status, 0))
+	p.line(2, "%s requests: %s", numfmt.Thousands(res.Totals.Requests), statusList(res.Totals.Status, 0))
 	switch len(res.Incidents) {
 	case 0:
 		p.line(2, "No incident: no spike of 502/504 responses.")
@@ -146,7 +147,7 @@ func (p *printer) incident(n int, res analyze.Result, inc analyze.Incident) {
 	p.line(2, "INCIDENT %d  %s to %s UTC (%s)", n, stamp(inc.Start), clock(inc.End), inc.End.Sub(inc.Start))
 	p.line(2, "%s", clean(inc.Title))
 	p.f("\n")
-	p.line(labelled, "  Impact:      %s of %s requests (%.1f%%) failed: %s", Thousands(gateway), Thousands(inc.Requests), share, statusList(inc.Status, 0))
+	p.line(labelled, "  Impact:      %s of %s requests (%.1f%%) failed: %s", numfmt.Thousands(gateway), numfmt.Thousands(inc.Requests), share, statusList(inc.Status, 0))
 	root := rootCause(inc)
 	p.line(labelled, "  Root cause:  %s (confidence %.2f)", inc.RootCause, root.Confidence)
 	p.line(labelled, "  Chain:       %s → %s", strings.Join(chainNames(inc, nil), " → "), gatewayCodes(inc.Status))
@@ -256,7 +257,7 @@ func (p *printer) evidence(es []analyze.Evidence, more int) {
 		p.line(4, "    %s", shorten(clean(e.Text), maxLineText))
 	}
 	if more > 0 {
-		p.line(4, "  %s more not shown", Thousands(int64(more)))
+		p.line(4, "  %s more not shown", numfmt.Thousands(int64(more)))
 	}
 }
 
@@ -267,7 +268,7 @@ func (p *printer) noise(n analyze.Noise) {
 		return
 	}
 	p.f("\n")
-	p.line(2, "Noise: %s gateway error(s) outside incidents, too few or too usual to be one:", Thousands(n.GatewayErrors))
+	p.line(2, "Noise: %s gateway error(s) outside incidents, too few or too usual to be one:", numfmt.Thousands(n.GatewayErrors))
 	for _, b := range n.Bursts {
 		p.line(4, "  %s to %s UTC  %s", stamp(b.Start), clock(b.End), statusList(b.Status, 0))
 	}
@@ -306,7 +307,7 @@ func (p *printer) sources(srcs []analyze.Source) {
 	p.f("\nSources:\n")
 	rows := make([][]string, 0, len(srcs))
 	for _, s := range srcs {
-		rows = append(rows, []string{clean(s.Path), s.Format, Thousands(s.Records), Thousands(s.Unparsed), clean(s.TZ)})
+		rows = append(rows, []string{clean(s.Path), s.Format, numfmt.Thousands(s.Records), numfmt.Thousands(s.Unparsed), clean(s.TZ)})
 	}
 	p.table(sourceColumns(), rows)
 	for _, s := range srcs {
@@ -357,19 +358,19 @@ func topLine(vs []analyze.ValueCount, n int, a *analyze.TopApprox) string {
 // are estimates (a), "1,234" when exact.
 func approxCount(n int64, a *analyze.TopApprox) string {
 	if a != nil {
-		return "≈" + Thousands(n)
+		return "≈" + numfmt.Thousands(n)
 	}
-	return Thousands(n)
+	return numfmt.Thousands(n)
 }
 
 // approxNote says what the counts of a top list past the exact count are
 // worth, the list showing shown values.
 func approxNote(a *analyze.TopApprox, shown int) string {
-	distinct := "more than " + Thousands(int64(a.DistinctMoreThan)) + " distinct " + a.List
+	distinct := "more than " + numfmt.Thousands(int64(a.DistinctMoreThan)) + " distinct " + a.List
 	if shown == 0 {
-		return distinct + ", none known to exceed " + Thousands(a.Error) + ": counts approximate"
+		return distinct + ", none known to exceed " + numfmt.Thousands(a.Error) + ": counts approximate"
 	}
-	return distinct + ": counts approximate, each up to " + Thousands(a.Error) + " too high"
+	return distinct + ": counts approximate, each up to " + numfmt.Thousands(a.Error) + " too high"
 }
 
 func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") }
@@ -393,7 +394,7 @@ func statusList(m map[string]int64, from int) string {
 	slices.Sort(codes)
 	parts := make([]string, 0, len(codes))
 	for _, c := range codes {
-		parts = append(parts, c+": "+Thousands(m[c]))
+		parts = append(parts, c+": "+numfmt.Thousands(m[c]))
 	}
 	if len(parts) == 0 {
 		return "none"
@@ -409,24 +410,6 @@ func gatewayCodes(m map[string]int64) string {
 		}
 	}
 	return strings.Join(out, "/")
-}
-
-// Thousands writes n with a comma between groups of three digits.
-func Thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
 
 // clean makes log text safe for a terminal: control characters (C0, DEL,
@@ -472,7 +455,7 @@ func shorten(s string, n int) string {
 func upstreamLine(us []analyze.UpstreamShare, n int) string {
 	parts := make([]string, 0, n+1)
 	for _, u := range us[:min(n, len(us))] {
-		parts = append(parts, fmt.Sprintf("%s %s of %s failed", shorten(clean(u.Upstream), 80), Thousands(u.GatewayErrors), Thousands(u.Requests)))
+		parts = append(parts, fmt.Sprintf("%s %s of %s failed", shorten(clean(u.Upstream), 80), numfmt.Thousands(u.GatewayErrors), numfmt.Thousands(u.Requests)))
 	}
 	if len(us) > n {
 		parts = append(parts, fmt.Sprintf("(%d more)", len(us)-n))

@@ -231,14 +231,6 @@ func FuzzClean(f *testing.F) {
 	})
 }
 
-func TestThousands(t *testing.T) {
-	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -1234: "-1,234"} {
-		if got := Thousands(n); got != want {
-			t.Errorf("Thousands(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
-
 func TestStoreStatsGolden(t *testing.T) {
 	var b bytes.Buffer
 	err := StoreStats(&b, timeline.Stats{

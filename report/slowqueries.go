@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/logcause/logcause/analyze"
+	"github.com/logcause/logcause/internal/numfmt"
 )
 
 // seconds formats a query time: three significant digits below a second,
@@ -25,7 +26,7 @@ func seconds(v float64) string {
 func classLine(cs []analyze.ClassCount, id func(string) string) string {
 	parts := make([]string, 0, len(cs))
 	for _, c := range cs {
-		parts = append(parts, fmt.Sprintf("%s ×%s (%s)", id(c.QueryID), Thousands(c.Count), seconds(c.TotalTime)))
+		parts = append(parts, fmt.Sprintf("%s ×%s (%s)", id(c.QueryID), numfmt.Thousands(c.Count), seconds(c.TotalTime)))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -40,9 +41,9 @@ func (p *printer) slowQueries(cs []analyze.QueryClass, more int) {
 	p.line(2, "Slow queries: the query classes of the slow log (pt-query-digest's ids), by total time:")
 	for i, c := range cs {
 		p.line(6, "  %2d. %s  ×%s  total %s  p50 %s  p95 %s  max %s",
-			i+1, clean(c.QueryID), Thousands(c.Count), seconds(c.TotalTime), seconds(c.P50Time), seconds(c.P95Time), seconds(c.MaxTime))
+			i+1, clean(c.QueryID), numfmt.Thousands(c.Count), seconds(c.TotalTime), seconds(c.P50Time), seconds(c.P95Time), seconds(c.MaxTime))
 		p.line(6, "      lock %s, rows sent %s, examined %s; seen %s to %s UTC",
-			seconds(c.LockTime), Thousands(c.RowsSent), Thousands(c.RowsExamined), stamp(c.FirstSeen), stamp(c.LastSeen))
+			seconds(c.LockTime), numfmt.Thousands(c.RowsSent), numfmt.Thousands(c.RowsExamined), stamp(c.FirstSeen), stamp(c.LastSeen))
 		p.line(6, "      %s", shorten(clean(c.Fingerprint), maxLineText))
 		s := c.Sample
 		p.line(6, "      worst: %s at %s UTC, %s @ byte %d: %s", seconds(s.QueryTime), stamp(s.Time), clean(s.Path), s.Offset, shorten(clean(s.Query), maxLineText))
@@ -62,8 +63,8 @@ func (m *mdPrinter) slowQueries(cs []analyze.QueryClass, more int) {
 	rows := make([][]string, 0, len(cs))
 	for _, c := range cs {
 		rows = append(rows, []string{
-			md(c.QueryID), Thousands(c.Count), seconds(c.TotalTime), seconds(c.P50Time), seconds(c.P95Time), seconds(c.MaxTime),
-			seconds(c.LockTime), Thousands(c.RowsSent), Thousands(c.RowsExamined), stamp(c.FirstSeen), stamp(c.LastSeen),
+			md(c.QueryID), numfmt.Thousands(c.Count), seconds(c.TotalTime), seconds(c.P50Time), seconds(c.P95Time), seconds(c.MaxTime),
+			seconds(c.LockTime), numfmt.Thousands(c.RowsSent), numfmt.Thousands(c.RowsExamined), stamp(c.FirstSeen), stamp(c.LastSeen),
 			md(shorten(c.Fingerprint, maxLineText)),
 			fmt.Sprintf("%s at %s, %s @ byte %d: %s", seconds(c.Sample.QueryTime), stamp(c.Sample.Time), md(c.Sample.Path), c.Sample.Offset, md(shorten(c.Sample.Query, maxLineText))),
 		})

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/logcause/logcause/internal/numfmt"
 	"github.com/logcause/logcause/timeline"
 )
 
@@ -21,19 +22,19 @@ func StoreStats(w io.Writer, s timeline.Stats, width int) error {
 		return p.err
 	}
 	p.f("%s to %s UTC, %s\n", s.First.Format(time.DateTime), s.Last.Format(time.DateTime), plural(s.Days, "day"))
-	p.f("%s requests counted in %s seconds of rollups\n", Thousands(s.Requests), Thousands(s.Seconds))
+	p.f("%s requests counted in %s seconds of rollups\n", numfmt.Thousands(s.Requests), numfmt.Thousands(s.Seconds))
 	kinds := make([]string, 0, len(s.Events))
 	for k := range s.Events {
 		kinds = append(kinds, k)
 	}
 	slices.Sort(kinds)
 	for _, k := range kinds {
-		p.f("%s %s records kept in full\n", Thousands(s.Events[k]), k)
+		p.f("%s %s records kept in full\n", numfmt.Thousands(s.Events[k]), k)
 	}
 	if len(s.Sources) > 0 {
 		rows := make([][]string, 0, len(s.Sources))
 		for _, src := range s.Sources {
-			rows = append(rows, []string{clean(src.Path), src.Format, Thousands(src.Records), Thousands(src.Unparsed), clean(src.TZ)})
+			rows = append(rows, []string{clean(src.Path), src.Format, numfmt.Thousands(src.Records), numfmt.Thousands(src.Unparsed), clean(src.TZ)})
 		}
 		p.table(sourceColumns(), rows)
 	}

@@ -177,6 +177,9 @@ func startChildEnv(t *testing.T, mode, tmp string, env []string, args ...string)
 			cmd.Process.Kill()
 			cmd.Wait()
 		}
+		if t.Failed() {
+			c.logUnread()
+		}
 	})
 	lines := func(r io.Reader, to chan<- string) {
 		sc := bufio.NewScanner(r)
@@ -188,6 +191,23 @@ func startChildEnv(t *testing.T, mode, tmp string, env []string, args ...string)
 	go lines(stdout, c.out)
 	go lines(stderr, c.err)
 	return c
+}
+
+// logUnread logs what the child wrote on stderr that no expect read: on a
+// failure, what the child was doing (a start that never told READY=1 once
+// failed so, under a load of ~8, with nothing else to go on).
+func (c *child) logUnread() {
+	for {
+		select {
+		case l, ok := <-c.err:
+			if !ok {
+				return
+			}
+			c.t.Logf("child's stderr: %s", l)
+		default:
+			return
+		}
+	}
 }
 
 // safetyBound bounds the waits for a child that hangs; it paces nothing.

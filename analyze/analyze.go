@@ -315,7 +315,7 @@ func explain(r Reader, w window, cfg Config) (inc Incident, quoted bool, err err
 	if sig.capped() {
 		// A first run asks for the records its evidence picks that the
 		// lists did not keep; lists that kept all theirs need none.
-		e.back = &readBack{want: map[groupPos]record{}}
+		e.back = &readBack{want: map[groupPos]record{}, near: map[groupPos]nearby{}}
 		e.causes()
 		if len(e.back.want) > 0 {
 			if err := readBackRecords(r, from, grace, e.back); err != nil {

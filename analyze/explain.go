@@ -435,6 +435,20 @@ type keeper struct {
 	shared map[lineKind]*patterns.Event
 	alike  map[lineKind]*patterns.Event // the first Event of each nginx lineKind without host and URI (alikeKind)
 	recent map[lineKind]*patterns.Event // past maxKinds, the last Events registered nowhere else: at most maxRecent, forgotten together
+	// The lineKinds shared returned last, and their Events, by slot
+	// (lastSlot): an outage's lines come alike by the thousand, a few
+	// kinds interleaved, and comparing a lineKind's strings costs less
+	// than hashing them for the map. Their strings are the keeper's.
+	last [8]struct {
+		l  lineKind
+		ev *patterns.Event
+	}
+}
+
+// lastSlot is the place of l among a keeper's last: of its lengths, no
+// hash of its bytes.
+func lastSlot(l lineKind) int {
+	return (len(l.message) + 3*len(l.upstream) + 5*len(l.host) + 7*len(l.path) + l.errno + int(l.kind)) & 7
 }
 
 // maxKinds is how many Events a keeper registers before lines of a new
@@ -518,7 +532,12 @@ func (k *keeper) keep(ev *patterns.Event, s signal) record {
 
 // of returns the Event the records of l share.
 func (k *keeper) of(l lineKind) *patterns.Event {
+	last := &k.last[lastSlot(l)]
+	if last.ev != nil && l == last.l {
+		return last.ev
+	}
 	if ev, ok := k.shared[l]; ok {
+		last.l, last.ev = lineKindOf(ev, l), ev
 		return ev
 	}
 	if l.nginx && len(k.shared) >= maxKinds {
@@ -538,7 +557,23 @@ func (k *keeper) of(l lineKind) *patterns.Event {
 	if a := alikeKind(l); l.nginx && k.alike[a] == nil { // l's strings are the keeper's own
 		k.alike[a] = ev
 	}
+	k.last[lastSlot(l)].l, k.last[lastSlot(l)].ev = l, ev
 	return ev
+}
+
+// lineKindOf returns l, a lineKind shared registers ev for, with the
+// strings of ev's (the keeper's own: l's may be lent).
+func lineKindOf(ev *patterns.Event, l lineKind) lineKind {
+	l.path = ev.Path
+	switch {
+	case l.nginx:
+		e := ev.Error
+		l.level, l.message, l.action, l.server, l.upstream, l.host = e.Level, e.Message, e.Action, e.Server, e.Upstream, e.Host
+	case l.fpm:
+		f := ev.FPM
+		l.level, l.pool, l.message = f.Level, f.Pool, f.Message
+	}
+	return l
 }
 
 // unregistered returns the Event of l, past maxKinds, that no registered

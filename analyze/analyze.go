@@ -238,6 +238,7 @@ func explain(r Reader, w window, cfg Config) (inc Incident, quoted bool, err err
 		times                     = requestTimes{}
 		kept                      = keeper{strs: &strs, names: &who}
 		slowClasses               = map[string]*ClassCount{}
+		classes                   lastClass
 	)
 	sig.window(w.start, w.end)
 	read := func(ev *patterns.Event) error {
@@ -268,7 +269,7 @@ func explain(r Reader, w window, cfg Config) (inc Incident, quoted bool, err err
 			}
 			return nil
 		}
-		s := classify(ev)
+		s := classes.of(ev)
 		if s != sigNone {
 			r := kept.keep(ev, s)
 			sig.add(s, r)

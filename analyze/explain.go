@@ -218,22 +218,31 @@ func (m *names) of(s string, second int64) uint32 {
 		e.seen = m.now
 		return e.n
 	}
-	if m.m == nil {
-		m.m = map[string]*nameEntry{}
-	}
-	m.last++
-	m.m[strings.Clone(s)] = &nameEntry{m.last, m.now}
-	return m.last
+	return m.add(strings.Clone(s))
 }
 
-// ofBytes is of for the string b holds, made only when new.
+// ofBytes is of for the string b holds, made only when new (and then
+// kept: it is a copy), looked up once.
 func (m *names) ofBytes(b []byte, second int64) uint32 {
 	m.at(second)
+	if len(b) == 0 {
+		return 0
+	}
 	if e, ok := m.m[string(b)]; ok {
 		e.seen = m.now
 		return e.n
 	}
-	return m.of(string(b), second)
+	return m.add(string(b))
+}
+
+// add numbers s, a name not in the table, of no one else's bytes.
+func (m *names) add(s string) uint32 {
+	if m.m == nil {
+		m.m = map[string]*nameEntry{}
+	}
+	m.last++
+	m.m[s] = &nameEntry{m.last, m.now}
+	return m.last
 }
 
 // at moves the table to second, and every linkRing seconds forgets the

@@ -875,6 +875,9 @@ func readBackRecords(r Reader, from, to time.Time, back *readBack) error {
 			}
 		}
 		found, err := readBackOne(events, start, end, k, near, anchored)
+		if errors.Is(err, errAmbiguous) {
+			found, err = readBackOne(events, from, to, k, nearby{}, false)
+		}
 		if err != nil {
 			return fmt.Errorf("cannot read back the evidence's records: %w", err)
 		}
@@ -889,6 +892,13 @@ func readBackRecords(r Reader, from, to time.Time, back *readBack) error {
 // errFound ends a read that found what it read for.
 var errFound = errors.New("found")
 
+// errAmbiguous ends a read that met two records of the group at the
+// anchor's instant, file and offset: the lines of a file renamed and of
+// the new one, read under one path, can be (their texts, keyed apart,
+// differ), and which of the two the list kept is unknown. The record is
+// then counted from the window's start.
+var errAmbiguous = errors.New("two records at the anchor's place")
+
 // readBackOne reads the record at position k.p of group k.g in [from, to)
 // of events: counted from the group's record near.before, at position
 // near.at, when anchored; else from the range's start, at position 0.
@@ -900,6 +910,9 @@ func readBackOne(events func(from, to time.Time, fn func(*patterns.Event) error)
 	}
 	a := near.before
 	read := func(ev *patterns.Event) error {
+		if found.Event != nil && !ev.Time.Equal(a.Time) {
+			return errFound // past the anchor's instant: no record alike can come
+		}
 		if ev.Access != nil || ev.Slow != nil {
 			return nil
 		}
@@ -907,21 +920,27 @@ func readBackOne(events func(from, to time.Time, fn func(*patterns.Event) error)
 		if s == sigNone || !inGroup(k.g, s, ev) {
 			return nil
 		}
-		if pos < 0 {
-			if ev.Kind == a.Kind && ev.Offset == a.Offset && ev.Time.Equal(a.Time) && ev.Path == a.Path {
+		at := anchored && ev.Kind == a.Kind && ev.Offset == a.Offset && ev.Time.Equal(a.Time) && ev.Path == a.Path
+		switch {
+		case pos < 0:
+			if at {
 				pos = near.at + 1
 			}
 			return nil
+		case at:
+			return errAmbiguous
 		}
-		if pos == k.p {
+		if pos == k.p && found.Event == nil {
 			found = record{Event: &patterns.Event{Kind: ev.Kind, Path: strings.Clone(ev.Path)}, Time: ev.Time, Offset: ev.Offset}
-			return errFound
+			if !anchored || !ev.Time.Equal(a.Time) {
+				return errFound
+			}
 		}
 		pos++
 		return nil
 	}
 	if err := events(from, to, read); err != nil && !errors.Is(err, errFound) {
-		return record{}, err
+		return record{}, err // errAmbiguous among them
 	}
 	return found, nil
 }

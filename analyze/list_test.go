@@ -348,3 +348,49 @@ func TestEvidenceReadsBackNearTheCap(t *testing.T) {
 		t.Errorf("the read back read %d error lines, want 1 to %d (the window holds %d)", r.lines, limit, 20*perSecond)
 	}
 }
+
+// TestEvidenceReadsBackAmongLinesAlike: lines at the same instant, file
+// and offset but of different texts (a renamed log's and the new one's,
+// read under one path) cannot anchor the read back, which of them the
+// list kept being unknown: those records are counted from the window's
+// start, and the evidence is still the whole lists'.
+func TestEvidenceReadsBackAmongLinesAlike(t *testing.T) {
+	f := outageOf(400)
+	var evs []*patterns.Event
+	for _, ev := range f.events {
+		evs = append(evs, ev)
+		if ev.Error != nil {
+			for _, again := range []string{" (rotated)", " (new)"} {
+				cp := *ev
+				cp.Text += again
+				evs = append(evs, &cp)
+			}
+		}
+	}
+	f.events = evs
+	res, err := Analyze(f, TimeRange{t0, at(3600)}, DefaultConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc := onlyIncident(t, res)
+	var full, warnings []record
+	for _, ev := range f.events {
+		switch {
+		case ev.Error != nil:
+			full = append(full, record{Event: ev, Time: ev.Time, Offset: ev.Offset})
+		case ev.FPM != nil:
+			warnings = append(warnings, record{Event: ev, Time: ev.Time, Offset: ev.Offset})
+		}
+	}
+	want := offsets(append(warnings[:DefaultConfig.Evidence/3], plainSpread(full, maxSymptoms)...))
+	c := inc.Causes[0]
+	var got []int64
+	for _, ev := range c.Evidence {
+		got = append(got, ev.Offset)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if c.Kind != FPMWorkerExhaustion || !slices.Equal(got, want) {
+		t.Errorf("%s: evidence at %v; want %v", c.Kind, got, want)
+	}
+}

@@ -170,10 +170,15 @@ func (s *blocks) put(e *blockEntries, set func(k, v []byte) error) (commit func(
 	}
 	// A batch is mostly one file's events, read in key order: checked in
 	// one pass, it is left as it is (a stable sort would leave it so),
-	// else sorted.
-	byKey := func(a, b int) int { return bytes.Compare(e.keys[a], e.keys[b]) }
-	if !slices.IsSortedFunc(sorted, byKey) {
-		slices.SortStableFunc(sorted, byKey)
+	// else sorted. The same pass finds whether a key was handed twice.
+	inOrder, twice := true, false
+	for j := 1; j < len(sorted) && inOrder; j++ {
+		c := bytes.Compare(e.keys[j-1], e.keys[j])
+		inOrder, twice = c <= 0, twice || c == 0
+	}
+	if !inOrder {
+		slices.SortStableFunc(sorted, func(a, b int) int { return bytes.Compare(e.keys[a], e.keys[b]) })
+		twice = true // not known: each key is compared with the next
 	}
 	// Each stream's entries past its blocks, in key order; the streams in
 	// the order of their first entry.
@@ -195,7 +200,7 @@ func (s *blocks) put(e *blockEntries, set func(k, v []byte) error) (commit func(
 		}
 	}
 	for j, i := range sorted {
-		if j+1 < len(sorted) && bytes.Equal(e.keys[i], e.keys[sorted[j+1]]) {
+		if twice && j+1 < len(sorted) && bytes.Equal(e.keys[i], e.keys[sorted[j+1]]) {
 			continue // handed again later: the later one, as Badger keeps
 		}
 		if !begun || e.paths[i] != path {

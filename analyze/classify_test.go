@@ -47,3 +47,32 @@ func TestLastClassIsClassify(t *testing.T) {
 		t.Errorf("a line of x's after a timeout whose bytes it took: %d, want none (%d)", got, sigNone)
 	}
 }
+
+// BenchmarkLastClass: an outage's nginx error lines classified as explain
+// classifies them, a few messages interleaved, with one run of PHP
+// database errors (bytes: the messages').
+func BenchmarkLastClass(b *testing.B) {
+	lines := make([]*patterns.Event, 0, 1000)
+	var size int64
+	for i := range cap(lines) {
+		msg, action, errno := "upstream timed out (110: Connection timed out)", "reading response header from upstream", 110
+		switch {
+		case i%7 == 0:
+			msg, action, errno = "connect() to unix:/run/php/php8.2-fpm.sock failed (11: Resource temporarily unavailable)", "connecting to upstream", 11
+		case i >= 900:
+			msg = "FastCGI sent in stderr: \"PHP message: PHP Warning: SQLSTATE[HY000] [2002] Connection refused in /var/www/shop/db.php on line 12\""
+		}
+		lines = append(lines, &patterns.Event{Kind: patterns.KindNginxError, Error: &patterns.NginxError{Message: msg, Action: action, Errno: errno}})
+		size += int64(len(msg))
+	}
+	b.SetBytes(size)
+	b.ReportAllocs()
+	var c lastClass
+	for b.Loop() {
+		for _, ev := range lines {
+			if c.of(ev) == sigNone {
+				b.Fatal("a line of no signal")
+			}
+		}
+	}
+}

@@ -238,6 +238,7 @@ func explain(r Reader, w window, cfg Config) (inc Incident, quoted bool, err err
 		times                     = requestTimes{}
 		kept                      = keeper{strs: &strs, names: &who}
 		slowClasses               = map[string]*ClassCount{}
+		classes                   lastClass
 	)
 	sig.window(w.start, w.end)
 	read := func(ev *patterns.Event) error {
@@ -268,7 +269,7 @@ func explain(r Reader, w window, cfg Config) (inc Incident, quoted bool, err err
 			}
 			return nil
 		}
-		s := classify(ev)
+		s := classes.of(ev)
 		if s != sigNone {
 			r := kept.keep(ev, s)
 			sig.add(s, r)
@@ -315,7 +316,7 @@ func explain(r Reader, w window, cfg Config) (inc Incident, quoted bool, err err
 	if sig.capped() {
 		// A first run asks for the records its evidence picks that the
 		// lists did not keep; lists that kept all theirs need none.
-		e.back = &readBack{want: map[groupPos]record{}}
+		e.back = &readBack{want: map[groupPos]record{}, near: map[groupPos]nearby{}}
 		e.causes()
 		if len(e.back.want) > 0 {
 			if err := readBackRecords(r, from, grace, e.back); err != nil {

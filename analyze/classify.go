@@ -105,6 +105,35 @@ func classify(ev *patterns.Event) signal {
 	return sigNone
 }
 
+// lastClass is classify remembering the last nginx error line's signal:
+// an outage's error lines come by the hundred thousand with a few
+// messages, and comparing a line's message and action with the last's
+// costs less than the searches that classify it (the PHP database errors'
+// in every message). Its key is a copy: the lines may be lent.
+type lastClass struct {
+	key   []byte // the last line's message, then its action
+	split int    // where the action starts in key
+	errno int
+	sig   signal
+	valid bool
+}
+
+// of returns classify(ev).
+func (c *lastClass) of(ev *patterns.Event) signal {
+	e := ev.Error
+	if e == nil {
+		return classify(ev)
+	}
+	if c.valid && e.Errno == c.errno && len(e.Message) == c.split && len(e.Action) == len(c.key)-c.split &&
+		string(c.key[:c.split]) == e.Message && string(c.key[c.split:]) == e.Action {
+		return c.sig
+	}
+	c.sig = classify(ev) // of Message, Action and Errno alone (classifyPHPDatabase, classifyNginx)
+	c.key = append(append(c.key[:0], e.Message...), e.Action...)
+	c.split, c.errno, c.valid = len(e.Message), e.Errno, true
+	return c.sig
+}
+
 // classifyPHPDatabase recognises the database errors PHP reports (in
 // nginx's "FastCGI sent in stderr" and in FPM's "said into stderr").
 func classifyPHPDatabase(m string) signal {

@@ -33,6 +33,7 @@ type counter struct {
 	all     []*valueTally // in the order first counted; a min-heap by count once heaped
 	heaped  bool          // past limit distinct values: counts are estimates
 	evicted int           // tallies replaced since idx was last made anew
+	last    *valueTally   // the tally add counted last: the same value again is counted without hashing it
 }
 
 // valueTally is one value's count in a counter.
@@ -53,7 +54,12 @@ func (c *counter) add(s string) {
 	if s == "" {
 		return
 	}
-	if t := c.idx[s]; t != nil {
+	t := c.last
+	if t == nil || t.value != s {
+		t = c.idx[s]
+	}
+	if t != nil {
+		c.last = t
 		t.count++
 		if c.heaped {
 			c.down(t.pos)
@@ -72,7 +78,7 @@ func (c *counter) add(s string) {
 			c.down(i)
 		}
 	}
-	t := c.all[0] // the fewest counts
+	t = c.all[0] // the fewest counts
 	delete(c.idx, t.value)
 	t.value, t.over = strings.Clone(s), t.count
 	t.count++

@@ -1,10 +1,12 @@
 package analyze
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -33,7 +35,20 @@ type evidenceSet struct {
 // rules run again with them, picking the evidence the whole lists would.
 type readBack struct {
 	want map[groupPos]record // the records wanted; Event nil: not read yet
+	near map[groupPos]nearby // of each record wanted, the list's kept records around it
 	done bool                // read: ask for no more
+}
+
+// nearby is what a list kept around a position it did not keep: the last
+// record it kept before it, of the same group, at position at there, and
+// the instant of the first it kept after it (the group's last record is
+// always kept); zero when that one is of another group. The position's
+// record is the at-p-th record of the group after before, no later than
+// until: readBackRecords reads only from one to the other.
+type nearby struct {
+	before record
+	at     int
+	until  time.Time
 }
 
 // groupPos is the position of a record in its group.
@@ -204,22 +219,31 @@ func (m *names) of(s string, second int64) uint32 {
 		e.seen = m.now
 		return e.n
 	}
-	if m.m == nil {
-		m.m = map[string]*nameEntry{}
-	}
-	m.last++
-	m.m[strings.Clone(s)] = &nameEntry{m.last, m.now}
-	return m.last
+	return m.add(strings.Clone(s))
 }
 
-// ofBytes is of for the string b holds, made only when new.
+// ofBytes is of for the string b holds, made only when new (and then
+// kept: it is a copy), looked up once.
 func (m *names) ofBytes(b []byte, second int64) uint32 {
 	m.at(second)
+	if len(b) == 0 {
+		return 0
+	}
 	if e, ok := m.m[string(b)]; ok {
 		e.seen = m.now
 		return e.n
 	}
-	return m.of(string(b), second)
+	return m.add(string(b))
+}
+
+// add numbers s, a name not in the table, of no one else's bytes.
+func (m *names) add(s string) uint32 {
+	if m.m == nil {
+		m.m = map[string]*nameEntry{}
+	}
+	m.last++
+	m.m[s] = &nameEntry{m.last, m.now}
+	return m.last
 }
 
 // at moves the table to second, and every linkRing seconds forgets the
@@ -421,6 +445,20 @@ type keeper struct {
 	shared map[lineKind]*patterns.Event
 	alike  map[lineKind]*patterns.Event // the first Event of each nginx lineKind without host and URI (alikeKind)
 	recent map[lineKind]*patterns.Event // past maxKinds, the last Events registered nowhere else: at most maxRecent, forgotten together
+	// The lineKinds shared returned last, and their Events, by slot
+	// (lastSlot): an outage's lines come alike by the thousand, a few
+	// kinds interleaved, and comparing a lineKind's strings costs less
+	// than hashing them for the map. Their strings are the keeper's.
+	last [8]struct {
+		l  lineKind
+		ev *patterns.Event
+	}
+}
+
+// lastSlot is the place of l among a keeper's last: of its lengths, no
+// hash of its bytes.
+func lastSlot(l lineKind) int {
+	return (len(l.message) + 3*len(l.upstream) + 5*len(l.host) + 7*len(l.path) + l.errno + int(l.kind)) & 7
 }
 
 // maxKinds is how many Events a keeper registers before lines of a new
@@ -504,7 +542,12 @@ func (k *keeper) keep(ev *patterns.Event, s signal) record {
 
 // of returns the Event the records of l share.
 func (k *keeper) of(l lineKind) *patterns.Event {
+	last := &k.last[lastSlot(l)]
+	if last.ev != nil && l == last.l {
+		return last.ev
+	}
 	if ev, ok := k.shared[l]; ok {
+		last.l, last.ev = lineKindOf(ev, l), ev
 		return ev
 	}
 	if l.nginx && len(k.shared) >= maxKinds {
@@ -524,7 +567,23 @@ func (k *keeper) of(l lineKind) *patterns.Event {
 	if a := alikeKind(l); l.nginx && k.alike[a] == nil { // l's strings are the keeper's own
 		k.alike[a] = ev
 	}
+	k.last[lastSlot(l)].l, k.last[lastSlot(l)].ev = l, ev
 	return ev
+}
+
+// lineKindOf returns l, a lineKind shared registers ev for, with the
+// strings of ev's (the keeper's own: l's may be lent).
+func lineKindOf(ev *patterns.Event, l lineKind) lineKind {
+	l.path = ev.Path
+	switch {
+	case l.nginx:
+		e := ev.Error
+		l.level, l.message, l.action, l.server, l.upstream, l.host = e.Level, e.Message, e.Action, e.Server, e.Upstream, e.Host
+	case l.fpm:
+		f := ev.FPM
+		l.level, l.pool, l.message = f.Level, f.Pool, f.Message
+	}
+	return l
 }
 
 // unregistered returns the Event of l, past maxKinds, that no registered
@@ -745,60 +804,158 @@ func (e evidenceSet) at(l list, p int) record {
 		}
 		if !e.back.done {
 			e.back.want[k] = record{}
+			if near, ok := l.around(p); ok {
+				e.back.near[k] = near
+			}
 		}
 	}
 	return l.record(p)
+}
+
+// around returns the records l kept around position p, which it did not
+// keep (nearby); false when it kept none of p's group before p.
+func (l list) around(p int) (nearby, bool) {
+	i := sort.Search(len(l.at), func(i int) bool { return l.at[i] > p })
+	if i == 0 {
+		return nearby{}, false
+	}
+	g, _ := l.where(p)
+	bg, bq := l.where(l.at[i-1])
+	if bg != g || l.kept[i-1].Event == nil {
+		return nearby{}, false
+	}
+	near := nearby{before: l.kept[i-1], at: bq}
+	if i < len(l.at) {
+		if ag, _ := l.where(l.at[i]); ag == g {
+			near.until = l.kept[i].Time
+		}
+	}
+	return near, true
 }
 
 // readBackRecords reads the records back wants: the window's error-log
 // records [from, to) classified again, counted by group as collected
 // counted them. Only the nginx error log is read when every record wanted
 // is of its signals (an outage's lists); else every event of the window.
+//
+// Each record is read alone, between the records its list kept around it
+// (back.near): counted in its group from the one kept before it, whose
+// position the list knows, up to the instant of the one kept after it,
+// and no further once found. A list samples one record in stride, so a
+// record wanted is a few seconds' read, where counting from the window's
+// start read the window's error lines (an outage's hundreds of thousands)
+// once more, whole (without a kept record before it, as no list leaves
+// one out, it is counted from the window's start).
 func readBackRecords(r Reader, from, to time.Time, back *readBack) error {
 	nginxOnly := true
+	wanted := make([]groupPos, 0, len(back.want))
 	for k := range back.want {
 		s := signalOf(k.g)
 		nginxOnly = nginxOnly && s >= sigTimeout && s <= sigTLS
+		wanted = append(wanted, k)
 	}
-	var seen [numGroups]int
-	left := len(back.want)
+	slices.SortFunc(wanted, func(a, b groupPos) int { return cmp.Or(cmp.Compare(a.g, b.g), cmp.Compare(a.p, b.p)) })
+	events := fieldsOf(r)
+	if nginxOnly {
+		events = func(from, to time.Time, fn func(*patterns.Event) error) error {
+			return r.EventsOf(patterns.KindNginxError, from, to, fn)
+		}
+	}
+	for _, k := range wanted {
+		if back.want[k].Event != nil {
+			continue
+		}
+		near, anchored := back.near[k]
+		start, end := from, to
+		if anchored {
+			if near.before.Time.After(start) {
+				start = near.before.Time
+			}
+			if u := near.until.Add(time.Nanosecond); !near.until.IsZero() && u.Before(end) {
+				end = u
+			}
+		}
+		found, err := readBackOne(events, start, end, k, near, anchored)
+		if errors.Is(err, errAmbiguous) {
+			found, err = readBackOne(events, from, to, k, nearby{}, false)
+		}
+		if err != nil {
+			return fmt.Errorf("cannot read back the evidence's records: %w", err)
+		}
+		if found.Event == nil {
+			return errors.New("cannot read back the evidence's records: the store no longer holds them all (was it pruned meanwhile? analyze again)")
+		}
+		back.want[k] = found
+	}
+	return nil
+}
+
+// errFound ends a read that found what it read for.
+var errFound = errors.New("found")
+
+// errAmbiguous ends a read that met two records of the group at the
+// anchor's instant, file and offset: the lines of a file renamed and of
+// the new one, read under one path, can be (their texts, keyed apart,
+// differ), and which of the two the list kept is unknown. The record is
+// then counted from the window's start.
+var errAmbiguous = errors.New("two records at the anchor's place")
+
+// readBackOne reads the record at position k.p of group k.g in [from, to)
+// of events: counted from the group's record near.before, at position
+// near.at, when anchored; else from the range's start, at position 0.
+func readBackOne(events func(from, to time.Time, fn func(*patterns.Event) error) error, from, to time.Time, k groupPos, near nearby, anchored bool) (record, error) {
+	var found record
+	pos := 0 // the position of the group's next record; -1: the anchor not met yet
+	if anchored {
+		pos = -1
+	}
+	a := near.before
 	read := func(ev *patterns.Event) error {
-		if left == 0 || ev.Access != nil || ev.Slow != nil {
+		if found.Event != nil && !ev.Time.Equal(a.Time) {
+			return errFound // past the anchor's instant: no record alike can come
+		}
+		if ev.Access != nil || ev.Slow != nil {
 			return nil
 		}
 		s := classify(ev)
-		if s == sigNone {
+		if s == sigNone || !inGroup(k.g, s, ev) {
 			return nil
 		}
-		rec := record{Event: ev, FPM: ev.FPM}
-		gs := []groupID{groupOf(s, -1)}
-		if split, h := splits(s, rec); split {
-			gs = append(gs, groupOf(s, h))
+		at := anchored && ev.Kind == a.Kind && ev.Offset == a.Offset && ev.Time.Equal(a.Time) && ev.Path == a.Path
+		switch {
+		case pos < 0:
+			if at {
+				pos = near.at + 1
+			}
+			return nil
+		case at:
+			return errAmbiguous
 		}
-		if s == sigTrace {
-			gs = append(gs, traceGroup(holderOf(rec)))
-		}
-		for _, g := range gs {
-			k := groupPos{g, seen[g-1]}
-			seen[g-1]++
-			if w, ok := back.want[k]; ok && w.Event == nil {
-				back.want[k] = record{Event: &patterns.Event{Kind: ev.Kind, Path: strings.Clone(ev.Path)}, Time: ev.Time, Offset: ev.Offset}
-				left--
+		if pos == k.p && found.Event == nil {
+			found = record{Event: &patterns.Event{Kind: ev.Kind, Path: strings.Clone(ev.Path)}, Time: ev.Time, Offset: ev.Offset}
+			if !anchored || !ev.Time.Equal(a.Time) {
+				return errFound
 			}
 		}
+		pos++
 		return nil
 	}
-	var err error
-	if nginxOnly {
-		err = r.EventsOf(patterns.KindNginxError, from, to, read)
-	} else {
-		err = fieldsOf(r)(from, to, read)
+	if err := events(from, to, read); err != nil && !errors.Is(err, errFound) {
+		return record{}, err // errAmbiguous among them
 	}
-	if err != nil {
-		return fmt.Errorf("cannot read back the evidence's records: %w", err)
+	return found, nil
+}
+
+// inGroup reports whether an event classified s is among the records of
+// group g, as collected counts them: its signal's, the half splits puts
+// it in, a trace's holder's.
+func inGroup(g groupID, s signal, ev *patterns.Event) bool {
+	rec := record{Event: ev, FPM: ev.FPM}
+	if g == groupOf(s, -1) {
+		return true
 	}
-	if left > 0 {
-		return errors.New("cannot read back the evidence's records: the store no longer holds them all (was it pruned meanwhile? analyze again)")
+	if split, h := splits(s, rec); split && g == groupOf(s, h) {
+		return true
 	}
-	return nil
+	return s == sigTrace && g == traceGroup(holderOf(rec))
 }

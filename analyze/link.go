@@ -78,6 +78,27 @@ var linkSets = [numLinkSets][]group{
 	linkTLS:          {{sigTLS, wholeSignal}},
 }
 
+// setMask is a set of linkSets, a bit each.
+type setMask uint16
+
+// setsOf is the linkSets whose groups hold a record of each signal, its
+// upstream FastCGI ([1]) or not ([0]): linkSets read the other way, made
+// once, never written to, so that a record's sets are one lookup.
+var setsOf = func() (m [numSignals][2]setMask) {
+	for s := range m {
+		for fcgi := range m[s] {
+			for set, groups := range linkSets {
+				for _, g := range groups {
+					if g.holds(signal(s), fcgi == 1) {
+						m[s][fcgi] |= 1 << set
+					}
+				}
+			}
+		}
+	}
+	return m
+}()
+
 // records returns the records of set as e holds them, one group after
 // the other.
 func (e evidenceSet) records(set linkSet) list {
@@ -227,22 +248,22 @@ func (l *linker) request(t time.Time, a accessLine) error {
 // line gives the linker an error-log record classified s, of second t:
 // the sets of its group keep it.
 func (l *linker) line(t time.Time, s signal, r record) error {
-	var in [numLinkSets]bool
-	kept, fcgi := false, fastcgi(r)
-	for set, groups := range linkSets {
-		for _, g := range groups {
-			in[set] = in[set] || g.holds(s, fcgi)
-		}
-		kept = kept || in[set]
+	if s >= numSignals {
+		return nil
 	}
-	if !kept {
+	fcgi := 0
+	if fastcgi(r) {
+		fcgi = 1
+	}
+	in := setsOf[s][fcgi]
+	if in == 0 {
 		return nil
 	}
 	if err := l.at(t); err != nil {
 		return err
 	}
 	for set := range l.sets {
-		if in[set] {
+		if in&(1<<set) != 0 {
 			l.sets[set].add(l.now, r)
 		}
 	}

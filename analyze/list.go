@@ -63,6 +63,7 @@ type list struct {
 	loose   bool  // the last of kept is the last record, off the stride
 	kinds   []record
 	seen    map[kindKey]struct{}
+	lastKey kindKey // the kind addKind last met, in seen: an outage's records come alike by the thousand
 	longest float64 // of its PHP-FPM records' durations
 	gid     groupID // the group whose records it holds (collected's); 0: none, a list made whole
 	parts   []part  // a join's: the groups of its records, one after the other
@@ -205,7 +206,11 @@ func (l *list) addKind(r record) {
 		return
 	}
 	k := kindOf(r)
+	if l.seen != nil && k == l.lastKey {
+		return
+	}
 	if _, ok := l.seen[k]; ok {
+		l.lastKey = k
 		return
 	}
 	if l.seen == nil {
@@ -213,6 +218,7 @@ func (l *list) addKind(r record) {
 	}
 	l.seen[k] = struct{}{}
 	l.kinds = append(l.kinds, r)
+	l.lastKey = k
 }
 
 // firsts returns the first record of each kind, in their order: of a

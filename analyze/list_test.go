@@ -302,3 +302,95 @@ func TestEvidencePastTheCapIsTheWholeLists(t *testing.T) {
 		t.Errorf("%s: evidence at %v, %d more; want %v, %d more", c.Kind, got, c.EvidenceMore, want, len(full)+len(warnings)-len(want))
 	}
 }
+
+// readingBack counts the nginx error lines EventsOf hands out: what the
+// evidence's read back, and rereadTexts, read of an outage's window.
+type readingBack struct {
+	*fake
+	lines int
+}
+
+func (r *readingBack) EventsOf(kind patterns.Kind, from, to time.Time, fn func(*patterns.Event) error) error {
+	return r.fake.EventsOf(kind, from, to, func(ev *patterns.Event) error {
+		if ev.Error != nil {
+			r.lines++
+		}
+		return fn(ev)
+	})
+}
+
+// TestEvidenceReadsBackNearTheCap: the records past the lists' caps are
+// read between the records the lists kept around them, not by counting
+// the window's error lines again from its start: of an outage's 20,000
+// `connect()` lines (each at an instant of its own), the read back reads
+// a sample's stride of lines around each record wanted, and rereadTexts
+// one line per evidence (the evidence is the whole lists',
+// TestEvidencePastTheCapIsTheWholeLists).
+func TestEvidenceReadsBackNearTheCap(t *testing.T) {
+	const perSecond = 1000
+	r := &readingBack{fake: outageOf(perSecond)}
+	for i, ev := range r.events {
+		if ev.Error != nil {
+			ev.Time = ev.Time.Add(time.Duration(i) * time.Microsecond) // within its second: 2 events a line
+		}
+	}
+	res, err := Analyze(r, TimeRange{t0, at(3600)}, DefaultConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc := onlyIncident(t, res)
+	if inc.RootCause != FPMWorkerExhaustion {
+		t.Fatalf("root %s", inc.RootCause)
+	}
+	// The sample's stride of 20,000 lines is 16: a few of them for the
+	// spread's records past the head, and a line per evidence.
+	if limit := maxSymptoms*16 + DefaultConfig.Evidence; r.lines > limit || r.lines == 0 {
+		t.Errorf("the read back read %d error lines, want 1 to %d (the window holds %d)", r.lines, limit, 20*perSecond)
+	}
+}
+
+// TestEvidenceReadsBackAmongLinesAlike: lines at the same instant, file
+// and offset but of different texts (a renamed log's and the new one's,
+// read under one path) cannot anchor the read back, which of them the
+// list kept being unknown: those records are counted from the window's
+// start, and the evidence is still the whole lists'.
+func TestEvidenceReadsBackAmongLinesAlike(t *testing.T) {
+	f := outageOf(400)
+	var evs []*patterns.Event
+	for _, ev := range f.events {
+		evs = append(evs, ev)
+		if ev.Error != nil {
+			for _, again := range []string{" (rotated)", " (new)"} {
+				cp := *ev
+				cp.Text += again
+				evs = append(evs, &cp)
+			}
+		}
+	}
+	f.events = evs
+	res, err := Analyze(f, TimeRange{t0, at(3600)}, DefaultConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc := onlyIncident(t, res)
+	var full, warnings []record
+	for _, ev := range f.events {
+		switch {
+		case ev.Error != nil:
+			full = append(full, record{Event: ev, Time: ev.Time, Offset: ev.Offset})
+		case ev.FPM != nil:
+			warnings = append(warnings, record{Event: ev, Time: ev.Time, Offset: ev.Offset})
+		}
+	}
+	want := offsets(append(warnings[:DefaultConfig.Evidence/3], plainSpread(full, maxSymptoms)...))
+	c := inc.Causes[0]
+	var got []int64
+	for _, ev := range c.Evidence {
+		got = append(got, ev.Offset)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if c.Kind != FPMWorkerExhaustion || !slices.Equal(got, want) {
+		t.Errorf("%s: evidence at %v; want %v", c.Kind, got, want)
+	}
+}

@@ -9,8 +9,37 @@ import (
 type behind struct {
 	todo chan *Writer
 	done chan struct{}
+	free chan []byte // the encode buffers of the batches written, for the next (Writer.appendEncoded)
 	mu   sync.Mutex
 	err  error // the first write that failed; nothing after it is written
+}
+
+// freeChunks is how many written batches' encode buffers behind keeps for
+// the next: about one batch's (Due: 3 MiB of a temporary store's events).
+const freeChunks = 96
+
+// chunk returns an empty buffer of encodeChunk bytes: one a batch written
+// gave back, else a new one.
+func (b *behind) chunk() []byte {
+	select {
+	case c := <-b.free:
+		return c[:0]
+	default:
+		return make([]byte, 0, encodeChunk)
+	}
+}
+
+// giveBack keeps the buffers of a batch written for the next batches, as
+// many as free has room for: nothing refers to their bytes any more
+// (Badger copied what it keeps, the blocks were written).
+func (b *behind) giveBack(chunks [][]byte) {
+	for _, c := range chunks {
+		select {
+		case b.free <- c:
+		default:
+			return
+		}
+	}
 }
 
 // WriteBehind makes Checkpoint hand what the Writer holds, its mark
@@ -27,7 +56,7 @@ func (w *Writer) WriteBehind() (stop func() error) {
 	if w.bg != nil {
 		return w.drain
 	}
-	b := &behind{todo: make(chan *Writer, 1), done: make(chan struct{})}
+	b := &behind{todo: make(chan *Writer, 1), done: make(chan struct{}), free: make(chan []byte, freeChunks)}
 	w.bg = b
 	go func() {
 		defer close(b.done)
@@ -35,11 +64,14 @@ func (w *Writer) WriteBehind() (stop func() error) {
 			if b.failed() != nil {
 				continue // written after a checkpoint that is not: dropped
 			}
+			chunks := batch.chunks
 			if err := batch.write(noMore); err != nil {
 				b.mu.Lock()
 				b.err = err
 				b.mu.Unlock()
+				continue
 			}
+			b.giveBack(chunks)
 		}
 	}()
 	return w.drain
@@ -60,7 +92,7 @@ func (w *Writer) drain() error {
 	}
 	close(b.todo)
 	<-b.done
-	w.bg = nil
+	w.bg, w.chunks = nil, nil // what w holds is written by w, its buffers not given back
 	return b.err
 }
 
@@ -69,9 +101,10 @@ func (w *Writer) drain() error {
 func (w *Writer) handOn() error {
 	if err := w.bg.failed(); err != nil {
 		w.reset()
+		w.chunks = nil
 		return err
 	}
-	batch := &Writer{s: w.s, keys: w.keys, values: w.values, blocks: w.blocks, seconds: w.seconds, slow: w.slow, gaps: w.gaps, sources: w.sources, marks: w.marks}
+	batch := &Writer{s: w.s, keys: w.keys, values: w.values, blocks: w.blocks, seconds: w.seconds, slow: w.slow, gaps: w.gaps, sources: w.sources, marks: w.marks, chunks: w.chunks}
 	*w = Writer{s: w.s, bg: w.bg, byPath: w.byPath, seconds: make(map[int64]*rollup, len(w.seconds)),
 		keys: make([][]byte, 0, cap(w.keys)), values: make([][]byte, 0, cap(w.values)),
 		blocks: w.blocks.emptied()}

@@ -2,8 +2,11 @@ package store
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"go.uber.org/goleak"
 
@@ -43,6 +46,59 @@ func TestWriteBehindWritesCheckpointsInOrder(t *testing.T) {
 		}
 		if len(secs) != 1 || secs[0].Requests() != 50 || n != 50 {
 			t.Errorf("rollups %+v, %d events; want 50 of each", secs, n)
+		}
+	})
+}
+
+// TestWriteBehindEncodesIntoWrittenBuffers: a Writer written behind
+// encodes a batch into the buffers of a batch written before it (the
+// first batch's are taken again by the fourth: the third Checkpoint waits
+// for the first to be written), and every event reads back as it was
+// handed: no buffer is given back while its batch is still to be written.
+func TestWriteBehindEncodesIntoWrittenBuffers(t *testing.T) {
+	eachProfile(t, func(t *testing.T, s *Store) {
+		const batches, perBatch = 12, 120 // ~70 KB a batch: three buffers
+		text := func(i int) string { return fmt.Sprintf("line %d %s", i, strings.Repeat(string(rune('a'+i%26)), 550)) }
+		w := s.NewWriter()
+		stop := w.WriteBehind()
+		var first *byte
+		reused := false
+		for b := range batches {
+			for j := range perBatch {
+				i := b*perBatch + j
+				if err := w.Event(&patterns.Event{Time: t0.Add(time.Duration(i) * time.Millisecond), Kind: patterns.KindNginxError, Path: "e.log",
+					Offset: int64(i), Text: text(i), Error: &patterns.NginxError{Level: "error", Message: text(i)[:12]}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			switch {
+			case b == 0:
+				first = unsafe.SliceData(w.chunks[0])
+			case b >= 3:
+				for _, c := range w.chunks {
+					reused = reused || unsafe.SliceData(c) == first
+				}
+			}
+			if err := w.Checkpoint(timeline.Source{Path: "e.log"}, "k", []byte{byte(b)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		if !reused {
+			t.Error("no batch encoded into the first batch's buffers once it was written")
+		}
+		n := 0
+		err := s.Events(t0, t0.Add(time.Hour), func(ev *patterns.Event) error {
+			if want := text(int(ev.Offset)); ev.Text != want || ev.Error == nil || ev.Error.Message != want[:12] {
+				t.Fatalf("event at %d reads %.40q, %+v; want %.40q", ev.Offset, ev.Text, ev.Error, want)
+			}
+			n++
+			return nil
+		})
+		if err != nil || n != batches*perBatch {
+			t.Errorf("%d events read back (%v), want %d", n, err, batches*perBatch)
 		}
 	})
 }

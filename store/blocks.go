@@ -168,17 +168,48 @@ func (s *blocks) put(e *blockEntries, set func(k, v []byte) error) (commit func(
 	for i := range e.len() {
 		sorted = append(sorted, i)
 	}
-	slices.SortStableFunc(sorted, func(a, b int) int { return bytes.Compare(e.keys[a], e.keys[b]) })
+	// A batch is mostly one file's events, read in key order: checked in
+	// one pass, it is left as it is (a stable sort would leave it so),
+	// else sorted. The same pass finds whether a key was handed twice.
+	inOrder, twice := true, false
+	for j := 1; j < len(sorted) && inOrder; j++ {
+		c := bytes.Compare(e.keys[j-1], e.keys[j])
+		inOrder, twice = c <= 0, twice || c == 0
+	}
+	if !inOrder {
+		slices.SortStableFunc(sorted, func(a, b int) int { return bytes.Compare(e.keys[a], e.keys[b]) })
+		twice = true // not known: each key is compared with the next
+	}
 	// Each stream's entries past its blocks, in key order; the streams in
 	// the order of their first entry.
-	var order []string
-	byPath := map[string][]int{}
+	//
+	// The paths are looked up once per run of a path's entries (path,
+	// mostly one), not once per entry.
+	var (
+		order  []string
+		byPath = map[string][]int{}
+		path   string
+		st     *stream // s.streams[path]
+		run    []int   // byPath[path] when path is in order, appended to first
+		inRun  bool    // path's entries are in run
+		begun  bool    // path is set
+	)
+	flush := func() {
+		if inRun {
+			byPath[path] = run
+		}
+	}
 	for j, i := range sorted {
-		if j+1 < len(sorted) && bytes.Equal(e.keys[i], e.keys[sorted[j+1]]) {
+		if twice && j+1 < len(sorted) && bytes.Equal(e.keys[i], e.keys[sorted[j+1]]) {
 			continue // handed again later: the later one, as Badger keeps
 		}
-		path := e.paths[i]
-		if st := s.streams[path]; st != nil && bytes.Compare(e.keys[i], st.high) <= 0 {
+		if !begun || e.paths[i] != path {
+			flush()
+			path, begun = e.paths[i], true
+			st = s.streams[path]
+			run, inRun = byPath[path]
+		}
+		if st != nil && bytes.Compare(e.keys[i], st.high) <= 0 {
 			// A value of its own: set keeps it until the transaction
 			// commits, and s.value is the next entry's.
 			v := e.values[i]
@@ -194,11 +225,13 @@ func (s *blocks) put(e *blockEntries, set func(k, v []byte) error) (commit func(
 			}
 			continue
 		}
-		if _, ok := byPath[path]; !ok {
+		if !inRun {
 			order = append(order, path)
+			inRun = true
 		}
-		byPath[path] = append(byPath[path], i)
+		run = append(run, i)
 	}
+	flush()
 	if len(order) == 0 {
 		return func(*badger.DB) {}, nil
 	}

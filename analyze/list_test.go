@@ -278,15 +278,7 @@ func TestEvidencePastTheCapIsTheWholeLists(t *testing.T) {
 		t.Fatal(err)
 	}
 	inc := onlyIncident(t, res)
-	var full, warnings []record
-	for _, ev := range f.events {
-		switch {
-		case ev.Error != nil:
-			full = append(full, record{Event: ev, Time: ev.Time, Offset: ev.Offset})
-		case ev.FPM != nil:
-			warnings = append(warnings, record{Event: ev, Time: ev.Time, Offset: ev.Offset})
-		}
-	}
+	full, warnings := errorAndFPMRecords(f.events)
 	if len(full) <= headCap+sampleCap {
 		t.Fatalf("%d lines: within the cap", len(full))
 	}
@@ -373,15 +365,7 @@ func TestEvidenceReadsBackAmongLinesAlike(t *testing.T) {
 		t.Fatal(err)
 	}
 	inc := onlyIncident(t, res)
-	var full, warnings []record
-	for _, ev := range f.events {
-		switch {
-		case ev.Error != nil:
-			full = append(full, record{Event: ev, Time: ev.Time, Offset: ev.Offset})
-		case ev.FPM != nil:
-			warnings = append(warnings, record{Event: ev, Time: ev.Time, Offset: ev.Offset})
-		}
-	}
+	full, warnings := errorAndFPMRecords(f.events)
 	want := offsets(append(warnings[:DefaultConfig.Evidence/3], plainSpread(full, maxSymptoms)...))
 	c := inc.Causes[0]
 	var got []int64
@@ -393,4 +377,19 @@ func TestEvidenceReadsBackAmongLinesAlike(t *testing.T) {
 	if c.Kind != FPMWorkerExhaustion || !slices.Equal(got, want) {
 		t.Errorf("%s: evidence at %v; want %v", c.Kind, got, want)
 	}
+}
+
+// errorAndFPMRecords returns the records of events' nginx error lines and
+// of their php-fpm lines, in order: the whole lists an outage's evidence
+// is picked from.
+func errorAndFPMRecords(events []*patterns.Event) (full, warnings []record) {
+	for _, ev := range events {
+		switch {
+		case ev.Error != nil:
+			full = append(full, record{Event: ev, Time: ev.Time, Offset: ev.Offset})
+		case ev.FPM != nil:
+			warnings = append(warnings, record{Event: ev, Time: ev.Time, Offset: ev.Offset})
+		}
+	}
+	return full, warnings
 }

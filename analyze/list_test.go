@@ -277,19 +277,11 @@ func TestEvidencePastTheCapIsTheWholeLists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inc := onlyIncident(t, res)
 	full, warnings := errorAndFPMRecords(f.events)
 	if len(full) <= headCap+sampleCap {
 		t.Fatalf("%d lines: within the cap", len(full))
 	}
-	want := offsets(append(warnings[:DefaultConfig.Evidence/3], plainSpread(full, maxSymptoms)...))
-	c := inc.Causes[0]
-	var got []int64
-	for _, ev := range c.Evidence {
-		got = append(got, ev.Offset)
-	}
-	slices.Sort(got)
-	slices.Sort(want)
+	c, got, want := evidenceAgainstWholeLists(t, res, full, warnings)
 	if c.Kind != FPMWorkerExhaustion || !slices.Equal(got, want) || c.EvidenceMore != len(full)+len(warnings)-len(want) {
 		t.Errorf("%s: evidence at %v, %d more; want %v, %d more", c.Kind, got, c.EvidenceMore, want, len(full)+len(warnings)-len(want))
 	}
@@ -364,16 +356,8 @@ func TestEvidenceReadsBackAmongLinesAlike(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inc := onlyIncident(t, res)
 	full, warnings := errorAndFPMRecords(f.events)
-	want := offsets(append(warnings[:DefaultConfig.Evidence/3], plainSpread(full, maxSymptoms)...))
-	c := inc.Causes[0]
-	var got []int64
-	for _, ev := range c.Evidence {
-		got = append(got, ev.Offset)
-	}
-	slices.Sort(got)
-	slices.Sort(want)
+	c, got, want := evidenceAgainstWholeLists(t, res, full, warnings)
 	if c.Kind != FPMWorkerExhaustion || !slices.Equal(got, want) {
 		t.Errorf("%s: evidence at %v; want %v", c.Kind, got, want)
 	}
@@ -392,4 +376,20 @@ func errorAndFPMRecords(events []*patterns.Event) (full, warnings []record) {
 		}
 	}
 	return full, warnings
+}
+
+// evidenceAgainstWholeLists returns the only incident's first cause, the
+// offsets of its evidence and those the whole lists full and warnings
+// give (a third of the evidence from the warnings, the symptoms spread
+// over the error lines), both sorted.
+func evidenceAgainstWholeLists(t *testing.T, res Result, full, warnings []record) (c Cause, got, want []int64) {
+	t.Helper()
+	c = onlyIncident(t, res).Causes[0]
+	want = offsets(append(warnings[:DefaultConfig.Evidence/3], plainSpread(full, maxSymptoms)...))
+	for _, ev := range c.Evidence {
+		got = append(got, ev.Offset)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	return c, got, want
 }

@@ -233,7 +233,6 @@ func explain(r Reader, w window, cfg Config) (inc Incident, quoted bool, err err
 		clients, upstreams, hosts = newCounter(maxDistinct), newCounter(maxDistinct), newCounter(maxDistinct)
 		strs                      shared
 		who                       names
-		req                       []byte // accessLineOf's buffer
 		links                     linker // the error lines linked to the gateway errors as they are read
 		times                     = requestTimes{}
 		kept                      = keeper{strs: &strs, names: &who}
@@ -265,7 +264,7 @@ func explain(r Reader, w window, cfg Config) (inc Incident, quoted bool, err err
 				paths.add(p)
 				clients.add(a.RemoteAddr)
 				times.add(a.Status, a.RequestTime)
-				return links.request(ev.Time, accessLineOf(ev, &who, &req))
+				return links.request(ev.Time, accessLineOf(ev, &who))
 			}
 			return nil
 		}

@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"cmp"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -176,94 +177,92 @@ func (c *collected) set() evidenceSet {
 	return evidenceSet{sig: &c.sig, halves: &c.halves, agg: &c.agg}
 }
 
-// requestKey names one request: who asked what, when (by their numbers
-// in the spike's names).
+// requestKey names one request: who asked what (its number in the
+// spike's names), when.
 type requestKey struct {
-	client, request uint32
-	second          int64
+	request uint32
+	second  int64
 }
 
-// names numbers the clients and request lines of a spike's access and
-// error lines, from 1 (0: none), so that link matches them by number: its
-// maps and the lines hold no pointer for the collector to follow, and
-// half the bytes the strings took (an outage's spike links hundreds of
-// thousands of lines).
+// names numbers the requests of a spike's access and error lines — a
+// client and its request line, together — from 1 (0: either missing), so
+// that link matches them by number: its maps and the lines hold no
+// pointer for the collector to follow, and half the bytes the strings
+// took (an outage's spike links hundreds of thousands of lines). A line's
+// client and request line are numbered together, a lookup a line, as the
+// linker matches them only together.
 //
 // Only the linker matches the numbers, and only within its horizon: a
-// name not seen for linkRing seconds is forgotten (and given a new number
-// if it comes again; numbers are never reused), so that the table holds
-// the names of the last seconds, not those of a whole outage (its request
-// lines, with their query strings, are mostly unique). The lines must
-// come in time order, as the linker's do.
+// request not seen for linkRing seconds may be forgotten (and given a new
+// number if it comes again; numbers are never reused), so that the table
+// holds the requests of the last seconds, not those of a whole outage
+// (its request lines, with their query strings, are mostly unique; its
+// clients too). The table is two maps: the requests asked for since it
+// last turned (cur), and those of the turn before (prev), every linkRing
+// seconds; one asked for again from prev moves to cur, the others are
+// dropped with prev at the next turn, at least linkRing seconds after
+// they were last asked for. The lines must come in time order, as the
+// linker's do.
 type names struct {
-	m     map[string]*nameEntry // a pointer: a key given anew would replace the copy kept by a lent string
-	last  uint32                // the last number given
-	now   int64                 // the latest second a name was asked for
-	swept int64                 // when the names not seen for linkRing seconds were last forgotten
+	cur, prev map[string]uint32 // keys of keyOf's form
+	last      uint32            // the last number given
+	now       int64             // the latest second a request was asked for
+	turned    int64             // when cur last became prev; 0: never
+	buf       []byte            // the key being asked for
 }
 
-// nameEntry is a name's number, and the last second it was asked for.
-type nameEntry struct {
-	n    uint32
-	seen int64
+// keyOf starts the key of a request of client in m's buffer: client's
+// length, then client; its request line is to be appended. The length
+// keeps apart the clients and request lines that would join alike.
+func (m *names) keyOf(client string) []byte {
+	m.buf = append(binary.AppendUvarint(m.buf[:0], uint64(len(client))), client...)
+	return m.buf
 }
 
-// of returns the number of s, asked for at second, new if s is new; 0 for
-// "".
-func (m *names) of(s string, second int64) uint32 {
-	if s == "" {
+// request returns the number of the request line of client, asked for at
+// second, new if it is new; 0 when either is "".
+func (m *names) request(client, line string, second int64) uint32 {
+	if client == "" || line == "" {
 		return 0
 	}
+	m.buf = append(m.keyOf(client), line...)
+	return m.ofKey(m.buf, second)
+}
+
+// ofKey returns the number of the request whose key (keyOf's, its request
+// line appended) b holds, asked for at second, new if it is new: b's
+// bytes are copied only then, or when it moves from prev.
+func (m *names) ofKey(b []byte, second int64) uint32 {
 	m.at(second)
-	if e, ok := m.m[s]; ok {
-		e.seen = m.now
-		return e.n
+	if n, ok := m.cur[string(b)]; ok {
+		return n
 	}
-	return m.add(strings.Clone(s))
+	if m.cur == nil {
+		m.cur = map[string]uint32{}
+	}
+	n, ok := m.prev[string(b)]
+	if !ok {
+		m.last++
+		n = m.last
+	}
+	m.cur[string(b)] = n // a copy of b's bytes
+	return n
 }
 
-// ofBytes is of for the string b holds, made only when new (and then
-// kept: it is a copy), looked up once.
-func (m *names) ofBytes(b []byte, second int64) uint32 {
-	m.at(second)
-	if len(b) == 0 {
-		return 0
-	}
-	if e, ok := m.m[string(b)]; ok {
-		e.seen = m.now
-		return e.n
-	}
-	return m.add(string(b))
-}
-
-// add numbers s, a name not in the table, of no one else's bytes.
-func (m *names) add(s string) uint32 {
-	if m.m == nil {
-		m.m = map[string]*nameEntry{}
-	}
-	m.last++
-	m.m[s] = &nameEntry{m.last, m.now}
-	return m.last
-}
-
-// at moves the table to second, and every linkRing seconds forgets the
-// names not seen in the last linkRing: no line the linker holds names
-// them any more.
+// at moves the table to second, and every linkRing seconds turns it:
+// prev, whose requests were not asked for in the last linkRing seconds
+// (no line the linker holds names them any more), is dropped.
 func (m *names) at(second int64) {
 	m.now = max(m.now, second)
-	if m.swept == 0 {
-		m.swept = m.now
+	if m.turned == 0 {
+		m.turned = m.now
 	}
-	if m.now-m.swept < linkRing {
+	if m.now-m.turned < linkRing {
 		return
 	}
-	kept := make(map[string]*nameEntry, len(m.m)) // a new map: one that deletes as much as it adds keeps growing
-	for s, e := range m.m {
-		if e.seen >= m.now-linkRing {
-			kept[s] = e
-		}
-	}
-	m.m, m.swept = kept, m.now
+	old := m.prev
+	clear(old) // its room reused: what the table holds stays two turns' worth
+	m.prev, m.cur, m.turned = m.cur, old, m.now
 }
 
 // shared keeps one copy of each string the records of a spike repeat:
@@ -336,26 +335,27 @@ func (m shared) kept(s string) string {
 // ev.FPM are the record's own (FPM possibly shared: read a PHP-FPM line's
 // child and duration with child() and duration(), never from FPM);
 // ev.Error's Connection, Client and Request are unset (conn() is the
-// connection; client() and request(), the numbers of the client and
-// request line in the spike's names).
+// connection; request(), the number of its client and request line in
+// the spike's names).
 //
 // A record is 64 bytes, an outage's spike holds a million of them: an
-// nginx line's connection, client and request and a PHP-FPM line's
-// duration and child share the same three fields (n, x, y), read through
-// the methods, which say 0 of the other kind's.
+// nginx line's connection and request and a PHP-FPM line's duration and
+// child share the same fields (n, x), read through the methods, which say
+// 0 of the other kind's.
 type record struct {
 	*patterns.Event
 	Time   time.Time
 	Offset int64
 	FPM    *patterns.FPMError
 	n      int64  // nginx: the connection; PHP-FPM: the duration's float64 bits
-	x, y   uint32 // nginx: the client's and the request line's numbers; PHP-FPM: x, the child
+	x      uint32 // nginx: the number of the client and request line; PHP-FPM: the child
 }
 
-// nginxLine returns the record of an nginx error line of connection conn,
-// client and request (numbers in the spike's names) sharing ev.
-func nginxLine(ev *patterns.Event, conn int64, client, request uint32) record {
-	return record{Event: ev, n: conn, x: client, y: request}
+// nginxLine returns the record of an nginx error line of connection conn
+// and request (the number of its client and request line in the spike's
+// names) sharing ev.
+func nginxLine(ev *patterns.Event, conn int64, request uint32) record {
+	return record{Event: ev, n: conn, x: request}
 }
 
 // fpmLine returns the record of a PHP-FPM line of child and duration,
@@ -374,18 +374,11 @@ func (r record) conn() int64 {
 	return r.n
 }
 
-func (r record) client() uint32 {
-	if !r.nginx() {
-		return 0
-	}
-	return r.x
-}
-
 func (r record) request() uint32 {
 	if !r.nginx() {
 		return 0
 	}
-	return r.y
+	return r.x
 }
 
 func (r record) child() int {
@@ -441,7 +434,7 @@ type lineKind struct {
 // Below maxKinds, every record is as it was.
 type keeper struct {
 	strs   *shared
-	names  *names // the clients' and request lines' numbers, shared with the spike's accessLines
+	names  *names // the requests' numbers, shared with the spike's accessLines
 	shared map[lineKind]*patterns.Event
 	alike  map[lineKind]*patterns.Event // the first Event of each nginx lineKind without host and URI (alikeKind)
 	recent map[lineKind]*patterns.Event // past maxKinds, the last Events registered nowhere else: at most maxRecent, forgotten together
@@ -519,7 +512,7 @@ func (k *keeper) keep(ev *patterns.Event, s signal) record {
 		e := ev.Error
 		r = nginxLine(k.of(lineKind{kind: ev.Kind, path: ev.Path, level: e.Level, message: e.Message, action: e.Action,
 			server: e.Server, upstream: e.Upstream, host: e.Host, errno: e.Errno, nginx: true}),
-			e.Connection, k.names.of(e.Client, ev.Time.Unix()), k.names.of(e.Request, ev.Time.Unix()))
+			e.Connection, k.names.request(e.Client, e.Request, ev.Time.Unix()))
 	case ev.FPM != nil:
 		f := ev.FPM
 		switch {

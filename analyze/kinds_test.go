@@ -201,7 +201,7 @@ func TestListKindsStopAtTheirCap(t *testing.T) {
 	for i := range maxListKinds + 100 {
 		ev := &patterns.Event{Kind: patterns.KindNginxError, Error: &patterns.NginxError{Message: fmt.Sprint(i)}}
 		for j := range 2 {
-			r := nginxLine(ev, int64(2*i+j), 0, 0)
+			r := nginxLine(ev, int64(2*i+j), 0)
 			r.Offset = int64(2*i + j)
 			recs = append(recs, r)
 			l.add(r)

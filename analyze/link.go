@@ -1,7 +1,9 @@
 package analyze
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/logcause/logcause/patterns"
@@ -182,9 +184,20 @@ type linker struct {
 }
 
 // setLinks are a linker's lines of one linkSet.
+//
+// Their connections are indexed (byConn, and each second's) only once an
+// access line to link names one: until then the seconds list them
+// (linkSecond.conns), one append a line where the index took three map
+// writes, and dropping a second forgets them at once. An access log
+// without $connection (nginx's combined format) never has them indexed.
+// Nothing is linked before they are, and the index then made of the
+// seconds' lists is the one made as they came (its from, each
+// connection's earliest second in ring, is what linking finds first).
 type setLinks struct {
 	ring    [linkRing]linkSecond // the lines of a second, at second % linkRing
-	byConn  map[int64]connLines  // the lines in ring by connection, not linked
+	byConn  map[int64]connLines  // once indexed, the lines in ring by connection, not linked
+	indexed bool                 // the connections are indexed: byConn and each second's
+	started bool                 // a line that names a connection or request was given
 	oldest  int64                // the earliest second in ring
 	lines   int                  // the set's lines given
 	named   int                  // those that name a client and a request line
@@ -203,13 +216,10 @@ type connLines struct {
 type linkSecond struct {
 	second int64
 	used   bool
-	byConn map[int64]int32
-	byReq  map[clientRequest]int32
+	conns  []int64          // until the set is indexed, the lines' connections, in the order they came
+	byConn map[int64]int32  // once it is, their count by connection
+	byReq  map[uint32]int32 // by request (names)
 }
-
-// clientRequest is a client and request line, by their numbers in the
-// spike's names.
-type clientRequest struct{ client, request uint32 }
 
 // at moves the linker to second t: it links the access lines that every
 // line read from now on is too late for, and forgets the requests of the
@@ -305,7 +315,7 @@ func (l *linker) held() int {
 	for _, s := range l.sets {
 		n += len(s.byConn)
 		for _, sec := range s.ring {
-			n += len(sec.byConn) + len(sec.byReq)
+			n += len(sec.conns) + len(sec.byConn) + len(sec.byReq)
 		}
 	}
 	return n
@@ -316,35 +326,72 @@ func slot(s int64) int { return int((s%linkRing + linkRing) % linkRing) }
 
 func (s *setLinks) add(second int64, r record) {
 	s.lines++
-	c, client, request := r.conn(), r.client(), r.request()
-	if c <= 0 && (client == 0 || request == 0) {
+	c, request := r.conn(), r.request()
+	if c <= 0 && request == 0 {
 		return
 	}
 	sec := &s.ring[slot(second)]
 	if !sec.used || sec.second != second {
 		s.drop(sec)
-		if sec.byConn == nil {
-			sec.byConn, sec.byReq = map[int64]int32{}, map[clientRequest]int32{}
+		if sec.byReq == nil {
+			sec.byReq = map[uint32]int32{}
+		}
+		if s.indexed && sec.byConn == nil {
+			sec.byConn = map[int64]int32{}
 		}
 		sec.second, sec.used = second, true
-		if s.byConn == nil {
-			s.byConn = map[int64]connLines{}
-			s.oldest = second
+		if !s.started {
+			s.started, s.oldest = true, second
 		}
 		s.oldest = min(s.oldest, second)
 	}
 	if c > 0 {
-		sec.byConn[c]++
-		l := s.byConn[c]
-		if l.n == 0 {
-			l.from = second
+		if s.indexed {
+			s.indexConn(sec, c)
+		} else {
+			sec.conns = append(sec.conns, c)
 		}
-		l.n++
-		s.byConn[c] = l
 	}
-	if client != 0 && request != 0 {
-		sec.byReq[clientRequest{client, request}]++
+	if request != 0 {
+		sec.byReq[request]++
 		s.named++
+	}
+}
+
+// indexConn counts a line of connection c in sec, a second of the ring,
+// in the set's index.
+func (s *setLinks) indexConn(sec *linkSecond, c int64) {
+	sec.byConn[c]++
+	l := s.byConn[c]
+	if l.n == 0 {
+		l.from = sec.second
+	}
+	l.n++
+	s.byConn[c] = l
+}
+
+// index indexes the connections of the lines in ring, from the earliest
+// second: as add would have, had they been indexed as they came.
+func (s *setLinks) index() {
+	if s.indexed {
+		return
+	}
+	s.indexed, s.byConn = true, map[int64]connLines{}
+	order := make([]*linkSecond, 0, len(s.ring))
+	for i := range s.ring {
+		if sec := &s.ring[i]; sec.used {
+			order = append(order, sec)
+		}
+	}
+	slices.SortFunc(order, func(a, b *linkSecond) int { return cmp.Compare(a.second, b.second) })
+	for _, sec := range order {
+		sec.byConn = make(map[int64]int32, len(sec.conns))
+		for _, c := range sec.conns {
+			s.indexConn(sec, c)
+		}
+	}
+	for i := range s.ring {
+		s.ring[i].conns = nil
 	}
 }
 
@@ -361,13 +408,14 @@ func (s *setLinks) drop(sec *linkSecond) {
 		}
 	}
 	clear(sec.byConn)
+	sec.conns = sec.conns[:0]
 	clear(sec.byReq)
 	sec.used = false
 }
 
 // expire drops the lines of the seconds before from.
 func (s *setLinks) expire(from int64) {
-	if s.byConn == nil || s.oldest >= from {
+	if !s.started || s.oldest >= from {
 		return
 	}
 	s.oldest = from
@@ -392,25 +440,31 @@ func (s *setLinks) get(second int64) *linkSecond {
 
 // link links a to one of the set's lines, if one is left.
 func (s *setLinks) link(a accessLine) {
-	if s.byConn == nil {
+	if !s.started {
 		return
 	}
 	t := a.key.second
 	s.expire(t - linkHorizon)
-	if l, ok := s.byConn[a.conn]; ok && a.conn > 0 {
-		for d := max(l.from, t-linkHorizon); d <= t+1; d++ {
-			if sec := s.get(d); sec != nil && take(sec.byConn, a.conn) {
-				if l.n == 1 {
-					delete(s.byConn, a.conn)
-				} else {
-					s.byConn[a.conn] = connLines{l.n - 1, d}
+	if a.conn > 0 {
+		s.index()
+		if l, ok := s.byConn[a.conn]; ok {
+			for d := max(l.from, t-linkHorizon); d <= t+1; d++ {
+				if sec := s.get(d); sec != nil && take(sec.byConn, a.conn) {
+					if l.n == 1 {
+						delete(s.byConn, a.conn)
+					} else {
+						s.byConn[a.conn] = connLines{l.n - 1, d}
+					}
+					s.matched++
+					return
 				}
-				s.matched++
-				return
 			}
 		}
 	}
-	k := clientRequest{a.key.client, a.key.request}
+	k := a.key.request
+	if k == 0 {
+		return
+	}
 	for _, d := range []int64{0, -1, 1} {
 		if sec := s.get(t + d); sec != nil && take(sec.byReq, k) {
 			s.matched++
@@ -437,7 +491,7 @@ func take[K comparable](m map[K]int32, k K) bool {
 // forgetRequests forgets the requests of the lines of the seconds before
 // from.
 func (s *setLinks) forgetRequests(from int64) {
-	if s.byConn == nil {
+	if !s.started {
 		return
 	}
 	for i := range s.ring {
@@ -455,14 +509,23 @@ type accessLine struct {
 }
 
 // accessLineOf returns the accessLine of ev, its client and request line
-// numbered in who (the error lines name them too); req is a buffer.
-func accessLineOf(ev *patterns.Event, who *names, req *[]byte) accessLine {
+// numbered in who (the error lines name them too), the request line
+// written into who's buffer after the client: no string is made of them
+// unless new.
+func accessLineOf(ev *patterns.Event, who *names) accessLine {
 	a := ev.Access
-	r := append((*req)[:0], a.URI...)
-	if a.Method != "" {
-		r = append(append(append(append(append(r[:0], a.Method...), ' '), a.URI...), ' '), a.Protocol...)
-	}
-	*req = r
 	sec := ev.Time.Unix()
-	return accessLine{key: requestKey{who.of(a.RemoteAddr, sec), who.ofBytes(r, sec), sec}, conn: a.Connection}
+	k := who.keyOf(a.RemoteAddr)
+	n := len(k)
+	if a.Method != "" {
+		k = append(append(append(append(append(k, a.Method...), ' '), a.URI...), ' '), a.Protocol...)
+	} else {
+		k = append(k, a.URI...)
+	}
+	who.buf = k
+	var request uint32
+	if a.RemoteAddr != "" && len(k) > n {
+		request = who.ofKey(k, sec)
+	}
+	return accessLine{key: requestKey{request, sec}, conn: a.Connection}
 }

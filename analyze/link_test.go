@@ -45,7 +45,7 @@ func randomLinkInput(rng *rand.Rand, conns, span int, noConn float64, cut int) l
 		for range 1 + rng.IntN(4) {
 			t += rng.IntN(span + 1)
 			at := at(t).Add(time.Duration(rng.IntN(1000)) * time.Millisecond)
-			key := requestKey{client: uint32(1 + rng.IntN(3)), request: uint32(1 + rng.IntN(3)), second: at.Unix()}
+			key := requestKey{request: uint32(1 + rng.IntN(9)), second: at.Unix()} // of 3 clients and 3 request lines
 			failed := rng.IntN(5) > 0
 			if failed {
 				a := accessLine{key: key, conn: c}
@@ -60,11 +60,11 @@ func randomLinkInput(rng *rand.Rand, conns, span int, noConn float64, cut int) l
 				if rng.IntN(3) == 0 {
 					ev = proxyReset
 				}
-				client, request := key.client, key.request
+				request := key.request
 				if rng.IntN(cut) == 0 {
-					client, request = 0, 0 // cut at 2048 bytes
+					request = 0 // cut at 2048 bytes
 				}
-				r := nginxLine(ev, c, client, request)
+				r := nginxLine(ev, c, request)
 				r.Time = when
 				in.events = append(in.events, linkEvent{at: when, sig: sigReset, line: r})
 			}
@@ -139,8 +139,8 @@ func wholeWindowLink(access []accessLine, lines []record, gateway int64) int {
 		if c := l.conn(); c > 0 {
 			byConn[c]++
 		}
-		if l.request() != 0 && l.client() != 0 {
-			byReq[requestKey{l.client(), l.request(), l.Time.Unix()}]++
+		if l.request() != 0 {
+			byReq[requestKey{l.request(), l.Time.Unix()}]++
 			named++
 		}
 	}
@@ -176,7 +176,7 @@ func horizonLink(access []accessLine, lines []record, gateway int64) int {
 	byReq := make([]bool, len(lines))  // linked by request
 	named := 0
 	for _, l := range lines {
-		if l.request() != 0 && l.client() != 0 {
+		if l.request() != 0 {
 			named++
 		}
 	}
@@ -201,7 +201,7 @@ func horizonLink(access []accessLine, lines []record, gateway int64) int {
 	keys:
 		for _, d := range []int64{0, -1, 1} {
 			for i, l := range lines {
-				if !byReq[i] && l.client() == a.key.client && l.request() == a.key.request && l.client() != 0 && l.request() != 0 && l.Time.Unix() == t+d {
+				if !byReq[i] && l.request() == a.key.request && l.request() != 0 && l.Time.Unix() == t+d {
 					byReq[i] = true
 					n++
 					break keys
@@ -304,14 +304,14 @@ func TestLinkerHoldsSeconds(t *testing.T) {
 		for i := range perSecond {
 			conn++
 			when := at(s).Add(time.Duration(i) * time.Millisecond)
-			r := nginxLine(fcgiReset, conn, uint32(1+i%7), uint32(1+i%5))
+			r := nginxLine(fcgiReset, conn, uint32(1+i%35)) // of 7 clients and 5 request lines
 			r.Time = when
 			if err := l.line(when, sigReset, r); err != nil {
 				t.Fatal(err)
 			}
 			lines++
 			if !lookback {
-				if err := l.request(when, accessLine{key: requestKey{uint32(1 + i%7), uint32(1 + i%5), when.Unix()}, conn: conn}); err != nil {
+				if err := l.request(when, accessLine{key: requestKey{uint32(1 + i%35), when.Unix()}, conn: conn}); err != nil {
 					t.Fatal(err)
 				}
 				lines++
@@ -336,8 +336,8 @@ func TestLinkerHoldsSeconds(t *testing.T) {
 // before is an error, not a wrong count.
 func TestLinkerWantsTimeOrder(t *testing.T) {
 	var l linker
-	r := nginxLine(fcgiReset, 1, 1, 1)
-	if err := l.request(at(5), accessLine{key: requestKey{1, 1, at(5).Unix()}, conn: 1}); err != nil {
+	r := nginxLine(fcgiReset, 1, 1)
+	if err := l.request(at(5), accessLine{key: requestKey{1, at(5).Unix()}, conn: 1}); err != nil {
 		t.Fatal(err)
 	}
 	err := l.line(at(4), sigReset, r)
@@ -346,5 +346,51 @@ func TestLinkerWantsTimeOrder(t *testing.T) {
 	}
 	if err := l.line(at(5).Add(-time.Millisecond), sigReset, r); err == nil {
 		t.Fatal("a line of an earlier second than the last, linked")
+	}
+}
+
+// TestLinkerIndexesConnectionsLate: a set indexes its lines' connections
+// only when an access line names one; when the first such line comes
+// after seconds of access lines without $connection (and of error lines
+// listed unindexed), the linker still counts what its rule says.
+func TestLinkerIndexesConnectionsLate(t *testing.T) {
+	indexedLate := 0
+	for seed := range uint64(200) {
+		rng := rand.New(rand.NewPCG(seed, 3))
+		in := randomLinkInput(rng, 20+rng.IntN(60), []int{3, 30}[seed%2], 0, 6)
+		late := at(5 + rng.IntN(60)).Unix() // the access lines before it lack $connection
+		for i := range in.events {
+			if a := in.events[i].access; a != nil && a.key.second < late {
+				c := *a
+				c.conn = 0
+				in.events[i].access = &c
+			}
+		}
+		in.check(t, seed, int64(rng.IntN(200)), horizonLink)
+		var l linker // as check's, up to the first access line naming a connection
+		for _, ev := range in.events {
+			if ev.access != nil && ev.access.conn > 0 {
+				break
+			}
+			var err error
+			if ev.access != nil {
+				err = l.request(ev.at, *ev.access)
+			} else {
+				err = l.line(ev.at, ev.sig, ev.line)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		listed := 0
+		for _, sec := range l.sets[linkFPMResets].ring {
+			listed += len(sec.conns)
+		}
+		if !l.sets[linkFPMResets].indexed && listed > 0 {
+			indexedLate++
+		}
+	}
+	if indexedLate == 0 {
+		t.Fatal("no input whose lines came unindexed before an access line named a connection")
 	}
 }

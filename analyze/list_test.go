@@ -40,7 +40,7 @@ func randomRecords(rng *rand.Rand, kinds recordKinds, n int) []record {
 			ev := fpm[rng.IntN(len(fpm))]
 			out[i] = fpmLine(ev, ev.FPM, i, rng.Float64()*100)
 		} else {
-			out[i] = nginxLine(nginx[rng.IntN(len(nginx))], int64(i), 0, 0)
+			out[i] = nginxLine(nginx[rng.IntN(len(nginx))], int64(i), 0)
 		}
 		out[i].Offset = int64(i)
 	}
@@ -212,27 +212,38 @@ func TestJoinedListsAnswerAsTheWholeLists(t *testing.T) {
 	}
 }
 
-// The names table gives a name the same number while the linker may
-// match it, holds only the names of the last linkRing seconds, and keeps
-// its own copy of each (the events are lent).
+// The names table gives a request (a client and its request line) the
+// same number while the linker may match it, asked for by an access line
+// or an error line, holds only the requests of the last linkRing seconds
+// (two turns of them at most), keeps its own copy of each (it reads them
+// from its buffer, which the next request overwrites), and numbers no
+// other pair alike: not one whose client and request line join the same.
 func TestNamesForgetPastTheLinkersHorizon(t *testing.T) {
 	var who names
-	buf := []byte("GET /a HTTP/1.1")
-	a := who.ofBytes(buf, 100)
-	copy(buf, "PUT")
-	if who.of("GET /a HTTP/1.1", 100+linkRing-1) != a || who.of(string(buf), 101) == a {
-		t.Error("a name changed its number within the horizon, or kept the lent bytes")
+	a := who.request("10.0.0.1", "GET /a HTTP/1.1", 100)
+	b := who.request("10.0.0.2", "PUT /b HTTP/1.1", 100)
+	access := &patterns.Event{Time: time.Unix(101, 0), Access: &patterns.Access{RemoteAddr: "10.0.0.1", Method: "GET", URI: "/a", Protocol: "HTTP/1.1"}}
+	if a == 0 || a == b || accessLineOf(access, &who).key.request != a || who.request("10.0.0.2", "PUT /b HTTP/1.1", 101) != b {
+		t.Error("a request changed its number within the horizon, or kept the lent bytes")
 	}
-	for s := int64(100); s < 10_000; s++ {
+	access.Access.Method, access.Access.URI = "", "GET /a HTTP/1.1" // a line without a method: its URI is the request line
+	if who.request("10.0.0.11", "GET /a HTTP/1.1", 101) == who.request("10.0.0.1", "1GET /a HTTP/1.1", 101) ||
+		accessLineOf(access, &who).key.request != a || who.request("", "GET /", 101) != 0 || who.request("10.0.0.1", "", 101) != 0 {
+		t.Error("two requests numbered alike, or one without its client or request line numbered")
+	}
+	for s := int64(102); s < 10_000; s++ {
 		for i := range 50 {
-			who.of(fmt.Sprintf("GET /p?%d-%d", s, i), s)
+			who.request("10.0.0.1", fmt.Sprintf("GET /p?%d-%d", s, i), s)
 		}
-		if len(who.m) > 50*(2*linkRing+2) {
-			t.Fatalf("at second %d the table holds %d names", s, len(who.m))
+		if (s-100)%linkRing == 0 && who.request("10.0.0.1", "GET /a HTTP/1.1", s) != a {
+			t.Fatalf("at second %d, a request asked for every %d seconds changed its number", s, linkRing)
+		}
+		if n := len(who.cur) + len(who.prev); n > 50*(2*linkRing+2) {
+			t.Fatalf("at second %d the table holds %d requests", s, n)
 		}
 	}
-	if n := who.of("GET /a HTTP/1.1", 10_000); n == a {
-		t.Error("a name unseen for long kept its number")
+	if who.request("10.0.0.2", "PUT /b HTTP/1.1", 10_000) == b {
+		t.Error("a request unseen for long kept its number")
 	}
 }
 

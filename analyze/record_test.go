@@ -28,8 +28,8 @@ func TestRecordsShareWhatTheLinesRepeat(t *testing.T) {
 		t.Error("two alike lines do not share their Event")
 	}
 	if a.Time != at(1) || b.Time != at(2) || a.Offset != 100 || b.Offset != 200 || a.conn() != 7 || b.conn() != 8 ||
-		a.client() == 0 || a.client() != who.m["10.0.0.1"].n || b.client() != who.m["10.0.0.2"].n || a.client() == b.client() ||
-		a.request() == 0 || b.request() != who.m["GET /10.0.0.2"].n || a.request() == b.request() || a.child() != 0 || a.duration() != 0 {
+		a.request() == 0 || a.request() != who.request("10.0.0.1", "GET /10.0.0.1", 1) || b.request() != who.request("10.0.0.2", "GET /10.0.0.2", 2) ||
+		a.request() == b.request() || a.child() != 0 || a.duration() != 0 {
 		t.Errorf("the lines' own fields: %+v, %+v", a, b)
 	}
 	if e := a.Error; e.Message != eagain || e.Upstream != fpmSock || e.Action != connecting || e.Errno != 11 || e.Host != "shop" || e.Server != "shop" || a.Kind != patterns.KindNginxError || a.Path != "error.log" {

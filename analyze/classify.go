@@ -135,8 +135,20 @@ func (c *lastClass) of(ev *patterns.Event) signal {
 }
 
 // classifyPHPDatabase recognises the database errors PHP reports (in
-// nginx's "FastCGI sent in stderr" and in FPM's "said into stderr").
+// nginx's "FastCGI sent in stderr" and in FPM's "said into stderr"). Of a
+// message without '[' (every error code it looks for has one: PHP-FPM's
+// lines of an outage, hundreds of thousands, each classified anew) only
+// the two phrases are looked for.
 func classifyPHPDatabase(m string) signal {
+	if strings.IndexByte(m, '[') < 0 {
+		switch {
+		case strings.Contains(m, "Too many connections"):
+			return sigTooManyConns
+		case strings.Contains(m, "MySQL server has gone away"):
+			return sigMySQLGone
+		}
+		return sigNone
+	}
 	switch {
 	case strings.Contains(m, "[1040]") || strings.Contains(m, "Too many connections"):
 		return sigTooManyConns

@@ -63,10 +63,16 @@ type Reader struct {
 	markWin *window  // the bytes before markOff; nil: none
 	resumed window   // the bytes before base, when resumed
 	check   *headCheck
+
+	// Of a read by Lines:
+	replayed bool   // the head was handed
+	long     *Chunk // a long line read after the last chunk, the next
+	saved    window // the bytes before markOff, when the tail is past it
 }
 
 type headLine struct {
 	b      []byte
+	raw    []byte // the line as in the file, newline included; nil: it came in pieces (cut)
 	n      int64  // bytes the line took in the file, newline included
 	before window // the bytes before the line
 }
@@ -208,8 +214,15 @@ func (r *Reader) Consumed() int64 { return r.counted.n.Load() }
 // lineSource frames a stream in lines, as bufio.Reader.ReadSlice does: a
 // line longer than the source's buffer comes in pieces, all but the last
 // with bufio.ErrBufferFull.
+//
+// Lines takes whole lines from the source's buffer in bulk: Buffered says
+// how many bytes it holds, Peek of at most that many returns them without
+// reading, and Discard drops them.
 type lineSource interface {
 	ReadSlice(delim byte) ([]byte, error)
+	Buffered() int
+	Peek(n int) ([]byte, error)
+	Discard(n int) (int, error)
 }
 
 // Read-ahead blocks: up to aheadBuffers blocks of aheadBlock bytes
@@ -373,6 +386,26 @@ func (a *aheadReader) ReadSlice(delim byte) ([]byte, error) {
 	}
 }
 
+// Buffered returns how many bytes of the current block are unread.
+func (a *aheadReader) Buffered() int { return len(a.cur) }
+
+// Peek returns the next n unread bytes of the current block, without
+// taking them; n is at most Buffered().
+func (a *aheadReader) Peek(n int) ([]byte, error) {
+	if n > len(a.cur) {
+		return a.cur, bufio.ErrBufferFull
+	}
+	return a.cur[:n], nil
+}
+
+// Discard takes the next n unread bytes of the current block; n is at most
+// Buffered().
+func (a *aheadReader) Discard(n int) (int, error) {
+	n = min(n, len(a.cur))
+	a.cur = a.cur[n:]
+	return n, nil
+}
+
 // close stops the goroutine and waits for it: src may be closed then.
 func (a *aheadReader) close() {
 	a.once.Do(func() { close(a.stop) })
@@ -405,9 +438,19 @@ func (r *Reader) Close() error {
 func (r *Reader) Sample(n int) ([][]byte, error) {
 	for len(r.head) < n {
 		before := r.stats.Bytes
-		line, err := r.readLine()
+		line, err := r.lines.ReadSlice('\n')
+		r.count(line)
+		var raw []byte // for Lines
+		if err != bufio.ErrBufferFull {
+			raw = bytes.Clone(line)
+		}
+		line, err = r.finishLine(line, err)
 		if line != nil {
-			r.head = append(r.head, headLine{bytes.Clone(line), r.stats.Bytes - before, *r.tail.before()})
+			h := headLine{b: bytes.Clone(line), n: r.stats.Bytes - before, before: *r.tail.before()}
+			if int64(len(raw)) == h.n {
+				h.raw = raw
+			}
+			r.head = append(r.head, h)
 		}
 		if err == io.EOF {
 			break
@@ -431,6 +474,12 @@ func (r *Reader) Sample(n int) ([][]byte, error) {
 func (r *Reader) readLine() ([]byte, error) {
 	line, err := r.lines.ReadSlice('\n')
 	r.count(line)
+	return r.finishLine(line, err)
+}
+
+// finishLine is readLine once ReadSlice returned line and err, and line
+// was counted.
+func (r *Reader) finishLine(line []byte, err error) ([]byte, error) {
 	switch {
 	case err == bufio.ErrBufferFull:
 		// A line longer than the buffer: keep what fits the limit, drop the rest.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"runtime"
 	"sync"
@@ -14,17 +15,20 @@ import (
 	"github.com/logcause/logcause/patterns"
 )
 
-// An access log is read in parallel: one goroutine frames its lines (the
-// reader: decompression, limits, positions) and copies them into blocks of
-// blockBytes; workers parse the blocks and count each block's requests by
-// second, status and upstream; the load's goroutine takes the blocks in
+// An access log is read in parallel: one goroutine (the reader:
+// decompression, positions) copies its whole lines into blocks of
+// blockBytes in bulk (ingest.Reader.Lines); workers frame each block's
+// lines into records (ingest.Chunk.Frame: line ends, blank lines, limits,
+// counts), parse them and count each block's requests by second, status
+// and upstream; the load's goroutine takes the blocks in
 // file order and hands their counts and kept records to the sink, then
 // checkpoints, when the sink is due, at the end of a block: with the
 // position just after its last line, so that a mark never claims a line
 // whose counts are not in the same checkpoint. nginx's error log and
 // php-fpm's, whose parsers carry nothing from one record to the next
 // either, are read the same way (their records parsed on the workers,
-// handed on in file order: parseRecords). The other formats are read record by record
+// handed on in file order: parseRecords), but framed by the reader
+// (ingest.Reader.Records: their records may span lines). The other formats are read record by record
 // (Step.Record): their parsers carry state from one record to the next (a
 // slow log's "# Time:" line and schema, a year guessed from the order of
 // the stamps).
@@ -45,8 +49,13 @@ type block struct {
 	data  []byte
 	recs  []blockRec
 	pos   ingest.Position // just after the block's last line
-	stats ingest.Stats    // the reader's, then
+	stats ingest.Stats    // the reader's, then (chunked: and the framing's of the blocks up to this one)
 	done  chan struct{}   // closed once parsed
+
+	// Of a block read by the block (chunked): its lines, and the counts
+	// of their framing by the worker.
+	chunk  ingest.Chunk
+	framed ingest.Stats
 
 	unparsed int64
 	samples  []string
@@ -117,6 +126,9 @@ func readBlocks(ctx context.Context, r *ingest.Reader, f File, step *Step, worke
 		}
 	}
 	pos, st = r.Position(), r.Stats() // before the reader starts: nothing applied
+	// A format whose every line is a record is read by the block
+	// (ingest.Reader.Lines) and framed on the workers.
+	chunked := f.Format.RecordStart() == nil && r.Chunked()
 	ahead := blocksAhead
 	ordered := make(chan *block, ahead)
 	todo := make(chan *block, ahead+1)
@@ -142,6 +154,21 @@ func readBlocks(ctx context.Context, r *ingest.Reader, f File, step *Step, worke
 			b = newBlock(free)
 			return true
 		}
+		if chunked {
+			for {
+				c, err := r.Lines(b.data, blockBytes)
+				b.data, b.chunk = c.Data, c
+				if (len(c.Data) > 0 || c.Long()) && !send() {
+					return
+				}
+				if err != nil {
+					if err != io.EOF {
+						readErr = err
+					}
+					return
+				}
+			}
+		}
 		readErr = r.Records(f.Format.StartsRecord, func(rec []byte, off int64) error {
 			start := len(b.data)
 			b.data = append(b.data, rec...)
@@ -160,6 +187,11 @@ func readBlocks(ctx context.Context, r *ingest.Reader, f File, step *Step, worke
 			defer wg.Done()
 			var line patterns.AccessLine
 			for b := range todo {
+				if chunked && !stopped() {
+					b.framed = b.chunk.Frame(func(start, end int, off int64) {
+						b.recs = append(b.recs, blockRec{start, end, off})
+					})
+				}
 				switch {
 				case stopped():
 				case step.access != nil:
@@ -171,8 +203,11 @@ func readBlocks(ctx context.Context, r *ingest.Reader, f File, step *Step, worke
 			}
 		}()
 	}
+	var framed ingest.Stats // the counts of the blocks' framing so far (chunked)
 	for b := range ordered {
 		<-b.done
+		framed.Add(b.framed)
+		b.stats.Add(framed)
 		if err == nil {
 			if err = ctx.Err(); err == nil {
 				if err = step.applyBlock(b); err != nil {

@@ -79,7 +79,12 @@ func encodedSize(ev *patterns.Event) int {
 
 // appendEvent appends ev's encoding to b.
 func appendEvent(b []byte, ev *patterns.Event) ([]byte, error) {
-	b = appendString(b, ev.Path)
+	return appendEventBody(appendString(b, ev.Path), ev)
+}
+
+// appendEventBody appends ev's encoding but its path to b: a block's
+// entry (blocks.go), whose path is its stream's.
+func appendEventBody(b []byte, ev *patterns.Event) ([]byte, error) {
 	b = appendString(b, ev.Text)
 	f := eventFields{ev.Access, ev.Error, ev.FPM, ev.FPMSlow, ev.Slow, ev.MySQL, ev.Syslog, ev.Apache, ev.HAProxy}
 	switch {
@@ -101,17 +106,47 @@ func appendEvent(b []byte, ev *patterns.Event) ([]byte, error) {
 
 var errCorruptEvent = errors.New("corrupt event")
 
-// decodeEvent decodes the event stored under k with value v. It does not
-// keep k or v.
+// storedValue is an event's value as a reader finds it: Badger's, whose
+// bytes begin with its path (appendEvent), or a block entry's, whose path
+// is its stream's (inBlock; appendEventBody).
+type storedValue struct {
+	b       []byte
+	path    string // when inBlock
+	inBlock bool
+}
+
+// withoutPath returns v's bytes past its path, which must be path: what
+// appendEventBody wrote of the event appendEvent wrote as v.
+func withoutPath(v []byte, path string) ([]byte, bool) {
+	d := fieldReader{v: v}
+	if p := d.bytes(); d.err != nil || string(p) != path {
+		return nil, false
+	}
+	return d.v, true
+}
+
+// pathAndBody reads the path of v, when its bytes hold it, into d, and
+// returns it; d is left at the text.
+func (v storedValue) pathAndBody(d *fieldReader) (p []byte) {
+	d.v = v.b
+	if !v.inBlock {
+		p = d.bytes()
+	}
+	return p
+}
+
+// decodeEvent decodes the event stored under k with value v (Badger's).
+// It does not keep k or v.
 func decodeEvent(k, v []byte) (*patterns.Event, error) {
-	return decodeEventBare(k, v, nil, nil)
+	return decodeEventBare(k, storedValue{b: v}, nil, nil)
 }
 
 // decodeEventBare is decodeEvent, but an event that bare accepts (it sees
 // the event's fields, not its text) comes without its text: a copy of the
 // line its reader does not need. The path is *path when it is the same
-// (the events of a scan come from a few files), and *path is set to it.
-func decodeEventBare(k, v []byte, bare func(*patterns.Event) bool, path *string) (*patterns.Event, error) {
+// (the events of a scan come from a few files), and *path is set to it; a
+// block entry's is its stream's.
+func decodeEventBare(k []byte, v storedValue, bare func(*patterns.Event) bool, path *string) (*patterns.Event, error) {
 	if len(k) != eventKeyLen {
 		return nil, errCorruptEvent
 	}
@@ -120,13 +155,19 @@ func decodeEventBare(k, v []byte, bare func(*patterns.Event) bool, path *string)
 		Kind:   patterns.Kind(k[timeKeyLen]),
 		Offset: int64(binary.BigEndian.Uint64(k[timeKeyLen+1:])),
 	}
-	d := &fieldReader{v: v}
-	p, text := d.bytes(), d.bytes()
+	d := &fieldReader{}
+	p := v.pathAndBody(d)
+	text := d.bytes()
 	form := d.byte()
 	if d.err != nil {
 		return nil, errCorruptEvent
 	}
 	switch {
+	case v.inBlock:
+		ev.Path = v.path
+		if path != nil {
+			*path = v.path
+		}
 	case path == nil:
 		ev.Path = string(p)
 	case *path == string(p):
@@ -210,12 +251,13 @@ func (l *lent) pathOf(p []byte) string {
 // analysis reads ~925,000 such events of which it keeps a few fields
 // each: their copies, and a new Event, Access or NginxError for each, were
 // a third of its reading back. Any other event is decodeEventBare's.
-func decodeLent(k, v []byte, bare func(*patterns.Event) bool, path *string, l *lent) (*patterns.Event, error) {
+func decodeLent(k []byte, v storedValue, bare func(*patterns.Event) bool, path *string, l *lent) (*patterns.Event, error) {
 	if len(k) != eventKeyLen {
 		return nil, errCorruptEvent
 	}
-	d := &fieldReader{v: v, lend: true}
-	p, text := d.bytes(), d.bytes()
+	d := &fieldReader{lend: true}
+	p := v.pathAndBody(d)
+	text := d.bytes()
 	form := d.byte()
 	if d.err != nil {
 		return nil, errCorruptEvent
@@ -223,7 +265,10 @@ func decodeLent(k, v []byte, bare func(*patterns.Event) bool, path *string, l *l
 	if form != formAccessRef && form != formNginxErrorRef && form != formFPM && form != formAccess && form != formNginxError {
 		return decodeEventBare(k, v, bare, path)
 	}
-	if *path != string(p) {
+	switch {
+	case v.inBlock:
+		*path = v.path
+	case *path != string(p):
 		*path = l.pathOf(p)
 	}
 	ev := &l.ev

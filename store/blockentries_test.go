@@ -1,0 +1,184 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/logcause/logcause/patterns"
+)
+
+// twoStreams is the events of two files whose instants interleave — so
+// that a scan's merge goes from one stream's block to the other's at
+// every event —, of every form a block holds: access, nginx error and
+// PHP-FPM lines, slow-log entries and a MySQL error (JSON fields). The
+// paths differ in length, and neither is in any event's text.
+func twoStreams() (short, long string, evs []*patterns.Event) {
+	short, long = "a.log", "/var/log/some-vhost.example.com/a-much-longer-name.log"
+	var offs [2]int64
+	for i := range 400 {
+		path := []string{short, long}[i%2]
+		at := t0.Add(time.Duration(i) * 37 * time.Millisecond)
+		var ev *patterns.Event
+		switch i % 5 {
+		case 0:
+			ev = accessAt(path, at, 0, i)
+		case 1:
+			ev = errorAt(path, at, 0, i)
+		case 2:
+			ev = fpmAt(path, at, 0, i)
+		case 3:
+			ev = slowAt(at, fmt.Sprintf("Q%d", i%3), float64(i%7), 0)
+			ev.Path = path
+		default:
+			ev = &patterns.Event{Time: at, Kind: patterns.KindMySQLError, Path: path,
+				Text:  fmt.Sprintf("2026-11-23 13:00:00 %d [ERROR] Aborted connection %d", i, i),
+				MySQL: &patterns.MySQLError{Level: "ERROR", Message: fmt.Sprintf("Aborted connection %d", i)}}
+		}
+		ev.Offset = offs[i%2]
+		offs[i%2] += int64(len(ev.Text) + 1)
+		evs = append(evs, ev)
+	}
+	return short, long, evs
+}
+
+// TestBlockEntriesTakeTheirStreamsPath: a block's entries do not hold
+// their file's path (their stream does); every reader hands each event
+// back as it was put, with its own stream's path, whatever the other
+// stream read between two of its entries.
+func TestBlockEntriesTakeTheirStreamsPath(t *testing.T) {
+	s, err := OpenTemp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	short, long, evs := twoStreams()
+	writeAll(t, s, evs)
+	if n := eventKeysInBadger(s); n != 0 {
+		t.Fatalf("%d events in Badger keys, none wanted: the test reads blocks", n)
+	}
+	file, err := os.ReadFile(s.blocks.f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{short, long} {
+		if n := bytes.Count(file, []byte(p)); n != 0 {
+			t.Errorf("the blocks hold the path %q %d times: it is their stream's", p, n)
+		}
+	}
+	same := func(what string, got []*patterns.Event) {
+		t.Helper()
+		if len(got) != len(evs) {
+			t.Fatalf("%s: %d events read back of %d", what, len(got), len(evs))
+		}
+		for i, ev := range got {
+			if !reflect.DeepEqual(ev, evs[i]) {
+				t.Errorf("%s: event %d read back as\n%s\nput as\n%s", what, i, eventText(ev), eventText(evs[i]))
+			}
+		}
+	}
+	same("Events", eventsIn(t, s, t0, t0.Add(time.Hour)))
+	var whole, bare []*patterns.Event
+	if err := s.EventsBare(t0, t0.Add(time.Hour), func(*patterns.Event) bool { return false }, func(ev *patterns.Event) error {
+		whole = append(whole, ev)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	same("EventsBare, none bare", whole)
+	// Bare and lent: what is left of each is its instant, kind, offset and
+	// path, and its fields (copied, as a reader that keeps them copies).
+	if err := s.EventsBare(t0, t0.Add(time.Hour), func(*patterns.Event) bool { return true }, func(ev *patterns.Event) error {
+		c := *ev
+		c.Path = string(bytes.Clone([]byte(ev.Path)))
+		bare = append(bare, &c)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i, ev := range bare {
+		want := evs[i]
+		if ev.Path != want.Path || !ev.Time.Equal(want.Time) || ev.Offset != want.Offset || ev.Kind != want.Kind {
+			t.Errorf("EventsBare, all bare: event %d read back as %v %s %d %s, put as %v %s %d %s",
+				i, ev.Time, ev.Kind, ev.Offset, ev.Path, want.Time, want.Kind, want.Offset, want.Path)
+		}
+	}
+	var fpm []*patterns.Event
+	if err := s.EventsOf(patterns.KindFPMError, t0, t0.Add(time.Hour), func(ev *patterns.Event) error {
+		fpm = append(fpm, ev)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var want []*patterns.Event
+	for _, ev := range evs {
+		if ev.Kind == patterns.KindFPMError {
+			want = append(want, ev)
+		}
+	}
+	if !reflect.DeepEqual(fpm, want) {
+		t.Errorf("EventsOf(PHP-FPM): %d events, not the %d put", len(fpm), len(want))
+	}
+}
+
+// A block whose bytes were damaged — an entry's length past the block's
+// end, an entry's form unknown — fails its reader with an error, and
+// hands no event of the damaged entry.
+func TestTempStoreCorruptBlockIsDetected(t *testing.T) {
+	// The first entry's value, and where it is in the block.
+	first := func(block []byte) (at int, v []byte) {
+		entries, _ := decodeEntries(block, nil)
+		v = entries[0].v
+		return cap(block) - cap(v), v
+	}
+	for _, c := range []struct {
+		name   string
+		damage func(block []byte)
+		want   error
+	}{
+		{"length past the block", func(b []byte) {
+			at, v := first(b)
+			at -= len(binary.AppendUvarint(nil, uint64(len(v))))
+			copy(b[at:], binary.AppendUvarint(nil, 1<<40))
+		}, errCorruptBlock},
+		{"unknown form", func(b []byte) {
+			_, v := first(b)
+			d := fieldReader{v: v}
+			d.bytes() // the text
+			d.v[0] = 'z'
+		}, errCorruptEvent},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := OpenTemp()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			_, _, evs := twoStreams()
+			writeAll(t, s, evs[:100])
+			file, err := os.ReadFile(s.blocks.f.Name())
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.damage(file)
+			if _, err := s.blocks.f.WriteAt(file, 0); err != nil {
+				t.Fatal(err)
+			}
+			var read []*patterns.Event
+			err = s.Events(t0, t0.Add(time.Hour), func(ev *patterns.Event) error { read = append(read, ev); return nil })
+			if !errors.Is(err, c.want) {
+				t.Errorf("reading a damaged block: %v, want %v", err, c.want)
+			}
+			for _, ev := range read {
+				if ev.Offset == 0 && ev.Path == evs[0].Path {
+					t.Errorf("the damaged entry was read: %s", eventText(ev))
+				}
+			}
+		})
+	}
+}

@@ -182,3 +182,73 @@ func TestTempStoreCorruptBlockIsDetected(t *testing.T) {
 		})
 	}
 }
+
+// A PHP-FPM line's block body holds its fields as references into its
+// text (formFPMRef), smaller than Badger's value by about its message, and
+// decodes back to the event put — a field that is not of its text (a
+// level spelled otherwise) included; Badger's value keeps formFPM.
+func TestBlockBodyOfFPMRefersToItsText(t *testing.T) {
+	slow := fpmAt("php-fpm.log", t0, 10, 3)
+	slow.Text = `[23-Nov-2026 13:00:00] WARNING: [pool www] child 4003, script '/var/www/x.php' (request: "GET /x.php?a=1") executing too slow (5.012345 sec), logging`
+	slow.FPM.Message = slow.Text[len("[23-Nov-2026 13:00:00] WARNING: [pool www] "):]
+	slow.FPM.Script, slow.FPM.Request, slow.FPM.Duration = "/var/www/x.php", "GET /x.php?a=1", 5.012345
+	other := fpmAt("php-fpm.log", t0, 20, 4)
+	other.FPM.Level = "warning" // not in the text: a copy
+	for _, ev := range []*patterns.Event{fpmAt("php-fpm.log", t0, 0, 2), slow, other} {
+		body, err := appendBlockBody(nil, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		value, _ := encodeEvent(ev)
+		d := fieldReader{v: body}
+		d.bytes()
+		if form := d.byte(); form != formFPMRef {
+			t.Errorf("%q: a block body of form %q", ev.Text, form)
+		}
+		d = fieldReader{v: value}
+		d.bytes()
+		d.bytes()
+		if form := d.byte(); form != formFPM {
+			t.Errorf("%q: Badger's value of form %q", ev.Text, form)
+		}
+		if len(body)+len(ev.FPM.Message) > len(value) {
+			t.Errorf("%q: a block body of %d bytes, Badger's value %d", ev.Text, len(body), len(value))
+		}
+		got, err := decodeEventBare(eventKey(ev), storedValue{b: body, path: ev.Path, inBlock: true}, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, ev) {
+			t.Errorf("decoded as\n%s\nput as\n%s", eventText(got), eventText(ev))
+		}
+	}
+}
+
+// An event of a temporary store that comes before its stream's blocks
+// (a line late across two batches) is written a Badger key, its value
+// Badger's — its path in it, a PHP-FPM line's fields of formFPM — though
+// the Writer encoded it as a block body.
+func TestTempStoreLateEventKeepsBadgersValue(t *testing.T) {
+	s, err := OpenTemp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	late := fpmAt("php-fpm.log", t0, 0, 1)
+	writeAll(t, s, []*patterns.Event{fpmAt("php-fpm.log", t0.Add(time.Second), 100, 2)})
+	writeAll(t, s, []*patterns.Event{late})
+	var values [][]byte
+	if err := s.scan(prefixEvent, t0, t0.Add(time.Hour), nil, func(_, v []byte) error {
+		values = append(values, bytes.Clone(v))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := encodeEvent(late)
+	if len(values) != 1 || !bytes.Equal(values[0], want) {
+		t.Errorf("Badger holds %q, want [%q]", values, want)
+	}
+	if got := eventsIn(t, s, t0, t0.Add(time.Hour)); len(got) != 2 || !reflect.DeepEqual(got[0], late) {
+		t.Errorf("read back %d events, the first\n%s", len(got), eventText(got[0]))
+	}
+}

@@ -116,8 +116,8 @@ func openBlocks(dir string) (*blocks, error) {
 }
 
 // blockEntries are the events a Writer holds for blocks: their keys, and
-// their values or, for those encoded as their block is written
-// (encodeLater), the events.
+// their block bodies (appendBlockBody) or, for those encoded as their
+// block is written (encodeLater), the events.
 type blockEntries struct {
 	keys   [][]byte
 	values [][]byte // nil: evs's, encoded later
@@ -151,19 +151,29 @@ func (b *blockEntries) reset() {
 	b.keys, b.values, b.evs, b.paths = b.keys[:0], b.values[:0], b.evs[:0], b.paths[:0]
 }
 
-// body returns what entry i's block holds of its value, all but its path
-// (appendEventBody), encoding it into s.value when it was left for later.
+// body returns entry i's block body (appendBlockBody), encoding it into
+// s.value when it was left for later.
 func (s *blocks) body(e *blockEntries, i int) ([]byte, error) {
 	if e.values[i] != nil {
-		v, ok := withoutPath(e.values[i], e.paths[i])
-		if !ok {
-			return nil, fmt.Errorf("cannot write an event of %s: its encoding holds another path (a bug of logcause: report it)", e.paths[i])
-		}
-		return v, nil
+		return e.values[i], nil
 	}
 	var err error
-	s.value, err = appendEventBody(s.value[:0], e.evs[i])
+	s.value, err = appendBlockBody(s.value[:0], e.evs[i])
 	return s.value, err
+}
+
+// badgerValue returns entry i's value as Badger keeps it (appendEvent),
+// a value of its own: its event encoded again, from its block body when
+// it was encoded.
+func (e *blockEntries) badgerValue(i int) ([]byte, error) {
+	ev := e.evs[i]
+	if ev == nil {
+		var err error
+		if ev, err = decodeEventBare(e.keys[i], storedValue{b: e.values[i], path: e.paths[i], inBlock: true}, nil, nil); err != nil {
+			return nil, err
+		}
+	}
+	return encodeEvent(ev)
 }
 
 // put writes the entries sorted by key: those past their stream's last
@@ -220,11 +230,7 @@ func (s *blocks) put(e *blockEntries, set func(k, v []byte) error) (commit func(
 		if st != nil && bytes.Compare(e.keys[i], st.high) <= 0 {
 			// A value of its own: set keeps it until the transaction
 			// commits, and s.value is the next entry's.
-			v := e.values[i]
-			var err error
-			if v == nil {
-				v, err = encodeEvent(e.evs[i])
-			}
+			v, err := e.badgerValue(i)
 			if err == nil {
 				err = set(e.keys[i], v)
 			}

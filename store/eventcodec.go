@@ -27,7 +27,9 @@ import (
 // own (formAccessRef, formNginxErrorRef, formFPM, formSlow: the fields in a fixed order,
 // strings as uvarint length and bytes — an access or error line's as
 // references into its text, appendField —, integers as varints, floats as 8
-// bytes; a slow entry's Extra as a count and its pairs in key order). Every
+// bytes; a slow entry's Extra as a count and its pairs in key order; in a
+// temporary store's blocks, a PHP-FPM line's strings as references too,
+// formFPMRef, and no path: blocks.go). Every
 // other event's fields are JSON. (PHP-FPM's log was JSON until an outage's
 // 240,000 lines of it took ~5% of its analysis's CPU in encoding/json:
 // events stored then still decode.)
@@ -56,6 +58,11 @@ const (
 	// an outage.
 	formAccessRef     = 'A'
 	formNginxErrorRef = 'E'
+	// A PHP-FPM line's fields are substrings of its text too, and were
+	// as many bytes as it (formFPM): in a block's entries (blocks.go,
+	// appendBlockBody) they are references into it. Badger's values keep
+	// formFPM.
+	formFPMRef = 'F'
 )
 
 func encodeEvent(ev *patterns.Event) ([]byte, error) {
@@ -79,12 +86,19 @@ func encodedSize(ev *patterns.Event) int {
 
 // appendEvent appends ev's encoding to b.
 func appendEvent(b []byte, ev *patterns.Event) ([]byte, error) {
-	return appendEventBody(appendString(b, ev.Path), ev)
+	return appendBody(appendString(b, ev.Path), ev, false)
 }
 
-// appendEventBody appends ev's encoding but its path to b: a block's
-// entry (blocks.go), whose path is its stream's.
-func appendEventBody(b []byte, ev *patterns.Event) ([]byte, error) {
+// appendBlockBody appends what the entry of a block (blocks.go) holds of
+// ev to b: its encoding but its path, which is its stream's, a PHP-FPM
+// line's fields as references into its text (formFPMRef).
+func appendBlockBody(b []byte, ev *patterns.Event) ([]byte, error) {
+	return appendBody(b, ev, true)
+}
+
+// appendBody appends ev's encoding past its path to b: a block's
+// (appendBlockBody) when block, else Badger's.
+func appendBody(b []byte, ev *patterns.Event, block bool) ([]byte, error) {
 	b = appendString(b, ev.Text)
 	f := eventFields{ev.Access, ev.Error, ev.FPM, ev.FPMSlow, ev.Slow, ev.MySQL, ev.Syslog, ev.Apache, ev.HAProxy}
 	switch {
@@ -92,6 +106,8 @@ func appendEventBody(b []byte, ev *patterns.Event) ([]byte, error) {
 		return appendAccess(append(b, formAccessRef), ev.Access, ev.Text), nil
 	case f == eventFields{Error: ev.Error} && ev.Error != nil:
 		return appendNginxError(append(b, formNginxErrorRef), ev.Error, ev.Text), nil
+	case f == eventFields{FPM: ev.FPM} && ev.FPM != nil && block:
+		return appendFPMRef(append(b, formFPMRef), ev.FPM, ev.Text), nil
 	case f == eventFields{FPM: ev.FPM} && ev.FPM != nil:
 		return appendFPM(append(b, formFPM), ev.FPM), nil
 	case f == eventFields{Slow: ev.Slow} && ev.Slow != nil:
@@ -108,21 +124,11 @@ var errCorruptEvent = errors.New("corrupt event")
 
 // storedValue is an event's value as a reader finds it: Badger's, whose
 // bytes begin with its path (appendEvent), or a block entry's, whose path
-// is its stream's (inBlock; appendEventBody).
+// is its stream's (inBlock; appendBlockBody).
 type storedValue struct {
 	b       []byte
 	path    string // when inBlock
 	inBlock bool
-}
-
-// withoutPath returns v's bytes past its path, which must be path: what
-// appendEventBody wrote of the event appendEvent wrote as v.
-func withoutPath(v []byte, path string) ([]byte, bool) {
-	d := fieldReader{v: v}
-	if p := d.bytes(); d.err != nil || string(p) != path {
-		return nil, false
-	}
-	return d.v, true
 }
 
 // pathAndBody reads the path of v, when its bytes hold it, into d, and
@@ -177,7 +183,7 @@ func decodeEventBare(k []byte, v storedValue, bare func(*patterns.Event) bool, p
 		*path = ev.Path
 	}
 	// The forms whose fields are references into the text need it.
-	refs := form == formSlow || form == formAccessRef || form == formNginxErrorRef
+	refs := form == formSlow || form == formAccessRef || form == formNginxErrorRef || form == formFPMRef
 	if bare == nil || refs {
 		ev.Text = string(text)
 	}
@@ -191,7 +197,9 @@ func decodeEventBare(k []byte, v storedValue, bare func(*patterns.Event) bool, p
 	case formNginxErrorRef:
 		ev.Error = d.nginxError(ev.Text, true)
 	case formFPM:
-		ev.FPM = d.fpm()
+		ev.FPM = d.fpm("", false)
+	case formFPMRef:
+		ev.FPM = d.fpm(ev.Text, true)
 	case formSlow:
 		ev.Slow = d.slow(ev.Text)
 	case formJSON:
@@ -262,7 +270,7 @@ func decodeLent(k []byte, v storedValue, bare func(*patterns.Event) bool, path *
 	if d.err != nil {
 		return nil, errCorruptEvent
 	}
-	if form != formAccessRef && form != formNginxErrorRef && form != formFPM && form != formAccess && form != formNginxError {
+	if form != formAccessRef && form != formNginxErrorRef && form != formFPM && form != formFPMRef && form != formAccess && form != formNginxError {
 		return decodeEventBare(k, v, bare, path)
 	}
 	switch {
@@ -286,8 +294,8 @@ func decodeLent(k []byte, v storedValue, bare func(*patterns.Event) bool, path *
 	case formNginxError, formNginxErrorRef:
 		d.nginxErrorInto(&l.error, t, form == formNginxErrorRef)
 		ev.Error = &l.error
-	case formFPM:
-		d.fpmInto(&l.fpm)
+	case formFPM, formFPMRef:
+		d.fpmInto(&l.fpm, t, form == formFPMRef)
 		ev.FPM = &l.fpm
 	}
 	if d.err != nil || len(d.v) > 0 {
@@ -364,6 +372,17 @@ func appendFPM(b []byte, e *patterns.FPMError) []byte {
 	return binary.BigEndian.AppendUint64(b, math.Float64bits(e.Duration))
 }
 
+// appendFPMRef is appendFPM, the strings as references into text
+// (appendField).
+func appendFPMRef(b []byte, e *patterns.FPMError, text string) []byte {
+	from := 0
+	for _, s := range []string{e.Level, e.Pool, e.Message, e.Script, e.Request} {
+		b, from = appendField(b, s, text, from)
+	}
+	b = binary.AppendVarint(b, int64(e.Child))
+	return binary.BigEndian.AppendUint64(b, math.Float64bits(e.Duration))
+}
+
 func appendSlow(b []byte, q *patterns.SlowQuery, text string) []byte {
 	restart := byte(0)
 	if q.Restart {
@@ -409,7 +428,7 @@ func lastIndex(text, query string) int {
 }
 
 // fieldReader reads what appendString, appendAccess, appendNginxError,
-// appendFPM and appendSlow wrote; the first error sticks.
+// appendFPM, appendFPMRef and appendSlow wrote; the first error sticks.
 type fieldReader struct {
 	v    []byte
 	err  error
@@ -523,17 +542,19 @@ func (d *fieldReader) nginxErrorInto(e *patterns.NginxError, text string, refs b
 	e.Errno = int(d.varint())
 }
 
-func (d *fieldReader) fpm() *patterns.FPMError {
+// fpm reads a PHP-FPM line's fields: references into text (formFPMRef)
+// when refs, else copies (formFPM).
+func (d *fieldReader) fpm(text string, refs bool) *patterns.FPMError {
 	e := new(patterns.FPMError)
-	d.fpmInto(e)
+	d.fpmInto(e, text, refs)
 	return e
 }
 
 // fpmInto is fpm, into e.
-func (d *fieldReader) fpmInto(e *patterns.FPMError) {
+func (d *fieldReader) fpmInto(e *patterns.FPMError, text string, refs bool) {
 	*e = patterns.FPMError{}
 	for _, p := range []*string{&e.Level, &e.Pool, &e.Message, &e.Script, &e.Request} {
-		*p = d.string()
+		*p = d.field(text, refs)
 	}
 	e.Child = int(d.varint())
 	e.Duration = d.float()

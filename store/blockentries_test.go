@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -82,7 +83,29 @@ func TestBlockEntriesTakeTheirStreamsPath(t *testing.T) {
 			}
 		}
 	}
-	same("Events", eventsIn(t, s, t0, t0.Add(time.Hour)))
+	// The keys, rebuilt from what each shares with the one before it in
+	// its block: read a window of the default size and of a few entries
+	// (a window's first entry shares with the window's before).
+	var wantKeys [][]byte
+	for _, ev := range evs {
+		wantKeys = append(wantKeys, eventKey(ev))
+	}
+	slices.SortFunc(wantKeys, bytes.Compare)
+	for _, window := range []int{cursorWindow, 97} {
+		s.blocks.window = window
+		var keys [][]byte
+		if err := s.scanEvents(t0, t0.Add(time.Hour), allKinds, nil, func(k []byte, _ storedValue) error {
+			keys = append(keys, bytes.Clone(k))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(keys, wantKeys) {
+			t.Errorf("window %d: the keys read back are not those put:\n%x\nwant\n%x", window, keys, wantKeys)
+		}
+		same(fmt.Sprintf("Events, window %d", window), eventsIn(t, s, t0, t0.Add(time.Hour)))
+	}
+	s.blocks.window = cursorWindow
 	var whole, bare []*patterns.Event
 	if err := s.EventsBare(t0, t0.Add(time.Hour), func(*patterns.Event) bool { return false }, func(ev *patterns.Event) error {
 		whole = append(whole, ev)
@@ -127,31 +150,39 @@ func TestBlockEntriesTakeTheirStreamsPath(t *testing.T) {
 }
 
 // A block whose bytes were damaged — an entry's length past the block's
-// end, an entry's form unknown — fails its reader with an error, and
-// hands no event of the damaged entry.
+// end, a key said to share bytes with none before it or more bytes than
+// a key has, an entry's form unknown — fails its reader with an error,
+// and hands no event of the damaged entry.
 func TestTempStoreCorruptBlockIsDetected(t *testing.T) {
 	// The first entry's value, and where it is in the block.
 	first := func(block []byte) (at int, v []byte) {
-		entries, _ := decodeEntries(block, nil)
+		var prev [eventKeyLen]byte
+		entries, _ := decodeEntries(block, &prev, true, nil)
 		v = entries[0].v
 		return cap(block) - cap(v), v
 	}
 	for _, c := range []struct {
-		name   string
-		damage func(block []byte)
-		want   error
+		name    string
+		damage  func(block []byte) // the file's first block, a.log's
+		damaged int                // the event damaged, of twoStreams's
+		want    error
 	}{
 		{"length past the block", func(b []byte) {
 			at, v := first(b)
 			at -= len(binary.AppendUvarint(nil, uint64(len(v))))
 			copy(b[at:], binary.AppendUvarint(nil, 1<<40))
-		}, errCorruptBlock},
+		}, 0, errCorruptBlock},
+		{"a block's first key shared", func(b []byte) { b[0] = 13 }, 0, errCorruptBlock},
+		{"a key sharing more than a key", func(b []byte) {
+			at, v := first(b)
+			b[at+len(v)] = eventKeyLen + 1 // the second entry's
+		}, 2, errCorruptBlock},
 		{"unknown form", func(b []byte) {
 			_, v := first(b)
 			d := fieldReader{v: v}
 			d.bytes() // the text
 			d.v[0] = 'z'
-		}, errCorruptEvent},
+		}, 0, errCorruptEvent},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s, err := OpenTemp()
@@ -175,7 +206,7 @@ func TestTempStoreCorruptBlockIsDetected(t *testing.T) {
 				t.Errorf("reading a damaged block: %v, want %v", err, c.want)
 			}
 			for _, ev := range read {
-				if ev.Offset == 0 && ev.Path == evs[0].Path {
+				if bad := evs[c.damaged]; ev.Offset == bad.Offset && ev.Path == bad.Path {
 					t.Errorf("the damaged entry was read: %s", eventText(ev))
 				}
 			}

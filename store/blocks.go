@@ -28,7 +28,12 @@ import (
 // event, as it always did: blocks are only ever written to a store that
 // the process that wrote it reads, and removes.
 //
-//	block: entries, each: event key (eventKeyLen) | uvarint len(body) | body
+//	block: entries, each: shared (1) | key[shared:] | uvarint len(body) | body
+//
+// shared is how many of the entry's key's first bytes are the key's before
+// it in the block (0 for the block's first): a stream's keys in order
+// mostly share their prefix, day, instant (many to a second), kind and
+// the high bytes of their offset, ~20 bytes of the 30 of an outage's keys.
 //
 // A block's entries are events as any other, in key order: their keys are
 // those eventKey gives, their bodies the values encodeEvent gives but for
@@ -257,9 +262,10 @@ func (s *blocks) put(e *blockEntries, set func(k, v []byte) error) (commit func(
 	buf := s.buf[:0]
 	for _, path := range order {
 		start := -1
+		var prev []byte // the key before, in the block
 		for _, i := range byPath[path] {
 			if start < 0 || len(buf)-start >= blockBytes {
-				start = len(buf)
+				start, prev = len(buf), nil
 				refs = append(refs, written{path: path})
 				copy(refs[len(refs)-1].ref.first[:], e.keys[i])
 			}
@@ -267,7 +273,13 @@ func (s *blocks) put(e *blockEntries, set func(k, v []byte) error) (commit func(
 			if err != nil {
 				return nil, err
 			}
-			buf = appendBytes(append(buf, e.keys[i]...), v)
+			k := e.keys[i]
+			shared := 0
+			for shared < len(prev) && prev[shared] == k[shared] {
+				shared++
+			}
+			buf = appendBytes(append(append(buf, byte(shared)), k[shared:]...), v)
+			prev = k
 			r := &refs[len(refs)-1].ref
 			copy(r.last[:], e.keys[i])
 			r.off, r.n = int64(start), len(buf)-start
@@ -316,34 +328,36 @@ func appendBytes(b, v []byte) []byte {
 
 var errCorruptBlock = errors.New("corrupt block of events in the temporary store (run the analysis again)")
 
-// blockEntry is one entry of a decoded block: slices of the block's value.
-type blockEntry struct{ k, v []byte }
-
-// decodeBlock appends the entries of block to out; they refer to block.
-func decodeBlock(block []byte, out []blockEntry) ([]blockEntry, error) {
-	out, used := decodeEntries(block, out)
-	if used < len(block) {
-		return out, errCorruptBlock
-	}
-	return out, nil
+// blockEntry is one entry of a decoded block: its key, and its body, a
+// slice of the block's bytes.
+type blockEntry struct {
+	k [eventKeyLen]byte
+	v []byte
 }
 
-// decodeEntries appends the whole entries at the start of part (a block,
-// or a window of one) to out, and returns how many bytes they take; the
-// rest is an entry cut by the window's end (or a corrupt one).
-func decodeEntries(part []byte, out []blockEntry) ([]blockEntry, int) {
+// decodeEntries appends the whole entries at the start of part to out,
+// and returns how many bytes they take; the rest is an entry cut by the
+// window's end (or a corrupt one). part is a block, or a window of one:
+// from the block's start when first, else past the entry whose key is
+// *prev. *prev is set to the key of the last entry appended.
+func decodeEntries(part []byte, prev *[eventKeyLen]byte, first bool, out []blockEntry) ([]blockEntry, int) {
 	used := 0
 	for used < len(part) {
 		rest := part[used:]
-		if len(rest) < eventKeyLen {
+		shared := int(rest[0])
+		// A block's first entry shares nothing: it has no key before.
+		if shared > eventKeyLen || first && shared > 0 || len(rest) < 1+eventKeyLen-shared {
 			break
 		}
-		d := &fieldReader{v: rest[eventKeyLen:]}
+		d := &fieldReader{v: rest[1+eventKeyLen-shared:]}
 		v := d.bytes()
 		if d.err != nil {
 			break
 		}
-		out = append(out, blockEntry{rest[:eventKeyLen:eventKeyLen], v})
+		e := blockEntry{k: *prev, v: v}
+		copy(e.k[shared:], rest[1:])
+		out = append(out, e)
+		*prev, first = e.k, false
 		used = len(part) - len(d.v)
 	}
 	return out, used
@@ -376,9 +390,10 @@ type cursor struct {
 	refs    []blockRef // the blocks still to read
 	end     []byte
 	kinds   kindSet
-	block   *blockRef // the block being read; nil: none
-	at      int       // its bytes read so far
-	buf     []byte    // a window of it (blocks.window)
+	block   *blockRef         // the block being read; nil: none
+	at      int               // its bytes read so far
+	buf     []byte            // a window of it (blocks.window)
+	prev    [eventKeyLen]byte // the key of its entry before the window
 	entries []blockEntry
 	i       int
 	put, ts uint64 // of the block read
@@ -449,7 +464,7 @@ func (c *cursor) window() error {
 			return err
 		}
 		var used int
-		c.entries, used = decodeEntries(c.buf, c.entries[:0])
+		c.entries, used = decodeEntries(c.buf, &c.prev, c.at == 0, c.entries[:0])
 		switch {
 		case used > 0:
 			c.at += used
@@ -465,7 +480,7 @@ func (c *cursor) valid() bool {
 	return c.err == nil && c.i < len(c.entries) && bytes.Compare(c.entries[c.i].k[:timeKeyLen], c.end) < 0
 }
 
-func (c *cursor) key() []byte { return c.entries[c.i].k }
+func (c *cursor) key() []byte { return c.entries[c.i].k[:] }
 
 func (c *cursor) value() storedValue {
 	return storedValue{b: c.entries[c.i].v, path: c.path, inBlock: true}

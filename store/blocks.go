@@ -346,19 +346,21 @@ func decodeEntries(part []byte, prev *[eventKeyLen]byte, first bool, out []block
 		rest := part[used:]
 		shared := int(rest[0])
 		// A block's first entry shares nothing: it has no key before.
-		if shared > eventKeyLen || first && shared > 0 || len(rest) < 1+eventKeyLen-shared {
+		if shared > eventKeyLen || first && shared > 0 {
 			break
 		}
-		d := &fieldReader{v: rest[1+eventKeyLen-shared:]}
-		v := d.bytes()
-		if d.err != nil {
+		at := 1 + eventKeyLen - shared // the body's length
+		if at > len(rest) {
 			break
 		}
-		e := blockEntry{k: *prev, v: v}
-		copy(e.k[shared:], rest[1:])
-		out = append(out, e)
-		*prev, first = e.k, false
-		used = len(part) - len(d.v)
+		n, w := binary.Uvarint(rest[at:])
+		if w <= 0 || n > uint64(len(rest)-at-w) {
+			break
+		}
+		copy(prev[shared:], rest[1:at])
+		out = append(out, blockEntry{k: *prev, v: rest[at+w : at+w+int(n)]})
+		first = false
+		used += at + w + int(n)
 	}
 	return out, used
 }

@@ -181,8 +181,9 @@ const blockShare = 4
 // arenaBytes is the size of the allocations Preparer encodes into.
 const arenaBytes = 64 << 10
 
-// take keeps ev, encoded as v, under key k; v is nil for an event
-// encoded when its block is written (encodeLater).
+// take keeps ev, encoded as v (a temporary store's: its block body,
+// appendBlockBody), under key k; v is nil for an event encoded when its
+// block is written (encodeLater).
 func (w *Writer) take(ev *patterns.Event, k, v []byte) {
 	if ev.Kind == patterns.KindMySQLSlow && ev.Slow != nil && !ev.Slow.Restart {
 		w.addSlow(ev, k)

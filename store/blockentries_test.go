@@ -283,3 +283,42 @@ func TestTempStoreLateEventKeepsBadgersValue(t *testing.T) {
 		t.Errorf("read back %d events, the first\n%s", len(got), eventText(got[0]))
 	}
 }
+
+// FuzzDecodeEntries: damaged block bytes decode or stop cleanly, never
+// panic nor hand an entry past them; what decodes, decoded again alone,
+// is the same entries, the whole of it used.
+func FuzzDecodeEntries(f *testing.F) {
+	s, err := OpenTemp()
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer s.Close()
+	_, _, evs := twoStreams()
+	w := s.NewWriter()
+	for _, ev := range evs[:40] {
+		if err := w.Event(ev); err != nil {
+			f.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Fatal(err)
+	}
+	block, err := os.ReadFile(s.blocks.f.Name())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(block, true)
+	f.Add(block[len(block)/2:], false)
+	f.Fuzz(func(t *testing.T, part []byte, first bool) {
+		var prev [eventKeyLen]byte
+		entries, used := decodeEntries(part, &prev, first, nil)
+		if used < 0 || used > len(part) {
+			t.Fatalf("%d bytes used of %d", used, len(part))
+		}
+		var again [eventKeyLen]byte
+		back, all := decodeEntries(part[:used], &again, first, nil)
+		if all != used || !reflect.DeepEqual(back, entries) || again != prev {
+			t.Fatalf("decoded again: %d entries of %d bytes, not %d of %d", len(back), all, len(entries), used)
+		}
+	})
+}

@@ -27,7 +27,9 @@ import (
 // own (formAccessRef, formNginxErrorRef, formFPM, formSlow: the fields in a fixed order,
 // strings as uvarint length and bytes — an access or error line's as
 // references into its text, appendField —, integers as varints, floats as 8
-// bytes; a slow entry's Extra as a count and its pairs in key order). Every
+// bytes; a slow entry's Extra as a count and its pairs in key order; in a
+// temporary store's blocks, a PHP-FPM line's strings as references too,
+// formFPMRef, and no path: blocks.go). Every
 // other event's fields are JSON. (PHP-FPM's log was JSON until an outage's
 // 240,000 lines of it took ~5% of its analysis's CPU in encoding/json:
 // events stored then still decode.)
@@ -56,6 +58,11 @@ const (
 	// an outage.
 	formAccessRef     = 'A'
 	formNginxErrorRef = 'E'
+	// A PHP-FPM line's fields are substrings of its text too, and were
+	// as many bytes as it (formFPM): in a block's entries (blocks.go,
+	// appendBlockBody) they are references into it. Badger's values keep
+	// formFPM.
+	formFPMRef = 'F'
 )
 
 func encodeEvent(ev *patterns.Event) ([]byte, error) {
@@ -79,7 +86,19 @@ func encodedSize(ev *patterns.Event) int {
 
 // appendEvent appends ev's encoding to b.
 func appendEvent(b []byte, ev *patterns.Event) ([]byte, error) {
-	b = appendString(b, ev.Path)
+	return appendBody(appendString(b, ev.Path), ev, false)
+}
+
+// appendBlockBody appends what the entry of a block (blocks.go) holds of
+// ev to b: its encoding but its path, which is its stream's, a PHP-FPM
+// line's fields as references into its text (formFPMRef).
+func appendBlockBody(b []byte, ev *patterns.Event) ([]byte, error) {
+	return appendBody(b, ev, true)
+}
+
+// appendBody appends ev's encoding past its path to b: a block's
+// (appendBlockBody) when block, else Badger's.
+func appendBody(b []byte, ev *patterns.Event, block bool) ([]byte, error) {
 	b = appendString(b, ev.Text)
 	f := eventFields{ev.Access, ev.Error, ev.FPM, ev.FPMSlow, ev.Slow, ev.MySQL, ev.Syslog, ev.Apache, ev.HAProxy}
 	switch {
@@ -87,6 +106,8 @@ func appendEvent(b []byte, ev *patterns.Event) ([]byte, error) {
 		return appendAccess(append(b, formAccessRef), ev.Access, ev.Text), nil
 	case f == eventFields{Error: ev.Error} && ev.Error != nil:
 		return appendNginxError(append(b, formNginxErrorRef), ev.Error, ev.Text), nil
+	case f == eventFields{FPM: ev.FPM} && ev.FPM != nil && block:
+		return appendFPMRef(append(b, formFPMRef), ev.FPM, ev.Text), nil
 	case f == eventFields{FPM: ev.FPM} && ev.FPM != nil:
 		return appendFPM(append(b, formFPM), ev.FPM), nil
 	case f == eventFields{Slow: ev.Slow} && ev.Slow != nil:
@@ -101,17 +122,37 @@ func appendEvent(b []byte, ev *patterns.Event) ([]byte, error) {
 
 var errCorruptEvent = errors.New("corrupt event")
 
-// decodeEvent decodes the event stored under k with value v. It does not
-// keep k or v.
+// storedValue is an event's value as a reader finds it: Badger's, whose
+// bytes begin with its path (appendEvent), or a block entry's, whose path
+// is its stream's (inBlock; appendBlockBody).
+type storedValue struct {
+	b       []byte
+	path    string // when inBlock
+	inBlock bool
+}
+
+// pathAndBody reads the path of v, when its bytes hold it, into d, and
+// returns it; d is left at the text.
+func (v storedValue) pathAndBody(d *fieldReader) (p []byte) {
+	d.v = v.b
+	if !v.inBlock {
+		p = d.bytes()
+	}
+	return p
+}
+
+// decodeEvent decodes the event stored under k with value v (Badger's).
+// It does not keep k or v.
 func decodeEvent(k, v []byte) (*patterns.Event, error) {
-	return decodeEventBare(k, v, nil, nil)
+	return decodeEventBare(k, storedValue{b: v}, nil, nil)
 }
 
 // decodeEventBare is decodeEvent, but an event that bare accepts (it sees
 // the event's fields, not its text) comes without its text: a copy of the
 // line its reader does not need. The path is *path when it is the same
-// (the events of a scan come from a few files), and *path is set to it.
-func decodeEventBare(k, v []byte, bare func(*patterns.Event) bool, path *string) (*patterns.Event, error) {
+// (the events of a scan come from a few files), and *path is set to it; a
+// block entry's is its stream's.
+func decodeEventBare(k []byte, v storedValue, bare func(*patterns.Event) bool, path *string) (*patterns.Event, error) {
 	if len(k) != eventKeyLen {
 		return nil, errCorruptEvent
 	}
@@ -120,13 +161,19 @@ func decodeEventBare(k, v []byte, bare func(*patterns.Event) bool, path *string)
 		Kind:   patterns.Kind(k[timeKeyLen]),
 		Offset: int64(binary.BigEndian.Uint64(k[timeKeyLen+1:])),
 	}
-	d := &fieldReader{v: v}
-	p, text := d.bytes(), d.bytes()
+	d := &fieldReader{}
+	p := v.pathAndBody(d)
+	text := d.bytes()
 	form := d.byte()
 	if d.err != nil {
 		return nil, errCorruptEvent
 	}
 	switch {
+	case v.inBlock:
+		ev.Path = v.path
+		if path != nil {
+			*path = v.path
+		}
 	case path == nil:
 		ev.Path = string(p)
 	case *path == string(p):
@@ -136,7 +183,7 @@ func decodeEventBare(k, v []byte, bare func(*patterns.Event) bool, path *string)
 		*path = ev.Path
 	}
 	// The forms whose fields are references into the text need it.
-	refs := form == formSlow || form == formAccessRef || form == formNginxErrorRef
+	refs := form == formSlow || form == formAccessRef || form == formNginxErrorRef || form == formFPMRef
 	if bare == nil || refs {
 		ev.Text = string(text)
 	}
@@ -150,7 +197,9 @@ func decodeEventBare(k, v []byte, bare func(*patterns.Event) bool, path *string)
 	case formNginxErrorRef:
 		ev.Error = d.nginxError(ev.Text, true)
 	case formFPM:
-		ev.FPM = d.fpm()
+		ev.FPM = d.fpm("", false)
+	case formFPMRef:
+		ev.FPM = d.fpm(ev.Text, true)
 	case formSlow:
 		ev.Slow = d.slow(ev.Text)
 	case formJSON:
@@ -210,20 +259,24 @@ func (l *lent) pathOf(p []byte) string {
 // analysis reads ~925,000 such events of which it keeps a few fields
 // each: their copies, and a new Event, Access or NginxError for each, were
 // a third of its reading back. Any other event is decodeEventBare's.
-func decodeLent(k, v []byte, bare func(*patterns.Event) bool, path *string, l *lent) (*patterns.Event, error) {
+func decodeLent(k []byte, v storedValue, bare func(*patterns.Event) bool, path *string, l *lent) (*patterns.Event, error) {
 	if len(k) != eventKeyLen {
 		return nil, errCorruptEvent
 	}
-	d := &fieldReader{v: v, lend: true}
-	p, text := d.bytes(), d.bytes()
+	d := &fieldReader{lend: true}
+	p := v.pathAndBody(d)
+	text := d.bytes()
 	form := d.byte()
 	if d.err != nil {
 		return nil, errCorruptEvent
 	}
-	if form != formAccessRef && form != formNginxErrorRef && form != formFPM && form != formAccess && form != formNginxError {
+	if form != formAccessRef && form != formNginxErrorRef && form != formFPM && form != formFPMRef && form != formAccess && form != formNginxError {
 		return decodeEventBare(k, v, bare, path)
 	}
-	if *path != string(p) {
+	switch {
+	case v.inBlock:
+		*path = v.path
+	case *path != string(p):
 		*path = l.pathOf(p)
 	}
 	ev := &l.ev
@@ -241,8 +294,8 @@ func decodeLent(k, v []byte, bare func(*patterns.Event) bool, path *string, l *l
 	case formNginxError, formNginxErrorRef:
 		d.nginxErrorInto(&l.error, t, form == formNginxErrorRef)
 		ev.Error = &l.error
-	case formFPM:
-		d.fpmInto(&l.fpm)
+	case formFPM, formFPMRef:
+		d.fpmInto(&l.fpm, t, form == formFPMRef)
 		ev.FPM = &l.fpm
 	}
 	if d.err != nil || len(d.v) > 0 {
@@ -319,6 +372,17 @@ func appendFPM(b []byte, e *patterns.FPMError) []byte {
 	return binary.BigEndian.AppendUint64(b, math.Float64bits(e.Duration))
 }
 
+// appendFPMRef is appendFPM, the strings as references into text
+// (appendField).
+func appendFPMRef(b []byte, e *patterns.FPMError, text string) []byte {
+	from := 0
+	for _, s := range []string{e.Level, e.Pool, e.Message, e.Script, e.Request} {
+		b, from = appendField(b, s, text, from)
+	}
+	b = binary.AppendVarint(b, int64(e.Child))
+	return binary.BigEndian.AppendUint64(b, math.Float64bits(e.Duration))
+}
+
 func appendSlow(b []byte, q *patterns.SlowQuery, text string) []byte {
 	restart := byte(0)
 	if q.Restart {
@@ -364,7 +428,7 @@ func lastIndex(text, query string) int {
 }
 
 // fieldReader reads what appendString, appendAccess, appendNginxError,
-// appendFPM and appendSlow wrote; the first error sticks.
+// appendFPM, appendFPMRef and appendSlow wrote; the first error sticks.
 type fieldReader struct {
 	v    []byte
 	err  error
@@ -478,17 +542,19 @@ func (d *fieldReader) nginxErrorInto(e *patterns.NginxError, text string, refs b
 	e.Errno = int(d.varint())
 }
 
-func (d *fieldReader) fpm() *patterns.FPMError {
+// fpm reads a PHP-FPM line's fields: references into text (formFPMRef)
+// when refs, else copies (formFPM).
+func (d *fieldReader) fpm(text string, refs bool) *patterns.FPMError {
 	e := new(patterns.FPMError)
-	d.fpmInto(e)
+	d.fpmInto(e, text, refs)
 	return e
 }
 
 // fpmInto is fpm, into e.
-func (d *fieldReader) fpmInto(e *patterns.FPMError) {
+func (d *fieldReader) fpmInto(e *patterns.FPMError, text string, refs bool) {
 	*e = patterns.FPMError{}
 	for _, p := range []*string{&e.Level, &e.Pool, &e.Message, &e.Script, &e.Request} {
-		*p = d.string()
+		*p = d.field(text, refs)
 	}
 	e.Child = int(d.varint())
 	e.Duration = d.float()

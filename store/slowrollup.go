@@ -240,8 +240,8 @@ func (s *Store) SlowEntry(ref []byte) (*patterns.Event, error) {
 		at := keyTime(ref)
 		err = s.scanEvents(at, at.Add(time.Nanosecond), kindsOf(patterns.Kind(ref[timeKeyLen])),
 			func(k []byte) bool { return bytes.Equal(k, ref) },
-			func(k, v []byte) (err error) {
-				ev, err = decodeEvent(k, v)
+			func(k []byte, v storedValue) (err error) {
+				ev, err = decodeEventBare(k, v, nil, nil)
 				return err
 			})
 		if err == nil && ev == nil {

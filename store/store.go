@@ -340,8 +340,8 @@ func (s *Store) eachSecond(from, to time.Time, fn func(timeline.Second) error) e
 // Events calls fn for each stored event with a time in [from, to), in time
 // order. The event passed to fn is fresh: fn may keep it.
 func (s *Store) Events(from, to time.Time, fn func(*patterns.Event) error) error {
-	return s.scanEvents(from, to, allKinds, nil, func(k, v []byte) error {
-		ev, err := decodeEvent(k, v)
+	return s.scanEvents(from, to, allKinds, nil, func(k []byte, v storedValue) error {
+		ev, err := decodeEventBare(k, v, nil, nil)
 		if err != nil {
 			return fmt.Errorf("cannot decode a stored event: %w (the store may be from another version of logcause: remove it and ingest again)", err)
 		}
@@ -363,7 +363,7 @@ func (s *Store) EventsBare(from, to time.Time, bare func(*patterns.Event) bool, 
 		path string
 		l    lent
 	)
-	return s.scanEvents(from, to, allKinds, nil, func(k, v []byte) error {
+	return s.scanEvents(from, to, allKinds, nil, func(k []byte, v storedValue) error {
 		ev, err := decodeLent(k, v, bare, &path, &l)
 		if err != nil {
 			return fmt.Errorf("cannot decode a stored event: %w (the store may be from another version of logcause: remove it and ingest again)", err)
@@ -376,8 +376,8 @@ func (s *Store) EventsBare(from, to time.Time, bare func(*patterns.Event) bool, 
 // in time order; the others are skipped by their key, not decoded.
 func (s *Store) EventsOf(kind patterns.Kind, from, to time.Time, fn func(*patterns.Event) error) error {
 	ofKind := func(k []byte) bool { return len(k) > timeKeyLen && patterns.Kind(k[timeKeyLen]) == kind }
-	return s.scanEvents(from, to, kindsOf(kind), ofKind, func(k, v []byte) error {
-		ev, err := decodeEvent(k, v)
+	return s.scanEvents(from, to, kindsOf(kind), ofKind, func(k []byte, v storedValue) error {
+		ev, err := decodeEventBare(k, v, nil, nil)
 		if err != nil {
 			return fmt.Errorf("cannot decode a stored event: %w (the store may be from another version of logcause: remove it and ingest again)", err)
 		}

@@ -155,7 +155,7 @@ func (w *Writer) Preparer() func([]*patterns.Event) (take func() error) {
 		var arena, k, v []byte
 		var err error
 		for _, ev := range evs {
-			if arena, k, v, err = encodeInto(arena, arenaBytes, ev, byPath, encodeLater(ev, blocks)); err != nil {
+			if arena, k, v, err = encodeInto(arena, arenaBytes, ev, byPath, blocks, encodeLater(ev, blocks)); err != nil {
 				break
 			}
 			keys, values = append(keys, k), append(values, v)
@@ -181,8 +181,9 @@ const blockShare = 4
 // arenaBytes is the size of the allocations Preparer encodes into.
 const arenaBytes = 64 << 10
 
-// take keeps ev, encoded as v, under key k; v is nil for an event
-// encoded when its block is written (encodeLater).
+// take keeps ev, encoded as v (a temporary store's: its block body,
+// appendBlockBody), under key k; v is nil for an event encoded when its
+// block is written (encodeLater).
 func (w *Writer) take(ev *patterns.Event, k, v []byte) {
 	if ev.Kind == patterns.KindMySQLSlow && ev.Slow != nil && !ev.Slow.Restart {
 		w.addSlow(ev, k)
@@ -223,16 +224,17 @@ func (w *Writer) appendEncoded(ev *patterns.Event) (k, v []byte, err error) {
 			w.chunks = append(w.chunks, w.buf)
 		}
 	}
-	w.buf, k, v, err = encodeInto(w.buf, encodeChunk, ev, w.byPath, false)
+	w.buf, k, v, err = encodeInto(w.buf, encodeChunk, ev, w.byPath, w.s.blocks != nil, false)
 	return k, v, err
 }
 
 // encodeInto appends ev's key (appendKeyOf), and its value but for
-// keyOnly, to buf, or to a new buffer of at least chunk bytes when they
+// keyOnly — a temporary store's block body (appendBlockBody) when
+// blocks —, to buf, or to a new buffer of at least chunk bytes when they
 // may not fit what is left of buf: what was cut from buf before keeps its
 // bytes. It returns the buffer to append to next, and the key and value,
 // each with no room to grow into the other.
-func encodeInto(buf []byte, chunk int, ev *patterns.Event, byPath, keyOnly bool) (next, k, v []byte, err error) {
+func encodeInto(buf []byte, chunk int, ev *patterns.Event, byPath, blocks, keyOnly bool) (next, k, v []byte, err error) {
 	need := eventKeyLen
 	if !keyOnly {
 		need += encodedSize(ev)
@@ -246,7 +248,12 @@ func encodeInto(buf []byte, chunk int, ev *patterns.Event, byPath, keyOnly bool)
 	if keyOnly {
 		return b, b[start:mid:mid], nil, nil
 	}
-	if b, err = appendEvent(b, ev); err != nil {
+	if blocks {
+		b, err = appendBlockBody(b, ev)
+	} else {
+		b, err = appendEvent(b, ev)
+	}
+	if err != nil {
 		return buf, nil, nil, err
 	}
 	return b, b[start:mid:mid], b[mid:len(b):len(b)], nil

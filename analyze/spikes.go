@@ -261,28 +261,40 @@ const (
 )
 
 // eachSecond calls fn for each second r holds in [from, to), in time
-// order, reading them an hour at a time: at most an hour's seconds are
+// order, reading them an hour at a time: at most three hours' seconds are
 // held at once, whatever the range. After a read that found none, the
 // next reads twice as far, up to a day, until one finds some: a range
 // that holds a stamp decades off is read in tens of thousands of reads,
 // not millions.
 func eachSecond(r Reader, from, to time.Time, fn func(timeline.Second)) error {
-	step := secondsRead
-	for at := from; at.Before(to); {
-		next := timeline.Earlier(at.Add(step), to)
-		secs, err := r.Seconds(at, next)
-		if err != nil {
-			return err
+	// The hours are read on a goroutine of their own while fn takes the
+	// hour before: the store's decoding and fn's counting overlap, on two
+	// cores, at the end of a batch analysis that waits for both. At most
+	// three hours are held: fn's, one handed, one being read.
+	hours := make(chan []timeline.Second, 1)
+	var err error // the reading's, set before hours is closed
+	go func() {
+		defer close(hours)
+		step := secondsRead
+		for at := from; at.Before(to); {
+			next := timeline.Earlier(at.Add(step), to)
+			var secs []timeline.Second
+			if secs, err = r.Seconds(at, next); err != nil {
+				return
+			}
+			if len(secs) == 0 {
+				step = min(2*step, emptyRead)
+			} else {
+				step = secondsRead
+				hours <- secs
+			}
+			at = next
 		}
+	}()
+	for secs := range hours { // until the goroutine has ended
 		for _, s := range secs {
 			fn(s)
 		}
-		if len(secs) == 0 {
-			step = min(2*step, emptyRead)
-		} else {
-			step = secondsRead
-		}
-		at = next
 	}
-	return nil
+	return err
 }

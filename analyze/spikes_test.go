@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -204,20 +205,43 @@ func TestEachSecondReadsARangeAnHourAtATime(t *testing.T) {
 	}
 }
 
+// eachSecond returns the store's error when an hour cannot be read,
+// having handed the seconds of the hours before it, and none after.
+func TestEachSecondStopsAtAReadError(t *testing.T) {
+	var secs []timeline.Second
+	for i := range 5 * 3600 {
+		secs = append(secs, timeline.Second{Time: at(i), Status: timeline.Counts{{Code: 200, Count: 1}}})
+	}
+	broken := errors.New("the store's disk is gone")
+	r := &countingReader{secs: secs, failAt: 3, err: broken}
+	var got []timeline.Second
+	err := eachSecond(r, at(0), at(len(secs)), func(s timeline.Second) { got = append(got, s) })
+	if !errors.Is(err, broken) {
+		t.Fatalf("error = %v, want the store's", err)
+	}
+	if !reflect.DeepEqual(got, secs[:2*3600]) || r.reads != 3 {
+		t.Errorf("%d seconds handed in %d reads; want the two hours before the failing read, and no read after it", len(got), r.reads)
+	}
+}
+
 type countingReader struct {
 	*fake       // the rest of Reader, not read
 	secs        []timeline.Second
 	reads, most int
+	failAt      int   // the read that fails with err; 0: none
+	err         error // of that read
 }
 
 func (r *countingReader) Seconds(from, to time.Time) ([]timeline.Second, error) {
+	if r.reads++; r.reads == r.failAt {
+		return nil, r.err
+	}
 	var out []timeline.Second
 	for _, s := range r.secs {
 		if !s.Time.Before(from) && s.Time.Before(to) {
 			out = append(out, s)
 		}
 	}
-	r.reads++
 	r.most = max(r.most, len(out))
 	return out, nil
 }

@@ -3,8 +3,11 @@ package pipeline
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"time"
+
+	"github.com/cespare/xxhash/v2"
 )
 
 // sighting is one request seen in a log: who asked (empty when the log does
@@ -21,7 +24,7 @@ type sighting struct {
 // about a failed request is written within seconds of the access log's line
 // for it. See offsetVotes.
 //
-// A request is known by a 64-bit hash of its client and request line (FNV-1a:
+// A request is known by a 64-bit hash of its client and request line (xxhash:
 // two of a million requests share one with a chance of ~1 in 30 million,
 // and would only add a vote), and most are seen once: its first instant is
 // kept in the map, the others, when there are, in more. The maps hold no
@@ -83,23 +86,16 @@ func (x *requestIndex) times(m map[uint64]instants, k uint64) []instant {
 	return []instant{{t.sec, t.nsec}}
 }
 
-// FNV-1a, 64 bits.
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
-)
-
-// hashOf returns the FNV-1a hash of the strings, each followed by a zero
-// byte (so that "ab"+"c" and "a"+"bc" differ).
-func hashOf(parts ...string) uint64 {
-	h := uint64(fnvOffset)
-	for _, p := range parts {
-		for i := 0; i < len(p); i++ {
-			h = (h ^ uint64(p[i])) * fnvPrime
-		}
-		h *= fnvPrime // ^ 0
-	}
-	return h
+// keys returns the keys of a sighting's request, and of its client and
+// request: the xxhash of the request line, and that mixed with the
+// client's. (FNV-1a of each, a byte at a time and the request line twice,
+// was two thirds of Add's time.)
+func keys(s sighting) (request, client uint64) {
+	request = xxhash.Sum64String(s.Request)
+	c := xxhash.Sum64String(s.Client)
+	// A multiply and a rotation of the client's, so that a client and
+	// request swapped, or equal, give no key of their own twice.
+	return request, request ^ bits.RotateLeft64(c*0x9e3779b97f4a7c15, 31)
 }
 
 // instant is an instant as the index keeps it: 16 bytes without a pointer
@@ -158,8 +154,9 @@ func (x *requestIndex) Add(s sighting) bool {
 		x.dropped[at.hour()] = true
 		return false
 	}
-	x.add(x.byClient, hashOf(s.Client, s.Request), at)
-	x.add(x.byRequest, hashOf(s.Request), at)
+	request, client := keys(s)
+	x.add(x.byClient, client, at)
+	x.add(x.byRequest, request, at)
 	return true
 }
 
@@ -195,9 +192,10 @@ func (x *requestIndex) Votes(assumed int) *offsetVotes {
 // wrong offset (requestIndex).
 func (v *offsetVotes) Observe(s sighting) {
 	stamp := instantOf(s.Time)
-	times := v.x.times(v.x.byRequest, hashOf(s.Request))
+	request, client := keys(s)
+	times := v.x.times(v.x.byRequest, request)
 	if s.Client != "" {
-		times = v.x.times(v.x.byClient, hashOf(s.Client, s.Request))
+		times = v.x.times(v.x.byClient, client)
 	}
 	if !v.covered(instant{stamp.sec - int64(v.assumed), stamp.nsec}, times) {
 		return

@@ -99,6 +99,52 @@ func BenchmarkParseFPMError(b *testing.B) {
 	})
 }
 
+// outageErrorLines are 64 records of the outage benchmark's error.log (every
+// 5611th line: upstream time-outs, resets, refused and missing sockets, open()
+// of missing files; with and without referrer), ~355 bytes each.
+func outageErrorLines(b *testing.B) [][]byte {
+	return physicalLines(readCorpus(b, "testdata/outage-error.log"))
+}
+
+// outageFPMLines are 65 records of the outage benchmark's php-fpm.log (every
+// 3781st line: children started and exited, slow and timed-out scripts).
+func outageFPMLines(b *testing.B) [][]byte {
+	return physicalLines(readCorpus(b, "testdata/outage-php-fpm.log"))
+}
+
+// BenchmarkParseNginxErrorOutage is the Event parser over the error records
+// of an outage, the lines that a batch run over such logs reads by the
+// hundred thousand.
+func BenchmarkParseNginxErrorOutage(b *testing.B) {
+	p, _ := NewParser(KindNginxError, time.UTC)
+	var ev Event
+	benchLines(b, outageErrorLines(b), func(l []byte) {
+		if err := p.Parse(l, &ev); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+// BenchmarkParseNginxErrorOutageSpans is the scanner alone over the same lines.
+func BenchmarkParseNginxErrorOutageSpans(b *testing.B) {
+	var s nginxErrorSpans
+	benchLines(b, outageErrorLines(b), func(l []byte) {
+		if err := parseNginxError(l, time.UTC, &s); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+func BenchmarkParseFPMErrorOutage(b *testing.B) {
+	p, _ := NewParser(KindFPMError, time.UTC)
+	var ev Event
+	benchLines(b, outageFPMLines(b), func(l []byte) {
+		if err := p.Parse(l, &ev); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
 func BenchmarkDetect(b *testing.B) {
 	sample := shopLines(b)[:64]
 	b.ReportAllocs()

@@ -33,6 +33,17 @@ import (
 // maxContextTries bounds the ", client: " candidates tried per record.
 const maxContextTries = 16
 
+// Keys of the context's fields. Constants, so that comparing a []byte with
+// one (string(b[:len(k)]) == k) compiles to a few loads, not a call.
+const (
+	keyServer     = ", server: "
+	keyRequest    = `, request: "`
+	keySubrequest = `, subrequest: "`
+	keyUpstream   = `, upstream: "`
+	keyHost       = `, host: "`
+	keyReferrer   = `, referrer: "`
+)
+
 // Field names of the context, in the order nginx writes them.
 const (
 	ctxRequest = iota
@@ -45,14 +56,14 @@ const (
 
 var (
 	sepClient = []byte(", client: ")
-	sepServer = []byte(", server: ")
+	sepServer = []byte(keyServer)
 	sepWhile  = []byte(" while ")
 	ctxKeys   = [numCtxKeys][]byte{
-		ctxRequest:    []byte(`, request: "`),
-		ctxSubrequest: []byte(`, subrequest: "`),
-		ctxUpstream:   []byte(`, upstream: "`),
-		ctxHost:       []byte(`, host: "`),
-		ctxReferrer:   []byte(`, referrer: "`),
+		ctxRequest:    []byte(keyRequest),
+		ctxSubrequest: []byte(keySubrequest),
+		ctxUpstream:   []byte(keyUpstream),
+		ctxHost:       []byte(keyHost),
+		ctxReferrer:   []byte(keyReferrer),
 	}
 )
 
@@ -166,9 +177,40 @@ func parseNginxError(rec []byte, loc *time.Location, e *nginxErrorSpans) error {
 	}
 	e.client, e.server = span{}, span{}
 	e.ctx = [numCtxKeys]span{}
+	msgEnd := len(rec)
+	if x := bytes.Index(rec[ls:], sepClient); x >= 0 {
+		msgEnd = findContext(rec, ls+x, e)
+	}
+
+	// ... while ACTION
+	e.action = span{msgEnd, msgEnd}
+	if w := lastWhile(rec, ls, msgEnd); w >= 0 {
+		e.action = span{w + len(sepWhile), msgEnd}
+		msgEnd = w
+	}
+	e.msg = span{b0, msgEnd}
+	e.errno = lastErrno(rec[ls:msgEnd])
+	return nil
+}
+
+// findContext finds the context of rec, whose first ", client: " is at
+// rec[first:], reads it into e and returns where it starts (len(rec) when
+// there is none): the rightmost of the last maxContextTries ", client: "
+// candidates that reads as a context up to the end of rec.
+//
+// Most records have one candidate, so the first is tried first: when it
+// reads as a context, a candidate to its right could only lie inside one of
+// the quoted values it read (the client and server values hold no comma, and
+// a ", client: " holds no quote), so when none of them holds ", client: "
+// the first is the answer without a scan of the whole context. Else every
+// candidate is collected and tried from the right.
+func findContext(rec []byte, first int, e *nginxErrorSpans) int {
+	if parseContext(rec, first, e) && !clientInValues(rec, e) {
+		return first
+	}
 	var cand [maxContextTries]int // the rightmost ", client: " positions, a ring
 	nc := 0
-	for i := ls; ; {
+	for i := first; ; {
 		x := bytes.Index(rec[i:], sepClient)
 		if x < 0 {
 			break
@@ -177,45 +219,70 @@ func parseNginxError(rec []byte, loc *time.Location, e *nginxErrorSpans) error {
 		nc++
 		i += x + len(sepClient)
 	}
-	msgEnd := len(rec)
 	for try := 0; try < min(nc, maxContextTries); try++ {
 		c := cand[(nc-1-try)%maxContextTries]
-		if parseContext(rec, c, e) {
-			msgEnd = c
-			break
-		}
 		e.client, e.server = span{}, span{}
 		e.ctx = [numCtxKeys]span{}
-	}
-
-	// ... while ACTION
-	e.action = span{msgEnd, msgEnd}
-	if w := lastIndex(rec[ls:msgEnd], sepWhile); w >= 0 {
-		a0 := ls + w + len(sepWhile)
-		if isAction(rec[a0:msgEnd]) {
-			e.action = span{a0, msgEnd}
-			msgEnd = ls + w
+		if parseContext(rec, c, e) {
+			return c
 		}
 	}
-	e.msg = span{b0, msgEnd}
-	e.errno = lastErrno(rec[ls:msgEnd])
-	return nil
+	e.client, e.server = span{}, span{}
+	e.ctx = [numCtxKeys]span{}
+	return len(rec)
 }
 
-// isAction reports whether b reads as an nginx log action such as
-// "reading response header from upstream".
-func isAction(b []byte) bool {
-	if len(b) == 0 || len(b) > 128 {
-		return false
-	}
-	for _, c := range b {
-		switch {
-		case c|0x20-'a' < 26, isDigit(c), c == ' ', c == '_', c == '-', c == '.', c == '/':
-		default:
-			return false
+// clientInValues reports whether a quoted value of e holds ", client: ".
+func clientInValues(rec []byte, e *nginxErrorSpans) bool {
+	for _, v := range e.ctx {
+		// Values seldom hold a comma; IndexByte skips them faster than Index.
+		if v.j-v.i >= len(sepClient) && bytes.IndexByte(rec[v.i:v.j], ',') >= 0 && bytes.Index(rec[v.i:v.j], sepClient) >= 0 {
+			return true
 		}
 	}
-	return true
+	return false
+}
+
+// maxAction is the longest action.
+const maxAction = 128
+
+// lastWhile returns the index of the " while " that opens the action at the
+// end of rec[lo:hi], or -1. It is the last " while " of rec[lo:hi] when the
+// text after it is an action: 1 to maxAction action bytes (isActionByte).
+// " while " is made of action bytes too, so the search runs backward over
+// the action bytes that end rec[lo:hi], at most maxAction plus the length of
+// " while " of them: if there is an action, its " while " is in that stretch
+// and is the first one met; if the search stops before one, the last
+// " while " is followed by a byte that is no action byte or by more than
+// maxAction bytes, and there is no action.
+func lastWhile(rec []byte, lo, hi int) int {
+	for q := hi - 1; q >= max(lo, hi-maxAction-len(sepWhile)); q-- {
+		c := rec[q]
+		if !isActionByte(c) {
+			break
+		}
+		if c == ' ' && hi-q >= len(sepWhile) && string(rec[q:q+len(sepWhile)]) == " while " {
+			if hi-q == len(sepWhile) {
+				return -1 // nothing after the last " while "
+			}
+			return q
+		}
+	}
+	return -1
+}
+
+// isActionByte reports whether c may be part of an action: a letter, a
+// digit, a space or one of "_-./".
+func isActionByte(c byte) bool {
+	const (
+		below64 = 1<<' ' | 1<<'-' | 1<<'.' | 1<<'/' | 0x3ff<<'0'
+		above64 = 0x3ffffff<<('A'-64) | 0x3ffffff<<('a'-64) | 1<<('_'-64)
+	)
+	set := uint64(below64)
+	if c >= 64 {
+		set = above64
+	}
+	return c < 128 && set>>(c&63)&1 != 0
 }
 
 // lastErrno returns the number of the last "(NNN: " in b, or 0.
@@ -268,7 +335,7 @@ func parseContext(rec []byte, c int, e *nginxErrorSpans) bool {
 	if j == n {
 		return true
 	}
-	if !bytes.HasPrefix(rec[j:], sepServer) {
+	if rest := rec[j:]; len(rest) < len(keyServer) || string(rest[:len(keyServer)]) != keyServer {
 		return bytes.HasPrefix(sepServer, rec[j:]) // cut inside ", server: "
 	}
 
@@ -287,20 +354,9 @@ func parseContext(rec []byte, c int, e *nginxErrorSpans) bool {
 	next := 0
 	for j < n {
 		rest := rec[j:]
-		key := -1
-		for k := next; k < numCtxKeys; k++ {
-			if bytes.HasPrefix(rest, ctxKeys[k]) {
-				key = k
-				break
-			}
-		}
-		if key < 0 {
-			for k := next; k < numCtxKeys; k++ {
-				if len(rest) < len(ctxKeys[k]) && bytes.HasPrefix(ctxKeys[k], rest) {
-					return true // cut inside a field name
-				}
-			}
-			return false
+		key := keyAt(rest)
+		if key < next {
+			return cutInKey(rest, next) // cut inside a field name, or not a context
 		}
 		v0 := j + len(ctxKeys[key])
 		v1 := closingQuote(rec, v0, key+1)
@@ -309,6 +365,47 @@ func parseContext(rec []byte, c int, e *nginxErrorSpans) bool {
 		next = key + 1
 	}
 	return true
+}
+
+// keyAt returns the field whose key (`, request: "`…) rest starts with, or
+// -1. No key is a prefix of another, so there is at most one.
+func keyAt(rest []byte) int {
+	if len(rest) < len(keyHost) || rest[0] != ',' || rest[1] != ' ' {
+		return -1
+	}
+	switch rest[2] {
+	case 'r':
+		if len(rest) >= len(keyRequest) && string(rest[:len(keyRequest)]) == keyRequest {
+			return ctxRequest
+		}
+		if len(rest) >= len(keyReferrer) && string(rest[:len(keyReferrer)]) == keyReferrer {
+			return ctxReferrer
+		}
+	case 's':
+		if len(rest) >= len(keySubrequest) && string(rest[:len(keySubrequest)]) == keySubrequest {
+			return ctxSubrequest
+		}
+	case 'u':
+		if len(rest) >= len(keyUpstream) && string(rest[:len(keyUpstream)]) == keyUpstream {
+			return ctxUpstream
+		}
+	case 'h':
+		if string(rest[:len(keyHost)]) == keyHost {
+			return ctxHost
+		}
+	}
+	return -1
+}
+
+// cutInKey reports whether rest is the start of the key of a field whose
+// index is at least next, cut short by the end of the record.
+func cutInKey(rest []byte, next int) bool {
+	for k := next; k < numCtxKeys; k++ {
+		if len(rest) < len(ctxKeys[k]) && bytes.HasPrefix(ctxKeys[k], rest) {
+			return true
+		}
+	}
+	return false
 }
 
 // closingQuote returns the index of the quote that closes the value starting
@@ -327,10 +424,8 @@ func closingQuote(rec []byte, v0, next int) int {
 			return q
 		}
 		rest := rec[q+1:]
-		for k := next; k < numCtxKeys; k++ {
-			if bytes.HasPrefix(rest, ctxKeys[k]) || (len(rest) < len(ctxKeys[k]) && bytes.HasPrefix(ctxKeys[k], rest)) {
-				return q
-			}
+		if rest[0] == ',' && (keyAt(rest) >= next || cutInKey(rest, next)) {
+			return q
 		}
 		q++
 	}

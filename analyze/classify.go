@@ -149,6 +149,12 @@ func classifyPHPDatabase(m string) signal {
 		}
 		return sigNone
 	}
+	return phpDatabaseAny(m)
+}
+
+// phpDatabaseAny is classifyPHPDatabase looking for every error code and
+// phrase, whatever the message.
+func phpDatabaseAny(m string) signal {
 	switch {
 	case strings.Contains(m, "[1040]") || strings.Contains(m, "Too many connections"):
 		return sigTooManyConns

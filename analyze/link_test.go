@@ -78,7 +78,17 @@ func randomLinkInput(rng *rand.Rand, conns, span int, noConn float64, cut int) l
 func (in linkInput) run(t *testing.T, gateway int64) *[numLinkSets]int {
 	t.Helper()
 	var l linker
+	in.feed(t, &l, func(linkEvent) bool { return true })
+	return l.done(gateway)
+}
+
+// feed gives l the events of in, up to the first that want refuses.
+func (in linkInput) feed(t *testing.T, l *linker, want func(linkEvent) bool) {
+	t.Helper()
 	for _, ev := range in.events {
+		if !want(ev) {
+			return
+		}
 		var err error
 		if ev.access != nil {
 			err = l.request(ev.at, *ev.access)
@@ -89,7 +99,6 @@ func (in linkInput) run(t *testing.T, gateway int64) *[numLinkSets]int {
 			t.Fatal(err)
 		}
 	}
-	return l.done(gateway)
 }
 
 // split returns the access lines, and the error lines to FastCGI (or the
@@ -368,20 +377,7 @@ func TestLinkerIndexesConnectionsLate(t *testing.T) {
 		}
 		in.check(t, seed, int64(rng.IntN(200)), horizonLink)
 		var l linker // as check's, up to the first access line naming a connection
-		for _, ev := range in.events {
-			if ev.access != nil && ev.access.conn > 0 {
-				break
-			}
-			var err error
-			if ev.access != nil {
-				err = l.request(ev.at, *ev.access)
-			} else {
-				err = l.line(ev.at, ev.sig, ev.line)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
+		in.feed(t, &l, func(ev linkEvent) bool { return ev.access == nil || ev.access.conn == 0 })
 		listed := 0
 		for _, sec := range l.sets[linkFPMResets].ring {
 			listed += len(sec.conns)

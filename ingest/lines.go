@@ -23,6 +23,22 @@ type Chunk struct {
 	Off     int64 // the offset of Data[0] in the (decompressed) file
 	long    bool  // Data is one line, cut and counted by the reader
 	maxLine int
+	release func() // of Data lent by an archive's read-ahead; nil: Data is dst's
+}
+
+// Lent reports whether Data is the reader's own, lent until Release, and
+// not the buffer given to Lines.
+func (c *Chunk) Lent() bool { return c.release != nil }
+
+// Release gives back Data when it was lent (an archive's decompressed
+// block, read ahead, is not filled again until every chunk of it is
+// released); Data must not be used after. It does nothing the second
+// time, or for a chunk not lent.
+func (c *Chunk) Release() {
+	if c.release != nil {
+		c.release()
+		c.release = nil
+	}
 }
 
 // Long reports whether c is one line longer than the reader's buffer,
@@ -105,9 +121,11 @@ func (r *Reader) Chunked() bool {
 // or more, and returns them as a Chunk for its Frame. A line that is not
 // whole in the reader's buffer is read whole (dst may grow past size); a
 // line longer than the buffer comes in a chunk of its own (Long), cut to
-// MaxLine as Records cuts it. At the file's end it returns the last lines
-// with io.EOF; after a read error, the whole lines before it with the
-// error. Position is just after the chunk returned.
+// MaxLine as Records cuts it. Of an archive, most chunks are lent: their
+// Data is the decompressed block itself, until Release. At the file's end
+// it returns the last lines with io.EOF; after a read error, the whole
+// lines before it with the error. Position is just after the chunk
+// returned.
 //
 // The Stats of a Reader read with Lines count the bytes read and the lines
 // of long chunks; Frame counts the lines of the others. Lines and Records
@@ -138,7 +156,19 @@ func (r *Reader) Lines(dst []byte, size int) (Chunk, error) {
 			return done(r.pending)
 		}
 	}
+	ahead, _ := r.lines.(*aheadReader)
 	for len(c.Data) < size {
+		if ahead != nil && len(c.Data) == 0 && len(ahead.cur) > 0 {
+			// An archive's whole lines are lent from the block they
+			// were decompressed into, not copied.
+			p := ahead.cur[:min(len(ahead.cur), size)]
+			if i := bytes.LastIndexByte(p, '\n'); i >= 0 {
+				c.Data, c.release = ahead.lend(i + 1)
+				r.count(c.Data)
+				r.tail.advance(c.Data)
+				return done(nil)
+			}
+		}
 		if n := r.lines.Buffered(); n > 0 {
 			p, _ := r.lines.Peek(n)
 			p = p[:min(len(p), size-len(c.Data))]
@@ -161,8 +191,8 @@ func (r *Reader) Lines(dst []byte, size int) (Chunk, error) {
 		case err == nil || err == io.EOF && len(line) > 0:
 			c.Data = append(c.Data, line...)
 			r.tail.advance(line)
-			if err != nil {
-				return done(err)
+			if err != nil || ahead != nil {
+				return done(err) // an archive's next lines are lent
 			}
 		case err == bufio.ErrBufferFull:
 			before, end := *r.tail.now(), c.Off+int64(len(c.Data))

@@ -61,10 +61,13 @@ func byLines(t testing.TB, path string, limits Limits, sample, size int, from *P
 	)
 	for {
 		c, err := r.Lines(buf[:0], size)
-		buf = c.Data
+		if !c.Lent() {
+			buf = c.Data
+		}
 		framed.Add(c.Frame(func(start, end int, off int64) {
 			f.recs = append(f.recs, rec{string(c.Data[start:end]), off})
 		}))
+		c.Release()
 		f.ends = append(f.ends, r.Position())
 		f.long = append(f.long, c.Long())
 		if err != nil {
@@ -260,6 +263,91 @@ func TestLinesOfAnArchiveCutInALongLine(t *testing.T) {
 			t.Fatalf("%d records and error %v; want those before the long line, then an error", len(got.recs), got.err)
 		}
 		sameFraming(t, p, data, DefaultLimits, 10, size)
+	}
+}
+
+// TestLinesLentStayUntilReleased: an archive's chunks are lent from the
+// blocks the read-ahead decompressed them into; however many are held
+// (here up to 40 chunks of 16 KiB, ten of its 256 KiB blocks), none is
+// overwritten before its release, and each block is filled again after.
+func TestLinesLentStayUntilReleased(t *testing.T) {
+	data := linesOfAllKinds(60000, 300, 9)
+	p := write(t, "access.log.gz", gz(t, data))
+	r, err := Open(p, DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var (
+		held []Chunk
+		lent int
+		read int64
+	)
+	check := func(c *Chunk) {
+		if !bytes.Equal(c.Data, data[c.Off:c.Off+int64(len(c.Data))]) {
+			t.Fatalf("chunk at %d changed before its release", c.Off)
+		}
+		c.Release()
+	}
+	for {
+		c, err := r.Lines(nil, 16<<10)
+		if c.Lent() {
+			lent++
+		}
+		if c.Off != read {
+			t.Fatalf("chunk at %d, want %d", c.Off, read)
+		}
+		read += int64(len(c.Data))
+		if held = append(held, c); len(held) > 40 {
+			check(&held[0])
+			held = held[1:]
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range held {
+		check(&held[i])
+	}
+	if read != int64(len(data)) || lent < len(data)/(32<<10) {
+		t.Errorf("%d bytes read in chunks, %d of them lent; want %d bytes, most chunks lent", read, lent, len(data))
+	}
+}
+
+// TestLentBlockWaitsForItsRelease: the block a chunk was lent from keeps
+// a reference for it once the reader has left it, and none after the
+// chunk's release (the read-ahead fills it again only then).
+func TestLentBlockWaitsForItsRelease(t *testing.T) {
+	p := write(t, "access.log.gz", gz(t, linesOfAllKinds(30000, 0, 10)))
+	r, err := Open(p, DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var c Chunk
+	for i := 0; !c.Lent(); i++ { // the first line, the block's first, is copied
+		if c, err = r.Lines(nil, 16<<10); err != nil || i == 2 {
+			t.Fatalf("chunk %d: lent %v, error %v; want one of the first two lent", i, c.Lent(), err)
+		}
+	}
+	b := r.ahead.buf
+	for r.ahead.buf == b {
+		next, err := r.Lines(nil, 16<<10)
+		next.Release()
+		if err != nil {
+			t.Fatalf("the file ended in its first block: %v", err)
+		}
+	}
+	if n := b.refs.Load(); n != 1 {
+		t.Fatalf("the first block, left by the reader, has %d references; want 1, its lent chunk's", n)
+	}
+	c.Release()
+	c.Release() // a second time: nothing
+	if n := b.refs.Load(); n != 0 {
+		t.Fatalf("the first block has %d references after its chunk's release; want 0", n)
 	}
 }
 

@@ -255,7 +255,7 @@ func (r *Reader) readAhead(src io.Reader) *aheadReader {
 	a := &aheadReader{
 		ctx:  r.ctx,
 		full: make(chan aheadChunk, aheadBuffers),
-		free: make(chan []byte, aheadBuffers),
+		free: make(chan *aheadBuf, aheadBuffers),
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
 	}
@@ -267,19 +267,28 @@ func (r *Reader) readAhead(src io.Reader) *aheadReader {
 // aheadChunk is one block of decompressed bytes, and the error that ended
 // the stream after them, if it ended.
 type aheadChunk struct {
-	b   []byte
+	buf *aheadBuf
+	b   []byte // buf's bytes filled
 	err error
+}
+
+// aheadBuf is a block's buffer. It goes back to the goroutine once
+// nothing refers to it: not the reader (while it is the current block),
+// nor a chunk of its lines lent by Lines (see lend).
+type aheadBuf struct {
+	b    []byte
+	refs atomic.Int32
 }
 
 // aheadReader is the caller's end of readAhead.
 type aheadReader struct {
 	ctx   context.Context // once done, no further block is taken
 	full  chan aheadChunk // blocks decompressed, in order
-	free  chan []byte     // blocks read, to be filled again
+	free  chan *aheadBuf  // blocks read, to be filled again
 	stop  chan struct{}   // closed by Close
 	done  chan struct{}   // closed when the goroutine ends
 	cur   []byte          // unread part of the current block
-	buf   []byte          // the current block, to be recycled
+	buf   *aheadBuf       // the current block, to be recycled
 	err   error           // the stream's end, once the current block is read
 	carry []byte          // a line that spans blocks, gathered
 	once  sync.Once       // closes stop
@@ -292,9 +301,9 @@ type aheadReader struct {
 func (a *aheadReader) run(src io.Reader) {
 	defer close(a.done)
 	for {
-		var buf []byte
+		var buf *aheadBuf
 		if a.made < min(aheadBuffers, int(a.taken.Load())+2) {
-			buf = make([]byte, aheadBlock)
+			buf = &aheadBuf{b: make([]byte, aheadBlock)}
 			a.made++
 		} else {
 			select {
@@ -304,9 +313,9 @@ func (a *aheadReader) run(src io.Reader) {
 			}
 		}
 		n, err, empty := 0, error(nil), 0
-		for n < len(buf) && err == nil {
+		for n < len(buf.b) && err == nil {
 			var m int
-			m, err = src.Read(buf[n:])
+			m, err = src.Read(buf.b[n:])
 			n += m
 			if m == 0 && err == nil {
 				if empty++; empty == 100 {
@@ -315,7 +324,7 @@ func (a *aheadReader) run(src io.Reader) {
 			}
 		}
 		select {
-		case a.full <- aheadChunk{buf[:n], err}:
+		case a.full <- aheadChunk{buf, buf.b[:n], err}:
 		case <-a.stop:
 			return
 		}
@@ -337,17 +346,37 @@ func (a *aheadReader) next() error {
 		return err
 	}
 	if a.buf != nil {
-		a.free <- a.buf[:cap(a.buf)] // never blocks: free has room for every block made
+		a.drop(a.buf)
 		a.buf = nil
 	}
 	select {
 	case c := <-a.full:
-		a.buf, a.cur, a.err = c.b, c.b, c.err
+		a.buf, a.cur, a.err = c.buf, c.b, c.err
+		a.buf.refs.Store(1) // the reader's
 		a.taken.Add(1)
 		return nil
 	case <-a.stop:
 		return os.ErrClosed
 	}
+}
+
+// drop lets go of a reference to b, recycling b after the last.
+func (a *aheadReader) drop(b *aheadBuf) {
+	if b.refs.Add(-1) == 0 {
+		a.free <- b // never blocks: free has room for every block made
+	}
+}
+
+// lend takes the next n unread bytes of the current block, as Discard
+// does, and returns them with the function that gives them back: until it
+// is called, the block is not filled again. A chunk lent is one copy less
+// of the decompressed lines (Lines).
+func (a *aheadReader) lend(n int) ([]byte, func()) {
+	p := a.cur[:n:n]
+	a.cur = a.cur[n:]
+	b := a.buf
+	b.refs.Add(1)
+	return p, func() { a.drop(b) }
 }
 
 // ReadSlice returns the next line, delimiter included, as

@@ -17,7 +17,8 @@ import (
 
 // An access log is read in parallel: one goroutine (the reader:
 // decompression, positions) copies its whole lines into blocks of
-// blockBytes in bulk (ingest.Reader.Lines); workers frame each block's
+// blockBytes in bulk, or lends an archive's decompressed lines until the
+// block is applied (ingest.Reader.Lines); workers frame each block's
 // lines into records (ingest.Chunk.Frame: line ends, blank lines, limits,
 // counts), parse them and count each block's requests by second, status
 // and upstream; the load's goroutine takes the blocks in
@@ -56,6 +57,10 @@ type block struct {
 	// of their framing by the worker.
 	chunk  ingest.Chunk
 	framed ingest.Stats
+	// own is the block's buffer, data's but when data is lent (lent: an
+	// archive's decompressed lines, given back once the block is applied).
+	own  []byte
+	lent bool
 
 	unparsed int64
 	samples  []string
@@ -156,9 +161,13 @@ func readBlocks(ctx context.Context, r *ingest.Reader, f File, step *Step, worke
 		}
 		if chunked {
 			for {
-				c, err := r.Lines(b.data, blockBytes)
+				c, err := r.Lines(b.own[:0], blockBytes)
+				if b.lent = c.Lent(); !b.lent {
+					b.own = c.Data // grown, maybe
+				}
 				b.data, b.chunk = c.Data, c
 				if (len(c.Data) > 0 || c.Long()) && !send() {
+					b.chunk.Release() // not sent: b is not recycled
 					return
 				}
 				if err != nil {
@@ -221,7 +230,8 @@ func readBlocks(ctx context.Context, r *ingest.Reader, f File, step *Step, worke
 				close(quit)
 			}
 		}
-		clear(b.kept) // the events are the sink's now: the free block does not hold them
+		b.chunk.Release() // its lines lent, when they are: not used once it is applied
+		clear(b.kept)     // the events are the sink's now: the free block does not hold them
 		clear(b.events)
 		select {
 		case free <- b:
@@ -238,14 +248,19 @@ func readBlocks(ctx context.Context, r *ingest.Reader, f File, step *Step, worke
 func newBlock(free chan *block) *block {
 	select {
 	case b := <-free:
-		*b = block{data: b.data[:0], recs: b.recs[:0], done: make(chan struct{}), offsets: b.offsets, requests: b.requests, kept: b.kept[:0],
+		own := b.own
+		if !b.lent {
+			own = b.data // grown, maybe
+		}
+		*b = block{data: own[:0], own: own, recs: b.recs[:0], done: make(chan struct{}), offsets: b.offsets, requests: b.requests, kept: b.kept[:0],
 			ups: b.ups[:0], upIndex: b.upIndex, events: b.events[:0]}
 		clear(b.offsets)
 		clear(b.requests)
 		clear(b.upIndex)
 		return b
 	default:
-		return &block{data: make([]byte, 0, blockBytes+(16<<10)), done: make(chan struct{}), offsets: map[int]int64{}, requests: map[request]int64{}, upIndex: map[string]int32{}}
+		own := make([]byte, 0, blockBytes+(16<<10))
+		return &block{data: own, own: own, done: make(chan struct{}), offsets: map[int]int64{}, requests: map[request]int64{}, upIndex: map[string]int32{}}
 	}
 }
 

@@ -60,23 +60,18 @@ func (c Chunk) Frame(fn func(start, end int, off int64)) Stats {
 		return st
 	}
 	for at := 0; at < len(c.Data); {
-		end := len(c.Data)
-		next := end
+		next := len(c.Data)
 		if i := bytes.IndexByte(c.Data[at:], '\n'); i >= 0 {
-			end = at + i
-			next = end + 1
+			next = at + i + 1
 		}
+		line, cut := lineOf(c.Data[at:next], c.maxLine)
 		st.Lines++
-		if end > at && c.Data[end-1] == '\r' {
-			end--
-		}
-		if end-at > c.maxLine {
-			end = at + c.maxLine
+		if cut {
 			st.CutLines++
 		}
-		if !blank(c.Data[at:end]) {
+		if !blank(line) {
 			st.Records++
-			fn(at, end, c.Off+int64(at))
+			fn(at, at+len(line), c.Off+int64(at))
 		}
 		at = next
 	}
@@ -148,7 +143,7 @@ func (r *Reader) Lines(dst []byte, size int) (Chunk, error) {
 		for _, h := range r.head {
 			c.Data = append(c.Data, h.raw...)
 			r.stats.Lines--
-			if len(h.b) < len(bytes.TrimSuffix(bytes.TrimSuffix(h.raw, []byte{'\n'}), []byte{'\r'})) {
+			if _, cut := lineOf(h.raw, r.limits.MaxLine); cut {
 				r.stats.CutLines--
 			}
 		}

@@ -535,14 +535,23 @@ func (r *Reader) finishLine(line []byte, err error) ([]byte, error) {
 	if len(line) == 0 && err == io.EOF {
 		return nil, io.EOF
 	}
-	line = bytes.TrimSuffix(line, []byte{'\n'})
-	line = bytes.TrimSuffix(line, []byte{'\r'})
+	line, cut := lineOf(line, r.limits.MaxLine)
 	r.stats.Lines++
-	if len(line) > r.limits.MaxLine {
-		line = line[:r.limits.MaxLine]
+	if cut {
 		r.stats.CutLines++
 	}
 	return line, nil
+}
+
+// lineOf is a physical line without its line end ("\n", then one "\r"),
+// cut to maxLine bytes; cut says whether it was.
+func lineOf(raw []byte, maxLine int) (line []byte, cut bool) {
+	line = bytes.TrimSuffix(raw, []byte{'\n'})
+	line = bytes.TrimSuffix(line, []byte{'\r'})
+	if len(line) > maxLine {
+		return line[:maxLine], true
+	}
+	return line, false
 }
 
 func (r *Reader) readErr(err error) error {
@@ -615,7 +624,7 @@ func (r *Reader) Records(startsRecord func(line []byte) bool, fn func(rec []byte
 		}
 		lineOff := pos
 		pos += n
-		if len(bytes.TrimSpace(line)) == 0 {
+		if blank(line) {
 			continue
 		}
 		if !have || startsRecord(line) {

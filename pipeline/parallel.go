@@ -162,10 +162,7 @@ func readBlocks(ctx context.Context, r *ingest.Reader, f File, step *Step, worke
 		if chunked {
 			for {
 				c, err := r.Lines(b.own[:0], blockBytes)
-				if b.lent = c.Lent(); !b.lent {
-					b.own = c.Data // grown, maybe
-				}
-				b.data, b.chunk = c.Data, c
+				b.data, b.chunk, b.lent = c.Data, c, c.Lent()
 				if (len(c.Data) > 0 || c.Long()) && !send() {
 					b.chunk.Release() // not sent: b is not recycled
 					return
@@ -250,7 +247,7 @@ func newBlock(free chan *block) *block {
 	case b := <-free:
 		own := b.own
 		if !b.lent {
-			own = b.data // grown, maybe
+			own = b.data // the block's buffer, grown maybe
 		}
 		*b = block{data: own[:0], own: own, recs: b.recs[:0], done: make(chan struct{}), offsets: b.offsets, requests: b.requests, kept: b.kept[:0],
 			ups: b.ups[:0], upIndex: b.upIndex, events: b.events[:0]}

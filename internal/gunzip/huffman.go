@@ -13,16 +13,29 @@ import "math/bits"
 //	bit   12     invalid: no symbol has this code, or the symbol is reserved
 //	bit   13     subtable pointer
 //	bit   14     end of block
-//	bits 16..30  the value: a literal byte, a length's or a distance's base,
-//	             a subtable's first index
+//	bits 16..30  the value: a length's or a distance's base, a subtable's
+//	             first index
+//	bit   31     literal: the bits above mean something else (below)
+//
+// A literal's entry may hold two literals, when the root's bits hold both
+// codes: an access log's text is coded with many literal codes of 4 or 5
+// bits, and half its literals follow another literal. Such an entry:
+//
+//	bits  0..7   total bits: both codes (one literal: its code)
+//	bits  8..15  the first literal
+//	bits 16..23  the second literal (one literal: unused)
+//	bits 24..27  bits of the first literal's code alone
+//	bit   28     two literals
 //	bit   31     literal
 //
 // One lookup gives all a symbol needs: the fast loop reads no other table.
+// A literal's entry is tested first: its bits 8..23 are not flags.
 const (
 	fInvalid uint32 = 1 << 12
 	fSub     uint32 = 1 << 13
 	fEOB     uint32 = 1 << 14
 	fLiteral uint32 = 1 << 31
+	fPair    uint32 = 1 << 28
 	fExcept         = fInvalid | fSub | fEOB
 
 	litRoot    = 11
@@ -62,7 +75,7 @@ func entryFor(kind tableKind, sym int, n uint32) uint32 {
 	case kindLitLen:
 		switch {
 		case sym < 256:
-			return fLiteral | uint32(sym)<<16 | n<<8 | n
+			return fLiteral | n<<24 | uint32(sym)<<8 | n
 		case sym == 256:
 			return fEOB | n<<8 | n
 		case sym < 286:
@@ -182,5 +195,29 @@ func buildTable(table []uint32, lengths []uint8, root uint, kind tableKind) bool
 			table[subStart+j] = e
 		}
 	}
+	if kind == kindLitLen {
+		pairLiterals(table[:rootSize], root)
+	}
 	return true
+}
+
+// pairLiterals turns each root entry of a literal into an entry of two
+// literals where the root's bits hold the next literal's code too. The
+// entry at i>>n decodes the bits after a first code of n bits; its
+// literal's code is known when it takes no more than the root-n bits that
+// i holds (the index's higher bits are zeros, not the stream's). Going
+// down, every entry read is still one of a single literal: i>>n ≤ i.
+func pairLiterals(root []uint32, bits uint) {
+	for i := len(root) - 1; i >= 0; i-- {
+		e := root[i]
+		if e&fLiteral == 0 {
+			continue
+		}
+		n := e & 15
+		next := root[i>>n]
+		if next&fLiteral == 0 || n+next&15 > uint32(bits) {
+			continue
+		}
+		root[i] = e + next&15 | fPair | (next>>8&0xff)<<16
+	}
 }

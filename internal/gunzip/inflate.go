@@ -266,20 +266,20 @@ func (r *Reader) fast() (bool, error) {
 		if int32(e) < 0 {
 			bits >>= e & 63
 			nb -= uint(e)
-			r.outByte(op, byte(e>>16))
-			op++
+			r.outStore16(op, uint16(e>>8))
+			op += 1 + int(e>>28&1)
 			e = r.lit[bits&(1<<litRoot-1)]
 			if int32(e) < 0 {
 				bits >>= e & 63
 				nb -= uint(e)
-				r.outByte(op, byte(e>>16))
-				op++
+				r.outStore16(op, uint16(e>>8))
+				op += 1 + int(e>>28&1)
 				e = r.lit[bits&(1<<litRoot-1)]
 				if int32(e) < 0 {
 					bits >>= e & 63
 					nb -= uint(e)
-					r.outByte(op, byte(e>>16))
-					op++
+					r.outStore16(op, uint16(e>>8))
+					op += 1 + int(e>>28&1)
 					bits |= r.inLoad(ip) << (nb & 63)
 					ip += int((63 - nb&63) >> 3)
 					nb |= 56
@@ -295,10 +295,10 @@ func (r *Reader) fast() (bool, error) {
 		if e&fExcept != 0 {
 			if e&fSub != 0 {
 				e = r.lit[(e>>16+uint32(bits>>litRoot)&(1<<(e&15)-1))&(litTableSize-1)]
-				if int32(e) < 0 {
+				if int32(e) < 0 { // a subtable's literal: one
 					bits >>= e & 63
 					nb -= uint(e)
-					r.outByte(op, byte(e>>16))
+					r.outByte(op, byte(e>>8))
 					op++
 					bits |= r.inLoad(ip) << (nb & 63)
 					ip += int((63 - nb&63) >> 3)
@@ -406,29 +406,34 @@ func (r *Reader) slow() (bool, error) {
 	r.load(48)
 	bits, avail := r.bits, int(r.nb)
 	e := r.lit[bits&(1<<litRoot-1)]
-	if e&fSub != 0 {
+	if e&fLiteral == 0 && e&fSub != 0 {
 		e = r.lit[(e>>16+uint32(bits>>litRoot)&(1<<(e&15)-1))&(litTableSize-1)]
+	}
+	if e&fLiteral != 0 {
+		// One literal, even of an entry that holds two: the second's
+		// bits may not all be there yet.
+		n := uint(e >> 24 & 15)
+		if int(n) > avail {
+			return false, r.truncated()
+		}
+		r.out[r.op] = byte(e >> 8)
+		r.op++
+		r.bits >>= n
+		r.nb -= n
+		return false, nil
 	}
 	if n := int(e >> 8 & 15); n > avail {
 		return false, r.truncated()
 	}
-	if e&(fLiteral|fExcept) != 0 {
+	if e&fEOB != 0 {
 		n := uint(e & 15)
-		switch {
-		case e&fLiteral != 0:
-			r.out[r.op] = byte(e >> 16)
-			r.op++
-		case e&fEOB != 0:
-			r.bits >>= n
-			r.nb -= n
-			r.endBlock()
-			return true, nil
-		default:
-			return false, r.corrupt(ErrCorrupt, "invalid literal/length code")
-		}
 		r.bits >>= n
 		r.nb -= n
-		return false, nil
+		r.endBlock()
+		return true, nil
+	}
+	if e&fExcept != 0 {
+		return false, r.corrupt(ErrCorrupt, "invalid literal/length code")
 	}
 	total := int(e & 31)
 	if total > avail {

@@ -26,6 +26,11 @@ func (r *Reader) outStore(i int, v uint64) {
 	*(*uint64)(unsafe.Add(unsafe.Pointer(&r.out), i)) = v
 }
 
+// outStore16 writes v at r.out[i:]; i+2 ≤ len(r.out).
+func (r *Reader) outStore16(i int, v uint16) {
+	*(*uint16)(unsafe.Add(unsafe.Pointer(&r.out), i)) = v
+}
+
 // outByte writes b at r.out[i]; i < len(r.out).
 func (r *Reader) outByte(i int, b byte) {
 	*(*byte)(unsafe.Add(unsafe.Pointer(&r.out), i)) = b

@@ -243,8 +243,9 @@ func (r *Reader) huffman() error {
 // iteration starts with ip ≤ iend-fastIn and refills at most twice, each
 // refill loading 8 bytes and moving ip by 7 at most, so every load ends
 // before iend. It starts with op ≤ len(out)-fastOut and writes three
-// literals, or one match of 258 bytes at most whose copy writes at most 31
-// bytes past its end (32 bytes first, then 16 at a time); it reads only
+// literals (or pairs of them, stored 2 bytes at a time), or one match of
+// 258 bytes at most whose copy writes at most 45 bytes past its end and
+// never past op+272 (48 bytes first, then 16 at a time); it reads only
 // below op, and no further back than histLo ≥ 0.
 func (r *Reader) fast() (bool, error) {
 	bits, nb, ip, op := r.bits, r.nb, r.ip, r.op
@@ -343,9 +344,10 @@ func (r *Reader) fast() (bool, error) {
 
 		src := op - distance
 		if distance >= 16 {
-			// 32 bytes, 16 at a time (the source's are all written
+			// 48 bytes, 16 at a time (the source's are all written
 			// before they are read), then 16 at a time for the rest:
-			// most matches take no loop.
+			// most matches take no loop (an access log's: 3 in 4), and
+			// the branch is mispredicted less often than at 32 (1 in 2).
 			a := r.outLoad(src)
 			b := r.outLoad(src + 8)
 			r.outStore(op, a)
@@ -354,10 +356,14 @@ func (r *Reader) fast() (bool, error) {
 			b = r.outLoad(src + 24)
 			r.outStore(op+16, a)
 			r.outStore(op+24, b)
-			if length > 32 {
+			a = r.outLoad(src + 32)
+			b = r.outLoad(src + 40)
+			r.outStore(op+32, a)
+			r.outStore(op+40, b)
+			if length > 48 {
 				stop := op + length
-				op += 32
-				src += 32
+				op += 48
+				src += 48
 				for op < stop {
 					a := r.outLoad(src)
 					b := r.outLoad(src + 8)

@@ -210,14 +210,13 @@ func buildTable(table []uint32, lengths []uint8, root uint, kind tableKind) bool
 func pairLiterals(root []uint32, bits uint) {
 	for i := len(root) - 1; i >= 0; i-- {
 		e := root[i]
-		if e&fLiteral == 0 {
-			continue
-		}
 		n := e & 15
 		next := root[i>>n]
-		if next&fLiteral == 0 || n+next&15 > uint32(bits) {
-			continue
-		}
-		root[i] = e + next&15 | fPair | (next>>8&0xff)<<16
+		pair := e + next&15 | fPair | (next>>8&0xff)<<16
+		// All ones when both are literals and fit, without a branch: a
+		// block's table has 2^bits entries, and these are unpredictable.
+		both := -(e & next >> 31)
+		fits := ^uint32(int32(uint32(bits)-n-next&15) >> 31)
+		root[i] = e ^ (e^pair)&both&fits
 	}
 }

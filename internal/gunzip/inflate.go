@@ -281,10 +281,12 @@ func (r *Reader) fast() (bool, error) {
 					nb -= uint(e)
 					r.outStore16(op, uint16(e>>8))
 					op += 1 + int(e>>28&1)
+					// 23 bits or more left: the next entry is looked up
+					// in them, beside the refill.
+					e = r.lit[bits&(1<<litRoot-1)]
 					bits |= r.inLoad(ip) << (nb & 63)
 					ip += int((63 - nb&63) >> 3)
 					nb |= 56
-					e = r.lit[bits&(1<<litRoot-1)]
 					continue
 				}
 			}
@@ -301,10 +303,10 @@ func (r *Reader) fast() (bool, error) {
 					nb -= uint(e)
 					r.outByte(op, byte(e>>8))
 					op++
+					e = r.lit[bits&(1<<litRoot-1)] // 41 bits or more left
 					bits |= r.inLoad(ip) << (nb & 63)
 					ip += int((63 - nb&63) >> 3)
 					nb |= 56
-					e = r.lit[bits&(1<<litRoot-1)]
 					continue
 				}
 			}
@@ -337,10 +339,18 @@ func (r *Reader) fast() (bool, error) {
 			r.bits, r.nb, r.ip, r.op = bits, nb&63, ip, op
 			return false, r.corrupt(ErrCorrupt, "distance too far back")
 		}
+		// The next entry is looked up in the bits left, while the buffer
+		// is refilled: the lookup does not wait for the refill. Only when
+		// the length and the distance left fewer bits than the root's
+		// (they took 46 or more) is it looked up again after it.
+		e = r.lit[bits&(1<<litRoot-1)]
+		short := nb&63 < litRoot
 		bits |= r.inLoad(ip) << (nb & 63)
 		ip += int((63 - nb&63) >> 3)
 		nb |= 56
-		e = r.lit[bits&(1<<litRoot-1)]
+		if short {
+			e = r.lit[bits&(1<<litRoot-1)]
+		}
 
 		src := op - distance
 		if distance >= 16 {

@@ -38,14 +38,14 @@ const (
 	fPair    uint32 = 1 << 28
 	fExcept         = fInvalid | fSub | fEOB
 
-	litRoot    = 11
+	litRoot    = 10
 	distRoot   = 8
 	clenRoot   = 7
 	maxCodeLen = 15
 
-	// A complete code of 288 symbols with root 11 needs fewer than 1,000
+	// A complete code of 288 symbols with root 10 needs at most 1,536
 	// subtable entries: a subtable of 2^s entries holds at least s+1 codes,
-	// at most 16 entries for 5 codes. The tables are a power of two so
+	// at most 32 entries for 6 codes. The tables are a power of two so
 	// that a masked index needs no bounds check.
 	litTableSize  = 4096
 	distTableSize = 1024

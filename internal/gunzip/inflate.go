@@ -257,6 +257,14 @@ func (r *Reader) fast() (bool, error) {
 	// extra bits) and the next literal/length entry looked up. The
 	// iteration before looked it up, before copying its match: the lookup
 	// does not wait for the copy, nor for a mispredicted branch in it.
+	//
+	// A refill leaves all 64 bits of the buffer the stream's: nb counts
+	// only those of the whole bytes it moved ip past, the bits above them
+	// are those of in[ip:], loaded again by the next refill. Between two
+	// refills the loop takes 48 bits at most (a length and a distance;
+	// three root literals or pairs take 30, a subtable's literal 15): the
+	// next entry can be looked up in the 16 bits or more left, beside the
+	// refill (whose shift waits for nb), not after it.
 	bits |= r.inLoad(ip) << (nb & 63)
 	ip += int((63 - nb&63) >> 3)
 	nb |= 56
@@ -281,8 +289,8 @@ func (r *Reader) fast() (bool, error) {
 					nb -= uint(e)
 					r.outStore16(op, uint16(e>>8))
 					op += 1 + int(e>>28&1)
-					// 23 bits or more left: the next entry is looked up
-					// in them, beside the refill.
+					// The next entry is looked up in the bits left (34
+					// or more of the stream's), beside the refill.
 					e = r.lit[bits&(1<<litRoot-1)]
 					bits |= r.inLoad(ip) << (nb & 63)
 					ip += int((63 - nb&63) >> 3)
@@ -303,7 +311,7 @@ func (r *Reader) fast() (bool, error) {
 					nb -= uint(e)
 					r.outByte(op, byte(e>>8))
 					op++
-					e = r.lit[bits&(1<<litRoot-1)] // 41 bits or more left
+					e = r.lit[bits&(1<<litRoot-1)] // 49 bits or more left
 					bits |= r.inLoad(ip) << (nb & 63)
 					ip += int((63 - nb&63) >> 3)
 					nb |= 56
@@ -339,18 +347,13 @@ func (r *Reader) fast() (bool, error) {
 			r.bits, r.nb, r.ip, r.op = bits, nb&63, ip, op
 			return false, r.corrupt(ErrCorrupt, "distance too far back")
 		}
-		// The next entry is looked up in the bits left, while the buffer
-		// is refilled: the lookup does not wait for the refill. Only when
-		// the length and the distance left fewer bits than the root's
-		// (they took 46 or more) is it looked up again after it.
+		// The next entry is looked up in the bits left (16 or more of the
+		// stream's: see above), while the buffer is refilled: the lookup
+		// does not wait for the refill.
 		e = r.lit[bits&(1<<litRoot-1)]
-		short := nb&63 < litRoot
 		bits |= r.inLoad(ip) << (nb & 63)
 		ip += int((63 - nb&63) >> 3)
 		nb |= 56
-		if short {
-			e = r.lit[bits&(1<<litRoot-1)]
-		}
 
 		src := op - distance
 		if distance >= 16 {

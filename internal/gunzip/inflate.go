@@ -269,7 +269,8 @@ func (r *Reader) fast() (bool, error) {
 	ip += int((63 - nb&63) >> 3)
 	nb |= 56
 	e := r.lit[bits&(1<<litRoot-1)]
-	for ip <= r.iend-fastIn && op <= outBufLen-fastOut {
+	ipEnd := r.iend - fastIn // r.iend is reloaded after each store otherwise
+	for ip <= ipEnd && op <= outBufLen-fastOut {
 		// A literal is tested first: a subtable pointer is not one, and is
 		// resolved among the exceptions below.
 		if int32(e) < 0 {

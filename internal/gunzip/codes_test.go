@@ -110,13 +110,13 @@ func staircase(n int, syms []int) []uint8 {
 	return l
 }
 
-// TestLiteralCodesOfEveryLengthPairing: a literal of each code length 1..15
+// everyPairing returns a stream of a literal of each code length 1..15
 // followed by one of each, in blocks whose codes put the literals, the
 // end of block and a length at every length in turn: some pairs fit in
 // the root table's entry, some take exactly its bits, most do not, and the
 // end of block follows literals of each length. Matches of every distance
 // length follow, from subtables too.
-func TestLiteralCodesOfEveryLengthPairing(t *testing.T) {
+func everyPairing() (gz, plain []byte) {
 	var b dynBlock
 	distSyms := []int{0, 4, 1, 8, 2, 12, 3, 16, 5, 20, 6, 24, 7, 9, 10, 11}
 	dist := staircase(30, distSyms)
@@ -124,8 +124,7 @@ func TestLiteralCodesOfEveryLengthPairing(t *testing.T) {
 		// 16 symbols: 13 literals, the end of block, lengths 3 and 11-12.
 		syms := []int{'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 256, 257, 265}
 		syms = append(syms[16-rot:], syms[:16-rot]...)
-		lit := staircase(286, syms)
-		b.begin(rot == 15, lit, dist)
+		b.begin(rot == 15, staircase(286, syms), dist)
 		lits := []byte("abcdefghijklm")
 		if rot == 0 { // history for the distances below: 7,201 bytes
 			b.literal('a')
@@ -147,23 +146,15 @@ func TestLiteralCodesOfEveryLengthPairing(t *testing.T) {
 		b.literal(lits[rot%len(lits)])
 		b.end()
 	}
-	plain := b.plain
-	gz := member(b.w.bytes(), plain)
-	for _, sizes := range [][2]int{{1 << 20, 64 << 10}, {1, 1}, {7, 3}, {64, 4096}} {
-		same(t, "every pairing", gz, sizes[0], sizes[1])
-	}
-	got, err := ours(gz, 1<<20, 64<<10)
-	if err != nil || !bytes.Equal(got, plain) {
-		t.Fatalf("%d bytes, %v; want %d", len(got), err, len(plain))
-	}
+	return member(b.w.bytes(), b.plain), b.plain
 }
 
-// TestLongestLengthAndDistance: a length of 20 bits (a 15-bit code, 5
-// extra) then a distance of 28 (15 and 13): after them the fast loop has
-// fewer bits than the root's left, and must look the next entry up again
-// once the buffer is refilled. Literals of short codes around them make
-// pairs, and a subtable's literal follows too.
-func TestLongestLengthAndDistance(t *testing.T) {
+// longest returns a stream of lengths of 20 bits (a 15-bit code, 5 extra)
+// followed by distances of 28 (15 and 13): the most bits the fast loop
+// takes between two refills, after which it looks the next entry up in
+// the 16 left. Literals of short codes around them make pairs, and a
+// literal of a subtable follows too.
+func longest() (gz, plain []byte) {
 	var b dynBlock
 	// 'x' 1 bit, 285 (length 258) 2 bits, 'y' 3, 'z' 4, 256 5, then more
 	// literals; 284 (227..258, 5 extra bits) 15 bits; 'q' 15 bits too.
@@ -186,12 +177,25 @@ func TestLongestLengthAndDistance(t *testing.T) {
 		b.literal('x')
 	}
 	b.end()
-	gz := member(b.w.bytes(), b.plain)
-	for _, sizes := range [][2]int{{1 << 20, 64 << 10}, {1, 1}, {5, 13}} {
-		same(t, "longest", gz, sizes[0], sizes[1])
-	}
-	got, err := ours(gz, 1<<20, 64<<10)
-	if err != nil || !bytes.Equal(got, b.plain) {
-		t.Fatalf("%d bytes, %v; want %d", len(got), err, len(b.plain))
+	return member(b.w.bytes(), b.plain), b.plain
+}
+
+// TestCodesOfEveryLength: the streams above decode as compress/gzip
+// decodes them, to the text they were written from, however the input
+// and the output are cut; and so does every prefix of them, but with an
+// error.
+func TestCodesOfEveryLength(t *testing.T) {
+	for name, stream := range map[string]func() ([]byte, []byte){"every pairing": everyPairing, "longest": longest} {
+		gz, plain := stream()
+		for _, sizes := range [][2]int{{1 << 20, 64 << 10}, {1, 1}, {7, 3}, {64, 4096}} {
+			same(t, name, gz, sizes[0], sizes[1])
+		}
+		got, err := ours(gz, 1<<20, 64<<10)
+		if err != nil || !bytes.Equal(got, plain) {
+			t.Fatalf("%s: %d bytes, %v; want %d", name, len(got), err, len(plain))
+		}
+		for n := 0; n < len(gz); n += 1 + n/50 {
+			same(t, name+" cut", gz[:n], 1<<20, 4096)
+		}
 	}
 }

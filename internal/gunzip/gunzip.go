@@ -4,14 +4,18 @@
 //
 // The speed comes from the design of the deflate decoder, not from
 // assembly: a 64-bit bit buffer refilled with one 8-byte load, one table
-// lookup per symbol that gives its kind, base and extra bits, a loop
-// without per-symbol checks while the input and the output have room (on
-// amd64 and arm64 its 8-byte loads and stores skip Go's bounds checks
-// through unsafe, the loop's conditions keeping them in bounds: see
-// mem_unaligned.go), match copies 16 bytes at a time, and large buffers (the input is
-// read 256 KiB at a time, the output decoded 256 KiB at a time, its last
-// 32 KiB kept as the history matches refer to). Memory is about 0.6 MiB a
-// Reader, whatever the stream's length.
+// lookup per symbol that gives its kind, base and extra bits (a 10-bit
+// root table, and subtables for longer codes), an entry that gives two
+// literals at once when their codes fit in the root's bits together
+// (access logs are coded with many literals of 4 and 5 bits), the next
+// entry looked up beside the refill rather than after it, a loop without
+// per-symbol checks while the input and the output have room (on amd64
+// and arm64 its loads and stores skip Go's bounds checks through unsafe,
+// the loop's conditions keeping them in bounds: see mem_unaligned.go),
+// match copies 48 bytes first and then 16 at a time, and large buffers
+// (the input is read 256 KiB at a time, the output decoded 256 KiB at a
+// time, its last 32 KiB kept as the history matches refer to). Memory is
+// about 0.6 MiB a Reader, whatever the stream's length.
 //
 // Errors: a stream cut short returns what was decoded, then an error
 // wrapping io.ErrUnexpectedEOF; a corrupt one an error wrapping ErrCorrupt

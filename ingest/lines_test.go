@@ -383,3 +383,48 @@ func FuzzLines(f *testing.F) {
 		}
 	})
 }
+
+// TestLinesHoldingEveryChunkOfAnArchive: a caller that holds every chunk
+// lent until the archive's end, fewer blocks' worth than the read-ahead
+// may make (aheadBuffers), reads to the end. The read-ahead made one block
+// more only when it found the reader had taken enough, and otherwise
+// waited for a block given back: once the reader had taken every block
+// made, holding them all, both waited for ever (this test, and
+// TestLinesLentStayUntilReleased now and then, hung).
+func TestLinesHoldingEveryChunkOfAnArchive(t *testing.T) {
+	data := linesOfAllKinds(20000, 0, 11) // ~1.7 MB: fewer than aheadBuffers blocks
+	if len(data) >= (aheadBuffers-2)*aheadBlock || len(data) < 4*aheadBlock {
+		t.Fatalf("%d bytes: not what the test needs", len(data))
+	}
+	for round := range 20 {
+		r, err := Open(write(t, "access.log.gz", gz(t, data)), DefaultLimits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var (
+			held []Chunk
+			read int64
+		)
+		for {
+			c, err := r.Lines(nil, 16<<10)
+			read += int64(len(c.Data))
+			held = append(held, c)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range held {
+			if c := &held[i]; !bytes.Equal(c.Data, data[c.Off:c.Off+int64(len(c.Data))]) {
+				t.Fatalf("round %d: chunk at %d changed before its release", round, c.Off)
+			}
+			held[i].Release()
+		}
+		r.Close()
+		if read != int64(len(data)) {
+			t.Fatalf("round %d: %d bytes read of %d", round, read, len(data))
+		}
+	}
+}

@@ -258,6 +258,7 @@ func (r *Reader) readAhead(src io.Reader) *aheadReader {
 		free: make(chan *aheadBuf, aheadBuffers),
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
+		took: make(chan struct{}, 1),
 	}
 	r.ahead = a
 	go a.run(src)
@@ -294,6 +295,7 @@ type aheadReader struct {
 	once  sync.Once       // closes stop
 	made  int             // blocks made so far, by the goroutine
 	taken atomic.Int64    // blocks taken by the reader so far
+	took  chan struct{}   // told when the reader takes a block (1 waiting at most)
 }
 
 // run fills free blocks from src and hands them over, until src ends or
@@ -302,12 +304,19 @@ func (a *aheadReader) run(src io.Reader) {
 	defer close(a.done)
 	for {
 		var buf *aheadBuf
-		if a.made < min(aheadBuffers, int(a.taken.Load())+2) {
-			buf = &aheadBuf{b: make([]byte, aheadBlock)}
-			a.made++
-		} else {
+		for buf == nil {
+			if a.made < min(aheadBuffers, int(a.taken.Load())+2) {
+				buf = &aheadBuf{b: make([]byte, aheadBlock)}
+				a.made++
+				break
+			}
+			// A block given back, or one more taken by the reader, which
+			// lets one more be made: a reader that holds lent chunks of
+			// every block made so far takes the next only once it is made
+			// (waiting for a free one only, both waited for ever).
 			select {
 			case buf = <-a.free:
+			case <-a.took:
 			case <-a.stop:
 				return
 			}
@@ -354,6 +363,10 @@ func (a *aheadReader) next() error {
 		a.buf, a.cur, a.err = c.buf, c.b, c.err
 		a.buf.refs.Store(1) // the reader's
 		a.taken.Add(1)
+		select {
+		case a.took <- struct{}{}:
+		default: // told already
+		}
 		return nil
 	case <-a.stop:
 		return os.ErrClosed

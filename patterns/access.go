@@ -120,8 +120,14 @@ func (a *AccessLine) LastUpstreamAddr() []byte {
 // Access copies a into a newly allocated Access. JSON escapes are decoded
 // when a.JSONEscaped is set.
 func (a *AccessLine) Access() *Access {
+	x := new(Access)
+	a.copyInto(x)
+	return x
+}
+
+func (a *AccessLine) copyInto(x *Access) {
 	j := a.JSONEscaped
-	return a.access(func(b []byte) string { return accString(string(b), j) })
+	a.access(x, func(b []byte) string { return accString(string(b), j) })
 }
 
 // AccessOf is Access for a line kept with its text: rec is the line a
@@ -130,16 +136,26 @@ func (a *AccessLine) Access() *Access {
 // own: a failed request kept in full costs one copy of its line, not one
 // per field (an outage keeps hundreds of thousands of them).
 func (a *AccessLine) AccessOf(rec []byte, text string) *Access {
-	if a.JSONEscaped {
-		return a.Access()
-	}
-	return a.access(func(b []byte) string { return SubstringOf(rec, text, b) })
+	x := new(Access)
+	a.AccessInto(rec, text, x)
+	return x
 }
 
-// access returns the line's Access, each string field made of its bytes
+// AccessInto is AccessOf into the caller's x, overwritten: text may be
+// rec's bytes themselves (unsafe.String), for as long as the caller keeps
+// them unchanged (ParserInto). Only JSON-unescaped fields are allocated.
+func (a *AccessLine) AccessInto(rec []byte, text string, x *Access) {
+	if a.JSONEscaped {
+		a.copyInto(x)
+		return
+	}
+	a.access(x, func(b []byte) string { return SubstringOf(rec, text, b) })
+}
+
+// access sets x to the line's Access, each string field made of its bytes
 // by str.
-func (a *AccessLine) access(str func([]byte) string) *Access {
-	x := &Access{
+func (a *AccessLine) access(x *Access, str func([]byte) string) {
+	*x = Access{
 		RemoteAddr:           str(a.RemoteAddr),
 		RemoteUser:           str(a.RemoteUser),
 		Method:               str(a.Method),
@@ -163,7 +179,6 @@ func (a *AccessLine) access(str func([]byte) string) *Access {
 	for i, v := range a.extra[:a.nextra] {
 		x.Extra[i] = AccessVar{Name: str(v.Name), Value: str(v.Value)}
 	}
-	return x
 }
 
 // SubstringOf returns the string b holds: text's substring at b's place

@@ -3,6 +3,7 @@ package patterns
 import (
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // benchLines runs fn over lines round-robin and reports throughput in
@@ -167,4 +168,37 @@ func BenchmarkAppendJSON(b *testing.B) {
 		buf = ev.AppendJSON(buf[:0])
 	}
 	b.SetBytes(int64(len(buf)))
+}
+
+// BenchmarkParseNginxErrorOutageInto is BenchmarkParseNginxErrorOutage
+// parsed as a batch load does (ParserInto): into the caller's event and
+// fields, the text the record's bytes. No allocation.
+func BenchmarkParseNginxErrorOutageInto(b *testing.B) {
+	p, _ := NewParser(KindNginxError, time.UTC)
+	into := p.(ParserInto)
+	var (
+		ev     Event
+		fields FieldSets
+	)
+	benchLines(b, outageErrorLines(b), func(l []byte) {
+		if err := into.ParseInto(l, unsafe.String(unsafe.SliceData(l), len(l)), &ev, &fields); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+// BenchmarkParseFPMErrorOutageInto is BenchmarkParseFPMErrorOutage parsed
+// into the caller's event and fields.
+func BenchmarkParseFPMErrorOutageInto(b *testing.B) {
+	p, _ := NewParser(KindFPMError, time.UTC)
+	into := p.(ParserInto)
+	var (
+		ev     Event
+		fields FieldSets
+	)
+	benchLines(b, outageFPMLines(b), func(l []byte) {
+		if err := into.ParseInto(l, unsafe.String(unsafe.SliceData(l), len(l)), &ev, &fields); err != nil {
+			b.Fatal(err)
+		}
+	})
 }

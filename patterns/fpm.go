@@ -152,25 +152,40 @@ type fpmParser struct {
 var _ Parser = fpmParser{}
 
 func (p fpmParser) Parse(rec []byte, ev *Event) error {
-	var f fpmSpans
-	if err := parseFPM(rec, p.loc, &f); err != nil {
+	return p.parse(rec, "", ev, new(FPMError))
+}
+
+// ParseInto is Parse into the caller's (ParserInto): ev.Text is text,
+// ev.FPM is &into.FPM.
+func (p fpmParser) ParseInto(rec []byte, text string, ev *Event, into *FieldSets) error {
+	return p.parse(rec, text, ev, &into.FPM)
+}
+
+// parse parses rec into ev, its fields into f; its text is text, or a copy
+// of rec when text is empty.
+func (p fpmParser) parse(rec []byte, text string, ev *Event, f *FPMError) error {
+	var s fpmSpans
+	if err := parseFPM(rec, p.loc, &s); err != nil {
 		return err
 	}
-	text := string(rec)
+	if text == "" {
+		text = string(rec)
+	}
+	*f = FPMError{
+		Level:   s.level.str(text),
+		Pool:    s.pool.str(text),
+		Child:   s.child,
+		Message: s.msg.str(text),
+	}
 	*ev = Event{
-		Time:   f.time,
+		Time:   s.time,
 		Kind:   KindFPMError,
 		Path:   ev.Path,
 		Offset: ev.Offset,
 		Text:   text,
-		FPM: &FPMError{
-			Level:   f.level.str(text),
-			Pool:    f.pool.str(text),
-			Child:   f.child,
-			Message: f.msg.str(text),
-		},
+		FPM:    f,
 	}
-	ev.FPM.fillRequest()
+	f.fillRequest()
 	return nil
 }
 

@@ -439,32 +439,47 @@ type nginxErrorParser struct {
 var _ Parser = nginxErrorParser{}
 
 func (p nginxErrorParser) Parse(rec []byte, ev *Event) error {
+	return p.parse(rec, "", ev, new(NginxError))
+}
+
+// ParseInto is Parse into the caller's (ParserInto): ev.Text is text,
+// ev.Error is &into.Error.
+func (p nginxErrorParser) ParseInto(rec []byte, text string, ev *Event, into *FieldSets) error {
+	return p.parse(rec, text, ev, &into.Error)
+}
+
+// parse parses rec into ev, its fields into e; its text is text, or a copy
+// of rec when text is empty.
+func (p nginxErrorParser) parse(rec []byte, text string, ev *Event, e *NginxError) error {
 	var s nginxErrorSpans
 	if err := parseNginxError(rec, p.loc, &s); err != nil {
 		return err
 	}
-	text := string(rec)
+	if text == "" {
+		text = string(rec)
+	}
+	*e = NginxError{
+		Level:      s.level.str(text),
+		PID:        s.pid,
+		TID:        s.tid,
+		Connection: s.conn,
+		Message:    s.msg.str(text),
+		Errno:      s.errno,
+		Action:     s.action.str(text),
+		Client:     s.client.str(text),
+		Server:     s.server.str(text),
+		Request:    s.ctx[ctxRequest].str(text),
+		Upstream:   s.ctx[ctxUpstream].str(text),
+		Host:       s.ctx[ctxHost].str(text),
+		Referrer:   s.ctx[ctxReferrer].str(text),
+	}
 	*ev = Event{
 		Time:   s.time,
 		Kind:   KindNginxError,
 		Path:   ev.Path,
 		Offset: ev.Offset,
 		Text:   text,
-		Error: &NginxError{
-			Level:      s.level.str(text),
-			PID:        s.pid,
-			TID:        s.tid,
-			Connection: s.conn,
-			Message:    s.msg.str(text),
-			Errno:      s.errno,
-			Action:     s.action.str(text),
-			Client:     s.client.str(text),
-			Server:     s.server.str(text),
-			Request:    s.ctx[ctxRequest].str(text),
-			Upstream:   s.ctx[ctxUpstream].str(text),
-			Host:       s.ctx[ctxHost].str(text),
-			Referrer:   s.ctx[ctxReferrer].str(text),
-		},
+		Error:  e,
 	}
 	return nil
 }

@@ -121,3 +121,46 @@ func BenchmarkAnalyzeOutage(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLoadOutage is the load alone of BenchmarkAnalyzeOutage's logs
+// into a temporary store: Lent, as analyze loads them (the store's
+// Writer keeps nothing of the events: the workers lend them, parsed into
+// their blocks' events, texts and fields); Own, each event allocated for
+// a sink that is no keeper. Their difference is what lending saves.
+func BenchmarkLoadOutage(b *testing.B) {
+	dir := b.TempDir()
+	bytes := benchLogBytes()
+	outage := loggen.Outage{Access: loggen.Access{Seed: 7, Bytes: bytes}, Errors: 320_000 * bytes / 1e9}
+	size := writeOutage(b, dir, outage)
+	for _, lend := range []bool{true, false} {
+		name := map[bool]string{true: "Lent", false: "Own"}[lend]
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(size)
+			b.ReportAllocs()
+			var cpu time.Duration
+			for b.Loop() {
+				st, err := store.OpenTemp()
+				if err != nil {
+					b.Fatal(err)
+				}
+				var sink BatchSink = st.NewWriter()
+				if !lend {
+					sink = noKeeper{sink}
+				}
+				before := cpuTime(b)
+				res, err := Load(context.Background(), []string{dir}, sink, Options{Limits: ingest.DefaultLimits, Workers: benchWorkers()})
+				cpu += cpuTime(b) - before
+				if err != nil || len(res.Problems) > 0 {
+					b.Fatal(err, res.Problems)
+				}
+				if err := st.Close(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+		})
+	}
+}
+
+// noKeeper is a BatchSink that is no keeper: it is handed events of its own.
+type noKeeper struct{ BatchSink }

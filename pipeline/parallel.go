@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/ingest"
@@ -75,6 +76,35 @@ type block struct {
 	// parsed, in file order.
 	noEvent int64
 	events  []*patterns.Event
+
+	// The events the block lends the sink (Step.lend), reused from one
+	// use of the block to the next: failed requests (parseBlock), and
+	// events of a ParserInto (parseRecords).
+	accessLoans loans[patterns.Access]
+	recordLoans loans[patterns.FieldSets]
+}
+
+// loan is an event a block lends the sink: its text the block's bytes,
+// its field set in the same allocation, the whole reused once the block
+// is applied (the sink keeps nothing of it: keeper).
+type loan[F any] struct {
+	ev     patterns.Event
+	fields F
+}
+
+// loans are a block's loans: n of them in use.
+type loans[F any] struct {
+	all []*loan[F]
+	n   int
+}
+
+// next returns a loan to parse into, good until the block is reused.
+func (l *loans[F]) next() *loan[F] {
+	if l.n == len(l.all) {
+		l.all = append(l.all, new(loan[F]))
+	}
+	l.n++
+	return l.all[l.n-1]
 }
 
 type blockRec struct {
@@ -229,7 +259,7 @@ func readBlocks(ctx context.Context, r *ingest.Reader, f File, step *Step, worke
 		}
 		b.chunk.Release() // its lines lent, when they are: not used once it is applied
 		clear(b.kept)     // the events are the sink's now: the free block does not hold them
-		clear(b.events)
+		clear(b.events)   // (its loans are its own: their texts its bytes, or an archive's, which the reader fills again)
 		select {
 		case free <- b:
 		default:
@@ -250,7 +280,8 @@ func newBlock(free chan *block) *block {
 			own = b.data // the block's buffer, grown maybe
 		}
 		*b = block{data: own[:0], own: own, recs: b.recs[:0], done: make(chan struct{}), offsets: b.offsets, requests: b.requests, kept: b.kept[:0],
-			ups: b.ups[:0], upIndex: b.upIndex, events: b.events[:0]}
+			ups: b.ups[:0], upIndex: b.upIndex, events: b.events[:0],
+			accessLoans: loans[patterns.Access]{all: b.accessLoans.all}, recordLoans: loans[patterns.FieldSets]{all: b.recordLoans.all}}
 		clear(b.offsets)
 		clear(b.requests)
 		clear(b.upIndex)
@@ -311,7 +342,11 @@ func (s *Step) parseBlock(path string, b *block, a *patterns.AccessLine) {
 		if !analyze.Failed(a.Status) {
 			continue // counted in the rollup; only failed requests are kept in full, as Kept says
 		}
-		b.kept = append(b.kept, keptFailed(path, rec, r.off, a))
+		if s.lend {
+			b.kept = append(b.kept, keptFailedInto(b.accessLoans.next(), path, rec, r.off, a))
+		} else {
+			b.kept = append(b.kept, keptFailed(path, rec, r.off, a))
+		}
 	}
 }
 
@@ -320,10 +355,24 @@ func (s *Step) parseBlock(path string, b *block, a *patterns.AccessLine) {
 // from one record to the next (Step.stateless): workers call it at once,
 // each on its own block.
 func (s *Step) parseRecords(path string, b *block) {
+	var l *loan[patterns.FieldSets] // the block's event to parse into, when the step lends (into)
 	for _, r := range b.recs {
 		rec := b.data[r.start:r.end]
-		ev := new(patterns.Event)
-		if err := s.parser.Parse(rec, ev); err != nil {
+		var (
+			ev  *patterns.Event
+			err error
+		)
+		if s.into != nil {
+			if l == nil {
+				l = b.recordLoans.next()
+			}
+			ev = &l.ev
+			err = s.into.ParseInto(rec, unsafe.String(unsafe.SliceData(rec), len(rec)), ev, &l.fields)
+		} else {
+			ev = new(patterns.Event)
+			err = s.parser.Parse(rec, ev)
+		}
+		if err != nil {
 			if errors.Is(err, patterns.ErrNoEvent) {
 				b.noEvent++
 				continue
@@ -338,6 +387,7 @@ func (s *Step) parseRecords(path string, b *block) {
 		ev.Path, ev.Offset = path, r.off
 		if Counted(ev) || Kept(ev) {
 			b.events = append(b.events, ev)
+			l = nil // lent: the next record parses into another
 		}
 	}
 }

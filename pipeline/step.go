@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+	"unsafe"
 
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/patterns"
@@ -41,6 +42,22 @@ type Step struct {
 	// spare: the event a record left unused (a slow log's "# Time:" line,
 	// half its records, yields none), for the next.
 	spare *patterns.Event
+	// lend: the sink keeps nothing of the file's events past Event
+	// (keeper), so a block lends them (parseBlock, parseRecords: loans);
+	// into is the parser's ParserInto then, when it is one.
+	lend bool
+	into patterns.ParserInto
+}
+
+// keeper is a Sink that says of which kinds it may keep an event, or its
+// strings, past Event's return (store.Writer: a temporary store's slow-log
+// entries, encoded as their block is written). The events of the other
+// kinds it copies what it keeps of (encodes) before Event returns: a block
+// of a parallel load lends it events whose structs it reuses and whose
+// texts are the block's bytes (loans), not copies. A Sink that is no
+// keeper is handed events of its own, as Sink.Event says.
+type keeper interface {
+	Keeps(kind patterns.Kind) bool
 }
 
 // NewStep returns the step of one file. zone is the zone of its zoneless
@@ -48,6 +65,9 @@ type Step struct {
 // the file already (its counts go on from there), or just its path.
 func NewStep(f File, zone *time.Location, label string, from timeline.Source, sink Sink) (*Step, error) {
 	s := &Step{src: from, sink: sink}
+	if k, ok := sink.(keeper); ok {
+		s.lend = !k.Keeps(f.Format.Kind)
+	}
 	s.src.Path, s.src.Format, s.src.TZ = f.Path, f.Format.Kind.String(), label
 	if f.Format.stampsCarryZone() {
 		s.src.TZ = "from the log ($time_local offset)"
@@ -62,6 +82,9 @@ func NewStep(f File, zone *time.Location, label string, from timeline.Source, si
 		return nil, err
 	}
 	s.parser = p
+	if s.lend {
+		s.into, _ = p.(patterns.ParserInto)
+	}
 	s.stateless = (f.Format.Kind == patterns.KindNginxError || f.Format.Kind == patterns.KindFPMError) && f.Format.Grok == nil && f.Format.Access == nil
 	return s, nil
 }
@@ -177,6 +200,23 @@ func (s *Step) accessRecord(path string, rec []byte, off int64) error {
 // are substrings of its text (one copy of the line), and its sighting.
 func keptFailed(path string, rec []byte, off int64, a *patterns.AccessLine) keptRequest {
 	text := string(rec)
+	ev := &patterns.Event{Time: a.Time, Kind: patterns.KindNginxAccess, Path: path, Offset: off, Text: text, Access: a.AccessOf(rec, text)}
+	return keptRequest{ev: ev, saw: sightingOfFailed(rec, text, a)}
+}
+
+// keptFailedInto is keptFailed into l, lent by a block: the event's text
+// is rec's bytes themselves, not a copy (loans).
+func keptFailedInto(l *loan[patterns.Access], path string, rec []byte, off int64, a *patterns.AccessLine) keptRequest {
+	text := unsafe.String(unsafe.SliceData(rec), len(rec))
+	a.AccessInto(rec, text, &l.fields)
+	l.ev = patterns.Event{Time: a.Time, Kind: patterns.KindNginxAccess, Path: path, Offset: off, Text: text, Access: &l.fields}
+	return keptRequest{ev: &l.ev, saw: sightingOfFailed(rec, text, a)}
+}
+
+// sightingOfFailed is the sighting of a failed request, the line rec
+// parsed as a, whose text is text: its client and request substrings of
+// text, when the line has them as they are.
+func sightingOfFailed(rec []byte, text string, a *patterns.AccessLine) sighting {
 	saw := sighting{Client: patterns.SubstringOf(rec, text, a.RemoteAddr), Time: a.Time}
 	// "GET /path" as the line has it, when it does: a substring too.
 	m, mok := patterns.OffsetIn(rec, a.Method)
@@ -186,10 +226,7 @@ func keptFailed(path string, rec []byte, off int64, a *patterns.AccessLine) kept
 	} else {
 		saw.Request = string(a.Method) + " " + string(a.URI)
 	}
-	return keptRequest{
-		ev:  &patterns.Event{Time: a.Time, Kind: patterns.KindNginxAccess, Path: path, Offset: off, Text: text, Access: a.AccessOf(rec, text)},
-		saw: saw,
-	}
+	return saw
 }
 
 func (s *Step) unparsed(rec []byte, err error) {

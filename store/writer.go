@@ -130,6 +130,15 @@ func (w *Writer) Event(ev *patterns.Event) error {
 	return nil
 }
 
+// Keeps reports whether Event may keep an event of the kind, or any of
+// its strings, past its return: a temporary store's slow-log entries
+// (encodeLater). Every other event it encodes — copies — before Event
+// returns, so that the caller may reuse its struct and the bytes of its
+// text and fields (a batch load lends it its blocks' events).
+func (w *Writer) Keeps(kind patterns.Kind) bool {
+	return w.s.blocks != nil && kind == patterns.KindMySQLSlow
+}
+
 // encodeLater reports whether ev is encoded only as its block of a
 // temporary store is written (blocks.go), on the writing goroutine: a
 // slow-log entry, not a server's header, with none but its slow fields,

@@ -391,6 +391,8 @@ type cursor struct {
 	path    string     // the stream's: its entries'
 	refs    []blockRef // the blocks still to read
 	end     []byte
+	endHi   uint64 // end's bytes 0–7 and 5–12, big-endian (valid)
+	endLo   uint64
 	kinds   kindSet
 	block   *blockRef         // the block being read; nil: none
 	at      int               // its bytes read so far
@@ -413,7 +415,11 @@ func (s *blocks) cursors(start, end []byte, kinds kindSet) []*cursor {
 		if len(refs) == 0 || bytes.Compare(refs[0].first[:timeKeyLen], end) >= 0 {
 			continue
 		}
-		out = append(out, &cursor{s: s, path: path, refs: refs, end: end, kinds: kinds})
+		c := &cursor{s: s, path: path, refs: refs, end: end, kinds: kinds}
+		if len(end) == timeKeyLen {
+			c.endHi, c.endLo = binary.BigEndian.Uint64(end), binary.BigEndian.Uint64(end[timeKeyLen-8:])
+		}
+		out = append(out, c)
 	}
 	s.idx.RUnlock()
 	live := out[:0]
@@ -479,10 +485,40 @@ func (c *cursor) window() error {
 }
 
 func (c *cursor) valid() bool {
-	return c.err == nil && c.i < len(c.entries) && bytes.Compare(c.entries[c.i].k[:timeKeyLen], c.end) < 0
+	if c.err != nil || c.i >= len(c.entries) {
+		return false
+	}
+	k := &c.entries[c.i].k
+	if len(c.end) != timeKeyLen {
+		return bytes.Compare(k[:timeKeyLen], c.end) < 0
+	}
+	// Its time key before end's, by words: bytes 0–7, then 5–12 (5–7
+	// equal when 0–7 are).
+	if hi := binary.BigEndian.Uint64(k[:8]); hi != c.endHi {
+		return hi < c.endHi
+	}
+	return binary.BigEndian.Uint64(k[timeKeyLen-8:timeKeyLen]) < c.endLo
 }
 
 func (c *cursor) key() []byte { return c.entries[c.i].k[:] }
+
+// keyOf is key, as the array it is.
+func (c *cursor) keyOf() *[eventKeyLen]byte { return &c.entries[c.i].k }
+
+// compareKeys is bytes.Compare of two event keys, by words: the heap's
+// merge compares two or three for each event it reads.
+func compareKeys(a, b *[eventKeyLen]byte) int {
+	for _, at := range [...]int{0, 8, 16, eventKeyLen - 8} { // bytes 22–23 compared twice: equal by then
+		x, y := binary.BigEndian.Uint64(a[at:]), binary.BigEndian.Uint64(b[at:])
+		switch {
+		case x < y:
+			return -1
+		case x > y:
+			return 1
+		}
+	}
+	return 0
+}
 
 func (c *cursor) value() storedValue {
 	return storedValue{b: c.entries[c.i].v, path: c.path, inBlock: true}
@@ -501,7 +537,7 @@ func (c *cursor) next() {
 type heap []*cursor
 
 func (h heap) less(i, j int) bool {
-	c := bytes.Compare(h[i].key(), h[j].key())
+	c := compareKeys(h[i].keyOf(), h[j].keyOf())
 	return c < 0 || c == 0 && h[i].put > h[j].put
 }
 
@@ -569,13 +605,23 @@ func (s *Store) scanEvents(from, to time.Time, kinds kindSet, keep func(k []byte
 		opts.PrefetchValues = false
 		it := txn.NewIterator(opts)
 		defer it.Close()
-		it.Seek(start)
-		var top [eventKeyLen]byte
-		for {
-			var item *badger.Item
+		var (
+			item *badger.Item // Badger's next key in the range; nil: none
+			top  [eventKeyLen]byte
+		)
+		seek := func(next bool) {
+			if next {
+				it.Next()
+			} else {
+				it.Seek(start)
+			}
+			item = nil
 			if it.Valid() && string(it.Item().Key()[:timeKeyLen]) < string(end) {
 				item = it.Item()
 			}
+		}
+		seek(false)
+		for {
 			c := 1 // of the blocks' next key against Badger's
 			switch {
 			case len(h) == 0 && item == nil:
@@ -593,7 +639,7 @@ func (s *Store) scanEvents(from, to time.Time, kinds kindSet, keep func(k []byte
 						return err
 					}
 				}
-				it.Next()
+				seek(true)
 				if c > 0 {
 					continue
 				}
@@ -602,13 +648,13 @@ func (s *Store) scanEvents(from, to time.Time, kinds kindSet, keep func(k []byte
 					return err
 				}
 				if c == 0 {
-					it.Next()
+					seek(true)
 				}
 			}
 			// The blocks' entries of this key: the first, the latest
 			// written, is read or Badger's is; the others were replaced.
-			copy(top[:], h[0].key())
-			for len(h) > 0 && bytes.Equal(h[0].key(), top[:]) {
+			top = *h[0].keyOf()
+			for len(h) > 0 && compareKeys(h[0].keyOf(), &top) == 0 {
 				if err := h.advance(); err != nil {
 					return err
 				}

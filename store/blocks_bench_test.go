@@ -64,7 +64,8 @@ func BenchmarkTempStoreWrite(b *testing.B) {
 
 // BenchmarkTempStoreRead: a temporary store's read path, as analysis
 // reads an incident's window: every event of three files' streams merged
-// in key order, lent (EventsBare).
+// in key order, lent (EventsBare): on the reader's goroutine (InPlace) and
+// decoded on one of their own (Ahead).
 func BenchmarkTempStoreRead(b *testing.B) {
 	files, n, size := benchEvents(b)
 	s, err := OpenTemp()
@@ -86,15 +87,22 @@ func BenchmarkTempStoreRead(b *testing.B) {
 		}
 	}
 	bare := func(*patterns.Event) bool { return true }
-	b.SetBytes(size)
-	b.ReportAllocs()
-	for b.Loop() {
-		got := 0
-		if err := s.EventsBare(t0, t0.Add(time.Hour), bare, func(*patterns.Event) error { got++; return nil }); err != nil {
-			b.Fatal(err)
-		}
-		if got != n {
-			b.Fatalf("read %d events of %d", got, n)
-		}
+	for _, c := range []struct {
+		name string
+		read func(from, to time.Time, bare func(*patterns.Event) bool, fn func(*patterns.Event) error) error
+	}{{"InPlace", s.lendInPlace}, {"Ahead", s.lendAhead}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(size)
+			b.ReportAllocs()
+			for b.Loop() {
+				got := 0
+				if err := c.read(t0, t0.Add(time.Hour), bare, func(*patterns.Event) error { got++; return nil }); err != nil {
+					b.Fatal(err)
+				}
+				if got != n {
+					b.Fatalf("read %d events of %d", got, n)
+				}
+			}
+		})
 	}
 }

@@ -233,33 +233,37 @@ type lent struct {
 	access patterns.Access
 	error  patterns.NginxError
 	fpm    patterns.FPMError
-	paths  []string // the paths seen, a few
 }
 
-// pathOf returns p as a string, one of l.paths when it is there: the
-// events of a scan come from a few files, read in turns (their instants
-// interleave), and a new string at each turn was most of a scan's
-// allocations.
-func (l *lent) pathOf(p []byte) string {
-	for _, s := range l.paths {
+// scanPaths is the paths a scan has seen, a few: the events of a scan
+// come from a few files, read in turns (their instants interleave), and a
+// new string at each turn was most of a scan's allocations.
+type scanPaths struct {
+	seen []string
+}
+
+// of returns p as a string, one of those seen when it is there.
+func (ps *scanPaths) of(p []byte) string {
+	for _, s := range ps.seen {
 		if s == string(p) {
 			return s
 		}
 	}
 	s := string(p)
-	if len(l.paths) < 16 {
-		l.paths = append(l.paths, s)
+	if len(ps.seen) < 16 {
+		ps.seen = append(ps.seen, s)
 	}
 	return s
 }
 
 // decodeLent is decodeEventBare, but an access, nginx error or PHP-FPM
 // event that bare accepts is decoded into l, its strings v's bytes: it is
-// good until v is no longer, and the next decodeLent into l. An outage's
+// good until v is no longer, and the next decodeLent into l. A path not a
+// block's stream's is one of ps. An outage's
 // analysis reads ~925,000 such events of which it keeps a few fields
 // each: their copies, and a new Event, Access or NginxError for each, were
 // a third of its reading back. Any other event is decodeEventBare's.
-func decodeLent(k []byte, v storedValue, bare func(*patterns.Event) bool, path *string, l *lent) (*patterns.Event, error) {
+func decodeLent(k []byte, v storedValue, bare func(*patterns.Event) bool, path *string, ps *scanPaths, l *lent) (*patterns.Event, error) {
 	if len(k) != eventKeyLen {
 		return nil, errCorruptEvent
 	}
@@ -277,7 +281,7 @@ func decodeLent(k []byte, v storedValue, bare func(*patterns.Event) bool, path *
 	case v.inBlock:
 		*path = v.path
 	case *path != string(p):
-		*path = l.pathOf(p)
+		*path = ps.of(p)
 	}
 	ev := &l.ev
 	*ev = patterns.Event{
@@ -451,6 +455,19 @@ func (d *fieldReader) field(text string, refs bool) string {
 	if !refs {
 		return d.string()
 	}
+	// Most of an outage's fields are empty (0, 0) or a reference of
+	// two one-byte uvarints: read here, without the calls.
+	if v := d.v; len(v) >= 2 && v[0] < 0x80 && v[1] < 0x80 {
+		at, n := int(v[0]), int(v[1])
+		switch {
+		case at == 0 && n == 0:
+			d.v = v[2:]
+			return ""
+		case at > 0 && at-1+n <= len(text):
+			d.v = v[2:]
+			return text[at-1 : at-1+n]
+		}
+	}
 	at := d.uvarint()
 	if at == 0 {
 		return d.string()
@@ -618,6 +635,15 @@ func (d *fieldReader) slow(text string) *patterns.SlowQuery {
 }
 
 func (d *fieldReader) uvarint() uint64 {
+	if v := d.v; len(v) > 0 && v[0] < 0x80 { // one byte: most of them
+		d.v = v[1:]
+		return uint64(v[0])
+	}
+	return d.uvarintLong()
+}
+
+// uvarintLong is uvarint of more than one byte.
+func (d *fieldReader) uvarintLong() uint64 {
 	x, w := binary.Uvarint(d.v)
 	if w <= 0 {
 		d.fail()

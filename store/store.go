@@ -16,7 +16,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -53,6 +55,9 @@ type Store struct {
 	// written: the rollups a temporary store may hold (written.go); nil
 	// for the others.
 	written *written
+	// lentBatches: lendAhead's batches (*lentBatch), for the scans
+	// after the one that made them.
+	lentBatches sync.Pool
 }
 
 // Open opens (creating if needed) the store in dir. When another process
@@ -352,24 +357,45 @@ func (s *Store) Events(from, to time.Time, fn func(*patterns.Event) error) error
 // EventsBare is Events, but the access, nginx error and PHP-FPM events
 // that bare accepts (it sees each event's fields, not its text) come
 // without their text, and are lent: fn may read such an event, not keep
-// it nor any of its strings (it copies what it keeps), for the next event
-// is decoded into the same place and its strings are the store's bytes of
-// the moment. A reader that reads the fields of most events, as analysis
-// does of an outage's hundreds of thousands of access, error and PHP-FPM
-// lines, is spared a copy of every line and of every field. The other
-// events are fresh, as Events's; the events of one file share their path.
+// it nor any of its strings (it copies what it keeps), for the place it
+// is decoded into and the bytes its strings are will be another event's
+// once fn has returned. A reader that reads the fields of most events, as
+// analysis does of an outage's hundreds of thousands of access, error and
+// PHP-FPM lines, is spared a copy of every line and of every field. The
+// other events are fresh, as Events's; the events of one file share their
+// path.
+//
+// With more than one processor, the events are read and decoded on a
+// goroutine of their own, a few batches ahead of fn (lendAhead), which is
+// called on the caller's: bare is called on that goroutine. It has ended
+// when EventsBare returns.
 func (s *Store) EventsBare(from, to time.Time, bare func(*patterns.Event) bool, fn func(*patterns.Event) error) error {
+	if runtime.GOMAXPROCS(0) > 1 {
+		return s.lendAhead(from, to, bare, fn)
+	}
+	return s.lendInPlace(from, to, bare, fn)
+}
+
+// lendInPlace is EventsBare on the caller's goroutine: each event decoded
+// into one place, its strings the bytes the scan hands.
+func (s *Store) lendInPlace(from, to time.Time, bare func(*patterns.Event) bool, fn func(*patterns.Event) error) error {
 	var (
 		path string
+		ps   scanPaths
 		l    lent
 	)
 	return s.scanEvents(from, to, allKinds, nil, func(k []byte, v storedValue) error {
-		ev, err := decodeLent(k, v, bare, &path, &l)
+		ev, err := decodeLent(k, v, bare, &path, &ps, &l)
 		if err != nil {
-			return fmt.Errorf("cannot decode a stored event: %w (the store may be from another version of logcause: remove it and ingest again)", err)
+			return decodeError(err)
 		}
 		return fn(ev)
 	})
+}
+
+// decodeError is the error of an event that cannot be decoded.
+func decodeError(err error) error {
+	return fmt.Errorf("cannot decode a stored event: %w (the store may be from another version of logcause: remove it and ingest again)", err)
 }
 
 // EventsOf calls fn for each stored event of the given kind in [from, to),

@@ -174,29 +174,24 @@ func BenchmarkAppendJSON(b *testing.B) {
 // parsed as a batch load does (ParserInto): into the caller's event and
 // fields, the text the record's bytes. No allocation.
 func BenchmarkParseNginxErrorOutageInto(b *testing.B) {
-	p, _ := NewParser(KindNginxError, time.UTC)
-	into := p.(ParserInto)
-	var (
-		ev     Event
-		fields FieldSets
-	)
-	benchLines(b, outageErrorLines(b), func(l []byte) {
-		if err := into.ParseInto(l, unsafe.String(unsafe.SliceData(l), len(l)), &ev, &fields); err != nil {
-			b.Fatal(err)
-		}
-	})
+	benchParseInto(b, KindNginxError, outageErrorLines(b))
 }
 
 // BenchmarkParseFPMErrorOutageInto is BenchmarkParseFPMErrorOutage parsed
 // into the caller's event and fields.
 func BenchmarkParseFPMErrorOutageInto(b *testing.B) {
-	p, _ := NewParser(KindFPMError, time.UTC)
+	benchParseInto(b, KindFPMError, outageFPMLines(b))
+}
+
+// benchParseInto parses lines of kind as a batch load does (ParserInto).
+func benchParseInto(b *testing.B, kind Kind, lines [][]byte) {
+	p, _ := NewParser(kind, time.UTC)
 	into := p.(ParserInto)
 	var (
 		ev     Event
 		fields FieldSets
 	)
-	benchLines(b, outageFPMLines(b), func(l []byte) {
+	benchLines(b, lines, func(l []byte) {
 		if err := into.ParseInto(l, unsafe.String(unsafe.SliceData(l), len(l)), &ev, &fields); err != nil {
 			b.Fatal(err)
 		}

@@ -213,6 +213,7 @@ func (s *blocks) put(e *blockEntries, set func(k, v []byte) error) (commit func(
 		byPath = map[string][]int{}
 		path   string
 		st     *stream // s.streams[path]
+		past   bool    // an entry of path's run was past st.high: the later ones are too (sorted)
 		run    []int   // byPath[path] when path is in order, appended to first
 		inRun  bool    // path's entries are in run
 		begun  bool    // path is set
@@ -229,10 +230,13 @@ func (s *blocks) put(e *blockEntries, set func(k, v []byte) error) (commit func(
 		if !begun || e.paths[i] != path {
 			flush()
 			path, begun = e.paths[i], true
-			st = s.streams[path]
+			st, past = s.streams[path], false
 			run, inRun = byPath[path]
 		}
-		if st != nil && bytes.Compare(e.keys[i], st.high) <= 0 {
+		if st != nil && !past {
+			past = bytes.Compare(e.keys[i], st.high) > 0
+		}
+		if st != nil && !past {
 			// A value of its own: set keeps it until the transaction
 			// commits, and s.value is the next entry's.
 			v, err := e.badgerValue(i)

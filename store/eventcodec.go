@@ -330,8 +330,16 @@ func appendField(b []byte, s, text string, from int) ([]byte, int) {
 			}
 		}
 		if i >= 0 {
+			// Mostly two one-byte uvarints (a short field early in its
+			// line): the bytes binary.AppendUvarint writes, without its calls.
+			if i < 0x7f && len(s) < 0x80 {
+				return append(b, byte(i+1), byte(len(s))), i + len(s)
+			}
 			return binary.AppendUvarint(binary.AppendUvarint(b, uint64(i)+1), uint64(len(s))), i + len(s)
 		}
+	}
+	if s == "" {
+		return append(b, 0, 0), from // appendString's 0 and length 0
 	}
 	return appendString(append(b, 0), s), from
 }

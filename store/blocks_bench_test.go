@@ -12,6 +12,15 @@ import (
 // load hands them (file by file, batch by batch), and their encoded size.
 func benchEvents(b *testing.B) (files [][][]*patterns.Event, n int, size int64) {
 	files, _ = streamsInput()
+	for _, v := range encodedEvents(b, files) {
+		n++
+		size += int64(eventKeyLen + len(v))
+	}
+	return files, n, size
+}
+
+// encodedEvents is the values of files' events (encodeEvent), in order.
+func encodedEvents(b *testing.B, files [][][]*patterns.Event) (vals [][]byte) {
 	for _, batches := range files {
 		for _, batch := range batches {
 			for _, ev := range batch {
@@ -19,12 +28,11 @@ func benchEvents(b *testing.B) (files [][][]*patterns.Event, n int, size int64) 
 				if err != nil {
 					b.Fatal(err)
 				}
-				n++
-				size += int64(eventKeyLen + len(v))
+				vals = append(vals, v)
 			}
 		}
 	}
-	return files, n, size
+	return vals
 }
 
 // BenchmarkTempStoreWrite: a temporary store's write path, every event

@@ -54,18 +54,7 @@ func TestFieldReadsWhatAppendFieldWrote(t *testing.T) {
 // past their 127th byte.
 func BenchmarkDecodeLent(b *testing.B) {
 	files, _, size := benchEvents(b)
-	var vals [][]byte
-	for _, batches := range files {
-		for _, batch := range batches {
-			for _, ev := range batch {
-				v, err := encodeEvent(ev)
-				if err != nil {
-					b.Fatal(err)
-				}
-				vals = append(vals, v)
-			}
-		}
-	}
+	vals := encodedEvents(b, files)
 	k := make([]byte, eventKeyLen)
 	bare := func(*patterns.Event) bool { return true }
 	b.SetBytes(size)

@@ -233,8 +233,8 @@ func (s *blocks) put(e *blockEntries, set func(k, v []byte) error) (commit func(
 			st, past = s.streams[path], false
 			run, inRun = byPath[path]
 		}
-		if st != nil && !past {
-			past = bytes.Compare(e.keys[i], st.high) > 0
+		if st != nil && !past && bytes.Compare(e.keys[i], st.high) > 0 {
+			past = true
 		}
 		if st != nil && !past {
 			// A value of its own: set keeps it until the transaction
@@ -613,18 +613,14 @@ func (s *Store) scanEvents(from, to time.Time, kinds kindSet, keep func(k []byte
 			item *badger.Item // Badger's next key in the range; nil: none
 			top  [eventKeyLen]byte
 		)
-		seek := func(next bool) {
-			if next {
-				it.Next()
-			} else {
-				it.Seek(start)
-			}
+		at := func() { // item: where it is, when in the range
 			item = nil
 			if it.Valid() && string(it.Item().Key()[:timeKeyLen]) < string(end) {
 				item = it.Item()
 			}
 		}
-		seek(false)
+		it.Seek(start)
+		at()
 		for {
 			c := 1 // of the blocks' next key against Badger's
 			switch {
@@ -643,7 +639,8 @@ func (s *Store) scanEvents(from, to time.Time, kinds kindSet, keep func(k []byte
 						return err
 					}
 				}
-				seek(true)
+				it.Next()
+				at()
 				if c > 0 {
 					continue
 				}
@@ -652,7 +649,8 @@ func (s *Store) scanEvents(from, to time.Time, kinds kindSet, keep func(k []byte
 					return err
 				}
 				if c == 0 {
-					seek(true)
+					it.Next()
+					at()
 				}
 			}
 			// The blocks' entries of this key: the first, the latest

@@ -320,28 +320,26 @@ func appendString(b []byte, s string) []byte {
 // length; else 0 and s. It returns where the next field is looked for
 // first: the fields of a line come in its order.
 func appendField(b []byte, s, text string, from int) ([]byte, int) {
-	if s != "" {
-		i, ok := patterns.OffsetOf(text, s) // a parser's substring of the line: where it is, no search
-		if !ok {
-			if i = strings.Index(text[from:], s); i >= 0 {
-				i += from
-			} else {
-				i = strings.Index(text, s)
-			}
-		}
-		if i >= 0 {
-			// Mostly two one-byte uvarints (a short field early in its
-			// line): the bytes binary.AppendUvarint writes, without its calls.
-			if i < 0x7f && len(s) < 0x80 {
-				return append(b, byte(i+1), byte(len(s))), i + len(s)
-			}
-			return binary.AppendUvarint(binary.AppendUvarint(b, uint64(i)+1), uint64(len(s))), i + len(s)
-		}
-	}
 	if s == "" {
 		return append(b, 0, 0), from // appendString's 0 and length 0
 	}
-	return appendString(append(b, 0), s), from
+	i, ok := patterns.OffsetOf(text, s) // a parser's substring of the line: where it is, no search
+	if !ok {
+		if i = strings.Index(text[from:], s); i >= 0 {
+			i += from
+		} else {
+			i = strings.Index(text, s)
+		}
+	}
+	if i < 0 {
+		return appendString(append(b, 0), s), from
+	}
+	// Mostly two one-byte uvarints (a short field early in its line): the
+	// bytes binary.AppendUvarint writes, without its calls.
+	if i < 0x7f && len(s) < 0x80 {
+		return append(b, byte(i+1), byte(len(s))), i + len(s)
+	}
+	return binary.AppendUvarint(binary.AppendUvarint(b, uint64(i)+1), uint64(len(s))), i + len(s)
 }
 
 func appendAccess(b []byte, a *patterns.Access, text string) []byte {

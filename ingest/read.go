@@ -308,7 +308,7 @@ func (a *aheadReader) run(src io.Reader) {
 			if a.made < min(aheadBuffers, int(a.taken.Load())+2) {
 				buf = &aheadBuf{b: make([]byte, aheadBlock)}
 				a.made++
-				break
+				continue
 			}
 			// A block given back, or one more taken by the reader, which
 			// lets one more be made: a reader that holds lent chunks of

@@ -343,9 +343,9 @@ func (s *Step) parseBlock(path string, b *block, a *patterns.AccessLine) {
 			continue // counted in the rollup; only failed requests are kept in full, as Kept says
 		}
 		if s.lend {
-			b.kept = append(b.kept, keptFailedInto(b.accessLoans.next(), path, rec, r.off, a))
+			b.kept = append(b.kept, keptFailed(b.accessLoans.next(), path, rec, unsafe.String(unsafe.SliceData(rec), len(rec)), r.off, a))
 		} else {
-			b.kept = append(b.kept, keptFailed(path, rec, r.off, a))
+			b.kept = append(b.kept, keptFailed(new(loan[patterns.Access]), path, rec, string(rec), r.off, a))
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"log/slog"
 	"time"
-	"unsafe"
 
 	"github.com/logcause/logcause/analyze"
 	"github.com/logcause/logcause/patterns"
@@ -188,7 +187,7 @@ func (s *Step) accessRecord(path string, rec []byte, off int64) error {
 	if !analyze.Failed(a.Status) {
 		return nil // counted in the rollup; only failed requests are kept in full, as Kept says
 	}
-	k := keptFailed(path, rec, off, a)
+	k := keptFailed(new(loan[patterns.Access]), path, rec, string(rec), off, a)
 	if s.zones != nil {
 		s.zones.requests.Add(k.saw)
 	}
@@ -196,27 +195,14 @@ func (s *Step) accessRecord(path string, rec []byte, off int64) error {
 }
 
 // keptFailed returns what is kept of a failed request, the line rec at
-// offset off of the file at path, parsed as a: its event, whose fields
-// are substrings of its text (one copy of the line), and its sighting.
-func keptFailed(path string, rec []byte, off int64, a *patterns.AccessLine) keptRequest {
-	text := string(rec)
-	ev := &patterns.Event{Time: a.Time, Kind: patterns.KindNginxAccess, Path: path, Offset: off, Text: text, Access: a.AccessOf(rec, text)}
-	return keptRequest{ev: ev, saw: sightingOfFailed(rec, text, a)}
-}
-
-// keptFailedInto is keptFailed into l, lent by a block: the event's text
-// is rec's bytes themselves, not a copy (loans).
-func keptFailedInto(l *loan[patterns.Access], path string, rec []byte, off int64, a *patterns.AccessLine) keptRequest {
-	text := unsafe.String(unsafe.SliceData(rec), len(rec))
+// offset off of the file at path, parsed as a, in l: its event, whose
+// fields are substrings of its text, and its sighting. text holds rec's
+// bytes: a copy (string(rec): one copy of the line) for an event the sink
+// keeps, or rec's bytes themselves (unsafe.String) for one a block lends
+// (loans).
+func keptFailed(l *loan[patterns.Access], path string, rec []byte, text string, off int64, a *patterns.AccessLine) keptRequest {
 	a.AccessInto(rec, text, &l.fields)
 	l.ev = patterns.Event{Time: a.Time, Kind: patterns.KindNginxAccess, Path: path, Offset: off, Text: text, Access: &l.fields}
-	return keptRequest{ev: &l.ev, saw: sightingOfFailed(rec, text, a)}
-}
-
-// sightingOfFailed is the sighting of a failed request, the line rec
-// parsed as a, whose text is text: its client and request substrings of
-// text, when the line has them as they are.
-func sightingOfFailed(rec []byte, text string, a *patterns.AccessLine) sighting {
 	saw := sighting{Client: patterns.SubstringOf(rec, text, a.RemoteAddr), Time: a.Time}
 	// "GET /path" as the line has it, when it does: a substring too.
 	m, mok := patterns.OffsetIn(rec, a.Method)
@@ -226,7 +212,7 @@ func sightingOfFailed(rec []byte, text string, a *patterns.AccessLine) sighting 
 	} else {
 		saw.Request = string(a.Method) + " " + string(a.URI)
 	}
-	return saw
+	return keptRequest{ev: &l.ev, saw: saw}
 }
 
 func (s *Step) unparsed(rec []byte, err error) {

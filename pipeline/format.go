@@ -36,6 +36,10 @@ type Options struct {
 	// PHP-FPM's error log, in a batch load (see readBlocks); 0: GOMAXPROCS;
 	// 1: the load's own goroutine, record by record, as the daemon follows.
 	Workers int
+	// readAhead is how many blocks a parallel load reads ahead of its sink
+	// (readBlocks); 0: blocksAhead. Tests set a few, so that small logs
+	// go round the blocks' pool as big ones do.
+	readAhead int
 	// Overrides say, per configured source, the format and zone of the
 	// files it matches; the first that matches a file wins.
 	Overrides []Override

@@ -49,7 +49,7 @@ func TestLoadLendsEventsOnlyToAKeeper(t *testing.T) {
 		if lend {
 			sink = keepingNothing{h}
 		}
-		if _, err := Load(context.Background(), paths, sink, Options{Limits: ingest.DefaultLimits, Workers: workers}); err != nil {
+		if _, err := Load(context.Background(), paths, sink, Options{Limits: ingest.DefaultLimits, Workers: workers, readAhead: 4}); err != nil {
 			t.Fatal(err)
 		}
 		return h

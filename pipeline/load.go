@@ -263,7 +263,7 @@ func (l *ledger) read(ctx context.Context, f File, opts Options, sink BatchSink,
 	)
 	if step.parallel() && opts.workers() > 1 {
 		blocks := 0
-		pos, st, err = readBlocks(ctx, r, f, step, opts.workers(), func(b *block) error {
+		pos, st, err = readBlocks(ctx, r, f, step, opts.workers(), opts.aheadBlocks(), func(b *block) error {
 			if blocks++; blocks%16 == 1 { // from the first block, then every 1 MB
 				tell()
 			}

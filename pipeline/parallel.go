@@ -40,10 +40,15 @@ const (
 	// requests) stays well within one transaction.
 	blockBytes = 64 << 10
 	// blocksAhead bounds the blocks read and not yet handed to the sink:
-	// 1 MB, whatever the file's size; a load stopped (a signal) has read
+	// 4 MB, whatever the file's size; a load stopped (a signal) has read
 	// at most that much further, and what an archive's decompressor reads
-	// ahead (ingest: 4 MB).
-	blocksAhead = 16
+	// ahead (ingest: 4 MB). The sink is fed on one goroutine, in file
+	// order: with 16 blocks (1 MB) a moment's delay there filled the
+	// queue, stopped the reader and left the workers waiting, ~12% of two
+	// cores on the 1 GB access log; with 64, the workers waited half as
+	// long and the load took ~7% less wall time (docs/benchmarks.md,
+	// "Read further ahead").
+	blocksAhead = 64
 )
 
 // block is a run of an access log's lines and what its parse found.
@@ -140,6 +145,13 @@ func (o Options) workers() int {
 	return runtime.GOMAXPROCS(0)
 }
 
+func (o Options) aheadBlocks() int {
+	if o.readAhead > 0 {
+		return o.readAhead
+	}
+	return blocksAhead
+}
+
 // readBlocks reads r's lines through workers parsing goroutines, and
 // applies each block to step and its sink in file order, calling due after
 // each block with the block's end; it returns when r is read to its end
@@ -150,7 +162,7 @@ func (o Options) workers() int {
 // applied (where it began when none was): the load's last checkpoint.
 // Once ctx is done no further block is applied, and it returns ctx's
 // error.
-func readBlocks(ctx context.Context, r *ingest.Reader, f File, step *Step, workers int, due func(b *block) error) (pos ingest.Position, st ingest.Stats, err error) {
+func readBlocks(ctx context.Context, r *ingest.Reader, f File, step *Step, workers, ahead int, due func(b *block) error) (pos ingest.Position, st ingest.Stats, err error) {
 	quit := make(chan struct{}) // closed when a block cannot be applied: the rest is not read
 	stopped := func() bool {
 		select {
@@ -164,7 +176,6 @@ func readBlocks(ctx context.Context, r *ingest.Reader, f File, step *Step, worke
 	// A format whose every line is a record is read by the block
 	// (ingest.Reader.Lines) and framed on the workers.
 	chunked := f.Format.RecordStart() == nil && r.Chunked()
-	ahead := blocksAhead
 	ordered := make(chan *block, ahead)
 	todo := make(chan *block, ahead+1)
 	free := make(chan *block, ahead+workers+2)

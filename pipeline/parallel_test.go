@@ -144,6 +144,8 @@ func storeBytes(t *testing.T, st *store.Store) []string {
 // rollups, kept records, unparsed counts and samples, marks — on
 // realistic logs of several formats, malformed lines, a gzipped log and a
 // multi-line one; and then a second load of the same files adds nothing.
+// Read ahead as far as a big log is, and as little as a block: the
+// reader waits for the sink, and the blocks go round their pool.
 func TestParallelLoadStoresWhatOneWorkerDoes(t *testing.T) {
 	dir := realisticLogs(t)
 	opts := Options{Limits: ingest.Limits{MaxLine: 8192, MaxRecord: 256 << 10}}
@@ -151,6 +153,9 @@ func TestParallelLoadStoresWhatOneWorkerDoes(t *testing.T) {
 		st := openStore(t)
 		o := opts
 		o.Workers = workers
+		if workers == 3 {
+			o.readAhead = 1
+		}
 		res, err := Load(context.Background(), []string{dir}, st.NewWriter(), o)
 		if err != nil {
 			t.Fatal(err)

@@ -55,8 +55,8 @@ import (
 // one written last is read, as Badger would keep it.
 //
 // The index of the blocks (each one's first and last key, where it and
-// its frames are in the file, which kinds it holds) is in memory: ~160
-// bytes a block of up to 64 KiB of entries, ~2.5 MB for a GB of events.
+// its frames are in the file, which kinds it holds) is in memory: ~180
+// bytes a block of up to 64 KiB of entries, ~3 MB for a GB of events.
 
 // blocksFile is the file of a temporary store's blocks, in its directory;
 // written by write(2) (no mapping: its pages are the kernel's cache, not

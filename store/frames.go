@@ -2,10 +2,7 @@ package store
 
 import (
 	"hash/crc32"
-	"runtime"
 	"slices"
-	"sync"
-	"sync/atomic"
 
 	"github.com/klauspost/compress/s2"
 )
@@ -43,50 +40,23 @@ type span struct{ lo, hi int }
 // returns them one after the other (s.z, kept for the next write), and
 // each one's end in it and its checksum.
 //
-// The frames are independent: the caller's goroutine and up to
-// GOMAXPROCS-1 others compress them, each taking the next frame not taken
-// until none is left, so that the writing goroutine — a load's serial
-// step, which the parse waits for — does not do it all when a core is
-// free, and does not wait for a goroutine that has none. Each frame is
-// compressed into a place of its own in s.z, as large as the frame may
-// compress to (s2.MaxEncodedLen), and moved down to follow the one before
-// once all are done. The goroutines have ended when pack returns.
+// On the writing goroutine, though it is a load's serial step: the same
+// compression shared with a goroutine per write on the other core, each
+// taking the next frame not taken, cost more CPU and wall time on the
+// outage day (docs/benchmarks.md, "The temporary store's blocks
+// compressed").
 func (s *blocks) pack(raw []byte, spans []span) (z []byte, ends []int, sums []uint32) {
-	n := len(spans)
-	at := make([]int, n+1) // frame j's place in z: [at[j], at[j+1])
+	z = s.z[:0]
+	ends, sums = make([]int, len(spans)), make([]uint32, len(spans))
 	for j, sp := range spans {
-		at[j+1] = at[j] + s2.MaxEncodedLen(sp.hi-sp.lo)
-	}
-	z = slices.Grow(s.z[:0], at[n])[:at[n]]
-	size := make([]int, n)
-	sums = make([]uint32, n)
-	var next atomic.Int64
-	work := func() {
-		for {
-			j := int(next.Add(1) - 1)
-			if j >= n {
-				return
-			}
-			out := s2.Encode(z[at[j]:at[j+1]:at[j+1]], raw[spans[j].lo:spans[j].hi])
-			size[j], sums[j] = len(out), crc32.Checksum(out, s.crc)
-		}
-	}
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), n) - 1 {
-		wg.Go(work)
-	}
-	work()
-	wg.Wait()
-	// Each frame's end written over where its place ended, once read.
-	used, from := 0, 0
-	for j := range n {
-		lo := from
-		from = at[j+1]
-		used += copy(z[used:], z[lo:lo+size[j]])
-		at[j+1] = used
+		at := len(z)
+		z = slices.Grow(z, s2.MaxEncodedLen(sp.hi-sp.lo))
+		out := s2.Encode(z[at:cap(z)], raw[sp.lo:sp.hi]) // into z: it has room for the most it may take
+		z = z[:at+len(out)]
+		ends[j], sums[j] = len(z), crc32.Checksum(out, s.crc)
 	}
 	s.z = z
-	return z[:used], at[1:], sums
+	return z, ends, sums
 }
 
 // unpack decodes the frame fr, read from the file as z, into buf, grown

@@ -277,7 +277,7 @@ func TestTempStoreWritesNothingOfNoEntries(t *testing.T) {
 	}
 }
 
-// TestPackKeepsTheFramesInOrder: frames packed on several goroutines,
+// TestPackKeepsTheFramesInOrder: frames packed one after the other,
 // each decodes to its own entries, in order, with its checksum; packed
 // again smaller, into the same buffer, the same.
 func TestPackKeepsTheFramesInOrder(t *testing.T) {

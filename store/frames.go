@@ -9,7 +9,7 @@ import (
 
 // A block's entries are written in frames, each compressed on its own
 // (s2's block format: no stream header, no history shared with the frame
-// before): an outage day's 277 MB of blocks took ~53 MB of the file,
+// before): an outage day's 277 MB of blocks took ~63 MB of the file,
 // and as many bytes of the kernel's page cache — the RAM of a TMPDIR on
 // tmpfs — and of its copies in and out (pwrite, pread).
 //

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
 	"reflect"
 	"slices"
 	"testing"
@@ -53,25 +52,7 @@ func twoStreams() (short, long string, evs []*patterns.Event) {
 // back as it was put, with its own stream's path, whatever the other
 // stream read between two of its entries.
 func TestBlockEntriesTakeTheirStreamsPath(t *testing.T) {
-	s, err := OpenTemp()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	short, long, evs := twoStreams()
-	writeAll(t, s, evs)
-	if n := eventKeysInBadger(s); n != 0 {
-		t.Fatalf("%d events in Badger keys, none wanted: the test reads blocks", n)
-	}
-	file, err := os.ReadFile(s.blocks.f.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range []string{short, long} {
-		if n := bytes.Count(file, []byte(p)); n != 0 {
-			t.Errorf("the blocks hold the path %q %d times: it is their stream's", p, n)
-		}
-	}
 	same := func(what string, got []*patterns.Event) {
 		t.Helper()
 		if len(got) != len(evs) {
@@ -84,15 +65,30 @@ func TestBlockEntriesTakeTheirStreamsPath(t *testing.T) {
 		}
 	}
 	// The keys, rebuilt from what each shares with the one before it in
-	// its block: read a window of the default size and of a few entries
-	// (a window's first entry shares with the window's before).
+	// its frame: frames of the default size and of a few entries.
 	var wantKeys [][]byte
 	for _, ev := range evs {
 		wantKeys = append(wantKeys, eventKey(ev))
 	}
 	slices.SortFunc(wantKeys, bytes.Compare)
-	for _, window := range []int{cursorWindow, 97} {
+	var s *Store
+	for _, window := range []int{97, cursorWindow} {
+		var err error
+		if s, err = OpenTemp(); err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
 		s.blocks.window = window
+		writeAll(t, s, evs)
+		if n := eventKeysInBadger(s); n != 0 {
+			t.Fatalf("%d events in Badger keys, none wanted: the test reads blocks", n)
+		}
+		entries := bytes.Join(framesOf(t, s), nil)
+		for _, p := range []string{short, long} {
+			if n := bytes.Count(entries, []byte(p)); n != 0 {
+				t.Errorf("the blocks hold the path %q %d times: it is their stream's", p, n)
+			}
+		}
 		var keys [][]byte
 		if err := s.scanEvents(t0, t0.Add(time.Hour), allKinds, nil, func(k []byte, _ storedValue) error {
 			keys = append(keys, bytes.Clone(k))
@@ -105,7 +101,6 @@ func TestBlockEntriesTakeTheirStreamsPath(t *testing.T) {
 		}
 		same(fmt.Sprintf("Events, window %d", window), eventsIn(t, s, t0, t0.Add(time.Hour)))
 	}
-	s.blocks.window = cursorWindow
 	var whole, bare []*patterns.Event
 	if err := s.EventsBare(t0, t0.Add(time.Hour), func(*patterns.Event) bool { return false }, func(ev *patterns.Event) error {
 		whole = append(whole, ev)
@@ -149,30 +144,31 @@ func TestBlockEntriesTakeTheirStreamsPath(t *testing.T) {
 	}
 }
 
-// A block whose bytes were damaged — an entry's length past the block's
-// end, a key said to share bytes with none before it or more bytes than
-// a key has, an entry's form unknown — fails its reader with an error,
-// and hands no event of the damaged entry.
+// A frame whose entries were damaged — an entry's length past the
+// frame's end, a key said to share bytes with none before it or more
+// bytes than a key has, an entry's form unknown — fails its reader with an
+// error, and hands no event of the damaged entry. (The frames are
+// written again, compressed, with the damage: frames_test.go damages
+// their compressed bytes.)
 func TestTempStoreCorruptBlockIsDetected(t *testing.T) {
-	// The first entry's value, and where it is in the block.
-	first := func(block []byte) (at int, v []byte) {
-		var prev [eventKeyLen]byte
-		entries, _ := decodeEntries(block, &prev, true, nil)
+	// The first entry's value, and where it is in the frame.
+	first := func(frame []byte) (at int, v []byte) {
+		entries, _ := decodeEntries(frame, nil)
 		v = entries[0].v
-		return cap(block) - cap(v), v
+		return cap(frame) - cap(v), v
 	}
 	for _, c := range []struct {
 		name    string
-		damage  func(block []byte) // the file's first block, a.log's
+		damage  func(frame []byte) // the file's first frame, a.log's
 		damaged int                // the event damaged, of twoStreams's
 		want    error
 	}{
-		{"length past the block", func(b []byte) {
+		{"length past the frame", func(b []byte) {
 			at, v := first(b)
 			at -= len(binary.AppendUvarint(nil, uint64(len(v))))
 			copy(b[at:], binary.AppendUvarint(nil, 1<<40))
 		}, 0, errCorruptBlock},
-		{"a block's first key shared", func(b []byte) { b[0] = 13 }, 0, errCorruptBlock},
+		{"a frame's first key shared", func(b []byte) { b[0] = 13 }, 0, errCorruptBlock},
 		{"a key sharing more than a key", func(b []byte) {
 			at, v := first(b)
 			b[at+len(v)] = eventKeyLen + 1 // the second entry's
@@ -192,14 +188,12 @@ func TestTempStoreCorruptBlockIsDetected(t *testing.T) {
 			defer s.Close()
 			_, _, evs := twoStreams()
 			writeAll(t, s, evs[:100])
-			file, err := os.ReadFile(s.blocks.f.Name())
-			if err != nil {
-				t.Fatal(err)
-			}
-			c.damage(file)
-			if _, err := s.blocks.f.WriteAt(file, 0); err != nil {
-				t.Fatal(err)
-			}
+			rewriteFrames(t, s, func(b, f int, fr *frame, z []byte) []byte {
+				if b == 0 && f == 0 {
+					z = reframe(t, s, fr, z, c.damage)
+				}
+				return z
+			})
 			var read []*patterns.Event
 			err = s.Events(t0, t0.Add(time.Hour), func(ev *patterns.Event) error { read = append(read, ev); return nil })
 			if !errors.Is(err, c.want) {
@@ -284,7 +278,7 @@ func TestTempStoreLateEventKeepsBadgersValue(t *testing.T) {
 	}
 }
 
-// FuzzDecodeEntries: damaged block bytes decode or stop cleanly, never
+// FuzzDecodeEntries: damaged frame entries decode or stop cleanly, never
 // panic nor hand an entry past them; what decodes, decoded again alone,
 // is the same entries, the whole of it used.
 func FuzzDecodeEntries(f *testing.F) {
@@ -303,21 +297,16 @@ func FuzzDecodeEntries(f *testing.F) {
 	if err := w.Flush(); err != nil {
 		f.Fatal(err)
 	}
-	block, err := os.ReadFile(s.blocks.f.Name())
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(block, true)
-	f.Add(block[len(block)/2:], false)
-	f.Fuzz(func(t *testing.T, part []byte, first bool) {
-		var prev [eventKeyLen]byte
-		entries, used := decodeEntries(part, &prev, first, nil)
+	frame := framesOf(f, s)[0]
+	f.Add(frame)
+	f.Add(frame[len(frame)/2:])
+	f.Fuzz(func(t *testing.T, part []byte) {
+		entries, used := decodeEntries(part, nil)
 		if used < 0 || used > len(part) {
 			t.Fatalf("%d bytes used of %d", used, len(part))
 		}
-		var again [eventKeyLen]byte
-		back, all := decodeEntries(part[:used], &again, first, nil)
-		if all != used || !reflect.DeepEqual(back, entries) || again != prev {
+		back, all := decodeEntries(part[:used], nil)
+		if all != used || !reflect.DeepEqual(back, entries) {
 			t.Fatalf("decoded again: %d entries of %d bytes, not %d of %d", len(back), all, len(entries), used)
 		}
 	})

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"slices"
@@ -28,10 +30,11 @@ import (
 // event, as it always did: blocks are only ever written to a store that
 // the process that wrote it reads, and removes.
 //
-//	block: entries, each: shared (1) | key[shared:] | uvarint len(body) | body
+//	block: frames, each s2.Encode(entries) (frames.go)
+//	entries: each: shared (1) | key[shared:] | uvarint len(body) | body
 //
 // shared is how many of the entry's key's first bytes are the key's before
-// it in the block (0 for the block's first): a stream's keys in order
+// it in the frame (0 for the frame's first): a stream's keys in order
 // mostly share their prefix, day, instant (many to a second), kind and
 // the high bytes of their offset, ~20 bytes of the 30 of an outage's keys.
 //
@@ -51,16 +54,17 @@ import (
 // streams and Badger's keys in key order (scanEvents); of equal keys the
 // one written last is read, as Badger would keep it.
 //
-// The index of the blocks (each one's first and last key, where it is in
-// the file, which kinds it holds) is in memory: ~100 bytes a block of up to
-// 64 KiB, ~1.5 MB for a GB of events.
+// The index of the blocks (each one's first and last key, where it and
+// its frames are in the file, which kinds it holds) is in memory: ~180
+// bytes a block of up to 64 KiB of entries, ~3 MB for a GB of events.
 
 // blocksFile is the file of a temporary store's blocks, in its directory;
 // written by write(2) (no mapping: its pages are the kernel's cache, not
 // the process's memory), read by pread(2).
 const blocksFile = "event-blocks"
 
-// blockBytes bounds a block: reading an event reads its block.
+// blockBytes bounds a block's entries (the index's unit: its first and
+// last key, its kinds), but for its last one.
 const blockBytes = 64 << 10
 
 // blocks is a temporary store's blocks.
@@ -70,20 +74,23 @@ type blocks struct {
 	// Written under mu:
 	size  int64  // of f
 	buf   []byte // the blocks of the last write, kept for the next
+	z     []byte // and their frames compressed (pack), the same
 	value []byte // an entry's encoding, the same
 	puts  uint64 // the writes committed
 
 	idx     sync.RWMutex       // the streams, for the readers
 	streams map[string]*stream // by path
 
-	window int // how much of a block a cursor reads at a time (cursorWindow)
+	window int          // how many bytes of entries a frame holds at most (cursorWindow)
+	crc    *crc32.Table // CRC-32C's, of the frames (frames.go)
 }
 
-// cursorWindow is how much of its block a cursor holds: a scan merges a
-// cursor per file whose blocks overlap its range, and a whole block each
-// (64 KiB and its entries) made a scan over a thousand vhosts' logs of the
-// same hours hold ~75 MB. A window of 16 KiB holds ~40 of an outage's
-// lines; an entry larger than the window is read whole.
+// cursorWindow is how much of its block a cursor holds: a frame's entries
+// (frames.go), decoded. A scan merges a cursor per file whose blocks
+// overlap its range, and a whole block each (64 KiB and its entries) made
+// a scan over a thousand vhosts' logs of the same hours hold ~75 MB. A
+// window of 16 KiB holds ~40 of an outage's lines; an entry larger than
+// the window is a frame of its own, read whole.
 const cursorWindow = 16 << 10
 
 // stream is the blocks of the events of one file, in key order.
@@ -95,8 +102,9 @@ type stream struct {
 // blockRef is where a block is, and what it holds.
 type blockRef struct {
 	first, last [eventKeyLen]byte
-	off         int64
-	n           int
+	off         int64   // where its frames are in the file
+	n           int     // their bytes there
+	frames      []frame // in order
 	kinds       kindSet
 	// put orders the blocks of different writes (the greater, the
 	// later); ts is Badger's read timestamp once its write was
@@ -117,7 +125,7 @@ func openBlocks(dir string) (*blocks, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot create the temporary store's file of events: %w (set TMPDIR to a writable directory, or pass --store DIR)", err)
 	}
-	return &blocks{f: f, streams: map[string]*stream{}, window: cursorWindow}, nil
+	return &blocks{f: f, streams: map[string]*stream{}, window: cursorWindow, crc: crc32.MakeTable(crc32.Castagnoli)}, nil
 }
 
 // blockEntries are the events a Writer holds for blocks: their keys, and
@@ -259,43 +267,71 @@ func (s *blocks) put(e *blockEntries, set func(k, v []byte) error) (commit func(
 		return func(*badger.DB) {}, nil
 	}
 	type written struct {
-		path string
-		ref  blockRef
+		path   string
+		ref    blockRef
+		frames int // its first frame, of spans
 	}
-	var refs []written
+	var (
+		refs  []written
+		spans []span // the frames' entries in buf, in order: a block's, then the next's
+	)
 	buf := s.buf[:0]
 	for _, path := range order {
 		start := -1
-		var prev []byte // the key before, in the block
+		var prev []byte // the key before, in the frame
 		for _, i := range byPath[path] {
-			if start < 0 || len(buf)-start >= blockBytes {
-				start, prev = len(buf), nil
-				refs = append(refs, written{path: path})
-				copy(refs[len(refs)-1].ref.first[:], e.keys[i])
-			}
 			v, err := s.body(e, i)
 			if err != nil {
 				return nil, err
 			}
 			k := e.keys[i]
+			if start < 0 || len(buf)-start >= blockBytes {
+				start = len(buf)
+				refs = append(refs, written{path: path, frames: len(spans)})
+				copy(refs[len(refs)-1].ref.first[:], k)
+				spans = append(spans, span{lo: len(buf)})
+				prev = nil
+			} else if f := &spans[len(spans)-1]; len(buf)-f.lo+entryBound(len(v)) > s.window {
+				// A frame of whole entries, within the window: but for
+				// its first, which may be larger.
+				spans = append(spans, span{lo: len(buf)})
+				prev = nil
+			}
 			shared := 0
 			for shared < len(prev) && prev[shared] == k[shared] {
 				shared++
 			}
 			buf = appendBytes(append(append(buf, byte(shared)), k[shared:]...), v)
 			prev = k
+			spans[len(spans)-1].hi = len(buf)
 			r := &refs[len(refs)-1].ref
-			copy(r.last[:], e.keys[i])
-			r.off, r.n = int64(start), len(buf)-start
-			r.kinds |= kindsOf(patterns.Kind(e.keys[i][timeKeyLen]))
+			copy(r.last[:], k)
+			r.kinds |= kindsOf(patterns.Kind(k[timeKeyLen]))
 		}
 	}
 	s.buf = buf
+	z, ends, sums := s.pack(buf, spans)
+	frames := make([]frame, len(spans)) // the blocks' frames, in one allocation
+	for j, w := range refs {
+		last := len(spans)
+		if j+1 < len(refs) {
+			last = refs[j+1].frames
+		}
+		base := 0 // where the block starts in z
+		if w.frames > 0 {
+			base = ends[w.frames-1]
+		}
+		for f := w.frames; f < last; f++ {
+			frames[f] = frame{end: uint32(ends[f] - base), raw: uint32(spans[f].hi - spans[f].lo), sum: sums[f]}
+		}
+		r := &refs[j].ref
+		r.off, r.n, r.frames = int64(base), ends[last-1]-base, frames[w.frames:last:last]
+	}
 	at := s.size
-	if _, err := s.f.WriteAt(buf, at); err != nil { // at the known end: a write that failed half way is overwritten
+	if _, err := s.f.WriteAt(z, at); err != nil { // at the known end: a write that failed half way is overwritten
 		return nil, fmt.Errorf("cannot write events to %s: %w (is the disk full?)", s.f.Name(), err)
 	}
-	s.size += int64(len(buf))
+	s.size += int64(len(z))
 	return func(db *badger.DB) {
 		txn := db.NewTransaction(false)
 		ts := txn.ReadTs() // every write committed so far, this one's included
@@ -317,8 +353,21 @@ func (s *blocks) put(e *blockEntries, set func(k, v []byte) error) (commit func(
 	}, nil
 }
 
+// entryBound is the most bytes an entry of a body of n bytes takes in its
+// frame: its key shared with none.
+func entryBound(n int) int {
+	return 1 + eventKeyLen + uvarintLen(uint64(n)) + n
+}
+
+func uvarintLen(x uint64) int {
+	return (bits.Len64(x|1) + 6) / 7
+}
+
 // read reads n bytes of the block r from its byte at into buf.
 func (s *blocks) read(r *blockRef, at, n int, buf []byte) ([]byte, error) {
+	if n <= 0 || at+n > r.n {
+		return buf, errCorruptBlock // not what the index was written as
+	}
 	buf = slices.Grow(buf[:0], n)[:n]
 	if _, err := s.f.ReadAt(buf, r.off+int64(at)); err != nil {
 		return buf, fmt.Errorf("cannot read events from %s: %w (the temporary store's file was cut or removed while in use: run the analysis again, with TMPDIR on a disk nothing cleans meanwhile, or pass --store DIR)", s.f.Name(), err)
@@ -339,17 +388,17 @@ type blockEntry struct {
 	v []byte
 }
 
-// decodeEntries appends the whole entries at the start of part to out,
-// and returns how many bytes they take; the rest is an entry cut by the
-// window's end (or a corrupt one). part is a block, or a window of one:
-// from the block's start when first, else past the entry whose key is
-// *prev. *prev is set to the key of the last entry appended.
-func decodeEntries(part []byte, prev *[eventKeyLen]byte, first bool, out []blockEntry) ([]blockEntry, int) {
+// decodeEntries appends the whole entries at the start of a frame's
+// entries to out, and returns how many bytes they take: all of them, but
+// from an entry cut or corrupt.
+func decodeEntries(part []byte, out []blockEntry) ([]blockEntry, int) {
+	var prev [eventKeyLen]byte
+	first := true
 	used := 0
 	for used < len(part) {
 		rest := part[used:]
 		shared := int(rest[0])
-		// A block's first entry shares nothing: it has no key before.
+		// A frame's first entry shares nothing: it has no key before.
 		if shared > eventKeyLen || first && shared > 0 {
 			break
 		}
@@ -362,7 +411,7 @@ func decodeEntries(part []byte, prev *[eventKeyLen]byte, first bool, out []block
 			break
 		}
 		copy(prev[shared:], rest[1:at])
-		out = append(out, blockEntry{k: *prev, v: rest[at+w : at+w+int(n)]})
+		out = append(out, blockEntry{k: prev, v: rest[at+w : at+w+int(n)]})
 		first = false
 		used += at + w + int(n)
 	}
@@ -398,10 +447,10 @@ type cursor struct {
 	endHi   uint64 // end's bytes 0–7 and 5–12, big-endian (valid)
 	endLo   uint64
 	kinds   kindSet
-	block   *blockRef         // the block being read; nil: none
-	at      int               // its bytes read so far
-	buf     []byte            // a window of it (blocks.window)
-	prev    [eventKeyLen]byte // the key of its entry before the window
+	block   *blockRef // the block being read; nil: none
+	frame   int       // its frames read so far
+	buf     []byte    // the last of them, decoded: a window of the block (blocks.window), or an entry larger
+	z       *[]byte   // the scan's buffer of a frame as read from the file, one for all its cursors
 	entries []blockEntry
 	i       int
 	put, ts uint64 // of the block read
@@ -413,13 +462,14 @@ type cursor struct {
 func (s *blocks) cursors(start, end []byte, kinds kindSet) []*cursor {
 	s.idx.RLock()
 	var out []*cursor
+	z := new([]byte)
 	for path, st := range s.streams {
 		refs := st.blocks
 		refs = refs[sort.Search(len(refs), func(i int) bool { return bytes.Compare(refs[i].last[:], start) >= 0 }):]
 		if len(refs) == 0 || bytes.Compare(refs[0].first[:timeKeyLen], end) >= 0 {
 			continue
 		}
-		c := &cursor{s: s, path: path, refs: refs, end: end, kinds: kinds}
+		c := &cursor{s: s, path: path, refs: refs, end: end, kinds: kinds, z: z}
 		if len(end) == timeKeyLen {
 			c.endHi, c.endLo = binary.BigEndian.Uint64(end), binary.BigEndian.Uint64(end[timeKeyLen-8:])
 		}
@@ -444,7 +494,7 @@ func (s *blocks) cursors(start, end []byte, kinds kindSet) []*cursor {
 func (c *cursor) load() {
 	c.entries, c.i = c.entries[:0], 0
 	for len(c.entries) == 0 {
-		if c.block == nil || c.at == c.block.n {
+		if c.block == nil || c.frame == len(c.block.frames) {
 			if len(c.refs) == 0 {
 				return
 			}
@@ -457,7 +507,7 @@ func (c *cursor) load() {
 			if r.kinds&c.kinds == 0 {
 				continue
 			}
-			c.block, c.at, c.put, c.ts = r, 0, r.put, r.ts
+			c.block, c.frame, c.put, c.ts = r, 0, r.put, r.ts
 		}
 		if c.err = c.window(); c.err != nil {
 			return
@@ -465,27 +515,27 @@ func (c *cursor) load() {
 	}
 }
 
-// window reads the entries of the block being read that the next window
-// holds whole: one at least, the window grown to it when it is larger.
+// window reads the next frame of the block being read, and its entries.
 func (c *cursor) window() error {
-	left := c.block.n - c.at
-	n := min(max(c.s.window, 1), left)
-	for {
-		var err error
-		if c.buf, err = c.s.read(c.block, c.at, n, c.buf); err != nil {
-			return err
-		}
-		var used int
-		c.entries, used = decodeEntries(c.buf, &c.prev, c.at == 0, c.entries[:0])
-		switch {
-		case used > 0:
-			c.at += used
-			return nil
-		case n == left:
-			return errCorruptBlock // the block ends inside an entry
-		}
-		n = min(2*n, left)
+	fr := c.block.frames[c.frame]
+	from := 0
+	if c.frame > 0 {
+		from = int(c.block.frames[c.frame-1].end)
 	}
+	z, err := c.s.read(c.block, from, int(fr.end)-from, *c.z)
+	*c.z = z
+	if err != nil {
+		return err
+	}
+	if c.buf, err = c.s.unpack(z, fr, c.buf); err != nil {
+		return err
+	}
+	var used int
+	if c.entries, used = decodeEntries(c.buf, c.entries[:0]); used != len(c.buf) {
+		return errCorruptBlock // the frame ends inside an entry
+	}
+	c.frame++
+	return nil
 }
 
 func (c *cursor) valid() bool {

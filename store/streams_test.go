@@ -294,12 +294,19 @@ func TestTempStoreStreamsReadAsKeys(t *testing.T) {
 	if len(want.All) < 15000 || !want.OrderedByKey {
 		t.Fatalf("the keyed store holds %d events, in key order: %v", len(want.All), want.OrderedByKey)
 	}
-	for _, atOnce := range []bool{false, true} {
+	// Frames of the default window, and of 97 bytes, smaller than most
+	// entries: a frame each.
+	for _, c := range []struct {
+		atOnce bool
+		window int
+	}{{false, cursorWindow}, {true, cursorWindow}, {false, 97}, {true, 97}} {
+		atOnce := c.atOnce
 		temp, err := OpenTemp()
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer temp.Close()
+		temp.blocks.window = c.window
 		loadFiles(t, temp, files, atOnce)
 		if n := eventKeysInBadger(temp); n != late {
 			t.Errorf("at once %v: %d events a key each, want the %d late across batches", atOnce, n, late)
@@ -314,22 +321,16 @@ func TestTempStoreStreamsReadAsKeys(t *testing.T) {
 			t.Errorf("at once %v: %d streams", atOnce, len(temp.blocks.streams))
 		}
 		temp.blocks.idx.RUnlock()
-		// Cursors read a block a window at a time: the default's, and
-		// one of 97 bytes, which cuts entries anywhere and is smaller
-		// than most (it grows to hold one).
-		for _, window := range []int{cursorWindow, 97} {
-			temp.blocks.window = window
-			t.Run(fmt.Sprintf("at once %v, window %d", atOnce, window), func(t *testing.T) {
-				compareViews(t, want, eventsViewOf(t, temp, cuts))
-			})
-		}
-		temp.blocks.window = cursorWindow
+		t.Run(fmt.Sprintf("at once %v, window %d", atOnce, c.window), func(t *testing.T) {
+			compareViews(t, want, eventsViewOf(t, temp, cuts))
+		})
 	}
 }
 
 // A scan merges a cursor per file whose blocks overlap its range: each
 // holds a window of its block, not the block (a thousand vhosts' logs of
-// the same hours held ~75 MB with whole blocks).
+// the same hours held ~75 MB with whole blocks): a frame, decoded; the
+// frame as read from the file is in one buffer for all of them.
 func TestCursorsHoldAWindowOfTheirBlock(t *testing.T) {
 	files, _ := streamsInput()
 	temp, err := OpenTemp()
@@ -342,7 +343,11 @@ func TestCursorsHoldAWindowOfTheirBlock(t *testing.T) {
 	temp.blocks.idx.RLock()
 	for _, st := range temp.blocks.streams {
 		for _, r := range st.blocks {
-			biggest = max(biggest, r.n)
+			raw := 0
+			for _, fr := range r.frames {
+				raw += int(fr.raw)
+			}
+			biggest = max(biggest, raw)
 		}
 	}
 	temp.blocks.idx.RUnlock()
@@ -353,11 +358,16 @@ func TestCursorsHoldAWindowOfTheirBlock(t *testing.T) {
 	if len(cs) != len(files) {
 		t.Fatalf("%d cursors for %d files", len(cs), len(files))
 	}
+	for _, c := range cs[1:] {
+		if c.z != cs[0].z {
+			t.Fatal("the cursors of a scan read their frames into buffers of their own")
+		}
+	}
 	for n := 0; ; n++ {
 		live := 0
 		for _, c := range cs {
-			if cap(c.buf) > cursorWindow {
-				t.Fatalf("a cursor holds %d bytes of a block, more than its window (%d)", cap(c.buf), cursorWindow)
+			if cap(c.buf) > cursorWindow || cap(*c.z) > cursorWindow {
+				t.Fatalf("a cursor holds %d bytes of a block, and its scan %d of a frame: more than a window (%d)", cap(c.buf), cap(*c.z), cursorWindow)
 			}
 			if c.valid() {
 				c.next()

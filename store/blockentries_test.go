@@ -47,6 +47,30 @@ func twoStreams() (short, long string, evs []*patterns.Event) {
 	return short, long, evs
 }
 
+// fortyInBlocks is a temporary store holding twoStreams' first 40 events
+// in its blocks, in frames of up to window bytes of entries; Close is the
+// test's cleanup.
+func fortyInBlocks(tb testing.TB, window int) *Store {
+	tb.Helper()
+	s, err := OpenTemp()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	_, _, evs := twoStreams()
+	s.blocks.window = window
+	w := s.NewWriter()
+	for _, ev := range evs[:40] {
+		if err := w.Event(ev); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
 // TestBlockEntriesTakeTheirStreamsPath: a block's entries do not hold
 // their file's path (their stream does); every reader hands each event
 // back as it was put, with its own stream's path, whatever the other
@@ -282,21 +306,7 @@ func TestTempStoreLateEventKeepsBadgersValue(t *testing.T) {
 // panic nor hand an entry past them; what decodes, decoded again alone,
 // is the same entries, the whole of it used.
 func FuzzDecodeEntries(f *testing.F) {
-	s, err := OpenTemp()
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer s.Close()
-	_, _, evs := twoStreams()
-	w := s.NewWriter()
-	for _, ev := range evs[:40] {
-		if err := w.Event(ev); err != nil {
-			f.Fatal(err)
-		}
-	}
-	if err := w.Flush(); err != nil {
-		f.Fatal(err)
-	}
+	s := fortyInBlocks(f, cursorWindow)
 	frame := framesOf(f, s)[0]
 	f.Add(frame)
 	f.Add(frame[len(frame)/2:])

@@ -455,22 +455,7 @@ func TestTempStoreDamagedFrameIsDetected(t *testing.T) {
 // or fail with errCorruptBlock, never panic; what decodes, decodeEntries
 // takes without panicking.
 func FuzzUnpack(f *testing.F) {
-	s, err := OpenTemp()
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer s.Close()
-	_, _, evs := twoStreams()
-	s.blocks.window = 1000
-	w := s.NewWriter()
-	for _, ev := range evs[:40] {
-		if err := w.Event(ev); err != nil {
-			f.Fatal(err)
-		}
-	}
-	if err := w.Flush(); err != nil {
-		f.Fatal(err)
-	}
+	s := fortyInBlocks(f, 1000)
 	file, err := os.ReadFile(s.blocks.f.Name())
 	if err != nil {
 		f.Fatal(err)

@@ -52,22 +52,10 @@ func twoStreams() (short, long string, evs []*patterns.Event) {
 // test's cleanup.
 func fortyInBlocks(tb testing.TB, window int) *Store {
 	tb.Helper()
-	s, err := OpenTemp()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { s.Close() })
+	s := openTemp(tb)
 	_, _, evs := twoStreams()
 	s.blocks.window = window
-	w := s.NewWriter()
-	for _, ev := range evs[:40] {
-		if err := w.Event(ev); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	if err := w.Flush(); err != nil {
-		tb.Fatal(err)
-	}
+	writeAll(tb, s, evs[:40])
 	return s
 }
 
@@ -97,11 +85,7 @@ func TestBlockEntriesTakeTheirStreamsPath(t *testing.T) {
 	slices.SortFunc(wantKeys, bytes.Compare)
 	var s *Store
 	for _, window := range []int{97, cursorWindow} {
-		var err error
-		if s, err = OpenTemp(); err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+		s = openTemp(t)
 		s.blocks.window = window
 		writeAll(t, s, evs)
 		if n := eventKeysInBadger(s); n != 0 {
@@ -205,11 +189,7 @@ func TestTempStoreCorruptBlockIsDetected(t *testing.T) {
 		}, 0, errCorruptEvent},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			s, err := OpenTemp()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			s := openTemp(t)
 			_, _, evs := twoStreams()
 			writeAll(t, s, evs[:100])
 			rewriteFrames(t, s, func(b, f int, fr *frame, z []byte) []byte {
@@ -219,7 +199,7 @@ func TestTempStoreCorruptBlockIsDetected(t *testing.T) {
 				return z
 			})
 			var read []*patterns.Event
-			err = s.Events(t0, t0.Add(time.Hour), func(ev *patterns.Event) error { read = append(read, ev); return nil })
+			err := s.Events(t0, t0.Add(time.Hour), func(ev *patterns.Event) error { read = append(read, ev); return nil })
 			if !errors.Is(err, c.want) {
 				t.Errorf("reading a damaged block: %v, want %v", err, c.want)
 			}
@@ -278,11 +258,7 @@ func TestBlockBodyOfFPMRefersToItsText(t *testing.T) {
 // Badger's — its path in it, a PHP-FPM line's fields of formFPM — though
 // the Writer encoded it as a block body.
 func TestTempStoreLateEventKeepsBadgersValue(t *testing.T) {
-	s, err := OpenTemp()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	late := fpmAt("php-fpm.log", t0, 0, 1)
 	writeAll(t, s, []*patterns.Event{fpmAt("php-fpm.log", t0.Add(time.Second), 100, 2)})
 	writeAll(t, s, []*patterns.Event{late})

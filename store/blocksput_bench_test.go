@@ -13,11 +13,7 @@ import (
 // emptied, so that none of its events is late.
 func BenchmarkBlocksPut(b *testing.B) {
 	files, _ := streamsInput()
-	s, err := OpenTemp()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(b)
 	var e blockEntries
 	var size int64
 	for _, batches := range files {

@@ -130,11 +130,7 @@ func TestFramesHoldWholeEntriesWithinTheWindow(t *testing.T) {
 	slices.SortFunc(want, func(a, b *patterns.Event) int { return bytes.Compare(eventKey(a), eventKey(b)) })
 	for _, window := range []int{97, 1000, cursorWindow} {
 		t.Run(fmt.Sprint(window), func(t *testing.T) {
-			s, err := OpenTemp()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			s := openTemp(t)
 			s.blocks.window = window
 			writeAll(t, s, evs)
 			if n := eventKeysInBadger(s); n != 0 {
@@ -229,11 +225,7 @@ func TestTempStoreOfManyStreamsReadsAsKeys(t *testing.T) {
 	}
 	for _, window := range []int{cursorWindow, 97} {
 		t.Run(fmt.Sprint(window), func(t *testing.T) {
-			temp, err := OpenTemp()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer temp.Close()
+			temp := openTemp(t)
 			temp.blocks.window = window
 			loadFiles(t, temp, files, true)
 			if n := eventKeysInBadger(temp); n != late {
@@ -251,11 +243,7 @@ func TestTempStoreOfManyStreamsReadsAsKeys(t *testing.T) {
 // whose only event goes to Badger (late for its stream), write no frame;
 // frames packed of none are none.
 func TestTempStoreWritesNothingOfNoEntries(t *testing.T) {
-	s, err := OpenTemp()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	writeAll(t, s, nil)
 	if s.blocks.size != 0 || s.blocks.count() != 0 {
 		t.Fatalf("no event written: %d bytes, %d blocks", s.blocks.size, s.blocks.count())
@@ -281,11 +269,7 @@ func TestTempStoreWritesNothingOfNoEntries(t *testing.T) {
 // each decodes to its own entries, in order, with its checksum; packed
 // again smaller, into the same buffer, the same.
 func TestPackKeepsTheFramesInOrder(t *testing.T) {
-	s, err := OpenTemp()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	var raw []byte
 	var spans []span
 	for i := range 300 {
@@ -319,11 +303,7 @@ func TestPackKeepsTheFramesInOrder(t *testing.T) {
 // bytes of their entries (an outage's: ~5×).
 func TestBlocksAreCompressed(t *testing.T) {
 	files, _ := streamsInput()
-	s, err := OpenTemp()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	loadFiles(t, s, files, true)
 	raw := 0
 	for _, f := range framesOf(t, s) {
@@ -346,11 +326,7 @@ func TestBlocksAreCompressed(t *testing.T) {
 func TestTempStoreDamagedFrameIsDetected(t *testing.T) {
 	_, _, evs := twoStreams()
 	setup := func(t *testing.T) (s *Store, damaged map[string]bool) {
-		s, err := OpenTemp()
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
+		s = openTemp(t)
 		s.blocks.window = 1000
 		writeAll(t, s, evs)
 		s.blocks.idx.RLock()

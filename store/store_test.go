@@ -60,13 +60,13 @@ func TestEventsRoundTripInTimeOrder(t *testing.T) {
 }
 
 // writeAll writes evs into s and flushes them.
-func writeAll(t *testing.T, s *Store, evs []*patterns.Event) {
+func writeAll(t testing.TB, s *Store, evs []*patterns.Event) {
 	t.Helper()
 	flushAll(t, s.NewWriter(), evs)
 }
 
 // flushAll hands evs to w and flushes it.
-func flushAll(t *testing.T, w *Writer, evs []*patterns.Event) {
+func flushAll(t testing.TB, w *Writer, evs []*patterns.Event) {
 	t.Helper()
 	for _, ev := range evs {
 		if err := w.Event(ev); err != nil {

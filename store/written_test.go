@@ -29,7 +29,7 @@ var profiles = []struct {
 		t.Cleanup(func() { s.Close() })
 		return s
 	}},
-	{"temporary", openTemp},
+	{"temporary", func(t *testing.T) *Store { return openTemp(t) }},
 }
 
 // eachProfile runs test on a store of each profile.
@@ -39,7 +39,8 @@ func eachProfile(t *testing.T, test func(t *testing.T, s *Store)) {
 	}
 }
 
-func openTemp(t *testing.T) *Store {
+// openTemp is a new temporary store, closed (and removed) when the test ends.
+func openTemp(t testing.TB) *Store {
 	t.Helper()
 	s, err := OpenTemp()
 	if err != nil {

@@ -103,7 +103,6 @@ type stream struct {
 type blockRef struct {
 	first, last [eventKeyLen]byte
 	off         int64   // where its frames are in the file
-	n           int     // their bytes there
 	frames      []frame // in order
 	kinds       kindSet
 	// put orders the blocks of different writes (the greater, the
@@ -325,7 +324,7 @@ func (s *blocks) put(e *blockEntries, set func(k, v []byte) error) (commit func(
 			frames[f] = frame{end: uint32(ends[f] - base), raw: uint32(spans[f].hi - spans[f].lo), sum: sums[f]}
 		}
 		r := &refs[j].ref
-		r.off, r.n, r.frames = int64(base), ends[last-1]-base, frames[w.frames:last:last]
+		r.off, r.frames = int64(base), frames[w.frames:last:last]
 	}
 	at := s.size
 	if _, err := s.f.WriteAt(z, at); err != nil { // at the known end: a write that failed half way is overwritten
@@ -363,13 +362,15 @@ func uvarintLen(x uint64) int {
 	return (bits.Len64(x|1) + 6) / 7
 }
 
-// read reads n bytes of the block r from its byte at into buf.
-func (s *blocks) read(r *blockRef, at, n int, buf []byte) ([]byte, error) {
-	if n <= 0 || at+n > r.n {
-		return buf, errCorruptBlock // not what the index was written as
+// read reads the frame f of the block r, as it is in the file, into buf.
+func (s *blocks) read(r *blockRef, f int, buf []byte) ([]byte, error) {
+	from := 0
+	if f > 0 {
+		from = int(r.frames[f-1].end)
 	}
+	n := int(r.frames[f].end) - from
 	buf = slices.Grow(buf[:0], n)[:n]
-	if _, err := s.f.ReadAt(buf, r.off+int64(at)); err != nil {
+	if _, err := s.f.ReadAt(buf, r.off+int64(from)); err != nil {
 		return buf, fmt.Errorf("cannot read events from %s: %w (the temporary store's file was cut or removed while in use: run the analysis again, with TMPDIR on a disk nothing cleans meanwhile, or pass --store DIR)", s.f.Name(), err)
 	}
 	return buf, nil
@@ -517,17 +518,12 @@ func (c *cursor) load() {
 
 // window reads the next frame of the block being read, and its entries.
 func (c *cursor) window() error {
-	fr := c.block.frames[c.frame]
-	from := 0
-	if c.frame > 0 {
-		from = int(c.block.frames[c.frame-1].end)
-	}
-	z, err := c.s.read(c.block, from, int(fr.end)-from, *c.z)
+	z, err := c.s.read(c.block, c.frame, *c.z)
 	*c.z = z
 	if err != nil {
 		return err
 	}
-	if c.buf, err = c.s.unpack(z, fr, c.buf); err != nil {
+	if c.buf, err = c.s.unpack(z, c.block.frames[c.frame], c.buf); err != nil {
 		return err
 	}
 	var used int

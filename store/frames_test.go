@@ -78,7 +78,7 @@ func rewriteFrames(t *testing.T, s *Store, change func(b, f int, fr *frame, z []
 			fr.end = uint32(len(out) - off)
 			frames[f] = fr
 		}
-		r.off, r.n, r.frames = int64(off), len(out)-off, frames
+		r.off, r.frames = int64(off), frames
 	}
 	if err := s.blocks.f.Truncate(0); err != nil {
 		t.Fatal(err)

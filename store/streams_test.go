@@ -442,7 +442,7 @@ func TestEventsOfSkipsTheBlocksOfOtherKinds(t *testing.T) {
 	loadFiles(t, temp, files, false)
 	temp.blocks.idx.RLock()
 	for _, r := range temp.blocks.streams["/var/log/nginx/error.log"].blocks {
-		if _, err := temp.blocks.f.WriteAt(bytes.Repeat([]byte{0xff}, r.n), r.off); err != nil {
+		if _, err := temp.blocks.f.WriteAt(bytes.Repeat([]byte{0xff}, int(r.frames[len(r.frames)-1].end)), r.off); err != nil {
 			t.Fatal(err)
 		}
 	}

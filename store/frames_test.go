@@ -34,22 +34,19 @@ func blocksInFile(s *blocks) []*blockRef {
 // the order of the file.
 func framesOf(tb testing.TB, s *Store) [][]byte {
 	tb.Helper()
-	file, err := os.ReadFile(s.blocks.f.Name())
-	if err != nil {
-		tb.Fatal(err)
-	}
 	s.blocks.idx.RLock()
 	defer s.blocks.idx.RUnlock()
 	var out [][]byte
 	for _, r := range blocksInFile(s.blocks) {
-		from := 0
-		for _, fr := range r.frames {
-			entries, err := s.blocks.unpack(file[r.off+int64(from):r.off+int64(fr.end)], fr, nil)
-			if err != nil {
-				tb.Fatalf("a frame at %d of the file: %v", r.off+int64(from), err)
+		for f, fr := range r.frames {
+			z, err := s.blocks.read(r, f, nil)
+			if err == nil {
+				z, err = s.blocks.unpack(z, fr, nil)
 			}
-			out = append(out, entries)
-			from = int(fr.end)
+			if err != nil {
+				tb.Fatalf("frame %d of the block at %d of the file: %v", f, r.off, err)
+			}
+			out = append(out, z)
 		}
 	}
 	return out
@@ -61,19 +58,18 @@ func framesOf(tb testing.TB, s *Store) [][]byte {
 // them.
 func rewriteFrames(t *testing.T, s *Store, change func(b, f int, fr *frame, z []byte) []byte) {
 	t.Helper()
-	file, err := os.ReadFile(s.blocks.f.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
 	s.blocks.idx.Lock()
 	defer s.blocks.idx.Unlock()
 	var out []byte
 	for b, r := range blocksInFile(s.blocks) {
 		frames := make([]frame, len(r.frames))
-		off, from := len(out), 0
+		off := len(out)
 		for f, fr := range r.frames {
-			z := change(b, f, &fr, bytes.Clone(file[r.off+int64(from):r.off+int64(fr.end)]))
-			from = int(fr.end)
+			z, err := s.blocks.read(r, f, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			z = change(b, f, &fr, z)
 			out = append(out, z...)
 			fr.end = uint32(len(out) - off)
 			frames[f] = fr

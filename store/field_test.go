@@ -1,9 +1,10 @@
 package store
 
 import (
-	"github.com/logcause/logcause/patterns"
 	"strings"
 	"testing"
+
+	"github.com/logcause/logcause/patterns"
 )
 
 // TestFieldReadsWhatAppendFieldWrote round-trips references of one- to

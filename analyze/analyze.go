@@ -240,10 +240,18 @@ func explain(r Reader, w window, cfg Config) (inc Incident, quoted bool, err err
 		classes                   lastClass
 	)
 	sig.window(w.start, w.end)
+	// Slow-log entries are written when the query ends: one that held a
+	// worker during the spike may be logged long after it. Past the
+	// spike's grace only they are read: the others there are skipped by
+	// their key, their values not read (a fifth of the events an outage's
+	// windows held, ~120,000 lines after its first incident). The linker
+	// is given the access and nginx error lines, all read (in time order)
+	// before the grace.
+	from, grace, to := w.start.Add(-cfg.Lookback), w.end.Add(cfg.Grace), w.end.Add(max(cfg.Grace, slowTail))
 	read := func(ev *patterns.Event) error {
 		if ev.Slow != nil {
 			q := ev.Slow
-			if !q.Restart && !ranDuring(ev, w.start.Add(-cfg.Lookback), w.end) {
+			if !q.Restart && !ranDuring(ev, from, w.end) {
 				return nil
 			}
 			if !q.Restart && ranDuring(ev, w.start, w.end) {
@@ -255,7 +263,7 @@ func explain(r Reader, w window, cfg Config) (inc Incident, quoted bool, err err
 				c.Count++
 				c.TotalTime += q.QueryTime
 			}
-		} else if !ev.Time.Before(w.end.Add(cfg.Grace)) {
+		} else if !ev.Time.Before(grace) {
 			return nil
 		}
 		if a := ev.Access; a != nil {
@@ -282,14 +290,6 @@ func explain(r Reader, w window, cfg Config) (inc Incident, quoted bool, err err
 		}
 		return nil
 	}
-	// Slow-log entries are written when the query ends: one that held a
-	// worker during the spike may be logged long after it. Past the
-	// spike's grace only they are read: the others there are skipped by
-	// their key, their values not read (a fifth of the events an outage's
-	// windows held, ~120,000 lines after its first incident). The linker
-	// is given the access and nginx error lines, all read (in time order)
-	// before the grace.
-	from, grace, to := w.start.Add(-cfg.Lookback), w.end.Add(cfg.Grace), w.end.Add(max(cfg.Grace, slowTail))
 	err = fieldsOf(r)(from, grace, read)
 	if err == nil && grace.Before(to) {
 		err = r.EventsOf(patterns.KindMySQLSlow, grace, to, read)

@@ -461,19 +461,6 @@ func (d *fieldReader) field(text string, refs bool) string {
 	if !refs {
 		return d.string()
 	}
-	// Most of an outage's fields are empty (0, 0) or a reference of
-	// two one-byte uvarints: read here, without the calls.
-	if v := d.v; len(v) >= 2 && v[0] < 0x80 && v[1] < 0x80 {
-		at, n := int(v[0]), int(v[1])
-		switch {
-		case at == 0 && n == 0:
-			d.v = v[2:]
-			return ""
-		case at > 0 && at-1+n <= len(text):
-			d.v = v[2:]
-			return text[at-1 : at-1+n]
-		}
-	}
 	at := d.uvarint()
 	if at == 0 {
 		return d.string()
@@ -486,15 +473,55 @@ func (d *fieldReader) field(text string, refs bool) string {
 	return text[at-1 : at-1+n]
 }
 
+// fields reads what appendField wrote of each of ps, in order, as field
+// does. Most of an outage's fields are empty (0, 0), a reference of two
+// one-byte uvarints or, past the line's 127th byte (an error line's
+// client, server, request, upstream and host; an access line's referrer
+// and user agent), of a two-byte offset and a one-byte length: those are
+// read here, the bytes left in a local, not through d and field's calls
+// (the store's part of reading an outage's incidents back was a fifth
+// field's).
+func (d *fieldReader) fields(text string, refs bool, ps ...*string) {
+	if !refs {
+		for _, p := range ps {
+			*p = d.string()
+		}
+		return
+	}
+	v := d.v
+	for _, p := range ps {
+		if len(v) >= 2 && v[0] < 0x80 && v[1] < 0x80 {
+			at, n := int(v[0]), int(v[1])
+			if at == 0 && n == 0 {
+				*p, v = "", v[2:]
+				continue
+			}
+			if at > 0 && at-1+n <= len(text) {
+				*p, v = text[at-1:at-1+n], v[2:]
+				continue
+			}
+		} else if len(v) >= 3 && v[0] >= 0x80 && v[1] < 0x80 && v[2] < 0x80 {
+			if at, n := int(v[0]&0x7f)|int(v[1])<<7, int(v[2]); at > 0 && at-1+n <= len(text) {
+				*p, v = text[at-1:at-1+n], v[3:]
+				continue
+			}
+		}
+		d.v = v
+		*p = d.field(text, refs)
+		v = d.v
+	}
+	d.v = v
+}
+
 // bytes is string without the copy: the bytes are v's.
 func (d *fieldReader) bytes() []byte {
-	n, w := binary.Uvarint(d.v)
-	if w <= 0 || n > uint64(len(d.v)-w) {
+	n := d.uvarint()
+	if d.err != nil || n > uint64(len(d.v)) {
 		d.fail()
 		return nil
 	}
-	b := d.v[w : w+int(n)]
-	d.v = d.v[w+int(n):]
+	b := d.v[:n]
+	d.v = d.v[n:]
 	return b
 }
 
@@ -529,10 +556,8 @@ func (d *fieldReader) access(text string, refs bool) *patterns.Access {
 // accessInto is access, into a.
 func (d *fieldReader) accessInto(a *patterns.Access, text string, refs bool) {
 	*a = patterns.Access{}
-	for _, p := range []*string{&a.RemoteAddr, &a.RemoteUser, &a.Method, &a.URI, &a.Protocol, &a.HTTPReferer, &a.HTTPUserAgent,
-		&a.Host, &a.RequestID, &a.XForwardedFor, &a.UpstreamAddr, &a.UpstreamStatus, &a.UpstreamResponseTime, &a.UpstreamConnectTime, &a.UpstreamHeaderTime} {
-		*p = d.field(text, refs)
-	}
+	d.fields(text, refs, &a.RemoteAddr, &a.RemoteUser, &a.Method, &a.URI, &a.Protocol, &a.HTTPReferer, &a.HTTPUserAgent,
+		&a.Host, &a.RequestID, &a.XForwardedFor, &a.UpstreamAddr, &a.UpstreamStatus, &a.UpstreamResponseTime, &a.UpstreamConnectTime, &a.UpstreamHeaderTime)
 	a.Status = int(d.varint())
 	a.BodyBytesSent = d.varint()
 	a.Connection = d.varint()
@@ -557,9 +582,7 @@ func (d *fieldReader) nginxError(text string, refs bool) *patterns.NginxError {
 // nginxErrorInto is nginxError, into e.
 func (d *fieldReader) nginxErrorInto(e *patterns.NginxError, text string, refs bool) {
 	*e = patterns.NginxError{}
-	for _, p := range []*string{&e.Level, &e.Message, &e.Action, &e.Client, &e.Server, &e.Request, &e.Upstream, &e.Host, &e.Referrer} {
-		*p = d.field(text, refs)
-	}
+	d.fields(text, refs, &e.Level, &e.Message, &e.Action, &e.Client, &e.Server, &e.Request, &e.Upstream, &e.Host, &e.Referrer)
 	e.PID, e.TID = int(d.varint()), int(d.varint())
 	e.Connection = d.varint()
 	e.Errno = int(d.varint())
@@ -576,9 +599,7 @@ func (d *fieldReader) fpm(text string, refs bool) *patterns.FPMError {
 // fpmInto is fpm, into e.
 func (d *fieldReader) fpmInto(e *patterns.FPMError, text string, refs bool) {
 	*e = patterns.FPMError{}
-	for _, p := range []*string{&e.Level, &e.Pool, &e.Message, &e.Script, &e.Request} {
-		*p = d.field(text, refs)
-	}
+	d.fields(text, refs, &e.Level, &e.Pool, &e.Message, &e.Script, &e.Request)
 	e.Child = int(d.varint())
 	e.Duration = d.float()
 }
@@ -641,9 +662,14 @@ func (d *fieldReader) slow(text string) *patterns.SlowQuery {
 }
 
 func (d *fieldReader) uvarint() uint64 {
-	if v := d.v; len(v) > 0 && v[0] < 0x80 { // one byte: most of them
+	v := d.v
+	if len(v) > 0 && v[0] < 0x80 { // one byte: most of them
 		d.v = v[1:]
 		return uint64(v[0])
+	}
+	if len(v) > 1 && v[1] < 0x80 { // two: a status (zig-zag), a line's length
+		d.v = v[2:]
+		return uint64(v[0]&0x7f) | uint64(v[1])<<7
 	}
 	return d.uvarintLong()
 }

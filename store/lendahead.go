@@ -11,16 +11,20 @@ import (
 // An outage's explanation reads ~900,000 events of four incidents' windows
 // back, and half of its CPU was the store's (the merge of the streams, the
 // cursors' reads, decodeLent), the other half the reader's, one after the
-// other on one goroutine for each incident. lendAhead reads and decodes on
-// a goroutine of its own, a few batches ahead of the reader: an incident
-// explained alone (the last of an outage's, or the only one) uses two
-// cores, not one.
+// other on one goroutine for each incident. lendAhead reads on a goroutine
+// of its own, and decodes on another, a few batches ahead of the reader:
+// an incident explained alone (the last of an outage's, or the only one)
+// uses two cores, not one. Reading and decoding were one goroutine until
+// the store's part was more than the reader's, in the outage's longest
+// incident (its 240,000 PHP-FPM lines: ~0.23 s of CPU against the
+// reader's ~0.16 s), which, explained last and alone, waited on it
+// (docs/benchmarks.md, "Reading and decoding apart").
 //
 // The events of a batch are lent as EventsBare lends them, until the
 // reader has read the batch: each is decoded into a place of the batch's
 // own, its strings the batch's copy of its entry's bytes (the cursors'
 // windows and Badger's values are reused as the scan goes on). The reader
-// hands the batch back to be decoded into again; a scan has aheadBatches
+// hands the batch back to be read into again; a scan has aheadBatches
 // of them, so what it holds is bounded whatever its range.
 
 const (
@@ -35,24 +39,33 @@ const (
 	// aheadBytes bounds the entries' bytes a batch copies (but for an
 	// entry larger, which has a batch of its own).
 	aheadBytes = 64 << 10
-	// aheadBatches is how many batches a scan has: one being decoded, one
-	// being read, one waiting between.
-	aheadBatches = 3
+	// aheadBatches is how many batches a scan has: one being scanned,
+	// one being decoded, one being read, one waiting between.
+	aheadBatches = 4
 )
 
-// lentBatch is events decoded ahead of their reader.
+// lentBatch is events read and decoded ahead of their reader.
 type lentBatch struct {
-	evs    []*patterns.Event
-	places []lent // where its lent events are decoded: as many as it may hold
-	bytes  []byte // its events' entries, copied: their lent strings are these bytes
-	err    error  // set in a scan's last batch: why it ended, nil when it read its range
+	entries []aheadEntry // as the scan handed them, their bytes in bytes
+	evs     []*patterns.Event
+	places  []lent // where its lent events are decoded: as many as it may hold
+	bytes   []byte // its entries' keys and values, copied: their lent strings are these bytes
+	err     error  // set in a scan's last batch: why it ended, nil when it read its range
+}
+
+// aheadEntry is an entry a scan handed: its key, bytes[k:v], and its
+// value, bytes[v:end], of its batch.
+type aheadEntry struct {
+	k, v, end int
+	path      string // a block entry's stream's
+	inBlock   bool
 }
 
 // errStopped ends a scan whose reader has stopped reading.
 var errStopped = errors.New("the reader stopped")
 
-// lendAhead is EventsBare with the events read and decoded on a goroutine
-// of its own, ahead of fn, which is called on the caller's.
+// lendAhead is EventsBare with the events read and decoded on goroutines
+// of their own, ahead of fn, which is called on the caller's.
 func (s *Store) lendAhead(from, to time.Time, bare func(*patterns.Event) bool, fn func(*patterns.Event) error) error {
 	scan := func(entry func(k []byte, v storedValue) error) error {
 		return s.scanEvents(from, to, allKinds, nil, entry)
@@ -60,20 +73,27 @@ func (s *Store) lendAhead(from, to time.Time, bare func(*patterns.Event) bool, f
 	return lendAhead(&s.lentBatches, scan, bare, fn)
 }
 
-// lendAhead calls scan on a goroutine of its own, which decodes each entry
-// scan hands as decodeLent does, into batches, and calls fn with each
-// event in scan's order on the caller's goroutine. It returns fn's first
-// error, else scan's (an entry it could not decode among them); when fn
-// stops, the entry function returns errStopped to scan, which must return
-// then. The goroutine has ended when lendAhead returns, whether it read
-// all, fn stopped, scan failed, or fn panicked. pool holds batches made
-// before (*lentBatch), and is given them back.
+// lendAhead calls scan on a goroutine of its own, which copies the entries
+// scan hands into batches, decodes them as decodeLent does on another
+// goroutine, and calls fn with each event in scan's order on the caller's
+// goroutine. It returns fn's first error, else the first entry's that
+// could not be decoded, else scan's; when fn stops, or an entry could not
+// be decoded, the entry function returns errStopped to scan, which must
+// return then. The goroutines have ended when lendAhead returns, whether
+// it read all, fn stopped, scan or the decoding failed, or fn panicked.
+// pool holds batches made before (*lentBatch), and is given them back.
+//
+// The scan (the merge of a store's streams, the reads and decompression
+// of their frames) and the decoding are each about as much work as an
+// incident's reader: on a goroutine each, an incident explained alone (an
+// outage's last) keeps both cores busy.
 func lendAhead(pool *sync.Pool, scan func(entry func(k []byte, v storedValue) error) error, bare func(*patterns.Event) bool, fn func(*patterns.Event) error) error {
 	var (
-		full = make(chan *lentBatch, aheadBatches) // decoded, for the reader; closed after the last
-		free = make(chan *lentBatch, aheadBatches) // read, to decode into again
-		stop = make(chan struct{})                 // closed when the reader returns
-		wg   sync.WaitGroup
+		scanned = make(chan *lentBatch, aheadBatches) // scanned, to decode; closed after the last
+		full    = make(chan *lentBatch, aheadBatches) // decoded, for the reader; closed after the last
+		free    = make(chan *lentBatch, aheadBatches) // read, to scan into again
+		stop    = make(chan struct{})                 // closed when the reader returns
+		wg      sync.WaitGroup
 	)
 	for range aheadBatches {
 		b, _ := pool.Get().(*lentBatch)
@@ -82,31 +102,41 @@ func lendAhead(pool *sync.Pool, scan func(entry func(k []byte, v storedValue) er
 		}
 		free <- b
 	}
-	d := aheadDecoder{free: free, full: full, stop: stop, limit: aheadFirst}
-	wg.Add(1)
+	sc := aheadScanner{free: free, scanned: scanned, stop: stop, limit: aheadFirst}
+	dec := aheadDecoder{scanned: scanned, full: full, stop: stop}
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		defer close(full)
-		err := scan(func(k []byte, v storedValue) error { return d.decode(k, v, bare) })
+		defer close(scanned)
+		err := scan(sc.add)
 		if errors.Is(err, errStopped) {
 			return
 		}
-		if d.b == nil && !d.take() {
+		if sc.b == nil && !sc.take() {
 			return
 		}
-		d.b.err = err
-		d.send()
+		sc.b.err = err
+		sc.send()
+	}()
+	go func() {
+		defer wg.Done()
+		defer close(full)
+		dec.run(bare)
 	}()
 	var held *lentBatch // the batch being read
 	defer func() {
 		close(stop)
 		wg.Wait()
-		// Every batch is back: in free, in full (unread), the
-		// decoder's, or the one being read.
-		for _, b := range []*lentBatch{d.b, held} {
+		// Every batch is back: in free, scanned (not decoded), full
+		// (unread), the scanner's or the decoder's, or the one being
+		// read.
+		for _, b := range []*lentBatch{sc.b, dec.b, held} {
 			if b != nil {
 				free <- b
 			}
+		}
+		for b := range scanned {
+			free <- b
 		}
 		for b := range full {
 			free <- b
@@ -114,7 +144,8 @@ func lendAhead(pool *sync.Pool, scan func(entry func(k []byte, v storedValue) er
 		close(free)
 		for b := range free {
 			clear(b.evs) // the fresh events among them: not kept
-			b.evs, b.bytes, b.err = b.evs[:0], b.bytes[:0], nil
+			clear(b.entries)
+			b.entries, b.evs, b.bytes, b.err = b.entries[:0], b.evs[:0], b.bytes[:0], nil
 			pool.Put(b)
 		}
 	}()
@@ -134,63 +165,108 @@ func lendAhead(pool *sync.Pool, scan func(entry func(k []byte, v storedValue) er
 	return nil
 }
 
-// aheadDecoder is lendAhead's goroutine's: the batch it decodes into, and
-// where it hands it.
-type aheadDecoder struct {
-	free, full chan *lentBatch
-	stop       chan struct{}
-	b          *lentBatch // nil: none taken
-	limit      int        // of events in the batch taken
-	path       string
-	paths      scanPaths
+// aheadScanner is lendAhead's scanning goroutine's: the batch it copies
+// the entries into, and where it hands it.
+type aheadScanner struct {
+	free, scanned chan *lentBatch
+	stop          chan struct{}
+	b             *lentBatch // nil: none taken
+	limit         int        // of entries in the batch taken
 }
 
-// take takes a batch read, to decode into; false when the reader stopped.
-func (d *aheadDecoder) take() bool {
+// take takes a batch read, to copy into; false when the reader stopped.
+func (sc *aheadScanner) take() bool {
 	select {
-	case d.b = <-d.free:
-		d.b.evs, d.b.bytes = d.b.evs[:0], d.b.bytes[:0]
+	case sc.b = <-sc.free:
+		sc.b.entries, sc.b.evs, sc.b.bytes = sc.b.entries[:0], sc.b.evs[:0], sc.b.bytes[:0]
 		return true
-	case <-d.stop:
+	case <-sc.stop:
 		return false
 	}
 }
 
-// send hands the batch to the reader; false when the reader stopped.
-func (d *aheadDecoder) send() bool {
+// send hands the batch to the decoder; false when the reader stopped.
+func (sc *aheadScanner) send() bool {
 	select {
-	case d.full <- d.b:
-		d.b = nil
-		d.limit = min(2*d.limit, aheadEvents)
+	case sc.scanned <- sc.b:
+		sc.b = nil
+		sc.limit = min(2*sc.limit, aheadEvents)
 		return true
-	case <-d.stop:
+	case <-sc.stop:
 		return false
 	}
 }
 
-// decode decodes the entry of key k and value v into the batch, the batch
-// handed to the reader first when it is full.
-func (d *aheadDecoder) decode(k []byte, v storedValue, bare func(*patterns.Event) bool) error {
-	if d.b != nil && (len(d.b.evs) == d.limit || len(d.b.bytes)+len(v.b) > cap(d.b.bytes)) && !d.send() {
+// add copies the entry of key k and value v into the batch, the batch
+// handed to the decoder first when it is full.
+func (sc *aheadScanner) add(k []byte, v storedValue) error {
+	n := len(k) + len(v.b)
+	if sc.b != nil && (len(sc.b.entries) == sc.limit || len(sc.b.bytes)+n > cap(sc.b.bytes)) && !sc.send() {
 		return errStopped
 	}
-	if d.b == nil && !d.take() {
+	if sc.b == nil && !sc.take() {
 		return errStopped
 	}
-	b := d.b
-	if len(b.places) < d.limit {
-		b.places = make([]lent, d.limit)
+	b := sc.b
+	if len(b.bytes)+n > cap(b.bytes) { // the batch is empty: its first entry is larger than its bytes
+		b.bytes = make([]byte, 0, max(n, aheadBytes))
 	}
-	if len(b.bytes)+len(v.b) > cap(b.bytes) { // the batch is empty: its first entry is larger than its bytes
-		b.bytes = make([]byte, 0, max(len(v.b), aheadBytes))
-	}
-	at := len(b.bytes)
+	e := aheadEntry{k: len(b.bytes), path: v.path, inBlock: v.inBlock}
+	b.bytes = append(b.bytes, k...)
+	e.v = len(b.bytes)
 	b.bytes = append(b.bytes, v.b...)
-	v.b = b.bytes[at:len(b.bytes):len(b.bytes)]
-	ev, err := decodeLent(k, v, bare, &d.path, &d.paths, &b.places[len(b.evs)])
-	if err != nil {
-		return decodeError(err)
-	}
-	b.evs = append(b.evs, ev)
+	e.end = len(b.bytes)
+	b.entries = append(b.entries, e)
 	return nil
+}
+
+// aheadDecoder is lendAhead's decoding goroutine's: the batch it decodes,
+// and where it hands it.
+type aheadDecoder struct {
+	scanned, full chan *lentBatch
+	stop          chan struct{}
+	b             *lentBatch // the batch being decoded; nil: none
+	path          string
+	paths         scanPaths
+}
+
+// run decodes each batch scanned, as decodeLent does, and hands it to the
+// reader, until the scan has ended, an entry cannot be decoded (its
+// batch, then, holds the events before it and the error, and is the
+// last), or the reader stops.
+func (d *aheadDecoder) run(bare func(*patterns.Event) bool) {
+	for {
+		select {
+		case b, ok := <-d.scanned:
+			if !ok {
+				return
+			}
+			d.b = b
+		case <-d.stop:
+			return
+		}
+		b := d.b
+		if len(b.places) < len(b.entries) {
+			b.places = make([]lent, max(len(b.entries), aheadEvents))
+		}
+		failed := false
+		for i, e := range b.entries {
+			v := storedValue{b: b.bytes[e.v:e.end:e.end], path: e.path, inBlock: e.inBlock}
+			ev, err := decodeLent(b.bytes[e.k:e.v], v, bare, &d.path, &d.paths, &b.places[i])
+			if err != nil {
+				b.err, failed = decodeError(err), true
+				break
+			}
+			b.evs = append(b.evs, ev)
+		}
+		select {
+		case d.full <- b:
+			d.b = nil
+		case <-d.stop:
+			return
+		}
+		if failed {
+			return
+		}
+	}
 }

@@ -152,7 +152,8 @@ func TestLendAheadStopsWithItsReader(t *testing.T) {
 }
 
 // A scan that fails mid-read: the reader has every event before, and the
-// scan's error; an entry that cannot be decoded, the same.
+// scan's error; an entry that cannot be decoded, the same, and the scan
+// is stopped.
 func TestLendAheadEndsWithTheScansError(t *testing.T) {
 	entries, want := aheadEntries(t, 2000)
 	var pool sync.Pool
@@ -180,8 +181,19 @@ func TestLendAheadEndsWithTheScansError(t *testing.T) {
 		if !slices.Equal(got, want[:at]) {
 			t.Errorf("corrupt at %d: read %d events, not the first %d", at, len(got), at)
 		}
-		if !f.returned || f.handed != at {
-			t.Errorf("corrupt at %d: the scan handed %d entries (returned: %v)", at, f.handed, f.returned)
+		// The entries are decoded past the scan, on a goroutine of their
+		// own: the scan has handed at most the batches a scan has past
+		// the bad entry, and was stopped, unless it had handed them all.
+		if !f.returned || f.handed-at > aheadBatches*aheadEvents+1 || f.handed < len(bad) && !errors.Is(f.stopped, errStopped) {
+			t.Errorf("corrupt at %d: the scan handed %d entries of %d (returned: %v, stopped with %v)", at, f.handed, len(bad), f.returned, f.stopped)
+		}
+		// A scan that fails a few entries past a bad one (in the same
+		// batch, or the next): the bad entry's error, which came first.
+		f = &fakeScan{entries: bad[:at+5], end: cut}
+		got = nil
+		err = lendAhead(&pool, f.scan, someWhole, func(ev *patterns.Event) error { got = append(got, eventText(ev)); return nil })
+		if !errors.Is(err, errCorruptEvent) || !slices.Equal(got, want[:at]) {
+			t.Errorf("corrupt at %d, cut after: error %v, read %d events, want the corrupt event's after %d", at, err, len(got), at)
 		}
 	}
 }

@@ -365,10 +365,10 @@ func (s *Store) Events(from, to time.Time, fn func(*patterns.Event) error) error
 // other events are fresh, as Events's; the events of one file share their
 // path.
 //
-// With more than one processor, the events are read and decoded on a
-// goroutine of their own, a few batches ahead of fn (lendAhead), which is
-// called on the caller's: bare is called on that goroutine. It has ended
-// when EventsBare returns.
+// With more than one processor, the events are read on a goroutine of
+// their own and decoded on another, a few batches ahead of fn (lendAhead),
+// which is called on the caller's: bare is called on the decoding one.
+// Both have ended when EventsBare returns.
 func (s *Store) EventsBare(from, to time.Time, bare func(*patterns.Event) bool, fn func(*patterns.Event) error) error {
 	if runtime.GOMAXPROCS(0) > 1 {
 		return s.lendAhead(from, to, bare, fn)

@@ -53,12 +53,13 @@ type lentBatch struct {
 	err     error  // set in a scan's last batch: why it ended, nil when it read its range
 }
 
-// aheadEntry is an entry a scan handed: its key, bytes[k:v], and its
-// value, bytes[v:end], of its batch.
+// aheadEntry is an entry a scan handed: its key and value, of its
+// batch's bytes, bytes[the entry before's end:v] and bytes[v:end] (the
+// entries are copied one after the other).
 type aheadEntry struct {
-	k, v, end int
-	path      string // a block entry's stream's
-	inBlock   bool
+	v, end  int
+	path    string // a block entry's stream's
+	inBlock bool
 }
 
 // errStopped ends a scan whose reader has stopped reading.
@@ -211,9 +212,8 @@ func (sc *aheadScanner) add(k []byte, v storedValue) error {
 	if len(b.bytes)+n > cap(b.bytes) { // the batch is empty: its first entry is larger than its bytes
 		b.bytes = make([]byte, 0, max(n, aheadBytes))
 	}
-	e := aheadEntry{k: len(b.bytes), path: v.path, inBlock: v.inBlock}
 	b.bytes = append(b.bytes, k...)
-	e.v = len(b.bytes)
+	e := aheadEntry{v: len(b.bytes), path: v.path, inBlock: v.inBlock}
 	b.bytes = append(b.bytes, v.b...)
 	e.end = len(b.bytes)
 	b.entries = append(b.entries, e)
@@ -249,15 +249,16 @@ func (d *aheadDecoder) run(bare func(*patterns.Event) bool) {
 		if len(b.places) < len(b.entries) {
 			b.places = make([]lent, max(len(b.entries), aheadEvents))
 		}
-		failed := false
+		failed, k := false, 0 // k: where the entry's key begins
 		for i, e := range b.entries {
 			v := storedValue{b: b.bytes[e.v:e.end:e.end], path: e.path, inBlock: e.inBlock}
-			ev, err := decodeLent(b.bytes[e.k:e.v], v, bare, &d.path, &d.paths, &b.places[i])
+			ev, err := decodeLent(b.bytes[k:e.v], v, bare, &d.path, &d.paths, &b.places[i])
 			if err != nil {
 				b.err, failed = decodeError(err), true
 				break
 			}
 			b.evs = append(b.evs, ev)
+			k = e.end
 		}
 		select {
 		case d.full <- b:

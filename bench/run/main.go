@@ -27,6 +27,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -543,6 +544,63 @@ func compareDigests(lcJSON, ptText []byte) Check {
 	return Check{OK: classes == ptClasses && missing == 0 && differ == 0 && len(lc.Slow) > 0, Said: said}
 }
 
+// caches describes the CPU's caches as the kernel lists them for its first
+// core (dir: /sys/devices/system/cpu/cpu0/cache), as "L1d 32K, L1i 64K, L2
+// 512K, L3 8192K (shared by 2)": two machines that both say "AMD EPYC, 2
+// cores" ran the outage day 20% apart, the one with a quarter of the
+// other's L3 the slower (docs/benchmarks.md, session 17); "?" when the
+// kernel lists none.
+func caches(dir fs.FS) string {
+	idx, _ := fs.Glob(dir, "index*")
+	var out []string
+	for _, d := range idx {
+		read := func(name string) string {
+			b, err := fs.ReadFile(dir, d+"/"+name)
+			if err != nil {
+				return ""
+			}
+			return strings.TrimSpace(string(b))
+		}
+		level, typ, size := read("level"), read("type"), read("size")
+		if level == "" || size == "" {
+			continue
+		}
+		name := "L" + level
+		switch typ {
+		case "Data":
+			name += "d"
+		case "Instruction":
+			name += "i"
+		}
+		c := name + " " + size
+		if n := sharedBy(read("shared_cpu_list")); n > 1 {
+			c += fmt.Sprintf(" (shared by %d)", n)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return "?"
+	}
+	return strings.Join(out, ", ")
+}
+
+// sharedBy counts the CPUs of a kernel CPU list ("0-1,4,6-7": 5).
+func sharedBy(list string) int {
+	n := 0
+	for r := range strings.SplitSeq(list, ",") {
+		lo, hi, isRange := strings.Cut(r, "-")
+		a, err1 := strconv.Atoi(lo)
+		if !isRange {
+			hi = lo
+		}
+		b, err2 := strconv.Atoi(hi)
+		if err1 == nil && err2 == nil && b >= a {
+			n += b - a + 1
+		}
+	}
+	return n
+}
+
 // machine describes the machine and the tools' versions.
 func machine(logcause string) string {
 	first := func(name string, args ...string) string {
@@ -581,6 +639,7 @@ func machine(logcause string) string {
 	return fmt.Sprintf(`| machine | |
 |---|---|
 | CPU | %s, %s cores |
+| caches | %s |
 | memory | %s |
 | system | %s, kernel %s |
 | logcause | %s, commit %s |
@@ -588,6 +647,6 @@ func machine(logcause string) string {
 | GoAccess | %s (%s) |
 | pt-query-digest | %s (%s) |
 | /usr/bin/time | %s |
-`, cpu, first("nproc"), mem, osName, first("uname", "-r"), first(logcause, "version"), rev,
+`, cpu, first("nproc"), caches(os.DirFS("/sys/devices/system/cpu/cpu0/cache")), mem, osName, first("uname", "-r"), first(logcause, "version"), rev,
 		first("lnav", "-V"), deb("lnav"), first("goaccess", "-V"), deb("goaccess"), first("pt-query-digest", "--version"), deb("percona-toolkit"), deb("time"))
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/logcause/logcause/bench/loggen"
@@ -296,6 +297,33 @@ func TestPlanWarmsWhatEachCommandReads(t *testing.T) {
 	for _, c := range cases {
 		if c.Reads == "" || !slices.Contains(c.Args, c.Reads) {
 			t.Errorf("%s (%s): warms %q, runs %q", c.Name, c.Group, c.Reads, c.Args)
+		}
+	}
+}
+
+// TestCachesSaysEachLevelAndWhoSharesIt reads a sysfs cache directory as
+// the kernel lays it out (/sys/devices/system/cpu/cpu0/cache).
+func TestCachesSaysEachLevelAndWhoSharesIt(t *testing.T) {
+	dir := fstest.MapFS{}
+	for i, c := range []struct{ level, typ, size, shared string }{
+		{"1", "Data", "32K", "0"}, {"1", "Instruction", "64K", "0"}, {"2", "Unified", "512K", "0"}, {"3", "Unified", "8192K", "0-1"},
+	} {
+		d := fmt.Sprintf("index%d/", i)
+		dir[d+"level"] = &fstest.MapFile{Data: []byte(c.level + "\n")}
+		dir[d+"type"] = &fstest.MapFile{Data: []byte(c.typ + "\n")}
+		dir[d+"size"] = &fstest.MapFile{Data: []byte(c.size + "\n")}
+		dir[d+"shared_cpu_list"] = &fstest.MapFile{Data: []byte(c.shared + "\n")}
+	}
+	dir["uevent"] = &fstest.MapFile{}
+	if got, want := caches(dir), "L1d 32K, L1i 64K, L2 512K, L3 8192K (shared by 2)"; got != want {
+		t.Errorf("caches = %q, want %q", got, want)
+	}
+	if got := caches(fstest.MapFS{}); got != "?" {
+		t.Errorf("caches of no directory = %q, want ?", got)
+	}
+	for list, want := range map[string]int{"0": 1, "0-1": 2, "0-1,4,6-7": 5, "": 0, "x": 0} {
+		if got := sharedBy(list); got != want {
+			t.Errorf("sharedBy(%q) = %d, want %d", list, got, want)
 		}
 	}
 }

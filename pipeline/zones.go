@@ -63,7 +63,7 @@ func (z *zoneEvidence) choose(ctx context.Context, d File, limits ingest.Limits)
 	assumed := inferred{Offset: off}.Zone()
 	learned := formatOffset(off) + " (learned from the access log)"
 	if d.Format.namesRequests() && z.requests.Len() > 0 {
-		inf, found, err := inferOffset(ctx, d, limits, z.requests, off)
+		inf, found, err := inferOffset(ctx, d, limits, z.requests, off, maxInferenceRecords)
 		if err != nil && ctx.Err() == nil {
 			slog.Warn("cannot line the log up with the access log to check its time zone", "path", d.Path, "err", err)
 		}
@@ -96,15 +96,26 @@ func commonOffset(offsets map[int]int64) (int, bool) {
 	return best, bestN > 0
 }
 
-// enoughSightings stops the reading of a log for inference.
-const enoughSightings = 2000
+// The reading of a log for inference stops at enoughSightings of the
+// requests the access logs' failed ones include (offsetVotes.Observe), or
+// after maxInferenceRecords records: an error log may open with hours of
+// requests that did not fail (404s, 403s), which cannot vote and were
+// counted as sightings, so that a day whose first 2,000 named requests
+// were 404s was read in the assumed offset, whatever its own. The bound
+// keeps the reading of a log that names none of them to ~70 MB of nginx
+// error lines.
+const (
+	enoughSightings     = 2000
+	maxInferenceRecords = 200_000
+)
 
 var errEnough = errors.New("enough sightings")
 
 // inferOffset reads d with its stamps taken as UTC, and votes with the
 // requests it names for the offset that lines them up with the access
-// logs' (offsetVotes); assumed is theirs.
-func inferOffset(ctx context.Context, d File, limits ingest.Limits, x *requestIndex, assumed int) (inferred, bool, error) {
+// logs' (offsetVotes); assumed is theirs. It reads up to maxRecords
+// records (maxInferenceRecords).
+func inferOffset(ctx context.Context, d File, limits ingest.Limits, x *requestIndex, assumed, maxRecords int) (inferred, bool, error) {
 	v := x.Votes(assumed)
 	p, err := d.Format.Parser(time.UTC, modTime(d.Path))
 	if err != nil {
@@ -115,14 +126,16 @@ func inferOffset(ctx context.Context, d File, limits ingest.Limits, x *requestIn
 		return inferred{}, false, err
 	}
 	defer r.Close()
-	observed := 0
+	observed, records := 0, 0
 	err = r.Records(d.Format.StartsRecord, func(rec []byte, _ int64) error {
+		if records++; records > maxRecords {
+			return errEnough
+		}
 		var ev patterns.Event
 		if p.Parse(rec, &ev) != nil {
 			return nil
 		}
-		if s, ok := sightingOf(&ev); ok {
-			v.Observe(s)
+		if s, ok := sightingOf(&ev); ok && v.Observe(s) {
 			if observed++; observed >= enoughSightings {
 				return errEnough
 			}

@@ -190,15 +190,23 @@ func (x *requestIndex) Votes(assumed int) *offsetVotes {
 // for a request the index stopped keeping instants of, within those it
 // kept. Else its only matches would be at other hours, and vote for a
 // wrong offset (requestIndex).
-func (v *offsetVotes) Observe(s sighting) {
+//
+// It reports whether the index holds the request at all: only such a
+// sighting can vote. An error log names many requests that did not fail
+// (a 404's "open() … failed (2: No such file or directory)", a 403's
+// "access forbidden by rule"), and the index holds only failed ones.
+func (v *offsetVotes) Observe(s sighting) (known bool) {
 	stamp := instantOf(s.Time)
 	request, client := keys(s)
 	times := v.x.times(v.x.byRequest, request)
 	if s.Client != "" {
 		times = v.x.times(v.x.byClient, client)
 	}
+	if len(times) == 0 {
+		return false
+	}
 	if !v.covered(instant{stamp.sec - int64(v.assumed), stamp.nsec}, times) {
-		return
+		return true
 	}
 	var voted []int
 	for _, at := range times {
@@ -221,6 +229,7 @@ func (v *offsetVotes) Observe(s sighting) {
 	for _, off := range voted {
 		v.votes[off]++
 	}
+	return true
 }
 
 // covered reports whether the index holds what it saw of the access logs

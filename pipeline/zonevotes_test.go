@@ -1,9 +1,16 @@
 package pipeline
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/logcause/logcause/ingest"
+	"github.com/logcause/logcause/patterns"
 )
 
 // errorLogAt returns the sightings an error log written in zone off would
@@ -270,4 +277,40 @@ func requestKey(request string) uint64 {
 func clientKey(client, request string) uint64 {
 	_, k := keys(sighting{Client: client, Request: request})
 	return k
+}
+
+// An error log whose named requests the index does not hold (404s) is read
+// past them to the failed ones, up to the records inferOffset may read.
+func TestZoneInferenceReadsPastUnknownRequestsUpToItsBound(t *testing.T) {
+	x := newRequestIndex()
+	failed := failedRequests(20)
+	for _, s := range failed {
+		x.Add(s)
+	}
+	var log strings.Builder
+	paris := 3600
+	for i := range 50 { // the 404s, before the failed requests
+		at := zoneT0.Add(time.Duration(paris)*time.Second - time.Hour + time.Duration(i)*time.Second)
+		fmt.Fprintf(&log, "%s [error] 812#812: *%d open() \"/var/www/shop/p%d.txt\" failed (2: No such file or directory), client: 192.0.2.%d, server: shop.example.test, request: \"GET /p%d.txt HTTP/1.1\", host: \"shop.example.test\"\n",
+			at.Format("2006/01/02 15:04:05"), i+1, i, i+1, i)
+	}
+	for i, s := range errorLogAt(failed, paris, time.Second) {
+		fmt.Fprintf(&log, "%s [error] 812#812: *%d connect() to unix:/run/php/php8.2-fpm.sock failed (11: Resource temporarily unavailable) while connecting to upstream, client: %s, server: shop.example.test, request: \"%s HTTP/1.1\", upstream: \"fastcgi://unix:/run/php/php8.2-fpm.sock:\", host: \"shop.example.test\"\n",
+			s.Time.Format("2006/01/02 15:04:05"), 100+i, s.Client, s.Request)
+	}
+	path := filepath.Join(t.TempDir(), "error.log")
+	if err := os.WriteFile(path, []byte(log.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := File{Path: path, Format: Format{Kind: patterns.KindNginxError}}
+	limits := ingest.Limits{MaxLine: 8192, MaxRecord: 256 << 10}
+
+	inf, found, err := inferOffset(context.Background(), d, limits, x, 0, 1000)
+	if err != nil || !found || inf.Offset != paris || inf.Matched != 20 || inf.Seen != 20 {
+		t.Errorf("read whole: %+v, %v, %v; want +01:00 from 20 of 20", inf, found, err)
+	}
+	inf, found, err = inferOffset(context.Background(), d, limits, x, 0, 50)
+	if err != nil || found || inf.Seen != 0 {
+		t.Errorf("read up to the 404s' end: %+v, %v, %v; want nothing seen", inf, found, err)
+	}
 }

@@ -116,6 +116,7 @@ func run(o options) error {
 		}
 	}
 	logcause := filepath.Join(o.dir, "bin", "logcause")
+	rev := builtFrom() // now: a commit made while the rounds run is not what they measure
 	say("building logcause")
 	if err := command("go", "build", "-o", logcause, "./cmd/logcause").Run(); err != nil {
 		return fmt.Errorf("cannot build logcause: %w (run from the repository's checkout)", err)
@@ -165,7 +166,7 @@ func run(o options) error {
 		rep.WriteString(" **The machine was busy: other work was measured too.**")
 	}
 	rep.WriteString("\n\n")
-	rep.WriteString(machine(logcause))
+	rep.WriteString(machine(logcause, rev))
 	rep.WriteString("\n" + Table(results) + "\n")
 	if bytesWanted != 1_000_000_000 || o.queries != 300_000 {
 		fmt.Fprintf(&rep, "The targets are for 1 GB access logs and 300 k-query slow logs; these were %s and %d queries.\n\n", o.size, o.queries)
@@ -601,8 +602,24 @@ func sharedBy(list string) int {
 	return n
 }
 
-// machine describes the machine and the tools' versions.
-func machine(logcause string) string {
+// builtFrom names the checkout logcause is built from: its commit, and
+// "+ changes not committed" when its tracked files differ from it.
+func builtFrom() string {
+	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "?"
+	}
+	rev := strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(bytes.TrimSpace(st)) > 0 {
+		rev += " + changes not committed"
+	}
+	return rev
+}
+
+// machine describes the machine and the tools' versions; rev is the
+// commit logcause was built from (builtFrom).
+
+func machine(logcause, rev string) string {
 	first := func(name string, args ...string) string {
 		out, err := exec.Command(name, args...).CombinedOutput()
 		if err != nil {
@@ -632,7 +649,6 @@ func machine(logcause string) string {
 			osName = string(m[1])
 		}
 	}
-	rev := first("git", "rev-parse", "--short", "HEAD")
 	deb := func(pkg string) string {
 		return "Debian package " + pkg + " " + first("dpkg-query", "-W", "-f=${Version}", pkg)
 	}

@@ -548,9 +548,9 @@ func compareDigests(lcJSON, ptText []byte) Check {
 // caches describes the CPU's caches as the kernel lists them for its first
 // core (dir: /sys/devices/system/cpu/cpu0/cache), as "L1d 32K, L1i 64K, L2
 // 512K, L3 8192K (shared by 2)": two machines that both say "AMD EPYC, 2
-// cores" ran the outage day 20% apart, the one with a quarter of the
-// other's L3 the slower (docs/benchmarks.md, session 17); "?" when the
-// kernel lists none.
+// cores" ran the outage day a third apart, the one with a quarter of the
+// other's L3 the slower (docs/benchmarks.md, "Run at session 17"); "?"
+// when the kernel lists none.
 func caches(dir fs.FS) string {
 	idx, _ := fs.Glob(dir, "index*")
 	var out []string
@@ -618,7 +618,6 @@ func builtFrom() string {
 
 // machine describes the machine and the tools' versions; rev is the
 // commit logcause was built from (builtFrom).
-
 func machine(logcause, rev string) string {
 	first := func(name string, args ...string) string {
 		out, err := exec.Command(name, args...).CombinedOutput()

@@ -605,28 +605,27 @@ func sharedBy(list string) int {
 // builtFrom names the checkout logcause is built from: its commit, and
 // "+ changes not committed" when its tracked files differ from it.
 func builtFrom() string {
-	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
-	if err != nil {
-		return "?"
-	}
-	rev := strings.TrimSpace(string(out))
-	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(bytes.TrimSpace(st)) > 0 {
+	rev := firstLine("git", "rev-parse", "--short", "HEAD")
+	if changed := firstLine("git", "status", "--porcelain", "--untracked-files=no"); rev != "?" && changed != "" && changed != "?" {
 		rev += " + changes not committed"
 	}
 	return rev
 }
 
+// firstLine is the first line a command prints (stdout and stderr), "?"
+// when it fails.
+func firstLine(name string, args ...string) string {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		return "?"
+	}
+	line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	return strings.TrimSpace(line)
+}
+
 // machine describes the machine and the tools' versions; rev is the
 // commit logcause was built from (builtFrom).
 func machine(logcause, rev string) string {
-	first := func(name string, args ...string) string {
-		out, err := exec.Command(name, args...).CombinedOutput()
-		if err != nil {
-			return "?"
-		}
-		line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
-		return strings.TrimSpace(line)
-	}
 	mem := "?"
 	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
 		var kb int64
@@ -649,7 +648,7 @@ func machine(logcause, rev string) string {
 		}
 	}
 	deb := func(pkg string) string {
-		return "Debian package " + pkg + " " + first("dpkg-query", "-W", "-f=${Version}", pkg)
+		return "Debian package " + pkg + " " + firstLine("dpkg-query", "-W", "-f=${Version}", pkg)
 	}
 	return fmt.Sprintf(`| machine | |
 |---|---|
@@ -662,6 +661,6 @@ func machine(logcause, rev string) string {
 | GoAccess | %s (%s) |
 | pt-query-digest | %s (%s) |
 | /usr/bin/time | %s |
-`, cpu, first("nproc"), caches(os.DirFS("/sys/devices/system/cpu/cpu0/cache")), mem, osName, first("uname", "-r"), first(logcause, "version"), rev,
-		first("lnav", "-V"), deb("lnav"), first("goaccess", "-V"), deb("goaccess"), first("pt-query-digest", "--version"), deb("percona-toolkit"), deb("time"))
+`, cpu, firstLine("nproc"), caches(os.DirFS("/sys/devices/system/cpu/cpu0/cache")), mem, osName, firstLine("uname", "-r"), firstLine(logcause, "version"), rev,
+		firstLine("lnav", "-V"), deb("lnav"), firstLine("goaccess", "-V"), deb("goaccess"), firstLine("pt-query-digest", "--version"), deb("percona-toolkit"), deb("time"))
 }

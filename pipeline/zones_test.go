@@ -45,7 +45,7 @@ func demoInUTC(t *testing.T, notFound int) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	errors, err := os.ReadFile("../testdata/demo/error.log")
+	errorLog, err := os.ReadFile("../testdata/demo/error.log")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func demoInUTC(t *testing.T, notFound int) string {
 		t.Fatal("the access log was not rewritten in UTC")
 	}
 	os.WriteFile(filepath.Join(dir, "access.log"), []byte(utc), 0o644)
-	os.WriteFile(filepath.Join(dir, "error.log"), append([]byte(beforeErr.String()), errors...), 0o644)
+	os.WriteFile(filepath.Join(dir, "error.log"), append([]byte(beforeErr.String()), errorLog...), 0o644)
 	fpm, err := os.ReadFile("../testdata/demo/php-fpm.log")
 	if err != nil {
 		t.Fatal(err)
